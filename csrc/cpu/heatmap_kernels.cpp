@@ -1,0 +1,385 @@
+// CPU loops of the heatmap codecs: parallel over (sample, keypoint) channels, each
+// element computed by the shared math in csrc/include/fastcodec.
+#include "heatmap_kernels.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "blur_cpu.h"
+#include "fastcodec/argmax.h"
+#include "fastcodec/blur.h"
+#include "fastcodec/heatmap_targets.h"
+#include "fastcodec/refine.h"
+#include "parallel.h"
+
+namespace fastcodec {
+
+namespace {
+
+struct Kernel1D {
+  float w[kMaxBlurKernel];
+  int r;
+  explicit Kernel1D(int k) : r(k / 2) { opencv_gaussian_kernel(k, w); }
+};
+
+template <typename T>
+void paint_unbiased(float* hm, int64_t W, int64_t H, double px, double py, double sigma,
+                    std::vector<T>& fx, std::vector<T>& fy) {
+  const T two_sigma2 = (T)(2 * sigma * sigma);
+  fx.resize(W);
+  fy.resize(H);
+  for (int64_t x = 0; x < W; ++x) fx[x] = unbiased_factor<T>(x, (T)px, two_sigma2);
+  for (int64_t y = 0; y < H; ++y) fy[y] = unbiased_factor<T>(y, (T)py, two_sigma2);
+  for (int64_t y = 0; y < H; ++y) {
+    float* row = hm + y * W;
+    const T gy = fy[y];
+    for (int64_t x = 0; x < W; ++x) {
+      const float g = (float)(fx[x] * gy);
+      row[x] = g > row[x] ? g : row[x];
+    }
+  }
+}
+
+}  // namespace
+
+void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma,
+                     float* heat, uint8_t* inside) {
+  const int64_t B = a.B, N = a.N, K = a.K, W = a.W, H = a.H;
+  // The MSRA patch depends only on sigma: build it once per instance.
+  std::vector<PatchGeometry> geom(N);
+  std::vector<std::vector<float>> patch(N);
+  for (int64_t n = 0; n < N; ++n) {
+    geom[n] = patch_geometry(sigma[n]);
+    if (kind != GaussianKind::Msra) continue;
+    const int64_t L = geom[n].length;
+    patch[n].resize(L * L);
+    const float c = (float)geom[n].centre, s2 = (float)(2 * sigma[n] * sigma[n]);
+    for (int64_t gy = 0; gy < L; ++gy)
+      for (int64_t gx = 0; gx < L; ++gx) patch[n][gy * L + gx] = msra_patch_value(gx, gy, c, s2);
+  }
+  parallel_for(B * K, (double)(H * W), [&](int64_t begin, int64_t end) {
+    std::vector<double> ux, uy;
+    std::vector<float> vx, vy;
+    for (int64_t bk = begin; bk < end; ++bk) {
+      const int64_t b = bk / K, k = bk % K;
+      float* hm = heat + bk * H * W;
+      std::memset(hm, 0, sizeof(float) * H * W);
+      for (int64_t n = 0; n < N; ++n) {
+        const int64_t i = (b * N + n) * K + k;
+        Point p;
+        inside[i] = 1;
+        if (!scaled_point(a, i, &p)) {
+          inside[i] = 0;
+          continue;
+        }
+        if (a.visible[i] < 0.5) continue;
+        const PatchGeometry& g = geom[n];
+        if (kind == GaussianKind::Unbiased) {
+          bool misses = a.f32 ? unbiased_misses<float>((float)p.x, (float)p.y, (float)g.radius, W, H)
+                              : unbiased_misses<double>(p.x, p.y, g.radius, W, H);
+          if (misses) {
+            inside[i] = 0;
+            continue;
+          }
+          if (a.f32)
+            paint_unbiased<float>(hm, W, H, p.x, p.y, sigma[n], vx, vy);
+          else
+            paint_unbiased<double>(hm, W, H, p.x, p.y, sigma[n], ux, uy);
+          continue;
+        }
+        const PatchWindow win = patch_window(p.x, p.y, a.f32, g.radius);
+        if (patch_misses(win, W, H)) {
+          inside[i] = 0;
+          continue;
+        }
+        const int64_t x1 = max_i64(0, win.left), x2 = min_i64(W, win.right);
+        const int64_t y1 = max_i64(0, win.top), y2 = min_i64(H, win.bottom);
+        const int64_t L = g.length;
+        if (kind == GaussianKind::Udp) {
+          const double s2 = 2 * sigma[n] * sigma[n];
+          ux.resize(L);
+          uy.resize(L);
+          for (int64_t t = 0; t < L; ++t) {
+            ux[t] = udp_patch_factor(t, g.centre, p.x, win.mu_x, s2);
+            uy[t] = udp_patch_factor(t, g.centre, p.y, win.mu_y, s2);
+          }
+        }
+        for (int64_t y = y1; y < y2; ++y) {
+          const int64_t gy = y - win.top;
+          if (gy >= L) break;
+          float* row = hm + y * W;
+          for (int64_t x = x1; x < x2; ++x) {
+            const int64_t gx = x - win.left;
+            if (gx >= L) break;
+            const float v = kind == GaussianKind::Msra ? patch[n][gy * L + gx]
+                                                       : (float)(ux[gx] * uy[gy]);
+            row[x] = v > row[x] ? v : row[x];
+          }
+        }
+      }
+    }
+  });
+}
+
+void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* inside) {
+  const int64_t K = a.K, N = a.N, W = a.W, H = a.H;
+  parallel_for(a.B * K, 3.0 * H * W, [&](int64_t begin, int64_t end) {
+    for (int64_t bk = begin; bk < end; ++bk) {
+      const int64_t b = bk / K, k = bk % K;
+      float* label = heat + bk * 3 * H * W;
+      float* ox = label + H * W;
+      float* oy = ox + H * W;
+      std::memset(label, 0, sizeof(float) * 3 * H * W);
+      for (int64_t n = 0; n < N; ++n) {
+        const int64_t i = (b * N + n) * K + k;
+        Point p;
+        inside[i] = 1;
+        if (!scaled_point(a, i, &p)) {
+          inside[i] = 0;
+          continue;
+        }
+        if (a.visible[i] < 0.5) continue;
+        for (int64_t y = 0; y < H; ++y)
+          for (int64_t x = 0; x < W; ++x) {
+            const OffsetPixel o = offset_pixel(x, y, p.x, p.y, radius);
+            label[y * W + x] = o.label;
+            ox[y * W + x] = o.dx;
+            oy[y * W + x] = o.dy;
+          }
+      }
+    }
+  });
+}
+
+void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside) {
+  const int64_t K = a.K, N = a.N, W = a.W, H = a.H;
+  const Kernel1D kern(ksize);
+  parallel_for(a.B * K, (double)(H * W), [&](int64_t begin, int64_t end) {
+    std::vector<float> px(W), py(H);
+    for (int64_t bk = begin; bk < end; ++bk) {
+      const int64_t b = bk / K, k = bk % K;
+      float* hm = heat + bk * H * W;
+      std::memset(hm, 0, sizeof(float) * H * W);
+      for (int64_t n = 0; n < N; ++n) {  // N == 1, checked by the caller
+        const int64_t i = (b * N + n) * K + k;
+        Point p;
+        inside[i] = 1;
+        if (!scaled_point(a, i, &p)) {
+          inside[i] = 0;
+          continue;
+        }
+        if (a.visible[i] < 0.5) continue;
+        // (keypoints / scale_factor).astype(np.int64): truncation, no rounding.
+        const int64_t kx = trunc_i64(p.x), ky = trunc_i64(p.y);
+        if (kx < 0 || kx >= W || ky < 0 || ky >= H) {
+          inside[i] = 0;
+          continue;
+        }
+        for (int64_t x = 0; x < W; ++x) px[x] = impulse_response(x, kx, W, kern.w, kern.r);
+        for (int64_t y = 0; y < H; ++y) py[y] = impulse_response(y, ky, H, kern.w, kern.r);
+        const float centre = py[ky] * px[kx];
+        for (int64_t y = 0; y < H; ++y)
+          for (int64_t x = 0; x < W; ++x) hm[y * W + x] = py[y] * px[x] / centre * 255.f;
+      }
+    }
+  });
+}
+
+bool scaled_point(const EncodeArgs& a, int64_t i, Point* p) {
+  const double rx = a.keypoints[2 * i], ry = a.keypoints[2 * i + 1];
+  if (!coord_is_usable(rx) || !coord_is_usable(ry)) return false;
+  p->x = scale_coord(rx, a.scale[0], a.f32);
+  p->y = scale_coord(ry, a.scale[1], a.f32);
+  return coord_is_usable(p->x) && coord_is_usable(p->y);
+}
+
+// ----------------------------------------------------------------------------------
+// Decoding
+
+void heatmap_maximum(const float* heat, int64_t BK, int64_t H, int64_t W, float* locs,
+                     float* vals) {
+  parallel_for(BK, (double)(H * W), [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const Maximum m = first_argmax(heat + c * H * W, H * W);
+      maximum_location(m, W, locs + 2 * c, locs + 2 * c + 1);
+      vals[c] = m.value;
+    }
+  });
+}
+
+namespace {
+
+// Integer pixel of a keypoint as `keypoints.astype(int)`; false for NaN/Inf/huge.
+inline bool keypoint_pixel(const double* kp, int64_t* x, int64_t* y) {
+  if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return false;
+  *x = trunc_i64(kp[0]);
+  *y = trunc_i64(kp[1]);
+  return true;
+}
+
+// MMPose's gaussian_blur of every channel: blurred maps into `blurred`, and the
+// per-channel factor that rescales each to its raw maximum.
+void modulate(const float* heat, int64_t C, int64_t H, int64_t W, int ksize, float* blurred,
+              float* scale) {
+  const Kernel1D kern(ksize);
+  parallel_for(C, (double)(H * W) * (ksize + 2), [&](int64_t begin, int64_t end) {
+    BlurScratch scratch;
+    for (int64_t c = begin; c < end; ++c) {
+      const float* src = heat + c * H * W;
+      float* dst = blurred + c * H * W;
+      blur_map(src, dst, H, W, kern.w, kern.r, Border::Zero, scratch);
+      const Maximum raw = first_argmax(src, H * W), blur = first_argmax(dst, H * W);
+      scale[c] = blur_rescale(raw.value, blur.value);
+    }
+  });
+}
+
+}  // namespace
+
+void refine_sign(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
+                 int64_t W) {
+  parallel_for(B * N * K, 10.0, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / (N * K), k = i % K;
+      int64_t x, y;
+      double* kp = kps + 2 * i;
+      if (!keypoint_pixel(kp, &x, &y)) continue;
+      const Offset o = sign_step(heat + (b * K + k) * H * W, W, H, x, y);
+      kp[0] += o.dx;
+      kp[1] += o.dy;
+    }
+  });
+}
+
+void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize, float* out) {
+  std::vector<float> scale(C);
+  modulate(heat, C, H, W, ksize, out, scale.data());
+  parallel_for(C, (double)(H * W), [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      float* m = out + c * H * W;
+      const float s = scale[c];
+      for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
+    }
+  });
+}
+
+void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
+                 int64_t W, int ksize) {
+  std::vector<float> blurred(B * K * H * W), scale(B * K);
+  modulate(heat, B * K, H, W, ksize, blurred.data(), scale.data());
+  parallel_for(B * N * K, 200.0, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / (N * K), k = i % K;
+      int64_t x, y;
+      double* kp = kps + 2 * i;
+      if (!keypoint_pixel(kp, &x, &y)) continue;
+      const float* m = blurred.data() + (b * K + k) * H * W;
+      const float s = scale[b * K + k];
+      auto L = [&](int dx, int dy) { return dark_log(m[(y + dy) * W + x + dx] * s); };
+      Offset o;
+      if (dark_step(L, W, H, x, y, &o)) {
+        kp[0] += o.dx;
+        kp[1] += o.dy;
+      }
+    }
+  });
+}
+
+void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* heat,
+                     int64_t H, int64_t W, int ksize, bool f32) {
+  std::vector<float> blurred(B * K * H * W), scale(B * K);
+  modulate(heat, B * K, H, W, ksize, blurred.data(), scale.data());
+  const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
+  parallel_for(B * N * K, 200.0, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / (N * K), k = i % K;
+      double* kp = kps + 2 * i;
+      if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) continue;
+      // MMPose indexes the flattened, edge-padded (K, H + 2, W + 2) array with
+      // int(x + 1 + (y + 1) * (W + 2) + k * S), evaluated in the keypoints' dtype;
+      // negative indices wrap around as in Python.
+      double f;
+      if (f32) {
+        const float t = ((float)kp[0] + 1.f) + ((float)kp[1] + 1.f) * (float)Wp;
+        f = (double)(float)((double)t + (double)(k * S));
+      } else {
+        f = (kp[0] + 1) + (kp[1] + 1) * (double)Wp + (double)(k * S);
+      }
+      const int64_t centre = trunc_i64(f);
+      const int64_t steps[7] = {0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp};
+      float v[7];
+      bool ok = true;
+      for (int j = 0; j < 7 && ok; ++j) {
+        int64_t q = centre + steps[j];
+        if (q < -total || q >= total) {
+          ok = false;  // IndexError in MMPose
+          break;
+        }
+        if (q < 0) q += total;
+        const int64_t c = q / S, py = (q % S) / Wp, px = q % Wp;
+        const int64_t yy = min_i64(max_i64(py - 1, 0), H - 1);
+        const int64_t xx = min_i64(max_i64(px - 1, 0), W - 1);
+        const int64_t ch = b * K + c;
+        v[j] = dark_udp_log(blurred[(ch * H + yy) * W + xx] * scale[ch]);
+      }
+      if (!ok) continue;
+      const Offset o = dark_udp_step(v);
+      kp[0] -= o.dx;
+      kp[1] -= o.dy;
+    }
+  });
+}
+
+void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
+                   float* locs, float* scores) {
+  std::vector<float> m(B * K * H * W), scale(B * K);
+  modulate(heat, B * K, H, W, ksize, m.data(), scale.data());
+  parallel_for(B * K, 2.0 * H * W, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      float* map = m.data() + c * H * W;
+      const float s = scale[c];
+      for (int64_t p = 0; p < H * W; ++p) map[p] *= s;
+      const Maximum mx = first_argmax(map, H * W);
+      float* loc = locs + 2 * c;
+      maximum_location(mx, W, loc, loc + 1);
+      Offset o;
+      if (megvii_step(map, W, H, (int64_t)loc[0], (int64_t)loc[1], &o)) {
+        loc[0] += (float)o.dx;
+        loc[1] += (float)o.dy;
+      }
+      scores[c] = mx.value / 255.f + 0.5f;
+    }
+  });
+}
+
+void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W,
+                         int ksize, double radius, float* locs, float* scores) {
+  const Kernel1D kern(ksize);
+  const int64_t HW = H * W, total = K * HW;
+  const float rad = (float)radius;
+  parallel_for(B * K, (double)HW * (ksize + 2), [&](int64_t begin, int64_t end) {
+    BlurScratch scratch;
+    std::vector<float> label(HW);
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t b = c / K, k = c % K;
+      const float* sample = heat + b * 3 * total;
+      blur_map(sample + 3 * k * HW, label.data(), H, W, kern.w, kern.r, Border::Reflect101,
+               scratch);
+      const Maximum mx = first_argmax(label.data(), HW);
+      float* loc = locs + 2 * c;
+      maximum_location(mx, W, loc, loc + 1);
+      scores[c] = mx.value;
+      // index = int(x + y * W + k * H * W) in float32, into the flattened offset maps
+      // of this sample; -1 locations wrap around like Python indexing.
+      const float t = loc[0] + loc[1] * (float)W;
+      int64_t q = trunc_i64((double)(float)((double)t + (double)(k * HW)));
+      if (q < 0) q += total;
+      const int64_t ch = q / HW, p = q % HW;
+      loc[0] += sample[(3 * ch + 1) * HW + p] * rad;
+      loc[1] += sample[(3 * ch + 2) * HW + p] * rad;
+    }
+  });
+}
+
+}  // namespace fastcodec

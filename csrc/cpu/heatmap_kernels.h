@@ -1,0 +1,51 @@
+// CPU kernels of the heatmap codecs. Arrays are C-contiguous; B = batch, N =
+// instances, K = keypoints, H x W = heatmap. Keypoints are float64 (B, N, K, 2).
+#pragma once
+
+#include <cstdint>
+
+namespace fastcodec {
+
+struct EncodeArgs {
+  const double* keypoints;  // (B, N, K, 2), input-image space
+  const double* visible;    // (B, N, K)
+  int64_t B, N, K, W, H;
+  float scale[2];           // MMPose's float32 scale_factor (1 for raw heatmap space)
+  bool f32;                 // keypoints were float32: divide and round in float32
+};
+
+struct Point {
+  double x, y;              // keypoint / scale_factor, in the keypoints' precision
+};
+
+bool scaled_point(const EncodeArgs& a, int64_t i, Point* p);
+
+enum class GaussianKind { Msra, Unbiased, Udp };
+
+// heat: (B, K, H, W) float32; inside: (B, N, K), 0 where MMPose zeroes the weight.
+void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma,
+                     float* heat, uint8_t* inside);
+// heat: (B, 3K, H, W): label, x offset, y offset per keypoint.
+void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* inside);
+void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside);
+
+// locs (C, 2) float32, vals (C,) for C = B * K maps.
+void heatmap_maximum(const float* heat, int64_t C, int64_t H, int64_t W, float* locs,
+                     float* vals);
+void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize, float* out);
+
+// Refinements update keypoints (B, N, K, 2) in place against heatmaps (B, K, H, W).
+void refine_sign(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
+                 int64_t W);
+void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
+                 int64_t W, int ksize);
+void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* heat,
+                     int64_t H, int64_t W, int ksize, bool f32);
+
+// Whole decoders of MegviiHeatmap and UDPHeatmap('combined'), in heatmap pixels.
+void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
+                   float* locs, float* scores);
+void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W,
+                         int ksize, double radius, float* locs, float* scores);
+
+}  // namespace fastcodec

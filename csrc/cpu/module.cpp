@@ -1,0 +1,226 @@
+// pybind11 bindings of fastcodec._C. Shapes and dtypes are validated in Python
+// (fastcodec.ops) before any call reaches here; this layer only re-checks what
+// would otherwise index out of bounds.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "fastcodec/blur.h"
+#include "heatmap_kernels.h"
+#include "parallel.h"
+
+namespace py = pybind11;
+using namespace fastcodec;
+
+namespace fastcodec {
+namespace {
+std::atomic<int> g_threads{0};
+}
+int num_threads() {
+  const int n = g_threads.load();
+  if (n > 0) return n;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : (int)hw;
+}
+void set_num_threads(int n) { g_threads.store(n < 0 ? 0 : n); }
+}  // namespace fastcodec
+
+namespace {
+
+using F32 = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+void require(bool ok, const std::string& msg) {
+  if (!ok) throw std::invalid_argument(msg);
+}
+
+void check_kernel(int ksize) {
+  require(ksize >= 1 && ksize % 2 == 1 && ksize <= kMaxBlurKernel,
+          "blur kernel size must be odd and in [1, 255], got " + std::to_string(ksize));
+}
+
+EncodeArgs encode_args(const F64& kps, const F64& vis, std::pair<float, float> scale, bool f32,
+                       int64_t W, int64_t H) {
+  require(kps.ndim() == 4 && kps.shape(3) == 2, "keypoints must be (B, N, K, 2)");
+  require(vis.ndim() == 3 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1) &&
+              vis.shape(2) == kps.shape(2),
+          "keypoints_visible must be (B, N, K)");
+  require(W > 0 && H > 0, "heatmap size must be positive");
+  EncodeArgs a;
+  a.keypoints = kps.data();
+  a.visible = vis.data();
+  a.B = kps.shape(0);
+  a.N = kps.shape(1);
+  a.K = kps.shape(2);
+  a.W = W;
+  a.H = H;
+  a.scale[0] = scale.first;
+  a.scale[1] = scale.second;
+  a.f32 = f32;
+  return a;
+}
+
+py::tuple encode_gaussian_py(const std::string& kind, const F64& kps, const F64& vis,
+                             const F64& sigma, std::pair<float, float> scale, bool f32,
+                             int64_t W, int64_t H) {
+  const EncodeArgs a = encode_args(kps, vis, scale, f32, W, H);
+  require(sigma.ndim() == 1 && sigma.shape(0) == a.N, "sigma must hold one value per instance");
+  GaussianKind k;
+  if (kind == "msra") k = GaussianKind::Msra;
+  else if (kind == "unbiased") k = GaussianKind::Unbiased;
+  else if (kind == "udp") k = GaussianKind::Udp;
+  else throw std::invalid_argument("unknown gaussian kind " + kind);
+  py::array_t<float> heat({a.B, a.K, H, W});
+  py::array_t<uint8_t> inside({a.B, a.N, a.K});
+  {
+    py::gil_scoped_release release;
+    encode_gaussian(a, k, sigma.data(), heat.mutable_data(), inside.mutable_data());
+  }
+  return py::make_tuple(heat, inside);
+}
+
+py::tuple encode_offset_py(const F64& kps, const F64& vis, std::pair<float, float> scale,
+                           bool f32, int64_t W, int64_t H, double radius) {
+  const EncodeArgs a = encode_args(kps, vis, scale, f32, W, H);
+  py::array_t<float> heat({a.B, 3 * a.K, H, W});
+  py::array_t<uint8_t> inside({a.B, a.N, a.K});
+  {
+    py::gil_scoped_release release;
+    encode_offset(a, radius, heat.mutable_data(), inside.mutable_data());
+  }
+  return py::make_tuple(heat, inside);
+}
+
+py::tuple encode_megvii_py(const F64& kps, const F64& vis, std::pair<float, float> scale,
+                           bool f32, int64_t W, int64_t H, int ksize) {
+  const EncodeArgs a = encode_args(kps, vis, scale, f32, W, H);
+  require(a.N <= 1, "MegviiHeatmap encodes one instance");
+  check_kernel(ksize);
+  py::array_t<float> heat({a.B, a.K, H, W});
+  py::array_t<uint8_t> inside({a.B, a.N, a.K});
+  {
+    py::gil_scoped_release release;
+    encode_megvii(a, ksize, heat.mutable_data(), inside.mutable_data());
+  }
+  return py::make_tuple(heat, inside);
+}
+
+// Leading dimensions of a (..., H, W) array as one count.
+int64_t leading(const py::array& a, int trailing) {
+  int64_t n = 1;
+  for (int d = 0; d < a.ndim() - trailing; ++d) n *= a.shape(d);
+  return n;
+}
+
+std::vector<py::ssize_t> lead_shape(const py::array& a, int trailing) {
+  return std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim() - trailing);
+}
+
+py::tuple heatmap_maximum_py(const F32& heat) {
+  require(heat.ndim() >= 2, "heatmaps must be (..., H, W)");
+  const int64_t H = heat.shape(heat.ndim() - 2), W = heat.shape(heat.ndim() - 1);
+  require(H > 0 && W > 0, "heatmaps must not be empty");
+  auto shape = lead_shape(heat, 2);
+  py::array_t<float> vals(shape);
+  shape.push_back(2);
+  py::array_t<float> locs(shape);
+  {
+    py::gil_scoped_release release;
+    heatmap_maximum(heat.data(), leading(heat, 2), H, W, locs.mutable_data(),
+                    vals.mutable_data());
+  }
+  return py::make_tuple(locs, vals);
+}
+
+py::array_t<float> gaussian_blur_py(const F32& heat, int ksize) {
+  require(heat.ndim() >= 2, "heatmaps must be (..., H, W)");
+  check_kernel(ksize);
+  const int64_t H = heat.shape(heat.ndim() - 2), W = heat.shape(heat.ndim() - 1);
+  py::array_t<float> out(std::vector<py::ssize_t>(heat.shape(), heat.shape() + heat.ndim()));
+  {
+    py::gil_scoped_release release;
+    gaussian_blur(heat.data(), leading(heat, 2), H, W, ksize, out.mutable_data());
+  }
+  return out;
+}
+
+struct RefineShape { int64_t B, N, K, H, W; };
+
+RefineShape refine_shape(const py::array_t<double>& kps, const F32& heat) {
+  require(kps.ndim() == 4 && kps.shape(3) == 2, "keypoints must be (B, N, K, 2)");
+  require(heat.ndim() == 4 && heat.shape(0) == kps.shape(0) && heat.shape(1) == kps.shape(2),
+          "heatmaps must be (B, K, H, W) matching keypoints (B, N, K, 2)");
+  require(kps.flags() & py::array::c_style, "keypoints must be C-contiguous");
+  return {kps.shape(0), kps.shape(1), kps.shape(2), heat.shape(2), heat.shape(3)};
+}
+
+void refine_sign_py(py::array_t<double> kps, const F32& heat) {
+  const RefineShape s = refine_shape(kps, heat);
+  double* k = kps.mutable_data();
+  py::gil_scoped_release release;
+  refine_sign(k, s.B, s.N, s.K, heat.data(), s.H, s.W);
+}
+
+void refine_dark_py(py::array_t<double> kps, const F32& heat, int ksize) {
+  const RefineShape s = refine_shape(kps, heat);
+  check_kernel(ksize);
+  double* k = kps.mutable_data();
+  py::gil_scoped_release release;
+  refine_dark(k, s.B, s.N, s.K, heat.data(), s.H, s.W, ksize);
+}
+
+void refine_dark_udp_py(py::array_t<double> kps, const F32& heat, int ksize, bool f32) {
+  const RefineShape s = refine_shape(kps, heat);
+  check_kernel(ksize);
+  double* k = kps.mutable_data();
+  py::gil_scoped_release release;
+  refine_dark_udp(k, s.B, s.N, s.K, heat.data(), s.H, s.W, ksize, f32);
+}
+
+py::tuple decode_megvii_py(const F32& heat, int ksize) {
+  require(heat.ndim() == 4, "heatmaps must be (B, K, H, W)");
+  check_kernel(ksize);
+  const int64_t B = heat.shape(0), K = heat.shape(1), H = heat.shape(2), W = heat.shape(3);
+  py::array_t<float> locs({B, K, (int64_t)2});
+  py::array_t<float> scores({B, K});
+  {
+    py::gil_scoped_release release;
+    decode_megvii(heat.data(), B, K, H, W, ksize, locs.mutable_data(), scores.mutable_data());
+  }
+  return py::make_tuple(locs, scores);
+}
+
+py::tuple decode_udp_combined_py(const F32& heat, int ksize, double radius) {
+  require(heat.ndim() == 4 && heat.shape(1) % 3 == 0, "heatmaps must be (B, 3K, H, W)");
+  check_kernel(ksize);
+  const int64_t B = heat.shape(0), K = heat.shape(1) / 3, H = heat.shape(2), W = heat.shape(3);
+  py::array_t<float> locs({B, K, (int64_t)2});
+  py::array_t<float> scores({B, K});
+  {
+    py::gil_scoped_release release;
+    decode_udp_combined(heat.data(), B, K, H, W, ksize, radius, locs.mutable_data(),
+                        scores.mutable_data());
+  }
+  return py::make_tuple(locs, scores);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "fastcodec CPU kernels (C++17, threads per call)";
+  m.def("num_threads", &num_threads);
+  m.def("set_num_threads", &set_num_threads);
+  m.def("encode_gaussian", &encode_gaussian_py);
+  m.def("encode_offset", &encode_offset_py);
+  m.def("encode_megvii", &encode_megvii_py);
+  m.def("heatmap_maximum", &heatmap_maximum_py);
+  m.def("gaussian_blur", &gaussian_blur_py);
+  m.def("refine_sign", &refine_sign_py);
+  m.def("refine_dark", &refine_dark_py);
+  m.def("refine_dark_udp", &refine_dark_udp_py);
+  m.def("decode_megvii", &decode_megvii_py);
+  m.def("decode_udp_combined", &decode_udp_combined_py);
+}

@@ -1,0 +1,48 @@
+// Shared definitions for the host/device math headers.
+//
+// Every function in csrc/include/fastcodec is a small inline function marked FC_HD, so
+// the same arithmetic is compiled by g++ for the CPU loops and by nvcc for the CUDA
+// kernels. The headers hold no STL containers, exceptions or allocation.
+#pragma once
+
+#include <math.h>
+#include <stdint.h>
+
+#if defined(__CUDACC__)
+#define FC_HD __host__ __device__ __forceinline__
+#else
+#define FC_HD inline
+#endif
+
+namespace fastcodec {
+
+// numpy's `astype(np.int64)`: truncation toward zero. Callers keep |v| < 2^62
+// (see coord_is_usable), where the conversion is defined in C++ too.
+FC_HD int64_t trunc_i64(double v) { return (int64_t)v; }
+
+// A coordinate the kernels accept. MMPose turns NaN/Inf into INT64_MIN through
+// astype(int64) and then indexes with it; fastcodec treats such keypoints as
+// invisible (docs/deviations.md). 2^40 keeps every later int64 sum exact.
+FC_HD bool coord_is_usable(double v) { return v == v && fabs(v) < 1099511627776.0; }
+
+// MMPose divides keypoints by a float32 `scale_factor` array: the quotient is float32
+// when the keypoints are float32 and float64 otherwise. `f32` selects which.
+FC_HD double scale_coord(double v, float scale, bool f32) {
+  return f32 ? (double)((float)v / scale) : v / (double)scale;
+}
+
+// `(v + 0.5).astype(np.int64)` in the keypoints' own precision.
+FC_HD int64_t round_half_up(double v, bool f32) {
+  return f32 ? trunc_i64((double)((float)v + 0.5f)) : trunc_i64(v + 0.5);
+}
+
+FC_HD int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+FC_HD int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+FC_HD float fc_exp(float v) { return expf(v); }
+FC_HD double fc_exp(double v) { return exp(v); }
+
+// numpy.sign for float32 (NaN stays NaN).
+FC_HD float sign_f32(float v) { return v > 0.f ? 1.f : (v < 0.f ? -1.f : (v == 0.f ? 0.f : v)); }
+
+}  // namespace fastcodec

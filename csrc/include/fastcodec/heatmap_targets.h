@@ -1,0 +1,112 @@
+// Per-keypoint and per-pixel math of the heatmap target generators, matching
+// mmpose.codecs.utils.gaussian_heatmap / offset_heatmap and MegviiHeatmap.encode
+// of MMPose 1.3.2 bit for bit where integers decide (window bounds, centre pixel)
+// and to float rounding elsewhere.
+#pragma once
+
+#include "fastcodec/common.h"
+
+namespace fastcodec {
+
+// ---- MSRA (generate_gaussian_heatmaps) and UDP (generate_udp_gaussian_heatmaps) ----
+//
+// Both paste a (gaussian_size x gaussian_size) patch centred on mu = int(p + 0.5).
+// MMPose computes the window edges with astype(int64), i.e. truncation toward zero,
+// so a window that starts left of the heatmap is shifted by one pixel when the radius
+// is fractional; the patch index of heatmap pixel h is always h - left.
+struct PatchWindow {
+  int64_t mu_x, mu_y;                 // centre pixel
+  int64_t left, top, right, bottom;   // [left, right) x [top, bottom) before clipping
+};
+
+struct PatchGeometry {
+  double radius;   // 3 * sigma
+  int64_t length;  // len(np.arange(0, 2 * radius + 1)), the patch side
+  double centre;   // (2 * radius + 1) // 2, the patch centre before the UDP shift
+};
+
+FC_HD PatchGeometry patch_geometry(double sigma) {
+  PatchGeometry g;
+  g.radius = sigma * 3;
+  const double size = 2 * g.radius + 1;
+  g.length = (int64_t)ceil(size);
+  g.centre = floor(size / 2);
+  return g;
+}
+
+FC_HD PatchWindow patch_window(double px, double py, bool f32, double radius) {
+  PatchWindow w;
+  w.mu_x = round_half_up(px, f32);
+  w.mu_y = round_half_up(py, f32);
+  w.left = trunc_i64((double)w.mu_x - radius);
+  w.top = trunc_i64((double)w.mu_y - radius);
+  w.right = trunc_i64((double)w.mu_x + radius + 1);
+  w.bottom = trunc_i64((double)w.mu_y + radius + 1);
+  return w;
+}
+
+// MMPose zeroes the weight of a keypoint whose window misses the heatmap entirely.
+FC_HD bool patch_misses(const PatchWindow& w, int64_t W, int64_t H) {
+  return w.left >= W || w.top >= H || w.right < 0 || w.bottom < 0;
+}
+
+// MSRA patch value at patch index (gx, gy); float32 throughout, as numpy does it.
+FC_HD float msra_patch_value(int64_t gx, int64_t gy, float centre, float two_sigma2) {
+  const float dx = (float)gx - centre, dy = (float)gy - centre;
+  return expf(-(dx * dx + dy * dy) / two_sigma2);
+}
+
+// UDP: the patch centre moves by the sub-pixel part p - mu (float64 in numpy).
+FC_HD double udp_patch_factor(int64_t g, double centre, double p, int64_t mu,
+                              double two_sigma2) {
+  const double d = (double)g - (centre + (p - (double)mu));
+  return exp(-(d * d) / two_sigma2);
+}
+
+// ---- Unbiased (DARK) Gaussian: generate_unbiased_gaussian_heatmaps ----
+// Evaluated over the whole heatmap. The 2-D Gaussian is the product of two 1-D
+// factors; T is float32 or float64, the precision of MMPose's `keypoints / scale`.
+template <typename T>
+FC_HD bool unbiased_misses(T mx, T my, T radius, int64_t W, int64_t H) {
+  const T left = mx - radius, top = my - radius;
+  const T right = mx + radius + (T)1, bottom = my + radius + (T)1;
+  return left >= (T)W || top >= (T)H || right < (T)0 || bottom < (T)0;
+}
+
+template <typename T>
+FC_HD T unbiased_factor(int64_t x, T mu, T two_sigma2) {
+  const T d = (T)x - mu;
+  return fc_exp(-(d * d) / two_sigma2);
+}
+
+// ---- UDP 'combined' target: generate_offset_heatmap (float64 in numpy) ----
+struct OffsetPixel { float label, dx, dy; };
+
+FC_HD OffsetPixel offset_pixel(int64_t x, int64_t y, double mx, double my, double radius) {
+  OffsetPixel o;
+  const double ox = (mx - (double)x) / radius, oy = (my - (double)y) / radius;
+  o.label = (ox * ox + oy * oy <= 1.0) ? 1.f : 0.f;
+  o.dx = (float)ox;
+  o.dy = (float)oy;
+  return o;
+}
+
+// ---- Megvii: a unit impulse blurred by cv2.GaussianBlur (BORDER_REFLECT_101) ----
+// OpenCV's borderInterpolate for BORDER_REFLECT_101, including repeated reflection
+// when the kernel is wider than the image.
+FC_HD int64_t reflect101(int64_t p, int64_t len) {
+  if (len == 1) return 0;
+  while (p < 0 || p >= len) p = p < 0 ? -p : 2 * (len - 1) - p;
+  return p;
+}
+
+// Response at position x of a 1-D impulse at `at`, blurred with weights w (2r+1 taps):
+// the sum of the taps whose reflected source lands on the impulse.
+FC_HD float impulse_response(int64_t x, int64_t at, int64_t len, const float* w, int r) {
+  float s = 0.f;
+  for (int i = -r; i <= r; ++i)
+    if (reflect101(x + i, len) == at) s += w[i + r];
+  return s;
+}
+
+}  // namespace fastcodec

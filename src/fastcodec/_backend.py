@@ -1,0 +1,106 @@
+"""Backend selection: which kernel implementation runs a call.
+
+Names: ``cpp`` (the compiled extension ``fastcodec._C``), ``numba`` (njit
+fallback) and ``cuda`` (a later release). Precedence: ``use_backend`` context,
+then ``set_backend``, then ``FASTCODEC_BACKEND``, then automatic (``cpp`` for
+CPU arrays, ``numba`` when the extension cannot be imported).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import os
+import warnings
+from types import ModuleType
+from typing import Iterator, List, Optional
+
+BACKEND_NAMES = ('cpp', 'numba', 'cuda')
+
+_context: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
+    'fastcodec_backend', default=None)
+_selected: Optional[str] = None
+_loaded: dict = {}
+_warned_fallback = False
+
+
+def _import(name: str) -> ModuleType:
+    if name not in _loaded:
+        if name == 'cuda':
+            raise ImportError('the cuda backend is not part of this release')
+        _loaded[name] = importlib.import_module(f'fastcodec.backends.{name}')
+    return _loaded[name]
+
+
+def _is_available(name: str) -> bool:
+    try:
+        _import(name)
+        return True
+    except ImportError:
+        return False
+
+
+def available_backends() -> List[str]:
+    """Names of the backends that can run here, fastest first."""
+    return [name for name in BACKEND_NAMES if _is_available(name)]
+
+
+def _check_name(name: str) -> str:
+    if name not in BACKEND_NAMES:
+        raise ValueError(f'unknown backend {name!r}; expected one of {BACKEND_NAMES}')
+    if not _is_available(name):
+        raise ValueError(f'backend {name!r} is not available here; '
+                         f'available: {available_backends()}')
+    return name
+
+
+def set_backend(name: Optional[str]) -> None:
+    """Select a backend for all later calls; ``None`` restores automatic choice."""
+    global _selected
+    _selected = None if name is None else _check_name(name)
+
+
+def get_backend() -> Optional[str]:
+    """The explicitly selected backend, or ``None`` when the choice is automatic."""
+    return _context.get() or _selected or os.environ.get('FASTCODEC_BACKEND') or None
+
+
+@contextlib.contextmanager
+def use_backend(name: str) -> Iterator[None]:
+    """Run the enclosed calls on backend ``name``."""
+    token = _context.set(_check_name(name))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def kernels() -> ModuleType:
+    """The kernel module for a call on CPU arrays."""
+    global _warned_fallback
+    name = get_backend()
+    if name is not None:
+        return _import(_check_name(name))
+    try:
+        return _import('cpp')
+    except ImportError as err:
+        if not _warned_fallback:
+            warnings.warn(f'fastcodec: C++ extension unavailable ({err}); using numba',
+                          RuntimeWarning, stacklevel=3)
+            _warned_fallback = True
+        return _import('numba')
+
+
+def set_num_threads(n: int) -> None:
+    """Threads used by the CPU kernels (0 = one per core)."""
+    n = int(n)
+    if n < 0:
+        raise ValueError(f'num_threads must be >= 0, got {n}')
+    for name in ('cpp', 'numba'):
+        if _is_available(name):
+            _import(name).set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """Threads the C++ kernels use per call."""
+    return _import('cpp').num_threads() if _is_available('cpp') else 1

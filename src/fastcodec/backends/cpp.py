@@ -1,0 +1,21 @@
+"""The C++ backend: the compiled extension ``fastcodec._C`` (csrc/cpu).
+
+Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
+
+- ``encode_gaussian(kind, keypoints f64 (B,N,K,2), visible f64 (B,N,K), sigma f64 (N,),
+  scale (sx, sy), f32, W, H) -> (heatmaps f32 (B,K,H,W), inside u8 (B,N,K))``;
+  kind is 'msra', 'unbiased' or 'udp'; inside is 0 where MMPose zeroes the weight.
+- ``encode_offset(keypoints, visible, scale, f32, W, H, radius) -> (heatmaps (B,3K,H,W), inside)``
+- ``encode_megvii(keypoints, visible, scale, f32, W, H, ksize) -> (heatmaps, inside)``
+- ``heatmap_maximum(heatmaps (..., H, W)) -> (locs (..., 2), vals (...))``
+- ``gaussian_blur(heatmaps (..., H, W), ksize) -> heatmaps``
+- ``refine_sign / refine_dark / refine_dark_udp(keypoints f64 (B,N,K,2), heatmaps (B,K,H,W), ...)``:
+  in place
+- ``decode_megvii(heatmaps, ksize)``, ``decode_udp_combined(heatmaps (B,3K,H,W), ksize, radius)``
+  ``-> (locs f32 (B,K,2), scores f32 (B,K))`` in heatmap pixels
+- ``num_threads()``, ``set_num_threads(n)``
+"""
+from fastcodec._C import (decode_megvii, decode_udp_combined, encode_gaussian,  # noqa: F401
+                          encode_megvii, encode_offset, gaussian_blur, heatmap_maximum,
+                          num_threads, refine_dark, refine_dark_udp, refine_sign,
+                          set_num_threads)

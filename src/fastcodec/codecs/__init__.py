@@ -1,0 +1,5 @@
+"""One module per codec; each class mirrors MMPose 1.3.2's codec of the same name."""
+from fastcodec.codecs.base import BaseKeypointCodec  # noqa: F401
+from fastcodec.codecs.megvii_heatmap import MegviiHeatmap  # noqa: F401
+from fastcodec.codecs.msra_heatmap import MSRAHeatmap  # noqa: F401
+from fastcodec.codecs.udp_heatmap import UDPHeatmap  # noqa: F401
