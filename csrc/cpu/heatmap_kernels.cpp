@@ -155,8 +155,9 @@ void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* ins
 void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside) {
   const int64_t K = a.K, N = a.N, W = a.W, H = a.H;
   const Kernel1D kern(ksize);
+  const int64_t row_end = opencv_row_simd_end(W), column_end = opencv_column_simd_end(W);
   parallel_for(a.B * K, (double)(H * W), [&](int64_t begin, int64_t end) {
-    std::vector<float> px(W), py(H);
+    std::vector<float> px(W);
     for (int64_t bk = begin; bk < end; ++bk) {
       const int64_t b = bk / K, k = bk % K;
       float* hm = heat + bk * H * W;
@@ -176,11 +177,37 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
           inside[i] = 0;
           continue;
         }
-        for (int64_t x = 0; x < W; ++x) px[x] = impulse_response(x, kx, W, kern.w, kern.r);
-        for (int64_t y = 0; y < H; ++y) py[y] = impulse_response(y, ky, H, kern.w, kern.r);
-        const float centre = py[ky] * px[kx];
-        for (int64_t y = 0; y < H; ++y)
-          for (int64_t x = 0; x < W; ++x) hm[y * W + x] = py[y] * px[x] / centre * 255.f;
+        // cv2.GaussianBlur of the impulse, pass by pass as OpenCV rounds it: the row
+        // pass gives px; each output is then the column sum over the rows that
+        // reflect onto ky (one row away from the borders: a single product).
+        const int r = kern.r;
+        auto row_at = [&](int64_t x) {
+          return [=](int i) { return reflect101(x + i, W) == kx ? 1.f : 0.f; };
+        };
+        for (int64_t x = 0; x < W; ++x)
+          px[x] = x < row_end ? opencv_row_sum(kern.w, r, row_at(x))
+                              : opencv_row_sum_tail(kern.w, r, row_at(x));
+        for (int64_t y = 0; y < H; ++y) {
+          int hits = 0, tap = 0;
+          for (int i = -r; i <= r; ++i)
+            if (reflect101(y + i, H) == ky) {
+              ++hits;
+              tap = i < 0 ? -i : i;
+            }
+          float* out = hm + y * W;
+          if (hits <= 1) {
+            const float wy = hits ? kern.w[r + tap] : 0.f;
+            for (int64_t x = 0; x < W; ++x) out[x] = wy * px[x];
+            continue;
+          }
+          for (int64_t x = 0; x < W; ++x) {
+            auto at = [&](int i) { return reflect101(y + i, H) == ky ? px[x] : 0.f; };
+            out[x] = x < column_end ? opencv_column_sum(kern.w, r, at)
+                                    : opencv_column_sum_tail(kern.w, r, at);
+          }
+        }
+        const float centre = hm[ky * W + kx];
+        for (int64_t p = 0; p < H * W; ++p) hm[p] = hm[p] / centre * 255.f;
       }
     }
   });

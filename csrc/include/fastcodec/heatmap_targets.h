@@ -92,21 +92,13 @@ FC_HD OffsetPixel offset_pixel(int64_t x, int64_t y, double mx, double my, doubl
 }
 
 // ---- Megvii: a unit impulse blurred by cv2.GaussianBlur (BORDER_REFLECT_101) ----
+// (the blur arithmetic itself is in blur.h)
 // OpenCV's borderInterpolate for BORDER_REFLECT_101, including repeated reflection
 // when the kernel is wider than the image.
 FC_HD int64_t reflect101(int64_t p, int64_t len) {
   if (len == 1) return 0;
   while (p < 0 || p >= len) p = p < 0 ? -p : 2 * (len - 1) - p;
   return p;
-}
-
-// Response at position x of a 1-D impulse at `at`, blurred with weights w (2r+1 taps):
-// the sum of the taps whose reflected source lands on the impulse.
-FC_HD float impulse_response(int64_t x, int64_t at, int64_t len, const float* w, int r) {
-  float s = 0.f;
-  for (int i = -r; i <= r; ++i)
-    if (reflect101(x + i, len) == at) s += w[i + r];
-  return s;
 }
 
 }  // namespace fastcodec
