@@ -1,0 +1,1002 @@
+"""The Numba backend: the C++ kernels of ``fastcodec._C`` (csrc/cpu) rewritten as
+``numba.njit`` functions, for machines where the extension is not built.
+
+Same functions, signatures, validation messages, output shapes and dtypes as the C++
+backend (see ``fastcodec.backends.cpp``), and the same numbers: every float32 step of
+the C++ is a float32 step here (explicit ``np.float32`` casts, since Numba would
+otherwise promote to float64), in the same order, without fused multiply-adds.
+
+The kernels are single-threaded and compiled with ``cache=True``: no ``parallel=True``,
+so no threading layer is started and forked workers (torch DataLoader) stay safe.
+``set_num_threads`` is accepted for interface parity and has no effect.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Tuple
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+__all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
+           'gaussian_blur', 'refine_sign', 'refine_dark', 'refine_dark_udp',
+           'decode_megvii', 'decode_udp_combined', 'num_threads', 'set_num_threads']
+
+_MAX_BLUR_KERNEL = 255
+
+_f32 = np.float32
+_F0 = np.float32(0.0)
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_FHALF = np.float32(0.5)
+_FQUARTER = np.float32(0.25)
+_F255 = np.float32(255.0)
+_F50 = np.float32(50.0)
+_F1EM3 = np.float32(1e-3)
+_F1EM10 = np.float32(1e-10)
+_FLT_EPS = 1.1920928955078125e-07  # np.finfo(np.float32).eps
+_COORD_LIMIT = 1099511627776.0     # 2^40, see coord_is_usable
+
+_jit = numba.njit(cache=True, nogil=True)
+
+
+@intrinsic
+def _fmaf(typingctx, a, b, c):
+    """fmaf(a, b, c): float32 a * b + c rounded once (llvm.fma.f32)."""
+    sig = types.float32(types.float32, types.float32, types.float32)
+
+    def codegen(context, builder, signature, args):
+        f = ir.FloatType()
+        fn = builder.module.declare_intrinsic('llvm.fma', [f], ir.FunctionType(f, [f, f, f]))
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+# ----------------------------------------------------------------------------------
+# common.h
+
+
+@_jit
+def _coord_is_usable(v):
+    return v == v and abs(v) < _COORD_LIMIT
+
+
+@_jit
+def _scale_coord(v, scale, f32):
+    # scale is float32; f32: the quotient of two float32 values.
+    if f32:
+        return np.float64(np.float32(v) / scale)
+    return v / np.float64(scale)
+
+
+@_jit
+def _round_half_up(v, f32):
+    if f32:
+        return np.int64(np.float64(np.float32(v) + _FHALF))
+    return np.int64(v + 0.5)
+
+
+@_jit
+def _sign_f32(v):
+    if v > _F0:
+        return _F1
+    if v < _F0:
+        return -_F1
+    if v == _F0:
+        return _F0
+    return v
+
+
+@_jit
+def _scaled_point(kps, i, sx, sy, f32):
+    """(ok, x, y): keypoint i divided by the scale, as scaled_point in C++."""
+    rx = kps[2 * i]
+    ry = kps[2 * i + 1]
+    if not (_coord_is_usable(rx) and _coord_is_usable(ry)):
+        return False, 0.0, 0.0
+    px = _scale_coord(rx, sx, f32)
+    py = _scale_coord(ry, sy, f32)
+    return _coord_is_usable(px) and _coord_is_usable(py), px, py
+
+
+# ----------------------------------------------------------------------------------
+# blur.h / blur_cpu.cpp
+
+
+@_jit
+def _opencv_gaussian_kernel(k):
+    """cv2.getGaussianKernel(k, 0, CV_32F) of OpenCV 5, as opencv_gaussian_kernel in
+    blur.h: fixed tables for k <= 9, otherwise float64 taps normalised, then rounded."""
+    w = np.empty(k, np.float32)
+    if k == 1:
+        w[0] = np.float32(1.0)
+        return w
+    if k == 3:
+        w[0] = np.float32(0.25)
+        w[1] = np.float32(0.5)
+        w[2] = np.float32(0.25)
+        return w
+    if k == 5:
+        w[0] = np.float32(0.0625)
+        w[1] = np.float32(0.25)
+        w[2] = np.float32(0.375)
+        w[3] = np.float32(0.25)
+        w[4] = np.float32(0.0625)
+        return w
+    if k == 7:
+        w[0] = np.float32(0.03125)
+        w[1] = np.float32(0.109375)
+        w[2] = np.float32(0.21875)
+        w[3] = np.float32(0.28125)
+        w[4] = np.float32(0.21875)
+        w[5] = np.float32(0.109375)
+        w[6] = np.float32(0.03125)
+        return w
+    if k == 9:
+        w[0] = np.float32(4 / 256)
+        w[1] = np.float32(13 / 256)
+        w[2] = np.float32(30 / 256)
+        w[3] = np.float32(51 / 256)
+        w[4] = np.float32(60 / 256)
+        w[5] = np.float32(51 / 256)
+        w[6] = np.float32(30 / 256)
+        w[7] = np.float32(13 / 256)
+        w[8] = np.float32(4 / 256)
+        return w
+    sigma = ((k - 1) * 0.5 - 1) * 0.3 + 0.8
+    scale2x = -0.5 / (sigma * sigma)
+    total = 0.0
+    for i in range(k):
+        x = i - (k - 1) * 0.5
+        total += math.exp(scale2x * x * x)
+    total = 1.0 / total
+    for i in range(k):
+        x = i - (k - 1) * 0.5
+        w[i] = np.float32(math.exp(scale2x * x * x) * total)
+    return w
+
+
+_kernel_cache: dict = {}
+
+
+def _kernel(k: int) -> np.ndarray:
+    w = _kernel_cache.get(k)
+    if w is None:
+        w = _opencv_gaussian_kernel(k)
+        w.setflags(write=False)
+        _kernel_cache[k] = w
+    return w
+
+
+@_jit
+def _reflect101(p, n):
+    if n == 1:
+        return 0
+    while p < 0 or p >= n:
+        p = -p if p < 0 else 2 * (n - 1) - p
+    return p
+
+
+@_jit
+def _row_simd_end(width):
+    """opencv_row_simd_end: OpenCV's row pass covers 8-float registers, then one 4-float
+    step; columns from there on take the scalar tail."""
+    v = width // 8 * 8
+    return v + 4 if width - v >= 4 else v
+
+
+@_jit
+def _column_simd_end(width):
+    return width // 8 * 8
+
+
+@_jit
+def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, row, R):
+    """dst[d0:d0+H*W] = blur(src[s0:s0+H*W]) as blur_map in blur_cpu.cpp: OpenCV's
+    float32 row pass into R (H + 2r rows, bordered), then its column pass, with the
+    fused multiply-adds of its SIMD part and the unfused scalar tail.
+    reflect: BORDER_REFLECT_101 (cv2.GaussianBlur); otherwise zero padding."""
+    pad = 0 if reflect else r
+    row_end = max(0, min(W, _row_simd_end(W + 2 * pad) - pad))
+    column_end = max(0, min(W, _column_simd_end(W + 2 * pad) - pad))
+    wr = w[r]
+    for y in range(H):
+        base = s0 + y * W
+        for p in range(W + 2 * r):
+            q = p - r
+            if q >= 0 and q < W:
+                row[p] = src[base + q]
+            elif reflect:
+                row[p] = src[base + _reflect101(q, W)]
+            else:
+                row[p] = _F0
+        o = (y + r) * W
+        if r == 0:
+            w0 = w[0]
+            for x in range(W):
+                R[o + x] = w0 * row[x]
+        elif r == 1:
+            w1 = w[1]
+            w2 = w[2]
+            for x in range(row_end):
+                R[o + x] = _fmaf(w2, row[x + 2] + row[x], w1 * row[x + 1])
+        elif r == 2:
+            w2 = w[2]
+            w3 = w[3]
+            w4 = w[4]
+            for x in range(row_end):
+                t = _fmaf(w2, row[x + 2], w3 * (row[x + 3] + row[x + 1]))
+                R[o + x] = _fmaf(w4, row[x + 4] + row[x], t)
+        else:
+            for x in range(row_end):
+                R[o + x] = _F0
+            for j in range(2 * r + 1):
+                wj = w[j]
+                for x in range(row_end):
+                    R[o + x] = _fmaf(wj, row[x + j], R[o + x])
+        # opencv_row_sum_tail
+        for x in range(row_end, W):
+            c = r + x
+            if r <= 2:
+                t = wr * row[c]
+                for i in range(1, r + 1):
+                    t = t + w[r + i] * (row[c + i] + row[c - i])
+            else:
+                t = w[0] * row[c - r]
+                for i in range(-r + 1, r + 1):
+                    t = t + w[i + r] * row[c + i]
+            R[o + x] = t
+    for p in range(2 * r):
+        if p < r:
+            y = p - r
+            o = p * W
+        else:
+            y = H + (p - r)
+            o = (H + p) * W
+        if reflect:
+            q = _reflect101(y, H)
+            so = (q + r) * W
+            for x in range(W):
+                R[o + x] = R[so + x]
+        else:
+            for x in range(W):
+                R[o + x] = _F0
+    for y in range(H):
+        c = (y + r) * W
+        o = d0 + y * W
+        for x in range(column_end):
+            dst[o + x] = wr * R[c + x]
+        for i in range(1, r + 1):
+            wi = w[r + i]
+            a = c + i * W
+            b = c - i * W
+            for x in range(column_end):
+                dst[o + x] = _fmaf(wi, R[a + x] + R[b + x], dst[o + x])
+        # opencv_column_sum_tail
+        for x in range(column_end, W):
+            t = wr * R[c + x]
+            for i in range(1, r + 1):
+                t = t + w[r + i] * (R[c + i * W + x] + R[c - i * W + x])
+            dst[o + x] = t
+
+
+@_jit
+def _blur_rescale(raw_max, blurred_max):
+    if blurred_max == _F0:
+        return _F1
+    return raw_max / blurred_max
+
+
+# ----------------------------------------------------------------------------------
+# argmax.h
+
+
+@_jit
+def _first_argmax(v, off, n):
+    """np.argmax / np.amax of v[off:off+n]: first occurrence, the first NaN wins."""
+    best = v[off]
+    if best != best:
+        return 0, best
+    idx = 0
+    for i in range(1, n):
+        x = v[off + i]
+        if x > best:
+            best = x
+            idx = i
+        elif x != x:
+            return i, x
+    return idx, best
+
+
+@_jit
+def _write_location(index, value, W, locs, c):
+    if value <= _F0:
+        locs[2 * c] = -_F1
+        locs[2 * c + 1] = -_F1
+    else:
+        locs[2 * c] = np.float32(index % W)
+        locs[2 * c + 1] = np.float32(index // W)
+
+
+# ----------------------------------------------------------------------------------
+# Encoding (heatmap_targets.h, heatmap_kernels.cpp)
+
+
+@_jit
+def _paint_unbiased32(hm, o, W, H, px, py, sigma, fx, fy):
+    two_sigma2 = np.float32(2 * sigma * sigma)
+    mx = np.float32(px)
+    my = np.float32(py)
+    for x in range(W):
+        d = np.float32(x) - mx
+        fx[x] = math.exp(-(d * d) / two_sigma2)
+    for y in range(H):
+        d = np.float32(y) - my
+        fy[y] = math.exp(-(d * d) / two_sigma2)
+    for y in range(H):
+        gy = fy[y]
+        ro = o + y * W
+        for x in range(W):
+            g = np.float32(fx[x] * gy)
+            if g > hm[ro + x]:
+                hm[ro + x] = g
+
+
+@_jit
+def _paint_unbiased64(hm, o, W, H, px, py, sigma, fx, fy):
+    two_sigma2 = 2 * sigma * sigma
+    for x in range(W):
+        d = np.float64(x) - px
+        fx[x] = math.exp(-(d * d) / two_sigma2)
+    for y in range(H):
+        d = np.float64(y) - py
+        fy[y] = math.exp(-(d * d) / two_sigma2)
+    for y in range(H):
+        gy = fy[y]
+        ro = o + y * W
+        for x in range(W):
+            g = np.float32(fx[x] * gy)
+            if g > hm[ro + x]:
+                hm[ro + x] = g
+
+
+@_jit
+def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, heat,
+                            inside):
+    # kind: 0 msra, 1 unbiased, 2 udp. heat (B*K*H*W,) zeroed; inside (B*N*K,).
+    HW = H * W
+    radius = np.empty(N, np.float64)
+    length = np.empty(N, np.int64)
+    centre = np.empty(N, np.float64)
+    lmax = 1
+    for n in range(N):
+        radius[n] = sigma[n] * 3
+        size = 2 * radius[n] + 1
+        length[n] = np.int64(math.ceil(size))
+        centre[n] = math.floor(size / 2)
+        if length[n] > lmax:
+            lmax = length[n]
+    if kind == 0:
+        patch = np.empty((N, lmax * lmax), np.float32)
+        for n in range(N):
+            L = length[n]
+            c = np.float32(centre[n])
+            s2 = np.float32(2 * sigma[n] * sigma[n])
+            for gy in range(L):
+                for gx in range(L):
+                    dx = np.float32(gx) - c
+                    dy = np.float32(gy) - c
+                    patch[n, gy * L + gx] = math.exp(-(dx * dx + dy * dy) / s2)
+    else:
+        patch = np.empty((0, 0), np.float32)
+    ux = np.empty(max(lmax, W), np.float64)
+    uy = np.empty(max(lmax, H), np.float64)
+    vx = np.empty(W, np.float32)
+    vy = np.empty(H, np.float32)
+    for bk in range(B * K):
+        b = bk // K
+        k = bk % K
+        hoff = bk * HW
+        for n in range(N):
+            i = (b * N + n) * K + k
+            inside[i] = 1
+            ok, px, py = _scaled_point(kps, i, sx, sy, f32)
+            if not ok:
+                inside[i] = 0
+                continue
+            if vis[i] < 0.5:
+                continue
+            rad = radius[n]
+            if kind == 1:
+                if f32:
+                    mx = np.float32(px)
+                    my = np.float32(py)
+                    r32 = np.float32(rad)
+                    misses = (mx - r32 >= np.float32(W) or my - r32 >= np.float32(H)
+                              or mx + r32 + _F1 < _F0 or my + r32 + _F1 < _F0)
+                else:
+                    misses = (px - rad >= np.float64(W) or py - rad >= np.float64(H)
+                              or px + rad + 1.0 < 0.0 or py + rad + 1.0 < 0.0)
+                if misses:
+                    inside[i] = 0
+                    continue
+                if f32:
+                    _paint_unbiased32(heat, hoff, W, H, px, py, sigma[n], vx, vy)
+                else:
+                    _paint_unbiased64(heat, hoff, W, H, px, py, sigma[n], ux, uy)
+                continue
+            mu_x = _round_half_up(px, f32)
+            mu_y = _round_half_up(py, f32)
+            left = np.int64(np.float64(mu_x) - rad)
+            top = np.int64(np.float64(mu_y) - rad)
+            right = np.int64(np.float64(mu_x) + rad + 1)
+            bottom = np.int64(np.float64(mu_y) + rad + 1)
+            if left >= W or top >= H or right < 0 or bottom < 0:
+                inside[i] = 0
+                continue
+            x1 = max(0, left)
+            x2 = min(W, right)
+            y1 = max(0, top)
+            y2 = min(H, bottom)
+            L = length[n]
+            if kind == 2:
+                s2 = 2 * sigma[n] * sigma[n]
+                cn = centre[n]
+                for t in range(L):
+                    d = np.float64(t) - (cn + (px - np.float64(mu_x)))
+                    ux[t] = math.exp(-(d * d) / s2)
+                    d = np.float64(t) - (cn + (py - np.float64(mu_y)))
+                    uy[t] = math.exp(-(d * d) / s2)
+            for y in range(y1, y2):
+                gy = y - top
+                if gy >= L:
+                    break
+                ro = hoff + y * W
+                for x in range(x1, x2):
+                    gx = x - left
+                    if gx >= L:
+                        break
+                    if kind == 0:
+                        v = patch[n, gy * L + gx]
+                    else:
+                        v = np.float32(ux[gx] * uy[gy])
+                    if v > heat[ro + x]:
+                        heat[ro + x] = v
+
+
+@_jit
+def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, inside):
+    HW = H * W
+    for bk in range(B * K):
+        b = bk // K
+        k = bk % K
+        lo = bk * 3 * HW
+        xo = lo + HW
+        yo = xo + HW
+        for n in range(N):
+            i = (b * N + n) * K + k
+            inside[i] = 1
+            ok, mx, my = _scaled_point(kps, i, sx, sy, f32)
+            if not ok:
+                inside[i] = 0
+                continue
+            if vis[i] < 0.5:
+                continue
+            for y in range(H):
+                oy = (my - np.float64(y)) / radius
+                for x in range(W):
+                    ox = (mx - np.float64(x)) / radius
+                    p = y * W + x
+                    heat[lo + p] = _F1 if ox * ox + oy * oy <= 1.0 else _F0
+                    heat[xo + p] = np.float32(ox)
+                    heat[yo + p] = np.float32(oy)
+
+
+@_jit
+def _impulse_response(x, at, n, w, r):
+    s = _F0
+    for i in range(-r, r + 1):
+        if _reflect101(x + i, n) == at:
+            s += w[i + r]
+    return s
+
+
+@_jit
+def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside):
+    HW = H * W
+    r = w.shape[0] // 2
+    rx = np.empty(W, np.float32)
+    ry = np.empty(H, np.float32)
+    for bk in range(B * K):
+        b = bk // K
+        k = bk % K
+        hoff = bk * HW
+        for n in range(N):
+            i = (b * N + n) * K + k
+            inside[i] = 1
+            ok, px, py = _scaled_point(kps, i, sx, sy, f32)
+            if not ok:
+                inside[i] = 0
+                continue
+            if vis[i] < 0.5:
+                continue
+            kx = np.int64(px)
+            ky = np.int64(py)
+            if kx < 0 or kx >= W or ky < 0 or ky >= H:
+                inside[i] = 0
+                continue
+            for x in range(W):
+                rx[x] = _impulse_response(x, kx, W, w, r)
+            for y in range(H):
+                ry[y] = _impulse_response(y, ky, H, w, r)
+            centre = ry[ky] * rx[kx]
+            for y in range(H):
+                gy = ry[y]
+                ro = hoff + y * W
+                for x in range(W):
+                    heat[ro + x] = gy * rx[x] / centre * _F255
+
+
+# ----------------------------------------------------------------------------------
+# Decoding (argmax.h, refine.h, heatmap_kernels.cpp)
+
+
+@_jit
+def _heatmap_maximum_kernel(heat, C, H, W, locs, vals):
+    HW = H * W
+    for c in range(C):
+        idx, val = _first_argmax(heat, c * HW, HW)
+        _write_location(idx, val, W, locs, c)
+        vals[c] = val
+
+
+@_jit
+def _modulate(heat, C, H, W, w, blurred, scale):
+    """MMPose's gaussian_blur per channel: the zero-padded blur into `blurred` and the
+    factor that rescales each channel to its raw maximum."""
+    r = w.shape[0] // 2
+    HW = H * W
+    row = np.empty(W + 2 * r, np.float32)
+    R = np.empty((H + 2 * r) * W, np.float32)
+    for c in range(C):
+        _blur_map(heat, c * HW, blurred, c * HW, H, W, w, r, False, row, R)
+        _, raw = _first_argmax(heat, c * HW, HW)
+        _, blur = _first_argmax(blurred, c * HW, HW)
+        scale[c] = _blur_rescale(raw, blur)
+
+
+@_jit
+def _gaussian_blur_kernel(heat, C, H, W, w, out):
+    if H * W == 0:
+        return
+    scale = np.empty(C, np.float32)
+    _modulate(heat, C, H, W, w, out, scale)
+    HW = H * W
+    for c in range(C):
+        s = scale[c]
+        o = c * HW
+        for p in range(HW):
+            out[o + p] *= s
+
+
+@_jit
+def _refine_sign_kernel(kps, B, N, K, heat, H, W):
+    HW = H * W
+    for i in range(B * N * K):
+        b = i // (N * K)
+        k = i % K
+        kx = kps[2 * i]
+        ky = kps[2 * i + 1]
+        if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+            continue
+        x = np.int64(kx)
+        y = np.int64(ky)
+        o = (b * K + k) * HW
+        dx = _F0
+        dy = _F0
+        if 1 < x and x < W - 1 and 0 < y and y < H:
+            dx = heat[o + y * W + x + 1] - heat[o + y * W + x - 1]
+        if 1 < y and y < H - 1 and 0 < x and x < W:
+            dy = heat[o + (y + 1) * W + x] - heat[o + (y - 1) * W + x]
+        kps[2 * i] += np.float64(_sign_f32(dx) * _FQUARTER)
+        kps[2 * i + 1] += np.float64(_sign_f32(dy) * _FQUARTER)
+
+
+@_jit
+def _dark_log(m, o, s):
+    v = m[o] * s
+    if v < _F1EM10:
+        v = _F1EM10
+    return math.log(v)
+
+
+@_jit
+def _refine_dark_kernel(kps, B, N, K, heat, H, W, w):
+    HW = H * W
+    C = B * K
+    blurred = np.empty(C * HW, np.float32)
+    scale = np.empty(C, np.float32)
+    if HW > 0:
+        _modulate(heat, C, H, W, w, blurred, scale)
+    for i in range(B * N * K):
+        b = i // (N * K)
+        k = i % K
+        kx = kps[2 * i]
+        ky = kps[2 * i + 1]
+        if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+            continue
+        x = np.int64(kx)
+        y = np.int64(ky)
+        if not (1 < x and x < W - 2 and 1 < y and y < H - 2):
+            continue
+        ch = b * K + k
+        s = scale[ch]
+        o = ch * HW + y * W + x
+        c = _dark_log(blurred, o, s)
+        dx = _FHALF * (_dark_log(blurred, o + 1, s) - _dark_log(blurred, o - 1, s))
+        dy = _FHALF * (_dark_log(blurred, o + W, s) - _dark_log(blurred, o - W, s))
+        dxx = _FQUARTER * (_dark_log(blurred, o + 2, s) - _F2 * c
+                           + _dark_log(blurred, o - 2, s))
+        dxy = _FQUARTER * (_dark_log(blurred, o + W + 1, s) - _dark_log(blurred, o - W + 1, s)
+                           - _dark_log(blurred, o + W - 1, s)
+                           + _dark_log(blurred, o - W - 1, s))
+        dyy = _FQUARTER * (_dark_log(blurred, o + 2 * W, s) - _F2 * c
+                           + _dark_log(blurred, o - 2 * W, s))
+        det32 = dxx * dyy - dxy * dxy
+        if not (det32 != _F0):
+            continue
+        det = np.float64(dxx) * np.float64(dyy) - np.float64(dxy) * np.float64(dxy)
+        i00 = np.float32(np.float64(dyy) / det)
+        i01 = np.float32(np.float64(-dxy) / det)
+        i11 = np.float32(np.float64(dxx) / det)
+        kps[2 * i] += np.float64(-(i00 * dx + i01 * dy))
+        kps[2 * i + 1] += np.float64(-(i01 * dx + i11 * dy))
+
+
+@_jit
+def _dark_udp_log(v):
+    if v < _F1EM3:
+        v = _F1EM3
+    elif v > _F50:
+        v = _F50
+    return math.log(v)
+
+
+@_jit
+def _refine_dark_udp_kernel(kps, B, N, K, heat, H, W, w, f32):
+    HW = H * W
+    C = B * K
+    blurred = np.empty(C * HW, np.float32)
+    scale = np.empty(C, np.float32)
+    if HW > 0:
+        _modulate(heat, C, H, W, w, blurred, scale)
+    Wp = W + 2
+    S = (H + 2) * Wp
+    total = K * S
+    steps = np.empty(7, np.int64)
+    steps[0] = 0
+    steps[1] = 1
+    steps[2] = Wp
+    steps[3] = Wp + 1
+    steps[4] = -Wp - 1
+    steps[5] = -1
+    steps[6] = -Wp
+    v = np.empty(7, np.float32)
+    for i in range(B * N * K):
+        b = i // (N * K)
+        k = i % K
+        kx = kps[2 * i]
+        ky = kps[2 * i + 1]
+        if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+            continue
+        # int(x + 1 + (y + 1) * (W + 2) + k * S) in the keypoints' dtype.
+        if f32:
+            t = (np.float32(kx) + _F1) + (np.float32(ky) + _F1) * np.float32(Wp)
+            f = np.float64(np.float32(np.float64(t) + np.float64(k * S)))
+        else:
+            f = (kx + 1) + (ky + 1) * np.float64(Wp) + np.float64(k * S)
+        centre = np.int64(f)
+        ok = True
+        for j in range(7):
+            q = centre + steps[j]
+            if q < -total or q >= total:
+                ok = False  # IndexError in MMPose
+                break
+            if q < 0:
+                q += total
+            c = q // S
+            py = (q % S) // Wp
+            px = q % Wp
+            yy = min(max(py - 1, 0), H - 1)
+            xx = min(max(px - 1, 0), W - 1)
+            ch = b * K + c
+            v[j] = _dark_udp_log(blurred[(ch * H + yy) * W + xx] * scale[ch])
+        if not ok:
+            continue
+        i_ = v[0]
+        ix1 = v[1]
+        iy1 = v[2]
+        ix1y1 = v[3]
+        ix1_y1_ = v[4]
+        ix1_ = v[5]
+        iy1_ = v[6]
+        dx = _FHALF * (ix1 - ix1_)
+        dy = _FHALF * (iy1 - iy1_)
+        dxx = ix1 - _F2 * i_ + ix1_
+        dyy = iy1 - _F2 * i_ + iy1_
+        dxy = _FHALF * (ix1y1 - ix1 - iy1 + i_ + i_ - ix1_ - iy1_ + ix1_y1_)
+        a = np.float64(dxx) + _FLT_EPS
+        bb = np.float64(dxy)
+        d = np.float64(dyy) + _FLT_EPS
+        det = a * d - bb * bb
+        if det == 0.0 or det != det:
+            if det != det:
+                kps[2 * i] -= det
+                kps[2 * i + 1] -= det
+            continue
+        i00 = d / det
+        i01 = -bb / det
+        i11 = a / det
+        kps[2 * i] -= i00 * np.float64(dx) + i01 * np.float64(dy)
+        kps[2 * i + 1] -= i01 * np.float64(dx) + i11 * np.float64(dy)
+
+
+@_jit
+def _decode_megvii_kernel(heat, B, K, H, W, w, locs, scores):
+    HW = H * W
+    C = B * K
+    m = np.empty(C * HW, np.float32)
+    scale = np.empty(C, np.float32)
+    _modulate(heat, C, H, W, w, m, scale)
+    for c in range(C):
+        o = c * HW
+        s = scale[c]
+        for p in range(HW):
+            m[o + p] *= s
+        idx, val = _first_argmax(m, o, HW)
+        _write_location(idx, val, W, locs, c)
+        x = np.int64(locs[2 * c])
+        y = np.int64(locs[2 * c + 1])
+        if 1 < x and x < W - 1 and 1 < y and y < H - 1:
+            dx = m[o + y * W + x + 1] - m[o + y * W + x - 1]
+            dy = m[o + (y + 1) * W + x] - m[o + (y - 1) * W + x]
+            locs[2 * c] += _sign_f32(dx) * _FQUARTER + _FHALF
+            locs[2 * c + 1] += _sign_f32(dy) * _FQUARTER + _FHALF
+        scores[c] = val / _F255 + _FHALF
+
+
+@_jit
+def _decode_udp_combined_kernel(heat, B, K, H, W, w, radius, locs, scores):
+    HW = H * W
+    total = K * HW
+    r = w.shape[0] // 2
+    rad = np.float32(radius)
+    row = np.empty(W + 2 * r, np.float32)
+    R = np.empty((H + 2 * r) * W, np.float32)
+    label = np.empty(HW, np.float32)
+    for c in range(B * K):
+        b = c // K
+        k = c % K
+        sample = b * 3 * total
+        _blur_map(heat, sample + 3 * k * HW, label, 0, H, W, w, r, True, row, R)
+        idx, val = _first_argmax(label, 0, HW)
+        _write_location(idx, val, W, locs, c)
+        scores[c] = val
+        # int(x + y * W + k * H * W) in float32; -1 locations wrap around.
+        t = locs[2 * c] + locs[2 * c + 1] * np.float32(W)
+        q = np.int64(np.float64(np.float32(np.float64(t) + np.float64(k * HW))))
+        if q < 0:
+            q += total
+        if q < 0 or q >= total:
+            continue  # out of range (float32 rounding of a huge index): no offset
+        ch = q // HW
+        p = q % HW
+        locs[2 * c] += heat[sample + (3 * ch + 1) * HW + p] * rad
+        locs[2 * c + 1] += heat[sample + (3 * ch + 2) * HW + p] * rad
+
+
+# ----------------------------------------------------------------------------------
+# Python-facing wrappers (module.cpp)
+
+_threads = 0
+
+
+def num_threads() -> int:
+    """Threads per call: the Numba kernels are single-threaded."""
+    return 1
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for parity with the C++ backend; the Numba kernels stay single-threaded."""
+    global _threads
+    n = operator.index(n)
+    _threads = 0 if n < 0 else n
+
+
+def _require(ok: bool, msg: str) -> None:
+    if not ok:
+        raise ValueError(msg)
+
+
+def _check_kernel(ksize) -> int:
+    ksize = operator.index(ksize)
+    _require(1 <= ksize <= _MAX_BLUR_KERNEL and ksize % 2 == 1,
+             f'blur kernel size must be odd and in [1, {_MAX_BLUR_KERNEL}], got {ksize}')
+    return ksize
+
+
+def _f64(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _f32a(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _encode_args(keypoints, visible, scale, f32, W, H):
+    kps = _f64(keypoints)
+    vis = _f64(visible)
+    sx, sy = scale
+    sx, sy = np.float32(float(sx)), np.float32(float(sy))
+    f32 = bool(f32)
+    W, H = operator.index(W), operator.index(H)
+    _require(kps.ndim == 4 and kps.shape[3] == 2, 'keypoints must be (B, N, K, 2)')
+    _require(vis.ndim == 3 and vis.shape == kps.shape[:3], 'keypoints_visible must be (B, N, K)')
+    _require(W > 0 and H > 0, 'heatmap size must be positive')
+    B, N, K = kps.shape[:3]
+    return kps.reshape(-1), vis.reshape(-1), sx, sy, f32, W, H, B, N, K
+
+
+_KINDS = {'msra': 0, 'unbiased': 1, 'udp': 2}
+
+
+def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, W: int,
+                    H: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Gaussian heatmaps (B, K, H, W) float32 and the inside mask (B, N, K) uint8."""
+    if not isinstance(kind, str):
+        raise TypeError(f'kind must be a str, got {type(kind).__name__}')
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
+    sig = _f64(sigma)
+    _require(sig.ndim == 1 and sig.shape[0] == N, 'sigma must hold one value per instance')
+    k = _KINDS.get(kind)
+    if k is None:
+        raise ValueError('unknown gaussian kind ' + kind)
+    heat = np.zeros((B, K, H, W), np.float32)
+    inside = np.empty((B, N, K), np.uint8)
+    _encode_gaussian_kernel(k, kps, vis, sig, sx, sy, f32, W, H, B, N, K, heat.reshape(-1),
+                            inside.reshape(-1))
+    return heat, inside
+
+
+def encode_offset(keypoints, visible, scale, f32: bool, W: int, H: int,
+                  radius: float) -> Tuple[np.ndarray, np.ndarray]:
+    """UDP 'combined' targets (B, 3K, H, W): label, x offset, y offset per keypoint."""
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
+    radius = float(radius)
+    heat = np.zeros((B, 3 * K, H, W), np.float32)
+    inside = np.empty((B, N, K), np.uint8)
+    _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat.reshape(-1),
+                          inside.reshape(-1))
+    return heat, inside
+
+
+def encode_megvii(keypoints, visible, scale, f32: bool, W: int, H: int,
+                  ksize: int) -> Tuple[np.ndarray, np.ndarray]:
+    """MegviiHeatmap targets (B, K, H, W): a blurred impulse scaled to 255 at its peak."""
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
+    _require(N <= 1, 'MegviiHeatmap encodes one instance')
+    ksize = _check_kernel(ksize)
+    heat = np.zeros((B, K, H, W), np.float32)
+    inside = np.empty((B, N, K), np.uint8)
+    _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, _kernel(ksize),
+                          heat.reshape(-1), inside.reshape(-1))
+    return heat, inside
+
+
+def heatmap_maximum(heatmaps) -> Tuple[np.ndarray, np.ndarray]:
+    """locs (..., 2) float32 and vals (...) float32 of every (H, W) map."""
+    heat = _f32a(heatmaps)
+    _require(heat.ndim >= 2, 'heatmaps must be (..., H, W)')
+    H, W = heat.shape[-2:]
+    _require(H > 0 and W > 0, 'heatmaps must not be empty')
+    lead = heat.shape[:-2]
+    C = int(np.prod(lead, dtype=np.int64))
+    locs = np.empty(lead + (2,), np.float32)
+    vals = np.empty(lead, np.float32)
+    _heatmap_maximum_kernel(heat.reshape(-1), C, H, W, locs.reshape(-1), vals.reshape(-1))
+    return locs, vals
+
+
+def gaussian_blur(heatmaps, ksize: int) -> np.ndarray:
+    """MMPose's gaussian_blur of every (H, W) map, into a new float32 array."""
+    heat = _f32a(heatmaps)
+    _require(heat.ndim >= 2, 'heatmaps must be (..., H, W)')
+    ksize = _check_kernel(ksize)
+    H, W = heat.shape[-2:]
+    C = int(np.prod(heat.shape[:-2], dtype=np.int64))
+    out = np.empty(heat.shape, np.float32)
+    _gaussian_blur_kernel(heat.reshape(-1), C, H, W, _kernel(ksize), out.reshape(-1))
+    return out
+
+
+def _refine_args(keypoints, heatmaps):
+    # pybind11's array_t<double> converts other dtypes into a temporary copy (the
+    # in-place update is then lost, as with the C++ backend); float64 is used as is.
+    if isinstance(keypoints, np.ndarray) and keypoints.dtype == np.float64:
+        kps = keypoints
+    else:
+        kps = np.array(keypoints, dtype=np.float64, order='C')
+    heat = _f32a(heatmaps)
+    _require(kps.ndim == 4 and kps.shape[3] == 2, 'keypoints must be (B, N, K, 2)')
+    _require(heat.ndim == 4 and heat.shape[0] == kps.shape[0] and heat.shape[1] == kps.shape[2],
+             'heatmaps must be (B, K, H, W) matching keypoints (B, N, K, 2)')
+    _require(kps.flags.c_contiguous, 'keypoints must be C-contiguous')
+    return kps, heat
+
+
+def _writable_flat(kps: np.ndarray) -> np.ndarray:
+    if not kps.flags.writeable:
+        raise ValueError('array is not writeable')
+    return kps.reshape(-1)
+
+
+def refine_sign(keypoints, heatmaps) -> None:
+    """refine_keypoints: +-0.25 px toward the higher neighbour, in place."""
+    kps, heat = _refine_args(keypoints, heatmaps)
+    B, N, K = kps.shape[:3]
+    H, W = heat.shape[2:]
+    _refine_sign_kernel(_writable_flat(kps), B, N, K, heat.reshape(-1), H, W)
+
+
+def refine_dark(keypoints, heatmaps, ksize: int) -> None:
+    """refine_keypoints_dark, in place."""
+    kps, heat = _refine_args(keypoints, heatmaps)
+    ksize = _check_kernel(ksize)
+    B, N, K = kps.shape[:3]
+    H, W = heat.shape[2:]
+    _refine_dark_kernel(_writable_flat(kps), B, N, K, heat.reshape(-1), H, W, _kernel(ksize))
+
+
+def refine_dark_udp(keypoints, heatmaps, ksize: int, f32: bool) -> None:
+    """refine_keypoints_dark_udp, in place; f32: MMPose's index math in float32."""
+    kps, heat = _refine_args(keypoints, heatmaps)
+    ksize = _check_kernel(ksize)
+    f32 = bool(f32)
+    B, N, K = kps.shape[:3]
+    H, W = heat.shape[2:]
+    _refine_dark_udp_kernel(_writable_flat(kps), B, N, K, heat.reshape(-1), H, W,
+                            _kernel(ksize), f32)
+
+
+def decode_megvii(heatmaps, ksize: int) -> Tuple[np.ndarray, np.ndarray]:
+    """MegviiHeatmap.decode in heatmap pixels: locs (B, K, 2), scores (B, K)."""
+    heat = _f32a(heatmaps)
+    _require(heat.ndim == 4, 'heatmaps must be (B, K, H, W)')
+    ksize = _check_kernel(ksize)
+    B, K, H, W = heat.shape
+    locs = np.empty((B, K, 2), np.float32)
+    scores = np.empty((B, K), np.float32)
+    if B * K > 0 and H * W > 0:
+        _decode_megvii_kernel(heat.reshape(-1), B, K, H, W, _kernel(ksize), locs.reshape(-1),
+                              scores.reshape(-1))
+    return locs, scores
+
+
+def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray, np.ndarray]:
+    """UDPHeatmap('combined').decode in heatmap pixels: locs (B, K, 2), scores (B, K)."""
+    heat = _f32a(heatmaps)
+    _require(heat.ndim == 4 and heat.shape[1] % 3 == 0, 'heatmaps must be (B, 3K, H, W)')
+    ksize = _check_kernel(ksize)
+    radius = float(radius)
+    B, K3, H, W = heat.shape
+    K = K3 // 3
+    locs = np.empty((B, K, 2), np.float32)
+    scores = np.empty((B, K), np.float32)
+    if B * K > 0 and H * W > 0:
+        _decode_udp_combined_kernel(heat.reshape(-1), B, K, H, W, _kernel(ksize), radius,
+                                    locs.reshape(-1), scores.reshape(-1))
+    return locs, scores

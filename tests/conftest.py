@@ -1,0 +1,84 @@
+"""Shared fixtures: the MMPose 1.3.2 oracle, backends, and input generators."""
+import importlib.util
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import fastcodec
+
+
+def import_mmpose_codecs():
+    """Import mmpose.codecs without mmpose/__init__.py, which demands mmcv: register a
+    bare package module whose __path__ is the installed folder."""
+    if 'mmpose.codecs' in sys.modules:
+        return sys.modules['mmpose.codecs']
+    spec = importlib.util.find_spec('mmpose')
+    if spec is None:
+        raise ImportError('MMPose 1.3.2 is the test oracle: pip install mmpose==1.3.2 --no-deps')
+    package = types.ModuleType('mmpose')
+    package.__path__ = list(spec.submodule_search_locations)
+    sys.modules['mmpose'] = package
+    import mmpose.codecs
+    return mmpose.codecs
+
+
+@pytest.fixture(scope='session')
+def mmc():
+    return import_mmpose_codecs()
+
+
+@pytest.fixture(scope='session')
+def mmu(mmc):
+    import mmpose.codecs.utils as utils
+    return utils
+
+
+CPU_BACKENDS = [b for b in ('cpp', 'numba') if b in fastcodec.available_backends()]
+
+
+@pytest.fixture(params=CPU_BACKENDS)
+def backend(request):
+    with fastcodec.use_backend(request.param):
+        yield request.param
+
+
+# ---- inputs -------------------------------------------------------------------------
+def adversarial_keypoints(rng, input_size, scale_factor, n=1, k=17):
+    """(n, k, 2) keypoints mixing: uniform inside, borders, outside, exact .5
+    heatmap-pixel boundaries (before and after scaling), and far outside."""
+    w, h = input_size
+    kps = rng.uniform(0, 1, (n, k, 2)) * [w, h]
+    kind = rng.integers(0, 6, (n, k))
+    border = rng.choice([0.0, 1.0], (n, k, 2)) * [w - 1, h - 1]
+    kps[kind == 1] = border[kind == 1]
+    kps[kind == 2] = (rng.uniform(-0.3, 1.3, (n, k, 2)) * [w, h])[kind == 2]
+    halves = (rng.integers(-2, 70, (n, k, 2)) + 0.5) * np.asarray(scale_factor, np.float64)
+    kps[kind == 3] = halves[kind == 3]
+    kps[kind == 4] = (rng.integers(-3, 70, (n, k, 2)) * np.asarray(scale_factor, np.float64))[kind == 4]
+    kps[kind == 5] = (rng.uniform(-3, 3, (n, k, 2)) * [w, h])[kind == 5]
+    return kps
+
+
+def adversarial_visibility(rng, n=1, k=17):
+    return rng.choice([0.0, 0.49, 0.5, 1.0, 2.0], (n, k))
+
+
+HEATMAP_KINDS = ('clean', 'noisy', 'negative', 'rescaled', 'plateau', 'shifted')
+
+
+def perturb(rng, heatmaps, kind):
+    """Heatmaps as a model might emit them, from clean encoded targets."""
+    h = heatmaps.astype(np.float32)
+    if kind == 'noisy':
+        h = h + rng.normal(0, 0.05, h.shape).astype(np.float32)
+    elif kind == 'negative':
+        h = h - np.float32(0.3)
+    elif kind == 'rescaled':
+        h = h * np.float32(rng.choice([1e-3, 7.5, 120.0]))
+    elif kind == 'plateau':
+        h = np.round(h * 4) / np.float32(4)
+    elif kind == 'shifted':
+        h = np.roll(h, 1, axis=-1) * np.float32(0.6) + h * np.float32(0.4)
+    return np.ascontiguousarray(h, dtype=np.float32)
