@@ -31,6 +31,7 @@ def as_numpy(x: Any, name: str) -> Tuple[np.ndarray, Callable[[np.ndarray], Any]
         if t.dtype == torch.bfloat16:
             t = t.float()
         array = t.numpy()
+        check_real(array, name)
         return array, lambda out: torch.from_numpy(np.ascontiguousarray(out)) \
             if isinstance(out, np.ndarray) else out
     if type(x).__module__.split('.')[0] == 'cupy':
@@ -40,14 +41,12 @@ def as_numpy(x: Any, name: str) -> Tuple[np.ndarray, Callable[[np.ndarray], Any]
         array = np.asarray(x)
     except Exception as err:  # noqa: BLE001 - report any conversion failure alike
         raise TypeError(f'{name} must be array-like, got {type(x).__name__}') from err
-    if array.dtype == object:
-        raise TypeError(f'{name} must be a numeric array, got dtype object')
+    check_real(array, name)
     return array, lambda out: out
 
 
 def check_real(array: np.ndarray, name: str) -> None:
-    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
-            or array.dtype == np.bool_):
+    if array.dtype.kind not in 'biuf':
         raise TypeError(f'{name} must hold real numbers, got dtype {array.dtype}')
 
 

@@ -497,20 +497,47 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
 
 
 @_jit
-def _impulse_response(x, at, n, w, r):
-    s = _F0
-    for i in range(-r, r + 1):
-        if _reflect101(x + i, n) == at:
-            s += w[i + r]
-    return s
+def _impulse_tap(x, i, at, n):
+    """The unit impulse at `at` seen i taps from x through the reflect-101 border."""
+    return _F1 if _reflect101(x + i, n) == at else _F0
+
+
+@_jit
+def _impulse_row_sum(w, r, x, kx, W, simd):
+    """opencv_row_sum (simd) or opencv_row_sum_tail of a unit impulse at kx."""
+    if simd:
+        if r == 0:
+            return w[0] * _impulse_tap(x, 0, kx, W)
+        if r == 1:
+            return _fmaf(w[2], _impulse_tap(x, 1, kx, W) + _impulse_tap(x, -1, kx, W),
+                         w[1] * _impulse_tap(x, 0, kx, W))
+        if r == 2:
+            t = w[3] * (_impulse_tap(x, 1, kx, W) + _impulse_tap(x, -1, kx, W))
+            t = _fmaf(w[2], _impulse_tap(x, 0, kx, W), t)
+            return _fmaf(w[4], _impulse_tap(x, 2, kx, W) + _impulse_tap(x, -2, kx, W), t)
+        t = _F0
+        for i in range(-r, r + 1):
+            t = _fmaf(w[i + r], _impulse_tap(x, i, kx, W), t)
+        return t
+    if r <= 2:
+        t = w[r] * _impulse_tap(x, 0, kx, W)
+        for i in range(1, r + 1):
+            t = t + w[r + i] * (_impulse_tap(x, i, kx, W) + _impulse_tap(x, -i, kx, W))
+        return t
+    t = w[0] * _impulse_tap(x, -r, kx, W)
+    for i in range(-r + 1, r + 1):
+        t = t + w[i + r] * _impulse_tap(x, i, kx, W)
+    return t
 
 
 @_jit
 def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside):
     HW = H * W
     r = w.shape[0] // 2
-    rx = np.empty(W, np.float32)
-    ry = np.empty(H, np.float32)
+    row_end = _row_simd_end(W)
+    column_end = _column_simd_end(W)
+    px = np.empty(W, np.float32)
+    hit = np.empty(2 * r + 1, np.bool_)
     for bk in range(B * K):
         b = bk // K
         k = bk % K
@@ -518,27 +545,52 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
         for n in range(N):
             i = (b * N + n) * K + k
             inside[i] = 1
-            ok, px, py = _scaled_point(kps, i, sx, sy, f32)
+            ok, qx, qy = _scaled_point(kps, i, sx, sy, f32)
             if not ok:
                 inside[i] = 0
                 continue
             if vis[i] < 0.5:
                 continue
-            kx = np.int64(px)
-            ky = np.int64(py)
+            # (keypoints / scale_factor).astype(np.int64): truncation, no rounding.
+            kx = np.int64(qx)
+            ky = np.int64(qy)
             if kx < 0 or kx >= W or ky < 0 or ky >= H:
                 inside[i] = 0
                 continue
+            # cv2.GaussianBlur of the impulse pass by pass: the row pass gives px; each
+            # output row is the column sum over the rows that reflect onto ky.
             for x in range(W):
-                rx[x] = _impulse_response(x, kx, W, w, r)
+                px[x] = _impulse_row_sum(w, r, x, kx, W, x < row_end)
             for y in range(H):
-                ry[y] = _impulse_response(y, ky, H, w, r)
-            centre = ry[ky] * rx[kx]
-            for y in range(H):
-                gy = ry[y]
+                hits = 0
+                tap = 0
+                for j in range(-r, r + 1):
+                    h = _reflect101(y + j, H) == ky
+                    hit[j + r] = h
+                    if h:
+                        hits += 1
+                        tap = -j if j < 0 else j
                 ro = hoff + y * W
+                if hits <= 1:
+                    wy = w[r + tap] if hits else _F0
+                    for x in range(W):
+                        heat[ro + x] = wy * px[x]
+                    continue
                 for x in range(W):
-                    heat[ro + x] = gy * rx[x] / centre * _F255
+                    v = px[x]
+                    t = w[r] * (v if hit[r] else _F0)
+                    if x < column_end:
+                        for j in range(1, r + 1):
+                            t = _fmaf(w[r + j], (v if hit[r + j] else _F0)
+                                      + (v if hit[r - j] else _F0), t)
+                    else:
+                        for j in range(1, r + 1):
+                            t = t + w[r + j] * ((v if hit[r + j] else _F0)
+                                                + (v if hit[r - j] else _F0))
+                    heat[ro + x] = t
+            centre = heat[hoff + ky * W + kx]
+            for p in range(HW):
+                heat[hoff + p] = heat[hoff + p] / centre * _F255
 
 
 # ----------------------------------------------------------------------------------
@@ -791,12 +843,20 @@ def _decode_udp_combined_kernel(heat, B, K, H, W, w, radius, locs, scores):
         q = np.int64(np.float64(np.float32(np.float64(t) + np.float64(k * HW))))
         if q < 0:
             q += total
-        if q < 0 or q >= total:
-            continue  # out of range (float32 rounding of a huge index): no offset
-        ch = q // HW
-        p = q % HW
-        locs[2 * c] += heat[sample + (3 * ch + 1) * HW + p] * rad
-        locs[2 * c + 1] += heat[sample + (3 * ch + 2) * HW + p] * rad
+        # C++ integer division (toward zero): a q still negative (K == H == 1 and a
+        # -1 location) reads just before the offset map, as the C++ backend does.
+        if q >= 0:
+            ch = q // HW
+            p = q % HW
+        else:
+            ch = -((-q) // HW)
+            p = -((-q) % HW)
+        ix = sample + (3 * ch + 1) * HW + p
+        iy = sample + (3 * ch + 2) * HW + p
+        if ix < 0 or iy >= heat.shape[0]:
+            continue  # beyond the array (float32 rounding of a huge index): no offset
+        locs[2 * c] += heat[ix] * rad
+        locs[2 * c + 1] += heat[iy] * rad
 
 
 # ----------------------------------------------------------------------------------

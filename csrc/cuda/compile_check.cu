@@ -1,0 +1,54 @@
+// Compiles every shared math header for the device: one trivial kernel per function,
+// so nvcc proves the CPU arithmetic is also valid CUDA. The CUDA backend proper is a
+// later release; tests/test_cuda_compile.py runs `nvcc -c` on this file.
+#include "fastcodec/argmax.h"
+#include "fastcodec/blur.h"
+#include "fastcodec/common.h"
+#include "fastcodec/heatmap_targets.h"
+#include "fastcodec/refine.h"
+
+using namespace fastcodec;
+
+__global__ void k_common(const double* v, int64_t* out) {
+  out[0] = trunc_i64(v[0]) + round_half_up(v[1], true) + (coord_is_usable(v[2]) ? 1 : 0) +
+           (int64_t)scale_coord(v[3], 4.f, false) + min_i64(1, 2) + max_i64(1, 2) +
+           (int64_t)sign_f32((float)v[4]) + (int64_t)fc_exp(1.0) + (int64_t)fc_exp(1.f);
+}
+
+__global__ void k_targets(const double* p, float* out) {
+  const PatchGeometry g = patch_geometry(p[0]);
+  const PatchWindow w = patch_window(p[1], p[2], false, g.radius);
+  out[0] = patch_misses(w, 48, 64) ? 0.f : msra_patch_value(1, 2, (float)g.centre, 8.f);
+  out[1] = (float)udp_patch_factor(3, g.centre, p[1], w.mu_x, 8.0);
+  out[2] = unbiased_misses<float>(1.f, 2.f, 6.f, 48, 64) ? 0.f : unbiased_factor<float>(3, 1.f, 8.f);
+  out[3] = (float)unbiased_factor<double>(3, 1.0, 8.0);
+  const OffsetPixel o = offset_pixel(4, 5, p[1], p[2], 3.5);
+  out[4] = o.label + o.dx + o.dy + (float)reflect101(-3, 10);
+}
+
+__global__ void k_argmax(const float* v, int64_t n, float* out) {
+  const Maximum m = first_argmax(v, n);
+  maximum_location(m, 8, out, out + 1);
+}
+
+__global__ void k_blur(const float* v, float* out) {
+  float w[kMaxBlurKernel];
+  opencv_gaussian_kernel(11, w);
+  auto at = [&](int i) { return v[16 + i]; };
+  out[0] = opencv_row_sum(w, 5, at) + opencv_row_sum_tail(w, 5, at) +
+           opencv_column_sum(w, 5, at) + opencv_column_sum_tail(w, 5, at) +
+           blur_rescale(1.f, 2.f) + (float)(opencv_row_simd_end(54) + opencv_column_simd_end(54));
+}
+
+__global__ void k_refine(const float* h, double* out) {
+  Offset o = sign_step(h, 8, 8, 3, 3);
+  Offset m;
+  if (megvii_step(h, 8, 8, 3, 3, &m)) o.dx += m.dx;
+  auto L = [&](int dx, int dy) { return dark_log(h[(3 + dy) * 8 + 3 + dx]); };
+  Offset d;
+  if (dark_step(L, 8, 8, 3, 3, &d)) o.dy += d.dy;
+  float v[7];
+  for (int i = 0; i < 7; ++i) v[i] = dark_udp_log(h[i]);
+  const Offset u = dark_udp_step(v);
+  out[0] = o.dx + o.dy + u.dx + u.dy;
+}

@@ -1,0 +1,49 @@
+"""Each entry of docs/deviations.md: where MMPose 1.3.2 yields NaN or raises,
+fastcodec returns the defined value documented there."""
+import warnings
+
+import numpy as np
+
+import fastcodec
+from fastcodec import ops
+
+
+def test_all_zero_map_decodes_to_minus_one(mmc, backend):
+    udp = fastcodec.UDPHeatmap((192, 256), (48, 64))
+    maps = np.zeros((17, 64, 48), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        ref = mmc.UDPHeatmap((192, 256), (48, 64)).decode(maps.copy())
+    assert np.isnan(ref[0]).all()                       # MMPose: 0 / 0
+    kp, score = udp.decode(maps)
+    np.testing.assert_allclose(kp, np.full((1, 17, 2), -1.0) / [47, 63] * [192, 256])
+    assert (score == 0).all()
+
+    megvii = fastcodec.MegviiHeatmap((192, 256), (48, 64), 11)
+    kp, score = megvii.decode(maps)
+    assert (kp == -4).all() and (score == 0.5).all()    # MMPose: score NaN
+
+    assert np.isfinite(ops.gaussian_blur(maps.copy(), 11)).all()
+
+
+def test_out_of_range_udp_index_leaves_keypoint(mmc, backend):
+    maps = np.random.default_rng(0).random((3, 8, 8)).astype(np.float32)
+    kps = np.array([[[100.0, 100.0], [2.0, 3.0], [-50.0, -50.0]]], np.float32)
+    got = ops.refine_keypoints_dark_udp(kps.copy(), maps, 3)
+    assert (got[0, 0] == 100).all() and (got[0, 2] == -50).all()   # MMPose: IndexError
+    assert (got[0, 1] != [2.0, 3.0]).any()
+
+
+def test_megvii_encode_without_visibility(backend):
+    codec = fastcodec.MegviiHeatmap((192, 256), (48, 64), 11)
+    out = codec.encode(np.full((1, 17, 2), 50.0))        # MMPose: TypeError on None
+    assert out['keypoint_weights'].dtype == np.float32 and (out['keypoint_weights'] == 1).all()
+
+
+def test_refinement_keeps_heatmaps_argument(backend):
+    maps = np.random.default_rng(1).random((17, 64, 48)).astype(np.float32)
+    before = maps.copy()
+    locs, _ = ops.get_heatmap_maximum(maps)
+    ops.refine_keypoints_dark(locs[None].copy(), maps, 11)
+    ops.refine_keypoints_dark_udp(locs[None].copy(), maps, 11)
+    np.testing.assert_array_equal(maps, before)          # MMPose blurs it in place
