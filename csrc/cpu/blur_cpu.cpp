@@ -14,9 +14,6 @@ inline int64_t border_index(int64_t p, int64_t len, Border border) {
 
 }  // namespace
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=haswell", "default")))
-#endif
 void blur_map(const float* in, float* out, int64_t H, int64_t W, const float* w, int r,
               Border border, BlurScratch& scratch) {
   scratch.row.assign(W + 2 * r, 0.f);

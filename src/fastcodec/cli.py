@@ -1,0 +1,131 @@
+"""The ``fastcodec`` command: ``fastcodec demo`` and ``fastcodec info``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from importlib import resources
+from typing import Callable, List, Optional
+
+import numpy as np
+
+import fastcodec
+
+DEMO_CODECS = [
+    dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
+    dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0,
+         unbiased=True),
+    dict(type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
+    dict(type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
+         heatmap_type='combined'),
+    dict(type='MegviiHeatmap', input_size=(192, 256), heatmap_size=(48, 64), kernel_size=11),
+]
+
+
+def load_sample():
+    text = resources.files('fastcodec').joinpath('data/sample_annotation.json').read_text()
+    sample = json.loads(text)
+    kps = np.asarray(sample['keypoints'], np.float32)
+    return kps[None, :, :2], kps[None, :, 2], sample
+
+
+def median_us(fn: Callable[[], object], repeat: int = 30) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1e6)
+
+
+def import_mmpose_codecs():
+    """MMPose 1.3.2's codecs when installed (imported without mmcv), else None."""
+    import importlib.util
+    import types
+    spec = importlib.util.find_spec('mmpose')
+    if spec is None:
+        return None
+    try:
+        if 'mmpose' not in sys.modules:
+            package = types.ModuleType('mmpose')
+            package.__path__ = list(spec.submodule_search_locations)
+            sys.modules['mmpose'] = package
+        import mmpose.codecs
+        return mmpose.codecs
+    except Exception:  # noqa: BLE001 - any broken install means "not available"
+        return None
+
+
+def label(cfg: dict) -> str:
+    extra = [f'{k}={v}' for k, v in cfg.items()
+             if k not in ('type', 'input_size', 'heatmap_size', 'sigma')]
+    return cfg['type'] + (f"({', '.join(extra)})" if extra else '')
+
+
+def demo(out_png: str) -> int:
+    kps, vis, sample = load_sample()
+    mmc = import_mmpose_codecs()
+    print(f'fastcodec {fastcodec.__version__}; backends: {fastcodec.available_backends()}; '
+          f"MMPose: {'1.3.2 found' if mmc else 'not installed (pip install mmpose==1.3.2 --no-deps)'}")
+    print(f"sample: {len(sample['keypoint_names'])} keypoints, input {sample['input_size']}\n")
+    header = f"{'codec':44s} {'round-trip err px':>17s} {'encode us':>10s} {'decode us':>10s}"
+    if mmc:
+        header += f" {'MMPose enc us':>13s} {'MMPose dec us':>13s} {'speed-up e/d':>13s}"
+    print(header)
+    panels = []
+    for cfg in DEMO_CODECS:
+        codec = fastcodec.build(cfg)
+        encoded = codec.encode(kps, vis)
+        heatmaps = encoded['heatmaps']
+        decoded, _ = codec.decode(heatmaps)
+        shown = vis[0] > 0.5
+        err = np.linalg.norm(decoded[0][shown] - kps[0][shown], axis=-1).max()
+        enc_us = median_us(lambda: codec.encode(kps, vis))
+        dec_us = median_us(lambda: codec.decode(heatmaps))
+        row = f'{label(cfg):44s} {err:17.3f} {enc_us:10.1f} {dec_us:10.1f}'
+        if mmc:
+            args = {k: v for k, v in cfg.items() if k != 'type'}
+            ref = getattr(mmc, cfg['type'])(**args)
+            m_enc = median_us(lambda: ref.encode(kps, vis))
+            m_dec = median_us(lambda: ref.decode(heatmaps.copy()))
+            row += f' {m_enc:13.1f} {m_dec:13.1f} {m_enc / enc_us:6.1f}/{m_dec / dec_us:<6.1f}'
+        print(row)
+        panels.append(heatmaps[::3].max(0) if cfg.get('heatmap_type') == 'combined'
+                      else heatmaps.max(0))
+    write_png(out_png, panels)
+    print(f'\nheatmaps (max over keypoints, one panel per codec) written to {out_png}')
+    return 0
+
+
+def write_png(path: str, panels: List[np.ndarray]) -> None:
+    import cv2  # opencv-python: the [demo] extra
+    tiles = []
+    for p in panels:
+        p = (p - p.min()) / max(float(p.max() - p.min()), 1e-12)
+        tile = cv2.applyColorMap((p * 255).astype(np.uint8), cv2.COLORMAP_JET)
+        tiles.append(cv2.resize(tile, (p.shape[1] * 4, p.shape[0] * 4),
+                                interpolation=cv2.INTER_NEAREST))
+    cv2.imwrite(path, np.concatenate(tiles, axis=1))
+
+
+def info() -> int:
+    print(f'fastcodec {fastcodec.__version__}')
+    print(f'backends: {fastcodec.available_backends()}; threads: {fastcodec.get_num_threads()}')
+    print(f'codecs: {sorted(fastcodec.CODECS)}')
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog='fastcodec', description=__doc__)
+    sub = parser.add_subparsers(dest='command', required=True)
+    p_demo = sub.add_parser('demo', help='encode/decode a bundled sample with every codec')
+    p_demo.add_argument('--out', default='fastcodec_demo.png', help='PNG of the heatmaps')
+    sub.add_parser('info', help='version, backends, codecs')
+    args = parser.parse_args(argv)
+    return demo(args.out) if args.command == 'demo' else info()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
