@@ -2,6 +2,8 @@
 CPU backend. Tolerances (DESIGN.md): targets 1e-5 absolute, keypoints 2e-3 px,
 scores 1e-4. Where MMPose returns NaN (docs/deviations.md) fastcodec must return a
 finite value instead."""
+import zlib
+
 import numpy as np
 import pytest
 
@@ -43,17 +45,20 @@ def build_both(mmc, cfg):
 
 
 def well_conditioned(ref, heatmaps, want, seed=0):
-    """Keypoints whose MMPose result survives a 1e-6 relative perturbation of the maps.
+    """Keypoints whose MMPose result survives 1e-6..1e-5 relative perturbations of the maps.
 
     Where DARK's Hessian is near-singular, MMPose's own output jumps by more than the
     tolerance under such a perturbation, and ulp-level differences between numpy's
     float32 log/inverse and ours are amplified the same way (docs/deviations.md).
     Those keypoints are checked for being finite, not for equality."""
     rng = np.random.default_rng(seed)
-    nudged = heatmaps * (1 + 1e-6 * rng.standard_normal(heatmaps.shape)).astype(np.float32)
-    again = ref.decode(nudged.astype(np.float32))[0]
-    with np.errstate(invalid='ignore'):
-        return (np.abs(again - want[0]) <= 1e-3).all(-1)
+    stable = np.ones(want[0].shape[:-1], bool)
+    for scale in (1e-6, 1e-5, 1e-5):
+        nudged = heatmaps * (1 + scale * rng.standard_normal(heatmaps.shape)).astype(np.float32)
+        again = ref.decode(nudged.astype(np.float32))[0]
+        with np.errstate(invalid='ignore'):
+            stable &= (np.abs(again - want[0]) <= 1e-3).all(-1)
+    return stable
 
 
 def assert_decoded_close(ours, ref, stable=None):
@@ -91,7 +96,7 @@ def test_encode_matches_mmpose(mmc, backend, cfg):
 @pytest.mark.parametrize('cfg', CONFIGS, ids=config_id)
 def test_decode_matches_mmpose(mmc, backend, cfg, kind):
     ours, ref = build_both(mmc, cfg)
-    rng = np.random.default_rng(hash((config_id(cfg), kind)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f'{config_id(cfg)}{kind}'.encode()))
     for _ in range(12):
         kps = adversarial_keypoints(rng, cfg['input_size'], ours.scale_factor)
         heatmaps = perturb(rng, ref.encode(kps, np.ones((1, 17)))['heatmaps'], kind)
