@@ -5,10 +5,11 @@
     python benchmarks/report.py RUN.json [--png speedups.png] [--md speedups.md]
 
 For each benchmark group (one case) the speed-up of a fastcodec backend is
-median(mmpose) / median(backend). Prints a Markdown table with the machine (CPU,
-date) on top, optionally writes the same Markdown to --md and a log-scale bar chart
-to --png. The exit code is 0 whether targets are met or not: this reports, it does
-not judge. The last line printed is ``all targets met`` or ``targets missed: ...``.
+median(mmpose) / median(backend) (``--stat min`` or ``mean`` compares another
+statistic). Prints a Markdown table with the machine (CPU, date) on top, optionally
+writes the same Markdown to --md and a log-scale bar chart to --png. The exit code
+is 0 whether targets are met or not: this reports, it does not judge. The last
+line printed is ``all targets met`` or ``targets missed: ...``.
 """
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ def impl_of(bench: dict) -> Optional[str]:
     return extra.get('impl') or (bench.get('params') or {}).get('impl')
 
 
-def collect(run: dict):
-    """-> (cases in run order: [{name, median: {impl: s}, target: {impl: x}}], backends)."""
+def collect(run: dict, stat: str = 'median'):
+    """-> (cases in run order: [{name, median: {impl: s}, target: {impl: x}}], backends);
+    ``median`` holds the statistic ``stat`` (the median unless asked otherwise)."""
     cases: Dict[str, dict] = {}
     for bench in run.get('benchmarks', []):
         impl = impl_of(bench)
@@ -42,7 +44,7 @@ def collect(run: dict):
         if impl in case['median']:
             print(f'note: {name}/{impl} appears twice; keeping the first', file=sys.stderr)
             continue
-        case['median'][impl] = float(bench['stats']['median'])
+        case['median'][impl] = float(bench['stats'][stat])
         if extra.get('target') is not None:
             case['target'][impl] = float(extra['target'])
         if extra.get('parity'):
@@ -65,7 +67,7 @@ def speedup(case: dict, backend: str) -> Optional[float]:
     return base / ours
 
 
-def machine_lines(run: dict, cases: List[dict]) -> List[str]:
+def machine_lines(run: dict) -> List[str]:
     info = run.get('machine_info') or {}
     cpu = info.get('cpu') or {}
     brand = cpu.get('brand_raw') or cpu.get('brand') or info.get('processor') or 'unknown CPU'
@@ -131,14 +133,14 @@ def evaluate(cases: List[dict], backends: List[str]):
     return verdict, missed
 
 
-def markdown(run: dict, cases: List[dict], backends: List[str]) -> str:
+def markdown(run: dict, cases: List[dict], backends: List[str], stat: str = 'median') -> str:
     verdict, missed = evaluate(cases, backends)
-    header, align = ['case', 'MMPose median (µs)'], ['---', '---:']
+    header, align = ['case', f'MMPose {stat} (µs)'], ['---', '---:']
     target_column = {}
     for backend in backends:
         same = uniform_target(cases, backend)
         target_column[backend] = backend == 'cpp' or same is None
-        header += [f'{backend} median (µs)']
+        header += [f'{backend} {stat} (µs)']
         if target_column[backend]:
             header += [f'{backend} speed-up', 'target']
         else:
@@ -156,8 +158,8 @@ def markdown(run: dict, cases: List[dict], backends: List[str]) -> str:
         rows.append(row)
 
     lines = ['# fastcodec vs MMPose 1.3.2: heatmap codec speed-ups', '']
-    lines += machine_lines(run, cases)
-    lines += ['', 'Speed-up = median(MMPose) / median(backend), same inputs, same run.', '']
+    lines += machine_lines(run)
+    lines += ['', f'Speed-up = {stat}(MMPose) / {stat}(backend), same inputs, same run.', '']
     lines += ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(align) + '|']
     lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     notes = [f"- {case['name']}/{impl}: output differs from MMPose: {problem}"
@@ -169,7 +171,8 @@ def markdown(run: dict, cases: List[dict], backends: List[str]) -> str:
 
 
 # ---- chart --------------------------------------------------------------------------
-def chart(run: dict, cases: List[dict], backends: List[str], path: str) -> None:
+def chart(run: dict, cases: List[dict], backends: List[str], path: str,
+          stat: str = 'median') -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -201,7 +204,7 @@ def chart(run: dict, cases: List[dict], backends: List[str], path: str) -> None:
     ax.set_yticks(range(len(cases)))
     ax.set_yticklabels([case['name'] for case in cases], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel('speed-up over MMPose 1.3.2 (median / median, log scale)')
+    ax.set_xlabel(f'speed-up over MMPose 1.3.2 ({stat} / {stat}, log scale)')
     info = run.get('machine_info') or {}
     cpu = (info.get('cpu') or {}).get('brand_raw') or 'unknown CPU'
     ax.set_title(f"fastcodec vs MMPose: heatmap codecs\n{cpu}, {run.get('datetime', '')[:19]}",
@@ -224,18 +227,21 @@ def main(argv=None) -> int:
     parser.add_argument('json', help='pytest-benchmark JSON (--benchmark-json)')
     parser.add_argument('--png', help='write a bar chart of the speed-ups here')
     parser.add_argument('--md', help='write the Markdown report here')
+    parser.add_argument('--stat', default='median', choices=('median', 'min', 'mean'),
+                        help='statistic compared (default median; min is steadier on a '
+                             'loaded machine)')
     args = parser.parse_args(argv)
 
     with open(args.json, encoding='utf-8') as f:
         run = json.load(f)
-    cases, backends = collect(run)
-    text = markdown(run, cases, backends)
+    cases, backends = collect(run, args.stat)
+    text = markdown(run, cases, backends, args.stat)
     sys.stdout.write(text)
     if args.md:
         with open(args.md, 'w', encoding='utf-8') as f:
             f.write(text)
     if args.png:
-        chart(run, cases, backends, args.png)
+        chart(run, cases, backends, args.png, args.stat)
     return 0
 
 

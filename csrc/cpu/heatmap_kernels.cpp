@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "blur_cpu.h"
+#include "fast_argmax.h"
 #include "fastcodec/argmax.h"
 #include "fastcodec/blur.h"
 #include "fastcodec/heatmap_targets.h"
@@ -16,6 +17,14 @@
 namespace fastcodec {
 
 namespace {
+
+// A per-thread buffer reused across calls: large fresh allocations cost page faults
+// comparable to the blur itself.
+float* scratch_floats(size_t n) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
 
 struct Kernel1D {
   float w[kMaxBlurKernel];
@@ -125,28 +134,39 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
 void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* inside) {
   const int64_t K = a.K, N = a.N, W = a.W, H = a.H;
   parallel_for(a.B * K, 3.0 * H * W, [&](int64_t begin, int64_t end) {
+    std::vector<double> ox(W), oy(H);
     for (int64_t bk = begin; bk < end; ++bk) {
       const int64_t b = bk / K, k = bk % K;
       float* label = heat + bk * 3 * H * W;
-      float* ox = label + H * W;
-      float* oy = ox + H * W;
-      std::memset(label, 0, sizeof(float) * 3 * H * W);
+      float* dx = label + H * W;
+      float* dy = dx + H * W;
+      // Each instance overwrites the whole channel in MMPose: only the last visible
+      // one shows.
+      Point last;
+      bool drawn = false;
       for (int64_t n = 0; n < N; ++n) {
         const int64_t i = (b * N + n) * K + k;
         Point p;
-        inside[i] = 1;
-        if (!scaled_point(a, i, &p)) {
-          inside[i] = 0;
-          continue;
+        inside[i] = scaled_point(a, i, &p) ? 1 : 0;
+        if (inside[i] && !(a.visible[i] < 0.5)) {
+          last = p;
+          drawn = true;
         }
-        if (a.visible[i] < 0.5) continue;
-        for (int64_t y = 0; y < H; ++y)
-          for (int64_t x = 0; x < W; ++x) {
-            const OffsetPixel o = offset_pixel(x, y, p.x, p.y, radius);
-            label[y * W + x] = o.label;
-            ox[y * W + x] = o.dx;
-            oy[y * W + x] = o.dy;
-          }
+      }
+      if (!drawn) {
+        std::memset(label, 0, sizeof(float) * 3 * H * W);
+        continue;
+      }
+      for (int64_t x = 0; x < W; ++x) ox[x] = offset_along(x, last.x, radius);
+      for (int64_t y = 0; y < H; ++y) oy[y] = offset_along(y, last.y, radius);
+      for (int64_t y = 0; y < H; ++y) {
+        const double oyy = oy[y] * oy[y];
+        const float fy = (float)oy[y];
+        for (int64_t x = 0; x < W; ++x) {
+          label[y * W + x] = offset_label(ox[x], oyy);
+          dx[y * W + x] = (float)ox[x];
+          dy[y * W + x] = fy;
+        }
       }
     }
   });
@@ -194,9 +214,10 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
               ++hits;
               tap = i < 0 ? -i : i;
             }
+          if (hits == 0) continue;  // stays zero
           float* out = hm + y * W;
-          if (hits <= 1) {
-            const float wy = hits ? kern.w[r + tap] : 0.f;
+          if (hits == 1) {
+            const float wy = kern.w[r + tap];
             for (int64_t x = 0; x < W; ++x) out[x] = wy * px[x];
             continue;
           }
@@ -207,7 +228,11 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
           }
         }
         const float centre = hm[ky * W + kx];
-        for (int64_t p = 0; p < H * W; ++p) hm[p] = hm[p] / centre * 255.f;
+        const int64_t y0 = max_i64(0, ky - r), y1 = min_i64(H, ky + r + 1);
+        // Beyond r rows of the centre only reflections at a border can be non-zero.
+        const bool near_border = ky - r < 0 || ky + r >= H;
+        for (int64_t y = near_border ? 0 : y0; y < (near_border ? H : y1); ++y)
+          for (int64_t x = 0; x < W; ++x) hm[y * W + x] = hm[y * W + x] / centre * 255.f;
       }
     }
   });
@@ -228,7 +253,7 @@ void heatmap_maximum(const float* heat, int64_t BK, int64_t H, int64_t W, float*
                      float* vals) {
   parallel_for(BK, (double)(H * W), [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
-      const Maximum m = first_argmax(heat + c * H * W, H * W);
+      const Maximum m = fast_argmax(heat + c * H * W, H * W);
       maximum_location(m, W, locs + 2 * c, locs + 2 * c + 1);
       vals[c] = m.value;
     }
@@ -256,7 +281,7 @@ void modulate(const float* heat, int64_t C, int64_t H, int64_t W, int ksize, flo
       const float* src = heat + c * H * W;
       float* dst = blurred + c * H * W;
       blur_map(src, dst, H, W, kern.w, kern.r, Border::Zero, scratch);
-      const Maximum raw = first_argmax(src, H * W), blur = first_argmax(dst, H * W);
+      const Maximum raw = fast_argmax(src, H * W), blur = fast_argmax(dst, H * W);
       scale[c] = blur_rescale(raw.value, blur.value);
     }
   });
@@ -293,15 +318,16 @@ void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize
 
 void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
                  int64_t W, int ksize) {
-  std::vector<float> blurred(B * K * H * W), scale(B * K);
-  modulate(heat, B * K, H, W, ksize, blurred.data(), scale.data());
+  float* blurred = scratch_floats(B * K * H * W);
+  std::vector<float> scale(B * K);
+  modulate(heat, B * K, H, W, ksize, blurred, scale.data());
   parallel_for(B * N * K, 200.0, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / (N * K), k = i % K;
       int64_t x, y;
       double* kp = kps + 2 * i;
       if (!keypoint_pixel(kp, &x, &y)) continue;
-      const float* m = blurred.data() + (b * K + k) * H * W;
+      const float* m = blurred + (b * K + k) * H * W;
       const float s = scale[b * K + k];
       auto L = [&](int dx, int dy) { return dark_log(m[(y + dy) * W + x + dx] * s); };
       Offset o;
@@ -315,8 +341,9 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
 
 void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* heat,
                      int64_t H, int64_t W, int ksize, bool f32) {
-  std::vector<float> blurred(B * K * H * W), scale(B * K);
-  modulate(heat, B * K, H, W, ksize, blurred.data(), scale.data());
+  float* blurred = scratch_floats(B * K * H * W);
+  std::vector<float> scale(B * K);
+  modulate(heat, B * K, H, W, ksize, blurred, scale.data());
   const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
   parallel_for(B * N * K, 200.0, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
@@ -360,14 +387,15 @@ void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* 
 
 void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
                    float* locs, float* scores) {
-  std::vector<float> m(B * K * H * W), scale(B * K);
-  modulate(heat, B * K, H, W, ksize, m.data(), scale.data());
+  float* m = scratch_floats(B * K * H * W);
+  std::vector<float> scale(B * K);
+  modulate(heat, B * K, H, W, ksize, m, scale.data());
   parallel_for(B * K, 2.0 * H * W, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
-      float* map = m.data() + c * H * W;
+      float* map = m + c * H * W;
       const float s = scale[c];
       for (int64_t p = 0; p < H * W; ++p) map[p] *= s;
-      const Maximum mx = first_argmax(map, H * W);
+      const Maximum mx = fast_argmax(map, H * W);
       float* loc = locs + 2 * c;
       maximum_location(mx, W, loc, loc + 1);
       Offset o;
@@ -393,7 +421,7 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
       const float* sample = heat + b * 3 * total;
       blur_map(sample + 3 * k * HW, label.data(), H, W, kern.w, kern.r, Border::Reflect101,
                scratch);
-      const Maximum mx = first_argmax(label.data(), HW);
+      const Maximum mx = fast_argmax(label.data(), HW);
       float* loc = locs + 2 * c;
       maximum_location(mx, W, loc, loc + 1);
       scores[c] = mx.value;

@@ -15,18 +15,6 @@
 namespace py = pybind11;
 using namespace fastcodec;
 
-namespace fastcodec {
-namespace {
-std::atomic<int> g_threads{0};
-}
-int num_threads() {
-  const int n = g_threads.load();
-  if (n > 0) return n;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : (int)hw;
-}
-void set_num_threads(int n) { g_threads.store(n < 0 ? 0 : n); }
-}  // namespace fastcodec
 
 namespace {
 

@@ -1,43 +1,42 @@
-// Multi-threading for the CPU kernels.
+// Multi-threading for the CPU kernels: a small persistent pool that is fork-safe.
 //
-// Threads are started per call and joined before it returns: no pool outlives a call,
-// so a process that forks afterwards (torch DataLoader workers) inherits no threads
-// and no locks. GNU OpenMP's pool would hang such children.
+// GNU OpenMP's pool hangs in children forked after it ran (torch DataLoader workers).
+// Here a pthread_atfork child handler drops the pool (its threads do not exist in the
+// child) and the next call builds a fresh one; a pool that is busy — or whose lock a
+// forking thread held — is never waited for: the call then runs on its own thread.
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
-#include <thread>
-#include <vector>
+#include <functional>
 
 namespace fastcodec {
 
 int num_threads();
 void set_num_threads(int n);
 
+// Runs task(t) for t in [0, tasks) on up to `tasks` threads (the caller included);
+// returns false, having run nothing, when no pool is free.
+bool run_on_pool(int tasks, const std::function<void(int)>& task);
+
 // Runs fn(begin, end) over [0, n) in contiguous chunks. `cost` is a rough count of
-// inner-loop operations per item: small jobs stay on the calling thread, because
-// starting a thread costs about as much as 20k such operations.
+// inner-loop operations per item: jobs under ~100k operations stay on the calling
+// thread, since waking a worker costs about that much.
 template <typename Fn>
 void parallel_for(int64_t n, double cost, Fn fn) {
   if (n <= 0) return;
-  const double min_ops_per_thread = 40000.0;
+  const double min_ops_per_thread = 100000.0;
   int64_t threads = std::min<int64_t>(num_threads(), n);
-  threads = std::min<int64_t>(threads, (int64_t)(n * cost / min_ops_per_thread) + 1);
-  if (threads <= 1) {
-    fn(int64_t(0), n);
-    return;
+  threads = std::min<int64_t>(threads, (int64_t)(n * cost / min_ops_per_thread));
+  if (threads > 1) {
+    const int64_t chunk = (n + threads - 1) / threads;
+    auto task = [&](int t) {
+      const int64_t b = t * chunk, e = std::min(n, b + chunk);
+      if (b < e) fn(b, e);
+    };
+    if (run_on_pool((int)threads, task)) return;
   }
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  const int64_t chunk = (n + threads - 1) / threads;
-  for (int64_t t = 1; t < threads; ++t) {
-    const int64_t b = t * chunk, e = std::min(n, b + chunk);
-    if (b < e) pool.emplace_back([=] { fn(b, e); });
-  }
-  fn(int64_t(0), std::min(n, chunk));
-  for (auto& th : pool) th.join();
+  fn(int64_t(0), n);
 }
 
 }  // namespace fastcodec

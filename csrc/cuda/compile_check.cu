@@ -22,8 +22,8 @@ __global__ void k_targets(const double* p, float* out) {
   out[1] = (float)udp_patch_factor(3, g.centre, p[1], w.mu_x, 8.0);
   out[2] = unbiased_misses<float>(1.f, 2.f, 6.f, 48, 64) ? 0.f : unbiased_factor<float>(3, 1.f, 8.f);
   out[3] = (float)unbiased_factor<double>(3, 1.0, 8.0);
-  const OffsetPixel o = offset_pixel(4, 5, p[1], p[2], 3.5);
-  out[4] = o.label + o.dx + o.dy + (float)reflect101(-3, 10);
+  const double ox = offset_along(4, p[1], 3.5), oy = offset_along(5, p[2], 3.5);
+  out[4] = offset_label(ox, oy * oy) + (float)ox + (float)reflect101(-3, 10);
 }
 
 __global__ void k_argmax(const float* v, int64_t n, float* out) {

@@ -22,6 +22,9 @@ def is_torch(x: Any) -> bool:
 
 def as_numpy(x: Any, name: str) -> Tuple[np.ndarray, Callable[[np.ndarray], Any]]:
     """``x`` as a numpy array, and a function that turns results back into x's kind."""
+    if type(x) is np.ndarray:
+        check_real(x, name)
+        return x, _same
     if is_torch(x):
         if x.device.type != 'cpu':
             raise TypeError(f'{name}: tensors on {x.device} need the cuda backend, '
@@ -42,7 +45,11 @@ def as_numpy(x: Any, name: str) -> Tuple[np.ndarray, Callable[[np.ndarray], Any]
     except Exception as err:  # noqa: BLE001 - report any conversion failure alike
         raise TypeError(f'{name} must be array-like, got {type(x).__name__}') from err
     check_real(array, name)
-    return array, lambda out: out
+    return array, _same
+
+
+def _same(out):
+    return out
 
 
 def check_real(array: np.ndarray, name: str) -> None:

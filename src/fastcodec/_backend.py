@@ -20,6 +20,8 @@ BACKEND_NAMES = ('cpp', 'numba', 'cuda')
 _context: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
     'fastcodec_backend', default=None)
 _selected: Optional[str] = None
+# Read once: the environment is the process's default, not a per-call switch.
+_from_env: Optional[str] = os.environ.get('FASTCODEC_BACKEND') or None
 _loaded: dict = {}
 _warned_fallback = False
 
@@ -62,7 +64,7 @@ def set_backend(name: Optional[str]) -> None:
 
 def get_backend() -> Optional[str]:
     """The explicitly selected backend, or ``None`` when the choice is automatic."""
-    return _context.get() or _selected or os.environ.get('FASTCODEC_BACKEND') or None
+    return _context.get() or _selected or _from_env
 
 
 @contextlib.contextmanager
@@ -80,7 +82,8 @@ def kernels() -> ModuleType:
     global _warned_fallback
     name = get_backend()
     if name is not None:
-        return _import(_check_name(name))
+        module = _loaded.get(name)
+        return module if module is not None else _import(_check_name(name))
     try:
         return _import('cpp')
     except ImportError as err:

@@ -80,15 +80,13 @@ FC_HD T unbiased_factor(int64_t x, T mu, T two_sigma2) {
 }
 
 // ---- UDP 'combined' target: generate_offset_heatmap (float64 in numpy) ----
-struct OffsetPixel { float label, dx, dy; };
+// numpy computes (mu - x) / radius and the disc test in float64; the 2-D pixel
+// (x, y) has label offset_label(offset_along(x), offset_along(y)^2) and offsets
+// (float)offset_along(x), (float)offset_along(y).
+FC_HD double offset_along(int64_t x, double mu, double radius) { return (mu - (double)x) / radius; }
 
-FC_HD OffsetPixel offset_pixel(int64_t x, int64_t y, double mx, double my, double radius) {
-  OffsetPixel o;
-  const double ox = (mx - (double)x) / radius, oy = (my - (double)y) / radius;
-  o.label = (ox * ox + oy * oy <= 1.0) ? 1.f : 0.f;
-  o.dx = (float)ox;
-  o.dy = (float)oy;
-  return o;
+FC_HD float offset_label(double ox, double oy_squared) {
+  return ox * ox + oy_squared <= 1.0 ? 1.f : 0.f;
 }
 
 // ---- Megvii: a unit impulse blurred by cv2.GaussianBlur (BORDER_REFLECT_101) ----

@@ -42,6 +42,9 @@ _FLT_EPS = 1.1920928955078125e-07  # np.finfo(np.float32).eps
 _COORD_LIMIT = 1099511627776.0     # 2^40, see coord_is_usable
 
 _jit = numba.njit(cache=True, nogil=True)
+# Indexing with unsigned integers: Numba then skips its negative-index wraparound,
+# which otherwise keeps LLVM from vectorising loops over `base + x`.
+_u = np.uint64
 
 
 @intrinsic
@@ -195,93 +198,179 @@ def _column_simd_end(width):
 
 
 @_jit
-def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, row, R):
+def _blur_scratch(H, W, r):
+    """Scratch buffers of _blur_map for H x W maps and a (2r + 1)-tap kernel."""
+    Wp = W + 2 * r
+    P = np.empty(H * Wp + 2 * r, np.float32)
+    Q = np.empty((H + 2 * r) * Wp, np.float32)
+    O = np.empty(H * Wp, np.float32)
+    return P, Q, O
+
+
+@_jit
+def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O):
     """dst[d0:d0+H*W] = blur(src[s0:s0+H*W]) as blur_map in blur_cpu.cpp: OpenCV's
-    float32 row pass into R (H + 2r rows, bordered), then its column pass, with the
-    fused multiply-adds of its SIMD part and the unfused scalar tail.
-    reflect: BORDER_REFLECT_101 (cv2.GaussianBlur); otherwise zero padding."""
+    float32 row pass, then its column pass, with the fused multiply-adds of its SIMD
+    part and the unfused formulas of its scalar tail (x >= row_end / column_end).
+    reflect: BORDER_REFLECT_101 (cv2.GaussianBlur); otherwise zero padding.
+
+    Every output sample gets exactly the C++ operations; only the loop layout
+    differs: the map is bordered into P (rows W + 2r wide), and each pass runs as
+    long flat loops over all rows at once (the columns past W are scratch), which
+    LLVM vectorises; the tail columns are then recomputed with their own formula."""
+    Wp = W + 2 * r
+    n = H * Wp
     pad = 0 if reflect else r
     row_end = max(0, min(W, _row_simd_end(W + 2 * pad) - pad))
     column_end = max(0, min(W, _column_simd_end(W + 2 * pad) - pad))
     wr = w[r]
+    # P: the bordered rows, plus 2r slack samples read by the last row's scratch columns.
     for y in range(H):
-        base = s0 + y * W
-        for p in range(W + 2 * r):
-            q = p - r
-            if q >= 0 and q < W:
-                row[p] = src[base + q]
-            elif reflect:
-                row[p] = src[base + _reflect101(q, W)]
+        b = y * Wp
+        sb = s0 + y * W
+        for x in range(W):
+            P[_u(b + r + x)] = src[_u(sb + x)]
+        for p in range(r):
+            if reflect:
+                P[b + p] = src[sb + _reflect101(p - r, W)]
+                P[b + r + W + p] = src[sb + _reflect101(W + p, W)]
             else:
-                row[p] = _F0
-        o = (y + r) * W
-        if r == 0:
-            w0 = w[0]
-            for x in range(W):
-                R[o + x] = w0 * row[x]
-        elif r == 1:
-            w1 = w[1]
-            w2 = w[2]
-            for x in range(row_end):
-                R[o + x] = _fmaf(w2, row[x + 2] + row[x], w1 * row[x + 1])
-        elif r == 2:
-            w2 = w[2]
-            w3 = w[3]
-            w4 = w[4]
-            for x in range(row_end):
-                t = _fmaf(w2, row[x + 2], w3 * (row[x + 3] + row[x + 1]))
-                R[o + x] = _fmaf(w4, row[x + 4] + row[x], t)
-        else:
-            for x in range(row_end):
-                R[o + x] = _F0
-            for j in range(2 * r + 1):
-                wj = w[j]
-                for x in range(row_end):
-                    R[o + x] = _fmaf(wj, row[x + j], R[o + x])
-        # opencv_row_sum_tail
-        for x in range(row_end, W):
-            c = r + x
-            if r <= 2:
-                t = wr * row[c]
-                for i in range(1, r + 1):
-                    t = t + w[r + i] * (row[c + i] + row[c - i])
-            else:
-                t = w[0] * row[c - r]
-                for i in range(-r + 1, r + 1):
-                    t = t + w[i + r] * row[c + i]
-            R[o + x] = t
+                P[b + p] = _F0
+                P[b + r + W + p] = _F0
+    for p in range(n, n + 2 * r):
+        P[p] = _F0
+    # Row pass into rows r .. r + H - 1 of Q (opencv_row_sum).
+    Qc = Q[r * Wp:r * Wp + n]
+    if r == 0:
+        w0 = w[0]
+        for q in range(n):
+            Qc[q] = w0 * P[q]
+    elif r == 1:
+        w1 = w[1]
+        w2 = w[2]
+        a = P[0:n]
+        c = P[1:n + 1]
+        b = P[2:n + 2]
+        for q in range(n):
+            Qc[q] = _fmaf(w2, b[q] + a[q], w1 * c[q])
+    elif r == 2:
+        w2 = w[2]
+        w3 = w[3]
+        w4 = w[4]
+        a2 = P[0:n]
+        a1 = P[1:n + 1]
+        c = P[2:n + 2]
+        b1 = P[3:n + 3]
+        b2 = P[4:n + 4]
+        for q in range(n):
+            t = _fmaf(w2, c[q], w3 * (b1[q] + a1[q]))
+            Qc[q] = _fmaf(w4, b2[q] + a2[q], t)
+    else:
+        # The chain t = fma(w[j], P[x + j], t) from t = 0, j = 0 .. 2r, four taps a pass.
+        K = 2 * r + 1
+        w0 = w[0]
+        w1 = w[1]
+        w2 = w[2]
+        w3 = w[3]
+        p0 = P[0:n]
+        p1 = P[1:n + 1]
+        p2 = P[2:n + 2]
+        p3 = P[3:n + 3]
+        for q in range(n):
+            Qc[q] = _fmaf(w3, p3[q], _fmaf(w2, p2[q], _fmaf(w1, p1[q], _fmaf(w0, p0[q], _F0))))
+        j = 4
+        while j + 4 <= K:
+            w0 = w[j]
+            w1 = w[j + 1]
+            w2 = w[j + 2]
+            w3 = w[j + 3]
+            p0 = P[j:j + n]
+            p1 = P[j + 1:j + 1 + n]
+            p2 = P[j + 2:j + 2 + n]
+            p3 = P[j + 3:j + 3 + n]
+            for q in range(n):
+                Qc[q] = _fmaf(w3, p3[q], _fmaf(w2, p2[q], _fmaf(w1, p1[q],
+                                                                   _fmaf(w0, p0[q], Qc[q]))))
+            j += 4
+        while j < K:
+            w0 = w[j]
+            p0 = P[j:j + n]
+            for q in range(n):
+                Qc[q] = _fmaf(w0, p0[q], Qc[q])
+            j += 1
+    # opencv_row_sum_tail for the columns OpenCV's SIMD part leaves over.
+    if row_end < W and r > 0:
+        for y in range(H):
+            for x in range(row_end, W):
+                c0 = y * Wp + r + x
+                if r <= 2:
+                    t = wr * P[c0]
+                    for i in range(1, r + 1):
+                        t = t + w[r + i] * (P[_u(c0 + i)] + P[_u(c0 - i)])
+                else:
+                    t = w[0] * P[_u(c0 - r)]
+                    for i in range(-r + 1, r + 1):
+                        t = t + w[_u(i + r)] * P[_u(c0 + i)]
+                Qc[y * Wp + x] = t
+    # The r rows above and below: the border of the row-filtered map.
     for p in range(2 * r):
         if p < r:
             y = p - r
-            o = p * W
+            o = p * Wp
         else:
             y = H + (p - r)
-            o = (H + p) * W
+            o = (H + p) * Wp
         if reflect:
-            q = _reflect101(y, H)
-            so = (q + r) * W
-            for x in range(W):
-                R[o + x] = R[so + x]
+            so = (_reflect101(y, H) + r) * Wp
+            for x in range(Wp):
+                Q[_u(o + x)] = Q[_u(so + x)]
         else:
-            for x in range(W):
-                R[o + x] = _F0
+            for x in range(Wp):
+                Q[_u(o + x)] = _F0
+    # Column pass (opencv_column_sum).
+    # t = w[r] * c, then t = fma(w[r + i], a_i + b_i, t) for i = 1 .. r, two taps a pass.
+    i = 1
+    if r >= 2:
+        w1 = w[r + 1]
+        w2 = w[r + 2]
+        a1 = Q[(r + 1) * Wp:(r + 1) * Wp + n]
+        b1 = Q[(r - 1) * Wp:(r - 1) * Wp + n]
+        a2 = Q[(r + 2) * Wp:(r + 2) * Wp + n]
+        b2 = Q[(r - 2) * Wp:(r - 2) * Wp + n]
+        for q in range(n):
+            O[q] = _fmaf(w2, a2[q] + b2[q], _fmaf(w1, a1[q] + b1[q], wr * Qc[q]))
+        i = 3
+    else:
+        for q in range(n):
+            O[q] = wr * Qc[q]
+    while i + 2 <= r + 1:
+        w1 = w[r + i]
+        w2 = w[r + i + 1]
+        a1 = Q[(r + i) * Wp:(r + i) * Wp + n]
+        b1 = Q[(r - i) * Wp:(r - i) * Wp + n]
+        a2 = Q[(r + i + 1) * Wp:(r + i + 1) * Wp + n]
+        b2 = Q[(r - i - 1) * Wp:(r - i - 1) * Wp + n]
+        for q in range(n):
+            O[q] = _fmaf(w2, a2[q] + b2[q], _fmaf(w1, a1[q] + b1[q], O[q]))
+        i += 2
+    if i <= r:
+        w1 = w[r + i]
+        a1 = Q[(r + i) * Wp:(r + i) * Wp + n]
+        b1 = Q[(r - i) * Wp:(r - i) * Wp + n]
+        for q in range(n):
+            O[q] = _fmaf(w1, a1[q] + b1[q], O[q])
     for y in range(H):
-        c = (y + r) * W
-        o = d0 + y * W
+        d = d0 + y * W
+        o = y * Wp
         for x in range(column_end):
-            dst[o + x] = wr * R[c + x]
-        for i in range(1, r + 1):
-            wi = w[r + i]
-            a = c + i * W
-            b = c - i * W
-            for x in range(column_end):
-                dst[o + x] = _fmaf(wi, R[a + x] + R[b + x], dst[o + x])
+            dst[_u(d + x)] = O[_u(o + x)]
         # opencv_column_sum_tail
         for x in range(column_end, W):
-            t = wr * R[c + x]
+            c0 = (y + r) * Wp + x
+            t = wr * Q[c0]
             for i in range(1, r + 1):
-                t = t + w[r + i] * (R[c + i * W + x] + R[c - i * W + x])
-            dst[o + x] = t
+                t = t + w[_u(r + i)] * (Q[_u(c0 + i * Wp)] + Q[_u(c0 - i * Wp)])
+            dst[d + x] = t
 
 
 @_jit
@@ -303,7 +392,7 @@ def _first_argmax(v, off, n):
         return 0, best
     idx = 0
     for i in range(1, n):
-        x = v[off + i]
+        x = v[_u(off + i)]
         if x > best:
             best = x
             idx = i
@@ -342,8 +431,8 @@ def _paint_unbiased32(hm, o, W, H, px, py, sigma, fx, fy):
         ro = o + y * W
         for x in range(W):
             g = np.float32(fx[x] * gy)
-            if g > hm[ro + x]:
-                hm[ro + x] = g
+            if g > hm[_u(ro + x)]:
+                hm[_u(ro + x)] = g
 
 
 @_jit
@@ -360,8 +449,8 @@ def _paint_unbiased64(hm, o, W, H, px, py, sigma, fx, fy):
         ro = o + y * W
         for x in range(W):
             g = np.float32(fx[x] * gy)
-            if g > hm[ro + x]:
-                hm[ro + x] = g
+            if g > hm[_u(ro + x)]:
+                hm[_u(ro + x)] = g
 
 
 @_jit
@@ -461,11 +550,11 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
                     if gx >= L:
                         break
                     if kind == 0:
-                        v = patch[n, gy * L + gx]
+                        v = patch[n, _u(gy * L + gx)]
                     else:
-                        v = np.float32(ux[gx] * uy[gy])
-                    if v > heat[ro + x]:
-                        heat[ro + x] = v
+                        v = np.float32(ux[_u(gx)] * uy[_u(gy)])
+                    if v > heat[_u(ro + x)]:
+                        heat[_u(ro + x)] = v
 
 
 @_jit
@@ -574,7 +663,7 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
                 if hits <= 1:
                     wy = w[r + tap] if hits else _F0
                     for x in range(W):
-                        heat[ro + x] = wy * px[x]
+                        heat[_u(ro + x)] = wy * px[x]
                     continue
                 for x in range(W):
                     v = px[x]
@@ -587,10 +676,10 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
                         for j in range(1, r + 1):
                             t = t + w[r + j] * ((v if hit[r + j] else _F0)
                                                 + (v if hit[r - j] else _F0))
-                    heat[ro + x] = t
+                    heat[_u(ro + x)] = t
             centre = heat[hoff + ky * W + kx]
             for p in range(HW):
-                heat[hoff + p] = heat[hoff + p] / centre * _F255
+                heat[_u(hoff + p)] = heat[_u(hoff + p)] / centre * _F255
 
 
 # ----------------------------------------------------------------------------------
@@ -612,10 +701,9 @@ def _modulate(heat, C, H, W, w, blurred, scale):
     factor that rescales each channel to its raw maximum."""
     r = w.shape[0] // 2
     HW = H * W
-    row = np.empty(W + 2 * r, np.float32)
-    R = np.empty((H + 2 * r) * W, np.float32)
+    P, Q, O = _blur_scratch(H, W, r)
     for c in range(C):
-        _blur_map(heat, c * HW, blurred, c * HW, H, W, w, r, False, row, R)
+        _blur_map(heat, c * HW, blurred, c * HW, H, W, w, r, False, P, Q, O)
         _, raw = _first_argmax(heat, c * HW, HW)
         _, blur = _first_argmax(blurred, c * HW, HW)
         scale[c] = _blur_rescale(raw, blur)
@@ -632,7 +720,7 @@ def _gaussian_blur_kernel(heat, C, H, W, w, out):
         s = scale[c]
         o = c * HW
         for p in range(HW):
-            out[o + p] *= s
+            out[_u(o + p)] *= s
 
 
 @_jit
@@ -808,7 +896,7 @@ def _decode_megvii_kernel(heat, B, K, H, W, w, locs, scores):
         o = c * HW
         s = scale[c]
         for p in range(HW):
-            m[o + p] *= s
+            m[_u(o + p)] *= s
         idx, val = _first_argmax(m, o, HW)
         _write_location(idx, val, W, locs, c)
         x = np.int64(locs[2 * c])
@@ -827,14 +915,13 @@ def _decode_udp_combined_kernel(heat, B, K, H, W, w, radius, locs, scores):
     total = K * HW
     r = w.shape[0] // 2
     rad = np.float32(radius)
-    row = np.empty(W + 2 * r, np.float32)
-    R = np.empty((H + 2 * r) * W, np.float32)
+    P, Q, O = _blur_scratch(H, W, r)
     label = np.empty(HW, np.float32)
     for c in range(B * K):
         b = c // K
         k = c % K
         sample = b * 3 * total
-        _blur_map(heat, sample + 3 * k * HW, label, 0, H, W, w, r, True, row, R)
+        _blur_map(heat, sample + 3 * k * HW, label, 0, H, W, w, r, True, P, Q, O)
         idx, val = _first_argmax(label, 0, HW)
         _write_location(idx, val, W, locs, c)
         scores[c] = val

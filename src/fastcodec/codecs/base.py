@@ -81,6 +81,11 @@ class BaseKeypointCodec:
             raise ValueError(f'{type(self).__name__} encodes one instance per sample: '
                              f'keypoints must be {layout} with N = 1, got N = {n}')
 
+    @property
+    def _scale(self):
+        """scale_factor as the (sx, sy) float pair the kernels take."""
+        return float(self.scale_factor[0]), float(self.scale_factor[1])
+
     @staticmethod
     def _kernel_inputs(keypoints: np.ndarray, visible: np.ndarray):
         """float64 keypoints and visibility for the kernels, and whether MMPose would

@@ -40,7 +40,7 @@ class MegviiHeatmap(BaseKeypointCodec):
         xy, vis, f32 = self._kernel_inputs(keypoints, visible)
         W, H = self.heatmap_size
         heatmaps, inside = kernels().encode_megvii(
-            xy, vis, tuple(map(float, self.scale_factor)), f32, W, H, self.kernel_size)
+            xy, vis, self._scale, f32, W, H, self.kernel_size)
         return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
 
     def _decode_batch(self, heatmaps):

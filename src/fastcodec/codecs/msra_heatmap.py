@@ -47,7 +47,7 @@ class MSRAHeatmap(BaseKeypointCodec):
         sigmas = np.full(xy.shape[1], float(self.sigma))
         heatmaps, inside = kernels().encode_gaussian(
             'unbiased' if self.unbiased else 'msra', xy, vis, sigmas,
-            tuple(map(float, self.scale_factor)), f32, W, H)
+            self._scale, f32, W, H)
         return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
 
     def _decode_batch(self, heatmaps):

@@ -55,14 +55,13 @@ class UDPHeatmap(BaseKeypointCodec):
     def _encode_batch(self, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(keypoints, visible)
         W, H = self.heatmap_size
-        scale = tuple(map(float, self.scale_factor))
         if self.heatmap_type == 'gaussian':
             sigmas = np.full(xy.shape[1], float(self.sigma))
-            heatmaps, inside = kernels().encode_gaussian('udp', xy, vis, sigmas, scale, f32,
+            heatmaps, inside = kernels().encode_gaussian('udp', xy, vis, sigmas, self._scale, f32,
                                                          W, H)
         else:
             radius = self.radius_factor * max(W, H)
-            heatmaps, inside = kernels().encode_offset(xy, vis, scale, f32, W, H, radius)
+            heatmaps, inside = kernels().encode_offset(xy, vis, self._scale, f32, W, H, radius)
         return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
 
     def _decode_batch(self, heatmaps):

@@ -1,0 +1,52 @@
+// first_argmax (fastcodec/argmax.h) vectorised for the CPU: a max reduction, then a
+// search for the first element equal to it; maps holding a NaN take the scalar path
+// so numpy's rule (the first NaN wins) stays exact.
+#pragma once
+
+#include <cstdint>
+
+#include "fastcodec/argmax.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace fastcodec {
+
+inline Maximum fast_argmax(const float* v, int64_t n) {
+#if defined(__AVX2__)
+  if (n >= 16) {
+    __m256 m = _mm256_loadu_ps(v);
+    __m256 nan = _mm256_cmp_ps(m, m, _CMP_UNORD_Q);
+    int64_t i = 8;
+    for (; i + 8 <= n; i += 8) {
+      const __m256 x = _mm256_loadu_ps(v + i);
+      m = _mm256_max_ps(m, x);
+      nan = _mm256_or_ps(nan, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, m);
+    float best = lanes[0];
+    for (int j = 1; j < 8; ++j) best = lanes[j] > best ? lanes[j] : best;
+    bool has_nan = _mm256_movemask_ps(nan) != 0;
+    for (; i < n; ++i) {
+      has_nan |= v[i] != v[i];
+      best = v[i] > best ? v[i] : best;
+    }
+    if (has_nan) return first_argmax(v, n);
+    const __m256 target = _mm256_set1_ps(best);
+    for (i = 0; i + 8 <= n; i += 8) {
+      const int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(v + i), target, _CMP_EQ_OQ));
+      if (hit) {
+        const int64_t at = i + __builtin_ctz((unsigned)hit);
+        return Maximum{at, v[at]};
+      }
+    }
+    for (; i < n; ++i)
+      if (v[i] == best) return Maximum{i, v[i]};
+  }
+#endif
+  return first_argmax(v, n);
+}
+
+}  // namespace fastcodec
