@@ -99,3 +99,19 @@ def test_refinements(mmu, backend, name, kernel, kind):
     nudged = getattr(mmu, name)(locs[None].copy(), maps * np.float32(1 + 1e-6), *args)
     stable = (np.abs(nudged - want) <= 1e-3).all(-1)   # see test_parity_codecs
     np.testing.assert_allclose(got[stable], want[stable], rtol=0, atol=5e-4)
+
+
+def test_heatmap_maximum_nan_in_large_maps(mmu, backend):
+    """The vectorised search must keep numpy's rule: the first NaN wins."""
+    rng = np.random.default_rng(9)
+    maps = rng.random((6, 64, 48)).astype(np.float32)
+    maps[0, 0, 0] = np.nan
+    maps[1, 63, 47] = np.nan
+    maps[2, 30, 17] = np.nan
+    maps[2, 40, 3] = np.inf
+    maps[3, 10, 10] = maps[3, 50, 40] = 5.0           # tie across the SIMD passes
+    maps[4] = -maps[4]
+    maps[5, 61, 5:9] = np.nan
+    got, want = ops.get_heatmap_maximum(maps), mmu.get_heatmap_maximum(maps)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "fast_argmax.h"
+
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define FASTCODEC_AVX2 1
@@ -17,33 +19,44 @@ inline int64_t border_index(int64_t p, int64_t len, Border border) {
   return border == Border::Zero ? -1 : reflect101(p, len);
 }
 
+#if FASTCODEC_AVX2
+// NB independent 8-float accumulators per call hide the FMA latency of the tap chains.
+template <int NB>
+inline void row_blocks(const float* c, float* dst, const float* w, int r) {
+  __m256 s[NB];
+  for (int j = 0; j < NB; ++j) s[j] = _mm256_setzero_ps();
+  for (int i = -r; i <= r; ++i) {
+    const __m256 wi = _mm256_set1_ps(w[i + r]);
+    for (int j = 0; j < NB; ++j) s[j] = _mm256_fmadd_ps(wi, _mm256_loadu_ps(c + i + 8 * j), s[j]);
+  }
+  for (int j = 0; j < NB; ++j) _mm256_storeu_ps(dst + 8 * j, s[j]);
+}
+
+template <int NB>
+inline void column_blocks(const float* c, float* dst, int64_t stride, const float* w, int r) {
+  const __m256 wr = _mm256_set1_ps(w[r]);
+  __m256 s[NB];
+  for (int j = 0; j < NB; ++j) s[j] = _mm256_mul_ps(wr, _mm256_loadu_ps(c + 8 * j));
+  for (int i = 1; i <= r; ++i) {
+    const __m256 wi = _mm256_set1_ps(w[r + i]);
+    const float* a = c + i * stride;
+    const float* b = c - i * stride;
+    for (int j = 0; j < NB; ++j)
+      s[j] = _mm256_fmadd_ps(
+          wi, _mm256_add_ps(_mm256_loadu_ps(a + 8 * j), _mm256_loadu_ps(b + 8 * j)), s[j]);
+  }
+  for (int j = 0; j < NB; ++j) _mm256_storeu_ps(dst + 8 * j, s[j]);
+}
+#endif
+
 // opencv_row_sum for x in [0, end) of one row; c[-r .. end + r) must be readable.
 void row_pass(const float* c, float* dst, int64_t end, const float* w, int r) {
   int64_t x = 0;
   if (r >= 3) {
 #if FASTCODEC_AVX2
-    // Four independent accumulators hide the FMA latency of the tap chain.
-    for (; x + 32 <= end; x += 32) {
-      __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-      for (int i = -r; i <= r; ++i) {
-        const __m256 wi = _mm256_set1_ps(w[i + r]);
-        const float* p = c + x + i;
-        s0 = _mm256_fmadd_ps(wi, _mm256_loadu_ps(p), s0);
-        s1 = _mm256_fmadd_ps(wi, _mm256_loadu_ps(p + 8), s1);
-        s2 = _mm256_fmadd_ps(wi, _mm256_loadu_ps(p + 16), s2);
-        s3 = _mm256_fmadd_ps(wi, _mm256_loadu_ps(p + 24), s3);
-      }
-      _mm256_storeu_ps(dst + x, s0);
-      _mm256_storeu_ps(dst + x + 8, s1);
-      _mm256_storeu_ps(dst + x + 16, s2);
-      _mm256_storeu_ps(dst + x + 24, s3);
-    }
-    for (; x + 8 <= end; x += 8) {
-      __m256 s = _mm256_setzero_ps();
-      for (int i = -r; i <= r; ++i)
-        s = _mm256_fmadd_ps(_mm256_set1_ps(w[i + r]), _mm256_loadu_ps(c + x + i), s);
-      _mm256_storeu_ps(dst + x, s);
-    }
+    for (; x + 48 <= end; x += 48) row_blocks<6>(c + x, dst + x, w, r);
+    for (; x + 16 <= end; x += 16) row_blocks<2>(c + x, dst + x, w, r);
+    for (; x + 8 <= end; x += 8) row_blocks<1>(c + x, dst + x, w, r);
 #endif
     for (; x < end; ++x) dst[x] = opencv_row_sum(w, r, [&](int i) { return c[x + i]; });
     return;
@@ -65,29 +78,9 @@ void row_pass(const float* c, float* dst, int64_t end, const float* w, int r) {
 void column_pass(const float* c, float* dst, int64_t end, int64_t stride, const float* w, int r) {
   int64_t x = 0;
 #if FASTCODEC_AVX2
-  for (; x + 32 <= end; x += 32) {
-    const __m256 wr = _mm256_set1_ps(w[r]);
-    __m256 s[4];
-    for (int j = 0; j < 4; ++j) s[j] = _mm256_mul_ps(wr, _mm256_loadu_ps(c + x + 8 * j));
-    for (int i = 1; i <= r; ++i) {
-      const __m256 wi = _mm256_set1_ps(w[r + i]);
-      const float* a = c + x + i * stride;
-      const float* b = c + x - i * stride;
-      for (int j = 0; j < 4; ++j)
-        s[j] = _mm256_fmadd_ps(
-            wi, _mm256_add_ps(_mm256_loadu_ps(a + 8 * j), _mm256_loadu_ps(b + 8 * j)), s[j]);
-    }
-    for (int j = 0; j < 4; ++j) _mm256_storeu_ps(dst + x + 8 * j, s[j]);
-  }
-  for (; x + 8 <= end; x += 8) {
-    __m256 s = _mm256_mul_ps(_mm256_set1_ps(w[r]), _mm256_loadu_ps(c + x));
-    for (int i = 1; i <= r; ++i) {
-      const __m256 pair = _mm256_add_ps(_mm256_loadu_ps(c + x + i * stride),
-                                        _mm256_loadu_ps(c + x - i * stride));
-      s = _mm256_fmadd_ps(_mm256_set1_ps(w[r + i]), pair, s);
-    }
-    _mm256_storeu_ps(dst + x, s);
-  }
+  for (; x + 48 <= end; x += 48) column_blocks<6>(c + x, dst + x, stride, w, r);
+  for (; x + 16 <= end; x += 16) column_blocks<2>(c + x, dst + x, stride, w, r);
+  for (; x + 8 <= end; x += 8) column_blocks<1>(c + x, dst + x, stride, w, r);
 #endif
   for (; x < end; ++x)
     dst[x] = opencv_column_sum(w, r, [&](int i) { return c[x + i * stride]; });
@@ -141,6 +134,122 @@ void blur_map(const float* in, float* out, int64_t H, int64_t W, const float* w,
     for (int64_t x = column_end; x < W; ++x)
       dst[x] = opencv_column_sum_tail(w, r, [&](int i) { return c[x + i * W]; });
   }
+}
+
+BlurPlan blur_plan(int64_t H, int64_t W, const float* w, int r, Border border) {
+  const int64_t pad = border == Border::Zero ? r : 0;
+  BlurPlan p{H, W, w, r, border, 0, 0};
+  p.row_end = std::max<int64_t>(0, std::min(W, opencv_row_simd_end(W + 2 * pad) - pad));
+  p.column_end = std::max<int64_t>(0, std::min(W, opencv_column_simd_end(W + 2 * pad) - pad));
+  return p;
+}
+
+#if FASTCODEC_AVX2
+namespace {
+
+// blur_rect for an 8-column block whose row windows stay inside the map and whose
+// columns all take the SIMD formulas: rows are filtered four at a time and output
+// rows eight at a time, so the FMA chains run side by side.
+void blur_block8(const float* in, const BlurPlan& p, int64_t x0, int64_t y0, int64_t y1,
+                 float* out, BlurScratch& scratch) {
+  const int r = p.r;
+  const int64_t rows = (y1 - y0) + 2 * r;
+  scratch.rows.resize(rows * 8 + 8);
+  float* R = scratch.rows.data();
+  const __m256 zero = _mm256_setzero_ps();
+  int64_t t = 0;
+  while (t < rows) {
+    const float* src[4];
+    int n = 0;
+    int64_t slot[4];
+    for (; t < rows && n < 4; ++t) {
+      const int64_t q = border_index(y0 - r + t, p.H, p.border);
+      if (q < 0) {
+        _mm256_storeu_ps(R + t * 8, zero);
+        continue;
+      }
+      src[n] = in + q * p.W + x0;
+      slot[n++] = t;
+    }
+    __m256 acc[4] = {zero, zero, zero, zero};
+    for (int i = -r; i <= r; ++i) {
+      const __m256 wi = _mm256_set1_ps(p.w[i + r]);
+      for (int j = 0; j < n; ++j) acc[j] = _mm256_fmadd_ps(wi, _mm256_loadu_ps(src[j] + i), acc[j]);
+    }
+    for (int j = 0; j < n; ++j) _mm256_storeu_ps(R + slot[j] * 8, acc[j]);
+  }
+  const __m256 wr = _mm256_set1_ps(p.w[r]);
+  for (int64_t y = 0; y < y1 - y0; y += 8) {
+    const int m = (int)std::min<int64_t>(8, (y1 - y0) - y);
+    __m256 acc[8];
+    for (int j = 0; j < m; ++j) acc[j] = _mm256_mul_ps(wr, _mm256_loadu_ps(R + (y + j + r) * 8));
+    for (int i = 1; i <= r; ++i) {
+      const __m256 wi = _mm256_set1_ps(p.w[r + i]);
+      for (int j = 0; j < m; ++j) {
+        const float* c = R + (y + j + r) * 8;
+        acc[j] = _mm256_fmadd_ps(
+            wi, _mm256_add_ps(_mm256_loadu_ps(c + i * 8), _mm256_loadu_ps(c - i * 8)), acc[j]);
+      }
+    }
+    for (int j = 0; j < m; ++j) _mm256_storeu_ps(out + (y + j) * 8, acc[j]);
+  }
+}
+
+}  // namespace
+#endif
+
+void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64_t y0,
+               int64_t y1, float* out, BlurScratch& scratch) {
+  const int r = p.r;
+#if FASTCODEC_AVX2
+  if (r >= 3 && x1 - x0 == 8 && x0 - r >= 0 && x1 + r <= p.W && x1 <= p.row_end &&
+      x1 <= p.column_end) {
+    blur_block8(in, p, x0, y0, y1, out, scratch);
+    return;
+  }
+#endif
+  const int64_t n = x1 - x0, rows = (y1 - y0) + 2 * r;
+  scratch.row.resize(n + 2 * r);
+  scratch.rows.resize(rows * n);
+  float* row = scratch.row.data();
+  float* R = scratch.rows.data();
+  const int64_t row_vec = std::max<int64_t>(0, std::min(n, p.row_end - x0));
+  const int64_t col_vec = std::max<int64_t>(0, std::min(n, p.column_end - x0));
+  for (int64_t t = 0; t < rows; ++t) {
+    float* dst = R + t * n;
+    const int64_t q = border_index(y0 - r + t, p.H, p.border);
+    if (q < 0) {
+      std::fill(dst, dst + n, 0.f);
+      continue;
+    }
+    const float* src = in + q * p.W;
+    for (int64_t j = 0; j < n + 2 * r; ++j) {
+      const int64_t c = border_index(x0 - r + j, p.W, p.border);
+      row[j] = c < 0 ? 0.f : src[c];
+    }
+    const float* c = row + r;
+    row_pass(c, dst, row_vec, p.w, r);
+    for (int64_t k = row_vec; k < n; ++k)
+      dst[k] = opencv_row_sum_tail(p.w, r, [&](int i) { return c[k + i]; });
+  }
+  for (int64_t y = y0; y < y1; ++y) {
+    const float* c = R + (y - y0 + r) * n;
+    float* dst = out + (y - y0) * n;
+    column_pass(c, dst, col_vec, n, p.w, r);
+    for (int64_t k = col_vec; k < n; ++k)
+      dst[k] = opencv_column_sum_tail(p.w, r, [&](int i) { return c[k + i * n]; });
+  }
+}
+
+Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch) {
+  // The whole map is blurred: tile-wise pruning with exact bounds was tried and its
+  // bookkeeping cost more than the vectorised blur it saved (see docs/benchmarks.md).
+  scratch.map.resize(p.H * p.W);
+  float* m = scratch.map.data();
+  blur_map(in, m, p.H, p.W, p.w, p.r, p.border, scratch);
+  if (scale != 1.f)
+    for (int64_t i = 0; i < p.H * p.W; ++i) m[i] *= scale;
+  return fast_argmax(m, p.H * p.W);
 }
 
 }  // namespace fastcodec

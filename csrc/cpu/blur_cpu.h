@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "fastcodec/argmax.h"
 #include "fastcodec/blur.h"
 #include "fastcodec/heatmap_targets.h"
 
@@ -14,8 +15,27 @@ enum class Border { Zero, Reflect101 };
 
 // Scratch buffers reused across the maps one thread blurs.
 struct BlurScratch {
-  std::vector<float> row, rows;
+  std::vector<float> row, rows, map;
 };
+
+// How OpenCV blurs one H x W map: kernel, border, and where its SIMD part ends.
+struct BlurPlan {
+  int64_t H, W;
+  const float* w;
+  int r;
+  Border border;
+  int64_t row_end, column_end;  // columns from here on take the tail formulas
+};
+
+BlurPlan blur_plan(int64_t H, int64_t W, const float* w, int r, Border border);
+
+// The blurred values on [x0, x1) x [y0, y1) (inside the map), row-major into out:
+// bit-identical to the same pixels of blur_map.
+void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64_t y0,
+               int64_t y1, float* out, BlurScratch& scratch);
+
+// First maximum of fl(blur(in) * scale), with numpy's argmax rules.
+Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch);
 
 // out = blur(in), both H x W. Border::Zero is MMPose's gaussian_blur (zero padding of
 // r on every side, so OpenCV's own border never shows); Border::Reflect101 is a direct

@@ -15,15 +15,22 @@ namespace fastcodec {
 
 inline Maximum fast_argmax(const float* v, int64_t n) {
 #if defined(__AVX2__)
-  if (n >= 16) {
-    __m256 m = _mm256_loadu_ps(v);
+  if (n >= 32) {
+    // Four running maxima break the dependency chain of a single one.
+    __m256 m = _mm256_loadu_ps(v), m1 = m, m2 = m, m3 = m;
     __m256 nan = _mm256_cmp_ps(m, m, _CMP_UNORD_Q);
-    int64_t i = 8;
-    for (; i + 8 <= n; i += 8) {
-      const __m256 x = _mm256_loadu_ps(v + i);
-      m = _mm256_max_ps(m, x);
-      nan = _mm256_or_ps(nan, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+      const __m256 a = _mm256_loadu_ps(v + i), b = _mm256_loadu_ps(v + i + 8);
+      const __m256 c = _mm256_loadu_ps(v + i + 16), d = _mm256_loadu_ps(v + i + 24);
+      m = _mm256_max_ps(m, a);
+      m1 = _mm256_max_ps(m1, b);
+      m2 = _mm256_max_ps(m2, c);
+      m3 = _mm256_max_ps(m3, d);
+      nan = _mm256_or_ps(nan, _mm256_or_ps(_mm256_cmp_ps(a, b, _CMP_UNORD_Q),
+                                           _mm256_cmp_ps(c, d, _CMP_UNORD_Q)));
     }
+    m = _mm256_max_ps(_mm256_max_ps(m, m1), _mm256_max_ps(m2, m3));
     float lanes[8];
     _mm256_storeu_ps(lanes, m);
     float best = lanes[0];

@@ -270,18 +270,17 @@ inline bool keypoint_pixel(const double* kp, int64_t* x, int64_t* y) {
   return true;
 }
 
-// MMPose's gaussian_blur of every channel: blurred maps into `blurred`, and the
-// per-channel factor that rescales each to its raw maximum.
-void modulate(const float* heat, int64_t C, int64_t H, int64_t W, int ksize, float* blurred,
-              float* scale) {
-  const Kernel1D kern(ksize);
-  parallel_for(C, (double)(H * W) * (ksize + 2), [&](int64_t begin, int64_t end) {
+// The per-channel factor of MMPose's gaussian_blur that rescales each blurred map to
+// its raw maximum; only the blurred maximum is needed, not the blurred map.
+void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const Kernel1D& kern,
+                       float* scale) {
+  const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
+  parallel_for(C, (double)(H * W) * 4, [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      float* dst = blurred + c * H * W;
-      blur_map(src, dst, H, W, kern.w, kern.r, Border::Zero, scratch);
-      const Maximum raw = fast_argmax(src, H * W), blur = fast_argmax(dst, H * W);
+      const Maximum raw = fast_argmax(src, H * W);
+      const Maximum blur = blurred_argmax(src, plan, 1.f, scratch);
       scale[c] = blur_rescale(raw.value, blur.value);
     }
   });
@@ -305,12 +304,14 @@ void refine_sign(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
 }
 
 void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize, float* out) {
-  std::vector<float> scale(C);
-  modulate(heat, C, H, W, ksize, out, scale.data());
-  parallel_for(C, (double)(H * W), [&](int64_t begin, int64_t end) {
+  const Kernel1D kern(ksize);
+  parallel_for(C, (double)(H * W) * (ksize + 2), [&](int64_t begin, int64_t end) {
+    BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
       float* m = out + c * H * W;
-      const float s = scale[c];
+      blur_map(heat + c * H * W, m, H, W, kern.w, kern.r, Border::Zero, scratch);
+      const float s = blur_rescale(fast_argmax(heat + c * H * W, H * W).value,
+                                   fast_argmax(m, H * W).value);
       for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
     }
   });
@@ -318,18 +319,22 @@ void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize
 
 void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
                  int64_t W, int ksize) {
-  float* blurred = scratch_floats(B * K * H * W);
+  const Kernel1D kern(ksize);
   std::vector<float> scale(B * K);
-  modulate(heat, B * K, H, W, ksize, blurred, scale.data());
-  parallel_for(B * N * K, 200.0, [&](int64_t begin, int64_t end) {
+  modulation_scales(heat, B * K, H, W, kern, scale.data());
+  const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
+  parallel_for(B * N * K, 25.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
+    BlurScratch scratch;
+    float patch[25];
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / (N * K), k = i % K;
       int64_t x, y;
       double* kp = kps + 2 * i;
-      if (!keypoint_pixel(kp, &x, &y)) continue;
-      const float* m = blurred + (b * K + k) * H * W;
+      if (!keypoint_pixel(kp, &x, &y) || !(1 < x && x < W - 2 && 1 < y && y < H - 2)) continue;
+      const float* src = heat + (b * K + k) * H * W;
+      blur_rect(src, plan, x - 2, x + 3, y - 2, y + 3, patch, scratch);
       const float s = scale[b * K + k];
-      auto L = [&](int dx, int dy) { return dark_log(m[(y + dy) * W + x + dx] * s); };
+      auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * 5 + 2 + dx] * s); };
       Offset o;
       if (dark_step(L, W, H, x, y, &o)) {
         kp[0] += o.dx;
@@ -341,11 +346,14 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
 
 void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* heat,
                      int64_t H, int64_t W, int ksize, bool f32) {
-  float* blurred = scratch_floats(B * K * H * W);
+  const Kernel1D kern(ksize);
   std::vector<float> scale(B * K);
-  modulate(heat, B * K, H, W, ksize, blurred, scale.data());
+  modulation_scales(heat, B * K, H, W, kern, scale.data());
+  const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
   const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
-  parallel_for(B * N * K, 200.0, [&](int64_t begin, int64_t end) {
+  parallel_for(B * N * K, 9.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
+    BlurScratch scratch;
+    float patch[9];
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / (N * K), k = i % K;
       double* kp = kps + 2 * i;
@@ -362,22 +370,41 @@ void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* 
       }
       const int64_t centre = trunc_i64(f);
       const int64_t steps[7] = {0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp};
-      float v[7];
+      int64_t ch[7], yy[7], xx[7];
       bool ok = true;
-      for (int j = 0; j < 7 && ok; ++j) {
+      for (int j = 0; j < 7; ++j) {
         int64_t q = centre + steps[j];
         if (q < -total || q >= total) {
           ok = false;  // IndexError in MMPose
           break;
         }
         if (q < 0) q += total;
-        const int64_t c = q / S, py = (q % S) / Wp, px = q % Wp;
-        const int64_t yy = min_i64(max_i64(py - 1, 0), H - 1);
-        const int64_t xx = min_i64(max_i64(px - 1, 0), W - 1);
-        const int64_t ch = b * K + c;
-        v[j] = dark_udp_log(blurred[(ch * H + yy) * W + xx] * scale[ch]);
+        ch[j] = q / S;
+        yy[j] = min_i64(max_i64((q % S) / Wp - 1, 0), H - 1);
+        xx[j] = min_i64(max_i64(q % Wp - 1, 0), W - 1);
       }
       if (!ok) continue;
+      // Usually all seven lie in one channel within a 3x3 block: blur that block once.
+      int64_t x0 = xx[0], x1 = xx[0], y0 = yy[0], y1 = yy[0];
+      bool one_block = true;
+      for (int j = 1; j < 7; ++j) {
+        one_block &= ch[j] == ch[0];
+        x0 = min_i64(x0, xx[j]), x1 = max_i64(x1, xx[j]);
+        y0 = min_i64(y0, yy[j]), y1 = max_i64(y1, yy[j]);
+      }
+      float v[7];
+      if (one_block) {
+        blur_rect(heat + (b * K + ch[0]) * H * W, plan, x0, x1 + 1, y0, y1 + 1, patch, scratch);
+        for (int j = 0; j < 7; ++j)
+          v[j] = dark_udp_log(patch[(yy[j] - y0) * (x1 - x0 + 1) + xx[j] - x0] *
+                              scale[b * K + ch[0]]);
+      } else {
+        for (int j = 0; j < 7; ++j) {
+          blur_rect(heat + (b * K + ch[j]) * H * W, plan, xx[j], xx[j] + 1, yy[j], yy[j] + 1,
+                    patch, scratch);
+          v[j] = dark_udp_log(patch[0] * scale[b * K + ch[j]]);
+        }
+      }
       const Offset o = dark_udp_step(v);
       kp[0] -= o.dx;
       kp[1] -= o.dy;
@@ -387,19 +414,24 @@ void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* 
 
 void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
                    float* locs, float* scores) {
-  float* m = scratch_floats(B * K * H * W);
+  const Kernel1D kern(ksize);
   std::vector<float> scale(B * K);
-  modulate(heat, B * K, H, W, ksize, m, scale.data());
-  parallel_for(B * K, 2.0 * H * W, [&](int64_t begin, int64_t end) {
+  modulation_scales(heat, B * K, H, W, kern, scale.data());
+  const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
+  parallel_for(B * K, 4.0 * H * W, [&](int64_t begin, int64_t end) {
+    BlurScratch scratch;
+    float patch[9];
     for (int64_t c = begin; c < end; ++c) {
-      float* map = m + c * H * W;
+      const float* src = heat + c * H * W;
       const float s = scale[c];
-      for (int64_t p = 0; p < H * W; ++p) map[p] *= s;
-      const Maximum mx = fast_argmax(map, H * W);
+      const Maximum mx = blurred_argmax(src, plan, s, scratch);
       float* loc = locs + 2 * c;
       maximum_location(mx, W, loc, loc + 1);
-      Offset o;
-      if (megvii_step(map, W, H, (int64_t)loc[0], (int64_t)loc[1], &o)) {
+      const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
+      if (megvii_applies(W, H, x, y)) {
+        blur_rect(src, plan, x - 1, x + 2, y - 1, y + 2, patch, scratch);
+        // patch is 3x3 around (x, y); the modulated value is fl(blur * s)
+        const Offset o = megvii_shift(patch[3] * s, patch[5] * s, patch[1] * s, patch[7] * s);
         loc[0] += (float)o.dx;
         loc[1] += (float)o.dy;
       }
@@ -413,15 +445,13 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
   const Kernel1D kern(ksize);
   const int64_t HW = H * W, total = K * HW;
   const float rad = (float)radius;
-  parallel_for(B * K, (double)HW * (ksize + 2), [&](int64_t begin, int64_t end) {
+  const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Reflect101);
+  parallel_for(B * K, (double)HW * 4, [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
-    std::vector<float> label(HW);
     for (int64_t c = begin; c < end; ++c) {
       const int64_t b = c / K, k = c % K;
       const float* sample = heat + b * 3 * total;
-      blur_map(sample + 3 * k * HW, label.data(), H, W, kern.w, kern.r, Border::Reflect101,
-               scratch);
-      const Maximum mx = fast_argmax(label.data(), HW);
+      const Maximum mx = blurred_argmax(sample + 3 * k * HW, plan, 1.f, scratch);
       float* loc = locs + 2 * c;
       maximum_location(mx, W, loc, loc + 1);
       scores[c] = mx.value;

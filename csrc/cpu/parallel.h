@@ -20,12 +20,12 @@ void set_num_threads(int n);
 bool run_on_pool(int tasks, const std::function<void(int)>& task);
 
 // Runs fn(begin, end) over [0, n) in contiguous chunks. `cost` is a rough count of
-// inner-loop operations per item: jobs under ~100k operations stay on the calling
-// thread, since waking a worker costs about that much.
+// inner-loop operations per item: jobs under ~400k operations stay on the calling
+// thread; below that, waking a worker costs more than it saves on a busy machine.
 template <typename Fn>
 void parallel_for(int64_t n, double cost, Fn fn) {
   if (n <= 0) return;
-  const double min_ops_per_thread = 100000.0;
+  const double min_ops_per_thread = 400000.0;
   int64_t threads = std::min<int64_t>(num_threads(), n);
   threads = std::min<int64_t>(threads, (int64_t)(n * cost / min_ops_per_thread));
   if (threads > 1) {

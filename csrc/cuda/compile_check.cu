@@ -42,8 +42,7 @@ __global__ void k_blur(const float* v, float* out) {
 
 __global__ void k_refine(const float* h, double* out) {
   Offset o = sign_step(h, 8, 8, 3, 3);
-  Offset m;
-  if (megvii_step(h, 8, 8, 3, 3, &m)) o.dx += m.dx;
+  if (megvii_applies(8, 8, 3, 3)) o.dx += megvii_shift(h[0], h[1], h[2], h[3]).dx;
   auto L = [&](int dx, int dy) { return dark_log(h[(3 + dy) * 8 + 3 + dx]); };
   Offset d;
   if (dark_step(L, 8, 8, 3, 3, &d)) o.dy += d.dy;

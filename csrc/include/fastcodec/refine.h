@@ -20,14 +20,15 @@ FC_HD Offset sign_step(const float* h, int64_t W, int64_t H, int64_t x, int64_t 
 }
 
 // MegviiHeatmap.decode: keypoint += sign(diff) * 0.25 + 0.5 inside 1 < x < W - 1,
-// 1 < y < H - 1; unchanged elsewhere.
-FC_HD bool megvii_step(const float* h, int64_t W, int64_t H, int64_t x, int64_t y, Offset* o) {
-  if (!(1 < x && x < W - 1 && 1 < y && y < H - 1)) return false;
-  const float dx = h[y * W + x + 1] - h[y * W + x - 1];
-  const float dy = h[(y + 1) * W + x] - h[(y - 1) * W + x];
-  o->dx = sign_f32(dx) * 0.25f + 0.5f;
-  o->dy = sign_f32(dy) * 0.25f + 0.5f;
-  return true;
+// 1 < y < H - 1 (megvii_applies); unchanged elsewhere. Arguments: the modulated map's
+// left, right, upper and lower neighbours of the maximum.
+FC_HD bool megvii_applies(int64_t W, int64_t H, int64_t x, int64_t y) {
+  return 1 < x && x < W - 1 && 1 < y && y < H - 1;
+}
+
+FC_HD Offset megvii_shift(float left, float right, float up, float down) {
+  Offset o = {sign_f32(right - left) * 0.25f + 0.5f, sign_f32(down - up) * 0.25f + 0.5f};
+  return o;
 }
 
 // log(max(v, 1e-10)) of refine_keypoints_dark; NaN propagates like np.maximum.

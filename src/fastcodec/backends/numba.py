@@ -4,7 +4,9 @@
 Same functions, signatures, validation messages, output shapes and dtypes as the C++
 backend (see ``fastcodec.backends.cpp``), and the same numbers: every float32 step of
 the C++ is a float32 step here (explicit ``np.float32`` casts, since Numba would
-otherwise promote to float64), in the same order, without fused multiply-adds.
+otherwise promote to float64), in the same order; fused multiply-adds exactly where
+the C++ calls fmaf (OpenCV's SIMD blur), and nowhere else (Numba does not contract).
+The argmax of fastcodec/argmax.h is numpy's own argmax, which defines it.
 
 The kernels are single-threaded and compiled with ``cache=True``: no ``parallel=True``,
 so no threading layer is started and forked workers (torch DataLoader) stay safe.
@@ -28,7 +30,6 @@ __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum
 
 _MAX_BLUR_KERNEL = 255
 
-_f32 = np.float32
 _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
 _F2 = np.float32(2.0)
@@ -199,9 +200,10 @@ def _column_simd_end(width):
 
 @_jit
 def _blur_scratch(H, W, r):
-    """Scratch buffers of _blur_map for H x W maps and a (2r + 1)-tap kernel."""
+    """Scratch buffers of _blur_map for H x W maps and a (2r + 1)-tap kernel; P starts
+    zeroed (see _blur_map)."""
     Wp = W + 2 * r
-    P = np.empty(H * Wp + 2 * r, np.float32)
+    P = np.zeros(H * Wp + 2 * r, np.float32)
     Q = np.empty((H + 2 * r) * Wp, np.float32)
     O = np.empty(H * Wp, np.float32)
     return P, Q, O
@@ -224,21 +226,18 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O):
     row_end = max(0, min(W, _row_simd_end(W + 2 * pad) - pad))
     column_end = max(0, min(W, _column_simd_end(W + 2 * pad) - pad))
     wr = w[r]
-    # P: the bordered rows, plus 2r slack samples read by the last row's scratch columns.
+    # P: the bordered rows, plus 2r slack samples read by the last row's scratch
+    # columns. _blur_scratch zeroes P, and only the interior is written for a zero
+    # border, so its border columns and the slack stay zero from call to call.
     for y in range(H):
         b = y * Wp
         sb = s0 + y * W
         for x in range(W):
             P[_u(b + r + x)] = src[_u(sb + x)]
-        for p in range(r):
-            if reflect:
+        if reflect:
+            for p in range(r):
                 P[b + p] = src[sb + _reflect101(p - r, W)]
                 P[b + r + W + p] = src[sb + _reflect101(W + p, W)]
-            else:
-                P[b + p] = _F0
-                P[b + r + W + p] = _F0
-    for p in range(n, n + 2 * r):
-        P[p] = _F0
     # Row pass into rows r .. r + H - 1 of Q (opencv_row_sum).
     Qc = Q[r * Wp:r * Wp + n]
     if r == 0:
@@ -381,24 +380,7 @@ def _blur_rescale(raw_max, blurred_max):
 
 
 # ----------------------------------------------------------------------------------
-# argmax.h
-
-
-@_jit
-def _first_argmax(v, off, n):
-    """np.argmax / np.amax of v[off:off+n]: first occurrence, the first NaN wins."""
-    best = v[off]
-    if best != best:
-        return 0, best
-    idx = 0
-    for i in range(1, n):
-        x = v[_u(off + i)]
-        if x > best:
-            best = x
-            idx = i
-        elif x != x:
-            return i, x
-    return idx, best
+# argmax.h (first_argmax itself is numpy's argmax: see _argmax_rows)
 
 
 @_jit
@@ -560,6 +542,9 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
 @_jit
 def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, inside):
     HW = H * W
+    ox = np.empty(W, np.float64)
+    oy = np.empty(H, np.float64)
+    fx = np.empty(W, np.float32)
     for bk in range(B * K):
         b = bk // K
         k = bk % K
@@ -575,14 +560,22 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
                 continue
             if vis[i] < 0.5:
                 continue
+            # offset_pixel: (m - p) / radius depends on one coordinate only.
+            for x in range(W):
+                ox[x] = (mx - np.float64(x)) / radius
+                fx[x] = np.float32(ox[x])
             for y in range(H):
-                oy = (my - np.float64(y)) / radius
+                oy[y] = (my - np.float64(y)) / radius
+            for y in range(H):
+                vy = oy[y]
+                fy = np.float32(vy)
+                ro = y * W
                 for x in range(W):
-                    ox = (mx - np.float64(x)) / radius
-                    p = y * W + x
-                    heat[lo + p] = _F1 if ox * ox + oy * oy <= 1.0 else _F0
-                    heat[xo + p] = np.float32(ox)
-                    heat[yo + p] = np.float32(oy)
+                    vx = ox[x]
+                    p = _u(ro + x)
+                    heat[_u(lo) + p] = _F1 if vx * vx + vy * vy <= 1.0 else _F0
+                    heat[_u(xo) + p] = fx[x]
+                    heat[_u(yo) + p] = fy
 
 
 @_jit
@@ -687,40 +680,35 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
 
 
 @_jit
-def _heatmap_maximum_kernel(heat, C, H, W, locs, vals):
-    HW = H * W
-    for c in range(C):
-        idx, val = _first_argmax(heat, c * HW, HW)
-        _write_location(idx, val, W, locs, c)
-        vals[c] = val
+def _locations_kernel(idx, vals, W, locs):
+    """maximum_location for every channel: (x, y) of the argmax, -1 where vals <= 0."""
+    for c in range(idx.shape[0]):
+        _write_location(idx[c], vals[c], W, locs, c)
 
 
 @_jit
-def _modulate(heat, C, H, W, w, blurred, scale):
-    """MMPose's gaussian_blur per channel: the zero-padded blur into `blurred` and the
-    factor that rescales each channel to its raw maximum."""
+def _blur_kernel(heat, C, H, W, w, reflect, stride, out):
+    """out channel c = blur of heat channel stride * c (every channel is H x W)."""
     r = w.shape[0] // 2
     HW = H * W
     P, Q, O = _blur_scratch(H, W, r)
     for c in range(C):
-        _blur_map(heat, c * HW, blurred, c * HW, H, W, w, r, False, P, Q, O)
-        _, raw = _first_argmax(heat, c * HW, HW)
-        _, blur = _first_argmax(blurred, c * HW, HW)
-        scale[c] = _blur_rescale(raw, blur)
+        _blur_map(heat, stride * c * HW, out, c * HW, H, W, w, r, reflect, P, Q, O)
 
 
 @_jit
-def _gaussian_blur_kernel(heat, C, H, W, w, out):
-    if H * W == 0:
-        return
-    scale = np.empty(C, np.float32)
-    _modulate(heat, C, H, W, w, out, scale)
-    HW = H * W
-    for c in range(C):
+def _rescale_kernel(raw, blurred_max, scale):
+    for c in range(raw.shape[0]):
+        scale[c] = _blur_rescale(raw[c], blurred_max[c])
+
+
+@_jit
+def _apply_scale_kernel(m, HW, scale):
+    for c in range(scale.shape[0]):
         s = scale[c]
         o = c * HW
         for p in range(HW):
-            out[_u(o + p)] *= s
+            m[_u(o + p)] *= s
 
 
 @_jit
@@ -755,13 +743,9 @@ def _dark_log(m, o, s):
 
 
 @_jit
-def _refine_dark_kernel(kps, B, N, K, heat, H, W, w):
+def _refine_dark_kernel(kps, B, N, K, blurred, scale, H, W):
+    """dark_step of refine.h on the modulated maps blurred * scale."""
     HW = H * W
-    C = B * K
-    blurred = np.empty(C * HW, np.float32)
-    scale = np.empty(C, np.float32)
-    if HW > 0:
-        _modulate(heat, C, H, W, w, blurred, scale)
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
@@ -789,6 +773,7 @@ def _refine_dark_kernel(kps, B, N, K, heat, H, W, w):
         det32 = dxx * dyy - dxy * dxy
         if not (det32 != _F0):
             continue
+        # np.linalg.inv in float32, then -inv @ g in float32.
         det = np.float64(dxx) * np.float64(dyy) - np.float64(dxy) * np.float64(dxy)
         i00 = np.float32(np.float64(dyy) / det)
         i01 = np.float32(np.float64(-dxy) / det)
@@ -807,13 +792,8 @@ def _dark_udp_log(v):
 
 
 @_jit
-def _refine_dark_udp_kernel(kps, B, N, K, heat, H, W, w, f32):
-    HW = H * W
-    C = B * K
-    blurred = np.empty(C * HW, np.float32)
-    scale = np.empty(C, np.float32)
-    if HW > 0:
-        _modulate(heat, C, H, W, w, blurred, scale)
+def _refine_dark_udp_kernel(kps, B, N, K, blurred, scale, H, W, f32):
+    """dark_udp_step of refine.h on the edge-padded log of blurred * scale."""
     Wp = W + 2
     S = (H + 2) * Wp
     total = K * S
@@ -833,7 +813,9 @@ def _refine_dark_udp_kernel(kps, B, N, K, heat, H, W, w, f32):
         ky = kps[2 * i + 1]
         if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
             continue
-        # int(x + 1 + (y + 1) * (W + 2) + k * S) in the keypoints' dtype.
+        # MMPose indexes the flattened, edge-padded (K, H + 2, W + 2) array with
+        # int(x + 1 + (y + 1) * (W + 2) + k * S), evaluated in the keypoints' dtype;
+        # negative indices wrap around as in Python.
         if f32:
             t = (np.float32(kx) + _F1) + (np.float32(ky) + _F1) * np.float32(Wp)
             f = np.float64(np.float32(np.float64(t) + np.float64(k * S)))
@@ -869,6 +851,8 @@ def _refine_dark_udp_kernel(kps, B, N, K, heat, H, W, w, f32):
         dxx = ix1 - _F2 * i_ + ix1_
         dyy = iy1 - _F2 * i_ + iy1_
         dxy = _FHALF * (ix1y1 - ix1 - iy1 + i_ + i_ - ix1_ - iy1_ + ix1_y1_)
+        # The Hessian plus float32 eps on the diagonal, inverted in float64; a singular
+        # matrix gives no step, a NaN one a NaN step.
         a = np.float64(dxx) + _FLT_EPS
         bb = np.float64(dxy)
         d = np.float64(dyy) + _FLT_EPS
@@ -886,19 +870,13 @@ def _refine_dark_udp_kernel(kps, B, N, K, heat, H, W, w, f32):
 
 
 @_jit
-def _decode_megvii_kernel(heat, B, K, H, W, w, locs, scores):
+def _decode_megvii_kernel(m, idx, vals, H, W, locs, scores):
+    """MegviiHeatmap.decode after the maximum of every modulated map m is known."""
     HW = H * W
-    C = B * K
-    m = np.empty(C * HW, np.float32)
-    scale = np.empty(C, np.float32)
-    _modulate(heat, C, H, W, w, m, scale)
-    for c in range(C):
+    for c in range(idx.shape[0]):
         o = c * HW
-        s = scale[c]
-        for p in range(HW):
-            m[_u(o + p)] *= s
-        idx, val = _first_argmax(m, o, HW)
-        _write_location(idx, val, W, locs, c)
+        val = vals[c]
+        _write_location(idx[c], val, W, locs, c)
         x = np.int64(locs[2 * c])
         y = np.int64(locs[2 * c + 1])
         if 1 < x and x < W - 1 and 1 < y and y < H - 1:
@@ -910,22 +888,19 @@ def _decode_megvii_kernel(heat, B, K, H, W, w, locs, scores):
 
 
 @_jit
-def _decode_udp_combined_kernel(heat, B, K, H, W, w, radius, locs, scores):
+def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
+    """UDPHeatmap('combined').decode after the maximum of every blurred label map is
+    known: the location plus radius times the offset maps at int(x + y * W + k * H * W)."""
     HW = H * W
     total = K * HW
-    r = w.shape[0] // 2
     rad = np.float32(radius)
-    P, Q, O = _blur_scratch(H, W, r)
-    label = np.empty(HW, np.float32)
-    for c in range(B * K):
+    for c in range(idx.shape[0]):
         b = c // K
         k = c % K
         sample = b * 3 * total
-        _blur_map(heat, sample + 3 * k * HW, label, 0, H, W, w, r, True, P, Q, O)
-        idx, val = _first_argmax(label, 0, HW)
-        _write_location(idx, val, W, locs, c)
-        scores[c] = val
-        # int(x + y * W + k * H * W) in float32; -1 locations wrap around.
+        _write_location(idx[c], vals[c], W, locs, c)
+        scores[c] = vals[c]
+        # The index in float32; -1 locations wrap around like Python indexing.
         t = locs[2 * c] + locs[2 * c + 1] * np.float32(W)
         q = np.int64(np.float64(np.float32(np.float64(t) + np.float64(k * HW))))
         if q < 0:
@@ -977,11 +952,12 @@ def _check_kernel(ksize) -> int:
 
 
 def _f64(a) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float64)
+    # pybind11's forcecast: a C-contiguous float64 view or copy (0-d stays 0-d).
+    return np.asarray(a, dtype=np.float64, order='C')
 
 
 def _f32a(a) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float32)
+    return np.asarray(a, dtype=np.float32, order='C')
 
 
 def _encode_args(keypoints, visible, scale, f32, W, H):
@@ -1044,6 +1020,25 @@ def encode_megvii(keypoints, visible, scale, f32: bool, W: int, H: int,
     return heat, inside
 
 
+def _argmax_rows(maps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """first_argmax of every row of a (C, n) float32 array, n > 0. numpy's argmax is
+    the very rule fastcodec/argmax.h follows (first occurrence, the first NaN wins),
+    and its SIMD loops beat a scalar Numba scan several times over."""
+    idx = maps.argmax(axis=1)
+    return idx, maps[np.arange(maps.shape[0]), idx]
+
+
+def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int):
+    """MMPose's gaussian_blur of every (H*W,) row of heat2 (C, H*W): the zero-padded
+    blur, and the factor that rescales each row to its raw maximum."""
+    C = heat2.shape[0]
+    blurred = np.empty((C, H * W), np.float32)
+    _blur_kernel(heat2.reshape(-1), C, H, W, _kernel(ksize), False, 1, blurred.reshape(-1))
+    scale = np.empty(C, np.float32)
+    _rescale_kernel(_argmax_rows(heat2)[1], _argmax_rows(blurred)[1], scale)
+    return blurred, scale
+
+
 def heatmap_maximum(heatmaps) -> Tuple[np.ndarray, np.ndarray]:
     """locs (..., 2) float32 and vals (...) float32 of every (H, W) map."""
     heat = _f32a(heatmaps)
@@ -1051,11 +1046,10 @@ def heatmap_maximum(heatmaps) -> Tuple[np.ndarray, np.ndarray]:
     H, W = heat.shape[-2:]
     _require(H > 0 and W > 0, 'heatmaps must not be empty')
     lead = heat.shape[:-2]
-    C = int(np.prod(lead, dtype=np.int64))
+    idx, vals = _argmax_rows(heat.reshape(-1, H * W))
     locs = np.empty(lead + (2,), np.float32)
-    vals = np.empty(lead, np.float32)
-    _heatmap_maximum_kernel(heat.reshape(-1), C, H, W, locs.reshape(-1), vals.reshape(-1))
-    return locs, vals
+    _locations_kernel(idx, vals, W, locs.reshape(-1))
+    return locs, vals.reshape(lead)
 
 
 def gaussian_blur(heatmaps, ksize: int) -> np.ndarray:
@@ -1064,10 +1058,11 @@ def gaussian_blur(heatmaps, ksize: int) -> np.ndarray:
     _require(heat.ndim >= 2, 'heatmaps must be (..., H, W)')
     ksize = _check_kernel(ksize)
     H, W = heat.shape[-2:]
-    C = int(np.prod(heat.shape[:-2], dtype=np.int64))
-    out = np.empty(heat.shape, np.float32)
-    _gaussian_blur_kernel(heat.reshape(-1), C, H, W, _kernel(ksize), out.reshape(-1))
-    return out
+    if heat.size == 0:
+        return np.empty(heat.shape, np.float32)
+    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+    _apply_scale_kernel(blurred.reshape(-1), H * W, scale)
+    return blurred.reshape(heat.shape)
 
 
 def _refine_args(keypoints, heatmaps):
@@ -1103,9 +1098,13 @@ def refine_dark(keypoints, heatmaps, ksize: int) -> None:
     """refine_keypoints_dark, in place."""
     kps, heat = _refine_args(keypoints, heatmaps)
     ksize = _check_kernel(ksize)
+    flat = _writable_flat(kps)
     B, N, K = kps.shape[:3]
     H, W = heat.shape[2:]
-    _refine_dark_kernel(_writable_flat(kps), B, N, K, heat.reshape(-1), H, W, _kernel(ksize))
+    if kps.size == 0 or heat.size == 0:
+        return
+    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+    _refine_dark_kernel(flat, B, N, K, blurred.reshape(-1), scale, H, W)
 
 
 def refine_dark_udp(keypoints, heatmaps, ksize: int, f32: bool) -> None:
@@ -1113,10 +1112,13 @@ def refine_dark_udp(keypoints, heatmaps, ksize: int, f32: bool) -> None:
     kps, heat = _refine_args(keypoints, heatmaps)
     ksize = _check_kernel(ksize)
     f32 = bool(f32)
+    flat = _writable_flat(kps)
     B, N, K = kps.shape[:3]
     H, W = heat.shape[2:]
-    _refine_dark_udp_kernel(_writable_flat(kps), B, N, K, heat.reshape(-1), H, W,
-                            _kernel(ksize), f32)
+    if kps.size == 0 or heat.size == 0:
+        return
+    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+    _refine_dark_udp_kernel(flat, B, N, K, blurred.reshape(-1), scale, H, W, f32)
 
 
 def decode_megvii(heatmaps, ksize: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -1128,7 +1130,10 @@ def decode_megvii(heatmaps, ksize: int) -> Tuple[np.ndarray, np.ndarray]:
     locs = np.empty((B, K, 2), np.float32)
     scores = np.empty((B, K), np.float32)
     if B * K > 0 and H * W > 0:
-        _decode_megvii_kernel(heat.reshape(-1), B, K, H, W, _kernel(ksize), locs.reshape(-1),
+        m, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+        _apply_scale_kernel(m.reshape(-1), H * W, scale)
+        idx, vals = _argmax_rows(m)
+        _decode_megvii_kernel(m.reshape(-1), idx, vals, H, W, locs.reshape(-1),
                               scores.reshape(-1))
     return locs, scores
 
@@ -1144,6 +1149,10 @@ def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray
     locs = np.empty((B, K, 2), np.float32)
     scores = np.empty((B, K), np.float32)
     if B * K > 0 and H * W > 0:
-        _decode_udp_combined_kernel(heat.reshape(-1), B, K, H, W, _kernel(ksize), radius,
-                                    locs.reshape(-1), scores.reshape(-1))
+        flat = heat.reshape(-1)
+        label = np.empty((B * K, H * W), np.float32)  # the blurred classification maps
+        _blur_kernel(flat, B * K, H, W, _kernel(ksize), True, 3, label.reshape(-1))
+        idx, vals = _argmax_rows(label)
+        _decode_udp_combined_kernel(flat, idx, vals, K, H, W, radius, locs.reshape(-1),
+                                    scores.reshape(-1))
     return locs, scores
