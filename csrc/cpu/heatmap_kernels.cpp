@@ -135,6 +135,7 @@ void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* ins
   const int64_t K = a.K, N = a.N, W = a.W, H = a.H;
   parallel_for(a.B * K, 3.0 * H * W, [&](int64_t begin, int64_t end) {
     std::vector<double> ox(W), oy(H);
+    std::vector<float> fx(W);
     for (int64_t bk = begin; bk < end; ++bk) {
       const int64_t b = bk / K, k = bk % K;
       float* label = heat + bk * 3 * H * W;
@@ -157,16 +158,17 @@ void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* ins
         std::memset(label, 0, sizeof(float) * 3 * H * W);
         continue;
       }
-      for (int64_t x = 0; x < W; ++x) ox[x] = offset_along(x, last.x, radius);
+      for (int64_t x = 0; x < W; ++x) {
+        ox[x] = offset_along(x, last.x, radius);
+        fx[x] = (float)ox[x];
+      }
       for (int64_t y = 0; y < H; ++y) oy[y] = offset_along(y, last.y, radius);
       for (int64_t y = 0; y < H; ++y) {
         const double oyy = oy[y] * oy[y];
-        const float fy = (float)oy[y];
-        for (int64_t x = 0; x < W; ++x) {
-          label[y * W + x] = offset_label(ox[x], oyy);
-          dx[y * W + x] = (float)ox[x];
-          dy[y * W + x] = fy;
-        }
+        float* lrow = label + y * W;
+        for (int64_t x = 0; x < W; ++x) lrow[x] = offset_label(ox[x], oyy);
+        std::copy(fx.begin(), fx.end(), dx + y * W);
+        std::fill(dy + y * W, dy + (y + 1) * W, (float)oy[y]);
       }
     }
   });
@@ -201,13 +203,21 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
         // pass gives px; each output is then the column sum over the rows that
         // reflect onto ky (one row away from the borders: a single product).
         const int r = kern.r;
-        auto row_at = [&](int64_t x) {
-          return [=](int i) { return reflect101(x + i, W) == kx ? 1.f : 0.f; };
-        };
-        for (int64_t x = 0; x < W; ++x)
-          px[x] = x < row_end ? opencv_row_sum(kern.w, r, row_at(x))
-                              : opencv_row_sum_tail(kern.w, r, row_at(x));
-        for (int64_t y = 0; y < H; ++y) {
+        if (kx - r > 0 && kx + r < W - 1) {
+          // Reflected taps land in [1, r] and [W - 1 - r, W - 2]: with the impulse
+          // outside both, each response is one tap, exactly.
+          std::fill(px.begin(), px.end(), 0.f);
+          for (int64_t x = kx - r; x <= kx + r; ++x) px[x] = kern.w[kx - x + r];
+        } else {
+          auto row_at = [&](int64_t x) {
+            return [=](int i) { return reflect101(x + i, W) == kx ? 1.f : 0.f; };
+          };
+          for (int64_t x = 0; x < W; ++x)
+            px[x] = x < row_end ? opencv_row_sum(kern.w, r, row_at(x))
+                                : opencv_row_sum_tail(kern.w, r, row_at(x));
+        }
+        const bool interior_y = ky - r > 0 && ky + r < H - 1;
+        for (int64_t y = interior_y ? ky - r : 0; y < (interior_y ? ky + r + 1 : H); ++y) {
           int hits = 0, tap = 0;
           for (int i = -r; i <= r; ++i)
             if (reflect101(y + i, H) == ky) {
