@@ -47,3 +47,16 @@ def test_refinement_keeps_heatmaps_argument(backend):
     ops.refine_keypoints_dark(locs[None].copy(), maps, 11)
     ops.refine_keypoints_dark_udp(locs[None].copy(), maps, 11)
     np.testing.assert_array_equal(maps, before)          # MMPose blurs it in place
+
+
+def test_dark_udp_keypoints_off_the_map(mmu, backend):
+    """Keypoints at or beyond the right/left edge make MMPose's padded-map index wrap
+    across rows; fastcodec follows it (this once overflowed a buffer)."""
+    rng = np.random.default_rng(4)
+    H, W = 27, 35
+    maps = rng.random((3, H, W)).astype(np.float32)
+    for x in (35.0, 34.0, -1.0, 36.0, 0.0):
+        kps = np.array([[[x, 10.0], [5.0, 26.0], [x, 0.0]]], np.float32)
+        want = mmu.refine_keypoints_dark_udp(kps.copy(), maps.copy(), 3)
+        got = ops.refine_keypoints_dark_udp(kps.copy(), maps, 3)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)

@@ -402,6 +402,8 @@ void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* 
         x0 = min_i64(x0, xx[j]), x1 = max_i64(x1, xx[j]);
         y0 = min_i64(y0, yy[j]), y1 = max_i64(y1, yy[j]);
       }
+      // Indices that wrap across a padded row spread wider than 3x3: per point then.
+      one_block &= x1 - x0 <= 2 && y1 - y0 <= 2;
       float v[7];
       if (one_block) {
         blur_rect(heat + (b * K + ch[0]) * H * W, plan, x0, x1 + 1, y0, y1 + 1, patch, scratch);
