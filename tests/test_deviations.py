@@ -60,3 +60,19 @@ def test_dark_udp_keypoints_off_the_map(mmu, backend):
         want = mmu.refine_keypoints_dark_udp(kps.copy(), maps.copy(), 3)
         got = ops.refine_keypoints_dark_udp(kps.copy(), maps, 3)
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+
+
+def test_blur_kernel_of_one(mmu, backend):
+    maps = np.random.default_rng(2).random((3, 9, 7)).astype(np.float32)
+    try:
+        mmu.gaussian_blur(maps.copy(), 1)
+        raise AssertionError('MMPose 1.3.2 was expected to fail on kernel 1')
+    except ValueError:
+        pass                                            # its [0:-0] slice is empty
+    np.testing.assert_array_equal(ops.gaussian_blur(maps.copy(), 1), maps)
+
+
+def test_udp_combined_single_row_without_maximum(backend):
+    codec = fastcodec.UDPHeatmap((192, 256), (48, 64), heatmap_type='combined')
+    kp, score = codec.decode(np.full((3, 1, 48), -1.0, np.float32))  # MMPose: IndexError
+    assert np.isfinite(kp).all() and (score == -1).all()
