@@ -285,7 +285,7 @@ inline bool keypoint_pixel(const double* kp, int64_t* x, int64_t* y) {
 void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const Kernel1D& kern,
                        float* scale) {
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
-  parallel_for(C, (double)(H * W) * 4, [&](int64_t begin, int64_t end) {
+  parallel_for(C, (double)(H * W) * (2 * kern.r + 3), [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
@@ -427,23 +427,22 @@ void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* 
 void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
                    float* locs, float* scores) {
   const Kernel1D kern(ksize);
-  std::vector<float> scale(B * K);
-  modulation_scales(heat, B * K, H, W, kern, scale.data());
-  const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
-  parallel_for(B * K, 4.0 * H * W, [&](int64_t begin, int64_t end) {
+  parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
-    float patch[9];
+    std::vector<float> map(H * W);
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      const float s = scale[c];
-      const Maximum mx = blurred_argmax(src, plan, s, scratch);
+      float* m = map.data();
+      blur_map(src, m, H, W, kern.w, kern.r, Border::Zero, scratch);
+      const float s = blur_rescale(fast_argmax(src, H * W).value, fast_argmax(m, H * W).value);
+      for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
+      const Maximum mx = fast_argmax(m, H * W);
       float* loc = locs + 2 * c;
       maximum_location(mx, W, loc, loc + 1);
       const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
       if (megvii_applies(W, H, x, y)) {
-        blur_rect(src, plan, x - 1, x + 2, y - 1, y + 2, patch, scratch);
-        // patch is 3x3 around (x, y); the modulated value is fl(blur * s)
-        const Offset o = megvii_shift(patch[3] * s, patch[5] * s, patch[1] * s, patch[7] * s);
+        const Offset o = megvii_shift(m[y * W + x - 1], m[y * W + x + 1], m[(y - 1) * W + x],
+                                      m[(y + 1) * W + x]);
         loc[0] += (float)o.dx;
         loc[1] += (float)o.dy;
       }
@@ -458,7 +457,7 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
   const int64_t HW = H * W, total = K * HW;
   const float rad = (float)radius;
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Reflect101);
-  parallel_for(B * K, (double)HW * 4, [&](int64_t begin, int64_t end) {
+  parallel_for(B * K, (double)HW * (2 * kern.r + 3), [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
       const int64_t b = c / K, k = c % K;
