@@ -289,9 +289,9 @@ void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const
     BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      const Maximum raw = fast_argmax(src, H * W);
-      const Maximum blur = blurred_argmax(src, plan, 1.f, scratch);
-      scale[c] = blur_rescale(raw.value, blur.value);
+      scratch.map.resize(H * W);
+      blur_map(src, scratch.map.data(), H, W, kern.w, kern.r, Border::Zero, scratch);
+      scale[c] = blur_rescale(fast_max(src, H * W), fast_max(scratch.map.data(), H * W));
     }
   });
 }
@@ -320,8 +320,7 @@ void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize
     for (int64_t c = begin; c < end; ++c) {
       float* m = out + c * H * W;
       blur_map(heat + c * H * W, m, H, W, kern.w, kern.r, Border::Zero, scratch);
-      const float s = blur_rescale(fast_argmax(heat + c * H * W, H * W).value,
-                                   fast_argmax(m, H * W).value);
+      const float s = blur_rescale(fast_max(heat + c * H * W, H * W), fast_max(m, H * W));
       for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
     }
   });
@@ -434,7 +433,7 @@ void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W
       const float* src = heat + c * H * W;
       float* m = map.data();
       blur_map(src, m, H, W, kern.w, kern.r, Border::Zero, scratch);
-      const float s = blur_rescale(fast_argmax(src, H * W).value, fast_argmax(m, H * W).value);
+      const float s = blur_rescale(fast_max(src, H * W), fast_max(m, H * W));
       for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
       const Maximum mx = fast_argmax(m, H * W);
       float* loc = locs + 2 * c;

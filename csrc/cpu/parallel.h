@@ -25,7 +25,7 @@ bool run_on_pool(int tasks, const std::function<void(int)>& task);
 template <typename Fn>
 void parallel_for(int64_t n, double cost, Fn fn) {
   if (n <= 0) return;
-  const double min_ops_per_thread = 400000.0;
+  const double min_ops_per_thread = 150000.0;
   int64_t threads = std::min<int64_t>(num_threads(), n);
   threads = std::min<int64_t>(threads, (int64_t)(n * cost / min_ops_per_thread));
   if (threads > 1) {
