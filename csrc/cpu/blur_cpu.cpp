@@ -1,6 +1,7 @@
 #include "blur_cpu.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "fast_argmax.h"
 
@@ -240,7 +241,15 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
       continue;
     }
     const float* src = in + q * p.W;
-    for (int64_t j = 0; j < n + 2 * r; ++j) {
+    // Columns x0 - r .. x1 + r: a straight copy of the part inside the map, border
+    // rules for the rest.
+    const int64_t a = std::max<int64_t>(x0 - r, 0), b = std::min<int64_t>(x1 + r, p.W);
+    for (int64_t j = 0; j < a - (x0 - r); ++j) {
+      const int64_t c = border_index(x0 - r + j, p.W, p.border);
+      row[j] = c < 0 ? 0.f : src[c];
+    }
+    std::copy(src + a, src + b, row + (a - (x0 - r)));
+    for (int64_t j = b - (x0 - r); j < n + 2 * r; ++j) {
       const int64_t c = border_index(x0 - r + j, p.W, p.border);
       row[j] = c < 0 ? 0.f : src[c];
     }
@@ -259,14 +268,117 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
 }
 
 Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch) {
-  // The whole map is blurred: tile-wise pruning with exact bounds was tried and its
-  // bookkeeping cost more than the vectorised blur it saved (see docs/benchmarks.md).
-  scratch.map.resize(p.H * p.W);
+  const int64_t H = p.H, W = p.W;
+  const int r = p.r;
+  auto full = [&](int64_t y0, int64_t y1, float* out) {
+    blur_rect(in, p, 0, W, y0, y1, out, scratch);
+    if (scale != 1.f)
+      for (int64_t i = 0; i < (y1 - y0) * W; ++i) out[i] *= scale;
+  };
+  scratch.map.resize(H * W);
   float* m = scratch.map.data();
-  blur_map(in, m, p.H, p.W, p.w, p.r, p.border, scratch);
-  if (scale != 1.f)
-    for (int64_t i = 0; i < p.H * p.W; ++i) m[i] *= scale;
-  return fast_argmax(m, p.H * p.W);
+  if (!(scale > 0.f) || !std::isfinite(scale) || H < 2 * (2 * r + 1)) {
+    blur_map(in, m, H, W, p.w, r, p.border, scratch);
+    if (scale != 1.f)
+      for (int64_t i = 0; i < H * W; ++i) m[i] *= scale;
+    return fast_argmax(m, H * W);
+  }
+  // Rows whose blurred values cannot reach the blurred value at the raw maximum are
+  // skipped. Bound for row y: the column pass of the row maxima (with the zero padding
+  // where the taps leave the map), times the tap sum, plus a rounding margin.
+  float lo = INFINITY, hi = -INFINITY;
+  bool has_nan = false;
+  scratch.bound.resize(2 * (H + 2 * r));  // not row/rows: blur_rect uses those
+  float* rowmax = scratch.bound.data();
+  float* keep = rowmax + H + 2 * r;
+  for (int64_t y = 0; y < H; ++y) {
+    const float* v = in + y * W;
+    float a = v[0], b = v[0];
+    int64_t x = 1;
+#if FASTCODEC_AVX2
+    if (W >= 8) {
+      __m256 va = _mm256_loadu_ps(v), vb = va, nan = _mm256_cmp_ps(va, va, _CMP_UNORD_Q);
+      for (x = 8; x + 8 <= W; x += 8) {
+        const __m256 t = _mm256_loadu_ps(v + x);
+        va = _mm256_max_ps(va, t);
+        vb = _mm256_min_ps(vb, t);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
+      }
+      has_nan |= _mm256_movemask_ps(nan) != 0;
+      float la[8], lb[8];
+      _mm256_storeu_ps(la, va);
+      _mm256_storeu_ps(lb, vb);
+      for (int j = 0; j < 8; ++j) {
+        a = std::max(a, la[j]);
+        b = std::min(b, lb[j]);
+      }
+    }
+#endif
+    for (; x < W; ++x) {
+      has_nan |= v[x] != v[x];
+      a = v[x] > a ? v[x] : a;
+      b = v[x] < b ? v[x] : b;
+    }
+    has_nan |= v[0] != v[0];
+    rowmax[y + r] = a;
+    hi = std::max(hi, a);
+    lo = std::min(lo, b);
+  }
+  const float maxabs = std::max(std::fabs(lo), std::fabs(hi));
+  if (has_nan || !std::isfinite(maxabs)) {
+    blur_map(in, m, H, W, p.w, r, p.border, scratch);
+    if (scale != 1.f)
+      for (int64_t i = 0; i < H * W; ++i) m[i] *= scale;
+    return fast_argmax(m, H * W);
+  }
+  // The first raw maximum: the first row holding it, then the first column.
+  int64_t peak = 0;
+  for (int64_t y = 0; y < H; ++y)
+    if (rowmax[y + r] == hi) {
+      const float* v = in + y * W;
+      int64_t x = 0;
+      while (v[x] != hi) ++x;
+      peak = y * W + x;
+      break;
+    }
+  if (p.border == Border::Zero)
+    for (int64_t y = 0; y < H; ++y) rowmax[y + r] = std::max(rowmax[y + r], 0.f);
+  for (int64_t i = 0; i < r; ++i) {
+    const int64_t top = border_index(i - r, H, p.border), bottom = border_index(H + i, H, p.border);
+    rowmax[i] = top < 0 ? 0.f : rowmax[top + r];
+    rowmax[H + r + i] = bottom < 0 ? 0.f : rowmax[bottom + r];
+  }
+  float at_peak;
+  blur_rect(in, p, peak % W, peak % W + 1, peak / W, peak / W + 1, &at_peak, scratch);
+  double wsum = 0;
+  for (int j = 0; j <= 2 * r; ++j) wsum += p.w[j];
+  const float margin = 1e-4f * maxabs + 1e-30f;
+  const float up = (float)(wsum * (1 + 1e-6)), down = (float)(wsum * (1 - 1e-6));
+  for (int64_t y = 0; y < H; ++y) keep[y] = 0.f;
+  for (int j = 0; j <= 2 * r; ++j) {
+    const float wj = p.w[j];
+    for (int64_t y = 0; y < H; ++y) keep[y] += wj * rowmax[y + j];
+  }
+  Maximum best{-1, -INFINITY};
+  int64_t y = 0;
+  auto needed = [&](int64_t row) {
+    const float v = keep[row];
+    return v * (v >= 0 ? up : down) + margin >= at_peak;
+  };
+  while (y < H) {
+    if (!needed(y)) {
+      ++y;
+      continue;
+    }
+    int64_t y1 = y + 1;
+    while (y1 < H && needed(y1)) ++y1;
+    float* out = m + y * W;
+    full(y, y1, out);
+    const Maximum run = fast_argmax(out, (y1 - y) * W);
+    if (run.value > best.value) best = Maximum{run.index + y * W, run.value};
+    y = y1;
+  }
+  return best;
 }
 
 }  // namespace fastcodec

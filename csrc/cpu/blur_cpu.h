@@ -15,7 +15,7 @@ enum class Border { Zero, Reflect101 };
 
 // Scratch buffers reused across the maps one thread blurs.
 struct BlurScratch {
-  std::vector<float> row, rows, map;
+  std::vector<float> row, rows, map, bound;
 };
 
 // How OpenCV blurs one H x W map: kernel, border, and where its SIMD part ends.
@@ -34,7 +34,10 @@ BlurPlan blur_plan(int64_t H, int64_t W, const float* w, int r, Border border);
 void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64_t y0,
                int64_t y1, float* out, BlurScratch& scratch);
 
-// First maximum of fl(blur(in) * scale), with numpy's argmax rules.
+// First maximum of fl(blur(in) * scale), with numpy's argmax rules. Only the rows
+// that can hold it are blurred: a row is skipped when the column pass of the row
+// maxima (an upper bound, the taps being non-negative) stays below the blurred value
+// at the raw maximum. Maps with NaN/Inf, a scale <= 0 or few rows are blurred whole.
 Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch);
 
 // out = blur(in), both H x W. Border::Zero is MMPose's gaussian_blur (zero padding of

@@ -289,9 +289,7 @@ void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const
     BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      scratch.map.resize(H * W);
-      blur_map(src, scratch.map.data(), H, W, kern.w, kern.r, Border::Zero, scratch);
-      scale[c] = blur_rescale(fast_max(src, H * W), fast_max(scratch.map.data(), H * W));
+      scale[c] = blur_rescale(fast_max(src, H * W), blurred_argmax(src, plan, 1.f, scratch).value);
     }
   });
 }
