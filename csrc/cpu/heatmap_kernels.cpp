@@ -475,4 +475,15 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
   });
 }
 
+void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
+                 bool udp, float* locs, float* vals) {
+  heatmap_maximum(heat, B * K, H, W, locs, vals);
+  std::vector<double> kps(locs, locs + 2 * B * K);
+  if (udp)
+    refine_dark_udp(kps.data(), B, 1, K, heat, H, W, ksize, true);
+  else
+    refine_dark(kps.data(), B, 1, K, heat, H, W, ksize);
+  for (int64_t i = 0; i < 2 * B * K; ++i) locs[i] = (float)kps[i];
+}
+
 }  // namespace fastcodec

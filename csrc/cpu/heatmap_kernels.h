@@ -42,6 +42,11 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
 void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* heat,
                      int64_t H, int64_t W, int ksize, bool f32);
 
+// MSRAHeatmap(unbiased) / UDPHeatmap('gaussian') decoding in heatmap pixels: the
+// maximum, then the DARK (udp = false) or DARK-UDP step; float32 like MMPose's.
+void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
+                 bool udp, float* locs, float* vals);
+
 // Whole decoders of MegviiHeatmap and UDPHeatmap('combined'), in heatmap pixels.
 void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
                    float* locs, float* scores);

@@ -1121,6 +1121,17 @@ def refine_dark_udp(keypoints, heatmaps, ksize: int, f32: bool) -> None:
     _refine_dark_udp_kernel(flat, B, N, K, blurred.reshape(-1), scale, H, W, f32)
 
 
+def decode_dark(heatmaps, ksize: int, udp: bool) -> Tuple[np.ndarray, np.ndarray]:
+    """The maximum, then the DARK (udp False) or DARK-UDP step, in float32."""
+    locs, vals = heatmap_maximum(heatmaps)
+    kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
+    if udp:
+        refine_dark_udp(kps, heatmaps, ksize, True)
+    else:
+        refine_dark(kps, heatmaps, ksize)
+    return kps[:, 0].astype(np.float32), vals
+
+
 def decode_megvii(heatmaps, ksize: int) -> Tuple[np.ndarray, np.ndarray]:
     """MegviiHeatmap.decode in heatmap pixels: locs (B, K, 2), scores (B, K)."""
     heat = _f32a(heatmaps)

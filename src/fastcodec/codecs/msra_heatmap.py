@@ -52,12 +52,12 @@ class MSRAHeatmap(BaseKeypointCodec):
 
     def _decode_batch(self, heatmaps):
         backend = kernels()
+        if self.unbiased:
+            locs, scores = backend.decode_dark(heatmaps, self.blur_kernel_size, False)
+            return locs[:, None] * self.scale_factor, scores[:, None]
         locs, scores = backend.heatmap_maximum(heatmaps)
         keypoints = locs[:, None].astype(np.float64)
-        if self.unbiased:
-            backend.refine_dark(keypoints, heatmaps, self.blur_kernel_size)
-        else:
-            backend.refine_sign(keypoints, heatmaps)
+        backend.refine_sign(keypoints, heatmaps)
         return keypoints.astype(np.float32) * self.scale_factor, scores[:, None]
 
     def _config(self):

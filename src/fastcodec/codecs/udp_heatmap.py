@@ -67,10 +67,8 @@ class UDPHeatmap(BaseKeypointCodec):
     def _decode_batch(self, heatmaps):
         backend = kernels()
         if self.heatmap_type == 'gaussian':
-            locs, scores = backend.heatmap_maximum(heatmaps)
-            keypoints = locs[:, None].astype(np.float64)
-            backend.refine_dark_udp(keypoints, heatmaps, self.blur_kernel_size, True)
-            keypoints = keypoints.astype(np.float32)
+            locs, scores = backend.decode_dark(heatmaps, self.blur_kernel_size, True)
+            keypoints = locs[:, None]
         else:
             if heatmaps.shape[1] % 3:
                 raise ValueError(f"UDPHeatmap('combined') decodes 3 maps per keypoint; got "
