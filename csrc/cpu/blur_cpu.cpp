@@ -267,6 +267,67 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
   }
 }
 
+namespace {
+
+// The first maximum of fl(blur * scale) over rows [y0, y1), blurring only the 8-column
+// blocks whose bound can reach `floor`: column x is bounded by the row pass of the
+// column maxima over the rows its taps read.
+Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, float scale,
+                   float floor, float margin, float gain, BlurScratch& scratch) {
+  const int64_t H = p.H, W = p.W;
+  const int r = p.r;
+  scratch.map.resize(H * W + 3 * (W + 2 * r));
+  float* m = scratch.map.data();
+  float* cmax = m + H * W;          // W + 2r, bordered
+  float* cbound = cmax + W + 2 * r;  // W
+  float* c = cmax + r;
+  std::fill(c, c + W, p.border == Border::Zero ? 0.f : -INFINITY);
+  for (int64_t t = y0 - r; t < y1 + r; ++t) {
+    const int64_t q = border_index(t, H, p.border);
+    if (q < 0) {
+      for (int64_t x = 0; x < W; ++x) c[x] = std::max(c[x], 0.f);
+      continue;
+    }
+    const float* v = in + q * W;
+    for (int64_t x = 0; x < W; ++x) c[x] = std::max(c[x], v[x]);
+  }
+  for (int64_t i = 1; i <= r; ++i) {
+    const int64_t left = border_index(-i, W, p.border), right = border_index(W - 1 + i, W, p.border);
+    c[-i] = left < 0 ? 0.f : c[left];
+    c[W - 1 + i] = right < 0 ? 0.f : c[right];
+  }
+  for (int64_t x = 0; x < W; ++x) cbound[x] = 0.f;
+  for (int i = -r; i <= r; ++i) {
+    const float wi = p.w[i + r];
+    for (int64_t x = 0; x < W; ++x) cbound[x] += wi * c[x + i];
+  }
+  // 8-column blocks holding a column that can reach the floor, merged into spans.
+  Maximum best{-1, -INFINITY};
+  int64_t first_x = W, last_x = -1;
+  for (int64_t x = 0; x < W; ++x) {
+    const float b = cbound[x];
+    if (b * (b >= 0 ? gain : 1.f / gain) + margin >= floor) {
+      first_x = std::min(first_x, x);
+      last_x = x;
+    }
+  }
+  if (last_x < 0) return best;
+  const int64_t x0 = first_x / 8 * 8, x1 = std::min(W, (last_x / 8 + 1) * 8);
+  const int64_t n = x1 - x0;
+  float* out = m + y0 * W;  // (y1 - y0) x n, packed
+  blur_rect(in, p, x0, x1, y0, y1, out, scratch);
+  for (int64_t i = 0; i < (y1 - y0) * n; ++i) {
+    const float v = scale == 1.f ? out[i] : out[i] * scale;
+    if (v > best.value || v != v) {
+      best = Maximum{(y0 + i / n) * W + x0 + i % n, v};
+      if (v != v) break;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch) {
   const int64_t H = p.H, W = p.W;
   const int r = p.r;
@@ -372,10 +433,8 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     }
     int64_t y1 = y + 1;
     while (y1 < H && needed(y1)) ++y1;
-    float* out = m + y * W;
-    full(y, y1, out);
-    const Maximum run = fast_argmax(out, (y1 - y) * W);
-    if (run.value > best.value) best = Maximum{run.index + y * W, run.value};
+    const Maximum run = run_argmax(in, p, y, y1, scale, at_peak, margin, up, scratch);
+    if (run.value > best.value) best = run;
     y = y1;
   }
   return best;
