@@ -475,6 +475,22 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
   });
 }
 
+void decode_msra(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, float* locs,
+                 float* vals) {
+  parallel_for(B * K, (double)(H * W), [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const float* map = heat + c * H * W;
+      const Maximum m = fast_argmax(map, H * W);
+      float* loc = locs + 2 * c;
+      maximum_location(m, W, loc, loc + 1);
+      vals[c] = m.value;
+      const Offset o = sign_step(map, W, H, (int64_t)loc[0], (int64_t)loc[1]);
+      loc[0] += (float)o.dx;
+      loc[1] += (float)o.dy;
+    }
+  });
+}
+
 void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
                  bool udp, float* locs, float* vals) {
   heatmap_maximum(heat, B * K, H, W, locs, vals);

@@ -42,6 +42,10 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
 void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* heat,
                      int64_t H, int64_t W, int ksize, bool f32);
 
+// MSRAHeatmap decoding in heatmap pixels: the maximum, then the +-0.25 px step.
+void decode_msra(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, float* locs,
+                 float* vals);
+
 // MSRAHeatmap(unbiased) / UDPHeatmap('gaussian') decoding in heatmap pixels: the
 // maximum, then the DARK (udp = false) or DARK-UDP step; float32 like MMPose's.
 void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,

@@ -181,6 +181,19 @@ py::tuple decode_megvii_py(const F32& heat, int ksize) {
   return py::make_tuple(locs, scores);
 }
 
+py::tuple decode_msra_py(const F32& heat) {
+  require(heat.ndim() == 4, "heatmaps must be (B, K, H, W)");
+  const int64_t B = heat.shape(0), K = heat.shape(1), H = heat.shape(2), W = heat.shape(3);
+  require(H > 0 && W > 0, "heatmaps must not be empty");
+  py::array_t<float> locs({B, K, (int64_t)2});
+  py::array_t<float> vals({B, K});
+  {
+    py::gil_scoped_release release;
+    decode_msra(heat.data(), B, K, H, W, locs.mutable_data(), vals.mutable_data());
+  }
+  return py::make_tuple(locs, vals);
+}
+
 py::tuple decode_dark_py(const F32& heat, int ksize, bool udp) {
   require(heat.ndim() == 4, "heatmaps must be (B, K, H, W)");
   check_kernel(ksize);
@@ -223,6 +236,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("refine_sign", &refine_sign_py);
   m.def("refine_dark", &refine_dark_py);
   m.def("refine_dark_udp", &refine_dark_udp_py);
+  m.def("decode_msra", &decode_msra_py);
   m.def("decode_dark", &decode_dark_py);
   m.def("decode_megvii", &decode_megvii_py);
   m.def("decode_udp_combined", &decode_udp_combined_py);

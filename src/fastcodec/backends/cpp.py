@@ -11,13 +11,14 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
 - ``gaussian_blur(heatmaps (..., H, W), ksize) -> heatmaps``
 - ``refine_sign / refine_dark / refine_dark_udp(keypoints f64 (B,N,K,2), heatmaps (B,K,H,W), ...)``:
   in place
+- ``decode_msra(heatmaps (B,K,H,W)) -> (locs f32 (B,K,2), vals (B,K))``: argmax then the 0.25 px step
 - ``decode_dark(heatmaps (B,K,H,W), ksize, udp) -> (locs f32 (B,K,2), vals (B,K))``: argmax then
   the DARK or DARK-UDP step
 - ``decode_megvii(heatmaps, ksize)``, ``decode_udp_combined(heatmaps (B,3K,H,W), ksize, radius)``
   ``-> (locs f32 (B,K,2), scores f32 (B,K))`` in heatmap pixels
 - ``num_threads()``, ``set_num_threads(n)``
 """
-from fastcodec._C import (decode_dark, decode_megvii, decode_udp_combined, encode_gaussian,  # noqa: F401
+from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_combined, encode_gaussian,  # noqa: F401
                           encode_megvii, encode_offset, gaussian_blur, heatmap_maximum,
                           num_threads, refine_dark, refine_dark_udp, refine_sign,
                           set_num_threads)

@@ -54,11 +54,9 @@ class MSRAHeatmap(BaseKeypointCodec):
         backend = kernels()
         if self.unbiased:
             locs, scores = backend.decode_dark(heatmaps, self.blur_kernel_size, False)
-            return locs[:, None] * self.scale_factor, scores[:, None]
-        locs, scores = backend.heatmap_maximum(heatmaps)
-        keypoints = locs[:, None].astype(np.float64)
-        backend.refine_sign(keypoints, heatmaps)
-        return keypoints.astype(np.float32) * self.scale_factor, scores[:, None]
+        else:
+            locs, scores = backend.decode_msra(heatmaps)
+        return locs[:, None] * self.scale_factor, scores[:, None]
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,
