@@ -124,6 +124,4 @@ def check_positive(v: Any, name: str) -> float:
 def weights_from(visible: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """MMPose's keypoint_weights: a copy of the visibility with the out-of-heatmap
     entries zeroed, in the visibility's dtype."""
-    out = np.array(visible, copy=True)
-    out[inside == 0] = 0
-    return out
+    return np.where(inside.view(bool), visible, 0).astype(visible.dtype, copy=False)
