@@ -494,6 +494,33 @@ void decode_msra(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
 
 void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
                  bool udp, float* locs, float* vals) {
+  if (!udp) {
+    // DARK reads only its own map: one pass per map, the blur only where a step is due.
+    const Kernel1D kern(ksize);
+    const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
+    parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
+      BlurScratch scratch;
+      float patch[25];
+      for (int64_t c = begin; c < end; ++c) {
+        const float* src = heat + c * H * W;
+        const Maximum m = fast_argmax(src, H * W);  // its value is np.max, NaN included
+        float* loc = locs + 2 * c;
+        maximum_location(m, W, loc, loc + 1);
+        vals[c] = m.value;
+        const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
+        if (!(1 < x && x < W - 2 && 1 < y && y < H - 2)) continue;
+        const float s = blur_rescale(m.value, blurred_argmax(src, plan, 1.f, scratch).value);
+        blur_rect(src, plan, x - 2, x + 3, y - 2, y + 3, patch, scratch);
+        auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * 5 + 2 + dx] * s); };
+        Offset o;
+        if (dark_step(L, W, H, x, y, &o)) {
+          loc[0] = (float)((double)loc[0] + o.dx);
+          loc[1] = (float)((double)loc[1] + o.dy);
+        }
+      }
+    });
+    return;
+  }
   heatmap_maximum(heat, B * K, H, W, locs, vals);
   std::vector<double> kps(locs, locs + 2 * B * K);
   if (udp)
