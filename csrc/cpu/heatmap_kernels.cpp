@@ -352,11 +352,11 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
   });
 }
 
-void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* heat,
-                     int64_t H, int64_t W, int ksize, bool f32) {
-  const Kernel1D kern(ksize);
-  std::vector<float> scale(B * K);
-  modulation_scales(heat, B * K, H, W, kern, scale.data());
+namespace {
+
+// The DARK-UDP step of every keypoint, given each map's modulation scale.
+void dark_udp_steps(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
+                    int64_t W, const Kernel1D& kern, const float* scale, bool f32) {
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
   const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
   parallel_for(B * N * K, 9.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
@@ -420,6 +420,16 @@ void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* 
       kp[1] -= o.dy;
     }
   });
+}
+
+}  // namespace
+
+void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* heat,
+                     int64_t H, int64_t W, int ksize, bool f32) {
+  const Kernel1D kern(ksize);
+  std::vector<float> scale(B * K);
+  modulation_scales(heat, B * K, H, W, kern, scale.data());
+  dark_udp_steps(kps, B, N, K, heat, H, W, kern, scale.data(), f32);
 }
 
 void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
@@ -521,12 +531,23 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
     });
     return;
   }
-  heatmap_maximum(heat, B * K, H, W, locs, vals);
+  // DARK-UDP may read neighbouring maps (MMPose's wrap-around indexing for -1
+  // locations): every map's maximum and scale first, then the steps.
+  const Kernel1D kern(ksize);
+  const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
+  std::vector<float> scale(B * K);
+  parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
+    BlurScratch scratch;
+    for (int64_t c = begin; c < end; ++c) {
+      const float* src = heat + c * H * W;
+      const Maximum m = fast_argmax(src, H * W);
+      maximum_location(m, W, locs + 2 * c, locs + 2 * c + 1);
+      vals[c] = m.value;
+      scale[c] = blur_rescale(m.value, blurred_argmax(src, plan, 1.f, scratch).value);
+    }
+  });
   std::vector<double> kps(locs, locs + 2 * B * K);
-  if (udp)
-    refine_dark_udp(kps.data(), B, 1, K, heat, H, W, ksize, true);
-  else
-    refine_dark(kps.data(), B, 1, K, heat, H, W, ksize);
+  dark_udp_steps(kps.data(), B, 1, K, heat, H, W, kern, scale.data(), true);
   for (int64_t i = 0; i < 2 * B * K; ++i) locs[i] = (float)kps[i];
 }
 
