@@ -289,7 +289,12 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
       continue;
     }
     const float* v = in + q * W;
-    for (int64_t x = 0; x < W; ++x) c[x] = std::max(c[x], v[x]);
+    int64_t x = 0;
+#if FASTCODEC_AVX2
+    for (; x + 8 <= W; x += 8)
+      _mm256_storeu_ps(c + x, _mm256_max_ps(_mm256_loadu_ps(c + x), _mm256_loadu_ps(v + x)));
+#endif
+    for (; x < W; ++x) c[x] = std::max(c[x], v[x]);
   }
   for (int64_t i = 1; i <= r; ++i) {
     const int64_t left = border_index(-i, W, p.border), right = border_index(W - 1 + i, W, p.border);

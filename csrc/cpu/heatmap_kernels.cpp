@@ -510,7 +510,7 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
     const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
     parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
       BlurScratch scratch;
-      float patch[25];
+      float patch[40];
       for (int64_t c = begin; c < end; ++c) {
         const float* src = heat + c * H * W;
         const Maximum m = fast_argmax(src, H * W);  // its value is np.max, NaN included
@@ -520,8 +520,13 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
         const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
         if (!(1 < x && x < W - 2 && 1 < y && y < H - 2)) continue;
         const float s = blur_rescale(m.value, blurred_argmax(src, plan, 1.f, scratch).value);
-        blur_rect(src, plan, x - 2, x + 3, y - 2, y + 3, patch, scratch);
-        auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * 5 + 2 + dx] * s); };
+        // An 8-column window around the 5x5 patch takes blur_rect's SIMD path.
+        const int64_t x0 = std::max<int64_t>(
+            0, std::max<int64_t>(x - 5, std::min<int64_t>(x - 2, W - kern.r - 8)));
+        const int64_t x1 = std::min<int64_t>(W, x0 + 8);
+        blur_rect(src, plan, x0, x1, y - 2, y + 3, patch, scratch);
+        const int64_t n = x1 - x0;
+        auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * n + x - x0 + dx] * s); };
         Offset o;
         if (dark_step(L, W, H, x, y, &o)) {
           loc[0] = (float)((double)loc[0] + o.dx);
