@@ -361,7 +361,7 @@ void dark_udp_steps(double* kps, int64_t B, int64_t N, int64_t K, const float* h
   const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
   parallel_for(B * N * K, 9.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
-    float patch[9];
+    float patch[24];
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / (N * K), k = i % K;
       double* kp = kps + 2 * i;
@@ -404,9 +404,13 @@ void dark_udp_steps(double* kps, int64_t B, int64_t N, int64_t K, const float* h
       one_block &= x1 - x0 <= 2 && y1 - y0 <= 2;
       float v[7];
       if (one_block) {
-        blur_rect(heat + (b * K + ch[0]) * H * W, plan, x0, x1 + 1, y0, y1 + 1, patch, scratch);
+        // Widen to 8 columns where it fits: blur_rect's SIMD path.
+        const int64_t wx0 = std::max<int64_t>(
+            0, std::max<int64_t>(x1 - 7, std::min<int64_t>(x0, W - kern.r - 8)));
+        const int64_t wx1 = std::min<int64_t>(W, wx0 + 8);
+        blur_rect(heat + (b * K + ch[0]) * H * W, plan, wx0, wx1, y0, y1 + 1, patch, scratch);
         for (int j = 0; j < 7; ++j)
-          v[j] = dark_udp_log(patch[(yy[j] - y0) * (x1 - x0 + 1) + xx[j] - x0] *
+          v[j] = dark_udp_log(patch[(yy[j] - y0) * (wx1 - wx0) + xx[j] - wx0] *
                               scale[b * K + ch[0]]);
       } else {
         for (int j = 0; j < 7; ++j) {
