@@ -355,74 +355,74 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
 namespace {
 
 // The DARK-UDP step of every keypoint, given each map's modulation scale.
+// The DARK-UDP step of one keypoint kp (sample b, keypoint k), given the modulation
+// scale of every map it reads.
+void dark_udp_step_one(double* kp, int64_t b, int64_t k, int64_t K, const float* heat,
+                       int64_t H, int64_t W, const BlurPlan& plan, int r, const float* scale,
+                       bool f32, BlurScratch& scratch) {
+  const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
+  if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return;
+  // MMPose indexes the flattened, edge-padded (K, H + 2, W + 2) array with
+  // int(x + 1 + (y + 1) * (W + 2) + k * S), evaluated in the keypoints' dtype;
+  // negative indices wrap around as in Python.
+  double f;
+  if (f32) {
+    const float t = ((float)kp[0] + 1.f) + ((float)kp[1] + 1.f) * (float)Wp;
+    f = (double)(float)((double)t + (double)(k * S));
+  } else {
+    f = (kp[0] + 1) + (kp[1] + 1) * (double)Wp + (double)(k * S);
+  }
+  const int64_t centre = trunc_i64(f);
+  const int64_t steps[7] = {0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp};
+  int64_t ch[7], yy[7], xx[7];
+  for (int j = 0; j < 7; ++j) {
+    int64_t q = centre + steps[j];
+    if (q < -total || q >= total) return;  // IndexError in MMPose
+    if (q < 0) q += total;
+    ch[j] = q / S;
+    yy[j] = min_i64(max_i64((q % S) / Wp - 1, 0), H - 1);
+    xx[j] = min_i64(max_i64(q % Wp - 1, 0), W - 1);
+  }
+  // Usually all seven lie in one channel within a 3x3 block: blur that block once.
+  int64_t x0 = xx[0], x1 = xx[0], y0 = yy[0], y1 = yy[0];
+  bool one_block = true;
+  for (int j = 1; j < 7; ++j) {
+    one_block &= ch[j] == ch[0];
+    x0 = min_i64(x0, xx[j]), x1 = max_i64(x1, xx[j]);
+    y0 = min_i64(y0, yy[j]), y1 = max_i64(y1, yy[j]);
+  }
+  // Indices that wrap across a padded row spread wider than 3x3: per point then.
+  one_block &= x1 - x0 <= 2 && y1 - y0 <= 2;
+  float v[7], patch[24];
+  if (one_block) {
+    // Widen to 8 columns where it fits: blur_rect's SIMD path.
+    const int64_t wx0 =
+        std::max<int64_t>(0, std::max<int64_t>(x1 - 7, std::min<int64_t>(x0, W - r - 8)));
+    const int64_t wx1 = std::min<int64_t>(W, wx0 + 8);
+    blur_rect(heat + (b * K + ch[0]) * H * W, plan, wx0, wx1, y0, y1 + 1, patch, scratch);
+    for (int j = 0; j < 7; ++j)
+      v[j] = dark_udp_log(patch[(yy[j] - y0) * (wx1 - wx0) + xx[j] - wx0] * scale[b * K + ch[0]]);
+  } else {
+    for (int j = 0; j < 7; ++j) {
+      blur_rect(heat + (b * K + ch[j]) * H * W, plan, xx[j], xx[j] + 1, yy[j], yy[j] + 1, patch,
+                scratch);
+      v[j] = dark_udp_log(patch[0] * scale[b * K + ch[j]]);
+    }
+  }
+  const Offset o = dark_udp_step(v);
+  kp[0] -= o.dx;
+  kp[1] -= o.dy;
+}
+
+// The DARK-UDP step of every keypoint, given each map's modulation scale.
 void dark_udp_steps(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
                     int64_t W, const Kernel1D& kern, const float* scale, bool f32) {
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
-  const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
   parallel_for(B * N * K, 9.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
-    float patch[24];
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t b = i / (N * K), k = i % K;
-      double* kp = kps + 2 * i;
-      if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) continue;
-      // MMPose indexes the flattened, edge-padded (K, H + 2, W + 2) array with
-      // int(x + 1 + (y + 1) * (W + 2) + k * S), evaluated in the keypoints' dtype;
-      // negative indices wrap around as in Python.
-      double f;
-      if (f32) {
-        const float t = ((float)kp[0] + 1.f) + ((float)kp[1] + 1.f) * (float)Wp;
-        f = (double)(float)((double)t + (double)(k * S));
-      } else {
-        f = (kp[0] + 1) + (kp[1] + 1) * (double)Wp + (double)(k * S);
-      }
-      const int64_t centre = trunc_i64(f);
-      const int64_t steps[7] = {0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp};
-      int64_t ch[7], yy[7], xx[7];
-      bool ok = true;
-      for (int j = 0; j < 7; ++j) {
-        int64_t q = centre + steps[j];
-        if (q < -total || q >= total) {
-          ok = false;  // IndexError in MMPose
-          break;
-        }
-        if (q < 0) q += total;
-        ch[j] = q / S;
-        yy[j] = min_i64(max_i64((q % S) / Wp - 1, 0), H - 1);
-        xx[j] = min_i64(max_i64(q % Wp - 1, 0), W - 1);
-      }
-      if (!ok) continue;
-      // Usually all seven lie in one channel within a 3x3 block: blur that block once.
-      int64_t x0 = xx[0], x1 = xx[0], y0 = yy[0], y1 = yy[0];
-      bool one_block = true;
-      for (int j = 1; j < 7; ++j) {
-        one_block &= ch[j] == ch[0];
-        x0 = min_i64(x0, xx[j]), x1 = max_i64(x1, xx[j]);
-        y0 = min_i64(y0, yy[j]), y1 = max_i64(y1, yy[j]);
-      }
-      // Indices that wrap across a padded row spread wider than 3x3: per point then.
-      one_block &= x1 - x0 <= 2 && y1 - y0 <= 2;
-      float v[7];
-      if (one_block) {
-        // Widen to 8 columns where it fits: blur_rect's SIMD path.
-        const int64_t wx0 = std::max<int64_t>(
-            0, std::max<int64_t>(x1 - 7, std::min<int64_t>(x0, W - kern.r - 8)));
-        const int64_t wx1 = std::min<int64_t>(W, wx0 + 8);
-        blur_rect(heat + (b * K + ch[0]) * H * W, plan, wx0, wx1, y0, y1 + 1, patch, scratch);
-        for (int j = 0; j < 7; ++j)
-          v[j] = dark_udp_log(patch[(yy[j] - y0) * (wx1 - wx0) + xx[j] - wx0] *
-                              scale[b * K + ch[0]]);
-      } else {
-        for (int j = 0; j < 7; ++j) {
-          blur_rect(heat + (b * K + ch[j]) * H * W, plan, xx[j], xx[j] + 1, yy[j], yy[j] + 1,
-                    patch, scratch);
-          v[j] = dark_udp_log(patch[0] * scale[b * K + ch[j]]);
-        }
-      }
-      const Offset o = dark_udp_step(v);
-      kp[0] -= o.dx;
-      kp[1] -= o.dy;
-    }
+    for (int64_t i = begin; i < end; ++i)
+      dark_udp_step_one(kps + 2 * i, i / (N * K), i % K, K, heat, H, W, plan, kern.r, scale, f32,
+                        scratch);
   });
 }
 
@@ -545,6 +545,7 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
   const Kernel1D kern(ksize);
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
   std::vector<float> scale(B * K);
+  std::vector<double> kps(2 * B * K);
   parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
@@ -553,10 +554,20 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
       maximum_location(m, W, locs + 2 * c, locs + 2 * c + 1);
       vals[c] = m.value;
       scale[c] = blur_rescale(m.value, blurred_argmax(src, plan, 1.f, scratch).value);
+      kps[2 * c] = locs[2 * c];
+      kps[2 * c + 1] = locs[2 * c + 1];
+      // A location on the map reads only its own map: step now.
+      if (locs[2 * c] >= 0)
+        dark_udp_step_one(&kps[2 * c], c / K, c % K, K, heat, H, W, plan, kern.r, scale.data(),
+                          true, scratch);
     }
   });
-  std::vector<double> kps(locs, locs + 2 * B * K);
-  dark_udp_steps(kps.data(), B, 1, K, heat, H, W, kern, scale.data(), true);
+  // -1 locations wrap into neighbouring maps, whose scales are known now.
+  BlurScratch scratch;
+  for (int64_t c = 0; c < B * K; ++c)
+    if (locs[2 * c] < 0)
+      dark_udp_step_one(&kps[2 * c], c / K, c % K, K, heat, H, W, plan, kern.r, scale.data(),
+                        true, scratch);
   for (int64_t i = 0; i < 2 * B * K; ++i) locs[i] = (float)kps[i];
 }
 
