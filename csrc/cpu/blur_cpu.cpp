@@ -336,19 +336,16 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
 Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch) {
   const int64_t H = p.H, W = p.W;
   const int r = p.r;
-  auto full = [&](int64_t y0, int64_t y1, float* out) {
-    blur_rect(in, p, 0, W, y0, y1, out, scratch);
-    if (scale != 1.f)
-      for (int64_t i = 0; i < (y1 - y0) * W; ++i) out[i] *= scale;
-  };
-  scratch.map.resize(H * W);
-  float* m = scratch.map.data();
-  if (!(scale > 0.f) || !std::isfinite(scale) || H < 2 * (2 * r + 1)) {
+  // The whole map, for the cases the bounds do not cover.
+  auto whole = [&] {
+    scratch.map.resize(H * W);
+    float* m = scratch.map.data();
     blur_map(in, m, H, W, p.w, r, p.border, scratch);
     if (scale != 1.f)
       for (int64_t i = 0; i < H * W; ++i) m[i] *= scale;
     return fast_argmax(m, H * W);
-  }
+  };
+  if (!(scale > 0.f) || !std::isfinite(scale) || H < 2 * (2 * r + 1)) return whole();
   // Rows whose blurred values cannot reach the blurred value at the raw maximum are
   // skipped. Bound for row y: the column pass of the row maxima (with the zero padding
   // where the taps leave the map), times the tap sum, plus a rounding margin.
@@ -391,12 +388,7 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     lo = std::min(lo, b);
   }
   const float maxabs = std::max(std::fabs(lo), std::fabs(hi));
-  if (has_nan || !std::isfinite(maxabs)) {
-    blur_map(in, m, H, W, p.w, r, p.border, scratch);
-    if (scale != 1.f)
-      for (int64_t i = 0; i < H * W; ++i) m[i] *= scale;
-    return fast_argmax(m, H * W);
-  }
+  if (has_nan || !std::isfinite(maxabs)) return whole();
   // The first raw maximum: the first row holding it, then the first column.
   int64_t peak = 0;
   for (int64_t y = 0; y < H; ++y)

@@ -35,9 +35,10 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
                int64_t y1, float* out, BlurScratch& scratch);
 
 // First maximum of fl(blur(in) * scale), with numpy's argmax rules. Only the rows
-// that can hold it are blurred: a row is skipped when the column pass of the row
-// maxima (an upper bound, the taps being non-negative) stays below the blurred value
-// at the raw maximum. Maps with NaN/Inf, a scale <= 0 or few rows are blurred whole.
+// and 8-column blocks that can hold it are blurred: a row is skipped when the column
+// pass of the row maxima (an upper bound, the taps being non-negative) stays below the
+// blurred value at the raw maximum, and likewise a block with the row pass of the
+// column maxima. Maps with NaN/Inf, a scale <= 0 or few rows are blurred whole.
 Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch);
 
 // out = blur(in), both H x W. Border::Zero is MMPose's gaussian_blur (zero padding of
