@@ -181,7 +181,17 @@ py::tuple decode_megvii_py(const F32& heat, int ksize) {
   return py::make_tuple(locs, scores);
 }
 
-py::tuple decode_msra_py(const F32& heat) {
+// Keypoints come back multiplied by `scale` in float32 (MMPose's `* scale_factor`).
+void apply_scale(py::array_t<float>& locs, std::pair<float, float> scale) {
+  if (scale.first == 1.f && scale.second == 1.f) return;
+  float* l = locs.mutable_data();
+  for (py::ssize_t i = 0; i < locs.size(); i += 2) {
+    l[i] *= scale.first;
+    l[i + 1] *= scale.second;
+  }
+}
+
+py::tuple decode_msra_py(const F32& heat, std::pair<float, float> scale) {
   require(heat.ndim() == 4, "heatmaps must be (B, K, H, W)");
   const int64_t B = heat.shape(0), K = heat.shape(1), H = heat.shape(2), W = heat.shape(3);
   require(H > 0 && W > 0, "heatmaps must not be empty");
@@ -191,10 +201,11 @@ py::tuple decode_msra_py(const F32& heat) {
     py::gil_scoped_release release;
     decode_msra(heat.data(), B, K, H, W, locs.mutable_data(), vals.mutable_data());
   }
+  apply_scale(locs, scale);
   return py::make_tuple(locs, vals);
 }
 
-py::tuple decode_dark_py(const F32& heat, int ksize, bool udp) {
+py::tuple decode_dark_py(const F32& heat, int ksize, bool udp, std::pair<float, float> scale) {
   require(heat.ndim() == 4, "heatmaps must be (B, K, H, W)");
   check_kernel(ksize);
   const int64_t B = heat.shape(0), K = heat.shape(1), H = heat.shape(2), W = heat.shape(3);
@@ -205,6 +216,7 @@ py::tuple decode_dark_py(const F32& heat, int ksize, bool udp) {
     py::gil_scoped_release release;
     decode_dark(heat.data(), B, K, H, W, ksize, udp, locs.mutable_data(), vals.mutable_data());
   }
+  apply_scale(locs, scale);
   return py::make_tuple(locs, vals);
 }
 
@@ -236,8 +248,9 @@ PYBIND11_MODULE(_C, m) {
   m.def("refine_sign", &refine_sign_py);
   m.def("refine_dark", &refine_dark_py);
   m.def("refine_dark_udp", &refine_dark_udp_py);
-  m.def("decode_msra", &decode_msra_py);
-  m.def("decode_dark", &decode_dark_py);
+  m.def("decode_msra", &decode_msra_py, py::arg("heatmaps"), py::arg("scale") = std::make_pair(1.f, 1.f));
+  m.def("decode_dark", &decode_dark_py, py::arg("heatmaps"), py::arg("ksize"), py::arg("udp"),
+        py::arg("scale") = std::make_pair(1.f, 1.f));
   m.def("decode_megvii", &decode_megvii_py);
   m.def("decode_udp_combined", &decode_udp_combined_py);
 }

@@ -11,9 +11,10 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
 - ``gaussian_blur(heatmaps (..., H, W), ksize) -> heatmaps``
 - ``refine_sign / refine_dark / refine_dark_udp(keypoints f64 (B,N,K,2), heatmaps (B,K,H,W), ...)``:
   in place
-- ``decode_msra(heatmaps (B,K,H,W)) -> (locs f32 (B,K,2), vals (B,K))``: argmax then the 0.25 px step
-- ``decode_dark(heatmaps (B,K,H,W), ksize, udp) -> (locs f32 (B,K,2), vals (B,K))``: argmax then
-  the DARK or DARK-UDP step
+- ``decode_msra(heatmaps (B,K,H,W), scale=(1, 1)) -> (locs f32 (B,K,2), vals (B,K))``: argmax then
+  the 0.25 px step, locations times scale in float32
+- ``decode_dark(heatmaps (B,K,H,W), ksize, udp, scale=(1, 1)) -> (locs f32 (B,K,2), vals (B,K))``:
+  argmax then the DARK or DARK-UDP step, locations times scale in float32
 - ``decode_megvii(heatmaps, ksize)``, ``decode_udp_combined(heatmaps (B,3K,H,W), ksize, radius)``
   ``-> (locs f32 (B,K,2), scores f32 (B,K))`` in heatmap pixels
 - ``num_threads()``, ``set_num_threads(n)``

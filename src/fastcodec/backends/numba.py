@@ -1121,23 +1121,24 @@ def refine_dark_udp(keypoints, heatmaps, ksize: int, f32: bool) -> None:
     _refine_dark_udp_kernel(flat, B, N, K, blurred.reshape(-1), scale, H, W, f32)
 
 
-def decode_msra(heatmaps) -> Tuple[np.ndarray, np.ndarray]:
-    """The maximum, then refine_keypoints' 0.25 px step, in float32."""
+def decode_msra(heatmaps, scale=(1.0, 1.0)) -> Tuple[np.ndarray, np.ndarray]:
+    """The maximum, then refine_keypoints' 0.25 px step, in float32, times scale."""
     locs, vals = heatmap_maximum(heatmaps)
     kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
     refine_sign(kps, heatmaps)
-    return kps[:, 0].astype(np.float32), vals
+    return kps[:, 0].astype(np.float32) * np.asarray(scale, np.float32), vals
 
 
-def decode_dark(heatmaps, ksize: int, udp: bool) -> Tuple[np.ndarray, np.ndarray]:
-    """The maximum, then the DARK (udp False) or DARK-UDP step, in float32."""
+def decode_dark(heatmaps, ksize: int, udp: bool,
+                scale=(1.0, 1.0)) -> Tuple[np.ndarray, np.ndarray]:
+    """The maximum, then the DARK (udp False) or DARK-UDP step, in float32, times scale."""
     locs, vals = heatmap_maximum(heatmaps)
     kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
     if udp:
         refine_dark_udp(kps, heatmaps, ksize, True)
     else:
         refine_dark(kps, heatmaps, ksize)
-    return kps[:, 0].astype(np.float32), vals
+    return kps[:, 0].astype(np.float32) * np.asarray(scale, np.float32), vals
 
 
 def decode_megvii(heatmaps, ksize: int) -> Tuple[np.ndarray, np.ndarray]:

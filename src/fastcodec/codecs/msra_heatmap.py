@@ -53,10 +53,10 @@ class MSRAHeatmap(BaseKeypointCodec):
     def _decode_batch(self, heatmaps):
         backend = kernels()
         if self.unbiased:
-            locs, scores = backend.decode_dark(heatmaps, self.blur_kernel_size, False)
+            locs, scores = backend.decode_dark(heatmaps, self.blur_kernel_size, False, self._scale)
         else:
-            locs, scores = backend.decode_msra(heatmaps)
-        return locs[:, None] * self.scale_factor, scores[:, None]
+            locs, scores = backend.decode_msra(heatmaps, self._scale)
+        return locs[:, None], scores[:, None]
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,
