@@ -333,11 +333,13 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
 
 }  // namespace
 
-Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch) {
+Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
+                       Maximum* raw) {
   const int64_t H = p.H, W = p.W;
   const int r = p.r;
   // The whole map, for the cases the bounds do not cover.
   auto whole = [&] {
+    if (raw) *raw = fast_argmax(in, H * W);
     scratch.map.resize(H * W);
     float* m = scratch.map.data();
     blur_map(in, m, H, W, p.w, r, p.border, scratch);
@@ -399,6 +401,7 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
       peak = y * W + x;
       break;
     }
+  if (raw) *raw = Maximum{peak, in[peak]};
   if (p.border == Border::Zero)
     for (int64_t y = 0; y < H; ++y) rowmax[y + r] = std::max(rowmax[y + r], 0.f);
   for (int64_t i = 0; i < r; ++i) {

@@ -39,7 +39,10 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
 // pass of the row maxima (an upper bound, the taps being non-negative) stays below the
 // blurred value at the raw maximum, and likewise a block with the row pass of the
 // column maxima. Maps with NaN/Inf, a scale <= 0 or few rows are blurred whole.
-Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch);
+// `raw`, when given, receives the first maximum of `in` itself (first_argmax), which
+// the bounds compute anyway.
+Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
+                       Maximum* raw = nullptr);
 
 // out = blur(in), both H x W. Border::Zero is MMPose's gaussian_blur (zero padding of
 // r on every side, so OpenCV's own border never shows); Border::Reflect101 is a direct

@@ -291,7 +291,9 @@ void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const
     BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      scale[c] = blur_rescale(fast_max(src, H * W), blurred_argmax(src, plan, 1.f, scratch).value);
+      Maximum raw;
+      const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &raw);
+      scale[c] = blur_rescale(raw.value, blurred.value);
     }
   });
 }
@@ -518,13 +520,14 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
       float patch[40];
       for (int64_t c = begin; c < end; ++c) {
         const float* src = heat + c * H * W;
-        const Maximum m = fast_argmax(src, H * W);  // its value is np.max, NaN included
+        Maximum m;  // the raw maximum; its value is np.max, NaN included
+        const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &m);
         float* loc = locs + 2 * c;
         maximum_location(m, W, loc, loc + 1);
         vals[c] = m.value;
         const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
         if (!(1 < x && x < W - 2 && 1 < y && y < H - 2)) continue;
-        const float s = blur_rescale(m.value, blurred_argmax(src, plan, 1.f, scratch).value);
+        const float s = blur_rescale(m.value, blurred.value);
         // An 8-column window around the 5x5 patch takes blur_rect's SIMD path.
         const int64_t x0 = std::max<int64_t>(
             0, std::max<int64_t>(x - 5, std::min<int64_t>(x - 2, W - kern.r - 8)));
@@ -551,10 +554,11 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
     BlurScratch scratch;
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      const Maximum m = fast_argmax(src, H * W);
+      Maximum m;
+      const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &m);
       maximum_location(m, W, locs + 2 * c, locs + 2 * c + 1);
       vals[c] = m.value;
-      scale[c] = blur_rescale(m.value, blurred_argmax(src, plan, 1.f, scratch).value);
+      scale[c] = blur_rescale(m.value, blurred.value);
       kps[2 * c] = locs[2 * c];
       kps[2 * c + 1] = locs[2 * c + 1];
       // A location on the map reads only its own map: step now.
