@@ -106,51 +106,7 @@ void column_pass(const float* c, float* dst, int64_t end, int64_t stride, const 
 
 void blur_map(const float* in, float* out, int64_t H, int64_t W, const float* w, int r,
               Border border, BlurScratch& scratch) {
-  const FlushDenormals ftz;
-  scratch.row.assign(W + 2 * r, 0.f);
-  scratch.rows.resize((H + 2 * r) * W);
-  float* row = scratch.row.data();
-  // rows holds the row-filtered map with r extra rows above and below, already
-  // bordered, so the column pass reads it without index arithmetic.
-  float* R = scratch.rows.data();
-  // OpenCV filters the zero-padded (W + 2r) image in MMPose's gaussian_blur, the map
-  // itself otherwise; its SIMD/tail split counts columns of that image.
-  const int64_t pad = border == Border::Zero ? r : 0;
-  const int64_t row_end =
-      std::max<int64_t>(0, std::min(W, opencv_row_simd_end(W + 2 * pad) - pad));
-  const int64_t column_end =
-      std::max<int64_t>(0, std::min(W, opencv_column_simd_end(W + 2 * pad) - pad));
-  for (int64_t y = 0; y < H; ++y) {
-    const float* src = in + y * W;
-    std::copy(src, src + W, row + r);
-    for (int64_t p = 0; p < r; ++p) {
-      const int64_t left = border_index(p - r, W, border);
-      const int64_t right = border_index(W + p, W, border);
-      row[p] = left < 0 ? 0.f : src[left];
-      row[W + r + p] = right < 0 ? 0.f : src[right];
-    }
-    float* dst = R + (y + r) * W;
-    const float* c = row + r;
-    row_pass(c, dst, row_end, w, r);
-    for (int64_t x = row_end; x < W; ++x)
-      dst[x] = opencv_row_sum_tail(w, r, [&](int i) { return c[x + i]; });
-  }
-  for (int64_t p = 0; p < 2 * r; ++p) {
-    const int64_t y = p < r ? p - r : H + (p - r);
-    float* dst = R + (p < r ? p : H + p) * W;
-    const int64_t q = border_index(y, H, border);
-    if (q < 0)
-      std::fill(dst, dst + W, 0.f);
-    else
-      std::copy(R + (q + r) * W, R + (q + r + 1) * W, dst);
-  }
-  for (int64_t y = 0; y < H; ++y) {
-    const float* c = R + (y + r) * W;
-    float* dst = out + y * W;
-    column_pass(c, dst, column_end, W, w, r);
-    for (int64_t x = column_end; x < W; ++x)
-      dst[x] = opencv_column_sum_tail(w, r, [&](int i) { return c[x + i * W]; });
-  }
+  blur_rect(in, blur_plan(H, W, w, r, border), 0, W, 0, H, out, scratch);
 }
 
 BlurPlan blur_plan(int64_t H, int64_t W, const float* w, int r, Border border) {
@@ -342,7 +298,7 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     if (raw) *raw = fast_argmax(in, H * W);
     scratch.map.resize(H * W);
     float* m = scratch.map.data();
-    blur_map(in, m, H, W, p.w, r, p.border, scratch);
+    blur_rect(in, p, 0, W, 0, H, m, scratch);
     if (scale != 1.f)
       for (int64_t i = 0; i < H * W; ++i) m[i] *= scale;
     return fast_argmax(m, H * W);

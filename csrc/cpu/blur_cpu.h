@@ -44,9 +44,9 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
 Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
                        Maximum* raw = nullptr);
 
-// out = blur(in), both H x W. Border::Zero is MMPose's gaussian_blur (zero padding of
-// r on every side, so OpenCV's own border never shows); Border::Reflect101 is a direct
-// cv2.GaussianBlur call.
+// out = blur(in), both H x W: blur_rect over the whole map. Border::Zero is MMPose's
+// gaussian_blur (zero padding of r on every side, so OpenCV's own border never shows);
+// Border::Reflect101 is a direct cv2.GaussianBlur call.
 void blur_map(const float* in, float* out, int64_t H, int64_t W, const float* w, int r,
               Border border, BlurScratch& scratch);
 
