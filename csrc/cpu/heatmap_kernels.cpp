@@ -282,6 +282,26 @@ inline bool keypoint_pixel(const double* kp, int64_t* x, int64_t* y) {
   return true;
 }
 
+// Columns [x0, x1) of at most 8 covering [lo, hi]: 8 wide where the map allows, so
+// blur_rect takes its SIMD path for the small refinement patches.
+void patch_columns(int64_t lo, int64_t hi, int64_t W, int r, int64_t* x0, int64_t* x1) {
+  *x0 = std::max<int64_t>(0, std::max<int64_t>(hi - 7, std::min<int64_t>(lo, W - r - 8)));
+  *x1 = std::min<int64_t>(W, *x0 + 8);
+}
+
+// The DARK step at integer (x, y) of one map whose modulation scale is s.
+bool dark_offset(const float* src, const BlurPlan& plan, int64_t x, int64_t y, float s,
+                 BlurScratch& scratch, Offset* o) {
+  if (!(1 < x && x < plan.W - 2 && 1 < y && y < plan.H - 2)) return false;
+  int64_t x0, x1;
+  patch_columns(x - 2, x + 2, plan.W, plan.r, &x0, &x1);
+  float patch[5 * 8];
+  blur_rect(src, plan, x0, x1, y - 2, y + 3, patch, scratch);
+  const int64_t n = x1 - x0;
+  auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * n + x - x0 + dx] * s); };
+  return dark_step(L, plan.W, plan.H, x, y, o);
+}
+
 // The per-channel factor of MMPose's gaussian_blur that rescales each blurred map to
 // its raw maximum; only the blurred maximum is needed, not the blurred map.
 void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const Kernel1D& kern,
@@ -336,18 +356,13 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
   parallel_for(B * N * K, 25.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
     BlurScratch scratch;
-    float patch[25];
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / (N * K), k = i % K;
       int64_t x, y;
       double* kp = kps + 2 * i;
-      if (!keypoint_pixel(kp, &x, &y) || !(1 < x && x < W - 2 && 1 < y && y < H - 2)) continue;
-      const float* src = heat + (b * K + k) * H * W;
-      blur_rect(src, plan, x - 2, x + 3, y - 2, y + 3, patch, scratch);
-      const float s = scale[b * K + k];
-      auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * 5 + 2 + dx] * s); };
+      if (!keypoint_pixel(kp, &x, &y)) continue;
       Offset o;
-      if (dark_step(L, W, H, x, y, &o)) {
+      if (dark_offset(heat + (b * K + k) * H * W, plan, x, y, scale[b * K + k], scratch, &o)) {
         kp[0] += o.dx;
         kp[1] += o.dy;
       }
@@ -398,10 +413,8 @@ void dark_udp_step_one(double* kp, int64_t b, int64_t k, int64_t K, const float*
   one_block &= x1 - x0 <= 2 && y1 - y0 <= 2;
   float v[7], patch[24];
   if (one_block) {
-    // Widen to 8 columns where it fits: blur_rect's SIMD path.
-    const int64_t wx0 =
-        std::max<int64_t>(0, std::max<int64_t>(x1 - 7, std::min<int64_t>(x0, W - r - 8)));
-    const int64_t wx1 = std::min<int64_t>(W, wx0 + 8);
+    int64_t wx0, wx1;
+    patch_columns(x0, x1, W, r, &wx0, &wx1);
     blur_rect(heat + (b * K + ch[0]) * H * W, plan, wx0, wx1, y0, y1 + 1, patch, scratch);
     for (int j = 0; j < 7; ++j)
       v[j] = dark_udp_log(patch[(yy[j] - y0) * (wx1 - wx0) + xx[j] - wx0] * scale[b * K + ch[0]]);
@@ -517,7 +530,6 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
     const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
     parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
       BlurScratch scratch;
-      float patch[40];
       for (int64_t c = begin; c < end; ++c) {
         const float* src = heat + c * H * W;
         Maximum m;  // the raw maximum; its value is np.max, NaN included
@@ -525,18 +537,9 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
         float* loc = locs + 2 * c;
         maximum_location(m, W, loc, loc + 1);
         vals[c] = m.value;
-        const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
-        if (!(1 < x && x < W - 2 && 1 < y && y < H - 2)) continue;
-        const float s = blur_rescale(m.value, blurred.value);
-        // An 8-column window around the 5x5 patch takes blur_rect's SIMD path.
-        const int64_t x0 = std::max<int64_t>(
-            0, std::max<int64_t>(x - 5, std::min<int64_t>(x - 2, W - kern.r - 8)));
-        const int64_t x1 = std::min<int64_t>(W, x0 + 8);
-        blur_rect(src, plan, x0, x1, y - 2, y + 3, patch, scratch);
-        const int64_t n = x1 - x0;
-        auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * n + x - x0 + dx] * s); };
         Offset o;
-        if (dark_step(L, W, H, x, y, &o)) {
+        if (dark_offset(src, plan, (int64_t)loc[0], (int64_t)loc[1],
+                        blur_rescale(m.value, blurred.value), scratch, &o)) {
           loc[0] = (float)((double)loc[0] + o.dx);
           loc[1] = (float)((double)loc[1] + o.dy);
         }
