@@ -398,33 +398,15 @@ def _write_location(index, value, W, locs, c):
 
 
 @_jit
-def _paint_unbiased32(hm, o, W, H, px, py, sigma, fx, fy):
-    two_sigma2 = np.float32(2 * sigma * sigma)
-    mx = np.float32(px)
-    my = np.float32(py)
+def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, grid, fx, fy):
+    """unbiased_factor products max-pasted into hm, in the precision of the arguments:
+    float32 (mx, my, two_sigma2, grid = arange as float32) or float64, as MMPose
+    computes with float32 or float64 keypoints."""
     for x in range(W):
-        d = np.float32(x) - mx
+        d = grid[x] - mx
         fx[x] = math.exp(-(d * d) / two_sigma2)
     for y in range(H):
-        d = np.float32(y) - my
-        fy[y] = math.exp(-(d * d) / two_sigma2)
-    for y in range(H):
-        gy = fy[y]
-        ro = o + y * W
-        for x in range(W):
-            g = np.float32(fx[x] * gy)
-            if g > hm[_u(ro + x)]:
-                hm[_u(ro + x)] = g
-
-
-@_jit
-def _paint_unbiased64(hm, o, W, H, px, py, sigma, fx, fy):
-    two_sigma2 = 2 * sigma * sigma
-    for x in range(W):
-        d = np.float64(x) - px
-        fx[x] = math.exp(-(d * d) / two_sigma2)
-    for y in range(H):
-        d = np.float64(y) - py
+        d = grid[y] - my
         fy[y] = math.exp(-(d * d) / two_sigma2)
     for y in range(H):
         gy = fy[y]
@@ -468,6 +450,8 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
     uy = np.empty(max(lmax, H), np.float64)
     vx = np.empty(W, np.float32)
     vy = np.empty(H, np.float32)
+    grid64 = np.arange(max(W, H)).astype(np.float64)
+    grid32 = grid64.astype(np.float32)
     for bk in range(B * K):
         b = bk // K
         k = bk % K
@@ -495,10 +479,12 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
                 if misses:
                     inside[i] = 0
                     continue
+                two_sigma2 = 2 * sigma[n] * sigma[n]
                 if f32:
-                    _paint_unbiased32(heat, hoff, W, H, px, py, sigma[n], vx, vy)
+                    _paint_unbiased(heat, hoff, W, H, np.float32(px), np.float32(py),
+                                    np.float32(two_sigma2), grid32, vx, vy)
                 else:
-                    _paint_unbiased64(heat, hoff, W, H, px, py, sigma[n], ux, uy)
+                    _paint_unbiased(heat, hoff, W, H, px, py, two_sigma2, grid64, ux, uy)
                 continue
             mu_x = _round_half_up(px, f32)
             mu_y = _round_half_up(py, f32)
