@@ -77,12 +77,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
       for (int64_t n = 0; n < N; ++n) {
         const int64_t i = (b * N + n) * K + k;
         Point p;
-        inside[i] = 1;
-        if (!scaled_point(a, i, &p)) {
-          inside[i] = 0;
-          continue;
-        }
-        if (a.visible[i] < 0.5) continue;
+        if (!point_to_draw(a, i, &p, inside)) continue;
         const PatchGeometry& g = geom[n];
         if (kind == GaussianKind::Unbiased) {
           bool misses = a.f32 ? unbiased_misses<float>((float)p.x, (float)p.y, (float)g.radius, W, H)
@@ -149,8 +144,7 @@ void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* ins
       for (int64_t n = 0; n < N; ++n) {
         const int64_t i = (b * N + n) * K + k;
         Point p;
-        inside[i] = scaled_point(a, i, &p) ? 1 : 0;
-        if (inside[i] && !(a.visible[i] < 0.5)) {
+        if (point_to_draw(a, i, &p, inside)) {
           last = p;
           drawn = true;
         }
@@ -189,12 +183,7 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
       for (int64_t n = 0; n < N; ++n) {  // N == 1, checked by the caller
         const int64_t i = (b * N + n) * K + k;
         Point p;
-        inside[i] = 1;
-        if (!scaled_point(a, i, &p)) {
-          inside[i] = 0;
-          continue;
-        }
-        if (a.visible[i] < 0.5) continue;
+        if (!point_to_draw(a, i, &p, inside)) continue;
         // (keypoints / scale_factor).astype(np.int64): truncation, no rounding.
         const int64_t kx = trunc_i64(p.x), ky = trunc_i64(p.y);
         if (kx < 0 || kx >= W || ky < 0 || ky >= H) {
@@ -248,6 +237,12 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
       }
     }
   });
+}
+
+bool point_to_draw(const EncodeArgs& a, int64_t i, Point* p, uint8_t* inside) {
+  // NaN/Inf keypoints are invisible with weight 0; visibility < 0.5 keeps its weight.
+  inside[i] = scaled_point(a, i, p) ? 1 : 0;
+  return inside[i] && !(a.visible[i] < 0.5);
 }
 
 bool scaled_point(const EncodeArgs& a, int64_t i, Point* p) {

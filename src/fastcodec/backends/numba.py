@@ -107,6 +107,15 @@ def _scaled_point(kps, i, sx, sy, f32):
     return _coord_is_usable(px) and _coord_is_usable(py), px, py
 
 
+@_jit
+def _point_to_draw(kps, vis, i, sx, sy, f32, inside):
+    """(draw, x, y), setting inside[i], as point_to_draw in C++: NaN/Inf keypoints get
+    weight 0; visibility < 0.5 keeps its weight and draws nothing."""
+    ok, px, py = _scaled_point(kps, i, sx, sy, f32)
+    inside[i] = 1 if ok else 0
+    return ok and not (vis[i] < 0.5), px, py
+
+
 # ----------------------------------------------------------------------------------
 # blur.h / blur_cpu.cpp
 
@@ -458,12 +467,8 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
         hoff = bk * HW
         for n in range(N):
             i = (b * N + n) * K + k
-            inside[i] = 1
-            ok, px, py = _scaled_point(kps, i, sx, sy, f32)
-            if not ok:
-                inside[i] = 0
-                continue
-            if vis[i] < 0.5:
+            draw, px, py = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            if not draw:
                 continue
             rad = radius[n]
             if kind == 1:
@@ -539,12 +544,8 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
         yo = xo + HW
         for n in range(N):
             i = (b * N + n) * K + k
-            inside[i] = 1
-            ok, mx, my = _scaled_point(kps, i, sx, sy, f32)
-            if not ok:
-                inside[i] = 0
-                continue
-            if vis[i] < 0.5:
+            draw, mx, my = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            if not draw:
                 continue
             # offset_pixel: (m - p) / radius depends on one coordinate only.
             for x in range(W):
@@ -612,12 +613,8 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
         hoff = bk * HW
         for n in range(N):
             i = (b * N + n) * K + k
-            inside[i] = 1
-            ok, qx, qy = _scaled_point(kps, i, sx, sy, f32)
-            if not ok:
-                inside[i] = 0
-                continue
-            if vis[i] < 0.5:
+            draw, qx, qy = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            if not draw:
                 continue
             # (keypoints / scale_factor).astype(np.int64): truncation, no rounding.
             kx = np.int64(qx)
