@@ -14,6 +14,7 @@ so no threading layer is started and forked workers (torch DataLoader) stay safe
 """
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from typing import Tuple
@@ -120,68 +121,33 @@ def _point_to_draw(kps, vis, i, sx, sy, f32, inside):
 # blur.h / blur_cpu.cpp
 
 
-@_jit
-def _opencv_gaussian_kernel(k):
+# OpenCV 5's fixed sigma-0 kernels (small_gaussian_tab), as in blur.h.
+_FIXED_KERNELS = {
+    1: (1.0,),
+    3: (0.25, 0.5, 0.25),
+    5: (0.0625, 0.25, 0.375, 0.25, 0.0625),
+    7: (0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125),
+    9: tuple(v / 256 for v in (4, 13, 30, 51, 60, 51, 30, 13, 4)),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel(k: int) -> np.ndarray:
     """cv2.getGaussianKernel(k, 0, CV_32F) of OpenCV 5, as opencv_gaussian_kernel in
     blur.h: fixed tables for k <= 9, otherwise float64 taps normalised, then rounded."""
-    w = np.empty(k, np.float32)
-    if k == 1:
-        w[0] = np.float32(1.0)
-        return w
-    if k == 3:
-        w[0] = np.float32(0.25)
-        w[1] = np.float32(0.5)
-        w[2] = np.float32(0.25)
-        return w
-    if k == 5:
-        w[0] = np.float32(0.0625)
-        w[1] = np.float32(0.25)
-        w[2] = np.float32(0.375)
-        w[3] = np.float32(0.25)
-        w[4] = np.float32(0.0625)
-        return w
-    if k == 7:
-        w[0] = np.float32(0.03125)
-        w[1] = np.float32(0.109375)
-        w[2] = np.float32(0.21875)
-        w[3] = np.float32(0.28125)
-        w[4] = np.float32(0.21875)
-        w[5] = np.float32(0.109375)
-        w[6] = np.float32(0.03125)
-        return w
-    if k == 9:
-        w[0] = np.float32(4 / 256)
-        w[1] = np.float32(13 / 256)
-        w[2] = np.float32(30 / 256)
-        w[3] = np.float32(51 / 256)
-        w[4] = np.float32(60 / 256)
-        w[5] = np.float32(51 / 256)
-        w[6] = np.float32(30 / 256)
-        w[7] = np.float32(13 / 256)
-        w[8] = np.float32(4 / 256)
-        return w
-    sigma = ((k - 1) * 0.5 - 1) * 0.3 + 0.8
-    scale2x = -0.5 / (sigma * sigma)
-    total = 0.0
-    for i in range(k):
-        x = i - (k - 1) * 0.5
-        total += math.exp(scale2x * x * x)
-    total = 1.0 / total
-    for i in range(k):
-        x = i - (k - 1) * 0.5
-        w[i] = np.float32(math.exp(scale2x * x * x) * total)
-    return w
-
-
-_kernel_cache: dict = {}
-
-
-def _kernel(k: int) -> np.ndarray:
-    w = _kernel_cache.get(k)
-    if w is None:
-        w = _opencv_gaussian_kernel(k)
-        w.setflags(write=False)
-        _kernel_cache[k] = w
+    if k in _FIXED_KERNELS:
+        w = np.array(_FIXED_KERNELS[k], np.float32)
+    else:
+        sigma = ((k - 1) * 0.5 - 1) * 0.3 + 0.8
+        scale2x = -0.5 / (sigma * sigma)
+        xs = [i - (k - 1) * 0.5 for i in range(k)]
+        taps = [math.exp(scale2x * x * x) for x in xs]
+        total = 0.0
+        for t in taps:
+            total += t
+        total = 1.0 / total
+        w = np.array([t * total for t in taps], np.float64).astype(np.float32)
+    w.setflags(write=False)
     return w
 
 
