@@ -661,17 +661,24 @@ def _apply_scale_kernel(m, HW, scale):
 
 
 @_jit
+def _keypoint_pixel(kps, i):
+    """(ok, x, y): keypoint i as `astype(int)`, as keypoint_pixel in C++."""
+    kx = kps[2 * i]
+    ky = kps[2 * i + 1]
+    if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+        return False, np.int64(0), np.int64(0)
+    return True, np.int64(kx), np.int64(ky)
+
+
+@_jit
 def _refine_sign_kernel(kps, B, N, K, heat, H, W):
     HW = H * W
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
-        kx = kps[2 * i]
-        ky = kps[2 * i + 1]
-        if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+        ok, x, y = _keypoint_pixel(kps, i)
+        if not ok:
             continue
-        x = np.int64(kx)
-        y = np.int64(ky)
         o = (b * K + k) * HW
         dx = _F0
         dy = _F0
@@ -698,12 +705,9 @@ def _refine_dark_kernel(kps, B, N, K, blurred, scale, H, W):
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
-        kx = kps[2 * i]
-        ky = kps[2 * i + 1]
-        if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+        ok, x, y = _keypoint_pixel(kps, i)
+        if not ok:
             continue
-        x = np.int64(kx)
-        y = np.int64(ky)
         if not (1 < x and x < W - 2 and 1 < y and y < H - 2):
             continue
         ch = b * K + k
