@@ -18,9 +18,6 @@ it does not fail the benchmark (tests/ judge correctness).
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
-import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
@@ -29,6 +26,7 @@ import numpy as np
 import pytest
 
 import fastcodec as F
+from fastcodec.mmpose_oracle import import_mmpose_codecs
 
 SEED = 20240613
 NOISE_SIGMA = 0.01
@@ -39,22 +37,6 @@ ATOL_TARGET, ATOL_KEYPOINT, ATOL_SCORE = 1e-5, 2e-3, 1e-4
 
 
 # ---- the MMPose 1.3.2 oracle ------------------------------------------------------
-def import_mmpose_codecs():
-    """Import mmpose.codecs without mmpose/__init__.py (which demands mmcv): register a
-    bare package module whose __path__ is the installed folder."""
-    if 'mmpose.codecs' in sys.modules:
-        return sys.modules['mmpose.codecs']
-    spec = importlib.util.find_spec('mmpose')
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError('MMPose 1.3.2 is the baseline: pip install mmpose==1.3.2 --no-deps')
-    if 'mmpose' not in sys.modules:
-        package = types.ModuleType('mmpose')
-        package.__path__ = list(spec.submodule_search_locations)
-        sys.modules['mmpose'] = package
-    import mmpose.codecs
-    return mmpose.codecs
-
-
 def mmpose_codecs():
     try:
         return import_mmpose_codecs()

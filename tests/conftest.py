@@ -1,27 +1,9 @@
 """Shared fixtures: the MMPose 1.3.2 oracle, backends, and input generators."""
-import importlib.util
-import sys
-import types
-
 import numpy as np
 import pytest
 
 import fastcodec
-
-
-def import_mmpose_codecs():
-    """Import mmpose.codecs without mmpose/__init__.py, which demands mmcv: register a
-    bare package module whose __path__ is the installed folder."""
-    if 'mmpose.codecs' in sys.modules:
-        return sys.modules['mmpose.codecs']
-    spec = importlib.util.find_spec('mmpose')
-    if spec is None:
-        raise ImportError('MMPose 1.3.2 is the test oracle: pip install mmpose==1.3.2 --no-deps')
-    package = types.ModuleType('mmpose')
-    package.__path__ = list(spec.submodule_search_locations)
-    sys.modules['mmpose'] = package
-    import mmpose.codecs
-    return mmpose.codecs
+from fastcodec.mmpose_oracle import import_mmpose_codecs  # noqa: F401 (tests import it)
 
 
 @pytest.fixture(scope='session')

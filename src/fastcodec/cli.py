@@ -11,6 +11,7 @@ from typing import Callable, List, Optional
 import numpy as np
 
 import fastcodec
+from fastcodec.mmpose_oracle import import_mmpose_codecs
 
 DEMO_CODECS = [
     dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
@@ -40,20 +41,10 @@ def median_us(fn: Callable[[], object], repeat: int = 30) -> float:
     return float(np.median(times) * 1e6)
 
 
-def import_mmpose_codecs():
+def mmpose_codecs_or_none():
     """MMPose 1.3.2's codecs when installed (imported without mmcv), else None."""
-    import importlib.util
-    import types
-    spec = importlib.util.find_spec('mmpose')
-    if spec is None:
-        return None
     try:
-        if 'mmpose' not in sys.modules:
-            package = types.ModuleType('mmpose')
-            package.__path__ = list(spec.submodule_search_locations)
-            sys.modules['mmpose'] = package
-        import mmpose.codecs
-        return mmpose.codecs
+        return import_mmpose_codecs()
     except Exception:  # noqa: BLE001 - any broken install means "not available"
         return None
 
@@ -66,7 +57,7 @@ def label(cfg: dict) -> str:
 
 def demo(out_png: str) -> int:
     kps, vis, sample = load_sample()
-    mmc = import_mmpose_codecs()
+    mmc = mmpose_codecs_or_none()
     print(f'fastcodec {fastcodec.__version__}; backends: {fastcodec.available_backends()}; '
           f"MMPose: {'1.3.2 found' if mmc else 'not installed (pip install mmpose==1.3.2 --no-deps)'}")
     print(f"sample: {len(sample['keypoint_names'])} keypoints, input {sample['input_size']}\n")
