@@ -32,6 +32,8 @@ CONFIGS = [
     dict(type='MegviiHeatmap', input_size=(192, 256), heatmap_size=(48, 64), kernel_size=11),
     dict(type='MegviiHeatmap', input_size=(192, 256), heatmap_size=(48, 64), kernel_size=15),
     dict(type='MegviiHeatmap', input_size=(256, 256), heatmap_size=(64, 64), kernel_size=5),
+    # The kernel is wider than the map: taps reflect more than once; odd width: tails.
+    dict(type='MegviiHeatmap', input_size=(52, 24), heatmap_size=(13, 6), kernel_size=15),
 ]
 
 
