@@ -225,6 +225,32 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
 
 namespace {
 
+// The blurred value at one pixel, as blur_rect computes it, without the buffers: the
+// 2r + 1 row sums are independent chains the CPU overlaps.
+float blur_point(const float* in, const BlurPlan& p, int64_t x, int64_t y) {
+  const int r = p.r;
+  float rows[kMaxBlurKernel];
+  const bool row_simd = x < p.row_end;
+  const bool inside_x = x - r >= 0 && x + r < p.W;
+  for (int t = -r; t <= r; ++t) {
+    const int64_t q = border_index(y + t, p.H, p.border);
+    if (q < 0) {
+      rows[t + r] = 0.f;
+      continue;
+    }
+    const float* v = in + q * p.W;
+    auto at = [&](int i) {
+      if (inside_x) return v[x + i];
+      const int64_t c = border_index(x + i, p.W, p.border);
+      return c < 0 ? 0.f : v[c];
+    };
+    rows[t + r] = row_simd ? opencv_row_sum(p.w, r, at) : opencv_row_sum_tail(p.w, r, at);
+  }
+  auto column = [&](int i) { return rows[i + r]; };
+  return x < p.column_end ? opencv_column_sum(p.w, r, column)
+                          : opencv_column_sum_tail(p.w, r, column);
+}
+
 // The first maximum of fl(blur * scale) over rows [y0, y1), blurring only the 8-column
 // blocks whose bound can reach `floor`: column x is bounded by the row pass of the
 // column maxima over the rows its taps read.
@@ -312,27 +338,30 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
   scratch.bound.resize(2 * (H + 2 * r));  // not row/rows: blur_rect uses those
   float* rowmax = scratch.bound.data();
   float* keep = rowmax + H + 2 * r;
+#if FASTCODEC_AVX2
+  // Vector minimum and NaN flags run over the whole map; only the row maxima are
+  // reduced per row.
+  __m256 vlo = _mm256_set1_ps(INFINITY), vnan = _mm256_setzero_ps();
+#endif
   for (int64_t y = 0; y < H; ++y) {
     const float* v = in + y * W;
     float a = v[0], b = v[0];
     int64_t x = 1;
 #if FASTCODEC_AVX2
     if (W >= 8) {
-      __m256 va = _mm256_loadu_ps(v), vb = va, nan = _mm256_cmp_ps(va, va, _CMP_UNORD_Q);
+      __m256 va = _mm256_loadu_ps(v);
+      vlo = _mm256_min_ps(vlo, va);
+      vnan = _mm256_or_ps(vnan, _mm256_cmp_ps(va, va, _CMP_UNORD_Q));
       for (x = 8; x + 8 <= W; x += 8) {
         const __m256 t = _mm256_loadu_ps(v + x);
         va = _mm256_max_ps(va, t);
-        vb = _mm256_min_ps(vb, t);
-        nan = _mm256_or_ps(nan, _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
+        vlo = _mm256_min_ps(vlo, t);
+        vnan = _mm256_or_ps(vnan, _mm256_cmp_ps(t, t, _CMP_UNORD_Q));
       }
-      has_nan |= _mm256_movemask_ps(nan) != 0;
-      float la[8], lb[8];
-      _mm256_storeu_ps(la, va);
-      _mm256_storeu_ps(lb, vb);
-      for (int j = 0; j < 8; ++j) {
-        a = std::max(a, la[j]);
-        b = std::min(b, lb[j]);
-      }
+      __m128 m = _mm_max_ps(_mm256_castps256_ps128(va), _mm256_extractf128_ps(va, 1));
+      m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+      m = _mm_max_ss(m, _mm_movehdup_ps(m));
+      a = _mm_cvtss_f32(m);
     }
 #endif
     for (; x < W; ++x) {
@@ -345,6 +374,14 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     hi = std::max(hi, a);
     lo = std::min(lo, b);
   }
+#if FASTCODEC_AVX2
+  {
+    float l[8];
+    _mm256_storeu_ps(l, vlo);
+    for (int j = 0; j < 8; ++j) lo = std::min(lo, l[j]);
+    has_nan |= _mm256_movemask_ps(vnan) != 0;
+  }
+#endif
   const float maxabs = std::max(std::fabs(lo), std::fabs(hi));
   if (has_nan || !std::isfinite(maxabs)) return whole();
   // The first raw maximum: the first row holding it, then the first column.
@@ -365,8 +402,7 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     rowmax[i] = top < 0 ? 0.f : rowmax[top + r];
     rowmax[H + r + i] = bottom < 0 ? 0.f : rowmax[bottom + r];
   }
-  float at_peak;
-  blur_rect(in, p, peak % W, peak % W + 1, peak / W, peak / W + 1, &at_peak, scratch);
+  const float at_peak = blur_point(in, p, peak % W, peak / W);
   double wsum = 0;
   for (int j = 0; j <= 2 * r; ++j) wsum += p.w[j];
   const float margin = 1e-4f * maxabs + 1e-30f;
