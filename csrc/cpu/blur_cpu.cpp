@@ -225,6 +225,30 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
 
 namespace {
 
+// dst[x] = sum_j w[j] * src[x + j] for x in [0, n), j in [0, taps): the upper bounds
+// of the pruning. Not OpenCV's rounding order; the callers' margins absorb the
+// difference.
+void window_sums(const float* src, float* dst, int64_t n, const float* w, int taps) {
+  int64_t x = 0;
+#if FASTCODEC_AVX2
+  for (; x + 16 <= n; x += 16) {
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    for (int j = 0; j < taps; ++j) {
+      const __m256 wj = _mm256_set1_ps(w[j]);
+      a = _mm256_fmadd_ps(wj, _mm256_loadu_ps(src + x + j), a);
+      b = _mm256_fmadd_ps(wj, _mm256_loadu_ps(src + x + 8 + j), b);
+    }
+    _mm256_storeu_ps(dst + x, a);
+    _mm256_storeu_ps(dst + x + 8, b);
+  }
+#endif
+  for (; x < n; ++x) {
+    float a = 0.f;
+    for (int j = 0; j < taps; ++j) a += w[j] * src[x + j];
+    dst[x] = a;
+  }
+}
+
 // The blurred value at one pixel, as blur_rect computes it, without the buffers: the
 // 2r + 1 row sums are independent chains the CPU overlaps.
 float blur_point(const float* in, const BlurPlan& p, int64_t x, int64_t y) {
@@ -283,11 +307,7 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
     c[-i] = left < 0 ? 0.f : c[left];
     c[W - 1 + i] = right < 0 ? 0.f : c[right];
   }
-  for (int64_t x = 0; x < W; ++x) cbound[x] = 0.f;
-  for (int i = -r; i <= r; ++i) {
-    const float wi = p.w[i + r];
-    for (int64_t x = 0; x < W; ++x) cbound[x] += wi * c[x + i];
-  }
+  window_sums(cmax, cbound, W, p.w, 2 * r + 1);
   // 8-column blocks holding a column that can reach the floor, merged into spans.
   Maximum best{-1, -INFINITY};
   int64_t first_x = W, last_x = -1;
@@ -407,11 +427,7 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
   for (int j = 0; j <= 2 * r; ++j) wsum += p.w[j];
   const float margin = 1e-4f * maxabs + 1e-30f;
   const float up = (float)(wsum * (1 + 1e-6)), down = (float)(wsum * (1 - 1e-6));
-  for (int64_t y = 0; y < H; ++y) keep[y] = 0.f;
-  for (int j = 0; j <= 2 * r; ++j) {
-    const float wj = p.w[j];
-    for (int64_t y = 0; y < H; ++y) keep[y] += wj * rowmax[y + j];
-  }
+  window_sums(rowmax, keep, H, p.w, 2 * r + 1);
   Maximum best{-1, -INFINITY};
   int64_t y = 0;
   auto needed = [&](int64_t row) {
