@@ -249,30 +249,30 @@ void window_sums(const float* src, float* dst, int64_t n, const float* w, int ta
   }
 }
 
-// The blurred value at one pixel, as blur_rect computes it, without the buffers: the
-// 2r + 1 row sums are independent chains the CPU overlaps.
-float blur_point(const float* in, const BlurPlan& p, int64_t x, int64_t y) {
+// A lower bound of the blurred map's maximum: the largest value of blurred row y,
+// summed column-first (vectorised over x) instead of in OpenCV's order, minus
+// `margin`, which exceeds the rounding difference. buf holds 2W + 2r floats.
+float blurred_row_floor(const float* in, const BlurPlan& p, int64_t y, float margin, float* buf) {
+  const int64_t W = p.W;
   const int r = p.r;
-  float rows[kMaxBlurKernel];
-  const bool row_simd = x < p.row_end;
-  const bool inside_x = x - r >= 0 && x + r < p.W;
+  float* column = buf;  // W + 2r: the column pass at row y, bordered like a row
+  float* c = column + r;
+  float* row = column + W + 2 * r;
+  std::fill(c, c + W, 0.f);
   for (int t = -r; t <= r; ++t) {
     const int64_t q = border_index(y + t, p.H, p.border);
-    if (q < 0) {
-      rows[t + r] = 0.f;
-      continue;
-    }
-    const float* v = in + q * p.W;
-    auto at = [&](int i) {
-      if (inside_x) return v[x + i];
-      const int64_t c = border_index(x + i, p.W, p.border);
-      return c < 0 ? 0.f : v[c];
-    };
-    rows[t + r] = row_simd ? opencv_row_sum(p.w, r, at) : opencv_row_sum_tail(p.w, r, at);
+    if (q < 0) continue;  // a zero row
+    const float wt = p.w[t + r];
+    const float* v = in + q * W;
+    for (int64_t x = 0; x < W; ++x) c[x] += wt * v[x];
   }
-  auto column = [&](int i) { return rows[i + r]; };
-  return x < p.column_end ? opencv_column_sum(p.w, r, column)
-                          : opencv_column_sum_tail(p.w, r, column);
+  for (int64_t i = 1; i <= r; ++i) {
+    const int64_t left = border_index(-i, W, p.border), right = border_index(W - 1 + i, W, p.border);
+    c[-i] = left < 0 ? 0.f : c[left];
+    c[W - 1 + i] = right < 0 ? 0.f : c[right];
+  }
+  window_sums(column, row, W, p.w, 2 * r + 1);
+  return *std::max_element(row, row + W) - margin;
 }
 
 // The first maximum of fl(blur * scale) over rows [y0, y1), blurring only the 8-column
@@ -355,7 +355,7 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
   // where the taps leave the map), times the tap sum, plus a rounding margin.
   float lo = INFINITY, hi = -INFINITY;
   bool has_nan = false;
-  scratch.bound.resize(2 * (H + 2 * r));  // not row/rows: blur_rect uses those
+  scratch.bound.resize(2 * (H + 2 * r) + 2 * (W + r));  // not row/rows: blur_rect uses those
   float* rowmax = scratch.bound.data();
   float* keep = rowmax + H + 2 * r;
 #if FASTCODEC_AVX2
@@ -424,12 +424,14 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     rowmax[i] = top < 0 ? 0.f : rowmax[top + r];
     rowmax[H + r + i] = bottom < 0 ? 0.f : rowmax[bottom + r];
   }
-  const float at_peak = blur_point(in, p, peak % W, peak / W);
+  const float margin = 1e-4f * maxabs + 1e-30f;
   double wsum = 0;
   for (int j = 0; j <= 2 * r; ++j) wsum += p.w[j];
-  const float margin = 1e-4f * maxabs + 1e-30f;
   const float up = (float)(wsum * (1 + 1e-6)), down = (float)(wsum * (1 - 1e-6));
   window_sums(rowmax, keep, H, p.w, 2 * r + 1);
+  // The floor: the maximum of the row with the largest bound, nearly the answer.
+  const int64_t best_row = std::max_element(keep, keep + H) - keep;
+  const float at_peak = blurred_row_floor(in, p, best_row, margin, keep + H + 2 * r);
   Maximum best{-1, -INFINITY};
   int64_t y = 0;
   auto needed = [&](int64_t row) {
