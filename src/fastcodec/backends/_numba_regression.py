@@ -1,0 +1,114 @@
+"""Numba mirrors of the regression kernels (csrc/cpu/regression_kernels.cpp and
+csrc/include/fastcodec/regression.h): same signatures, shapes, dtypes and numbers as
+``encode_regression``, ``decode_regression`` and ``normalize_heatmaps`` of the C++
+backend (see ``fastcodec.backends.cpp``)."""
+from __future__ import annotations
+
+import operator
+from typing import Tuple
+
+import numba
+import numpy as np
+
+__all__ = ['encode_regression', 'decode_regression', 'normalize_heatmaps']
+
+_jit = numba.njit(cache=True, nogil=True)
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_F1EM24 = np.float32(1e-24)
+
+
+@_jit
+def _encode_kernel(kps, vis, w, h, labels, weights):
+    for i in range(vis.shape[0]):
+        x = kps[2 * i]
+        y = kps[2 * i + 1]
+        labels[2 * i] = np.float32(x / w)
+        labels[2 * i + 1] = np.float32(y / h)
+        inside = x >= 0 and x <= w - 1 and y >= 0 and y <= h - 1
+        weights[i] = _F1 if inside and vis[i] > 0.5 else np.float32(0.0)
+
+
+@_jit
+def _decode_kernel_f32(enc, D, w, h, kps, scores):
+    for i in range(scores.shape[0]):
+        kps[2 * i] = enc[D * i] * w
+        kps[2 * i + 1] = enc[D * i + 1] * h
+        if D == 4:
+            scores[i] = ((_F1 - np.float32(enc[D * i + 2])) +
+                         (_F1 - np.float32(enc[D * i + 3]))) / _F2
+        else:
+            scores[i] = _F1
+
+
+@_jit
+def _decode_kernel_f64(enc, D, w, h, kps, scores):
+    for i in range(scores.shape[0]):
+        kps[2 * i] = enc[D * i] * w
+        kps[2 * i + 1] = enc[D * i + 1] * h
+        scores[i] = ((1.0 - enc[D * i + 2]) + (1.0 - enc[D * i + 3])) / 2.0
+
+
+@_jit
+def _normalize_kernel(heat, C, HW):
+    for c in range(C):
+        o = c * HW
+        total = 0.0
+        for p in range(HW):
+            total += np.float64(heat[o + p])
+        norm = np.float32(total) + _F1EM24
+        for p in range(HW):
+            heat[o + p] = heat[o + p] / norm
+
+
+def _size(input_size) -> Tuple[float, float]:
+    w, h = (float(v) for v in input_size)
+    if not (w > 0 and h > 0):
+        raise ValueError('input_size must be positive')
+    return w, h
+
+
+def encode_regression(keypoints, visible, input_size) -> Tuple[np.ndarray, np.ndarray]:
+    """labels (..., 2) float32 and weights (...) float32 of keypoints (..., 2)."""
+    w, h = _size(input_size)
+    kps = np.asarray(keypoints, dtype=np.float64, order='C')
+    vis = np.asarray(visible, dtype=np.float64, order='C')
+    if kps.ndim < 1 or kps.shape[-1] != 2:
+        raise ValueError('keypoints must be (..., 2)')
+    if vis.shape != kps.shape[:-1]:
+        raise ValueError('keypoints_visible must match keypoints (..., 2) without the last axis')
+    labels = np.empty(kps.shape, np.float32)
+    weights = np.empty(vis.shape, np.float32)
+    _encode_kernel(kps.reshape(-1), vis.reshape(-1), w, h, labels.reshape(-1),
+                   weights.reshape(-1))
+    return labels, weights
+
+
+def decode_regression(encoded, input_size, f32: bool) -> Tuple[np.ndarray, np.ndarray]:
+    """keypoints (..., 2) float64 and scores (...) of encoded (..., D), D = 2 or 4."""
+    w, h = _size(input_size)
+    enc = np.asarray(encoded, dtype=np.float64, order='C')
+    if enc.ndim < 1:
+        raise ValueError('encoded must be (..., D)')
+    D = enc.shape[-1]
+    if D not in (2, 4):
+        raise ValueError(f'the last axis of encoded must be 2 or 4, got {D}')
+    single = D == 2 or bool(f32)
+    scores = np.empty(enc.shape[:-1], np.float32 if single else np.float64)
+    kps = np.empty(enc.shape[:-1] + (2,), np.float64)
+    kernel = _decode_kernel_f32 if single else _decode_kernel_f64
+    kernel(enc.reshape(-1), D, w, h, kps.reshape(-1), scores.reshape(-1))
+    return kps, scores
+
+
+def normalize_heatmaps(heatmaps) -> None:
+    """Divide each (H, W) map of a C-contiguous float32 array by its sum + 1e-24."""
+    if not isinstance(heatmaps, np.ndarray) or heatmaps.dtype != np.float32:
+        raise TypeError('heatmaps must be a float32 numpy array')
+    if heatmaps.ndim < 2:
+        raise ValueError('heatmaps must be (..., H, W)')
+    if not (heatmaps.flags.c_contiguous and heatmaps.flags.writeable):
+        raise ValueError('heatmaps must be a C-contiguous writeable float32 array')
+    HW = operator.index(heatmaps.shape[-1] * heatmaps.shape[-2])
+    C = heatmaps.size // HW if HW > 0 else 0
+    _normalize_kernel(heatmaps.reshape(-1), C, HW)
