@@ -183,3 +183,22 @@ def test_odd_dtypes_and_layouts(mmc, backend, codec):
     assert kp.dtype == kp_ref.dtype and sc.dtype == sc_ref.dtype
     np.testing.assert_allclose(kp, kp_ref, rtol=0, atol=2e-3)
     np.testing.assert_allclose(sc, sc_ref, rtol=0, atol=1e-4)
+
+
+def test_normalize_heatmaps_kernel(backend):
+    """The in-place normaliser against MMPose's formula on maps with empty rows,
+    negative values, signed zeros, a NaN and an all-zero map, W not a multiple of 8."""
+    rng = np.random.default_rng(5)
+    maps = np.zeros((5, 9, 13), np.float32)
+    maps[0, 3:6, 2:9] = rng.random((3, 7))
+    maps[1] = rng.normal(0, 1, (9, 13))
+    maps[2, 8, 12] = -0.0
+    maps[2, 0, 0] = 2.5
+    maps[3, 4, 4] = np.nan
+    want = maps / (maps.sum(axis=(-1, -2)).reshape(-1, 1, 1) + 1e-24)
+    got = maps.copy()
+    fastcodec._backend.kernels().normalize_heatmaps(got)
+    np.testing.assert_allclose(got[[0, 2, 4]], want[[0, 2, 4]], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-5)  # cancelling sum
+    assert np.isnan(got[3]).all() and np.isnan(want[3]).all()
+    assert not got[4].any()

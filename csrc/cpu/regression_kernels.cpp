@@ -2,6 +2,12 @@
 // The work per keypoint is a handful of flops: only very large batches use the pool.
 #include "regression_kernels.h"
 
+#include <cstring>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "fastcodec/regression.h"
 #include "parallel.h"
 
@@ -46,20 +52,66 @@ void decode_regression(const double* encoded, int64_t M, int64_t D, double w, do
   decode_regression_impl(encoded, M, D, w, h, keypoints, scores);
 }
 
-void normalize_heatmaps(float* heat, int64_t C, int64_t HW) {
-  parallel_for(C, 3.0 * HW, [&](int64_t begin, int64_t end) {
+namespace {
+
+// One heatmap row: its sum (eight float32 lanes over x % 8, as numpy's pairwise sum
+// starts) and whether it holds anything but +-0 (NaN included). The AVX2 and scalar
+// paths add in the same order.
+inline float row_sum(const float* row, int64_t W, bool* nonzero) {
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  uint32_t bits[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t x = 0;
+#if defined(__AVX2__)
+  __m256 acc = _mm256_setzero_ps();
+  __m256i any = _mm256_setzero_si256();
+  for (; x + 8 <= W; x += 8) {
+    const __m256 v = _mm256_loadu_ps(row + x);
+    acc = _mm256_add_ps(acc, v);
+    any = _mm256_or_si256(any, _mm256_slli_epi32(_mm256_castps_si256(v), 1));
+  }
+  _mm256_storeu_ps(part, acc);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(bits), any);
+#else
+  for (; x + 8 <= W; x += 8)
+    for (int j = 0; j < 8; ++j) {
+      uint32_t b;
+      std::memcpy(&b, row + x + j, sizeof b);
+      part[j] += row[x + j];
+      bits[j] |= b << 1;  // drop the sign: -0 counts as zero
+    }
+#endif
+  for (; x < W; ++x) {
+    uint32_t b;
+    std::memcpy(&b, row + x, sizeof b);
+    part[0] += row[x];
+    bits[0] |= b << 1;
+  }
+  *nonzero = (bits[0] | bits[1] | bits[2] | bits[3] | bits[4] | bits[5] | bits[6] | bits[7]) != 0;
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+}  // namespace
+
+void normalize_heatmaps(float* heat, int64_t C, int64_t H, int64_t W) {
+  parallel_for(C, 3.0 * H * W, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
-      float* m = heat + c * HW;
-      // Eight partial sums: independent chains the compiler can vectorise.
-      double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t p = 0;
-      for (; p + 8 <= HW; p += 8)
-        for (int j = 0; j < 8; ++j) part[j] += m[p + j];
-      for (; p < HW; ++p) part[0] += m[p];
-      const double sum = ((part[0] + part[1]) + (part[2] + part[3])) +
-                         ((part[4] + part[5]) + (part[6] + part[7]));
-      const float norm = heatmap_normalizer(sum);
-      for (p = 0; p < HW; ++p) m[p] = normalized_value(m[p], norm);
+      float* m = heat + c * H * W;
+      // The sum row by row, noting which rows hold anything but zeros: a Gaussian
+      // target covers a few rows, and 0 / norm stays 0, so the division skips the rest.
+      double total = 0;
+      int64_t first = H, last = -1;
+      for (int64_t y = 0; y < H; ++y) {
+        bool nonzero;
+        total += row_sum(m + y * W, W, &nonzero);
+        if (nonzero) {
+          if (first == H) first = y;
+          last = y;
+        }
+      }
+      const float norm = heatmap_normalizer(total);
+      if (!isfinite(norm)) first = 0, last = H - 1;  // 0 / NaN is NaN, as in MMPose
+      for (int64_t p = first * W; p < (last + 1) * W; ++p)
+        m[p] = normalized_value(m[p], norm);
     }
   });
 }

@@ -17,7 +17,7 @@ void decode_regression(const double* encoded, int64_t M, int64_t D, double w, do
 void decode_regression(const double* encoded, int64_t M, int64_t D, double w, double h,
                        double* keypoints, double* scores);
 
-// heat (C, HW) float32, each map divided by its sum + 1e-24 in place.
-void normalize_heatmaps(float* heat, int64_t C, int64_t HW);
+// heat (C, H, W) float32, each map divided by its sum + 1e-24 in place.
+void normalize_heatmaps(float* heat, int64_t C, int64_t H, int64_t W);
 
 }  // namespace fastcodec

@@ -84,11 +84,11 @@ void normalize_heatmaps_py(py::array_t<float> heat) {
   require(heat.ndim() >= 2, "heatmaps must be (..., H, W)");
   require((heat.flags() & py::array::c_style) && heat.writeable(),
           "heatmaps must be a C-contiguous writeable float32 array");
-  const int64_t HW = heat.shape(heat.ndim() - 1) * heat.shape(heat.ndim() - 2);
-  const int64_t C = HW > 0 ? heat.size() / HW : 0;
+  const int64_t H = heat.shape(heat.ndim() - 2), W = heat.shape(heat.ndim() - 1);
+  const int64_t C = H * W > 0 ? heat.size() / (H * W) : 0;
   float* h = heat.mutable_data();
   py::gil_scoped_release release;
-  normalize_heatmaps(h, C, HW);
+  normalize_heatmaps(h, C, H, W);
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ FC_HD float sigma_score(float sx, float sy) { return ((1.f - sx) + (1.f - sy)) /
 FC_HD double sigma_score(double sx, double sy) { return ((1.0 - sx) + (1.0 - sy)) / 2.0; }
 
 // IntegralRegressionLabel's normaliser: `heatmaps.sum(axis=(-1, -2)) + 1e-24` in
-// float32 (the sum is taken in float64 and rounded once).
+// float32; `sum` is the map's total (the CPU loop adds float32 row sums in float64).
 FC_HD float heatmap_normalizer(double sum) { return (float)sum + 1e-24f; }
 FC_HD float normalized_value(float v, float normalizer) { return v / normalizer; }
 

@@ -50,14 +50,28 @@ def _decode_kernel_f64(enc, D, w, h, kps, scores):
 
 
 @_jit
-def _normalize_kernel(heat, C, HW):
+def _normalize_kernel(heat, C, H, W):
+    # As regression_kernels.cpp: each row summed in eight float32 lanes (x % 8, the
+    # tail into lane 0), the row sums added in float64.
+    part = np.zeros(8, np.float32)
     for c in range(C):
-        o = c * HW
+        o = c * H * W
         total = 0.0
-        for p in range(HW):
-            total += np.float64(heat[o + p])
+        for y in range(H):
+            r = o + y * W
+            part[:] = 0
+            x = 0
+            while x + 8 <= W:
+                for j in range(8):
+                    part[j] += heat[r + x + j]
+                x += 8
+            while x < W:
+                part[0] += heat[r + x]
+                x += 1
+            total += np.float64(((part[0] + part[1]) + (part[2] + part[3])) +
+                                ((part[4] + part[5]) + (part[6] + part[7])))
         norm = np.float32(total) + _F1EM24
-        for p in range(HW):
+        for p in range(H * W):
             heat[o + p] = heat[o + p] / norm
 
 
@@ -109,6 +123,6 @@ def normalize_heatmaps(heatmaps) -> None:
         raise ValueError('heatmaps must be (..., H, W)')
     if not (heatmaps.flags.c_contiguous and heatmaps.flags.writeable):
         raise ValueError('heatmaps must be a C-contiguous writeable float32 array')
-    HW = operator.index(heatmaps.shape[-1] * heatmaps.shape[-2])
-    C = heatmaps.size // HW if HW > 0 else 0
-    _normalize_kernel(heatmaps.reshape(-1), C, HW)
+    H, W = operator.index(heatmaps.shape[-2]), operator.index(heatmaps.shape[-1])
+    C = heatmaps.size // (H * W) if H * W > 0 else 0
+    _normalize_kernel(heatmaps.reshape(-1), C, H, W)
