@@ -16,6 +16,13 @@ _jit = numba.njit(cache=True, nogil=True)
 _F1 = np.float32(1.0)
 _F2 = np.float32(2.0)
 _F1EM24 = np.float32(1e-24)
+_FLT_MIN = np.float32(1.1754943508222875e-38)
+
+
+@_jit
+def _flushed(v):
+    # The C++ loop runs with denormals as zero (DAZ + FTZ): flush them here alike.
+    return v if abs(v) >= _FLT_MIN or v != v else np.float32(0.0)
 
 
 @_jit
@@ -63,16 +70,16 @@ def _normalize_kernel(heat, C, H, W):
             x = 0
             while x + 8 <= W:
                 for j in range(8):
-                    part[j] += heat[r + x + j]
+                    part[j] += _flushed(heat[r + x + j])
                 x += 8
             while x < W:
-                part[0] += heat[r + x]
+                part[0] += _flushed(heat[r + x])
                 x += 1
             total += np.float64(((part[0] + part[1]) + (part[2] + part[3])) +
                                 ((part[4] + part[5]) + (part[6] + part[7])))
         norm = np.float32(total) + _F1EM24
         for p in range(H * W):
-            heat[o + p] = heat[o + p] / norm
+            heat[o + p] = _flushed(_flushed(heat[o + p]) / norm)
 
 
 def _size(input_size) -> Tuple[float, float]:
