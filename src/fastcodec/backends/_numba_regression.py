@@ -13,16 +13,20 @@ import numpy as np
 __all__ = ['encode_regression', 'decode_regression', 'normalize_heatmaps']
 
 _jit = numba.njit(cache=True, nogil=True)
+# error_model='numpy': float division without a zero check, so the loop vectorises.
+_jitv = numba.njit(cache=True, nogil=True, error_model='numpy')
+_u = np.uint64
 _F1 = np.float32(1.0)
 _F2 = np.float32(2.0)
 _F1EM24 = np.float32(1e-24)
 _FLT_MIN = np.float32(1.1754943508222875e-38)
 
 
-@_jit
+@_jitv
 def _flushed(v):
     # The C++ loop runs with denormals as zero (DAZ + FTZ): flush them here alike.
-    return v if abs(v) >= _FLT_MIN or v != v else np.float32(0.0)
+    # NaN compares false and is kept.
+    return np.float32(0.0) if abs(v) < _FLT_MIN else v
 
 
 @_jit
@@ -56,30 +60,37 @@ def _decode_kernel_f64(enc, D, w, h, kps, scores):
         scores[i] = ((1.0 - enc[D * i + 2]) + (1.0 - enc[D * i + 3])) / 2.0
 
 
-@_jit
+@_jitv
 def _normalize_kernel(heat, C, H, W):
     # As regression_kernels.cpp: each row summed in eight float32 lanes (x % 8, the
-    # tail into lane 0), the row sums added in float64.
-    part = np.zeros(8, np.float32)
-    for c in range(C):
-        o = c * H * W
+    # tail into lane 0), the row sums added in float64. Unsigned indices: Numba then
+    # skips its negative-index wraparound, which keeps LLVM from vectorising.
+    HW = _u(H) * _u(W)
+    for c in range(_u(C)):
+        o = c * HW
         total = 0.0
-        for y in range(H):
-            r = o + y * W
-            part[:] = 0
-            x = 0
-            while x + 8 <= W:
-                for j in range(8):
-                    part[j] += _flushed(heat[r + x + j])
-                x += 8
-            while x < W:
-                part[0] += _flushed(heat[r + x])
-                x += 1
-            total += np.float64(((part[0] + part[1]) + (part[2] + part[3])) +
-                                ((part[4] + part[5]) + (part[6] + part[7])))
+        for y in range(_u(H)):
+            r = o + y * _u(W)
+            p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = np.float32(0.0)
+            x = _u(0)
+            while x + _u(8) <= _u(W):
+                q = r + x
+                p0 += _flushed(heat[q])
+                p1 += _flushed(heat[q + _u(1)])
+                p2 += _flushed(heat[q + _u(2)])
+                p3 += _flushed(heat[q + _u(3)])
+                p4 += _flushed(heat[q + _u(4)])
+                p5 += _flushed(heat[q + _u(5)])
+                p6 += _flushed(heat[q + _u(6)])
+                p7 += _flushed(heat[q + _u(7)])
+                x += _u(8)
+            while x < _u(W):
+                p0 += _flushed(heat[r + x])
+                x += _u(1)
+            total += np.float64(((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)))
         norm = np.float32(total) + _F1EM24
-        for p in range(H * W):
-            heat[o + p] = _flushed(_flushed(heat[o + p]) / norm)
+        for p in range(o, o + HW):
+            heat[p] = _flushed(_flushed(heat[p]) / norm)
 
 
 def _size(input_size) -> Tuple[float, float]:
