@@ -94,7 +94,8 @@ def _normalize_kernel(heat, C, H, W):
 
 
 def _size(input_size) -> Tuple[float, float]:
-    w, h = (float(v) for v in input_size)
+    w, h = input_size
+    w, h = float(w), float(h)
     if not (w > 0 and h > 0):
         raise ValueError('input_size must be positive')
     return w, h
@@ -109,11 +110,10 @@ def encode_regression(keypoints, visible, input_size) -> Tuple[np.ndarray, np.nd
         raise ValueError('keypoints must be (..., 2)')
     if vis.shape != kps.shape[:-1]:
         raise ValueError('keypoints_visible must match keypoints (..., 2) without the last axis')
-    labels = np.empty(kps.shape, np.float32)
-    weights = np.empty(vis.shape, np.float32)
-    _encode_kernel(kps.reshape(-1), vis.reshape(-1), w, h, labels.reshape(-1),
-                   weights.reshape(-1))
-    return labels, weights
+    labels = np.empty(kps.size, np.float32)
+    weights = np.empty(vis.size, np.float32)
+    _encode_kernel(kps.ravel(), vis.ravel(), w, h, labels, weights)
+    return labels.reshape(kps.shape), weights.reshape(vis.shape)
 
 
 def decode_regression(encoded, input_size, f32: bool) -> Tuple[np.ndarray, np.ndarray]:
@@ -126,11 +126,12 @@ def decode_regression(encoded, input_size, f32: bool) -> Tuple[np.ndarray, np.nd
     if D not in (2, 4):
         raise ValueError(f'the last axis of encoded must be 2 or 4, got {D}')
     single = D == 2 or bool(f32)
-    scores = np.empty(enc.shape[:-1], np.float32 if single else np.float64)
-    kps = np.empty(enc.shape[:-1] + (2,), np.float64)
-    kernel = _decode_kernel_f32 if single else _decode_kernel_f64
-    kernel(enc.reshape(-1), D, w, h, kps.reshape(-1), scores.reshape(-1))
-    return kps, scores
+    lead = enc.shape[:-1]
+    M = enc.size // D
+    scores = np.empty(M, np.float32 if single else np.float64)
+    kps = np.empty(2 * M, np.float64)
+    (_decode_kernel_f32 if single else _decode_kernel_f64)(enc.ravel(), D, w, h, kps, scores)
+    return kps.reshape(lead + (2,)), scores.reshape(lead)
 
 
 def normalize_heatmaps(heatmaps) -> None:
