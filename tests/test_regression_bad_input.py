@@ -202,3 +202,28 @@ def test_normalize_heatmaps_kernel(backend):
     np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-5)  # cancelling sum
     assert np.isnan(got[3]).all() and np.isnan(want[3]).all()
     assert not got[4].any()
+
+
+def test_kernel_dtype_paths_agree(backend):
+    """float32/float64 inputs reach the C++ kernels without conversion; every pairing
+    must give the float64-converted result."""
+    kernels = fastcodec._backend.kernels()
+    rng = np.random.default_rng(9)
+    kps = rng.uniform(-20, 220, (3, 17, 2)).astype(np.float32)
+    vis = rng.choice([0.0, 0.49, 0.5, 0.51, 1.0], (3, 17)).astype(np.float32)
+    want = kernels.encode_regression(kps.astype(np.float64), vis.astype(np.float64), (192, 256))
+    for k_dtype in (np.float32, np.float64):
+        for v_dtype in (np.float32, np.float64, np.int64, bool):
+            got = kernels.encode_regression(kps.astype(k_dtype), vis.astype(v_dtype), (192, 256))
+            w_want = want[1] if v_dtype in (np.float32, np.float64) else \
+                kernels.encode_regression(kps.astype(np.float64), vis.astype(v_dtype).astype(np.float64),
+                                          (192, 256))[1]
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], w_want)
+    enc = rng.uniform(-1, 2, (3, 17, 4)).astype(np.float32)
+    for f32 in (True, False):
+        k64, s64 = kernels.decode_regression(enc.astype(np.float64), (192, 256), f32)
+        k32, s32 = kernels.decode_regression(enc, (192, 256), f32)
+        assert s32.dtype == s64.dtype == (np.float32 if f32 else np.float64)
+        np.testing.assert_array_equal(k32, k64)
+        np.testing.assert_array_equal(s32, s64)

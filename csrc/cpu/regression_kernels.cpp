@@ -16,44 +16,40 @@
 
 namespace fastcodec {
 
-void encode_regression(const double* keypoints, const double* visible, int64_t M, double w,
-                       double h, float* labels, float* weights) {
+template <typename K, typename V>
+void encode_regression(const K* keypoints, const V* visible, int64_t M, double w, double h,
+                       float* labels, float* weights) {
   parallel_for(M, 8.0, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const double x = keypoints[2 * i], y = keypoints[2 * i + 1];
       labels[2 * i] = regression_label(x, w);
       labels[2 * i + 1] = regression_label(y, h);
-      weights[i] = regression_weight(x, y, visible[i], w, h);
+      weights[i] = regression_weight(x, y, (double)visible[i], w, h);
     }
   });
 }
 
-namespace {
-
-template <typename S>
-void decode_regression_impl(const double* encoded, int64_t M, int64_t D, double w, double h,
-                            double* keypoints, S* scores) {
+template <typename E, typename S>
+void decode_regression(const E* encoded, int64_t M, int64_t D, double w, double h,
+                       double* keypoints, S* scores) {
   parallel_for(M, 8.0, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const double* e = encoded + D * i;
-      keypoints[2 * i] = regression_coord(e[0], w);
-      keypoints[2 * i + 1] = regression_coord(e[1], h);
+      const E* e = encoded + D * i;
+      keypoints[2 * i] = regression_coord((double)e[0], w);
+      keypoints[2 * i + 1] = regression_coord((double)e[1], h);
       scores[i] = D == 4 ? sigma_score((S)e[2], (S)e[3]) : (S)1;
     }
   });
 }
 
-}  // namespace
-
-void decode_regression(const double* encoded, int64_t M, int64_t D, double w, double h,
-                       double* keypoints, float* scores) {
-  decode_regression_impl(encoded, M, D, w, h, keypoints, scores);
-}
-
-void decode_regression(const double* encoded, int64_t M, int64_t D, double w, double h,
-                       double* keypoints, double* scores) {
-  decode_regression_impl(encoded, M, D, w, h, keypoints, scores);
-}
+template void encode_regression(const float*, const float*, int64_t, double, double, float*, float*);
+template void encode_regression(const float*, const double*, int64_t, double, double, float*, float*);
+template void encode_regression(const double*, const float*, int64_t, double, double, float*, float*);
+template void encode_regression(const double*, const double*, int64_t, double, double, float*, float*);
+template void decode_regression(const float*, int64_t, int64_t, double, double, double*, float*);
+template void decode_regression(const double*, int64_t, int64_t, double, double, double*, float*);
+template void decode_regression(const float*, int64_t, int64_t, double, double, double*, double*);
+template void decode_regression(const double*, int64_t, int64_t, double, double, double*, double*);
 
 namespace {
 

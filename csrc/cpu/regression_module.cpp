@@ -32,9 +32,35 @@ std::pair<double, double> check_size(std::pair<double, double> size) {
   return size;
 }
 
+// float32 and float64 arrays, C-contiguous, go to the kernels as they are; anything
+// else is converted to float64 first (no per-call copy for the common dtypes).
+py::array as_float_array(const py::handle& h) {
+  if (py::isinstance<py::array>(h)) {
+    auto a = py::reinterpret_borrow<py::array>(h);
+    if ((a.flags() & py::array::c_style) &&
+        (py::isinstance<py::array_t<float>>(a) || py::isinstance<py::array_t<double>>(a)))
+      return a;
+  }
+  return F64::ensure(h);
+}
+
+bool is_f32(const py::array& a) { return py::isinstance<py::array_t<float>>(a); }
+
+template <typename K, typename V>
+void run_encode(const py::array& k, const py::array& v, int64_t M, std::pair<double, double> s,
+                float* labels, float* weights) {
+  const K* kp = static_cast<const K*>(k.data());
+  const V* vp = static_cast<const V*>(v.data());
+  py::gil_scoped_release release;
+  encode_regression(kp, vp, M, s.first, s.second, labels, weights);
+}
+
 // keypoints (..., 2), visible (...) -> labels (..., 2) float32, weights (...) float32.
-py::tuple encode_regression_py(const F64& kps, const F64& vis, std::pair<double, double> size) {
+py::tuple encode_regression_py(const py::object& kps_in, const py::object& vis_in,
+                               std::pair<double, double> size) {
   check_size(size);
+  const py::array kps = as_float_array(kps_in), vis = as_float_array(vis_in);
+  require(kps && vis, "keypoints and keypoints_visible must be real arrays");
   require(kps.ndim() >= 1 && kps.shape(kps.ndim() - 1) == 2, "keypoints must be (..., 2)");
   const auto lead = shape_of(kps, 1);
   require(vis.ndim() == (py::ssize_t)lead.size() &&
@@ -43,40 +69,50 @@ py::tuple encode_regression_py(const F64& kps, const F64& vis, std::pair<double,
   py::array_t<float> labels(shape_of(kps, 0));
   py::array_t<float> weights(lead);
   const int64_t M = vis.size();
-  {
-    py::gil_scoped_release release;
-    encode_regression(kps.data(), vis.data(), M, size.first, size.second,
-                      labels.mutable_data(), weights.mutable_data());
+  float *l = labels.mutable_data(), *w = weights.mutable_data();
+  if (is_f32(kps)) {
+    if (is_f32(vis)) run_encode<float, float>(kps, vis, M, size, l, w);
+    else run_encode<float, double>(kps, vis, M, size, l, w);
+  } else {
+    if (is_f32(vis)) run_encode<double, float>(kps, vis, M, size, l, w);
+    else run_encode<double, double>(kps, vis, M, size, l, w);
   }
   return py::make_tuple(labels, weights);
 }
 
 // encoded (..., D), D = 2 or 4 -> keypoints (..., 2) float64, scores (...) float32 for
 // D = 2 or f32, float64 otherwise (MMPose's dtypes).
-py::tuple decode_regression_py(const F64& enc, std::pair<double, double> size, bool f32) {
+py::tuple decode_regression_py(const py::object& enc_in, std::pair<double, double> size,
+                               bool f32) {
   check_size(size);
-  require(enc.ndim() >= 1, "encoded must be (..., D)");
+  const py::array enc = as_float_array(enc_in);
+  require(enc && enc.ndim() >= 1, "encoded must be (..., D)");
   const int64_t D = enc.shape(enc.ndim() - 1);
   require(D == 2 || D == 4, "the last axis of encoded must be 2 or 4, got " + std::to_string(D));
   auto shape = shape_of(enc, 1);
-  const int64_t M = D > 0 ? enc.size() / D : 0;
-  py::array_t<float> s32;
-  py::array_t<double> s64;
+  const int64_t M = enc.size() / D;
   const bool single = D == 2 || f32;
-  if (single) s32 = py::array_t<float>(shape);
-  else s64 = py::array_t<double>(shape);
+  py::array scores = single ? py::array(py::array_t<float>(shape))
+                            : py::array(py::array_t<double>(shape));
   shape.push_back(2);
   py::array_t<double> kps(shape);
+  double* k = kps.mutable_data();
+  void* s = scores.mutable_data();
+  const double w = size.first, h = size.second;
+  const bool in32 = is_f32(enc);
+  const void* e = enc.data();
   {
     py::gil_scoped_release release;
-    if (single)
-      decode_regression(enc.data(), M, D, size.first, size.second, kps.mutable_data(),
-                        s32.mutable_data());
+    if (in32 && single)
+      decode_regression(static_cast<const float*>(e), M, D, w, h, k, static_cast<float*>(s));
+    else if (single)
+      decode_regression(static_cast<const double*>(e), M, D, w, h, k, static_cast<float*>(s));
+    else if (in32)  // float32 outputs with f32 = false: scores in float64 of exact values
+      decode_regression(static_cast<const float*>(e), M, D, w, h, k, static_cast<double*>(s));
     else
-      decode_regression(enc.data(), M, D, size.first, size.second, kps.mutable_data(),
-                        s64.mutable_data());
+      decode_regression(static_cast<const double*>(e), M, D, w, h, k, static_cast<double*>(s));
   }
-  return py::make_tuple(kps, single ? py::array(s32) : py::array(s64));
+  return py::make_tuple(kps, scores);
 }
 
 // heatmaps (..., H, W) float32, C-contiguous and writeable: normalised in place.
