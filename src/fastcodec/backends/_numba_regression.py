@@ -30,34 +30,50 @@ def _flushed(v):
 
 
 @_jit
-def _encode_kernel(kps, vis, w, h, labels, weights):
+def _encode_kernel(keypoints, visible, w, h):
+    # Arrays of any rank (C-contiguous): outputs are allocated here, so the Python
+    # side makes no per-call allocations or reshapes.
+    labels = np.empty(keypoints.shape, np.float32)
+    weights = np.empty(visible.shape, np.float32)
+    kps, vis, lab, wts = keypoints.ravel(), visible.ravel(), labels.ravel(), weights.ravel()
     for i in range(vis.shape[0]):
-        x = kps[2 * i]
-        y = kps[2 * i + 1]
-        labels[2 * i] = np.float32(x / w)
-        labels[2 * i + 1] = np.float32(y / h)
+        x = np.float64(kps[2 * i])
+        y = np.float64(kps[2 * i + 1])
+        lab[2 * i] = np.float32(x / w)
+        lab[2 * i + 1] = np.float32(y / h)
         inside = x >= 0 and x <= w - 1 and y >= 0 and y <= h - 1
-        weights[i] = _F1 if inside and vis[i] > 0.5 else np.float32(0.0)
+        wts[i] = _F1 if inside and vis[i] > 0.5 else np.float32(0.0)
+    return labels, weights
 
 
 @_jit
-def _decode_kernel_f32(enc, D, w, h, kps, scores):
-    for i in range(scores.shape[0]):
-        kps[2 * i] = enc[D * i] * w
-        kps[2 * i + 1] = enc[D * i + 1] * h
+def _decode_kernel_f32(encoded, w, h):
+    D = encoded.shape[-1]
+    keypoints = np.empty(encoded.shape[:-1] + (2,), np.float64)
+    scores = np.empty(encoded.shape[:-1], np.float32)
+    enc, kps, sc = encoded.ravel(), keypoints.ravel(), scores.ravel()
+    for i in range(sc.shape[0]):
+        kps[2 * i] = np.float64(enc[D * i]) * w
+        kps[2 * i + 1] = np.float64(enc[D * i + 1]) * h
         if D == 4:
-            scores[i] = ((_F1 - np.float32(enc[D * i + 2])) +
-                         (_F1 - np.float32(enc[D * i + 3]))) / _F2
+            sc[i] = ((_F1 - np.float32(enc[D * i + 2])) +
+                     (_F1 - np.float32(enc[D * i + 3]))) / _F2
         else:
-            scores[i] = _F1
+            sc[i] = _F1
+    return keypoints, scores
 
 
 @_jit
-def _decode_kernel_f64(enc, D, w, h, kps, scores):
-    for i in range(scores.shape[0]):
-        kps[2 * i] = enc[D * i] * w
-        kps[2 * i + 1] = enc[D * i + 1] * h
-        scores[i] = ((1.0 - enc[D * i + 2]) + (1.0 - enc[D * i + 3])) / 2.0
+def _decode_kernel_f64(encoded, w, h):
+    D = encoded.shape[-1]
+    keypoints = np.empty(encoded.shape[:-1] + (2,), np.float64)
+    scores = np.empty(encoded.shape[:-1], np.float64)
+    enc, kps, sc = encoded.ravel(), keypoints.ravel(), scores.ravel()
+    for i in range(sc.shape[0]):
+        kps[2 * i] = np.float64(enc[D * i]) * w
+        kps[2 * i + 1] = np.float64(enc[D * i + 1]) * h
+        sc[i] = ((1.0 - np.float64(enc[D * i + 2])) + (1.0 - np.float64(enc[D * i + 3]))) / 2.0
+    return keypoints, scores
 
 
 @_jitv
@@ -101,37 +117,37 @@ def _size(input_size) -> Tuple[float, float]:
     return w, h
 
 
+def _real(a) -> np.ndarray:
+    """float32/float64 C-contiguous arrays as they are (the kernels are compiled for
+    both), anything else as float64: as the C++ bindings do."""
+    if type(a) is np.ndarray and a.dtype.char in 'fd' and a.flags.c_contiguous \
+            and a.dtype.isnative:
+        return a
+    return np.asarray(a, dtype=np.float64, order='C')
+
+
 def encode_regression(keypoints, visible, input_size) -> Tuple[np.ndarray, np.ndarray]:
     """labels (..., 2) float32 and weights (...) float32 of keypoints (..., 2)."""
     w, h = _size(input_size)
-    kps = np.asarray(keypoints, dtype=np.float64, order='C')
-    vis = np.asarray(visible, dtype=np.float64, order='C')
+    kps, vis = _real(keypoints), _real(visible)
     if kps.ndim < 1 or kps.shape[-1] != 2:
         raise ValueError('keypoints must be (..., 2)')
     if vis.shape != kps.shape[:-1]:
         raise ValueError('keypoints_visible must match keypoints (..., 2) without the last axis')
-    labels = np.empty(kps.size, np.float32)
-    weights = np.empty(vis.size, np.float32)
-    _encode_kernel(kps.ravel(), vis.ravel(), w, h, labels, weights)
-    return labels.reshape(kps.shape), weights.reshape(vis.shape)
+    return _encode_kernel(kps, vis, w, h)
 
 
 def decode_regression(encoded, input_size, f32: bool) -> Tuple[np.ndarray, np.ndarray]:
     """keypoints (..., 2) float64 and scores (...) of encoded (..., D), D = 2 or 4."""
     w, h = _size(input_size)
-    enc = np.asarray(encoded, dtype=np.float64, order='C')
+    enc = _real(encoded)
     if enc.ndim < 1:
         raise ValueError('encoded must be (..., D)')
     D = enc.shape[-1]
     if D not in (2, 4):
         raise ValueError(f'the last axis of encoded must be 2 or 4, got {D}')
     single = D == 2 or bool(f32)
-    lead = enc.shape[:-1]
-    M = enc.size // D
-    scores = np.empty(M, np.float32 if single else np.float64)
-    kps = np.empty(2 * M, np.float64)
-    (_decode_kernel_f32 if single else _decode_kernel_f64)(enc.ravel(), D, w, h, kps, scores)
-    return kps.reshape(lead + (2,)), scores.reshape(lead)
+    return (_decode_kernel_f32 if single else _decode_kernel_f64)(enc, w, h)
 
 
 def normalize_heatmaps(heatmaps) -> None:
