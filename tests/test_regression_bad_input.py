@@ -227,3 +227,26 @@ def test_kernel_dtype_paths_agree(backend):
         assert s32.dtype == s64.dtype == (np.float32 if f32 else np.float64)
         np.testing.assert_array_equal(k32, k64)
         np.testing.assert_array_equal(s32, s64)
+
+
+def test_integer_and_half_outputs_deviation(mmc, backend):
+    """Deviation (docs/deviations.md): MMPose's decode keeps integer outputs integer
+    (int64 keypoints, float64 sigma scores) and float16 scores float16; fastcodec
+    always returns float64 keypoints and float32 scores for them (float64 outputs
+    keep float64 scores, as in MMPose). The values agree."""
+    codec, ref = fastcodec.RegressionLabel((192, 256)), mmc.RegressionLabel((192, 256))
+    for enc in (np.arange(12).reshape(1, 3, 4) - 3, np.arange(6).reshape(1, 3, 2),
+                np.linspace(0, 1, 12).reshape(1, 3, 4).astype(np.float16)):
+        (kp, sc), (kp_ref, sc_ref) = codec.decode(enc), ref.decode(enc)
+        assert kp.dtype == np.float64 and sc.dtype == np.float32
+        np.testing.assert_allclose(kp, kp_ref, rtol=0, atol=2e-3)
+        np.testing.assert_allclose(sc, sc_ref.astype(np.float64), rtol=0, atol=1e-4)
+
+
+def test_decode_needs_three_axes_deviation(mmc):
+    """Deviation: MMPose decodes (K, 4) outputs of any rank; fastcodec's decode takes
+    (N, K, D) only (batch_decode takes (B, N, K, D) or (B, K, D)) and says so."""
+    enc = np.full((17, 4), 0.5, np.float32)
+    assert mmc.RegressionLabel((192, 256)).decode(enc)[0].shape == (17, 2)
+    with pytest.raises(ValueError, match=r'\(N, K, D\)'):
+        fastcodec.RegressionLabel((192, 256)).decode(enc)
