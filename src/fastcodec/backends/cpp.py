@@ -17,9 +17,10 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
   argmax then the DARK or DARK-UDP step, locations times scale in float32
 - ``decode_megvii(heatmaps, ksize)``, ``decode_udp_combined(heatmaps (B,3K,H,W), ksize, radius)``
   ``-> (locs f32 (B,K,2), scores f32 (B,K))`` in heatmap pixels
-- ``encode_regression(keypoints f64 (..., 2), visible f64 (...), input_size (w, h))
-  -> (labels f32 (..., 2), weights f32 (...))``: RegressionLabel's targets
-- ``decode_regression(encoded f64 (..., D), input_size, f32) -> (keypoints f64 (..., 2),
+- ``encode_regression(keypoints (..., 2), visible (...), input_size (w, h))
+  -> (labels f32 (..., 2), weights f32 (...))``: RegressionLabel's targets; float32 and
+  float64 C-contiguous inputs are read as they are, others converted to float64
+- ``decode_regression(encoded (..., D), input_size, f32) -> (keypoints f64 (..., 2),
   scores (...))``, D = 2 or 4; scores float32 for D = 2 or f32, else float64
 - ``normalize_heatmaps(heatmaps f32 (..., H, W))``: each map / (its sum + 1e-24), in place
 - ``num_threads()``, ``set_num_threads(n)``
