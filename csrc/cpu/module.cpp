@@ -236,6 +236,8 @@ py::tuple decode_udp_combined_py(const F32& heat, int ksize, double radius) {
 
 }  // namespace
 
+void bind_regression(py::module_& m);  // regression_module.cpp
+
 PYBIND11_MODULE(_C, m) {
   m.doc() = "fastcodec CPU kernels (C++17, threads per call)";
   m.def("num_threads", &num_threads);
@@ -253,4 +255,5 @@ PYBIND11_MODULE(_C, m) {
         py::arg("scale") = std::make_pair(1.f, 1.f));
   m.def("decode_megvii", &decode_megvii_py);
   m.def("decode_udp_combined", &decode_udp_combined_py);
+  bind_regression(m);
 }

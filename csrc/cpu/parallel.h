@@ -26,8 +26,10 @@ template <typename Fn>
 void parallel_for(int64_t n, double cost, Fn fn) {
   if (n <= 0) return;
   const double min_ops_per_thread = 150000.0;
-  int64_t threads = std::min<int64_t>(num_threads(), n);
-  threads = std::min<int64_t>(threads, (int64_t)(n * cost / min_ops_per_thread));
+  // The work cap first: num_threads() asks the OS for the core count (~3 us, as much
+  // as a whole small job), so small jobs must not call it.
+  int64_t threads = std::min<int64_t>(n, (int64_t)(n * cost / min_ops_per_thread));
+  if (threads > 1) threads = std::min<int64_t>(threads, num_threads());
   if (threads > 1) {
     const int64_t chunk = (n + threads - 1) / threads;
     auto task = [&](int t) {

@@ -51,3 +51,32 @@ __global__ void k_refine(const float* h, double* out) {
   const Offset u = dark_udp_step(v);
   out[0] = o.dx + o.dy + u.dx + u.dy;
 }
+
+// ---- regression.h (RegressionLabel / IntegralRegressionLabel) ----------------------
+#include "fastcodec/regression.h"
+
+__global__ void k_regression_label(const double* p, float* out) {
+  out[0] = regression_label(p[0], 192.0);
+}
+
+__global__ void k_regression_inside(const double* p, int* out) {
+  out[0] = regression_inside(p[0], p[1], 192.0, 256.0) ? 1 : 0;
+}
+
+__global__ void k_regression_weight(const double* p, float* out) {
+  out[0] = regression_weight(p[0], p[1], p[2], 192.0, 256.0);
+}
+
+__global__ void k_regression_coord(const double* p, double* out) {
+  out[0] = regression_coord(p[0], 192.0);
+}
+
+__global__ void k_sigma_score(const float* s, const double* d, float* out, double* out64) {
+  out[0] = sigma_score(s[0], s[1]);
+  out64[0] = sigma_score(d[0], d[1]);
+}
+
+__global__ void k_heatmap_normalizer(const float* h, double sum, float* out) {
+  out[0] = normalized_value(h[0], heatmap_normalizer(sum));
+}
+// ---- end regression.h ----------------------------------------------------------------

@@ -17,9 +17,16 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
   argmax then the DARK or DARK-UDP step, locations times scale in float32
 - ``decode_megvii(heatmaps, ksize)``, ``decode_udp_combined(heatmaps (B,3K,H,W), ksize, radius)``
   ``-> (locs f32 (B,K,2), scores f32 (B,K))`` in heatmap pixels
+- ``encode_regression(keypoints (..., 2), visible (...), input_size (w, h))
+  -> (labels f32 (..., 2), weights f32 (...))``: RegressionLabel's targets; float32 and
+  float64 C-contiguous inputs are read as they are, others converted to float64
+- ``decode_regression(encoded (..., D), input_size, f32) -> (keypoints f64 (..., 2),
+  scores (...))``, D = 2 or 4; scores float32 for D = 2 or f32, else float64
+- ``normalize_heatmaps(heatmaps f32 (..., H, W))``: each map / (its sum + 1e-24), in place
 - ``num_threads()``, ``set_num_threads(n)``
 """
 from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_combined, encode_gaussian,  # noqa: F401
                           encode_megvii, encode_offset, gaussian_blur, heatmap_maximum,
                           num_threads, refine_dark, refine_dark_udp, refine_sign,
                           set_num_threads)
+from fastcodec._C import decode_regression, encode_regression, normalize_heatmaps  # noqa: F401

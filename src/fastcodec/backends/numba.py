@@ -1129,3 +1129,7 @@ def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray
         _decode_udp_combined_kernel(flat, idx, vals, K, H, W, radius, locs.reshape(-1),
                                     scores.reshape(-1))
     return locs, scores
+
+
+from fastcodec.backends._numba_regression import (decode_regression, encode_regression,  # noqa: E402,F401
+                                                  normalize_heatmaps)

@@ -3,3 +3,5 @@ from fastcodec.codecs.base import BaseKeypointCodec  # noqa: F401
 from fastcodec.codecs.megvii_heatmap import MegviiHeatmap  # noqa: F401
 from fastcodec.codecs.msra_heatmap import MSRAHeatmap  # noqa: F401
 from fastcodec.codecs.udp_heatmap import UDPHeatmap  # noqa: F401
+from fastcodec.codecs.regression_label import RegressionLabel  # noqa: F401
+from fastcodec.codecs.integral_regression_label import IntegralRegressionLabel  # noqa: F401

@@ -1,0 +1,130 @@
+// CPU loops of the regression codecs, each element computed by fastcodec/regression.h.
+// The work per keypoint is a handful of flops: only very large batches use the pool.
+#include "regression_kernels.h"
+
+#include <cstring>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
+
+#include "fastcodec/regression.h"
+#include "parallel.h"
+
+namespace fastcodec {
+
+template <typename K, typename V>
+void encode_regression(const K* keypoints, const V* visible, int64_t M, double w, double h,
+                       float* labels, float* weights) {
+  parallel_for(M, 8.0, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const double x = keypoints[2 * i], y = keypoints[2 * i + 1];
+      labels[2 * i] = regression_label(x, w);
+      labels[2 * i + 1] = regression_label(y, h);
+      weights[i] = regression_weight(x, y, (double)visible[i], w, h);
+    }
+  });
+}
+
+template <typename E, typename S>
+void decode_regression(const E* encoded, int64_t M, int64_t D, double w, double h,
+                       double* keypoints, S* scores) {
+  parallel_for(M, 8.0, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const E* e = encoded + D * i;
+      keypoints[2 * i] = regression_coord((double)e[0], w);
+      keypoints[2 * i + 1] = regression_coord((double)e[1], h);
+      scores[i] = D == 4 ? sigma_score((S)e[2], (S)e[3]) : (S)1;
+    }
+  });
+}
+
+template void encode_regression(const float*, const float*, int64_t, double, double, float*, float*);
+template void encode_regression(const float*, const double*, int64_t, double, double, float*, float*);
+template void encode_regression(const double*, const float*, int64_t, double, double, float*, float*);
+template void encode_regression(const double*, const double*, int64_t, double, double, float*, float*);
+template void decode_regression(const float*, int64_t, int64_t, double, double, double*, float*);
+template void decode_regression(const double*, int64_t, int64_t, double, double, double*, float*);
+template void decode_regression(const float*, int64_t, int64_t, double, double, double*, double*);
+template void decode_regression(const double*, int64_t, int64_t, double, double, double*, double*);
+
+namespace {
+
+// One heatmap row: its sum (eight float32 lanes over x % 8, as numpy's pairwise sum
+// starts) and whether it holds anything but +-0 (NaN included). The AVX2 and scalar
+// paths add in the same order.
+inline float row_sum(const float* row, int64_t W, bool* nonzero) {
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  uint32_t bits[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t x = 0;
+#if defined(__AVX2__)
+  __m256 acc = _mm256_setzero_ps();
+  __m256i any = _mm256_setzero_si256();
+  for (; x + 8 <= W; x += 8) {
+    const __m256 v = _mm256_loadu_ps(row + x);
+    acc = _mm256_add_ps(acc, v);
+    any = _mm256_or_si256(any, _mm256_slli_epi32(_mm256_castps_si256(v), 1));
+  }
+  _mm256_storeu_ps(part, acc);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(bits), any);
+#else
+  for (; x + 8 <= W; x += 8)
+    for (int j = 0; j < 8; ++j) {
+      uint32_t b;
+      std::memcpy(&b, row + x + j, sizeof b);
+      part[j] += row[x + j];
+      bits[j] |= b << 1;  // drop the sign: -0 counts as zero
+    }
+#endif
+  for (; x < W; ++x) {
+    uint32_t b;
+    std::memcpy(&b, row + x, sizeof b);
+    part[0] += row[x];
+    bits[0] |= b << 1;
+  }
+  *nonzero = (bits[0] | bits[1] | bits[2] | bits[3] | bits[4] | bits[5] | bits[6] | bits[7]) != 0;
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+// Denormal floats as zero, in and out (MXCSR DAZ + FTZ), restored on exit. DARK maps
+// are mostly denormal tails, whose division traps to microcode (~5x slower); the
+// results differ from MMPose's by less than FLT_MIN (1.2e-38). Numba flushes alike.
+struct FlushDenormals {
+#if defined(__SSE2__)
+  unsigned int saved;
+  FlushDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved | 0x8040u); }
+  ~FlushDenormals() { _mm_setcsr(saved); }
+#endif
+};
+
+}  // namespace
+
+void normalize_heatmaps(float* heat, int64_t C, int64_t H, int64_t W) {
+  parallel_for(C, 3.0 * H * W, [&](int64_t begin, int64_t end) {
+    const FlushDenormals flush;
+    for (int64_t c = begin; c < end; ++c) {
+      float* m = heat + c * H * W;
+      // The sum row by row, noting which rows hold anything but zeros: a Gaussian
+      // target covers a few rows, and 0 / norm stays 0, so the division skips the rest.
+      double total = 0;
+      int64_t first = H, last = -1;
+      for (int64_t y = 0; y < H; ++y) {
+        bool nonzero;
+        total += row_sum(m + y * W, W, &nonzero);
+        if (nonzero) {
+          if (first == H) first = y;
+          last = y;
+        }
+      }
+      const float norm = heatmap_normalizer(total);
+      if (!isfinite(norm)) first = 0, last = H - 1;  // 0 / NaN is NaN, as in MMPose
+      for (int64_t p = first * W; p < (last + 1) * W; ++p)
+        m[p] = normalized_value(m[p], norm);
+    }
+  });
+}
+
+}  // namespace fastcodec

@@ -1,0 +1,102 @@
+"""RegressionLabel: keypoint coordinates normalised by the input size (DeepPose-style
+regression heads, RLE)."""
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from fastcodec._arrays import as_numpy, check_ndim, check_real, check_size, visibility
+from fastcodec._backend import kernels
+from fastcodec.codecs.base import BaseKeypointCodec
+from fastcodec.registry import register
+
+
+class _CoordinateDecoding:
+    """decode / batch_decode of codecs whose model outputs are coordinates (..., D),
+    D = 2 (x, y) or 4 (x, y, sigma_x, sigma_y), normalised by ``input_size``."""
+
+    _size: Tuple[float, float]
+
+    def decode(self, encoded: Any) -> Tuple[Any, Any]:
+        """Decode one sample's outputs (N, K, D) into keypoints (N, K, 2) float64 in
+        input-image pixels and scores (N, K): ones (float32) for D = 2, the mean of
+        ``1 - sigma`` for D = 4 (float32, or float64 for float64 outputs)."""
+        enc, back = as_numpy(encoded, 'encoded')
+        check_ndim(enc, 'encoded', (3,), '(N, K, D) with D = 2 or 4')
+        keypoints, scores = self._decode_coords(enc, 'encoded')
+        return back(keypoints), back(scores)
+
+    def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
+        """Decode B samples at once: outputs (B, N, K, D), or (B, K, D) for one instance
+        per sample -> keypoints (B, N, K, 2) and scores (B, N, K)."""
+        enc, back = as_numpy(batch_encoded, 'batch_encoded')
+        check_ndim(enc, 'batch_encoded', (3, 4), '(B, N, K, D) or (B, K, D)')
+        if enc.ndim == 3:
+            enc = enc[:, None]
+        keypoints, scores = self._decode_coords(enc, 'batch_encoded')
+        return back(keypoints), back(scores)
+
+    def _decode_coords(self, enc: np.ndarray, name: str):
+        if enc.shape[-1] not in (2, 4):
+            raise ValueError(f'{name}: keypoint dimension should be 2 or 4 (with sigma), '
+                             f'got shape {tuple(enc.shape)}')
+        return kernels().decode_regression(enc, self._size, enc.dtype != np.float64)
+
+    def _decode_batch(self, encoded):
+        return self._decode_coords(encoded, 'encoded')
+
+
+@register
+class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
+    """Keypoints as coordinates normalised by the input size.
+
+    Args:
+        input_size: image size (w, h).
+
+    encode(keypoints (N, K, 2), keypoints_visible (N, K)) ->
+        keypoint_labels (N, K, 2) float32: keypoints / (w, h);
+        keypoint_weights (N, K) float32: 1 where 0 <= x <= w - 1, 0 <= y <= h - 1 and
+        visibility > 0.5, else 0 (NaN keypoints get 0, as in MMPose).
+    decode(outputs (N, K, 2) or (N, K, 4)) -> keypoints (N, K, 2) float64, scores (N, K).
+    """
+
+    label_mapping_table = dict(keypoint_labels='keypoint_labels',
+                               keypoint_weights='keypoint_weights')
+    # MMPose's RegressionLabel has no single-instance check: N instances per sample.
+    single_instance = False
+
+    def __init__(self, input_size: Tuple[int, int]) -> None:
+        w, h = check_size(input_size, 'input_size')
+        self.input_size = input_size
+        self._size = (float(w), float(h))
+
+    def _encode_batch(self, keypoints, visible):
+        check_real(visible, 'keypoints_visible')
+        labels, weights = kernels().encode_regression(keypoints, visible, self._size)
+        return dict(keypoint_labels=labels, keypoint_weights=weights)
+
+    def _check_keypoints(self, kps: np.ndarray) -> None:
+        if kps.shape[-1] != 2:
+            raise ValueError(f'keypoints must hold (x, y) pairs in its last axis, '
+                             f'got shape {tuple(kps.shape)}')
+
+    def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
+        kps, back = as_numpy(keypoints, 'keypoints')
+        check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
+        self._check_keypoints(kps)
+        vis = visibility(keypoints_visible, kps.shape[:2])
+        labels, weights = kernels().encode_regression(kps, vis, self._size)
+        return dict(keypoint_labels=back(labels), keypoint_weights=back(weights))
+
+    def batch_encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
+        """Encode B samples at once: keypoints (B, N, K, 2), visibility (B, N, K)."""
+        kps, back = as_numpy(keypoints, 'keypoints')
+        check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
+        self._check_keypoints(kps)
+        vis = visibility(keypoints_visible, kps.shape[:3])
+        labels, weights = kernels().encode_regression(kps, vis, self._size)
+        return dict(keypoint_labels=back(labels), keypoint_weights=back(weights))
+
+    def _config(self):
+        return dict(input_size=self.input_size)
