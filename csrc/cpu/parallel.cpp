@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "parallel.h"
 
 #include <pthread.h>
@@ -103,8 +104,9 @@ Pool* pool_for(int threads) {
 int num_threads() {
   const int n = g_requested.load();
   if (n > 0) return n;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : (int)hw;
+  // Asked once: hardware_concurrency() reads the CPU count from the OS (~3 us).
+  static const int hw = std::max(1, (int)std::thread::hardware_concurrency());
+  return hw;
 }
 
 void set_num_threads(int n) { g_requested.store(n < 0 ? 0 : n); }
