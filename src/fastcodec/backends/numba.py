@@ -841,6 +841,109 @@ def _decode_megvii_kernel(m, idx, vals, H, W, locs, scores):
 
 
 @_jit
+def _blurred_argmax_reflect(heat, C, H, W, w, stride, idx, vals):
+    """idx[c], vals[c]: first maximum of cv2.GaussianBlur(map stride * c) (reflected
+    border), blurring only the rows that can hold it (blurred_argmax in C++ prunes
+    columns too; in Numba the short loops that needs cost more than they save).
+
+    Bound (the taps are positive): a row can reach at most the column pass of the row
+    maxima times the tap sum. It is compared with a floor, the largest value of the
+    row with the largest bound summed column-first, minus a margin larger than the
+    rounding difference. Maps with NaN/Inf are blurred whole (numpy's argmax: the
+    first NaN wins)."""
+    r = w.shape[0] // 2
+    HW = H * W
+    P, Q, O = _blur_scratch(H, W, r)
+    out = np.empty(HW, np.float32)
+    rowmax = np.empty(H + 2 * r, np.float32)  # bordered by reflection
+    keep = np.empty(H, np.float32)
+    column = np.empty(W + 2 * r, np.float32)  # the column pass at one row, bordered
+    sums = np.empty(W, np.float32)
+    wsum = 0.0
+    for j in range(2 * r + 1):
+        wsum += np.float64(w[j])
+    up = np.float32(wsum * (1 + 1e-6))
+    down = np.float32(wsum * (1 - 1e-6))
+    for c in range(C):
+        s0 = stride * c * HW
+        bad = _F0  # v * 0 is NaN for NaN and +-Inf
+        hi = np.float32(-np.inf)
+        lo = np.float32(np.inf)
+        for y in range(H):
+            m = np.float32(-np.inf)
+            for x in range(W):
+                v = heat[_u(s0 + y * W + x)]
+                m = max(m, v)
+                lo = min(lo, v)
+                bad += v * _F0
+            rowmax[r + y] = m
+            hi = max(hi, m)
+        if bad != 0:
+            _blur_map(heat, s0, out, 0, H, W, w, r, True, P, Q, O)
+            best = 0
+            for p in range(HW):  # numpy's argmax: first maximum, the first NaN wins
+                v = out[p]
+                if v > out[best] or (v != v and out[best] == out[best]):
+                    best = p
+                    if v != v:
+                        break
+            idx[c] = best
+            vals[c] = out[best]
+            continue
+        for i in range(r):
+            rowmax[i] = rowmax[r + _reflect101(i - r, H)]
+            rowmax[r + H + i] = rowmax[r + _reflect101(H + i, H)]
+        margin = np.float32(1e-4) * max(abs(lo), abs(hi)) + np.float32(1e-30)
+        keep[:] = _F0
+        for j in range(2 * r + 1):  # tap-major: the rows' sums run side by side
+            wj = w[j]
+            for y in range(H):
+                keep[y] += wj * rowmax[_u(y + j)]
+        # The floor: the largest value of the row with the largest bound, summed
+        # column-first, minus the margin.
+        y_best = np.argmax(keep)
+        column[:] = _F0
+        for t in range(2 * r + 1):
+            q = s0 + _reflect101(y_best - r + t, H) * W
+            wt = w[t]
+            for x in range(W):
+                column[_u(r + x)] += wt * heat[_u(q + x)]
+        for i in range(r):
+            column[i] = column[r + _reflect101(i - r, W)]
+            column[r + W + i] = column[r + _reflect101(W + i, W)]
+        sums[:] = _F0
+        for j in range(2 * r + 1):
+            wj = w[j]
+            for x in range(W):
+                sums[x] += wj * column[_u(x + j)]
+        floor = sums.max() - margin
+        y_lo = H
+        y_hi = -1
+        for y in range(H):
+            b = keep[y]
+            if b * (up if b >= 0 else down) + margin >= floor:
+                y_lo = min(y_lo, y)
+                y_hi = y
+        if y_hi < 0:  # unreachable (the best row is kept); blur everything if not
+            y_lo = 0
+            y_hi = H - 1
+        # The kept rows, plus the r above and below that their taps read, blurred as a
+        # map of their own: no kept row's taps reach its cut edges, so its kept rows
+        # equal those of the whole map's blur.
+        a = max(0, y_lo - r)
+        e = min(H, y_hi + 1 + r)
+        _blur_map(heat, s0 + a * W, out, 0, e - a, W, w, r, True, P, Q, O)
+        best = -1
+        best_v = _F0
+        for p in range((y_lo - a) * W, (y_hi + 1 - a) * W):
+            if best < 0 or out[p] > best_v:
+                best = a * W + p
+                best_v = out[p]
+        idx[c] = best
+        vals[c] = best_v
+
+
+@_jit
 def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
     """UDPHeatmap('combined').decode after the maximum of every blurred label map is
     known: the location plus radius times the offset maps at int(x + y * W + k * H * W)."""
@@ -1123,9 +1226,9 @@ def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray
     scores = np.empty((B, K), np.float32)
     if B * K > 0 and H * W > 0:
         flat = heat.reshape(-1)
-        label = np.empty((B * K, H * W), np.float32)  # the blurred classification maps
-        _blur_kernel(flat, B * K, H, W, _kernel(ksize), True, 3, label.reshape(-1))
-        idx, vals = _argmax_rows(label)
+        idx = np.empty(B * K, np.int64)
+        vals = np.empty(B * K, np.float32)
+        _blurred_argmax_reflect(flat, B * K, H, W, _kernel(ksize), 3, idx, vals)
         _decode_udp_combined_kernel(flat, idx, vals, K, H, W, radius, locs.reshape(-1),
                                     scores.reshape(-1))
     return locs, scores
