@@ -51,6 +51,10 @@ class UDPHeatmap(BaseKeypointCodec):
         self.blur_kernel_size = check_kernel_size(blur_kernel_size, 'blur_kernel_size')
         self.scale_factor = ((np.array(input_size) - 1) /
                              (np.array(heatmap_size) - 1)).astype(np.float32)
+        # decode maps back with keypoints / (W - 1, H - 1) * input_size in float64, as
+        # MMPose does; the arrays are built once here instead of on every call.
+        self._decode_denominator = np.array([W - 1, H - 1], dtype=np.float64)
+        self._decode_size = np.array(input_size, dtype=np.float64)
 
     def _encode_batch(self, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(keypoints, visible)
@@ -77,8 +81,7 @@ class UDPHeatmap(BaseKeypointCodec):
             locs, scores = backend.decode_udp_combined(
                 heatmaps, 2 * self.blur_kernel_size + 1, self.radius_factor * max(W, H))
             keypoints = locs[:, None]
-        W, H = self.heatmap_size
-        return keypoints / [W - 1, H - 1] * self.input_size, scores[:, None]
+        return keypoints / self._decode_denominator * self._decode_size, scores[:, None]
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,
