@@ -197,6 +197,13 @@ void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64
       continue;
     }
     const float* src = in + q * p.W;
+    if (x0 - r >= 0 && x1 + r <= p.W) {  // the taps stay inside the row: read it in place
+      const float* c = src + x0;
+      row_pass(c, dst, row_vec, p.w, r);
+      for (int64_t k = row_vec; k < n; ++k)
+        dst[k] = opencv_row_sum_tail(p.w, r, [&](int i) { return c[k + i]; });
+      continue;
+    }
     // Columns x0 - r .. x1 + r: a straight copy of the part inside the map, border
     // rules for the rest.
     const int64_t a = std::max<int64_t>(x0 - r, 0), b = std::min<int64_t>(x1 + r, p.W);
