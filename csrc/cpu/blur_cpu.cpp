@@ -330,11 +330,14 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
   const int64_t n = x1 - x0;
   float* out = m + y0 * W;  // (y1 - y0) x n, packed
   blur_rect(in, p, x0, x1, y0, y1, out, scratch);
-  for (int64_t i = 0; i < (y1 - y0) * n; ++i) {
-    const float v = scale == 1.f ? out[i] : out[i] * scale;
-    if (v > best.value || v != v) {
-      best = Maximum{(y0 + i / n) * W + x0 + i % n, v};
-      if (v != v) break;
+  for (int64_t y = y0; y < y1; ++y) {
+    const float* o = out + (y - y0) * n;
+    for (int64_t k = 0; k < n; ++k) {
+      const float v = scale == 1.f ? o[k] : o[k] * scale;
+      if (v > best.value || v != v) {
+        best = Maximum{y * W + x0 + k, v};
+        if (v != v) return best;
+      }
     }
   }
   return best;
