@@ -1,8 +1,8 @@
-#include <algorithm>
 #include "parallel.h"
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
