@@ -866,18 +866,44 @@ def _blurred_argmax_reflect(heat, C, H, W, w, stride, idx, vals):
     down = np.float32(wsum * (1 - 1e-6))
     for c in range(C):
         s0 = stride * c * HW
-        bad = _F0  # v * 0 is NaN for NaN and +-Inf
+        # Four interleaved chains per reduction: Numba keeps float reductions in
+        # order, so one chain would wait on every add. v * 0 is NaN for NaN and +-Inf.
+        bad0 = bad1 = bad2 = bad3 = _F0
+        lo0 = lo1 = lo2 = lo3 = np.float32(np.inf)
         hi = np.float32(-np.inf)
-        lo = np.float32(np.inf)
         for y in range(H):
-            m = np.float32(-np.inf)
-            for x in range(W):
-                v = heat[_u(s0 + y * W + x)]
-                m = max(m, v)
-                lo = min(lo, v)
-                bad += v * _F0
+            o = s0 + y * W
+            m0 = m1 = m2 = m3 = np.float32(-np.inf)
+            x = 0
+            while x + 4 <= W:
+                v0 = heat[_u(o + x)]
+                v1 = heat[_u(o + x + 1)]
+                v2 = heat[_u(o + x + 2)]
+                v3 = heat[_u(o + x + 3)]
+                m0 = max(m0, v0)
+                m1 = max(m1, v1)
+                m2 = max(m2, v2)
+                m3 = max(m3, v3)
+                lo0 = min(lo0, v0)
+                lo1 = min(lo1, v1)
+                lo2 = min(lo2, v2)
+                lo3 = min(lo3, v3)
+                bad0 += v0 * _F0
+                bad1 += v1 * _F0
+                bad2 += v2 * _F0
+                bad3 += v3 * _F0
+                x += 4
+            while x < W:
+                v0 = heat[_u(o + x)]
+                m0 = max(m0, v0)
+                lo0 = min(lo0, v0)
+                bad0 += v0 * _F0
+                x += 1
+            m = max(max(m0, m1), max(m2, m3))
             rowmax[r + y] = m
             hi = max(hi, m)
+        lo = min(min(lo0, lo1), min(lo2, lo3))
+        bad = bad0 + bad1 + bad2 + bad3
         if bad != 0:
             _blur_map(heat, s0, out, 0, H, W, w, r, True, P, Q, O)
             best = 0
