@@ -4,30 +4,16 @@
 #include <cmath>
 
 #include "fast_argmax.h"
+#include "flush_denormals.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define FASTCODEC_AVX2 1
 #endif
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
-
 namespace fastcodec {
 
 namespace {
-
-// Denormal floats (below 1.2e-38, e.g. the far tails of an encoded Gaussian) make
-// every multiply-add they touch ~100x slower. The blur treats them as zero; results
-// move by less than 1e-37 (docs/deviations.md).
-struct FlushDenormals {
-#if defined(__SSE__) || defined(__x86_64__)
-  unsigned saved = _mm_getcsr();
-  FlushDenormals() { _mm_setcsr(saved | 0x8040); }  // FTZ | DAZ
-  ~FlushDenormals() { _mm_setcsr(saved); }
-#endif
-};
 
 // Index of the input sample p in a line of length len, or -1 for a zero.
 inline int64_t border_index(int64_t p, int64_t len, Border border) {

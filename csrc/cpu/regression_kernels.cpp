@@ -12,6 +12,7 @@
 #endif
 
 #include "fastcodec/regression.h"
+#include "flush_denormals.h"
 #include "parallel.h"
 
 namespace fastcodec {
@@ -88,17 +89,6 @@ inline float row_sum(const float* row, int64_t W, bool* nonzero) {
   *nonzero = (bits[0] | bits[1] | bits[2] | bits[3] | bits[4] | bits[5] | bits[6] | bits[7]) != 0;
   return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
-
-// Denormal floats as zero, in and out (MXCSR DAZ + FTZ), restored on exit. DARK maps
-// are mostly denormal tails, whose division traps to microcode (~5x slower); the
-// results differ from MMPose's by less than FLT_MIN (1.2e-38). Numba flushes alike.
-struct FlushDenormals {
-#if defined(__SSE2__)
-  unsigned int saved;
-  FlushDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved | 0x8040u); }
-  ~FlushDenormals() { _mm_setcsr(saved); }
-#endif
-};
 
 }  // namespace
 
