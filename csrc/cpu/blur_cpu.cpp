@@ -361,8 +361,8 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
 #endif
   for (int64_t y = 0; y < H; ++y) {
     const float* v = in + y * W;
-    // A few rows ahead: the hardware prefetcher stops at 4 KiB page boundaries.
-    for (int64_t i = 8 * W; i < 9 * W; i += 16) __builtin_prefetch(v + i);
+    // Sixteen rows ahead: the hardware prefetcher stops at 4 KiB page boundaries.
+    for (int64_t i = 16 * W; i < 17 * W; i += 16) __builtin_prefetch(v + i);
     float a = v[0], b = v[0];
     int64_t x = 1;
 #if FASTCODEC_AVX2
