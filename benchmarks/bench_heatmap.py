@@ -4,21 +4,15 @@
     python benchmarks/report.py RUN.json --png speedups.png --md speedups.md
 
 Every case is timed for ``mmpose`` (the MMPose 1.3.2 class) and for each backend in
-``fastcodec.available_backends()`` (read at collection), on identical inputs from a
-fixed seed, in the same run. ``benchmark.group`` is the case name;
-``extra_info['impl']`` names the implementation and ``extra_info['target']`` holds
-the speed-up it should reach over MMPose (numba: always 3x; the MMPose row carries
-the case's C++ target). report.py turns medians into speed-ups.
+``fastcodec.available_backends()``, on identical inputs from a fixed seed, in the same
+run; conventions in _harness.py (numba's target: 3x everywhere).
 
 Decoding inputs are realistic: MMPose-encoded targets of random keypoints plus
-Gaussian noise (sigma 0.01), float32. Before timing, each fastcodec result is checked
-against MMPose's; a mismatch is recorded in ``extra_info['parity']`` and warned about,
-it does not fail the benchmark (tests/ judge correctness).
+Gaussian noise (sigma 0.01), float32.
 """
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
@@ -26,22 +20,11 @@ import numpy as np
 import pytest
 
 import fastcodec as F
-from fastcodec.mmpose_oracle import import_mmpose_codecs
+from _harness import (IMPLS, NUMBA_TARGET, decoded_parity, encoded_parity, mmpose_codecs,
+                      time_case)
 
 SEED = 20240613
 NOISE_SIGMA = 0.01
-NUMBA_TARGET = 3.0
-
-# Same tolerances as tests/test_parity_codecs.py.
-ATOL_TARGET, ATOL_KEYPOINT, ATOL_SCORE = 1e-5, 2e-3, 1e-4
-
-
-# ---- the MMPose 1.3.2 oracle ------------------------------------------------------
-def mmpose_codecs():
-    try:
-        return import_mmpose_codecs()
-    except ImportError as err:  # pragma: no cover - environment without the oracle
-        pytest.skip(f'MMPose 1.3.2 not importable: {err}')
 
 
 # ---- cases --------------------------------------------------------------------------
@@ -92,11 +75,6 @@ CASES = [
 ]
 CASE_BY_NAME = {case.name: case for case in CASES}
 
-# Read once at collection: a backend that appears later (numba) is picked up on the next run.
-BACKENDS = list(F.available_backends())
-IMPLS = ['mmpose'] + BACKENDS
-
-
 # ---- inputs -------------------------------------------------------------------------
 def random_keypoints(rng, input_size, n, k):
     """(n, 1, k, 2) keypoints inside the image, all visible (every keypoint costs)."""
@@ -138,40 +116,16 @@ def make_call(case: Case, impl: str):
     return lambda: codec.batch_decode(heatmaps)
 
 
-# ---- parity check (recorded, not asserted) ------------------------------------------
-def _max_diff(ours, ref) -> float:
-    ours, ref = np.asarray(ours, np.float64), np.asarray(ref, np.float64)
-    if ours.shape != ref.shape:
-        return float('inf')
-    defined = np.isfinite(ref)  # MMPose's NaN results are replaced by fastcodec
-    if not np.isfinite(ours[~defined]).all():
-        return float('inf')
-    return float(np.abs(ours[defined] - ref[defined]).max(initial=0.0))
-
-
+# ---- the benchmark ------------------------------------------------------------------
 def parity(case: Case, ours, ref) -> Optional[str]:
     """None when fastcodec's output matches MMPose's within the test tolerances."""
-    problems = []
     if case.op == 'encode':
-        for key in ref:
-            if key not in ours:
-                problems.append(f'{key} missing')
-                continue
-            diff = _max_diff(ours[key], ref[key])
-            if diff > ATOL_TARGET:
-                problems.append(f'{key} max|diff|={diff:.3g}')
-        return '; '.join(problems) or None
+        return encoded_parity(ours, ref)
     if case.op == 'batch_decode':  # ours: (B, 1, K, 2), (B, 1, K); ref: list of decode
         ref = (np.stack([r[0] for r in ref]), np.stack([r[1] for r in ref]))
-    for what, a, b, tol in (('keypoints', ours[0], ref[0], ATOL_KEYPOINT),
-                            ('scores', ours[1], ref[1], ATOL_SCORE)):
-        diff = _max_diff(a, b)
-        if diff > tol:
-            problems.append(f'{what} max|diff|={diff:.3g}')
-    return '; '.join(problems) or None
+    return decoded_parity(ours, ref)
 
 
-# ---- the benchmark ------------------------------------------------------------------
 # MMPose 1.3.2's DARK refinement calls np.maximum(a, b, out) positionally, which NumPy 2
 # deprecates: one DeprecationWarning per call. Outside pytest Python ignores it; recording
 # it on every timed call would slow the MMPose rows down, so ignore it here too.
@@ -179,25 +133,9 @@ def parity(case: Case, ours, ref) -> Optional[str]:
 @pytest.mark.parametrize('impl', IMPLS)
 @pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
 def test_heatmap_codec(benchmark, case: Case, impl: str):
-    benchmark.group = case.name
-    benchmark.extra_info.update(
-        impl=impl, case=case.name, op=case.op,
-        target=NUMBA_TARGET if impl == 'numba' else float(case.target),
-        num_keypoints=case.num_keypoints, batch=case.batch,
-        heatmap_size=list(case.args['heatmap_size']))
-    call = make_call(case, impl)
-
-    if impl == 'mmpose':
-        call()  # warm caches like the others
-        benchmark(call)
-        return
-
-    benchmark.extra_info['num_threads'] = F.get_num_threads()
-    with F.use_backend(impl):
-        ours = call()  # warm-up: numba compiles on the first call
-        ref = make_call(case, 'mmpose')()
-        problem = parity(case, ours, ref)
-        if problem:
-            benchmark.extra_info['parity'] = problem
-            warnings.warn(f'{case.name}/{impl}: output differs from MMPose: {problem}')
-        benchmark(call)
+    time_case(benchmark, case.name, impl,
+              NUMBA_TARGET if impl == 'numba' else case.target,
+              make_call(case, impl), make_call(case, 'mmpose'),
+              lambda ours, ref: parity(case, ours, ref),
+              op=case.op, num_keypoints=case.num_keypoints, batch=case.batch,
+              heatmap_size=list(case.args['heatmap_size']))

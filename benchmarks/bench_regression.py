@@ -3,13 +3,8 @@
     pytest benchmarks/bench_regression.py --benchmark-json RUN.json
     python benchmarks/report.py RUN.json
 
-Same conventions as bench_heatmap.py: ``benchmark.group`` is the case name,
-``extra_info['impl']`` is ``mmpose`` or a backend from ``fastcodec.available_backends()``
-(read at collection), ``extra_info['target']`` the speed-up to reach (numba: 3x; the
-MMPose row carries the C++ target; ``None`` = recorded, not judged). Inputs are
-identical for every implementation (fixed seed per case). Before timing, each
-fastcodec result is checked against MMPose's; a mismatch is recorded in
-``extra_info['parity']`` and warned about (tests/ judge correctness).
+Conventions in _harness.py; identical inputs for every implementation (fixed seed per
+case).
 
 RegressionLabel's work is a few flops per keypoint: a call is mostly fixed per-call
 cost (argument checks, one kernel call), so these cases measure fastcodec's overhead
@@ -18,7 +13,6 @@ against MMPose's handful of numpy expressions.
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
@@ -26,18 +20,10 @@ import numpy as np
 import pytest
 
 import fastcodec as F
-from fastcodec.mmpose_oracle import import_mmpose_codecs
+from _harness import (IMPLS, NUMBA_TARGET, decoded_parity, encoded_parity, mmpose_codecs,
+                      time_case)
 
 SEED = 20240614
-NUMBA_TARGET = 3.0
-ATOL_TARGET, ATOL_KEYPOINT, ATOL_SCORE = 1e-5, 2e-3, 1e-4
-
-
-def mmpose_codecs():
-    try:
-        return import_mmpose_codecs()
-    except ImportError as err:  # pragma: no cover - environment without the oracle
-        pytest.skip(f'MMPose 1.3.2 not importable: {err}')
 
 
 INTEGRAL = dict(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0)
@@ -63,20 +49,19 @@ CASES = [
          about='normalised MSRA heatmaps + labels (DSNT / integral regression)'),
     Case('encode_integral_dark', 'IntegralRegressionLabel', dict(INTEGRAL, unbiased=True),
          'encode', 10, about='normalised DARK heatmaps + labels'),
-    Case('encode_regression', 'RegressionLabel', REGRESSION, 'encode', 3,
+    # RegressionLabel has no target in any issue: these rows are recorded only.
+    Case('encode_regression', 'RegressionLabel', REGRESSION, 'encode', None, None,
          about='normalised coordinates + inside/visible weights'),
     Case('decode_regression', 'RegressionLabel', REGRESSION, 'decode', None, None, dim=2,
          about='(K, 2) outputs times the input size (MMPose: 3 numpy ops)'),
-    Case('decode_regression_sigma', 'RegressionLabel', REGRESSION, 'decode', 3, dim=4,
-         about='(K, 4) outputs (RLE): coordinates and 1 - mean(sigma) scores'),
-    Case('batch_encode_regression_64', 'RegressionLabel', REGRESSION, 'batch_encode', 10,
-         batch=64, about='64 samples: one batch_encode vs a Python loop of encode'),
-    Case('batch_decode_regression_64', 'RegressionLabel', REGRESSION, 'batch_decode', 10,
-         dim=4, batch=64, about='64 samples: one batch_decode vs a Python loop of decode'),
+    Case('decode_regression_sigma', 'RegressionLabel', REGRESSION, 'decode', None, None,
+         dim=4, about='(K, 4) outputs (RLE): coordinates and 1 - mean(sigma) scores'),
+    Case('batch_encode_regression_64', 'RegressionLabel', REGRESSION, 'batch_encode', None,
+         None, batch=64, about='64 samples: one batch_encode vs a Python loop of encode'),
+    Case('batch_decode_regression_64', 'RegressionLabel', REGRESSION, 'batch_decode', None,
+         None, dim=4, batch=64, about='64 samples: one batch_decode vs a Python loop of decode'),
 ]
 CASE_BY_NAME = {case.name: case for case in CASES}
-BACKENDS = list(F.available_backends())
-IMPLS = ['mmpose'] + BACKENDS
 
 
 @functools.lru_cache(maxsize=None)
@@ -116,56 +101,22 @@ def make_call(case: Case, impl: str):
     return lambda: codec.batch_decode(outputs)
 
 
-def _max_diff(ours, ref) -> float:
-    ours, ref = np.asarray(ours, np.float64), np.asarray(ref, np.float64)
-    if ours.shape != ref.shape:
-        return float('inf')
-    return float(np.abs(ours - ref).max(initial=0.0))
-
-
 def parity(case: Case, ours, ref) -> Optional[str]:
     """None when fastcodec's output matches MMPose's within the test tolerances."""
-    problems = []
+    if case.op == 'batch_encode':
+        ref = {key: np.stack([r[key] for r in ref]) for key in ref[0]}
     if case.op in ('encode', 'batch_encode'):
-        if case.op == 'batch_encode':
-            ref = {key: np.stack([r[key] for r in ref]) for key in ref[0]}
-        for key in ref:
-            diff = _max_diff(ours[key], ref[key]) if key in ours else float('inf')
-            if diff > ATOL_TARGET:
-                problems.append(f'{key} max|diff|={diff:.3g}')
-        return '; '.join(problems) or None
+        return encoded_parity(ours, ref)
     if case.op == 'batch_decode':
         ref = (np.stack([r[0] for r in ref]), np.stack([r[1] for r in ref]))
-    for what, a, b, tol in (('keypoints', ours[0], ref[0], ATOL_KEYPOINT),
-                            ('scores', ours[1], ref[1], ATOL_SCORE)):
-        diff = _max_diff(a, b)
-        if diff > tol:
-            problems.append(f'{what} max|diff|={diff:.3g}')
-    return '; '.join(problems) or None
+    return decoded_parity(ours, ref)
 
 
 @pytest.mark.parametrize('impl', IMPLS)
 @pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
 def test_regression_codec(benchmark, case: Case, impl: str):
-    benchmark.group = case.name
-    target = case.numba_target if impl == 'numba' else case.target
-    benchmark.extra_info.update(
-        impl=impl, case=case.name, op=case.op,
-        target=None if target is None else float(target),
-        num_keypoints=case.num_keypoints, batch=case.batch, dim=case.dim)
-    call = make_call(case, impl)
-
-    if impl == 'mmpose':
-        call()
-        benchmark(call)
-        return
-
-    benchmark.extra_info['num_threads'] = F.get_num_threads()
-    with F.use_backend(impl):
-        ours = call()  # warm-up: numba compiles on the first call
-        ref = make_call(case, 'mmpose')()
-        problem = parity(case, ours, ref)
-        if problem:
-            benchmark.extra_info['parity'] = problem
-            warnings.warn(f'{case.name}/{impl}: output differs from MMPose: {problem}')
-        benchmark(call)
+    time_case(benchmark, case.name, impl,
+              case.numba_target if impl == 'numba' else case.target,
+              make_call(case, impl), make_call(case, 'mmpose'),
+              lambda ours, ref: parity(case, ours, ref),
+              op=case.op, num_keypoints=case.num_keypoints, batch=case.batch, dim=case.dim)

@@ -45,8 +45,9 @@ def collect(run: dict, stat: str = 'median'):
             print(f'note: {name}/{impl} appears twice; keeping the first', file=sys.stderr)
             continue
         case['median'][impl] = float(bench['stats'][stat])
-        if extra.get('target') is not None:
-            case['target'][impl] = float(extra['target'])
+        if 'target' in extra:  # an explicit None: this case sets no target for impl
+            target = extra['target']
+            case['target'][impl] = None if target is None else float(target)
         if extra.get('parity'):
             case['parity'][impl] = extra['parity']
     seen = {impl for case in cases.values() for impl in case['median']} - {BASELINE}
@@ -157,7 +158,7 @@ def markdown(run: dict, cases: List[dict], backends: List[str], stat: str = 'med
             row += [verdict[case['name'], backend]]
         rows.append(row)
 
-    lines = ['# fastcodec vs MMPose 1.3.2: heatmap codec speed-ups', '']
+    lines = ['# fastcodec vs MMPose 1.3.2: codec speed-ups', '']
     lines += machine_lines(run)
     lines += ['', f'Speed-up = {stat}(MMPose) / {stat}(backend), same inputs, same run.', '']
     lines += ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(align) + '|']
