@@ -224,15 +224,22 @@ namespace {
 void window_sums(const float* src, float* dst, int64_t n, const float* w, int taps) {
   int64_t x = 0;
 #if FASTCODEC_AVX2
-  for (; x + 16 <= n; x += 16) {
-    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+  // Four 8-float chains side by side, then single ones: the tap chains are latency-bound.
+  for (; x + 32 <= n; x += 32) {
+    __m256 s[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
     for (int j = 0; j < taps; ++j) {
       const __m256 wj = _mm256_set1_ps(w[j]);
-      a = _mm256_fmadd_ps(wj, _mm256_loadu_ps(src + x + j), a);
-      b = _mm256_fmadd_ps(wj, _mm256_loadu_ps(src + x + 8 + j), b);
+      for (int b = 0; b < 4; ++b)
+        s[b] = _mm256_fmadd_ps(wj, _mm256_loadu_ps(src + x + 8 * b + j), s[b]);
     }
-    _mm256_storeu_ps(dst + x, a);
-    _mm256_storeu_ps(dst + x + 8, b);
+    for (int b = 0; b < 4; ++b) _mm256_storeu_ps(dst + x + 8 * b, s[b]);
+  }
+  for (; x + 8 <= n; x += 8) {
+    __m256 s = _mm256_setzero_ps();
+    for (int j = 0; j < taps; ++j)
+      s = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(src + x + j), s);
+    _mm256_storeu_ps(dst + x, s);
   }
 #endif
   for (; x < n; ++x) {
