@@ -1,0 +1,52 @@
+"""benchmarks/report.py: speed-ups, targets and verdicts from a pytest-benchmark JSON."""
+import importlib.util
+import pathlib
+
+import pytest
+
+REPORT = pathlib.Path(__file__).resolve().parents[1] / 'benchmarks' / 'report.py'
+
+
+@pytest.fixture(scope='module')
+def report():
+    spec = importlib.util.spec_from_file_location('fastcodec_bench_report', REPORT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench(case, impl, median, **extra):
+    return dict(group=case, stats=dict(median=median, min=median),
+                extra_info=dict(impl=impl, case=case, **extra))
+
+
+def test_speedups_targets_and_verdicts(report):
+    run = dict(benchmarks=[
+        bench('fast', 'mmpose', 10e-6, target=5.0),
+        bench('fast', 'cpp', 1e-6, target=5.0),       # 10x >= 5x: ok
+        bench('fast', 'numba', 5e-6),                  # 2x, numba's default 3x: MISS
+        bench('slow', 'mmpose', 10e-6, target=None),
+        bench('slow', 'cpp', 5e-6, target=None),      # recorded, not judged
+        bench('slow', 'numba', 5e-6, target=None),
+    ])
+    cases, backends = report.collect(run)
+    assert backends == ['cpp', 'numba']
+    fast, slow = cases
+    assert report.speedup(fast, 'cpp') == pytest.approx(10.0)
+    verdict, missed = report.evaluate(cases, backends)
+    assert verdict['fast', 'cpp'] == 'ok'
+    assert verdict['fast', 'numba'] == 'MISS'
+    assert verdict['slow', 'cpp'] == verdict['slow', 'numba'] == '—'
+    assert missed == ['fast/numba (2.00x < 3x)']
+    text = report.markdown(run, cases, backends)
+    assert text.rstrip().endswith('targets missed: fast/numba (2.00x < 3x)')
+
+
+def test_all_met_and_missing_baseline(report):
+    run = dict(benchmarks=[bench('a', 'mmpose', 4e-6, target=2.0),
+                           bench('a', 'cpp', 1e-6, target=2.0),
+                           bench('b', 'cpp', 1e-6, target=2.0)])
+    cases, backends = report.collect(run)
+    verdict, missed = report.evaluate(cases, backends)
+    assert verdict['a', 'cpp'] == 'ok'
+    assert verdict['b', 'cpp'] == 'MISS' and missed == ['b/cpp (no MMPose baseline)']
