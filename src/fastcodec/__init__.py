@@ -8,6 +8,7 @@ from fastcodec._backend import (available_backends, get_backend, get_num_threads
                                 set_backend, set_num_threads, use_backend)
 from fastcodec.codecs import (BaseKeypointCodec, MegviiHeatmap, MSRAHeatmap,  # noqa: F401
                               UDPHeatmap)
+from fastcodec.codecs.simcc_label import SimCCLabel  # noqa: F401
 from fastcodec.registry import CODECS, build, register  # noqa: F401
 from fastcodec import ops  # noqa: F401
 

@@ -3,3 +3,4 @@ from fastcodec.codecs.base import BaseKeypointCodec  # noqa: F401
 from fastcodec.codecs.megvii_heatmap import MegviiHeatmap  # noqa: F401
 from fastcodec.codecs.msra_heatmap import MSRAHeatmap  # noqa: F401
 from fastcodec.codecs.udp_heatmap import UDPHeatmap  # noqa: F401
+from fastcodec.codecs.simcc_label import SimCCLabel  # noqa: F401
