@@ -1129,3 +1129,5 @@ def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray
         _decode_udp_combined_kernel(flat, idx, vals, K, H, W, radius, locs.reshape(-1),
                                     scores.reshape(-1))
     return locs, scores
+from fastcodec.backends._numba_simcc import (simcc_decode, simcc_encode, simcc_maximum,  # noqa: F401,E402
+                                               simcc_refine_dark)
