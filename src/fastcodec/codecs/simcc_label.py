@@ -54,7 +54,8 @@ class SimCCLabel(BaseKeypointCodec):
     keypoint_y_labels (N, K, Wy) float32, keypoint_weights (N, K).
     decode(simcc_x (N, K, Wx) or (K, Wx), simcc_y likewise) -> keypoints (N, K, 2)
     float32 in input pixels (N = 1 for 2-D input) and scores (N, K), or with
-    ``decode_visibility`` scores replaced by the pair (scores, visibility (N, K) float64).
+    ``decode_visibility`` scores replaced by the pair (scores, visibility (N, K) float64;
+    (K,) for 2-D input, as in MMPose).
     batch_encode: (B, N, K, 2), (B, N, K) -> every array with a leading B.
     batch_decode(simcc_x (B, K, Wx) or (B, N, K, Wx), simcc_y likewise) -> keypoints
     (B, N, K, 2) and scores (B, N, K) (N = 1 for the 3-D form, as MMPose's heads decode
@@ -139,8 +140,10 @@ class SimCCLabel(BaseKeypointCodec):
         sy, _ = as_numpy(simcc_y, 'simcc_y')
         check_ndim(sx, 'simcc_x', (2, 3), '(K, Wx) or (N, K, Wx)')
         check_ndim(sy, 'simcc_y', (2, 3), '(K, Wy) or (N, K, Wy)')
-        out = self._decode_rows(sx, sy, 'simcc')
-        return self._back(out, back)
+        keypoints, scores, vis = self._decode_rows(sx, sy, 'simcc')
+        if vis is not None and sx.ndim == 2:
+            vis = vis[0]  # MMPose unsqueezes keypoints and scores, not the visibility
+        return self._back((keypoints, scores, vis), back)
 
     def batch_decode(self, simcc_x: Any, simcc_y: Any):
         """Decode B samples: simcc_x (B, K, Wx) or (B, N, K, Wx), simcc_y likewise ->
