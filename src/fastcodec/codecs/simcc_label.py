@@ -23,7 +23,7 @@ def simcc_dark_kernel_size(sigma: float) -> int:
 
 
 def _number(v: Any, name: str) -> float:
-    if isinstance(v, bool):
+    if isinstance(v, (bool, str, bytes)):
         raise TypeError(f'{name} must be a number, got {v!r}')
     try:
         f = float(v)
