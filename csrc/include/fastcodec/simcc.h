@@ -15,7 +15,8 @@ FC_HD int64_t simcc_bin(double v, float ratio_f32, double ratio, bool f32) {
   return f32 ? trunc_i64((double)rintf((float)v * ratio_f32)) : trunc_i64(rint(v * ratio));
 }
 
-// Gaussian label at bin i for centre mu: float32(exp(-(i - mu)^2 / (2 sigma^2))), then,
+// Gaussian label at bin i for centre mu (a function of |i - mu| only, so the CPU
+// loops tabulate it once per call): float32(exp(-(i - mu)^2 / (2 sigma^2))), then,
 // when normalising, float32(label / (sigma * sqrt(2 pi))) in float64 like numpy.
 FC_HD float simcc_gaussian_label(int64_t i, int64_t mu, double sigma, bool normalize) {
   const double d = (double)(i - mu);
@@ -93,10 +94,11 @@ FC_HD float simcc_dark_log(float b) {
 }
 
 // The 1-D DARK step: x - dx / dxx from the five samples around px = int(x + 2.5) of
-// the edge-padded (2 each side) log map, numpy's negative indices wrapping. `logv`
-// holds the n unpadded values. Returns false (x unchanged) where MMPose would raise
-// IndexError.
-FC_HD bool simcc_dark_step(const float* logv, int64_t n, float* x) {
+// the edge-padded (2 each side) log map, numpy's negative indices wrapping. `L(o)`
+// returns the log-map value at unpadded index o in [0, n). Returns false (x unchanged)
+// where MMPose would raise IndexError.
+template <typename Log>
+FC_HD bool simcc_dark_step(Log L, int64_t n, float* x) {
   const float xp = *x + 2.5f;
   if (!(xp == xp) || fabsf(xp) > 1e15f) return false;
   const int64_t px = trunc_i64((double)xp);
@@ -108,7 +110,7 @@ FC_HD bool simcc_dark_step(const float* logv, int64_t n, float* x) {
     if (q < 0 || q >= np_) return false;
     int64_t o = q - 2;
     o = o < 0 ? 0 : (o >= n ? n - 1 : o);
-    d[j + 2] = logv[o];
+    d[j + 2] = L(o);
   }
   const float dx = 0.5f * (d[3] - d[1]);
   const float dxx = 1e-9f + 0.25f * ((d[4] - 2.f * d[2]) + d[0]);
