@@ -11,6 +11,10 @@
 #include <vector>
 
 #include "fast_argmax.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include "fastcodec/simcc.h"
 #include "parallel.h"
 
@@ -133,41 +137,108 @@ struct Kernel1d {
 // gaussian_blur1d's rescale factor for row v: raw max / blurred max, computing the
 // blurred values only in the 8-bin blocks whose upper bound (window maximum times the
 // tap sum, plus a rounding margin) reaches the blurred value at the raw argmax.
+// max, min of v[b, e) (e > b) and whether all are finite; vectorisable loops.
+struct Range { float max, min; bool finite; };
+Range scan(const float* v, int64_t b, int64_t e) {
+  float mx = v[b], mn = v[b];
+  uint32_t bad = 0;
+  int64_t i = b;
+#if defined(__AVX2__)
+  if (e - b >= 8) {
+    __m256 vmx = _mm256_loadu_ps(v + b), vmn = vmx, unord = _mm256_setzero_ps();
+    const __m256 inf = _mm256_set1_ps(INFINITY);
+    for (; i + 8 <= e; i += 8) {
+      const __m256 x = _mm256_loadu_ps(v + i);
+      vmx = _mm256_max_ps(vmx, x);
+      vmn = _mm256_min_ps(vmn, x);
+      // NaN or +-Inf: |x| == inf or x unordered
+      const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.f), x);
+      unord = _mm256_or_ps(unord, _mm256_cmp_ps(ax, inf, _CMP_NLT_UQ));
+    }
+    float a[8], c[8];
+    _mm256_storeu_ps(a, vmx);
+    _mm256_storeu_ps(c, vmn);
+    for (int l = 0; l < 8; ++l) {
+      mx = a[l] > mx ? a[l] : mx;
+      mn = c[l] < mn ? c[l] : mn;
+    }
+    bad = _mm256_movemask_ps(unord) != 0;
+  }
+#endif
+  for (; i < e; ++i) {
+    const float x = v[i];
+    mx = x > mx ? x : mx;
+    mn = x < mn ? x : mn;
+    uint32_t bits;
+    std::memcpy(&bits, &v[i], 4);
+    bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return Range{mx, mn, bad == 0};
+}
+
 float blur_scale_bounded(const float* v, int64_t n, const Kernel1d& k, int64_t peak,
                          float raw_max, std::vector<float>& scratch) {
   const int r = k.r;
-  auto blur = [&](int64_t i) { return simcc_blur_at(v, n, k.w, r, i); };
-  const float seed = blur(peak);
-  const int64_t nb = (n + 7) / 8;
-  scratch.resize(2 * nb);
-  float* bmax = scratch.data();
-  float* babs = bmax + nb;
-  for (int64_t b = 0; b < nb; ++b) {
-    const int64_t e = std::min(n, 8 * b + 8);
-    float m = v[8 * b], a = std::fabs(v[8 * b]);
-    for (int64_t i = 8 * b + 1; i < e; ++i) {
-      m = v[i] > m ? v[i] : m;
-      a = std::fabs(v[i]) > a ? std::fabs(v[i]) : a;
+  const float* padded = nullptr;
+  // opencv_row_sum for outputs [i0, i0 + 8), lane by lane in the same order.
+  auto blur8 = [&](int64_t i0, float* out) {
+    if (r <= 2) {
+      for (int l = 0; l < 8; ++l)
+        out[l] = opencv_row_sum(k.w, r, [&](int j) { return padded[i0 + l + j]; });
+      return;
     }
-    bmax[b] = m;
-    babs[b] = a;
-  }
+#if defined(__AVX2__)
+    __m256 acc8 = _mm256_setzero_ps();
+    for (int j = -r; j <= r; ++j)
+      acc8 = _mm256_fmadd_ps(_mm256_set1_ps(k.w[j + r]), _mm256_loadu_ps(padded + i0 + j), acc8);
+    _mm256_storeu_ps(out, acc8);
+    return;
+#endif
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int j = -r; j <= r; ++j) {
+      const float wj = k.w[j + r];
+      const float* src = padded + i0 + j;
+      for (int l = 0; l < 8; ++l) acc[l] = fmaf(wj, src[l], acc[l]);
+    }
+    for (int l = 0; l < 8; ++l) out[l] = acc[l];
+  };
+  const float seed = simcc_blur_at(v, n, k.w, r, peak);
   const double rel = (2.0 * r + 4.0) * 1.2e-7;
-  float best = seed;
-  for (int64_t b = 0; b < nb; ++b) {
-    const int64_t lo = 8 * b - r, hi = std::min(n, 8 * b + 8) - 1 + r;
-    double m = (lo < 0 || hi >= n) ? 0.0 : -INFINITY, a = 0.0;
-    for (int64_t c = std::max<int64_t>(0, lo) / 8; c <= std::min(n - 1, hi) / 8; ++c) {
-      m = std::max(m, (double)bmax[c]);
-      a = std::max(a, (double)babs[c]);
-    }
-    const double bound = m * k.wsum + std::fabs(m) * 1e-3 + rel * a * k.wsum + 1e-37;
-    if (bound < (double)best) continue;
-    const int64_t e = std::min(n, 8 * b + 8);
-    for (int64_t i = 8 * b; i < e; ++i) {
-      const float y = blur(i);
-      best = y > best ? y : best;
-    }
+  auto bound = [&](double m, double a) {
+    return m * k.wsum + std::fabs(m) * 1e-3 + rel * a * k.wsum + 1e-37;
+  };
+  // Outputs farther than r + 8 from the peak see none of [peak - 8, peak + 8]: bound
+  // them by the maximum elsewhere (and the zero padding).
+  const int64_t c0 = std::max<int64_t>(0, peak - 8), c1 = std::min<int64_t>(n, peak + 9);
+  double m = 0.0, a = 0.0;
+  if (c0 > 0) {
+    const Range g = scan(v, 0, c0);
+    m = std::max(m, (double)g.max);
+    a = std::max({a, (double)std::fabs(g.max), (double)std::fabs(g.min)});
+  }
+  if (c1 < n) {
+    const Range g = scan(v, c1, n);
+    m = std::max(m, (double)g.max);
+    a = std::max({a, (double)std::fabs(g.max), (double)std::fabs(g.min)});
+  }
+  int64_t lo = 0, hi = n;  // outputs to compute
+  if (bound(m, a) < (double)seed) {
+    lo = std::max<int64_t>(0, c0 - r);
+    hi = std::min<int64_t>(n, c1 + r);
+  }
+  // v on [lo - r, hi + 8 + r), zero outside [0, n): 8 outputs at a time, no bounds tests
+  const int64_t base = lo - r, len = hi - lo + 2 * r + 8;
+  scratch.resize(len);
+  for (int64_t q = 0; q < len; ++q) {
+    const int64_t p = base + q;
+    scratch[q] = (p >= 0 && p < n) ? v[p] : 0.f;
+  }
+  padded = scratch.data() - base;
+  float best = seed, out[8];
+  for (int64_t i0 = lo; i0 < hi; i0 += 8) {
+    blur8(i0, out);
+    const int64_t e = std::min<int64_t>(8, hi - i0);
+    for (int64_t l = 0; l < e; ++l) best = out[l] > best ? out[l] : best;
   }
   return blur_rescale(raw_max, best);
 }
@@ -181,11 +252,7 @@ void blur_log_row(const float* v, int64_t n, const Kernel1d& k, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = simcc_dark_log(out[i] * scale);
 }
 
-bool all_finite(const float* v, int64_t n) {
-  float acc = 0.f;
-  for (int64_t i = 0; i < n; ++i) acc += v[i] * 0.f;  // NaN iff some v[i] is NaN or Inf
-  return acc == acc;
-}
+bool all_finite(const float* v, int64_t n) { return scan(v, 0, n).finite; }
 
 // DARK along one axis for location *x (from raw maximum m). When `full` is given the
 // whole log row is written there (the visibility reads it).
