@@ -156,7 +156,105 @@ def _blur_log_row(v, o, n, w, r, out):
         out[i] = _dark_log(out[i] * scale)
 
 
+@_jit
+def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
+    """blur_scale_bounded of simcc_kernels.cpp: the rescale factor, blurring only the
+    bins within r + 8 of the peak when the rest is bounded below the peak's value."""
+    seed = _blur_at(v, o, n, w, r, peak)
+    rel = (2.0 * r + 4.0) * 1.2e-7
+    c0 = max(0, peak - 8)
+    c1 = min(n, peak + 9)
+    m = 0.0
+    a = 0.0
+    for i in range(0, c0):
+        x = float(v[o + i])
+        m = max(m, x)
+        a = max(a, abs(x))
+    for i in range(c1, n):
+        x = float(v[o + i])
+        m = max(m, x)
+        a = max(a, abs(x))
+    lo, hi = 0, n
+    if m * wsum + abs(m) * 1e-3 + rel * a * wsum + 1e-37 < float(seed):
+        lo = max(0, c0 - r)
+        hi = min(n, c1 + r)
+    best = seed
+    for i in range(lo, hi):
+        y = _blur_at(v, o, n, w, r, i)
+        if y > best:
+            best = y
+    return np.float32(1.0) if best == _F0 else raw_max / best
+
+
+@_jit
+def _dark_step_lazy(v, o, n, w, r, scale, x):
+    """simcc_dark_step reading log(clip(blur * scale)) at the five bins only."""
+    xp = x + _F25
+    if not (xp == xp) or abs(xp) > np.float32(1e15):
+        return x
+    px = np.int64(xp)
+    npad = n + 4
+    d = np.empty(5, np.float32)
+    for j in range(-2, 3):
+        q = px + j
+        if q < 0:
+            q += npad
+        if q < 0 or q >= npad:
+            return x
+        i = q - 2
+        i = 0 if i < 0 else (n - 1 if i >= n else i)
+        d[j + 2] = _dark_log(_blur_at(v, o, n, w, r, i) * scale)
+    dx = _FHALF * (d[3] - d[1])
+    dxx = _F1EM9 + _FQUARTER * ((d[4] - _F2 * d[2]) + d[0])
+    return x - dx / dxx
+
+
+@_jit
+def _finite(v, o, n):
+    for i in range(n):
+        x = v[o + i]
+        if not (abs(x) < np.inf):
+            return False
+    return True
+
+
+@_jit
+def _dark_axis(v, o, n, w, r, wsum, idx, val, x, out):
+    """DARK along one axis; fills out with the whole log row when full is needed."""
+    if not _finite(v, o, n):
+        _blur_log_row(v, o, n, w, r, out)
+        return _dark_step(out, n, x)
+    scale = _blur_scale_bounded(v, o, n, w, r, wsum, idx, val)
+    return _dark_step_lazy(v, o, n, w, r, scale, x)
+
+
 # ---- simcc_kernels.cpp ---------------------------------------------------------------
+@_jit
+def _gaussian_table(n, sigma, normalize):
+    """label(d) for d in [0, n) up to the first float32 zero; (table, len, zero_after)."""
+    t = np.zeros(max(n, 1), np.float32)
+    length = 0
+    while length < n:
+        t[length] = _gaussian_label(length, 0, sigma, normalize)
+        if t[length] == _F0:
+            return t, length, True
+        length += 1
+    return t, length, False
+
+
+@_jit
+def _write_gaussian(out, o, n, mu, t, length, zero_after, sigma, normalize):
+    if zero_after:
+        lo = max(0, mu - length + 1)
+        hi = min(n, mu + length)
+        for i in range(lo, hi):
+            out[o + i] = t[i - mu if i > mu else mu - i]
+        return
+    for i in range(n):
+        d = i - mu if i > mu else mu - i
+        out[o + i] = t[d] if d < length else _gaussian_label(d, 0, sigma, normalize)
+
+
 @_jit
 def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize, tx, ty, inside):
     ratio32 = np.float32(ratio)
@@ -164,6 +262,8 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
     smooth_y = np.float32(lsw / (H - 1)) if H > 1 else _F0
     peak = np.float32(1.0 - lsw)
     R = vis.shape[0]
+    gx, gx_len, gx_zero = _gaussian_table(W if gaussian else 0, sx, normalize)
+    gy, gy_len, gy_zero = _gaussian_table(H if gaussian else 0, sy, normalize)
     for r in range(R):
         inside[r] = 1
         if vis[r] < 0.5:
@@ -179,10 +279,8 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
             if not _gaussian_inside(mx, sx, W) or not _gaussian_inside(my, sy, H):
                 inside[r] = 0
                 continue
-            for i in range(W):
-                tx[r * W + i] = _gaussian_label(i, mx, sx, normalize)
-            for i in range(H):
-                ty[r * H + i] = _gaussian_label(i, my, sy, normalize)
+            _write_gaussian(tx, r * W, W, mx, gx, gx_len, gx_zero, sx, normalize)
+            _write_gaussian(ty, r * H, H, my, gy, gy_len, gy_zero, sy, normalize)
         else:
             if mx >= W or my >= H or mx < 0 or my < 0:
                 inside[r] = 0
@@ -205,8 +303,8 @@ def _maximum_kernel(sx, sy, R, Wx, Wy, locs, vals):
 
 
 @_jit
-def _decode_kernel(sx, sy, R, Wx, Wy, kx, ky, wx, wy, ratio, visibility, beta, sigx, sigy,
-                   locs, vals, vis):
+def _decode_kernel(sx, sy, R, Wx, Wy, kx, ky, wx, wy, wsx, wsy, ratio, visibility, beta, sigx,
+                   sigy, locs, vals, vis):
     bx = np.empty(Wx, np.float32)
     by = np.empty(Wy, np.float32)
     for r in range(R):
@@ -216,13 +314,20 @@ def _decode_kernel(sx, sy, R, Wx, Wy, kx, ky, wx, wy, ratio, visibility, beta, s
         xs, xo = sx, r * Wx
         ys, yo = sy, r * Wy
         if kx > 0:
-            _blur_log_row(sx, r * Wx, Wx, wx, kx // 2, bx)
-            locs[2 * r] = _dark_step(bx, Wx, locs[2 * r])
-            xs, xo = bx, 0
+            if visibility:
+                _blur_log_row(sx, r * Wx, Wx, wx, kx // 2, bx)
+                locs[2 * r] = _dark_step(bx, Wx, locs[2 * r])
+                xs, xo = bx, 0
+            else:
+                locs[2 * r] = _dark_axis(sx, r * Wx, Wx, wx, kx // 2, wsx, ix, vx, locs[2 * r], bx)
         if ky > 0:
-            _blur_log_row(sy, r * Wy, Wy, wy, ky // 2, by)
-            locs[2 * r + 1] = _dark_step(by, Wy, locs[2 * r + 1])
-            ys, yo = by, 0
+            if visibility:
+                _blur_log_row(sy, r * Wy, Wy, wy, ky // 2, by)
+                locs[2 * r + 1] = _dark_step(by, Wy, locs[2 * r + 1])
+                ys, yo = by, 0
+            else:
+                locs[2 * r + 1] = _dark_axis(sy, r * Wy, Wy, wy, ky // 2, wsy, iy, vy,
+                                             locs[2 * r + 1], by)
         locs[2 * r] = locs[2 * r] / ratio
         locs[2 * r + 1] = locs[2 * r + 1] / ratio
         if visibility:
@@ -232,16 +337,24 @@ def _decode_kernel(sx, sy, R, Wx, Wy, kx, ky, wx, wy, ratio, visibility, beta, s
 
 
 @_jit
-def _refine_kernel(x, simcc, R, W, w, k):
+def _refine_kernel(x, simcc, R, W, w, k, wsum):
     b = np.empty(W, np.float32)
     for r in range(R):
-        _blur_log_row(simcc, r * W, W, w, k // 2, b)
-        x[r] = _dark_step(b, W, x[r])
+        idx, val = _first_argmax(simcc, r * W, W)
+        x[r] = _dark_axis(simcc, r * W, W, w, k // 2, wsum, idx, val, x[r], b)
 
 
 # ---- the backend functions --------------------------------------------------------------
 def _f32(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _wsum(k: int) -> float:
+    """Sum of the float32 taps in float64 (Kernel1d::wsum)."""
+    total = 0.0
+    for t in _kernel(k):
+        total += float(t)
+    return total
 
 
 def _check_kernel(k: int, name: str) -> int:
@@ -298,7 +411,8 @@ def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, visibility: bool, be
     vals = np.empty(R, np.float32)
     vis = np.empty(R if visibility else 0, np.float64)
     _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], kx, ky,
-                   _kernel(kx or 1), _kernel(ky or 1), np.float32(ratio), bool(visibility),
+                   _kernel(kx or 1), _kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
+                   np.float32(ratio), bool(visibility),
                    np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals, vis)
     return locs, vals, vis
 
@@ -310,5 +424,5 @@ def simcc_refine_dark(keypoints, simcc, blur_kernel_size: int) -> np.ndarray:
     _require(s.ndim == 2 and x.shape[0] == s.shape[0], 'keypoints must be (R,) and simcc (R, W)')
     _require(s.shape[1] > 0, 'simcc length must be positive')
     k = _check_kernel(blur_kernel_size, 'blur_kernel_size')
-    _refine_kernel(x, s.reshape(-1), s.shape[0], s.shape[1], _kernel(k), k)
+    _refine_kernel(x, s.reshape(-1), s.shape[0], s.shape[1], _kernel(k), k, _wsum(k))
     return x
