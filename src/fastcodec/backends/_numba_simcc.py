@@ -324,13 +324,13 @@ def _maximum_kernel(sx, sy, R, Wx, Wy, locs, vals):
 
 
 @_jit
-def _decode_kernel(sx, sy, R, Wx, Wy, kx, ky, wx, wy, wsx, wsy, ratio, visibility, beta, sigx,
-                   sigy, locs, vals, vis):
+def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, wsy, ratio,
+                   visibility, beta, sigx, sigy, locs, vals, vis):
     bx = np.empty(Wx, np.float32)
     by = np.empty(Wy, np.float32)
     for r in range(R):
-        ix, vx = _first_argmax(sx, r * Wx, Wx)
-        iy, vy = _first_argmax(sy, r * Wy, Wy)
+        ix, vx = ixs[r], vxs[r]
+        iy, vy = iys[r], vys[r]
         vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
         xs, xo = sx, r * Wx
         ys, yo = sy, r * Wy
@@ -431,7 +431,13 @@ def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, visibility: bool, be
     locs = np.empty((R, 2), np.float32)
     vals = np.empty(R, np.float32)
     vis = np.empty(R if visibility else 0, np.float64)
-    _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], kx, ky,
+    # numpy's argmax is first_argmax's very rule (first occurrence, first NaN wins)
+    # and its SIMD loops beat a scalar scan.
+    ixs, iys = sx.argmax(axis=1), sy.argmax(axis=1)
+    rows = np.arange(R)
+    vxs, vys = sx[rows, ixs], sy[rows, iys]
+    _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], ixs, vxs, iys,
+                   vys, kx, ky,
                    _kernel(kx or 1), _kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
                    np.float32(ratio), bool(visibility),
                    np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals, vis)
