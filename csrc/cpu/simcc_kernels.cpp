@@ -1,8 +1,8 @@
 // CPU loops of the SimCC codec; see simcc_kernels.h. The per-bin arithmetic is
 // fastcodec/simcc.h; what is CPU-specific here is only which values get computed:
 // Gaussian labels are tabulated by distance, argmaxes vectorised, and DARK blurs only
-// the 8-bin blocks that can hold the blurred maximum plus the five bins the Newton
-// step reads.
+// the bins within r + 8 of the raw peak (when the rest of the row is bounded below the
+// blurred peak; otherwise the whole row) plus the five bins the Newton step reads.
 #include "simcc_kernels.h"
 
 #include <algorithm>
@@ -134,9 +134,10 @@ struct Kernel1d {
   }
 };
 
-// gaussian_blur1d's rescale factor for row v: raw max / blurred max, computing the
-// blurred values only in the 8-bin blocks whose upper bound (window maximum times the
-// tap sum, plus a rounding margin) reaches the blurred value at the raw argmax.
+// gaussian_blur1d's rescale factor for row v: raw max / blurred max. Bins farther than
+// r + 8 from the raw peak are skipped when an upper bound of their blurred values (the
+// maximum outside [peak - 8, peak + 8] times the tap sum, plus a rounding margin) is
+// below the blurred value at the peak.
 // max, min of v[b, e) (e > b) and whether all are finite; vectorisable loops.
 struct Range { float max, min; bool finite; };
 Range scan(const float* v, int64_t b, int64_t e) {
