@@ -237,11 +237,13 @@ py::tuple decode_udp_combined_py(const F32& heat, int ksize, double radius) {
 }  // namespace
 
 void bind_regression(py::module_& m);  // regression_module.cpp
+void bind_simcc(py::module_& m);  // simcc_module.cpp
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "fastcodec CPU kernels (C++17, threads per call)";
   m.def("num_threads", &num_threads);
   m.def("set_num_threads", &set_num_threads);
+  bind_simcc(m);
   m.def("encode_gaussian", &encode_gaussian_py);
   m.def("encode_offset", &encode_offset_py);
   m.def("encode_megvii", &encode_megvii_py);

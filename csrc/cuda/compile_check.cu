@@ -80,3 +80,30 @@ __global__ void k_heatmap_normalizer(const float* h, double sum, float* out) {
   out[0] = normalized_value(h[0], heatmap_normalizer(sum));
 }
 // ---- end regression.h ----------------------------------------------------------------
+
+// ---- SimCC (fastcodec/simcc.h) ------------------------------------------------------
+#include "fastcodec/simcc.h"
+
+__global__ void k_simcc_label(const double* kp, float* out) {
+  const int64_t mu = simcc_bin(kp[0], 2.f, 2.0, true) + simcc_bin(kp[1], 1.5f, 1.5, false);
+  out[0] = simcc_gaussian_label(threadIdx.x, mu, 4.9, true) +
+           (simcc_gaussian_inside(mu, 4.9, 384) ? 1.f : 0.f) + (float)simcc_dark_kernel_size(4.9);
+}
+
+__global__ void k_simcc_maximum(const float* x, const float* y, float* out) {
+  out[2] = simcc_pair_maximum(first_argmax(x, 384), first_argmax(y, 512), out, out + 1);
+}
+
+__global__ void k_simcc_visibility(const float* x, double* out) {
+  out[0] = simcc_softmax_max(x, 384, 150.f, 4.9);
+}
+
+__global__ void k_simcc_dark(const float* v, float* out) {
+  float w[kMaxBlurKernel];
+  opencv_gaussian_kernel(29, w);
+  const float b = simcc_blur_at(v, 384, w, 14, 100);
+  float x = 100.f;
+  simcc_dark_step([&](int64_t o) { return simcc_dark_log(v[o] * b); }, 384, &x);
+  out[0] = x;
+}
+// ---- end SimCC ------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 from fastcodec._backend import (available_backends, get_backend, get_num_threads,  # noqa: F401
                                 set_backend, set_num_threads, use_backend)
 from fastcodec.codecs import (BaseKeypointCodec, IntegralRegressionLabel,  # noqa: F401
-                              MegviiHeatmap, MSRAHeatmap, RegressionLabel, UDPHeatmap)
+                              MegviiHeatmap, MSRAHeatmap, RegressionLabel, SimCCLabel,
+                              UDPHeatmap)
 from fastcodec.registry import CODECS, build, register  # noqa: F401
 from fastcodec import ops  # noqa: F401
 

@@ -23,6 +23,14 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
 - ``decode_regression(encoded (..., D), input_size, f32) -> (keypoints f64 (..., 2),
   scores (...))``, D = 2 or 4; scores float32 for D = 2 or f32, else float64
 - ``normalize_heatmaps(heatmaps f32 (..., H, W))``: each map / (its sum + 1e-24), in place
+- ``simcc_encode(keypoints f64 (B,N,K,2), visible f64 (B,N,K), gaussian, (sigma_x, sigma_y),
+  ratio, f32, W, H, label_smooth_weight, normalize) -> (x_labels f32 (B,N,K,W), y_labels
+  (B,N,K,H), inside u8 (B,N,K))``
+- ``simcc_maximum(simcc_x f32 (R,Wx), simcc_y f32 (R,Wy)) -> (locs f32 (R,2), vals (R,))``
+- ``simcc_decode(simcc_x (R,Wx), simcc_y (R,Wy), kx, ky, ratio, visibility, beta, sigma)
+  -> (locs f32 (R,2) in input pixels, vals f32 (R,), visibility f64 (R,) or (0,))``;
+  kx = ky = 0 skips DARK
+- ``simcc_refine_dark(x f32 (R,), simcc f32 (R,W), ksize) -> x refined (R,)``
 - ``num_threads()``, ``set_num_threads(n)``
 """
 from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_combined, encode_gaussian,  # noqa: F401
@@ -30,3 +38,4 @@ from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_co
                           num_threads, refine_dark, refine_dark_udp, refine_sign,
                           set_num_threads)
 from fastcodec._C import decode_regression, encode_regression, normalize_heatmaps  # noqa: F401
+from fastcodec._C import simcc_decode, simcc_encode, simcc_maximum, simcc_refine_dark  # noqa: F401

@@ -1262,3 +1262,5 @@ def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray
 
 from fastcodec.backends._numba_regression import (decode_regression, encode_regression,  # noqa: E402,F401
                                                   normalize_heatmaps)
+from fastcodec.backends._numba_simcc import (simcc_decode, simcc_encode, simcc_maximum,  # noqa: F401,E402
+                                               simcc_refine_dark)

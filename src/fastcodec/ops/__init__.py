@@ -5,3 +5,4 @@ from fastcodec.ops.heatmap import (gaussian_blur, generate_gaussian_heatmaps,  #
                                    generate_unbiased_gaussian_heatmaps,
                                    get_heatmap_maximum, refine_keypoints,
                                    refine_keypoints_dark, refine_keypoints_dark_udp)
+from fastcodec.ops.simcc import get_simcc_maximum, get_simcc_normalized, refine_simcc_dark  # noqa: F401,E402

@@ -1,0 +1,455 @@
+"""Numba mirrors of the SimCC kernels (csrc/include/fastcodec/simcc.h,
+csrc/cpu/simcc_kernels.cpp), with the C++ backend's function signatures."""
+from __future__ import annotations
+
+import math
+from typing import Tuple
+
+import numpy as np
+
+from fastcodec.backends.numba import _F0, _coord_is_usable, _fmaf, _jit, _kernel, _require
+
+_F1EM3 = np.float32(1e-3)
+_F50 = np.float32(50.0)
+_F1EM9 = np.float32(1e-9)
+_FHALF = np.float32(0.5)
+_FQUARTER = np.float32(0.25)
+_F2 = np.float32(2.0)
+_F25 = np.float32(2.5)
+_SQRT_2PI = 2.5066282746310002
+
+
+# ---- simcc.h -------------------------------------------------------------------------
+@_jit
+def _simcc_bin(v, ratio32, ratio, f32):
+    if f32:
+        return np.int64(np.rint(np.float32(v) * ratio32))
+    return np.int64(np.rint(v * ratio))
+
+
+@_jit
+def _gaussian_label(i, mu, sigma, normalize):
+    d = float(i - mu)
+    v = np.float32(math.exp(-(d * d) / (2.0 * sigma * sigma)))
+    if normalize:
+        v = np.float32(float(v) / (sigma * _SQRT_2PI))
+    return v
+
+
+@_jit
+def _gaussian_inside(mu, sigma, W):
+    radius = sigma * 3.0
+    return not (float(mu) - radius >= float(W) or float(mu) + radius + 1.0 < 0.0)
+
+
+@_jit
+def _first_argmax(v, o, n):
+    best = v[o]
+    idx = 0
+    if best != best:
+        return 0, best
+    for i in range(1, n):
+        x = v[o + i]
+        if x > best:
+            best = x
+            idx = i
+        elif x != x:
+            return i, x
+    return idx, best
+
+
+@_jit
+def _pair_maximum(ix, vx, iy, vy, locs, c):
+    v = vy if vx > vy else vx
+    if v <= _F0:
+        locs[2 * c] = -1.0
+        locs[2 * c + 1] = -1.0
+    else:
+        locs[2 * c] = np.float32(ix)
+        locs[2 * c + 1] = np.float32(iy)
+    return v
+
+
+@_jit
+def _softmax_max(v, o, n, beta, scale):
+    m = float(v[o] * beta) * scale
+    nan = m != m
+    for i in range(1, n):
+        u = float(v[o + i] * beta) * scale
+        if u != u:
+            nan = True
+        elif u > m:
+            m = u
+    if nan:
+        return np.nan
+    s = 0.0
+    emax = 0.0
+    for i in range(n):
+        e = math.exp(float(v[o + i] * beta) * scale - m)
+        if e != e:
+            return np.nan
+        if e > emax:
+            emax = e
+        s += e
+    return emax / s
+
+
+@_jit
+def _tap(v, o, n, p):
+    return v[o + p] if 0 <= p < n else _F0
+
+
+@_jit
+def _blur_at(v, o, n, w, r, i):
+    """opencv_row_sum of blur.h on the zero-padded row (see simcc_blur_at)."""
+    if r == 0:
+        return w[0] * _tap(v, o, n, i)
+    if r == 1:
+        return _fmaf(w[2], _tap(v, o, n, i + 1) + _tap(v, o, n, i - 1), w[1] * _tap(v, o, n, i))
+    if r == 2:
+        s = w[3] * (_tap(v, o, n, i + 1) + _tap(v, o, n, i - 1))
+        s = _fmaf(w[2], _tap(v, o, n, i), s)
+        return _fmaf(w[4], _tap(v, o, n, i + 2) + _tap(v, o, n, i - 2), s)
+    s = _F0
+    for j in range(-r, r + 1):
+        s = _fmaf(w[j + r], _tap(v, o, n, i + j), s)
+    return s
+
+
+@_jit
+def _dark_log(b):
+    c = _F1EM3 if b < _F1EM3 else (_F50 if b > _F50 else b)
+    return c if c != c else np.float32(math.log(c))
+
+
+@_jit
+def _dark_step(logv, n, x):
+    """simcc_dark_step: returns the refined x, or x where MMPose raises IndexError."""
+    xp = x + _F25
+    if not (xp == xp) or abs(xp) > np.float32(1e15):
+        return x
+    px = np.int64(xp)
+    npad = n + 4
+    d = np.empty(5, np.float32)
+    for j in range(-2, 3):
+        q = px + j
+        if q < 0:
+            q += npad
+        if q < 0 or q >= npad:
+            return x
+        o = q - 2
+        o = 0 if o < 0 else (n - 1 if o >= n else o)
+        d[j + 2] = logv[o]
+    dx = _FHALF * (d[3] - d[1])
+    dxx = _F1EM9 + _FQUARTER * ((d[4] - _F2 * d[2]) + d[0])
+    return x - dx / dxx
+
+
+@_jit
+def _blur_log_row(v, o, n, w, r, out):
+    _, raw_max = _first_argmax(v, o, n)
+    for i in range(n):
+        out[i] = _blur_at(v, o, n, w, r, i)
+    _, bmax = _first_argmax(out, 0, n)
+    scale = np.float32(1.0) if bmax == _F0 else raw_max / bmax
+    for i in range(n):
+        out[i] = _dark_log(out[i] * scale)
+
+
+@_jit
+def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
+    """blur_scale_bounded of simcc_kernels.cpp: the rescale factor, blurring only the
+    bins within r + 8 of the peak when the rest is bounded below the peak's value."""
+    seed = _blur_at(v, o, n, w, r, peak)
+    rel = (2.0 * r + 4.0) * 1.2e-7
+    c0 = max(0, peak - 8)
+    c1 = min(n, peak + 9)
+    m = 0.0
+    a = 0.0
+    for i in range(0, c0):
+        x = float(v[o + i])
+        m = max(m, x)
+        a = max(a, abs(x))
+    for i in range(c1, n):
+        x = float(v[o + i])
+        m = max(m, x)
+        a = max(a, abs(x))
+    lo, hi = 0, n
+    if m * wsum + abs(m) * 1e-3 + rel * a * wsum + 1e-37 < float(seed):
+        lo = max(0, c0 - r)
+        hi = min(n, c1 + r)
+    best = seed
+    if r <= 2:
+        for i in range(lo, hi):
+            y = _blur_at(v, o, n, w, r, i)
+            if y > best:
+                best = y
+    else:  # the r >= 3 sum, 8 outputs at a time from a zero-padded copy (vectorises)
+        base = lo - r
+        length = hi - lo + 2 * r + 8
+        padded = np.zeros(length, np.float32)
+        for q in range(length):
+            p = base + q
+            if 0 <= p < n:
+                padded[q] = v[o + p]
+        acc = np.empty(8, np.float32)
+        for i0 in range(lo, hi, 8):
+            for l in range(8):
+                acc[l] = _F0
+            for j in range(-r, r + 1):
+                wj = w[j + r]
+                q0 = i0 + j - base
+                for l in range(8):
+                    acc[l] = _fmaf(wj, padded[q0 + l], acc[l])
+            for l in range(min(8, hi - i0)):
+                if acc[l] > best:
+                    best = acc[l]
+    return np.float32(1.0) if best == _F0 else raw_max / best
+
+
+@_jit
+def _dark_step_lazy(v, o, n, w, r, scale, x):
+    """simcc_dark_step reading log(clip(blur * scale)) at the five bins only."""
+    xp = x + _F25
+    if not (xp == xp) or abs(xp) > np.float32(1e15):
+        return x
+    px = np.int64(xp)
+    npad = n + 4
+    d = np.empty(5, np.float32)
+    for j in range(-2, 3):
+        q = px + j
+        if q < 0:
+            q += npad
+        if q < 0 or q >= npad:
+            return x
+        i = q - 2
+        i = 0 if i < 0 else (n - 1 if i >= n else i)
+        d[j + 2] = _dark_log(_blur_at(v, o, n, w, r, i) * scale)
+    dx = _FHALF * (d[3] - d[1])
+    dxx = _F1EM9 + _FQUARTER * ((d[4] - _F2 * d[2]) + d[0])
+    return x - dx / dxx
+
+
+@_jit
+def _finite(v, o, n):
+    for i in range(n):
+        x = v[o + i]
+        if not (abs(x) < np.inf):
+            return False
+    return True
+
+
+@_jit
+def _dark_axis(v, o, n, w, r, wsum, idx, val, x, out):
+    """DARK along one axis; fills out with the whole log row when full is needed."""
+    if not _finite(v, o, n):
+        _blur_log_row(v, o, n, w, r, out)
+        return _dark_step(out, n, x)
+    scale = _blur_scale_bounded(v, o, n, w, r, wsum, idx, val)
+    return _dark_step_lazy(v, o, n, w, r, scale, x)
+
+
+# ---- simcc_kernels.cpp ---------------------------------------------------------------
+@_jit
+def _gaussian_table(n, sigma, normalize):
+    """label(d) for d in [0, n) up to the first float32 zero; (table, len, zero_after)."""
+    t = np.zeros(max(n, 1), np.float32)
+    length = 0
+    while length < n:
+        t[length] = _gaussian_label(length, 0, sigma, normalize)
+        if t[length] == _F0:
+            return t, length, True
+        length += 1
+    return t, length, False
+
+
+@_jit
+def _write_gaussian(out, o, n, mu, t, length, zero_after, sigma, normalize):
+    if zero_after:
+        lo = max(0, mu - length + 1)
+        hi = min(n, mu + length)
+        for i in range(lo, hi):
+            out[o + i] = t[i - mu if i > mu else mu - i]
+        return
+    for i in range(n):
+        d = i - mu if i > mu else mu - i
+        out[o + i] = t[d] if d < length else _gaussian_label(d, 0, sigma, normalize)
+
+
+@_jit
+def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize, tx, ty, inside):
+    ratio32 = np.float32(ratio)
+    smooth_x = np.float32(lsw / (W - 1)) if W > 1 else _F0
+    smooth_y = np.float32(lsw / (H - 1)) if H > 1 else _F0
+    peak = np.float32(1.0 - lsw)
+    R = vis.shape[0]
+    gx, gx_len, gx_zero = _gaussian_table(W if gaussian else 0, sx, normalize)
+    gy, gy_len, gy_zero = _gaussian_table(H if gaussian else 0, sy, normalize)
+    for r in range(R):
+        inside[r] = 1
+        if vis[r] < 0.5:
+            continue
+        x = kps[2 * r]
+        y = kps[2 * r + 1]
+        if not _coord_is_usable(x) or not _coord_is_usable(y):
+            inside[r] = 0
+            continue
+        mx = _simcc_bin(x, ratio32, ratio, f32)
+        my = _simcc_bin(y, ratio32, ratio, f32)
+        if gaussian:
+            if not _gaussian_inside(mx, sx, W) or not _gaussian_inside(my, sy, H):
+                inside[r] = 0
+                continue
+            _write_gaussian(tx, r * W, W, mx, gx, gx_len, gx_zero, sx, normalize)
+            _write_gaussian(ty, r * H, H, my, gy, gy_len, gy_zero, sy, normalize)
+        else:
+            if mx >= W or my >= H or mx < 0 or my < 0:
+                inside[r] = 0
+                continue
+            if lsw > 0:
+                for i in range(W):
+                    tx[r * W + i] = smooth_x
+                for i in range(H):
+                    ty[r * H + i] = smooth_y
+            tx[r * W + mx] = peak
+            ty[r * H + my] = peak
+
+
+@_jit
+def _maximum_kernel(sx, sy, R, Wx, Wy, locs, vals):
+    for r in range(R):
+        ix, vx = _first_argmax(sx, r * Wx, Wx)
+        iy, vy = _first_argmax(sy, r * Wy, Wy)
+        vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
+
+
+@_jit
+def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, wsy, ratio,
+                   visibility, beta, sigx, sigy, locs, vals, vis):
+    bx = np.empty(Wx, np.float32)
+    by = np.empty(Wy, np.float32)
+    for r in range(R):
+        ix, vx = ixs[r], vxs[r]
+        iy, vy = iys[r], vys[r]
+        vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
+        xs, xo = sx, r * Wx
+        ys, yo = sy, r * Wy
+        if kx > 0:
+            if visibility:
+                _blur_log_row(sx, r * Wx, Wx, wx, kx // 2, bx)
+                locs[2 * r] = _dark_step(bx, Wx, locs[2 * r])
+                xs, xo = bx, 0
+            else:
+                locs[2 * r] = _dark_axis(sx, r * Wx, Wx, wx, kx // 2, wsx, ix, vx, locs[2 * r], bx)
+        if ky > 0:
+            if visibility:
+                _blur_log_row(sy, r * Wy, Wy, wy, ky // 2, by)
+                locs[2 * r + 1] = _dark_step(by, Wy, locs[2 * r + 1])
+                ys, yo = by, 0
+            else:
+                locs[2 * r + 1] = _dark_axis(sy, r * Wy, Wy, wy, ky // 2, wsy, iy, vy,
+                                             locs[2 * r + 1], by)
+        locs[2 * r] = locs[2 * r] / ratio
+        locs[2 * r + 1] = locs[2 * r + 1] / ratio
+        if visibility:
+            px = _softmax_max(xs, xo, Wx, beta, sigx)
+            py = _softmax_max(ys, yo, Wy, beta, sigy)
+            vis[r] = py if px > py else px
+
+
+@_jit
+def _refine_kernel(x, simcc, R, W, w, k, wsum):
+    b = np.empty(W, np.float32)
+    for r in range(R):
+        idx, val = _first_argmax(simcc, r * W, W)
+        x[r] = _dark_axis(simcc, r * W, W, w, k // 2, wsum, idx, val, x[r], b)
+
+
+# ---- the backend functions --------------------------------------------------------------
+def _f32(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _wsum(k: int) -> float:
+    """Sum of the float32 taps in float64 (Kernel1d::wsum)."""
+    total = 0.0
+    for t in _kernel(k):
+        total += float(t)
+    return total
+
+
+def _check_kernel(k: int, name: str) -> int:
+    k = int(k)
+    _require(1 <= k <= 255 and k % 2 == 1, f'{name} must be odd and in [1, 255], got {k}')
+    return k
+
+
+def _check_rows(sx, sy):
+    _require(sx.ndim == 2 and sy.ndim == 2 and sx.shape[0] == sy.shape[0],
+             'simcc_x and simcc_y must be (R, Wx) and (R, Wy)')
+    _require(sx.shape[1] > 0 and sy.shape[1] > 0, 'simcc lengths must be positive')
+
+
+def simcc_encode(keypoints, visible, gaussian: bool, sigma, ratio: float, f32: bool, W: int,
+                 H: int, label_smooth_weight: float, normalize: bool):
+    """SimCCLabel.encode: x labels (B,N,K,W), y labels (B,N,K,H) float32, inside u8 (B,N,K)."""
+    kps = np.ascontiguousarray(keypoints, dtype=np.float64)
+    vis = np.ascontiguousarray(visible, dtype=np.float64)
+    _require(kps.ndim == 4 and kps.shape[3] == 2, 'keypoints must be (B, N, K, 2)')
+    _require(vis.shape == kps.shape[:3], 'keypoints_visible must be (B, N, K)')
+    _require(W > 0 and H > 0, 'label sizes must be positive')
+    lead = kps.shape[:3]
+    tx = np.zeros(lead + (W,), np.float32)
+    ty = np.zeros(lead + (H,), np.float32)
+    inside = np.empty(lead, np.uint8)
+    _encode_kernel(kps.reshape(-1), vis.reshape(-1), bool(gaussian), float(sigma[0]),
+                   float(sigma[1]), float(ratio), bool(f32), int(W), int(H),
+                   float(label_smooth_weight), bool(normalize), tx.reshape(-1), ty.reshape(-1),
+                   inside.reshape(-1))
+    return tx, ty, inside
+
+
+def simcc_maximum(simcc_x, simcc_y) -> Tuple[np.ndarray, np.ndarray]:
+    """get_simcc_maximum on rows: locs (R, 2) float32, vals (R,) float32."""
+    sx, sy = _f32(simcc_x), _f32(simcc_y)
+    _check_rows(sx, sy)
+    R = sx.shape[0]
+    locs = np.empty((R, 2), np.float32)
+    vals = np.empty(R, np.float32)
+    _maximum_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1],
+                    locs.reshape(-1), vals)
+    return locs, vals
+
+
+def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, visibility: bool, beta, sigma):
+    """SimCCLabel.decode on rows: locs (R, 2), vals (R,), visibility f64 (R,) or (0,)."""
+    sx, sy = _f32(simcc_x), _f32(simcc_y)
+    _check_rows(sx, sy)
+    kx = _check_kernel(kx, 'x blur kernel size') if kx else 0
+    ky = _check_kernel(ky, 'y blur kernel size') if ky else 0
+    R = sx.shape[0]
+    locs = np.empty((R, 2), np.float32)
+    vals = np.empty(R, np.float32)
+    vis = np.empty(R if visibility else 0, np.float64)
+    # numpy's argmax is first_argmax's very rule (first occurrence, first NaN wins)
+    # and its SIMD loops beat a scalar scan.
+    ixs, iys = sx.argmax(axis=1), sy.argmax(axis=1)
+    rows = np.arange(R)
+    vxs, vys = sx[rows, ixs], sy[rows, iys]
+    _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], ixs, vxs, iys,
+                   vys, kx, ky,
+                   _kernel(kx or 1), _kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
+                   np.float32(ratio), bool(visibility),
+                   np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals, vis)
+    return locs, vals, vis
+
+
+def simcc_refine_dark(keypoints, simcc, blur_kernel_size: int) -> np.ndarray:
+    """refine_simcc_dark on rows: x (R,) float32 refined from simcc (R, W)."""
+    x = np.array(keypoints, dtype=np.float32, copy=True).reshape(-1)
+    s = _f32(simcc)
+    _require(s.ndim == 2 and x.shape[0] == s.shape[0], 'keypoints must be (R,) and simcc (R, W)')
+    _require(s.shape[1] > 0, 'simcc length must be positive')
+    k = _check_kernel(blur_kernel_size, 'blur_kernel_size')
+    _refine_kernel(x, s.reshape(-1), s.shape[0], s.shape[1], _kernel(k), k, _wsum(k))
+    return x

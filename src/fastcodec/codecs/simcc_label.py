@@ -1,0 +1,194 @@
+"""SimCCLabel: keypoints as two 1-D classification vectors (Li et al. 2022, SimCC)."""
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple, Union
+
+import numpy as np
+
+from fastcodec._arrays import (as_numpy, check_ndim, check_real, check_size, keypoints_f64,
+                               visibility, weights_from)
+from fastcodec._backend import kernels
+from fastcodec.codecs.base import BaseKeypointCodec
+from fastcodec.registry import register
+
+_MAX_BLUR_KERNEL = 255
+
+
+def simcc_dark_kernel_size(sigma: float) -> int:
+    """MMPose's DARK blur size for a SimCC sigma: int((20 sigma - 7) // 3), made odd
+    downwards. Sizes below 1 (sigma < 0.8), which crash MMPose, become 1 (no blur)."""
+    k = int((sigma * 20 - 7) // 3)
+    k -= int((k % 2) == 0)
+    return max(k, 1)
+
+
+def _number(v: Any, name: str) -> float:
+    if isinstance(v, (bool, str, bytes)):
+        raise TypeError(f'{name} must be a number, got {v!r}')
+    try:
+        f = float(v)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f'{name} must be a number, got {v!r}') from err
+    if not np.isfinite(f):
+        raise ValueError(f'{name} must be finite, got {v!r}')
+    return f
+
+
+@register
+class SimCCLabel(BaseKeypointCodec):
+    """Keypoints as SimCC labels: one vector of ``w * simcc_split_ratio`` bins for x and
+    one of ``h * simcc_split_ratio`` bins for y per keypoint.
+
+    Args (as MMPose 1.3.2):
+        input_size: image size (w, h).
+        smoothing_type: 'gaussian' or 'standard' (one-hot with label smoothing).
+        sigma: Gaussian sigma in label bins, a number or an (x, y) pair.
+        simcc_split_ratio: bins per input pixel (may be non-integer).
+        label_smooth_weight: 'standard' only, in [0, 1].
+        normalize: divide Gaussian labels by sigma * sqrt(2 pi).
+        use_dark: 1-D DARK refinement when decoding (blur size from sigma).
+        decode_visibility: decode also returns the softmax visibility.
+        decode_beta: softmax temperature of that visibility.
+
+    encode(keypoints (N, K, 2), visible (N, K)) -> keypoint_x_labels (N, K, Wx) float32,
+    keypoint_y_labels (N, K, Wy) float32, keypoint_weights (N, K).
+    decode(simcc_x (N, K, Wx) or (K, Wx), simcc_y likewise) -> keypoints (N, K, 2)
+    float32 in input pixels (N = 1 for 2-D input) and scores (N, K), or with
+    ``decode_visibility`` scores replaced by the pair (scores, visibility (N, K) float64;
+    (K,) for 2-D input, as in MMPose).
+    batch_encode: (B, N, K, 2), (B, N, K) -> every array with a leading B.
+    batch_decode(simcc_x (B, K, Wx) or (B, N, K, Wx), simcc_y likewise) -> keypoints
+    (B, N, K, 2) and scores (B, N, K) (N = 1 for the 3-D form, as MMPose's heads decode
+    each sample's (K, W) output).
+    """
+
+    label_mapping_table = dict(keypoint_x_labels='keypoint_x_labels',
+                               keypoint_y_labels='keypoint_y_labels',
+                               keypoint_weights='keypoint_weights')
+    single_instance = False
+
+    def __init__(self, input_size: Tuple[int, int], smoothing_type: str = 'gaussian',
+                 sigma: Union[float, int, Tuple[float]] = 6.0, simcc_split_ratio: float = 2.0,
+                 label_smooth_weight: float = 0.0, normalize: bool = True,
+                 use_dark: bool = False, decode_visibility: bool = False,
+                 decode_beta: float = 150.0) -> None:
+        check_size(input_size, 'input_size')
+        if not isinstance(smoothing_type, str) or smoothing_type not in ('gaussian', 'standard'):
+            raise ValueError(f'SimCCLabel got invalid `smoothing_type` value {smoothing_type!r}. '
+                             "Should be one of {'gaussian', 'standard'}")
+        if isinstance(sigma, (float, int, np.floating, np.integer)) and not isinstance(sigma, bool):
+            sig = np.array([sigma, sigma])
+        else:
+            try:
+                sig = np.array(sigma)
+            except Exception as err:  # noqa: BLE001
+                raise TypeError(f'sigma must be a number or an (x, y) pair, got {sigma!r}') from err
+            if sig.shape != (2,) or sig.dtype.kind not in 'iuf':
+                raise TypeError(f'sigma must be a number or an (x, y) pair, got {sigma!r}')
+        if not np.all(np.isfinite(sig)) or np.any(sig <= 0):
+            raise ValueError(f'sigma must be positive and finite, got {sigma!r}')
+        ratio = _number(simcc_split_ratio, 'simcc_split_ratio')
+        if ratio <= 0:
+            raise ValueError(f'simcc_split_ratio must be positive, got {simcc_split_ratio!r}')
+        lsw = _number(label_smooth_weight, 'label_smooth_weight')
+        if smoothing_type == 'gaussian' and lsw > 0:
+            raise ValueError('Attribute `label_smooth_weight` is only used for `standard` mode.')
+        if lsw < 0.0 or lsw > 1.0:
+            raise ValueError('`label_smooth_weight` should be in range [0, 1], '
+                             f'got {label_smooth_weight!r}')
+        beta = _number(decode_beta, 'decode_beta')
+        self.input_size = input_size
+        self.smoothing_type = smoothing_type
+        self.simcc_split_ratio = simcc_split_ratio
+        self.label_smooth_weight = label_smooth_weight
+        self.normalize = normalize
+        self.use_dark = use_dark
+        self.decode_visibility = decode_visibility
+        self.decode_beta = decode_beta
+        self.sigma = sig
+        w, h = input_size
+        self._W = int(np.around(w * ratio))
+        self._H = int(np.around(h * ratio))
+        if self._W <= 0 or self._H <= 0:
+            raise ValueError(f'input_size * simcc_split_ratio must round to at least one bin, '
+                             f'got {(self._W, self._H)}')
+        self._sigma = (float(sig[0]), float(sig[1]))
+        self._ratio = ratio
+        self._beta = beta
+        self._blur = (simcc_dark_kernel_size(self._sigma[0]), simcc_dark_kernel_size(self._sigma[1]))
+        if use_dark and max(self._blur) > _MAX_BLUR_KERNEL:
+            raise ValueError(f'use_dark supports sigma up to 38 (blur kernel <= 255), '
+                             f'got sigma {sigma!r}')
+
+    # ---- encode -------------------------------------------------------------------
+    def _encode_batch(self, keypoints, visible):
+        xy, f32 = keypoints_f64(keypoints)
+        check_real(visible, 'keypoints_visible')
+        vis = np.ascontiguousarray(visible, dtype=np.float64)
+        tx, ty, inside = kernels().simcc_encode(
+            xy, vis, self.smoothing_type == 'gaussian', self._sigma, self._ratio, f32,
+            self._W, self._H, float(self.label_smooth_weight), bool(self.normalize))
+        return dict(keypoint_x_labels=tx, keypoint_y_labels=ty,
+                    keypoint_weights=weights_from(visible, inside))
+
+    # ---- decode -------------------------------------------------------------------
+    def decode(self, simcc_x: Any, simcc_y: Any):
+        """Decode one sample: simcc_x (N, K, Wx) or (K, Wx), simcc_y likewise ->
+        keypoints (N, K, 2), scores (N, K) (N = 1 for 2-D input); with
+        decode_visibility the scores are (scores, visibility)."""
+        sx, back = as_numpy(simcc_x, 'simcc_x')
+        sy, _ = as_numpy(simcc_y, 'simcc_y')
+        check_ndim(sx, 'simcc_x', (2, 3), '(K, Wx) or (N, K, Wx)')
+        check_ndim(sy, 'simcc_y', (2, 3), '(K, Wy) or (N, K, Wy)')
+        keypoints, scores, vis = self._decode_rows(sx, sy, 'simcc')
+        if vis is not None and sx.ndim == 2:
+            vis = vis[0]  # MMPose unsqueezes keypoints and scores, not the visibility
+        return self._back((keypoints, scores, vis), back)
+
+    def batch_decode(self, simcc_x: Any, simcc_y: Any):
+        """Decode B samples: simcc_x (B, K, Wx) or (B, N, K, Wx), simcc_y likewise ->
+        keypoints (B, N, K, 2), scores (B, N, K) (N = 1 for the 3-D form)."""
+        sx, back = as_numpy(simcc_x, 'simcc_x')
+        sy, _ = as_numpy(simcc_y, 'simcc_y')
+        check_ndim(sx, 'simcc_x', (3, 4), '(B, K, Wx) or (B, N, K, Wx)')
+        check_ndim(sy, 'simcc_y', (3, 4), '(B, K, Wy) or (B, N, K, Wy)')
+        if sx.ndim != sy.ndim:
+            raise ValueError(f'simcc_x and simcc_y must have the same ndim, '
+                             f'got {tuple(sx.shape)} and {tuple(sy.shape)}')
+        if sx.ndim == 3:
+            sx, sy = sx[:, None], sy[:, None]
+        out = self._decode_rows(sx, sy, 'batch')
+        return self._back(out, back)
+
+    @staticmethod
+    def _back(out, back):
+        keypoints, scores, vis = out
+        if vis is None:
+            return back(keypoints), back(scores)
+        return back(keypoints), (back(scores), back(vis))
+
+    def _decode_rows(self, sx: np.ndarray, sy: np.ndarray, kind: str):
+        if sx.ndim != sy.ndim or sx.shape[:-1] != sy.shape[:-1]:
+            raise ValueError(f'simcc_x and simcc_y must agree in all but the last axis, '
+                             f'got {tuple(sx.shape)} and {tuple(sy.shape)}')
+        if sx.shape[-1] == 0 or sy.shape[-1] == 0:
+            raise ValueError(f'simcc vectors must be non-empty, got {tuple(sx.shape)} '
+                             f'and {tuple(sy.shape)}')
+        lead = sx.shape[:-1]
+        if kind == 'simcc' and sx.ndim == 2:
+            lead = (1,) + lead
+        rows_x = np.ascontiguousarray(sx, dtype=np.float32).reshape(-1, sx.shape[-1])
+        rows_y = np.ascontiguousarray(sy, dtype=np.float32).reshape(-1, sy.shape[-1])
+        kx, ky = self._blur if self.use_dark else (0, 0)
+        locs, vals, vis = kernels().simcc_decode(
+            rows_x, rows_y, kx, ky, np.float32(self._ratio), bool(self.decode_visibility),
+            np.float32(self._beta), self._sigma)
+        return (locs.reshape(lead + (2,)), vals.reshape(lead),
+                vis.reshape(lead) if self.decode_visibility else None)
+
+    def _config(self):
+        return dict(input_size=self.input_size, smoothing_type=self.smoothing_type,
+                    sigma=tuple(self._sigma), simcc_split_ratio=self.simcc_split_ratio,
+                    label_smooth_weight=self.label_smooth_weight, normalize=self.normalize,
+                    use_dark=self.use_dark, decode_visibility=self.decode_visibility,
+                    decode_beta=self.decode_beta)

@@ -1,0 +1,95 @@
+"""SimCC array functions with the signatures of ``mmpose.codecs.utils``.
+
+numpy in -> numpy out, torch CPU in -> torch out; inputs are never modified (MMPose's
+refine_simcc_dark also overwrites ``simcc`` with its log map).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from fastcodec._arrays import as_numpy, check_kernel_size, check_ndim, is_torch
+from fastcodec._backend import kernels
+
+
+def _pair(simcc_x, simcc_y):
+    sx, back = as_numpy(simcc_x, 'simcc_x')
+    sy, _ = as_numpy(simcc_y, 'simcc_y')
+    check_ndim(sx, 'simcc_x', (2, 3), '(K, Wx) or (N, K, Wx)')
+    check_ndim(sy, 'simcc_y', (2, 3), '(K, Wy) or (N, K, Wy)')
+    if sx.shape[:-1] != sy.shape[:-1]:
+        raise ValueError(f'simcc_x and simcc_y must agree in all but the last axis, '
+                         f'got {tuple(sx.shape)} and {tuple(sy.shape)}')
+    if sx.shape[-1] == 0 or sy.shape[-1] == 0:
+        raise ValueError(f'simcc vectors must be non-empty, got {tuple(sx.shape)} '
+                         f'and {tuple(sy.shape)}')
+    return sx, sy, back
+
+
+def get_simcc_maximum(simcc_x: Any, simcc_y: Any,
+                      apply_softmax: bool = False) -> Tuple[Any, Any]:
+    """First-occurrence argmax of each SimCC vector: simcc_x (K, Wx) or (N, K, Wx),
+    simcc_y likewise -> locs (..., 2) float32 (-1 where the score is <= 0) and vals
+    (...,): the smaller of the two maxima. ``apply_softmax`` takes the softmax first
+    (computed as MMPose does, in numpy)."""
+    sx, sy, back = _pair(simcc_x, simcc_y)
+    lead = sx.shape[:-1]
+    if apply_softmax:
+        def softmax(v):
+            v = v.reshape(-1, v.shape[-1])
+            v = v - np.max(v, axis=1, keepdims=True)
+            e = np.exp(v)
+            return e / np.sum(e, axis=1, keepdims=True)
+        px, py = softmax(sx), softmax(sy)
+        locs, _ = kernels().simcc_maximum(np.ascontiguousarray(px, np.float32),
+                                          np.ascontiguousarray(py, np.float32))
+        mx, my = np.amax(px, axis=1), np.amax(py, axis=1)
+        vals = np.where(mx > my, my, mx)
+        locs[vals <= 0] = -1
+        return back(locs.reshape(lead + (2,))), back(vals.reshape(lead))
+    locs, vals = kernels().simcc_maximum(
+        np.ascontiguousarray(sx, np.float32).reshape(-1, sx.shape[-1]),
+        np.ascontiguousarray(sy, np.float32).reshape(-1, sy.shape[-1]))
+    return back(locs.reshape(lead + (2,))), back(vals.reshape(lead))
+
+
+def get_simcc_normalized(batch_pred_simcc: Any, sigma: Optional[float] = None) -> Any:
+    """MMPose's get_simcc_normalized on (B, K, W): optionally divide by
+    sigma * sqrt(2 pi), clamp at 0, and divide the vectors whose maximum exceeds 1 by
+    that maximum. Torch in -> torch out."""
+    torch_in = is_torch(batch_pred_simcc)
+    x, back = as_numpy(batch_pred_simcc, 'batch_pred_simcc')
+    check_ndim(x, 'batch_pred_simcc', (3,), '(B, K, W)')
+    if x.shape[-1] == 0:
+        raise ValueError(f'batch_pred_simcc must have W > 0, got {tuple(x.shape)}')
+    if not torch_in and x.dtype.kind != 'f':
+        x = x.astype(np.float32)
+    if sigma is not None:
+        x = x / (sigma * np.sqrt(np.pi * 2))
+        if torch_in:
+            x = x.astype(batch_pred_simcc.detach().numpy().dtype, copy=False)
+    x = np.maximum(x, x.dtype.type(0))
+    peak = np.max(x, axis=-1, keepdims=True)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        out = np.where(peak > 1, x / peak, x)
+    return back(out.astype(x.dtype, copy=False))
+
+
+def refine_simcc_dark(keypoints: Any, simcc: Any, blur_kernel_size: int) -> Any:
+    """1-D DARK: keypoints (N, K) along one axis, simcc (N, K, W) -> refined
+    keypoints (N, K) float32. The Newton step on log(clip(blur(simcc), 1e-3, 50))."""
+    kps, back = as_numpy(keypoints, 'keypoints')
+    s, _ = as_numpy(simcc, 'simcc')
+    check_ndim(kps, 'keypoints', (2,), '(N, K)')
+    check_ndim(s, 'simcc', (3,), '(N, K, W)')
+    if s.shape[:2] != kps.shape:
+        raise ValueError(f'simcc must be (N, K, W) with (N, K) = {tuple(kps.shape)}, '
+                         f'got {tuple(s.shape)}')
+    if s.shape[-1] == 0:
+        raise ValueError(f'simcc must have W > 0, got {tuple(s.shape)}')
+    k = check_kernel_size(blur_kernel_size, 'blur_kernel_size')
+    out = kernels().simcc_refine_dark(
+        np.ascontiguousarray(kps, np.float32).reshape(-1),
+        np.ascontiguousarray(s, np.float32).reshape(-1, s.shape[-1]), k)
+    return back(out.reshape(kps.shape))
