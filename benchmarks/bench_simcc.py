@@ -3,21 +3,15 @@
     pytest benchmarks/bench_simcc.py --benchmark-json RUN.json
     python benchmarks/report.py RUN.json --png speedups.png --md speedups.md
 
-Same conventions as bench_heatmap.py: ``benchmark.group`` is the case name,
-``extra_info['impl']`` the implementation (mmpose / cpp / numba) and
-``extra_info['target']`` the speed-up it should reach over MMPose (numba: 3x; the
-MMPose row carries the C++ target). Inputs: RTMPose's SimCCLabel (input 192x256,
-sigma (4.9, 5.66), split ratio 2.0, K=17); decoding inputs are MMPose-encoded labels of
-random keypoints plus Gaussian noise (sigma 0.01), float32. MMPose's use_dark decode
-overwrites its inputs, so every MMPose call gets fresh copies (outside the timing for
-one-shot decodes is not possible with pytest-benchmark; the copies are made for both
-sides alike, see ``make_call``). A parity mismatch is recorded in
-``extra_info['parity']`` and warned about, not failed (tests/ judge correctness).
+Conventions in _harness.py (numba's target: 3x everywhere). Inputs: RTMPose's
+SimCCLabel (input 192x256, sigma (4.9, 5.66), split ratio 2.0, K=17); decoding inputs
+are MMPose-encoded labels of random keypoints plus Gaussian noise (sigma 0.01),
+float32. MMPose's use_dark decode overwrites its inputs, so with use_dark every call,
+MMPose's and fastcodec's alike, decodes fresh copies (copying is under 1% of either).
 """
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
@@ -25,22 +19,14 @@ import numpy as np
 import pytest
 
 import fastcodec as F
-from fastcodec.mmpose_oracle import import_mmpose_codecs
+from _harness import (IMPLS, NUMBA_TARGET, decoded_parity, encoded_parity, mmpose_codecs,
+                      time_case)
 
 SEED = 20240614
 NOISE_SIGMA = 0.01
-NUMBA_TARGET = 3.0
-ATOL_TARGET, ATOL_KEYPOINT, ATOL_SCORE = 1e-5, 2e-3, 1e-4
 
 RTMPOSE = dict(input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0,
                normalize=False)
-
-
-def mmpose_codecs():
-    try:
-        return import_mmpose_codecs()
-    except ImportError as err:  # pragma: no cover
-        pytest.skip(f'MMPose 1.3.2 not importable: {err}')
 
 
 @dataclass(frozen=True)
@@ -63,8 +49,6 @@ CASES = [
          about='256 SimCC outputs: one batch_decode vs a Python loop of decode'),
 ]
 CASE_BY_NAME = {case.name: case for case in CASES}
-BACKENDS = list(F.available_backends())
-IMPLS = ['mmpose'] + BACKENDS
 
 
 @functools.lru_cache(maxsize=None)
@@ -96,62 +80,30 @@ def make_call(case: Case, impl: str):
         return lambda: codec.encode(kp, vis)
     sx, sy = inputs['simcc_x'], inputs['simcc_y']
     if case.op == 'decode':
-        if impl == 'mmpose' and case.args.get('use_dark'):
-            return lambda: codec.decode(sx.copy(), sy.copy())  # it overwrites its input
+        if case.args.get('use_dark'):  # MMPose overwrites its input: fresh copies for all
+            return lambda: codec.decode(sx.copy(), sy.copy())
         return lambda: codec.decode(sx, sy)
     if impl == 'mmpose':  # a head decodes each sample's (K, W) outputs one by one
         return lambda: [codec.decode(x, y) for x, y in zip(sx, sy)]
     return lambda: codec.batch_decode(sx, sy)
 
 
-def _max_diff(ours, ref) -> float:
-    ours, ref = np.asarray(ours, np.float64), np.asarray(ref, np.float64)
-    if ours.shape != ref.shape:
-        return float('inf')
-    defined = np.isfinite(ref)
-    if not np.isfinite(ours[~defined]).all():
-        return float('inf')
-    return float(np.abs(ours[defined] - ref[defined]).max(initial=0.0))
-
-
 def parity(case: Case, ours, ref) -> Optional[str]:
-    problems = []
+    """None when fastcodec's output matches MMPose's within the test tolerances."""
     if case.op == 'encode':
-        for key in ref:
-            diff = _max_diff(ours[key], ref[key]) if key in ours else float('inf')
-            if diff > ATOL_TARGET:
-                problems.append(f'{key} max|diff|={diff:.3g}')
-        return '; '.join(problems) or None
+        return encoded_parity(ours, ref)
     if case.op == 'batch_decode':
         ref = (np.stack([r[0] for r in ref]), np.stack([r[1] for r in ref]))
-    for what, a, b, tol in (('keypoints', ours[0], ref[0], ATOL_KEYPOINT),
-                            ('scores', ours[1], ref[1], ATOL_SCORE)):
-        diff = _max_diff(a, b)
-        if diff > tol:
-            problems.append(f'{what} max|diff|={diff:.3g}')
-    return '; '.join(problems) or None
+    return decoded_parity(ours, ref)
 
 
 @pytest.mark.parametrize('impl', IMPLS)
 @pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
 def test_simcc_codec(benchmark, case: Case, impl: str):
-    benchmark.group = case.name
-    benchmark.extra_info.update(
-        impl=impl, case=case.name, op=case.op,
-        target=NUMBA_TARGET if impl == 'numba' else float(case.target),
-        num_keypoints=case.num_keypoints, batch=case.batch,
-        simcc_size=[int(round(v * case.args['simcc_split_ratio']))
-                    for v in case.args['input_size']])
-    call = make_call(case, impl)
-    if impl == 'mmpose':
-        call()
-        benchmark(call)
-        return
-    benchmark.extra_info['num_threads'] = F.get_num_threads()
-    with F.use_backend(impl):
-        ours = call()
-        problem = parity(case, ours, make_call(case, 'mmpose')())
-        if problem:
-            benchmark.extra_info['parity'] = problem
-            warnings.warn(f'{case.name}/{impl}: output differs from MMPose: {problem}')
-        benchmark(call)
+    time_case(benchmark, case.name, impl,
+              NUMBA_TARGET if impl == 'numba' else case.target,
+              make_call(case, impl), make_call(case, 'mmpose'),
+              lambda ours, ref: parity(case, ours, ref),
+              op=case.op, num_keypoints=case.num_keypoints, batch=case.batch,
+              simcc_size=[int(round(v * case.args['simcc_split_ratio']))
+                          for v in case.args['input_size']])
