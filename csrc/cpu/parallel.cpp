@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -37,7 +38,7 @@ class Pool {
       tasks_ = tasks;
       next_.store(0);
       busy_ = (int)threads_.size();
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     start_.notify_all();
     drain();
@@ -54,17 +55,30 @@ class Pool {
   void work() {
     uint64_t seen = 0;
     for (;;) {
+      // Spin a little before sleeping: back-to-back calls (a decode loop) then find
+      // their worker awake; waking a sleeping thread can take longer than a whole job
+      // on a virtual machine.
+      const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+      while (generation_.load(std::memory_order_acquire) == seen &&
+             std::chrono::steady_clock::now() < spin_until)
+        for (int i = 0; i < 16; ++i) pause();
       {
         std::unique_lock<std::mutex> lock(m_);
-        start_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        start_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
         if (stop_) return;
-        seen = generation_;
+        seen = generation_.load();
       }
       drain();
       std::lock_guard<std::mutex> lock(m_);
       if (--busy_ == 0) done_.notify_one();
     }
   }
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  static constexpr std::chrono::microseconds kSpin{100};
 
   std::vector<std::thread> threads_;
   std::mutex job_, m_;
@@ -72,7 +86,7 @@ class Pool {
   const std::function<void(int)>* task_ = nullptr;
   int tasks_ = 0, busy_ = 0;
   std::atomic<int> next_{0};
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
 };
 
@@ -111,9 +125,9 @@ int num_threads() {
 
 void set_num_threads(int n) { g_requested.store(n < 0 ? 0 : n); }
 
-bool run_on_pool(int tasks, const std::function<void(int)>& task) {
-  Pool* pool = pool_for(tasks);
-  if (!pool || pool->size() < tasks) return false;
+bool run_on_pool(int threads, int tasks, const std::function<void(int)>& task) {
+  Pool* pool = pool_for(threads);
+  if (!pool || pool->size() < threads) return false;
   return pool->run(tasks, task);
 }
 
