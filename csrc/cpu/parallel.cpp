@@ -37,13 +37,18 @@ class Pool {
       task_ = &task;
       tasks_ = tasks;
       next_.store(0);
-      busy_ = (int)threads_.size();
+      busy_.store((int)threads_.size());
       generation_.fetch_add(1, std::memory_order_release);
     }
     start_.notify_all();
     drain();
+    // The workers finish their last chunks about now: spin before sleeping, as they do.
+    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    while (busy_.load(std::memory_order_acquire) != 0 &&
+           std::chrono::steady_clock::now() < spin_until)
+      for (int i = 0; i < 16; ++i) pause();
     std::unique_lock<std::mutex> lock(m_);
-    done_.wait(lock, [this] { return busy_ == 0; });
+    done_.wait(lock, [this] { return busy_.load() == 0; });
     task_ = nullptr;
     return true;
   }
@@ -70,7 +75,7 @@ class Pool {
       }
       drain();
       std::lock_guard<std::mutex> lock(m_);
-      if (--busy_ == 0) done_.notify_one();
+      if (busy_.fetch_sub(1, std::memory_order_release) == 1) done_.notify_one();
     }
   }
   static void pause() {
@@ -84,7 +89,8 @@ class Pool {
   std::mutex job_, m_;
   std::condition_variable start_, done_;
   const std::function<void(int)>* task_ = nullptr;
-  int tasks_ = 0, busy_ = 0;
+  int tasks_ = 0;
+  std::atomic<int> busy_{0};
   std::atomic<int> next_{0};
   std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
