@@ -185,7 +185,7 @@ def _blur_scratch(H, W, r):
 
 
 @_jit
-def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O):
+def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi):
     """dst[d0:d0+H*W] = blur(src[s0:s0+H*W]) as blur_map in blur_cpu.cpp: OpenCV's
     float32 row pass, then its column pass, with the fused multiply-adds of its SIMD
     part and the unfused formulas of its scalar tail (x >= row_end / column_end).
@@ -194,7 +194,8 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O):
     Every output sample gets exactly the C++ operations; only the loop layout
     differs: the map is bordered into P (rows W + 2r wide), and each pass runs as
     long flat loops over all rows at once (the columns past W are scratch), which
-    LLVM vectorises; the tail columns are then recomputed with their own formula."""
+    LLVM vectorises; the tail columns are then recomputed with their own formula.
+    Only output rows [out_lo, out_hi) are computed and written (the column pass)."""
     Wp = W + 2 * r
     n = H * Wp
     pad = 0 if reflect else r
@@ -301,39 +302,44 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O):
         else:
             for x in range(Wp):
                 Q[_u(o + x)] = _F0
-    # Column pass (opencv_column_sum).
+    # Column pass (opencv_column_sum) over the output rows [out_lo, out_hi): flat
+    # index q0 + q, slices offset so the loops start at 0 (LLVM vectorises those).
+    q0 = out_lo * Wp
+    m = (out_hi - out_lo) * Wp
+    Oc = O[q0:q0 + m]
+    Qo = Qc[q0:q0 + m]
     # t = w[r] * c, then t = fma(w[r + i], a_i + b_i, t) for i = 1 .. r, two taps a pass.
     i = 1
     if r >= 2:
         w1 = w[r + 1]
         w2 = w[r + 2]
-        a1 = Q[(r + 1) * Wp:(r + 1) * Wp + n]
-        b1 = Q[(r - 1) * Wp:(r - 1) * Wp + n]
-        a2 = Q[(r + 2) * Wp:(r + 2) * Wp + n]
-        b2 = Q[(r - 2) * Wp:(r - 2) * Wp + n]
-        for q in range(n):
-            O[q] = _fmaf(w2, a2[q] + b2[q], _fmaf(w1, a1[q] + b1[q], wr * Qc[q]))
+        a1 = Q[(r + 1) * Wp + q0:(r + 1) * Wp + q0 + m]
+        b1 = Q[(r - 1) * Wp + q0:(r - 1) * Wp + q0 + m]
+        a2 = Q[(r + 2) * Wp + q0:(r + 2) * Wp + q0 + m]
+        b2 = Q[(r - 2) * Wp + q0:(r - 2) * Wp + q0 + m]
+        for q in range(m):
+            Oc[q] = _fmaf(w2, a2[q] + b2[q], _fmaf(w1, a1[q] + b1[q], wr * Qo[q]))
         i = 3
     else:
-        for q in range(n):
-            O[q] = wr * Qc[q]
+        for q in range(m):
+            Oc[q] = wr * Qo[q]
     while i + 2 <= r + 1:
         w1 = w[r + i]
         w2 = w[r + i + 1]
-        a1 = Q[(r + i) * Wp:(r + i) * Wp + n]
-        b1 = Q[(r - i) * Wp:(r - i) * Wp + n]
-        a2 = Q[(r + i + 1) * Wp:(r + i + 1) * Wp + n]
-        b2 = Q[(r - i - 1) * Wp:(r - i - 1) * Wp + n]
-        for q in range(n):
-            O[q] = _fmaf(w2, a2[q] + b2[q], _fmaf(w1, a1[q] + b1[q], O[q]))
+        a1 = Q[(r + i) * Wp + q0:(r + i) * Wp + q0 + m]
+        b1 = Q[(r - i) * Wp + q0:(r - i) * Wp + q0 + m]
+        a2 = Q[(r + i + 1) * Wp + q0:(r + i + 1) * Wp + q0 + m]
+        b2 = Q[(r - i - 1) * Wp + q0:(r - i - 1) * Wp + q0 + m]
+        for q in range(m):
+            Oc[q] = _fmaf(w2, a2[q] + b2[q], _fmaf(w1, a1[q] + b1[q], Oc[q]))
         i += 2
     if i <= r:
         w1 = w[r + i]
-        a1 = Q[(r + i) * Wp:(r + i) * Wp + n]
-        b1 = Q[(r - i) * Wp:(r - i) * Wp + n]
-        for q in range(n):
-            O[q] = _fmaf(w1, a1[q] + b1[q], O[q])
-    for y in range(H):
+        a1 = Q[(r + i) * Wp + q0:(r + i) * Wp + q0 + m]
+        b1 = Q[(r - i) * Wp + q0:(r - i) * Wp + q0 + m]
+        for q in range(m):
+            Oc[q] = _fmaf(w1, a1[q] + b1[q], Oc[q])
+    for y in range(out_lo, out_hi):
         d = d0 + y * W
         o = y * Wp
         for x in range(column_end):
@@ -642,7 +648,7 @@ def _blur_kernel(heat, C, H, W, w, reflect, stride, out):
     HW = H * W
     P, Q, O = _blur_scratch(H, W, r)
     for c in range(C):
-        _blur_map(heat, stride * c * HW, out, c * HW, H, W, w, r, reflect, P, Q, O)
+        _blur_map(heat, stride * c * HW, out, c * HW, H, W, w, r, reflect, P, Q, O, 0, H)
 
 
 @_jit
@@ -905,7 +911,7 @@ def _blurred_argmax_reflect(heat, C, H, W, w, stride, idx, vals):
         lo = min(min(lo0, lo1), min(lo2, lo3))
         bad = bad0 + bad1 + bad2 + bad3
         if bad != 0:
-            _blur_map(heat, s0, out, 0, H, W, w, r, True, P, Q, O)
+            _blur_map(heat, s0, out, 0, H, W, w, r, True, P, Q, O, 0, H)
             best = 0
             for p in range(HW):  # numpy's argmax: first maximum, the first NaN wins
                 v = out[p]
@@ -958,7 +964,8 @@ def _blurred_argmax_reflect(heat, C, H, W, w, stride, idx, vals):
         # equal those of the whole map's blur.
         a = max(0, y_lo - r)
         e = min(H, y_hi + 1 + r)
-        _blur_map(heat, s0 + a * W, out, 0, e - a, W, w, r, True, P, Q, O)
+        _blur_map(heat, s0 + a * W, out, 0, e - a, W, w, r, True, P, Q, O, y_lo - a,
+                  y_hi + 1 - a)
         best = -1
         best_v = _F0
         for p in range((y_lo - a) * W, (y_hi + 1 - a) * W):
