@@ -18,6 +18,12 @@ struct BlurScratch {
   std::vector<float> row, rows, map, bound;
 };
 
+// This thread's scratch, kept between calls: a job's chunks then allocate nothing.
+inline BlurScratch& thread_scratch() {
+  thread_local BlurScratch scratch;
+  return scratch;
+}
+
 // How OpenCV blurs one H x W map: kernel, border, and where its SIMD part ends.
 struct BlurPlan {
   int64_t H, W;

@@ -319,7 +319,7 @@ void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const
                        float* scale) {
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
   parallel_for(C, (double)(H * W) * (2 * kern.r + 3), [&](int64_t begin, int64_t end) {
-    BlurScratch scratch;
+    BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
       Maximum raw;
@@ -349,7 +349,7 @@ void refine_sign(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
 void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize, float* out) {
   const Kernel1D kern(ksize);
   parallel_for(C, (double)(H * W) * (ksize + 2), [&](int64_t begin, int64_t end) {
-    BlurScratch scratch;
+    BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       float* m = out + c * H * W;
       blur_map(heat + c * H * W, m, H, W, kern.w, kern.r, Border::Zero, scratch);
@@ -366,7 +366,7 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
   modulation_scales(heat, B * K, H, W, kern, scale.data());
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
   parallel_for(B * N * K, 25.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
-    BlurScratch scratch;
+    BlurScratch& scratch = thread_scratch();
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / (N * K), k = i % K;
       int64_t x, y;
@@ -446,7 +446,7 @@ void dark_udp_steps(double* kps, int64_t B, int64_t N, int64_t K, const float* h
                     int64_t W, const Kernel1D& kern, const float* scale, bool f32) {
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
   parallel_for(B * N * K, 9.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
-    BlurScratch scratch;
+    BlurScratch& scratch = thread_scratch();
     for (int64_t i = begin; i < end; ++i)
       dark_udp_step_one(kps + 2 * i, i / (N * K), i % K, K, heat, H, W, plan, kern.r, scale, f32,
                         scratch);
@@ -467,7 +467,7 @@ void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W
                    float* locs, float* scores) {
   const Kernel1D kern(ksize);
   parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
-    BlurScratch scratch;
+    BlurScratch& scratch = thread_scratch();
     std::vector<float> map(H * W);
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
@@ -497,7 +497,7 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
   const float rad = (float)radius;
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Reflect101);
   parallel_for(B * K, (double)HW * (2 * kern.r + 3), [&](int64_t begin, int64_t end) {
-    BlurScratch scratch;
+    BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       const int64_t b = c / K, k = c % K;
       const float* sample = heat + b * 3 * total;
@@ -540,7 +540,7 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
     const Kernel1D kern(ksize);
     const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
     parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
-      BlurScratch scratch;
+      BlurScratch& scratch = thread_scratch();
       for (int64_t c = begin; c < end; ++c) {
         const float* src = heat + c * H * W;
         Maximum m;  // the raw maximum; its value is np.max, NaN included
@@ -565,7 +565,7 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
   std::vector<float> scale(B * K);
   std::vector<double> kps(2 * B * K);
   parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
-    BlurScratch scratch;
+    BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
       Maximum m;
@@ -582,7 +582,7 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
     }
   });
   // -1 locations wrap into neighbouring maps, whose scales are known now.
-  BlurScratch scratch;
+  BlurScratch& scratch = thread_scratch();
   for (int64_t c = 0; c < B * K; ++c)
     if (locs[2 * c] < 0)
       dark_udp_step_one(&kps[2 * c], c / K, c % K, K, heat, H, W, plan, kern.r, scale.data(),
