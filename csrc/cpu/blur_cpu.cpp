@@ -279,7 +279,8 @@ float blurred_row_floor(const float* in, const BlurPlan& p, int64_t y, float mar
 // blocks whose bound can reach `floor`: column x is bounded by the row pass of the
 // column maxima over the rows its taps read.
 Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, float scale,
-                   float floor, float margin, float gain, BlurScratch& scratch) {
+                   float floor, float margin, float gain, BlurScratch& scratch,
+                   BlurredRect* rect) {
   const int64_t H = p.H, W = p.W;
   const int r = p.r;
   scratch.map.resize(H * W + 3 * (W + 2 * r));
@@ -321,8 +322,9 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
   if (last_x < 0) return best;
   const int64_t x0 = first_x / 8 * 8, x1 = std::min(W, (last_x / 8 + 1) * 8);
   const int64_t n = x1 - x0;
-  float* out = m + y0 * W;  // (y1 - y0) x n, packed
+  float* out = m + y0 * W;  // (y1 - y0) x n, packed; runs' rows never overlap
   blur_rect(in, p, x0, x1, y0, y1, out, scratch);
+  *rect = BlurredRect{x0, x1, y0, y1, out};
   for (int64_t y = y0; y < y1; ++y) {
     const float* o = out + (y - y0) * n;
     for (int64_t k = 0; k < n; ++k) {
@@ -339,7 +341,10 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
 }  // namespace
 
 Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
-                       Maximum* raw) {
+                       Maximum* raw, BlurredRect* rect) {
+  BlurredRect unused;
+  if (!rect || scale != 1.f) rect = &unused;
+  *rect = BlurredRect{};
   const int64_t H = p.H, W = p.W;
   const int r = p.r;
   // The whole map, for the cases the bounds do not cover.
@@ -348,6 +353,7 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     scratch.map.resize(H * W);
     float* m = scratch.map.data();
     blur_rect(in, p, 0, W, 0, H, m, scratch);
+    *rect = BlurredRect{0, W, 0, H, m};
     if (scale != 1.f)
       for (int64_t i = 0; i < H * W; ++i) m[i] *= scale;
     return fast_argmax(m, H * W);
@@ -448,8 +454,12 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     }
     int64_t y1 = y + 1;
     while (y1 < H && needed(y1)) ++y1;
-    const Maximum run = run_argmax(in, p, y, y1, scale, at_peak, margin, up, scratch);
-    if (run.value > best.value) best = run;
+    BlurredRect run_rect;
+    const Maximum run = run_argmax(in, p, y, y1, scale, at_peak, margin, up, scratch, &run_rect);
+    if (run.value > best.value) {
+      best = run;
+      *rect = run_rect;
+    }
     y = y1;
   }
   return best;

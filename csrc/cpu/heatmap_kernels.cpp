@@ -302,8 +302,12 @@ void patch_columns(int64_t lo, int64_t hi, int64_t W, int r, int64_t* x0, int64_
 
 // The DARK step at integer (x, y) of one map whose modulation scale is s.
 bool dark_offset(const float* src, const BlurPlan& plan, int64_t x, int64_t y, float s,
-                 BlurScratch& scratch, Offset* o) {
+                 BlurScratch& scratch, Offset* o, const BlurredRect* known = nullptr) {
   if (!(1 < x && x < plan.W - 2 && 1 < y && y < plan.H - 2)) return false;
+  if (known && known->holds(x - 2, x + 2, y - 2, y + 2)) {  // blurred already: same bits
+    auto L = [&](int dx, int dy) { return dark_log(known->at(x + dx, y + dy) * s); };
+    return dark_step(L, plan.W, plan.H, x, y, o);
+  }
   int64_t x0, x1;
   patch_columns(x - 2, x + 2, plan.W, plan.r, &x0, &x1);
   float patch[5 * 8];
@@ -544,13 +548,14 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
       for (int64_t c = begin; c < end; ++c) {
         const float* src = heat + c * H * W;
         Maximum m;  // the raw maximum; its value is np.max, NaN included
-        const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &m);
+        BlurredRect near_peak;
+        const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &m, &near_peak);
         float* loc = locs + 2 * c;
         maximum_location(m, W, loc, loc + 1);
         vals[c] = m.value;
         Offset o;
         if (dark_offset(src, plan, (int64_t)loc[0], (int64_t)loc[1],
-                        blur_rescale(m.value, blurred.value), scratch, &o)) {
+                        blur_rescale(m.value, blurred.value), scratch, &o, &near_peak)) {
           loc[0] = (float)((double)loc[0] + o.dx);
           loc[1] = (float)((double)loc[1] + o.dy);
         }
