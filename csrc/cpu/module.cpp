@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "bindings.h"
 #include "fastcodec/blur.h"
 #include "heatmap_kernels.h"
 #include "parallel.h"
@@ -17,13 +18,6 @@ using namespace fastcodec;
 
 
 namespace {
-
-using F32 = py::array_t<float, py::array::c_style | py::array::forcecast>;
-using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
-
-void require(bool ok, const std::string& msg) {
-  if (!ok) throw std::invalid_argument(msg);
-}
 
 void check_kernel(int ksize) {
   require(ksize >= 1 && ksize % 2 == 1 && ksize <= kMaxBlurKernel,

@@ -10,18 +10,13 @@
 #include <utility>
 #include <vector>
 
+#include "bindings.h"
 #include "regression_kernels.h"
 
 namespace py = pybind11;
 using namespace fastcodec;
 
 namespace {
-
-using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
-
-void require(bool ok, const std::string& msg) {
-  if (!ok) throw std::invalid_argument(msg);
-}
 
 std::vector<py::ssize_t> shape_of(const py::array& a, int drop_last) {
   return std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim() - drop_last);

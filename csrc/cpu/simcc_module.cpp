@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "bindings.h"
 #include "fastcodec/blur.h"
 #include "simcc_kernels.h"
 
@@ -14,13 +15,6 @@ namespace py = pybind11;
 using namespace fastcodec;
 
 namespace {
-
-using F32 = py::array_t<float, py::array::c_style | py::array::forcecast>;
-using F64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
-
-void require(bool ok, const std::string& msg) {
-  if (!ok) throw std::invalid_argument(msg);
-}
 
 void check_kernel(int k, const char* name) {
   require(k >= 1 && k % 2 == 1 && k <= kMaxBlurKernel,

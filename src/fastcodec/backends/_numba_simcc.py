@@ -123,26 +123,43 @@ def _dark_log(b):
 
 
 @_jit
-def _dark_step(logv, n, x):
-    """simcc_dark_step: returns the refined x, or x where MMPose raises IndexError."""
+def _dark_bins(x, n, bins):
+    """The five bins simcc_dark_step reads around x (MMPose's edge padding folded into
+    clamped indices); False where MMPose raises IndexError."""
     xp = x + _F25
     if not (xp == xp) or abs(xp) > np.float32(1e15):
-        return x
+        return False
     px = np.int64(xp)
     npad = n + 4
-    d = np.empty(5, np.float32)
     for j in range(-2, 3):
         q = px + j
         if q < 0:
             q += npad
         if q < 0 or q >= npad:
-            return x
+            return False
         o = q - 2
-        o = 0 if o < 0 else (n - 1 if o >= n else o)
-        d[j + 2] = logv[o]
+        bins[j + 2] = 0 if o < 0 else (n - 1 if o >= n else o)
+    return True
+
+
+@_jit
+def _newton_step(d, x):
+    """x minus the Newton step from the log values d at bins -2 .. 2."""
     dx = _FHALF * (d[3] - d[1])
     dxx = _F1EM9 + _FQUARTER * ((d[4] - _F2 * d[2]) + d[0])
     return x - dx / dxx
+
+
+@_jit
+def _dark_step(logv, n, x):
+    """simcc_dark_step: returns the refined x, or x where MMPose raises IndexError."""
+    bins = np.empty(5, np.int64)
+    if not _dark_bins(x, n, bins):
+        return x
+    d = np.empty(5, np.float32)
+    for j in range(5):
+        d[j] = logv[bins[j]]
+    return _newton_step(d, x)
 
 
 @_jit
@@ -210,24 +227,13 @@ def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
 @_jit
 def _dark_step_lazy(v, o, n, w, r, scale, x):
     """simcc_dark_step reading log(clip(blur * scale)) at the five bins only."""
-    xp = x + _F25
-    if not (xp == xp) or abs(xp) > np.float32(1e15):
+    bins = np.empty(5, np.int64)
+    if not _dark_bins(x, n, bins):
         return x
-    px = np.int64(xp)
-    npad = n + 4
     d = np.empty(5, np.float32)
-    for j in range(-2, 3):
-        q = px + j
-        if q < 0:
-            q += npad
-        if q < 0 or q >= npad:
-            return x
-        i = q - 2
-        i = 0 if i < 0 else (n - 1 if i >= n else i)
-        d[j + 2] = _dark_log(_blur_at(v, o, n, w, r, i) * scale)
-    dx = _FHALF * (d[3] - d[1])
-    dxx = _F1EM9 + _FQUARTER * ((d[4] - _F2 * d[2]) + d[0])
-    return x - dx / dxx
+    for j in range(5):
+        d[j] = _dark_log(_blur_at(v, o, n, w, r, bins[j]) * scale)
+    return _newton_step(d, x)
 
 
 @_jit
