@@ -387,3 +387,31 @@ def test_decode_does_not_modify_inputs(backend, mmc):
     codec.decode(sx, sy)
     np.testing.assert_array_equal(sx, keep[0])
     np.testing.assert_array_equal(sy, keep[1])
+
+
+def test_dark_on_all_zero_rows_is_defined(backend, mmc):
+    """An all-zero row in MMPose's DARK blur rescale divides 0 by 0: NaN keypoints.
+    fastcodec keeps the blurred row unscaled (the heatmap codecs' rule) and returns
+    the argmax rule's location."""
+    opts = dict(sigma=(4.9, 5.66), use_dark=True)
+    sx, sy = simcc_outputs(mmc, opts, rng_for('zero-rows'), 1, 'noisy')
+    sx[0, 3] = 0.0
+    with np.errstate(all='ignore'):
+        rkps, _ = mmc.SimCCLabel(INPUT, **opts).decode(sx.copy(), sy.copy())
+    kps, _ = fastcodec.SimCCLabel(INPUT, **opts).decode(sx, sy)
+    assert np.isnan(rkps[0, 3, 0])
+    assert np.all(np.isfinite(kps))
+    others = np.arange(17) != 3
+    np.testing.assert_allclose(kps[0, others], rkps[0, others], rtol=0, atol=2e-3)
+
+
+def test_refine_simcc_dark_leaves_unindexable_keypoints(backend, mmu):
+    """MMPose raises IndexError for a keypoint whose five bins leave the padded row;
+    fastcodec leaves that keypoint unrefined and refines the others."""
+    simcc = np.random.default_rng(3).random((1, 2, 64)).astype(np.float32)
+    kps = np.array([[10.0, 1e6]], np.float32)
+    with pytest.raises(IndexError):
+        mmu.refine_simcc_dark(kps.copy(), simcc.copy(), 11)
+    out = fastcodec.ops.refine_simcc_dark(kps.copy(), simcc, 11)
+    assert out[0, 1] == np.float32(1e6)
+    assert np.isfinite(out[0, 0])
