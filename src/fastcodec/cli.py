@@ -76,7 +76,7 @@ def demo(out_png: str) -> int:
     print(f'fastcodec {fastcodec.__version__}; backends: {fastcodec.available_backends()}; '
           f"MMPose: {'1.3.2 found' if mmc else 'not installed (pip install mmpose==1.3.2 --no-deps)'}")
     print(f"sample: {len(sample['keypoint_names'])} keypoints, input {sample['input_size']}\n")
-    header = f"{'codec':44s} {'round-trip err px':>17s} {'encode us':>10s} {'decode us':>10s}"
+    header = f"{'codec':52s} {'round-trip err px':>17s} {'encode us':>10s} {'decode us':>10s}"
     if mmc:
         header += f" {'MMPose enc us':>13s} {'MMPose dec us':>13s} {'speed-up e/d':>13s}"
     print(header)
@@ -90,7 +90,7 @@ def demo(out_png: str) -> int:
         err = np.linalg.norm(decoded[0][shown] - kps[0][shown], axis=-1).max()
         enc_us = median_us(lambda: codec.encode(kps, vis))
         dec_us = median_us(lambda: codec.decode(*outputs))
-        row = f'{label(cfg):44s} {err:17.3f} {enc_us:10.1f} {dec_us:10.1f}'
+        row = f'{label(cfg):52s} {err:17.3f} {enc_us:10.1f} {dec_us:10.1f}'
         if mmc:
             args = {k: v for k, v in cfg.items() if k != 'type'}
             ref = getattr(mmc, cfg['type'])(**args)
