@@ -2,7 +2,6 @@
 for each CPU backend. Tolerances (DESIGN.md): targets 1e-5 absolute, keypoints 2e-3 px,
 scores 1e-4. MMPose mutates the SimCC arrays it decodes with use_dark, so it always
 gets copies here."""
-import itertools
 import zlib
 
 import numpy as np

@@ -2,11 +2,10 @@
 targets of DSNT / integral regression heads (Nibali et al. 2018)."""
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 
-from fastcodec._arrays import as_numpy, check_ndim, visibility
 from fastcodec._backend import kernels
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.codecs.msra_heatmap import MSRAHeatmap
@@ -58,14 +57,6 @@ class IntegralRegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
             backend.normalize_heatmaps(heatmaps)
         labels, weights = backend.encode_regression(xy, vis, self._size)
         return dict(keypoint_labels=labels, heatmaps=heatmaps, keypoint_weights=weights)
-
-    def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
-        kps, back = as_numpy(keypoints, 'keypoints')
-        check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
-        vis = visibility(keypoints_visible, kps.shape[:2])
-        self._check_instances(kps.shape[0], '(N, K, 2)')
-        encoded = self._encode_batch(kps[None], vis[None])
-        return {key: back(value[0]) for key, value in encoded.items()}
 
     def _config(self):
         hm = self.heatmap_codec

@@ -6,7 +6,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import as_numpy, check_ndim, check_real, check_size, visibility
+from fastcodec._arrays import as_numpy, check_ndim, check_size, visibility
 from fastcodec._backend import kernels
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
@@ -71,30 +71,25 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         self.input_size = input_size
         self._size = (float(w), float(h))
 
-    def _encode_batch(self, keypoints, visible):
-        check_real(visible, 'keypoints_visible')
-        labels, weights = kernels().encode_regression(keypoints, visible, self._size)
-        return dict(keypoint_labels=labels, keypoint_weights=weights)
-
     def _check_keypoints(self, kps: np.ndarray) -> None:
         if kps.shape[-1] != 2:
             raise ValueError(f'keypoints must hold (x, y) pairs in its last axis, '
                              f'got shape {tuple(kps.shape)}')
 
+    # encode/batch_encode call the kernel directly: the base class's float64 copies
+    # would cost as much as the whole RegressionLabel kernel.
     def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
-        kps, back = as_numpy(keypoints, 'keypoints')
-        check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
-        self._check_keypoints(kps)
-        vis = visibility(keypoints_visible, kps.shape[:2])
-        labels, weights = kernels().encode_regression(kps, vis, self._size)
-        return dict(keypoint_labels=back(labels), keypoint_weights=back(weights))
+        return self._encode(keypoints, keypoints_visible, 3, '(N, K, 2)')
 
     def batch_encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode B samples at once: keypoints (B, N, K, 2), visibility (B, N, K)."""
+        return self._encode(keypoints, keypoints_visible, 4, '(B, N, K, 2)')
+
+    def _encode(self, keypoints, keypoints_visible, ndim: int, layout: str) -> dict:
         kps, back = as_numpy(keypoints, 'keypoints')
-        check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
+        check_ndim(kps, 'keypoints', (ndim,), layout)
         self._check_keypoints(kps)
-        vis = visibility(keypoints_visible, kps.shape[:3])
+        vis = visibility(keypoints_visible, kps.shape[:-1])
         labels, weights = kernels().encode_regression(kps, vis, self._size)
         return dict(keypoint_labels=back(labels), keypoint_weights=back(weights))
 

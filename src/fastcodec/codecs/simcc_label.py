@@ -1,12 +1,12 @@
 """SimCCLabel: keypoints as two 1-D classification vectors (Li et al. 2022, SimCC)."""
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Tuple, Union
 
 import numpy as np
 
 from fastcodec._arrays import (as_numpy, check_ndim, check_real, check_size, keypoints_f64,
-                               visibility, weights_from)
+                               weights_from)
 from fastcodec._backend import kernels
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
