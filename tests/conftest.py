@@ -50,11 +50,12 @@ def adversarial_visibility(rng, n=1, k=17):
 HEATMAP_KINDS = ('clean', 'noisy', 'negative', 'rescaled', 'plateau', 'shifted')
 
 
-def perturb(rng, heatmaps, kind):
-    """Heatmaps as a model might emit them, from clean encoded targets."""
+def perturb(rng, heatmaps, kind, noise=0.05):
+    """Model outputs (heatmaps or SimCC vectors) as a model might emit them, from clean
+    encoded targets; `noise` is the standard deviation of the 'noisy' kind."""
     h = heatmaps.astype(np.float32)
     if kind == 'noisy':
-        h = h + rng.normal(0, 0.05, h.shape).astype(np.float32)
+        h = h + rng.normal(0, noise, h.shape).astype(np.float32)
     elif kind == 'negative':
         h = h - np.float32(0.3)
     elif kind == 'rescaled':

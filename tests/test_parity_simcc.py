@@ -9,6 +9,7 @@ import pytest
 
 import fastcodec
 from conftest import adversarial_visibility
+from conftest import perturb as perturb_outputs
 
 INPUT = (192, 256)
 
@@ -65,18 +66,8 @@ def simcc_keypoints(rng, n, k, ratio, w=INPUT[0], h=INPUT[1]):
 
 
 def perturb(rng, v, kind):
-    v = v.astype(np.float32)
-    if kind == 'noisy':
-        v = v + rng.normal(0, 0.01, v.shape).astype(np.float32)
-    elif kind == 'negative':
-        v = v - np.float32(0.3)
-    elif kind == 'rescaled':
-        v = v * np.float32(rng.choice([1e-3, 7.5, 120.0]))
-    elif kind == 'plateau':
-        v = np.round(v * 4) / np.float32(4)
-    elif kind == 'shifted':
-        v = np.roll(v, 1, axis=-1) * np.float32(0.6) + v * np.float32(0.4)
-    return np.ascontiguousarray(v, dtype=np.float32)
+    """conftest's model-output perturbations, with SimCC-sized noise."""
+    return perturb_outputs(rng, v, kind, noise=0.01)
 
 
 def assert_encoded(ours, ref):

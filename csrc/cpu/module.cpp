@@ -19,17 +19,9 @@ using namespace fastcodec;
 
 namespace {
 
-void check_kernel(int ksize) {
-  require(ksize >= 1 && ksize % 2 == 1 && ksize <= kMaxBlurKernel,
-          "blur kernel size must be odd and in [1, 255], got " + std::to_string(ksize));
-}
-
 EncodeArgs encode_args(const F64& kps, const F64& vis, std::pair<float, float> scale, bool f32,
                        int64_t W, int64_t H) {
-  require(kps.ndim() == 4 && kps.shape(3) == 2, "keypoints must be (B, N, K, 2)");
-  require(vis.ndim() == 3 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1) &&
-              vis.shape(2) == kps.shape(2),
-          "keypoints_visible must be (B, N, K)");
+  require_keypoints(kps, vis);
   require(W > 0 && H > 0, "heatmap size must be positive");
   EncodeArgs a;
   a.keypoints = kps.data();
@@ -80,7 +72,7 @@ py::tuple encode_megvii_py(const F64& kps, const F64& vis, std::pair<float, floa
                            bool f32, int64_t W, int64_t H, int ksize) {
   const EncodeArgs a = encode_args(kps, vis, scale, f32, W, H);
   require(a.N <= 1, "MegviiHeatmap encodes one instance");
-  check_kernel(ksize);
+  require_kernel(ksize);
   py::array_t<float> heat({a.B, a.K, H, W});
   py::array_t<uint8_t> inside({a.B, a.N, a.K});
   {
@@ -119,7 +111,7 @@ py::tuple heatmap_maximum_py(const F32& heat) {
 
 py::array_t<float> gaussian_blur_py(const F32& heat, int ksize) {
   require(heat.ndim() >= 2, "heatmaps must be (..., H, W)");
-  check_kernel(ksize);
+  require_kernel(ksize);
   const int64_t H = heat.shape(heat.ndim() - 2), W = heat.shape(heat.ndim() - 1);
   py::array_t<float> out(std::vector<py::ssize_t>(heat.shape(), heat.shape() + heat.ndim()));
   {
@@ -148,7 +140,7 @@ void refine_sign_py(py::array_t<double> kps, const F32& heat) {
 
 void refine_dark_py(py::array_t<double> kps, const F32& heat, int ksize) {
   const RefineShape s = refine_shape(kps, heat);
-  check_kernel(ksize);
+  require_kernel(ksize);
   double* k = kps.mutable_data();
   py::gil_scoped_release release;
   refine_dark(k, s.B, s.N, s.K, heat.data(), s.H, s.W, ksize);
@@ -156,7 +148,7 @@ void refine_dark_py(py::array_t<double> kps, const F32& heat, int ksize) {
 
 void refine_dark_udp_py(py::array_t<double> kps, const F32& heat, int ksize, bool f32) {
   const RefineShape s = refine_shape(kps, heat);
-  check_kernel(ksize);
+  require_kernel(ksize);
   double* k = kps.mutable_data();
   py::gil_scoped_release release;
   refine_dark_udp(k, s.B, s.N, s.K, heat.data(), s.H, s.W, ksize, f32);
@@ -164,7 +156,7 @@ void refine_dark_udp_py(py::array_t<double> kps, const F32& heat, int ksize, boo
 
 py::tuple decode_megvii_py(const F32& heat, int ksize) {
   require(heat.ndim() == 4, "heatmaps must be (B, K, H, W)");
-  check_kernel(ksize);
+  require_kernel(ksize);
   const int64_t B = heat.shape(0), K = heat.shape(1), H = heat.shape(2), W = heat.shape(3);
   py::array_t<float> locs({B, K, (int64_t)2});
   py::array_t<float> scores({B, K});
@@ -201,7 +193,7 @@ py::tuple decode_msra_py(const F32& heat, std::pair<float, float> scale) {
 
 py::tuple decode_dark_py(const F32& heat, int ksize, bool udp, std::pair<float, float> scale) {
   require(heat.ndim() == 4, "heatmaps must be (B, K, H, W)");
-  check_kernel(ksize);
+  require_kernel(ksize);
   const int64_t B = heat.shape(0), K = heat.shape(1), H = heat.shape(2), W = heat.shape(3);
   require(H > 0 && W > 0, "heatmaps must not be empty");
   py::array_t<float> locs({B, K, (int64_t)2});
@@ -216,7 +208,7 @@ py::tuple decode_dark_py(const F32& heat, int ksize, bool udp, std::pair<float, 
 
 py::tuple decode_udp_combined_py(const F32& heat, int ksize, double radius) {
   require(heat.ndim() == 4 && heat.shape(1) % 3 == 0, "heatmaps must be (B, 3K, H, W)");
-  check_kernel(ksize);
+  require_kernel(ksize);
   const int64_t B = heat.shape(0), K = heat.shape(1) / 3, H = heat.shape(2), W = heat.shape(3);
   py::array_t<float> locs({B, K, (int64_t)2});
   py::array_t<float> scores({B, K});

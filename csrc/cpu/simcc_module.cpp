@@ -16,18 +16,10 @@ using namespace fastcodec;
 
 namespace {
 
-void check_kernel(int k, const char* name) {
-  require(k >= 1 && k % 2 == 1 && k <= kMaxBlurKernel,
-          std::string(name) + " must be odd and in [1, 255], got " + std::to_string(k));
-}
-
 py::tuple simcc_encode_py(const F64& kps, const F64& vis, bool gaussian,
                           std::pair<double, double> sigma, double ratio, bool f32, int64_t W,
                           int64_t H, double label_smooth_weight, bool normalize) {
-  require(kps.ndim() == 4 && kps.shape(3) == 2, "keypoints must be (B, N, K, 2)");
-  require(vis.ndim() == 3 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1) &&
-              vis.shape(2) == kps.shape(2),
-          "keypoints_visible must be (B, N, K)");
+  require_keypoints(kps, vis);
   require(W > 0 && H > 0, "label sizes must be positive");
   SimccEncodeArgs a;
   a.keypoints = kps.data();
@@ -75,8 +67,8 @@ py::tuple simcc_maximum_py(const F32& sx, const F32& sy) {
 py::tuple simcc_decode_py(const F32& sx, const F32& sy, int kx, int ky, float ratio,
                           bool visibility, float beta, std::pair<double, double> sigma) {
   check_rows(sx, sy);
-  if (kx) check_kernel(kx, "x blur kernel size");
-  if (ky) check_kernel(ky, "y blur kernel size");
+  if (kx) require_kernel(kx, "x blur kernel size");
+  if (ky) require_kernel(ky, "y blur kernel size");
   SimccDecodeArgs a;
   a.sx = sx.data();
   a.sy = sy.data();
@@ -104,7 +96,7 @@ py::array_t<float> simcc_refine_dark_py(const F32& x, const F32& simcc, int k) {
   require(simcc.ndim() == 2 && x.ndim() == 1 && x.shape(0) == simcc.shape(0),
           "keypoints must be (R,) and simcc (R, W)");
   require(simcc.shape(1) > 0, "simcc length must be positive");
-  check_kernel(k, "blur_kernel_size");
+  require_kernel(k, "blur_kernel_size");
   py::array_t<float> out({x.shape(0)});
   std::copy(x.data(), x.data() + x.shape(0), out.mutable_data());
   {
