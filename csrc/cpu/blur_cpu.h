@@ -13,6 +13,20 @@ namespace fastcodec {
 
 enum class Border { Zero, Reflect101 };
 
+// OpenCV's Gaussian taps for a k-tap kernel (cv2.GaussianBlur with sigma 0), their
+// radius and their sum; k <= 0 means no kernel (r = 0, wsum = 0).
+struct Kernel1D {
+  float w[kMaxBlurKernel];
+  int r = 0;
+  double wsum = 0;
+  explicit Kernel1D(int k) {
+    if (k <= 0) return;
+    opencv_gaussian_kernel(k, w);
+    r = k / 2;
+    for (int i = 0; i < k; ++i) wsum += w[i];
+  }
+};
+
 // Scratch buffers reused across the maps one thread blurs.
 struct BlurScratch {
   std::vector<float> row, rows, map, bound;

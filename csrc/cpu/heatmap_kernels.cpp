@@ -26,12 +26,6 @@ float* scratch_floats(size_t n) {
   return buffer.data();
 }
 
-struct Kernel1D {
-  float w[kMaxBlurKernel];
-  int r;
-  explicit Kernel1D(int k) : r(k / 2) { opencv_gaussian_kernel(k, w); }
-};
-
 template <typename T>
 void paint_unbiased(float* hm, int64_t W, int64_t H, double px, double py, double sigma,
                     std::vector<T>& fx, std::vector<T>& fy) {

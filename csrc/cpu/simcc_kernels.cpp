@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "blur_cpu.h"
 #include "fast_argmax.h"
 
 #if defined(__AVX2__)
@@ -133,17 +134,6 @@ void simcc_maximum(const float* sx, const float* sy, int64_t R, int64_t Wx, int6
 
 namespace {
 
-struct Kernel1d {
-  float w[kMaxBlurKernel];
-  int r = 0;
-  double wsum = 0;
-  explicit Kernel1d(int k) {
-    if (k <= 0) return;
-    opencv_gaussian_kernel(k, w);
-    r = k / 2;
-    for (int i = 0; i < k; ++i) wsum += w[i];
-  }
-};
 
 // gaussian_blur1d's rescale factor for row v: raw max / blurred max. Bins farther than
 // r + 8 from the raw peak are skipped when an upper bound of their blurred values (the
@@ -188,7 +178,7 @@ Range scan(const float* v, int64_t b, int64_t e) {
   return Range{mx, mn, bad == 0};
 }
 
-float blur_scale_bounded(const float* v, int64_t n, const Kernel1d& k, int64_t peak,
+float blur_scale_bounded(const float* v, int64_t n, const Kernel1D& k, int64_t peak,
                          float raw_max, std::vector<float>& scratch) {
   const int r = k.r;
   const float* padded = nullptr;
@@ -257,7 +247,7 @@ float blur_scale_bounded(const float* v, int64_t n, const Kernel1d& k, int64_t p
 
 // The full path: the whole blurred, rescaled, clipped log row (for the visibility,
 // and for rows holding NaN or Inf).
-void blur_log_row(const float* v, int64_t n, const Kernel1d& k, float* out) {
+void blur_log_row(const float* v, int64_t n, const Kernel1D& k, float* out) {
   const float raw_max = first_argmax(v, n).value;
   for (int64_t i = 0; i < n; ++i) out[i] = simcc_blur_at(v, n, k.w, k.r, i);
   const float scale = blur_rescale(raw_max, first_argmax(out, n).value);
@@ -268,7 +258,7 @@ bool all_finite(const float* v, int64_t n) { return scan(v, 0, n).finite; }
 
 // DARK along one axis for location *x (from raw maximum m). When `full` is given the
 // whole log row is written there (the visibility reads it).
-void dark_axis(const float* v, int64_t n, const Kernel1d& k, const Maximum& m, float* x,
+void dark_axis(const float* v, int64_t n, const Kernel1D& k, const Maximum& m, float* x,
                float* full, std::vector<float>& scratch) {
   if (full || !all_finite(v, n)) {
     std::vector<float> own;
@@ -289,7 +279,7 @@ void dark_axis(const float* v, int64_t n, const Kernel1d& k, const Maximum& m, f
 }  // namespace
 
 void simcc_decode(const SimccDecodeArgs& a, float* locs, float* vals, double* vis) {
-  const Kernel1d kx(a.kx), ky(a.ky);
+  const Kernel1D kx(a.kx), ky(a.ky);
   double cost = a.Wx + a.Wy;
   if (a.kx > 0) cost += a.visibility ? (double)(a.kx) * (a.Wx + a.Wy) : 40.0 * (a.kx + a.ky);
   if (a.visibility) cost += 40.0 * (a.Wx + a.Wy);
@@ -328,7 +318,7 @@ void simcc_decode(const SimccDecodeArgs& a, float* locs, float* vals, double* vi
 }
 
 void simcc_refine_dark(float* x, const float* simcc, int64_t R, int64_t W, int k) {
-  const Kernel1d kern(k);
+  const Kernel1D kern(k);
   parallel_for(R, 40.0 * k + W, [&](int64_t begin, int64_t end) {
     std::vector<float> scratch;
     for (int64_t r = begin; r < end; ++r) {
