@@ -1,0 +1,53 @@
+"""The bottom-up codecs' instance roots, boxes and diagonals against MMPose 1.3.2."""
+import numpy as np
+import pytest
+
+from fastcodec.codecs._instances import diagonal_lengths, instance_bboxes, instance_roots
+from fastcodec.mmpose_oracle import import_mmpose_codecs
+
+
+@pytest.fixture(scope='module')
+def utils():
+    import_mmpose_codecs()
+    from mmpose.codecs.utils import instance_property
+    return instance_property
+
+
+def cases():
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        n, k = int(rng.integers(0, 6)), int(rng.integers(1, 18))
+        dtype = (np.float32, np.float64)[trial % 2]
+        kps = rng.uniform(-40, 160, (n, k, 2)).astype(dtype)
+        if trial % 5 == 0:      # repeated values and .5 centres
+            kps = np.round(kps * 2) / 2
+        vis = (rng.uniform(size=(n, k)) < 0.7).astype(np.float32)
+        if n:
+            vis[0] = 0          # an instance without visible keypoints
+        if trial % 3 == 0:
+            vis = vis * rng.choice([-1.0, 0.5, 2.0], size=vis.shape)   # odd visibilities
+        yield kps, vis
+
+
+@pytest.mark.parametrize('root_type', ['kpt_center', 'bbox_center'])
+def test_roots_match_mmpose(utils, root_type):
+    for kps, vis in cases():
+        roots, roots_vis = instance_roots(kps, vis, root_type)
+        ref, ref_vis = utils.get_instance_root(kps, vis, root_type)
+        np.testing.assert_array_equal(roots, ref)
+        np.testing.assert_array_equal(roots_vis, ref_vis)
+        assert roots.dtype == ref.dtype and roots_vis.dtype == ref_vis.dtype
+
+
+def test_boxes_and_diagonals_match_mmpose(utils):
+    for kps, vis in cases():
+        np.testing.assert_array_equal(instance_bboxes(kps, vis),
+                                      utils.get_instance_bbox(kps, vis))
+        ours, ref = diagonal_lengths(kps, vis), utils.get_diagonal_lengths(kps, vis)
+        np.testing.assert_array_equal(ours, ref)
+        assert ours.dtype == ref.dtype
+
+
+def test_unknown_root_type():
+    with pytest.raises(ValueError, match='root_type'):
+        instance_roots(np.zeros((1, 2, 2)), np.ones((1, 2)), 'centroid')
