@@ -1,0 +1,67 @@
+"""MMPose plug-in: fastcodec's codecs under MMPose's own codec names.
+
+One line in an MMPose 1.x config switches every codec that config builds (the
+``codec`` of the data pipeline's ``GenerateTarget`` and the head's ``decoder``)::
+
+    custom_imports = dict(imports=['fastcodec.mmpose'], allow_failed_imports=False)
+
+Importing this module registers each fastcodec codec in
+``mmpose.registry.KEYPOINT_CODECS`` under the name MMPose uses for it
+(``MSRAHeatmap``, ``SimCCLabel``, ...), replacing MMPose's class, so
+``dict(type='MSRAHeatmap', ...)`` builds ``fastcodec.MSRAHeatmap`` with the same
+arguments. MMPose's own classes stay importable from ``mmpose.codecs``.
+
+What the registered classes add to fastcodec's: MMPose's heads decode a batch with
+``codec.batch_decode(*network_outputs)`` whenever ``support_batch_decoding`` is true,
+and expect numpy results they can iterate per sample. For the codecs whose batched
+decode has exactly that shape (heatmap, SimCC and regression codecs) the registered
+class moves the network's tensors to host numpy arrays (MMPose's own per-sample path
+makes the same device-to-host copy) and decodes the whole batch in one call. The
+other codecs (bottom-up, lifting) keep MMPose's per-sample ``decode`` loop, whose
+signatures they share with MMPose.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import mmpose.codecs  # noqa: F401  MMPose registers its codecs first; ours then replace them
+from mmpose.registry import KEYPOINT_CODECS
+
+from fastcodec.registry import CODECS
+
+# Codecs whose batch_decode takes the head's batched outputs and returns arrays whose
+# i-th entries are MMPose's decode results for sample i.
+BATCH_DECODED = ('MSRAHeatmap', 'UDPHeatmap', 'MegviiHeatmap', 'SimCCLabel',
+                 'RegressionLabel', 'IntegralRegressionLabel')
+
+
+def _host(x: Any) -> Any:
+    """A torch tensor (any device) or CuPy array as a host numpy array."""
+    if hasattr(x, 'detach'):
+        return x.detach().cpu().numpy()
+    if type(x).__module__.split('.')[0] == 'cupy':
+        return x.get()
+    return x
+
+
+def _for_mmpose(cls: type) -> type:
+    """``cls`` with the batch-decoding contract MMPose's heads rely on."""
+    attrs: Dict[str, Any] = {'__module__': __name__, '__doc__': cls.__doc__,
+                             '__qualname__': cls.__name__}
+    if cls.__name__ in BATCH_DECODED:
+        def batch_decode(self, *outputs):
+            return cls.batch_decode(self, *(_host(x) for x in outputs))
+        batch_decode.__doc__ = cls.batch_decode.__doc__
+        attrs['batch_decode'] = batch_decode
+    else:
+        attrs['support_batch_decoding'] = False
+    return type(cls.__name__, (cls,), attrs)
+
+
+REGISTERED: Dict[str, type] = {}
+for _name, _cls in sorted(CODECS.items()):
+    REGISTERED[_name] = _for_mmpose(_cls)
+    KEYPOINT_CODECS.register_module(name=_name, module=REGISTERED[_name], force=True)
+
+__all__ = ['REGISTERED', 'BATCH_DECODED']
+del _name, _cls

@@ -1,0 +1,133 @@
+"""The MMPose plug-in: every fastcodec codec builds through MMPose's KEYPOINT_CODECS
+registry, MMPose's own head code decodes with it as with MMPose's codec, and the
+documented config line switches a config's codecs."""
+import importlib.util
+import subprocess
+import sys
+import textwrap
+import types
+
+import numpy as np
+import pytest
+import torch
+
+import fastcodec
+from fastcodec.mmpose_oracle import import_mmpose_codecs
+
+SIZE = dict(input_size=(192, 256), heatmap_size=(48, 64))
+CONFIGS = {
+    'MSRAHeatmap': [dict(SIZE, sigma=2.0), dict(SIZE, sigma=2.0, unbiased=True)],
+    'UDPHeatmap': [dict(SIZE, sigma=2.0),
+                   dict(SIZE, heatmap_type='combined', radius_factor=0.0546875)],
+    'MegviiHeatmap': [dict(SIZE, kernel_size=11)],
+    'SimCCLabel': [dict(input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0),
+                   dict(input_size=(192, 256), sigma=6.0, simcc_split_ratio=2.0,
+                        use_dark=True, decode_visibility=True)],
+    'RegressionLabel': [dict(input_size=(192, 256))],
+    'IntegralRegressionLabel': [dict(SIZE, sigma=2.0)],
+}
+
+
+@pytest.fixture(scope='module')
+def mmpose():
+    """MMPose's codecs module, registry and BaseHead, imported without mmcv, with the
+    plug-in loaded."""
+    codecs = import_mmpose_codecs()
+    root = importlib.util.find_spec('mmpose.codecs').submodule_search_locations[0]
+    root = root.rsplit('/', 1)[0]
+    for name in ('mmpose.utils', 'mmpose.models', 'mmpose.models.heads'):
+        if name not in sys.modules:     # bare packages: their __init__ imports mmcv
+            package = types.ModuleType(name)
+            package.__path__ = [root + '/' + name.split('.', 1)[1].replace('.', '/')]
+            sys.modules[name] = package
+    from mmpose.models.heads.base_head import BaseHead
+    from mmpose.registry import KEYPOINT_CODECS
+    import fastcodec.mmpose  # noqa: F401
+    return types.SimpleNamespace(codecs=codecs, registry=KEYPOINT_CODECS, BaseHead=BaseHead)
+
+
+def test_configs_cover_every_codec():
+    assert set(CONFIGS) == set(fastcodec.CODECS)
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_registry_builds_fastcodec(mmpose, name):
+    for args in CONFIGS[name]:
+        codec = mmpose.registry.build(dict(type=name, **args))
+        assert isinstance(codec, fastcodec.CODECS[name])
+        assert type(codec).__name__ == name
+        assert not isinstance(codec, getattr(mmpose.codecs, name))
+
+
+def head_outputs(name, args, rng):
+    """A batch of 3 network outputs as MMPose's heads hand them to the decoder."""
+    if name == 'SimCCLabel':
+        w, h = (int(s * 2.0) for s in args['input_size'])
+        return (torch.from_numpy(rng.normal(0, 1, (3, 17, w)).astype(np.float32)),
+                torch.from_numpy(rng.normal(0, 1, (3, 17, h)).astype(np.float32)))
+    if name in ('RegressionLabel', 'IntegralRegressionLabel'):
+        # RegressionHead / DSNTHead: (B, K, 2) coordinates unsqueezed to (B, 1, K, 2)
+        return torch.from_numpy(rng.uniform(0, 1, (3, 1, 17, 2)).astype(np.float32))
+    w, h = args['heatmap_size']
+    channels = 51 if args.get('heatmap_type') == 'combined' else 17
+    maps = rng.uniform(0, 1, (3, channels, h, w)) ** 8
+    return torch.from_numpy(maps.astype(np.float32))
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_mmpose_head_decodes_alike(mmpose, name):
+    class Head(mmpose.BaseHead):
+        def __init__(self, decoder):
+            super().__init__()
+            self.decoder = decoder
+
+        def forward(self, feats):
+            return feats
+
+        def predict(self, feats, batch_data_samples, test_cfg={}):
+            return self.decode(feats)
+
+        def loss(self, feats, batch_data_samples, train_cfg={}):
+            return {}
+
+    rng = np.random.default_rng(5)
+    for args in CONFIGS[name]:
+        ours = mmpose.registry.build(dict(type=name, **args))
+        assert ours.support_batch_decoding
+        reference = getattr(mmpose.codecs, name)(**args)
+        outputs = head_outputs(name, args, rng)
+        got, want = Head(ours).predict(outputs, None), Head(reference).predict(outputs, None)
+        assert len(got) == len(want) == 3
+        for g, w in zip(got, want):
+            assert isinstance(g.keypoints, np.ndarray)
+            assert g.keypoints.shape == w.keypoints.shape
+            np.testing.assert_allclose(g.keypoints, w.keypoints, rtol=0, atol=2e-3)
+            np.testing.assert_allclose(g.keypoint_scores, w.keypoint_scores, rtol=0, atol=1e-4)
+            assert ('keypoints_visible' in g) == ('keypoints_visible' in w)
+            if 'keypoints_visible' in w:
+                np.testing.assert_allclose(g.keypoints_visible, w.keypoints_visible,
+                                           rtol=0, atol=1e-4)
+
+
+def test_custom_imports_line_switches_a_config(tmp_path):
+    """The README's line, in a fresh interpreter: MMPose's Config imports the plug-in
+    and its registry then builds fastcodec's class."""
+    config = tmp_path / 'config.py'
+    config.write_text(textwrap.dedent('''
+        custom_imports = dict(imports=['fastcodec.mmpose'], allow_failed_imports=False)
+        codec = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
+                     sigma=2)
+    '''))
+    script = textwrap.dedent(f'''
+        from fastcodec.mmpose_oracle import import_mmpose_codecs
+        import_mmpose_codecs()          # MMPose without mmcv, as everywhere in the tests
+        from mmengine.config import Config
+        from mmpose.registry import KEYPOINT_CODECS
+        cfg = Config.fromfile({str(config)!r})
+        codec = KEYPOINT_CODECS.build(cfg.codec)
+        print(type(codec).__mro__[1].__module__)
+    ''')
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == 'fastcodec.codecs.msra_heatmap'
