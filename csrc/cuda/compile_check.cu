@@ -107,3 +107,26 @@ __global__ void k_simcc_dark(const float* v, float* out) {
   out[0] = x;
 }
 // ---- end SimCC ------------------------------------------------------------------------
+
+// ---- SPR (fastcodec/spr.h) --------------------------------------------------------------
+#include "fastcodec/spr.h"
+
+__global__ void k_spr_encode(const float* r, const double* k, float* d) {
+  if (!spr_root_usable(r[0], r[1], r[2], 128, 128) || !spr_keypoint_usable(k[0], k[1], 1.0, 128, 128))
+    return;
+  const SprSpan sx = spr_span(r[0], 4.0, true, 128), sy = spr_span(r[1], 4.0, false, 128);
+  spr_displacement_update(d, d + 1, d + 2, d + 3, d + 4, k[0], k[1], sx.begin, sy.end, r[3],
+                          spr_displacement_weight(r[3]));
+}
+
+__global__ void k_spr_decode(const float* m, float* out) {
+  out[0] = spr_nms_value(m[0], spr_max(m[0], m[1])) +
+           spr_bilinear(m, 8, 8, spr_sample_coordinate(m[2], 8), spr_sample_coordinate(m[3], 8));
+  SprCandidate c[8];
+  for (int i = 0; i < 8; ++i) c[i] = SprCandidate{m[i], i};
+  if (spr_partial_sort_path(2, 8)) spr_partial_sort(c, 2, 8);
+  spr_nth_element(c, 3, 8);
+  spr_sort(c, 3);
+  out[1] = c[0].value;
+}
+// ---- end SPR ----------------------------------------------------------------------------

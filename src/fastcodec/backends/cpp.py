@@ -31,6 +31,13 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
   -> (locs f32 (R,2) in input pixels, vals f32 (R,), visibility f64 (R,) or (0,))``;
   kx = ky = 0 skips DARK
 - ``simcc_refine_dark(x f32 (R,), simcc f32 (R,W), ksize) -> x refined (R,)``
+- ``spr_encode_displacements(keypoints f64 (B,N,K,2) in heatmap pixels, visible f64 (B,N,K),
+  roots f32 (B,N,2), roots_visible f32 (B,N), diagonals f32 (B,N), radius, radius_f32, W, H)
+  -> (displacements f32 (B,2K,H,W), weights f32 (B,2K,H,W))``: SPR's displacement targets
+- ``spr_decode(heatmaps f32 (B,C,H,W), displacements f32 (B,2K,H,W), nms_kernel, max_instances,
+  threshold, keypoint_scores, scale) -> (keypoints f32 (B,M,K,2), root_scores (B,M),
+  keypoint_scores (B,M,K or 0), counts int64 (B,))``, M = min(max_instances, H*W); sample b's
+  instances are its first counts[b] rows
 - ``num_threads()``, ``set_num_threads(n)``
 """
 from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_combined, encode_gaussian,  # noqa: F401
@@ -39,3 +46,4 @@ from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_co
                           set_num_threads)
 from fastcodec._C import decode_regression, encode_regression, normalize_heatmaps  # noqa: F401
 from fastcodec._C import simcc_decode, simcc_encode, simcc_maximum, simcc_refine_dark  # noqa: F401
+from fastcodec._C import spr_decode, spr_encode_displacements  # noqa: F401

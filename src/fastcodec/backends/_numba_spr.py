@@ -1,0 +1,468 @@
+"""Numba mirrors of the SPR kernels (csrc/cpu/spr_kernels.cpp and
+csrc/include/fastcodec/spr.h): same signatures, shapes, dtypes and numbers as
+``spr_encode_displacements`` and ``spr_decode`` of the C++ backend (see
+``fastcodec.backends.cpp``). The top-k is libstdc++'s partial_sort / nth_element /
+sort, step for step, so equal scores come out in torch's (and the C++'s) order."""
+from __future__ import annotations
+
+from typing import Tuple
+
+import numba
+import numpy as np
+
+__all__ = ['spr_encode_displacements', 'spr_decode']
+
+# error_model='numpy': 1 / 0 is inf (a zero diagonal), as in C++ and numpy
+_jit = numba.njit(cache=True, nogil=True, error_model='numpy')
+_F0 = np.float32(0.0)
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_FHALF = np.float32(0.5)
+_COORD_LIMIT = 1099511627776.0  # 2^40, as coord_is_usable
+
+
+@_jit
+def _usable(v):
+    return v == v and abs(v) < _COORD_LIMIT
+
+
+@_jit
+def _clamped_int(v, size):
+    if not (v > 0.0):
+        return 0
+    if v >= np.float64(size):
+        return size
+    return np.int64(v)
+
+
+@_jit
+def _span(root, radius, radius_f32, size):
+    if radius_f32:
+        r = np.float32(radius)
+        return (_clamped_int(np.float64(np.float32(root - r)), size),
+                _clamped_int(np.float64(np.float32(root + r)), size))
+    return (_clamped_int(np.float64(root) - radius, size),
+            _clamped_int(np.float64(root) + radius, size))
+
+
+@_jit
+def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, W, H, disp, wts):
+    B, N, K = vis.shape
+    size_map = np.empty((H, W), np.float32)
+    for b in range(B):
+        size_map[:, :] = _F0
+        for n in range(N):
+            rx = roots[b, n, 0]
+            ry = roots[b, n, 1]
+            if not (roots_vis[b, n] >= _F1):
+                continue
+            if not (_usable(rx) and _usable(ry)):
+                continue
+            if not (rx >= _F0 and ry >= _F0 and rx < np.float32(W) and ry < np.float32(H)):
+                continue
+            d = diag[b, n]
+            w = _F1 / d
+            x0, x1 = _span(rx, radius, radius_f32, W)
+            y0, y1 = _span(ry, radius, radius_f32, H)
+            for k in range(K):
+                kx = kps[b, n, k, 0]
+                ky = kps[b, n, k, 1]
+                if vis[b, n, k] < 1.0 or not (_usable(kx) and _usable(ky)):
+                    continue
+                if not (kx >= 0.0 and ky >= 0.0 and kx < np.float64(W) and ky < np.float64(H)):
+                    continue
+                for y in range(y0, y1):
+                    for x in range(x0, x1):
+                        dx = disp[b, 2 * k, y, x]
+                        dy = disp[b, 2 * k + 1, y, x]
+                        if (dx != _F0 or dy != _F0) and d > size_map[y, x]:
+                            continue
+                        wts[b, 2 * k, y, x] = w
+                        wts[b, 2 * k + 1, y, x] = w
+                        disp[b, 2 * k, y, x] = np.float32(kx - np.float64(x))
+                        disp[b, 2 * k + 1, y, x] = np.float32(ky - np.float64(y))
+                        size_map[y, x] = d
+
+
+def _f32c(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals, radius,
+                             radius_f32, W, H) -> Tuple[np.ndarray, np.ndarray]:
+    """displacements and weights (B, 2K, H, W) float32 (see fastcodec.backends.cpp)."""
+    kps = np.ascontiguousarray(keypoints, dtype=np.float64)
+    vis = np.ascontiguousarray(visible, dtype=np.float64)
+    roots, roots_visible, diagonals = _f32c(roots), _f32c(roots_visible), _f32c(diagonals)
+    W, H = int(W), int(H)
+    if not (W > 0 and H > 0):
+        raise ValueError('heatmap size must be positive')
+    if kps.ndim != 4 or kps.shape[3] != 2 or vis.shape != kps.shape[:3]:
+        raise ValueError('keypoints must be (B, N, K, 2) and keypoints_visible (B, N, K)')
+    B, N, K = vis.shape
+    if roots.shape != (B, N, 2) or roots_visible.shape != (B, N) or diagonals.shape != (B, N):
+        raise ValueError('roots must be (B, N, 2), roots_visible and diagonals (B, N)')
+    disp = np.zeros((B, 2 * K, H, W), np.float32)
+    wts = np.zeros((B, 2 * K, H, W), np.float32)
+    _encode_kernel(kps, vis, roots, roots_visible, diagonals, float(radius), bool(radius_f32),
+                   W, H, disp, wts)
+    return disp, wts
+
+
+# ---- torch.topk: libstdc++'s algorithms on (value, index) pairs -----------------------
+# Pairs live in two arrays, v (float32) and ix (int64), at offsets from `lo`.
+
+@_jit
+def _before(av, bv):
+    return (av != av and not (bv != bv)) or av > bv
+
+
+@_jit
+def _swap(v, ix, a, b):
+    tv = v[a]
+    ti = ix[a]
+    v[a] = v[b]
+    ix[a] = ix[b]
+    v[b] = tv
+    ix[b] = ti
+
+
+@_jit
+def _push_heap(v, ix, lo, hole, top, val, vi):
+    parent = (hole - 1) // 2
+    while hole > top and _before(v[lo + parent], val):
+        v[lo + hole] = v[lo + parent]
+        ix[lo + hole] = ix[lo + parent]
+        hole = parent
+        parent = (hole - 1) // 2
+    v[lo + hole] = val
+    ix[lo + hole] = vi
+
+
+@_jit
+def _adjust_heap(v, ix, lo, hole, length, val, vi):
+    top = hole
+    child = hole
+    while child < (length - 1) // 2:
+        child = 2 * (child + 1)
+        if _before(v[lo + child], v[lo + child - 1]):
+            child -= 1
+        v[lo + hole] = v[lo + child]
+        ix[lo + hole] = ix[lo + child]
+        hole = child
+    if (length & 1) == 0 and child == (length - 2) // 2:
+        child = 2 * (child + 1)
+        v[lo + hole] = v[lo + child - 1]
+        ix[lo + hole] = ix[lo + child - 1]
+        hole = child - 1
+    _push_heap(v, ix, lo, hole, top, val, vi)
+
+
+@_jit
+def _make_heap(v, ix, lo, length):
+    if length < 2:
+        return
+    parent = (length - 2) // 2
+    while True:
+        _adjust_heap(v, ix, lo, parent, length, v[lo + parent], ix[lo + parent])
+        if parent == 0:
+            return
+        parent -= 1
+
+
+@_jit
+def _heap_select(v, ix, lo, middle, last):
+    """std::__heap_select on [lo, lo + last) with the heap [lo, lo + middle)."""
+    _make_heap(v, ix, lo, middle)
+    for i in range(middle, last):
+        cv = v[lo + i]
+        if _before(cv, v[lo]):
+            ci = ix[lo + i]
+            v[lo + i] = v[lo]
+            ix[lo + i] = ix[lo]
+            _adjust_heap(v, ix, lo, 0, middle, cv, ci)
+
+
+@_jit
+def _sort_heap(v, ix, lo, length):
+    while length > 1:
+        length -= 1
+        val = v[lo + length]
+        vi = ix[lo + length]
+        v[lo + length] = v[lo]
+        ix[lo + length] = ix[lo]
+        _adjust_heap(v, ix, lo, 0, length, val, vi)
+
+
+@_jit
+def _move_median_to_first(v, ix, result, a, b, c):
+    if _before(v[a], v[b]):
+        if _before(v[b], v[c]):
+            _swap(v, ix, result, b)
+        elif _before(v[a], v[c]):
+            _swap(v, ix, result, c)
+        else:
+            _swap(v, ix, result, a)
+    elif _before(v[a], v[c]):
+        _swap(v, ix, result, a)
+    elif _before(v[b], v[c]):
+        _swap(v, ix, result, c)
+    else:
+        _swap(v, ix, result, b)
+
+
+@_jit
+def _partition_pivot(v, ix, lo, length):
+    _move_median_to_first(v, ix, lo, lo + 1, lo + length // 2, lo + length - 1)
+    a = lo + 1
+    b = lo + length
+    while True:
+        while _before(v[a], v[lo]):
+            a += 1
+        b -= 1
+        while _before(v[lo], v[b]):
+            b -= 1
+        if not (a < b):
+            return a - lo
+        _swap(v, ix, a, b)
+        a += 1
+
+
+@_jit
+def _linear_insert(v, ix, lo, last):
+    val = v[lo + last]
+    vi = ix[lo + last]
+    nxt = last - 1
+    while _before(val, v[lo + nxt]):
+        v[lo + last] = v[lo + nxt]
+        ix[lo + last] = ix[lo + nxt]
+        last = nxt
+        nxt -= 1
+    v[lo + last] = val
+    ix[lo + last] = vi
+
+
+@_jit
+def _insertion_sort(v, ix, lo, length):
+    for i in range(1, length):
+        if _before(v[lo + i], v[lo]):
+            val = v[lo + i]
+            vi = ix[lo + i]
+            for j in range(i, 0, -1):
+                v[lo + j] = v[lo + j - 1]
+                ix[lo + j] = ix[lo + j - 1]
+            v[lo] = val
+            ix[lo] = vi
+        else:
+            _linear_insert(v, ix, lo, i)
+
+
+@_jit
+def _depth_limit(n):
+    lg = 0
+    while n > 1:
+        n >>= 1
+        lg += 1
+    return 2 * lg
+
+
+@_jit
+def _nth_element(v, ix, nth, last):
+    if last == 0 or nth == last:
+        return
+    lo = 0
+    hi = last
+    depth = _depth_limit(last)
+    while hi - lo > 3:
+        if depth == 0:
+            _heap_select(v, ix, lo, nth + 1 - lo, hi - lo)
+            _swap(v, ix, lo, nth)
+            return
+        depth -= 1
+        cut = lo + _partition_pivot(v, ix, lo, hi - lo)
+        if cut <= nth:
+            lo = cut
+        else:
+            hi = cut
+    _insertion_sort(v, ix, lo, hi - lo)
+
+
+@_jit
+def _sort(v, ix, length):
+    if length < 2:
+        return
+    stack = np.empty((128, 3), np.int64)
+    stack[0, 0] = 0
+    stack[0, 1] = length
+    stack[0, 2] = _depth_limit(length)
+    top = 1
+    while top > 0:
+        top -= 1
+        lo = stack[top, 0]
+        hi = stack[top, 1]
+        d = stack[top, 2]
+        while hi - lo > 16:
+            if d == 0:
+                _heap_select(v, ix, lo, hi - lo, hi - lo)
+                _sort_heap(v, ix, lo, hi - lo)
+                break
+            d -= 1
+            cut = lo + _partition_pivot(v, ix, lo, hi - lo)
+            stack[top, 0] = cut
+            stack[top, 1] = hi
+            stack[top, 2] = d
+            top += 1
+            hi = cut
+    if length > 16:
+        _insertion_sort(v, ix, 0, 16)
+        for i in range(16, length):
+            _linear_insert(v, ix, 0, i)
+    else:
+        _insertion_sort(v, ix, 0, length)
+
+
+# ---- decode --------------------------------------------------------------------------
+
+@_jit
+def _max(a, b):
+    return b if (b > a or b != b) else a
+
+
+@_jit
+def _sample_coordinate(v, size):
+    g = v / np.float32(size - 1) * _F2 - _F1
+    u = (g + _F1) * (np.float32(size) / _F2) - _FHALF
+    lo = u if u != u else (u if u > _F0 else _F0)
+    hi = np.float32(size - 1)
+    return lo if lo != lo else (lo if lo < hi else hi)
+
+
+@_jit
+def _bilinear(m, H, W, x, y):
+    if x != x or y != y:
+        return x + y
+    xw = np.floor(x)
+    yn = np.floor(y)
+    w = x - xw
+    e = _F1 - w
+    n = y - yn
+    s = _F1 - n
+    nw = s * e
+    ne = s * w
+    sw = n * e
+    se = n * w
+    ix = np.int64(xw)
+    iy = np.int64(yn)
+    east = ix + 1 < W
+    south = iy + 1 < H
+    v_nw = m[iy, ix]
+    v_ne = m[iy, ix + 1] if east else _F0
+    v_sw = m[iy + 1, ix] if south else _F0
+    v_se = m[iy + 1, ix + 1] if (east and south) else _F0
+    return v_nw * nw + v_ne * ne + v_sw * sw + v_se * se
+
+
+@_jit
+def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, kscores,
+                   counts):
+    B, C, H, W = heat.shape
+    K = disp.shape[1] // 2
+    HW = H * W
+    r = (ksize - 1) // 2
+    rows = np.empty((H, W), np.float32)
+    scores = np.empty((H, W), np.float32)
+    partial = M * 64 <= HW
+    cv = np.empty(M if partial else HW, np.float32)
+    ci = np.empty(M if partial else HW, np.int64)
+    for b in range(B):
+        m = heat[b, C - 1]
+        for y in range(H):
+            for x in range(W):
+                x0 = max(x - r, 0)
+                x1 = min(x + r, W - 1)
+                v = m[y, x0]
+                for t in range(x0 + 1, x1 + 1):
+                    v = _max(v, m[y, t])
+                rows[y, x] = v
+        for y in range(H):
+            y0 = max(y - r, 0)
+            y1 = min(y + r, H - 1)
+            for x in range(W):
+                scores[y, x] = rows[y0, x]
+            for t in range(y0 + 1, y1 + 1):
+                for x in range(W):
+                    scores[y, x] = _max(scores[y, x], rows[t, x])
+            for x in range(W):
+                raw = m[y, x]
+                scores[y, x] = raw * (_F1 if raw == scores[y, x] else _F0)
+        flat = scores.reshape(HW)
+        count = 0
+        if M > 0:
+            if partial:
+                for i in range(M):
+                    cv[i] = flat[i]
+                    ci[i] = i
+                _make_heap(cv, ci, 0, M)
+                for i in range(M, HW):
+                    val = flat[i]
+                    if _before(val, cv[0]):
+                        _adjust_heap(cv, ci, 0, 0, M, val, i)
+                _sort_heap(cv, ci, 0, M)
+            else:
+                for i in range(HW):
+                    cv[i] = flat[i]
+                    ci[i] = i
+                _nth_element(cv, ci, M - 1, HW)
+                _sort(cv, ci, M - 1)
+            for j in range(M):
+                val = cv[j]
+                if not (val > thr):
+                    continue
+                p = ci[j]
+                px = p % W
+                py = p // W
+                gx = np.float32(px)
+                gy = np.float32(py)
+                roots[b, count] = val
+                for k in range(K):
+                    kx = gx + disp[b, 2 * k, py, px]
+                    ky = gy + disp[b, 2 * k + 1, py, px]
+                    if with_scores:
+                        kscores[b, count, k] = _bilinear(heat[b, k], H, W,
+                                                         _sample_coordinate(kx, W),
+                                                         _sample_coordinate(ky, H))
+                    kps[b, count, k, 0] = kx * sx
+                    kps[b, count, k, 1] = ky * sy
+                count += 1
+        counts[b] = count
+
+
+def spr_decode(heatmaps, displacements, nms_kernel, max_instances, threshold,
+               keypoint_scores, scale):
+    """SPR decode of a batch (see fastcodec.backends.cpp)."""
+    heat, disp = _f32c(heatmaps), _f32c(displacements)
+    if heat.ndim != 4 or disp.ndim != 4:
+        raise ValueError('heatmaps and displacements must be 4-D')
+    B, C, H, W = heat.shape
+    if not (C >= 1 and H > 0 and W > 0):
+        raise ValueError('heatmaps must be (B, C, H, W) with C, H, W > 0')
+    if disp.shape[0] != B or disp.shape[1] % 2 or disp.shape[2:] != (H, W):
+        raise ValueError('displacements must be (B, 2K, H, W) matching heatmaps')
+    nms_kernel, max_instances = int(nms_kernel), int(max_instances)
+    if nms_kernel < 1 or nms_kernel % 2 == 0:
+        raise ValueError('nms kernel must be odd and positive')
+    if max_instances < 0:
+        raise ValueError('max_instances must be >= 0')
+    K = disp.shape[1] // 2
+    keypoint_scores = bool(keypoint_scores)
+    if keypoint_scores and C != K + 1:
+        raise ValueError('keypoint scores need K + 1 heatmaps')
+    M = min(max_instances, H * W)
+    kps = np.empty((B, M, K, 2), np.float32)
+    roots = np.empty((B, M), np.float32)
+    kscores = np.empty((B, M, K if keypoint_scores else 0), np.float32)
+    counts = np.empty(B, np.int64)
+    sx, sy = scale
+    _decode_kernel(heat, disp, nms_kernel, M, np.float32(threshold), keypoint_scores,
+                   np.float32(sx), np.float32(sy), kps, roots, kscores, counts)
+    return kps, roots, kscores, counts
