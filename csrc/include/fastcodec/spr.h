@@ -72,11 +72,14 @@ FC_HD float spr_displacement_weight(float diagonal) { return 1.f / diagonal; }
 // ---- decode: batch_heatmap_nms ------------------------------------------------------
 
 // torch's max_pool2d: NaN wins.
-FC_HD float spr_max(float a, float b) { return (b > a || b != b) ? b : a; }
+FC_HD float spr_max(float a, float b) { return ((b > a) | (b != b)) ? b : a; }
 
 // heatmap * (heatmap == pooled maximum).float(), as torch computes it (so -0 for
 // suppressed negative values, NaN for suppressed infinities).
-FC_HD float spr_nms_value(float v, float pooled) { return v * (v == pooled ? 1.f : 0.f); }
+FC_HD float spr_nms_value(float v, float pooled) {
+  const float suppressed = v * 0.f;  // v * 1 is v itself
+  return v == pooled ? v : suppressed;
+}
 
 // ---- decode: torch.topk (CPU) --------------------------------------------------------
 // torch sorts (value, index) pairs with "x before y when x is NaN and y is not, or
@@ -88,8 +91,12 @@ struct SprCandidate {
   int64_t index;
 };
 
+FC_HD bool spr_value_before(float x, float y) {
+  return ((x != x) & (y == y)) | (x > y);
+}
+
 FC_HD bool spr_before(const SprCandidate& x, const SprCandidate& y) {
-  return (x.value != x.value && !(y.value != y.value)) || x.value > y.value;
+  return spr_value_before(x.value, y.value);
 }
 
 FC_HD bool spr_partial_sort_path(int64_t k, int64_t n) { return k * 64 <= n; }
