@@ -48,6 +48,14 @@ CASES = {
                                       out["keypoint_y_labels"][:, 0])
             return torch.from_numpy(k[0, 0])
 '''),
+    'spr': ('''
+    codec = fastcodec.SPR((256, 256), (64, 64), generate_keypoint_heatmaps=True)
+    many = np.random.rand(32, 10, 17, 2) * 250
+    call = lambda: codec.batch_encode(many)
+''', '''
+            out = codec.batch_encode(kps.reshape(8, 8, 17, 2))
+            return torch.from_numpy(out["displacements"][0])
+'''),
 }
 
 

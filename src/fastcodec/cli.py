@@ -27,6 +27,8 @@ DEMO_CODECS = [
     dict(type='RegressionLabel', input_size=(192, 256)),
     dict(type='IntegralRegressionLabel', input_size=(192, 256), heatmap_size=(48, 64),
          sigma=2.0),
+    dict(type='SPR', input_size=(192, 256), heatmap_size=(48, 64), sigma=(2.0, 1.0),
+         generate_keypoint_heatmaps=True),
 ]
 
 
@@ -36,6 +38,8 @@ def model_output(cfg: dict, encoded: dict) -> tuple:
         return encoded['keypoint_x_labels'], encoded['keypoint_y_labels']
     if cfg['type'] in ('RegressionLabel', 'IntegralRegressionLabel'):
         return (encoded['keypoint_labels'],)
+    if cfg['type'] == 'SPR':
+        return encoded['heatmaps'], encoded['displacements']
     return (encoded['heatmaps'],)
 
 
@@ -97,8 +101,13 @@ def demo(out_png: str) -> int:
             m_enc = median_us(lambda: ref.encode(kps, vis))
             # MMPose's DARK decoders overwrite their input: decode copies. Its 0/0 on
             # the maps of invisible keypoints warns (fastcodec: docs/deviations.md).
+            copies = [o.copy() for o in outputs]
+            if cfg['type'] == 'SPR':  # MMPose's SPR decodes torch tensors only
+                import torch
+                copies = [torch.from_numpy(o) for o in copies]
             with np.errstate(invalid='ignore', divide='ignore'):
-                m_dec = median_us(lambda: ref.decode(*[o.copy() for o in outputs]))
+                m_dec = median_us(lambda: ref.decode(*[c.clone() if hasattr(c, 'clone')
+                                                       else c.copy() for c in copies]))
             row += f' {m_enc:13.1f} {m_dec:13.1f} {m_enc / enc_us:6.1f}/{m_dec / dec_us:<6.1f}'
         print(row)
         if 'heatmaps' in encoded:

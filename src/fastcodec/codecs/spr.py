@@ -141,10 +141,15 @@ class SPR(BaseKeypointCodec):
             'msra', roots.astype(np.float64).reshape(B, N, 1, 2),
             roots_visible.astype(np.float64).reshape(B, N, 1),
             np.full(N, float(self.sigma[0])), (1.0, 1.0), True, W, H)
-        if self.generate_keypoint_heatmaps:
+        if self.generate_keypoint_heatmaps and float(self.sigma[1]) == 0:
+            # the automatic sigma // 2 of a small heatmap: MMPose's exp(0 / 0) is NaN
+            # at each keypoint; nothing is drawn here (docs/deviations.md)
+            kpt_maps = np.zeros((B, K, H, W), np.float32)
+        elif self.generate_keypoint_heatmaps:
             kpt_maps, _ = backend.encode_gaussian(
                 'msra', xy, vis64, np.full(N, float(self.sigma[1])), (1.0, 1.0),
                 kps.dtype == np.float32, W, H)
+        if self.generate_keypoint_heatmaps:
             heatmaps = np.concatenate((kpt_maps, root_maps), axis=1)
         else:
             heatmaps = root_maps
