@@ -25,7 +25,13 @@ CONFIGS = {
                         use_dark=True, decode_visibility=True)],
     'RegressionLabel': [dict(input_size=(192, 256))],
     'IntegralRegressionLabel': [dict(SIZE, sigma=2.0)],
+    'SPR': [dict(input_size=(512, 512), heatmap_size=(128, 128)),
+            dict(input_size=(512, 512), heatmap_size=(128, 128), sigma=(4, 2),
+                 generate_keypoint_heatmaps=True)],
 }
+# Codecs whose batch_decode MMPose's BaseHead calls (the others decode sample by sample).
+BATCH_DECODED = ('MSRAHeatmap', 'UDPHeatmap', 'MegviiHeatmap', 'SimCCLabel',
+                 'RegressionLabel', 'IntegralRegressionLabel')
 
 
 @pytest.fixture(scope='module')
@@ -74,7 +80,7 @@ def head_outputs(name, args, rng):
     return torch.from_numpy(maps.astype(np.float32))
 
 
-@pytest.mark.parametrize('name', sorted(CONFIGS))
+@pytest.mark.parametrize('name', sorted(BATCH_DECODED))
 def test_mmpose_head_decodes_alike(mmpose, name):
     class Head(mmpose.BaseHead):
         def __init__(self, decoder):
@@ -107,6 +113,26 @@ def test_mmpose_head_decodes_alike(mmpose, name):
             if 'keypoints_visible' in w:
                 np.testing.assert_allclose(g.keypoints_visible, w.keypoints_visible,
                                            rtol=0, atol=1e-4)
+
+
+def test_spr_decodes_sample_by_sample_like_mmpose(mmpose):
+    """SPR keeps MMPose's per-sample decode (support_batch_decoding False), with
+    MMPose's signature and torch results."""
+    import fastcodec.mmpose as plugin
+    assert set(plugin.BATCH_DECODED) == set(BATCH_DECODED) and 'SPR' not in BATCH_DECODED
+    rng = np.random.default_rng(0)
+    for args in CONFIGS['SPR']:
+        ours = mmpose.registry.build(dict(type='SPR', **args))
+        reference = mmpose.codecs.SPR(**args)
+        assert not ours.support_batch_decoding and not reference.support_batch_decoding
+        C = 18 if args.get('generate_keypoint_heatmaps') else 1
+        heat = torch.from_numpy(rng.uniform(0, 1, (C, 128, 128)).astype(np.float32))
+        disp = torch.from_numpy(rng.normal(0, 3, (34, 128, 128)).astype(np.float32))
+        got, want = ours.decode(heat, disp), reference.decode(heat, disp)
+        assert isinstance(got[0], torch.Tensor) and got[0].shape == want[0].shape
+        torch.testing.assert_close(got[0], want[0], rtol=0, atol=2e-3)
+        torch.testing.assert_close(got[1][0], want[1][0], rtol=0, atol=1e-4)
+        assert (got[1][1] is None) == (want[1][1] is None)
 
 
 def test_custom_imports_line_switches_a_config(tmp_path):
