@@ -13,13 +13,11 @@ namespace fastcodec {
 
 void spr_displacements(const SprEncodeArgs& a, float* displacements, float* weights) {
   const int64_t HW = a.H * a.W, plane = 2 * a.K * HW;
-  parallel_for(a.B, 4.0 * (double)plane + 64.0 * a.N * a.K, [&](int64_t begin, int64_t end) {
+  parallel_for(a.B, (double)HW + 64.0 * a.N * a.K, [&](int64_t begin, int64_t end) {
     std::vector<float> size_map((size_t)HW);
     for (int64_t b = begin; b < end; ++b) {
       float* disp = displacements + b * plane;
       float* wts = weights + b * plane;
-      std::memset(disp, 0, sizeof(float) * plane);
-      std::memset(wts, 0, sizeof(float) * plane);
       std::memset(size_map.data(), 0, sizeof(float) * HW);
       for (int64_t n = 0; n < a.N; ++n) {
         const int64_t bn = b * a.N + n;

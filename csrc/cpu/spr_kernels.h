@@ -17,7 +17,8 @@ struct SprEncodeArgs {
   bool radius_f32;          // numpy subtracts the radius from a float32 root in float32
 };
 
-// displacements and weights (B, 2K, H, W) float32, written in full (zeros included).
+// displacements and weights (B, 2K, H, W) float32; they must hold zeros on entry (the
+// binding allocates them with numpy.zeros: untouched pages then cost nothing here).
 void spr_displacements(const SprEncodeArgs& a, float* displacements, float* weights);
 
 struct SprDecodeArgs {

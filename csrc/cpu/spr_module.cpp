@@ -30,8 +30,14 @@ py::tuple spr_encode_displacements_py(const F64& kps, const F64& vis, const F32&
           "diagonals must be (B, N)");
   SprEncodeArgs a{kps.data(), vis.data(), roots.data(), roots_visible.data(), diagonals.data(),
                   B, N, K, W, H, radius, radius_f32};
-  py::array_t<float> disp({B, 2 * K, H, W});
-  py::array_t<float> wts({B, 2 * K, H, W});
+  // One numpy.zeros buffer for both outputs, returned as its two halves: calloc'ed
+  // (pages the windows never touch are never written), and from 4 MB on numpy asks
+  // for transparent huge pages (128 x 128 x 34 maps: 4.4 MB together, 5x fewer
+  // page-fault costs than two 2.2 MB arrays).
+  const py::object zeros = py::module_::import("numpy").attr("zeros");
+  const py::object both = zeros(py::make_tuple(2, B, 2 * K, H, W), "float32");
+  auto disp = py::object(both[py::int_(0)]).cast<py::array_t<float, py::array::c_style>>();
+  auto wts = py::object(both[py::int_(1)]).cast<py::array_t<float, py::array::c_style>>();
   {
     py::gil_scoped_release release;
     spr_displacements(a, disp.mutable_data(), wts.mutable_data());

@@ -102,8 +102,7 @@ def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals
     B, N, K = vis.shape
     if roots.shape != (B, N, 2) or roots_visible.shape != (B, N) or diagonals.shape != (B, N):
         raise ValueError('roots must be (B, N, 2), roots_visible and diagonals (B, N)')
-    disp = np.zeros((B, 2 * K, H, W), np.float32)
-    wts = np.zeros((B, 2 * K, H, W), np.float32)
+    disp, wts = np.zeros((2, B, 2 * K, H, W), np.float32)  # one buffer, as the C++
     _encode_kernel(kps, vis, roots, roots_visible, diagonals, float(radius), bool(radius_f32),
                    W, H, disp, wts)
     return disp, wts

@@ -154,7 +154,7 @@ class SPR(BaseKeypointCodec):
         else:
             heatmaps = root_maps
         heatmap_weights = np.where(heatmaps > 0, np.float32(1),
-                                   np.float32(self.background_weight)).astype(np.float32)
+                                   np.float32(self.background_weight))
         displacements, displacement_weights = backend.spr_encode_displacements(
             xy, vis64, roots.reshape(B, N, 2), roots_visible.reshape(B, N),
             diagonals.reshape(B, N), float(self.sigma[0]), self._radius_f32, W, H)
