@@ -283,3 +283,25 @@ def test_cpp_and_numba_agree_bit_for_bit():
             np.testing.assert_array_equal(a[1][0], b[1][0])
             if a[1][1] is not None:
                 np.testing.assert_array_equal(a[1][1], b[1][1])
+
+
+@pytest.mark.parametrize('sigma', [2.0000001, np.float64(2.0000001), np.float32(2.0000001), 2])
+def test_window_radius_precision(mmc, backend, sigma):
+    """numpy subtracts a Python or float32 radius from the float32 root in float32 (12 -
+    2.0000001 -> 10) and a float64 one in float64 (-> 9.9999999 -> 9): the window's
+    first column differs, and fastcodec follows."""
+    cfg = dict(input_size=(32, 32), heatmap_size=(32, 32), sigma=sigma)
+    kps = np.array([[[10.0, 10.0], [14.0, 14.0], [12.0, 11.0]]])
+    if isinstance(sigma, np.float32):
+        # MMPose's Gaussian indexes a numpy float32 sigma (not a Python float): it
+        # raises; fastcodec encodes as with float(sigma) (docs/deviations.md)
+        with pytest.raises(IndexError):
+            mmc.SPR(**cfg).encode(kps)
+        cfg_ref = dict(cfg, sigma=float(sigma))
+    else:
+        cfg_ref = cfg
+    ref = mmc.SPR(**cfg_ref).encode(kps)
+    got = fastcodec.SPR(**cfg).encode(kps)
+    assert_encoded(got, ref)
+    cols = np.nonzero(ref['displacement_weights'][0].any(axis=0))[0]
+    assert cols[0] == (9 if isinstance(sigma, np.float64) else 10)
