@@ -78,10 +78,10 @@ class SPR(BaseKeypointCodec):
                                                'minimal_diagonal_length')
         self.background_weight = _number(background_weight, 'background_weight')
         k = decode_nms_kernel
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f'decode_nms_kernel must be an odd positive integer, got {k!r}')
-        if k < 1 or k % 2 == 0:
-            raise ValueError(f'decode_nms_kernel must be an odd positive integer, got {k}')
+        if (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1
+                or k % 2 == 0):
+            # ValueError for any other value, as MMPose's assertion (and issue 4) asks
+            raise ValueError(f'decode_nms_kernel must be an odd positive integer, got {k!r}')
         self.decode_nms_kernel = decode_nms_kernel
         m = decode_max_instances
         if isinstance(m, bool) or not isinstance(m, (int, np.integer)):
