@@ -1,0 +1,299 @@
+"""MotionBERTLabel: 2D keypoint sequences in [-1, 1] image units and a 3D target in
+image coordinates (camera projection, scale factor), for MotionBERT.
+
+Vectorised numpy / torch over the batch: the work is a few flops per keypoint, so a
+compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from fastcodec.codecs._lifting import (F32, F64, Inputs, LiftingCodec, as_float, batch_camera,
+                                       broadcast_check, check_num_keypoints, check_root_index,
+                                       concat_visibility, first, float_of, per_sample, promote,
+                                       sample_camera, shape_str, target_weights)
+from fastcodec.registry import register
+
+
+def _mul_into(X, x, y):
+    """``x *= y`` (numpy in-place: computed in the promoted dtype, stored in x's)."""
+    dtype = promote(X.dtype(x), X.dtype(y))
+    return X.cast(X.cast(x, dtype) * X.cast(y, dtype), X.dtype(x))
+
+
+def _add_into(X, x, y):
+    dtype = promote(X.dtype(x), X.dtype(y))
+    return X.cast(X.cast(x, dtype) + X.cast(y, dtype), X.dtype(x))
+
+
+def _camera_to_pixel(X, points, fx, fy, cx, cy):
+    """MMPose's ``camera_to_pixel`` (shift=False): points (B, ..., 3) -> (B, ..., 2);
+    fx, fy, cx, cy (B,) reshaped to broadcast over the middle axes."""
+    xy = points[..., :2] / points[..., 2:3]
+    shape = (points.shape[0],) + (1,) * (points.ndim - 2)
+    x = _add_into(X, _mul_into(X, xy[..., 0], fx.reshape(shape)), cx.reshape(shape))
+    y = _add_into(X, _mul_into(X, xy[..., 1], fy.reshape(shape)), cy.reshape(shape))
+    return X.cat([x[..., None], y[..., None]], -1)
+
+
+def _camera_to_image(X, target, root_index: int, f, c):
+    """MMPose's ``camera_to_image_coord`` batched: target (B, T, K, 3) in camera
+    space, f and c (B, 2) -> (target in image space (B, T, K, 3), factor (B, T))."""
+    B = target.shape[0]
+    fdt, cdt = float_of(X.dtype(f)), float_of(X.dtype(c))
+    f2 = X.cast(f, fdt).reshape(B, 2) / 1000.
+    c2 = X.cast(c, cdt).reshape(B, 2) / 1000.
+    fx, fy, cx, cy = f2[:, 0], f2[:, 1], c2[:, 0], c2[:, 1]
+    root = target[:, :, root_index]                                    # (B, T, 3)
+    shift = X.zeros((3,), X.dtype(target))
+    shift[:2] = 1.0
+    tl = _camera_to_pixel(X, root - shift, fx, fy, cx, cy)
+    br = _camera_to_pixel(X, root + shift, fx, fy, cx, cy)
+    xy = _camera_to_pixel(X, target, fx, fy, cx, cy)
+    span = br[..., 0] - tl[..., 0] + 0.001                             # (B, T)
+    ratio = span / 2.0
+    factor = X.rdiv(2.0, span)
+    depth = ratio[..., None] * (target[..., 2] - target[..., root_index:root_index + 1, 2])
+    return X.cat([xy, depth[..., None]], -1), factor
+
+
+@register
+class MotionBERTLabel(LiftingCodec):
+    """MotionBERT's keypoint labels and image-space 3D target.
+
+    Args (MMPose 1.3.2's):
+        num_keypoints: K.
+        root_index: the root keypoint (an int).
+        remove_root, save_index: accepted and stored; unused by MMPose's MotionBERTLabel.
+        concat_vis: append the visibility to the keypoint labels.
+        rootrel: ``decode`` zeroes keypoint 0 (as MMPose, index 0, not root_index).
+        mode: 'train' (target scaled by the image width / 1000) or 'test' (target
+            multiplied by the factor); case-insensitive.
+
+    encode(keypoints (T, K, D), keypoints_visible (T, K) or None,
+           lifting_target (T', K, C) (C = 3 with a camera f / c), lifting_target_visible
+           (T', K) or None, camera_param dict with w, h (and f, c: (2,) or (2, 1)),
+           factor (T,) or (T, 1) or None) -> dict:
+        keypoint_labels (T, K, D'): x, y mapped by ``v / w * 2 - (1, h / w)``;
+        keypoint_labels_visible (T, K); lifting_target_label (T', K, C) (projected to
+        the image with f / c, train-scaled, root-relative, test: times the factor);
+        lifting_target_weight (T', K) float32; lifting_target (= the label);
+        lifting_target_visible (T', K); factor (T, 1): the given factor unless its
+        first entry is 0, else the projection's (or 4).
+    decode(encoded (T, K, C), w (T,) or None, h (T,) or None, factor (T,) or None) ->
+        keypoints (T, K, C) in metres, root-relative, scores (T, K) float32 ones.
+
+    batch_encode / batch_decode take the same arrays with a leading batch axis B
+    (``camera_param`` as VideoPoseLifting's: a dict of (B,) / (B, 2) arrays or a
+    sequence of B dicts; factor (B, T) or (B, T, 1); decode's w, h, factor (B, T)).
+    A batch's factor dtype is the promotion of the given and computed factors' dtypes.
+    """
+
+    auxiliary_encode_keys = {'lifting_target', 'lifting_target_visible', 'camera_param',
+                             'factor'}
+
+    def __init__(self,
+                 num_keypoints: int,
+                 root_index: int = 0,
+                 remove_root: bool = False,
+                 save_index: bool = False,
+                 concat_vis: bool = False,
+                 rootrel: bool = False,
+                 mode: str = 'test') -> None:
+        self.num_keypoints = check_num_keypoints(num_keypoints)
+        self.root_index = check_root_index(root_index, allow_list=False)[0]
+        self.remove_root = remove_root
+        self.save_index = save_index
+        self.concat_vis = concat_vis
+        self.rootrel = rootrel
+        if not isinstance(mode, str) or mode.lower() not in ('train', 'test'):
+            raise ValueError(f'Unsupported mode {mode!r}, mode should be one of '
+                             '("train", "test").')
+        self.mode = mode.lower()
+
+    # ---- encode ------------------------------------------------------------------------
+    def encode(self,
+               keypoints: np.ndarray,
+               keypoints_visible: Optional[np.ndarray] = None,
+               lifting_target: Optional[np.ndarray] = None,
+               lifting_target_visible: Optional[np.ndarray] = None,
+               camera_param: Optional[dict] = None,
+               factor: Optional[np.ndarray] = None) -> dict:
+        """One sample; shapes in the class docstring."""
+        inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                        False, self.root_index + 1)
+        if factor is not None:
+            factor = inputs.X.asarray(factor, 'factor')[None]
+        return first(self._encode(inputs, sample_camera(camera_param), factor, 'factor'))
+
+    def batch_encode(self,
+                     keypoints: Any,
+                     keypoints_visible: Optional[Any] = None,
+                     lifting_target: Optional[Any] = None,
+                     lifting_target_visible: Optional[Any] = None,
+                     camera_param: Optional[Any] = None,
+                     factor: Optional[Any] = None) -> dict:
+        """B samples: keypoints (B, T, K, D), keypoints_visible (B, T, K),
+        lifting_target (B, T', K, C), lifting_target_visible (B, T', K), camera_param
+        batched, factor (B, T) or (B, T, 1); returns ``encode``'s arrays with a
+        leading B."""
+        inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                        True, self.root_index + 1)
+        if factor is not None:
+            factor = inputs.X.asarray(factor, 'factor')
+        return self._encode(inputs, camera_param, factor, 'factor')
+
+    def _encode(self, inputs: Inputs, camera_param, factor, fname: str) -> dict:
+        X, kp, vis, lt = inputs.X, inputs.keypoints, inputs.visible, inputs.target
+        B, N, K, D = kp.shape
+        T, C = lt.shape[1], lt.shape[3]
+        r = self.root_index
+        if D < 2:
+            raise ValueError(f'keypoints must hold (x, y) in the last axis, got shape '
+                             f'{shape_str(kp.shape)}')
+        cam = batch_camera(X, camera_param, B, False)
+        project = cam.f is not None
+        if (project or self.mode == 'train') and C != 3:
+            raise ValueError(f'lifting_target must hold (x, y, z) (C = 3) for the camera '
+                             f'projection and train mode, got shape {shape_str(lt.shape)}')
+        if factor is not None and (factor.ndim not in (2, 3) or factor.shape[0] != B or
+                                   (factor.ndim == 3 and factor.shape[2] != 1) or
+                                   factor.shape[1] == 0):
+            layout = '(B, T) or (B, T, 1)' if inputs.batched else '(T,) or (T, 1)'
+            raise ValueError(f'{fname} must have shape {layout}, got '
+                             f'{shape_str(factor.shape[1 - inputs.batched:])}')
+        if vis is None:
+            vis = X.ones((B, N, K))
+        ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
+
+        # 2D keypoints: v / w * 2 - (1, h / w) on x, y, stored in the keypoints' dtype.
+        wf, hf = X.cast(cam.w, F64), X.cast(cam.h, F64)
+        kdt = X.dtype(kp)
+        xy = X.cast(kp[..., :2], float_of(kdt)) / X.cast(wf, float_of(kdt)).reshape(B, 1, 1, 1)
+        offset = X.cat([X.ones((B, 1), F64), (hf / wf)[:, None]], 1).reshape(B, 1, 1, 2)
+        xy = X.cast(X.cast(xy * 2, F64) - offset, kdt)
+        labels = X.cat([xy, kp[..., 2:]], 3) if D > 2 else xy
+
+        # 3D target: image coordinates, train scaling, root-relative, test factor.
+        label = as_float(X, lt)
+        ldt = X.dtype(label)
+        if project:
+            if tuple(cam.f.shape[1:]) not in ((2,), (2, 1)) or \
+                    tuple(cam.c.shape[1:]) not in ((2,), (2, 1)):
+                raise ValueError('camera_param f and c must have 2 entries per sample')
+            label, computed = _camera_to_image(X, label, r, cam.f, cam.c)
+        else:
+            computed = X.ones((B, N), F32) * 4
+        if self.mode == 'train':
+            w1, h1 = wf / 1000, hf / 1000
+            w1l = X.cast(w1, ldt).reshape(B, 1, 1)
+            off = X.cat([X.ones((B, 1), F64), (h1 / w1)[:, None]], 1).reshape(B, 1, 1, 2)
+            lxy = X.cast(X.cast(label[..., :2] / w1l[..., None] * 2, F64) - off, ldt)
+            lz = label[..., 2] / w1l * 2
+            label = X.cat([lxy, lz[..., None]], 3)
+        label = label - label[:, :, r:r + 1]
+        fac = computed[..., None]
+        if factor is not None:
+            given = factor if factor.ndim == 3 else factor[..., None]
+            first_zero = factor.reshape(B, -1)[:, 0] == 0
+            if not inputs.batched:
+                # One sample: MMPose's ``factor[0] == 0`` test picks one array, dtype and all.
+                fac = fac if bool(first_zero[0]) else given
+            elif given.shape[1] == fac.shape[1]:
+                fdt = promote(X.dtype(given), X.dtype(fac))
+                fac = X.where(first_zero.reshape(B, 1, 1), X.cast(fac, fdt), X.cast(given, fdt))
+            elif bool(first_zero.any()):
+                raise ValueError(f'{fname}: a sample whose factor starts with 0 takes the '
+                                 f'computed factor ({fac.shape[1]} frames), which cannot be '
+                                 f'batched with given factors of {given.shape[1]} frames')
+            else:
+                fac = given
+        if self.mode == 'test':
+            broadcast_check(label.shape, fac[..., None].shape, 'lifting_target_label * factor')
+            label = _mul_into(X, label, fac[..., None])
+
+        if self.concat_vis:
+            labels = concat_visibility(X, labels, vis)
+        return dict(keypoint_labels=labels, keypoint_labels_visible=vis,
+                    lifting_target_label=label, lifting_target_weight=weight,
+                    lifting_target=label, lifting_target_visible=ltv, factor=fac)
+
+    # ---- decode ------------------------------------------------------------------------
+    def decode(self, encoded: np.ndarray, w: Optional[np.ndarray] = None,
+               h: Optional[np.ndarray] = None, factor: Optional[np.ndarray] = None
+               ) -> Tuple[np.ndarray, np.ndarray]:
+        """encoded (T, K, C), w and h (T,) or (T, 1), factor (T,) -> keypoints
+        (T, K, C), scores (T, K) float32."""
+        keypoints, scores = self._decode(encoded, w, h, factor, False)
+        return keypoints[0], scores[0]
+
+    def batch_decode(self, batch_encoded: Any, w: Optional[Any] = None,
+                     h: Optional[Any] = None, factor: Optional[Any] = None
+                     ) -> Tuple[Any, Any]:
+        """batch_encoded (B, T, K, C), w and h (B, T) or (B, T, 1), factor (B, T) ->
+        keypoints (B, T, K, C), scores (B, T, K) float32."""
+        return self._decode(batch_encoded, w, h, factor, True)
+
+    def _decode(self, encoded, w, h, factor, batched: bool):
+        X, kp = self._decode_inputs(encoded, batched, 'batch_encoded' if batched else 'encoded')
+        B, N, K, C = kp.shape
+        pre = 'B, ' if batched else ''
+        w = self._batched_operand(X, w, 'w', batched, B)
+        h = self._batched_operand(X, h, 'h', batched, B)
+        factor = self._batched_operand(X, factor, 'factor', batched, B)
+        if w is not None and _size(w) == 0:
+            w = None
+        if factor is not None and _size(factor) == 0:
+            factor = None
+        if w is not None:
+            if h is None or tuple(h.shape) != tuple(w.shape):
+                raise ValueError(f'w and h must have the same shape, got '
+                                 f'{shape_str(w.shape[1 - batched:])} and '
+                                 f'{"None" if h is None else shape_str(h.shape[1 - batched:])}')
+            if w.ndim not in (2, 3) or w.shape[1] != N or (w.ndim == 3 and w.shape[2] != 1):
+                raise ValueError(f'w and h must have shape ({pre}{N},) or ({pre}{N}, 1) '
+                                 f'(one per frame of encoded), got '
+                                 f'{shape_str(w.shape[1 - batched:])}')
+            if C < 2:
+                raise ValueError(f'encoded must hold x, y in the last axis, got shape '
+                                 f'{shape_str(kp.shape[1 - batched:])}')
+        if factor is not None:
+            if factor.ndim < 2 or factor.shape[1] != N:
+                raise ValueError(f'factor must have {N} entries per sample (one per frame '
+                                 f'of encoded), got shape {shape_str(factor.shape[1 - batched:])}')
+            if factor.ndim > 4 or broadcast_check(kp.shape, per_sample(factor[..., None], 4).shape,
+                                                  'encoded * factor') != tuple(kp.shape):
+                raise ValueError(f'factor of shape {shape_str(factor.shape[1 - batched:])} does '
+                                 f'not broadcast onto encoded {shape_str(kp.shape[1 - batched:])}')
+
+        kp = X.copy(kp)
+        ldt = X.dtype(kp)
+        scores = X.ones(kp.shape[:-1])
+        if self.rootrel:
+            kp[:, :, 0] = 0
+        if w is not None:
+            w2, h2 = w.reshape(B, N), h.reshape(B, N)
+            hw = float_of(promote(X.dtype(h2), X.dtype(w2)))
+            ratio = X.cast(X.cast(h2, hw) / X.cast(w2, hw), F64)
+            trans = X.cat([X.ones((B, N, 1), F64), ratio[..., None]], 2)[:, :, None]
+            wb = w2.reshape(B, N, 1, 1)
+            xy = (X.cast(kp[..., :2], F64) + trans) * X.cast(wb, promote(F64, X.dtype(wb))) / 2
+            zdt = promote(ldt, X.dtype(wb))
+            rest = X.cast(kp[..., 2:], zdt) * X.cast(wb, zdt) / 2
+            kp = X.cat([X.cast(xy, ldt), X.cast(rest, ldt)], 3)
+        if factor is not None:
+            kp = _mul_into(X, kp, per_sample(factor[..., None], 4))
+        r = self.root_index
+        kp = kp - kp[:, :, r:r + 1]
+        kp = kp / 1000.
+        return kp, scores
+
+    def _config(self) -> dict:
+        return dict(num_keypoints=self.num_keypoints, root_index=self.root_index,
+                    concat_vis=self.concat_vis, rootrel=self.rootrel, mode=self.mode)
+
+
+def _size(x) -> int:
+    return int(np.prod(x.shape))
