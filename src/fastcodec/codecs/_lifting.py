@@ -328,8 +328,8 @@ def concat_visibility(X, labels, visible):
 
 def reshape_keypoints(X, labels):
     """(B, N, K, D) -> (B, K * D, N): MMPose's ``transpose(1, 2, 0).reshape(-1, N)``."""
-    B, N = labels.shape[:2]
-    return X.permute(labels, (0, 2, 3, 1)).reshape(B, -1, N)
+    B, N, K, D = labels.shape
+    return X.permute(labels, (0, 2, 3, 1)).reshape(B, K * D, N)
 
 
 def decode_root(X, keypoints, target_root, remove_root: bool, root_index: List[int]):
