@@ -76,6 +76,18 @@ class NumpyNS:
         return np.where(cond, a, b)
 
     @staticmethod
+    def empty(shape, dtype):
+        return np.empty(tuple(shape), dtype)
+
+    @staticmethod
+    def binop(op: str, a, b, out):
+        """``out[...] = a <op> b`` computed as numpy does (NEP 50 promotion of a and b),
+        stored in out's dtype: MMPose's in-place ``a op= b`` and casts. Writing through
+        ``out`` (a view, e.g. one coordinate channel) avoids numpy's slow broadcasting
+        of small trailing axes."""
+        return _UFUNCS[op](a, b, out=out, casting='unsafe')
+
+    @staticmethod
     def rdiv(scalar: float, x):
         """``scalar / x``, one correctly rounded division."""
         return scalar / x
@@ -164,6 +176,24 @@ class TorchNS:
     def where(self, cond, a, b):
         return self.torch.where(cond, a, b)
 
+    def empty(self, shape, dtype):
+        return self.torch.empty(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
+                                device=self.device)
+
+    def binop(self, op: str, a, b, out):
+        torch = self.torch
+        if isinstance(b, (int, float)):
+            dtype = float_of(self.dtype(a)) if op == 'divide' else self.dtype(a)
+            a2, b2 = self.cast(a, dtype), b
+        else:
+            dtype = promote(self.dtype(a), self.dtype(b))
+            if op == 'divide':
+                dtype = float_of(dtype)
+            a2, b2 = self.cast(a, dtype), self.cast(b, dtype)
+        result = getattr(torch, op)(a2, b2)
+        out.copy_(result)
+        return out
+
     def rdiv(self, scalar: float, x):
         # torch's ``scalar / x`` is ``x.reciprocal() * scalar``: two roundings.
         return self.torch.div(self.torch.full_like(x, scalar), x)
@@ -191,6 +221,9 @@ def namespace_of(x: Any):
     if is_torch(x):
         return TorchNS(x.device)
     return NumpyNS()
+
+
+_UFUNCS = dict(add=np.add, subtract=np.subtract, multiply=np.multiply, divide=np.divide)
 
 
 # ---- dtype rules ------------------------------------------------------------------------

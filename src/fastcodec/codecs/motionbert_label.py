@@ -23,40 +23,39 @@ def _mul_into(X, x, y):
     return X.cast(X.cast(x, dtype) * X.cast(y, dtype), X.dtype(x))
 
 
-def _add_into(X, x, y):
-    dtype = promote(X.dtype(x), X.dtype(y))
-    return X.cast(X.cast(x, dtype) + X.cast(y, dtype), X.dtype(x))
+def _to_pixel(X, u, z, focal, centre, dtype):
+    """One coordinate of MMPose's ``camera_to_pixel``: ``u / z`` in ``dtype``, then
+    ``*= focal`` and ``+= centre`` (each stored back in ``dtype``). u, z: (B, ...)
+    planes; focal, centre: (B,) reshaped to broadcast."""
+    shape = (u.shape[0],) + (1,) * (u.ndim - 1)
+    out = X.binop('divide', u, z, X.empty(u.shape, dtype))
+    X.binop('multiply', out, focal.reshape(shape), out)
+    return X.binop('add', out, centre.reshape(shape), out)
 
 
-def _camera_to_pixel(X, points, fx, fy, cx, cy):
-    """MMPose's ``camera_to_pixel`` (shift=False): points (B, ..., 3) -> (B, ..., 2);
-    fx, fy, cx, cy (B,) reshaped to broadcast over the middle axes."""
-    xy = points[..., :2] / points[..., 2:3]
-    shape = (points.shape[0],) + (1,) * (points.ndim - 2)
-    x = _add_into(X, _mul_into(X, xy[..., 0], fx.reshape(shape)), cx.reshape(shape))
-    y = _add_into(X, _mul_into(X, xy[..., 1], fy.reshape(shape)), cy.reshape(shape))
-    return X.cat([x[..., None], y[..., None]], -1)
-
-
-def _camera_to_image(X, target, root_index: int, f, c):
-    """MMPose's ``camera_to_image_coord`` batched: target (B, T, K, 3) in camera
-    space, f and c (B, 2) -> (target in image space (B, T, K, 3), factor (B, T))."""
-    B = target.shape[0]
+def _camera_to_image(X, planes, root_index: int, f, c, dtype):
+    """MMPose's ``camera_to_image_coord`` batched on coordinate planes: planes
+    (x, y, z) each (B, T, K) in camera space, f and c (B, 2) or (B, 2, 1) ->
+    (image-space planes (x, y, depth), factor (B, T))."""
+    B = f.shape[0]
     fdt, cdt = float_of(X.dtype(f)), float_of(X.dtype(c))
     f2 = X.cast(f, fdt).reshape(B, 2) / 1000.
     c2 = X.cast(c, cdt).reshape(B, 2) / 1000.
-    fx, fy, cx, cy = f2[:, 0], f2[:, 1], c2[:, 0], c2[:, 1]
-    root = target[:, :, root_index]                                    # (B, T, 3)
-    shift = X.zeros((3,), X.dtype(target))
-    shift[:2] = 1.0
-    tl = _camera_to_pixel(X, root - shift, fx, fy, cx, cy)
-    br = _camera_to_pixel(X, root + shift, fx, fy, cx, cy)
-    xy = _camera_to_pixel(X, target, fx, fy, cx, cy)
-    span = br[..., 0] - tl[..., 0] + 0.001                             # (B, T)
+    x, y, z = planes
+    rx, rz = x[:, :, root_index], z[:, :, root_index]                 # (B, T)
+    # The x of the root shifted by -1 and +1 (MMPose also projects y; it is unused).
+    tl = _to_pixel(X, X.binop('subtract', rx, 1.0, X.empty(rx.shape, dtype)), rz,
+                   f2[:, 0], c2[:, 0], dtype)
+    br = _to_pixel(X, X.binop('add', rx, 1.0, X.empty(rx.shape, dtype)), rz,
+                   f2[:, 0], c2[:, 0], dtype)
+    span = br - tl + 0.001                                             # (B, T)
     ratio = span / 2.0
     factor = X.rdiv(2.0, span)
-    depth = ratio[..., None] * (target[..., 2] - target[..., root_index:root_index + 1, 2])
-    return X.cat([xy, depth[..., None]], -1), factor
+    px = _to_pixel(X, x, z, f2[:, 0], c2[:, 0], dtype)
+    py = _to_pixel(X, y, z, f2[:, 1], c2[:, 1], dtype)
+    dz = X.binop('subtract', z, z[:, :, root_index:root_index + 1], X.empty(z.shape, dtype))
+    depth = X.binop('multiply', dz, ratio[..., None], dz)
+    return [px, py, depth], factor
 
 
 @register
@@ -168,32 +167,45 @@ class MotionBERTLabel(LiftingCodec):
             vis = X.ones((B, N, K))
         ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
 
-        # 2D keypoints: v / w * 2 - (1, h / w) on x, y, stored in the keypoints' dtype.
+        # Work on coordinate planes (B, T, K) written into channel views: numpy
+        # broadcasts (B, 1, 1, 2)-shaped operands slowly.
         wf, hf = X.cast(cam.w, F64), X.cast(cam.h, F64)
+        offsets = [X.ones((B,), F64), hf / wf]                         # (1, h / w)
+
+        # 2D keypoints: v / w * 2 - (1, h / w) on x, y, stored in the keypoints' dtype.
         kdt = X.dtype(kp)
-        xy = X.cast(kp[..., :2], float_of(kdt)) / X.cast(wf, float_of(kdt)).reshape(B, 1, 1, 1)
-        offset = X.cat([X.ones((B, 1), F64), (hf / wf)[:, None]], 1).reshape(B, 1, 1, 2)
-        xy = X.cast(X.cast(xy * 2, F64) - offset, kdt)
-        labels = X.cat([xy, kp[..., 2:]], 3) if D > 2 else xy
+        wk = X.cast(wf, float_of(kdt)).reshape(B, 1, 1)
+        labels = X.empty(kp.shape, kdt)
+        for j in range(D):
+            if j < 2:
+                tmp = X.binop('divide', kp[..., j], wk, X.empty((B, N, K), float_of(kdt)))
+                X.binop('multiply', tmp, 2, tmp)
+                X.binop('subtract', tmp, offsets[j].reshape(B, 1, 1), labels[..., j])
+            else:
+                labels[..., j] = kp[..., j]
 
         # 3D target: image coordinates, train scaling, root-relative, test factor.
         label = as_float(X, lt)
         ldt = X.dtype(label)
+        planes = [label[..., j] for j in range(C)]
         if project:
             if tuple(cam.f.shape[1:]) not in ((2,), (2, 1)) or \
                     tuple(cam.c.shape[1:]) not in ((2,), (2, 1)):
                 raise ValueError('camera_param f and c must have 2 entries per sample')
-            label, computed = _camera_to_image(X, label, r, cam.f, cam.c)
+            planes, computed = _camera_to_image(X, planes, r, cam.f, cam.c, ldt)
         else:
             computed = X.ones((B, N), F32) * 4
         if self.mode == 'train':
             w1, h1 = wf / 1000, hf / 1000
             w1l = X.cast(w1, ldt).reshape(B, 1, 1)
-            off = X.cat([X.ones((B, 1), F64), (h1 / w1)[:, None]], 1).reshape(B, 1, 1, 2)
-            lxy = X.cast(X.cast(label[..., :2] / w1l[..., None] * 2, F64) - off, ldt)
-            lz = label[..., 2] / w1l * 2
-            label = X.cat([lxy, lz[..., None]], 3)
-        label = label - label[:, :, r:r + 1]
+            offsets = [X.ones((B,), F64), h1 / w1]
+            for j in range(3):
+                tmp = X.binop('divide', planes[j], w1l, X.empty(planes[j].shape, ldt))
+                X.binop('multiply', tmp, 2, tmp)
+                if j < 2:
+                    X.binop('subtract', tmp, offsets[j].reshape(B, 1, 1), tmp)
+                planes[j] = tmp
+
         fac = computed[..., None]
         if factor is not None:
             given = factor if factor.ndim == 3 else factor[..., None]
@@ -211,8 +223,18 @@ class MotionBERTLabel(LiftingCodec):
             else:
                 fac = given
         if self.mode == 'test':
-            broadcast_check(label.shape, fac[..., None].shape, 'lifting_target_label * factor')
-            label = _mul_into(X, label, fac[..., None])
+            if broadcast_check(label.shape, fac[..., None].shape,
+                               'lifting_target_label * factor') != tuple(label.shape):
+                raise ValueError(f'{fname} of shape {shape_str(fac.shape[1:])} would broadcast '
+                                 f'lifting_target_label {shape_str(label.shape[1:])} larger')
+
+        out = X.empty(label.shape, ldt)
+        for j in range(C):
+            # label - label[..., root], then (test) *= factor, into channel j.
+            X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], out[..., j])
+            if self.mode == 'test':
+                X.binop('multiply', out[..., j], fac, out[..., j])
+        label = out
 
         if self.concat_vis:
             labels = concat_visibility(X, labels, vis)

@@ -111,9 +111,9 @@ class VideoPoseLifting(LiftingCodec):
             raise ValueError('lifting_target needs K >= 3 without lifting_target_visible '
                              '(MMPose computes trajectory_weights = 1 / lifting_target[:, 2]); '
                              f'got shape {shape_str(lt.shape[1:])}')
-        if D < 2:
-            raise ValueError(f'keypoints must hold (x, y) in the last axis, got shape '
-                             f'{shape_str(kp.shape)}')
+        if D != 2:
+            raise ValueError(f'keypoints must hold (x, y) in the last axis (MMPose subtracts '
+                             f'a 2-vector), got shape {shape_str(kp.shape)}')
         cam = batch_camera(X, camera_param, B, self.normalize_camera)
         if vis is None:
             vis = X.ones((B, N, K))
@@ -140,8 +140,14 @@ class VideoPoseLifting(LiftingCodec):
         cy = X.cast(0.5 * X.cast(cam.h, F64), F32)
         center = X.cat([cx[:, None], cy[:, None]], 1)                  # (B, 2)
         kdt = promote(X.dtype(kp), F32)
-        labels = ((X.cast(kp, kdt) - X.cast(center, kdt).reshape(B, 1, 1, 2))
-                  / X.cast(cx, kdt).reshape(B, 1, 1, 1))
+        # (keypoints - center) / scale, channel by channel into views of one array:
+        # numpy broadcasts a (B, 1, 1, 2) operand slowly.
+        labels = X.empty(kp.shape, kdt)
+        for j in range(2):
+            X.binop('subtract', kp[..., j], X.cast(center[:, j], kdt).reshape(B, 1, 1),
+                    labels[..., j])
+        flat = labels.reshape(B, -1)
+        X.binop('divide', flat, X.cast(cx, kdt).reshape(B, 1), flat)
 
         if self.normalize_camera:
             f, c = cam.f, cam.c
