@@ -33,7 +33,9 @@ IMPLS = ['mmpose'] + [b for b in F.available_backends() if b == 'cpp']
 
 IMAGE = dict(num_keypoints=K, root_index=0, remove_root=False)
 VIDEO = dict(num_keypoints=K, zero_center=True, root_index=0, remove_root=False)
-MOTIONBERT = dict(num_keypoints=K, root_index=0, mode='test')
+# MotionBERT's Human3.6M configs: the training codec, and the test codec (rootrel).
+MOTIONBERT = dict(num_keypoints=K, concat_vis=True, mode='train')
+MOTIONBERT_TEST = dict(num_keypoints=K, rootrel=True, mode='test')
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,10 @@ CASES = [
          about='1024 sequences of 27 frames with camera params (VideoPose3D)'),
     Case('batch_encode_motionbert_1024', 'MotionBERTLabel', MOTIONBERT, 'batch_encode', 20,
          frames=27, target_frames=27, camera='full', batch=1024,
-         about='1024 sequences of 27 frames, camera projection + factor (test mode)'),
+         about='1024 sequences of 27 frames, camera projection, train mode'),
+    Case('batch_encode_motionbert_test_1024', 'MotionBERTLabel', MOTIONBERT_TEST,
+         'batch_encode', None, frames=27, target_frames=27, camera='full', batch=1024,
+         about='the same in test mode (projection + factor)'),
     Case('encode_image', 'ImagePoseLifting', IMAGE, 'encode', None,
          about='one sample: per-call overhead against MMPose'),
     Case('encode_video', 'VideoPoseLifting', VIDEO, 'encode', None, frames=27, camera='full'),
@@ -66,11 +71,11 @@ CASES = [
          target_frames=27, camera='full'),
     Case('decode_image', 'ImagePoseLifting', IMAGE, 'decode', None),
     Case('decode_video', 'VideoPoseLifting', VIDEO, 'decode', None, frames=27),
-    Case('decode_motionbert', 'MotionBERTLabel', MOTIONBERT, 'decode', None, frames=27),
+    Case('decode_motionbert', 'MotionBERTLabel', MOTIONBERT_TEST, 'decode', None, frames=27),
     Case('batch_decode_image_1024', 'ImagePoseLifting', IMAGE, 'batch_decode', None, batch=1024),
     Case('batch_decode_video_1024', 'VideoPoseLifting', VIDEO, 'batch_decode', None,
          frames=27, batch=1024),
-    Case('batch_decode_motionbert_1024', 'MotionBERTLabel', MOTIONBERT, 'batch_decode', None,
+    Case('batch_decode_motionbert_1024', 'MotionBERTLabel', MOTIONBERT_TEST, 'batch_decode', None,
          frames=27, batch=1024, about='w, h and factor per frame'),
 ]
 CASE_BY_NAME = {case.name: case for case in CASES}

@@ -88,6 +88,12 @@ class NumpyNS:
         return _UFUNCS[op](a, b, out=out, casting='unsafe')
 
     @staticmethod
+    def planes(x):
+        """The last axis of x (..., C) as C contiguous arrays (...): one pass, after
+        which every op reads contiguous memory."""
+        return [np.ascontiguousarray(x[..., j]) for j in range(x.shape[-1])]
+
+    @staticmethod
     def rdiv(scalar: float, x):
         """``scalar / x``, one correctly rounded division."""
         return scalar / x
@@ -193,6 +199,10 @@ class TorchNS:
         result = getattr(torch, op)(a2, b2)
         out.copy_(result)
         return out
+
+    @staticmethod
+    def planes(x):
+        return list(x.movedim(-1, 0).contiguous().unbind(0))
 
     def rdiv(self, scalar: float, x):
         # torch's ``scalar / x`` is ``x.reciprocal() * scalar``: two roundings.
@@ -352,11 +362,17 @@ def insert_root(X, keypoints, root, index: int):
 
 def concat_visibility(X, labels, visible):
     """``np.concatenate((labels, visible[..., None]), axis=2)`` per sample, with
-    numpy's dtype promotion; labels (B, N, K, D), visible (B, N, K) or (B, N, K, 1)."""
-    if visible.ndim == 3:
-        visible = visible[..., None]
+    numpy's dtype promotion; labels (B, N, K, D), visible (B, N, K) or (B, N, K, 1).
+    Copied channel by channel (numpy concatenates small trailing axes slowly)."""
+    if visible.ndim == 4:
+        visible = visible[..., 0]
     dtype = promote(X.dtype(labels), X.dtype(visible))
-    return X.cat([X.cast(labels, dtype), X.cast(visible, dtype)], 3)
+    D = labels.shape[-1]
+    out = X.empty(labels.shape[:-1] + (D + 1,), dtype)
+    for j in range(D):
+        out[..., j] = labels[..., j]
+    out[..., D] = visible
+    return out
 
 
 def reshape_keypoints(X, labels):

@@ -174,20 +174,34 @@ class MotionBERTLabel(LiftingCodec):
 
         # 2D keypoints: v / w * 2 - (1, h / w) on x, y, stored in the keypoints' dtype.
         kdt = X.dtype(kp)
-        wk = X.cast(wf, float_of(kdt)).reshape(B, 1, 1)
-        labels = X.empty(kp.shape, kdt)
-        for j in range(D):
-            if j < 2:
-                tmp = X.binop('divide', kp[..., j], wk, X.empty((B, N, K), float_of(kdt)))
+        # With concat_vis and no dtype promotion, write straight into the concatenation.
+        direct = self.concat_vis and promote(kdt, X.dtype(vis)) == kdt
+        labels = X.empty(kp.shape[:-1] + (D + direct,), kdt)
+        if kdt.kind == 'f':
+            # kp / w * 2 == kp / (w / 2) bit for bit (scaling by 2 commutes with rounding),
+            # and x - 1 in float32 equals MMPose's float64 x - 1 rounded to float32.
+            half_w = (X.cast(wf, kdt) / 2).reshape(B, 1, 1)
+            X.binop('divide', kp[..., 0], half_w, labels[..., 0])
+            X.binop('subtract', labels[..., 0], 1, labels[..., 0])
+            tmp = X.binop('divide', kp[..., 1], half_w, X.empty((B, N, K), kdt))
+            X.binop('subtract', tmp, offsets[1].reshape(B, 1, 1), labels[..., 1])
+        else:
+            wk = wf.reshape(B, 1, 1)
+            for j in range(2):
+                tmp = X.binop('divide', kp[..., j], wk, X.empty((B, N, K), F64))
                 X.binop('multiply', tmp, 2, tmp)
                 X.binop('subtract', tmp, offsets[j].reshape(B, 1, 1), labels[..., j])
-            else:
-                labels[..., j] = kp[..., j]
+        for j in range(2, D):
+            labels[..., j] = kp[..., j]
+        if direct:
+            labels[..., D] = vis if vis.ndim == 3 else vis[..., 0]
+        elif self.concat_vis:
+            labels = concat_visibility(X, labels, vis)
 
         # 3D target: image coordinates, train scaling, root-relative, test factor.
         label = as_float(X, lt)
         ldt = X.dtype(label)
-        planes = [label[..., j] for j in range(C)]
+        planes = X.planes(label)
         if project:
             if tuple(cam.f.shape[1:]) not in ((2,), (2, 1)) or \
                     tuple(cam.c.shape[1:]) not in ((2,), (2, 1)):
@@ -197,13 +211,13 @@ class MotionBERTLabel(LiftingCodec):
             computed = X.ones((B, N), F32) * 4
         if self.mode == 'train':
             w1, h1 = wf / 1000, hf / 1000
-            w1l = X.cast(w1, ldt).reshape(B, 1, 1)
-            offsets = [X.ones((B,), F64), h1 / w1]
+            half_w1 = (X.cast(w1, ldt) / 2).reshape(B, 1, 1)     # / w * 2, as above
             for j in range(3):
-                tmp = X.binop('divide', planes[j], w1l, X.empty(planes[j].shape, ldt))
-                X.binop('multiply', tmp, 2, tmp)
-                if j < 2:
-                    X.binop('subtract', tmp, offsets[j].reshape(B, 1, 1), tmp)
+                tmp = X.binop('divide', planes[j], half_w1, X.empty(planes[j].shape, ldt))
+                if j == 0:
+                    X.binop('subtract', tmp, 1, tmp)
+                elif j == 1:
+                    X.binop('subtract', tmp, (h1 / w1).reshape(B, 1, 1), tmp)
                 planes[j] = tmp
 
         fac = computed[..., None]
@@ -231,13 +245,14 @@ class MotionBERTLabel(LiftingCodec):
         out = X.empty(label.shape, ldt)
         for j in range(C):
             # label - label[..., root], then (test) *= factor, into channel j.
-            X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], out[..., j])
             if self.mode == 'test':
-                X.binop('multiply', out[..., j], fac, out[..., j])
+                tmp = X.binop('subtract', planes[j], planes[j][:, :, r:r + 1],
+                              X.empty(planes[j].shape, ldt))
+                X.binop('multiply', tmp, fac, out[..., j])
+            else:
+                X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], out[..., j])
         label = out
 
-        if self.concat_vis:
-            labels = concat_visibility(X, labels, vis)
         return dict(keypoint_labels=labels, keypoint_labels_visible=vis,
                     lifting_target_label=label, lifting_target_weight=weight,
                     lifting_target=label, lifting_target_visible=ltv, factor=fac)
