@@ -69,7 +69,8 @@ class NumpyNS:
     @staticmethod
     def weight(visible):
         """MMPose's ``np.where(visible > 0.5, 1., 0.).astype(np.float32)``."""
-        return (visible > 0.5).astype(np.float32)
+        return np.greater(visible, 0.5, out=np.empty(visible.shape, np.float32),
+                          casting='unsafe')
 
     @staticmethod
     def where(cond, a, b):
@@ -254,7 +255,7 @@ def as_float(X, x):
 
 # ---- argument checks --------------------------------------------------------------------
 def shape_str(shape) -> str:
-    return '(' + ', '.join(str(s) for s in shape) + ')'
+    return str(tuple(int(s) for s in shape))
 
 
 def check_ndim(x, name: str, ndim: int, layout: str) -> None:

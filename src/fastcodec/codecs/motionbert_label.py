@@ -147,7 +147,7 @@ class MotionBERTLabel(LiftingCodec):
     def _encode(self, inputs: Inputs, camera_param, factor, fname: str) -> dict:
         X, kp, vis, lt = inputs.X, inputs.keypoints, inputs.visible, inputs.target
         B, N, K, D = kp.shape
-        T, C = lt.shape[1], lt.shape[3]
+        C = lt.shape[3]
         r = self.root_index
         if D < 2:
             raise ValueError(f'keypoints must hold (x, y) in the last axis, got shape '
