@@ -416,3 +416,28 @@ def test_empty_sequences(mmc):
     assert got['keypoint_labels'].shape == (0, 9, K, 2) and got['factor'].shape == (0, 9, 1)
     kp, score = fastcodec.VideoPoseLifting(K).batch_decode(np.zeros((0, 9, K, 3)))
     assert kp.shape == (0, 9, K, 3) and score.shape == (0, 9, K)
+
+
+@pytest.mark.skipif(not __import__('torch').cuda.is_available(), reason='needs a CUDA device')
+def test_batch_on_cuda_matches_cpu():
+    """CUDA tensors in -> CUDA tensors out, equal to the numpy results."""
+    import torch
+    rng = np.random.default_rng(9)
+    B = 4
+    kps, vis, target, tvis, cams = batch_inputs(rng, B, 9, 9, np.float32)
+    cam = stacked_camera(cams)
+    dev = torch.device('cuda')
+    tcam = {k: torch.as_tensor(v, device=dev) for k, v in cam.items()}
+    for codec, extra, textra in [
+            (fastcodec.VideoPoseLifting(K, normalize_camera=True, concat_vis=True), (cam,), (tcam,)),
+            (fastcodec.MotionBERTLabel(K), (cam,), (tcam,)),
+            (fastcodec.MotionBERTLabel(K, mode='train', concat_vis=True), (cam,), (tcam,)),
+            (fastcodec.ImagePoseLifting(K, remove_root=True), (), ())]:
+        t = target[:, :1] if isinstance(codec, fastcodec.ImagePoseLifting) else target
+        tv = tvis[:, :1] if isinstance(codec, fastcodec.ImagePoseLifting) else tvis
+        want = codec.batch_encode(kps, vis, t, tv, *extra)
+        got = codec.batch_encode(*[torch.as_tensor(a, device=dev) for a in (kps, vis, t, tv)], *textra)
+        for key, value in want.items():
+            if isinstance(value, np.ndarray):
+                assert got[key].device.type == 'cuda', key
+                np.testing.assert_allclose(got[key].cpu().numpy(), value, rtol=0, atol=1e-5, err_msg=key)

@@ -2,11 +2,21 @@
 VideoPoseLifting, MotionBERTLabel).
 
 These codecs are elementwise arithmetic on small arrays (a root subtraction, a
-normalisation, a pinhole projection): a batch of 1024 sequences is a few hundred
-thousand flops. Vectorised numpy / torch expressions over the whole batch are the
-right tool; a compiled kernel would not pay for its call overhead, so these codecs do
-not go through ``fastcodec.backends``. Torch tensors are computed with torch ops on
-their own device (no host copies, no synchronisation).
+normalisation, a pinhole projection): a few flops per coordinate, no reductions, no
+data-dependent control flow. MMPose's cost is per-sample Python work (a dozen small numpy
+calls and a deep copy of the camera per sample); doing each of those numpy calls once
+for the whole batch removes it, so vectorised numpy / torch is the right tool and a
+compiled kernel would not pay for its call overhead and layering (these codecs do not
+go through ``fastcodec.backends``). Torch tensors are computed with torch ops on their
+own device (no host copies, no synchronisation).
+
+Two numpy habits matter at this size: numpy broadcasts small trailing axes (a
+(B, 1, 1, 2) centre) slowly, so coordinates are processed as contiguous planes or
+channel views ``x[..., j]``; and MMPose's float32-in-place steps with float64 operands
+are reproduced with ``out=`` ufuncs (computed in float64, stored in float32) so results
+match bit for bit. MotionBERTLabel's camera projection still needs about twenty passes
+over the batch, about half of them float64 (see benchmarks/bench_lifting.py for where
+that leaves it against the 20x target).
 
 Every function here works on a leading batch axis ``B``; the per-sample ``encode`` /
 ``decode`` of the codecs call them with ``B = 1``. Dtypes follow MMPose 1.3.2 under
@@ -456,11 +466,18 @@ def batch_camera(X, camera_param: Any, B: int, need_fc: bool, name: str = 'camer
         for key in (keys[0] if B else ()):
             values = [p[key] for p in camera_param]
             if key in ('w', 'h', 'f', 'c'):
-                arrays = [np.asarray(v.detach().cpu() if is_torch(v) else v) for v in values]
-                if any(a.shape != arrays[0].shape for a in arrays):
+                # Tensors are stacked on their device (no host copy), the rest by numpy.
+                arrays = [X.asarray(v, f'{name}[{key!r}]') if is_torch(v) else np.asarray(v)
+                          for v in values]
+                shapes = {tuple(a.shape) for a in arrays}
+                if len(shapes) > 1:
                     raise ValueError(f'{name}: "{key}" must have the same shape in every '
-                                     f'sample, got {sorted({a.shape for a in arrays})}')
-                stacked[key] = np.stack(arrays)
+                                     f'sample, got {sorted(shapes)}')
+                if any(is_torch(a) for a in arrays):
+                    stacked[key] = X.torch.stack([X.asarray(a, key) for a in arrays]) \
+                        if X.is_torch else np.stack([X.asarray(a, key) for a in arrays])
+                else:
+                    stacked[key] = np.stack(arrays)
             else:
                 stacked[key] = values
         if B == 0:
