@@ -360,13 +360,7 @@ def insert_root(X, keypoints, root, index: int):
     (B, N, K, C), root batched and already padded by ``per_sample`` to 4 dims with
     size 1 on the keypoint axis."""
     B, N, K, C = keypoints.shape
-    if index > K:
-        raise ValueError(f'root_index {index} is out of range for encoded with '
-                         f'{K} keypoints (expected <= {K})')
-    if root.shape[2] != 1:
-        raise ValueError(f'target_root must hold one root per sample to insert, got '
-                         f'per-sample shape {shape_str(root.shape[1:])}')
-    broadcast_check(root.shape, (B, N, 1, C), 'target_root')
+    check_insert(root, keypoints.shape, index)
     values = X.expand(X.cast(root, X.dtype(keypoints)), (B, N, 1, C))
     return X.cat([keypoints[:, :, :index], values, keypoints[:, :, index:]], 2)
 
@@ -402,15 +396,48 @@ def decode_root(X, keypoints, target_root, remove_root: bool, root_index: List[i
         raise ValueError(f'target_root must have a leading batch axis of {keypoints.shape[0]}, '
                          f'got shape {shape_str(target_root.shape)}')
     root = per_sample(target_root, keypoints.ndim)
-    broadcast_check(keypoints.shape, root.shape, 'encoded + target_root')
+    shape = broadcast_check(keypoints.shape, root.shape, 'encoded + target_root')
     dtype = promote(X.dtype(keypoints), X.dtype(root))
+    insert = remove_root and len(root_index) == 1
+    if keypoints.ndim == 4 and shape == tuple(keypoints.shape):
+        return _add_root_by_channel(X, keypoints, root, dtype,
+                                    root_index[0] if insert else None)
     keypoints = X.cast(keypoints, dtype) + X.cast(root, dtype)
-    if remove_root and len(root_index) == 1:
+    if insert:
         if keypoints.ndim != 4:
             raise ValueError('re-inserting the removed root needs encoded of per-sample '
                              f'shape (N, K, C), got {shape_str(keypoints.shape[1:])}')
         keypoints = insert_root(X, keypoints, root, root_index[0])
     return keypoints
+
+
+def _add_root_by_channel(X, keypoints, root, dtype, index: Optional[int]):
+    """keypoints (B, N, K, C) + root (B, a, b, 1 or C), channel by channel into one
+    array, with the root inserted at ``index`` (None: no insertion)."""
+    B, N, K, C = keypoints.shape
+    if index is not None:
+        check_insert(root, (B, N, K, C), index)
+    out = X.empty((B, N, K + (index is not None), C), dtype)
+    for j in range(C):
+        rj = root[..., j if root.shape[-1] == C else 0]
+        if index is None:
+            X.binop('add', keypoints[..., j], rj, out[..., j])
+            continue
+        X.binop('add', keypoints[:, :, :index, j], rj, out[:, :, :index, j])
+        out[:, :, index:index + 1, j] = X.expand(X.cast(rj, dtype), (B, N, 1))
+        X.binop('add', keypoints[:, :, index:, j], rj, out[:, :, index + 1:, j])
+    return out
+
+
+def check_insert(root, shape, index: int) -> None:
+    B, N, K, C = shape
+    if index > K:
+        raise ValueError(f'root_index {index} is out of range for encoded with '
+                         f'{K} keypoints (expected <= {K})')
+    if root.shape[2] != 1:
+        raise ValueError(f'target_root must hold one root per sample to insert, got '
+                         f'per-sample shape {shape_str(root.shape[1:])}')
+    broadcast_check(root.shape, (B, N, 1, C), 'target_root')
 
 
 def _size(x) -> int:

@@ -17,12 +17,6 @@ from fastcodec.codecs._lifting import (F32, F64, Inputs, LiftingCodec, as_float,
 from fastcodec.registry import register
 
 
-def _mul_into(X, x, y):
-    """``x *= y`` (numpy in-place: computed in the promoted dtype, stored in x's)."""
-    dtype = promote(X.dtype(x), X.dtype(y))
-    return X.cast(X.cast(x, dtype) * X.cast(y, dtype), X.dtype(x))
-
-
 def _to_pixel(X, u, z, focal, centre, dtype):
     """One coordinate of MMPose's ``camera_to_pixel``: ``u / z`` in ``dtype``, then
     ``*= focal`` and ``+= centre`` (each stored back in ``dtype``). u, z: (B, ...)
@@ -305,27 +299,39 @@ class MotionBERTLabel(LiftingCodec):
                 raise ValueError(f'factor of shape {shape_str(factor.shape[1 - batched:])} does '
                                  f'not broadcast onto encoded {shape_str(kp.shape[1 - batched:])}')
 
-        kp = X.copy(kp)
         ldt = X.dtype(kp)
         scores = X.ones(kp.shape[:-1])
+        planes = X.planes(kp)                       # C contiguous (B, N, K) planes
         if self.rootrel:
-            kp[:, :, 0] = 0
+            for p in planes:
+                p[:, :, 0] = 0
         if w is not None:
             w2, h2 = w.reshape(B, N), h.reshape(B, N)
             hw = float_of(promote(X.dtype(h2), X.dtype(w2)))
-            ratio = X.cast(X.cast(h2, hw) / X.cast(w2, hw), F64)
-            trans = X.cat([X.ones((B, N, 1), F64), ratio[..., None]], 2)[:, :, None]
-            wb = w2.reshape(B, N, 1, 1)
-            xy = (X.cast(kp[..., :2], F64) + trans) * X.cast(wb, promote(F64, X.dtype(wb))) / 2
-            zdt = promote(ldt, X.dtype(wb))
-            rest = X.cast(kp[..., 2:], zdt) * X.cast(wb, zdt) / 2
-            kp = X.cat([X.cast(xy, ldt), X.cast(rest, ldt)], 3)
+            ratio = X.cast(X.cast(h2, hw) / X.cast(w2, hw), F64)         # trans = (1, h / w)
+            wb = w2.reshape(B, N, 1)
+            for j in range(C):
+                p = planes[j]
+                if j < 2:
+                    # (v + trans) * w / 2 in float64 (trans is float64), stored in ldt.
+                    trans = X.ones((B, N, 1), F64) if j == 0 else ratio.reshape(B, N, 1)
+                    tmp = X.binop('add', p, trans, X.empty(p.shape, F64))
+                    X.binop('multiply', tmp, wb, tmp)
+                    X.binop('divide', tmp, 2, p)
+                else:
+                    zdt = promote(ldt, X.dtype(wb))
+                    tmp = X.binop('multiply', p, wb, X.empty(p.shape, zdt))
+                    X.binop('divide', tmp, 2, p)
         if factor is not None:
-            kp = _mul_into(X, kp, per_sample(factor[..., None], 4))
+            fp = per_sample(factor[..., None], 4)[..., 0]
+            for p in planes:
+                X.binop('multiply', p, fp, p)
         r = self.root_index
-        kp = kp - kp[:, :, r:r + 1]
-        kp = kp / 1000.
-        return kp, scores
+        out = X.empty(kp.shape, ldt)
+        for j, p in enumerate(planes):
+            X.binop('subtract', p, p[:, :, r:r + 1], p)
+            X.binop('divide', p, 1000., out[..., j])
+        return out, scores
 
     def _config(self) -> dict:
         return dict(num_keypoints=self.num_keypoints, root_index=self.root_index,
