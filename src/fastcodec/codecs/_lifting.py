@@ -27,6 +27,7 @@ differs, e.g. ``int / int`` is float32 there).
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -45,6 +46,8 @@ class NumpyNS:
     is_torch = False
 
     def asarray(self, x: Any, name: str):
+        if type(x) is np.ndarray and x.dtype.kind in 'biuf':
+            return x
         if is_torch(x):
             x = x.detach().cpu().numpy()
         arr = np.asarray(x)
@@ -441,7 +444,7 @@ def check_insert(root, shape, index: int) -> None:
 
 
 def _size(x) -> int:
-    return int(np.prod(x.shape)) if len(x.shape) else 1
+    return math.prod(x.shape)
 
 
 # ---- camera parameters ----------------------------------------------------------------

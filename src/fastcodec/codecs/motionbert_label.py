@@ -10,7 +10,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from fastcodec.codecs._lifting import (F32, F64, Inputs, LiftingCodec, as_float, batch_camera,
+from fastcodec.codecs._lifting import (F32, F64, Inputs, _size, LiftingCodec, as_float, batch_camera,
                                        broadcast_check, check_num_keypoints, check_root_index,
                                        concat_visibility, first, float_of, per_sample, promote,
                                        sample_camera, shape_str, target_weights)
@@ -338,5 +338,3 @@ class MotionBERTLabel(LiftingCodec):
                     concat_vis=self.concat_vis, rootrel=self.rootrel, mode=self.mode)
 
 
-def _size(x) -> int:
-    return int(np.prod(x.shape))

@@ -10,7 +10,7 @@ from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
-from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, LiftingCodec, as_float,
+from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, _size, Inputs, LiftingCodec, as_float,
                                        batch_camera, check_num_keypoints, check_root_index,
                                        concat_visibility, decode_root, deepcopy_camera,
                                        delete_keypoint, first, per_sample, promote,
@@ -186,7 +186,10 @@ class VideoPoseLifting(LiftingCodec):
     def _decode(self, encoded, target_root, batched: bool):
         X, kp = self._decode_inputs(encoded, batched, 'batch_encoded' if batched else 'encoded', True)
         root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
-        kp = decode_root(X, X.copy(kp), root, self.remove_root, self.root_index)
+        if root is None or _size(root) == 0:
+            kp = X.copy(kp)
+        else:
+            kp = decode_root(X, kp, root, self.remove_root, self.root_index)
         return kp, X.ones(kp.shape[:-1])
 
     def _config(self) -> dict:
