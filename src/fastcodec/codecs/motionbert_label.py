@@ -157,6 +157,27 @@ class MotionBERTLabel(LiftingCodec):
             layout = '(B, T) or (B, T, 1)' if inputs.batched else '(T,) or (T, 1)'
             raise ValueError(f'{fname} must have shape {layout}, got '
                              f'{shape_str(factor.shape[1 - inputs.batched:])}')
+        # Which factor each sample takes (MMPose: the given one unless its first entry
+        # is 0), decided before computing so that shape errors come first.
+        computed_len = lt.shape[1] if project else N
+        use_given = None
+        if factor is not None:
+            first_zero = factor.reshape(B, -1)[:, 0] == 0
+            if not inputs.batched:
+                use_given = not bool(first_zero[0])
+            elif factor.shape[1] != computed_len:
+                if bool(first_zero.any()):
+                    raise ValueError(
+                        f'{fname}: a sample whose factor starts with 0 takes the computed '
+                        f'factor ({computed_len} frames), which cannot be batched with '
+                        f'given factors of {factor.shape[1]} frames')
+                use_given = True
+        fac_len = factor.shape[1] if use_given or (use_given is None and factor is not None) \
+            else computed_len
+        if self.mode == 'test' and broadcast_check(
+                lt.shape, (B, fac_len, 1, 1), 'lifting_target_label * factor') != tuple(lt.shape):
+            raise ValueError(f'the factor ({fac_len} frames) would broadcast '
+                             f'lifting_target_label {shape_str(lt.shape[1:])} larger')
         if vis is None:
             vis = X.ones((B, N, K))
         ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
@@ -197,9 +218,6 @@ class MotionBERTLabel(LiftingCodec):
         ldt = X.dtype(label)
         planes = X.planes(label)
         if project:
-            if tuple(cam.f.shape[1:]) not in ((2,), (2, 1)) or \
-                    tuple(cam.c.shape[1:]) not in ((2,), (2, 1)):
-                raise ValueError('camera_param f and c must have 2 entries per sample')
             planes, computed = _camera_to_image(X, planes, r, cam.f, cam.c, ldt)
         else:
             computed = X.ones((B, N), F32) * 4
@@ -217,24 +235,13 @@ class MotionBERTLabel(LiftingCodec):
         fac = computed[..., None]
         if factor is not None:
             given = factor if factor.ndim == 3 else factor[..., None]
-            first_zero = factor.reshape(B, -1)[:, 0] == 0
-            if not inputs.batched:
-                # One sample: MMPose's ``factor[0] == 0`` test picks one array, dtype and all.
-                fac = fac if bool(first_zero[0]) else given
-            elif given.shape[1] == fac.shape[1]:
+            if use_given is not None:
+                # One sample (MMPose's test picks one array, dtype and all), or a batch
+                # whose factors cannot mix with the computed ones.
+                fac = given if use_given else fac
+            else:
                 fdt = promote(X.dtype(given), X.dtype(fac))
                 fac = X.where(first_zero.reshape(B, 1, 1), X.cast(fac, fdt), X.cast(given, fdt))
-            elif bool(first_zero.any()):
-                raise ValueError(f'{fname}: a sample whose factor starts with 0 takes the '
-                                 f'computed factor ({fac.shape[1]} frames), which cannot be '
-                                 f'batched with given factors of {given.shape[1]} frames')
-            else:
-                fac = given
-        if self.mode == 'test':
-            if broadcast_check(label.shape, fac[..., None].shape,
-                               'lifting_target_label * factor') != tuple(label.shape):
-                raise ValueError(f'{fname} of shape {shape_str(fac.shape[1:])} would broadcast '
-                                 f'lifting_target_label {shape_str(label.shape[1:])} larger')
 
         out = X.empty(label.shape, ldt)
         for j in range(C):
