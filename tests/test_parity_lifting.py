@@ -441,3 +441,39 @@ def test_batch_on_cuda_matches_cpu():
             if isinstance(value, np.ndarray):
                 assert got[key].device.type == 'cuda', key
                 np.testing.assert_allclose(got[key].cpu().numpy(), value, rtol=0, atol=1e-5, err_msg=key)
+
+
+def test_inputs_are_not_modified():
+    """Every codec leaves its arguments untouched (planes are computed in copies),
+    including one-coordinate targets and outputs, numpy and torch."""
+    import torch
+    rng = np.random.default_rng(10)
+    B, T = 2, 5
+    for C in (1, 3):
+        kps = rng.uniform(0, 1000, (B, T, K, 2))
+        target = rng.normal(0, 300, (B, T, K, C))
+        target[..., -1] += 5000
+        outputs = rng.normal(0, 1, (B, T, K, C))
+        factor = rng.uniform(0.5, 4, (B, T))
+        w = np.full((B, T), 1000)
+        args = [kps, target, outputs, factor]
+        for as_torch in (False, True):
+            conv = (lambda a: torch.from_numpy(a.copy())) if as_torch else (lambda a: a.copy())
+            k2, t2, o2, f2 = [conv(a) for a in args]
+            cam = dict(w=1000, h=1000)
+            codecs = [fastcodec.MotionBERTLabel(K, rootrel=True),
+                      fastcodec.VideoPoseLifting(K), fastcodec.ImagePoseLifting(K)]
+            if C == 3:
+                codecs.append(fastcodec.MotionBERTLabel(K, mode='train'))
+            for codec in codecs:
+                if isinstance(codec, fastcodec.ImagePoseLifting):
+                    codec.batch_encode(k2, None, t2[:, :1])
+                    codec.batch_decode(o2, t2[:, :1, 0])
+                else:
+                    codec.batch_encode(k2, None, t2, None, cam)
+                if isinstance(codec, fastcodec.MotionBERTLabel):
+                    codec.batch_decode(o2, *((conv(w), conv(w)) if C == 3 else (None, None)),
+                                       f2[..., None])
+                    codec.batch_encode(k2, None, t2, None, cam, f2)
+                for got, want in zip((k2, t2, o2, f2), args):
+                    np.testing.assert_array_equal(np.asarray(got), want)

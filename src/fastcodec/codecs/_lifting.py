@@ -103,9 +103,10 @@ class NumpyNS:
 
     @staticmethod
     def planes(x):
-        """The last axis of x (..., C) as C contiguous arrays (...): one pass, after
-        which every op reads contiguous memory."""
-        return [np.ascontiguousarray(x[..., j]) for j in range(x.shape[-1])]
+        """The last axis of x (..., C) as C contiguous arrays (...), always fresh copies
+        (callers write into them): one pass, after which every op reads contiguous
+        memory."""
+        return [np.array(x[..., j], order='C') for j in range(x.shape[-1])]  # copies
 
     @staticmethod
     def rdiv(scalar: float, x):
@@ -216,7 +217,7 @@ class TorchNS:
 
     @staticmethod
     def planes(x):
-        return list(x.movedim(-1, 0).contiguous().unbind(0))
+        return list(x.movedim(-1, 0).clone(memory_format=self_contiguous()).unbind(0))
 
     def rdiv(self, scalar: float, x):
         # torch's ``scalar / x`` is ``x.reciprocal() * scalar``: two roundings.
@@ -238,6 +239,11 @@ class TorchNS:
         if isinstance(out, np.ndarray):
             return self.torch.as_tensor(out, device=self.device)
         return out
+
+
+def self_contiguous():
+    import torch
+    return torch.contiguous_format
 
 
 def namespace_of(x: Any):

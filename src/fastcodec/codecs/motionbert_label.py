@@ -17,20 +17,20 @@ from fastcodec.codecs._lifting import (F32, F64, Inputs, _size, LiftingCodec, as
 from fastcodec.registry import register
 
 
-def _to_pixel(X, u, z, focal, centre, dtype):
+def _to_pixel(X, u, z, focal, centre, dtype, out=None):
     """One coordinate of MMPose's ``camera_to_pixel``: ``u / z`` in ``dtype``, then
     ``*= focal`` and ``+= centre`` (each stored back in ``dtype``). u, z: (B, ...)
-    planes; focal, centre: (B,) reshaped to broadcast."""
+    planes; focal, centre: (B,) reshaped to broadcast; ``out`` may be ``u``."""
     shape = (u.shape[0],) + (1,) * (u.ndim - 1)
-    out = X.binop('divide', u, z, X.empty(u.shape, dtype))
+    out = X.binop('divide', u, z, X.empty(u.shape, dtype) if out is None else out)
     X.binop('multiply', out, focal.reshape(shape), out)
     return X.binop('add', out, centre.reshape(shape), out)
 
 
 def _camera_to_image(X, planes, root_index: int, f, c, dtype):
     """MMPose's ``camera_to_image_coord`` batched on coordinate planes: planes
-    (x, y, z) each (B, T, K) in camera space, f and c (B, 2) or (B, 2, 1) ->
-    (image-space planes (x, y, depth), factor (B, T))."""
+    (x, y, z) each (B, T, K) in camera space (overwritten), f and c (B, 2) or
+    (B, 2, 1) -> (image-space planes (x, y, depth), factor (B, T))."""
     B = f.shape[0]
     fdt, cdt = float_of(X.dtype(f)), float_of(X.dtype(c))
     f2 = X.cast(f, fdt).reshape(B, 2) / 1000.
@@ -45,9 +45,10 @@ def _camera_to_image(X, planes, root_index: int, f, c, dtype):
     span = br - tl + 0.001                                             # (B, T)
     ratio = span / 2.0
     factor = X.rdiv(2.0, span)
-    px = _to_pixel(X, x, z, f2[:, 0], c2[:, 0], dtype)
-    py = _to_pixel(X, y, z, f2[:, 1], c2[:, 1], dtype)
-    dz = X.binop('subtract', z, z[:, :, root_index:root_index + 1], X.empty(z.shape, dtype))
+    # In place: x and y are read only here, z last.
+    px = _to_pixel(X, x, z, f2[:, 0], c2[:, 0], dtype, out=x)
+    py = _to_pixel(X, y, z, f2[:, 1], c2[:, 1], dtype, out=y)
+    dz = X.binop('subtract', z, z[:, :, root_index:root_index + 1], z)
     depth = X.binop('multiply', dz, ratio[..., None], dz)
     return [px, py, depth], factor
 
@@ -224,13 +225,12 @@ class MotionBERTLabel(LiftingCodec):
         if self.mode == 'train':
             w1, h1 = wf / 1000, hf / 1000
             half_w1 = (X.cast(w1, ldt) / 2).reshape(B, 1, 1)     # / w * 2, as above
-            for j in range(3):
-                tmp = X.binop('divide', planes[j], half_w1, X.empty(planes[j].shape, ldt))
+            for j, p in enumerate(planes):          # our own copies: in place
+                X.binop('divide', p, half_w1, p)
                 if j == 0:
-                    X.binop('subtract', tmp, 1, tmp)
+                    X.binop('subtract', p, 1, p)
                 elif j == 1:
-                    X.binop('subtract', tmp, (h1 / w1).reshape(B, 1, 1), tmp)
-                planes[j] = tmp
+                    X.binop('subtract', p, (h1 / w1).reshape(B, 1, 1), p)
 
         fac = computed[..., None]
         if factor is not None:
@@ -247,9 +247,8 @@ class MotionBERTLabel(LiftingCodec):
         for j in range(C):
             # label - label[..., root], then (test) *= factor, into channel j.
             if self.mode == 'test':
-                tmp = X.binop('subtract', planes[j], planes[j][:, :, r:r + 1],
-                              X.empty(planes[j].shape, ldt))
-                X.binop('multiply', tmp, fac, out[..., j])
+                p = X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], planes[j])
+                X.binop('multiply', p, fac, out[..., j])
             else:
                 X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], out[..., j])
         label = out
