@@ -48,7 +48,7 @@ def _camera_to_image(X, planes, root_index: int, f, c, dtype):
     # In place: x and y are read only here, z last.
     px = _to_pixel(X, x, z, f2[:, 0], c2[:, 0], dtype, out=x)
     py = _to_pixel(X, y, z, f2[:, 1], c2[:, 1], dtype, out=y)
-    dz = X.binop('subtract', z, z[:, :, root_index:root_index + 1], z)
+    dz = X.binop('subtract', z, X.copy(z[:, :, root_index:root_index + 1]), z)
     depth = X.binop('multiply', dz, ratio[..., None], dz)
     return [px, py, depth], factor
 
@@ -197,10 +197,10 @@ class MotionBERTLabel(LiftingCodec):
             # kp / w * 2 == kp / (w / 2) bit for bit (scaling by 2 commutes with rounding),
             # and x - 1 in float32 equals MMPose's float64 x - 1 rounded to float32.
             half_w = (X.cast(wf, kdt) / 2).reshape(B, 1, 1)
-            X.binop('divide', kp[..., 0], half_w, labels[..., 0])
-            X.binop('subtract', labels[..., 0], 1, labels[..., 0])
-            tmp = X.binop('divide', kp[..., 1], half_w, X.empty((B, N, K), kdt))
-            X.binop('subtract', tmp, offsets[1].reshape(B, 1, 1), labels[..., 1])
+            for j in range(2):      # contiguous temporaries, one strided write each
+                tmp = X.binop('divide', kp[..., j], half_w, X.empty((B, N, K), kdt))
+                X.binop('subtract', tmp, 1 if j == 0 else offsets[1].reshape(B, 1, 1),
+                        labels[..., j])
         else:
             wk = wf.reshape(B, 1, 1)
             for j in range(2):
@@ -247,7 +247,8 @@ class MotionBERTLabel(LiftingCodec):
         for j in range(C):
             # label - label[..., root], then (test) *= factor, into channel j.
             if self.mode == 'test':
-                p = X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], planes[j])
+                # (the root column copied first: numpy buffers overlapping operands)
+                p = X.binop('subtract', planes[j], X.copy(planes[j][:, :, r:r + 1]), planes[j])
                 X.binop('multiply', p, fac, out[..., j])
             else:
                 X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], out[..., j])
@@ -335,7 +336,7 @@ class MotionBERTLabel(LiftingCodec):
         r = self.root_index
         out = X.empty(kp.shape, ldt)
         for j, p in enumerate(planes):
-            X.binop('subtract', p, p[:, :, r:r + 1], p)
+            X.binop('subtract', p, X.copy(p[:, :, r:r + 1]), p)
             X.binop('divide', p, 1000., out[..., j])
         return out, scores
 
