@@ -7,3 +7,6 @@ from fastcodec.codecs.regression_label import RegressionLabel  # noqa: F401
 from fastcodec.codecs.integral_regression_label import IntegralRegressionLabel  # noqa: F401
 from fastcodec.codecs.simcc_label import SimCCLabel  # noqa: F401
 from fastcodec.codecs.spr import SPR  # noqa: F401
+from fastcodec.codecs.image_pose_lifting import ImagePoseLifting  # noqa: F401
+from fastcodec.codecs.video_pose_lifting import VideoPoseLifting  # noqa: F401
+from fastcodec.codecs.motionbert_label import MotionBERTLabel  # noqa: F401

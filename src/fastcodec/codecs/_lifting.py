@@ -1,0 +1,663 @@
+"""Shared machinery of the 2D-to-3D pose-lifting codecs (ImagePoseLifting,
+VideoPoseLifting, MotionBERTLabel).
+
+These codecs are elementwise arithmetic on small arrays (a root subtraction, a
+normalisation, a pinhole projection): a few flops per coordinate, no reductions, no
+data-dependent control flow. MMPose's cost is per-sample Python work (a dozen small numpy
+calls and a deep copy of the camera per sample); doing each of those numpy calls once
+for the whole batch removes it, so vectorised numpy / torch is the right tool and a
+compiled kernel would not pay for its call overhead and layering (these codecs do not
+go through ``fastcodec.backends``). Torch tensors are computed with torch ops on their
+own device (no host copies, no synchronisation).
+
+Two numpy habits matter at this size: numpy broadcasts small trailing axes (a
+(B, 1, 1, 2) centre) slowly, so coordinates are processed as contiguous planes or
+channel views ``x[..., j]``; and MMPose's float32-in-place steps with float64 operands
+are reproduced with ``out=`` ufuncs (computed in float64, stored in float32) so results
+match bit for bit. MotionBERTLabel's camera projection still needs about twenty passes
+over the batch, about half of them float64 (see benchmarks/bench_lifting.py for where
+that leaves it against the 20x target).
+
+Every function here works on a leading batch axis ``B``; the per-sample ``encode`` /
+``decode`` of the codecs call them with ``B = 1``. Dtypes follow MMPose 1.3.2 under
+NumPy 2 promotion rules (NEP 50): a result's dtype is what numpy gives for MMPose's
+expression, and torch results are cast to the same dtype (torch's own promotion
+differs, e.g. ``int / int`` is float32 there).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from fastcodec._arrays import is_torch
+from fastcodec.codecs.base import BaseKeypointCodec
+
+F32 = np.dtype(np.float32)
+F64 = np.dtype(np.float64)
+
+
+# ---- array namespaces -----------------------------------------------------------------
+class NumpyNS:
+    """numpy arrays: the namespace of numpy (and array-like) inputs."""
+
+    is_torch = False
+
+    def asarray(self, x: Any, name: str):
+        if type(x) is np.ndarray and x.dtype.kind in 'biuf':
+            return x
+        if is_torch(x):
+            x = x.detach().cpu().numpy()
+        arr = np.asarray(x)
+        if arr.dtype.kind not in 'biuf':
+            raise TypeError(f'{name} must hold real numbers, got dtype {arr.dtype}')
+        return arr
+
+    @staticmethod
+    def dtype(x) -> np.dtype:
+        return x.dtype
+
+    @staticmethod
+    def cast(x, dtype: np.dtype):
+        return x if x.dtype == dtype else x.astype(dtype)
+
+    @staticmethod
+    def copy(x):
+        return x.copy()
+
+    @staticmethod
+    def ones(shape, dtype=F32):
+        return np.ones(shape, dtype)
+
+    @staticmethod
+    def zeros(shape, dtype):
+        return np.zeros(shape, dtype)
+
+    @staticmethod
+    def cat(xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def weight(visible):
+        """MMPose's ``np.where(visible > 0.5, 1., 0.).astype(np.float32)``."""
+        return np.greater(visible, 0.5, out=np.empty(visible.shape, np.float32),
+                          casting='unsafe')
+
+    @staticmethod
+    def where(cond, a, b):
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def empty(shape, dtype):
+        return np.empty(tuple(shape), dtype)
+
+    @staticmethod
+    def binop(op: str, a, b, out):
+        """``out[...] = a <op> b`` computed as numpy does (NEP 50 promotion of a and b),
+        stored in out's dtype: MMPose's in-place ``a op= b`` and casts. Writing through
+        ``out`` (a view, e.g. one coordinate channel) avoids numpy's slow broadcasting
+        of small trailing axes."""
+        return _UFUNCS[op](a, b, out=out, casting='unsafe')
+
+    @staticmethod
+    def planes(x):
+        """The last axis of x (..., C) as C contiguous arrays (...), always fresh copies
+        (callers write into them): one pass, after which every op reads contiguous
+        memory."""
+        return [np.array(x[..., j], order='C') for j in range(x.shape[-1])]  # copies
+
+    @staticmethod
+    def rdiv(scalar: float, x):
+        """``scalar / x``, one correctly rounded division."""
+        return scalar / x
+
+    @staticmethod
+    def take(x, index: List[int], axis: int):
+        return np.take(x, index, axis=axis)
+
+    @staticmethod
+    def permute(x, dims):
+        return x.transpose(dims)
+
+    @staticmethod
+    def expand(x, shape):
+        return np.broadcast_to(x, shape)
+
+    def wrap(self, out):
+        return out
+
+
+_TORCH_OF_NP = {}
+_NP_OF_TORCH = {}
+
+
+def _dtype_tables():
+    import torch
+    if not _TORCH_OF_NP:
+        for t, n in ((torch.float16, np.float16), (torch.float32, np.float32),
+                     (torch.float64, np.float64), (torch.int8, np.int8),
+                     (torch.int16, np.int16), (torch.int32, np.int32),
+                     (torch.int64, np.int64), (torch.uint8, np.uint8),
+                     (torch.bool, np.bool_)):
+            _TORCH_OF_NP[np.dtype(n)] = t
+            _NP_OF_TORCH[t] = np.dtype(n)
+    return torch
+
+
+class TorchNS:
+    """torch tensors on one device; everything is computed there with torch ops."""
+
+    is_torch = True
+
+    def __init__(self, device) -> None:
+        self.torch = _dtype_tables()
+        self.device = device
+
+    def asarray(self, x: Any, name: str):
+        torch = self.torch
+        if isinstance(x, torch.Tensor):
+            t = x.detach()
+            if t.dtype == torch.bfloat16:
+                t = t.float()
+            if t.dtype not in _NP_OF_TORCH:
+                raise TypeError(f'{name} must hold real numbers, got dtype {t.dtype}')
+            return t if t.device == self.device else t.to(self.device)
+        arr = NumpyNS().asarray(x, name)
+        return torch.as_tensor(arr, device=self.device)
+
+    @staticmethod
+    def dtype(x) -> np.dtype:
+        return _NP_OF_TORCH[x.dtype]
+
+    @staticmethod
+    def cast(x, dtype: np.dtype):
+        t = _TORCH_OF_NP[np.dtype(dtype)]
+        return x if x.dtype == t else x.to(t)
+
+    @staticmethod
+    def copy(x):
+        return x.clone()
+
+    def ones(self, shape, dtype=F32):
+        return self.torch.ones(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
+                               device=self.device)
+
+    def zeros(self, shape, dtype):
+        return self.torch.zeros(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
+                                device=self.device)
+
+    def cat(self, xs, axis):
+        return self.torch.cat(xs, dim=axis)
+
+    def weight(self, visible):
+        return (visible > 0.5).to(self.torch.float32)
+
+    def where(self, cond, a, b):
+        return self.torch.where(cond, a, b)
+
+    def empty(self, shape, dtype):
+        return self.torch.empty(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
+                                device=self.device)
+
+    def binop(self, op: str, a, b, out):
+        torch = self.torch
+        if isinstance(b, (int, float)):
+            dtype = float_of(self.dtype(a)) if op == 'divide' else self.dtype(a)
+            a2, b2 = self.cast(a, dtype), b
+        else:
+            dtype = promote(self.dtype(a), self.dtype(b))
+            if op == 'divide':
+                dtype = float_of(dtype)
+            a2, b2 = self.cast(a, dtype), self.cast(b, dtype)
+        result = getattr(torch, op)(a2, b2)
+        out.copy_(result)
+        return out
+
+    @staticmethod
+    def planes(x):
+        return list(x.movedim(-1, 0).clone(memory_format=self_contiguous()).unbind(0))
+
+    def rdiv(self, scalar: float, x):
+        # torch's ``scalar / x`` is ``x.reciprocal() * scalar``: two roundings.
+        return self.torch.div(self.torch.full_like(x, scalar), x)
+
+    def take(self, x, index: List[int], axis: int):
+        idx = self.torch.as_tensor(index, dtype=self.torch.long, device=self.device)
+        return self.torch.index_select(x, axis, idx)
+
+    @staticmethod
+    def permute(x, dims):
+        return x.permute(*dims)
+
+    @staticmethod
+    def expand(x, shape):
+        return x.expand(*shape)
+
+    def wrap(self, out):
+        if isinstance(out, np.ndarray):
+            return self.torch.as_tensor(out, device=self.device)
+        return out
+
+
+def self_contiguous():
+    import torch
+    return torch.contiguous_format
+
+
+def namespace_of(x: Any):
+    """The namespace that results take: torch on x's device for tensors, else numpy."""
+    if is_torch(x):
+        return TorchNS(x.device)
+    return NumpyNS()
+
+
+_UFUNCS = dict(add=np.add, subtract=np.subtract, multiply=np.multiply, divide=np.divide)
+
+
+# ---- dtype rules ------------------------------------------------------------------------
+def promote(*dtypes) -> np.dtype:
+    """numpy's result dtype of an elementwise op between arrays of these dtypes."""
+    return np.result_type(*dtypes)
+
+
+def float_of(dtype: np.dtype) -> np.dtype:
+    """The dtype of ``array / python_number``: floats keep theirs, integers give f64."""
+    return np.dtype(dtype) if np.dtype(dtype).kind == 'f' else F64
+
+
+def as_float(X, x):
+    """Integers and booleans become float64 (where MMPose would crash or truncate)."""
+    return x if X.dtype(x).kind == 'f' else X.cast(x, F64)
+
+
+# ---- argument checks --------------------------------------------------------------------
+def shape_str(shape) -> str:
+    return str(tuple(int(s) for s in shape))
+
+
+def check_ndim(x, name: str, ndim: int, layout: str) -> None:
+    if x.ndim != ndim:
+        raise ValueError(f'{name} must have shape {layout}, got {shape_str(x.shape)}')
+
+
+def check_visible(vis, name: str, lead: Tuple[int, ...], layout: str) -> None:
+    """A visibility array of shape ``lead`` or ``lead + (1,)``."""
+    if tuple(vis.shape) != tuple(lead) and tuple(vis.shape) != tuple(lead) + (1,):
+        raise ValueError(f'{name} must have shape {layout} = {shape_str(lead)} (or with a '
+                         f'trailing 1), got {shape_str(vis.shape)}')
+
+
+def check_root_index(root_index: Any, allow_list: bool) -> List[int]:
+    """MMPose's root_index: an int (or, for ImagePoseLifting / VideoPoseLifting, a
+    non-empty list of ints) as a list of non-negative ints."""
+    items = root_index if (allow_list and isinstance(root_index, (list, tuple))) \
+        else [root_index]
+    if not items:
+        raise ValueError('root_index must not be empty')
+    out = []
+    for r in items:
+        if isinstance(r, bool) or not isinstance(r, (int, np.integer)):
+            raise TypeError(f'root_index must be an int{" or a list of ints" if allow_list else ""}'
+                            f', got {root_index!r}')
+        if r < 0:
+            raise ValueError(f'root_index must be non-negative, got {root_index!r}')
+        out.append(int(r))
+    return out
+
+
+def check_num_keypoints(num_keypoints: Any) -> int:
+    if isinstance(num_keypoints, bool) or not isinstance(num_keypoints, (int, np.integer)):
+        raise TypeError(f'num_keypoints must be an int, got {num_keypoints!r}')
+    if num_keypoints <= 0:
+        raise ValueError(f'num_keypoints must be positive, got {num_keypoints}')
+    return int(num_keypoints)
+
+
+def broadcast_check(a_shape, b_shape, what: str) -> Tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(tuple(a_shape), tuple(b_shape)))
+    except ValueError:
+        raise ValueError(f'{what}: shapes {shape_str(a_shape)} and {shape_str(b_shape)} do '
+                         'not broadcast') from None
+
+
+def per_sample(x, ndim: int):
+    """A batched operand (B, *S) reshaped so that it broadcasts against a batched
+    (B, ...) array of ``ndim`` dims exactly as S broadcasts per sample against its
+    ``ndim - 1`` dims."""
+    extra = ndim - x.ndim
+    if extra < 0:
+        raise ValueError(f'operand of shape {shape_str(x.shape[1:])} has more dims than '
+                         f'the array it applies to ({ndim - 1})')
+    return x.reshape((x.shape[0],) + (1,) * extra + tuple(x.shape[1:]))
+
+
+# ---- shared steps -------------------------------------------------------------------------
+def target_weights(X, lifting_target, lifting_target_visible):
+    """MMPose's (lifting_target_visible, lifting_target_weight, trajectory_weights) for
+    a batched target (B, T, K, C): without visibility, float32 ones (B, T, K) for the
+    first two and ``1 / lifting_target[:, 2]`` per sample (shape (B, T, C): MMPose
+    indexes keypoint 2, not coordinate 2); with it, float32 ``visible > 0.5`` for
+    both weights."""
+    if lifting_target_visible is None:
+        visible = X.ones(lifting_target.shape[:-1])
+        third = lifting_target[:, :, 2]
+        trajectory = X.rdiv(1.0, X.cast(third, float_of(X.dtype(third))))
+        return visible, visible, trajectory
+    weight = X.weight(lifting_target_visible)
+    return lifting_target_visible, weight, weight
+
+
+def root_mean(X, lifting_target, root_index: List[int], dtype: np.dtype):
+    """The mean of the root keypoints (B, T, C) as ``np.mean(..., axis=-2)`` with the
+    accumulator ``dtype``: the same sequential float adds, then one division."""
+    acc = X.cast(lifting_target[:, :, root_index[0]], dtype)
+    for r in root_index[1:]:
+        acc = acc + X.cast(lifting_target[:, :, r], dtype)
+    return acc / len(root_index) if len(root_index) > 1 else X.copy(acc)
+
+
+def delete_keypoint(X, x, index: int, axis: int):
+    keep = [i for i in range(x.shape[axis]) if i != index]
+    return X.take(x, keep, axis)
+
+
+def insert_root(X, keypoints, root, index: int):
+    """``np.insert(keypoints, [index], root, axis=1)`` per sample: keypoints
+    (B, N, K, C), root batched and already padded by ``per_sample`` to 4 dims with
+    size 1 on the keypoint axis."""
+    B, N, K, C = keypoints.shape
+    check_insert(root, keypoints.shape, index)
+    values = X.expand(X.cast(root, X.dtype(keypoints)), (B, N, 1, C))
+    return X.cat([keypoints[:, :, :index], values, keypoints[:, :, index:]], 2)
+
+
+def concat_visibility(X, labels, visible):
+    """``np.concatenate((labels, visible[..., None]), axis=2)`` per sample, with
+    numpy's dtype promotion; labels (B, N, K, D), visible (B, N, K) or (B, N, K, 1).
+    Copied channel by channel (numpy concatenates small trailing axes slowly)."""
+    if visible.ndim == 4:
+        visible = visible[..., 0]
+    dtype = promote(X.dtype(labels), X.dtype(visible))
+    D = labels.shape[-1]
+    out = X.empty(labels.shape[:-1] + (D + 1,), dtype)
+    for j in range(D):
+        out[..., j] = labels[..., j]
+    out[..., D] = visible
+    return out
+
+
+def reshape_keypoints(X, labels):
+    """(B, N, K, D) -> (B, K * D, N): MMPose's ``transpose(1, 2, 0).reshape(-1, N)``."""
+    B, N, K, D = labels.shape
+    return X.permute(labels, (0, 2, 3, 1)).reshape(B, K * D, N)
+
+
+def decode_root(X, keypoints, target_root, remove_root: bool, root_index: List[int]):
+    """Image/VideoPoseLifting's decode tail: add the batched root (B, *S) to keypoints
+    (B, N, K, C) (or (B, K, C), as MMPose's regression heads decode) and, with
+    ``remove_root`` and one root index, insert it back at that index (4-D only)."""
+    if target_root is None or _size(target_root) == 0:
+        return keypoints
+    if target_root.shape[0] != keypoints.shape[0]:
+        raise ValueError(f'target_root must have a leading batch axis of {keypoints.shape[0]}, '
+                         f'got shape {shape_str(target_root.shape)}')
+    root = per_sample(target_root, keypoints.ndim)
+    shape = broadcast_check(keypoints.shape, root.shape, 'encoded + target_root')
+    dtype = promote(X.dtype(keypoints), X.dtype(root))
+    insert = remove_root and len(root_index) == 1
+    if keypoints.ndim == 4 and shape == tuple(keypoints.shape):
+        return _add_root_by_channel(X, keypoints, root, dtype,
+                                    root_index[0] if insert else None)
+    keypoints = X.cast(keypoints, dtype) + X.cast(root, dtype)
+    if insert:
+        if keypoints.ndim != 4:
+            raise ValueError('re-inserting the removed root needs encoded of per-sample '
+                             f'shape (N, K, C), got {shape_str(keypoints.shape[1:])}')
+        keypoints = insert_root(X, keypoints, root, root_index[0])
+    return keypoints
+
+
+def _add_root_by_channel(X, keypoints, root, dtype, index: Optional[int]):
+    """keypoints (B, N, K, C) + root (B, a, b, 1 or C), channel by channel into one
+    array, with the root inserted at ``index`` (None: no insertion)."""
+    B, N, K, C = keypoints.shape
+    if index is not None:
+        check_insert(root, (B, N, K, C), index)
+    out = X.empty((B, N, K + (index is not None), C), dtype)
+    for j in range(C):
+        rj = root[..., j if root.shape[-1] == C else 0]
+        if index is None:
+            X.binop('add', keypoints[..., j], rj, out[..., j])
+            continue
+        X.binop('add', keypoints[:, :, :index, j], rj, out[:, :, :index, j])
+        out[:, :, index:index + 1, j] = X.expand(X.cast(rj, dtype), (B, N, 1))
+        X.binop('add', keypoints[:, :, index:, j], rj, out[:, :, index + 1:, j])
+    return out
+
+
+def check_insert(root, shape, index: int) -> None:
+    B, N, K, C = shape
+    if index > K:
+        raise ValueError(f'root_index {index} is out of range for encoded with '
+                         f'{K} keypoints (expected <= {K})')
+    if root.shape[2] != 1:
+        raise ValueError(f'target_root must hold one root per sample to insert, got '
+                         f'per-sample shape {shape_str(root.shape[1:])}')
+    broadcast_check(root.shape, (B, N, 1, C), 'target_root')
+
+
+def _size(x) -> int:
+    return math.prod(x.shape)
+
+
+# ---- camera parameters ----------------------------------------------------------------
+CAMERA_LAYOUT = ('camera_param: a dict {"w": (B,) or scalar, "h": (B,) or scalar, '
+                 '"f": (B, 2) or (B, 2, 1), "c": (B, 2) or (B, 2, 1), ...}, or a '
+                 'sequence of B per-sample dicts')
+
+
+class Camera:
+    """Batched camera parameters: w, h (B,) arrays; f, c (B, *S) with S = (2,) or
+    (2, 1), or None where absent; ``extras`` are the other keys, passed through."""
+
+    def __init__(self, w, h, f, c, extras: Dict[str, Any]) -> None:
+        self.w, self.h, self.f, self.c, self.extras = w, h, f, c, extras
+
+
+def batch_camera(X, camera_param: Any, B: int, need_fc: bool, name: str = 'camera_param'
+                 ) -> Camera:
+    """Parse a batched ``camera_param`` (see CAMERA_LAYOUT) for B samples."""
+    if camera_param is None:
+        camera_param = {}
+    if isinstance(camera_param, Mapping):
+        items = dict(camera_param)
+        for key in ('w', 'h'):
+            if key not in items:
+                raise ValueError(f'{name} must contain "w" and "h" (MMPose asserts it); '
+                                 f'got keys {sorted(items)}')
+        w = _camera_scalar(X, items.pop('w'), B, f'{name}["w"]')
+        h = _camera_scalar(X, items.pop('h'), B, f'{name}["h"]')
+        f = c = None
+        if 'f' in items and 'c' in items:
+            f = _camera_pair(X, items.pop('f'), B, f'{name}["f"]')
+            c = _camera_pair(X, items.pop('c'), B, f'{name}["c"]')
+        elif need_fc:
+            raise ValueError(f'{name} must contain "f" and "c" with normalize_camera=True; '
+                             f'got keys {sorted(camera_param)}')
+        return Camera(w, h, f, c, items)
+    if isinstance(camera_param, (list, tuple)):
+        if len(camera_param) != B:
+            raise ValueError(f'{name} must hold one dict per sample: expected {B}, got '
+                             f'{len(camera_param)}')
+        if not all(isinstance(p, Mapping) for p in camera_param):
+            raise TypeError(f'{name} must be a sequence of dicts; {CAMERA_LAYOUT}')
+        stacked: Dict[str, Any] = {}
+        keys = [set(p) for p in camera_param]
+        if B and any(k != keys[0] for k in keys):
+            raise ValueError(f'{name}: every per-sample dict must have the same keys; got '
+                             f'{sorted(keys[0])} and {sorted(next(k for k in keys if k != keys[0]))}')
+        for key in (keys[0] if B else ()):
+            values = [p[key] for p in camera_param]
+            if key in ('w', 'h', 'f', 'c'):
+                # Tensors are stacked on their device (no host copy), the rest by numpy.
+                arrays = [X.asarray(v, f'{name}[{key!r}]') if is_torch(v) else np.asarray(v)
+                          for v in values]
+                shapes = {tuple(a.shape) for a in arrays}
+                if len(shapes) > 1:
+                    raise ValueError(f'{name}: "{key}" must have the same shape in every '
+                                     f'sample, got {sorted(shapes)}')
+                if any(is_torch(a) for a in arrays):
+                    stacked[key] = X.torch.stack([X.asarray(a, key) for a in arrays]) \
+                        if X.is_torch else np.stack([X.asarray(a, key) for a in arrays])
+                else:
+                    stacked[key] = np.stack(arrays)
+            else:
+                stacked[key] = values
+        if B == 0:
+            stacked = {'w': np.zeros(0), 'h': np.zeros(0)}
+            if need_fc:
+                stacked.update(f=np.zeros((0, 2)), c=np.zeros((0, 2)))
+        return batch_camera(X, stacked, B, need_fc, name)
+    raise TypeError(f'{name} must be a dict or a sequence of dicts, got '
+                    f'{type(camera_param).__name__}; {CAMERA_LAYOUT}')
+
+
+def _camera_scalar(X, value, B: int, name: str):
+    arr = X.asarray(value, name)
+    if arr.ndim == 0:
+        return X.expand(arr.reshape(1), (B,))
+    if tuple(arr.shape) != (B,):
+        raise ValueError(f'{name} must be a scalar or have shape ({B},), got '
+                         f'{shape_str(arr.shape)}')
+    return arr
+
+
+def _camera_pair(X, value, B: int, name: str):
+    arr = X.asarray(value, name)
+    if tuple(arr.shape) not in ((B, 2), (B, 2, 1)):
+        raise ValueError(f'{name} must have shape ({B}, 2) or ({B}, 2, 1), got '
+                         f'{shape_str(arr.shape)}')
+    return arr
+
+
+def sample_camera(camera_param: Any, name: str = 'camera_param') -> Optional[dict]:
+    """A per-sample camera dict as the batched dict of B = 1 (values gain an axis)."""
+    if camera_param is None:
+        return None
+    if not isinstance(camera_param, Mapping):
+        raise TypeError(f'{name} must be a dict, got {type(camera_param).__name__}')
+    out = {}
+    for key, value in camera_param.items():
+        if key in ('w', 'h', 'f', 'c'):
+            arr = np.asarray(value.detach().cpu() if is_torch(value) else value)
+            if key in ('f', 'c') and arr.shape not in ((2,), (2, 1)):
+                raise ValueError(f'{name}["{key}"] must have shape (2,) or (2, 1), got '
+                                 f'{shape_str(arr.shape)}')
+            if key in ('w', 'h') and arr.ndim != 0:
+                raise ValueError(f'{name}["{key}"] must be a scalar, got shape '
+                                 f'{shape_str(arr.shape)}')
+            out[key] = arr[None]
+        else:
+            out[key] = value
+    return out
+
+
+def deepcopy_camera(camera_param: Mapping) -> dict:
+    return copy.deepcopy(dict(camera_param))
+
+
+def first(out: dict, keep: Sequence[str] = ()) -> dict:
+    """Per-sample results from batched ones: every array loses its batch axis; the
+    keys in ``keep`` (flags, indices) pass through."""
+    return {key: (value if key in keep else value[0]) for key, value in out.items()}
+
+
+# ---- the common codec surface ------------------------------------------------------------
+FLAG_KEYS = ('target_root_removed', 'target_root_index', 'camera_param')
+
+
+class Inputs:
+    """Checked encode inputs with a batch axis: keypoints (B, N, K, D), visibility
+    (B, N, K) / (B, N, K, 1) or None, lifting_target (B, T, K', C), its visibility
+    (B, T, K') / (B, T, K', 1) or None, and the namespace X of the results."""
+
+    def __init__(self, keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                 batched: bool, min_target_keypoints: int = 1) -> None:
+        X = self.X = namespace_of(keypoints)
+        pre = 'B, ' if batched else ''
+        kp = X.asarray(keypoints, 'keypoints')
+        check_ndim(kp, 'keypoints', 3 + batched, f'({pre}N, K, D)')
+        if kp.shape[-1] == 0:
+            raise ValueError(f'keypoints must have D >= 1 coordinates, got shape '
+                             f'{shape_str(kp.shape)}')
+        vis = None
+        if keypoints_visible is not None:
+            vis = X.asarray(keypoints_visible, 'keypoints_visible')
+            check_visible(vis, 'keypoints_visible', kp.shape[:-1], f'({pre}N, K)')
+        if lifting_target is None:
+            raise ValueError('lifting_target is required: a (T, K, C) array per sample '
+                             '(MMPose fails with an AttributeError on None)')
+        lt = X.asarray(lifting_target, 'lifting_target')
+        check_ndim(lt, 'lifting_target', 3 + batched, f'({pre}T, K, C)')
+        if batched and lt.shape[0] != kp.shape[0]:
+            raise ValueError(f'lifting_target must have the batch size of keypoints '
+                             f'({kp.shape[0]}), got shape {shape_str(lt.shape)}')
+        if lt.shape[-2] < min_target_keypoints:
+            raise ValueError(f'lifting_target must have more keypoints than the largest '
+                             f'root index ({min_target_keypoints - 1}): expected K >= '
+                             f'{min_target_keypoints}, got shape {shape_str(lt.shape)}')
+        ltv = None
+        if lifting_target_visible is not None:
+            ltv = X.asarray(lifting_target_visible, 'lifting_target_visible')
+            check_visible(ltv, 'lifting_target_visible', lt.shape[:-1], f'({pre}T, K)')
+        if not batched:
+            kp, lt = kp[None], lt[None]
+            vis = None if vis is None else vis[None]
+            ltv = None if ltv is None else ltv[None]
+        self.keypoints, self.visible, self.target, self.target_visible = kp, vis, lt, ltv
+        self.batched = batched
+
+
+class LiftingCodec(BaseKeypointCodec):
+    """What the three lifting codecs share: MMPose's mapping tables, N instances per
+    sample, and the per-sample calls as the batched ones with B = 1."""
+
+    instance_mapping_table = dict(
+        lifting_target='lifting_target',
+        lifting_target_visible='lifting_target_visible',
+    )
+    label_mapping_table = dict(
+        trajectory_weights='trajectory_weights',
+        lifting_target_label='lifting_target_label',
+        lifting_target_weight='lifting_target_weight')
+    single_instance = False
+
+    @property
+    def support_batch_decoding(self) -> bool:
+        return True
+
+    def _decode_inputs(self, encoded, batched: bool, name: str, allow_2d: bool = False):
+        X = namespace_of(encoded)
+        enc = X.asarray(encoded, name)
+        if not (allow_2d and enc.ndim == 2 + batched):
+            check_ndim(enc, name, 3 + batched, ('(B, N, K, C)' if batched else '(N, K, C)')
+                       + (' or (B, K, C)' if batched else ' or (K, C)') * allow_2d)
+        enc = as_float(X, enc)
+        return X, (enc if batched else enc[None])
+
+    @staticmethod
+    def _batched_operand(X, value, name: str, batched: bool, B: int):
+        """An optional decode operand: per sample as given, batched with a leading B."""
+        if value is None:
+            return None
+        arr = X.asarray(value, name)
+        if not batched:
+            return arr[None]
+        if arr.ndim == 0 or arr.shape[0] != B:
+            raise ValueError(f'{name} must have a leading batch axis of {B}, got shape '
+                             f'{shape_str(arr.shape)}')
+        return arr
+

@@ -1,0 +1,219 @@
+"""ImagePoseLifting: 2D keypoints and a root-relative 3D target for single-frame pose
+lifters (SimpleBaseline3D).
+
+Vectorised numpy / torch over the batch: the work is a few flops per keypoint, so a
+compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
+"""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple, Union
+
+import numpy as np
+
+from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, LiftingCodec, broadcast_check,
+                                       check_num_keypoints, check_root_index, concat_visibility,
+                                       decode_root, delete_keypoint, first, promote,
+                                       reshape_keypoints, root_mean, shape_str, target_weights)
+from fastcodec.registry import register
+
+
+def _stats(mean, std, num_keypoints: int, name: str):
+    """MMPose's mean/std: float32 arrays of shape (1, K, -1), same shape."""
+    if mean is None:
+        return None, None
+    if std is None:
+        raise ValueError(f'{name}_std is required with {name}_mean')
+    try:
+        m = np.array(mean, dtype=np.float32).reshape(1, num_keypoints, -1)
+        s = np.array(std, dtype=np.float32).reshape(1, num_keypoints, -1)
+    except ValueError as err:
+        raise ValueError(f'{name}_mean / {name}_std must reshape to (1, {num_keypoints}, '
+                         f'-1): {err}') from None
+    if m.shape != s.shape:
+        raise ValueError(f'{name}_mean.shape {m.shape} != {name}_std.shape {s.shape}')
+    return m, s
+
+
+@register
+class ImagePoseLifting(LiftingCodec):
+    """Keypoint labels and a root-centred 3D target for image pose lifting.
+
+    Args (MMPose 1.3.2's):
+        num_keypoints: K.
+        root_index: root keypoint index, or a list of indices whose mean is the root.
+        remove_root: drop the root keypoint from the target (one root index only).
+        save_index: with ``remove_root``, also return ``target_root_index``.
+        reshape_keypoints: return keypoint labels as (K * D, N).
+        concat_vis: append the visibility to the keypoint labels (D + 1 columns).
+        keypoints_mean, keypoints_std: (K, D) statistics normalising the 2D keypoints.
+        target_mean, target_std: (K, C) (or (K - 1, C) with ``remove_root``)
+            statistics normalising the target; the target then must have T = 1.
+        additional_encode_keys: extra keys for ``auxiliary_encode_keys`` (kept on the
+            instance; MMPose adds them to the class-wide set).
+
+    encode(keypoints (N, K, D), keypoints_visible (N, K) or None,
+           lifting_target (T, K, C), lifting_target_visible (T, K) or None) -> dict:
+        keypoint_labels (N, K, D') or (K * D', N) with D' = D (+ 1 with concat_vis);
+        keypoint_labels_visible (N, K): the visibility given (float32 ones if None);
+        lifting_target_label (T, K, C) or (T, K - 1, C): target minus the root;
+        lifting_target_weight (T, K) or (T, K - 1) float32;
+        trajectory_weights: (T, C) ``1 / lifting_target[:, 2]`` without target
+            visibility (MMPose's indexing), else the (T, K) weights before root removal;
+        target_root (T, C) float32; plus target_root_removed, target_root_index,
+        keypoints_mean/std (1, K, D), target_mean/std (1, K', C) where enabled.
+        MMPose's T and the root broadcast as ``target - root[None]``: T is 1 in practice.
+    decode(encoded (N, K', C), target_root (T, C) or None) ->
+        keypoints (N, K, C) (de-normalised, root added and re-inserted),
+        scores (N, K) float32 ones.
+
+    batch_encode / batch_decode take the same arrays with a leading batch axis B and
+    return every array with a leading B (flags stay scalars); numpy in -> numpy out,
+    torch in -> torch out on the same device.
+    """
+
+    auxiliary_encode_keys = {'lifting_target', 'lifting_target_visible'}
+
+    def __init__(self,
+                 num_keypoints: int,
+                 root_index: Union[int, List] = 0,
+                 remove_root: bool = False,
+                 save_index: bool = False,
+                 reshape_keypoints: bool = True,
+                 concat_vis: bool = False,
+                 keypoints_mean: Optional[np.ndarray] = None,
+                 keypoints_std: Optional[np.ndarray] = None,
+                 target_mean: Optional[np.ndarray] = None,
+                 target_std: Optional[np.ndarray] = None,
+                 additional_encode_keys: Optional[List[str]] = None) -> None:
+        self.num_keypoints = check_num_keypoints(num_keypoints)
+        self.root_index = check_root_index(root_index, allow_list=True)
+        self.remove_root = remove_root
+        self.save_index = save_index
+        self.reshape_keypoints = reshape_keypoints
+        self.concat_vis = concat_vis
+        self.keypoints_mean, self.keypoints_std = _stats(
+            keypoints_mean, keypoints_std, self.num_keypoints, 'keypoints')
+        target_k = self.num_keypoints - 1 if remove_root else self.num_keypoints
+        self.target_mean, self.target_std = _stats(target_mean, target_std, target_k, 'target')
+        if additional_encode_keys is not None:
+            self.auxiliary_encode_keys = set(type(self).auxiliary_encode_keys)
+            self.auxiliary_encode_keys.update(additional_encode_keys)
+
+    # ---- encode ------------------------------------------------------------------------
+    def encode(self,
+               keypoints: np.ndarray,
+               keypoints_visible: Optional[np.ndarray] = None,
+               lifting_target: Optional[np.ndarray] = None,
+               lifting_target_visible: Optional[np.ndarray] = None) -> dict:
+        """One sample; shapes in the class docstring."""
+        inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                        False, max(self.root_index) + 1)
+        return first(self._encode(inputs), FLAG_KEYS)
+
+    def batch_encode(self,
+                     keypoints: Any,
+                     keypoints_visible: Optional[Any] = None,
+                     lifting_target: Optional[Any] = None,
+                     lifting_target_visible: Optional[Any] = None) -> dict:
+        """B samples: keypoints (B, N, K, D), keypoints_visible (B, N, K),
+        lifting_target (B, T, K, C), lifting_target_visible (B, T, K); returns
+        ``encode``'s arrays with a leading B."""
+        inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                        True, max(self.root_index) + 1)
+        return self._encode(inputs)
+
+    def _encode(self, inputs: Inputs) -> dict:
+        X, kp, vis, lt = inputs.X, inputs.keypoints, inputs.visible, inputs.target
+        B, N, K, D = kp.shape
+        T, KT, C = lt.shape[1:]
+        if inputs.target_visible is None and KT < 3:
+            raise ValueError('lifting_target needs K >= 3 without lifting_target_visible '
+                             '(MMPose computes trajectory_weights = 1 / lifting_target[:, 2]); '
+                             f'got shape {shape_str(lt.shape[1:])}')
+        label_shape = broadcast_check(lt.shape, (B, 1, T, C), 'lifting_target - root[None]')
+        single = self.remove_root and len(self.root_index) == 1
+        if self.keypoints_mean is not None and self.keypoints_mean.shape[1:] != (K, D):
+            raise ValueError(f'keypoints_mean has shape {self.keypoints_mean.shape[1:]} but '
+                             f'keypoints have (K, D) = {(K, D)}')
+        if self.target_mean is not None:
+            want = (label_shape[1], label_shape[2] - single, label_shape[3])
+            if self.target_mean.shape != want:
+                raise ValueError(f'target_mean has shape {self.target_mean.shape} but the '
+                                 f'target label has {want} (T must be 1)')
+        if vis is None:
+            vis = X.ones((B, N, K))
+        _, weight, trajectory = target_weights(X, lt, inputs.target_visible)
+
+        encoded = {}
+        root = root_mean(X, lt, self.root_index, F32)
+        dtype = promote(X.dtype(lt), F32)
+        label = X.cast(lt, dtype) - X.cast(root, dtype)[:, None]
+        if single:
+            r = self.root_index[0]
+            label = delete_keypoint(X, label, r, 2)
+            weight = delete_keypoint(X, weight, r, 2)
+            encoded['target_root_removed'] = True
+            if self.save_index:
+                encoded['target_root_index'] = r
+
+        labels = X.copy(kp)
+        if self.keypoints_mean is not None:
+            mean, std = X.asarray(self.keypoints_mean, 'mean'), X.asarray(self.keypoints_std, 'std')
+            encoded['keypoints_mean'] = X.copy(X.expand(mean, (B,) + mean.shape))
+            encoded['keypoints_std'] = X.copy(X.expand(std, (B,) + std.shape))
+            kdt = promote(X.dtype(kp), F32)
+            labels = (X.cast(kp, kdt) - X.cast(mean, kdt)) / X.cast(std, kdt)
+        if self.target_mean is not None:
+            mean, std = X.asarray(self.target_mean, 'mean'), X.asarray(self.target_std, 'std')
+            encoded['target_mean'] = X.copy(X.expand(mean, (B,) + mean.shape))
+            encoded['target_std'] = X.copy(X.expand(std, (B,) + std.shape))
+            tdt = promote(X.dtype(label), F32)
+            label = (X.cast(label, tdt) - X.cast(mean, tdt)) / X.cast(std, tdt)
+
+        if self.concat_vis:
+            labels = concat_visibility(X, labels, vis)
+        if self.reshape_keypoints:
+            labels = reshape_keypoints(X, labels)
+
+        encoded['keypoint_labels'] = labels
+        encoded['keypoint_labels_visible'] = vis
+        encoded['lifting_target_label'] = label
+        encoded['lifting_target_weight'] = weight
+        encoded['trajectory_weights'] = trajectory
+        encoded['target_root'] = root
+        return encoded
+
+    # ---- decode ------------------------------------------------------------------------
+    def decode(self, encoded: np.ndarray, target_root: Optional[np.ndarray] = None
+               ) -> Tuple[np.ndarray, np.ndarray]:
+        """encoded (N, K', C), target_root (T, C) or None -> keypoints (N, K, C),
+        scores (N, K) float32."""
+        keypoints, scores = self._decode(encoded, target_root, False)
+        return keypoints[0], scores[0]
+
+    def batch_decode(self, batch_encoded: Any, target_root: Optional[Any] = None
+                     ) -> Tuple[Any, Any]:
+        """batch_encoded (B, N, K', C), target_root (B, T, C) or (B, C) or None ->
+        keypoints (B, N, K, C), scores (B, N, K) float32."""
+        return self._decode(batch_encoded, target_root, True)
+
+    def _decode(self, encoded, target_root, batched: bool):
+        name = 'batch_encoded' if batched else 'encoded'
+        X, kp = self._decode_inputs(encoded, batched, name, True)
+        root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
+        if self.target_mean is not None:
+            if tuple(kp.shape[1:]) != self.target_mean.shape:
+                raise ValueError(f'{name} must have per-sample shape {self.target_mean.shape} '
+                                 f'(target_mean.shape), got {shape_str(kp.shape[1:])}')
+            mean, std = X.asarray(self.target_mean, 'mean'), X.asarray(self.target_std, 'std')
+            dtype = promote(X.dtype(kp), F32)
+            kp = X.cast(kp, dtype) * X.cast(std, dtype) + X.cast(mean, dtype)
+        else:
+            kp = X.copy(kp)
+        kp = decode_root(X, kp, root, self.remove_root, self.root_index)
+        return kp, X.ones(kp.shape[:-1])
+
+    def _config(self) -> dict:
+        return dict(num_keypoints=self.num_keypoints, root_index=self.root_index,
+                    remove_root=self.remove_root, save_index=self.save_index,
+                    reshape_keypoints=self.reshape_keypoints, concat_vis=self.concat_vis)

@@ -1,0 +1,347 @@
+"""MotionBERTLabel: 2D keypoint sequences in [-1, 1] image units and a 3D target in
+image coordinates (camera projection, scale factor), for MotionBERT.
+
+Vectorised numpy / torch over the batch: the work is a few flops per keypoint, so a
+compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from fastcodec.codecs._lifting import (F32, F64, Inputs, _size, LiftingCodec, as_float, batch_camera,
+                                       broadcast_check, check_num_keypoints, check_root_index,
+                                       concat_visibility, first, float_of, per_sample, promote,
+                                       sample_camera, shape_str, target_weights)
+from fastcodec.registry import register
+
+
+def _to_pixel(X, u, z, focal, centre, dtype, out=None):
+    """One coordinate of MMPose's ``camera_to_pixel``: ``u / z`` in ``dtype``, then
+    ``*= focal`` and ``+= centre`` (each stored back in ``dtype``). u, z: (B, ...)
+    planes; focal, centre: (B,) reshaped to broadcast; ``out`` may be ``u``."""
+    shape = (u.shape[0],) + (1,) * (u.ndim - 1)
+    out = X.binop('divide', u, z, X.empty(u.shape, dtype) if out is None else out)
+    X.binop('multiply', out, focal.reshape(shape), out)
+    return X.binop('add', out, centre.reshape(shape), out)
+
+
+def _camera_to_image(X, planes, root_index: int, f, c, dtype):
+    """MMPose's ``camera_to_image_coord`` batched on coordinate planes: planes
+    (x, y, z) each (B, T, K) in camera space (overwritten), f and c (B, 2) or
+    (B, 2, 1) -> (image-space planes (x, y, depth), factor (B, T))."""
+    B = f.shape[0]
+    fdt, cdt = float_of(X.dtype(f)), float_of(X.dtype(c))
+    f2 = X.cast(f, fdt).reshape(B, 2) / 1000.
+    c2 = X.cast(c, cdt).reshape(B, 2) / 1000.
+    x, y, z = planes
+    rx, rz = x[:, :, root_index], z[:, :, root_index]                 # (B, T)
+    # The x of the root shifted by -1 and +1 (MMPose also projects y; it is unused).
+    tl = _to_pixel(X, X.binop('subtract', rx, 1.0, X.empty(rx.shape, dtype)), rz,
+                   f2[:, 0], c2[:, 0], dtype)
+    br = _to_pixel(X, X.binop('add', rx, 1.0, X.empty(rx.shape, dtype)), rz,
+                   f2[:, 0], c2[:, 0], dtype)
+    span = br - tl + 0.001                                             # (B, T)
+    ratio = span / 2.0
+    factor = X.rdiv(2.0, span)
+    # In place: x and y are read only here, z last.
+    px = _to_pixel(X, x, z, f2[:, 0], c2[:, 0], dtype, out=x)
+    py = _to_pixel(X, y, z, f2[:, 1], c2[:, 1], dtype, out=y)
+    dz = X.binop('subtract', z, X.copy(z[:, :, root_index:root_index + 1]), z)
+    depth = X.binop('multiply', dz, ratio[..., None], dz)
+    return [px, py, depth], factor
+
+
+@register
+class MotionBERTLabel(LiftingCodec):
+    """MotionBERT's keypoint labels and image-space 3D target.
+
+    Args (MMPose 1.3.2's):
+        num_keypoints: K.
+        root_index: the root keypoint (an int).
+        remove_root, save_index: accepted and stored; unused by MMPose's MotionBERTLabel.
+        concat_vis: append the visibility to the keypoint labels.
+        rootrel: ``decode`` zeroes keypoint 0 (as MMPose, index 0, not root_index).
+        mode: 'train' (target scaled by the image width / 1000) or 'test' (target
+            multiplied by the factor); case-insensitive.
+
+    encode(keypoints (T, K, D), keypoints_visible (T, K) or None,
+           lifting_target (T', K, C) (C = 3 with a camera f / c), lifting_target_visible
+           (T', K) or None, camera_param dict with w, h (and f, c: (2,) or (2, 1)),
+           factor (T,) or (T, 1) or None) -> dict:
+        keypoint_labels (T, K, D'): x, y mapped by ``v / w * 2 - (1, h / w)``;
+        keypoint_labels_visible (T, K); lifting_target_label (T', K, C) (projected to
+        the image with f / c, train-scaled, root-relative, test: times the factor);
+        lifting_target_weight (T', K) float32; lifting_target (= the label);
+        lifting_target_visible (T', K); factor (T, 1): the given factor unless its
+        first entry is 0, else the projection's (or 4).
+    decode(encoded (T, K, C), w (T,) or None, h (T,) or None, factor (T,) or None) ->
+        keypoints (T, K, C) in metres, root-relative, scores (T, K) float32 ones.
+
+    batch_encode / batch_decode take the same arrays with a leading batch axis B
+    (``camera_param`` as VideoPoseLifting's: a dict of (B,) / (B, 2) arrays or a
+    sequence of B dicts; factor (B, T) or (B, T, 1); decode's w, h, factor (B, T)).
+    A batch's factor dtype is the promotion of the given and computed factors' dtypes.
+    """
+
+    auxiliary_encode_keys = {'lifting_target', 'lifting_target_visible', 'camera_param',
+                             'factor'}
+
+    def __init__(self,
+                 num_keypoints: int,
+                 root_index: int = 0,
+                 remove_root: bool = False,
+                 save_index: bool = False,
+                 concat_vis: bool = False,
+                 rootrel: bool = False,
+                 mode: str = 'test') -> None:
+        self.num_keypoints = check_num_keypoints(num_keypoints)
+        self.root_index = check_root_index(root_index, allow_list=False)[0]
+        self.remove_root = remove_root
+        self.save_index = save_index
+        self.concat_vis = concat_vis
+        self.rootrel = rootrel
+        if not isinstance(mode, str) or mode.lower() not in ('train', 'test'):
+            raise ValueError(f'Unsupported mode {mode!r}, mode should be one of '
+                             '("train", "test").')
+        self.mode = mode.lower()
+
+    # ---- encode ------------------------------------------------------------------------
+    def encode(self,
+               keypoints: np.ndarray,
+               keypoints_visible: Optional[np.ndarray] = None,
+               lifting_target: Optional[np.ndarray] = None,
+               lifting_target_visible: Optional[np.ndarray] = None,
+               camera_param: Optional[dict] = None,
+               factor: Optional[np.ndarray] = None) -> dict:
+        """One sample; shapes in the class docstring."""
+        inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                        False, self.root_index + 1)
+        if factor is not None:
+            factor = inputs.X.asarray(factor, 'factor')[None]
+        return first(self._encode(inputs, sample_camera(camera_param), factor, 'factor'))
+
+    def batch_encode(self,
+                     keypoints: Any,
+                     keypoints_visible: Optional[Any] = None,
+                     lifting_target: Optional[Any] = None,
+                     lifting_target_visible: Optional[Any] = None,
+                     camera_param: Optional[Any] = None,
+                     factor: Optional[Any] = None) -> dict:
+        """B samples: keypoints (B, T, K, D), keypoints_visible (B, T, K),
+        lifting_target (B, T', K, C), lifting_target_visible (B, T', K), camera_param
+        batched, factor (B, T) or (B, T, 1); returns ``encode``'s arrays with a
+        leading B."""
+        inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                        True, self.root_index + 1)
+        if factor is not None:
+            factor = inputs.X.asarray(factor, 'factor')
+        return self._encode(inputs, camera_param, factor, 'factor')
+
+    def _encode(self, inputs: Inputs, camera_param, factor, fname: str) -> dict:
+        X, kp, vis, lt = inputs.X, inputs.keypoints, inputs.visible, inputs.target
+        B, N, K, D = kp.shape
+        C = lt.shape[3]
+        r = self.root_index
+        if D < 2:
+            raise ValueError(f'keypoints must hold (x, y) in the last axis, got shape '
+                             f'{shape_str(kp.shape)}')
+        cam = batch_camera(X, camera_param, B, False)
+        project = cam.f is not None
+        if (project or self.mode == 'train') and C != 3:
+            raise ValueError(f'lifting_target must hold (x, y, z) (C = 3) for the camera '
+                             f'projection and train mode, got shape {shape_str(lt.shape)}')
+        if factor is not None and (factor.ndim not in (2, 3) or factor.shape[0] != B or
+                                   (factor.ndim == 3 and factor.shape[2] != 1) or
+                                   factor.shape[1] == 0):
+            layout = '(B, T) or (B, T, 1)' if inputs.batched else '(T,) or (T, 1)'
+            raise ValueError(f'{fname} must have shape {layout}, got '
+                             f'{shape_str(factor.shape[1 - inputs.batched:])}')
+        # Which factor each sample takes (MMPose: the given one unless its first entry
+        # is 0), decided before computing so that shape errors come first.
+        computed_len = lt.shape[1] if project else N
+        use_given = None
+        if factor is not None:
+            first_zero = factor.reshape(B, -1)[:, 0] == 0
+            if not inputs.batched:
+                use_given = not bool(first_zero[0])
+            elif factor.shape[1] != computed_len:
+                if bool(first_zero.any()):
+                    raise ValueError(
+                        f'{fname}: a sample whose factor starts with 0 takes the computed '
+                        f'factor ({computed_len} frames), which cannot be batched with '
+                        f'given factors of {factor.shape[1]} frames')
+                use_given = True
+        fac_len = factor.shape[1] if use_given or (use_given is None and factor is not None) \
+            else computed_len
+        if self.mode == 'test' and broadcast_check(
+                lt.shape, (B, fac_len, 1, 1), 'lifting_target_label * factor') != tuple(lt.shape):
+            raise ValueError(f'the factor ({fac_len} frames) would broadcast '
+                             f'lifting_target_label {shape_str(lt.shape[1:])} larger')
+        if vis is None:
+            vis = X.ones((B, N, K))
+        ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
+
+        # Work on coordinate planes (B, T, K) written into channel views: numpy
+        # broadcasts (B, 1, 1, 2)-shaped operands slowly.
+        wf, hf = X.cast(cam.w, F64), X.cast(cam.h, F64)
+        offsets = [X.ones((B,), F64), hf / wf]                         # (1, h / w)
+
+        # 2D keypoints: v / w * 2 - (1, h / w) on x, y, stored in the keypoints' dtype.
+        kdt = X.dtype(kp)
+        # With concat_vis and no dtype promotion, write straight into the concatenation.
+        direct = self.concat_vis and promote(kdt, X.dtype(vis)) == kdt
+        labels = X.empty(kp.shape[:-1] + (D + direct,), kdt)
+        if kdt.kind == 'f':
+            # kp / w * 2 == kp / (w / 2) bit for bit (scaling by 2 commutes with rounding),
+            # and x - 1 in float32 equals MMPose's float64 x - 1 rounded to float32.
+            half_w = (X.cast(wf, kdt) / 2).reshape(B, 1, 1)
+            for j in range(2):      # contiguous temporaries, one strided write each
+                tmp = X.binop('divide', kp[..., j], half_w, X.empty((B, N, K), kdt))
+                X.binop('subtract', tmp, 1 if j == 0 else offsets[1].reshape(B, 1, 1),
+                        labels[..., j])
+        else:
+            wk = wf.reshape(B, 1, 1)
+            for j in range(2):
+                tmp = X.binop('divide', kp[..., j], wk, X.empty((B, N, K), F64))
+                X.binop('multiply', tmp, 2, tmp)
+                X.binop('subtract', tmp, offsets[j].reshape(B, 1, 1), labels[..., j])
+        for j in range(2, D):
+            labels[..., j] = kp[..., j]
+        if direct:
+            labels[..., D] = vis if vis.ndim == 3 else vis[..., 0]
+        elif self.concat_vis:
+            labels = concat_visibility(X, labels, vis)
+
+        # 3D target: image coordinates, train scaling, root-relative, test factor.
+        label = as_float(X, lt)
+        ldt = X.dtype(label)
+        planes = X.planes(label)
+        if project:
+            planes, computed = _camera_to_image(X, planes, r, cam.f, cam.c, ldt)
+        else:
+            computed = X.ones((B, N), F32) * 4
+        if self.mode == 'train':
+            w1, h1 = wf / 1000, hf / 1000
+            half_w1 = (X.cast(w1, ldt) / 2).reshape(B, 1, 1)     # / w * 2, as above
+            for j, p in enumerate(planes):          # our own copies: in place
+                X.binop('divide', p, half_w1, p)
+                if j == 0:
+                    X.binop('subtract', p, 1, p)
+                elif j == 1:
+                    X.binop('subtract', p, (h1 / w1).reshape(B, 1, 1), p)
+
+        fac = computed[..., None]
+        if factor is not None:
+            given = factor if factor.ndim == 3 else factor[..., None]
+            if use_given is not None:
+                # One sample (MMPose's test picks one array, dtype and all), or a batch
+                # whose factors cannot mix with the computed ones.
+                fac = given if use_given else fac
+            else:
+                fdt = promote(X.dtype(given), X.dtype(fac))
+                fac = X.where(first_zero.reshape(B, 1, 1), X.cast(fac, fdt), X.cast(given, fdt))
+
+        out = X.empty(label.shape, ldt)
+        for j in range(C):
+            # label - label[..., root], then (test) *= factor, into channel j.
+            if self.mode == 'test':
+                # (the root column copied first: numpy buffers overlapping operands)
+                p = X.binop('subtract', planes[j], X.copy(planes[j][:, :, r:r + 1]), planes[j])
+                X.binop('multiply', p, fac, out[..., j])
+            else:
+                X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], out[..., j])
+        label = out
+
+        return dict(keypoint_labels=labels, keypoint_labels_visible=vis,
+                    lifting_target_label=label, lifting_target_weight=weight,
+                    lifting_target=label, lifting_target_visible=ltv, factor=fac)
+
+    # ---- decode ------------------------------------------------------------------------
+    def decode(self, encoded: np.ndarray, w: Optional[np.ndarray] = None,
+               h: Optional[np.ndarray] = None, factor: Optional[np.ndarray] = None
+               ) -> Tuple[np.ndarray, np.ndarray]:
+        """encoded (T, K, C), w and h (T,) or (T, 1), factor (T,) -> keypoints
+        (T, K, C), scores (T, K) float32."""
+        keypoints, scores = self._decode(encoded, w, h, factor, False)
+        return keypoints[0], scores[0]
+
+    def batch_decode(self, batch_encoded: Any, w: Optional[Any] = None,
+                     h: Optional[Any] = None, factor: Optional[Any] = None
+                     ) -> Tuple[Any, Any]:
+        """batch_encoded (B, T, K, C), w and h (B, T) or (B, T, 1), factor (B, T) ->
+        keypoints (B, T, K, C), scores (B, T, K) float32."""
+        return self._decode(batch_encoded, w, h, factor, True)
+
+    def _decode(self, encoded, w, h, factor, batched: bool):
+        X, kp = self._decode_inputs(encoded, batched, 'batch_encoded' if batched else 'encoded')
+        B, N, K, C = kp.shape
+        pre = 'B, ' if batched else ''
+        w = self._batched_operand(X, w, 'w', batched, B)
+        h = self._batched_operand(X, h, 'h', batched, B)
+        factor = self._batched_operand(X, factor, 'factor', batched, B)
+        if w is not None and _size(w) == 0:
+            w = None
+        if factor is not None and _size(factor) == 0:
+            factor = None
+        if w is not None:
+            if h is None or tuple(h.shape) != tuple(w.shape):
+                raise ValueError(f'w and h must have the same shape, got '
+                                 f'{shape_str(w.shape[1 - batched:])} and '
+                                 f'{"None" if h is None else shape_str(h.shape[1 - batched:])}')
+            if w.ndim not in (2, 3) or w.shape[1] != N or (w.ndim == 3 and w.shape[2] != 1):
+                raise ValueError(f'w and h must have shape ({pre}{N},) or ({pre}{N}, 1) '
+                                 f'(one per frame of encoded), got '
+                                 f'{shape_str(w.shape[1 - batched:])}')
+            if C < 2:
+                raise ValueError(f'encoded must hold x, y in the last axis, got shape '
+                                 f'{shape_str(kp.shape[1 - batched:])}')
+        if factor is not None:
+            if factor.ndim < 2 or factor.shape[1] != N:
+                raise ValueError(f'factor must have {N} entries per sample (one per frame '
+                                 f'of encoded), got shape {shape_str(factor.shape[1 - batched:])}')
+            if factor.ndim > 4 or broadcast_check(kp.shape, per_sample(factor[..., None], 4).shape,
+                                                  'encoded * factor') != tuple(kp.shape):
+                raise ValueError(f'factor of shape {shape_str(factor.shape[1 - batched:])} does '
+                                 f'not broadcast onto encoded {shape_str(kp.shape[1 - batched:])}')
+
+        ldt = X.dtype(kp)
+        scores = X.ones(kp.shape[:-1])
+        planes = X.planes(kp)                       # C contiguous (B, N, K) planes
+        if self.rootrel:
+            for p in planes:
+                p[:, :, 0] = 0
+        if w is not None:
+            w2, h2 = w.reshape(B, N), h.reshape(B, N)
+            hw = float_of(promote(X.dtype(h2), X.dtype(w2)))
+            ratio = X.cast(X.cast(h2, hw) / X.cast(w2, hw), F64)         # trans = (1, h / w)
+            wb = w2.reshape(B, N, 1)
+            for j in range(C):
+                p = planes[j]
+                if j < 2:
+                    # (v + trans) * w / 2 in float64 (trans is float64), stored in ldt.
+                    trans = X.ones((B, N, 1), F64) if j == 0 else ratio.reshape(B, N, 1)
+                    tmp = X.binop('add', p, trans, X.empty(p.shape, F64))
+                    X.binop('multiply', tmp, wb, tmp)
+                    X.binop('divide', tmp, 2, p)
+                else:
+                    zdt = promote(ldt, X.dtype(wb))
+                    tmp = X.binop('multiply', p, wb, X.empty(p.shape, zdt))
+                    X.binop('divide', tmp, 2, p)
+        if factor is not None:
+            fp = per_sample(factor[..., None], 4)[..., 0]
+            for p in planes:
+                X.binop('multiply', p, fp, p)
+        r = self.root_index
+        out = X.empty(kp.shape, ldt)
+        for j, p in enumerate(planes):
+            X.binop('subtract', p, X.copy(p[:, :, r:r + 1]), p)
+            X.binop('divide', p, 1000., out[..., j])
+        return out, scores
+
+    def _config(self) -> dict:
+        return dict(num_keypoints=self.num_keypoints, root_index=self.root_index,
+                    concat_vis=self.concat_vis, rootrel=self.rootrel, mode=self.mode)
+
+

@@ -1,0 +1,199 @@
+"""VideoPoseLifting: 2D keypoint sequences normalised by the image size, and a
+root-relative 3D target, for temporal pose lifters (VideoPose3D).
+
+Vectorised numpy / torch over the batch: the work is a few flops per keypoint, so a
+compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
+"""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple, Union
+
+import numpy as np
+
+from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, _size, Inputs, LiftingCodec, as_float,
+                                       batch_camera, check_num_keypoints, check_root_index,
+                                       concat_visibility, decode_root, deepcopy_camera,
+                                       delete_keypoint, first, per_sample, promote,
+                                       reshape_keypoints, root_mean, sample_camera,
+                                       target_weights, shape_str)
+from fastcodec.registry import register
+
+
+@register
+class VideoPoseLifting(LiftingCodec):
+    """Keypoint labels in image-normalised coordinates and a root-centred 3D target.
+
+    Args (MMPose 1.3.2's):
+        num_keypoints: K.
+        zero_center: subtract the root from the target.
+        root_index: root keypoint index, or a list of indices whose mean is the root.
+        remove_root: with ``zero_center``, drop the root keypoint from the target.
+        save_index: with ``remove_root``, also return ``target_root_index``.
+        reshape_keypoints: return keypoint labels as (K * D, T).
+        concat_vis: append the visibility to the keypoint labels.
+        normalize_camera: also return ``camera_param`` with f and c normalised.
+
+    encode(keypoints (T, K, D), keypoints_visible (T, K) or None,
+           lifting_target (T', K, C), lifting_target_visible (T', K) or None,
+           camera_param dict with w, h (and f, c: (2,) or (2, 1))) -> dict:
+        target_root (T', C) [zero_center], target_root_removed, target_root_index,
+        camera_param (a deep copy with f / (w / 2) and (c - (w / 2, h / 2)) / (w / 2))
+        [normalize_camera];
+        keypoint_labels (T, K, D') or (K * D', T): (keypoints - (w / 2, h / 2)) / (w / 2);
+        keypoints_visible (T, K); lifting_target_label (T', K or K - 1, C);
+        lifting_target_weight (T', K or K - 1) float32; trajectory_weights as
+        ImagePoseLifting's.
+    decode(encoded (T, K', C), target_root (T', C) or None) ->
+        keypoints (T, K, C), scores (T, K) float32 ones.
+
+    batch_encode / batch_decode take the same arrays with a leading batch axis B.
+    Batched ``camera_param``: a dict {"w": (B,) or scalar, "h": (B,) or scalar,
+    "f": (B, 2) or (B, 2, 1), "c": (B, 2) or (B, 2, 1), other keys passed through},
+    or a sequence of B per-sample dicts (stacked; other keys become lists); the
+    returned ``camera_param`` is such a dict with f and c (B, ...) normalised.
+    """
+
+    auxiliary_encode_keys = {'lifting_target', 'lifting_target_visible', 'camera_param'}
+
+    def __init__(self,
+                 num_keypoints: int,
+                 zero_center: bool = True,
+                 root_index: Union[int, List] = 0,
+                 remove_root: bool = False,
+                 save_index: bool = False,
+                 reshape_keypoints: bool = True,
+                 concat_vis: bool = False,
+                 normalize_camera: bool = False) -> None:
+        self.num_keypoints = check_num_keypoints(num_keypoints)
+        self.zero_center = zero_center
+        self.root_index = check_root_index(root_index, allow_list=True)
+        self.remove_root = remove_root
+        self.save_index = save_index
+        self.reshape_keypoints = reshape_keypoints
+        self.concat_vis = concat_vis
+        self.normalize_camera = normalize_camera
+
+    # ---- encode ------------------------------------------------------------------------
+    def encode(self,
+               keypoints: np.ndarray,
+               keypoints_visible: Optional[np.ndarray] = None,
+               lifting_target: Optional[np.ndarray] = None,
+               lifting_target_visible: Optional[np.ndarray] = None,
+               camera_param: Optional[dict] = None) -> dict:
+        """One sample; shapes in the class docstring."""
+        inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                        False, max(self.root_index) + 1 if self.zero_center else 1)
+        encoded = first(self._encode(inputs, sample_camera(camera_param)), FLAG_KEYS)
+        if 'camera_param' in encoded:
+            normalised = encoded['camera_param']
+            encoded['camera_param'] = deepcopy_camera(camera_param)
+            encoded['camera_param']['f'] = normalised['f'][0]
+            encoded['camera_param']['c'] = normalised['c'][0]
+        return encoded
+
+    def batch_encode(self,
+                     keypoints: Any,
+                     keypoints_visible: Optional[Any] = None,
+                     lifting_target: Optional[Any] = None,
+                     lifting_target_visible: Optional[Any] = None,
+                     camera_param: Optional[Any] = None) -> dict:
+        """B samples: keypoints (B, T, K, D), keypoints_visible (B, T, K),
+        lifting_target (B, T', K, C), lifting_target_visible (B, T', K), camera_param
+        batched as in the class docstring; returns ``encode``'s arrays with a leading B."""
+        inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
+                        True, max(self.root_index) + 1 if self.zero_center else 1)
+        return self._encode(inputs, camera_param)
+
+    def _encode(self, inputs: Inputs, camera_param) -> dict:
+        X, kp, vis, lt = inputs.X, inputs.keypoints, inputs.visible, inputs.target
+        B, N, K, D = kp.shape
+        if inputs.target_visible is None and lt.shape[2] < 3:
+            raise ValueError('lifting_target needs K >= 3 without lifting_target_visible '
+                             '(MMPose computes trajectory_weights = 1 / lifting_target[:, 2]); '
+                             f'got shape {shape_str(lt.shape[1:])}')
+        if D != 2:
+            raise ValueError(f'keypoints must hold (x, y) in the last axis (MMPose subtracts '
+                             f'a 2-vector), got shape {shape_str(kp.shape)}')
+        cam = batch_camera(X, camera_param, B, self.normalize_camera)
+        if vis is None:
+            vis = X.ones((B, N, K))
+        _, weight, trajectory = target_weights(X, lt, inputs.target_visible)
+
+        encoded = {}
+        if self.zero_center:
+            lt = as_float(X, lt)
+            root = root_mean(X, lt, self.root_index, X.dtype(lt))
+            label = lt - root[:, :, None]
+            encoded['target_root'] = root
+            if self.remove_root and len(self.root_index) == 1:
+                r = self.root_index[0]
+                label = delete_keypoint(X, label, r, 2)
+                weight = delete_keypoint(X, weight, r, 2)
+                encoded['target_root_removed'] = True
+                if self.save_index:
+                    encoded['target_root_index'] = r
+        else:
+            label = X.copy(lt)
+
+        # The image centre and half width, float32 as in MMPose.
+        cx = X.cast(0.5 * X.cast(cam.w, F64), F32)
+        cy = X.cast(0.5 * X.cast(cam.h, F64), F32)
+        center = X.cat([cx[:, None], cy[:, None]], 1)                  # (B, 2)
+        kdt = promote(X.dtype(kp), F32)
+        # (keypoints - center) / scale, channel by channel into views of one array:
+        # numpy broadcasts a (B, 1, 1, 2) operand slowly.
+        labels = X.empty(kp.shape, kdt)
+        for j in range(2):
+            X.binop('subtract', kp[..., j], X.cast(center[:, j], kdt).reshape(B, 1, 1),
+                    labels[..., j])
+        flat = labels.reshape(B, -1)
+        X.binop('divide', flat, X.cast(cx, kdt).reshape(B, 1), flat)
+
+        if self.normalize_camera:
+            f, c = cam.f, cam.c
+            fdt, cdt = promote(X.dtype(f), F32), promote(X.dtype(c), F32)
+            f_new = X.cast(f, fdt) / X.cast(cx, fdt).reshape((B,) + (1,) * (f.ndim - 1))
+            c_new = ((X.cast(per_sample(c, 3), cdt) - X.cast(center, cdt).reshape(B, 2, 1))
+                     / X.cast(cx, cdt).reshape(B, 1, 1))
+            encoded['camera_param'] = dict(cam.extras, w=cam.w, h=cam.h, f=f_new, c=c_new)
+
+        if self.concat_vis:
+            labels = concat_visibility(X, labels, vis)
+        if self.reshape_keypoints:
+            labels = reshape_keypoints(X, labels)
+
+        encoded['keypoint_labels'] = labels
+        encoded['keypoints_visible'] = vis
+        encoded['lifting_target_label'] = label
+        encoded['lifting_target_weight'] = weight
+        encoded['trajectory_weights'] = trajectory
+        return encoded
+
+    # ---- decode ------------------------------------------------------------------------
+    def decode(self, encoded: np.ndarray, target_root: Optional[np.ndarray] = None
+               ) -> Tuple[np.ndarray, np.ndarray]:
+        """encoded (T, K', C), target_root (T', C) or None -> keypoints (T, K, C),
+        scores (T, K) float32."""
+        keypoints, scores = self._decode(encoded, target_root, False)
+        return keypoints[0], scores[0]
+
+    def batch_decode(self, batch_encoded: Any, target_root: Optional[Any] = None
+                     ) -> Tuple[Any, Any]:
+        """batch_encoded (B, T, K', C), target_root (B, T', C) or (B, C) or None ->
+        keypoints (B, T, K, C), scores (B, T, K) float32."""
+        return self._decode(batch_encoded, target_root, True)
+
+    def _decode(self, encoded, target_root, batched: bool):
+        X, kp = self._decode_inputs(encoded, batched, 'batch_encoded' if batched else 'encoded', True)
+        root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
+        if root is None or _size(root) == 0:
+            kp = X.copy(kp)
+        else:
+            kp = decode_root(X, kp, root, self.remove_root, self.root_index)
+        return kp, X.ones(kp.shape[:-1])
+
+    def _config(self) -> dict:
+        return dict(num_keypoints=self.num_keypoints, zero_center=self.zero_center,
+                    root_index=self.root_index, remove_root=self.remove_root,
+                    save_index=self.save_index, reshape_keypoints=self.reshape_keypoints,
+                    concat_vis=self.concat_vis, normalize_camera=self.normalize_camera)
