@@ -28,6 +28,10 @@ CONFIGS = {
     'SPR': [dict(input_size=(512, 512), heatmap_size=(128, 128)),
             dict(input_size=(512, 512), heatmap_size=(128, 128), sigma=(4, 2),
                  generate_keypoint_heatmaps=True)],
+    'ImagePoseLifting': [dict(num_keypoints=17, root_index=0, remove_root=True)],
+    'VideoPoseLifting': [dict(num_keypoints=17, zero_center=True, root_index=0,
+                              remove_root=False)],
+    'MotionBERTLabel': [dict(num_keypoints=17, root_index=0, mode='test')],
 }
 # Codecs whose batch_decode MMPose's BaseHead calls (the others decode sample by sample).
 BATCH_DECODED = ('MSRAHeatmap', 'UDPHeatmap', 'MegviiHeatmap', 'SimCCLabel',
@@ -49,7 +53,23 @@ def mmpose():
     from mmpose.models.heads.base_head import BaseHead
     from mmpose.registry import KEYPOINT_CODECS
     import fastcodec.mmpose  # noqa: F401
-    return types.SimpleNamespace(codecs=codecs, registry=KEYPOINT_CODECS, BaseHead=BaseHead)
+
+    class Head(BaseHead):
+        """The smallest MMPose head: predict hands the outputs to BaseHead.decode."""
+        def __init__(self, decoder):
+            super().__init__()
+            self.decoder = decoder
+
+        def forward(self, feats):
+            return feats
+
+        def predict(self, feats, batch_data_samples=None, test_cfg={}):
+            return self.decode(feats)
+
+        def loss(self, feats, batch_data_samples, train_cfg={}):
+            return {}
+
+    return types.SimpleNamespace(codecs=codecs, registry=KEYPOINT_CODECS, Head=Head)
 
 
 def test_configs_cover_every_codec():
@@ -82,27 +102,13 @@ def head_outputs(name, args, rng):
 
 @pytest.mark.parametrize('name', sorted(BATCH_DECODED))
 def test_mmpose_head_decodes_alike(mmpose, name):
-    class Head(mmpose.BaseHead):
-        def __init__(self, decoder):
-            super().__init__()
-            self.decoder = decoder
-
-        def forward(self, feats):
-            return feats
-
-        def predict(self, feats, batch_data_samples, test_cfg={}):
-            return self.decode(feats)
-
-        def loss(self, feats, batch_data_samples, train_cfg={}):
-            return {}
-
     rng = np.random.default_rng(5)
     for args in CONFIGS[name]:
         ours = mmpose.registry.build(dict(type=name, **args))
         assert ours.support_batch_decoding
         reference = getattr(mmpose.codecs, name)(**args)
         outputs = head_outputs(name, args, rng)
-        got, want = Head(ours).predict(outputs, None), Head(reference).predict(outputs, None)
+        got, want = mmpose.Head(ours).predict(outputs), mmpose.Head(reference).predict(outputs)
         assert len(got) == len(want) == 3
         for g, w in zip(got, want):
             assert isinstance(g.keypoints, np.ndarray)
@@ -133,6 +139,30 @@ def test_spr_decodes_sample_by_sample_like_mmpose(mmpose):
         torch.testing.assert_close(got[0], want[0], rtol=0, atol=2e-3)
         torch.testing.assert_close(got[1][0], want[1][0], rtol=0, atol=1e-4)
         assert (got[1][1] is None) == (want[1][1] is None)
+
+
+@pytest.mark.parametrize('name', ['ImagePoseLifting', 'VideoPoseLifting', 'MotionBERTLabel'])
+def test_lifting_heads_decode_like_mmpose(mmpose, name):
+    """MMPose's lifting heads pass (coordinates (B, K, 3), target_root or empty w, h,
+    factor); BaseHead.decode splits them into (1, K, 3) samples for decode."""
+    rng = np.random.default_rng(3)
+    (args,) = CONFIGS[name]
+    ours = mmpose.registry.build(dict(type=name, **args))
+    reference = getattr(mmpose.codecs, name)(**args)
+    assert not ours.support_batch_decoding and not reference.support_batch_decoding
+    K = 16 if args.get('remove_root') else 17
+    coords = torch.from_numpy(rng.normal(0, 1, (3, K, 3)).astype(np.float32))
+    if name == 'MotionBERTLabel':
+        empty = torch.empty((3, 0))
+        outputs = (coords, empty, empty, empty)
+    else:
+        outputs = (coords, torch.from_numpy(rng.normal(0, 1, (3, 1, 3)).astype(np.float32)))
+    got, want = mmpose.Head(ours).predict(outputs), mmpose.Head(reference).predict(outputs)
+    assert len(got) == len(want) == 3
+    for g, w in zip(got, want):
+        assert isinstance(g.keypoints, np.ndarray) and g.keypoints.shape == w.keypoints.shape
+        np.testing.assert_allclose(g.keypoints, w.keypoints, rtol=0, atol=1e-5)
+        np.testing.assert_array_equal(g.keypoint_scores, w.keypoint_scores)
 
 
 def test_custom_imports_line_switches_a_config(tmp_path):
