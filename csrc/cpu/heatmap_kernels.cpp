@@ -47,19 +47,20 @@ void paint_unbiased(float* hm, int64_t W, int64_t H, double px, double py, doubl
 }  // namespace
 
 void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma,
-                     float* heat, uint8_t* inside) {
+                     int64_t sigma_rows, bool sigma_f32, float* heat, uint8_t* inside) {
   const int64_t B = a.B, N = a.N, K = a.K, W = a.W, H = a.H;
-  // The MSRA patch depends only on sigma: build it once per instance.
-  std::vector<PatchGeometry> geom(N);
-  std::vector<std::vector<float>> patch(N);
-  for (int64_t n = 0; n < N; ++n) {
-    geom[n] = patch_geometry(sigma[n]);
+  // The MSRA patch depends only on sigma: build it once per (row, instance).
+  const int64_t S = sigma_rows * N;
+  std::vector<PatchGeometry> geom(S);
+  std::vector<std::vector<float>> patch(S);
+  for (int64_t s = 0; s < S; ++s) {
+    geom[s] = sigma_f32 ? patch_geometry_f32((float)sigma[s]) : patch_geometry(sigma[s]);
     if (kind != GaussianKind::Msra) continue;
-    const int64_t L = geom[n].length;
-    patch[n].resize(L * L);
-    const float c = (float)geom[n].centre, s2 = (float)(2 * sigma[n] * sigma[n]);
+    const int64_t L = geom[s].length;
+    patch[s].resize(L * L);
+    const float c = (float)geom[s].centre, s2 = (float)(2 * sigma[s] * sigma[s]);
     for (int64_t gy = 0; gy < L; ++gy)
-      for (int64_t gx = 0; gx < L; ++gx) patch[n][gy * L + gx] = msra_patch_value(gx, gy, c, s2);
+      for (int64_t gx = 0; gx < L; ++gx) patch[s][gy * L + gx] = msra_patch_value(gx, gy, c, s2);
   }
   parallel_for(B * K, (double)(H * W), [&](int64_t begin, int64_t end) {
     std::vector<double> ux, uy;
@@ -72,7 +73,8 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
         const int64_t i = (b * N + n) * K + k;
         Point p;
         if (!point_to_draw(a, i, &p, inside)) continue;
-        const PatchGeometry& g = geom[n];
+        const int64_t s = (sigma_rows == 1 ? 0 : b) * N + n;
+        const PatchGeometry& g = geom[s];
         if (kind == GaussianKind::Unbiased) {
           bool misses = a.f32 ? unbiased_misses<float>((float)p.x, (float)p.y, (float)g.radius, W, H)
                               : unbiased_misses<double>(p.x, p.y, g.radius, W, H);
@@ -81,9 +83,9 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
             continue;
           }
           if (a.f32)
-            paint_unbiased<float>(hm, W, H, p.x, p.y, sigma[n], vx, vy);
+            paint_unbiased<float>(hm, W, H, p.x, p.y, sigma[s], vx, vy);
           else
-            paint_unbiased<double>(hm, W, H, p.x, p.y, sigma[n], ux, uy);
+            paint_unbiased<double>(hm, W, H, p.x, p.y, sigma[s], ux, uy);
           continue;
         }
         const PatchWindow win = patch_window(p.x, p.y, a.f32, g.radius);
@@ -95,7 +97,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
         const int64_t y1 = max_i64(0, win.top), y2 = min_i64(H, win.bottom);
         const int64_t L = g.length;
         if (kind == GaussianKind::Udp) {
-          const double s2 = 2 * sigma[n] * sigma[n];
+          const double s2 = 2 * sigma[s] * sigma[s];
           ux.resize(L);
           uy.resize(L);
           for (int64_t t = 0; t < L; ++t) {
@@ -110,7 +112,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
           for (int64_t x = x1; x < x2; ++x) {
             const int64_t gx = x - win.left;
             if (gx >= L) break;
-            const float v = kind == GaussianKind::Msra ? patch[n][gy * L + gx]
+            const float v = kind == GaussianKind::Msra ? patch[s][gy * L + gx]
                                                        : (float)(ux[gx] * uy[gy]);
             row[x] = v > row[x] ? v : row[x];
           }

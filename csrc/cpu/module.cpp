@@ -37,11 +37,24 @@ EncodeArgs encode_args(const F64& kps, const F64& vis, std::pair<float, float> s
   return a;
 }
 
+// sigma: (N,) or (B, N); a float32 array asks for MMPose's float32 patch geometry
+// (radius and size of a float32 sigma), any other dtype for float64.
 py::tuple encode_gaussian_py(const std::string& kind, const F64& kps, const F64& vis,
-                             const F64& sigma, std::pair<float, float> scale, bool f32,
+                             const py::object& sigma_in, std::pair<float, float> scale, bool f32,
                              int64_t W, int64_t H) {
   const EncodeArgs a = encode_args(kps, vis, scale, f32, W, H);
-  require(sigma.ndim() == 1 && sigma.shape(0) == a.N, "sigma must hold one value per instance");
+  const py::array sigma_arr = py::array::ensure(sigma_in);
+  require(static_cast<bool>(sigma_arr), "sigma must be an array of numbers");
+  const bool sigma_f32 = sigma_arr.dtype().is(py::dtype::of<float>());
+  const F64 sigma = F64::ensure(sigma_arr);
+  require(static_cast<bool>(sigma), "sigma must be an array of numbers");
+  const bool per_instance = sigma.ndim() == 1 && sigma.shape(0) == a.N;
+  const bool per_sample = sigma.ndim() == 2 && sigma.shape(0) == a.B && sigma.shape(1) == a.N;
+  require(per_instance || per_sample,
+          "sigma must hold one value per instance, (N,), or per sample and instance, (B, N)");
+  const double* sd = sigma.data();
+  for (py::ssize_t i = 0; i < sigma.size(); ++i)
+    require(sd[i] >= 0 && sd[i] <= 1e4, "sigma must be finite and in [0, 1e4]");
   GaussianKind k;
   if (kind == "msra") k = GaussianKind::Msra;
   else if (kind == "unbiased") k = GaussianKind::Unbiased;
@@ -51,7 +64,8 @@ py::tuple encode_gaussian_py(const std::string& kind, const F64& kps, const F64&
   py::array_t<uint8_t> inside({a.B, a.N, a.K});
   {
     py::gil_scoped_release release;
-    encode_gaussian(a, k, sigma.data(), heat.mutable_data(), inside.mutable_data());
+    encode_gaussian(a, k, sd, per_sample ? a.B : 1, sigma_f32, heat.mutable_data(),
+                    inside.mutable_data());
   }
   return py::make_tuple(heat, inside);
 }

@@ -2,9 +2,12 @@
 
 Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
 
-- ``encode_gaussian(kind, keypoints f64 (B,N,K,2), visible f64 (B,N,K), sigma f64 (N,),
+- ``encode_gaussian(kind, keypoints f64 (B,N,K,2), visible f64 (B,N,K), sigma (N,) or (B,N),
   scale (sx, sy), f32, W, H) -> (heatmaps f32 (B,K,H,W), inside u8 (B,N,K))``;
   kind is 'msra', 'unbiased' or 'udp'; inside is 0 where MMPose zeroes the weight.
+  sigma is finite, in [0, 1e4], one per instance (N,) or per sample and instance (B, N);
+  a float32 sigma array gets MMPose's float32 patch radius and size (a float32 sigma
+  array in numpy), any other dtype float64.
 - ``encode_offset(keypoints, visible, scale, f32, W, H, radius) -> (heatmaps (B,3K,H,W), inside)``
 - ``encode_megvii(keypoints, visible, scale, f32, W, H, ksize) -> (heatmaps, inside)``
 - ``heatmap_maximum(heatmaps (..., H, W)) -> (locs (..., 2), vals (...))``

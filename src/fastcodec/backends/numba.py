@@ -399,24 +399,33 @@ def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, grid, fx, fy):
 
 
 @_jit
-def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, heat,
-                            inside):
+def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W, H, B, N,
+                            K, heat, inside):
     # kind: 0 msra, 1 unbiased, 2 udp. heat (B*K*H*W,) zeroed; inside (B*N*K,).
+    # sigma: (rows * N,) flattened (N,) (rows = 1) or (B, N) (rows = B); sig_f32: the
+    # patch radius and size in float32 (patch_geometry_f32), else float64.
     HW = H * W
-    radius = np.empty(N, np.float64)
-    length = np.empty(N, np.int64)
-    centre = np.empty(N, np.float64)
+    S = rows * N
+    radius = np.empty(S, np.float64)
+    length = np.empty(S, np.int64)
+    centre = np.empty(S, np.float64)
     lmax = 1
-    for n in range(N):
-        radius[n] = sigma[n] * 3
-        size = 2 * radius[n] + 1
+    for n in range(S):
+        if sig_f32:
+            r32 = np.float32(sigma[n]) * np.float32(3.0)
+            size32 = np.float32(2.0) * r32 + np.float32(1.0)
+            radius[n] = np.float64(r32)
+            size = np.float64(size32)
+        else:
+            radius[n] = sigma[n] * 3
+            size = 2 * radius[n] + 1
         length[n] = np.int64(math.ceil(size))
         centre[n] = math.floor(size / 2)
         if length[n] > lmax:
             lmax = length[n]
     if kind == 0:
-        patch = np.empty((N, lmax * lmax), np.float32)
-        for n in range(N):
+        patch = np.empty((S, lmax * lmax), np.float32)
+        for n in range(S):
             L = length[n]
             c = np.float32(centre[n])
             s2 = np.float32(2 * sigma[n] * sigma[n])
@@ -424,7 +433,9 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
                 for gx in range(L):
                     dx = np.float32(gx) - c
                     dy = np.float32(gy) - c
-                    patch[n, gy * L + gx] = math.exp(-(dx * dx + dy * dy) / s2)
+                    d2 = dx * dx + dy * dy
+                    # exp(-0) = 1; also for sigma = 0, where numpy's 0/0 gives NaN
+                    patch[n, gy * L + gx] = 1.0 if d2 == 0 else math.exp(-d2 / s2)
     else:
         patch = np.empty((0, 0), np.float32)
     ux = np.empty(max(lmax, W), np.float64)
@@ -442,7 +453,8 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
             draw, px, py = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
             if not draw:
                 continue
-            rad = radius[n]
+            sn = (0 if rows == 1 else b) * N + n
+            rad = radius[sn]
             if kind == 1:
                 if f32:
                     mx = np.float32(px)
@@ -456,7 +468,7 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
                 if misses:
                     inside[i] = 0
                     continue
-                two_sigma2 = 2 * sigma[n] * sigma[n]
+                two_sigma2 = 2 * sigma[sn] * sigma[sn]
                 if f32:
                     _paint_unbiased(heat, hoff, W, H, np.float32(px), np.float32(py),
                                     np.float32(two_sigma2), grid32, vx, vy)
@@ -476,10 +488,10 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
             x2 = min(W, right)
             y1 = max(0, top)
             y2 = min(H, bottom)
-            L = length[n]
+            L = length[sn]
             if kind == 2:
-                s2 = 2 * sigma[n] * sigma[n]
-                cn = centre[n]
+                s2 = 2 * sigma[sn] * sigma[sn]
+                cn = centre[sn]
                 for t in range(L):
                     d = np.float64(t) - (cn + (px - np.float64(mu_x)))
                     ux[t] = math.exp(-(d * d) / s2)
@@ -495,7 +507,7 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
                     if gx >= L:
                         break
                     if kind == 0:
-                        v = patch[n, _u(gy * L + gx)]
+                        v = patch[sn, _u(gy * L + gx)]
                     else:
                         v = np.float32(ux[_u(gx)] * uy[_u(gy)])
                     if v > heat[_u(ro + x)]:
@@ -1072,15 +1084,19 @@ def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, W: i
     if not isinstance(kind, str):
         raise TypeError(f'kind must be a str, got {type(kind).__name__}')
     kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
+    sig_f32 = isinstance(sigma, np.ndarray) and sigma.dtype == np.float32
     sig = _f64(sigma)
-    _require(sig.ndim == 1 and sig.shape[0] == N, 'sigma must hold one value per instance')
+    _require((sig.ndim == 1 and sig.shape[0] == N) or (sig.ndim == 2 and sig.shape == (B, N)),
+             'sigma must hold one value per instance, (N,), or per sample and instance, '
+             '(B, N)')
+    _require(bool(np.all((sig >= 0) & (sig <= 1e4))), 'sigma must be finite and in [0, 1e4]')
     k = _KINDS.get(kind)
     if k is None:
         raise ValueError('unknown gaussian kind ' + kind)
     heat = np.zeros((B, K, H, W), np.float32)
     inside = np.empty((B, N, K), np.uint8)
-    _encode_gaussian_kernel(k, kps, vis, sig, sx, sy, f32, W, H, B, N, K, heat.reshape(-1),
-                            inside.reshape(-1))
+    _encode_gaussian_kernel(k, kps, vis, sig.reshape(-1), 1 if sig.ndim == 1 else B, sig_f32,
+                            sx, sy, f32, W, H, B, N, K, heat.reshape(-1), inside.reshape(-1))
     return heat, inside
 
 
