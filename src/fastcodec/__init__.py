@@ -9,6 +9,7 @@ from fastcodec._backend import (available_backends, get_backend, get_num_threads
 from fastcodec.codecs import (BaseKeypointCodec, IntegralRegressionLabel,  # noqa: F401
                               MegviiHeatmap, MSRAHeatmap, RegressionLabel, SimCCLabel,
                               UDPHeatmap)
+from fastcodec.codecs import DecoupledHeatmap  # noqa: F401
 from fastcodec.registry import CODECS, build, register  # noqa: F401
 from fastcodec import ops  # noqa: F401
 

@@ -6,3 +6,4 @@ from fastcodec.codecs.udp_heatmap import UDPHeatmap  # noqa: F401
 from fastcodec.codecs.regression_label import RegressionLabel  # noqa: F401
 from fastcodec.codecs.integral_regression_label import IntegralRegressionLabel  # noqa: F401
 from fastcodec.codecs.simcc_label import SimCCLabel  # noqa: F401
+from fastcodec.codecs.decoupled_heatmap import DecoupledHeatmap  # noqa: F401
