@@ -166,7 +166,6 @@ class DecoupledHeatmap(BaseKeypointCodec):
         """kps (B, N, K, 2), vis (B, N, K), bbox (B, N, 4, 2) or None -> B dicts."""
         B, N, K = vis.shape
         W, H = self._W, self._H
-        backend = kernels()
         # MMPose's arithmetic, vectorised over images and instances
         scaled = kps / self.scale_factor                       # _keypoints
         flat = scaled.reshape(B * N, K, 2)
@@ -191,6 +190,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
         drawn = np.ascontiguousarray(drawn, dtype=np.float64)
         if not usable.all():
             drawn[~usable.reshape(B, N)] = 0
+        backend = kernels()
         heatmaps, inside = backend.encode_gaussian(
             'msra', np.ascontiguousarray(points, dtype=np.float64), drawn,
             np.where(usable, sigmas, np.float32(0)).reshape(B, N), (1.0, 1.0),
