@@ -27,6 +27,7 @@ DEMO_CODECS = [
     dict(type='RegressionLabel', input_size=(192, 256)),
     dict(type='IntegralRegressionLabel', input_size=(192, 256), heatmap_size=(48, 64),
          sigma=2.0),
+    dict(type='DecoupledHeatmap', input_size=(192, 256), heatmap_size=(48, 64)),
 ]
 
 
@@ -36,6 +37,10 @@ def model_output(cfg: dict, encoded: dict) -> tuple:
         return encoded['keypoint_x_labels'], encoded['keypoint_y_labels']
     if cfg['type'] in ('RegressionLabel', 'IntegralRegressionLabel'):
         return (encoded['keypoint_labels'],)
+    if cfg['type'] == 'DecoupledHeatmap':  # the instance maps, every root scored 1
+        maps = encoded['instance_heatmaps']
+        m, k = len(encoded['instance_coords']), len(encoded['keypoint_weights'][0])
+        return maps.reshape(m, k, *maps.shape[1:]), np.ones((m, 1), np.float32)
     return (encoded['heatmaps'],)
 
 
