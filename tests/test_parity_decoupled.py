@@ -345,3 +345,28 @@ def test_deviation_decode_no_instances(mmc):
     kps, scores = ours.decode(maps, np.zeros((0, 1)))
     assert kps.shape == (0, 17, 2) and scores.shape == (0, 17)
     assert kps.dtype == scores.dtype == np.float32
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('root_type', ['kpt_center', 'bbox_center'])
+def test_instance_geometry_bit_exact(mmu, backend, dtype, root_type):
+    """Roots, root visibility and diagonals in one kernel pass equal MMPose's
+    get_instance_root / get_diagonal_lengths bit for bit (NaN, Inf, -0.0, ties)."""
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        R, K = int(rng.integers(0, 8)), int(rng.integers(0, 20))
+        kps = rng.uniform(-50, 200, (R, K, 2))
+        kind = rng.integers(0, 12, (R, K, 2))
+        kps[kind == 0], kps[kind == 1], kps[kind == 2] = np.nan, np.inf, -np.inf
+        kps[kind == 3] = -0.0
+        if seed % 3 == 0:
+            kps = np.round(kps)
+        kps = kps.astype(dtype)
+        vis = rng.choice([0, 0.3, 1, 2, np.nan], (R, K))
+        with np.errstate(all='ignore'):
+            roots, roots_vis = mmu.get_instance_root(kps, vis, root_type)
+            diag = mmu.get_diagonal_lengths(kps, vis)
+        got = kernels().instance_geometry(kps, vis, root_type == 'kpt_center')
+        for a, b in zip(got, (roots, roots_vis, diag)):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)

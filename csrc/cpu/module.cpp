@@ -10,6 +10,7 @@
 
 #include "bindings.h"
 #include "fastcodec/blur.h"
+#include "fastcodec/instances.h"
 #include "heatmap_kernels.h"
 #include "parallel.h"
 
@@ -68,6 +69,38 @@ py::tuple encode_gaussian_py(const std::string& kind, const F64& kps, const F64&
                     inside.mutable_data());
   }
   return py::make_tuple(heat, inside);
+}
+
+// DecoupledHeatmap's roots, root visibility and box diagonals of R instances:
+// keypoints (R, K, 2) float32 or float64 (the precision MMPose computes in), visibility
+// (R, K) -> roots f32 (R, 2), visibility f32 (R,), diagonals f32 (R,).
+template <typename T>
+py::tuple instance_geometry_t(const py::array_t<T, py::array::c_style | py::array::forcecast>& kps,
+                              const F64& vis, bool kpt_center) {
+  require(kps.ndim() == 3 && kps.shape(2) == 2, "keypoints must be (R, K, 2)");
+  require(vis.ndim() == 2 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1),
+          "keypoints_visible must be (R, K)");
+  const int64_t R = kps.shape(0), K = kps.shape(1);
+  py::array_t<float> roots({R, (int64_t)2});
+  py::array_t<float> visible({R});
+  py::array_t<float> diag({R});
+  const T* p = kps.data();
+  const double* v = vis.data();
+  float *r = roots.mutable_data(), *rv = visible.mutable_data(), *d = diag.mutable_data();
+  for (int64_t i = 0; i < R; ++i) {
+    const InstanceGeometry g = instance_geometry<T>(p + i * K * 2, v + i * K, K, kpt_center);
+    r[2 * i] = g.root_x;
+    r[2 * i + 1] = g.root_y;
+    rv[i] = g.root_visible;
+    d[i] = g.diagonal;
+  }
+  return py::make_tuple(roots, visible, diag);
+}
+
+py::tuple instance_geometry_py(const py::array& kps, const F64& vis, bool kpt_center) {
+  if (kps.dtype().is(py::dtype::of<float>()))
+    return instance_geometry_t<float>(kps, vis, kpt_center);
+  return instance_geometry_t<double>(kps, vis, kpt_center);
 }
 
 py::tuple encode_offset_py(const F64& kps, const F64& vis, std::pair<float, float> scale,
@@ -246,6 +279,7 @@ PYBIND11_MODULE(_C, m) {
   bind_simcc(m);
   m.def("encode_gaussian", &encode_gaussian_py);
   m.def("encode_offset", &encode_offset_py);
+  m.def("instance_geometry", &instance_geometry_py);
   m.def("encode_megvii", &encode_megvii_py);
   m.def("heatmap_maximum", &heatmap_maximum_py);
   m.def("gaussian_blur", &gaussian_blur_py);

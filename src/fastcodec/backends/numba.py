@@ -25,7 +25,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
+__all__ = ['encode_gaussian', 'encode_offset', 'instance_geometry', 'encode_megvii', 'heatmap_maximum',
            'gaussian_blur', 'refine_sign', 'refine_dark', 'refine_dark_udp',
            'decode_megvii', 'decode_udp_combined', 'num_threads', 'set_num_threads']
 
@@ -1098,6 +1098,75 @@ def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, W: i
     _encode_gaussian_kernel(k, kps, vis, sig.reshape(-1), 1 if sig.ndim == 1 else B, sig_f32,
                             sx, sy, f32, W, H, B, N, K, heat.reshape(-1), inside.reshape(-1))
     return heat, inside
+
+
+@_jit
+def _instance_geometry_kernel(kps, vis, kpt_center, roots, visible, diag):
+    # instances.h: T is kps' dtype (float32 or float64); float32 results.
+    R, K = vis.shape
+    for r in range(R):
+        count = 0
+        sx = sy = lx = ly = hx = hy = kps[r, 0, 0]  # typed T; set at the first visible
+        for k in range(K):
+            if not (vis[r, k] > 0):
+                continue
+            x = kps[r, k, 0]
+            y = kps[r, k, 1]
+            if count == 0:
+                sx = lx = hx = x
+                sy = ly = hy = y
+            else:
+                sx += x
+                sy += y
+                if not (lx != lx) and (x < lx or x != x):
+                    lx = x
+                if not (ly != ly) and (y < ly or y != y):
+                    ly = y
+                if not (hx != hx) and (x > hx or x != x):
+                    hx = x
+                if not (hy != hy) and (y > hy or y != y):
+                    hy = y
+            count += 1
+        if count == 0:
+            roots[r, 0] = 0
+            roots[r, 1] = 0
+            visible[r] = 0
+            diag[r] = 0
+            continue
+        # Divided in float64 and rounded to float32: for float32 T the same as
+        # numpy's float32 division (double rounding is exact for +, -, *, /, sqrt).
+        if kpt_center:
+            roots[r, 0] = np.float64(sx) / np.float64(count)
+            roots[r, 1] = np.float64(sy) / np.float64(count)
+        else:
+            roots[r, 0] = np.float64(hx + lx) / 2.0
+            roots[r, 1] = np.float64(hy + ly) / 2.0
+        visible[r] = 1
+        ex = np.float32(hx) - np.float32(lx)
+        ey = np.float32(hy) - np.float32(ly)
+        diag[r] = np.float32(math.sqrt(np.float32(np.float32(ex * ex) + np.float32(ey * ey))))
+
+
+def instance_geometry(keypoints, visible, kpt_center: bool):
+    """Roots f32 (R, 2), their visibility f32 (R,) and box diagonals f32 (R,) of R
+    instances: keypoints (R, K, 2) float32 or float64, visibility (R, K)."""
+    kps = np.asarray(keypoints, order='C')
+    if kps.dtype != np.float32:
+        kps = _f64(kps)
+    vis = _f64(visible)
+    _require(kps.ndim == 3 and kps.shape[2] == 2, 'keypoints must be (R, K, 2)')
+    _require(vis.shape == kps.shape[:2], 'keypoints_visible must be (R, K)')
+    R = kps.shape[0]
+    roots = np.empty((R, 2), np.float32)
+    vis_out = np.empty(R, np.float32)
+    diag = np.empty(R, np.float32)
+    if R and kps.shape[1]:
+        _instance_geometry_kernel(kps, vis, bool(kpt_center), roots, vis_out, diag)
+    else:
+        roots[:] = 0
+        vis_out[:] = 0
+        diag[:] = 0
+    return roots, vis_out, diag
 
 
 def encode_offset(keypoints, visible, scale, f32: bool, W: int, H: int,

@@ -22,8 +22,7 @@ import numpy as np
 
 from fastcodec._arrays import as_numpy, check_ndim, check_size, visibility
 from fastcodec._backend import kernels
-from fastcodec.codecs._instances import (check_root_type, diagonal_lengths, instance_bboxes,
-                                         instance_roots)
+from fastcodec.codecs._instances import check_root_type, instance_bboxes
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -186,7 +185,12 @@ class DecoupledHeatmap(BaseKeypointCodec):
             raise ValueError(f'bbox: instance boxes of up to {heights.max():g} x '
                              f'{widths.max():g} heatmap pixels give sigmas above '
                              f'{_MAX_SIGMA:g}')
-        roots, roots_vis = instance_roots(flat, flat_vis, self.root_type)
+        # roots, their visibility and the box diagonals: instance_property's
+        # get_instance_root and get_diagonal_lengths, bit-exact, in one kernel pass
+        backend = kernels()
+        roots, roots_vis, diagonals = backend.instance_geometry(
+            np.ascontiguousarray(flat), np.ascontiguousarray(flat_vis, dtype=np.float64),
+            self.root_type == 'kpt_center')
 
         # global heatmaps: the keypoints and the roots, one sigma per instance. An
         # instance whose box gives no finite sigma is not drawn (MMPose raises).
@@ -195,7 +199,6 @@ class DecoupledHeatmap(BaseKeypointCodec):
         drawn = np.ascontiguousarray(drawn, dtype=np.float64)
         if not usable.all():
             drawn[~usable.reshape(B, N)] = 0
-        backend = kernels()
         heatmaps, inside = backend.encode_gaussian(
             'msra', np.ascontiguousarray(points, dtype=np.float64), drawn,
             np.where(usable, sigmas, np.float32(0)).reshape(B, N), (1.0, 1.0),
@@ -203,7 +206,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
         root_ok = (drawn[:, :, K] >= 1) & inside[:, :, K].view(bool)
 
         # instance selection, with MMPose's random draws
-        order = np.argsort(diagonal_lengths(flat, flat_vis).reshape(B, N), axis=1)
+        order = np.argsort(diagonals.reshape(B, N), axis=1)
         visible = [row[ok[row]] for row, ok in zip(order, root_ok)]
         counts = [len(v) for v in visible]
         total = sum(counts)
