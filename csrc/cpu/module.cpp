@@ -103,6 +103,29 @@ py::tuple instance_geometry_py(const py::array& kps, const F64& vis, bool kpt_ce
   return instance_geometry_t<double>(kps, vis, kpt_center);
 }
 
+// DecoupledHeatmap's instance sigmas: heights and widths (R,) float32 or float64 (the
+// boxes' dtype) -> sigmas f32 (R,).
+template <typename T>
+py::array_t<float> instance_sigmas_t(const py::array_t<T, py::array::c_style | py::array::forcecast>& h,
+                                     const py::array_t<T, py::array::c_style | py::array::forcecast>& w,
+                                     double overlap) {
+  require(h.ndim() == 1 && w.ndim() == 1 && h.shape(0) == w.shape(0),
+          "heights and widths must be (R,) each");
+  const int64_t R = h.shape(0);
+  py::array_t<float> out({R});
+  volatile T two_at_run_time = 2;
+  const T two = two_at_run_time;
+  const T *ph = h.data(), *pw = w.data();
+  float* po = out.mutable_data();
+  for (int64_t i = 0; i < R; ++i) po[i] = instance_sigma<T>(ph[i], pw[i], overlap, two);
+  return out;
+}
+
+py::array_t<float> instance_sigmas_py(const py::array& h, const py::array& w, double overlap) {
+  if (h.dtype().is(py::dtype::of<float>())) return instance_sigmas_t<float>(h, w, overlap);
+  return instance_sigmas_t<double>(h, w, overlap);
+}
+
 py::tuple encode_offset_py(const F64& kps, const F64& vis, std::pair<float, float> scale,
                            bool f32, int64_t W, int64_t H, double radius) {
   const EncodeArgs a = encode_args(kps, vis, scale, f32, W, H);
@@ -280,6 +303,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("encode_gaussian", &encode_gaussian_py);
   m.def("encode_offset", &encode_offset_py);
   m.def("instance_geometry", &instance_geometry_py);
+  m.def("instance_sigmas", &instance_sigmas_py);
   m.def("encode_megvii", &encode_megvii_py);
   m.def("heatmap_maximum", &heatmap_maximum_py);
   m.def("gaussian_blur", &gaussian_blur_py);

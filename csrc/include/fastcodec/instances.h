@@ -61,4 +61,34 @@ FC_HD InstanceGeometry instance_geometry(const T* kps, const double* vis, int64_
   return g;
 }
 
+// ---- CID's instance-wise sigma: DecoupledHeatmap._get_instance_wise_sigmas ----
+// libm pow/powf, as numpy's scalar power; sqrt is exact in both.
+FC_HD float fc_pow_t(float a, float b) { return powf(a, b); }
+FC_HD double fc_pow_t(double a, double b) { return pow(a, b); }
+FC_HD float fc_sqrt_t(float a) { return sqrtf(a); }
+FC_HD double fc_sqrt_t(double a) { return sqrt(a); }
+
+// Sigma of a box of height h and width w (heatmap pixels) in T, the boxes' dtype:
+// the smallest radius of CornerNet's three overlap conditions, over 3, with MMPose's
+// operations in its order; Python's min (the first of equal values, a NaN kept only
+// in first place). `two` must be 2 given at run time: with a literal 2 a compiler
+// turns pow(b, 2) into b * b, which differs from libm's pow in the last bit for a
+// few values in 10,000.
+template <typename T>
+FC_HD float instance_sigma(T h, T w, double overlap, T two) {
+  const double o = overlap;
+  const T s = h + w;
+  const T b1 = s, b2 = (T)2 * s, b3 = (T)(-2 * o) * s;
+  const T c1 = w * h * (T)(1 - o) / (T)(1 + o);
+  const T c2 = (T)(1 - o) * w * h;
+  const T c3 = (T)(o - 1) * w * h;
+  const T r1 = (b1 + fc_sqrt_t(fc_pow_t(b1, two) - (T)4 * c1)) / (T)2;
+  const T r2 = (b2 + fc_sqrt_t(fc_pow_t(b2, two) - (T)16 * c2)) / (T)2;
+  const T r3 = (b3 + fc_sqrt_t(fc_pow_t(b3, two) - (T)(4 * (4 * o)) * c3)) / (T)2;
+  T r = r1;
+  if (r2 < r) r = r2;
+  if (r3 < r) r = r3;
+  return (float)(r / (T)3);
+}
+
 }  // namespace fastcodec

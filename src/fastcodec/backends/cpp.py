@@ -13,6 +13,8 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
 - ``instance_geometry(keypoints f32|f64 (R,K,2), visible f64 (R,K), kpt_center) -> (roots f32
   (R,2), root visibility f32 (R,), box diagonals f32 (R,))``: DecoupledHeatmap's per-instance
   properties, bit-exact (fastcodec/instances.h)
+- ``instance_sigmas(heights (R,), widths (R,) f32|f64, overlap) -> sigmas f32 (R,)``: its
+  instance-wise sigmas, bit-exact
 - ``heatmap_maximum(heatmaps (..., H, W)) -> (locs (..., 2), vals (...))``
 - ``gaussian_blur(heatmaps (..., H, W), ksize) -> heatmaps``
 - ``refine_sign / refine_dark / refine_dark_udp(keypoints f64 (B,N,K,2), heatmaps (B,K,H,W), ...)``:
@@ -41,7 +43,7 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
 """
 from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_combined, encode_gaussian,  # noqa: F401
                           encode_megvii, encode_offset, gaussian_blur, heatmap_maximum,
-                          instance_geometry,
+                          instance_geometry, instance_sigmas,
                           num_threads, refine_dark, refine_dark_udp, refine_sign,
                           set_num_threads)
 from fastcodec._C import decode_regression, encode_regression, normalize_heatmaps  # noqa: F401

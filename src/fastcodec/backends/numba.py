@@ -25,7 +25,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ['encode_gaussian', 'encode_offset', 'instance_geometry', 'encode_megvii', 'heatmap_maximum',
+__all__ = ['encode_gaussian', 'encode_offset', 'instance_geometry', 'instance_sigmas', 'encode_megvii', 'heatmap_maximum',
            'gaussian_blur', 'refine_sign', 'refine_dark', 'refine_dark_udp',
            'decode_megvii', 'decode_udp_combined', 'num_threads', 'set_num_threads']
 
@@ -1167,6 +1167,45 @@ def instance_geometry(keypoints, visible, kpt_center: bool):
         vis_out[:] = 0
         diag[:] = 0
     return roots, vis_out, diag
+
+
+@_jit
+def _instance_sigmas_kernel(h, w, o, two, out):
+    # instances.h instance_sigma, T = h's dtype; two is 2 given at run time so that
+    # math.pow stays libm's pow/powf (a literal 2 would be folded into b * b).
+    T = h.dtype.type
+    for i in range(h.shape[0]):
+        hi = h[i]
+        wi = w[i]
+        s = hi + wi
+        b1 = s
+        b2 = T(2) * s
+        b3 = T(-2 * o) * s
+        c1 = wi * hi * T(1 - o) / T(1 + o)
+        c2 = T(1 - o) * wi * hi
+        c3 = T(o - 1) * wi * hi
+        r1 = (b1 + T(math.sqrt(T(math.pow(b1, two)) - T(4) * c1))) / T(2)
+        r2 = (b2 + T(math.sqrt(T(math.pow(b2, two)) - T(16) * c2))) / T(2)
+        r3 = (b3 + T(math.sqrt(T(math.pow(b3, two)) - T(4 * (4 * o)) * c3))) / T(2)
+        r = r1
+        if r2 < r:
+            r = r2
+        if r3 < r:
+            r = r3
+        out[i] = r / T(3)
+
+
+def instance_sigmas(heights, widths, overlap: float) -> np.ndarray:
+    """DecoupledHeatmap's instance sigmas f32 (R,) from box heights and widths (R,),
+    float32 or float64 (the precision MMPose computes in)."""
+    dtype = np.float32 if np.asarray(heights).dtype == np.float32 else np.float64
+    h = np.ascontiguousarray(heights, dtype=dtype)
+    w = np.ascontiguousarray(widths, dtype=dtype)
+    _require(h.ndim == 1 and h.shape == w.shape, 'heights and widths must be (R,) each')
+    out = np.empty(h.shape[0], np.float32)
+    if h.shape[0]:
+        _instance_sigmas_kernel(h, w, float(overlap), h.dtype.type(np.array(2.0)), out)
+    return out
 
 
 def encode_offset(keypoints, visible, scale, f32: bool, W: int, H: int,

@@ -30,42 +30,6 @@ from fastcodec.registry import register
 _MAX_SIGMA = 1e4
 
 
-def _squares(values: np.ndarray) -> np.ndarray:
-    """``v ** 2`` of each element as numpy computes it for a scalar (libm pow/powf),
-    which is what MMPose's per-instance loop does; numpy's array ``** 2`` is ``v * v``,
-    which differs from pow in the last bit for a few values in 10,000."""
-    if values.dtype == np.float64:  # Python's float ** is libm pow as well, and faster
-        flat = [v ** 2 for v in values.ravel().tolist()]
-    else:
-        flat = [v ** 2 for v in values.ravel()]
-    return np.array(flat, dtype=values.dtype).reshape(values.shape)
-
-
-def instance_sigmas(heights: np.ndarray, widths: np.ndarray, min_overlap: float) -> np.ndarray:
-    """CID's instance-wise sigma (float32, one per instance) from the box height and
-    width in heatmap pixels: the smallest of the three radii of CornerNet's
-    ``gaussian_radius`` conditions, over 3. Vectorised over instances (the three
-    conditions stacked); the same float operations, in the same order and precision
-    (the boxes' dtype), as MMPose's per-instance loop, and Python's ``min`` (the first
-    of equal values; NaN kept only in first place)."""
-    h, w, o = heights, widths, float(min_overlap)
-    with np.errstate(invalid='ignore', over='ignore'):
-        s = h + w
-        b = np.empty((3,) + s.shape, s.dtype)               # b1, b2, b3
-        b[0] = s
-        b[1] = 2 * s
-        b[2] = -2 * o * s
-        c = np.empty_like(b)                                # c1, c2, c3
-        c[0] = w * h * (1 - o) / (1 + o)
-        c[1] = (1 - o) * w * h
-        c[2] = (o - 1) * w * h
-        four_a = np.array([4 * 1, 4 * 4, 4 * (4 * o)], dtype=b.dtype)[:, None]
-        r = (b + np.sqrt(_squares(b) - four_a * c)) / 2      # r1, r2, r3
-        smallest = np.where(r[1] < r[0], r[1], r[0])
-        smallest = np.where(r[2] < smallest, r[2], smallest)
-        return (smallest / 3).astype(np.float32)
-
-
 def _pseudo_corners(keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray:
     """MMPose's pseudo box corners (N, 4, 2) float32 from the visible keypoints, in its
     order: left-top, left-bottom, right-top, right-bottom."""
@@ -179,7 +143,10 @@ class DecoupledHeatmap(BaseKeypointCodec):
         corners = bbox.reshape(-1, 4, 2) / self.scale_factor  # _bbox
         heights = np.sqrt(np.power(corners[:, 0] - corners[:, 1], 2).sum(axis=-1))
         widths = np.sqrt(np.power(corners[:, 0] - corners[:, 2], 2).sum(axis=-1))
-        sigmas = instance_sigmas(heights, widths, self.heatmap_min_overlap)
+        # instance-wise sigmas: MMPose's three-condition formula per box, bit-exact
+        # (libm pow as numpy's scalar power; fastcodec/instances.h), arithmetic only
+        backend = kernels()
+        sigmas = backend.instance_sigmas(heights, widths, float(self.heatmap_min_overlap))
         usable = np.isfinite(sigmas)
         if (sigmas[usable] > _MAX_SIGMA).any():
             raise ValueError(f'bbox: instance boxes of up to {heights.max():g} x '
@@ -187,7 +154,6 @@ class DecoupledHeatmap(BaseKeypointCodec):
                              f'{_MAX_SIGMA:g}')
         # roots, their visibility and the box diagonals: instance_property's
         # get_instance_root and get_diagonal_lengths, bit-exact, in one kernel pass
-        backend = kernels()
         roots, roots_vis, diagonals = backend.instance_geometry(
             np.ascontiguousarray(flat), np.ascontiguousarray(flat_vis, dtype=np.float64),
             self.root_type == 'kpt_center')
