@@ -237,6 +237,7 @@ def test_batch_encode_equals_loop(backend):
         for got, want in zip(batch, loop):
             assert_encoded_equal(got, want)
         assert batch[1]['instance_heatmaps'].shape == (0,) + HEATMAP[::-1]
+    assert codec.batch_encode(np.zeros((0, 7, 17, 2))) == []
 
 
 def test_batch_decode_equals_loop(mmc, backend):

@@ -134,6 +134,8 @@ class DecoupledHeatmap(BaseKeypointCodec):
         """kps (B, N, K, 2), vis (B, N, K), bbox (B, N, 4, 2) or None -> B dicts."""
         B, N, K = vis.shape
         W, H = self._W, self._H
+        if B == 0:
+            return []
         # MMPose's arithmetic, vectorised over images and instances
         scaled = kps / self.scale_factor                       # _keypoints
         flat = scaled.reshape(B * N, K, 2)
@@ -271,7 +273,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
         if N * K == 0:
             return np.empty((N, K, 2), np.float32), np.empty((N, K), np.float32)
         keypoints, values = kernels().decode_msra(heat, self._scale)
-        values = np.array(values, dtype=np.float32)
+        values = np.asarray(values, dtype=np.float32)
         values *= scores  # in place: float32, like MMPose's ``*=``
         return keypoints, values
 
