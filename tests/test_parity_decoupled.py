@@ -67,10 +67,22 @@ def scenario(name, seed):
         kps = np.stack([people(rng, 1, spread=3, lo=x, hi=x + 1)[0] for x in (1, 2, 509, 511)])
         vis = np.ones(kps.shape[:2], np.float32)
         return kps, vis, None
+    if name == 'radius':  # boxes whose float32 sigma * 3 rounds onto (half-)integers
+        # 15 x 70 heatmap px: radius 7 in float32, 6.99999976 in float64; 87.5 x 50: a
+        # patch of 36 (float32) or 37 (float64) pixels; keypoints at the map borders,
+        # where the window's truncation shows the difference
+        kps = np.zeros((2, 17, 2))
+        edge = np.r_[0.0, 1.4, 2.6, 3.2, 4.9, 5.5, 6.1, 7.7, 11.3]
+        kps[:, :9, 0], kps[:, :9, 1] = edge * 4, (edge[::-1] + 30) * 4
+        kps[:, 9:, 0], kps[:, 9:, 1] = (127 - edge[:8]) * 4, (edge[:8] + 60) * 4
+        bbox = np.array([[100, 100, 100, 100 + 60, 100 + 280, 100, 100 + 280, 100 + 60],
+                         [50, 50, 50, 50 + 350, 50 + 200, 50, 50 + 200, 50 + 350]], float)
+        return kps + rng.uniform(0, 0.01, kps.shape), np.ones((2, 17), np.float32), bbox
     raise KeyError(name)
 
 
-SCENARIOS = ['several', 'outside', 'invisible', 'tiny', 'crowd', 'duplicates', 'border']
+SCENARIOS = ['several', 'outside', 'invisible', 'tiny', 'crowd', 'duplicates', 'border',
+             'radius']
 CONFIGS = [
     dict(root_type='kpt_center'),
     dict(root_type='bbox_center'),
