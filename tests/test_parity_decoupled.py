@@ -185,6 +185,10 @@ def test_float32_sigma_geometry(mmu, backend):
     other, _ = k.encode_gaussian('msra', kp[None], vis[None], np.array([s], np.float64),
                                  (1.0, 1.0), False, 32, 24)
     assert np.abs(other[0] - want).max() > 1e-3
+    # fastcodec.ops.generate_gaussian_heatmaps passes a float32 sigma array through
+    got, _ = fastcodec.ops.generate_gaussian_heatmaps((32, 24), kp, vis,
+                                                       np.array([s], np.float32))
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
 
 
 def test_sigma_per_sample_matches_loop(backend):
