@@ -28,6 +28,7 @@ CONFIGS = {
     'SPR': [dict(input_size=(512, 512), heatmap_size=(128, 128)),
             dict(input_size=(512, 512), heatmap_size=(128, 128), sigma=(4, 2),
                  generate_keypoint_heatmaps=True)],
+    'DecoupledHeatmap': [dict(input_size=(512, 512), heatmap_size=(128, 128))],
     'ImagePoseLifting': [dict(num_keypoints=17, root_index=0, remove_root=True)],
     'VideoPoseLifting': [dict(num_keypoints=17, zero_center=True, root_index=0,
                               remove_root=False)],

@@ -47,19 +47,41 @@ void paint_unbiased(float* hm, int64_t W, int64_t H, double px, double py, doubl
 }  // namespace
 
 void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma,
-                     float* heat, uint8_t* inside) {
+                     int64_t sigma_rows, bool sigma_f32, float* heat, uint8_t* inside) {
   const int64_t B = a.B, N = a.N, K = a.K, W = a.W, H = a.H;
-  // The MSRA patch depends only on sigma: build it once per instance.
-  std::vector<PatchGeometry> geom(N);
-  std::vector<std::vector<float>> patch(N);
-  for (int64_t n = 0; n < N; ++n) {
-    geom[n] = patch_geometry(sigma[n]);
-    if (kind != GaussianKind::Msra) continue;
-    const int64_t L = geom[n].length;
-    patch[n].resize(L * L);
-    const float c = (float)geom[n].centre, s2 = (float)(2 * sigma[n] * sigma[n]);
-    for (int64_t gy = 0; gy < L; ++gy)
-      for (int64_t gx = 0; gx < L; ++gx) patch[n][gy * L + gx] = msra_patch_value(gx, gy, c, s2);
+  // The MSRA patch depends only on sigma: build it once per (row, instance).
+  const int64_t S = sigma_rows * N;
+  std::vector<PatchGeometry> geom(S);
+  std::vector<std::vector<float>> patch(S);
+  double patch_cost = 0;
+  for (int64_t s = 0; s < S; ++s) {
+    geom[s] = sigma_f32 ? patch_geometry_f32((float)sigma[s]) : patch_geometry(sigma[s]);
+    patch_cost += (double)geom[s].length * geom[s].length;
+  }
+  if (kind == GaussianKind::Msra) {
+    // The value depends on dx * dx + dy * dy only (integer offsets from the centre):
+    // evaluate one octant, |dy| <= |dx|, and copy it to the other seven.
+    parallel_for(S, patch_cost / (S ? S : 1), [&](int64_t begin, int64_t end) {
+      std::vector<float> octant;
+      for (int64_t s = begin; s < end; ++s) {
+        const int64_t L = geom[s].length, c = (int64_t)geom[s].centre;
+        const int64_t R = std::max<int64_t>(c, L - 1 - c) + 1;
+        const float cf = (float)geom[s].centre, s2 = (float)(2 * sigma[s] * sigma[s]);
+        octant.assign(R * R, 0.f);
+        for (int64_t ax = 0; ax < R; ++ax)
+          for (int64_t ay = 0; ay <= ax; ++ay)
+            octant[ax * R + ay] = msra_patch_value(c + ax, c + ay, cf, s2);
+        patch[s].resize(L * L);
+        float* P = patch[s].data();
+        for (int64_t gy = 0; gy < L; ++gy) {
+          const int64_t ay = gy < c ? c - gy : gy - c;
+          for (int64_t gx = 0; gx < L; ++gx) {
+            const int64_t ax = gx < c ? c - gx : gx - c;
+            P[gy * L + gx] = ax >= ay ? octant[ax * R + ay] : octant[ay * R + ax];
+          }
+        }
+      }
+    });
   }
   parallel_for(B * K, (double)(H * W), [&](int64_t begin, int64_t end) {
     std::vector<double> ux, uy;
@@ -72,7 +94,8 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
         const int64_t i = (b * N + n) * K + k;
         Point p;
         if (!point_to_draw(a, i, &p, inside)) continue;
-        const PatchGeometry& g = geom[n];
+        const int64_t s = (sigma_rows == 1 ? 0 : b) * N + n;
+        const PatchGeometry& g = geom[s];
         if (kind == GaussianKind::Unbiased) {
           bool misses = a.f32 ? unbiased_misses<float>((float)p.x, (float)p.y, (float)g.radius, W, H)
                               : unbiased_misses<double>(p.x, p.y, g.radius, W, H);
@@ -81,9 +104,9 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
             continue;
           }
           if (a.f32)
-            paint_unbiased<float>(hm, W, H, p.x, p.y, sigma[n], vx, vy);
+            paint_unbiased<float>(hm, W, H, p.x, p.y, sigma[s], vx, vy);
           else
-            paint_unbiased<double>(hm, W, H, p.x, p.y, sigma[n], ux, uy);
+            paint_unbiased<double>(hm, W, H, p.x, p.y, sigma[s], ux, uy);
           continue;
         }
         const PatchWindow win = patch_window(p.x, p.y, a.f32, g.radius);
@@ -94,8 +117,19 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
         const int64_t x1 = max_i64(0, win.left), x2 = min_i64(W, win.right);
         const int64_t y1 = max_i64(0, win.top), y2 = min_i64(H, win.bottom);
         const int64_t L = g.length;
+        if (kind == GaussianKind::Msra) {
+          // patch columns/rows past L are not pasted (the loop below breaks there)
+          const int64_t xe = min_i64(x2, win.left + L), ye = min_i64(y2, win.top + L);
+          const float* P = patch[s].data();
+          for (int64_t y = y1; y < ye; ++y) {
+            const float* src = P + (y - win.top) * L + (x1 - win.left);
+            float* row = hm + y * W + x1;
+            for (int64_t t = 0; t < xe - x1; ++t) row[t] = src[t] > row[t] ? src[t] : row[t];
+          }
+          continue;
+        }
         if (kind == GaussianKind::Udp) {
-          const double s2 = 2 * sigma[n] * sigma[n];
+          const double s2 = 2 * sigma[s] * sigma[s];
           ux.resize(L);
           uy.resize(L);
           for (int64_t t = 0; t < L; ++t) {
@@ -110,8 +144,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
           for (int64_t x = x1; x < x2; ++x) {
             const int64_t gx = x - win.left;
             if (gx >= L) break;
-            const float v = kind == GaussianKind::Msra ? patch[n][gy * L + gx]
-                                                       : (float)(ux[gx] * uy[gy]);
+            const float v = (float)(ux[gx] * uy[gy]);
             row[x] = v > row[x] ? v : row[x];
           }
         }

@@ -25,8 +25,11 @@ bool point_to_draw(const EncodeArgs& a, int64_t i, Point* p, uint8_t* inside);
 enum class GaussianKind { Msra, Unbiased, Udp };
 
 // heat: (B, K, H, W) float32; inside: (B, N, K), 0 where MMPose zeroes the weight.
+// sigma: (N,) shared by the samples (sigma_rows = 1) or (B, N) (sigma_rows = B);
+// sigma_f32: the values are float32 and MMPose computed the patch radius and size in
+// float32 (patch_geometry_f32), else in float64.
 void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma,
-                     float* heat, uint8_t* inside);
+                     int64_t sigma_rows, bool sigma_f32, float* heat, uint8_t* inside);
 // heat: (B, 3K, H, W): label, x offset, y offset per keypoint.
 void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* inside);
 void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside);

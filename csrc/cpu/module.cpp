@@ -10,6 +10,7 @@
 
 #include "bindings.h"
 #include "fastcodec/blur.h"
+#include "fastcodec/instances.h"
 #include "heatmap_kernels.h"
 #include "parallel.h"
 
@@ -37,11 +38,24 @@ EncodeArgs encode_args(const F64& kps, const F64& vis, std::pair<float, float> s
   return a;
 }
 
+// sigma: (N,) or (B, N); a float32 array asks for MMPose's float32 patch geometry
+// (radius and size of a float32 sigma), any other dtype for float64.
 py::tuple encode_gaussian_py(const std::string& kind, const F64& kps, const F64& vis,
-                             const F64& sigma, std::pair<float, float> scale, bool f32,
+                             const py::object& sigma_in, std::pair<float, float> scale, bool f32,
                              int64_t W, int64_t H) {
   const EncodeArgs a = encode_args(kps, vis, scale, f32, W, H);
-  require(sigma.ndim() == 1 && sigma.shape(0) == a.N, "sigma must hold one value per instance");
+  const py::array sigma_arr = py::array::ensure(sigma_in);
+  require(static_cast<bool>(sigma_arr), "sigma must be an array of numbers");
+  const bool sigma_f32 = sigma_arr.dtype().is(py::dtype::of<float>());
+  const F64 sigma = F64::ensure(sigma_arr);
+  require(static_cast<bool>(sigma), "sigma must be an array of numbers");
+  const bool per_instance = sigma.ndim() == 1 && sigma.shape(0) == a.N;
+  const bool per_sample = sigma.ndim() == 2 && sigma.shape(0) == a.B && sigma.shape(1) == a.N;
+  require(per_instance || per_sample,
+          "sigma must hold one value per instance, (N,), or per sample and instance, (B, N)");
+  const double* sd = sigma.data();
+  for (py::ssize_t i = 0; i < sigma.size(); ++i)
+    require(sd[i] >= 0 && sd[i] <= 1e4, "sigma must be finite and in [0, 1e4]");
   GaussianKind k;
   if (kind == "msra") k = GaussianKind::Msra;
   else if (kind == "unbiased") k = GaussianKind::Unbiased;
@@ -51,9 +65,65 @@ py::tuple encode_gaussian_py(const std::string& kind, const F64& kps, const F64&
   py::array_t<uint8_t> inside({a.B, a.N, a.K});
   {
     py::gil_scoped_release release;
-    encode_gaussian(a, k, sigma.data(), heat.mutable_data(), inside.mutable_data());
+    encode_gaussian(a, k, sd, per_sample ? a.B : 1, sigma_f32, heat.mutable_data(),
+                    inside.mutable_data());
   }
   return py::make_tuple(heat, inside);
+}
+
+// DecoupledHeatmap's roots, root visibility and box diagonals of R instances:
+// keypoints (R, K, 2) float32 or float64 (the precision MMPose computes in), visibility
+// (R, K) -> roots f32 (R, 2), visibility f32 (R,), diagonals f32 (R,).
+template <typename T>
+py::tuple instance_geometry_t(const py::array_t<T, py::array::c_style | py::array::forcecast>& kps,
+                              const F64& vis, bool kpt_center) {
+  require(kps.ndim() == 3 && kps.shape(2) == 2, "keypoints must be (R, K, 2)");
+  require(vis.ndim() == 2 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1),
+          "keypoints_visible must be (R, K)");
+  const int64_t R = kps.shape(0), K = kps.shape(1);
+  py::array_t<float> roots({R, (int64_t)2});
+  py::array_t<float> visible({R});
+  py::array_t<float> diag({R});
+  const T* p = kps.data();
+  const double* v = vis.data();
+  float *r = roots.mutable_data(), *rv = visible.mutable_data(), *d = diag.mutable_data();
+  for (int64_t i = 0; i < R; ++i) {
+    const InstanceGeometry g = instance_geometry<T>(p + i * K * 2, v + i * K, K, kpt_center);
+    r[2 * i] = g.root_x;
+    r[2 * i + 1] = g.root_y;
+    rv[i] = g.root_visible;
+    d[i] = g.diagonal;
+  }
+  return py::make_tuple(roots, visible, diag);
+}
+
+py::tuple instance_geometry_py(const py::array& kps, const F64& vis, bool kpt_center) {
+  if (kps.dtype().is(py::dtype::of<float>()))
+    return instance_geometry_t<float>(kps, vis, kpt_center);
+  return instance_geometry_t<double>(kps, vis, kpt_center);
+}
+
+// DecoupledHeatmap's instance sigmas: heights and widths (R,) float32 or float64 (the
+// boxes' dtype) -> sigmas f32 (R,).
+template <typename T>
+py::array_t<float> instance_sigmas_t(const py::array_t<T, py::array::c_style | py::array::forcecast>& h,
+                                     const py::array_t<T, py::array::c_style | py::array::forcecast>& w,
+                                     double overlap) {
+  require(h.ndim() == 1 && w.ndim() == 1 && h.shape(0) == w.shape(0),
+          "heights and widths must be (R,) each");
+  const int64_t R = h.shape(0);
+  py::array_t<float> out({R});
+  volatile T two_at_run_time = 2;
+  const T two = two_at_run_time;
+  const T *ph = h.data(), *pw = w.data();
+  float* po = out.mutable_data();
+  for (int64_t i = 0; i < R; ++i) po[i] = instance_sigma<T>(ph[i], pw[i], overlap, two);
+  return out;
+}
+
+py::array_t<float> instance_sigmas_py(const py::array& h, const py::array& w, double overlap) {
+  if (h.dtype().is(py::dtype::of<float>())) return instance_sigmas_t<float>(h, w, overlap);
+  return instance_sigmas_t<double>(h, w, overlap);
 }
 
 py::tuple encode_offset_py(const F64& kps, const F64& vis, std::pair<float, float> scale,
@@ -233,6 +303,8 @@ PYBIND11_MODULE(_C, m) {
   bind_simcc(m);
   m.def("encode_gaussian", &encode_gaussian_py);
   m.def("encode_offset", &encode_offset_py);
+  m.def("instance_geometry", &instance_geometry_py);
+  m.def("instance_sigmas", &instance_sigmas_py);
   m.def("encode_megvii", &encode_megvii_py);
   m.def("heatmap_maximum", &heatmap_maximum_py);
   m.def("gaussian_blur", &gaussian_blur_py);

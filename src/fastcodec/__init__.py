@@ -6,10 +6,10 @@
 """
 from fastcodec._backend import (available_backends, get_backend, get_num_threads,  # noqa: F401
                                 set_backend, set_num_threads, use_backend)
-from fastcodec.codecs import (SPR, BaseKeypointCodec, ImagePoseLifting,  # noqa: F401
-                              IntegralRegressionLabel, MegviiHeatmap, MotionBERTLabel,
-                              MSRAHeatmap, RegressionLabel, SimCCLabel, UDPHeatmap,
-                              VideoPoseLifting)
+from fastcodec.codecs import (SPR, BaseKeypointCodec, DecoupledHeatmap,  # noqa: F401
+                              ImagePoseLifting, IntegralRegressionLabel, MegviiHeatmap,
+                              MotionBERTLabel, MSRAHeatmap, RegressionLabel, SimCCLabel,
+                              UDPHeatmap, VideoPoseLifting)
 from fastcodec.registry import CODECS, build, register  # noqa: F401
 from fastcodec import ops  # noqa: F401
 

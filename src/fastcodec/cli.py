@@ -29,6 +29,7 @@ DEMO_CODECS = [
          sigma=2.0),
     dict(type='SPR', input_size=(192, 256), heatmap_size=(48, 64), sigma=(2.0, 1.0),
          generate_keypoint_heatmaps=True),
+    dict(type='DecoupledHeatmap', input_size=(192, 256), heatmap_size=(48, 64)),
 ]
 
 
@@ -40,6 +41,10 @@ def model_output(cfg: dict, encoded: dict) -> tuple:
         return (encoded['keypoint_labels'],)
     if cfg['type'] == 'SPR':
         return encoded['heatmaps'], encoded['displacements']
+    if cfg['type'] == 'DecoupledHeatmap':  # the instance maps, every root scored 1
+        maps = encoded['instance_heatmaps']
+        m, k = len(encoded['instance_coords']), len(encoded['keypoint_weights'][0])
+        return maps.reshape(m, k, *maps.shape[1:]), np.ones((m, 1), np.float32)
     return (encoded['heatmaps'],)
 
 

@@ -34,6 +34,18 @@ FC_HD PatchGeometry patch_geometry(double sigma) {
   return g;
 }
 
+// The same for a float32 sigma (MMPose's per-instance sigma array of DecoupledHeatmap):
+// numpy computes radius = sigma * 3 and 2 * radius + 1 in float32.
+FC_HD PatchGeometry patch_geometry_f32(float sigma) {
+  PatchGeometry g;
+  const float r = sigma * 3.0f;
+  const float size = 2.0f * r + 1.0f;
+  g.radius = r;
+  g.length = (int64_t)ceil((double)size);
+  g.centre = floor((double)size / 2);
+  return g;
+}
+
 FC_HD PatchWindow patch_window(double px, double py, bool f32, double radius) {
   PatchWindow w;
   w.mu_x = round_half_up(px, f32);
@@ -51,9 +63,13 @@ FC_HD bool patch_misses(const PatchWindow& w, int64_t W, int64_t H) {
 }
 
 // MSRA patch value at patch index (gx, gy); float32 throughout, as numpy does it.
+// The centre is exactly 1 (exp(-0)); for sigma = 0 numpy's 0/0 makes it NaN there,
+// fastcodec keeps the limit 1 (docs/deviations.md, DecoupledHeatmap).
 FC_HD float msra_patch_value(int64_t gx, int64_t gy, float centre, float two_sigma2) {
   const float dx = (float)gx - centre, dy = (float)gy - centre;
-  return expf(-(dx * dx + dy * dy) / two_sigma2);
+  const float d2 = dx * dx + dy * dy;
+  if (d2 == 0.f) return 1.f;
+  return expf(-d2 / two_sigma2);
 }
 
 // UDP: the patch centre moves by the sub-pixel part p - mu (float64 in numpy).

@@ -2,11 +2,19 @@
 
 Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
 
-- ``encode_gaussian(kind, keypoints f64 (B,N,K,2), visible f64 (B,N,K), sigma f64 (N,),
+- ``encode_gaussian(kind, keypoints f64 (B,N,K,2), visible f64 (B,N,K), sigma (N,) or (B,N),
   scale (sx, sy), f32, W, H) -> (heatmaps f32 (B,K,H,W), inside u8 (B,N,K))``;
   kind is 'msra', 'unbiased' or 'udp'; inside is 0 where MMPose zeroes the weight.
+  sigma is finite, in [0, 1e4], one per instance (N,) or per sample and instance (B, N);
+  a float32 sigma array gets MMPose's float32 patch radius and size (a float32 sigma
+  array in numpy), any other dtype float64.
 - ``encode_offset(keypoints, visible, scale, f32, W, H, radius) -> (heatmaps (B,3K,H,W), inside)``
 - ``encode_megvii(keypoints, visible, scale, f32, W, H, ksize) -> (heatmaps, inside)``
+- ``instance_geometry(keypoints f32|f64 (R,K,2), visible f64 (R,K), kpt_center) -> (roots f32
+  (R,2), root visibility f32 (R,), box diagonals f32 (R,))``: DecoupledHeatmap's per-instance
+  properties, bit-exact (fastcodec/instances.h)
+- ``instance_sigmas(heights (R,), widths (R,) f32|f64, overlap) -> sigmas f32 (R,)``: its
+  instance-wise sigmas, bit-exact
 - ``heatmap_maximum(heatmaps (..., H, W)) -> (locs (..., 2), vals (...))``
 - ``gaussian_blur(heatmaps (..., H, W), ksize) -> heatmaps``
 - ``refine_sign / refine_dark / refine_dark_udp(keypoints f64 (B,N,K,2), heatmaps (B,K,H,W), ...)``:
@@ -42,6 +50,7 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
 """
 from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_combined, encode_gaussian,  # noqa: F401
                           encode_megvii, encode_offset, gaussian_blur, heatmap_maximum,
+                          instance_geometry, instance_sigmas,
                           num_threads, refine_dark, refine_dark_udp, refine_sign,
                           set_num_threads)
 from fastcodec._C import decode_regression, encode_regression, normalize_heatmaps  # noqa: F401

@@ -25,7 +25,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
+__all__ = ['encode_gaussian', 'encode_offset', 'instance_geometry', 'instance_sigmas', 'encode_megvii', 'heatmap_maximum',
            'gaussian_blur', 'refine_sign', 'refine_dark', 'refine_dark_udp',
            'decode_megvii', 'decode_udp_combined', 'num_threads', 'set_num_threads']
 
@@ -399,24 +399,33 @@ def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, grid, fx, fy):
 
 
 @_jit
-def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, heat,
-                            inside):
+def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W, H, B, N,
+                            K, heat, inside):
     # kind: 0 msra, 1 unbiased, 2 udp. heat (B*K*H*W,) zeroed; inside (B*N*K,).
+    # sigma: (rows * N,) flattened (N,) (rows = 1) or (B, N) (rows = B); sig_f32: the
+    # patch radius and size in float32 (patch_geometry_f32), else float64.
     HW = H * W
-    radius = np.empty(N, np.float64)
-    length = np.empty(N, np.int64)
-    centre = np.empty(N, np.float64)
+    S = rows * N
+    radius = np.empty(S, np.float64)
+    length = np.empty(S, np.int64)
+    centre = np.empty(S, np.float64)
     lmax = 1
-    for n in range(N):
-        radius[n] = sigma[n] * 3
-        size = 2 * radius[n] + 1
+    for n in range(S):
+        if sig_f32:
+            r32 = np.float32(sigma[n]) * np.float32(3.0)
+            size32 = np.float32(2.0) * r32 + np.float32(1.0)
+            radius[n] = np.float64(r32)
+            size = np.float64(size32)
+        else:
+            radius[n] = sigma[n] * 3
+            size = 2 * radius[n] + 1
         length[n] = np.int64(math.ceil(size))
         centre[n] = math.floor(size / 2)
         if length[n] > lmax:
             lmax = length[n]
     if kind == 0:
-        patch = np.empty((N, lmax * lmax), np.float32)
-        for n in range(N):
+        patch = np.empty((S, lmax * lmax), np.float32)
+        for n in range(S):
             L = length[n]
             c = np.float32(centre[n])
             s2 = np.float32(2 * sigma[n] * sigma[n])
@@ -424,7 +433,9 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
                 for gx in range(L):
                     dx = np.float32(gx) - c
                     dy = np.float32(gy) - c
-                    patch[n, gy * L + gx] = math.exp(-(dx * dx + dy * dy) / s2)
+                    d2 = dx * dx + dy * dy
+                    # exp(-0) = 1; also for sigma = 0, where numpy's 0/0 gives NaN
+                    patch[n, gy * L + gx] = 1.0 if d2 == 0 else math.exp(-d2 / s2)
     else:
         patch = np.empty((0, 0), np.float32)
     ux = np.empty(max(lmax, W), np.float64)
@@ -442,7 +453,8 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
             draw, px, py = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
             if not draw:
                 continue
-            rad = radius[n]
+            sn = (0 if rows == 1 else b) * N + n
+            rad = radius[sn]
             if kind == 1:
                 if f32:
                     mx = np.float32(px)
@@ -456,7 +468,7 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
                 if misses:
                     inside[i] = 0
                     continue
-                two_sigma2 = 2 * sigma[n] * sigma[n]
+                two_sigma2 = 2 * sigma[sn] * sigma[sn]
                 if f32:
                     _paint_unbiased(heat, hoff, W, H, np.float32(px), np.float32(py),
                                     np.float32(two_sigma2), grid32, vx, vy)
@@ -476,10 +488,10 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
             x2 = min(W, right)
             y1 = max(0, top)
             y2 = min(H, bottom)
-            L = length[n]
+            L = length[sn]
             if kind == 2:
-                s2 = 2 * sigma[n] * sigma[n]
-                cn = centre[n]
+                s2 = 2 * sigma[sn] * sigma[sn]
+                cn = centre[sn]
                 for t in range(L):
                     d = np.float64(t) - (cn + (px - np.float64(mu_x)))
                     ux[t] = math.exp(-(d * d) / s2)
@@ -495,7 +507,7 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, sx, sy, f32, W, H, B, N, K, h
                     if gx >= L:
                         break
                     if kind == 0:
-                        v = patch[n, _u(gy * L + gx)]
+                        v = patch[sn, _u(gy * L + gx)]
                     else:
                         v = np.float32(ux[_u(gx)] * uy[_u(gy)])
                     if v > heat[_u(ro + x)]:
@@ -1072,16 +1084,128 @@ def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, W: i
     if not isinstance(kind, str):
         raise TypeError(f'kind must be a str, got {type(kind).__name__}')
     kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
+    sig_f32 = isinstance(sigma, np.ndarray) and sigma.dtype == np.float32
     sig = _f64(sigma)
-    _require(sig.ndim == 1 and sig.shape[0] == N, 'sigma must hold one value per instance')
+    _require((sig.ndim == 1 and sig.shape[0] == N) or (sig.ndim == 2 and sig.shape == (B, N)),
+             'sigma must hold one value per instance, (N,), or per sample and instance, '
+             '(B, N)')
+    _require(bool(np.all((sig >= 0) & (sig <= 1e4))), 'sigma must be finite and in [0, 1e4]')
     k = _KINDS.get(kind)
     if k is None:
         raise ValueError('unknown gaussian kind ' + kind)
     heat = np.zeros((B, K, H, W), np.float32)
     inside = np.empty((B, N, K), np.uint8)
-    _encode_gaussian_kernel(k, kps, vis, sig, sx, sy, f32, W, H, B, N, K, heat.reshape(-1),
-                            inside.reshape(-1))
+    _encode_gaussian_kernel(k, kps, vis, sig.reshape(-1), 1 if sig.ndim == 1 else B, sig_f32,
+                            sx, sy, f32, W, H, B, N, K, heat.reshape(-1), inside.reshape(-1))
     return heat, inside
+
+
+@_jit
+def _instance_geometry_kernel(kps, vis, kpt_center, roots, visible, diag):
+    # instances.h: T is kps' dtype (float32 or float64); float32 results.
+    R, K = vis.shape
+    for r in range(R):
+        count = 0
+        sx = sy = lx = ly = hx = hy = kps[r, 0, 0]  # typed T; set at the first visible
+        for k in range(K):
+            if not (vis[r, k] > 0):
+                continue
+            x = kps[r, k, 0]
+            y = kps[r, k, 1]
+            if count == 0:
+                sx = lx = hx = x
+                sy = ly = hy = y
+            else:
+                sx += x
+                sy += y
+                if not (lx != lx) and (x < lx or x != x):
+                    lx = x
+                if not (ly != ly) and (y < ly or y != y):
+                    ly = y
+                if not (hx != hx) and (x > hx or x != x):
+                    hx = x
+                if not (hy != hy) and (y > hy or y != y):
+                    hy = y
+            count += 1
+        if count == 0:
+            roots[r, 0] = 0
+            roots[r, 1] = 0
+            visible[r] = 0
+            diag[r] = 0
+            continue
+        # Divided in float64 and rounded to float32: for float32 T the same as
+        # numpy's float32 division (double rounding is exact for +, -, *, /, sqrt).
+        if kpt_center:
+            roots[r, 0] = np.float64(sx) / np.float64(count)
+            roots[r, 1] = np.float64(sy) / np.float64(count)
+        else:
+            roots[r, 0] = np.float64(hx + lx) / 2.0
+            roots[r, 1] = np.float64(hy + ly) / 2.0
+        visible[r] = 1
+        ex = np.float32(hx) - np.float32(lx)
+        ey = np.float32(hy) - np.float32(ly)
+        diag[r] = np.float32(math.sqrt(np.float32(np.float32(ex * ex) + np.float32(ey * ey))))
+
+
+def instance_geometry(keypoints, visible, kpt_center: bool):
+    """Roots f32 (R, 2), their visibility f32 (R,) and box diagonals f32 (R,) of R
+    instances: keypoints (R, K, 2) float32 or float64, visibility (R, K)."""
+    kps = np.asarray(keypoints, order='C')
+    if kps.dtype != np.float32:
+        kps = _f64(kps)
+    vis = _f64(visible)
+    _require(kps.ndim == 3 and kps.shape[2] == 2, 'keypoints must be (R, K, 2)')
+    _require(vis.shape == kps.shape[:2], 'keypoints_visible must be (R, K)')
+    R = kps.shape[0]
+    roots = np.empty((R, 2), np.float32)
+    vis_out = np.empty(R, np.float32)
+    diag = np.empty(R, np.float32)
+    if R and kps.shape[1]:
+        _instance_geometry_kernel(kps, vis, bool(kpt_center), roots, vis_out, diag)
+    else:
+        roots[:] = 0
+        vis_out[:] = 0
+        diag[:] = 0
+    return roots, vis_out, diag
+
+
+@_jit
+def _instance_sigmas_kernel(h, w, o, two, out):
+    # instances.h instance_sigma, T = h's dtype; two is 2 given at run time so that
+    # math.pow stays libm's pow/powf (a literal 2 would be folded into b * b).
+    T = h.dtype.type
+    for i in range(h.shape[0]):
+        hi = h[i]
+        wi = w[i]
+        s = hi + wi
+        b1 = s
+        b2 = T(2) * s
+        b3 = T(-2 * o) * s
+        c1 = wi * hi * T(1 - o) / T(1 + o)
+        c2 = T(1 - o) * wi * hi
+        c3 = T(o - 1) * wi * hi
+        r1 = (b1 + T(math.sqrt(T(math.pow(b1, two)) - T(4) * c1))) / T(2)
+        r2 = (b2 + T(math.sqrt(T(math.pow(b2, two)) - T(16) * c2))) / T(2)
+        r3 = (b3 + T(math.sqrt(T(math.pow(b3, two)) - T(4 * (4 * o)) * c3))) / T(2)
+        r = r1
+        if r2 < r:
+            r = r2
+        if r3 < r:
+            r = r3
+        out[i] = r / T(3)
+
+
+def instance_sigmas(heights, widths, overlap: float) -> np.ndarray:
+    """DecoupledHeatmap's instance sigmas f32 (R,) from box heights and widths (R,),
+    float32 or float64 (the precision MMPose computes in)."""
+    dtype = np.float32 if np.asarray(heights).dtype == np.float32 else np.float64
+    h = np.ascontiguousarray(heights, dtype=dtype)
+    w = np.ascontiguousarray(widths, dtype=dtype)
+    _require(h.ndim == 1 and h.shape == w.shape, 'heights and widths must be (R,) each')
+    out = np.empty(h.shape[0], np.float32)
+    if h.shape[0]:
+        _instance_sigmas_kernel(h, w, float(overlap), h.dtype.type(np.array(2.0)), out)
+    return out
 
 
 def encode_offset(keypoints, visible, scale, f32: bool, W: int, H: int,

@@ -29,6 +29,10 @@ def _sigmas(sigma: Any, n: int) -> np.ndarray:
                          f'got shape {values.shape}')
     if not np.all(np.isfinite(values) & (values > 0)):
         raise ValueError(f'sigma must be positive and finite, got {sigma!r}')
+    if isinstance(sigma, np.ndarray) and sigma.dtype == np.float32 and sigma.ndim == 1:
+        # numpy computes the patch radius and size of a float32 sigma in float32; the
+        # kernels do the same for a float32 sigma array
+        return values.astype(np.float32)
     return values
 
 

@@ -1,0 +1,302 @@
+"""DecoupledHeatmap: the global and instance-wise Gaussian heatmaps of CID (bottom-up).
+
+Drop-in for ``mmpose.codecs.DecoupledHeatmap`` of MMPose 1.3.2 (Wang et al., CVPR 2022,
+"Contextual Instance Decoupling for Robust Multi-Person Pose Estimation").
+
+Randomness, and how to make it reproducible: ``encode`` draws exactly what MMPose draws,
+from the same generators, in the same order: one ``np.random.randint(-1, 2, (2,))``
+per visible instance root (in ``np.argsort`` order of the instance diagonals) for the
+3x3 root jitter, then, when more than ``encode_max_instances`` instances remain, one
+``random.sample(range(M), encode_max_instances)``. Seeding ``np.random.seed(s)`` and
+``random.seed(s)`` before each call therefore gives outputs identical to MMPose's under
+the same seeds. Pass ``rng`` (an int seed or a ``numpy.random.Generator``) to draw from
+that generator instead and leave the global generators untouched: reproducible, but not
+MMPose's draws.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, List, Optional, Tuple
+
+import numpy as np
+
+from fastcodec._arrays import as_numpy, check_ndim, check_size, visibility
+from fastcodec._backend import kernels
+from fastcodec.codecs._instances import check_root_type, instance_bboxes
+from fastcodec.codecs.base import BaseKeypointCodec
+from fastcodec.registry import register
+
+# The kernel's bound on sigma (heatmap pixels): a larger patch would not fit in memory.
+_MAX_SIGMA = 1e4
+
+
+def _pseudo_corners(keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """MMPose's pseudo box corners (N, 4, 2) float32 from the visible keypoints, in its
+    order: left-top, left-bottom, right-top, right-bottom."""
+    box = instance_bboxes(keypoints, visible)
+    x1, y1, x2, y2 = box[:, 0], box[:, 1], box[:, 2], box[:, 3]
+    return np.stack((x1, y1, x1, y2, x2, y1, x2, y2), axis=1).reshape(-1, 4, 2)
+
+
+@register
+class DecoupledHeatmap(BaseKeypointCodec):
+    """Keypoints of several people as CID's targets: global heatmaps of all keypoints
+    and instance roots, and one set of heatmaps per (randomly jittered, deduplicated,
+    subsampled) instance, each instance with a sigma from its box size.
+
+    Args:
+        input_size: image size (w, h). heatmap_size: heatmap size (W, H).
+        root_type: 'kpt_center' (mean of the visible keypoints) or 'bbox_center'
+            (centre of their box).
+        heatmap_min_overlap: minimum overlap rate in (0, 1) of the instance-wise sigmas.
+        encode_max_instances: at most this many instances get instance heatmaps.
+
+    encode(keypoints (N, K, 2), keypoints_visible (N, K), bbox (N, 8) or (N, 4, 2)) ->
+        heatmaps (K+1, H, W) float32, instance_heatmaps (M*K, H, W) float32,
+        keypoint_weights (M, K) in keypoints_visible's dtype, instance_coords (M, 2)
+        int32; for M = 0 MMPose's float64 empties (0, H, W) and (0,).
+    decode(instance_heatmaps (N, K, H, W), instance_scores (N, 1)) -> keypoints
+        (N, K, 2) float32 in input-image pixels, scores (N, K) float32.
+
+    Random draws: see the module docstring (same draws as MMPose under
+    ``np.random.seed`` / ``random.seed``; ``rng=`` for a private generator).
+    """
+
+    auxiliary_encode_keys = {'bbox'}
+    label_mapping_table = dict(keypoint_weights='keypoint_weights',
+                               instance_coords='instance_coords')
+    field_mapping_table = dict(heatmaps='heatmaps', instance_heatmaps='instance_heatmaps')
+    single_instance = False
+
+    def __init__(self, input_size: Tuple[int, int], heatmap_size: Tuple[int, int],
+                 root_type: str = 'kpt_center', heatmap_min_overlap: float = 0.7,
+                 encode_max_instances: int = 30) -> None:
+        check_size(input_size, 'input_size')
+        self._W, self._H = check_size(heatmap_size, 'heatmap_size')
+        self.input_size = input_size
+        self.heatmap_size = heatmap_size
+        self.root_type = check_root_type(root_type)
+        if isinstance(heatmap_min_overlap, bool) or not isinstance(
+                heatmap_min_overlap, (int, float, np.integer, np.floating)):
+            raise TypeError(f'heatmap_min_overlap must be a number, got {heatmap_min_overlap!r}')
+        if not 0 < heatmap_min_overlap < 1:
+            raise ValueError(f'heatmap_min_overlap must be in (0, 1), got {heatmap_min_overlap!r}')
+        if isinstance(encode_max_instances, bool) or not isinstance(
+                encode_max_instances, (int, np.integer)):
+            raise TypeError(f'encode_max_instances must be an integer, '
+                            f'got {encode_max_instances!r}')
+        if encode_max_instances < 0:
+            raise ValueError(f'encode_max_instances must be >= 0, got {encode_max_instances}')
+        self.heatmap_min_overlap = heatmap_min_overlap
+        self.encode_max_instances = encode_max_instances
+        self.scale_factor = (np.array(input_size) / heatmap_size).astype(np.float32)
+
+    # MMPose's CIDHead decodes instance by instance through ``decode`` when the codec
+    # has no batch decoding, as MMPose's DecoupledHeatmap has not; ``batch_decode``
+    # here takes (B, N, K, H, W), not what the head would pass.
+    @property
+    def support_batch_decoding(self) -> bool:
+        return False
+
+    # ---- encoding -------------------------------------------------------------------
+    def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None,
+               bbox: Optional[Any] = None, rng: Any = None) -> dict:
+        """Encode one image's instances: keypoints (N, K, 2) and visibility (N, K) in
+        input-image pixels, bbox (N, 8) / (N, 4, 2) box corners (left-top, left-bottom,
+        right-top, right-bottom) or None for boxes around the visible keypoints.
+        ``rng``: None for MMPose's global generators, else a seed or Generator."""
+        kps, back = as_numpy(keypoints, 'keypoints')
+        check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
+        self._check_pairs(kps, '(N, K, 2)')
+        vis = visibility(keypoints_visible, kps.shape[:2])
+        box = self._check_bbox(bbox, kps.shape[:1], '(N, 8) or (N, 4, 2)')
+        encoded = self._encode_samples(kps[None], vis[None],
+                                       None if box is None else box[None], rng)[0]
+        return {key: back(value) for key, value in encoded.items()}
+
+    def batch_encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None,
+                     bbox: Optional[Any] = None, rng: Any = None) -> List[dict]:
+        """Encode B images at once: keypoints (B, N, K, 2), visibility (B, N, K), bbox
+        (B, N, 8) / (B, N, 4, 2) or None. Returns a list of B dicts, each what
+        ``encode`` returns for that image (the number of encoded instances M varies
+        per image), with two kernel calls for the whole batch. The random draws are
+        those of B ``encode`` calls in order."""
+        kps, back = as_numpy(keypoints, 'keypoints')
+        check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
+        self._check_pairs(kps, '(B, N, K, 2)')
+        vis = visibility(keypoints_visible, kps.shape[:3])
+        box = self._check_bbox(bbox, kps.shape[:2], '(B, N, 8) or (B, N, 4, 2)')
+        return [{key: back(value) for key, value in encoded.items()}
+                for encoded in self._encode_samples(kps, vis, box, rng)]
+
+    def _encode_samples(self, kps: np.ndarray, vis: np.ndarray, bbox: Optional[np.ndarray],
+                        rng: Any) -> List[dict]:
+        """kps (B, N, K, 2), vis (B, N, K), bbox (B, N, 4, 2) or None -> B dicts."""
+        B, N, K = vis.shape
+        W, H = self._W, self._H
+        if B == 0:
+            return []
+        # MMPose's arithmetic, vectorised over images and instances
+        scaled = kps / self.scale_factor                       # _keypoints
+        flat = scaled.reshape(B * N, K, 2)
+        flat_vis = vis.reshape(B * N, K)
+        if bbox is None:
+            bbox = _pseudo_corners(kps.reshape(B * N, K, 2), flat_vis)
+        corners = bbox.reshape(-1, 4, 2) / self.scale_factor  # _bbox
+        heights = np.sqrt(np.power(corners[:, 0] - corners[:, 1], 2).sum(axis=-1))
+        widths = np.sqrt(np.power(corners[:, 0] - corners[:, 2], 2).sum(axis=-1))
+        # instance-wise sigmas: MMPose's three-condition formula per box, bit-exact
+        # (libm pow as numpy's scalar power; fastcodec/instances.h), arithmetic only
+        backend = kernels()
+        sigmas = backend.instance_sigmas(heights, widths, float(self.heatmap_min_overlap))
+        usable = np.isfinite(sigmas)
+        if (sigmas[usable] > _MAX_SIGMA).any():
+            raise ValueError(f'bbox: instance boxes of up to {heights.max():g} x '
+                             f'{widths.max():g} heatmap pixels give sigmas above '
+                             f'{_MAX_SIGMA:g}')
+        # roots, their visibility and the box diagonals: instance_property's
+        # get_instance_root and get_diagonal_lengths, bit-exact, in one kernel pass
+        roots, roots_vis, diagonals = backend.instance_geometry(
+            np.ascontiguousarray(flat), np.ascontiguousarray(flat_vis, dtype=np.float64),
+            self.root_type == 'kpt_center')
+
+        # global heatmaps: the keypoints and the roots, one sigma per instance. An
+        # instance whose box gives no finite sigma is not drawn (MMPose raises).
+        points = np.concatenate((scaled, roots.reshape(B, N, 1, 2)), axis=2)
+        drawn = np.concatenate((vis.reshape(B, N, K), roots_vis.reshape(B, N, 1)), axis=2)
+        drawn = np.ascontiguousarray(drawn, dtype=np.float64)
+        if not usable.all():
+            drawn[~usable.reshape(B, N)] = 0
+        heatmaps, inside = backend.encode_gaussian(
+            'msra', np.ascontiguousarray(points, dtype=np.float64), drawn,
+            np.where(usable, sigmas, np.float32(0)).reshape(B, N), (1.0, 1.0),
+            points.dtype == np.float32, W, H)
+        root_ok = (drawn[:, :, K] >= 1) & inside[:, :, K].view(bool)
+
+        # instance selection, with MMPose's random draws
+        order = np.argsort(diagonals.reshape(B, N), axis=1)
+        visible = [row[ok[row]] for row, ok in zip(order, root_ok)]
+        counts = [len(v) for v in visible]
+        total = sum(counts)
+        if rng is None:
+            jitter = np.random.randint(-1, 2, (total, 2)) if total else None
+        else:
+            rng = np.random.default_rng(rng)
+            jitter = rng.integers(-1, 2, (total, 2)) if total else None
+        selected, coords = [], []
+        start = 0
+        for b in range(B):
+            idx = visible[b]
+            if not len(idx):
+                selected.append(idx)
+                coords.append(None)
+                continue
+            xy = roots[b * N + idx] + jitter[start:start + len(idx)]  # float64
+            start += len(idx)
+            np.minimum(xy, (W - 1, H - 1), out=xy)
+            np.maximum(xy, 0, out=xy)
+            seen, keep = set(), []
+            for j, pair in enumerate(map(tuple, xy.tolist())):
+                if pair not in seen:
+                    seen.add(pair)
+                    keep.append(j)
+            limit = self.encode_max_instances
+            if len(keep) > limit:
+                if rng is None:
+                    keep = [keep[j] for j in random.sample(range(len(keep)), limit)]
+                else:
+                    keep = [keep[j] for j in rng.choice(len(keep), limit, replace=False)]
+            selected.append(idx[keep])
+            coords.append(xy[keep])
+
+        # instance heatmaps: every selected instance of every image in one call
+        rows = np.concatenate([b * N + s for b, s in enumerate(selected)]).astype(np.intp)
+        if len(rows):
+            inst_heat, inst_inside = backend.encode_gaussian(
+                'msra', np.ascontiguousarray(flat[rows, None], dtype=np.float64),
+                np.ascontiguousarray(flat_vis[rows, None], dtype=np.float64),
+                sigmas[rows].astype(np.float64)[:, None], (1.0, 1.0),
+                scaled.dtype == np.float32, W, H)
+            inst_weights = np.where(inst_inside[:, 0].view(bool), flat_vis[rows], 0).astype(
+                vis.dtype, copy=False)
+        out, start = [], 0
+        for b in range(B):
+            M = len(selected[b])
+            if M:
+                out.append(dict(
+                    heatmaps=heatmaps[b],
+                    instance_heatmaps=inst_heat[start:start + M].reshape(M * K, H, W),
+                    keypoint_weights=inst_weights[start:start + M],
+                    instance_coords=coords[b].astype(np.int32)))
+            else:
+                out.append(dict(heatmaps=heatmaps[b],
+                                instance_heatmaps=np.empty((0, H, W)),
+                                keypoint_weights=np.empty((0,)),
+                                instance_coords=np.empty((0, 2), dtype=np.int32)))
+            start += M
+        return out
+
+    # ---- decoding -------------------------------------------------------------------
+    def decode(self, instance_heatmaps: Any, instance_scores: Any) -> Tuple[Any, Any]:
+        """Decode one image's instance heatmaps (N, K, H, W) and root scores (N, 1):
+        the maximum of each map, MMPose's quarter-pixel step, times scale_factor.
+        Returns keypoints (N, K, 2) float32 in input-image pixels and scores (N, K)
+        float32, the map maxima times the instance scores."""
+        heat, back = as_numpy(instance_heatmaps, 'instance_heatmaps')
+        check_ndim(heat, 'instance_heatmaps', (4,), '(N, K, H, W)')
+        scores, _ = as_numpy(instance_scores, 'instance_scores')
+        if scores.shape != (heat.shape[0], 1):
+            raise ValueError(f'instance_scores must have shape (N, 1) = '
+                             f'{(heat.shape[0], 1)}, got {tuple(scores.shape)}')
+        keypoints, values = self._decode_maps(heat, scores)
+        return back(keypoints), back(values)
+
+    def batch_decode(self, instance_heatmaps: Any, instance_scores: Any) -> Tuple[Any, Any]:
+        """Decode B images at once: instance heatmaps (B, N, K, H, W) and scores
+        (B, N, 1) -> keypoints (B, N, K, 2) and scores (B, N, K), float32."""
+        heat, back = as_numpy(instance_heatmaps, 'instance_heatmaps')
+        check_ndim(heat, 'instance_heatmaps', (5,), '(B, N, K, H, W)')
+        scores, _ = as_numpy(instance_scores, 'instance_scores')
+        B, N = heat.shape[:2]
+        if scores.shape != (B, N, 1):
+            raise ValueError(f'instance_scores must have shape (B, N, 1) = {(B, N, 1)}, '
+                             f'got {tuple(scores.shape)}')
+        keypoints, values = self._decode_maps(heat.reshape(B * N, *heat.shape[2:]),
+                                              scores.reshape(B * N, 1))
+        return (back(keypoints.reshape(B, N, *keypoints.shape[1:])),
+                back(values.reshape(B, N, -1)))
+
+    def _decode_maps(self, heat: np.ndarray, scores: np.ndarray):
+        """heat (N, K, H, W), scores (N, 1) -> keypoints (N, K, 2), scores (N, K)."""
+        heat = self._heatmaps(heat)
+        N, K = heat.shape[:2]
+        if N * K == 0:
+            return np.empty((N, K, 2), np.float32), np.empty((N, K), np.float32)
+        keypoints, values = kernels().decode_msra(heat, self._scale)
+        values = np.asarray(values, dtype=np.float32)
+        values *= scores  # in place: float32, like MMPose's ``*=``
+        return keypoints, values
+
+    # ---- checks ---------------------------------------------------------------------
+    @staticmethod
+    def _check_pairs(kps: np.ndarray, layout: str) -> None:
+        if kps.shape[-1] != 2:
+            raise ValueError(f'keypoints must have shape {layout}, got {tuple(kps.shape)}')
+
+    @staticmethod
+    def _check_bbox(bbox: Any, lead: Tuple[int, ...], layout: str) -> Optional[np.ndarray]:
+        """bbox as (*lead, 4, 2), or None."""
+        if bbox is None:
+            return None
+        box, _ = as_numpy(bbox, 'bbox')
+        if box.shape == lead + (8,):
+            return box.reshape(lead + (4, 2))
+        if box.shape == lead + (4, 2):
+            return box
+        raise ValueError(f'bbox must have shape {layout} with {lead} matching keypoints, '
+                         f'got {tuple(box.shape)}')
+
+    def _config(self):
+        return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,
+                    root_type=self.root_type, heatmap_min_overlap=self.heatmap_min_overlap,
+                    encode_max_instances=self.encode_max_instances)
