@@ -130,3 +130,12 @@ __global__ void k_spr_decode(const float* m, float* out) {
   out[1] = c[0].value;
 }
 // ---- end SPR ----------------------------------------------------------------------------
+
+// ---- instances (fastcodec/instances.h) ---------------------------------------------------
+#include "fastcodec/instances.h"
+
+__global__ void k_instances(const float* kps, const double* vis, const double* box, float* out) {
+  const InstanceGeometry g = instance_geometry(kps, vis, 17, true);
+  out[0] = g.root_x + g.root_y + g.root_visible + g.diagonal;
+  out[1] = instance_sigma(box[0], box[1], 0.7, box[2]) + instance_sigma((float)box[0], 2.f, 0.7, 2.f);
+}

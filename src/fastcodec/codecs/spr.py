@@ -9,7 +9,7 @@ import numpy as np
 
 from fastcodec._arrays import as_numpy, check_ndim, check_real, check_size
 from fastcodec._backend import kernels
-from fastcodec.codecs._instances import check_root_type, diagonal_lengths, instance_roots
+from fastcodec.codecs._instances import check_root_type
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -128,13 +128,14 @@ class SPR(BaseKeypointCodec):
         if not finite.all():  # NaN / Inf keypoints are invisible (docs/deviations.md)
             visible = np.where(finite, visible, 0)
             kps = np.where(finite[..., None], kps, 0).astype(kps.dtype)
-        flat = kps.reshape(B * N, K, 2)
-        flat_vis = visible.reshape(B * N, K)
-        roots, roots_visible = instance_roots(flat, flat_vis, self.root_type)
-        diagonals = diagonal_lengths(flat, flat_vis)
+        backend = kernels()
+        # get_instance_root and get_diagonal_lengths of MMPose, bit-exact, in one pass
+        roots, roots_visible, diagonals = backend.instance_geometry(
+            np.ascontiguousarray(kps.reshape(B * N, K, 2)),
+            np.ascontiguousarray(visible.reshape(B * N, K), dtype=np.float64),
+            self.root_type == 'kpt_center')
         roots_visible[diagonals < self.minimal_diagonal_length] = 0
 
-        backend = kernels()
         xy = np.ascontiguousarray(kps, dtype=np.float64)
         vis64 = np.ascontiguousarray(visible, dtype=np.float64)
         root_maps, _ = backend.encode_gaussian(
