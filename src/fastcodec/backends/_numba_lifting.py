@@ -14,7 +14,8 @@ import numpy as np
 
 __all__ = ['motionbert_encode']
 
-_jit = numba.njit(cache=True, nogil=True)
+# error_model='numpy': IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
+_jit = numba.njit(cache=True, nogil=True, error_model='numpy')
 _F001 = float(np.float32(0.001))
 
 
