@@ -9,9 +9,27 @@ namespace fastcodec {
 
 namespace {
 
+// The common layout (D = 2 with the visibility appended, or D = 2 alone) as
+// straight-line loops the compiler vectorises; any other D takes the generic loop.
+template <typename KT, int E>
+void keypoint_labels_2d(const KT* __restrict kp, const KT* __restrict vis, int64_t M,
+                        const MotionBertSample& s, KT* __restrict labels) {
+  const double half_w = s.half_w, hw_ratio = s.hw_ratio;
+  for (int64_t i = 0; i < M; ++i) {
+    labels[E * i] = motionbert_label_x<KT>(kp[2 * i], half_w);
+    labels[E * i + 1] = motionbert_label_y<KT>(kp[2 * i + 1], half_w, hw_ratio);
+    if (E == 3) labels[E * i + 2] = vis[i];
+  }
+}
+
 template <typename KT>
 void keypoint_labels(const KT* kp, const KT* vis, int64_t M, int64_t D, const MotionBertSample& s,
                      KT* labels) {
+  if (D == 2) {
+    if (vis != nullptr) keypoint_labels_2d<KT, 3>(kp, vis, M, s, labels);
+    else keypoint_labels_2d<KT, 2>(kp, vis, M, s, labels);
+    return;
+  }
   const int64_t E = D + (vis != nullptr);
   for (int64_t i = 0; i < M; ++i) {
     const KT* p = kp + i * D;
@@ -24,15 +42,52 @@ void keypoint_labels(const KT* kp, const KT* vis, int64_t M, int64_t D, const Mo
 }
 
 // One keypoint's target (C = 3) before the root subtraction: projected, train-scaled.
-template <typename LT>
-inline void target_point(const LT* in, bool project, bool train, LT z_root, LT ratio,
-                         const MotionBertSample& s, LT* p) {
-  if (project) {
+template <typename LT, bool Project, bool Train>
+inline void target_point(const LT* in, LT z_root, LT ratio, const MotionBertSample& s, LT* p) {
+  if (Project) {
     motionbert_project<LT>(in[0], in[1], in[2], z_root, ratio, s, p);
   } else {
     p[0] = in[0], p[1] = in[1], p[2] = in[2];
   }
-  if (train) motionbert_train_scale<LT>(p, s);
+  if (Train) motionbert_train_scale<LT>(p, s);
+}
+
+// One frame of one sample (K keypoints, C = 3): a loop the compiler vectorises.
+template <typename LT, bool Project, bool Train>
+void target_frame(const LT* __restrict row, int64_t K, int64_t root, const MotionBertSample& s,
+                  double given, bool take_given, LT* __restrict o, LT* computed) {
+  LT ratio = 0, fac = 4;
+  const LT z_root = Project ? row[root * 3 + 2] : LT(0);
+  if (Project) {
+    motionbert_root_scale<LT>(row[root * 3], z_root, s.fx, s.cx, &ratio, &fac);
+    *computed = fac;
+  }
+  const double f = take_given ? given : (double)fac;
+  LT pr[3];
+  target_point<LT, Project, Train>(row + root * 3, z_root, ratio, s, pr);
+  const LT r0 = pr[0], r1 = pr[1], r2 = pr[2];
+  for (int64_t k = 0; k < K; ++k) {
+    LT p[3];
+    target_point<LT, Project, Train>(row + 3 * k, z_root, ratio, s, p);
+    if (Train) {
+      o[3 * k] = motionbert_train_value<LT>(p[0], r0);
+      o[3 * k + 1] = motionbert_train_value<LT>(p[1], r1);
+      o[3 * k + 2] = motionbert_train_value<LT>(p[2], r2);
+    } else {
+      o[3 * k] = motionbert_test_value<LT>(p[0], r0, f);
+      o[3 * k + 1] = motionbert_test_value<LT>(p[1], r1, f);
+      o[3 * k + 2] = motionbert_test_value<LT>(p[2], r2, f);
+    }
+  }
+}
+
+template <typename LT, bool Project, bool Train>
+void target_sample(const LT* target, int64_t T, int64_t K, int64_t root,
+                   const MotionBertSample& s, const double* factor, int64_t L, bool take_given,
+                   LT* out, LT* computed) {
+  for (int64_t t = 0; t < T; ++t)
+    target_frame<LT, Project, Train>(target + t * K * 3, K, root, s, factor[L == 1 ? 0 : t],
+                                     take_given, out + t * K * 3, computed + (Project ? t : 0));
 }
 
 }  // namespace
@@ -53,32 +108,25 @@ void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
       keypoint_labels<KT>(keypoints + b * N * K * D,
                           visible == nullptr ? nullptr : visible + b * N * K, N * K, D, s,
                           labels + b * N * K * E);
-      for (int64_t t = 0; t < T; ++t) {
-        const LT* row = target + (b * T + t) * K * C;
-        LT* o = out + (b * T + t) * K * C;
-        LT ratio = 0, fac = 4;
-        const LT z_root = project ? row[root * C + 2] : LT(0);
-        if (project) {
-          motionbert_root_scale<LT>(row[root * C], z_root, s.fx, s.cx, &ratio, &fac);
-          computed[b * T + t] = fac;
-        }
-        const double f = train ? 0.0
-                         : take_given[b] ? factor[b * L + (L == 1 ? 0 : t)] : (double)fac;
-        if (!project && !train) {  // any C: the root subtraction and the factor only
+      const LT* tb = target + b * T * K * C;
+      LT* ob = out + b * T * K * C;
+      const double* fb = factor + b * L;
+      const bool given = !train && take_given[b];
+      LT* cb = computed + (project ? b * T : 0);
+      if (!project && !train) {  // any C: the root subtraction and the factor only
+        for (int64_t t = 0; t < T; ++t) {
+          const LT* row = tb + t * K * C;
           const LT* r = row + root * C;
-          for (int64_t k = 0; k < K; ++k)
-            for (int64_t j = 0; j < C; ++j)
-              o[k * C + j] = motionbert_test_value<LT>(row[k * C + j], r[j], f);
-          continue;
+          const double f = given ? fb[L == 1 ? 0 : t] : 4.0;
+          for (int64_t i = 0; i < K * C; ++i)
+            ob[t * K * C + i] = motionbert_test_value<LT>(row[i], r[i % C], f);
         }
-        LT p[3], pr[3];  // C = 3 (checked by the binding)
-        target_point<LT>(row + root * C, project, train, z_root, ratio, s, pr);
-        for (int64_t k = 0; k < K; ++k) {
-          target_point<LT>(row + k * C, project, train, z_root, ratio, s, p);
-          for (int64_t j = 0; j < 3; ++j)
-            o[k * 3 + j] = train ? motionbert_train_value<LT>(p[j], pr[j])
-                                 : motionbert_test_value<LT>(p[j], pr[j], f);
-        }
+      } else if (project && train) {  // C = 3 (checked by the binding)
+        target_sample<LT, true, true>(tb, T, K, root, s, fb, L, given, ob, cb);
+      } else if (project) {
+        target_sample<LT, true, false>(tb, T, K, root, s, fb, L, given, ob, cb);
+      } else {
+        target_sample<LT, false, true>(tb, T, K, root, s, fb, L, given, ob, cb);
       }
     }
   });
