@@ -52,33 +52,50 @@ inline void target_point(const LT* in, LT z_root, LT ratio, const MotionBertSamp
   if (Train) motionbert_train_scale<LT>(p, s);
 }
 
-// One frame of one sample (K keypoints, C = 3): a loop the compiler vectorises.
-template <typename LT, bool Project, bool Train>
-void target_frame(const LT* __restrict row, int64_t K, int64_t root, const MotionBertSample& s,
-                  double given, bool take_given, LT* __restrict o, LT* computed) {
-  LT ratio = 0, fac = 4;
-  const LT z_root = Project ? row[root * 3 + 2] : LT(0);
-  if (Project) {
-    motionbert_root_scale<LT>(row[root * 3], z_root, s.fx, s.cx, &ratio, &fac);
-    *computed = fac;
-  }
-  const double f = take_given ? given : (double)fac;
-  LT pr[3];
-  target_point<LT, Project, Train>(row + root * 3, z_root, ratio, s, pr);
-  const LT r0 = pr[0], r1 = pr[1], r2 = pr[2];
+// The keypoints of one frame (K, C = 3): a loop the compiler vectorises. Mode 0:
+// train; 1: test with a factor that is a LT value; 2: test with a float64 factor.
+template <typename LT, bool Project, bool Train, int Mode>
+void target_points(const LT* __restrict row, int64_t K, const MotionBertSample& s, LT z_root,
+                   LT ratio, const LT* pr, double f, LT* __restrict o) {
+  const LT r0 = pr[0], r1 = pr[1], r2 = pr[2], fl = (LT)f;
   for (int64_t k = 0; k < K; ++k) {
     LT p[3];
     target_point<LT, Project, Train>(row + 3 * k, z_root, ratio, s, p);
-    if (Train) {
+    if (Mode == 0) {
       o[3 * k] = motionbert_train_value<LT>(p[0], r0);
       o[3 * k + 1] = motionbert_train_value<LT>(p[1], r1);
       o[3 * k + 2] = motionbert_train_value<LT>(p[2], r2);
+    } else if (Mode == 1) {
+      o[3 * k] = motionbert_test_value_exact<LT>(p[0], r0, fl);
+      o[3 * k + 1] = motionbert_test_value_exact<LT>(p[1], r1, fl);
+      o[3 * k + 2] = motionbert_test_value_exact<LT>(p[2], r2, fl);
     } else {
       o[3 * k] = motionbert_test_value<LT>(p[0], r0, f);
       o[3 * k + 1] = motionbert_test_value<LT>(p[1], r1, f);
       o[3 * k + 2] = motionbert_test_value<LT>(p[2], r2, f);
     }
   }
+}
+
+// One frame of one sample: the root's projection and factor, then its keypoints.
+template <typename LT, bool Project, bool Train>
+void target_frame(const LT* row, int64_t K, int64_t root, const MotionBertSample& s,
+                  double given, bool take_given, LT* o, LT* computed) {
+  LT ratio = 0, fac = 4;
+  const LT z_root = Project ? row[root * 3 + 2] : LT(0);
+  if (Project) {
+    motionbert_root_scale<LT>(row[root * 3], z_root, s.fx, s.cx, &ratio, &fac);
+    *computed = fac;
+  }
+  LT pr[3];
+  target_point<LT, Project, Train>(row + root * 3, z_root, ratio, s, pr);
+  const double f = take_given ? given : (double)fac;
+  if (Train)
+    target_points<LT, Project, Train, 0>(row, K, s, z_root, ratio, pr, f, o);
+  else if (motionbert_factor_is_exact<LT>(f))
+    target_points<LT, Project, Train, 1>(row, K, s, z_root, ratio, pr, f, o);
+  else
+    target_points<LT, Project, Train, 2>(row, K, s, z_root, ratio, pr, f, o);
 }
 
 template <typename LT, bool Project, bool Train>

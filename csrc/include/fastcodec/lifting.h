@@ -89,4 +89,17 @@ FC_HD T motionbert_test_value(T p, T p_root, double factor) {
   return (T)((double)(p - p_root) * factor);
 }
 
+// The same where the factor's value is a T (the computed factor, a float32 factor):
+// the double product of two floats is exact, so its rounding to float is the float
+// product. motionbert_factor_is_exact tells when this form applies.
+template <typename T>
+FC_HD T motionbert_test_value_exact(T p, T p_root, T factor) {
+  return (p - p_root) * factor;
+}
+
+template <typename T>
+FC_HD bool motionbert_factor_is_exact(double factor) {
+  return (double)(T)factor == factor;
+}
+
 }  // namespace fastcodec
