@@ -71,7 +71,7 @@ py::tuple motionbert_encode_py(const py::array& kp, const py::object& vis, const
   if (!vis.is_none()) {
     require(py::isinstance<py::array>(vis), "visible must be an array or None");
     const auto v = py::reinterpret_borrow<py::array>(vis);
-    require(v.dtype().is(kp.dtype()) && (v.flags() & py::array::c_style),
+    require((is_f32(kp) ? is_f32(v) : is_f64(v)) && (v.flags() & py::array::c_style),
             "visible must be C-contiguous with the keypoints' dtype");
     require(v.size() == kp.shape(0) * kp.shape(1) * kp.shape(2),
             "visible must have B * N * K entries");
