@@ -3,7 +3,7 @@ csrc/include/fastcodec/lifting.h): same signature, shapes, dtypes and numbers as
 ``motionbert_encode`` of the C++ backend (see ``fastcodec.backends.cpp``).
 
 Every step is computed in float64 and rounded to the array's dtype (float32 or
-float64): for + - * / on float32 operands this equals float32 arithmetic (double
+float64; ``_as``, resolved at compile time): for + - * / on float32 operands this equals float32 arithmetic (double
 rounding through 53 bits is innocuous for 24-bit results), and steps with a float64
 operand are float64 in numpy too. The C++ loop computes the float32-only steps in
 float32; both give numpy's numbers."""
@@ -11,96 +11,116 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 __all__ = ['motionbert_encode']
 
 # error_model='numpy': IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
 _jit = numba.njit(cache=True, nogil=True, error_model='numpy')
-_F001 = float(np.float32(0.001))
+
+
+def _as(x, like):
+    """x rounded to the dtype of the array ``like`` (float32 or float64), as float64."""
+    raise NotImplementedError  # compiled only (see the overload below)
+
+
+@overload(_as, jit_options=dict(error_model='numpy'))
+def _as_impl(x, like):
+    # Resolved at compile time from like's dtype: no branch in the loops.
+    if like.dtype == types.float32:
+        return lambda x, like: np.float64(np.float32(x))
+    return lambda x, like: x
 
 
 @_jit
-def _rd(x, f32):
-    """x rounded to the working dtype (float32 when f32) and back to float64."""
-    return np.float64(np.float32(x)) if f32 else x
+def _to_pixel(u, z, f, c, like):
+    q = _as(u / z, like)
+    m = _as(q * f, like)
+    return _as(m + c, like)
 
 
 @_jit
-def _to_pixel(u, z, f, c, f32):
-    q = _rd(u / z, f32)
-    m = _rd(q * f, f32)
-    return _rd(m + c, f32)
+def _labels(kp, vis, has_vis, b, N, K, D, labels, prm):
+    E = D + (1 if has_vis else 0)
+    half_w, hw_ratio = prm[0], prm[1]
+    for i in range(N * K):
+        src = (b * N * K + i) * D
+        dst = (b * N * K + i) * E
+        q = _as(np.float64(kp[src]) / half_w, labels)
+        labels[dst] = _as(q - 1.0, labels)
+        q = _as(np.float64(kp[src + 1]) / half_w, labels)
+        labels[dst + 1] = _as(q - hw_ratio, labels)
+        for j in range(2, D):
+            labels[dst + j] = kp[src + j]
+        if has_vis:
+            labels[dst + D] = vis[b * N * K + i]
 
 
 @_jit
-def _point(row, o, project, train, z_root, ratio, prm, f32, p):
-    """One keypoint's target (C = 3) before the root subtraction, into p."""
+def _frame(lt, base, K, root, project, train, prm, f_given, take, out, computed, ct):
+    """One frame (K keypoints, C = 3) of the projection / train scaling / root
+    subtraction / test factor; returns nothing, writes out[base:base + 3K]."""
+    ratio = 0.0
+    fac = 4.0
+    z_root = 0.0
     if project:
-        z = np.float64(row[o + 2])
-        p[0] = _to_pixel(np.float64(row[o]), z, prm[4], prm[6], f32)
-        p[1] = _to_pixel(np.float64(row[o + 1]), z, prm[5], prm[7], f32)
-        p[2] = _rd(_rd(z - z_root, f32) * ratio, f32)
-    else:
-        p[0] = np.float64(row[o])
-        p[1] = np.float64(row[o + 1])
-        p[2] = np.float64(row[o + 2])
-    if train:
-        hw = prm[2]
-        p[0] = _rd(_rd(p[0] / hw, f32) - 1.0, f32)
-        p[1] = _rd(_rd(p[1] / hw, f32) - prm[3], f32)
-        p[2] = _rd(p[2] / hw, f32)
+        z_root = np.float64(lt[base + root * 3 + 2])
+        rx = np.float64(lt[base + root * 3])
+        tl = _to_pixel(_as(rx - 1.0, out), z_root, prm[4], prm[6], out)
+        br = _to_pixel(_as(rx + 1.0, out), z_root, prm[4], prm[6], out)
+        span = _as(_as(br - tl, out) + _as(0.001, out), out)
+        ratio = _as(span / 2.0, out)
+        fac = _as(2.0 / span, out)
+        computed[ct] = fac
+    f = f_given if take else fac
+    hw = prm[2]
+    r0 = r1 = r2 = 0.0
+    for k in range(-1, K):      # k = -1: the root, first
+        o = base + (root if k < 0 else k) * 3
+        x = np.float64(lt[o])
+        y = np.float64(lt[o + 1])
+        z = np.float64(lt[o + 2])
+        if project:
+            x, y, z = (_to_pixel(x, z, prm[4], prm[6], out), _to_pixel(y, z, prm[5], prm[7], out),
+                       _as(_as(z - z_root, out) * ratio, out))
+        if train:
+            x = _as(_as(x / hw, out) - 1.0, out)
+            y = _as(_as(y / hw, out) - prm[3], out)
+            z = _as(z / hw, out)
+        if k < 0:
+            r0, r1, r2 = x, y, z
+            continue
+        o = base + k * 3
+        if train:
+            out[o] = _as(x - r0, out)
+            out[o + 1] = _as(y - r1, out)
+            out[o + 2] = _as(z - r2, out)
+        else:
+            out[o] = _as(_as(x - r0, out) * f, out)
+            out[o + 1] = _as(_as(y - r1, out) * f, out)
+            out[o + 2] = _as(_as(z - r2, out) * f, out)
 
 
 @_jit
 def _kernel(kp, vis, has_vis, B, N, K, D, labels, lt, T, C, root, project, train, params,
-            factor, L, take, out, computed, k32, l32):
-    E = D + (1 if has_vis else 0)
-    p = np.empty(3, np.float64)
-    pr = np.empty(3, np.float64)
+            factor, L, take, out, computed):
     for b in range(B):
         prm = params[8 * b:8 * b + 8]
-        half_w, hw_ratio = prm[0], prm[1]
-        for i in range(N * K):
-            src = (b * N * K + i) * D
-            dst = (b * N * K + i) * E
-            q = _rd(np.float64(kp[src]) / half_w, k32)
-            labels[dst] = _rd(q - 1.0, k32)
-            q = _rd(np.float64(kp[src + 1]) / half_w, k32)
-            labels[dst + 1] = _rd(q - hw_ratio, k32)
-            for j in range(2, D):
-                labels[dst + j] = kp[src + j]
-            if has_vis:
-                labels[dst + D] = vis[b * N * K + i]
+        _labels(kp, vis, has_vis, b, N, K, D, labels, prm)
         for t in range(T):
             base = (b * T + t) * K * C
-            ratio = 0.0
-            fac = 4.0
-            z_root = 0.0
-            if project:
-                z_root = np.float64(lt[base + root * C + 2])
-                rx = np.float64(lt[base + root * C])
-                tl = _to_pixel(_rd(rx - 1.0, l32), z_root, prm[4], prm[6], l32)
-                br = _to_pixel(_rd(rx + 1.0, l32), z_root, prm[4], prm[6], l32)
-                span = _rd(_rd(br - tl, l32) + (_F001 if l32 else 0.001), l32)
-                ratio = _rd(span / 2.0, l32)
-                fac = _rd(2.0 / span, l32)
-                computed[b * T + t] = fac
-            f = 0.0
-            if not train:
-                f = factor[b * L + (0 if L == 1 else t)] if take[b] else fac
-            if not project and not train:
+            f = factor[b * L + (0 if L == 1 else t)]
+            given = take[b] != 0 and not train
+            if not project and not train:     # any C: the root subtraction and the factor
+                f = f if given else 4.0
                 r = base + root * C
                 for k in range(K):
                     for j in range(C):
-                        d = _rd(np.float64(lt[base + k * C + j]) - np.float64(lt[r + j]), l32)
-                        out[base + k * C + j] = _rd(d * f, l32)
+                        d = _as(np.float64(lt[base + k * C + j]) - np.float64(lt[r + j]), out)
+                        out[base + k * C + j] = _as(d * f, out)
                 continue
-            _point(lt, base + root * 3, project, train, z_root, ratio, prm, l32, pr)
-            for k in range(K):
-                _point(lt, base + k * 3, project, train, z_root, ratio, prm, l32, p)
-                for j in range(3):
-                    d = _rd(p[j] - pr[j], l32)
-                    out[base + k * 3 + j] = d if train else _rd(d * f, l32)
+            _frame(lt, base, K, root, project, train, prm, f, given, out, computed, b * T + t)
 
 
 def motionbert_encode(keypoints, visible, target, params, factor, take_given, root_index: int,
@@ -146,6 +166,5 @@ def motionbert_encode(keypoints, visible, target, params, factor, take_given, ro
     computed = np.empty((B, T if project else 0), target.dtype)
     _kernel(keypoints.reshape(-1), vis, has_vis, B, N, K, D, labels.reshape(-1),
             target.reshape(-1), T, C, root, bool(project), bool(train), params.reshape(-1),
-            factor.reshape(-1), factor.shape[1], take, out.reshape(-1), computed.reshape(-1),
-            keypoints.dtype == np.float32, target.dtype == np.float32)
+            factor.reshape(-1), factor.shape[1], take, out.reshape(-1), computed.reshape(-1))
     return labels, out, computed
