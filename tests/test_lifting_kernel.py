@@ -64,7 +64,8 @@ def adversarial(rng, shape, dtype, scale, offset=0.0):
     return x.astype(dtype)
 
 
-def batch(rng, B, T, kdt, ldt, D=2, vis_kind='plain', vis_dtype=np.float32):
+def batch(rng, B, T, kdt, ldt, D=2, vis_kind='plain', vis_dtype=np.float32,
+          tvis_kind='plain', tvis_dtype=np.float32):
     kps = adversarial(rng, (B, T, K, D), kdt, 600, 500)
     target = adversarial(rng, (B, T, K, 3), ldt, 300)
     target[..., 2] += rng.uniform(3000, 6000, (B, T, 1)).astype(ldt)
@@ -74,7 +75,14 @@ def batch(rng, B, T, kdt, ldt, D=2, vis_kind='plain', vis_dtype=np.float32):
         vis = rng.choice([0.0, 0.49, 0.5, 1.0, 2.0], (B, T, K)).astype(vis_dtype)
         if vis_kind == 'trailing':
             vis = vis[..., None]
-    tvis = rng.choice([0.0, 0.5, 1.0], (B, T, K)).astype(np.float32)
+    tvis = None
+    if tvis_kind != 'none':
+        tvis = rng.choice([0.0, 0.49, 0.5, 0.51, 1.0, np.nan], (B, T, K))
+        if np.dtype(tvis_dtype).kind != 'f':
+            tvis = np.nan_to_num(tvis) * 2
+        tvis = tvis.astype(tvis_dtype)
+        if tvis_kind == 'trailing':
+            tvis = tvis[..., None]
     return kps, vis, target, tvis
 
 
@@ -111,15 +119,17 @@ def test_kernel_equals_vectorised_numpy(backend, monkeypatch, dtypes, mode, fc, 
     rng = np.random.default_rng(abs(hash((dtypes, mode, str(fc), factor_kind))) % 2**32)
     B, T = 4, 5
     kdt, ldt = dtypes
-    for cfg, D, vis_kind, vis_dtype in [
-            (dict(), 2, 'plain', np.float32),
-            (dict(concat_vis=True), 2, 'plain', np.float32),
-            (dict(concat_vis=True, root_index=5), 3, 'trailing', np.float32),
-            (dict(concat_vis=True), 2, 'none', np.float32),
-            (dict(concat_vis=True), 2, 'plain', np.float64),      # f32 keypoints: promoted
-            (dict(concat_vis=True, root_index=16), 2, 'plain', np.uint8)]:
+    for cfg, D, vis_kind, vis_dtype, tvis_kind, tvis_dtype in [
+            (dict(), 2, 'plain', np.float32, 'plain', np.float32),
+            (dict(concat_vis=True), 2, 'plain', np.float32, 'plain', np.float64),
+            (dict(concat_vis=True, root_index=5), 3, 'trailing', np.float32, 'trailing',
+             np.float32),
+            (dict(concat_vis=True), 2, 'none', np.float32, 'none', None),
+            (dict(concat_vis=True), 2, 'plain', np.float64, 'trailing', np.float64),
+            (dict(concat_vis=True, root_index=16), 2, 'plain', np.uint8, 'plain', np.uint8)]:
         codec = fastcodec.MotionBERTLabel(K, mode=mode, **cfg)
-        kps, vis, target, tvis = batch(rng, B, T, kdt, ldt, D, vis_kind, vis_dtype)
+        kps, vis, target, tvis = batch(rng, B, T, kdt, ldt, D, vis_kind, vis_dtype, tvis_kind,
+                                       tvis_dtype)
         cam = cameras(rng, B, None if fc is None else fc[0], None if fc is None else fc[1])
         factor = factors(rng, B, T, factor_kind)
         args = (kps, vis, target, tvis, cam, factor)
@@ -129,7 +139,8 @@ def test_kernel_equals_vectorised_numpy(backend, monkeypatch, dtypes, mode, fc, 
         path = f'{backend} {cfg} D={D} {vis_kind} {np.dtype(vis_dtype).name}'
         assert_bitwise(got, want, path)
         # one sample, as encode takes it
-        one = (kps[2], None if vis is None else vis[2], target[2], tvis[2],
+        one = (kps[2], None if vis is None else vis[2], target[2],
+               None if tvis is None else tvis[2],
                {k: v[2] for k, v in cam.items()}, None if factor is None else factor[2])
         got = codec.encode(*one)
         with vectorised(monkeypatch):
@@ -204,8 +215,14 @@ def test_kernel_rejects_bad_shapes(fn):
     kp = np.zeros((2, 3, K, 2), np.float32)
     lt = np.zeros((2, 3, K, 3), np.float32)
     ok = (np.zeros((2, 8)), np.ones((2, 1)), np.zeros(2, np.uint8))
-    labels, out, computed = enc(kp, None, lt, *ok, 0, True, False)
+    labels, out, computed, weights = enc(kp, None, lt, *ok, 0, True, False)
     assert labels.shape == (2, 3, K, 2) and out.shape == lt.shape and computed.shape == (2, 3)
+    assert weights is None
+    tv = np.array([0.5, 0.51, np.nan, -1.0, 2.0, 1.0], np.float64).repeat(17)[None, :, None]
+    tv = np.ascontiguousarray(np.broadcast_to(tv.reshape(1, 6, K), (2, 6, K))[:, :3])
+    weights = enc(kp, None, lt, *ok, 0, True, False, tv)[3]
+    np.testing.assert_array_equal(weights, (tv > 0.5).astype(np.float32))
+    assert weights.dtype == np.float32 and weights.shape == (2, 3, K)
     bad = [
         (kp[:, :, :, :1].copy(), None, lt, *ok, 0, True, False),         # D < 2
         (kp, None, lt[:1], *ok, 0, True, False),                          # B mismatch
@@ -217,6 +234,8 @@ def test_kernel_rejects_bad_shapes(fn):
         (kp, None, lt, ok[0], np.ones((2, 2)), ok[2], 0, False, False),   # factor length
         (kp, None, lt, *ok[:2], np.zeros(3, np.uint8), 0, True, False),   # take_given
         (kp.astype(np.int32), None, lt, *ok, 0, True, False),             # dtype
+        (kp, None, lt, *ok, 0, True, False, np.zeros((2, 3, 5))),         # target_visible size
+        (kp, None, lt, *ok, 0, True, False, np.zeros((2, 3, K), np.int8)),  # its dtype
     ]
     for i, args in enumerate(bad):
         with pytest.raises(ValueError):

@@ -41,6 +41,11 @@ void keypoint_labels(const KT* kp, const KT* vis, int64_t M, int64_t D, const Mo
   }
 }
 
+template <typename V>
+void target_weights(const V* __restrict visible, int64_t M, float* __restrict weights) {
+  for (int64_t i = 0; i < M; ++i) weights[i] = lifting_weight<V>(visible[i]);
+}
+
 // One keypoint's target (C = 3) before the root subtraction: projected, train-scaled.
 template <typename LT, bool Project, bool Train>
 inline void target_point(const LT* in, LT z_root, LT ratio, const MotionBertSample& s, LT* p) {
@@ -114,9 +119,10 @@ void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
                        int64_t D, KT* labels, const LT* target, int64_t T, int64_t C,
                        int64_t root, bool project, bool train, const double* params,
                        const double* factor, int64_t L, const uint8_t* take_given, LT* out,
-                       LT* computed) {
+                       LT* computed, const void* target_visible, bool visible_f32,
+                       float* weights) {
   const int64_t E = D + (visible != nullptr);
-  const double cost = 6.0 * (N * K * E + T * K * C);
+  const double cost = 6.0 * (N * K * E + T * K * C) + T * K;
   parallel_for(B, cost, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       const MotionBertSample s{params[8 * b], params[8 * b + 1], params[8 * b + 2],
@@ -125,6 +131,14 @@ void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
       keypoint_labels<KT>(keypoints + b * N * K * D,
                           visible == nullptr ? nullptr : visible + b * N * K, N * K, D, s,
                           labels + b * N * K * E);
+      if (target_visible != nullptr) {
+        if (visible_f32)
+          target_weights(static_cast<const float*>(target_visible) + b * T * K, T * K,
+                         weights + b * T * K);
+        else
+          target_weights(static_cast<const double*>(target_visible) + b * T * K, T * K,
+                         weights + b * T * K);
+      }
       const LT* tb = target + b * T * K * C;
       LT* ob = out + b * T * K * C;
       const double* fb = factor + b * L;
@@ -153,7 +167,7 @@ void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
   template void motionbert_encode<KT, LT>(const KT*, const KT*, int64_t, int64_t, int64_t,     \
                                           int64_t, KT*, const LT*, int64_t, int64_t, int64_t,  \
                                           bool, bool, const double*, const double*, int64_t,   \
-                                          const uint8_t*, LT*, LT*);
+                                          const uint8_t*, LT*, LT*, const void*, bool, float*);
 FC_INSTANTIATE(float, float)
 FC_INSTANTIATE(float, double)
 FC_INSTANTIATE(double, float)

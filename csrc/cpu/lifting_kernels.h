@@ -14,11 +14,14 @@ namespace fastcodec {
 //   factor (B, L) float64 (L = 1 or T) and take_given (B,): in test mode, sample b
 //   multiplies by factor[b] when take_given[b], else by the computed factor (4 without
 //   a projection).
+//   target_visible (B, T, K) float32 (visible_f32) or float64, or null: weights (B, T, K)
+//   float32 = lifting_weight(target_visible) when not null.
 template <typename KT, typename LT>
 void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_t N, int64_t K,
                        int64_t D, KT* labels, const LT* target, int64_t T, int64_t C,
                        int64_t root, bool project, bool train, const double* params,
                        const double* factor, int64_t L, const uint8_t* take_given, LT* out,
-                       LT* computed);
+                       LT* computed, const void* target_visible, bool visible_f32,
+                       float* weights);
 
 }  // namespace fastcodec

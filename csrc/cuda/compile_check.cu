@@ -145,7 +145,9 @@ __global__ void k_motionbert(const T* v, const double* prm, T* out) {
   motionbert_train_scale<T>(pr, s);
   out[0] = motionbert_label_x<T>(v[6], s.half_w) + motionbert_label_y<T>(v[7], s.half_w, s.hw_ratio);
   out[1] = motionbert_train_value<T>(p[0], pr[0]) + motionbert_test_value<T>(p[1], pr[1], (double)factor) +
-           lifting_to_pixel<T>(v[8], v[5], s.fy, s.cy);
+           lifting_to_pixel<T>(v[8], v[5], s.fy, s.cy) + lifting_weight<T>(v[9]) +
+           (motionbert_factor_is_exact<T>(prm[0]) ? motionbert_test_value_exact<T>(p[2], pr[2], factor)
+                                                 : T(0));
 }
 template __global__ void k_motionbert<float>(const float*, const double*, float*);
 template __global__ void k_motionbert<double>(const double*, const double*, double*);

@@ -77,6 +77,12 @@ FC_HD void motionbert_train_scale(T* p, const MotionBertSample& s) {
   p[2] = p[2] / hw;
 }
 
+// lifting_target_weight: `np.where(visible > 0.5, 1., 0.).astype(np.float32)` (NaN: 0).
+template <typename V>
+FC_HD float lifting_weight(V visible) {
+  return visible > (V)0.5 ? 1.f : 0.f;
+}
+
 // The final label: `p - p_root` (in T), then in test mode `* factor` (the factor's
 // value, computed in double, stored in T).
 template <typename T>

@@ -123,12 +123,20 @@ def _kernel(kp, vis, has_vis, B, N, K, D, labels, lt, T, C, root, project, train
             _frame(lt, base, K, root, project, train, prm, f, given, out, computed, b * T + t)
 
 
+@_jit
+def _weights(visible, weights):
+    for i in range(visible.shape[0]):
+        weights[i] = np.float32(1.0) if visible[i] > 0.5 else np.float32(0.0)
+
+
 def motionbert_encode(keypoints, visible, target, params, factor, take_given, root_index: int,
-                      project: bool, train: bool):
+                      project: bool, train: bool, target_visible=None):
     """See ``fastcodec.backends.cpp``: keypoints (B, N, K, D >= 2) float32/float64,
     visible (B, N, K) of the keypoints' dtype or None, target (B, T, K, C),
     params (B, 8) float64, factor (B, L) float64, take_given (B,) uint8 ->
-    (labels (B, N, K, D [+ 1]), target label (B, T, K, C), computed (B, T) or (B, 0))."""
+    target_visible (B, T, K) float32/float64 or None ->
+    (labels (B, N, K, D [+ 1]), target label (B, T, K, C), computed (B, T) or (B, 0),
+    weights (B, T, K) float32 or None)."""
     for name, a in (('keypoints', keypoints), ('lifting_target', target)):
         if a.dtype not in (np.float32, np.float64) or not a.flags.c_contiguous:
             raise ValueError(f'{name} must be a C-contiguous float32 or float64 array')
@@ -161,10 +169,20 @@ def motionbert_encode(keypoints, visible, target, params, factor, take_given, ro
         vis = visible.reshape(-1)
     else:
         vis = np.zeros(0, keypoints.dtype)
+    weights = None
+    if target_visible is not None:
+        tv = target_visible
+        if tv.dtype not in (np.float32, np.float64) or not tv.flags.c_contiguous:
+            raise ValueError('target_visible must be a C-contiguous float32 or float64 array')
+        if tv.size != B * T * Kt:
+            raise ValueError('target_visible must have B * T * K entries')
+        weights = np.empty((B, T, Kt), np.float32)
     labels = np.empty((B, N, K, D + has_vis), keypoints.dtype)
     out = np.empty(target.shape, target.dtype)
     computed = np.empty((B, T if project else 0), target.dtype)
     _kernel(keypoints.reshape(-1), vis, has_vis, B, N, K, D, labels.reshape(-1),
             target.reshape(-1), T, C, root, bool(project), bool(train), params.reshape(-1),
             factor.reshape(-1), factor.shape[1], take, out.reshape(-1), computed.reshape(-1))
-    return labels, out, computed
+    if weights is not None:
+        _weights(target_visible.reshape(-1), weights.reshape(-1))
+    return labels, out, computed, weights

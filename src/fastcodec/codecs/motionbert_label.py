@@ -193,15 +193,20 @@ class MotionBERTLabel(LiftingCodec):
                              f'lifting_target_label {shape_str(lt.shape[1:])} larger')
         if vis is None:
             vis = X.ones((B, N, K))
-        ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
         if self._kernel_applies(X, kp, lt):
-            labels, label, computed = self._encode_kernel(X, kp, vis, lt, cam, factor, use_given,
-                                                          first_zero if factor is not None else None)
+            labels, label, computed, weight = self._encode_kernel(
+                X, kp, vis, lt, inputs.target_visible, cam, factor, use_given,
+                first_zero if factor is not None else None)
+            ltv = inputs.target_visible
+            if weight is None:
+                ltv, weight, _ = target_weights(X, lt, ltv)
             fac = self._factor(X, computed, factor, use_given,
                                first_zero if factor is not None else None)
             return dict(keypoint_labels=labels, keypoint_labels_visible=vis,
                         lifting_target_label=label, lifting_target_weight=weight,
                         lifting_target=label, lifting_target_visible=ltv, factor=fac)
+
+        ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
 
         # Work on coordinate planes (B, T, K) written into channel views: numpy
         # broadcasts (B, 1, 1, 2)-shaped operands slowly.
@@ -297,8 +302,9 @@ class MotionBERTLabel(LiftingCodec):
             return False
         return X.dtype(kp) in _KERNEL_DTYPES and float_of(X.dtype(lt)) in _KERNEL_DTYPES
 
-    def _encode_kernel(self, X, kp, vis, lt, cam, factor, use_given, first_zero):
-        """keypoint labels, target label and computed factor (B, T) in one compiled pass
+    def _encode_kernel(self, X, kp, vis, lt, ltv, cam, factor, use_given, first_zero):
+        """keypoint labels, target label, computed factor (B, T) and, for a float32 /
+        float64 target visibility, the target weights (else None) in one compiled pass
         over the batch; the per-sample constants are computed here with numpy, in the
         dtypes of the vectorised path, and handed over as exact float64 values."""
         kp_n = np.ascontiguousarray(_host(kp))
@@ -325,13 +331,18 @@ class MotionBERTLabel(LiftingCodec):
         vis_n = _host(vis)
         direct = self.concat_vis and promote(kdt, vis_n.dtype) == kdt
         vis_k = np.ascontiguousarray(vis_n.reshape(B, N, K), kdt) if direct else None
-        labels, label, computed = kernels().motionbert_encode(
+        tv = None if ltv is None else _host(ltv)
+        if tv is not None and tv.dtype not in _KERNEL_DTYPES:
+            tv = None                                   # weights by target_weights
+        labels, label, computed, weight = kernels().motionbert_encode(
             kp_n, vis_k, lt_n, params, gf, take.astype(np.uint8), self.root_index, project,
-            self.mode == 'train')
+            self.mode == 'train', None if tv is None else np.ascontiguousarray(tv))
         if self.concat_vis and not direct:
             labels = concat_visibility(NumpyNS(), labels, vis_n)
         computed = X.wrap(computed) if project else X.ones((B, N), F32) * 4
-        return X.wrap(labels), X.wrap(label), computed
+        if weight is not None:
+            weight = X.wrap(weight.reshape(tv.shape))
+        return X.wrap(labels), X.wrap(label), computed, weight
 
     # ---- decode ------------------------------------------------------------------------
     def decode(self, encoded: np.ndarray, w: Optional[np.ndarray] = None,
