@@ -295,6 +295,7 @@ py::tuple decode_udp_combined_py(const F32& heat, int ksize, double radius) {
 void bind_regression(py::module_& m);  // regression_module.cpp
 void bind_simcc(py::module_& m);  // simcc_module.cpp
 void bind_spr(py::module_& m);  // spr_module.cpp
+void bind_lifting(py::module_& m);  // lifting_module.cpp
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "fastcodec CPU kernels (C++17, threads per call)";
@@ -318,4 +319,5 @@ PYBIND11_MODULE(_C, m) {
   m.def("decode_udp_combined", &decode_udp_combined_py);
   bind_regression(m);
   bind_spr(m);
+  bind_lifting(m);
 }

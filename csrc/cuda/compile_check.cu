@@ -139,3 +139,25 @@ __global__ void k_instances(const float* kps, const double* vis, const double* b
   out[0] = g.root_x + g.root_y + g.root_visible + g.diagonal;
   out[1] = instance_sigma(box[0], box[1], 0.7, box[2]) + instance_sigma((float)box[0], 2.f, 0.7, 2.f);
 }
+
+// ---- MotionBERTLabel (fastcodec/lifting.h) ----------------------------------------------
+#include "fastcodec/lifting.h"
+
+template <typename T>
+__global__ void k_motionbert(const T* v, const double* prm, T* out) {
+  const MotionBertSample s{prm[0], prm[1], prm[2], prm[3], prm[4], prm[5], prm[6], prm[7]};
+  T ratio, factor, p[3], pr[3];
+  motionbert_root_scale<T>(v[0], v[2], s.fx, s.cx, &ratio, &factor);
+  motionbert_project<T>(v[0], v[1], v[2], v[2], ratio, s, pr);
+  motionbert_project<T>(v[3], v[4], v[5], v[2], ratio, s, p);
+  motionbert_train_scale<T>(p, s);
+  motionbert_train_scale<T>(pr, s);
+  out[0] = motionbert_label_x<T>(v[6], s.half_w) + motionbert_label_y<T>(v[7], s.half_w, s.hw_ratio);
+  out[1] = motionbert_train_value<T>(p[0], pr[0]) + motionbert_test_value<T>(p[1], pr[1], (double)factor) +
+           lifting_to_pixel<T>(v[8], v[5], s.fy, s.cy) + lifting_weight<T>(v[9]) +
+           (motionbert_factor_is_exact<T>(prm[0]) ? motionbert_test_value_exact<T>(p[2], pr[2], factor)
+                                                 : T(0));
+}
+template __global__ void k_motionbert<float>(const float*, const double*, float*);
+template __global__ void k_motionbert<double>(const double*, const double*, double*);
+// ---- end MotionBERTLabel ------------------------------------------------------------------

@@ -46,6 +46,13 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
   threshold, keypoint_scores, scale) -> (keypoints f32 (B,M,K,2), root_scores (B,M),
   keypoint_scores (B,M,K or 0), counts int64 (B,))``, M = min(max_instances, H*W); sample b's
   instances are its first counts[b] rows
+- ``motionbert_encode(keypoints (B,N,K,D) f32|f64, visible (B,N,K) keypoints' dtype or None,
+  target (B,T,K,C) f32|f64, params f64 (B,8), factor f64 (B,L), take_given u8 (B,), root_index,
+  project, train, target_visible=None (B,T,K) f32|f64) -> (labels (B,N,K,D[+1]) keypoints'
+  dtype, target label (B,T,K,C) target's dtype, computed factor (B,T) or (B,0), weights f32
+  (B,T,K) of target_visible > 0.5 or None)``: MotionBERTLabel's encode in one pass;
+  params per sample: T(w)/2, h/w, T(w/1000)/2, (h/1000)/(w/1000), fx, fy, cx, cy (f, c / 1000);
+  in test mode sample b multiplies by factor[b] where take_given[b], else by the computed factor
 - ``num_threads()``, ``set_num_threads(n)``
 """
 from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_combined, encode_gaussian,  # noqa: F401
@@ -56,3 +63,4 @@ from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_co
 from fastcodec._C import decode_regression, encode_regression, normalize_heatmaps  # noqa: F401
 from fastcodec._C import simcc_decode, simcc_encode, simcc_maximum, simcc_refine_dark  # noqa: F401
 from fastcodec._C import spr_decode, spr_encode_displacements  # noqa: F401
+from fastcodec._C import motionbert_encode  # noqa: F401

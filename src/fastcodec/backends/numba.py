@@ -1396,3 +1396,4 @@ from fastcodec.backends._numba_regression import (decode_regression, encode_regr
 from fastcodec.backends._numba_simcc import (simcc_decode, simcc_encode, simcc_maximum,  # noqa: F401,E402
                                                simcc_refine_dark)
 from fastcodec.backends._numba_spr import spr_decode, spr_encode_displacements  # noqa: F401,E402
+from fastcodec.backends._numba_lifting import motionbert_encode  # noqa: F401,E402

@@ -5,18 +5,20 @@ These codecs are elementwise arithmetic on small arrays (a root subtraction, a
 normalisation, a pinhole projection): a few flops per coordinate, no reductions, no
 data-dependent control flow. MMPose's cost is per-sample Python work (a dozen small numpy
 calls and a deep copy of the camera per sample); doing each of those numpy calls once
-for the whole batch removes it, so vectorised numpy / torch is the right tool and a
-compiled kernel would not pay for its call overhead and layering (these codecs do not
-go through ``fastcodec.backends``). Torch tensors are computed with torch ops on their
-own device (no host copies, no synchronisation).
+for the whole batch removes it, so vectorised numpy / torch is the right tool for
+ImagePoseLifting and VideoPoseLifting (they do not go through ``fastcodec.backends``).
+Torch tensors are computed with torch ops on their own device (no host copies, no
+synchronisation).
 
 Two numpy habits matter at this size: numpy broadcasts small trailing axes (a
 (B, 1, 1, 2) centre) slowly, so coordinates are processed as contiguous planes or
 channel views ``x[..., j]``; and MMPose's float32-in-place steps with float64 operands
 are reproduced with ``out=`` ufuncs (computed in float64, stored in float32) so results
-match bit for bit. MotionBERTLabel's camera projection still needs about twenty passes
-over the batch, about half of them float64 (see benchmarks/bench_lifting.py for where
-that leaves it against the 20x target).
+match bit for bit. MotionBERTLabel's camera projection needs about twenty such passes
+over the batch, about half of them float64: for numpy / torch-CPU float inputs its
+encode runs one compiled pass instead (``kernels().motionbert_encode``,
+csrc/include/fastcodec/lifting.h), bit-identical to the vectorised path it keeps for
+the other inputs (tests/test_lifting_kernel.py).
 
 Every function here works on a leading batch axis ``B``; the per-sample ``encode`` /
 ``decode`` of the codecs call them with ``B = 1``. Dtypes follow MMPose 1.3.2 under

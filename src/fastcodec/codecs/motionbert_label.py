@@ -1,8 +1,12 @@
 """MotionBERTLabel: 2D keypoint sequences in [-1, 1] image units and a 3D target in
 image coordinates (camera projection, scale factor), for MotionBERT.
 
-Vectorised numpy / torch over the batch: the work is a few flops per keypoint, so a
-compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
+numpy and torch-CPU inputs of float32 / float64 go through one compiled pass
+(``kernels().motionbert_encode``: csrc/include/fastcodec/lifting.h, C++ or Numba),
+which reproduces numpy's rounding step by step; reproducing it with numpy takes ~20
+memory-bound passes over the batch, about half in float64. Everything else (torch on
+a GPU, integer or float16 keypoints / targets) takes the vectorised numpy / torch path,
+whose numbers the kernel equals bit for bit (tests/test_parity_lifting.py).
 """
 from __future__ import annotations
 
@@ -10,11 +14,19 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
+from fastcodec._backend import kernels
 from fastcodec.codecs._lifting import (F32, F64, Inputs, _size, LiftingCodec, as_float, batch_camera,
                                        broadcast_check, check_num_keypoints, check_root_index,
                                        concat_visibility, first, float_of, per_sample, promote,
-                                       sample_camera, shape_str, target_weights)
+                                       sample_camera, shape_str, target_weights, NumpyNS)
 from fastcodec.registry import register
+
+_KERNEL_DTYPES = (F32, F64)
+
+
+def _host(x):
+    """A numpy view of a CPU tensor (zero-copy), or x as a numpy array."""
+    return x.numpy() if hasattr(x, 'numpy') and not isinstance(x, np.ndarray) else np.asarray(x)
 
 
 def _to_pixel(X, u, z, focal, centre, dtype, out=None):
@@ -181,6 +193,19 @@ class MotionBERTLabel(LiftingCodec):
                              f'lifting_target_label {shape_str(lt.shape[1:])} larger')
         if vis is None:
             vis = X.ones((B, N, K))
+        if self._kernel_applies(X, kp, lt):
+            labels, label, computed, weight = self._encode_kernel(
+                X, kp, vis, lt, inputs.target_visible, cam, factor, use_given,
+                first_zero if factor is not None else None)
+            ltv = inputs.target_visible
+            if weight is None:
+                ltv, weight, _ = target_weights(X, lt, ltv)
+            fac = self._factor(X, computed, factor, use_given,
+                               first_zero if factor is not None else None)
+            return dict(keypoint_labels=labels, keypoint_labels_visible=vis,
+                        lifting_target_label=label, lifting_target_weight=weight,
+                        lifting_target=label, lifting_target_visible=ltv, factor=fac)
+
         ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
 
         # Work on coordinate planes (B, T, K) written into channel views: numpy
@@ -232,16 +257,8 @@ class MotionBERTLabel(LiftingCodec):
                 elif j == 1:
                     X.binop('subtract', p, (h1 / w1).reshape(B, 1, 1), p)
 
-        fac = computed[..., None]
-        if factor is not None:
-            given = factor if factor.ndim == 3 else factor[..., None]
-            if use_given is not None:
-                # One sample (MMPose's test picks one array, dtype and all), or a batch
-                # whose factors cannot mix with the computed ones.
-                fac = given if use_given else fac
-            else:
-                fdt = promote(X.dtype(given), X.dtype(fac))
-                fac = X.where(first_zero.reshape(B, 1, 1), X.cast(fac, fdt), X.cast(given, fdt))
+        fac = self._factor(X, computed, factor, use_given,
+                           first_zero if factor is not None else None)
 
         out = X.empty(label.shape, ldt)
         for j in range(C):
@@ -257,6 +274,75 @@ class MotionBERTLabel(LiftingCodec):
         return dict(keypoint_labels=labels, keypoint_labels_visible=vis,
                     lifting_target_label=label, lifting_target_weight=weight,
                     lifting_target=label, lifting_target_visible=ltv, factor=fac)
+
+    @staticmethod
+    def _factor(X, computed, factor, use_given, first_zero):
+        """The returned factor (B, T, 1): the computed one (B, T), the given one, or per
+        sample the computed one where the given one starts with 0."""
+        fac = computed[..., None]
+        if factor is None:
+            return fac
+        given = factor if factor.ndim == 3 else factor[..., None]
+        if use_given is not None:
+            # One sample (MMPose's test picks one array, dtype and all), or a batch
+            # whose factors cannot mix with the computed ones.
+            return given if use_given else fac
+        fdt = promote(X.dtype(given), X.dtype(fac))
+        B = computed.shape[0]
+        return X.where(first_zero.reshape(B, 1, 1), X.cast(fac, fdt), X.cast(given, fdt))
+
+    @staticmethod
+    def _kernel_applies(X, kp, lt) -> bool:
+        """The compiled pass takes numpy / torch-CPU float32 and float64 keypoints and
+        targets (integer targets become float64 first, as on the numpy path). Torch on
+        other devices, integer or float16 keypoints and float16 targets take the
+        vectorised path (the kernel's dtype-by-dtype rounding covers float32 / float64
+        only)."""
+        if X.is_torch and X.device.type != 'cpu':
+            return False
+        return X.dtype(kp) in _KERNEL_DTYPES and float_of(X.dtype(lt)) in _KERNEL_DTYPES
+
+    def _encode_kernel(self, X, kp, vis, lt, ltv, cam, factor, use_given, first_zero):
+        """keypoint labels, target label, computed factor (B, T) and, for a float32 /
+        float64 target visibility, the target weights (else None) in one compiled pass
+        over the batch; the per-sample constants are computed here with numpy, in the
+        dtypes of the vectorised path, and handed over as exact float64 values."""
+        kp_n = np.ascontiguousarray(_host(kp))
+        lt_n = np.ascontiguousarray(_host(as_float(X, lt)))
+        B, N, K, D = kp_n.shape
+        kdt, ldt = kp_n.dtype, lt_n.dtype
+        project = cam.f is not None
+        wf, hf = _host(cam.w).astype(F64), _host(cam.h).astype(F64)
+        params = np.zeros((B, 8), F64)
+        params[:, 0] = wf.astype(kdt) / 2                   # kp / w * 2 == kp / (w / 2)
+        params[:, 1] = hf / wf
+        w1, h1 = wf / 1000, hf / 1000
+        params[:, 2] = w1.astype(ldt) / 2
+        params[:, 3] = h1 / w1
+        if project:
+            for col, value in ((4, cam.f), (6, cam.c)):
+                v = _host(value)
+                params[:, col:col + 2] = v.astype(float_of(v.dtype)).reshape(B, 2) / 1000.
+        # Test mode: which samples multiply by the given factor.
+        gf, take = np.zeros((B, 1), F64), np.zeros(B, np.uint8)
+        if self.mode == 'test' and factor is not None and use_given is not False:
+            gf = np.ascontiguousarray(_host(factor).reshape(B, factor.shape[1]), F64)
+            take = np.ones(B, np.uint8) if use_given else ~_host(first_zero).astype(bool)
+        vis_n = _host(vis)
+        direct = self.concat_vis and promote(kdt, vis_n.dtype) == kdt
+        vis_k = np.ascontiguousarray(vis_n.reshape(B, N, K), kdt) if direct else None
+        tv = None if ltv is None else _host(ltv)
+        if tv is not None and tv.dtype not in _KERNEL_DTYPES:
+            tv = None                                   # weights by target_weights
+        labels, label, computed, weight = kernels().motionbert_encode(
+            kp_n, vis_k, lt_n, params, gf, take.astype(np.uint8), self.root_index, project,
+            self.mode == 'train', None if tv is None else np.ascontiguousarray(tv))
+        if self.concat_vis and not direct:
+            labels = concat_visibility(NumpyNS(), labels, vis_n)
+        computed = X.wrap(computed) if project else X.ones((B, N), F32) * 4
+        if weight is not None:
+            weight = X.wrap(weight.reshape(tv.shape))
+        return X.wrap(labels), X.wrap(label), computed, weight
 
     # ---- decode ------------------------------------------------------------------------
     def decode(self, encoded: np.ndarray, w: Optional[np.ndarray] = None,

@@ -1,0 +1,120 @@
+// pybind11 binding of MotionBERTLabel's encode kernel. Python (fastcodec.codecs.
+// motionbert_label) checks the arguments and decides dtypes; this layer re-checks
+// everything that would otherwise index out of bounds.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bindings.h"
+#include "lifting_kernels.h"
+
+namespace py = pybind11;
+using namespace fastcodec;
+
+namespace {
+
+using U8 = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+
+bool is_f32(const py::array& a) { return py::isinstance<py::array_t<float>>(a); }
+bool is_f64(const py::array& a) { return py::isinstance<py::array_t<double>>(a); }
+
+void require_float_c(const py::array& a, const char* name) {
+  require((is_f32(a) || is_f64(a)) && (a.flags() & py::array::c_style),
+          std::string(name) + " must be a C-contiguous float32 or float64 array");
+}
+
+template <typename KT, typename LT>
+py::tuple run(const py::array& kp, const py::object& vis_in, const py::array& lt,
+              const F64& params, const F64& factor, const U8& take_given, int64_t root,
+              bool project, bool train, const py::object& tvis_in) {
+  const int64_t B = kp.shape(0), N = kp.shape(1), K = kp.shape(2), D = kp.shape(3);
+  const int64_t T = lt.shape(1), C = lt.shape(3), L = factor.shape(1);
+  const KT* vis = nullptr;
+  py::array vis_arr;
+  if (!vis_in.is_none()) {
+    vis_arr = py::reinterpret_borrow<py::array>(vis_in);
+    vis = static_cast<const KT*>(vis_arr.data());
+  }
+  py::array_t<KT> labels(std::vector<py::ssize_t>{B, N, K, D + (vis != nullptr)});
+  py::array_t<LT> out(std::vector<py::ssize_t>{B, T, K, C});
+  py::array_t<LT> computed(std::vector<py::ssize_t>{B, project ? T : 0});
+  const void* tvis = nullptr;
+  bool tvis_f32 = false;
+  py::object weights = py::none();
+  float* w = nullptr;
+  if (!tvis_in.is_none()) {
+    const auto tv = py::reinterpret_borrow<py::array>(tvis_in);
+    tvis = tv.data();
+    tvis_f32 = is_f32(tv);
+    py::array_t<float> wa(std::vector<py::ssize_t>{B, T, lt.shape(2)});
+    w = wa.mutable_data();
+    weights = wa;
+  }
+  const KT* k = static_cast<const KT*>(kp.data());
+  const LT* t = static_cast<const LT*>(lt.data());
+  KT* l = labels.mutable_data();
+  LT *o = out.mutable_data(), *c = computed.mutable_data();
+  {
+    py::gil_scoped_release release;
+    motionbert_encode<KT, LT>(k, vis, B, N, K, D, l, t, T, C, root, project, train,
+                              params.data(), factor.data(), L, take_given.data(), o, c, tvis,
+                              tvis_f32, w);
+  }
+  return py::make_tuple(labels, out, computed, weights);
+}
+
+// keypoints (B, N, K, D >= 2), visible (B, N, K) of the keypoints' dtype or None,
+// target (B, T, K, C) float32/float64 (C = 3 with project or train), params (B, 8)
+// float64, factor (B, L) float64 with L = 1 or T, take_given (B,) uint8 ->
+// (labels (B, N, K, D [+ 1]) keypoints' dtype, target label (B, T, K, C) target's
+// dtype, computed factor (B, T) (B, 0) without project, weights (B, T, K) float32 of
+// target_visible (B, T, K) float32/float64, or None without it).
+py::tuple motionbert_encode_py(const py::array& kp, const py::object& vis, const py::array& lt,
+                               const F64& params, const F64& factor, const U8& take_given,
+                               int64_t root, bool project, bool train,
+                               const py::object& target_visible) {
+  require_float_c(kp, "keypoints");
+  require_float_c(lt, "lifting_target");
+  require(kp.ndim() == 4 && kp.shape(3) >= 2, "keypoints must be (B, N, K, D >= 2)");
+  require(lt.ndim() == 4 && lt.shape(0) == kp.shape(0), "lifting_target must be (B, T, K, C)");
+  const int64_t B = kp.shape(0), T = lt.shape(1), K = lt.shape(2), C = lt.shape(3);
+  require(K > root && root >= 0, "root_index out of range of lifting_target's keypoints");
+  require(!(project || train) || C == 3, "lifting_target must have C = 3 to project or train");
+  if (!vis.is_none()) {
+    require(py::isinstance<py::array>(vis), "visible must be an array or None");
+    const auto v = py::reinterpret_borrow<py::array>(vis);
+    require((is_f32(kp) ? is_f32(v) : is_f64(v)) && (v.flags() & py::array::c_style),
+            "visible must be C-contiguous with the keypoints' dtype");
+    require(v.size() == kp.shape(0) * kp.shape(1) * kp.shape(2),
+            "visible must have B * N * K entries");
+  }
+  require(params.ndim() == 2 && params.shape(0) == B && params.shape(1) == 8,
+          "params must be (B, 8)");
+  require(factor.ndim() == 2 && factor.shape(0) == B &&
+              (factor.shape(1) == 1 || factor.shape(1) == T),
+          "factor must be (B, 1) or (B, T)");
+  require(take_given.ndim() == 1 && take_given.shape(0) == B, "take_given must be (B,)");
+  if (!target_visible.is_none()) {
+    require(py::isinstance<py::array>(target_visible), "target_visible must be an array or None");
+    const auto tv = py::reinterpret_borrow<py::array>(target_visible);
+    require_float_c(tv, "target_visible");
+    require(tv.size() == B * T * K, "target_visible must have B * T * K entries");
+  }
+  if (is_f32(kp))
+    return is_f32(lt) ? run<float, float>(kp, vis, lt, params, factor, take_given, root, project, train, target_visible)
+                      : run<float, double>(kp, vis, lt, params, factor, take_given, root, project, train, target_visible);
+  return is_f32(lt) ? run<double, float>(kp, vis, lt, params, factor, take_given, root, project, train, target_visible)
+                    : run<double, double>(kp, vis, lt, params, factor, take_given, root, project, train, target_visible);
+}
+
+}  // namespace
+
+void bind_lifting(py::module_& m) {
+  m.def("motionbert_encode", &motionbert_encode_py, py::arg("keypoints"), py::arg("visible"),
+        py::arg("target"), py::arg("params"), py::arg("factor"), py::arg("take_given"),
+        py::arg("root_index"), py::arg("project"), py::arg("train"),
+        py::arg("target_visible") = py::none());
+}

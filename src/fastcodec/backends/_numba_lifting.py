@@ -1,0 +1,188 @@
+"""Numba mirror of MotionBERTLabel's encode kernel (csrc/cpu/lifting_kernels.cpp and
+csrc/include/fastcodec/lifting.h): same signature, shapes, dtypes and numbers as
+``motionbert_encode`` of the C++ backend (see ``fastcodec.backends.cpp``).
+
+Every step is computed in float64 and rounded to the array's dtype (float32 or
+float64; ``_as``, resolved at compile time): for + - * / on float32 operands this equals float32 arithmetic (double
+rounding through 53 bits is innocuous for 24-bit results), and steps with a float64
+operand are float64 in numpy too. The C++ loop computes the float32-only steps in
+float32; both give numpy's numbers."""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import types
+from numba.extending import overload
+
+__all__ = ['motionbert_encode']
+
+# error_model='numpy': IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
+_jit = numba.njit(cache=True, nogil=True, error_model='numpy')
+
+
+def _as(x, like):
+    """x rounded to the dtype of the array ``like`` (float32 or float64), as float64."""
+    raise NotImplementedError  # compiled only (see the overload below)
+
+
+@overload(_as, jit_options=dict(error_model='numpy'))
+def _as_impl(x, like):
+    # Resolved at compile time from like's dtype: no branch in the loops.
+    if like.dtype == types.float32:
+        return lambda x, like: np.float64(np.float32(x))
+    return lambda x, like: x
+
+
+@_jit
+def _to_pixel(u, z, f, c, like):
+    q = _as(u / z, like)
+    m = _as(q * f, like)
+    return _as(m + c, like)
+
+
+@_jit
+def _labels(kp, vis, has_vis, b, N, K, D, labels, prm):
+    E = D + (1 if has_vis else 0)
+    half_w, hw_ratio = prm[0], prm[1]
+    for i in range(N * K):
+        src = (b * N * K + i) * D
+        dst = (b * N * K + i) * E
+        q = _as(np.float64(kp[src]) / half_w, labels)
+        labels[dst] = _as(q - 1.0, labels)
+        q = _as(np.float64(kp[src + 1]) / half_w, labels)
+        labels[dst + 1] = _as(q - hw_ratio, labels)
+        for j in range(2, D):
+            labels[dst + j] = kp[src + j]
+        if has_vis:
+            labels[dst + D] = vis[b * N * K + i]
+
+
+@_jit
+def _frame(lt, base, K, root, project, train, prm, f_given, take, out, computed, ct):
+    """One frame (K keypoints, C = 3) of the projection / train scaling / root
+    subtraction / test factor; returns nothing, writes out[base:base + 3K]."""
+    ratio = 0.0
+    fac = 4.0
+    z_root = 0.0
+    if project:
+        z_root = np.float64(lt[base + root * 3 + 2])
+        rx = np.float64(lt[base + root * 3])
+        tl = _to_pixel(_as(rx - 1.0, out), z_root, prm[4], prm[6], out)
+        br = _to_pixel(_as(rx + 1.0, out), z_root, prm[4], prm[6], out)
+        span = _as(_as(br - tl, out) + _as(0.001, out), out)
+        ratio = _as(span / 2.0, out)
+        fac = _as(2.0 / span, out)
+        computed[ct] = fac
+    f = f_given if take else fac
+    hw = prm[2]
+    r0 = r1 = r2 = 0.0
+    for k in range(-1, K):      # k = -1: the root, first
+        o = base + (root if k < 0 else k) * 3
+        x = np.float64(lt[o])
+        y = np.float64(lt[o + 1])
+        z = np.float64(lt[o + 2])
+        if project:
+            x, y, z = (_to_pixel(x, z, prm[4], prm[6], out), _to_pixel(y, z, prm[5], prm[7], out),
+                       _as(_as(z - z_root, out) * ratio, out))
+        if train:
+            x = _as(_as(x / hw, out) - 1.0, out)
+            y = _as(_as(y / hw, out) - prm[3], out)
+            z = _as(z / hw, out)
+        if k < 0:
+            r0, r1, r2 = x, y, z
+            continue
+        o = base + k * 3
+        if train:
+            out[o] = _as(x - r0, out)
+            out[o + 1] = _as(y - r1, out)
+            out[o + 2] = _as(z - r2, out)
+        else:
+            out[o] = _as(_as(x - r0, out) * f, out)
+            out[o + 1] = _as(_as(y - r1, out) * f, out)
+            out[o + 2] = _as(_as(z - r2, out) * f, out)
+
+
+@_jit
+def _kernel(kp, vis, has_vis, B, N, K, D, labels, lt, T, C, root, project, train, params,
+            factor, L, take, out, computed):
+    for b in range(B):
+        prm = params[8 * b:8 * b + 8]
+        _labels(kp, vis, has_vis, b, N, K, D, labels, prm)
+        for t in range(T):
+            base = (b * T + t) * K * C
+            f = factor[b * L + (0 if L == 1 else t)]
+            given = take[b] != 0 and not train
+            if not project and not train:     # any C: the root subtraction and the factor
+                f = f if given else 4.0
+                r = base + root * C
+                for k in range(K):
+                    for j in range(C):
+                        d = _as(np.float64(lt[base + k * C + j]) - np.float64(lt[r + j]), out)
+                        out[base + k * C + j] = _as(d * f, out)
+                continue
+            _frame(lt, base, K, root, project, train, prm, f, given, out, computed, b * T + t)
+
+
+@_jit
+def _weights(visible, weights):
+    for i in range(visible.shape[0]):
+        weights[i] = np.float32(1.0) if visible[i] > 0.5 else np.float32(0.0)
+
+
+def motionbert_encode(keypoints, visible, target, params, factor, take_given, root_index: int,
+                      project: bool, train: bool, target_visible=None):
+    """See ``fastcodec.backends.cpp``: keypoints (B, N, K, D >= 2) float32/float64,
+    visible (B, N, K) of the keypoints' dtype or None, target (B, T, K, C),
+    params (B, 8) float64, factor (B, L) float64, take_given (B,) uint8 ->
+    target_visible (B, T, K) float32/float64 or None ->
+    (labels (B, N, K, D [+ 1]), target label (B, T, K, C), computed (B, T) or (B, 0),
+    weights (B, T, K) float32 or None)."""
+    for name, a in (('keypoints', keypoints), ('lifting_target', target)):
+        if a.dtype not in (np.float32, np.float64) or not a.flags.c_contiguous:
+            raise ValueError(f'{name} must be a C-contiguous float32 or float64 array')
+    if keypoints.ndim != 4 or keypoints.shape[3] < 2:
+        raise ValueError('keypoints must be (B, N, K, D >= 2)')
+    if target.ndim != 4 or target.shape[0] != keypoints.shape[0]:
+        raise ValueError('lifting_target must be (B, T, K, C)')
+    B, N, K, D = keypoints.shape
+    T, Kt, C = target.shape[1:]
+    root = int(root_index)
+    if not 0 <= root < Kt:
+        raise ValueError("root_index out of range of lifting_target's keypoints")
+    if (project or train) and C != 3:
+        raise ValueError('lifting_target must have C = 3 to project or train')
+    params = np.ascontiguousarray(params, np.float64)
+    factor = np.ascontiguousarray(factor, np.float64)
+    take = np.ascontiguousarray(take_given, np.uint8)
+    if params.shape != (B, 8):
+        raise ValueError('params must be (B, 8)')
+    if factor.ndim != 2 or factor.shape[0] != B or factor.shape[1] not in (1, T):
+        raise ValueError('factor must be (B, 1) or (B, T)')
+    if take.shape != (B,):
+        raise ValueError('take_given must be (B,)')
+    has_vis = visible is not None
+    if has_vis:
+        if visible.dtype != keypoints.dtype or not visible.flags.c_contiguous or \
+                visible.size != B * N * K:
+            raise ValueError("visible must be C-contiguous with the keypoints' dtype and "
+                             'B * N * K entries')
+        vis = visible.reshape(-1)
+    else:
+        vis = np.zeros(0, keypoints.dtype)
+    weights = None
+    if target_visible is not None:
+        tv = target_visible
+        if tv.dtype not in (np.float32, np.float64) or not tv.flags.c_contiguous:
+            raise ValueError('target_visible must be a C-contiguous float32 or float64 array')
+        if tv.size != B * T * Kt:
+            raise ValueError('target_visible must have B * T * K entries')
+        weights = np.empty((B, T, Kt), np.float32)
+    labels = np.empty((B, N, K, D + has_vis), keypoints.dtype)
+    out = np.empty(target.shape, target.dtype)
+    computed = np.empty((B, T if project else 0), target.dtype)
+    _kernel(keypoints.reshape(-1), vis, has_vis, B, N, K, D, labels.reshape(-1),
+            target.reshape(-1), T, C, root, bool(project), bool(train), params.reshape(-1),
+            factor.reshape(-1), factor.shape[1], take, out.reshape(-1), computed.reshape(-1))
+    if weights is not None:
+        _weights(target_visible.reshape(-1), weights.reshape(-1))
+    return labels, out, computed, weights
