@@ -410,7 +410,8 @@ def decode_root(X, keypoints, target_root, remove_root: bool, root_index: List[i
     shape = broadcast_check(keypoints.shape, root.shape, 'encoded + target_root')
     dtype = promote(X.dtype(keypoints), X.dtype(root))
     insert = remove_root and len(root_index) == 1
-    if keypoints.ndim == 4 and shape == tuple(keypoints.shape):
+    if keypoints.ndim == 4 and shape == tuple(keypoints.shape) and \
+            _size(keypoints) >= _CHANNEL_PLANES_MIN:
         return _add_root_by_channel(X, keypoints, root, dtype,
                                     root_index[0] if insert else None)
     keypoints = X.cast(keypoints, dtype) + X.cast(root, dtype)
@@ -420,6 +421,11 @@ def decode_root(X, keypoints, target_root, remove_root: bool, root_index: List[i
                              f'shape (N, K, C), got {shape_str(keypoints.shape[1:])}')
         keypoints = insert_root(X, keypoints, root, root_index[0])
     return keypoints
+
+
+# Below this many elements one broadcast expression beats a loop over channel planes
+# (a single sample: the loop's per-call cost dominates).
+_CHANNEL_PLANES_MIN = 4096
 
 
 def _add_root_by_channel(X, keypoints, root, dtype, index: Optional[int]):
