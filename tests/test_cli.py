@@ -1,7 +1,12 @@
 """The `fastcodec` command: demo and info run and report every codec."""
 import pytest
 
+import fastcodec
 from fastcodec import cli
+
+
+def test_demo_covers_every_codec():
+    assert {cfg['type'] for cfg in cli.DEMO_CODECS} == set(fastcodec.CODECS)
 
 
 def test_demo_reports_every_codec(tmp_path, capsys):

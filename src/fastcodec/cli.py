@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from importlib import resources
 from typing import Callable, List, Optional
 
@@ -30,7 +31,28 @@ DEMO_CODECS = [
     dict(type='SPR', input_size=(192, 256), heatmap_size=(48, 64), sigma=(2.0, 1.0),
          generate_keypoint_heatmaps=True),
     dict(type='DecoupledHeatmap', input_size=(192, 256), heatmap_size=(48, 64)),
+    dict(type='ImagePoseLifting', num_keypoints=17, root_index=0),
+    dict(type='VideoPoseLifting', num_keypoints=17, zero_center=True, root_index=0),
+    dict(type='MotionBERTLabel', num_keypoints=17, root_index=0, mode='train'),
 ]
+LIFTING = ('ImagePoseLifting', 'VideoPoseLifting', 'MotionBERTLabel')
+CAMERA = dict(w=192, h=256)
+
+
+def lifting_target(kps: np.ndarray) -> np.ndarray:
+    """A 3-D target for the 2-D sample: its x, y and a made-up depth per keypoint."""
+    depth = 1000 + 10 * np.arange(kps.shape[1], dtype=np.float32)
+    return np.concatenate([kps, depth[None, :, None]], axis=-1)
+
+
+def encode_inputs(cfg: dict, kps: np.ndarray, vis: np.ndarray) -> tuple:
+    """encode's arguments (positional, keyword) and what decode should give back."""
+    if cfg['type'] not in LIFTING:
+        return (kps, vis), {}, kps
+    target = lifting_target(kps)
+    expected = target - target[:, :1] if cfg['type'] == 'MotionBERTLabel' else target
+    camera = {} if cfg['type'] == 'ImagePoseLifting' else dict(camera_param=CAMERA)
+    return (kps, vis, target), camera, expected
 
 
 def model_output(cfg: dict, encoded: dict) -> tuple:
@@ -41,6 +63,11 @@ def model_output(cfg: dict, encoded: dict) -> tuple:
         return (encoded['keypoint_labels'],)
     if cfg['type'] == 'SPR':
         return encoded['heatmaps'], encoded['displacements']
+    if cfg['type'] == 'MotionBERTLabel':  # root-relative, scaled back by w and h
+        return (encoded['lifting_target_label'], np.array([CAMERA['w']], np.float64),
+                np.array([CAMERA['h']], np.float64))
+    if cfg['type'] in LIFTING:
+        return encoded['lifting_target_label'], encoded['target_root']
     if cfg['type'] == 'DecoupledHeatmap':  # the instance maps, every root scored 1
         maps = encoded['instance_heatmaps']
         m, k = len(encoded['instance_coords']), len(encoded['keypoint_weights'][0])
@@ -75,7 +102,8 @@ def mmpose_codecs_or_none():
 
 def label(cfg: dict) -> str:
     extra = [f'{k}={v}' for k, v in cfg.items()
-             if k not in ('type', 'input_size', 'heatmap_size', 'sigma')]
+             if k not in ('type', 'input_size', 'heatmap_size', 'sigma', 'num_keypoints',
+                          'root_index')]
     return cfg['type'] + (f"({', '.join(extra)})" if extra else '')
 
 
@@ -92,25 +120,27 @@ def demo(out_png: str) -> int:
     panels = []
     for cfg in DEMO_CODECS:
         codec = fastcodec.build(cfg)
-        encoded = codec.encode(kps, vis)
+        enc_args, enc_kwargs, expected = encode_inputs(cfg, kps, vis)
+        encoded = codec.encode(*enc_args, **enc_kwargs)
         outputs = model_output(cfg, encoded)
         decoded, _ = codec.decode(*outputs)
         shown = vis[0] > 0.5
-        err = np.linalg.norm(decoded[0][shown] - kps[0][shown], axis=-1).max()
-        enc_us = median_us(lambda: codec.encode(kps, vis))
+        err = np.linalg.norm(decoded[0][shown] - expected[0][shown], axis=-1).max()
+        enc_us = median_us(lambda: codec.encode(*enc_args, **enc_kwargs))
         dec_us = median_us(lambda: codec.decode(*outputs))
         row = f'{label(cfg):52s} {err:17.3f} {enc_us:10.1f} {dec_us:10.1f}'
         if mmc:
             args = {k: v for k, v in cfg.items() if k != 'type'}
             ref = getattr(mmc, cfg['type'])(**args)
-            m_enc = median_us(lambda: ref.encode(kps, vis))
+            m_enc = median_us(lambda: ref.encode(*enc_args, **enc_kwargs))
             # MMPose's DARK decoders overwrite their input: decode copies. Its 0/0 on
             # the maps of invisible keypoints warns (fastcodec: docs/deviations.md).
             copies = [o.copy() for o in outputs]
             if cfg['type'] == 'SPR':  # MMPose's SPR decodes torch tensors only
                 import torch
                 copies = [torch.from_numpy(o) for o in copies]
-            with np.errstate(invalid='ignore', divide='ignore'):
+            with np.errstate(invalid='ignore', divide='ignore'), warnings.catch_warnings():
+                warnings.simplefilter('ignore')  # torch's meshgrid / grid_sample notices
                 m_dec = median_us(lambda: ref.decode(*[c.clone() if hasattr(c, 'clone')
                                                        else c.copy() for c in copies]))
             row += f' {m_enc:13.1f} {m_dec:13.1f} {m_enc / enc_us:6.1f}/{m_dec / dec_us:<6.1f}'
