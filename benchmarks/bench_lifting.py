@@ -7,10 +7,9 @@ Conventions in _harness.py; identical inputs for every implementation (fixed see
 case).
 
 ImagePoseLifting, VideoPoseLifting and MotionBERTLabel's decode are vectorised numpy (no
-kernel, no backend): they run the same code under every backend name, so they are timed
-once, under 'cpp' like the other codecs' rows. MotionBERTLabel's encode runs one
-compiled pass (csrc/include/fastcodec/lifting.h) through the backend; it too is timed
-under 'cpp' only (its Numba mirror is the fallback, checked in tests/test_lifting_kernel.py).
+kernel): they run the same code under every backend name. MotionBERTLabel's encode runs
+one compiled pass (csrc/include/fastcodec/lifting.h) through the backend: C++ or its
+Numba mirror. Both backends' rows are recorded; the issue's targets are for C++.
 The issue's target: a batch_encode of 1024 sequences >= 20x faster than MMPose's encode
 called one sample at a time. MMPose's per-sample cost is mostly fixed Python work (dict
 and deepcopy of the camera, a dozen small numpy calls); the batched call does each of
@@ -31,13 +30,11 @@ import numpy as np
 import pytest
 
 import fastcodec as F
-from _harness import (ATOL_KEYPOINT, ATOL_SCORE, ATOL_TARGET, max_diff, mmpose_codecs,
-                      time_case)
+from _harness import IMPLS, decoded_parity, encoded_parity, mmpose_codecs, time_case
 
 SEED = 20240615
 K = 17
 # Timed under 'cpp' only (see the module docstring).
-IMPLS = ['mmpose'] + [b for b in F.available_backends() if b == 'cpp']
 
 IMAGE = dict(num_keypoints=K, root_index=0, remove_root=False)
 VIDEO = dict(num_keypoints=K, zero_center=True, root_index=0, remove_root=False)
@@ -167,33 +164,21 @@ def make_call(case: Case, impl: str):
 
 def parity(case: Case, ours, ref) -> Optional[str]:
     """None when fastcodec's output matches MMPose's within the test tolerances."""
-    if case.op in ('encode', 'batch_encode'):
-        if case.op == 'batch_encode':
-            ref = {key: np.stack([r[key] for r in ref]) for key in ref[0]
-                   if isinstance(ref[0][key], np.ndarray)}
-        problems = []
-        for key, value in ref.items():
-            if not isinstance(value, np.ndarray):
-                continue
-            diff = max_diff(ours[key], value) if key in ours else float('inf')
-            if diff > ATOL_TARGET:
-                problems.append(f'{key} max|diff|={diff:.3g}')
-        return '; '.join(problems) or None
     if case.op == 'batch_decode':
         ref = (np.stack([r[0] for r in ref]), np.stack([r[1] for r in ref]))
-    problems = []
-    for what, a, b, tol in (('keypoints', ours[0], ref[0], ATOL_KEYPOINT),
-                            ('scores', ours[1], ref[1], ATOL_SCORE)):
-        diff = max_diff(a, b)
-        if diff > tol:
-            problems.append(f'{what} max|diff|={diff:.3g}')
-    return '; '.join(problems) or None
+    if case.op not in ('encode', 'batch_encode'):
+        return decoded_parity(ours, ref)
+    first = ref[0] if case.op == 'batch_encode' else ref
+    arrays = [key for key, value in first.items() if isinstance(value, np.ndarray)]
+    if case.op == 'batch_encode':  # flags and camera dicts aside
+        return encoded_parity(ours, {key: np.stack([r[key] for r in ref]) for key in arrays})
+    return encoded_parity(ours, {key: ref[key] for key in arrays})
 
 
 @pytest.mark.parametrize('impl', IMPLS)
 @pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
 def test_lifting_codec(benchmark, case: Case, impl: str):
-    time_case(benchmark, case.name, impl, case.target,
+    time_case(benchmark, case.name, impl, None if impl == 'numba' else case.target,
               make_call(case, impl), make_call(case, 'mmpose'),
               lambda ours, ref: parity(case, ours, ref),
               op=case.op, num_keypoints=K, batch=case.batch, frames=case.frames)
