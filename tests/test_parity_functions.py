@@ -115,3 +115,34 @@ def test_heatmap_maximum_nan_in_large_maps(mmu, backend):
     got, want = ops.get_heatmap_maximum(maps), mmu.get_heatmap_maximum(maps)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize('width', [31, 32, 33, 63, 64, 95, 100, 129])
+def test_heatmap_maximum_block_search(mmu, backend, width):
+    """The vectorised argmax searches blocks of 32 floats: ties within a lane, across
+    lanes and blocks, a maximum in the tail after the last full block, -inf rows,
+    signed zeros and maps of few distinct values, against numpy's first occurrence."""
+    rng = np.random.default_rng(width)
+    maps = rng.integers(-3, 4, (40, 3, width)).astype(np.float32)   # many ties
+    maps[0] = -np.inf
+    maps[1] = -np.inf
+    maps[1, 2, -1] = -5.0                      # the only finite value: last element
+    maps[2] = 0.0
+    maps[2, 1, 7] = -0.0
+    maps[3] = -0.0
+    maps[4, 2, width - 1] = 9.0                # in the tail when width % 32
+    maps[5, 0, 0] = maps[5, 2, width - 1] = 9.0  # a tie between the first and last
+    maps[6, 1, 8] = maps[6, 1, 0] = 9.0        # the same lane of two vectors
+    maps[7] = rng.random((3, width)).astype(np.float32)
+    maps[8, 2, width - 1] = np.inf
+    maps[9, 2, width - 2] = np.nan
+    got, want = ops.get_heatmap_maximum(maps), mmu.get_heatmap_maximum(maps)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    # get_heatmap_maximum's locations hide the index of non-positive maxima: check it
+    # through SimCC's argmax too, which reports every index (one row per map)
+    rows = maps.reshape(40, -1)
+    locs, vals = ops.get_simcc_maximum(rows, rows)
+    np.testing.assert_array_equal(vals, rows.max(axis=1))
+    keep = vals > 0
+    np.testing.assert_array_equal(locs[keep, 0], rows.argmax(axis=1)[keep])

@@ -110,21 +110,10 @@ void simcc_encode(const SimccEncodeArgs& a, float* tx, float* ty, uint8_t* insid
   }
 }
 
-// Rows ahead to request: the hardware prefetcher stops at 4 KiB pages, and a batch of
-// SimCC vectors is far larger than L2.
-constexpr int64_t kPrefetchRows = 4;
-inline void prefetch_floats(const float* p, int64_t n) {
-  for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i);
-}
-
 void simcc_maximum(const float* sx, const float* sy, int64_t R, int64_t Wx, int64_t Wy,
                    float* locs, float* vals) {
   parallel_for(R, (double)(Wx + Wy), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-      if (r + kPrefetchRows < end) {
-        prefetch_floats(sx + (r + kPrefetchRows) * Wx, Wx);
-        prefetch_floats(sy + (r + kPrefetchRows) * Wy, Wy);
-      }
       const Maximum mx = fast_argmax(sx + r * Wx, Wx);
       const Maximum my = fast_argmax(sy + r * Wy, Wy);
       vals[r] = simcc_pair_maximum(mx, my, locs + 2 * r, locs + 2 * r + 1);
@@ -288,10 +277,6 @@ void simcc_decode(const SimccDecodeArgs& a, float* locs, float* vals, double* vi
     if (a.visibility && a.kx > 0) bx.resize(a.Wx);
     if (a.visibility && a.ky > 0) by.resize(a.Wy);
     for (int64_t r = begin; r < end; ++r) {
-      if (r + kPrefetchRows < end) {
-        prefetch_floats(a.sx + (r + kPrefetchRows) * a.Wx, a.Wx);
-        prefetch_floats(a.sy + (r + kPrefetchRows) * a.Wy, a.Wy);
-      }
       const float* x = a.sx + r * a.Wx;
       const float* y = a.sy + r * a.Wy;
       float* loc = locs + 2 * r;
