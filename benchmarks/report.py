@@ -208,7 +208,7 @@ def chart(run: dict, cases: List[dict], backends: List[str], path: str,
     ax.set_xlabel(f'speed-up over MMPose 1.3.2 ({stat} / {stat}, log scale)')
     info = run.get('machine_info') or {}
     cpu = (info.get('cpu') or {}).get('brand_raw') or 'unknown CPU'
-    ax.set_title(f"fastcodec vs MMPose: heatmap codecs\n{cpu}, {run.get('datetime', '')[:19]}",
+    ax.set_title(f"fastcodec vs MMPose 1.3.2: every codec\n{cpu}, {run.get('datetime', '')[:19]}",
                  fontsize=9)
     handles = [Patch(color=COLORS.get(b, '#7f7f7f'), label=b) for b in backends]
     handles += [Line2D([], [], color='black', linewidth=2.2, label='target'),
