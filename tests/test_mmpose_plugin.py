@@ -166,6 +166,24 @@ def test_lifting_heads_decode_like_mmpose(mmpose, name):
         np.testing.assert_array_equal(g.keypoint_scores, w.keypoint_scores)
 
 
+def test_cid_head_decodes_like_mmpose(mmpose):
+    """CIDHead passes (instance_heatmaps (N, K, H, W), instance_scores (N, 1)) to
+    BaseHead.decode, which decodes them one (1, K, H, W) slice at a time."""
+    rng = np.random.default_rng(4)
+    (args,) = CONFIGS['DecoupledHeatmap']
+    ours = mmpose.registry.build(dict(type='DecoupledHeatmap', **args))
+    reference = mmpose.codecs.DecoupledHeatmap(**args)
+    assert not ours.support_batch_decoding
+    maps = torch.from_numpy((rng.uniform(0, 1, (4, 17, 128, 128)) ** 8).astype(np.float32))
+    outputs = (maps, torch.from_numpy(rng.uniform(0, 1, (4, 1)).astype(np.float32)))
+    got, want = mmpose.Head(ours).predict(outputs), mmpose.Head(reference).predict(outputs)
+    assert len(got) == len(want) == 4
+    for g, w in zip(got, want):
+        assert isinstance(g.keypoints, np.ndarray) and g.keypoints.shape == w.keypoints.shape
+        np.testing.assert_allclose(g.keypoints, w.keypoints, rtol=0, atol=2e-3)
+        np.testing.assert_allclose(g.keypoint_scores, w.keypoint_scores, rtol=0, atol=1e-4)
+
+
 def test_custom_imports_line_switches_a_config(tmp_path):
     """The README's line, in a fresh interpreter: MMPose's Config imports the plug-in
     and its registry then builds fastcodec's class."""
