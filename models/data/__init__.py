@@ -1,0 +1,2 @@
+"""Datasets, transforms, dataset meta and the synthetic data generator."""
+from models.data.meta_coco17 import COCO17  # noqa: F401
