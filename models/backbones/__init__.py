@@ -1,0 +1,1 @@
+from models.backbones.resnet import ResNet  # noqa: F401
