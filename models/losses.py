@@ -1,10 +1,8 @@
 """Losses of MMPose 1.x used by the zoo's heads (same reductions as MMPose)."""
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import nn
-
 
 class KeypointMSELoss(nn.Module):
     """MSE between heatmaps (B, K, H, W), weighted per keypoint by (B, K)."""
@@ -18,7 +16,6 @@ class KeypointMSELoss(nn.Module):
         if self.use_target_weight:
             loss = loss * target_weights.reshape(*target_weights.shape[:2], 1, 1)
         return loss.mean() * self.loss_weight
-
 
 class CombinedTargetMSELoss(nn.Module):
     """UDP's combined target (B, 3K, H, W): a heatmap and x/y offset maps per keypoint;
@@ -43,7 +40,6 @@ class CombinedTargetMSELoss(nn.Module):
         loss = loss + 0.5 * F.mse_loss(hg * pred[:, :, 1], hg * gt[:, :, 1])
         loss = loss + 0.5 * F.mse_loss(hg * pred[:, :, 2], hg * gt[:, :, 2])
         return loss * self.loss_weight
-
 
 class KLDiscretLoss(nn.Module):
     """RTMPose's KL divergence between SimCC logits and (softmaxed) labels.

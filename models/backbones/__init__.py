@@ -1,1 +1,3 @@
-from models.backbones.resnet import ResNet  # noqa: F401
+from models.backbones.resnet import ResNet
+
+__all__ = ['ResNet']

@@ -1,2 +1,4 @@
-from models.heads.heatmap_head import HeatmapHead  # noqa: F401
-from models.heads.simcc_head import RTMCCHead  # noqa: F401
+from models.heads.heatmap_head import HeatmapHead
+from models.heads.simcc_head import RTMCCHead
+
+__all__ = ['HeatmapHead', 'RTMCCHead']
