@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import nn
 
+
 class KeypointMSELoss(nn.Module):
     """MSE between heatmaps (B, K, H, W), weighted per keypoint by (B, K)."""
 
