@@ -6,8 +6,8 @@ from typing import Dict, Optional
 
 from models.data.synth import generate
 
-TINY_INPUT = (48, 64)
-TINY_HEATMAP = (12, 16)
+TINY_INPUT = (64, 64)
+TINY_HEATMAP = (16, 16)
 
 # One head config per zoo top-down model family, at the tiny input size.
 TINY_CODECS = dict(

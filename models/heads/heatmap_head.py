@@ -21,6 +21,9 @@ class HeatmapHead(BaseHead):
         deconv_out_channels / deconv_kernel_sizes: one deconv layer per entry.
         shift_heatmap: shift flipped heatmaps by one pixel in flip test (MMPose's
             test_cfg; True for MSRA/Megvii, False for UDP).
+        target_scale: the network learns targets * target_scale and its outputs are
+            divided by it before decoding; default 1/255 for MegviiHeatmap (whose
+            targets peak at 255), else 1.
 
     forward(feats) -> heatmaps (B, K or 3K, H, W).
     """
@@ -28,7 +31,8 @@ class HeatmapHead(BaseHead):
     def __init__(self, in_channels: int, out_channels: int, codec: dict,
                  deconv_out_channels: Sequence[int] = (256, 256, 256),
                  deconv_kernel_sizes: Sequence[int] = (4, 4, 4),
-                 shift_heatmap: Optional[bool] = None):
+                 shift_heatmap: Optional[bool] = None,
+                 target_scale: Optional[float] = None):
         super().__init__(codec)
         self.num_keypoints = out_channels
         self.combined = (self.codec_cfg['type'] == 'UDPHeatmap'
@@ -46,6 +50,9 @@ class HeatmapHead(BaseHead):
         if shift_heatmap is None:
             shift_heatmap = self.codec_cfg['type'] != 'UDPHeatmap'
         self.shift_heatmap = shift_heatmap
+        if target_scale is None:
+            target_scale = 1 / 255 if self.codec_cfg['type'] == 'MegviiHeatmap' else 1.0
+        self.target_scale = float(target_scale)
         for m in self.deconv_layers.modules():
             if isinstance(m, nn.ConvTranspose2d):
                 nn.init.normal_(m.weight, std=0.001)
@@ -59,6 +66,8 @@ class HeatmapHead(BaseHead):
         pred = self.forward(feats)
         targets = batch['targets']
         gt = targets['heatmaps'].to(pred.dtype)
+        if self.target_scale != 1.0:
+            gt = gt * self.target_scale
         return dict(loss_kpt=self.loss_module(pred, gt, self.weights(targets).to(pred.dtype)))
 
     def flip_back(self, heatmaps: torch.Tensor, flip_indices: Sequence[int]) -> torch.Tensor:
@@ -79,5 +88,7 @@ class HeatmapHead(BaseHead):
         return heatmaps
 
     def decode(self, heatmaps: torch.Tensor):
+        if self.target_scale != 1.0:
+            heatmaps = heatmaps / self.target_scale
         kps, scores = self.codec.batch_decode(to_codec(heatmaps))
         return torch.as_tensor(kps), torch.as_tensor(scores)
