@@ -5,10 +5,11 @@ import copy
 
 from models.backbones import ResNet
 from models.estimator import TopdownPoseEstimator
-from models.heads import HeatmapHead, RTMCCHead
+from models.heads import HeatmapHead, IntegralRegressionHead, RegressionHead, RTMCCHead
 
 BACKBONES = dict(ResNet=ResNet)
-HEADS = dict(HeatmapHead=HeatmapHead, RTMCCHead=RTMCCHead)
+HEADS = dict(HeatmapHead=HeatmapHead, RTMCCHead=RTMCCHead, RegressionHead=RegressionHead,
+             IntegralRegressionHead=IntegralRegressionHead)
 ESTIMATORS = dict(TopdownPoseEstimator=TopdownPoseEstimator)
 
 

@@ -21,6 +21,9 @@ TINY_CODECS = dict(
                 kernel_size=5),
     simcc=dict(type='SimCCLabel', input_size=TINY_INPUT, sigma=(2.0, 2.0),
                simcc_split_ratio=2.0, normalize=False),
+    rle=dict(type='RegressionLabel', input_size=TINY_INPUT),
+    dsnt=dict(type='IntegralRegressionLabel', input_size=TINY_INPUT, heatmap_size=TINY_HEATMAP,
+              sigma=2.0, normalize=True),
 )
 
 
@@ -41,6 +44,11 @@ def tiny_config(data_root: str, kind: str = 'msra', augment: bool = False,
         head = dict(type='RTMCCHead', out_channels=17, input_size=TINY_INPUT,
                     in_featuremap_size=(TINY_INPUT[0] // 32, TINY_INPUT[1] // 32),
                     codec=codec, final_layer_kernel_size=3, hidden_dims=32, s=16)
+    elif kind == 'rle':
+        head = dict(type='RegressionHead', out_channels=17, codec=codec, loss='rle')
+    elif kind == 'dsnt':
+        head = dict(type='IntegralRegressionHead', out_channels=17, codec=codec,
+                    deconv_out_channels=(16, 16, 16))
     else:
         head = dict(type='HeatmapHead', out_channels=17, codec=codec,
                     deconv_out_channels=(16, 16, 16))

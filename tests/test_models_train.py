@@ -37,7 +37,7 @@ def test_every_model_trains(root, tmp_path, kind):
     losses = train(cfg, work_dir=str(tmp_path), progress_bar=False)
     assert len(losses) == 14 and all(np.isfinite(losses))
     first, last = np.mean(losses[:3]), np.mean(losses[-3:])
-    assert last < 0.8 * first, losses
+    assert last < first - 0.2 * abs(first), losses  # RLE's loss may turn negative
 
 
 def test_resnet_depths():
@@ -51,7 +51,7 @@ def test_resnet_depths():
         ResNet(19)
 
 
-@pytest.mark.parametrize('kind', ['msra', 'udp_combined', 'simcc'])
+@pytest.mark.parametrize('kind', ['msra', 'udp_combined', 'simcc', 'rle', 'dsnt'])
 def test_forward_modes_and_flip(root, kind):
     torch.manual_seed(0)
     cfg = tiny_config(root, kind)
@@ -62,20 +62,21 @@ def test_forward_modes_and_flip(root, kind):
     outs = out if isinstance(out, tuple) else (out,)
     assert all(o.shape[0] == 4 for o in outs)
     loss = model(batch['inputs'], batch, mode='loss')
-    assert set(loss) == {'loss_kpt'} and loss['loss_kpt'].ndim == 0
+    assert 'loss_kpt' in loss and all(v.ndim == 0 for v in loss.values())
     with pytest.raises(ValueError):
         model(batch['inputs'], mode='loss')
     pred = model(batch['inputs'], batch, mode='predict')
     assert pred['keypoints'].shape == (4, 17, 2) and pred['keypoint_scores'].shape == (4, 17)
     # flip_back undoes a flip of the outputs: twice is the identity (no heatmap shift)
     model.head.shift_heatmap = False
+    model.head.shift_coords = False
     back = model.head.flip_back(model.head.flip_back(out, model.flip_indices),
                                 model.flip_indices)
     for a, b in zip(outs, back if isinstance(back, tuple) else (back,)):
         torch.testing.assert_close(a, b)
 
 
-@pytest.mark.parametrize('kind', ['msra', 'simcc'])
+@pytest.mark.parametrize('kind', ['msra', 'simcc', 'rle', 'dsnt'])
 def test_predict_maps_to_image_pixels(root, kind):
     """A model whose output is the encoded truth predicts the truth in image pixels."""
     cfg = tiny_config(root, kind)
@@ -86,6 +87,10 @@ def test_predict_maps_to_image_pixels(root, kind):
     t = batch['targets']
     if kind == 'simcc':
         enc = (t['keypoint_x_labels'][:, 0], t['keypoint_y_labels'][:, 0])
+    elif kind == 'rle':
+        enc = t['keypoint_labels'][:, 0]
+    elif kind == 'dsnt':
+        enc = (t['keypoint_labels'][:, 0], t['heatmaps'])
     else:
         enc = t['heatmaps']
     model.head.forward = lambda feats: enc
@@ -102,7 +107,7 @@ def test_predict_maps_to_image_pixels(root, kind):
     assert float(err.max()) <= float(scale) / 16 + 1e-3
 
 
-@pytest.mark.parametrize('kind', ['dark', 'udp_combined', 'simcc'])
+@pytest.mark.parametrize('kind', ['dark', 'udp_combined', 'simcc', 'rle', 'dsnt'])
 def test_device_targets_equal_dataloader_targets(root, kind):
     cfg = tiny_config(root, kind)
     model = build_model(cfg['model'])
