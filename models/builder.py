@@ -4,13 +4,16 @@ from __future__ import annotations
 import copy
 
 from models.backbones import ResNet
+from models.backbones.tcn import TCN, LiftingMLP
 from models.estimator import TopdownPoseEstimator
+from models.lifter import PoseLifter, TemporalRegressionHead
 from models.heads import HeatmapHead, IntegralRegressionHead, RegressionHead, RTMCCHead
 
-BACKBONES = dict(ResNet=ResNet)
+BACKBONES = dict(ResNet=ResNet, TCN=TCN, LiftingMLP=LiftingMLP)
 HEADS = dict(HeatmapHead=HeatmapHead, RTMCCHead=RTMCCHead, RegressionHead=RegressionHead,
-             IntegralRegressionHead=IntegralRegressionHead)
-ESTIMATORS = dict(TopdownPoseEstimator=TopdownPoseEstimator)
+             IntegralRegressionHead=IntegralRegressionHead,
+             TemporalRegressionHead=TemporalRegressionHead)
+ESTIMATORS = dict(TopdownPoseEstimator=TopdownPoseEstimator, PoseLifter=PoseLifter)
 
 
 def _pop_type(cfg, table, what):
@@ -32,7 +35,7 @@ def build_model(cfg: dict):
     head_cls, head_cfg = _pop_type(cfg.pop('head'), HEADS, 'head')
     head_cfg.setdefault('in_channels', backbone.channels)
     head = head_cls(**head_cfg)
-    kwargs = dict(cfg.pop('data_preprocessor', {}))
+    kwargs = {} if est_cls is PoseLifter else dict(cfg.pop('data_preprocessor', {}))
     kwargs.update(cfg.pop('test_cfg', {}))
     kwargs.update(cfg)
     return est_cls(backbone, head, **kwargs)

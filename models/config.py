@@ -38,10 +38,14 @@ def load_config(path: str, options: Optional[Sequence[str]] = None) -> Dict:
 
 
 def build_dataset(ds_cfg: Dict, drop: Sequence[str] = ()) -> CocoKeypointDataset:
-    """dict(ann_file=..., img_dir=..., pipeline=[...], mode='topdown') -> dataset;
+    """dict(ann_file=..., img_dir=..., pipeline=[...], mode='topdown') -> dataset
+    (or dict(type='MotionLiftingDataset', npz_file=..., seq_len=27) for lifting);
     transforms whose type is in ``drop`` are left out (e.g. GenerateTarget when the
     targets are generated on the device)."""
     ds_cfg = copy.deepcopy(ds_cfg)
+    if ds_cfg.pop('type', 'CocoKeypointDataset') == 'MotionLiftingDataset':
+        from models.data.motion import MotionLiftingDataset
+        return MotionLiftingDataset(**ds_cfg)
     pipeline = [t for t in ds_cfg.pop('pipeline') if t['type'] not in drop]
     return CocoKeypointDataset(pipeline=build_pipeline(pipeline), **ds_cfg)
 
@@ -55,6 +59,8 @@ def reseed_worker(worker_id: int) -> None:
 
 
 def reseed_transforms(dataset, seed: int) -> None:
+    if hasattr(dataset, 'rng'):
+        dataset.rng = np.random.default_rng([seed, 999])
     pipeline = getattr(dataset, 'pipeline', None)
     for i, t in enumerate(getattr(pipeline, 'transforms', [])):
         if hasattr(t, 'rng'):

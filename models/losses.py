@@ -173,3 +173,17 @@ class RLELoss(nn.Module):
         if self.size_average:
             loss = loss / len(loss)
         return loss.sum() * self.loss_weight
+
+
+class MPJPELoss(nn.Module):
+    """Mean per-joint position error between (B, K, 3) poses, weighted by (B, K)."""
+
+    def __init__(self, use_target_weight: bool = True, loss_weight: float = 1.0):
+        super().__init__()
+        self.use_target_weight, self.loss_weight = use_target_weight, loss_weight
+
+    def forward(self, output, target, target_weights):
+        err = torch.linalg.vector_norm(output - target, dim=-1)
+        if self.use_target_weight:
+            err = err * target_weights
+        return err.mean() * self.loss_weight
