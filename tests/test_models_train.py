@@ -152,9 +152,10 @@ def test_ddp_two_processes_gloo(root, tmp_path):
         f'globals().update(tiny_config({root!r}, "msra", augment=True, batch_size=4, '
         'max_iters=3))\n'
         'del tiny_config\n')
+    import fastcodec  # the children import the same fastcodec as this process
+    fc_dir = os.path.dirname(os.path.dirname(os.path.abspath(fastcodec.__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [ROOT, os.path.join(ROOT, 'src'), os.environ.get('PYTHONPATH', '')]),
-        OMP_NUM_THREADS='1')
+        [ROOT, fc_dir, os.environ.get('PYTHONPATH', '')]), OMP_NUM_THREADS='1')
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
            '--master_addr', '127.0.0.1', '--master_port', str(_free_port()),
            os.path.join(ROOT, 'models', 'train.py'), str(cfg_path), '--work-dir',
