@@ -53,6 +53,11 @@ def build_dataset(ds_cfg: Dict, drop: Sequence[str] = ()) -> CocoKeypointDataset
 def reseed_worker(worker_id: int) -> None:
     """DataLoader worker_init_fn: give each worker's random transforms their own
     stream (torch seeds each worker differently, and anew each epoch)."""
+    try:  # one OpenCV thread per worker: the training process owns the cores
+        import cv2
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
     info = torch.utils.data.get_worker_info()
     seed = torch.initial_seed() % (2 ** 63)
     reseed_transforms(info.dataset, seed)

@@ -170,8 +170,12 @@ def train(cfg: Dict, work_dir: Optional[str] = None, resume: Optional[str] = Non
     bar = None
     if progress_bar and rank == 0:
         from tqdm import tqdm
-        bar = tqdm(total=max_iters, initial=it, desc='train', dynamic_ncols=True,
-                   mininterval=2.0)
+        if max_s:  # a time budget: the bar counts seconds, the postfix iterations
+            bar = tqdm(total=int(max_s), initial=int(elapsed_before), unit='s',
+                       desc='train', dynamic_ncols=True, mininterval=2.0)
+        else:
+            bar = tqdm(total=max_iters, initial=it, desc='train', dynamic_ncols=True,
+                       mininterval=2.0)
 
     def save(name):
         if rank != 0:
@@ -229,8 +233,12 @@ def train(cfg: Dict, work_dir: Optional[str] = None, resume: Optional[str] = Non
             losses.append(lv)
             window.append(lv)
             if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f'{lv:.4g}', lr=f'{lr:.2e}', refresh=False)
+                if max_s:
+                    bar.update(min(int(max_s), int(elapsed_before + time.time() - t_start))
+                               - bar.n)
+                else:
+                    bar.update(1)
+                bar.set_postfix(it=it, loss=f'{lv:.4g}', lr=f'{lr:.2e}', refresh=False)
             if it % int(sched['log_interval']) == 0:
                 logger.log(dict(iter=it, epoch=epoch, lr=lr, loss=sum(window) / len(window),
                                 elapsed_s=round(elapsed_before + time.time() - t_start, 2),

@@ -8,7 +8,7 @@ DATA_ROOT = os.environ.get('FASTCODEC_DATA', 'data/synth')
 
 
 def topdown_pipelines(input_size, codec, flip=True, half_body=True, bbox_transform=True,
-                      use_udp=False, cache=True):
+                      use_udp=False, cache=True, rotate_factor=40.0):
     """(train, val) pipelines: MMPose's RTMPose/SimpleBaseline top-down recipe."""
     train = [dict(type='LoadImage', cache=cache), dict(type='GetBBoxCenterScale')]
     if flip:
@@ -18,7 +18,7 @@ def topdown_pipelines(input_size, codec, flip=True, half_body=True, bbox_transfo
                           lower_body_ids=COCO17['lower_body_ids']))
     if bbox_transform:
         train.append(dict(type='RandomBBoxTransform', scale_factor=(0.75, 1.25),
-                          rotate_factor=40.0))
+                          rotate_factor=rotate_factor))
     train += [dict(type='TopdownAffine', input_size=input_size, use_udp=use_udp),
               dict(type='GenerateTarget', encoder=codec), dict(type='PackPoseInputs')]
     val = [dict(type='LoadImage', cache=cache), dict(type='GetBBoxCenterScale'),
