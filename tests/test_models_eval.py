@@ -101,3 +101,18 @@ def test_eval_script_end_to_end(root, tmp_path):
     paths = visualize(res, ann_file, cfg['val_dataloader']['dataset']['img_dir'],
                       str(tmp_path / 'vis'), num=2)
     assert len(paths) == 2 and all(os.path.getsize(p) > 0 for p in paths)
+
+
+def test_eval_cli_ends_with_ap_line(root, tmp_path, capsys):
+    from models import eval as eval_cli
+    from models.train import main as train_main
+    cfg = tmp_path / 'tiny.py'
+    cfg.write_text('from models.testing import tiny_config\n'
+                   f'globals().update(tiny_config({root!r}, "simcc", batch_size=2, '
+                   'max_iters=1))\n'
+                   'del tiny_config\n')
+    assert train_main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--no-progress']) == 0
+    capsys.readouterr()
+    assert eval_cli.main([str(cfg), str(tmp_path / 'w' / 'latest.pt'), '--no-flip']) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith('AP=') and 0.0 <= float(last[3:]) <= 1.0
