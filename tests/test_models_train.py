@@ -40,6 +40,16 @@ def test_every_model_trains(root, tmp_path, kind):
     assert last < first - 0.2 * abs(first), losses  # RLE's loss may turn negative
 
 
+def test_channels_last_gives_the_same_outputs(root):
+    torch.manual_seed(0)
+    cfg = tiny_config(root, 'msra')['model']
+    a = build_model(cfg).eval()
+    b = build_model(dict(cfg, test_cfg=dict(flip_test=True, channels_last=True))).eval()
+    b.load_state_dict(a.state_dict())
+    x = torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8)
+    torch.testing.assert_close(a(x), b(x), atol=1e-5, rtol=1e-4)
+
+
 def test_resnet_depths():
     from models.backbones import ResNet
     x = torch.zeros(1, 3, 64, 64)

@@ -10,8 +10,8 @@ model = dict(
     type='TopdownPoseEstimator',
     backbone=dict(type='ResNet', depth=18, base_channels=32),
     head=dict(type='HeatmapHead', out_channels=17, codec=codec,
-              deconv_out_channels=(128, 128, 128), deconv_kernel_sizes=(4, 4, 4)),
-    test_cfg=dict(flip_test=True))
+              deconv_out_channels=(128, 64, 64), deconv_kernel_sizes=(4, 4, 4)),
+    test_cfg=dict(flip_test=True, channels_last=True))
 # The synthetic people stand nearly upright and val uses whole-person boxes: light
 # rotation, no half-body crops.
 _train, _val = topdown_pipelines(input_size, codec, half_body=False, rotate_factor=20.0)

@@ -11,7 +11,7 @@ model = dict(
     head=dict(type='RTMCCHead', out_channels=17, input_size=input_size,
               in_featuremap_size=(3, 4), codec=codec, final_layer_kernel_size=3,
               hidden_dims=256, s=128, expansion_factor=2),
-    test_cfg=dict(flip_test=True))
+    test_cfg=dict(flip_test=True, channels_last=True))
 # The synthetic people stand nearly upright and val uses whole-person boxes: light
 # rotation, no half-body crops.
 _train, _val = topdown_pipelines(input_size, codec, half_body=False, rotate_factor=20.0)
