@@ -60,7 +60,8 @@ def reseed_worker(worker_id: int) -> None:
         pass
     info = torch.utils.data.get_worker_info()
     seed = torch.initial_seed() % (2 ** 63)
-    reseed_transforms(info.dataset, seed)
+    # ranks seed torch alike (same initial weights): mix the rank in
+    reseed_transforms(info.dataset, seed + 7919 * int(os.environ.get('RANK', 0)))
 
 
 def reseed_transforms(dataset, seed: int) -> None:

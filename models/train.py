@@ -130,11 +130,16 @@ def train(cfg: Dict, work_dir: Optional[str] = None, resume: Optional[str] = Non
 
     model = build_model(cfg['model']).to(dev)
     head = model.head
+    it0 = 0  # the iteration training starts from (a resumed run reshuffles differently)
+    if resume:
+        ckpt_path = resume if os.path.isfile(resume) else os.path.join(work_dir, 'latest.pt')
+        ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        it0 = int(ckpt['iter'])
     dl_cfg = dict(cfg['train_dataloader'])
     dataset = build_dataset(dl_cfg['dataset'], drop=('GenerateTarget',) if device_targets else ())
-    reseed_transforms(dataset, seed * 1000 + rank)
+    reseed_transforms(dataset, seed * 1000 + rank + 31 * it0)
     sampler = (DistributedSampler(dataset, world, rank, shuffle=True, seed=seed) if world > 1
-               else RandomSampler(dataset, generator=torch.Generator().manual_seed(seed)))
+               else RandomSampler(dataset, generator=torch.Generator().manual_seed(seed + it0)))
     nw = int(dl_cfg.get('num_workers', 0))
     loader = DataLoader(dataset, batch_size=int(dl_cfg.get('batch_size', 32)), sampler=sampler,
                         num_workers=nw, collate_fn=collate, drop_last=True,
@@ -152,8 +157,6 @@ def train(cfg: Dict, work_dir: Optional[str] = None, resume: Optional[str] = Non
 
     it, elapsed_before = 0, 0.0
     if resume:
-        ckpt_path = resume if os.path.isfile(resume) else os.path.join(work_dir, 'latest.pt')
-        ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
         model.load_state_dict(ckpt['state_dict'])
         optimizer.load_state_dict(ckpt['optimizer'])
         if ckpt.get('scaler'):
