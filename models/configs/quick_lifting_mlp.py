@@ -1,5 +1,6 @@
 """Quick single-frame lifter (Martinez et al.'s simple baseline, MMPose's
-ImagePoseLifting setting) on the synthetic 3-D sequences; ~5 minutes on 2 CPU cores."""
+ImagePoseLifting setting) on the synthetic 3-D sequences; ~8 minutes on 2 CPU cores
+(a 45-second run on 100 sequences, 1 thread on a loaded machine, reached MPJPE 84 mm)."""
 import os
 
 _root = os.environ.get('FASTCODEC_DATA3D', 'data/synth3d')
@@ -14,7 +15,7 @@ train_dataloader = dict(batch_size=256, num_workers=0, dataset=dict(
 val_dataloader = dict(batch_size=512, num_workers=0, dataset=dict(
     type='MotionLiftingDataset', npz_file=os.path.join(_root, 'motion_val.npz'),
     seq_len=1, frame_stride=4))
-optimizer = dict(lr=1e-3, weight_decay=1e-4)
-schedule = dict(max_iters=100000, max_minutes=5, warmup_iters=50, log_interval=20,
+optimizer = dict(lr=2e-3, weight_decay=1e-4)
+schedule = dict(max_iters=100000, max_minutes=8, warmup_iters=50, log_interval=20,
                 checkpoint_interval=1000)
 num_threads = 2
