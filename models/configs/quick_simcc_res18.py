@@ -1,5 +1,5 @@
 """Quick RTMPose-style SimCC model: ResNet-18 (half width) + RTMCC head, SimCCLabel
-(split ratio 2), KL-divergence loss, 96x128 input; ~11.5 minutes on 2 CPU cores."""
+(split ratio 2), KL-divergence loss, 96x128 input; ~12 minutes on 2 CPU cores."""
 from models.configs._base import coco_split, topdown_pipelines
 
 input_size = (96, 128)
@@ -18,6 +18,6 @@ _train, _val = topdown_pipelines(input_size, codec, half_body=False, rotate_fact
 train_dataloader = dict(batch_size=32, num_workers=1, dataset=coco_split('train', _train))
 val_dataloader = dict(batch_size=64, num_workers=1, dataset=coco_split('val', _val))
 optimizer = dict(lr=2e-3, weight_decay=0.05)
-schedule = dict(max_iters=100000, max_minutes=11.5, warmup_iters=100, log_interval=10,
+schedule = dict(max_iters=100000, max_minutes=12, warmup_iters=100, log_interval=10,
                 checkpoint_interval=500)
 num_threads = 2
