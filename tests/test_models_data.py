@@ -176,3 +176,43 @@ def test_pipeline_generates_codec_targets(root):
         y, x = np.unravel_index(hm[k].argmax(), hm[k].shape)
         kx, ky = s['keypoints'][0, k] / 4
         assert abs(x - kx) <= 0.5 + 1e-4 and abs(y - ky) <= 0.5 + 1e-4
+
+
+@pytest.mark.parametrize('train_mode', [True, False])
+def test_bottomup_pipeline_moves_every_instance(root, train_mode):
+    aug = (dict(type='BottomupRandomAffine', input_size=(128, 128)) if train_mode
+           else dict(type='BottomupResize', input_size=(128, 128)))
+    pipe = build_pipeline([dict(type='LoadImage'), aug,
+                           dict(type='PackPoseInputs', max_instances=4)])
+    ds = CocoKeypointDataset(os.path.join(root, 'annotations', 'person_keypoints_train.json'),
+                             os.path.join(root, 'images', 'train'), pipe, mode='bottomup')
+    raw = CocoKeypointDataset(os.path.join(root, 'annotations', 'person_keypoints_train.json'),
+                              os.path.join(root, 'images', 'train'), mode='bottomup')
+    from models.config import collate
+    batch = collate([ds[i] for i in range(3)])
+    assert tuple(batch['inputs'].shape) == (3, 3, 128, 128)
+    assert batch['keypoints'].shape == (3, 4, 17, 2)
+    for i in range(3):
+        n = int(batch['num_instances'][i])
+        assert n == min(4, len(raw.samples[i]['bbox']))
+        assert float(batch['keypoints_visible'][i, n:].sum()) == 0
+        # input pixels -> image pixels with the estimator's formula recovers the truth
+        c, s = batch['input_center'][i].numpy(), batch['input_scale'][i].numpy()
+        kp = batch['keypoints'][i, :n].numpy()
+        vis = raw.samples[i]['keypoints_visible'][:n] > 0
+        if not train_mode:  # no rotation: the linear inverse is exact
+            back = kp / 128.0 * s + c - 0.5 * s
+            np.testing.assert_allclose(back[vis], raw.samples[i]['keypoints'][:n][vis],
+                                       atol=0.05)
+
+
+def test_generate_target_multi_instance():
+    from models.data.transforms import GenerateTarget
+    kps = np.random.default_rng(0).uniform(0, 60, (3, 17, 2)).astype(np.float32)
+    res = dict(keypoints=kps, keypoints_visible=np.ones((3, 17), np.float32))
+    cfg = dict(type='RegressionLabel', input_size=(64, 64))
+    one = GenerateTarget(cfg)(dict(res))['targets']
+    many = GenerateTarget(cfg, multi_instance=True)(dict(res))['targets']
+    assert one['keypoint_labels'].shape == (1, 17, 2)
+    assert many['keypoint_labels'].shape == (3, 17, 2)
+    np.testing.assert_allclose(many['keypoint_labels'], kps / 64, rtol=1e-6)

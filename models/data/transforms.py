@@ -260,16 +260,94 @@ class TopdownAffine:
         return results
 
 
-class GenerateTarget:
-    """Encode the keypoints with a fastcodec codec (built from its MMPose config dict):
-    ``results['targets']`` holds the codec's arrays (heatmaps, labels, weights)."""
+class BottomupRandomAffine:
+    """Bottom-up training crop (MMPose's BottomupRandomAffine, 'short' scale type): the
+    whole image fitted to ``input_size`` (w, h) with a random shift, scale and rotation;
+    every instance's keypoints and boxes move with it."""
 
-    def __init__(self, encoder: dict):
-        self.encoder_cfg = dict(encoder)
-        self.codec = fastcodec.build(dict(encoder))
+    def __init__(self, input_size: Tuple[int, int], shift_factor: float = 0.2,
+                 scale_factor: Tuple[float, float] = (0.75, 1.5), rotate_factor: float = 30.0,
+                 use_udp: bool = False, seed: Optional[int] = None):
+        self.input_size = tuple(int(v) for v in input_size)
+        self.shift_factor, self.scale_factor = shift_factor, scale_factor
+        self.rotate_factor, self.use_udp = rotate_factor, use_udp
+        self.rng = np.random.default_rng(seed)
 
     def __call__(self, results):
-        enc = self.codec.encode(results['keypoints'][:1], results['keypoints_visible'][:1])
+        h_img, w_img = results['img'].shape[:2]
+        w, h = self.input_size
+        center = np.array([w_img / 2, h_img / 2], np.float32)
+        # 'short': the image's shorter side (relative to the input aspect) fills the input
+        aspect = w / h
+        scale = np.array([min(w_img, h_img * aspect), min(h_img, w_img / aspect)])
+        r = self.rng
+        center = center + _truncnorm(r, (2,)) * self.shift_factor * scale
+        lo, hi = self.scale_factor
+        scale = scale * (_truncnorm(r, (1,)) * (hi - lo) * 0.5 + (hi + lo) * 0.5)
+        rot = float(_truncnorm(r, (1,))[0] * self.rotate_factor)
+        results['bbox_center'] = center[None].astype(np.float32)
+        results['bbox_scale'] = scale[None].astype(np.float32)
+        results['bbox_rotation'] = np.array([rot], np.float32)
+        return _warp_all(results, self.input_size, self.use_udp)
+
+
+class BottomupResize:
+    """Bottom-up test resize (MMPose's BottomupResize, 'fit' mode): the whole image
+    scaled to fit ``input_size`` (w, h), keeping its aspect ratio, centred."""
+
+    def __init__(self, input_size: Tuple[int, int], use_udp: bool = False):
+        self.input_size = tuple(int(v) for v in input_size)
+        self.use_udp = use_udp
+
+    def __call__(self, results):
+        h_img, w_img = results['img'].shape[:2]
+        w, h = self.input_size
+        results['bbox_center'] = np.array([[w_img / 2, h_img / 2]], np.float32)
+        results['bbox_scale'] = fix_aspect_ratio(np.array([[w_img, h_img]], np.float32), w / h)
+        results['bbox_rotation'] = np.zeros(1, np.float32)
+        return _warp_all(results, self.input_size, self.use_udp)
+
+
+def _warp_all(results, input_size, use_udp):
+    """Warp the image by the (single) bbox_center/scale/rotation and move every
+    instance's keypoints and boxes; boxes become the extent of their moved corners."""
+    w, h = input_size
+    center, scale = results['bbox_center'][0], results['bbox_scale'][0]
+    rot = float(results['bbox_rotation'][0])
+    m = (get_udp_warp_matrix(center, scale, rot, (w, h)) if use_udp
+         else get_warp_matrix(center, scale, rot, (w, h)))
+    results['img'] = cv2.warpAffine(results['img'], m, (w, h), flags=cv2.INTER_LINEAR)
+    A, b = m[:, :2].astype(np.float64), m[:, 2].astype(np.float64)
+    if 'keypoints' in results:
+        kps = results['keypoints']
+        results['keypoints'] = (kps.reshape(-1, 2) @ A.T + b).reshape(kps.shape).astype(
+            np.float32)
+    if 'bbox' in results and len(results['bbox']):
+        bb = results['bbox']
+        corners = np.stack([bb[:, [0, 1]], bb[:, [2, 1]], bb[:, [0, 3]], bb[:, [2, 3]]], 1)
+        moved = corners.reshape(-1, 2) @ A.T + b
+        moved = moved.reshape(-1, 4, 2)
+        results['bbox'] = np.concatenate([moved.min(1), moved.max(1)], 1).astype(np.float32)
+    results['input_size'] = (w, h)
+    results['input_center'] = center.astype(np.float32)
+    results['input_scale'] = scale.astype(np.float32)
+    return results
+
+
+class GenerateTarget:
+    """Encode the keypoints with a fastcodec codec (built from its MMPose config dict):
+    ``results['targets']`` holds the codec's arrays (heatmaps, labels, weights).
+    Top-down codecs encode the first instance; ``multi_instance=True`` passes every
+    instance (bottom-up codecs)."""
+
+    def __init__(self, encoder: dict, multi_instance: bool = False):
+        self.encoder_cfg = dict(encoder)
+        self.codec = fastcodec.build(dict(encoder))
+        self.multi_instance = multi_instance
+
+    def __call__(self, results):
+        n = None if self.multi_instance else 1
+        enc = self.codec.encode(results['keypoints'][:n], results['keypoints_visible'][:n])
         results['targets'] = {k: np.asarray(v, np.float32) for k, v in enc.items()}
         return results
 
@@ -277,15 +355,30 @@ class GenerateTarget:
 class PackPoseInputs:
     """Make the sample a flat dict of arrays that torch's default_collate can stack:
     inputs (3, h, w) uint8 RGB, keypoints (1, K, 2), keypoints_visible (1, K),
-    targets (dict), meta arrays."""
+    targets (dict), meta arrays. ``max_instances`` (bottom-up) keeps up to that many
+    instances, padded with invisible ones, and adds ``num_instances``."""
 
     META = ('input_center', 'input_scale', 'bbox_score', 'img_id', 'id')
+
+    def __init__(self, max_instances: Optional[int] = None):
+        self.max_instances = max_instances
 
     def __call__(self, results):
         out = dict(inputs=torch.from_numpy(np.ascontiguousarray(
             results['img'].transpose(2, 0, 1))))
-        out['keypoints'] = np.asarray(results['keypoints'][:1], np.float32)
-        out['keypoints_visible'] = np.asarray(results['keypoints_visible'][:1], np.float32)
+        kps = np.asarray(results['keypoints'], np.float32)
+        vis = np.asarray(results['keypoints_visible'], np.float32)
+        if self.max_instances is None:
+            kps, vis = kps[:1], vis[:1]
+        else:
+            n = min(len(kps), self.max_instances)
+            pk = np.zeros((self.max_instances,) + kps.shape[1:], np.float32)
+            pv = np.zeros((self.max_instances,) + vis.shape[1:], np.float32)
+            pk[:n], pv[:n] = kps[:n], vis[:n]
+            kps, vis = pk, pv
+            out['num_instances'] = np.int64(n)
+        out['keypoints'] = kps
+        out['keypoints_visible'] = vis
         if 'targets' in results:
             out['targets'] = results['targets']
         for k in self.META:
@@ -297,8 +390,8 @@ class PackPoseInputs:
 def build_pipeline(cfgs: Sequence[Dict]) -> Compose:
     """Build transforms from MMPose-style dicts: dict(type='RandomFlip', prob=0.5)."""
     table = {c.__name__: c for c in (LoadImage, GetBBoxCenterScale, RandomFlip, RandomHalfBody,
-                                     RandomBBoxTransform, TopdownAffine, GenerateTarget,
-                                     PackPoseInputs)}
+                                     RandomBBoxTransform, TopdownAffine, BottomupRandomAffine,
+                                     BottomupResize, GenerateTarget, PackPoseInputs)}
     out = []
     for cfg in cfgs:
         cfg = dict(cfg)
