@@ -1,0 +1,3 @@
+from models.backbones.resnet import ResNet
+
+__all__ = ['ResNet']

@@ -1,0 +1,77 @@
+"""Configs as Python files (like MMPose's), and builders for their data parts."""
+from __future__ import annotations
+
+import ast
+import copy
+import os
+import runpy
+import types
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from models.data.coco import CocoKeypointDataset
+from models.data.transforms import build_pipeline
+
+
+def load_config(path: str, options: Optional[Sequence[str]] = None) -> Dict:
+    """Run a config file and return its public top-level names (modules and functions
+    dropped). ``options`` are ``key.sub=value`` overrides (value: a Python literal or
+    a bare string)."""
+    ns = runpy.run_path(path)
+    cfg = {k: v for k, v in ns.items() if not k.startswith('_')
+           and not isinstance(v, (types.ModuleType, types.FunctionType, type))}
+    cfg['config_path'] = os.path.abspath(path)
+    for opt in options or ():
+        key, _, raw = opt.partition('=')
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        node = cfg
+        parts = key.split('.')
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return cfg
+
+
+def build_dataset(ds_cfg: Dict, drop: Sequence[str] = ()) -> CocoKeypointDataset:
+    """dict(ann_file=..., img_dir=..., pipeline=[...], mode='topdown') -> dataset
+    (or dict(type='MotionLiftingDataset', npz_file=..., seq_len=27) for lifting);
+    transforms whose type is in ``drop`` are left out (e.g. GenerateTarget when the
+    targets are generated on the device)."""
+    ds_cfg = copy.deepcopy(ds_cfg)
+    if ds_cfg.pop('type', 'CocoKeypointDataset') == 'MotionLiftingDataset':
+        from models.data.motion import MotionLiftingDataset
+        return MotionLiftingDataset(**ds_cfg)
+    pipeline = [t for t in ds_cfg.pop('pipeline') if t['type'] not in drop]
+    return CocoKeypointDataset(pipeline=build_pipeline(pipeline), **ds_cfg)
+
+
+def reseed_worker(worker_id: int) -> None:
+    """DataLoader worker_init_fn: give each worker's random transforms their own
+    stream (torch seeds each worker differently, and anew each epoch)."""
+    try:  # one OpenCV thread per worker: the training process owns the cores
+        import cv2
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
+    info = torch.utils.data.get_worker_info()
+    seed = torch.initial_seed() % (2 ** 63)
+    # ranks seed torch alike (same initial weights): mix the rank in
+    reseed_transforms(info.dataset, seed + 7919 * int(os.environ.get('RANK', 0)))
+
+
+def reseed_transforms(dataset, seed: int) -> None:
+    if hasattr(dataset, 'rng'):
+        dataset.rng = np.random.default_rng([seed, 999])
+    pipeline = getattr(dataset, 'pipeline', None)
+    for i, t in enumerate(getattr(pipeline, 'transforms', [])):
+        if hasattr(t, 'rng'):
+            t.rng = np.random.default_rng([seed, i])
+
+
+def collate(samples: List[Dict]) -> Dict:
+    return torch.utils.data.default_collate(samples)

@@ -1,0 +1,1 @@
+"""Training configs (Python files, run by models/train.py and models/eval.py)."""

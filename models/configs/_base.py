@@ -1,0 +1,33 @@
+"""Shared parts of the configs: synthetic-COCO data paths and MMPose's top-down
+pipelines."""
+import os
+
+from models.data.meta_coco17 import COCO17
+
+DATA_ROOT = os.environ.get('FASTCODEC_DATA', 'data/synth')
+
+
+def topdown_pipelines(input_size, codec, flip=True, half_body=True, bbox_transform=True,
+                      use_udp=False, cache=True, rotate_factor=40.0):
+    """(train, val) pipelines: MMPose's RTMPose/SimpleBaseline top-down recipe."""
+    train = [dict(type='LoadImage', cache=cache), dict(type='GetBBoxCenterScale')]
+    if flip:
+        train.append(dict(type='RandomFlip', prob=0.5))
+    if half_body:
+        train.append(dict(type='RandomHalfBody', upper_body_ids=COCO17['upper_body_ids'],
+                          lower_body_ids=COCO17['lower_body_ids']))
+    if bbox_transform:
+        train.append(dict(type='RandomBBoxTransform', scale_factor=(0.75, 1.25),
+                          rotate_factor=rotate_factor))
+    train += [dict(type='TopdownAffine', input_size=input_size, use_udp=use_udp),
+              dict(type='GenerateTarget', encoder=codec), dict(type='PackPoseInputs')]
+    val = [dict(type='LoadImage', cache=cache), dict(type='GetBBoxCenterScale'),
+           dict(type='TopdownAffine', input_size=input_size, use_udp=use_udp),
+           dict(type='PackPoseInputs')]
+    return train, val
+
+
+def coco_split(split, pipeline, data_root=None):
+    root = data_root or DATA_ROOT
+    return dict(ann_file=os.path.join(root, 'annotations', f'person_keypoints_{split}.json'),
+                img_dir=os.path.join(root, 'images', split), pipeline=pipeline)

@@ -1,0 +1,17 @@
+"""ResNet-50 + deconvolution head on MegviiHeatmap targets (MSPN's Gaussian-blurred
+one-hot heatmaps, kernel 11), 256x192 input."""
+from models.configs._base import coco_split, topdown_pipelines
+
+input_size = (192, 256)
+codec = dict(type='MegviiHeatmap', input_size=input_size, heatmap_size=(48, 64),
+             kernel_size=11)
+model = dict(
+    type='TopdownPoseEstimator',
+    backbone=dict(type='ResNet', depth=50),
+    head=dict(type='HeatmapHead', out_channels=17, codec=codec),
+    test_cfg=dict(flip_test=True))
+_train, _val = topdown_pipelines(input_size, codec)
+train_dataloader = dict(batch_size=64, num_workers=4, dataset=coco_split('train', _train))
+val_dataloader = dict(batch_size=64, num_workers=2, dataset=coco_split('val', _val))
+optimizer = dict(lr=5e-4, weight_decay=1e-4)
+schedule = dict(max_iters=40000, warmup_iters=500, log_interval=50, checkpoint_interval=2000)
