@@ -402,7 +402,7 @@ def decode_root(X, keypoints, target_root, remove_root: bool, root_index: List[i
     (B, N, K, C) (or (B, K, C), as MMPose's regression heads decode) and, with
     ``remove_root`` and one root index, insert it back at that index (4-D only)."""
     if target_root is None or _size(target_root) == 0:
-        return keypoints
+        return X.copy(keypoints)   # decode never returns (a view of) its input
     if target_root.shape[0] != keypoints.shape[0]:
         raise ValueError(f'target_root must have a leading batch axis of {keypoints.shape[0]}, '
                          f'got shape {shape_str(target_root.shape)}')
@@ -668,4 +668,36 @@ class LiftingCodec(BaseKeypointCodec):
             raise ValueError(f'{name} must have a leading batch axis of {B}, got shape '
                              f'{shape_str(arr.shape)}')
         return arr
+
+
+class RootedLiftingCodec(LiftingCodec):
+    """Image and VideoPoseLifting's decode: de-normalise the outputs (a hook), add the
+    target root back and, with ``remove_root``, re-insert it. The leading per-sample
+    axis is N instances (ImagePoseLifting) or T frames (VideoPoseLifting)."""
+
+    def decode(self, encoded: np.ndarray, target_root: Optional[np.ndarray] = None
+               ) -> Tuple[np.ndarray, np.ndarray]:
+        """encoded (N, K', C), target_root (T, C) or None -> keypoints (N, K, C),
+        scores (N, K) float32."""
+        keypoints, scores = self._decode(encoded, target_root, False)
+        return keypoints[0], scores[0]
+
+    def batch_decode(self, batch_encoded: Any, target_root: Optional[Any] = None
+                     ) -> Tuple[Any, Any]:
+        """batch_encoded (B, N, K', C), target_root (B, T, C) or (B, C) or None ->
+        keypoints (B, N, K, C), scores (B, N, K) float32."""
+        return self._decode(batch_encoded, target_root, True)
+
+    def _decode(self, encoded, target_root, batched: bool):
+        name = 'batch_encoded' if batched else 'encoded'
+        X, kp = self._decode_inputs(encoded, batched, name, True)
+        root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
+        kp = decode_root(X, self._denormalise(X, kp, name), root, self.remove_root,
+                         self.root_index)
+        return kp, X.ones(kp.shape[:-1])
+
+    def _denormalise(self, X, keypoints, name: str):
+        """The outputs in target units (the input itself when there is nothing to do;
+        decode_root never modifies it)."""
+        return keypoints
 

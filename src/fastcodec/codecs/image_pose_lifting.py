@@ -6,13 +6,13 @@ compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Union
 
 import numpy as np
 
-from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, LiftingCodec, broadcast_check,
+from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCodec, broadcast_check,
                                        check_num_keypoints, check_root_index, concat_visibility,
-                                       decode_root, delete_keypoint, first, promote,
+                                       delete_keypoint, first, promote,
                                        reshape_keypoints, root_mean, shape_str, target_weights)
 from fastcodec.registry import register
 
@@ -35,7 +35,7 @@ def _stats(mean, std, num_keypoints: int, name: str):
 
 
 @register
-class ImagePoseLifting(LiftingCodec):
+class ImagePoseLifting(RootedLiftingCodec):
     """Keypoint labels and a root-centred 3D target for image pose lifting.
 
     Args (MMPose 1.3.2's):
@@ -184,34 +184,15 @@ class ImagePoseLifting(LiftingCodec):
         return encoded
 
     # ---- decode ------------------------------------------------------------------------
-    def decode(self, encoded: np.ndarray, target_root: Optional[np.ndarray] = None
-               ) -> Tuple[np.ndarray, np.ndarray]:
-        """encoded (N, K', C), target_root (T, C) or None -> keypoints (N, K, C),
-        scores (N, K) float32."""
-        keypoints, scores = self._decode(encoded, target_root, False)
-        return keypoints[0], scores[0]
-
-    def batch_decode(self, batch_encoded: Any, target_root: Optional[Any] = None
-                     ) -> Tuple[Any, Any]:
-        """batch_encoded (B, N, K', C), target_root (B, T, C) or (B, C) or None ->
-        keypoints (B, N, K, C), scores (B, N, K) float32."""
-        return self._decode(batch_encoded, target_root, True)
-
-    def _decode(self, encoded, target_root, batched: bool):
-        name = 'batch_encoded' if batched else 'encoded'
-        X, kp = self._decode_inputs(encoded, batched, name, True)
-        root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
-        if self.target_mean is not None:
-            if tuple(kp.shape[1:]) != self.target_mean.shape:
-                raise ValueError(f'{name} must have per-sample shape {self.target_mean.shape} '
-                                 f'(target_mean.shape), got {shape_str(kp.shape[1:])}')
-            mean, std = X.asarray(self.target_mean, 'mean'), X.asarray(self.target_std, 'std')
-            dtype = promote(X.dtype(kp), F32)
-            kp = X.cast(kp, dtype) * X.cast(std, dtype) + X.cast(mean, dtype)
-        else:
-            kp = X.copy(kp)
-        kp = decode_root(X, kp, root, self.remove_root, self.root_index)
-        return kp, X.ones(kp.shape[:-1])
+    def _denormalise(self, X, keypoints, name: str):
+        if self.target_mean is None:
+            return keypoints
+        if tuple(keypoints.shape[1:]) != self.target_mean.shape:
+            raise ValueError(f'{name} must have per-sample shape {self.target_mean.shape} '
+                             f'(target_mean.shape), got {shape_str(keypoints.shape[1:])}')
+        mean, std = X.asarray(self.target_mean, 'mean'), X.asarray(self.target_std, 'std')
+        dtype = promote(X.dtype(keypoints), F32)
+        return X.cast(keypoints, dtype) * X.cast(std, dtype) + X.cast(mean, dtype)
 
     def _config(self) -> dict:
         return dict(num_keypoints=self.num_keypoints, root_index=self.root_index,

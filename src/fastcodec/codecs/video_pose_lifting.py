@@ -6,13 +6,13 @@ compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Union
 
 import numpy as np
 
-from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, _size, Inputs, LiftingCodec, as_float,
+from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, as_float,
                                        batch_camera, check_num_keypoints, check_root_index,
-                                       concat_visibility, decode_root, deepcopy_camera,
+                                       concat_visibility, deepcopy_camera,
                                        delete_keypoint, first, per_sample, promote,
                                        reshape_keypoints, root_mean, sample_camera,
                                        target_weights, shape_str)
@@ -20,7 +20,7 @@ from fastcodec.registry import register
 
 
 @register
-class VideoPoseLifting(LiftingCodec):
+class VideoPoseLifting(RootedLiftingCodec):
     """Keypoint labels in image-normalised coordinates and a root-centred 3D target.
 
     Args (MMPose 1.3.2's):
@@ -168,29 +168,6 @@ class VideoPoseLifting(LiftingCodec):
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
         return encoded
-
-    # ---- decode ------------------------------------------------------------------------
-    def decode(self, encoded: np.ndarray, target_root: Optional[np.ndarray] = None
-               ) -> Tuple[np.ndarray, np.ndarray]:
-        """encoded (T, K', C), target_root (T', C) or None -> keypoints (T, K, C),
-        scores (T, K) float32."""
-        keypoints, scores = self._decode(encoded, target_root, False)
-        return keypoints[0], scores[0]
-
-    def batch_decode(self, batch_encoded: Any, target_root: Optional[Any] = None
-                     ) -> Tuple[Any, Any]:
-        """batch_encoded (B, T, K', C), target_root (B, T', C) or (B, C) or None ->
-        keypoints (B, T, K, C), scores (B, T, K) float32."""
-        return self._decode(batch_encoded, target_root, True)
-
-    def _decode(self, encoded, target_root, batched: bool):
-        X, kp = self._decode_inputs(encoded, batched, 'batch_encoded' if batched else 'encoded', True)
-        root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
-        if root is None or _size(root) == 0:
-            kp = X.copy(kp)
-        else:
-            kp = decode_root(X, kp, root, self.remove_root, self.root_index)
-        return kp, X.ones(kp.shape[:-1])
 
     def _config(self) -> dict:
         return dict(num_keypoints=self.num_keypoints, zero_center=self.zero_center,
