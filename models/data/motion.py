@@ -8,7 +8,7 @@ replace :class:`LiftingNormalizer` once it exists; the dataset only calls encode
 """
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict
 
 import numpy as np
 import torch
@@ -23,9 +23,13 @@ class LiftingNormalizer:
     root-relative, target_root (..., 3) mm). decode(pred (..., K, 3), root) -> mm."""
 
     def encode(self, keypoints_2d: np.ndarray, keypoints_3d: np.ndarray,
-               image_size: Tuple[float, float]) -> Dict[str, np.ndarray]:
-        w, h = float(image_size[0]), float(image_size[1])
-        kp = keypoints_2d / w * 2 - np.array([1.0, h / w])
+               image_size) -> Dict[str, np.ndarray]:
+        """image_size: (w, h), or (..., 2) with the leading axes of the keypoints
+        before T (one size per sequence); the arithmetic is float64."""
+        size = np.asarray(image_size, np.float64)
+        size = size.reshape(size.shape[:-1] + (1,) * (keypoints_2d.ndim - size.ndim) + (2,))
+        w, h = size[..., :1], size[..., 1:]
+        kp = keypoints_2d / w * 2 - np.concatenate([np.ones_like(w), h / w], -1)
         root = keypoints_3d[..., HIPS, :].mean(-2)
         target = (keypoints_3d - root[..., None, :]) / 1000.0
         return dict(keypoints=kp.astype(np.float32), lifting_target=target.astype(np.float32),
@@ -58,15 +62,10 @@ class MotionLiftingDataset(Dataset):
         self.seq_len, self.pad = seq_len, seq_len // 2
         S, T = self.kp2d.shape[:2]
         self.index = [(s, t) for s in range(S) for t in range(0, T, frame_stride)]
-        self.codec = LiftingNormalizer()
         # encode every frame once; items only slice
-        size = self.image_size[:, None, None, :]
-        w, h = size[..., :1], size[..., 1:]
-        self.norm2d = (self.kp2d / w * 2 - np.concatenate([np.ones_like(w), h / w], -1)
-                       ).astype(np.float32)
-        root = self.kp3d[..., HIPS, :].mean(-2)
-        self.target = ((self.kp3d - root[..., None, :]) / 1000.0).astype(np.float32)
-        self.root = root.astype(np.float32)
+        enc = LiftingNormalizer().encode(self.kp2d, self.kp3d, self.image_size)
+        self.norm2d, self.target, self.root = (enc['keypoints'], enc['lifting_target'],
+                                               enc['target_root'])
         from models.data.meta_coco17 import COCO17
         self.flip_indices = list(flip_indices or COCO17['flip_indices'])
         self.augment_flip = augment_flip
