@@ -3,8 +3,9 @@ sequences of ``python -m models.data.synth OUT --mode 3d``.
 
 The normalisation is MMPose's VideoPoseLifting / ImagePoseLifting codec convention:
 2-D keypoints ``x / w * 2 - [1, h / w]``; 3-D targets in metres relative to a root
-joint (here the hip midpoint, COCO-17 having no pelvis). A fastcodec lifting codec can
-replace :class:`LiftingNormalizer` once it exists; the dataset only calls encode/decode.
+joint (here the hip midpoint, COCO-17 having no pelvis). fastcodec.VideoPoseLifting
+(root_index=[11, 12]) computes the same labels but not the metre units: moving this
+dataset onto it is open work; the dataset only calls LiftingNormalizer's encode/decode.
 """
 from __future__ import annotations
 
