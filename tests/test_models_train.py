@@ -61,6 +61,14 @@ def test_resnet_depths():
         ResNet(19)
 
 
+def test_resnet_stops_at_the_last_requested_stage():
+    from models.backbones import ResNet
+    net = ResNet(18, base_channels=8, out_indices=(1, 2))
+    outs = net(torch.zeros(1, 3, 64, 64))
+    assert [o.shape for o in outs] == [(1, 16, 8, 8), (1, 32, 4, 4)]
+    assert len(net.stages) == 3 and net.channels == 32
+
+
 @pytest.mark.parametrize('kind', ['msra', 'udp_combined', 'simcc', 'rle', 'dsnt'])
 def test_forward_modes_and_flip(root, kind):
     torch.manual_seed(0)
@@ -140,6 +148,9 @@ def test_train_with_device_targets_and_resume(root, tmp_path):
     assert torch.load(tmp_path / 'latest.pt', weights_only=False)['iter'] == 6
     rows = (tmp_path / 'log.csv').read_text().strip().splitlines()
     assert rows[0].startswith('iter,') and len(rows) == 1 + 6
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(tmp_path / 'tb')).Reload()
+    assert [e.step for e in events.Scalars('train/loss')] == list(range(1, 7))
 
 
 def test_lr_schedule():

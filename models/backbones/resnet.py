@@ -2,7 +2,8 @@
 
 ``base_channels`` scales the widths (64 is the standard network; 32 or 16 give small
 variants for quick CPU training). ``forward`` returns the feature maps of
-``out_indices`` stages as a tuple, the last one (stride 32) by default.
+``out_indices`` stages as a tuple, the last one (stride 32) by default; stages after
+the last requested one are not built (``out_indices=(2,)`` is a stride-16 network).
 """
 from __future__ import annotations
 
@@ -74,7 +75,9 @@ class ResNet(nn.Module):
         cin = base_channels
         self.stages = nn.ModuleList()
         self.out_channels = []
-        for i, n in enumerate(layers):
+        # stages past the last requested output would be dead weight (and unused
+        # parameters, which DDP rejects): build only those needed
+        for i, n in enumerate(layers[:max(self.out_indices) + 1]):
             planes = base_channels * 2 ** i
             stride = 1 if i == 0 else 2
             down = None
