@@ -2,7 +2,7 @@
 generation on the device (``batch_encode``) and decoding (``batch_decode``)."""
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Sequence
 
 import torch
 from torch import nn
@@ -13,6 +13,26 @@ import fastcodec
 def to_codec(t: torch.Tensor) -> torch.Tensor:
     """fastcodec takes numpy or torch CPU tensors: detach and move to the CPU."""
     return t.detach().to('cpu', torch.float32)
+
+
+def deconv_layers(in_channels: int, out_channels: Sequence[int],
+                  kernel_sizes: Sequence[int]) -> nn.Sequential:
+    """SimpleBaseline's upsampling: per entry a stride-2 transposed convolution
+    (kernel 2, 3 or 4; doubles H and W), BatchNorm and ReLU. The head initialises the
+    deconvolution weights (~ N(0, 0.001)) after building its final layer."""
+    if len(out_channels) != len(kernel_sizes):
+        raise ValueError(f'{len(out_channels)} deconv channels but {len(kernel_sizes)} '
+                         'kernel sizes')
+    layers = []
+    cin = in_channels
+    for cout, k in zip(out_channels, kernel_sizes):
+        if k not in (2, 3, 4):
+            raise ValueError(f'deconv kernel size must be 2, 3 or 4, got {k}')
+        pad, out_pad = {4: (1, 0), 3: (1, 1), 2: (0, 0)}[k]
+        layers += [nn.ConvTranspose2d(cin, cout, k, 2, pad, out_pad, bias=False),
+                   nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+        cin = cout
+    return nn.Sequential(*layers)
 
 
 class BaseHead(nn.Module):

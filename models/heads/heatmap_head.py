@@ -6,7 +6,7 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from models.heads.base import BaseHead, to_codec
+from models.heads.base import BaseHead, deconv_layers, to_codec
 from models.losses import CombinedTargetMSELoss, KeypointMSELoss
 
 
@@ -37,14 +37,9 @@ class HeatmapHead(BaseHead):
         self.num_keypoints = out_channels
         self.combined = (self.codec_cfg['type'] == 'UDPHeatmap'
                          and self.codec_cfg.get('heatmap_type', 'gaussian') == 'combined')
-        layers = []
-        cin = in_channels
-        for cout, k in zip(deconv_out_channels, deconv_kernel_sizes):
-            pad, out_pad = {4: (1, 0), 3: (1, 1), 2: (0, 0)}[k]
-            layers += [nn.ConvTranspose2d(cin, cout, k, 2, pad, out_pad, bias=False),
-                       nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-            cin = cout
-        self.deconv_layers = nn.Sequential(*layers)
+        self.deconv_layers = deconv_layers(in_channels, deconv_out_channels,
+                                           deconv_kernel_sizes)
+        cin = deconv_out_channels[-1] if len(deconv_out_channels) else in_channels
         self.final_layer = nn.Conv2d(cin, out_channels * (3 if self.combined else 1), 1)
         self.loss_module = CombinedTargetMSELoss() if self.combined else KeypointMSELoss()
         if shift_heatmap is None:
