@@ -23,6 +23,11 @@ from models.testing import tiny_config, tiny_dataset  # noqa: E402
 TOL_PX = 1e-3
 
 
+def _close(a, b, atol=1e-6):
+    # torch.allclose: torch.testing's first call costs seconds of imports
+    assert a.shape == b.shape and torch.allclose(a, b.to(a.dtype), atol=atol, rtol=1e-5), (a, b)
+
+
 @pytest.fixture(scope='module')
 def root(tmp_path_factory):
     return tiny_dataset(str(tmp_path_factory.mktemp('synth')), num_train=6, num_val=4)
@@ -80,13 +85,13 @@ def test_flip_back_is_an_involution(root):
     back = model.head.flip_back(model.head.flip_back(out, model.flip_indices),
                                 model.flip_indices)
     for a, b in zip(out, back):
-        torch.testing.assert_close(a, b)
+        _close(a, b)
     model.head.shift_heatmap = True
     hm, _ = model.head.flip_back(out, model.flip_indices)
     # the root map (last) is mirrored, not swapped; the shift repeats column 0
-    torch.testing.assert_close(hm[:, -1, :, 1:], out[0][:, -1].flip(-1)[..., :-1])
+    _close(hm[:, -1, :, 1:], out[0][:, -1].flip(-1)[..., :-1])
     # left/right keypoint maps swap: left eye (1) <- mirrored right eye (2)
-    torch.testing.assert_close(hm[:, 1, :, 1:], out[0][:, 2].flip(-1)[..., :-1])
+    _close(hm[:, 1, :, 1:], out[0][:, 2].flip(-1)[..., :-1])
 
 
 def test_predict_maps_keypoints_to_image_pixels(root):
@@ -141,7 +146,7 @@ def test_device_targets_equal_dataloader_targets(root):
     assert set(dev) == {'heatmaps', 'heatmap_weights', 'displacements',
                         'displacement_weights'} == set(batch['targets'])
     for k, v in dev.items():
-        torch.testing.assert_close(v, batch['targets'][k].float(), atol=1e-6, rtol=0)
+        _close(v, batch['targets'][k].float())
 
 
 def test_soft_weight_smooth_l1_loss():
@@ -213,3 +218,26 @@ def test_train_and_eval_cli(root, tmp_path, capsys):
     assert last.startswith('AP=') and 0.0 <= float(last[3:]) <= 1.0
     saved = json.loads((tmp_path / 'w' / 'metrics.json').read_text())
     assert saved['images'] == 4 and 'AP' in saved
+
+
+def test_decode_suppresses_duplicate_poses(root):
+    """Two root peaks whose displacements point at the same pose decode to two
+    instances without the nearby-joints NMS and to one with it."""
+    _, model, _, _ = _setup(root)
+    K, H, W = 17, 16, 16
+    hm = torch.zeros(1, K + 1, H, W)
+    hm[0, :K] = 0.5
+    hm[0, K, 4, 4], hm[0, K, 10, 10] = 1.0, 0.8
+    pose = torch.stack([torch.linspace(3, 12, K), torch.linspace(2, 13, K)], -1)  # (K, 2)
+    ys, xs = torch.meshgrid(torch.arange(H, dtype=torch.float32),
+                            torch.arange(W, dtype=torch.float32), indexing='ij')
+    disp = torch.stack([pose[:, 0, None, None] - xs, pose[:, 1, None, None] - ys],
+                       1).reshape(1, 2 * K, H, W)
+    model.head.nms_dist_thr = 0.0
+    (p,) = model.head.decode((hm, disp))
+    assert len(p['keypoints']) == 2
+    model.head.nms_dist_thr = 0.05
+    (p,) = model.head.decode((hm, disp))
+    assert len(p['keypoints']) == 1 and float(p['root_scores'][0]) == pytest.approx(1.0)
+    _close(p['keypoints'][0], pose * 4)  # input pixels (stride 4)
+    _close(p['keypoint_scores'][0], torch.full((K,), 0.5))

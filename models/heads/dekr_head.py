@@ -51,6 +51,8 @@ def nearby_joints_nms(keypoints: np.ndarray, scores: np.ndarray, dist_thr: float
     two poses are duplicates when more than ``num_nearby_joints_thr`` (K // 2) of their
     joints lie closer than ``dist_thr`` times the pose's box diagonal; of each group of
     duplicates the best-scored (mean keypoint score) is kept, highest scores first.
+    MMPose's DEKRHead ranks by the keypoint heatmap scores (before the root score
+    multiplies them); ``decode`` does the same.
 
     keypoints (N, K, 2), scores (N, K) -> kept indices."""
     n, k = keypoints.shape[:2]
@@ -147,13 +149,13 @@ class DEKRHead(BaseHead):
 
     def loss(self, feats, batch) -> Dict[str, torch.Tensor]:
         heatmaps, displacements = self.forward(feats)
-        t = batch['targets']
-        hm_gt = t['heatmaps'].to(heatmaps.dtype)
-        hm_w = t['heatmap_weights'].to(heatmaps.dtype)
+        # float32 losses (under AMP a float16 sum over 2K x H x W elements can overflow)
+        heatmaps, displacements = heatmaps.float(), displacements.float()
+        t = {k: v.float() for k, v in batch['targets'].items()}
         # KeypointMSELoss with per-pixel weights: mean over every element
-        loss_hm = ((heatmaps - hm_gt) ** 2 * hm_w).mean()
-        loss_disp = self.displacement_loss(displacements, t['displacements'].to(
-            displacements.dtype), t['displacement_weights'].to(displacements.dtype))
+        loss_hm = ((heatmaps - t['heatmaps']) ** 2 * t['heatmap_weights']).mean()
+        loss_disp = self.displacement_loss(displacements, t['displacements'],
+                                           t['displacement_weights'])
         return dict(loss_heatmap=loss_hm, loss_displacement=loss_disp)
 
     def flip_back(self, outputs: Tuple[torch.Tensor, torch.Tensor], flip_indices: Sequence[int]
@@ -185,10 +187,11 @@ class DEKRHead(BaseHead):
                                                                         to_codec(disp)):
             kps = np.asarray(kps, np.float32).reshape(-1, self.num_keypoints, 2)
             root_scores = np.asarray(root_scores, np.float32).reshape(-1)
-            scores = root_scores[:, None] * np.asarray(kpt_scores, np.float32).reshape(
-                len(kps), self.num_keypoints)
+            kpt_scores = np.asarray(kpt_scores, np.float32).reshape(len(kps),
+                                                                     self.num_keypoints)
+            scores = root_scores[:, None] * kpt_scores
             if len(kps) and self.nms_dist_thr > 0:
-                keep = nearby_joints_nms(kps, scores, self.nms_dist_thr,
+                keep = nearby_joints_nms(kps, kpt_scores, self.nms_dist_thr,
                                          max_dets=self.max_num_people)
                 kps, scores, root_scores = kps[keep], scores[keep], root_scores[keep]
             out.append(dict(keypoints=torch.from_numpy(np.ascontiguousarray(kps)),
