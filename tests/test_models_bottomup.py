@@ -202,8 +202,9 @@ def test_perfect_bottomup_predictions_give_ap_1(root):
 
 
 def test_train_and_eval_cli(root, tmp_path, capsys):
-    """models/train.py trains the bottom-up config (padded instances collate) and
-    models/eval.py takes the bottom-up path, ending with the AP= line."""
+    """models/train.py trains the bottom-up config (padded instances collate; here with
+    --device-targets: SPR's batch_encode in the step) and models/eval.py takes the
+    bottom-up path, ending with the AP= line."""
     from models import eval as eval_cli
     from models.train import main as train_main
     cfg = tmp_path / 'tiny_dekr.py'
@@ -211,7 +212,8 @@ def test_train_and_eval_cli(root, tmp_path, capsys):
                    f'globals().update(tiny_config({root!r}, "dekr", augment=True, '
                    'batch_size=2, max_iters=2))\n'
                    'del tiny_config\n')
-    assert train_main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--no-progress']) == 0
+    assert train_main([str(cfg), '--work-dir', str(tmp_path / 'w'), '--no-progress',
+                       '--device-targets']) == 0
     capsys.readouterr()
     assert eval_cli.main([str(cfg), str(tmp_path / 'w' / 'latest.pt')]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
