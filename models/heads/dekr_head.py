@@ -8,7 +8,9 @@ Differences from MMPose's DEKRHead, on purpose:
 * the displacement branch uses plain grouped 3x3 residual blocks (one group per
   keypoint, like DEKR's per-keypoint branches) instead of DEKR's adaptive-activation
   blocks, which need mmcv's deformable convolution;
-* no rescore net (its weights are pretrained on real COCO) and no multi-scale test.
+* no rescore net (its weights are pretrained on real COCO) and no multi-scale test;
+* no ``heatmap_mask`` (MMPose's BottomupGetHeatmapMask, which masks crowd and
+  unlabelled people out of the heatmap loss): the synthetic set has neither.
 
 Outputs: heatmaps (B, K + 1, H, W) (the K keypoint maps, then the root map, as SPR's
 ``generate_keypoint_heatmaps=True`` encodes them) and displacements (B, 2K, H, W) (x, y
