@@ -172,20 +172,33 @@ def test_nearby_joints_nms():
     assert nearby_joints_nms(kps[:0], scores[:0]) == []
 
 
-def test_perfect_bottomup_predictions_give_ap_1(root):
+def test_perfect_bottomup_predictions_give_ap_1(root, tmp_path):
     """The bottom-up eval path (predict per image, one result per instance, COCOeval)
-    scores the encoded annotations as AP = AR = 1."""
+    scores the encoded annotations as AP = AR = 1; the val set keeps an image without
+    people (as MMPose's bottom-up test mode), which goes through the pipeline."""
     from torch.utils.data import DataLoader
 
     from models.eval import evaluate_bottomup
     cfg, model, _, _ = _setup(root)
     model.flip_test = False
     ds_cfg = dict(cfg['val_dataloader']['dataset'])
+    assert ds_cfg['skip_empty'] is False
+    with open(ds_cfg['ann_file']) as f:
+        coco = json.load(f)
+    empty_id = max(im['id'] for im in coco['images']) + 1  # same picture, nobody labelled
+    coco['images'].append(dict(coco['images'][0], id=empty_id))
+    ds_cfg['ann_file'] = str(tmp_path / 'val_with_empty.json')
+    with open(ds_cfg['ann_file'], 'w') as f:
+        json.dump(coco, f)
     pipe = list(ds_cfg['pipeline'])
     codec = model.head.codec_cfg
     ds_cfg['pipeline'] = pipe[:-1] + [dict(type='GenerateTarget', encoder=codec,
                                            multi_instance=True), pipe[-1]]
     ds = build_dataset(ds_cfg)
+    assert len(ds) == len(coco['images'])
+    empty = ds[len(ds) - 1]
+    assert int(empty['img_id']) == empty_id and int(empty['num_instances']) == 0
+    assert float(empty['targets']['heatmaps'].max()) == 0.0
     targets = iter(DataLoader(ds, batch_size=2, shuffle=False, collate_fn=collate))
 
     def perfect(feats):

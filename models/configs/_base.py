@@ -28,9 +28,13 @@ def topdown_pipelines(input_size, codec, flip=True, half_body=True, bbox_transfo
 
 
 def coco_split(split, pipeline, data_root=None, mode='topdown'):
+    """Dataset config of a split; bottom-up val keeps the images without people."""
     root = data_root or DATA_ROOT
-    return dict(ann_file=os.path.join(root, 'annotations', f'person_keypoints_{split}.json'),
-                img_dir=os.path.join(root, 'images', split), pipeline=pipeline, mode=mode)
+    cfg = dict(ann_file=os.path.join(root, 'annotations', f'person_keypoints_{split}.json'),
+               img_dir=os.path.join(root, 'images', split), pipeline=pipeline, mode=mode)
+    if mode == 'bottomup' and split == 'val':
+        cfg['skip_empty'] = False
+    return cfg
 
 
 def bottomup_pipelines(input_size, codec, augment=True, flip=True, max_instances=30,
