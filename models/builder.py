@@ -5,15 +5,17 @@ import copy
 
 from models.backbones import ResNet
 from models.backbones.tcn import TCN, LiftingMLP
-from models.estimator import TopdownPoseEstimator
+from models.estimator import BottomupPoseEstimator, TopdownPoseEstimator
 from models.lifter import PoseLifter, TemporalRegressionHead
-from models.heads import HeatmapHead, IntegralRegressionHead, RegressionHead, RTMCCHead
+from models.heads import DEKRHead, HeatmapHead, IntegralRegressionHead, RegressionHead, RTMCCHead
 
 BACKBONES = dict(ResNet=ResNet, TCN=TCN, LiftingMLP=LiftingMLP)
-HEADS = dict(HeatmapHead=HeatmapHead, RTMCCHead=RTMCCHead, RegressionHead=RegressionHead,
+HEADS = dict(HeatmapHead=HeatmapHead, DEKRHead=DEKRHead, RTMCCHead=RTMCCHead,
+             RegressionHead=RegressionHead,
              IntegralRegressionHead=IntegralRegressionHead,
              TemporalRegressionHead=TemporalRegressionHead)
-ESTIMATORS = dict(TopdownPoseEstimator=TopdownPoseEstimator, PoseLifter=PoseLifter)
+ESTIMATORS = dict(TopdownPoseEstimator=TopdownPoseEstimator, PoseLifter=PoseLifter,
+                  BottomupPoseEstimator=BottomupPoseEstimator)
 
 
 def _pop_type(cfg, table, what):

@@ -1,7 +1,8 @@
-"""Top-down pose estimator with MMPose's three forward modes and flip test."""
+"""Top-down and bottom-up pose estimators with MMPose's three forward modes and flip
+test."""
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
@@ -77,3 +78,39 @@ class TopdownPoseEstimator(nn.Module):
             scale = torch.as_tensor(batch['input_scale']).float().cpu().reshape(-1, 1, 2)
             kps = kps / size * scale + center - 0.5 * scale
         return dict(keypoints=kps, keypoint_scores=scores)
+
+
+class BottomupPoseEstimator(TopdownPoseEstimator):
+    """Bottom-up estimator (MMPose's BottomupPoseEstimator): backbone -> a bottom-up
+    head (``DEKRHead``) on the whole image; same constructor and modes as
+    ``TopdownPoseEstimator``:
+
+      * 'tensor': the head's raw outputs (heatmaps, displacements);
+      * 'loss': dict of losses (batch['targets'] from GenerateTarget with
+        ``multi_instance=True``, or ``head.encode_targets``);
+      * 'predict': a list with one dict per image: keypoints (N, K, 2) in
+        original-image pixels (input pixels when batch has no input_center /
+        input_scale), keypoint_scores (N, K), root_scores (N,); N varies per image.
+        With flip test the outputs of the mirrored input are flipped back
+        (``head.flip_back``) and averaged before decoding, as MMPose's DEKRHead.
+
+    The inverse transform is MMPose's ``add_pred_to_datasample``: keypoints / input_size
+    * input_scale + input_center - input_scale / 2, with the centre and scale that
+    BottomupResize / BottomupRandomAffine stored.
+    """
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor, batch: Optional[Dict] = None) -> List[Dict]:
+        out = self.head(self.backbone(x))
+        if self.flip_test:
+            out_f = self.head.flip_back(self.head(self.backbone(x.flip(-1))), self.flip_indices)
+            out = _merge(out, out_f)
+        preds = self.head.decode(out)
+        if batch is not None and 'input_center' in batch:
+            h, w = x.shape[-2:]
+            size = torch.tensor([w, h], dtype=torch.float32)
+            center = torch.as_tensor(batch['input_center']).float().cpu().reshape(-1, 1, 1, 2)
+            scale = torch.as_tensor(batch['input_scale']).float().cpu().reshape(-1, 1, 1, 2)
+            for p, c, s in zip(preds, center, scale):
+                p['keypoints'] = p['keypoints'] / size * s + c - 0.5 * s
+        return preds

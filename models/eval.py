@@ -1,5 +1,5 @@
-"""Evaluate a top-down model on a COCO-format val set (or a lifting model on 3-D
-sequences: MPJPE / P-MPJPE in mm, last line ``MPJPE=<value>``).
+"""Evaluate a top-down or bottom-up model on a COCO-format val set (or a lifting model
+on 3-D sequences: MPJPE / P-MPJPE in mm, last line ``MPJPE=<value>``).
 
     python models/eval.py CONFIG CHECKPOINT [--out-dir DIR] [--no-flip] [--device cpu|cuda]
 
@@ -10,6 +10,11 @@ keypoint AP/AR with the official ``pycocotools`` COCOeval (OKS with the dataset'
 sigmas) plus PCK@0.05 (normalised by the box size). Writes
 ``results_keypoints.json`` (COCO results format) and ``metrics.json``; the last line
 printed is ``AP=<value>``.
+
+A ``BottomupPoseEstimator`` (DEKR) predicts each whole image (BottomupResize) and emits
+one result per detected instance, scored by the mean of its keypoint scores (MMPose's
+DEKR evaluator: ``score_mode='keypoint'``, ``nms_mode='none'``); no PCK (no boxes to
+pair predictions with).
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import io
 import json
 import os
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 if __package__ in (None, ''):  # run as a script: make `import models` work
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -142,6 +147,50 @@ def predict_dataset(model, dataset, batch_size: int = 64, num_workers: int = 0,
                 img_ids=np.concatenate(img_ids), bbox_scores=np.concatenate(bscores))
 
 
+@torch.no_grad()
+def predict_bottomup_dataset(model, dataset, batch_size: int = 1, num_workers: int = 0,
+                             device: str = 'cpu') -> List[Dict]:
+    """Run a BottomupPoseEstimator's ``mode='predict'`` over a bottom-up dataset (one
+    sample per image): a list of dicts, one per image, with img_id, keypoints (N, K, 2)
+    in image pixels, keypoint_scores (N, K) as numpy arrays."""
+    from models.config import collate
+    model.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
+                        collate_fn=collate)
+    out = []
+    for batch in loader:
+        preds = model(batch['inputs'].to(device), batch, mode='predict')
+        for img_id, p in zip(np.asarray(batch['img_id']).reshape(-1), preds):
+            out.append(dict(img_id=int(img_id), keypoints=p['keypoints'].cpu().numpy(),
+                            keypoint_scores=p['keypoint_scores'].cpu().numpy()))
+    return out
+
+
+def bottomup_results(preds: Sequence[Dict]) -> List[Dict]:
+    """COCO result dicts, one per detected instance; the instance score is the mean of
+    its keypoint scores (MMPose's CocoMetric ``score_mode='keypoint'`` of the DEKR
+    configs, whose keypoint scores are root score x keypoint heatmap score)."""
+    out = []
+    for p in preds:
+        kps = np.asarray(p['keypoints'], np.float64)
+        scores = np.asarray(p['keypoint_scores'], np.float64)
+        for kp, sc in zip(kps, scores):
+            flat = np.concatenate([kp, sc[:, None]], 1).reshape(-1)
+            out.append(dict(image_id=int(p['img_id']), category_id=1,
+                            keypoints=[float(v) for v in flat], score=float(sc.mean())))
+    return out
+
+
+def evaluate_bottomup(model, dataset, ann_file: str, batch_size: int = 1,
+                      num_workers: int = 0, device: str = 'cpu',
+                      verbose: bool = True) -> Tuple[Dict[str, float], List[Dict]]:
+    """COCO AP/AR of a bottom-up model on ``dataset`` (no OKS-NMS: MMPose's DEKR
+    configs use ``nms_mode='none'``, the head's nearby-joints NMS has run)."""
+    results = bottomup_results(predict_bottomup_dataset(model, dataset, batch_size,
+                                                        num_workers, device))
+    return coco_keypoint_eval(ann_file, results, verbose=verbose), results
+
+
 def evaluate(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
              flip_test: Optional[bool] = None, device: str = 'cpu',
              nms_thr: Optional[float] = 0.9) -> Dict[str, float]:
@@ -157,6 +206,20 @@ def evaluate(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
         torch.set_num_threads(int(cfg['num_threads']))
     dl = cfg['val_dataloader']
     dataset = build_dataset(dl['dataset'])
+    out_dir = out_dir or os.path.dirname(os.path.abspath(checkpoint))
+    os.makedirs(out_dir, exist_ok=True)
+    if cfg['model']['type'] == 'BottomupPoseEstimator':
+        ann_file = dl['dataset']['ann_file']
+        metrics, results = evaluate_bottomup(model, dataset, ann_file,
+                                             int(dl.get('batch_size', 1)),
+                                             int(dl.get('num_workers', 0)), device)
+        with open(os.path.join(out_dir, 'results_keypoints.json'), 'w') as f:
+            json.dump(results, f)
+        with open(os.path.join(out_dir, 'metrics.json'), 'w') as f:
+            json.dump(dict(metrics, checkpoint=os.path.abspath(checkpoint),
+                           ann_file=os.path.abspath(ann_file), images=len(dataset),
+                           instances=len(results)), f, indent=1)
+        return metrics
     pred = predict_dataset(model, dataset, int(dl.get('batch_size', 64)),
                            int(dl.get('num_workers', 0)), device)
     results = instance_results(pred['img_ids'], pred['keypoints'], pred['scores'],
@@ -169,8 +232,6 @@ def evaluate(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
     vis = np.stack([s['keypoints_visible'][0] for s in dataset.samples]) > 0
     boxes = np.stack([s['bbox'][0] for s in dataset.samples])
     metrics['PCK@0.05'] = pck(pred['keypoints'], gt, vis, (boxes[:, 2:] - boxes[:, :2]).max(1))
-    out_dir = out_dir or os.path.dirname(os.path.abspath(checkpoint))
-    os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, 'results_keypoints.json'), 'w') as f:
         json.dump(results, f)
     with open(os.path.join(out_dir, 'metrics.json'), 'w') as f:

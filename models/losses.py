@@ -87,6 +87,33 @@ class SmoothL1Loss(nn.Module):
         return F.smooth_l1_loss(output, target) * self.loss_weight
 
 
+class SoftWeightSmoothL1Loss(nn.Module):
+    """DEKR's displacement loss (MMPose's SoftWeightSmoothL1Loss): smooth L1 with
+    threshold ``beta``, multiplied by per-element (soft) weights broadcast from the
+    right; ``supervise_empty=False`` divides the sum by the number of non-zero weights
+    instead of taking the mean over every element."""
+
+    def __init__(self, use_target_weight: bool = True, supervise_empty: bool = True,
+                 beta: float = 1.0, loss_weight: float = 1.0):
+        super().__init__()
+        self.use_target_weight, self.supervise_empty = use_target_weight, supervise_empty
+        self.beta, self.loss_weight = beta, loss_weight
+
+    def forward(self, output, target, target_weights=None):
+        loss = F.smooth_l1_loss(output, target, reduction='none', beta=self.beta)
+        if not self.use_target_weight:
+            return loss.mean() * self.loss_weight
+        w = target_weights
+        while w.ndim < output.ndim:
+            w = w.unsqueeze(-1)
+        loss = loss * w
+        if self.supervise_empty:
+            loss = loss.mean()
+        else:
+            loss = loss.sum() / max(int((w > 0).sum()), 1)  # as MMPose: w's own count
+        return loss * self.loss_weight
+
+
 class JSDiscretLoss(nn.Module):
     """Jensen-Shannon divergence between normalised heatmaps (B, K, H, W) (DSNT)."""
 

@@ -24,6 +24,9 @@ TINY_CODECS = dict(
     rle=dict(type='RegressionLabel', input_size=TINY_INPUT),
     dsnt=dict(type='IntegralRegressionLabel', input_size=TINY_INPUT, heatmap_size=TINY_HEATMAP,
               sigma=2.0, normalize=True),
+    # bottom-up (DEKRHead): root + keypoint heatmaps and displacement fields
+    dekr=dict(type='SPR', input_size=TINY_INPUT, heatmap_size=TINY_HEATMAP, sigma=(2.0, 1.0),
+              generate_keypoint_heatmaps=True, minimal_diagonal_length=2.0),
 )
 
 
@@ -40,6 +43,9 @@ def tiny_config(data_root: str, kind: str = 'msra', augment: bool = False,
     """A complete train/eval config dict (what load_config returns) for a tiny model."""
     from models.configs._base import coco_split, topdown_pipelines
     codec = TINY_CODECS[kind]
+    if kind == 'dekr':
+        return _tiny_bottomup_config(data_root, codec, augment, depth, base_channels,
+                                     batch_size, max_iters, lr, extra)
     if kind == 'simcc':
         head = dict(type='RTMCCHead', out_channels=17, input_size=TINY_INPUT,
                     in_featuremap_size=(TINY_INPUT[0] // 32, TINY_INPUT[1] // 32),
@@ -64,6 +70,32 @@ def tiny_config(data_root: str, kind: str = 'msra', augment: bool = False,
                               dataset=coco_split('train', train, data_root)),
         val_dataloader=dict(batch_size=16, num_workers=0,
                             dataset=coco_split('val', val, data_root)),
+        optimizer=dict(lr=lr, weight_decay=0.0),
+        schedule=dict(max_iters=max_iters, warmup_iters=0, log_interval=1, min_lr_ratio=1.0),
+        seed=0)
+    cfg.update(extra or {})
+    return cfg
+
+
+def _tiny_bottomup_config(data_root, codec, augment, depth, base_channels, batch_size,
+                          max_iters, lr, extra):
+    """tiny_config's 'dekr' kind: a BottomupPoseEstimator + DEKRHead on whole images
+    (one sample per image, so the batch is at most 4 for the 6-image tiny train set)."""
+    from models.configs._base import bottomup_pipelines, coco_split
+    train, val = bottomup_pipelines(TINY_INPUT, codec, augment=augment, max_instances=4,
+                                    cache=False)
+    head = dict(type='DEKRHead', num_keypoints=17, codec=codec,
+                deconv_out_channels=(16, 16, 16), num_heatmap_filters=16,
+                num_displacement_filters_per_keypoint=2)
+    cfg = dict(
+        config_path=os.path.join(data_root, 'tiny_dekr.py'),
+        model=dict(type='BottomupPoseEstimator',
+                   backbone=dict(type='ResNet', depth=depth, base_channels=base_channels),
+                   head=head, test_cfg=dict(flip_test=True)),
+        train_dataloader=dict(batch_size=min(batch_size, 4), num_workers=0,
+                              dataset=coco_split('train', train, data_root, 'bottomup')),
+        val_dataloader=dict(batch_size=4, num_workers=0,
+                            dataset=coco_split('val', val, data_root, 'bottomup')),
         optimizer=dict(lr=lr, weight_decay=0.0),
         schedule=dict(max_iters=max_iters, warmup_iters=0, log_interval=1, min_lr_ratio=1.0),
         seed=0)

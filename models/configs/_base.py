@@ -1,5 +1,5 @@
-"""Shared parts of the configs: synthetic-COCO data paths and MMPose's top-down
-pipelines."""
+"""Shared parts of the configs: synthetic-COCO data paths and MMPose's top-down and
+bottom-up pipelines."""
 import os
 
 from models.data.meta_coco17 import COCO17
@@ -27,7 +27,35 @@ def topdown_pipelines(input_size, codec, flip=True, half_body=True, bbox_transfo
     return train, val
 
 
-def coco_split(split, pipeline, data_root=None):
+def coco_split(split, pipeline, data_root=None, mode='topdown'):
+    """Dataset config of a split; bottom-up val keeps the images without people."""
     root = data_root or DATA_ROOT
-    return dict(ann_file=os.path.join(root, 'annotations', f'person_keypoints_{split}.json'),
-                img_dir=os.path.join(root, 'images', split), pipeline=pipeline)
+    cfg = dict(ann_file=os.path.join(root, 'annotations', f'person_keypoints_{split}.json'),
+               img_dir=os.path.join(root, 'images', split), pipeline=pipeline, mode=mode)
+    if mode == 'bottomup' and split == 'val':
+        cfg['skip_empty'] = False
+    return cfg
+
+
+def bottomup_pipelines(input_size, codec, augment=True, flip=True, max_instances=30,
+                       cache=True, scale_factor=(0.75, 1.5), rotate_factor=30.0,
+                       shift_factor=0.2):
+    """(train, val) pipelines of MMPose's DEKR recipe: BottomupRandomAffine (or, without
+    ``augment``, the val BottomupResize), RandomFlip, multi-instance GenerateTarget,
+    PackPoseInputs padding to ``max_instances``; val: BottomupResize to ``input_size``
+    (fit, the aspect kept)."""
+    if augment:
+        train = [dict(type='LoadImage', cache=cache),
+                 dict(type='BottomupRandomAffine', input_size=input_size,
+                      shift_factor=shift_factor, scale_factor=scale_factor,
+                      rotate_factor=rotate_factor)]
+        if flip:
+            train.append(dict(type='RandomFlip', prob=0.5))
+    else:
+        train = [dict(type='LoadImage', cache=cache),
+                 dict(type='BottomupResize', input_size=input_size)]
+    train += [dict(type='GenerateTarget', encoder=codec, multi_instance=True),
+              dict(type='PackPoseInputs', max_instances=max_instances)]
+    val = [dict(type='LoadImage', cache=cache), dict(type='BottomupResize', input_size=input_size),
+           dict(type='PackPoseInputs', max_instances=max_instances)]
+    return train, val

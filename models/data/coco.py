@@ -21,6 +21,9 @@ class CocoKeypointDataset(Dataset):
         mode: 'topdown' (one sample per person, its box) or 'bottomup' (one per image).
         meta: dataset meta (COCO17 by default).
         min_keypoints: drop people with fewer labelled keypoints (top-down).
+        skip_empty: bottom-up: leave out images without labelled people (training);
+            False keeps them (evaluation, as MMPose's bottom-up test mode: detections
+            there are false positives).
 
     A raw sample (before the pipeline): img_path, img_id, id, bbox (N, 4) xyxy,
     bbox_score (N,), keypoints (N, K, 2) float32, keypoints_visible (N, K) in {0, 1}
@@ -28,7 +31,8 @@ class CocoKeypointDataset(Dataset):
     """
 
     def __init__(self, ann_file: str, img_dir: str, pipeline: Optional[Callable] = None,
-                 mode: str = 'topdown', meta: Optional[dict] = None, min_keypoints: int = 1):
+                 mode: str = 'topdown', meta: Optional[dict] = None, min_keypoints: int = 1,
+                 skip_empty: bool = True):
         from pycocotools.coco import COCO
         if mode not in ('topdown', 'bottomup'):
             raise ValueError(f"mode must be 'topdown' or 'bottomup', got {mode!r}")
@@ -56,10 +60,17 @@ class CocoKeypointDataset(Dataset):
             if mode == 'topdown':
                 for p in people:
                     self.samples.append(self._sample(path, img_id, [p]))
-            elif people:
+            elif people or not skip_empty:
                 self.samples.append(self._sample(path, img_id, people))
 
     def _sample(self, path, img_id, people):
+        if not people:  # a bottom-up image without labelled people (skip_empty=False)
+            K = self.meta['num_keypoints']
+            return dict(img_path=path, img_id=np.int64(img_id), id=np.int64(-1),
+                        bbox=np.zeros((0, 4), np.float32), bbox_score=np.zeros(0, np.float32),
+                        keypoints=np.zeros((0, K, 2), np.float32),
+                        keypoints_visible=np.zeros((0, K), np.float32),
+                        flip_indices=list(self.meta['flip_indices']))
         return dict(
             img_path=path, img_id=np.int64(img_id),
             id=np.int64(people[0]['id']) if self.mode == 'topdown' else np.int64(-1),

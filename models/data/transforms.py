@@ -356,7 +356,8 @@ class PackPoseInputs:
     """Make the sample a flat dict of arrays that torch's default_collate can stack:
     inputs (3, h, w) uint8 RGB, keypoints (1, K, 2), keypoints_visible (1, K),
     targets (dict), meta arrays. ``max_instances`` (bottom-up) keeps up to that many
-    instances, padded with invisible ones, and adds ``num_instances``."""
+    instances, padded with invisible ones (and zero bbox_score), and adds
+    ``num_instances``."""
 
     META = ('input_center', 'input_scale', 'bbox_score', 'img_id', 'id')
 
@@ -384,6 +385,11 @@ class PackPoseInputs:
         for k in self.META:
             if k in results:
                 out[k] = np.asarray(results[k])
+        if self.max_instances is not None and np.ndim(out.get('bbox_score')) == 1:
+            bs = np.zeros(self.max_instances, np.float32)  # per instance: pad too
+            n = min(len(out['bbox_score']), self.max_instances)
+            bs[:n] = out['bbox_score'][:n]
+            out['bbox_score'] = bs
         return out
 
 
