@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from models.backbones.resnet import BasicBlock
-from models.heads.base import BaseHead, to_codec
+from models.heads.base import BaseHead, deconv_layers, to_codec
 from models.losses import SoftWeightSmoothL1Loss
 
 
@@ -115,14 +115,9 @@ class DEKRHead(BaseHead):
                 'generate_keypoint_heatmaps', False):
             raise ValueError('DEKRHead needs an SPR codec with generate_keypoint_heatmaps=True')
         K = self.num_keypoints = int(num_keypoints)
-        layers = []
-        cin = in_channels
-        for cout, k in zip(deconv_out_channels, deconv_kernel_sizes):
-            pad, out_pad = {4: (1, 0), 3: (1, 1), 2: (0, 0)}[k]
-            layers += [nn.ConvTranspose2d(cin, cout, k, 2, pad, out_pad, bias=False),
-                       nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
-            cin = cout
-        self.deconv_layers = nn.Sequential(*layers)
+        self.deconv_layers = deconv_layers(in_channels, deconv_out_channels,
+                                           deconv_kernel_sizes)
+        cin = deconv_out_channels[-1] if len(deconv_out_channels) else in_channels
         f = int(num_heatmap_filters)
         self.heatmap_layers = nn.Sequential(
             nn.Conv2d(cin, f, 1, bias=False), nn.BatchNorm2d(f), nn.ReLU(inplace=True),
