@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.heads.base import BaseHead, deconv_layers, to_codec
+from models.heads.base import BaseHead, to_codec
 from models.losses import KLDiscretLoss
 
 
@@ -78,10 +78,6 @@ class RTMCCHead(BaseHead):
         input_size: model input (w, h). in_featuremap_size: backbone output (w, h).
         codec: a fastcodec SimCCLabel config (its simcc_split_ratio sets the bins).
         final_layer_kernel_size, hidden_dims, s, expansion_factor: as RTMPose.
-        deconv_out_channels / deconv_kernel_sizes: optional SimpleBaseline
-            upsampling (stride-2 deconvolutions) before the final layer, as the SimCC
-            paper's SimpleBaseline variant; then ``in_featuremap_size`` is the
-            upsampled size. Empty (RTMPose's head) by default.
 
     forward(feats) -> (pred_x (B, K, w * r), pred_y (B, K, h * r)).
     """
@@ -90,15 +86,10 @@ class RTMCCHead(BaseHead):
                  in_featuremap_size: Tuple[int, int], codec: dict,
                  final_layer_kernel_size: int = 7, hidden_dims: int = 256, s: int = 128,
                  expansion_factor: int = 2, dropout_rate: float = 0.0, beta: float = 10.0,
-                 label_softmax: bool = True, deconv_out_channels: Sequence[int] = (),
-                 deconv_kernel_sizes: Sequence[int] = ()):
+                 label_softmax: bool = True):
         super().__init__(codec)
         ratio = float(self.codec_cfg.get('simcc_split_ratio', 2.0))
         self.num_keypoints = out_channels
-        self.deconv_layers = deconv_layers(in_channels, deconv_out_channels,
-                                           deconv_kernel_sizes)
-        if len(deconv_out_channels):
-            in_channels = deconv_out_channels[-1]
         self.final_layer = nn.Conv2d(in_channels, out_channels, final_layer_kernel_size,
                                      padding=final_layer_kernel_size // 2)
         flat = int(in_featuremap_size[0] * in_featuremap_size[1])
@@ -108,12 +99,9 @@ class RTMCCHead(BaseHead):
         self.cls_x = nn.Linear(hidden_dims, int(round(input_size[0] * ratio)), bias=False)
         self.cls_y = nn.Linear(hidden_dims, int(round(input_size[1] * ratio)), bias=False)
         self.loss_module = KLDiscretLoss(beta=beta, label_softmax=label_softmax)
-        for m in self.deconv_layers.modules():
-            if isinstance(m, nn.ConvTranspose2d):
-                nn.init.normal_(m.weight, std=0.001)
 
     def forward(self, feats):
-        x = self.final_layer(self.deconv_layers(feats[-1])).flatten(2)
+        x = self.final_layer(feats[-1]).flatten(2)
         x = self.gau(self.mlp(x))
         return self.cls_x(x), self.cls_y(x)
 
