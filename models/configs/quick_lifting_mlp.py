@@ -14,7 +14,7 @@ target_mean / target_std, 82.4 mm with the keypoint statistics only). The loss i
 an MPJPE in standardised units; ``predict`` decodes through the codec
 (``batch_decode`` undoes target_mean / target_std), so eval's MPJPE is in mm.
 
-MEASURED
+Measured: see models/README.md (Lifting).
 """
 import os
 
