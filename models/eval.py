@@ -243,7 +243,9 @@ def evaluate(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
 @torch.no_grad()
 def evaluate_lifting(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
                      flip_test: Optional[bool] = None, device: str = 'cpu') -> Dict[str, float]:
-    """MPJPE and P-MPJPE (mm) of a PoseLifter on its val set (root-relative poses)."""
+    """MPJPE and P-MPJPE (mm) of a PoseLifter on its val set: its predictions, decoded
+    by the head's codec to root-relative metres, against the dataset's root-relative
+    poses (``pose_3d``, metres), both times 1000."""
     from models.builder import build_model
     from models.config import build_dataset, collate
     from models.metrics3d import mpjpe, p_mpjpe
@@ -261,7 +263,8 @@ def evaluate_lifting(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
     for batch in loader:
         preds.append(model(batch['inputs'].to(device), batch, mode='predict')['keypoints_3d']
                      .cpu().numpy())
-        gts.append(batch['targets']['lifting_target'].numpy())
+        gts.append(batch['pose_3d'].numpy())  # root-relative metres (the codec's units
+        # for VideoPoseLifting; ImagePoseLifting's target_mean / std normalise the target)
     pred, gt = np.concatenate(preds) * 1000.0, np.concatenate(gts) * 1000.0
     metrics = {'MPJPE': mpjpe(pred, gt), 'P-MPJPE': p_mpjpe(pred, gt)}
     out_dir = out_dir or os.path.dirname(os.path.abspath(checkpoint))

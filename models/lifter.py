@@ -1,5 +1,7 @@
 """2-D -> 3-D pose lifting: a temporal regression head and the PoseLifter estimator
-(VideoPose3D's TCN or the single-frame MLP lifter as backbone)."""
+(VideoPose3D's TCN or the single-frame MLP lifter as backbone). The head owns a fastcodec
+lifting codec (VideoPoseLifting or ImagePoseLifting, the config's ``codec``, the one the
+dataset encodes with) and decodes its outputs with ``codec.batch_decode``."""
 from __future__ import annotations
 
 from typing import Dict, Optional, Sequence
@@ -8,15 +10,19 @@ import torch
 from torch import nn
 
 from models.data.meta_coco17 import COCO17
+from models.heads.base import BaseHead
 from models.losses import MPJPELoss
 
 
-class TemporalRegressionHead(nn.Module):
-    """1x1 convolution to K x 3 coordinates of the centre frame; MPJPE loss.
-    forward(feats) -> (B, K, 3) metres, root-relative."""
+class TemporalRegressionHead(BaseHead):
+    """1x1 convolution to K x 3 coordinates of the centre frame; MPJPE loss against the
+    codec's lifting_target_label. forward(feats) -> (B, K, 3) in the codec's target
+    units (root-relative metres; normalised by ImagePoseLifting's target_mean /
+    target_std if it has them); decode(pred) -> (B, K, 3) root-relative metres through
+    ``codec.batch_decode`` (no target root: the poses stay root-relative)."""
 
-    def __init__(self, in_channels: int, num_joints: int = 17):
-        super().__init__()
+    def __init__(self, in_channels: int, codec: dict, num_joints: int = 17):
+        super().__init__(codec)
         self.num_joints = num_joints
         self.conv = nn.Conv1d(in_channels, num_joints * 3, 1)
         self.loss_module = MPJPELoss()
@@ -31,6 +37,17 @@ class TemporalRegressionHead(nn.Module):
         return dict(loss_pose3d=self.loss_module(pred, t['lifting_target'].to(pred.dtype),
                                                  t['lifting_target_weight'].to(pred.dtype)))
 
+    def encode_targets(self, keypoints, keypoints_visible):
+        raise NotImplementedError('lifting targets are encoded by MotionLiftingDataset '
+                                  '(codec.batch_encode over the whole file); '
+                                  'device_targets does not apply')
+
+    def decode(self, pred: torch.Tensor) -> torch.Tensor:
+        """(B, K, 3) head outputs -> (B, K, 3) root-relative metres, on pred's device:
+        ``codec.batch_decode`` of (B, 1, K, 3) (a torch tensor in, a tensor out)."""
+        kps, _ = self.codec.batch_decode(pred.detach().float()[:, None])
+        return kps[:, 0].to(pred.dtype)
+
     @staticmethod
     def flip_back(pred, flip_indices):
         idx = torch.as_tensor(list(flip_indices), device=pred.device)
@@ -40,9 +57,13 @@ class TemporalRegressionHead(nn.Module):
 
 
 class PoseLifter(nn.Module):
-    """forward(inputs (B, T, K, 2) normalised 2-D keypoints, batch, mode):
-    'tensor' -> (B, K, 3); 'loss' -> dict; 'predict' -> dict(keypoints_3d (B, K, 3) in
-    metres, root-relative), with flip test averaging the mirrored input's prediction."""
+    """forward(inputs (B, T, K, 2) codec keypoint labels, batch, mode):
+    'tensor' -> (B, K, 3) head outputs; 'loss' -> dict; 'predict' -> dict(keypoints_3d
+    (B, K, 3) root-relative metres, decoded by the head's codec), with flip test
+    averaging the decoded prediction for the mirrored input, mirrored back in metres.
+    The input is mirrored by negating x of the swapped joints: the image mirror for
+    VideoPoseLifting labels, and for ImagePoseLifting ones with mirror-symmetric
+    keypoint statistics (checked here; see models/data/motion.py)."""
 
     def __init__(self, backbone: nn.Module, head: nn.Module, flip_test: bool = True,
                  flip_indices: Optional[Sequence[int]] = None):
@@ -51,6 +72,9 @@ class PoseLifter(nn.Module):
         self.flip_test = flip_test
         self.flip_indices = list(flip_indices if flip_indices is not None
                                  else COCO17['flip_indices'])
+        if flip_test:
+            from models.data.motion import check_mirror_symmetric
+            check_mirror_symmetric(head.codec, self.flip_indices)
 
     def forward(self, inputs: torch.Tensor, batch: Optional[Dict] = None, mode: str = 'tensor'):
         x = inputs.float()
@@ -64,12 +88,19 @@ class PoseLifter(nn.Module):
             return self.predict(x)
         raise ValueError(f"mode must be 'tensor', 'loss' or 'predict', got {mode!r}")
 
+    @staticmethod
+    def flip_inputs(x, flip_indices):
+        """(B, T, K, 2) codec keypoint labels of the mirrored image."""
+        xf = x[:, :, list(flip_indices)].clone()
+        xf[..., 0] = -xf[..., 0]
+        return xf
+
     @torch.no_grad()
     def predict(self, x):
-        pred = self.head(self.backbone(x))
+        pred = self.head.decode(self.head(self.backbone(x)))
         if self.flip_test:
-            xf = x[:, :, self.flip_indices].clone()
-            xf[..., 0] = -xf[..., 0]
-            pred_f = self.head.flip_back(self.head(self.backbone(xf)), self.flip_indices)
+            xf = self.flip_inputs(x, self.flip_indices)
+            pred_f = self.head.flip_back(self.head.decode(self.head(self.backbone(xf))),
+                                         self.flip_indices)
             pred = (pred + pred_f) * 0.5
         return dict(keypoints_3d=pred)

@@ -1,75 +1,188 @@
 """3-D lifting data: 2-D keypoint sequences -> 3-D root-relative poses, from the motion
-sequences of ``python -m models.data.synth OUT --mode 3d``.
+sequences of ``python -m models.data.synth OUT --mode 3d``, encoded by a fastcodec
+lifting codec exactly as a user would: ``fastcodec.build(codec)`` and one
+``codec.batch_encode`` call over every frame of the file.
 
-The normalisation is MMPose's VideoPoseLifting / ImagePoseLifting codec convention:
-2-D keypoints ``x / w * 2 - [1, h / w]``; 3-D targets in metres relative to a root
-joint (here the hip midpoint, COCO-17 having no pelvis). fastcodec.VideoPoseLifting
-(root_index=[11, 12]) computes the same labels but not the metre units: moving this
-dataset onto it is open work; the dataset only calls LiftingNormalizer's encode/decode.
+The codec config (``codec=dict(...)`` in the model config, shared with the head, which
+decodes through ``codec.batch_decode``) is one of
+
+* ``VideoPoseLifting`` (the TCN): 2-D keypoints ``(x - w / 2, y - h / 2) / (w / 2)``
+  with the per-sequence image size from ``camera_param``;
+* ``ImagePoseLifting`` (the single-frame MLP): raw pixel keypoints unless the codec has
+  ``keypoints_mean`` / ``keypoints_std`` (MMPose's H36M configs embed dataset
+  statistics); :func:`lifting_stats` computes them from a training file.
+
+Both with ``root_index=[11, 12]`` (COCO-17 has no pelvis: the root is the hip midpoint)
+and ``reshape_keypoints=False`` (inputs stay (T, K, 2)). The 3-D poses are passed to
+the codec in metres, so the targets, the loss and the decoded predictions are metres
+(MPJPE in mm = metres * 1000).
+
+Mirroring (flip augmentation, flip test): the dataset mirrors in pixels, about the
+image centre ``x -> w - x`` with left/right swapped, and encodes the mirrored frames
+too; the 3-D target is mirrored by negating camera x (the camera's principal point is
+within a few pixels of the image centre). With VideoPoseLifting that equals negating
+the normalised x of the swapped joints; with ImagePoseLifting it does when the
+statistics are mirror-symmetric, which :func:`lifting_stats` guarantees (they are the
+statistics of the training set together with its mirror image), and which the
+lifter's flip test relies on (``PoseLifter`` checks it).
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-HIPS = (11, 12)
+import fastcodec
+
+HIPS = [11, 12]
 
 
-class LiftingNormalizer:
-    """encode(keypoints_2d (..., T, K, 2) px, keypoints_3d (..., K, 3) mm, image_size)
-    -> dict(keypoints (..., T, K, 2) normalised, lifting_target (..., K, 3) metres
-    root-relative, target_root (..., 3) mm). decode(pred (..., K, 3), root) -> mm."""
+def _flip_indices(flip_indices=None):
+    from models.data.meta_coco17 import COCO17
+    return list(flip_indices if flip_indices is not None else COCO17['flip_indices'])
 
-    def encode(self, keypoints_2d: np.ndarray, keypoints_3d: np.ndarray,
-               image_size) -> Dict[str, np.ndarray]:
-        """image_size: (w, h), or (..., 2) with the leading axes of the keypoints
-        before T (one size per sequence); the arithmetic is float64."""
-        size = np.asarray(image_size, np.float64)
-        size = size.reshape(size.shape[:-1] + (1,) * (keypoints_2d.ndim - size.ndim) + (2,))
-        w, h = size[..., :1], size[..., 1:]
-        kp = keypoints_2d / w * 2 - np.concatenate([np.ones_like(w), h / w], -1)
-        root = keypoints_3d[..., HIPS, :].mean(-2)
-        target = (keypoints_3d - root[..., None, :]) / 1000.0
-        return dict(keypoints=kp.astype(np.float32), lifting_target=target.astype(np.float32),
-                    target_root=root.astype(np.float32))
 
-    @staticmethod
-    def decode(pred, root=None):
-        out = pred * 1000.0
-        if root is not None:
-            out = out + root[..., None, :]
-        return out
+def mirror_pixels(keypoints_2d: np.ndarray, image_size: np.ndarray, flip_indices) -> np.ndarray:
+    """keypoints_2d (S, T, K, 2) px mirrored about each sequence's image centre
+    (x -> w - x), left and right swapped; image_size (S, 2)."""
+    out = keypoints_2d[:, :, flip_indices].astype(np.float64)
+    out[..., 0] = np.asarray(image_size, np.float64)[:, 0, None, None] - out[..., 0]
+    return out.astype(keypoints_2d.dtype)
+
+
+def mirror_3d(keypoints_3d: np.ndarray, flip_indices) -> np.ndarray:
+    """(..., K, 3) camera-frame poses mirrored (x -> -x), left and right swapped."""
+    out = keypoints_3d[..., flip_indices, :].copy()
+    out[..., 0] = -out[..., 0]
+    return out
+
+
+def encode_motion(codec, keypoints_2d: np.ndarray, keypoints_3d_m: np.ndarray,
+                  image_size: np.ndarray) -> Dict[str, np.ndarray]:
+    """One ``codec.batch_encode`` call for every frame of S sequences: keypoints_2d
+    (S, T, K, 2) px, keypoints_3d_m (S, T, K, 3) metres, image_size (S, 2) ->
+    dict(keypoints (S, T, K, 2) normalised 2-D inputs, lifting_target (S, T, K, 3)
+    root-relative (metres, or normalised by the codec's target_mean / target_std),
+    target_root (S, T, 3) metres)."""
+    S, T, K = keypoints_2d.shape[:3]
+    name = type(codec).__name__
+    if getattr(codec, 'reshape_keypoints', False) or getattr(codec, 'concat_vis', False):
+        raise ValueError('the lifting codec must have reshape_keypoints=False and '
+                         'concat_vis=False (inputs are (T, K, 2))')
+    if getattr(codec, 'remove_root', False) and len(codec.root_index) == 1:
+        raise ValueError('remove_root is not supported: the head predicts all K joints')
+    if name == 'VideoPoseLifting':
+        # a sample is a sequence: (T, K, 2) keypoints and (T, K, 3) targets
+        if not codec.zero_center:
+            raise ValueError('VideoPoseLifting needs zero_center=True (root-relative targets)')
+        enc = codec.batch_encode(keypoints_2d, None, keypoints_3d_m, None,
+                                 camera_param=dict(w=image_size[:, 0], h=image_size[:, 1]))
+        kp, target, root = (enc['keypoint_labels'], enc['lifting_target_label'],
+                            enc['target_root'])
+    elif name == 'ImagePoseLifting':
+        # a sample is a frame: (1, K, 2) keypoints and a (1, K, 3) target
+        enc = codec.batch_encode(keypoints_2d.reshape(S * T, 1, K, 2), None,
+                                 keypoints_3d_m.reshape(S * T, 1, K, 3))
+        kp, target, root = (enc['keypoint_labels'], enc['lifting_target_label'],
+                            enc['target_root'])
+    else:
+        raise ValueError(f'MotionLiftingDataset needs a VideoPoseLifting or ImagePoseLifting '
+                         f'codec, got {name}')
+    return dict(keypoints=np.asarray(kp, np.float32).reshape(S, T, K, 2),
+                lifting_target=np.asarray(target, np.float32).reshape(S, T, K, 3),
+                target_root=np.asarray(root, np.float32).reshape(S, T, 3))
+
+
+def lifting_stats(npz_file: str, flip_indices: Optional[Sequence[int]] = None,
+                  root_index=HIPS, decimals: int = 4) -> Dict[str, list]:
+    """ImagePoseLifting's ``keypoints_mean`` / ``keypoints_std`` (K, 2) px and
+    ``target_mean`` / ``target_std`` (K, 3) metres (root-relative) of a motion file
+    together with its mirror image (so they are mirror-symmetric: mirroring commutes
+    with the normalisation; see the module docstring). Rounded to ``decimals`` and
+    symmetrised after rounding; a std of 0 (the root joint) becomes 1."""
+    fi = _flip_indices(flip_indices)
+    d = np.load(npz_file)
+    kp2d, size = d['keypoints_2d'].astype(np.float64), d['image_size'].astype(np.float64)
+    kp3d = d['keypoints_3d'].astype(np.float64) / 1000.0
+    rel = kp3d - kp3d[..., root_index, :].mean(-2, keepdims=True)
+    both2 = np.concatenate([kp2d, mirror_pixels(kp2d, size, fi)]).reshape(-1, len(fi), 2)
+    both3 = np.concatenate([rel, mirror_3d(rel, fi)]).reshape(-1, len(fi), 3)
+    out = {}
+    for name, x in (('keypoints', both2), ('target', both3)):
+        mean, std = x.mean(0), x.std(0)
+        std = np.where(std < 1e-6, 1.0, std)
+        mean, std = np.round(mean, decimals), np.round(std, decimals)
+        # exact mirror symmetry after rounding: the right side from the left
+        centre = np.round(size[:, 0].mean() / 2, decimals) if name == 'keypoints' else 0.0
+        for j, f in enumerate(fi):
+            if f > j:
+                mean[f] = mean[j]
+                mean[f, 0] = np.round(2 * centre - mean[j, 0], decimals)
+                std[f] = std[j]
+            elif f == j:
+                mean[j, 0] = centre
+        out[f'{name}_mean'], out[f'{name}_std'] = mean.tolist(), std.tolist()
+    return out
+
+
+def check_mirror_symmetric(codec, flip_indices) -> None:
+    """Raise unless negating normalised x (swapped joints) mirrors the codec's inputs:
+    true for VideoPoseLifting, and for ImagePoseLifting without keypoints statistics
+    only when the image centre is x = 0 (it is not: raw pixels), so those need
+    mirror-symmetric ``keypoints_mean`` / ``keypoints_std``."""
+    if type(codec).__name__ != 'ImagePoseLifting':
+        return
+    fi = list(flip_indices)
+    if codec.keypoints_mean is None:
+        raise ValueError('flip with an ImagePoseLifting codec needs keypoints_mean / '
+                         'keypoints_std (raw pixels cannot be mirrored by negating x)')
+    m, s = codec.keypoints_mean[0].astype(np.float64), codec.keypoints_std[0].astype(np.float64)
+    centre = (m[:, 0] + m[fi, 0]) / 2
+    ok = (np.allclose(centre, centre[0], rtol=0, atol=1e-3)
+          and np.allclose(m[:, 1], m[fi, 1], rtol=0, atol=1e-3)
+          and np.allclose(s, s[fi], rtol=1e-5, atol=1e-6))
+    if not ok:
+        raise ValueError('flip with an ImagePoseLifting codec needs mirror-symmetric '
+                         'keypoints_mean / keypoints_std (models.data.motion.lifting_stats '
+                         'computes such statistics)')
 
 
 class MotionLiftingDataset(Dataset):
     """Samples of ``seq_len`` consecutive frames (odd; 1 for single-frame lifters) and
     the 3-D pose of the centre frame; sequence edges are padded by repeating the first
-    or last frame (VideoPose3D's convention).
+    or last frame (VideoPose3D's convention). Every frame (and, with
+    ``augment_flip``, its mirror image) is encoded once, at construction, by
+    ``codec.batch_encode``; items only slice.
 
-    Item: inputs (T, K, 2) float32 normalised 2-D keypoints, targets dict(
-    lifting_target (K, 3) metres root-relative, lifting_target_weight (K,)),
-    target_root (3,) mm, keypoints_3d (K, 3) mm (camera frame).
+    Item: inputs (T, K, 2) float32 codec keypoint labels, targets dict(
+    lifting_target (K, 3) the codec's lifting_target_label (root-relative metres, or
+    normalised by the codec's target_mean / target_std), lifting_target_weight (K,)),
+    target_root (3,) metres, keypoints_3d (K, 3) mm (camera frame), pose_3d (K, 3)
+    root-relative metres (what a prediction decodes to; mirrored with the sample).
     """
 
-    def __init__(self, npz_file: str, seq_len: int = 27, frame_stride: int = 1,
+    def __init__(self, npz_file: str, codec: dict, seq_len: int = 27, frame_stride: int = 1,
                  flip_indices=None, augment_flip: bool = False, seed: int = 0):
         if seq_len < 1 or seq_len % 2 == 0:
             raise ValueError(f'seq_len must be odd and positive, got {seq_len}')
+        self.codec = fastcodec.build(dict(codec))
         d = np.load(npz_file)
         self.kp2d, self.kp3d, self.image_size = d['keypoints_2d'], d['keypoints_3d'], d['image_size']
         self.seq_len, self.pad = seq_len, seq_len // 2
         S, T = self.kp2d.shape[:2]
         self.index = [(s, t) for s in range(S) for t in range(0, T, frame_stride)]
-        # encode every frame once; items only slice
-        enc = LiftingNormalizer().encode(self.kp2d, self.kp3d, self.image_size)
-        self.norm2d, self.target, self.root = (enc['keypoints'], enc['lifting_target'],
-                                               enc['target_root'])
-        from models.data.meta_coco17 import COCO17
-        self.flip_indices = list(flip_indices or COCO17['flip_indices'])
+        self.flip_indices = _flip_indices(flip_indices)
         self.augment_flip = augment_flip
+        kp3d_m = self.kp3d.astype(np.float64) / 1000.0
+        views = [(self.kp2d, kp3d_m)]
+        if augment_flip:
+            views.append((mirror_pixels(self.kp2d, self.image_size, self.flip_indices),
+                          mirror_3d(kp3d_m, self.flip_indices)))
+        self.encoded = [encode_motion(self.codec, k2, k3, self.image_size) for k2, k3 in views]
+        self.pose_3d = [(k3 - k3[..., HIPS, :].mean(-2, keepdims=True)).astype(np.float32)
+                        for _, k3 in views]
         self.rng = np.random.default_rng(seed)
 
     def __len__(self):
@@ -79,15 +192,22 @@ class MotionLiftingDataset(Dataset):
         s, t = self.index[i]
         T = self.kp2d.shape[1]
         frames = np.clip(np.arange(t - self.pad, t + self.pad + 1), 0, T - 1)
-        kp, target = self.norm2d[s, frames], self.target[s, t]
-        if self.augment_flip and self.rng.random() < 0.5:
-            kp = kp[:, self.flip_indices].copy()
-            kp[..., 0] *= -1
-            target = target[self.flip_indices].copy()
-            target[..., 0] *= -1
+        v = int(self.augment_flip and self.rng.random() < 0.5)
+        enc = self.encoded[v]
+        target = enc['lifting_target'][s, t]
         K = target.shape[0]
-        return dict(inputs=torch.from_numpy(np.ascontiguousarray(kp)),
+        return dict(inputs=torch.from_numpy(np.ascontiguousarray(enc['keypoints'][s, frames])),
                     targets=dict(lifting_target=target,
                                  lifting_target_weight=np.ones(K, np.float32)),
-                    target_root=self.root[s, t],
-                    keypoints_3d=self.kp3d[s, t].astype(np.float32))
+                    target_root=enc['target_root'][s, t],
+                    keypoints_3d=self.kp3d[s, t].astype(np.float32),
+                    pose_3d=self.pose_3d[v][s, t])
+
+
+if __name__ == '__main__':
+    import argparse
+    import json
+    ap = argparse.ArgumentParser(description='ImagePoseLifting statistics of a motion file '
+                                 '(JSON: keypoints_mean/std, target_mean/std).')
+    ap.add_argument('npz_file')
+    print(json.dumps(lifting_stats(ap.parse_args().npz_file)))
