@@ -3,6 +3,9 @@
 with DARK decoding, 96x128 input; sized to train on 2 CPU cores in ~12 minutes
 (schedule.max_minutes) on the synthetic set of models.data.synth.
 
+Measured (README, Training): the one-command run trained 2935 iterations in the 12
+minutes and reached AP 0.580 on the 200-image synthetic val set.
+
 Why stride 16: the full stride-32 ResNet-18 (3x4 bottleneck, three deconvolutions)
 costs 1.6x more per iteration and reached AP 0.36 in 12 minutes (1734 iterations, with
 some CPU contention) where this one reached 0.55 (2558 iterations), same data and
