@@ -1,6 +1,7 @@
 #include "blur_cpu.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "fast_argmax.h"
@@ -340,8 +341,10 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
 
 }  // namespace
 
-Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
-                       Maximum* raw, BlurredRect* rect) {
+namespace {
+
+Maximum blurred_argmax_daz(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
+                           Maximum* raw, BlurredRect* rect) {
   BlurredRect unused;
   if (!rect || scale != 1.f) rect = &unused;
   *rect = BlurredRect{};
@@ -463,6 +466,23 @@ Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScra
     y = y1;
   }
   return best;
+}
+
+}  // namespace
+
+// Blurring reads denormal inputs as 0 (DAZ): they are slow to sum. The raw maximum
+// found on the way is exact unless it is below FLT_MIN, where DAZ compares denormals
+// as 0: such maps (a zero, negative or denormal maximum) are searched again exactly.
+Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
+                       Maximum* raw, BlurredRect* rect) {
+  Maximum blurred;
+  {
+    const FlushDenormals daz;
+    blurred = blurred_argmax_daz(in, p, scale, scratch, raw, rect);
+  }
+  if (raw && !(raw->value >= FLT_MIN) && raw->value == raw->value)
+    *raw = fast_argmax(in, p.H * p.W);
+  return blurred;
 }
 
 }  // namespace fastcodec

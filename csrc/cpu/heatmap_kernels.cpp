@@ -61,7 +61,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
   if (kind == GaussianKind::Msra) {
     // The value depends on dx * dx + dy * dy only (integer offsets from the centre):
     // evaluate one octant, |dy| <= |dx|, and copy it to the other seven.
-    parallel_for(S, patch_cost / (S ? S : 1), [&](int64_t begin, int64_t end) {
+    parallel_for(S, 3.6 * patch_cost / (S ? S : 1), [&](int64_t begin, int64_t end) {
       std::vector<float> octant;
       for (int64_t s = begin; s < end; ++s) {
         const int64_t L = geom[s].length, c = (int64_t)geom[s].centre;
@@ -83,7 +83,10 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
       }
     });
   }
-  parallel_for(B * K, (double)(H * W), [&](int64_t begin, int64_t end) {
+  // ns per map: clearing it, then each instance's patch (DARK: the whole map).
+  const double map_ns = 0.6 * H * W + N * (kind == GaussianKind::Unbiased ? 1.0 * H * W
+                                                                        : 4.0 * patch_cost / (S ? S : 1));
+  parallel_for(B * K, map_ns, [&](int64_t begin, int64_t end) {
     std::vector<double> ux, uy;
     std::vector<float> vx, vy;
     for (int64_t bk = begin; bk < end; ++bk) {
@@ -155,8 +158,8 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
 
 void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* inside) {
   const int64_t K = a.K, N = a.N, W = a.W, H = a.H;
-  // Bound by storing 3 maps per keypoint: a second thread pays off from ~25 maps of 48x64.
-  parallel_for(a.B * K, 4.0 * H * W, [&](int64_t begin, int64_t end) {
+  // Bound by storing 3 maps per keypoint.
+  parallel_for(a.B * K, 0.7 * H * W, [&](int64_t begin, int64_t end) {
     std::vector<double> ox(W), oy(H);
     std::vector<float> fx(W);
     for (int64_t bk = begin; bk < end; ++bk) {
@@ -206,8 +209,8 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
   const int64_t K = a.K, N = a.N, W = a.W, H = a.H;
   const Kernel1D kern(ksize);
   const int64_t row_end = opencv_row_simd_end(W), column_end = opencv_column_simd_end(W);
-  // Mostly clearing memory: worth a second thread only from ~50 maps of 48x64 on.
-  parallel_for(a.B * K, 2.0 * H * W, [&](int64_t begin, int64_t end) {
+  // Mostly clearing memory.
+  parallel_for(a.B * K, 0.4 * H * W, [&](int64_t begin, int64_t end) {
     std::vector<float> px(W);
     std::vector<uint8_t> row_written(H);
     std::vector<float> on_kx(W + 2 * kern.r), on_ky(H + 2 * kern.r);
@@ -301,7 +304,7 @@ bool scaled_point(const EncodeArgs& a, int64_t i, Point* p) {
 
 void heatmap_maximum(const float* heat, int64_t BK, int64_t H, int64_t W, float* locs,
                      float* vals) {
-  parallel_for(BK, (double)(H * W), [&](int64_t begin, int64_t end) {
+  parallel_for(BK, 0.15 * H * W, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
       const Maximum m = fast_argmax(heat + c * H * W, H * W);
       maximum_location(m, W, locs + 2 * c, locs + 2 * c + 1);
@@ -349,7 +352,7 @@ bool dark_offset(const float* src, const BlurPlan& plan, int64_t x, int64_t y, f
 void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const Kernel1D& kern,
                        float* scale) {
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
-  parallel_for(C, (double)(H * W) * (2 * kern.r + 3), [&](int64_t begin, int64_t end) {
+  parallel_for(C, 0.08 * H * W * (2 * kern.r + 3), [&](int64_t begin, int64_t end) {
     BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
@@ -379,7 +382,7 @@ void refine_sign(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
 
 void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize, float* out) {
   const Kernel1D kern(ksize);
-  parallel_for(C, (double)(H * W) * (ksize + 2), [&](int64_t begin, int64_t end) {
+  parallel_for(C, 0.1 * H * W * (ksize + 2), [&](int64_t begin, int64_t end) {
     BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       float* m = out + c * H * W;
@@ -396,7 +399,7 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
   std::vector<float> scale(B * K);
   modulation_scales(heat, B * K, H, W, kern, scale.data());
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
-  parallel_for(B * N * K, 25.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
+  parallel_for(B * N * K, 10.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
     BlurScratch& scratch = thread_scratch();
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / (N * K), k = i % K;
@@ -476,7 +479,7 @@ void dark_udp_step_one(double* kp, int64_t b, int64_t k, int64_t K, const float*
 void dark_udp_steps(double* kps, int64_t B, int64_t N, int64_t K, const float* heat, int64_t H,
                     int64_t W, const Kernel1D& kern, const float* scale, bool f32) {
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
-  parallel_for(B * N * K, 9.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
+  parallel_for(B * N * K, 4.0 * (2 * kern.r + 1) * 3, [&](int64_t begin, int64_t end) {
     BlurScratch& scratch = thread_scratch();
     for (int64_t i = begin; i < end; ++i)
       dark_udp_step_one(kps + 2 * i, i / (N * K), i % K, K, heat, H, W, plan, kern.r, scale, f32,
@@ -497,7 +500,7 @@ void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* 
 void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
                    float* locs, float* scores) {
   const Kernel1D kern(ksize);
-  parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
+  parallel_for(B * K, 0.1 * H * W * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
     BlurScratch& scratch = thread_scratch();
     std::vector<float> map(H * W);
     for (int64_t c = begin; c < end; ++c) {
@@ -527,7 +530,7 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
   const int64_t HW = H * W, total = K * HW;
   const float rad = (float)radius;
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Reflect101);
-  parallel_for(B * K, (double)HW * (2 * kern.r + 3), [&](int64_t begin, int64_t end) {
+  parallel_for(B * K, 0.05 * HW * (2 * kern.r + 3), [&](int64_t begin, int64_t end) {
     BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       const int64_t b = c / K, k = c % K;
@@ -550,7 +553,7 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
 
 void decode_msra(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, float* locs,
                  float* vals) {
-  parallel_for(B * K, (double)(H * W), [&](int64_t begin, int64_t end) {
+  parallel_for(B * K, 0.25 * H * W, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
       const float* map = heat + c * H * W;
       const Maximum m = fast_argmax(map, H * W);
@@ -570,7 +573,7 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
     // DARK reads only its own map: one pass per map, the blur only where a step is due.
     const Kernel1D kern(ksize);
     const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
-    parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
+    parallel_for(B * K, 0.05 * H * W * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
       BlurScratch& scratch = thread_scratch();
       for (int64_t c = begin; c < end; ++c) {
         const float* src = heat + c * H * W;
@@ -596,7 +599,7 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
   const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
   std::vector<float> scale(B * K);
   std::vector<double> kps(2 * B * K);
-  parallel_for(B * K, (double)(H * W) * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
+  parallel_for(B * K, 0.05 * H * W * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
     BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;

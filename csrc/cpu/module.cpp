@@ -301,6 +301,7 @@ PYBIND11_MODULE(_C, m) {
   m.doc() = "fastcodec CPU kernels (C++17, threads per call)";
   m.def("num_threads", &num_threads);
   m.def("set_num_threads", &set_num_threads);
+  m.def("pool_calls", &pool_calls, "calls that ran on more than one thread (tests)");
   bind_simcc(m);
   m.def("encode_gaussian", &encode_gaussian_py);
   m.def("encode_offset", &encode_offset_py);

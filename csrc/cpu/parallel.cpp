@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -13,6 +13,15 @@
 namespace fastcodec {
 
 namespace {
+
+// One call's tasks. Shared with the workers that took it: a worker that wakes after
+// the call returned still holds the job, finds no task left and never touches `task`.
+struct Job {
+  const std::function<void(int)>* task;
+  int tasks;
+  std::atomic<int> next{0};
+  std::atomic<int> done{0};
+};
 
 class Pool {
  public:
@@ -30,52 +39,54 @@ class Pool {
   int size() const { return (int)threads_.size() + 1; }
 
   bool run(int tasks, const std::function<void(int)>& task) {
-    std::unique_lock<std::mutex> job(job_, std::try_to_lock);
-    if (!job.owns_lock()) return false;
+    std::unique_lock<std::mutex> call(call_, std::try_to_lock);
+    if (!call.owns_lock()) return false;
+    auto job = std::make_shared<Job>();
+    job->task = &task;
+    job->tasks = tasks;
     {
       std::lock_guard<std::mutex> lock(m_);
-      task_ = &task;
-      tasks_ = tasks;
-      next_.store(0);
-      busy_.store((int)threads_.size());
-      generation_.fetch_add(1, std::memory_order_release);
+      job_ = job;
+      ++generation_;
     }
     start_.notify_all();
-    drain();
-    // The workers finish their last chunks about now: spin before sleeping, as they do.
-    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-    while (busy_.load(std::memory_order_acquire) != 0 &&
-           std::chrono::steady_clock::now() < spin_until)
-      for (int i = 0; i < 16; ++i) pause();
-    std::unique_lock<std::mutex> lock(m_);
-    done_.wait(lock, [this] { return busy_.load() == 0; });
-    task_ = nullptr;
+    drain(*job);
+    // Every task is claimed now. Wait only for those still running on a worker: spin
+    // briefly (their chunks end about when ours did), then sleep.
+    for (int i = 0; i < 4000 && job->done.load(std::memory_order_acquire) != tasks; ++i) pause();
+    if (job->done.load(std::memory_order_acquire) != tasks) {
+      std::unique_lock<std::mutex> lock(m_);
+      finished_.wait(lock, [&] { return job->done.load(std::memory_order_acquire) == tasks; });
+    }
+    std::lock_guard<std::mutex> lock(m_);
+    if (job_ == job) job_.reset();
     return true;
   }
 
  private:
-  void drain() {
-    for (int t = next_.fetch_add(1); t < tasks_; t = next_.fetch_add(1)) (*task_)(t);
+  void drain(Job& job) {
+    for (int t = job.next.fetch_add(1); t < job.tasks; t = job.next.fetch_add(1)) {
+      (*job.task)(t);
+      if (job.done.fetch_add(1, std::memory_order_acq_rel) + 1 == job.tasks) {
+        std::lock_guard<std::mutex> lock(m_);  // the caller may be about to sleep
+        finished_.notify_all();
+      }
+    }
   }
+  // Workers sleep between calls (no spinning: the process may have nothing else to
+  // do, or every core may be running a DataLoader worker).
   void work() {
     uint64_t seen = 0;
     for (;;) {
-      // Spin a little before sleeping: back-to-back calls (a decode loop) then find
-      // their worker awake; waking a sleeping thread can take longer than a whole job
-      // on a virtual machine.
-      const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-      while (generation_.load(std::memory_order_acquire) == seen &&
-             std::chrono::steady_clock::now() < spin_until)
-        for (int i = 0; i < 16; ++i) pause();
+      std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(m_);
-        start_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
+        start_.wait(lock, [&] { return stop_ || generation_ != seen; });
         if (stop_) return;
-        seen = generation_.load();
+        seen = generation_;
+        job = job_;
       }
-      drain();
-      std::lock_guard<std::mutex> lock(m_);
-      if (busy_.fetch_sub(1, std::memory_order_release) == 1) done_.notify_one();
+      if (job) drain(*job);
     }
   }
   static void pause() {
@@ -83,20 +94,17 @@ class Pool {
     __builtin_ia32_pause();
 #endif
   }
-  static constexpr std::chrono::microseconds kSpin{100};
 
   std::vector<std::thread> threads_;
-  std::mutex job_, m_;
-  std::condition_variable start_, done_;
-  const std::function<void(int)>* task_ = nullptr;
-  int tasks_ = 0;
-  std::atomic<int> busy_{0};
-  std::atomic<int> next_{0};
-  std::atomic<uint64_t> generation_{0};
+  std::mutex call_, m_;
+  std::condition_variable start_, finished_;
+  std::shared_ptr<Job> job_;
+  uint64_t generation_ = 0;
   bool stop_ = false;
 };
 
 std::atomic<int> g_requested{0};
+std::atomic<uint64_t> g_pool_calls{0};
 std::atomic<Pool*> g_pool{nullptr};
 
 void forget_pool_in_child() {
@@ -134,7 +142,11 @@ void set_num_threads(int n) { g_requested.store(n < 0 ? 0 : n); }
 bool run_on_pool(int threads, int tasks, const std::function<void(int)>& task) {
   Pool* pool = pool_for(threads);
   if (!pool || pool->size() < threads) return false;
-  return pool->run(tasks, task);
+  const bool ran = pool->run(tasks, task);
+  if (ran) g_pool_calls.fetch_add(1, std::memory_order_relaxed);
+  return ran;
 }
+
+uint64_t pool_calls() { return g_pool_calls.load(std::memory_order_relaxed); }
 
 }  // namespace fastcodec

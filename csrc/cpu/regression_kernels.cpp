@@ -20,7 +20,7 @@ namespace fastcodec {
 template <typename K, typename V>
 void encode_regression(const K* keypoints, const V* visible, int64_t M, double w, double h,
                        float* labels, float* weights) {
-  parallel_for(M, 8.0, [&](int64_t begin, int64_t end) {
+  parallel_for(M, 2.0, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const double x = keypoints[2 * i], y = keypoints[2 * i + 1];
       labels[2 * i] = regression_label(x, w);
@@ -33,7 +33,7 @@ void encode_regression(const K* keypoints, const V* visible, int64_t M, double w
 template <typename E, typename S>
 void decode_regression(const E* encoded, int64_t M, int64_t D, double w, double h,
                        double* keypoints, S* scores) {
-  parallel_for(M, 8.0, [&](int64_t begin, int64_t end) {
+  parallel_for(M, 2.0, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const E* e = encoded + D * i;
       keypoints[2 * i] = regression_coord((double)e[0], w);
@@ -93,7 +93,7 @@ inline float row_sum(const float* row, int64_t W, bool* nonzero) {
 }  // namespace
 
 void normalize_heatmaps(float* heat, int64_t C, int64_t H, int64_t W) {
-  parallel_for(C, 3.0 * H * W, [&](int64_t begin, int64_t end) {
+  parallel_for(C, 0.23 * H * W, [&](int64_t begin, int64_t end) {
     const FlushDenormals flush;
     for (int64_t c = begin; c < end; ++c) {
       float* m = heat + c * H * W;

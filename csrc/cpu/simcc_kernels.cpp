@@ -112,7 +112,7 @@ void simcc_encode(const SimccEncodeArgs& a, float* tx, float* ty, uint8_t* insid
 
 void simcc_maximum(const float* sx, const float* sy, int64_t R, int64_t Wx, int64_t Wy,
                    float* locs, float* vals) {
-  parallel_for(R, (double)(Wx + Wy), [&](int64_t begin, int64_t end) {
+  parallel_for(R, 0.5 * (Wx + Wy), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const Maximum mx = fast_argmax(sx + r * Wx, Wx);
       const Maximum my = fast_argmax(sy + r * Wy, Wy);
@@ -272,7 +272,7 @@ void simcc_decode(const SimccDecodeArgs& a, float* locs, float* vals, double* vi
   double cost = a.Wx + a.Wy;
   if (a.kx > 0) cost += a.visibility ? (double)(a.kx) * (a.Wx + a.Wy) : 40.0 * (a.kx + a.ky);
   if (a.visibility) cost += 40.0 * (a.Wx + a.Wy);
-  parallel_for(a.R, cost, [&](int64_t begin, int64_t end) {
+  parallel_for(a.R, 0.36 * cost, [&](int64_t begin, int64_t end) {
     std::vector<float> bx, by, scratch;
     if (a.visibility && a.kx > 0) bx.resize(a.Wx);
     if (a.visibility && a.ky > 0) by.resize(a.Wy);
@@ -304,7 +304,7 @@ void simcc_decode(const SimccDecodeArgs& a, float* locs, float* vals, double* vi
 
 void simcc_refine_dark(float* x, const float* simcc, int64_t R, int64_t W, int k) {
   const Kernel1D kern(k);
-  parallel_for(R, 40.0 * k + W, [&](int64_t begin, int64_t end) {
+  parallel_for(R, 0.3 * (40.0 * k + W), [&](int64_t begin, int64_t end) {
     std::vector<float> scratch;
     for (int64_t r = begin; r < end; ++r) {
       const float* v = simcc + r * W;

@@ -13,7 +13,7 @@ namespace fastcodec {
 
 void spr_displacements(const SprEncodeArgs& a, float* displacements, float* weights) {
   const int64_t HW = a.H * a.W, plane = 2 * a.K * HW;
-  parallel_for(a.B, (double)HW + 64.0 * a.N * a.K, [&](int64_t begin, int64_t end) {
+  parallel_for(a.B, 1.5 * ((double)HW + 64.0 * a.N * a.K), [&](int64_t begin, int64_t end) {
     std::vector<float> size_map((size_t)HW);
     for (int64_t b = begin; b < end; ++b) {
       float* disp = displacements + b * plane;
@@ -112,7 +112,7 @@ void spr_decode(const SprDecodeArgs& a, float* keypoints, float* root_scores,
   const int64_t HW = a.H * a.W;
   const int64_t M = a.max_instances < HW ? a.max_instances : HW;
   const int64_t r = (a.nms_kernel - 1) / 2;
-  parallel_for(a.B, (double)HW * (2.0 * a.nms_kernel + 4.0), [&](int64_t begin, int64_t end) {
+  parallel_for(a.B, 0.5 * HW * (2.0 * a.nms_kernel + 4.0), [&](int64_t begin, int64_t end) {
     std::vector<float> rows((size_t)HW), scores((size_t)HW);
     std::vector<SprCandidate> cand;
     for (int64_t b = begin; b < end; ++b) {

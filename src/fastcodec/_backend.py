@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import importlib
 import os
+import sys
 import warnings
 from types import ModuleType
 from typing import Iterator, List, Optional
@@ -80,6 +81,8 @@ def use_backend(name: str) -> Iterator[None]:
 def kernels() -> ModuleType:
     """The kernel module for a call on CPU arrays."""
     global _warned_fallback
+    if _threads_unsettled:
+        _settle_threads()
     name = get_backend()
     if name is not None:
         module = _loaded.get(name)
@@ -94,16 +97,55 @@ def kernels() -> ModuleType:
         return _import('numba')
 
 
-def set_num_threads(n: int) -> None:
-    """Threads used by the CPU kernels (0 = one per core)."""
-    n = int(n)
-    if n < 0:
-        raise ValueError(f'num_threads must be >= 0, got {n}')
+# Threads per call. A call's thread count follows its work (csrc/cpu/parallel.h); this
+# is the upper limit. Inside a torch DataLoader worker every core already runs a worker,
+# so the limit is 1 there unless set_num_threads is called in that process (e.g. in a
+# worker_init_fn). The first call of a process, and of each forked child, decides.
+_threads_unsettled = True   # True until the first kernel call of this process
+_threads_set_here = False   # set_num_threads was called in this process
+
+
+def _settle_threads() -> None:
+    global _threads_unsettled
+    _threads_unsettled = False
+    if _threads_set_here:
+        return
+    torch = sys.modules.get('torch')
+    data = getattr(getattr(torch, 'utils', None), 'data', None)
+    if data is not None and data.get_worker_info() is not None:
+        _set_threads(1)
+
+
+def _forked_child() -> None:
+    # the parent's choice was for the parent: a DataLoader worker starts from one thread
+    global _threads_unsettled, _threads_set_here
+    _threads_unsettled, _threads_set_here = True, False
+
+
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_forked_child)
+
+
+def _set_threads(n: int) -> None:
     for name in ('cpp', 'numba'):
         if _is_available(name):
             _import(name).set_num_threads(n)
 
 
+def set_num_threads(n: int) -> None:
+    """The most threads one CPU kernel call may use (0 = one per core, the default;
+    1 inside a torch DataLoader worker). Calls use fewer when their work is too small
+    to pay for waking a thread: a single-sample call usually runs on the caller's."""
+    global _threads_set_here, _threads_unsettled
+    n = int(n)
+    if n < 0:
+        raise ValueError(f'num_threads must be >= 0, got {n}')
+    _threads_set_here, _threads_unsettled = True, False
+    _set_threads(n)
+
+
 def get_num_threads() -> int:
-    """Threads the C++ kernels use per call."""
+    """The most threads one C++ kernel call may use."""
+    if _threads_unsettled:
+        _settle_threads()
     return _import('cpp').num_threads() if _is_available('cpp') else 1

@@ -53,12 +53,13 @@ Functions, all on C-contiguous numpy arrays (B batch, N instances, K keypoints):
   (B,T,K) of target_visible > 0.5 or None)``: MotionBERTLabel's encode in one pass;
   params per sample: T(w)/2, h/w, T(w/1000)/2, (h/1000)/(w/1000), fx, fy, cx, cy (f, c / 1000);
   in test mode sample b multiplies by factor[b] where take_given[b], else by the computed factor
-- ``num_threads()``, ``set_num_threads(n)``
+- ``num_threads()``, ``set_num_threads(n)``; ``pool_calls()``: how many calls so far ran
+  on more than one thread (tests)
 """
 from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_combined, encode_gaussian,  # noqa: F401
                           encode_megvii, encode_offset, gaussian_blur, heatmap_maximum,
                           instance_geometry, instance_sigmas,
-                          num_threads, refine_dark, refine_dark_udp, refine_sign,
+                          num_threads, pool_calls, refine_dark, refine_dark_udp, refine_sign,
                           set_num_threads)
 from fastcodec._C import decode_regression, encode_regression, normalize_heatmaps  # noqa: F401
 from fastcodec._C import simcc_decode, simcc_encode, simcc_maximum, simcc_refine_dark  # noqa: F401
