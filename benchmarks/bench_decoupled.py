@@ -3,12 +3,15 @@
     pytest benchmarks/bench_decoupled.py --benchmark-json RUN.json
     python benchmarks/report.py RUN.json
 
-Setting of the issue: 10 people, K = 17, input 512x512, heatmaps 128x128, boxes given.
+Setting of the issue: 10 people, K = 17, input 512x512, heatmaps 128x128, boxes given
+(and, ``encode_decoupled_no_boxes``, not given: the boxes are then derived from the
+keypoints, as MMPose does).
 Encoding draws random numbers (the 3x3 root jitter, the instance subsampling): every
 timed call, MMPose's and fastcodec's alike, first reseeds ``np.random`` and
 ``random`` with the same seed, so the parity check before timing compares identical
-draws and each call encodes the same thing. Only the C++ encode carries a target
-(20x); numba's and the decode row are recorded, not judged.
+draws and each call encodes the same thing. Only the C++ encodes carry targets (20x
+with boxes, issue 4; 10x without, issue 12); numba's and the decode row are recorded,
+not judged. The encodes are also timed against their write floor (12 MB per call).
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ import numpy as np
 import pytest
 
 import fastcodec as F
-from _harness import IMPLS, decoded_parity, encoded_parity, mmpose_codecs, time_case
+from _harness import (IMPLS, decoded_parity, encoded_parity, mmpose_codecs, time_case,
+                      time_floor, variants, write_floor)
 
 SEED = 20240613
 NOISE_SIGMA = 0.01
@@ -34,6 +38,7 @@ class Case:
     args: Dict[str, Any] = field(hash=False)
     op: str                        # 'encode' | 'decode'
     target: Optional[float]        # C++ speed-up over MMPose to reach (None: recorded)
+    boxes: bool = True             # encode: bbox given
     people: int = 10
     num_keypoints: int = 17
     about: str = ''
@@ -42,6 +47,8 @@ class Case:
 CASES = [
     Case('encode_decoupled', ARGS, 'encode', 20,
          about='CID targets: K+1 global maps, 10 instance map sets, boxes given'),
+    Case('encode_decoupled_no_boxes', ARGS, 'encode', 10, boxes=False,
+         about='the same without boxes (derived from the keypoints)'),
     Case('decode_decoupled', ARGS, 'decode', None,
          about='argmax + quarter-pixel shift of 10 instance map sets'),
 ]
@@ -83,7 +90,8 @@ def make_call(case: Case, impl: str):
     module = mmpose_codecs() if impl == 'mmpose' else F
     codec = module.DecoupledHeatmap(**case.args)
     if case.op == 'encode':
-        kp, vis, bbox = inputs['keypoints'], inputs['keypoints_visible'], inputs['bbox']
+        kp, vis = inputs['keypoints'], inputs['keypoints_visible']
+        bbox = inputs['bbox'] if case.boxes else None
 
         def encode():
             np.random.seed(SEED)
@@ -98,11 +106,16 @@ def parity(case: Case, ours, ref) -> Optional[str]:
     return encoded_parity(ours, ref) if case.op == 'encode' else decoded_parity(ours, ref)
 
 
-@pytest.mark.parametrize('impl', IMPLS)
-@pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
-def test_decoupled_codec(benchmark, case: Case, impl: str):
-    target = case.target if impl in ('mmpose', 'cpp') else None
+@pytest.mark.parametrize('impl', IMPLS + ['floor'])
+@pytest.mark.parametrize('case,timing', variants(CASES))
+def test_decoupled_codec(benchmark, case: Case, timing: str, impl: str):
+    if impl == 'floor':
+        if case.op != 'encode':
+            pytest.skip('write floors are for encoders')
+        time_floor(benchmark, case.name, write_floor(make_call(case, 'mmpose')()), timing)
+        return
+    target = case.target if impl in ('mmpose', 'cpp') and timing == 'hot' else None
     time_case(benchmark, case.name, impl, target, make_call(case, impl),
               make_call(case, 'mmpose'), lambda ours, ref: parity(case, ours, ref),
-              op=case.op, num_keypoints=case.num_keypoints, people=case.people,
+              timing=timing, op=case.op, num_keypoints=case.num_keypoints, people=case.people,
               heatmap_size=list(case.args['heatmap_size']))

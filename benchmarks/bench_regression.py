@@ -21,7 +21,7 @@ import pytest
 
 import fastcodec as F
 from _harness import (IMPLS, decoded_parity, encoded_parity, mmpose_codecs,
-                      time_case)
+                      time_case, variants)
 
 SEED = 20240614
 
@@ -113,10 +113,10 @@ def parity(case: Case, ours, ref) -> Optional[str]:
 
 
 @pytest.mark.parametrize('impl', IMPLS)
-@pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
-def test_regression_codec(benchmark, case: Case, impl: str):
+@pytest.mark.parametrize('case,timing', variants(CASES))
+def test_regression_codec(benchmark, case: Case, timing: str, impl: str):
     time_case(benchmark, case.name, impl,
-              case.numba_target if impl == 'numba' else case.target,
+              None if timing != 'hot' else case.numba_target if impl == 'numba' else case.target,
               make_call(case, impl), make_call(case, 'mmpose'),
-              lambda ours, ref: parity(case, ours, ref),
+              lambda ours, ref: parity(case, ours, ref), timing=timing,
               op=case.op, num_keypoints=case.num_keypoints, batch=case.batch, dim=case.dim)

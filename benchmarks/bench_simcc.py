@@ -20,7 +20,7 @@ import pytest
 
 import fastcodec as F
 from _harness import (IMPLS, decoded_parity, encoded_parity, mmpose_codecs,
-                      time_case)
+                      time_case, variants)
 
 SEED = 20240614
 NOISE_SIGMA = 0.01
@@ -98,12 +98,12 @@ def parity(case: Case, ours, ref) -> Optional[str]:
 
 
 @pytest.mark.parametrize('impl', IMPLS)
-@pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
-def test_simcc_codec(benchmark, case: Case, impl: str):
+@pytest.mark.parametrize('case,timing', variants(CASES))
+def test_simcc_codec(benchmark, case: Case, timing: str, impl: str):
     time_case(benchmark, case.name, impl,
-              None if impl == 'numba' else case.target,  # the issue sets C++ targets only
+              None if impl == 'numba' or timing != 'hot' else case.target,  # C++ targets only
               make_call(case, impl), make_call(case, 'mmpose'),
-              lambda ours, ref: parity(case, ours, ref),
+              lambda ours, ref: parity(case, ours, ref), timing=timing,
               op=case.op, num_keypoints=case.num_keypoints, batch=case.batch,
               simcc_size=[int(round(v * case.args['simcc_split_ratio']))
                           for v in case.args['input_size']])

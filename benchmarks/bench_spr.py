@@ -20,7 +20,7 @@ import torch
 
 import fastcodec as F
 from _harness import (ATOL_KEYPOINT, ATOL_SCORE, IMPLS, encoded_parity, max_diff,
-                      mmpose_codecs, time_case)
+                      mmpose_codecs, time_case, variants)
 
 SEED = 20240615
 
@@ -42,8 +42,8 @@ class Case:
 CASES = [
     Case('encode_spr', SPR, 'encode', 30,
          about='root heatmap + displacement fields, 10 people'),
-    Case('encode_spr_keypoint_maps', dict(SPR, generate_keypoint_heatmaps=True), 'encode', None,
-         about='plus K keypoint heatmaps (recorded)'),
+    Case('encode_spr_keypoint_maps', dict(SPR, generate_keypoint_heatmaps=True), 'encode', 40,
+         about='plus K keypoint heatmaps (DEKR; issue 12: 40x)'),
     Case('decode_spr', SPR, 'decode', 5,
          about='root NMS, top-30, displacements at the peaks (torch in, torch out)'),
     Case('decode_spr_keypoint_scores', dict(SPR, generate_keypoint_heatmaps=True), 'decode',
@@ -98,10 +98,10 @@ def parity(case: Case, ours, ref) -> Optional[str]:
 
 
 @pytest.mark.parametrize('impl', IMPLS)
-@pytest.mark.parametrize('case', CASES, ids=[case.name for case in CASES])
-def test_spr_codec(benchmark, case: Case, impl: str):
+@pytest.mark.parametrize('case,timing', variants(CASES))
+def test_spr_codec(benchmark, case: Case, timing: str, impl: str):
     time_case(benchmark, case.name, impl,
-              case.numba_target if impl == 'numba' else case.target,
+              None if timing != 'hot' else case.numba_target if impl == 'numba' else case.target,
               make_call(case, impl), make_call(case, 'mmpose'),
-              lambda ours, ref: parity(case, ours, ref),
+              lambda ours, ref: parity(case, ours, ref), timing=timing,
               op=case.op, num_keypoints=case.num_keypoints, people=case.people)

@@ -19,6 +19,7 @@ import sys
 from typing import Dict, List, Optional
 
 BASELINE = 'mmpose'
+FLOOR = 'floor'  # the memory floor of a case (_harness.py): reported, not a backend
 BACKEND_ORDER = ('cpp', 'numba', 'cuda')
 DEFAULT_TARGETS = {'numba': 3.0}
 COLORS = {'cpp': '#1f77b4', 'numba': '#ff7f0e', 'cuda': '#2ca02c'}
@@ -40,7 +41,11 @@ def collect(run: dict, stat: str = 'median'):
         name = bench.get('group') or extra.get('case') or bench.get('name')
         if impl is None or name is None:
             continue
-        case = cases.setdefault(name, dict(name=name, median={}, target={}, parity={}))
+        case = cases.setdefault(name, dict(name=name, median={}, target={}, parity={},
+                                           floor=None))
+        if impl == FLOOR:
+            case['floor'] = float(bench['stats'][stat])
+            continue
         if impl in case['median']:
             print(f'note: {name}/{impl} appears twice; keeping the first', file=sys.stderr)
             continue
@@ -76,8 +81,13 @@ def machine_lines(run: dict) -> List[str]:
     cores = f' ({count} logical cores)' if count else ''
     system = ' '.join(str(x) for x in (info.get('machine'), info.get('system'),
                                         info.get('release')) if x)
+    flags = set(cpu.get('flags') or [])
+    shown = [f for f in ('avx512f', 'avx2', 'fma', 'sse4_2') if f in flags]
     lines = [f'- CPU: {brand}{cores}' + (f', {system}' if system else ''),
              f"- Date: {run.get('datetime', 'unknown')}"]
+    if flags:
+        lines.append('- CPU flags: ' + (', '.join(shown) if shown else 'none of avx512f, avx2, '
+                                        'fma, sse4_2'))
     details = []
     if info.get('python_version'):
         details.append(f"Python {info['python_version']}")
@@ -148,6 +158,11 @@ def markdown(run: dict, cases: List[dict], backends: List[str], stat: str = 'med
             header += [f'{backend} speed-up (target {fmt_target(same)})']
         header += ['ok/MISS']
         align += ['---:', '---:'] + (['---:'] if target_column[backend] else []) + [':---:']
+    floors = any(case['floor'] is not None for case in cases)
+    if floors:
+        first = backends[0] if backends else None
+        header += ['memory floor (µs)', f'{first} ÷ floor']
+        align += ['---:', '---:']
     rows = []
     for case in cases:
         row = [case['name'], fmt_us(case['median'].get(BASELINE))]
@@ -156,11 +171,20 @@ def markdown(run: dict, cases: List[dict], backends: List[str], stat: str = 'med
             if target_column[backend]:
                 row += [fmt_target(case['target'].get(backend))]
             row += [verdict[case['name'], backend]]
+        if floors:
+            ours = case['median'].get(first)
+            ratio = ours / case['floor'] if case['floor'] and ours is not None else None
+            row += [fmt_us(case['floor']), '—' if ratio is None else f'{ratio:.1f}']
         rows.append(row)
 
     lines = ['# fastcodec vs MMPose 1.3.2: codec speed-ups', '']
     lines += machine_lines(run)
-    lines += ['', f'Speed-up = {stat}(MMPose) / {stat}(backend), same inputs, same run.', '']
+    lines += ['', f'Speed-up = {stat}(MMPose) / {stat}(backend), same inputs, same run.']
+    if floors:
+        lines += ['Memory floor: writing the outputs (encoders) or reading the input once '
+                  '(decoders), same bytes, same timing; ÷ floor = how many times that the '
+                  'backend takes.']
+    lines += ['']
     lines += ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(align) + '|']
     lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     notes = [f"- {case['name']}/{impl}: output differs from MMPose: {problem}"
