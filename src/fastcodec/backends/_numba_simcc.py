@@ -7,7 +7,8 @@ from typing import Tuple
 
 import numpy as np
 
-from fastcodec.backends.numba import _F0, _coord_is_usable, _fmaf, _jit, _kernel, _require
+from fastcodec.backends.numba import (_F0, _coord_is_usable, _flush32, _fmaf, _jit, _kernel,
+                                      _require)
 
 _F1EM3 = np.float32(1e-3)
 _F50 = np.float32(50.0)
@@ -29,11 +30,14 @@ def _simcc_bin(v, ratio32, ratio, f32):
 
 @_jit
 def _gaussian_label(i, mu, sigma, normalize):
+    # A label below FLT_MIN is written as 0 (no denormals in targets: they slow every
+    # multiply-add that later reads them); the unnormalised one is compared before
+    # rounding, so the exp's denormal float32 is never formed.
     d = float(i - mu)
-    v = np.float32(math.exp(-(d * d) / (2.0 * sigma * sigma)))
+    e = math.exp(-(d * d) / (2.0 * sigma * sigma))
     if normalize:
-        v = np.float32(float(v) / (sigma * _SQRT_2PI))
-    return v
+        return _flush32(float(np.float32(e)) / (sigma * _SQRT_2PI))
+    return _flush32(e)
 
 
 @_jit

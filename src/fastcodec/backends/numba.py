@@ -41,6 +41,14 @@ _F50 = np.float32(50.0)
 _F1EM3 = np.float32(1e-3)
 _F1EM10 = np.float32(1e-10)
 _FLT_EPS = 1.1920928955078125e-07  # np.finfo(np.float32).eps
+# Denormals: float32 values below FLT_MIN (2^-126) cost 5-100x per multiply-add on many
+# x86 cores (a microcode assist per operand or result). Encoders write none (a value
+# that rounds below FLT_MIN is written as 0, as the C++ backend does); see _flush32.
+_FLT_MIN = np.float32(1.1754943508222875e-38)
+# The smallest float64 that rounds to a normal float32 (2^-126 - 2^-150, ties to even).
+_ROUNDS_NORMAL = 1.1754942807573643e-38
+# ln(FLT_MIN) is -87.34: exp() below this argument has no normal float32 result.
+_LN_FLT_MIN = -87.5
 _COORD_LIMIT = 1099511627776.0     # 2^40, see coord_is_usable
 
 _jit = numba.njit(cache=True, nogil=True)
@@ -63,6 +71,23 @@ def _fmaf(typingctx, a, b, c):
 
 # ----------------------------------------------------------------------------------
 # common.h
+
+
+@_jit
+def _flush32(v):
+    """float32(v) with a result below FLT_MIN written as 0; v float32 or float64 (then
+    the comparison is made before rounding, so no denormal is ever computed). NaN is
+    kept. A select, not a branch: LLVM vectorises the loops that call it."""
+    return _F0 if abs(v) < _ROUNDS_NORMAL else np.float32(v)
+
+
+@_jit
+def _exp_normal(a):
+    """math.exp(a) (a float32 or float64, the result in a's precision, returned as
+    float64) where it is at least FLT_MIN, else 0; arguments below ln(FLT_MIN) skip
+    the exp, so no denormal is computed. NaN stays NaN."""
+    e = np.float64(math.exp(a)) if not (a < _LN_FLT_MIN) else 0.0
+    return 0.0 if e < _ROUNDS_NORMAL else e
 
 
 @_jit
@@ -185,7 +210,7 @@ def _blur_scratch(H, W, r):
 
 
 @_jit
-def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi):
+def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw):
     """dst[d0:d0+H*W] = blur(src[s0:s0+H*W]) as blur_map in blur_cpu.cpp: OpenCV's
     float32 row pass, then its column pass, with the fused multiply-adds of its SIMD
     part and the unfused formulas of its scalar tail (x >= row_end / column_end).
@@ -195,7 +220,15 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi):
     differs: the map is bordered into P (rows W + 2r wide), and each pass runs as
     long flat loops over all rows at once (the columns past W are scratch), which
     LLVM vectorises; the tail columns are then recomputed with their own formula.
-    Only output rows [out_lo, out_hi) are computed and written (the column pass)."""
+    Only output rows [out_lo, out_hi) are computed and written (the column pass).
+
+    tw > 0 (_flush_level(w)): denormals are neither read nor computed nor written.
+    Inputs and row-pass sums under tw = FLT_MIN / (smallest tap) read as 0, so every
+    product of a tap with a value is either 0 or at least FLT_MIN; outputs under
+    FLT_MIN are written as 0. Each output moves by less than 2 * tw * (largest tap),
+    under 1e-35 for every kernel size; callers guard the maps where that could tell
+    (_modulate, _blurred_argmax_reflect). tw = 0: the exact blur."""
+    fo = _FLT_MIN if tw > _F0 else _F0
     Wp = W + 2 * r
     n = H * Wp
     pad = 0 if reflect else r
@@ -209,11 +242,14 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi):
         b = y * Wp
         sb = s0 + y * W
         for x in range(W):
-            P[_u(b + r + x)] = src[_u(sb + x)]
+            v = src[_u(sb + x)]
+            P[_u(b + r + x)] = _F0 if abs(v) < tw else v
         if reflect:
             for p in range(r):
-                P[b + p] = src[sb + _reflect101(p - r, W)]
-                P[b + r + W + p] = src[sb + _reflect101(W + p, W)]
+                v = src[sb + _reflect101(p - r, W)]
+                P[b + p] = _F0 if abs(v) < tw else v
+                v = src[sb + _reflect101(W + p, W)]
+                P[b + r + W + p] = _F0 if abs(v) < tw else v
     # Row pass into rows r .. r + H - 1 of Q (opencv_row_sum).
     Qc = Q[r * Wp:r * Wp + n]
     if r == 0:
@@ -287,6 +323,10 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi):
                     for i in range(-r + 1, r + 1):
                         t = t + w[_u(i + r)] * P[_u(c0 + i)]
                 Qc[y * Wp + x] = t
+    if tw > _F0:
+        for q in range(n):
+            v = Qc[q]
+            Qc[q] = _F0 if abs(v) < tw else v
     # The r rows above and below: the border of the row-filtered map.
     for p in range(2 * r):
         if p < r:
@@ -343,14 +383,15 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi):
         d = d0 + y * W
         o = y * Wp
         for x in range(column_end):
-            dst[_u(d + x)] = O[_u(o + x)]
+            v = O[_u(o + x)]
+            dst[_u(d + x)] = _F0 if abs(v) < fo else v
         # opencv_column_sum_tail
         for x in range(column_end, W):
             c0 = (y + r) * Wp + x
             t = wr * Q[c0]
             for i in range(1, r + 1):
                 t = t + w[_u(r + i)] * (Q[_u(c0 + i * Wp)] + Q[_u(c0 - i * Wp)])
-            dst[d + x] = t
+            dst[d + x] = _F0 if abs(t) < fo else t
 
 
 @_jit
@@ -382,18 +423,31 @@ def _write_location(index, value, W, locs, c):
 def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, grid, fx, fy):
     """unbiased_factor products max-pasted into hm, in the precision of the arguments:
     float32 (mx, my, two_sigma2, grid = arange as float32) or float64, as MMPose
-    computes with float32 or float64 keypoints."""
+    computes with float32 or float64 keypoints.
+
+    No denormal is computed or written: factors below FLT_MIN are 0 (their products,
+    factors <= 1, would be too), the products are formed in float64 (exact for float32
+    factors, so rounding them once gives the float32 product) and written as 0 where
+    they round below FLT_MIN. Rows whose factor is 0 and columns outside the factors'
+    nonzero span only hold zeros, which never beat hm (>= 0): they are skipped."""
+    xlo = W
+    xhi = -1
     for x in range(W):
         d = grid[x] - mx
-        fx[x] = math.exp(-(d * d) / two_sigma2)
+        fx[x] = _exp_normal(-(d * d) / two_sigma2)
+        if fx[x] != 0:
+            xlo = min(xlo, x)
+            xhi = x
     for y in range(H):
         d = grid[y] - my
-        fy[y] = math.exp(-(d * d) / two_sigma2)
+        fy[y] = _exp_normal(-(d * d) / two_sigma2)
     for y in range(H):
-        gy = fy[y]
+        gy = np.float64(fy[y])
+        if not (gy != 0):
+            continue
         ro = o + y * W
-        for x in range(W):
-            g = np.float32(fx[x] * gy)
+        for x in range(xlo, xhi + 1):
+            g = _flush32(np.float64(fx[x]) * gy)
             if g > hm[_u(ro + x)]:
                 hm[_u(ro + x)] = g
 
@@ -435,7 +489,7 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
                     dy = np.float32(gy) - c
                     d2 = dx * dx + dy * dy
                     # exp(-0) = 1; also for sigma = 0, where numpy's 0/0 gives NaN
-                    patch[n, gy * L + gx] = 1.0 if d2 == 0 else math.exp(-d2 / s2)
+                    patch[n, gy * L + gx] = 1.0 if d2 == 0 else _exp_normal(-d2 / s2)
     else:
         patch = np.empty((0, 0), np.float32)
     ux = np.empty(max(lmax, W), np.float64)
@@ -494,9 +548,9 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
                 cn = centre[sn]
                 for t in range(L):
                     d = np.float64(t) - (cn + (px - np.float64(mu_x)))
-                    ux[t] = math.exp(-(d * d) / s2)
-                    d = np.float64(t) - (cn + (py - np.float64(mu_y)))
-                    uy[t] = math.exp(-(d * d) / s2)
+                    ux[t] = _exp_normal(-(d * d) / s2)  # factors <= 1: a factor
+                    d = np.float64(t) - (cn + (py - np.float64(mu_y)))  # under FLT_MIN
+                    uy[t] = _exp_normal(-(d * d) / s2)  # gives a product under it
             for y in range(y1, y2):
                 gy = y - top
                 if gy >= L:
@@ -509,7 +563,7 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
                     if kind == 0:
                         v = patch[sn, _u(gy * L + gx)]
                     else:
-                        v = np.float32(ux[_u(gx)] * uy[_u(gy)])
+                        v = _flush32(ux[_u(gx)] * uy[_u(gy)])
                     if v > heat[_u(ro + x)]:
                         heat[_u(ro + x)] = v
 
@@ -534,12 +588,12 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
             # offset_pixel: (m - p) / radius depends on one coordinate only.
             for x in range(W):
                 ox[x] = (mx - np.float64(x)) / radius
-                fx[x] = np.float32(ox[x])
+                fx[x] = _flush32(ox[x])
             for y in range(H):
                 oy[y] = (my - np.float64(y)) / radius
             for y in range(H):
                 vy = oy[y]
-                fy = np.float32(vy)
+                fy = _flush32(vy)
                 ro = y * W
                 for x in range(W):
                     vx = ox[x]
@@ -639,7 +693,7 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
                     heat[_u(ro + x)] = t
             centre = heat[hoff + ky * W + kx]
             for p in range(HW):
-                heat[_u(hoff + p)] = heat[_u(hoff + p)] / centre * _F255
+                heat[_u(hoff + p)] = _flush32(heat[_u(hoff + p)] / centre * _F255)
 
 
 # ----------------------------------------------------------------------------------
@@ -654,13 +708,13 @@ def _locations_kernel(idx, vals, W, locs):
 
 
 @_jit
-def _blur_kernel(heat, C, H, W, w, reflect, stride, out):
+def _blur_kernel(heat, C, H, W, w, reflect, stride, out, tw):
     """out channel c = blur of heat channel stride * c (every channel is H x W)."""
     r = w.shape[0] // 2
     HW = H * W
     P, Q, O = _blur_scratch(H, W, r)
     for c in range(C):
-        _blur_map(heat, stride * c * HW, out, c * HW, H, W, w, r, reflect, P, Q, O, 0, H)
+        _blur_map(heat, stride * c * HW, out, c * HW, H, W, w, r, reflect, P, Q, O, 0, H, tw)
 
 
 @_jit
@@ -859,7 +913,7 @@ def _decode_megvii_kernel(m, idx, vals, H, W, locs, scores):
 
 
 @_jit
-def _blurred_argmax_reflect(heat, C, H, W, w, stride, idx, vals):
+def _blurred_argmax_reflect(heat, C, H, W, w, stride, idx, vals, tw):
     """idx[c], vals[c]: first maximum of cv2.GaussianBlur(map stride * c) (reflected
     border), blurring only the rows that can hold it (blurred_argmax in C++ prunes
     columns too; in Numba the short loops that needs cost more than they save).
@@ -868,7 +922,11 @@ def _blurred_argmax_reflect(heat, C, H, W, w, stride, idx, vals):
     maxima times the tap sum. It is compared with a floor, the largest value of the
     row with the largest bound summed column-first, minus a margin larger than the
     rounding difference. Maps with NaN/Inf are blurred whole (numpy's argmax: the
-    first NaN wins)."""
+    first NaN wins).
+
+    tw > 0: values under tw read as 0 (see _blur_map); a map whose blurred maximum is
+    under _EXACT_BELOW, where that could move the argmax (a map whose maximum is a
+    positive denormal still has one), is done again exactly."""
     r = w.shape[0] // 2
     HW = H * W
     P, Q, O = _blur_scratch(H, W, r)
@@ -884,108 +942,122 @@ def _blurred_argmax_reflect(heat, C, H, W, w, stride, idx, vals):
     down = np.float32(wsum * (1 - 1e-6))
     for c in range(C):
         s0 = stride * c * HW
-        # Four interleaved chains per reduction: Numba keeps float reductions in
-        # order, so one chain would wait on every add. v * 0 is NaN for NaN and +-Inf.
-        bad0 = bad1 = bad2 = bad3 = _F0
-        lo0 = lo1 = lo2 = lo3 = np.float32(np.inf)
-        hi = np.float32(-np.inf)
-        for y in range(H):
-            o = s0 + y * W
-            m0 = m1 = m2 = m3 = np.float32(-np.inf)
-            x = 0
-            while x + 4 <= W:
-                v0 = heat[_u(o + x)]
-                v1 = heat[_u(o + x + 1)]
-                v2 = heat[_u(o + x + 2)]
-                v3 = heat[_u(o + x + 3)]
-                m0 = max(m0, v0)
-                m1 = max(m1, v1)
-                m2 = max(m2, v2)
-                m3 = max(m3, v3)
-                lo0 = min(lo0, v0)
-                lo1 = min(lo1, v1)
-                lo2 = min(lo2, v2)
-                lo3 = min(lo3, v3)
-                bad0 += v0 * _F0
-                bad1 += v1 * _F0
-                bad2 += v2 * _F0
-                bad3 += v3 * _F0
-                x += 4
-            while x < W:
-                v0 = heat[_u(o + x)]
-                m0 = max(m0, v0)
-                lo0 = min(lo0, v0)
-                bad0 += v0 * _F0
-                x += 1
-            m = max(max(m0, m1), max(m2, m3))
-            rowmax[r + y] = m
-            hi = max(hi, m)
-        lo = min(min(lo0, lo1), min(lo2, lo3))
-        bad = bad0 + bad1 + bad2 + bad3
-        if bad != 0:
-            _blur_map(heat, s0, out, 0, H, W, w, r, True, P, Q, O, 0, H)
-            best = 0
-            for p in range(HW):  # numpy's argmax: first maximum, the first NaN wins
-                v = out[p]
-                if v > out[best] or (v != v and out[best] == out[best]):
-                    best = p
-                    if v != v:
-                        break
-            idx[c] = best
-            vals[c] = out[best]
-            continue
-        for i in range(r):
-            rowmax[i] = rowmax[r + _reflect101(i - r, H)]
-            rowmax[r + H + i] = rowmax[r + _reflect101(H + i, H)]
-        margin = np.float32(1e-4) * max(abs(lo), abs(hi)) + np.float32(1e-30)
-        keep[:] = _F0
-        for j in range(2 * r + 1):  # tap-major: the rows' sums run side by side
-            wj = w[j]
-            for y in range(H):
-                keep[y] += wj * rowmax[_u(y + j)]
-        # The floor: the largest value of the row with the largest bound, summed
-        # column-first, minus the margin.
-        y_best = np.argmax(keep)
-        column[:] = _F0
-        for t in range(2 * r + 1):
-            q = s0 + _reflect101(y_best - r + t, H) * W
-            wt = w[t]
-            for x in range(W):
-                column[_u(r + x)] += wt * heat[_u(q + x)]
-        for i in range(r):
-            column[i] = column[r + _reflect101(i - r, W)]
-            column[r + W + i] = column[r + _reflect101(W + i, W)]
-        sums[:] = _F0
-        for j in range(2 * r + 1):
-            wj = w[j]
-            for x in range(W):
-                sums[x] += wj * column[_u(x + j)]
-        floor = sums.max() - margin
-        y_lo = H
-        y_hi = -1
-        for y in range(H):
-            b = keep[y]
-            if b * (up if b >= 0 else down) + margin >= floor:
-                y_lo = min(y_lo, y)
-                y_hi = y
-        if y_hi < 0:  # unreachable (the best row is kept); blur everything if not
-            y_lo = 0
-            y_hi = H - 1
-        # The kept rows, plus the r above and below that their taps read, blurred as a
-        # map of their own: no kept row's taps reach its cut edges, so its kept rows
-        # equal those of the whole map's blur.
-        a = max(0, y_lo - r)
-        e = min(H, y_hi + 1 + r)
-        _blur_map(heat, s0 + a * W, out, 0, e - a, W, w, r, True, P, Q, O, y_lo - a,
-                  y_hi + 1 - a)
-        best = -1
-        best_v = _F0
-        for p in range((y_lo - a) * W, (y_hi + 1 - a) * W):
-            if best < 0 or out[p] > best_v:
-                best = a * W + p
-                best_v = out[p]
+        best, best_v = _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out,
+                                           rowmax, keep, column, sums, tw)
+        if tw > _F0 and not (best_v >= _EXACT_BELOW):
+            best, best_v = _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out,
+                                               rowmax, keep, column, sums, _F0)
         idx[c] = best
         vals[c] = best_v
+
+
+@_jit
+def _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out, rowmax, keep, column,
+                        sums, tw):
+    """(index, value) of the first maximum of one blurred map: see
+    _blurred_argmax_reflect."""
+    HW = H * W
+    # Four interleaved chains per reduction: Numba keeps float reductions in
+    # order, so one chain would wait on every add. v - v is NaN for NaN and +-Inf
+    # (a subtraction: no multiply reads a denormal).
+    bad0 = bad1 = bad2 = bad3 = _F0
+    lo0 = lo1 = lo2 = lo3 = np.float32(np.inf)
+    hi = np.float32(-np.inf)
+    for y in range(H):
+        o = s0 + y * W
+        m0 = m1 = m2 = m3 = np.float32(-np.inf)
+        x = 0
+        while x + 4 <= W:
+            v0 = heat[_u(o + x)]
+            v1 = heat[_u(o + x + 1)]
+            v2 = heat[_u(o + x + 2)]
+            v3 = heat[_u(o + x + 3)]
+            m0 = max(m0, v0)
+            m1 = max(m1, v1)
+            m2 = max(m2, v2)
+            m3 = max(m3, v3)
+            lo0 = min(lo0, v0)
+            lo1 = min(lo1, v1)
+            lo2 = min(lo2, v2)
+            lo3 = min(lo3, v3)
+            bad0 += (v0 - v0)
+            bad1 += (v1 - v1)
+            bad2 += (v2 - v2)
+            bad3 += (v3 - v3)
+            x += 4
+        while x < W:
+            v0 = heat[_u(o + x)]
+            m0 = max(m0, v0)
+            lo0 = min(lo0, v0)
+            bad0 += (v0 - v0)
+            x += 1
+        m = max(max(m0, m1), max(m2, m3))
+        rowmax[r + y] = _F0 if abs(m) < tw else m
+        hi = max(hi, m)
+    lo = min(min(lo0, lo1), min(lo2, lo3))
+    bad = bad0 + bad1 + bad2 + bad3
+    if bad != 0:
+        _blur_map(heat, s0, out, 0, H, W, w, r, True, P, Q, O, 0, H, _F0)
+        best = 0
+        for p in range(HW):  # numpy's argmax: first maximum, the first NaN wins
+            v = out[p]
+            if v > out[best] or (v != v and out[best] == out[best]):
+                best = p
+                if v != v:
+                    break
+        return best, out[best]
+    for i in range(r):
+        rowmax[i] = rowmax[r + _reflect101(i - r, H)]
+        rowmax[r + H + i] = rowmax[r + _reflect101(H + i, H)]
+    margin = np.float32(1e-4) * max(abs(lo), abs(hi)) + np.float32(1e-30)
+    keep[:] = _F0
+    for j in range(2 * r + 1):  # tap-major: the rows' sums run side by side
+        wj = w[j]
+        for y in range(H):
+            keep[y] += wj * rowmax[_u(y + j)]
+    # The floor: the largest value of the row with the largest bound, summed
+    # column-first, minus the margin.
+    y_best = np.argmax(keep)
+    column[:] = _F0
+    for t in range(2 * r + 1):
+        q = s0 + _reflect101(y_best - r + t, H) * W
+        wt = w[t]
+        for x in range(W):
+            v = heat[_u(q + x)]
+            column[_u(r + x)] += wt * (_F0 if abs(v) < tw else v)
+    for i in range(r):
+        column[i] = column[r + _reflect101(i - r, W)]
+        column[r + W + i] = column[r + _reflect101(W + i, W)]
+    sums[:] = _F0
+    for j in range(2 * r + 1):
+        wj = w[j]
+        for x in range(W):
+            sums[x] += wj * column[_u(x + j)]
+    floor = sums.max() - margin
+    y_lo = H
+    y_hi = -1
+    for y in range(H):
+        b = keep[y]
+        if b * (up if b >= 0 else down) + margin >= floor:
+            y_lo = min(y_lo, y)
+            y_hi = y
+    if y_hi < 0:  # unreachable (the best row is kept); blur everything if not
+        y_lo = 0
+        y_hi = H - 1
+    # The kept rows, plus the r above and below that their taps read, blurred as a
+    # map of their own: no kept row's taps reach its cut edges, so its kept rows
+    # equal those of the whole map's blur.
+    a = max(0, y_lo - r)
+    e = min(H, y_hi + 1 + r)
+    _blur_map(heat, s0 + a * W, out, 0, e - a, W, w, r, True, P, Q, O, y_lo - a,
+              y_hi + 1 - a, tw)
+    best = -1
+    best_v = _F0
+    for p in range((y_lo - a) * W, (y_hi + 1 - a) * W):
+        if best < 0 or out[p] > best_v:
+            best = a * W + p
+            best_v = out[p]
+    return best, best_v
 
 
 @_jit
@@ -1233,6 +1305,18 @@ def encode_megvii(keypoints, visible, scale, f32: bool, W: int, H: int,
     return heat, inside
 
 
+# A map whose blurred maximum is under this is blurred again exactly: there a change of
+# 1e-35 (see _blur_map) could move the argmax or the rescale; above it, it is 1e-10 of
+# an ulp of the maximum.
+_EXACT_BELOW = np.float32(1e-25)
+
+
+@functools.lru_cache(maxsize=None)
+def _flush_level(ksize: int) -> np.float32:
+    """_blur_map's tw for a kernel: FLT_MIN / its smallest tap, rounded up."""
+    return np.float32(float(_FLT_MIN) / float(_kernel(ksize).min()) * (1 + 1e-6))
+
+
 def _argmax_rows(maps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """first_argmax of every row of a (C, n) float32 array, n > 0. numpy's argmax is
     the very rule fastcodec/argmax.h follows (first occurrence, the first NaN wins),
@@ -1245,10 +1329,26 @@ def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int):
     """MMPose's gaussian_blur of every (H*W,) row of heat2 (C, H*W): the zero-padded
     blur, and the factor that rescales each row to its raw maximum."""
     C = heat2.shape[0]
+    w = _kernel(ksize)
     blurred = np.empty((C, H * W), np.float32)
-    _blur_kernel(heat2.reshape(-1), C, H, W, _kernel(ksize), False, 1, blurred.reshape(-1))
+    _blur_kernel(heat2.reshape(-1), C, H, W, w, False, 1, blurred.reshape(-1),
+                 _flush_level(ksize))
+    raw_max = _argmax_rows(heat2)[1]
+    blurred_max = _argmax_rows(blurred)[1]
+    # Denormals were read as 0 (_blur_map): where that could tell (a tiny blurred
+    # maximum, e.g. a map whose maximum is a positive denormal, or a rescale factor
+    # that would magnify it), those maps are blurred again exactly.
+    with np.errstate(invalid='ignore', over='ignore'):
+        exact = ~((blurred_max >= _EXACT_BELOW) & (np.abs(raw_max) <= blurred_max * 1e12))
+    if exact.any():
+        rows = np.flatnonzero(exact)
+        again = np.empty((rows.size, H * W), np.float32)
+        _blur_kernel(np.ascontiguousarray(heat2[rows]).reshape(-1), rows.size, H, W, w, False,
+                     1, again.reshape(-1), _F0)
+        blurred[rows] = again
+        blurred_max[rows] = _argmax_rows(again)[1]
     scale = np.empty(C, np.float32)
-    _rescale_kernel(_argmax_rows(heat2)[1], _argmax_rows(blurred)[1], scale)
+    _rescale_kernel(raw_max, blurred_max, scale)
     return blurred, scale
 
 
@@ -1385,7 +1485,8 @@ def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray
         flat = heat.reshape(-1)
         idx = np.empty(B * K, np.int64)
         vals = np.empty(B * K, np.float32)
-        _blurred_argmax_reflect(flat, B * K, H, W, _kernel(ksize), 3, idx, vals)
+        _blurred_argmax_reflect(flat, B * K, H, W, _kernel(ksize), 3, idx, vals,
+                                _flush_level(ksize))
         _decode_udp_combined_kernel(flat, idx, vals, K, H, W, radius, locs.reshape(-1),
                                     scores.reshape(-1))
     return locs, scores
