@@ -37,13 +37,6 @@ ENCODERS = [
 # MMPose writes denormals for these (the tests below can fail on them).
 MMPOSE_DENORMAL = {2, 4, 7, 8, 9}
 
-# The C++ encoders flush denormals once the C++ change lands (FlushDenormals in the
-# encoders); until then their part is expected to fail.
-ENCODE_BACKENDS = [pytest.param(b, marks=pytest.mark.xfail(
-    strict=False, reason='C++ encoders flush denormals once that change lands'))
-    if b == 'cpp' else b for b in CPU_BACKENDS]
-
-
 def encoder_id(cfg):
     return '-'.join(str(v) for k, v in cfg.items() if k not in ('input_size',))
 
@@ -76,7 +69,7 @@ def test_mmpose_writes_denormals(mmc):
             assert sum(got.values()) > 0, (encoder_id(cfg), seed)
 
 
-@pytest.mark.parametrize('backend_name', ENCODE_BACKENDS)
+@pytest.mark.parametrize('backend_name', CPU_BACKENDS)
 @pytest.mark.parametrize('cfg', ENCODERS, ids=encoder_id)
 def test_encoders_write_no_denormals(mmc, cfg, backend_name):
     codec, ref = build_both(mmc, cfg)
@@ -153,11 +146,6 @@ def denormal_maps(mmc, cfg, kind, rng):
 @pytest.mark.parametrize('kind', MAP_KINDS)
 @pytest.mark.parametrize('cfg', DECODERS, ids=encoder_id)
 def test_decode_maps_with_denormals(mmc, backend, cfg, kind):
-    if backend == 'cpp' and kind in ('denormal_only', 'denormal_signed') and (
-            cfg['type'] == 'MegviiHeatmap' or cfg.get('heatmap_type') == 'combined'):
-        # The C++ blur runs under DAZ + FTZ: a map whose maximum is a positive denormal
-        # blurs to zeros, so the blurred argmax (Megvii, UDP combined) becomes -1.
-        pytest.xfail('C++ blur flushes a denormal maximum away (DAZ before the argmax)')
     ours, ref = build_both(mmc, cfg)
     rng = np.random.default_rng(len(kind) * 1000 + len(str(cfg)))
     for _ in range(4):

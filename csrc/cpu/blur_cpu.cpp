@@ -1,11 +1,9 @@
 #include "blur_cpu.h"
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 
 #include "fast_argmax.h"
-#include "flush_denormals.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -160,7 +158,6 @@ void blur_block8(const float* in, const BlurPlan& p, int64_t x0, int64_t y0, int
 
 void blur_rect(const float* in, const BlurPlan& p, int64_t x0, int64_t x1, int64_t y0,
                int64_t y1, float* out, BlurScratch& scratch) {
-  const FlushDenormals ftz;
   const int r = p.r;
 #if FASTCODEC_AVX2
   if (r >= 3 && x1 - x0 == 8 && x0 - r >= 0 && x1 + r <= p.W && x1 <= p.row_end &&
@@ -341,10 +338,8 @@ Maximum run_argmax(const float* in, const BlurPlan& p, int64_t y0, int64_t y1, f
 
 }  // namespace
 
-namespace {
-
-Maximum blurred_argmax_daz(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
-                           Maximum* raw, BlurredRect* rect) {
+Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
+                       Maximum* raw, BlurredRect* rect) {
   BlurredRect unused;
   if (!rect || scale != 1.f) rect = &unused;
   *rect = BlurredRect{};
@@ -466,23 +461,6 @@ Maximum blurred_argmax_daz(const float* in, const BlurPlan& p, float scale, Blur
     y = y1;
   }
   return best;
-}
-
-}  // namespace
-
-// Blurring reads denormal inputs as 0 (DAZ): they are slow to sum. The raw maximum
-// found on the way is exact unless it is below FLT_MIN, where DAZ compares denormals
-// as 0: such maps (a zero, negative or denormal maximum) are searched again exactly.
-Maximum blurred_argmax(const float* in, const BlurPlan& p, float scale, BlurScratch& scratch,
-                       Maximum* raw, BlurredRect* rect) {
-  Maximum blurred;
-  {
-    const FlushDenormals daz;
-    blurred = blurred_argmax_daz(in, p, scale, scratch, raw, rect);
-  }
-  if (raw && !(raw->value >= FLT_MIN) && raw->value == raw->value)
-    *raw = fast_argmax(in, p.H * p.W);
-  return blurred;
 }
 
 }  // namespace fastcodec

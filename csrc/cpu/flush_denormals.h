@@ -7,30 +7,49 @@
 // denormal inputs exactly, which the argmax rule needs (a map whose maximum is a
 // positive denormal has a positive maximum).
 //
-// FlushDenormals (FTZ + DAZ) also reads denormal inputs as 0: only for code that sums
-// or divides input maps (the blurs) and does not compare raw input values, or
-// re-checks such comparisons (blurred_argmax). Results move by less than FLT_MIN
-// (docs/deviations.md).
+// FlushDenormals (FTZ + DAZ) also reads denormal inputs as 0, for code that sums input
+// maps (the blurs) through reading_denormals_as_zero below.
 #pragma once
 
 #include <xmmintrin.h>
 
 namespace fastcodec {
 
-template <unsigned kBits>
+template <unsigned kSet, unsigned kClear = 0>
 struct MxcsrScope {
 #if defined(__SSE__) || defined(__x86_64__)
   const unsigned saved = _mm_getcsr();
+  const unsigned wanted = (saved | kSet) & ~kClear;
   MxcsrScope() {
-    if ((saved & kBits) != kBits) _mm_setcsr(saved | kBits);
+    if (wanted != saved) _mm_setcsr(wanted);
   }
   ~MxcsrScope() {
-    if ((saved & kBits) != kBits) _mm_setcsr(saved);
+    if (wanted != saved) _mm_setcsr(saved);
   }
 #endif
 };
 
 using FlushDenormalResults = MxcsrScope<0x8000u>;  // FTZ
 using FlushDenormals = MxcsrScope<0x8040u>;        // FTZ + DAZ
+using ExactDenormals = MxcsrScope<0u, 0x8040u>;    // IEEE: neither
+
+// Runs blur_then_decode() -- one map's work, returning its blurred maximum -- reading
+// denormal inputs as 0. Below 1e-25 that maximum could have been changed (relatively)
+// by the dropped denormals, and a map whose values are all denormal would blur to 0:
+// then the work runs again with exact IEEE arithmetic, so such maps decode as in MMPose.
+// Above it, the blurred values move by less than FLT_MIN and every raw value that
+// the argmax rule compares to the maximum is normal. The work must be repeatable.
+template <typename Fn>
+void reading_denormals_as_zero(Fn blur_then_decode) {
+  float blurred_max;
+  {
+    const FlushDenormals daz;
+    blurred_max = blur_then_decode();
+  }
+  if (blurred_max < 1e-25f) {  // NaN and above: done
+    const ExactDenormals exact;
+    blur_then_decode();
+  }
+}
 
 }  // namespace fastcodec

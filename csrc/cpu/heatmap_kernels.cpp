@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "blur_cpu.h"
+#include "flush_denormals.h"
 #include "fast_argmax.h"
 #include "fastcodec/argmax.h"
 #include "fastcodec/blur.h"
@@ -356,9 +357,12 @@ void modulation_scales(const float* heat, int64_t C, int64_t H, int64_t W, const
     BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      Maximum raw;
-      const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &raw);
-      scale[c] = blur_rescale(raw.value, blurred.value);
+      reading_denormals_as_zero([&] {
+        Maximum raw;
+        const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &raw);
+        scale[c] = blur_rescale(raw.value, blurred.value);
+        return blurred.value;
+      });
     }
   });
 }
@@ -386,9 +390,13 @@ void gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W, int ksize
     BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       float* m = out + c * H * W;
-      blur_map(heat + c * H * W, m, H, W, kern.w, kern.r, Border::Zero, scratch);
-      const float s = blur_rescale(fast_max(heat + c * H * W, H * W), fast_max(m, H * W));
-      for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
+      reading_denormals_as_zero([&] {
+        blur_map(heat + c * H * W, m, H, W, kern.w, kern.r, Border::Zero, scratch);
+        const float blurred = fast_max(m, H * W);
+        const float s = blur_rescale(fast_max(heat + c * H * W, H * W), blurred);
+        for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
+        return blurred;
+      });
     }
   });
 }
@@ -506,20 +514,24 @@ void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
       float* m = map.data();
-      blur_map(src, m, H, W, kern.w, kern.r, Border::Zero, scratch);
-      const float s = blur_rescale(fast_max(src, H * W), fast_max(m, H * W));
-      for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
-      const Maximum mx = fast_argmax(m, H * W);
-      float* loc = locs + 2 * c;
-      maximum_location(mx, W, loc, loc + 1);
-      const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
-      if (megvii_applies(W, H, x, y)) {
-        const Offset o = megvii_shift(m[y * W + x - 1], m[y * W + x + 1], m[(y - 1) * W + x],
-                                      m[(y + 1) * W + x]);
-        loc[0] += (float)o.dx;
-        loc[1] += (float)o.dy;
-      }
-      scores[c] = mx.value / 255.f + 0.5f;
+      reading_denormals_as_zero([&] {
+        blur_map(src, m, H, W, kern.w, kern.r, Border::Zero, scratch);
+        const float blurred = fast_max(m, H * W);
+        const float s = blur_rescale(fast_max(src, H * W), blurred);
+        for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
+        const Maximum mx = fast_argmax(m, H * W);
+        float* loc = locs + 2 * c;
+        maximum_location(mx, W, loc, loc + 1);
+        const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
+        if (megvii_applies(W, H, x, y)) {
+          const Offset o = megvii_shift(m[y * W + x - 1], m[y * W + x + 1],
+                                        m[(y - 1) * W + x], m[(y + 1) * W + x]);
+          loc[0] += (float)o.dx;
+          loc[1] += (float)o.dy;
+        }
+        scores[c] = mx.value / 255.f + 0.5f;
+        return blurred;
+      });
     }
   });
 }
@@ -535,10 +547,13 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
     for (int64_t c = begin; c < end; ++c) {
       const int64_t b = c / K, k = c % K;
       const float* sample = heat + b * 3 * total;
-      const Maximum mx = blurred_argmax(sample + 3 * k * HW, plan, 1.f, scratch);
       float* loc = locs + 2 * c;
-      maximum_location(mx, W, loc, loc + 1);
-      scores[c] = mx.value;
+      reading_denormals_as_zero([&] {
+        const Maximum mx = blurred_argmax(sample + 3 * k * HW, plan, 1.f, scratch);
+        maximum_location(mx, W, loc, loc + 1);
+        scores[c] = mx.value;
+        return mx.value;
+      });
       // index = int(x + y * W + k * H * W) in float32, into the flattened offset maps
       // of this sample; -1 locations wrap around like Python indexing.
       const float t = loc[0] + loc[1] * (float)W;
@@ -577,18 +592,21 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
       BlurScratch& scratch = thread_scratch();
       for (int64_t c = begin; c < end; ++c) {
         const float* src = heat + c * H * W;
-        Maximum m;  // the raw maximum; its value is np.max, NaN included
-        BlurredRect near_peak;
-        const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &m, &near_peak);
-        float* loc = locs + 2 * c;
-        maximum_location(m, W, loc, loc + 1);
-        vals[c] = m.value;
-        Offset o;
-        if (dark_offset(src, plan, (int64_t)loc[0], (int64_t)loc[1],
-                        blur_rescale(m.value, blurred.value), scratch, &o, &near_peak)) {
-          loc[0] = (float)((double)loc[0] + o.dx);
-          loc[1] = (float)((double)loc[1] + o.dy);
-        }
+        reading_denormals_as_zero([&] {
+          Maximum m;  // the raw maximum; its value is np.max, NaN included
+          BlurredRect near_peak;
+          const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &m, &near_peak);
+          float* loc = locs + 2 * c;
+          maximum_location(m, W, loc, loc + 1);
+          vals[c] = m.value;
+          Offset o;
+          if (dark_offset(src, plan, (int64_t)loc[0], (int64_t)loc[1],
+                          blur_rescale(m.value, blurred.value), scratch, &o, &near_peak)) {
+            loc[0] = (float)((double)loc[0] + o.dx);
+            loc[1] = (float)((double)loc[1] + o.dy);
+          }
+          return blurred.value;
+        });
       }
     });
     return;
@@ -603,17 +621,20 @@ void decode_dark(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, 
     BlurScratch& scratch = thread_scratch();
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      Maximum m;
-      const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &m);
-      maximum_location(m, W, locs + 2 * c, locs + 2 * c + 1);
-      vals[c] = m.value;
-      scale[c] = blur_rescale(m.value, blurred.value);
-      kps[2 * c] = locs[2 * c];
-      kps[2 * c + 1] = locs[2 * c + 1];
-      // A location on the map reads only its own map: step now.
-      if (locs[2 * c] >= 0)
-        dark_udp_step_one(&kps[2 * c], c / K, c % K, K, heat, H, W, plan, kern.r, scale.data(),
-                          true, scratch);
+      reading_denormals_as_zero([&] {
+        Maximum m;
+        const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &m);
+        maximum_location(m, W, locs + 2 * c, locs + 2 * c + 1);
+        vals[c] = m.value;
+        scale[c] = blur_rescale(m.value, blurred.value);
+        kps[2 * c] = locs[2 * c];
+        kps[2 * c + 1] = locs[2 * c + 1];
+        // A location on the map reads only its own map: step now.
+        if (locs[2 * c] >= 0)
+          dark_udp_step_one(&kps[2 * c], c / K, c % K, K, heat, H, W, plan, kern.r,
+                            scale.data(), true, scratch);
+        return blurred.value;
+      });
     }
   });
   // -1 locations wrap into neighbouring maps, whose scales are known now.

@@ -45,4 +45,13 @@ FC_HD double fc_exp(double v) { return exp(v); }
 // numpy.sign for float32 (NaN stays NaN).
 FC_HD float sign_f32(float v) { return v > 0.f ? 1.f : (v < 0.f ? -1.f : (v == 0.f ? 0.f : v)); }
 
+// np.sign(a - b) in IEEE arithmetic, also where the kernels flush denormal results
+// (FTZ): a tiny difference of two denormals keeps its sign. inf - inf is NaN.
+FC_HD float sign_of_difference(float a, float b) {
+  if (a > b) return 1.f;
+  if (a < b) return -1.f;
+  if (a == b && a - a == 0.f) return 0.f;  // equal and finite
+  return a - b;                            // NaN: a NaN input, or inf - inf
+}
+
 }  // namespace fastcodec

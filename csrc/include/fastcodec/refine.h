@@ -12,10 +12,10 @@ struct Offset { double dx, dy; };
 // refine_keypoints: move 0.25 px toward the higher neighbour. Note the asymmetric
 // bounds of MMPose (x needs 1 < x < W - 1 and 0 < y < H; y the transpose).
 FC_HD Offset sign_step(const float* h, int64_t W, int64_t H, int64_t x, int64_t y) {
-  float dx = 0.f, dy = 0.f;
-  if (1 < x && x < W - 1 && 0 < y && y < H) dx = h[y * W + x + 1] - h[y * W + x - 1];
-  if (1 < y && y < H - 1 && 0 < x && x < W) dy = h[(y + 1) * W + x] - h[(y - 1) * W + x];
-  Offset o = {sign_f32(dx) * 0.25f, sign_f32(dy) * 0.25f};
+  float sx = 0.f, sy = 0.f;
+  if (1 < x && x < W - 1 && 0 < y && y < H) sx = sign_of_difference(h[y * W + x + 1], h[y * W + x - 1]);
+  if (1 < y && y < H - 1 && 0 < x && x < W) sy = sign_of_difference(h[(y + 1) * W + x], h[(y - 1) * W + x]);
+  Offset o = {sx * 0.25f, sy * 0.25f};
   return o;
 }
 
@@ -27,7 +27,8 @@ FC_HD bool megvii_applies(int64_t W, int64_t H, int64_t x, int64_t y) {
 }
 
 FC_HD Offset megvii_shift(float left, float right, float up, float down) {
-  Offset o = {sign_f32(right - left) * 0.25f + 0.5f, sign_f32(down - up) * 0.25f + 0.5f};
+  Offset o = {sign_of_difference(right, left) * 0.25f + 0.5f,
+              sign_of_difference(down, up) * 0.25f + 0.5f};
   return o;
 }
 
