@@ -57,12 +57,17 @@ Settings (the codec configs of MMPose's COCO configs):
 
 For every setting x implementation x ``num_workers`` in (0, 1, 2): samples per second
 over a fixed number of batches (the first ``max(1, workers)`` batches, which include
-the workers' start, are excluded), and the target-generation share: every sample
+the workers' start, are excluded; the best of 3 rounds, each with a fresh DataLoader;
+MMPose's and fastcodec's rounds of one (setting, workers) run back to back), and the
+target-generation share: every sample
 carries the time of its ``encode`` call and of its whole ``__getitem__``; the share is
 sum(encode) / sum(__getitem__) over the timed batches, per run (so per worker count;
 collation and the loader's inter-process transfer are not in the denominator). OpenCV
-runs single-threaded (``cv2.setNumThreads(0)``, as MMEngine sets it for training);
-fastcodec uses its default thread policy (one thread inside a DataLoader worker).
+runs single-threaded (``cv2.setNumThreads(0)``, as MMEngine sets it for training) and
+torch on one thread in the main process too (as in a worker); fastcodec uses its
+default thread policy (one thread inside a DataLoader worker). Collation is torch's
+``default_collate``: it stacks the targets too (MMPose's ``pseudo_collate`` leaves
+them to the model), which for Sapiens' 60 MB of heatmaps per sample is real work.
 
 Also ``wholebody_dark_decode``: inference decode of one image with 20 people, 133
 keypoints each (MSRAHeatmap unbiased, input 288x384, heatmaps 72x96, sigma 3,
