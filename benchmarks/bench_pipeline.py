@@ -103,9 +103,10 @@ from torch.utils.data import DataLoader, Dataset
 import fastcodec as F
 
 _HERE = Path(__file__).resolve().parent
-for _p in (str(_HERE), str(_HERE.parent)):  # _harness, and models.data.synth
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+if str(_HERE) not in sys.path:  # _harness
+    sys.path.insert(0, str(_HERE))
+if str(_HERE.parent) not in sys.path:  # models.data.synth (the repository root)
+    sys.path.append(str(_HERE.parent))
 
 SEED = 20240613
 WORKERS = (0, 1, 2)
