@@ -57,9 +57,9 @@ Settings (the codec configs of MMPose's COCO configs):
 
 For every setting x implementation x ``num_workers`` in (0, 1, 2): samples per second
 over a fixed number of batches (the first ``max(1, workers)`` batches, which include
-the workers' start, are excluded; the best of 3 rounds, each with a fresh DataLoader;
-MMPose's and fastcodec's rounds of one (setting, workers) run back to back), and the
-target-generation share: every sample
+the workers' start, are excluded; the best of 4 rounds, each with a fresh DataLoader,
+MMPose's and fastcodec's rounds of one (setting, workers) interleaved so that both see
+the same load on a shared machine), and the target-generation share: every sample
 carries the time of its ``encode`` call and of its whole ``__getitem__``; the share is
 sum(encode) / sum(__getitem__) over the timed batches, per run (so per worker count;
 collation and the loader's inter-process transfer are not in the denominator). OpenCV
@@ -143,7 +143,7 @@ class Setting:
     num_keypoints: int = 17
     use_udp: bool = False           # UDP warp matrix (MMPose's use_udp=True)
     batch: int = 32
-    batches: int = 8                # timed batches per round (full run)
+    batches: int = 6                # timed batches per round (full run)
     quick_batches: int = 3
     about: str = ''
 
@@ -165,13 +165,13 @@ SETTINGS = [
     Setting('sapiens_udp_308', 'UDPHeatmap',
             dict(input_size=(768, 1024), heatmap_size=(192, 256), sigma=6.0,
                  heatmap_type='gaussian'),
-            num_keypoints=308, use_udp=True, batch=8, batches=4, quick_batches=2,
+            num_keypoints=308, use_udp=True, batch=8, batches=3, quick_batches=2,
             about='Sapiens-scale top-down, 308 keypoints, UDPHeatmap, 768x1024 -> 192x256'),
     Setting('bottomup_dekr_spr', 'SPR',
             dict(input_size=(512, 512), heatmap_size=(128, 128), sigma=(4, 2),
                  minimal_diagonal_length=32 ** 0.5, generate_keypoint_heatmaps=True,
                  decode_max_instances=30),
-            mode='bottomup', batch=10, batches=5, quick_batches=2,
+            mode='bottomup', batch=10, batches=4, quick_batches=2,
             about='bottom-up DEKR, SPR with keypoint heatmaps, 512x512 -> 128x128'),
 ]
 SETTING_BY_NAME = {s.name: s for s in SETTINGS}
@@ -487,60 +487,87 @@ def simple_pedantic(target, setup, rounds: int = 1, iterations: int = 1,
 
 
 def rounds_for(quick: bool) -> int:
-    return 2 if quick else 3
+    """Rounds of each implementation per test (each test interleaves as many of the
+    other's): a (setting, workers) pair gets 2 x this many rounds of each."""
+    return 1 if quick else 2
 
 
-def measure_pipeline(setting: Setting, impl: str, workers: int, quick: bool,
-                     pedantic: Timer = simple_pedantic, rounds: int = 1) -> dict:
-    """Samples/s and target-generation share of one (setting, impl, workers) run;
-    ``pedantic`` does the timing rounds (pytest-benchmark's, or a plain loop), each
-    with a fresh DataLoader. samples_per_s is from the fastest round (other jobs on a
-    shared machine can only slow a round down), ``samples_per_s_median`` from the
-    median; the shares sum over all rounds."""
-    batches = setting.quick_batches if quick else setting.batches
-    warm = max(1, workers)
-    bs = setting.batch
-    samples = samples_for(setting)
-    dataset = PipelineDataset(setting, samples, make_codec(setting, impl),
-                              sample_order(len(samples), (warm + batches) * bs))
-    rounds_out: List[dict] = []
-    state: Dict[str, Any] = {}
+class Runner:
+    """Rounds of one (setting, impl, workers): ``setup`` starts a fresh DataLoader and
+    pulls the warm-up batches (not timed), ``target`` pulls the timed batches and
+    appends {wall, encode, sample} (seconds) to ``rounds``."""
 
-    def setup():
-        state.pop('it', None)
-        loader = DataLoader(dataset, batch_size=bs, shuffle=False, num_workers=workers,
-                            drop_last=True)
+    def __init__(self, setting: Setting, impl: str, workers: int, quick: bool,
+                 rounds: Optional[List[dict]] = None):
+        self.setting, self.impl, self.workers = setting, impl, workers
+        self.batches = setting.quick_batches if quick else setting.batches
+        self.warm = max(1, workers)
+        samples = samples_for(setting)
+        order = sample_order(len(samples), (self.warm + self.batches) * setting.batch)
+        self.dataset = PipelineDataset(setting, samples, make_codec(setting, impl), order)
+        self.rounds = [] if rounds is None else rounds
+        self._it = None
+
+    def setup(self):
+        self._it = None  # the last round's workers exit here
+        loader = DataLoader(self.dataset, batch_size=self.setting.batch, shuffle=False,
+                            num_workers=self.workers, drop_last=True)
         it = iter(loader)
-        for _ in range(warm):  # worker start and warm-up: not timed
+        for _ in range(self.warm):
             next(it)
-        state['it'] = it
+        self._it = it
         return (it,), {}
 
-    def target(it):
+    def target(self, it):
         t0 = time.perf_counter()
         enc = tot = 0.0
-        for _ in range(batches):
+        for _ in range(self.batches):
             batch = next(it)
             enc += float(batch['time_encode'].sum())
             tot += float(batch['time_sample'].sum())
-        wall = time.perf_counter() - t0
-        rounds_out.append(dict(wall=wall, encode=enc, sample=tot))
+        self.rounds.append(dict(wall=time.perf_counter() - t0, encode=enc, sample=tot))
 
-    with _Backend(None if impl == 'mmpose' else impl):
-        pedantic(target, setup=setup, rounds=rounds, iterations=1)
-        state.pop('it', None)
-    wall = min(r['wall'] for r in rounds_out)
-    enc = sum(r['encode'] for r in rounds_out)
-    tot = sum(r['sample'] for r in rounds_out)
-    n = batches * bs
-    return dict(case='pipeline', setting=setting.name, impl=impl, workers=workers,
-                batch=bs, batches=batches, samples=n, rounds=len(rounds_out),
-                samples_per_s=n / wall,
-                samples_per_s_median=n / statistics.median(r['wall'] for r in rounds_out),
-                target_generation_share=enc / tot,
-                encode_ms_per_sample=1e3 * enc / (n * len(rounds_out)),
-                pipeline_ms_per_sample=1e3 * tot / (n * len(rounds_out)),
-                num_threads=F.get_num_threads(), about=setting.about)
+    def round(self):
+        args, _ = self.setup()
+        self.target(*args)
+        self._it = None
+
+    def summary(self) -> dict:
+        rs, n = self.rounds, self.batches * self.setting.batch
+        enc, tot = sum(r['encode'] for r in rs), sum(r['sample'] for r in rs)
+        return dict(case='pipeline', setting=self.setting.name, impl=self.impl,
+                    workers=self.workers, batch=self.setting.batch, batches=self.batches,
+                    samples=n, rounds=len(rs),
+                    samples_per_s=n / min(r['wall'] for r in rs),
+                    samples_per_s_median=n / statistics.median(r['wall'] for r in rs),
+                    target_generation_share=enc / tot,
+                    encode_ms_per_sample=1e3 * enc / (n * len(rs)),
+                    pipeline_ms_per_sample=1e3 * tot / (n * len(rs)),
+                    num_threads=F.get_num_threads(), about=self.setting.about)
+
+
+def measure_pipeline(setting: Setting, impl: str, workers: int, quick: bool,
+                     pedantic: Timer = simple_pedantic, rounds: int = 1,
+                     store: Optional[Dict[str, List[dict]]] = None) -> Dict[str, dict]:
+    """``rounds`` rounds of ``impl`` timed by ``pedantic`` (pytest-benchmark's, or a
+    plain loop), each preceded, in its untimed setup, by a round of the other
+    implementation: on a shared machine both then see the same load. ``store``
+    ({impl: rounds}) accumulates rounds across calls. Returns {impl: summary};
+    samples_per_s is from an implementation's fastest round (other jobs can only slow
+    a round down), samples_per_s_median from the median; shares sum over all rounds."""
+    store = {} if store is None else store
+    runners = {i: Runner(setting, i, workers, quick, store.setdefault(i, []))
+               for i in IMPLS}
+    this, other = runners[impl], runners[next(i for i in IMPLS if i != impl)]
+
+    def setup():
+        other.round()
+        return this.setup()
+
+    with _Backend('cpp'):  # MMPose's codec never calls fastcodec
+        pedantic(this.target, setup=setup, rounds=rounds, iterations=1)
+        this._it = None
+    return {i: r.summary() for i, r in runners.items()}
 
 
 # ---- whole-body inference decode ----------------------------------------------------------
@@ -617,7 +644,8 @@ def pipeline_markdown(benchmarks: List[dict]) -> str:
                    f'{_fmt(gain, ".2f")}x | {_fmt(share_m and 100 * share_m, ".1f")}% | '
                    f'{_fmt(share_f and 100 * share_f, ".1f")}% | {_fmt(bound, ".2f")}x |')
     if decode:
-        out += ['', '| decode case | MMPose ms/image | fastcodec ms/image | speed-up |',
+        out += ['', '| decode case (fastest round) | MMPose ms/image | fastcodec ms/image | '
+                'speed-up |',
                 '|---|---:|---:|---:|']
         for name, r in decode.items():
             m, f = r.get('mmpose'), next((r[i] for i in r if i != 'mmpose'), None)
@@ -642,6 +670,7 @@ if pytest is not None:
         return ensure_data()
 
     _checked: Dict[str, float] = {}
+    _pairs: Dict[Tuple[str, int], dict] = {}
 
     # impl varies fastest: MMPose and fastcodec of one (setting, workers) run back to back
     @pytest.mark.filterwarnings('ignore::DeprecationWarning')
@@ -652,10 +681,12 @@ if pytest is not None:
         if setting.name not in _checked:  # apples to apples: same targets, before timing
             _checked[setting.name] = check_parity(setting)
         benchmark.group = f'pipeline_{setting.name}_w{workers}'
-        result = measure_pipeline(setting, impl, workers, QUICK, benchmark.pedantic,
-                                  rounds=rounds_for(QUICK))
-        result.update(target=None, max_target_diff=_checked[setting.name])
-        benchmark.extra_info.update(result)
+        pair = _pairs.setdefault((setting.name, workers), dict(rounds={}, extra={}))
+        summaries = measure_pipeline(setting, impl, workers, QUICK, benchmark.pedantic,
+                                     rounds=rounds_for(QUICK), store=pair['rounds'])
+        pair['extra'][impl] = benchmark.extra_info
+        for i, extra in pair['extra'].items():  # the pair's first entry gets these rounds too
+            extra.update(summaries[i], target=None, max_target_diff=_checked[setting.name])
 
     @pytest.mark.filterwarnings('ignore::DeprecationWarning')
     @pytest.mark.parametrize('impl', IMPLS)
@@ -668,7 +699,9 @@ if pytest is not None:
         benchmark.extra_info.update(
             case='pipeline_decode', setting='wholebody_dark_decode_20x133', impl=impl,
             target=None, people=WB_PEOPLE, num_keypoints=WB_K,
-            ms_per_image=1e3 * benchmark.stats.stats.median, num_threads=F.get_num_threads())
+            ms_per_image=1e3 * benchmark.stats.stats.min,
+            ms_per_image_median=1e3 * benchmark.stats.stats.median,
+            num_threads=F.get_num_threads())
 
 
 _WB_MAPS: List[np.ndarray] = []
@@ -689,8 +722,11 @@ def run_all(quick: bool) -> List[dict]:
     for setting in SETTINGS:
         check_parity(setting)
         for workers in WORKERS:
+            store: Dict[str, List[dict]] = {}
             for impl in IMPLS:
-                r = measure_pipeline(setting, impl, workers, quick, rounds=rounds_for(quick))
+                summaries = measure_pipeline(setting, impl, workers, quick,
+                                             rounds=rounds_for(quick), store=store)
+            for impl, r in summaries.items():
                 entries.append(dict(group=f'pipeline_{setting.name}_w{workers}', extra_info=r))
                 print(f'{setting.name} w{workers} {impl}: {r["samples_per_s"]:.1f} samples/s, '
                       f'share {100 * r["target_generation_share"]:.1f}%', file=sys.stderr)
@@ -707,7 +743,7 @@ def run_all(quick: bool) -> List[dict]:
         entries.append(dict(group='pipeline_wholebody_dark_decode', extra_info=dict(
             case='pipeline_decode', setting='wholebody_dark_decode_20x133', impl=impl,
             people=WB_PEOPLE, num_keypoints=WB_K,
-            ms_per_image=1e3 * statistics.median(times))))
+            ms_per_image=1e3 * min(times), ms_per_image_median=1e3 * statistics.median(times))))
     return entries
 
 
