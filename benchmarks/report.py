@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Dict, List, Optional
 
@@ -38,6 +39,8 @@ def collect(run: dict, stat: str = 'median'):
     for bench in run.get('benchmarks', []):
         impl = impl_of(bench)
         extra = bench.get('extra_info') or {}
+        if is_pipeline(bench):
+            continue  # its own table: pipeline_lines
         name = bench.get('group') or extra.get('case') or bench.get('name')
         if impl is None or name is None:
             continue
@@ -64,6 +67,22 @@ def collect(run: dict, stat: str = 'median'):
                 if fallback is not None:
                     case['target'][backend] = fallback
     return list(cases.values()), backends
+
+
+def is_pipeline(bench: dict) -> bool:
+    """A bench_pipeline.py entry (samples per second, not a codec call)."""
+    return str((bench.get('extra_info') or {}).get('case', '')).startswith('pipeline')
+
+
+def pipeline_lines(run: dict) -> List[str]:
+    """bench_pipeline.py's table, when the run holds its entries."""
+    entries = [b for b in run.get('benchmarks', []) if is_pipeline(b)]
+    if not entries:
+        return []
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench_pipeline import pipeline_markdown
+    return ['', '## The whole data pipeline (bench_pipeline.py)', '',
+            pipeline_markdown(entries).rstrip('\n')]
 
 
 def speedup(case: dict, backend: str) -> Optional[float]:
@@ -185,12 +204,14 @@ def markdown(run: dict, cases: List[dict], backends: List[str], stat: str = 'med
                   '(decoders), same bytes, same timing; ÷ floor = how many times that the '
                   'backend takes.']
     lines += ['']
-    lines += ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(align) + '|']
-    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+    if rows:
+        lines += ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(align) + '|']
+        lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     notes = [f"- {case['name']}/{impl}: output differs from MMPose: {problem}"
              for case in cases for impl, problem in case['parity'].items()]
     if notes:
         lines += ['', 'Parity notes (recorded before timing):'] + notes
+    lines += pipeline_lines(run)
     lines += ['', 'all targets met' if not missed else 'targets missed: ' + ', '.join(missed)]
     return '\n'.join(lines) + '\n'
 
