@@ -15,13 +15,15 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec._backend import kernels
-from fastcodec.codecs._lifting import (F32, F64, Inputs, _size, LiftingCodec, as_float, batch_camera,
+from fastcodec.codecs import _lifting
+from fastcodec.codecs._lifting import (F32, F64, fast_float, fast_real, np_ones, Inputs, _size, LiftingCodec, as_float, batch_camera,
                                        broadcast_check, check_num_keypoints, check_root_index,
                                        concat_visibility, first, float_of, per_sample, promote,
                                        sample_camera, shape_str, target_weights, NumpyNS)
 from fastcodec.registry import register
 
 _KERNEL_DTYPES = (F32, F64)
+_FAST_WH = 'ilqd' + 'f'    # decode's fast path: w, h dtypes (float32 with float64 keypoints)
 
 
 def _host(x):
@@ -350,8 +352,69 @@ class MotionBERTLabel(LiftingCodec):
                ) -> Tuple[np.ndarray, np.ndarray]:
         """encoded (T, K, C), w and h (T,) or (T, 1), factor (T,) -> keypoints
         (T, K, C), scores (T, K) float32."""
+        if _lifting.SAMPLE_FAST_PATH and fast_float(encoded):
+            out = self._decode_sample(encoded, w, h, factor)
+            if out is not None:
+                return out
         keypoints, scores = self._decode(encoded, w, h, factor, False)
         return keypoints[0], scores[0]
+
+    def _decode_sample(self, encoded, w, h, factor):
+        """decode's numpy fast path (``_lifting.SAMPLE_FAST_PATH``) for encoded (T, K, C)
+        float32 / float64, w and h None or (T,) / (T, 1) int32 / int64 / float64 (or
+        float32 with float64 encoded), factor None or (T, 1) (or (1,)); None where
+        ``_decode`` must decide (other shapes and dtypes, bad input).
+
+        MMPose's steps, bit for bit, on a (K, C, T) layout (numpy is slow on small
+        trailing axes; here the root row and the per-frame (C, T) operands broadcast over
+        the leading axis): x, y: ``(v + (1, h / w)) * w / 2`` in float64, z:
+        ``v * w / 2`` in float64 (the fast path takes only w dtypes for which MMPose's
+        z step is float64 too: one rounding, so ``v + -0.0`` changes nothing; ``* 0.5``
+        is ``/ 2`` exactly), both stored in the keypoints' dtype; then ``*= factor``,
+        ``-= root``, ``/= 1000.``."""
+        if encoded.ndim != 3:
+            return None
+        N, K, C = encoded.shape
+        r = self.root_index
+        if r >= K or encoded.size == 0:
+            return None
+        if w is not None and type(w) is np.ndarray and w.size == 0:
+            w = None
+        if factor is not None and type(factor) is np.ndarray and factor.size == 0:
+            factor = None
+        if factor is not None and not (fast_real(factor) and (
+                factor.shape == (N, 1) or (N == 1 and factor.shape == (1,)))):
+            return None
+        ldt = encoded.dtype
+        src = encoded.transpose(1, 2, 0)                       # (K, C, T) view
+        if w is None:
+            kp = src.copy()
+            if self.rootrel:
+                kp[0] = 0
+        else:
+            if type(w) is not np.ndarray or type(h) is not np.ndarray or \
+                    w.shape != h.shape or w.dtype.char not in _FAST_WH or \
+                    h.dtype.char not in _FAST_WH or C < 2 or \
+                    not (w.shape == (N,) or w.shape == (N, 1)) or \
+                    (ldt.char == 'f' and w.dtype.char == 'f'):
+                return None
+            w = w.reshape(N)
+            add = np.empty((C, N), F64)                        # (1, h / w, -0.0, ...)
+            add[0] = 1.0
+            np.divide(h.reshape(N), w, out=add[1])
+            add[2:] = -0.0
+            t = src + add                                      # float64
+            if self.rootrel:
+                np.add(add, 0.0, out=t[0])                     # (0 + trans)
+            t *= w
+            t *= 0.5
+            kp = t.astype(ldt)
+        if factor is not None:
+            kp *= factor.reshape(N)
+        kp -= kp[r].copy()
+        out = np.empty((N, K, C), ldt)
+        np.divide(kp, 1000., out=out.transpose(1, 2, 0))
+        return out, np_ones((N, K))
 
     def batch_decode(self, batch_encoded: Any, w: Optional[Any] = None,
                      h: Optional[Any] = None, factor: Optional[Any] = None
