@@ -799,7 +799,7 @@ class RootedLiftingCodec(LiftingCodec):
                ) -> Tuple[np.ndarray, np.ndarray]:
         """encoded (N, K', C), target_root (T, C) or None -> keypoints (N, K, C),
         scores (N, K) float32."""
-        if SAMPLE_FAST_PATH and fast_float(encoded):
+        if SAMPLE_FAST_PATH and type(encoded) is np.ndarray and encoded.dtype.char in 'fd':
             out = self._decode_sample(encoded, target_root)
             if out is not None:
                 return out
@@ -810,16 +810,24 @@ class RootedLiftingCodec(LiftingCodec):
         """decode's numpy fast path (see SAMPLE_FAST_PATH): MMPose's expressions on
         encoded (N, K', C) or (K', C) float32 / float64, target_root None or a numpy
         array that broadcasts; None where the batched path must decide."""
-        if encoded.ndim != 3 and encoded.ndim != 2:
+        ndim = encoded.ndim
+        if ndim != 3 and ndim != 2:
             return None
-        keypoints = self._denormalise_sample(encoded)
-        if keypoints is None:
-            return None
-        if target_root is None or (type(target_root) is np.ndarray and target_root.size == 0):
+        if self._has_stats:
+            keypoints = self._denormalise_sample(encoded)
+            if keypoints is None:
+                return None
+        else:
+            keypoints = encoded
+        if target_root is None:
             if keypoints is encoded:
                 keypoints = encoded.copy()   # decode never returns (a view of) its input
-        elif not fast_real(target_root) or target_root.ndim > encoded.ndim:
+        elif type(target_root) is not np.ndarray or target_root.dtype.kind not in 'biuf' \
+                or target_root.ndim > ndim:
             return None
+        elif target_root.size == 0:
+            if keypoints is encoded:
+                keypoints = encoded.copy()
         elif self.remove_root and len(self.root_index) == 1:
             keypoints = self._insert_root_sample(keypoints, target_root)
             if keypoints is None:
@@ -833,7 +841,8 @@ class RootedLiftingCodec(LiftingCodec):
 
     def _insert_root_sample(self, keypoints, root):
         """``np.insert(keypoints + root, [r], root, axis=1)`` for one root per sample
-        (root (C,), (1, C), (1,) or (1, 1)), written into one array."""
+        (root (C,), (1, C), (1,) or (1, 1)), written into one array (float keypoints:
+        ``root`` cast to their dtype equals ``-0.0 + root`` in it)."""
         r = self.root_index[0]
         if keypoints.ndim != 3 or root.ndim > 2 or (root.ndim == 2 and root.shape[0] != 1):
             return None
@@ -842,11 +851,18 @@ class RootedLiftingCodec(LiftingCodec):
             return None
         dtype = keypoints.dtype if root.dtype == keypoints.dtype else \
             np.result_type(keypoints, root)
+        # The keypoints around -0.0 at r (x + -0.0 == x for every x), then one add.
         out = np.empty((N, K + 1, C), dtype)
-        np.add(keypoints[:, :r], root, out=out[:, :r])
-        out[:, r] = root
-        np.add(keypoints[:, r:], root, out=out[:, r + 1:])
+        if r:
+            out[:, :r] = keypoints[:, :r]
+        if r < K:
+            out[:, r + 1:] = keypoints[:, r:]
+        out[:, r] = -0.0
+        out += root
         return out
+
+    # Whether decode de-normalises (ImagePoseLifting's target_mean / target_std).
+    _has_stats = False
 
     def _denormalise_sample(self, encoded):
         """``_denormalise`` for one numpy sample; None where the batched path must

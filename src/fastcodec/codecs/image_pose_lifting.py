@@ -255,6 +255,10 @@ class ImagePoseLifting(RootedLiftingCodec):
         dtype = promote(X.dtype(keypoints), F32)
         return X.cast(keypoints, dtype) * X.cast(std, dtype) + X.cast(mean, dtype)
 
+    @property
+    def _has_stats(self) -> bool:
+        return self.target_mean is not None
+
     def _denormalise_sample(self, encoded):
         if self.target_mean is None:
             return encoded
