@@ -185,6 +185,55 @@ def test_video_encode_fast_equals_batched(mmc, dtype):
             assert_close(got, ref.encode(*args), ATOL_TARGET, path + ' mmpose')
 
 
+MOTIONBERT_CONFIGS = [dict(), dict(mode='train'), dict(mode='TRAIN', root_index=3), dict(root_index=16),
+                      dict(concat_vis=True), dict(concat_vis=True, mode='train', remove_root=True),
+                      dict(concat_vis=True, rootrel=True)]
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
+def test_motionbert_encode_fast_equals_batched(mmc, backend, dtype):
+    """The per-sample front's checks and assembly around the same compiled pass."""
+    rng = np.random.default_rng(36)
+    for ci, cfg in enumerate(MOTIONBERT_CONFIGS):
+        codec, ref = fastcodec.MotionBERTLabel(K, **cfg), mmc.MotionBERTLabel(K, **cfg)
+        for t, d, fc, fk, vk, vdt, tdt in [
+                (27, 2, (2, 1), 'none', 'none', np.float32, dtype),
+                (27, 3, None, 'none', 'plain', np.float32, np.float64),
+                (9, 2, (2,), 'given', 'trailing', np.float32, dtype),
+                (9, 2, None, 'zero', 'plain', np.int64, dtype),
+                (1, 2, (2, 1), 'given2d', 'none', np.float32, np.float32),
+                (27, 2, None, 'given', 'none', np.float32, dtype),
+                (9, 3, (2, 1), 'zero', 'plain', np.float64, dtype),
+                (9, 2, (2, 1), 'given1', 'plain', np.float32, dtype)]:
+            kps = rng.uniform(-50, 1500, (t, K, d)).astype(dtype)
+            cam = camera(rng, fc) if fc else dict(w=int(rng.integers(200, 1500)),
+                                                  h=float(rng.integers(200, 1500)))
+            factor = None
+            if fk != 'none':
+                factor = rng.uniform(0.5, 4, (1 if fk == 'given1' else t,)).astype(np.float32)
+                if fk == 'zero':
+                    factor[0] = 0
+                if fk == 'given2d':
+                    factor = factor[:, None]
+            args = (kps, visibility(rng, (t, K), vk, vdt), target(rng, t, tdt),
+                    visibility(rng, (t, K), vk, vdt), cam, factor)
+            path = f'cfg{ci} t={t} d={d} fc={fc} {fk} {vk}'
+            got, want = both(codec, 'encode', *args)
+            assert_identical(got, want, path)
+            assert np.shares_memory(got['lifting_target'], got['lifting_target_label'])
+            if fk != 'given1':
+                batched = codec.batch_encode(*[None if a is None else a[None] for a in args[:4]],
+                                             {k: (np.array([v]) if np.isscalar(v) else v[None])
+                                              for k, v in cam.items() if k in 'whfc'},
+                                             None if factor is None else factor[None])
+                batched = {k: v[0] for k, v in batched.items()}
+                # a batch's factor dtype promotes given and computed ones (class docstring)
+                np.testing.assert_array_equal(batched['factor'], got['factor'])
+                batched['factor'] = batched['factor'].astype(got['factor'].dtype)
+                assert_identical(got, batched, path + ' batch')
+            assert_close(got, ref.encode(*args), ATOL_TARGET, path + ' mmpose')
+
+
 # ---- decode ----------------------------------------------------------------------------------
 @pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
 def test_rooted_decode_fast_equals_batched(mmc, dtype):
@@ -335,6 +384,19 @@ BAD = [
     lambda: VID.encode(np.zeros((1, K, 3), np.float32), None, TGT, None, CAM),
     lambda: VID.encode(KP, np.ones((2, K)), TGT, None, CAM),
     lambda: fastcodec.VideoPoseLifting(K, root_index=20).encode(KP, None, TGT, None, CAM),
+    lambda: MB.encode(KP, None, TGT, None, dict(w=10)),
+    lambda: MB.encode(KP, None, TGT, None, None),
+    lambda: MB.encode(KP[..., :1], None, TGT, None, CAM),
+    lambda: MB.encode(KP, None, TGT[..., :2], None, CAM),
+    lambda: MB.encode(KP, None, TGT, None, dict(CAM, c=np.ones(3))),
+    lambda: MB.encode(KP, None, TGT, None, CAM, np.ones((2, 2))),
+    lambda: MB.encode(KP, None, TGT, None, CAM, np.ones((0,))),
+    lambda: MB.encode(KP, None, np.ones((3, K, 3), np.float32), None, CAM, np.ones((2,))),
+    lambda: MB.encode(np.zeros((3, K, 2), np.float32), None, np.ones((2, K, 3), np.float32), None,
+                      dict(w=1, h=1)),
+    lambda: MB.encode(KP, np.ones((1, K - 1)), TGT, None, CAM),
+    lambda: MB.encode(KP, None, TGT, np.ones((2, K)), CAM),
+    lambda: fastcodec.MotionBERTLabel(K, root_index=20).encode(KP, None, TGT, None, CAM),
     lambda: MB.decode(np.zeros((K, 3), np.float32)),
     lambda: MB.decode(OUT, W),
     lambda: MB.decode(OUT, W, W[:5]),
