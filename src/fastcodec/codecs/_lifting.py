@@ -624,9 +624,13 @@ def np_ones(shape: Tuple[int, ...]) -> np.ndarray:
     return ones.copy()
 
 
+_FAST_FLOATS = (F32, F64)
+
+
 def fast_float(x) -> bool:
-    """A numpy float32 / float64 array (the fast path's operands)."""
-    return type(x) is np.ndarray and x.dtype.char in 'fd'
+    """A numpy float32 / float64 array in native byte order (the fast path's operands;
+    the compiled passes take native float32 / float64 only)."""
+    return type(x) is np.ndarray and x.dtype in _FAST_FLOATS
 
 
 def fast_real(x) -> bool:
@@ -799,7 +803,7 @@ class RootedLiftingCodec(LiftingCodec):
                ) -> Tuple[np.ndarray, np.ndarray]:
         """encoded (N, K', C), target_root (T, C) or None -> keypoints (N, K, C),
         scores (N, K) float32."""
-        if SAMPLE_FAST_PATH and type(encoded) is np.ndarray and encoded.dtype.char in 'fd':
+        if SAMPLE_FAST_PATH and type(encoded) is np.ndarray and encoded.dtype in _FAST_FLOATS:
             out = self._decode_sample(encoded, target_root)
             if out is not None:
                 return out
