@@ -573,14 +573,138 @@ def sample_camera(camera_param: Any, name: str = 'camera_param') -> Optional[dic
     return out
 
 
-def deepcopy_camera(camera_param: Mapping) -> dict:
-    return copy.deepcopy(dict(camera_param))
+_ATOMIC = (int, float, str, bool, type(None))
+
+
+def deepcopy_camera(camera_param: Mapping, skip: Sequence[str] = ()) -> dict:
+    """``copy.deepcopy(dict(camera_param))`` with None at the keys in ``skip`` (the
+    caller replaces them): numpy arrays by ``.copy()`` and immutable scalars as they are, which
+    is what deepcopy does to them, minus its bookkeeping (two keys holding one array
+    get two copies)."""
+    out = {}
+    for key, value in camera_param.items():
+        if key in skip:
+            out[key] = None              # keeps the key's place
+            continue
+        t = type(value)
+        out[key] = value.copy() if t is np.ndarray and value.dtype.kind != 'O' else \
+            value if t in _ATOMIC else copy.deepcopy(value)
+    return out
 
 
 def first(out: dict, keep: Sequence[str] = ()) -> dict:
     """Per-sample results from batched ones: every array loses its batch axis; the
     keys in ``keep`` (flags, indices) pass through."""
     return {key: (value if key in keep else value[0]) for key, value in out.items()}
+
+
+# ---- per-sample numpy fast path ---------------------------------------------------------
+# MMPose's data pipeline calls ``encode`` / ``decode`` once per sample, where the batched
+# machinery above (namespaces, dtype promotion tables, B = 1 reshapes) costs more than
+# the arithmetic. For numpy float32 / float64 arrays of the usual shapes the codecs
+# therefore compute one sample with plain numpy expressions, MMPose's own float steps
+# (tests/test_lifting_fast_path.py: equal to the batched path bit for bit, and to MMPose).
+# The fast path only decides with cheap tests (types, dtypes, shapes) whether it applies;
+# anything else, including every bad input, goes through the batched path, which raises
+# the errors naming the argument. Tests switch it off to compare both.
+SAMPLE_FAST_PATH = True
+
+
+_ONES: Dict[Tuple[int, ...], np.ndarray] = {}
+
+
+def np_ones(shape: Tuple[int, ...]) -> np.ndarray:
+    """``np.ones(shape, np.float32)``, a fresh array, copied from a cached one (a
+    quarter of np.ones's cost at these sizes)."""
+    ones = _ONES.get(shape)
+    if ones is None:
+        if len(_ONES) >= 256:
+            _ONES.clear()
+        ones = _ONES[shape] = np.ones(shape, F32)
+    return ones.copy()
+
+
+_FAST_FLOATS = (F32, F64)
+
+
+def fast_float(x) -> bool:
+    """A numpy float32 / float64 array in native byte order (the fast path's operands;
+    the compiled passes take native float32 / float64 only)."""
+    return type(x) is np.ndarray and x.dtype in _FAST_FLOATS
+
+
+def fast_real(x) -> bool:
+    """A numpy array of real numbers (visibilities may be any of these)."""
+    return type(x) is np.ndarray and x.dtype.kind in 'biuf'
+
+
+def fast_visible(vis, lead: Tuple[int, int]) -> bool:
+    """None, or a real array of shape ``lead`` or ``lead + (1,)``."""
+    if vis is None:
+        return True
+    if type(vis) is not np.ndarray or vis.dtype.kind not in 'biuf':
+        return False
+    s = vis.shape
+    return s == lead or (len(s) == 3 and s[2] == 1 and s[:2] == lead)
+
+
+def np_target_weights(lt, ltv):
+    """``target_weights`` for one numpy sample: (lifting_target_weight,
+    trajectory_weights)."""
+    if ltv is None:
+        return np_ones(lt.shape[:-1]), 1.0 / lt[:, 2]
+    weight = np.greater(ltv, 0.5, out=np.empty(ltv.shape, F32), casting='unsafe')
+    return weight, weight
+
+
+def np_root_mean(lt, root_index: List[int], dtype):
+    """``root_mean`` for one numpy sample (T, K, C) -> (T, C) in ``dtype``."""
+    acc = lt[:, root_index[0]].astype(dtype)
+    for r in root_index[1:]:
+        acc = acc + lt[:, r].astype(dtype, copy=False)
+    return acc / len(root_index) if len(root_index) > 1 else acc
+
+
+_KEEP: Dict[Tuple[int, int], np.ndarray] = {}
+
+
+def np_delete_keypoint(x, index: int):
+    """``np.delete(x, index, axis=1)`` for one sample (T, K, ...), by a cached index."""
+    K = x.shape[1]
+    keep = _KEEP.get((K, index))
+    if keep is None:
+        keep = _KEEP[(K, index)] = np.array([i for i in range(K) if i != index], np.intp)
+    return x[:, keep]
+
+
+def np_concat_visibility(labels, vis):
+    """``concat_visibility`` for one sample: labels (N, K, D), vis (N, K) or (N, K, 1)."""
+    return np.concatenate((labels, vis[..., None] if vis.ndim == 2 else vis), axis=2)
+
+
+def np_scalar(value) -> Optional[float]:
+    """A camera "w" / "h" the batched path would read as a real scalar, as an exact
+    float; None for anything else (the batched path checks it)."""
+    t = type(value)
+    if t is int:
+        return float(value) if -2 ** 53 <= value <= 2 ** 53 else None
+    if t is float or t is np.float64 or t is np.float32 or t is np.int64 or t is np.int32:
+        return float(value)
+    if t is np.ndarray and value.ndim == 0 and value.dtype.kind in 'iuf':
+        return float(value)
+    return None
+
+
+def np_camera_pairs(camera_param: dict) -> bool:
+    """The per-sample camera's "f" / "c", where present, are real arrays of shape (2,)
+    or (2, 1) (else the batched path checks them)."""
+    for key in ('f', 'c'):
+        if key in camera_param:
+            v = camera_param[key]
+            if type(v) is not np.ndarray or v.dtype.kind not in 'iuf' or \
+                    v.shape not in ((2,), (2, 1)):
+                return False
+    return True
 
 
 # ---- the common codec surface ------------------------------------------------------------
@@ -679,8 +803,75 @@ class RootedLiftingCodec(LiftingCodec):
                ) -> Tuple[np.ndarray, np.ndarray]:
         """encoded (N, K', C), target_root (T, C) or None -> keypoints (N, K, C),
         scores (N, K) float32."""
+        if SAMPLE_FAST_PATH and type(encoded) is np.ndarray and encoded.dtype in _FAST_FLOATS:
+            out = self._decode_sample(encoded, target_root)
+            if out is not None:
+                return out
         keypoints, scores = self._decode(encoded, target_root, False)
         return keypoints[0], scores[0]
+
+    def _decode_sample(self, encoded, target_root):
+        """decode's numpy fast path (see SAMPLE_FAST_PATH): MMPose's expressions on
+        encoded (N, K', C) or (K', C) float32 / float64, target_root None or a numpy
+        array that broadcasts; None where the batched path must decide."""
+        ndim = encoded.ndim
+        if ndim != 3 and ndim != 2:
+            return None
+        if self._has_stats:
+            keypoints = self._denormalise_sample(encoded)
+            if keypoints is None:
+                return None
+        else:
+            keypoints = encoded
+        if target_root is None:
+            if keypoints is encoded:
+                keypoints = encoded.copy()   # decode never returns (a view of) its input
+        elif type(target_root) is not np.ndarray or target_root.dtype.kind not in 'biuf' \
+                or target_root.ndim > ndim:
+            return None
+        elif target_root.size == 0:
+            if keypoints is encoded:
+                keypoints = encoded.copy()
+        elif self.remove_root and len(self.root_index) == 1:
+            keypoints = self._insert_root_sample(keypoints, target_root)
+            if keypoints is None:
+                return None
+        else:
+            try:
+                keypoints = keypoints + target_root
+            except ValueError:           # shapes that do not broadcast: named there
+                return None
+        return keypoints, np_ones(keypoints.shape[:-1])
+
+    def _insert_root_sample(self, keypoints, root):
+        """``np.insert(keypoints + root, [r], root, axis=1)`` for one root per sample
+        (root (C,), (1, C), (1,) or (1, 1)), written into one array (float keypoints:
+        ``root`` cast to their dtype equals ``-0.0 + root`` in it)."""
+        r = self.root_index[0]
+        if keypoints.ndim != 3 or root.ndim > 2 or (root.ndim == 2 and root.shape[0] != 1):
+            return None
+        N, K, C = keypoints.shape
+        if r > K or (root.shape[-1] != C and root.shape[-1] != 1):
+            return None
+        dtype = keypoints.dtype if root.dtype == keypoints.dtype else \
+            np.result_type(keypoints, root)
+        # The keypoints around -0.0 at r (x + -0.0 == x for every x), then one add.
+        out = np.empty((N, K + 1, C), dtype)
+        if r:
+            out[:, :r] = keypoints[:, :r]
+        if r < K:
+            out[:, r + 1:] = keypoints[:, r:]
+        out[:, r] = -0.0
+        out += root
+        return out
+
+    # Whether decode de-normalises (ImagePoseLifting's target_mean / target_std).
+    _has_stats = False
+
+    def _denormalise_sample(self, encoded):
+        """``_denormalise`` for one numpy sample; None where the batched path must
+        decide (shapes)."""
+        return encoded
 
     def batch_decode(self, batch_encoded: Any, target_root: Optional[Any] = None
                      ) -> Tuple[Any, Any]:

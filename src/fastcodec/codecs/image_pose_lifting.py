@@ -10,7 +10,9 @@ from typing import Any, List, Optional, Union
 
 import numpy as np
 
-from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCodec, broadcast_check,
+from fastcodec.codecs import _lifting
+from fastcodec.codecs._lifting import (F32, FLAG_KEYS, fast_float, fast_visible, np_ones, np_concat_visibility,
+                                       np_delete_keypoint, np_root_mean, np_target_weights, Inputs, RootedLiftingCodec, broadcast_check,
                                        check_num_keypoints, check_root_index, concat_visibility,
                                        delete_keypoint, first, promote,
                                        reshape_keypoints, root_mean, shape_str, target_weights)
@@ -106,9 +108,68 @@ class ImagePoseLifting(RootedLiftingCodec):
                lifting_target: Optional[np.ndarray] = None,
                lifting_target_visible: Optional[np.ndarray] = None) -> dict:
         """One sample; shapes in the class docstring."""
+        if _lifting.SAMPLE_FAST_PATH and fast_float(keypoints) and fast_float(lifting_target):
+            encoded = self._encode_sample(keypoints, keypoints_visible, lifting_target,
+                                          lifting_target_visible)
+            if encoded is not None:
+                return encoded
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
                         False, max(self.root_index) + 1)
         return first(self._encode(inputs), FLAG_KEYS)
+
+    def _encode_sample(self, kp, vis, lt, ltv) -> Optional[dict]:
+        """encode's numpy fast path (``_lifting.SAMPLE_FAST_PATH``): MMPose's expressions
+        for keypoints (N, K, D) and a target (1, K', C) of float32 / float64 with the
+        shapes ``_encode`` accepts; None where ``_encode`` must decide (other shapes,
+        bad input)."""
+        if kp.ndim != 3 or lt.ndim != 3 or kp.size == 0:
+            return None
+        N, K, D = kp.shape
+        T, KT, C = lt.shape
+        if T != 1 or KT <= max(self.root_index) or C == 0 or (ltv is None and KT < 3) or \
+                not fast_visible(vis, (N, K)) or not fast_visible(ltv, (T, KT)):
+            return None
+        single = self.remove_root and len(self.root_index) == 1
+        if self.keypoints_mean is not None and self.keypoints_mean.shape[1:] != (K, D):
+            return None
+        if self.target_mean is not None and self.target_mean.shape != (1, KT - single, C):
+            return None
+        if vis is None:
+            vis = np_ones((N, K))
+        weight, trajectory = np_target_weights(lt, ltv)
+
+        encoded = {}
+        root = np_root_mean(lt, self.root_index, F32)
+        label = lt - root[None]
+        if single:
+            r = self.root_index[0]
+            label = np_delete_keypoint(label, r)
+            weight = np_delete_keypoint(weight, r)
+            encoded['target_root_removed'] = True
+            if self.save_index:
+                encoded['target_root_index'] = r
+        if self.keypoints_mean is not None:
+            encoded['keypoints_mean'] = self.keypoints_mean.copy()
+            encoded['keypoints_std'] = self.keypoints_std.copy()
+            labels = (kp - self.keypoints_mean) / self.keypoints_std
+        else:
+            labels = kp.copy()
+        if self.target_mean is not None:
+            encoded['target_mean'] = self.target_mean.copy()
+            encoded['target_std'] = self.target_std.copy()
+            label = (label - self.target_mean) / self.target_std
+        if self.concat_vis:
+            labels = np_concat_visibility(labels, vis)
+        if self.reshape_keypoints:
+            labels = labels.transpose(1, 2, 0).reshape(-1, N)
+
+        encoded['keypoint_labels'] = labels
+        encoded['keypoint_labels_visible'] = vis
+        encoded['lifting_target_label'] = label
+        encoded['lifting_target_weight'] = weight
+        encoded['trajectory_weights'] = trajectory
+        encoded['target_root'] = root
+        return encoded
 
     def batch_encode(self,
                      keypoints: Any,
@@ -193,6 +254,17 @@ class ImagePoseLifting(RootedLiftingCodec):
         mean, std = X.asarray(self.target_mean, 'mean'), X.asarray(self.target_std, 'std')
         dtype = promote(X.dtype(keypoints), F32)
         return X.cast(keypoints, dtype) * X.cast(std, dtype) + X.cast(mean, dtype)
+
+    @property
+    def _has_stats(self) -> bool:
+        return self.target_mean is not None
+
+    def _denormalise_sample(self, encoded):
+        if self.target_mean is None:
+            return encoded
+        if encoded.shape != self.target_mean.shape:
+            return None
+        return encoded * self.target_std + self.target_mean
 
     def _config(self) -> dict:
         return dict(num_keypoints=self.num_keypoints, root_index=self.root_index,

@@ -15,13 +15,17 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec._backend import kernels
-from fastcodec.codecs._lifting import (F32, F64, Inputs, _size, LiftingCodec, as_float, batch_camera,
+from fastcodec.codecs import _lifting
+from fastcodec.codecs._lifting import (F32, F64, Camera, fast_float, fast_real, fast_visible,
+                                       np_camera_pairs, np_ones, np_scalar, np_target_weights, Inputs, _size, LiftingCodec, as_float, batch_camera,
                                        broadcast_check, check_num_keypoints, check_root_index,
                                        concat_visibility, first, float_of, per_sample, promote,
                                        sample_camera, shape_str, target_weights, NumpyNS)
 from fastcodec.registry import register
 
 _KERNEL_DTYPES = (F32, F64)
+_NUMPY = NumpyNS()
+_FAST_WH = 'ilqd' + 'f'    # decode's fast path: w, h dtypes (float32 with float64 keypoints)
 
 
 def _host(x):
@@ -128,11 +132,74 @@ class MotionBERTLabel(LiftingCodec):
                camera_param: Optional[dict] = None,
                factor: Optional[np.ndarray] = None) -> dict:
         """One sample; shapes in the class docstring."""
+        if _lifting.SAMPLE_FAST_PATH and fast_float(keypoints) and fast_float(lifting_target) \
+                and type(camera_param) is dict:
+            encoded = self._encode_sample(keypoints, keypoints_visible, lifting_target,
+                                          lifting_target_visible, camera_param, factor)
+            if encoded is not None:
+                return encoded
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
                         False, self.root_index + 1)
         if factor is not None:
             factor = inputs.X.asarray(factor, 'factor')[None]
         return first(self._encode(inputs, sample_camera(camera_param), factor, 'factor'))
+
+    def _encode_sample(self, kp, vis, lt, ltv, camera_param: dict, factor) -> Optional[dict]:
+        """encode's fast path (``_lifting.SAMPLE_FAST_PATH``) for numpy float32 /
+        float64 keypoints (T, K, D) and target (T', K, C), a camera dict with real
+        scalars w, h, a factor None or (T'',) / (T'', 1) that broadcasts: the checks
+        of ``_encode`` made cheap (anything unusual: None, and ``_encode`` decides),
+        then the same compiled pass (``_encode_kernel``) with B = 1."""
+        if kp.ndim != 3 or lt.ndim != 3 or kp.size == 0 or lt.size == 0:
+            return None
+        N, K, D = kp.shape
+        T, KT, C = lt.shape
+        if D < 2 or self.root_index >= KT or not fast_visible(vis, (N, K)) or \
+                not fast_visible(ltv, (T, KT)):
+            return None
+        w, h = np_scalar(camera_param.get('w')), np_scalar(camera_param.get('h'))
+        if w is None or h is None or not np_camera_pairs(camera_param):
+            return None
+        project = 'f' in camera_param and 'c' in camera_param
+        train = self.mode == 'train'
+        if (project or train) and C != 3:
+            return None
+        computed_len = T if project else N
+        use_given = first_zero = None
+        fac_len = computed_len
+        if factor is not None:
+            if not fast_real(factor) or not factor.shape or factor.shape[0] == 0 or \
+                    factor.shape not in ((factor.shape[0],), (factor.shape[0], 1)):
+                return None
+            factor = factor[None]
+            first_zero = factor.reshape(1, -1)[:, 0] == 0
+            use_given = not bool(first_zero[0])
+            if use_given:
+                fac_len = factor.shape[1]
+        if not train and fac_len != T and fac_len != 1:
+            return None      # the factor would broadcast the label larger: _encode says so
+        if vis is None:
+            vis = np_ones((N, K))
+        cam = Camera(np.array((w,)), np.array((h,)),
+                     camera_param['f'][None] if project else None,
+                     camera_param['c'][None] if project else None, {})
+        labels, label, computed, weight = self._encode_kernel(
+            _NUMPY, kp[None], vis[None], lt[None], None if ltv is None else ltv[None], cam,
+            factor, use_given, first_zero)
+        if weight is None:
+            weight, _ = np_target_weights(lt, ltv)
+            if ltv is None:
+                ltv = weight
+        else:
+            weight = weight[0]
+        label = label[0]
+        if use_given:
+            fac = factor[0] if factor.ndim == 3 else factor[0][:, None]
+        else:
+            fac = computed[0][:, None]
+        return dict(keypoint_labels=labels[0], keypoint_labels_visible=vis,
+                    lifting_target_label=label, lifting_target_weight=weight,
+                    lifting_target=label, lifting_target_visible=ltv, factor=fac)
 
     def batch_encode(self,
                      keypoints: Any,
@@ -350,8 +417,69 @@ class MotionBERTLabel(LiftingCodec):
                ) -> Tuple[np.ndarray, np.ndarray]:
         """encoded (T, K, C), w and h (T,) or (T, 1), factor (T,) -> keypoints
         (T, K, C), scores (T, K) float32."""
+        if _lifting.SAMPLE_FAST_PATH and fast_float(encoded):
+            out = self._decode_sample(encoded, w, h, factor)
+            if out is not None:
+                return out
         keypoints, scores = self._decode(encoded, w, h, factor, False)
         return keypoints[0], scores[0]
+
+    def _decode_sample(self, encoded, w, h, factor):
+        """decode's numpy fast path (``_lifting.SAMPLE_FAST_PATH``) for encoded (T, K, C)
+        float32 / float64, w and h None or (T,) / (T, 1) int32 / int64 / float64 (or
+        float32 with float64 encoded), factor None or (T, 1) (or (1,)); None where
+        ``_decode`` must decide (other shapes and dtypes, bad input).
+
+        MMPose's steps, bit for bit, on a (K, C, T) layout (numpy is slow on small
+        trailing axes; here the root row and the per-frame (C, T) operands broadcast over
+        the leading axis): x, y: ``(v + (1, h / w)) * w / 2`` in float64, z:
+        ``v * w / 2`` in float64 (the fast path takes only w dtypes for which MMPose's
+        z step is float64 too: one rounding, so ``v + -0.0`` changes nothing; ``* 0.5``
+        is ``/ 2`` exactly), both stored in the keypoints' dtype; then ``*= factor``,
+        ``-= root``, ``/= 1000.``."""
+        if encoded.ndim != 3:
+            return None
+        N, K, C = encoded.shape
+        r = self.root_index
+        if r >= K or encoded.size == 0:
+            return None
+        if w is not None and type(w) is np.ndarray and w.size == 0:
+            w = None
+        if factor is not None and type(factor) is np.ndarray and factor.size == 0:
+            factor = None
+        if factor is not None and not (fast_real(factor) and (
+                factor.shape == (N, 1) or (N == 1 and factor.shape == (1,)))):
+            return None
+        ldt = encoded.dtype
+        src = encoded.transpose(1, 2, 0)                       # (K, C, T) view
+        if w is None:
+            kp = src.copy()
+            if self.rootrel:
+                kp[0] = 0
+        else:
+            if type(w) is not np.ndarray or type(h) is not np.ndarray or \
+                    w.shape != h.shape or w.dtype.char not in _FAST_WH or \
+                    h.dtype.char not in _FAST_WH or C < 2 or \
+                    not (w.shape == (N,) or w.shape == (N, 1)) or \
+                    (ldt.char == 'f' and w.dtype.char == 'f'):
+                return None
+            w = w.reshape(N)
+            add = np.empty((C, N), F64)                        # (1, h / w, -0.0, ...)
+            add[0] = 1.0
+            np.divide(h.reshape(N), w, out=add[1])
+            add[2:] = -0.0
+            t = src + add                                      # float64
+            if self.rootrel:
+                np.add(add, 0.0, out=t[0])                     # (0 + trans)
+            t *= w
+            t *= 0.5
+            kp = t.astype(ldt)
+        if factor is not None:
+            kp *= factor.reshape(N)
+        kp -= kp[r].copy()
+        out = np.empty((N, K, C), ldt)
+        np.divide(kp, 1000., out=out.transpose(1, 2, 0))
+        return out, np_ones((N, K))
 
     def batch_decode(self, batch_encoded: Any, w: Optional[Any] = None,
                      h: Optional[Any] = None, factor: Optional[Any] = None

@@ -10,7 +10,10 @@ from typing import Any, List, Optional, Union
 
 import numpy as np
 
-from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, as_float,
+from fastcodec.codecs import _lifting
+from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, fast_float, fast_visible, np_ones, np_camera_pairs,
+                                       np_concat_visibility, np_delete_keypoint, np_root_mean,
+                                       np_scalar, np_target_weights, Inputs, RootedLiftingCodec, as_float,
                                        batch_camera, check_num_keypoints, check_root_index,
                                        concat_visibility, deepcopy_camera,
                                        delete_keypoint, first, per_sample, promote,
@@ -81,6 +84,12 @@ class VideoPoseLifting(RootedLiftingCodec):
                lifting_target_visible: Optional[np.ndarray] = None,
                camera_param: Optional[dict] = None) -> dict:
         """One sample; shapes in the class docstring."""
+        if _lifting.SAMPLE_FAST_PATH and fast_float(keypoints) and fast_float(lifting_target) \
+                and type(camera_param) is dict:
+            encoded = self._encode_sample(keypoints, keypoints_visible, lifting_target,
+                                          lifting_target_visible, camera_param)
+            if encoded is not None:
+                return encoded
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
                         False, max(self.root_index) + 1 if self.zero_center else 1)
         encoded = first(self._encode(inputs, sample_camera(camera_param)), FLAG_KEYS)
@@ -89,6 +98,63 @@ class VideoPoseLifting(RootedLiftingCodec):
             encoded['camera_param'] = deepcopy_camera(camera_param)
             encoded['camera_param']['f'] = normalised['f'][0]
             encoded['camera_param']['c'] = normalised['c'][0]
+        return encoded
+
+    def _encode_sample(self, kp, vis, lt, ltv, camera_param: dict) -> Optional[dict]:
+        """encode's numpy fast path (``_lifting.SAMPLE_FAST_PATH``): MMPose's expressions
+        for keypoints (T, K, 2) and a target (T', K', C) of float32 / float64 and a
+        camera dict with real scalars w, h; None where ``_encode`` must decide (other
+        shapes, bad input)."""
+        if kp.ndim != 3 or lt.ndim != 3 or kp.size == 0 or lt.size == 0:
+            return None
+        N, K, D = kp.shape
+        T, KT, C = lt.shape
+        if D != 2 or (self.zero_center and KT <= max(self.root_index)) or \
+                (ltv is None and KT < 3) or \
+                not fast_visible(vis, (N, K)) or not fast_visible(ltv, (T, KT)):
+            return None
+        w, h = np_scalar(camera_param.get('w')), np_scalar(camera_param.get('h'))
+        if w is None or h is None or not np_camera_pairs(camera_param) or \
+                (self.normalize_camera and ('f' not in camera_param or 'c' not in camera_param)):
+            return None
+        if vis is None:
+            vis = np_ones((N, K))
+        weight, trajectory = np_target_weights(lt, ltv)
+
+        encoded = {}
+        if self.zero_center:
+            root = np_root_mean(lt, self.root_index, lt.dtype)
+            label = lt - root[:, None]
+            encoded['target_root'] = root
+            if self.remove_root and len(self.root_index) == 1:
+                r = self.root_index[0]
+                label = np_delete_keypoint(label, r)
+                weight = np_delete_keypoint(weight, r)
+                encoded['target_root_removed'] = True
+                if self.save_index:
+                    encoded['target_root_index'] = r
+        else:
+            label = lt.copy()
+
+        # MMPose: center = np.array([0.5 * w, 0.5 * h], float32), scale likewise.
+        center = np.array((0.5 * w, 0.5 * h), F32)
+        scale = center[0]
+        labels = (kp - center) / scale
+        if self.normalize_camera:
+            camera = deepcopy_camera(camera_param, ('f', 'c'))
+            camera['f'] = camera_param['f'] / scale
+            camera['c'] = (camera_param['c'] - center[:, None]) / scale
+            encoded['camera_param'] = camera
+        if self.concat_vis:
+            labels = np_concat_visibility(labels, vis)
+        if self.reshape_keypoints:
+            labels = labels.transpose(1, 2, 0).reshape(-1, N)
+
+        encoded['keypoint_labels'] = labels
+        encoded['keypoints_visible'] = vis
+        encoded['lifting_target_label'] = label
+        encoded['lifting_target_weight'] = weight
+        encoded['trajectory_weights'] = trajectory
         return encoded
 
     def batch_encode(self,
