@@ -34,9 +34,12 @@ uint64_t pool_calls();
 
 // How many threads a job of `work_ns` estimated single-thread nanoseconds gets: one
 // unless every thread would get at least kMinNsPerThread. A sleeping worker takes
-// 10-100 us to wake on a virtual machine (more when its core runs another process),
-// so a per-sample call stays on the calling thread.
-constexpr double kMinNsPerThread = 150e3;
+// 10-100 us to wake on a virtual machine, more when its core runs another process.
+// Measured on a 2-core Zen 2 VM, 1 vs 2 threads, hot / cold / other core busy: a 65 us
+// job gained hot (61 -> 43 us) but lost busy (61 -> 67); 150 us gained hot and cold and
+// broke even busy (146 -> 96, 147 -> 110, 144 -> 147); 380 us gained in all three.
+// So a per-sample top-down call (17 maps: 10-70 us) stays on the calling thread.
+constexpr double kMinNsPerThread = 75e3;
 inline int64_t threads_for(int64_t n, double work_ns) {
   int64_t threads = std::min<int64_t>(n, (int64_t)(work_ns / kMinNsPerThread));
   // The work cap first: num_threads() may read the core count; small jobs skip it.
