@@ -3,6 +3,7 @@
 
     pytest benchmarks/bench_heatmap.py --benchmark-json RUN.json
     python benchmarks/report.py RUN.json [--png speedups.png] [--md speedups.md]
+    python benchmarks/report.py RUN1.json RUN2.json RUN3.json ...   (median of the runs)
 
 For each benchmark group (one case) the speed-up of a fastcodec backend is
 median(mmpose) / median(backend) (``--stat min`` or ``mean`` compares another
@@ -86,10 +87,52 @@ def pipeline_lines(run: dict) -> List[str]:
 
 
 def speedup(case: dict, backend: str) -> Optional[float]:
+    """median(MMPose) / median(backend); over several runs, the median of the runs'
+    speed-ups."""
+    if case.get('runs'):
+        xs = sorted(x for x in (speedup(c, backend) for c in case['runs']) if x is not None)
+        return xs[len(xs) // 2] if len(xs) % 2 else (
+            (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2 if xs else None)
     base, ours = case['median'].get(BASELINE), case['median'].get(backend)
     if base is None or ours is None or ours <= 0:
         return None
     return base / ours
+
+
+def spread(case: dict, backend: str) -> str:
+    """The lowest and highest speed-up over the runs ('' for one run)."""
+    xs = [x for x in (speedup(c, backend) for c in case.get('runs', [])) if x is not None]
+    return f'{fmt_x(min(xs))}-{fmt_x(max(xs))}' if len(xs) > 1 else ''
+
+
+def merge_runs(per_run: List[List[dict]]) -> List[dict]:
+    """Cases of several runs of the same benchmarks as one list: times are the median
+    over the runs, speed-ups the median of the runs' speed-ups (``runs`` keeps each)."""
+    if len(per_run) == 1:
+        return per_run[0]
+    merged: Dict[str, dict] = {}
+    for cases in per_run:
+        for case in cases:
+            m = merged.setdefault(case['name'], dict(name=case['name'], median={}, target={},
+                                                     parity={}, floor=None, runs=[],
+                                                     floors=[]))
+            m['runs'].append(case)
+            m['target'].update(case['target'])
+            m['parity'].update(case['parity'])
+            if case['floor'] is not None:
+                m['floors'].append(case['floor'])
+    for m in merged.values():
+        impls = {i for c in m['runs'] for i in c['median']}
+        for impl in impls:
+            m['median'][impl] = _median([c['median'][impl] for c in m['runs']
+                                         if impl in c['median']])
+        m['floor'] = _median(m.pop('floors')) if m['floors'] else None
+    return list(merged.values())
+
+
+def _median(values: List[float]) -> float:
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
 
 def machine_lines(run: dict) -> List[str]:
@@ -165,12 +208,16 @@ def evaluate(cases: List[dict], backends: List[str]):
 
 def markdown(run: dict, cases: List[dict], backends: List[str], stat: str = 'median') -> str:
     verdict, missed = evaluate(cases, backends)
+    several = any(len(case.get('runs', [])) > 1 for case in cases)
     header, align = ['case', f'MMPose {stat} (µs)'], ['---', '---:']
     target_column = {}
     for backend in backends:
         same = uniform_target(cases, backend)
         target_column[backend] = backend == 'cpp' or same is None
         header += [f'{backend} {stat} (µs)']
+        if several:
+            header += [f'{backend} speed-up range']
+            align += ['---:']
         if target_column[backend]:
             header += [f'{backend} speed-up', 'target']
         else:
@@ -186,7 +233,10 @@ def markdown(run: dict, cases: List[dict], backends: List[str], stat: str = 'med
     for case in cases:
         row = [case['name'], fmt_us(case['median'].get(BASELINE))]
         for backend in backends:
-            row += [fmt_us(case['median'].get(backend)), fmt_x(speedup(case, backend))]
+            row += [fmt_us(case['median'].get(backend))]
+            if several:
+                row += [spread(case, backend)]
+            row += [fmt_x(speedup(case, backend))]
             if target_column[backend]:
                 row += [fmt_target(case['target'].get(backend))]
             row += [verdict[case['name'], backend]]
@@ -270,7 +320,9 @@ def chart(run: dict, cases: List[dict], backends: List[str], path: str,
 # ---- main ---------------------------------------------------------------------------
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('json', help='pytest-benchmark JSON (--benchmark-json)')
+    parser.add_argument('json', nargs='+',
+                        help='pytest-benchmark JSON (--benchmark-json); several runs of the '
+                             'same benchmarks: the median speed-up of the runs, and their range')
     parser.add_argument('--png', help='write a bar chart of the speed-ups here')
     parser.add_argument('--md', help='write the Markdown report here')
     parser.add_argument('--stat', default='median', choices=('median', 'min', 'mean'),
@@ -278,9 +330,19 @@ def main(argv=None) -> int:
                              'loaded machine)')
     args = parser.parse_args(argv)
 
-    with open(args.json, encoding='utf-8') as f:
-        run = json.load(f)
-    cases, backends = collect(run, args.stat)
+    runs = []
+    for path in args.json:
+        with open(path, encoding='utf-8') as f:
+            runs.append(json.load(f))
+    collected = [collect(run, args.stat) for run in runs]
+    cases = merge_runs([c for c, _ in collected])
+    backends = list(dict.fromkeys(b for _, bs in collected for b in bs))
+    run = dict(runs[0])  # machine and date of the first run; pipeline rows of the first run
+    if len(runs) > 1:   # that has them
+        run['datetime'] = f"{runs[0].get('datetime', '?')} ({len(runs)} runs)"
+        run['benchmarks'] = [b for b in run.get('benchmarks', []) if not is_pipeline(b)] + next(
+            ([b for b in r['benchmarks'] if is_pipeline(b)] for r in runs
+             if any(is_pipeline(b) for b in r.get('benchmarks', []))), [])
     text = markdown(run, cases, backends, args.stat)
     sys.stdout.write(text)
     if args.md:

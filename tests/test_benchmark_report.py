@@ -50,3 +50,19 @@ def test_all_met_and_missing_baseline(report):
     verdict, missed = report.evaluate(cases, backends)
     assert verdict['a', 'cpp'] == 'ok'
     assert verdict['b', 'cpp'] == 'MISS' and missed == ['b/cpp (no MMPose baseline)']
+
+
+def test_several_runs_report_the_median_speedup_and_range(report):
+    runs = [dict(benchmarks=[bench('a', 'mmpose', m * 1e-6, target=3.0),
+                             bench('a', 'cpp', 1e-6, target=3.0),
+                             bench('a', 'floor', 0.5e-6)])
+            for m in (2.0, 4.0, 9.0)]  # speed-ups 2x, 4x, 9x
+    cases = report.merge_runs([report.collect(run)[0] for run in runs])
+    (case,) = cases
+    assert report.speedup(case, 'cpp') == pytest.approx(4.0)
+    assert report.spread(case, 'cpp') == '2.00x-9.00x'
+    assert case['floor'] == pytest.approx(0.5e-6)
+    verdict, missed = report.evaluate(cases, ['cpp'])
+    assert verdict['a', 'cpp'] == 'ok' and not missed
+    text = report.markdown(runs[0], cases, ['cpp'])
+    assert '| a | 4.0 | 1.0 | 2.00x-9.00x | 4.00x | 3x | ok | 0.5 | 2.0 |' in text
