@@ -38,7 +38,7 @@ import fastcodec as F
 from fastcodec.mmpose_oracle import import_mmpose_codecs
 
 NUMBA_TARGET = 3.0
-# The test suite's tolerances (DESIGN.md).
+# The test suite's tolerances (docs/design.md).
 ATOL_TARGET, ATOL_KEYPOINT, ATOL_SCORE = 1e-5, 2e-3, 1e-4
 
 # Read once at collection: a backend that appears later (numba) shows on the next run.

@@ -114,7 +114,7 @@ QUICK = os.environ.get('FASTCODEC_BENCH_QUICK', '') not in ('', '0')
 IMG_W, IMG_H, NUM_IMAGES, MAX_PEOPLE = 640, 480, 120, 6
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
-ATOL_TARGET = 1e-5  # DESIGN.md: targets within 1e-5 of MMPose
+ATOL_TARGET = 1e-5  # docs/design.md: targets within 1e-5 of MMPose
 
 # COCO-17 meta (models/data/meta_coco17.py, copied so the file stands alone)
 COCO_FLIP_PAIRS = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)]

@@ -1,4 +1,4 @@
-"""DecoupledHeatmap's bad-input rules (DESIGN.md): ValueError/TypeError naming the
+"""DecoupledHeatmap's bad-input rules (docs/design.md): ValueError/TypeError naming the
 argument and the expected vs received shape, raised before any kernel runs."""
 import numpy as np
 import pytest

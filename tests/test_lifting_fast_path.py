@@ -4,7 +4,7 @@ MotionBERTLabel.decode compute one numpy sample with MMPose's expressions instea
 the batched path with B = 1. Here: the fast path is taken for the usual inputs, its
 results equal the batched path's bit for bit (same keys in the same order, dtypes,
 shapes, values; with the switch off, and against batch_encode / batch_decode), match
-MMPose 1.3.2 within DESIGN.md's tolerances, and bad input raises the same errors with
+MMPose 1.3.2 within docs/design.md's tolerances, and bad input raises the same errors with
 the switch on and off."""
 import itertools
 

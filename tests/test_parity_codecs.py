@@ -1,5 +1,5 @@
 """Every codec option against MMPose 1.3.2 on random and adversarial inputs, for each
-CPU backend. Tolerances (DESIGN.md): targets 1e-5 absolute, keypoints 2e-3 px,
+CPU backend. Tolerances (docs/design.md): targets 1e-5 absolute, keypoints 2e-3 px,
 scores 1e-4. Where MMPose returns NaN (docs/deviations.md) fastcodec must return a
 finite value instead."""
 import zlib

@@ -1,6 +1,6 @@
 """DecoupledHeatmap (CID) against MMPose 1.3.2, for each CPU backend, under identical
 seeds of ``np.random`` and ``random``: every output, and the number of draws taken
-from both generators. Tolerances (DESIGN.md): targets 1e-5 absolute, keypoints
+from both generators. Tolerances (docs/design.md): targets 1e-5 absolute, keypoints
 2e-3 px, scores 1e-4; instance coordinates and weights exactly. Where MMPose returns
 NaN or raises (docs/deviations.md, DecoupledHeatmap) fastcodec's defined value is
 checked instead."""

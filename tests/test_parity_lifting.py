@@ -3,7 +3,7 @@ constructor option, camera dicts, invisible keypoints, root removal, mean/std
 normalisation, MotionBERT train/test, factor, rootrel; float32 and float64; several
 instances and multi-frame sequences. Then batch_encode / batch_decode == a loop of
 encode / decode, for numpy and torch CPU inputs.
-Tolerances (DESIGN.md): targets 1e-5 absolute, keypoints 2e-3, scores 1e-4."""
+Tolerances (docs/design.md): targets 1e-5 absolute, keypoints 2e-3, scores 1e-4."""
 import itertools
 
 import numpy as np

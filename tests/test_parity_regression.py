@@ -2,7 +2,7 @@
 backend: every option, random and adversarial keypoints (borders, exactly at the input
 size, outside, negative, NaN-free here; see test_regression_bad_input.py), odd
 visibilities, float32/float64, N > 1; batch == per sample; torch in -> torch out.
-Tolerances (DESIGN.md): targets 1e-5 absolute, keypoints 2e-3 px, scores 1e-4."""
+Tolerances (docs/design.md): targets 1e-5 absolute, keypoints 2e-3 px, scores 1e-4."""
 import numpy as np
 import pytest
 

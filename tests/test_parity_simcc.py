@@ -1,5 +1,5 @@
 """SimCCLabel and the SimCC ops against MMPose 1.3.2, on random and adversarial inputs,
-for each CPU backend. Tolerances (DESIGN.md): targets 1e-5 absolute, keypoints 2e-3 px,
+for each CPU backend. Tolerances (docs/design.md): targets 1e-5 absolute, keypoints 2e-3 px,
 scores 1e-4. MMPose mutates the SimCC arrays it decodes with use_dark, so it always
 gets copies here."""
 import zlib

@@ -5,7 +5,7 @@ below minimal_diagonal_length, background_weight, float32 and float64 keypoints;
 decoding of random, tied and peaked root maps with NMS kernels 1/3/5/7, thresholds,
 instance caps, with and without keypoint maps, torch and numpy inputs; batch == per
 sample; cpp == numba bit for bit.
-Tolerances (DESIGN.md): targets 1e-5 absolute, keypoints 2e-3 px, scores 1e-4."""
+Tolerances (docs/design.md): targets 1e-5 absolute, keypoints 2e-3 px, scores 1e-4."""
 import warnings
 
 import numpy as np

@@ -1,7 +1,7 @@
 """Heatmap target generators, maximum search, blur and refinement.
 
 Drop-ins for the functions of the same names in ``mmpose.codecs.utils``
-(MMPose 1.3.2): same arguments, same results (DESIGN.md tolerances), numpy or
+(MMPose 1.3.2): same arguments, same results (docs/design.md tolerances), numpy or
 torch CPU tensors in and the same kind out. Shapes: N instances, K keypoints,
 heatmaps (K, H, W), heatmap_size (W, H).
 """
