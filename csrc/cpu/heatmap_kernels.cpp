@@ -508,29 +508,35 @@ void refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K, const float* 
 void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W, int ksize,
                    float* locs, float* scores) {
   const Kernel1D kern(ksize);
-  parallel_for(B * K, 0.1 * H * W * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
+  const BlurPlan plan = blur_plan(H, W, kern.w, kern.r, Border::Zero);
+  parallel_for(B * K, 0.08 * H * W * (2 * kern.r + 5), [&](int64_t begin, int64_t end) {
     BlurScratch& scratch = thread_scratch();
-    std::vector<float> map(H * W);
     for (int64_t c = begin; c < end; ++c) {
       const float* src = heat + c * H * W;
-      float* m = map.data();
+      float* loc = locs + 2 * c;
+      // MMPose: m = gaussian_blur(map) (rescaled to the raw maximum), argmax of m, then
+      // the sign step on m's neighbours. Only the blurred maximum, the argmax of the
+      // rescaled blur and the 3x3 block around it are needed, not the whole of m.
       reading_denormals_as_zero([&] {
-        blur_map(src, m, H, W, kern.w, kern.r, Border::Zero, scratch);
-        const float blurred = fast_max(m, H * W);
-        const float s = blur_rescale(fast_max(src, H * W), blurred);
-        for (int64_t p = 0; p < H * W; ++p) m[p] *= s;
-        const Maximum mx = fast_argmax(m, H * W);
-        float* loc = locs + 2 * c;
+        Maximum raw;
+        const Maximum blurred = blurred_argmax(src, plan, 1.f, scratch, &raw);
+        const float s = blur_rescale(raw.value, blurred.value);
+        const Maximum mx = s == 1.f ? blurred : blurred_argmax(src, plan, s, scratch);
         maximum_location(mx, W, loc, loc + 1);
         const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
         if (megvii_applies(W, H, x, y)) {
-          const Offset o = megvii_shift(m[y * W + x - 1], m[y * W + x + 1],
-                                        m[(y - 1) * W + x], m[(y + 1) * W + x]);
+          int64_t x0, x1;
+          patch_columns(x - 1, x + 1, W, plan.r, &x0, &x1);
+          float patch[3 * 8];
+          blur_rect(src, plan, x0, x1, y - 1, y + 2, patch, scratch);
+          const int64_t n = x1 - x0;
+          auto m = [&](int64_t dx, int64_t dy) { return patch[(1 + dy) * n + x - x0 + dx] * s; };
+          const Offset o = megvii_shift(m(-1, 0), m(1, 0), m(0, -1), m(0, 1));
           loc[0] += (float)o.dx;
           loc[1] += (float)o.dy;
         }
         scores[c] = mx.value / 255.f + 0.5f;
-        return blurred;
+        return blurred.value;
       });
     }
   });
