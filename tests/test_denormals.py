@@ -155,3 +155,22 @@ def test_decode_maps_with_denormals(mmc, backend, cfg, kind):
         assert_decoded_close(got, want)
         if kind == 'denormal_only':  # the argmax rule: a positive denormal maximum
             assert (got[0] >= 0).all()
+
+
+def test_decoders_keep_denormal_results(mmc):
+    """Decoded coordinates are MMPose's bits even where they are denormal (a UDP
+    'combined' keypoint at x = 0 plus a denormal offset): decoders do not flush."""
+    cfg = dict(type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
+               heatmap_type='combined')
+    ours, ref = build_both(mmc, cfg)
+    maps = np.zeros((51, 64, 48), np.float32)
+    maps[0::3, 0, 0] = 1.0                                        # maxima at (0, 0)
+    maps[1::3] = np.float32(3.0) * np.float32(2.0 ** -140)       # denormal x offsets
+    maps[2::3] = -np.float32(5.0) * np.float32(2.0 ** -140)
+    want = ref.decode(maps.copy())
+    assert (np.abs(want[0]) > 0).any() and (np.abs(want[0]) < FLT_MIN).any()
+    for name in CPU_BACKENDS:
+        with fastcodec.use_backend(name):
+            got = ours.decode(maps.copy())
+        np.testing.assert_array_equal(got[0], want[0], err_msg=name)
+        np.testing.assert_array_equal(got[1], want[1], err_msg=name)

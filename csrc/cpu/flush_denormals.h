@@ -2,10 +2,10 @@
 // every multiply-add or division that produces or reads one ~5-100x slower on Intel
 // cores (measured 2-10x on whole kernels of an Emerald Rapids Xeon).
 //
-// FlushDenormalResults (MXCSR FTZ) turns denormal results into 0: every kernel chunk
-// runs under it (parallel.h), so no output holds a denormal. Comparisons still see
-// denormal inputs exactly, which the argmax rule needs (a map whose maximum is a
-// positive denormal has a positive maximum).
+// FlushDenormalResults (MXCSR FTZ) turns denormal results into 0: the target encoders
+// run under it (parallel_for<Denormals::Flushed>), so no target holds a denormal.
+// Comparisons still see denormal inputs exactly, which the argmax rule needs (a map
+// whose maximum is a positive denormal has a positive maximum).
 //
 // FlushDenormals (FTZ + DAZ) also reads denormal inputs as 0, for code that sums input
 // maps (the blurs) through reading_denormals_as_zero below.

@@ -62,7 +62,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
   if (kind == GaussianKind::Msra) {
     // The value depends on dx * dx + dy * dy only (integer offsets from the centre):
     // evaluate one octant, |dy| <= |dx|, and copy it to the other seven.
-    parallel_for(S, 3.6 * patch_cost / (S ? S : 1), [&](int64_t begin, int64_t end) {
+    parallel_for<Denormals::Flushed>(S, 3.6 * patch_cost / (S ? S : 1), [&](int64_t begin, int64_t end) {
       std::vector<float> octant;
       for (int64_t s = begin; s < end; ++s) {
         const int64_t L = geom[s].length, c = (int64_t)geom[s].centre;
@@ -87,7 +87,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
   // ns per map: clearing it, then each instance's patch (DARK: the whole map).
   const double map_ns = 0.6 * H * W + N * (kind == GaussianKind::Unbiased ? 1.0 * H * W
                                                                         : 4.0 * patch_cost / (S ? S : 1));
-  parallel_for(B * K, map_ns, [&](int64_t begin, int64_t end) {
+  parallel_for<Denormals::Flushed>(B * K, map_ns, [&](int64_t begin, int64_t end) {
     std::vector<double> ux, uy;
     std::vector<float> vx, vy;
     for (int64_t bk = begin; bk < end; ++bk) {
@@ -160,7 +160,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
 void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* inside) {
   const int64_t K = a.K, N = a.N, W = a.W, H = a.H;
   // Bound by storing 3 maps per keypoint.
-  parallel_for(a.B * K, 0.7 * H * W, [&](int64_t begin, int64_t end) {
+  parallel_for<Denormals::Flushed>(a.B * K, 0.7 * H * W, [&](int64_t begin, int64_t end) {
     std::vector<double> ox(W), oy(H);
     std::vector<float> fx(W);
     for (int64_t bk = begin; bk < end; ++bk) {
@@ -211,7 +211,7 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
   const Kernel1D kern(ksize);
   const int64_t row_end = opencv_row_simd_end(W), column_end = opencv_column_simd_end(W);
   // Mostly clearing memory.
-  parallel_for(a.B * K, 0.4 * H * W, [&](int64_t begin, int64_t end) {
+  parallel_for<Denormals::Flushed>(a.B * K, 0.4 * H * W, [&](int64_t begin, int64_t end) {
     std::vector<float> px(W);
     std::vector<uint8_t> row_written(H);
     std::vector<float> on_kx(W + 2 * kern.r), on_ky(H + 2 * kern.r);

@@ -123,7 +123,7 @@ void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
                        float* weights) {
   const int64_t E = D + (visible != nullptr);
   const double cost = 6.0 * (N * K * E + T * K * C) + T * K;
-  parallel_for<true>(B, 0.18 * cost, [&](int64_t begin, int64_t end) {
+  parallel_for(B, 0.18 * cost, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       const MotionBertSample s{params[8 * b], params[8 * b + 1], params[8 * b + 2],
                                params[8 * b + 3], params[8 * b + 4], params[8 * b + 5],

@@ -6,9 +6,9 @@
 // child) and the next call builds a fresh one; a pool that is busy — or whose lock a
 // forking thread held — is never waited for: the call then runs on its own thread.
 //
-// Every chunk of work runs with denormal results flushed to zero (MXCSR FTZ): encoders
-// then never write a value below FLT_MIN, and no kernel pays the 5-100x slow path of
-// producing one (docs/deviations.md). The lifting kernels opt out (parallel_for<true>).
+// Encoders run with denormal results flushed to zero (MXCSR FTZ, Denormals::Flushed):
+// they never write a value below FLT_MIN, and never pay the 5-100x slow path of
+// producing one (docs/deviations.md).
 #pragma once
 
 #include <algorithm>
@@ -52,16 +52,21 @@ inline int64_t threads_for(int64_t n, double work_ns) {
 // order of magnitude matters). Work is cut into four chunks per thread, claimed in
 // turn, so a worker that wakes late still finds some, or none and is not waited for.
 //
-// Denormal results are flushed to zero unless Exact is set: the lifting kernels, whose
-// contract is numpy's arithmetic bit for bit on coordinates, never denormal in practice.
-template <bool Exact = false, typename Fn>
+// Denormals::Flushed runs every chunk with denormal results flushed to zero (FTZ): the
+// encoders of heatmap-like targets, which then never write a value below FLT_MIN nor
+// pay for producing one (docs/deviations.md). Decoders run Exact: their results are
+// MMPose's bits (their blurs read denormals as zero on their own terms:
+// reading_denormals_as_zero).
+enum class Denormals { Exact, Flushed };
+
+template <Denormals Mode = Denormals::Exact, typename Fn>
 void parallel_for(int64_t n, double ns_per_item, Fn fn) {
   if (n <= 0) return;
   auto run = [&](int64_t b, int64_t e) {
-    if (Exact) {
+    if (Mode == Denormals::Flushed) {
+      const FlushDenormalResults ftz;
       fn(b, e);
     } else {
-      const FlushDenormalResults ftz;
       fn(b, e);
     }
   };

@@ -64,7 +64,7 @@ void write_gaussian(float* out, int64_t n, int64_t mu, const GaussianTable& g) {
 }  // namespace
 
 void simcc_encode(const SimccEncodeArgs& a, float* tx, float* ty, uint8_t* inside) {
-  const FlushDenormalResults ftz;  // serial (cheap): flush as parallel_for would
+  const FlushDenormalResults ftz;  // serial (cheap); as parallel_for<Denormals::Flushed>
   const float ratio32 = (float)a.ratio;
   const float smooth_x = a.W > 1 ? (float)(a.label_smooth_weight / (double)(a.W - 1)) : 0.f;
   const float smooth_y = a.H > 1 ? (float)(a.label_smooth_weight / (double)(a.H - 1)) : 0.f;

@@ -13,7 +13,7 @@ namespace fastcodec {
 
 void spr_displacements(const SprEncodeArgs& a, float* displacements, float* weights) {
   const int64_t HW = a.H * a.W, plane = 2 * a.K * HW;
-  parallel_for(a.B, 1.5 * ((double)HW + 64.0 * a.N * a.K), [&](int64_t begin, int64_t end) {
+  parallel_for<Denormals::Flushed>(a.B, 1.5 * ((double)HW + 64.0 * a.N * a.K), [&](int64_t begin, int64_t end) {
     std::vector<float> size_map((size_t)HW);
     for (int64_t b = begin; b < end; ++b) {
       float* disp = displacements + b * plane;

@@ -20,6 +20,35 @@ def is_torch(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
+# DLPack device types whose memory the host can read (DLDeviceType: kDLCPU, pinned
+# kDLCUDAHost, kDLROCMHost).
+_HOST_DLPACK_DEVICES = (1, 3, 11)
+
+
+def on_device(x: Any) -> bool:
+    """Whether ``x`` is an array in accelerator memory: it exposes
+    ``__cuda_array_interface__`` (CuPy, Numba, PyTorch CUDA tensors) or a DLPack device
+    the host cannot read."""
+    if hasattr(type(x), '__cuda_array_interface__'):
+        return True
+    dlpack_device = getattr(x, '__dlpack_device__', None)
+    if dlpack_device is None or type(x) is np.ndarray:
+        return False
+    try:
+        return int(dlpack_device()[0]) not in _HOST_DLPACK_DEVICES
+    except Exception:  # noqa: BLE001 - not a usable DLPack producer: not a device array
+        return False
+
+
+def reject_device_array(x: Any, name: str) -> None:
+    """The TypeError for arrays in accelerator memory: this release computes on the
+    CPU only (the cuda backend is planned)."""
+    if on_device(x):
+        raise TypeError(f'{name}: a {type(x).__module__}.{type(x).__name__} in accelerator '
+                        'memory needs the cuda backend, which is not part of this release; '
+                        'copy it to the host first (e.g. tensor.cpu(), cupy.asnumpy)')
+
+
 def as_numpy(x: Any, name: str) -> Tuple[np.ndarray, Callable[[np.ndarray], Any]]:
     """``x`` as a numpy array, and a function that turns results back into x's kind."""
     if type(x) is np.ndarray:
@@ -37,9 +66,7 @@ def as_numpy(x: Any, name: str) -> Tuple[np.ndarray, Callable[[np.ndarray], Any]
         check_real(array, name)
         return array, lambda out: torch.from_numpy(np.ascontiguousarray(out)) \
             if isinstance(out, np.ndarray) else out
-    if type(x).__module__.split('.')[0] == 'cupy':
-        raise TypeError(f'{name}: CuPy arrays need the cuda backend, which is not part '
-                        'of this release')
+    reject_device_array(x, name)
     try:
         array = np.asarray(x)
     except Exception as err:  # noqa: BLE001 - report any conversion failure alike

@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import is_torch
+from fastcodec._arrays import is_torch, reject_device_array
 from fastcodec.codecs.base import BaseKeypointCodec
 
 F32 = np.dtype(np.float32)
@@ -52,6 +52,7 @@ class NumpyNS:
             return x
         if is_torch(x):
             x = x.detach().cpu().numpy()
+        reject_device_array(x, name)
         arr = np.asarray(x)
         if arr.dtype.kind not in 'biuf':
             raise TypeError(f'{name} must hold real numbers, got dtype {arr.dtype}')
