@@ -1,2 +1,3 @@
-"""Kernel backends. Each module exposes the same functions with the same
-signatures on C-contiguous numpy arrays (see ``fastcodec.backends.cpp``)."""
+"""Kernel backends. Each module exposes the functions of the backend contract
+(``fastcodec.backends.contract``) with the same signatures, on C-contiguous numpy
+arrays: ``cpp`` (the compiled extension) and ``numba`` (the njit fallback package)."""

@@ -7,28 +7,26 @@ from typing import Tuple
 
 import numpy as np
 
-from fastcodec.backends.numba import (_F0, _coord_is_usable, _flush32, _fmaf, _jit, _kernel,
-                                      _require)
+from fastcodec.backends.numba.blur import _kernel
+from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
+                                             _coord_is_usable, _flush32, _fmaf, _require, jit)
 
-_F1EM3 = np.float32(1e-3)
-_F50 = np.float32(50.0)
+__all__ = ['simcc_encode', 'simcc_maximum', 'simcc_decode', 'simcc_refine_dark']
+
 _F1EM9 = np.float32(1e-9)
-_FHALF = np.float32(0.5)
-_FQUARTER = np.float32(0.25)
-_F2 = np.float32(2.0)
 _F25 = np.float32(2.5)
 _SQRT_2PI = 2.5066282746310002
 
 
 # ---- simcc.h -------------------------------------------------------------------------
-@_jit
+@jit
 def _simcc_bin(v, ratio32, ratio, f32):
     if f32:
         return np.int64(np.rint(np.float32(v) * ratio32))
     return np.int64(np.rint(v * ratio))
 
 
-@_jit
+@jit
 def _gaussian_label(i, mu, sigma, normalize):
     # A label below FLT_MIN is written as 0 (no denormals in targets: they slow every
     # multiply-add that later reads them); the unnormalised one is compared before
@@ -40,13 +38,13 @@ def _gaussian_label(i, mu, sigma, normalize):
     return _flush32(e)
 
 
-@_jit
+@jit
 def _gaussian_inside(mu, sigma, W):
     radius = sigma * 3.0
     return not (float(mu) - radius >= float(W) or float(mu) + radius + 1.0 < 0.0)
 
 
-@_jit
+@jit
 def _first_argmax(v, o, n):
     best = v[o]
     idx = 0
@@ -62,7 +60,7 @@ def _first_argmax(v, o, n):
     return idx, best
 
 
-@_jit
+@jit
 def _pair_maximum(ix, vx, iy, vy, locs, c):
     v = vy if vx > vy else vx
     if v <= _F0:
@@ -74,7 +72,7 @@ def _pair_maximum(ix, vx, iy, vy, locs, c):
     return v
 
 
-@_jit
+@jit
 def _softmax_max(v, o, n, beta, scale):
     m = float(v[o] * beta) * scale
     nan = m != m
@@ -98,12 +96,12 @@ def _softmax_max(v, o, n, beta, scale):
     return emax / s
 
 
-@_jit
+@jit
 def _tap(v, o, n, p):
     return v[o + p] if 0 <= p < n else _F0
 
 
-@_jit
+@jit
 def _blur_at(v, o, n, w, r, i):
     """opencv_row_sum of blur.h on the zero-padded row (see simcc_blur_at)."""
     if r == 0:
@@ -120,13 +118,13 @@ def _blur_at(v, o, n, w, r, i):
     return s
 
 
-@_jit
+@jit
 def _dark_log(b):
     c = _F1EM3 if b < _F1EM3 else (_F50 if b > _F50 else b)
     return c if c != c else np.float32(math.log(c))
 
 
-@_jit
+@jit
 def _dark_bins(x, n, bins):
     """The five bins simcc_dark_step reads around x (MMPose's edge padding folded into
     clamped indices); False where MMPose raises IndexError."""
@@ -146,7 +144,7 @@ def _dark_bins(x, n, bins):
     return True
 
 
-@_jit
+@jit
 def _newton_step(d, x):
     """x minus the Newton step from the log values d at bins -2 .. 2."""
     dx = _FHALF * (d[3] - d[1])
@@ -154,7 +152,7 @@ def _newton_step(d, x):
     return x - dx / dxx
 
 
-@_jit
+@jit
 def _dark_step(logv, n, x):
     """simcc_dark_step: returns the refined x, or x where MMPose raises IndexError."""
     bins = np.empty(5, np.int64)
@@ -166,7 +164,7 @@ def _dark_step(logv, n, x):
     return _newton_step(d, x)
 
 
-@_jit
+@jit
 def _blur_log_row(v, o, n, w, r, out):
     _, raw_max = _first_argmax(v, o, n)
     for i in range(n):
@@ -177,7 +175,7 @@ def _blur_log_row(v, o, n, w, r, out):
         out[i] = _dark_log(out[i] * scale)
 
 
-@_jit
+@jit
 def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
     """blur_scale_bounded of simcc_kernels.cpp: the rescale factor, blurring only the
     bins within r + 8 of the peak when the rest is bounded below the peak's value."""
@@ -228,7 +226,7 @@ def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
     return np.float32(1.0) if best == _F0 else raw_max / best
 
 
-@_jit
+@jit
 def _dark_step_lazy(v, o, n, w, r, scale, x):
     """simcc_dark_step reading log(clip(blur * scale)) at the five bins only."""
     bins = np.empty(5, np.int64)
@@ -240,7 +238,7 @@ def _dark_step_lazy(v, o, n, w, r, scale, x):
     return _newton_step(d, x)
 
 
-@_jit
+@jit
 def _finite(v, o, n):
     for i in range(n):
         x = v[o + i]
@@ -249,7 +247,7 @@ def _finite(v, o, n):
     return True
 
 
-@_jit
+@jit
 def _dark_axis(v, o, n, w, r, wsum, idx, val, x, out):
     """DARK along one axis; fills out with the whole log row when full is needed."""
     if not _finite(v, o, n):
@@ -260,7 +258,7 @@ def _dark_axis(v, o, n, w, r, wsum, idx, val, x, out):
 
 
 # ---- simcc_kernels.cpp ---------------------------------------------------------------
-@_jit
+@jit
 def _gaussian_table(n, sigma, normalize):
     """label(d) for d in [0, n) up to the first float32 zero; (table, len, zero_after)."""
     t = np.zeros(max(n, 1), np.float32)
@@ -273,7 +271,7 @@ def _gaussian_table(n, sigma, normalize):
     return t, length, False
 
 
-@_jit
+@jit
 def _write_gaussian(out, o, n, mu, t, length, zero_after, sigma, normalize):
     if zero_after:
         lo = max(0, mu - length + 1)
@@ -286,7 +284,7 @@ def _write_gaussian(out, o, n, mu, t, length, zero_after, sigma, normalize):
         out[o + i] = t[d] if d < length else _gaussian_label(d, 0, sigma, normalize)
 
 
-@_jit
+@jit
 def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize, tx, ty, inside):
     ratio32 = np.float32(ratio)
     smooth_x = np.float32(lsw / (W - 1)) if W > 1 else _F0
@@ -325,7 +323,7 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
             ty[r * H + my] = peak
 
 
-@_jit
+@jit
 def _maximum_kernel(sx, sy, R, Wx, Wy, locs, vals):
     for r in range(R):
         ix, vx = _first_argmax(sx, r * Wx, Wx)
@@ -333,7 +331,7 @@ def _maximum_kernel(sx, sy, R, Wx, Wy, locs, vals):
         vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
 
 
-@_jit
+@jit
 def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, wsy, ratio,
                    visibility, beta, sigx, sigy, locs, vals, vis):
     bx = np.empty(Wx, np.float32)
@@ -367,7 +365,7 @@ def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, w
             vis[r] = py if px > py else px
 
 
-@_jit
+@jit
 def _refine_kernel(x, simcc, R, W, w, k, wsum):
     b = np.empty(W, np.float32)
     for r in range(R):

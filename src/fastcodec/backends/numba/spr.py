@@ -1,32 +1,22 @@
 """Numba mirrors of the SPR kernels (csrc/cpu/spr_kernels.cpp and
 csrc/include/fastcodec/spr.h): same signatures, shapes, dtypes and numbers as
 ``spr_encode_displacements`` and ``spr_decode`` of the C++ backend (see
-``fastcodec.backends.cpp``). The top-k is libstdc++'s partial_sort / nth_element /
+``fastcodec.backends.contract``). The top-k is libstdc++'s partial_sort / nth_element /
 sort, step for step, so equal scores come out in torch's (and the C++'s) order."""
 from __future__ import annotations
 
 from typing import Tuple
 
-import numba
 import numpy as np
+
+# jit's error model: 1 / 0 is inf (a zero diagonal), as in C++ and numpy
+from fastcodec.backends.numba.common import _F0, _F1, _F2, _FHALF, jit
+from fastcodec.backends.numba.common import _coord_is_usable as _usable
 
 __all__ = ['spr_encode_displacements', 'spr_decode']
 
-# error_model='numpy': 1 / 0 is inf (a zero diagonal), as in C++ and numpy
-_jit = numba.njit(cache=True, nogil=True, error_model='numpy')
-_F0 = np.float32(0.0)
-_F1 = np.float32(1.0)
-_F2 = np.float32(2.0)
-_FHALF = np.float32(0.5)
-_COORD_LIMIT = 1099511627776.0  # 2^40, as coord_is_usable
 
-
-@_jit
-def _usable(v):
-    return v == v and abs(v) < _COORD_LIMIT
-
-
-@_jit
+@jit
 def _clamped_int(v, size):
     if not (v > 0.0):
         return 0
@@ -35,7 +25,7 @@ def _clamped_int(v, size):
     return np.int64(v)
 
 
-@_jit
+@jit
 def _span(root, radius, radius_f32, size):
     if radius_f32:
         r = np.float32(radius)
@@ -45,7 +35,7 @@ def _span(root, radius, radius_f32, size):
             _clamped_int(np.float64(root) + radius, size))
 
 
-@_jit
+@jit
 def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, W, H, disp, wts):
     B, N, K = vis.shape
     size_map = np.empty((H, W), np.float32)
@@ -90,7 +80,7 @@ def _f32c(a) -> np.ndarray:
 
 def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals, radius,
                              radius_f32, W, H) -> Tuple[np.ndarray, np.ndarray]:
-    """displacements and weights (B, 2K, H, W) float32 (see fastcodec.backends.cpp)."""
+    """displacements and weights (B, 2K, H, W) float32 (see fastcodec.backends.contract)."""
     kps = np.ascontiguousarray(keypoints, dtype=np.float64)
     vis = np.ascontiguousarray(visible, dtype=np.float64)
     roots, roots_visible, diagonals = _f32c(roots), _f32c(roots_visible), _f32c(diagonals)
@@ -111,12 +101,12 @@ def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals
 # ---- torch.topk: libstdc++'s algorithms on (value, index) pairs -----------------------
 # Pairs live in two arrays, v (float32) and ix (int64), at offsets from `lo`.
 
-@_jit
+@jit
 def _before(av, bv):
     return (av != av and not (bv != bv)) or av > bv
 
 
-@_jit
+@jit
 def _swap(v, ix, a, b):
     tv = v[a]
     ti = ix[a]
@@ -126,7 +116,7 @@ def _swap(v, ix, a, b):
     ix[b] = ti
 
 
-@_jit
+@jit
 def _push_heap(v, ix, lo, hole, top, val, vi):
     parent = (hole - 1) // 2
     while hole > top and _before(v[lo + parent], val):
@@ -138,7 +128,7 @@ def _push_heap(v, ix, lo, hole, top, val, vi):
     ix[lo + hole] = vi
 
 
-@_jit
+@jit
 def _adjust_heap(v, ix, lo, hole, length, val, vi):
     top = hole
     child = hole
@@ -157,7 +147,7 @@ def _adjust_heap(v, ix, lo, hole, length, val, vi):
     _push_heap(v, ix, lo, hole, top, val, vi)
 
 
-@_jit
+@jit
 def _make_heap(v, ix, lo, length):
     if length < 2:
         return
@@ -169,7 +159,7 @@ def _make_heap(v, ix, lo, length):
         parent -= 1
 
 
-@_jit
+@jit
 def _heap_select(v, ix, lo, middle, last):
     """std::__heap_select on [lo, lo + last) with the heap [lo, lo + middle)."""
     _make_heap(v, ix, lo, middle)
@@ -182,7 +172,7 @@ def _heap_select(v, ix, lo, middle, last):
             _adjust_heap(v, ix, lo, 0, middle, cv, ci)
 
 
-@_jit
+@jit
 def _sort_heap(v, ix, lo, length):
     while length > 1:
         length -= 1
@@ -193,7 +183,7 @@ def _sort_heap(v, ix, lo, length):
         _adjust_heap(v, ix, lo, 0, length, val, vi)
 
 
-@_jit
+@jit
 def _move_median_to_first(v, ix, result, a, b, c):
     if _before(v[a], v[b]):
         if _before(v[b], v[c]):
@@ -210,7 +200,7 @@ def _move_median_to_first(v, ix, result, a, b, c):
         _swap(v, ix, result, b)
 
 
-@_jit
+@jit
 def _partition_pivot(v, ix, lo, length):
     _move_median_to_first(v, ix, lo, lo + 1, lo + length // 2, lo + length - 1)
     a = lo + 1
@@ -227,7 +217,7 @@ def _partition_pivot(v, ix, lo, length):
         a += 1
 
 
-@_jit
+@jit
 def _linear_insert(v, ix, lo, last):
     val = v[lo + last]
     vi = ix[lo + last]
@@ -241,7 +231,7 @@ def _linear_insert(v, ix, lo, last):
     ix[lo + last] = vi
 
 
-@_jit
+@jit
 def _insertion_sort(v, ix, lo, length):
     for i in range(1, length):
         if _before(v[lo + i], v[lo]):
@@ -256,7 +246,7 @@ def _insertion_sort(v, ix, lo, length):
             _linear_insert(v, ix, lo, i)
 
 
-@_jit
+@jit
 def _depth_limit(n):
     lg = 0
     while n > 1:
@@ -265,7 +255,7 @@ def _depth_limit(n):
     return 2 * lg
 
 
-@_jit
+@jit
 def _nth_element(v, ix, nth, last):
     if last == 0 or nth == last:
         return
@@ -286,7 +276,7 @@ def _nth_element(v, ix, nth, last):
     _insertion_sort(v, ix, lo, hi - lo)
 
 
-@_jit
+@jit
 def _sort(v, ix, length):
     if length < 2:
         return
@@ -322,12 +312,12 @@ def _sort(v, ix, length):
 
 # ---- decode --------------------------------------------------------------------------
 
-@_jit
+@jit
 def _max(a, b):
     return b if (b > a or b != b) else a
 
 
-@_jit
+@jit
 def _sample_coordinate(v, size):
     g = v / np.float32(size - 1) * _F2 - _F1
     u = (g + _F1) * (np.float32(size) / _F2) - _FHALF
@@ -336,7 +326,7 @@ def _sample_coordinate(v, size):
     return lo if lo != lo else (lo if lo < hi else hi)
 
 
-@_jit
+@jit
 def _bilinear(m, H, W, x, y):
     if x != x or y != y:
         return x + y
@@ -361,7 +351,7 @@ def _bilinear(m, H, W, x, y):
     return v_nw * nw + v_ne * ne + v_sw * sw + v_se * se
 
 
-@_jit
+@jit
 def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, kscores,
                    counts):
     B, C, H, W = heat.shape
@@ -438,7 +428,7 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
 
 def spr_decode(heatmaps, displacements, nms_kernel, max_instances, threshold,
                keypoint_scores, scale):
-    """SPR decode of a batch (see fastcodec.backends.cpp)."""
+    """SPR decode of a batch (see fastcodec.backends.contract)."""
     heat, disp = _f32c(heatmaps), _f32c(displacements)
     if heat.ndim != 4 or disp.ndim != 4:
         raise ValueError('heatmaps and displacements must be 4-D')

@@ -1,6 +1,6 @@
 """Numba mirror of MotionBERTLabel's encode kernel (csrc/cpu/lifting_kernels.cpp and
 csrc/include/fastcodec/lifting.h): same signature, shapes, dtypes and numbers as
-``motionbert_encode`` of the C++ backend (see ``fastcodec.backends.cpp``).
+``motionbert_encode`` of the C++ backend (see ``fastcodec.backends.contract``).
 
 Every step is computed in float64 and rounded to the array's dtype (float32 or
 float64; ``_as``, resolved at compile time): for + - * / on float32 operands this equals float32 arithmetic (double
@@ -9,15 +9,14 @@ operand are float64 in numpy too. The C++ loop computes the float32-only steps i
 float32; both give numpy's numbers."""
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import types
 from numba.extending import overload
 
-__all__ = ['motionbert_encode']
+# jit's error model: IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
+from fastcodec.backends.numba.common import ERROR_MODEL, jit
 
-# error_model='numpy': IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
-_jit = numba.njit(cache=True, nogil=True, error_model='numpy')
+__all__ = ['motionbert_encode']
 
 
 def _as(x, like):
@@ -25,7 +24,7 @@ def _as(x, like):
     raise NotImplementedError  # compiled only (see the overload below)
 
 
-@overload(_as, jit_options=dict(error_model='numpy'))
+@overload(_as, jit_options=dict(error_model=ERROR_MODEL))
 def _as_impl(x, like):
     # Resolved at compile time from like's dtype: no branch in the loops.
     if like.dtype == types.float32:
@@ -33,14 +32,14 @@ def _as_impl(x, like):
     return lambda x, like: x
 
 
-@_jit
+@jit
 def _to_pixel(u, z, f, c, like):
     q = _as(u / z, like)
     m = _as(q * f, like)
     return _as(m + c, like)
 
 
-@_jit
+@jit
 def _labels(kp, vis, has_vis, b, N, K, D, labels, prm):
     E = D + (1 if has_vis else 0)
     half_w, hw_ratio = prm[0], prm[1]
@@ -57,7 +56,7 @@ def _labels(kp, vis, has_vis, b, N, K, D, labels, prm):
             labels[dst + D] = vis[b * N * K + i]
 
 
-@_jit
+@jit
 def _frame(lt, base, K, root, project, train, prm, f_given, take, out, computed, ct):
     """One frame (K keypoints, C = 3) of the projection / train scaling / root
     subtraction / test factor; returns nothing, writes out[base:base + 3K]."""
@@ -102,7 +101,7 @@ def _frame(lt, base, K, root, project, train, prm, f_given, take, out, computed,
             out[o + 2] = _as(_as(z - r2, out) * f, out)
 
 
-@_jit
+@jit
 def _kernel(kp, vis, has_vis, B, N, K, D, labels, lt, T, C, root, project, train, params,
             factor, L, take, out, computed):
     for b in range(B):
@@ -123,7 +122,7 @@ def _kernel(kp, vis, has_vis, B, N, K, D, labels, lt, T, C, root, project, train
             _frame(lt, base, K, root, project, train, prm, f, given, out, computed, b * T + t)
 
 
-@_jit
+@jit
 def _weights(visible, weights):
     for i in range(visible.shape[0]):
         weights[i] = np.float32(1.0) if visible[i] > 0.5 else np.float32(0.0)
@@ -131,7 +130,7 @@ def _weights(visible, weights):
 
 def motionbert_encode(keypoints, visible, target, params, factor, take_given, root_index: int,
                       project: bool, train: bool, target_visible=None):
-    """See ``fastcodec.backends.cpp``: keypoints (B, N, K, D >= 2) float32/float64,
+    """See ``fastcodec.backends.contract``: keypoints (B, N, K, D >= 2) float32/float64,
     visible (B, N, K) of the keypoints' dtype or None, target (B, T, K, C),
     params (B, 8) float64, factor (B, L) float64, take_given (B,) uint8 ->
     target_visible (B, T, K) float32/float64 or None ->

@@ -1,35 +1,30 @@
 """Numba mirrors of the regression kernels (csrc/cpu/regression_kernels.cpp and
 csrc/include/fastcodec/regression.h): same signatures, shapes, dtypes and numbers as
 ``encode_regression``, ``decode_regression`` and ``normalize_heatmaps`` of the C++
-backend (see ``fastcodec.backends.cpp``)."""
+backend (see ``fastcodec.backends.contract``)."""
 from __future__ import annotations
 
 import operator
 from typing import Tuple
 
-import numba
 import numpy as np
+
+# jit's error model: float division without a zero check, so the loops vectorise.
+from fastcodec.backends.numba.common import _F1, _F2, _FLT_MIN, _u, jit
 
 __all__ = ['encode_regression', 'decode_regression', 'normalize_heatmaps']
 
-_jit = numba.njit(cache=True, nogil=True)
-# error_model='numpy': float division without a zero check, so the loop vectorises.
-_jitv = numba.njit(cache=True, nogil=True, error_model='numpy')
-_u = np.uint64
-_F1 = np.float32(1.0)
-_F2 = np.float32(2.0)
 _F1EM24 = np.float32(1e-24)
-_FLT_MIN = np.float32(1.1754943508222875e-38)
 
 
-@_jitv
+@jit
 def _flushed(v):
     # The C++ loop runs with denormals as zero (DAZ + FTZ): flush them here alike.
     # NaN compares false and is kept.
     return np.float32(0.0) if abs(v) < _FLT_MIN else v
 
 
-@_jit
+@jit
 def _encode_kernel(keypoints, visible, w, h):
     # Arrays of any rank (C-contiguous): outputs are allocated here, so the Python
     # side makes no per-call allocations or reshapes.
@@ -46,7 +41,7 @@ def _encode_kernel(keypoints, visible, w, h):
     return labels, weights
 
 
-@_jit
+@jit
 def _decode_kernel_f32(encoded, w, h):
     D = encoded.shape[-1]
     keypoints = np.empty(encoded.shape[:-1] + (2,), np.float64)
@@ -63,7 +58,7 @@ def _decode_kernel_f32(encoded, w, h):
     return keypoints, scores
 
 
-@_jit
+@jit
 def _decode_kernel_f64(encoded, w, h):
     D = encoded.shape[-1]
     keypoints = np.empty(encoded.shape[:-1] + (2,), np.float64)
@@ -76,7 +71,7 @@ def _decode_kernel_f64(encoded, w, h):
     return keypoints, scores
 
 
-@_jitv
+@jit
 def _normalize_kernel(heat, C, H, W):
     # As regression_kernels.cpp: each row summed in eight float32 lanes (x % 8, the
     # tail into lane 0), the row sums added in float64. Unsigned indices: Numba then

@@ -1,0 +1,188 @@
+"""What every module of the Numba backend shares: the one jit policy, the float32
+constants, the mirrors of fastcodec/common.h, argument conversion, and the thread
+functions of the backend contract.
+
+The jit policy, ``jit``: every kernel of the backend is compiled with it.
+
+- ``cache=True``: compiled once per machine and kept in ``__pycache__``. Numba checks a
+  cached function against its own file only: after editing a helper here (or in
+  blur.py), the cached callers in the other modules still hold the old helper inlined;
+  delete ``__pycache__/*.nbi`` and ``*.nbc`` of this package.
+- ``nogil=True``: calls from several Python threads run in parallel.
+- ``error_model='numpy'``: IEEE division (x / 0 is Inf or NaN, as in the C++ and in
+  numpy), with no zero check that raises ZeroDivisionError and keeps loops from
+  vectorising.
+- No ``parallel=True``: the kernels are single-threaded, so no threading layer is
+  started and forked workers (torch DataLoader) stay safe.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Tuple
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+ERROR_MODEL = 'numpy'
+jit = numba.njit(cache=True, nogil=True, error_model=ERROR_MODEL)
+
+_F0 = np.float32(0.0)
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_FHALF = np.float32(0.5)
+_FQUARTER = np.float32(0.25)
+_F255 = np.float32(255.0)
+_F50 = np.float32(50.0)
+_F1EM3 = np.float32(1e-3)
+_F1EM10 = np.float32(1e-10)
+_FLT_EPS = 1.1920928955078125e-07  # np.finfo(np.float32).eps
+# Denormals: float32 values below FLT_MIN (2^-126) cost 5-100x per multiply-add on many
+# x86 cores (a microcode assist per operand or result). Encoders write none (a value
+# that rounds below FLT_MIN is written as 0, as the C++ backend does); see _flush32.
+_FLT_MIN = np.float32(1.1754943508222875e-38)
+# The smallest float64 that rounds to a normal float32 (2^-126 - 2^-150, ties to even).
+_ROUNDS_NORMAL = 1.1754942807573643e-38
+# ln(FLT_MIN) is -87.34: exp() below this argument has no normal float32 result.
+_LN_FLT_MIN = -87.5
+_COORD_LIMIT = 1099511627776.0     # 2^40, see coord_is_usable
+
+
+# Indexing with unsigned integers: Numba then skips its negative-index wraparound,
+# which otherwise keeps LLVM from vectorising loops over `base + x`.
+_u = np.uint64
+
+
+@intrinsic
+def _fmaf(typingctx, a, b, c):
+    """fmaf(a, b, c): float32 a * b + c rounded once (llvm.fma.f32)."""
+    sig = types.float32(types.float32, types.float32, types.float32)
+
+    def codegen(context, builder, signature, args):
+        f = ir.FloatType()
+        fn = builder.module.declare_intrinsic('llvm.fma', [f], ir.FunctionType(f, [f, f, f]))
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+# ----------------------------------------------------------------------------------
+# common.h
+
+
+@jit
+def _flush32(v):
+    """float32(v) with a result below FLT_MIN written as 0; v float32 or float64 (then
+    the comparison is made before rounding, so no denormal is ever computed). NaN is
+    kept. A select, not a branch: LLVM vectorises the loops that call it."""
+    return _F0 if abs(v) < _ROUNDS_NORMAL else np.float32(v)
+
+
+@jit
+def _exp_normal(a):
+    """math.exp(a) (a float32 or float64, the result in a's precision, returned as
+    float64) where it is at least FLT_MIN, else 0; arguments below ln(FLT_MIN) skip
+    the exp, so no denormal is computed. NaN stays NaN."""
+    e = np.float64(math.exp(a)) if not (a < _LN_FLT_MIN) else 0.0
+    return 0.0 if e < _ROUNDS_NORMAL else e
+
+
+@jit
+def _coord_is_usable(v):
+    return v == v and abs(v) < _COORD_LIMIT
+
+
+@jit
+def _scale_coord(v, scale, f32):
+    # scale is float32; f32: the quotient of two float32 values.
+    if f32:
+        return np.float64(np.float32(v) / scale)
+    return v / np.float64(scale)
+
+
+@jit
+def _round_half_up(v, f32):
+    if f32:
+        return np.int64(np.float64(np.float32(v) + _FHALF))
+    return np.int64(v + 0.5)
+
+
+@jit
+def _sign_f32(v):
+    if v > _F0:
+        return _F1
+    if v < _F0:
+        return -_F1
+    if v == _F0:
+        return _F0
+    return v
+
+
+@jit
+def _scaled_point(kps, i, sx, sy, f32):
+    """(ok, x, y): keypoint i divided by the scale, as scaled_point in C++."""
+    rx = kps[2 * i]
+    ry = kps[2 * i + 1]
+    if not (_coord_is_usable(rx) and _coord_is_usable(ry)):
+        return False, 0.0, 0.0
+    px = _scale_coord(rx, sx, f32)
+    py = _scale_coord(ry, sy, f32)
+    return _coord_is_usable(px) and _coord_is_usable(py), px, py
+
+
+@jit
+def _point_to_draw(kps, vis, i, sx, sy, f32, inside):
+    """(draw, x, y), setting inside[i], as point_to_draw in C++: NaN/Inf keypoints get
+    weight 0; visibility < 0.5 keeps its weight and draws nothing."""
+    ok, px, py = _scaled_point(kps, i, sx, sy, f32)
+    inside[i] = 1 if ok else 0
+    return ok and not (vis[i] < 0.5), px, py
+
+
+# ----------------------------------------------------------------------------------
+# Python-facing helpers (module.cpp)
+
+_threads = 0
+
+
+def num_threads() -> int:
+    """Threads per call: the Numba kernels are single-threaded."""
+    return 1
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for parity with the C++ backend; the Numba kernels stay single-threaded."""
+    global _threads
+    n = operator.index(n)
+    _threads = 0 if n < 0 else n
+
+
+def pool_calls() -> int:
+    """Calls that ran on more than one thread: none, the Numba kernels are
+    single-threaded."""
+    return 0
+
+
+def _require(ok: bool, msg: str) -> None:
+    if not ok:
+        raise ValueError(msg)
+
+
+def _f64(a) -> np.ndarray:
+    # pybind11's forcecast: a C-contiguous float64 view or copy (0-d stays 0-d).
+    return np.asarray(a, dtype=np.float64, order='C')
+
+
+def _f32a(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32, order='C')
+
+
+def _argmax_rows(maps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """first_argmax of every row of a (C, n) float32 array, n > 0. numpy's argmax is
+    the very rule fastcodec/argmax.h follows (first occurrence, the first NaN wins),
+    and its SIMD loops beat a scalar Numba scan several times over."""
+    idx = maps.argmax(axis=1)
+    return idx, maps[np.arange(maps.shape[0]), idx]

@@ -1,0 +1,738 @@
+"""Numba mirrors of the heatmap kernels (fastcodec/heatmap_targets.h, argmax.h,
+refine.h, csrc/cpu/heatmap_kernels.cpp): Gaussian, offset and Megvii targets, the
+maximum, the sign / DARK / DARK-UDP refinements and the fused decoders."""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Tuple
+
+import numpy as np
+
+from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_reflect,
+                                           _check_kernel, _column_simd_end, _flush_level,
+                                           _kernel, _modulate, _reflect101, _row_simd_end)
+from fastcodec.backends.numba.common import (_F0, _F1, _F1EM3, _F1EM10, _F2, _F50, _F255,
+                                             _FHALF, _FLT_EPS, _FQUARTER, _argmax_rows,
+                                             _coord_is_usable, _exp_normal, _f32a, _f64,
+                                             _flush32, _fmaf, _point_to_draw, _require,
+                                             _round_half_up, _sign_f32, _u, jit)
+
+__all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
+           'refine_sign', 'refine_dark', 'refine_dark_udp', 'decode_msra', 'decode_dark',
+           'decode_megvii', 'decode_udp_combined']
+
+
+# ----------------------------------------------------------------------------------
+# argmax.h (first_argmax itself is numpy's argmax: see _argmax_rows)
+
+
+@jit
+def _write_location(index, value, W, locs, c):
+    if value <= _F0:
+        locs[2 * c] = -_F1
+        locs[2 * c + 1] = -_F1
+    else:
+        locs[2 * c] = np.float32(index % W)
+        locs[2 * c + 1] = np.float32(index // W)
+
+
+# ----------------------------------------------------------------------------------
+# Encoding (heatmap_targets.h, heatmap_kernels.cpp)
+
+
+@jit
+def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, grid, fx, fy):
+    """unbiased_factor products max-pasted into hm, in the precision of the arguments:
+    float32 (mx, my, two_sigma2, grid = arange as float32) or float64, as MMPose
+    computes with float32 or float64 keypoints.
+
+    No denormal is computed or written: factors below FLT_MIN are 0 (their products,
+    factors <= 1, would be too), the products are formed in float64 (exact for float32
+    factors, so rounding them once gives the float32 product) and written as 0 where
+    they round below FLT_MIN. Rows whose factor is 0 and columns outside the factors'
+    nonzero span only hold zeros, which never beat hm (>= 0): they are skipped."""
+    xlo = W
+    xhi = -1
+    for x in range(W):
+        d = grid[x] - mx
+        fx[x] = _exp_normal(-(d * d) / two_sigma2)
+        if fx[x] != 0:
+            xlo = min(xlo, x)
+            xhi = x
+    for y in range(H):
+        d = grid[y] - my
+        fy[y] = _exp_normal(-(d * d) / two_sigma2)
+    for y in range(H):
+        gy = np.float64(fy[y])
+        if not (gy != 0):
+            continue
+        ro = o + y * W
+        for x in range(xlo, xhi + 1):
+            g = _flush32(np.float64(fx[x]) * gy)
+            if g > hm[_u(ro + x)]:
+                hm[_u(ro + x)] = g
+
+
+@jit
+def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W, H, B, N,
+                            K, heat, inside):
+    # kind: 0 msra, 1 unbiased, 2 udp. heat (B*K*H*W,) zeroed; inside (B*N*K,).
+    # sigma: (rows * N,) flattened (N,) (rows = 1) or (B, N) (rows = B); sig_f32: the
+    # patch radius and size in float32 (patch_geometry_f32), else float64.
+    HW = H * W
+    S = rows * N
+    radius = np.empty(S, np.float64)
+    length = np.empty(S, np.int64)
+    centre = np.empty(S, np.float64)
+    lmax = 1
+    for n in range(S):
+        if sig_f32:
+            r32 = np.float32(sigma[n]) * np.float32(3.0)
+            size32 = np.float32(2.0) * r32 + np.float32(1.0)
+            radius[n] = np.float64(r32)
+            size = np.float64(size32)
+        else:
+            radius[n] = sigma[n] * 3
+            size = 2 * radius[n] + 1
+        length[n] = np.int64(math.ceil(size))
+        centre[n] = math.floor(size / 2)
+        if length[n] > lmax:
+            lmax = length[n]
+    if kind == 0:
+        patch = np.empty((S, lmax * lmax), np.float32)
+        for n in range(S):
+            L = length[n]
+            c = np.float32(centre[n])
+            s2 = np.float32(2 * sigma[n] * sigma[n])
+            for gy in range(L):
+                for gx in range(L):
+                    dx = np.float32(gx) - c
+                    dy = np.float32(gy) - c
+                    d2 = dx * dx + dy * dy
+                    # exp(-0) = 1; also for sigma = 0, where numpy's 0/0 gives NaN
+                    patch[n, gy * L + gx] = 1.0 if d2 == 0 else _exp_normal(-d2 / s2)
+    else:
+        patch = np.empty((0, 0), np.float32)
+    ux = np.empty(max(lmax, W), np.float64)
+    uy = np.empty(max(lmax, H), np.float64)
+    vx = np.empty(W, np.float32)
+    vy = np.empty(H, np.float32)
+    grid64 = np.arange(max(W, H)).astype(np.float64)
+    grid32 = grid64.astype(np.float32)
+    for bk in range(B * K):
+        b = bk // K
+        k = bk % K
+        hoff = bk * HW
+        for n in range(N):
+            i = (b * N + n) * K + k
+            draw, px, py = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            if not draw:
+                continue
+            sn = (0 if rows == 1 else b) * N + n
+            rad = radius[sn]
+            if kind == 1:
+                if f32:
+                    mx = np.float32(px)
+                    my = np.float32(py)
+                    r32 = np.float32(rad)
+                    misses = (mx - r32 >= np.float32(W) or my - r32 >= np.float32(H)
+                              or mx + r32 + _F1 < _F0 or my + r32 + _F1 < _F0)
+                else:
+                    misses = (px - rad >= np.float64(W) or py - rad >= np.float64(H)
+                              or px + rad + 1.0 < 0.0 or py + rad + 1.0 < 0.0)
+                if misses:
+                    inside[i] = 0
+                    continue
+                two_sigma2 = 2 * sigma[sn] * sigma[sn]
+                if f32:
+                    _paint_unbiased(heat, hoff, W, H, np.float32(px), np.float32(py),
+                                    np.float32(two_sigma2), grid32, vx, vy)
+                else:
+                    _paint_unbiased(heat, hoff, W, H, px, py, two_sigma2, grid64, ux, uy)
+                continue
+            mu_x = _round_half_up(px, f32)
+            mu_y = _round_half_up(py, f32)
+            left = np.int64(np.float64(mu_x) - rad)
+            top = np.int64(np.float64(mu_y) - rad)
+            right = np.int64(np.float64(mu_x) + rad + 1)
+            bottom = np.int64(np.float64(mu_y) + rad + 1)
+            if left >= W or top >= H or right < 0 or bottom < 0:
+                inside[i] = 0
+                continue
+            x1 = max(0, left)
+            x2 = min(W, right)
+            y1 = max(0, top)
+            y2 = min(H, bottom)
+            L = length[sn]
+            if kind == 2:
+                s2 = 2 * sigma[sn] * sigma[sn]
+                cn = centre[sn]
+                for t in range(L):
+                    d = np.float64(t) - (cn + (px - np.float64(mu_x)))
+                    ux[t] = _exp_normal(-(d * d) / s2)  # factors <= 1: a factor
+                    d = np.float64(t) - (cn + (py - np.float64(mu_y)))  # under FLT_MIN
+                    uy[t] = _exp_normal(-(d * d) / s2)  # gives a product under it
+            for y in range(y1, y2):
+                gy = y - top
+                if gy >= L:
+                    break
+                ro = hoff + y * W
+                for x in range(x1, x2):
+                    gx = x - left
+                    if gx >= L:
+                        break
+                    if kind == 0:
+                        v = patch[sn, _u(gy * L + gx)]
+                    else:
+                        v = _flush32(ux[_u(gx)] * uy[_u(gy)])
+                    if v > heat[_u(ro + x)]:
+                        heat[_u(ro + x)] = v
+
+
+@jit
+def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, inside):
+    HW = H * W
+    ox = np.empty(W, np.float64)
+    oy = np.empty(H, np.float64)
+    fx = np.empty(W, np.float32)
+    for bk in range(B * K):
+        b = bk // K
+        k = bk % K
+        lo = bk * 3 * HW
+        xo = lo + HW
+        yo = xo + HW
+        for n in range(N):
+            i = (b * N + n) * K + k
+            draw, mx, my = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            if not draw:
+                continue
+            # offset_pixel: (m - p) / radius depends on one coordinate only.
+            for x in range(W):
+                ox[x] = (mx - np.float64(x)) / radius
+                fx[x] = _flush32(ox[x])
+            for y in range(H):
+                oy[y] = (my - np.float64(y)) / radius
+            for y in range(H):
+                vy = oy[y]
+                fy = _flush32(vy)
+                ro = y * W
+                for x in range(W):
+                    vx = ox[x]
+                    p = _u(ro + x)
+                    heat[_u(lo) + p] = _F1 if vx * vx + vy * vy <= 1.0 else _F0
+                    heat[_u(xo) + p] = fx[x]
+                    heat[_u(yo) + p] = fy
+
+
+@jit
+def _impulse_tap(x, i, at, n):
+    """The unit impulse at `at` seen i taps from x through the reflect-101 border."""
+    return _F1 if _reflect101(x + i, n) == at else _F0
+
+
+@jit
+def _impulse_row_sum(w, r, x, kx, W, simd):
+    """opencv_row_sum (simd) or opencv_row_sum_tail of a unit impulse at kx."""
+    if simd:
+        if r == 0:
+            return w[0] * _impulse_tap(x, 0, kx, W)
+        if r == 1:
+            return _fmaf(w[2], _impulse_tap(x, 1, kx, W) + _impulse_tap(x, -1, kx, W),
+                         w[1] * _impulse_tap(x, 0, kx, W))
+        if r == 2:
+            t = w[3] * (_impulse_tap(x, 1, kx, W) + _impulse_tap(x, -1, kx, W))
+            t = _fmaf(w[2], _impulse_tap(x, 0, kx, W), t)
+            return _fmaf(w[4], _impulse_tap(x, 2, kx, W) + _impulse_tap(x, -2, kx, W), t)
+        t = _F0
+        for i in range(-r, r + 1):
+            t = _fmaf(w[i + r], _impulse_tap(x, i, kx, W), t)
+        return t
+    if r <= 2:
+        t = w[r] * _impulse_tap(x, 0, kx, W)
+        for i in range(1, r + 1):
+            t = t + w[r + i] * (_impulse_tap(x, i, kx, W) + _impulse_tap(x, -i, kx, W))
+        return t
+    t = w[0] * _impulse_tap(x, -r, kx, W)
+    for i in range(-r + 1, r + 1):
+        t = t + w[i + r] * _impulse_tap(x, i, kx, W)
+    return t
+
+
+@jit
+def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside):
+    HW = H * W
+    r = w.shape[0] // 2
+    row_end = _row_simd_end(W)
+    column_end = _column_simd_end(W)
+    px = np.empty(W, np.float32)
+    hit = np.empty(2 * r + 1, np.bool_)
+    for bk in range(B * K):
+        b = bk // K
+        k = bk % K
+        hoff = bk * HW
+        for n in range(N):
+            i = (b * N + n) * K + k
+            draw, qx, qy = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            if not draw:
+                continue
+            # (keypoints / scale_factor).astype(np.int64): truncation, no rounding.
+            kx = np.int64(qx)
+            ky = np.int64(qy)
+            if kx < 0 or kx >= W or ky < 0 or ky >= H:
+                inside[i] = 0
+                continue
+            # cv2.GaussianBlur of the impulse pass by pass: the row pass gives px; each
+            # output row is the column sum over the rows that reflect onto ky.
+            for x in range(W):
+                px[x] = _impulse_row_sum(w, r, x, kx, W, x < row_end)
+            for y in range(H):
+                hits = 0
+                tap = 0
+                for j in range(-r, r + 1):
+                    h = _reflect101(y + j, H) == ky
+                    hit[j + r] = h
+                    if h:
+                        hits += 1
+                        tap = -j if j < 0 else j
+                ro = hoff + y * W
+                if hits <= 1:
+                    wy = w[r + tap] if hits else _F0
+                    for x in range(W):
+                        heat[_u(ro + x)] = wy * px[x]
+                    continue
+                for x in range(W):
+                    v = px[x]
+                    t = w[r] * (v if hit[r] else _F0)
+                    if x < column_end:
+                        for j in range(1, r + 1):
+                            t = _fmaf(w[r + j], (v if hit[r + j] else _F0)
+                                      + (v if hit[r - j] else _F0), t)
+                    else:
+                        for j in range(1, r + 1):
+                            t = t + w[r + j] * ((v if hit[r + j] else _F0)
+                                                + (v if hit[r - j] else _F0))
+                    heat[_u(ro + x)] = t
+            centre = heat[hoff + ky * W + kx]
+            for p in range(HW):
+                heat[_u(hoff + p)] = _flush32(heat[_u(hoff + p)] / centre * _F255)
+
+
+# ----------------------------------------------------------------------------------
+# Decoding (argmax.h, refine.h, heatmap_kernels.cpp)
+
+
+@jit
+def _locations_kernel(idx, vals, W, locs):
+    """maximum_location for every channel: (x, y) of the argmax, -1 where vals <= 0."""
+    for c in range(idx.shape[0]):
+        _write_location(idx[c], vals[c], W, locs, c)
+
+
+@jit
+def _keypoint_pixel(kps, i):
+    """(ok, x, y): keypoint i as `astype(int)`, as keypoint_pixel in C++."""
+    kx = kps[2 * i]
+    ky = kps[2 * i + 1]
+    if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+        return False, np.int64(0), np.int64(0)
+    return True, np.int64(kx), np.int64(ky)
+
+
+@jit
+def _refine_sign_kernel(kps, B, N, K, heat, H, W):
+    HW = H * W
+    for i in range(B * N * K):
+        b = i // (N * K)
+        k = i % K
+        ok, x, y = _keypoint_pixel(kps, i)
+        if not ok:
+            continue
+        o = (b * K + k) * HW
+        dx = _F0
+        dy = _F0
+        if 1 < x and x < W - 1 and 0 < y and y < H:
+            dx = heat[o + y * W + x + 1] - heat[o + y * W + x - 1]
+        if 1 < y and y < H - 1 and 0 < x and x < W:
+            dy = heat[o + (y + 1) * W + x] - heat[o + (y - 1) * W + x]
+        kps[2 * i] += np.float64(_sign_f32(dx) * _FQUARTER)
+        kps[2 * i + 1] += np.float64(_sign_f32(dy) * _FQUARTER)
+
+
+@jit
+def _dark_log(m, o, s):
+    v = m[o] * s
+    if v < _F1EM10:
+        v = _F1EM10
+    return math.log(v)
+
+
+@jit
+def _refine_dark_kernel(kps, B, N, K, blurred, scale, H, W):
+    """dark_step of refine.h on the modulated maps blurred * scale."""
+    HW = H * W
+    for i in range(B * N * K):
+        b = i // (N * K)
+        k = i % K
+        ok, x, y = _keypoint_pixel(kps, i)
+        if not ok:
+            continue
+        if not (1 < x and x < W - 2 and 1 < y and y < H - 2):
+            continue
+        ch = b * K + k
+        s = scale[ch]
+        o = ch * HW + y * W + x
+        c = _dark_log(blurred, o, s)
+        dx = _FHALF * (_dark_log(blurred, o + 1, s) - _dark_log(blurred, o - 1, s))
+        dy = _FHALF * (_dark_log(blurred, o + W, s) - _dark_log(blurred, o - W, s))
+        dxx = _FQUARTER * (_dark_log(blurred, o + 2, s) - _F2 * c
+                           + _dark_log(blurred, o - 2, s))
+        dxy = _FQUARTER * (_dark_log(blurred, o + W + 1, s) - _dark_log(blurred, o - W + 1, s)
+                           - _dark_log(blurred, o + W - 1, s)
+                           + _dark_log(blurred, o - W - 1, s))
+        dyy = _FQUARTER * (_dark_log(blurred, o + 2 * W, s) - _F2 * c
+                           + _dark_log(blurred, o - 2 * W, s))
+        det32 = dxx * dyy - dxy * dxy
+        if not (det32 != _F0):
+            continue
+        # np.linalg.inv in float32, then -inv @ g in float32.
+        det = np.float64(dxx) * np.float64(dyy) - np.float64(dxy) * np.float64(dxy)
+        i00 = np.float32(np.float64(dyy) / det)
+        i01 = np.float32(np.float64(-dxy) / det)
+        i11 = np.float32(np.float64(dxx) / det)
+        kps[2 * i] += np.float64(-(i00 * dx + i01 * dy))
+        kps[2 * i + 1] += np.float64(-(i01 * dx + i11 * dy))
+
+
+@jit
+def _dark_udp_log(v):
+    if v < _F1EM3:
+        v = _F1EM3
+    elif v > _F50:
+        v = _F50
+    return math.log(v)
+
+
+@jit
+def _refine_dark_udp_kernel(kps, B, N, K, blurred, scale, H, W, f32):
+    """dark_udp_step of refine.h on the edge-padded log of blurred * scale."""
+    Wp = W + 2
+    S = (H + 2) * Wp
+    total = K * S
+    steps = np.empty(7, np.int64)
+    steps[0] = 0
+    steps[1] = 1
+    steps[2] = Wp
+    steps[3] = Wp + 1
+    steps[4] = -Wp - 1
+    steps[5] = -1
+    steps[6] = -Wp
+    v = np.empty(7, np.float32)
+    for i in range(B * N * K):
+        b = i // (N * K)
+        k = i % K
+        kx = kps[2 * i]
+        ky = kps[2 * i + 1]
+        if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+            continue
+        # MMPose indexes the flattened, edge-padded (K, H + 2, W + 2) array with
+        # int(x + 1 + (y + 1) * (W + 2) + k * S), evaluated in the keypoints' dtype;
+        # negative indices wrap around as in Python.
+        if f32:
+            t = (np.float32(kx) + _F1) + (np.float32(ky) + _F1) * np.float32(Wp)
+            f = np.float64(np.float32(np.float64(t) + np.float64(k * S)))
+        else:
+            f = (kx + 1) + (ky + 1) * np.float64(Wp) + np.float64(k * S)
+        centre = np.int64(f)
+        ok = True
+        for j in range(7):
+            q = centre + steps[j]
+            if q < -total or q >= total:
+                ok = False  # IndexError in MMPose
+                break
+            if q < 0:
+                q += total
+            c = q // S
+            py = (q % S) // Wp
+            px = q % Wp
+            yy = min(max(py - 1, 0), H - 1)
+            xx = min(max(px - 1, 0), W - 1)
+            ch = b * K + c
+            v[j] = _dark_udp_log(blurred[(ch * H + yy) * W + xx] * scale[ch])
+        if not ok:
+            continue
+        i_ = v[0]
+        ix1 = v[1]
+        iy1 = v[2]
+        ix1y1 = v[3]
+        ix1_y1_ = v[4]
+        ix1_ = v[5]
+        iy1_ = v[6]
+        dx = _FHALF * (ix1 - ix1_)
+        dy = _FHALF * (iy1 - iy1_)
+        dxx = ix1 - _F2 * i_ + ix1_
+        dyy = iy1 - _F2 * i_ + iy1_
+        dxy = _FHALF * (ix1y1 - ix1 - iy1 + i_ + i_ - ix1_ - iy1_ + ix1_y1_)
+        # The Hessian plus float32 eps on the diagonal, inverted in float64; a singular
+        # matrix gives no step, a NaN one a NaN step.
+        a = np.float64(dxx) + _FLT_EPS
+        bb = np.float64(dxy)
+        d = np.float64(dyy) + _FLT_EPS
+        det = a * d - bb * bb
+        if det == 0.0 or det != det:
+            if det != det:
+                kps[2 * i] -= det
+                kps[2 * i + 1] -= det
+            continue
+        i00 = d / det
+        i01 = -bb / det
+        i11 = a / det
+        kps[2 * i] -= i00 * np.float64(dx) + i01 * np.float64(dy)
+        kps[2 * i + 1] -= i01 * np.float64(dx) + i11 * np.float64(dy)
+
+
+@jit
+def _decode_megvii_kernel(m, idx, vals, H, W, locs, scores):
+    """MegviiHeatmap.decode after the maximum of every modulated map m is known."""
+    HW = H * W
+    for c in range(idx.shape[0]):
+        o = c * HW
+        val = vals[c]
+        _write_location(idx[c], val, W, locs, c)
+        x = np.int64(locs[2 * c])
+        y = np.int64(locs[2 * c + 1])
+        if 1 < x and x < W - 1 and 1 < y and y < H - 1:
+            dx = m[o + y * W + x + 1] - m[o + y * W + x - 1]
+            dy = m[o + (y + 1) * W + x] - m[o + (y - 1) * W + x]
+            locs[2 * c] += _sign_f32(dx) * _FQUARTER + _FHALF
+            locs[2 * c + 1] += _sign_f32(dy) * _FQUARTER + _FHALF
+        scores[c] = val / _F255 + _FHALF
+
+
+@jit
+def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
+    """UDPHeatmap('combined').decode after the maximum of every blurred label map is
+    known: the location plus radius times the offset maps at int(x + y * W + k * H * W)."""
+    HW = H * W
+    total = K * HW
+    rad = np.float32(radius)
+    for c in range(idx.shape[0]):
+        b = c // K
+        k = c % K
+        sample = b * 3 * total
+        _write_location(idx[c], vals[c], W, locs, c)
+        scores[c] = vals[c]
+        # The index in float32; -1 locations wrap around like Python indexing.
+        t = locs[2 * c] + locs[2 * c + 1] * np.float32(W)
+        q = np.int64(np.float64(np.float32(np.float64(t) + np.float64(k * HW))))
+        if q < 0:
+            q += total
+        # C++ integer division (toward zero): a q still negative (K == H == 1 and a
+        # -1 location) reads just before the offset map, as the C++ backend does.
+        if q >= 0:
+            ch = q // HW
+            p = q % HW
+        else:
+            ch = -((-q) // HW)
+            p = -((-q) % HW)
+        ix = sample + (3 * ch + 1) * HW + p
+        iy = sample + (3 * ch + 2) * HW + p
+        if ix < 0 or iy >= heat.shape[0]:
+            continue  # beyond the array (float32 rounding of a huge index): no offset
+        locs[2 * c] += heat[ix] * rad
+        locs[2 * c + 1] += heat[iy] * rad
+
+
+# ----------------------------------------------------------------------------------
+# Python-facing wrappers (module.cpp)
+
+
+def _encode_args(keypoints, visible, scale, f32, W, H):
+    kps = _f64(keypoints)
+    vis = _f64(visible)
+    sx, sy = scale
+    sx, sy = np.float32(float(sx)), np.float32(float(sy))
+    f32 = bool(f32)
+    W, H = operator.index(W), operator.index(H)
+    _require(kps.ndim == 4 and kps.shape[3] == 2, 'keypoints must be (B, N, K, 2)')
+    _require(vis.ndim == 3 and vis.shape == kps.shape[:3], 'keypoints_visible must be (B, N, K)')
+    _require(W > 0 and H > 0, 'heatmap size must be positive')
+    B, N, K = kps.shape[:3]
+    return kps.reshape(-1), vis.reshape(-1), sx, sy, f32, W, H, B, N, K
+
+
+_KINDS = {'msra': 0, 'unbiased': 1, 'udp': 2}
+
+
+def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, W: int,
+                    H: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Gaussian heatmaps (B, K, H, W) float32 and the inside mask (B, N, K) uint8."""
+    if not isinstance(kind, str):
+        raise TypeError(f'kind must be a str, got {type(kind).__name__}')
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
+    sig_f32 = isinstance(sigma, np.ndarray) and sigma.dtype == np.float32
+    sig = _f64(sigma)
+    _require((sig.ndim == 1 and sig.shape[0] == N) or (sig.ndim == 2 and sig.shape == (B, N)),
+             'sigma must hold one value per instance, (N,), or per sample and instance, '
+             '(B, N)')
+    _require(bool(np.all((sig >= 0) & (sig <= 1e4))), 'sigma must be finite and in [0, 1e4]')
+    k = _KINDS.get(kind)
+    if k is None:
+        raise ValueError('unknown gaussian kind ' + kind)
+    heat = np.zeros((B, K, H, W), np.float32)
+    inside = np.empty((B, N, K), np.uint8)
+    _encode_gaussian_kernel(k, kps, vis, sig.reshape(-1), 1 if sig.ndim == 1 else B, sig_f32,
+                            sx, sy, f32, W, H, B, N, K, heat.reshape(-1), inside.reshape(-1))
+    return heat, inside
+
+
+def encode_offset(keypoints, visible, scale, f32: bool, W: int, H: int,
+                  radius: float) -> Tuple[np.ndarray, np.ndarray]:
+    """UDP 'combined' targets (B, 3K, H, W): label, x offset, y offset per keypoint."""
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
+    radius = float(radius)
+    heat = np.zeros((B, 3 * K, H, W), np.float32)
+    inside = np.empty((B, N, K), np.uint8)
+    _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat.reshape(-1),
+                          inside.reshape(-1))
+    return heat, inside
+
+
+def encode_megvii(keypoints, visible, scale, f32: bool, W: int, H: int,
+                  ksize: int) -> Tuple[np.ndarray, np.ndarray]:
+    """MegviiHeatmap targets (B, K, H, W): a blurred impulse scaled to 255 at its peak."""
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
+    _require(N <= 1, 'MegviiHeatmap encodes one instance')
+    ksize = _check_kernel(ksize)
+    heat = np.zeros((B, K, H, W), np.float32)
+    inside = np.empty((B, N, K), np.uint8)
+    _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, _kernel(ksize),
+                          heat.reshape(-1), inside.reshape(-1))
+    return heat, inside
+
+
+def heatmap_maximum(heatmaps) -> Tuple[np.ndarray, np.ndarray]:
+    """locs (..., 2) float32 and vals (...) float32 of every (H, W) map."""
+    heat = _f32a(heatmaps)
+    _require(heat.ndim >= 2, 'heatmaps must be (..., H, W)')
+    H, W = heat.shape[-2:]
+    _require(H > 0 and W > 0, 'heatmaps must not be empty')
+    lead = heat.shape[:-2]
+    idx, vals = _argmax_rows(heat.reshape(-1, H * W))
+    locs = np.empty(lead + (2,), np.float32)
+    _locations_kernel(idx, vals, W, locs.reshape(-1))
+    return locs, vals.reshape(lead)
+
+
+def _refine_args(keypoints, heatmaps):
+    # pybind11's array_t<double> converts other dtypes into a temporary copy (the
+    # in-place update is then lost, as with the C++ backend); float64 is used as is.
+    if isinstance(keypoints, np.ndarray) and keypoints.dtype == np.float64:
+        kps = keypoints
+    else:
+        kps = np.array(keypoints, dtype=np.float64, order='C')
+    heat = _f32a(heatmaps)
+    _require(kps.ndim == 4 and kps.shape[3] == 2, 'keypoints must be (B, N, K, 2)')
+    _require(heat.ndim == 4 and heat.shape[0] == kps.shape[0] and heat.shape[1] == kps.shape[2],
+             'heatmaps must be (B, K, H, W) matching keypoints (B, N, K, 2)')
+    _require(kps.flags.c_contiguous, 'keypoints must be C-contiguous')
+    return kps, heat
+
+
+def _writable_flat(kps: np.ndarray) -> np.ndarray:
+    if not kps.flags.writeable:
+        raise ValueError('array is not writeable')
+    return kps.reshape(-1)
+
+
+def refine_sign(keypoints, heatmaps) -> None:
+    """refine_keypoints: +-0.25 px toward the higher neighbour, in place."""
+    kps, heat = _refine_args(keypoints, heatmaps)
+    B, N, K = kps.shape[:3]
+    H, W = heat.shape[2:]
+    _refine_sign_kernel(_writable_flat(kps), B, N, K, heat.reshape(-1), H, W)
+
+
+def refine_dark(keypoints, heatmaps, ksize: int) -> None:
+    """refine_keypoints_dark, in place."""
+    kps, heat = _refine_args(keypoints, heatmaps)
+    ksize = _check_kernel(ksize)
+    flat = _writable_flat(kps)
+    B, N, K = kps.shape[:3]
+    H, W = heat.shape[2:]
+    if kps.size == 0 or heat.size == 0:
+        return
+    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+    _refine_dark_kernel(flat, B, N, K, blurred.reshape(-1), scale, H, W)
+
+
+def refine_dark_udp(keypoints, heatmaps, ksize: int, f32: bool) -> None:
+    """refine_keypoints_dark_udp, in place; f32: MMPose's index math in float32."""
+    kps, heat = _refine_args(keypoints, heatmaps)
+    ksize = _check_kernel(ksize)
+    f32 = bool(f32)
+    flat = _writable_flat(kps)
+    B, N, K = kps.shape[:3]
+    H, W = heat.shape[2:]
+    if kps.size == 0 or heat.size == 0:
+        return
+    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+    _refine_dark_udp_kernel(flat, B, N, K, blurred.reshape(-1), scale, H, W, f32)
+
+
+def decode_msra(heatmaps, scale=(1.0, 1.0)) -> Tuple[np.ndarray, np.ndarray]:
+    """The maximum, then refine_keypoints' 0.25 px step, in float32, times scale."""
+    locs, vals = heatmap_maximum(heatmaps)
+    kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
+    refine_sign(kps, heatmaps)
+    return kps[:, 0].astype(np.float32) * np.asarray(scale, np.float32), vals
+
+
+def decode_dark(heatmaps, ksize: int, udp: bool,
+                scale=(1.0, 1.0)) -> Tuple[np.ndarray, np.ndarray]:
+    """The maximum, then the DARK (udp False) or DARK-UDP step, in float32, times scale."""
+    locs, vals = heatmap_maximum(heatmaps)
+    kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
+    if udp:
+        refine_dark_udp(kps, heatmaps, ksize, True)
+    else:
+        refine_dark(kps, heatmaps, ksize)
+    return kps[:, 0].astype(np.float32) * np.asarray(scale, np.float32), vals
+
+
+def decode_megvii(heatmaps, ksize: int) -> Tuple[np.ndarray, np.ndarray]:
+    """MegviiHeatmap.decode in heatmap pixels: locs (B, K, 2), scores (B, K)."""
+    heat = _f32a(heatmaps)
+    _require(heat.ndim == 4, 'heatmaps must be (B, K, H, W)')
+    ksize = _check_kernel(ksize)
+    B, K, H, W = heat.shape
+    locs = np.empty((B, K, 2), np.float32)
+    scores = np.empty((B, K), np.float32)
+    if B * K > 0 and H * W > 0:
+        m, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+        _apply_scale_kernel(m.reshape(-1), H * W, scale)
+        idx, vals = _argmax_rows(m)
+        _decode_megvii_kernel(m.reshape(-1), idx, vals, H, W, locs.reshape(-1),
+                              scores.reshape(-1))
+    return locs, scores
+
+
+def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray, np.ndarray]:
+    """UDPHeatmap('combined').decode in heatmap pixels: locs (B, K, 2), scores (B, K)."""
+    heat = _f32a(heatmaps)
+    _require(heat.ndim == 4 and heat.shape[1] % 3 == 0, 'heatmaps must be (B, 3K, H, W)')
+    ksize = _check_kernel(ksize)
+    radius = float(radius)
+    B, K3, H, W = heat.shape
+    K = K3 // 3
+    locs = np.empty((B, K, 2), np.float32)
+    scores = np.empty((B, K), np.float32)
+    if B * K > 0 and H * W > 0:
+        flat = heat.reshape(-1)
+        idx = np.empty(B * K, np.int64)
+        vals = np.empty(B * K, np.float32)
+        _blurred_argmax_reflect(flat, B * K, H, W, _kernel(ksize), 3, idx, vals,
+                                _flush_level(ksize))
+        _decode_udp_combined_kernel(flat, idx, vals, K, H, W, radius, locs.reshape(-1),
+                                    scores.reshape(-1))
+    return locs, scores

@@ -1,0 +1,175 @@
+"""The backend contract (fastcodec.backends.contract): every available backend provides
+exactly its functions, with its parameters; the Numba package's modules have no import
+cycle (each imports first, on its own)."""
+import ast
+import importlib
+import inspect
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import fastcodec
+from fastcodec import _backend
+from fastcodec.backends import contract
+
+CPU_BACKENDS = [b for b in fastcodec.available_backends() if b in ('cpp', 'numba')]
+NUMBA = importlib.import_module('fastcodec.backends.numba')
+NUMBA_MODULES = sorted(m.name for m in pkgutil.iter_modules(NUMBA.__path__))
+
+
+def _public(module: ModuleType) -> set:
+    return {n for n, v in vars(module).items()
+            if not n.startswith('_') and not isinstance(v, ModuleType)}
+
+
+def _params(sig: inspect.Signature) -> list:
+    return [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+
+
+def test_contract_is_well_formed():
+    assert len(set(contract.NAMES)) == len(contract.NAMES) == len(contract.KERNELS)
+    for kernel in contract.KERNELS:
+        assert kernel.doc.strip(), kernel.name
+        contract.signature(kernel)  # parses
+    assert str(contract.signature(contract.KERNELS[contract.NAMES.index('decode_msra')])) \
+        == '(heatmaps, scale=(1.0, 1.0))'
+
+
+@pytest.mark.parametrize('name', CPU_BACKENDS)
+def test_backend_provides_exactly_the_contract(name):
+    module = _backend._import(name)
+    public = _public(module)
+    assert sorted(set(contract.NAMES) - public) == [], 'missing'
+    assert sorted(public - set(contract.NAMES)) == [], 'public but not in the contract'
+    assert all(callable(getattr(module, n)) for n in contract.NAMES)
+    if hasattr(module, '__all__'):
+        assert sorted(module.__all__) == sorted(contract.NAMES)
+
+
+def test_numba_signatures_match_the_contract():
+    wrong = {k.name: (str(inspect.signature(getattr(NUMBA, k.name))), k.params)
+             for k in contract.KERNELS
+             if _params(inspect.signature(getattr(NUMBA, k.name)))
+             != _params(contract.signature(k))}
+    assert wrong == {}
+
+
+def _pybind_params(fn) -> list:
+    """[(name, default text or None)] from the first line of a pybind11 docstring,
+    'name(arg0: type, x: type = default) -> type'."""
+    line = fn.__doc__.splitlines()[0]
+    match = re.fullmatch(re.escape(fn.__name__) + r'\((.*)\) -> .*', line)
+    assert match, line
+    parts, depth, current = [], 0, ''
+    for ch in match.group(1):
+        depth += (ch in '([{') - (ch in ')]}')
+        if ch == ',' and depth == 0:
+            parts.append(current)
+            current = ''
+        else:
+            current += ch
+    if current.strip():
+        parts.append(current)
+    out = []
+    for part in parts:
+        name, _, rest = part.partition(':')
+        _, eq, default = rest.partition(' = ')
+        out.append((name.strip(), default.strip() if eq else None))
+    return out
+
+
+@pytest.mark.skipif('cpp' not in CPU_BACKENDS, reason='the C++ extension is not built')
+def test_cpp_signatures_match_the_contract():
+    """Arity everywhere; names and defaults where pybind11 names the parameters
+    (py::arg), since unnamed ones show as arg0, arg1, ..."""
+    cpp = _backend._import('cpp')
+    named = set()
+    for kernel in contract.KERNELS:
+        expected = contract.signature(kernel).parameters.values()
+        got = _pybind_params(getattr(cpp, kernel.name))
+        assert len(got) == len(expected), (kernel.name, got, kernel.params)
+        if all(re.fullmatch(r'arg\d+', n) for n, _ in got):
+            # positional only: a default in the contract would be missing in C++
+            assert all(p.default is p.empty for p in expected), kernel.name
+            continue
+        if got:
+            named.add(kernel.name)
+        assert [n for n, _ in got] == [p.name for p in expected], kernel.name
+        for (n, default), p in zip(got, expected):
+            assert (default is None) == (p.default is p.empty), (kernel.name, n)
+            if default is not None:
+                assert ast.literal_eval(default) == p.default, (kernel.name, n, default)
+    # the names were compared where the bindings give them
+    assert {'decode_msra', 'decode_dark', 'simcc_decode', 'spr_decode',
+            'motionbert_encode'} <= named
+
+
+def test_numba_is_single_threaded():
+    NUMBA.set_num_threads(4)
+    assert NUMBA.num_threads() == 1
+    assert NUMBA.pool_calls() == 0
+    NUMBA.set_num_threads(0)
+
+
+def _run(code: str) -> None:
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+_FRESH = ('import sys, fastcodec.backends\n'
+          'assert not [m for m in sys.modules if m.startswith("fastcodec.backends.numba")]\n')
+
+
+@pytest.mark.parametrize('module', NUMBA_MODULES)
+def test_numba_module_imports_first_on_its_own(module):
+    """In a fresh interpreter, the submodule first, with the package's __init__ left
+    out (an empty package stands in): it needs its siblings only."""
+    _run(_FRESH +
+         'import importlib, importlib.util, types\n'
+         'spec = importlib.util.find_spec("fastcodec.backends.numba")\n'
+         'package = types.ModuleType(spec.name)\n'
+         'package.__path__ = list(spec.submodule_search_locations)\n'
+         'sys.modules[spec.name] = package\n'
+         f'importlib.import_module("fastcodec.backends.numba.{module}")\n')
+
+
+@pytest.mark.parametrize('module', ['fastcodec.backends.numba', 'fastcodec.backends.contract'])
+def test_backend_module_imports_first(module):
+    _run(_FRESH + f'import {module}\n')
+
+
+def test_numba_modules_import_no_cycle():
+    """The import graph of the package's modules is acyclic, and no module imports
+    the package's own namespace (only __init__ gathers the functions)."""
+    root = Path(NUMBA.__file__).parent
+    prefix = 'fastcodec.backends.numba'
+    graph = {}
+    for name in NUMBA_MODULES:
+        tree = ast.parse((root / f'{name}.py').read_text())
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f'{name}: use absolute imports'
+                targets = [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for target in targets:
+                assert target != prefix, f'{name} imports the package namespace'
+                if target.startswith(prefix + '.'):
+                    deps.add(target[len(prefix) + 1:])
+        graph[name] = deps
+    order = []
+    while graph:
+        ready = sorted(n for n, deps in graph.items() if not deps - set(order))
+        assert ready, f'import cycle among {sorted(graph)}'
+        order += ready
+        for n in ready:
+            del graph[n]
+    assert order[0] == 'common'
