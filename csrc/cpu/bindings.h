@@ -20,7 +20,8 @@ inline void require(bool ok, const std::string& msg) {
 
 inline void require_kernel(int k, const char* name = "blur kernel size") {
   require(k >= 1 && k % 2 == 1 && k <= kMaxBlurKernel,
-          std::string(name) + " must be odd and in [1, 255], got " + std::to_string(k));
+          std::string(name) + " must be odd and in [1, " + std::to_string(kMaxBlurKernel) +
+              "], got " + std::to_string(k));
 }
 
 // keypoints (B, N, K, 2) and keypoints_visible (B, N, K), as every encoder takes them.

@@ -9,6 +9,7 @@
 
 #include "bindings.h"
 #include "fastcodec/blur.h"
+#include "fastcodec/heatmap_targets.h"
 #include "fastcodec/instances.h"
 #include "heatmap_kernels.h"
 
@@ -53,7 +54,8 @@ py::tuple encode_gaussian_py(const std::string& kind, const F64& kps, const F64&
           "sigma must hold one value per instance, (N,), or per sample and instance, (B, N)");
   const double* sd = sigma.data();
   for (py::ssize_t i = 0; i < sigma.size(); ++i)
-    require(sd[i] >= 0 && sd[i] <= 1e4, "sigma must be finite and in [0, 1e4]");
+    require(sd[i] >= 0 && sd[i] <= kMaxSigma,
+            "sigma must be finite and in [0, " + std::to_string((long long)kMaxSigma) + "]");
   GaussianKind k;
   if (kind == "msra") k = GaussianKind::Msra;
   else if (kind == "unbiased") k = GaussianKind::Unbiased;

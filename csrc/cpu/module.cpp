@@ -2,6 +2,8 @@
 // (*_module.cpp).
 #include <pybind11/pybind11.h>
 
+#include "fastcodec/blur.h"
+#include "fastcodec/heatmap_targets.h"
 #include "parallel.h"
 
 namespace py = pybind11;
@@ -18,6 +20,8 @@ PYBIND11_MODULE(_C, m) {
   m.def("num_threads", &num_threads);
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("pool_calls", &pool_calls, "calls that ran on more than one thread (tests)");
+  m.attr("MAX_BLUR_KERNEL") = kMaxBlurKernel;  // fastcodec/limits.py
+  m.attr("MAX_SIGMA") = kMaxSigma;
   bind_heatmap(m);
   bind_simcc(m);
   bind_regression(m);

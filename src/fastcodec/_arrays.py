@@ -9,6 +9,8 @@ from typing import Any, Callable, Optional, Sequence, Tuple
 
 import numpy as np
 
+from fastcodec.limits import MAX_BLUR_KERNEL
+
 
 def _torch():
     import sys
@@ -133,8 +135,8 @@ def check_size(size: Any, name: str) -> Tuple[int, int]:
 def check_kernel_size(k: Any, name: str) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise TypeError(f'{name} must be an odd integer, got {k!r}')
-    if k < 1 or k % 2 == 0 or k > 255:
-        raise ValueError(f'{name} must be an odd integer in [1, 255], got {k}')
+    if k < 1 or k % 2 == 0 or k > MAX_BLUR_KERNEL:
+        raise ValueError(f'{name} must be an odd integer in [1, {MAX_BLUR_KERNEL}], got {k}')
     return int(k)
 
 

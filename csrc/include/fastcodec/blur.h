@@ -7,6 +7,7 @@
 
 namespace fastcodec {
 
+// The largest blur kernel accepted (fastcodec/limits.py holds the same value).
 constexpr int kMaxBlurKernel = 255;
 
 // cv2.getGaussianKernel(k, 0, CV_32F) of OpenCV 5: fixed tables for k <= 9,

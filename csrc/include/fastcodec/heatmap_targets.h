@@ -8,6 +8,10 @@
 
 namespace fastcodec {
 
+// The largest Gaussian sigma the encoders accept (fastcodec/limits.py holds the same).
+constexpr double kMaxSigma = 1e4;
+
+
 // ---- MSRA (generate_gaussian_heatmaps) and UDP (generate_udp_gaussian_heatmaps) ----
 //
 // Both paste a (gaussian_size x gaussian_size) patch centred on mu = int(p + 0.5).

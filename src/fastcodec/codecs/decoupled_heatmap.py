@@ -24,10 +24,10 @@ from fastcodec._arrays import as_numpy, check_ndim, check_size, visibility
 from fastcodec._backend import kernels
 from fastcodec.codecs._instances import check_root_type, instance_bboxes
 from fastcodec.codecs.base import BaseKeypointCodec
+from fastcodec.limits import MAX_SIGMA
 from fastcodec.registry import register
 
 # The kernel's bound on sigma (heatmap pixels): a larger patch would not fit in memory.
-_MAX_SIGMA = 1e4
 
 
 def _pseudo_corners(keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray:
@@ -150,10 +150,10 @@ class DecoupledHeatmap(BaseKeypointCodec):
         backend = kernels()
         sigmas = backend.instance_sigmas(heights, widths, float(self.heatmap_min_overlap))
         usable = np.isfinite(sigmas)
-        if (sigmas[usable] > _MAX_SIGMA).any():
+        if (sigmas[usable] > MAX_SIGMA).any():
             raise ValueError(f'bbox: instance boxes of up to {heights.max():g} x '
                              f'{widths.max():g} heatmap pixels give sigmas above '
-                             f'{_MAX_SIGMA:g}')
+                             f'{MAX_SIGMA:g}')
         # roots, their visibility and the box diagonals: instance_property's
         # get_instance_root and get_diagonal_lengths, bit-exact, in one kernel pass
         roots, roots_vis, diagonals = backend.instance_geometry(

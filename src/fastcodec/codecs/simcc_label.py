@@ -9,9 +9,9 @@ from fastcodec._arrays import (as_numpy, check_ndim, check_real, check_size, key
                                weights_from)
 from fastcodec._backend import kernels
 from fastcodec.codecs.base import BaseKeypointCodec
+from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.registry import register
 
-_MAX_BLUR_KERNEL = 255
 
 
 def simcc_dark_kernel_size(sigma: float) -> int:
@@ -116,7 +116,7 @@ class SimCCLabel(BaseKeypointCodec):
         self._ratio = ratio
         self._beta = beta
         self._blur = (simcc_dark_kernel_size(self._sigma[0]), simcc_dark_kernel_size(self._sigma[1]))
-        if use_dark and max(self._blur) > _MAX_BLUR_KERNEL:
+        if use_dark and max(self._blur) > MAX_BLUR_KERNEL:
             raise ValueError(f'use_dark supports sigma up to 38 (blur kernel <= 255), '
                              f'got sigma {sigma!r}')
 

@@ -9,12 +9,12 @@ import operator
 
 import numpy as np
 
+from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.backends.numba.common import (_F0, _F1, _FLT_MIN, _argmax_rows, _f32a, _fmaf,
                                              _require, _u, jit)
 
 __all__ = ['gaussian_blur']
 
-_MAX_BLUR_KERNEL = 255
 
 
 # OpenCV 5's fixed sigma-0 kernels (small_gaussian_tab), as in blur.h.
@@ -447,8 +447,8 @@ def _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out, rowmax, ke
 
 def _check_kernel(ksize) -> int:
     ksize = operator.index(ksize)
-    _require(1 <= ksize <= _MAX_BLUR_KERNEL and ksize % 2 == 1,
-             f'blur kernel size must be odd and in [1, {_MAX_BLUR_KERNEL}], got {ksize}')
+    _require(1 <= ksize <= MAX_BLUR_KERNEL and ksize % 2 == 1,
+             f'blur kernel size must be odd and in [1, {MAX_BLUR_KERNEL}], got {ksize}')
     return ksize
 
 

@@ -9,6 +9,7 @@ from typing import Tuple
 
 import numpy as np
 
+from fastcodec.limits import MAX_SIGMA
 from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_reflect,
                                            _check_kernel, _column_simd_end, _flush_level,
                                            _kernel, _modulate, _reflect101, _row_simd_end)
@@ -575,7 +576,8 @@ def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, W: i
     _require((sig.ndim == 1 and sig.shape[0] == N) or (sig.ndim == 2 and sig.shape == (B, N)),
              'sigma must hold one value per instance, (N,), or per sample and instance, '
              '(B, N)')
-    _require(bool(np.all((sig >= 0) & (sig <= 1e4))), 'sigma must be finite and in [0, 1e4]')
+    _require(bool(np.all((sig >= 0) & (sig <= MAX_SIGMA))),
+             f'sigma must be finite and in [0, {MAX_SIGMA:.0f}]')
     k = _KINDS.get(kind)
     if k is None:
         raise ValueError('unknown gaussian kind ' + kind)

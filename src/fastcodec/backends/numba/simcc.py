@@ -7,6 +7,7 @@ from typing import Tuple
 
 import numpy as np
 
+from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.backends.numba.blur import _kernel
 from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
                                              _coord_is_usable, _flush32, _fmaf, _require, jit)
@@ -388,7 +389,8 @@ def _wsum(k: int) -> float:
 
 def _check_kernel(k: int, name: str) -> int:
     k = int(k)
-    _require(1 <= k <= 255 and k % 2 == 1, f'{name} must be odd and in [1, 255], got {k}')
+    _require(1 <= k <= MAX_BLUR_KERNEL and k % 2 == 1,
+             f'{name} must be odd and in [1, {MAX_BLUR_KERNEL}], got {k}')
     return k
 
 
