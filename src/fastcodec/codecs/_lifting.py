@@ -649,38 +649,31 @@ def fast_visible(vis, lead: Tuple[int, int]) -> bool:
     return s == lead or (len(s) == 3 and s[2] == 1 and s[:2] == lead)
 
 
+# The per-sample helpers below are the batched ones on a batch of one (x[None]), run
+# on numpy directly: one definition of each MMPose step.
+NUMPY_NS = NumpyNS()
+
+
 def np_target_weights(lt, ltv):
     """``target_weights`` for one numpy sample: (lifting_target_weight,
     trajectory_weights)."""
-    if ltv is None:
-        return np_ones(lt.shape[:-1]), 1.0 / lt[:, 2]
-    weight = np.greater(ltv, 0.5, out=np.empty(ltv.shape, F32), casting='unsafe')
-    return weight, weight
+    _, weight, trajectory = target_weights(NUMPY_NS, lt[None], None if ltv is None else ltv[None])
+    return weight[0], trajectory[0]
 
 
 def np_root_mean(lt, root_index: List[int], dtype):
     """``root_mean`` for one numpy sample (T, K, C) -> (T, C) in ``dtype``."""
-    acc = lt[:, root_index[0]].astype(dtype)
-    for r in root_index[1:]:
-        acc = acc + lt[:, r].astype(dtype, copy=False)
-    return acc / len(root_index) if len(root_index) > 1 else acc
-
-
-_KEEP: Dict[Tuple[int, int], np.ndarray] = {}
+    return root_mean(NUMPY_NS, lt[None], root_index, dtype)[0]
 
 
 def np_delete_keypoint(x, index: int):
-    """``np.delete(x, index, axis=1)`` for one sample (T, K, ...), by a cached index."""
-    K = x.shape[1]
-    keep = _KEEP.get((K, index))
-    if keep is None:
-        keep = _KEEP[(K, index)] = np.array([i for i in range(K) if i != index], np.intp)
-    return x[:, keep]
+    """``delete_keypoint`` along the keypoint axis of one sample (T, K, ...)."""
+    return delete_keypoint(NUMPY_NS, x, index, 1)
 
 
 def np_concat_visibility(labels, vis):
     """``concat_visibility`` for one sample: labels (N, K, D), vis (N, K) or (N, K, 1)."""
-    return np.concatenate((labels, vis[..., None] if vis.ndim == 2 else vis), axis=2)
+    return concat_visibility(NUMPY_NS, labels[None], vis[None])[0]
 
 
 def np_scalar(value) -> Optional[float]:

@@ -11,11 +11,13 @@ from typing import Any, List, Optional, Union
 import numpy as np
 
 from fastcodec.codecs import _lifting
-from fastcodec.codecs._lifting import (F32, FLAG_KEYS, fast_float, fast_visible, np_ones, np_concat_visibility,
-                                       np_delete_keypoint, np_root_mean, np_target_weights, Inputs, RootedLiftingCodec, broadcast_check,
-                                       check_num_keypoints, check_root_index, concat_visibility,
-                                       delete_keypoint, first, promote,
-                                       reshape_keypoints, root_mean, shape_str, target_weights)
+from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCodec,
+                                       broadcast_check, check_num_keypoints, check_root_index,
+                                       concat_visibility, delete_keypoint, fast_float,
+                                       fast_visible, first, np_concat_visibility,
+                                       np_delete_keypoint, np_ones, np_root_mean,
+                                       np_target_weights, promote, reshape_keypoints,
+                                       root_mean, shape_str, target_weights)
 from fastcodec.registry import register
 
 

@@ -16,15 +16,16 @@ import numpy as np
 
 from fastcodec._backend import kernels
 from fastcodec.codecs import _lifting
-from fastcodec.codecs._lifting import (F32, F64, Camera, fast_float, fast_real, fast_visible,
-                                       np_camera_pairs, np_ones, np_scalar, np_target_weights, Inputs, _size, LiftingCodec, as_float, batch_camera,
-                                       broadcast_check, check_num_keypoints, check_root_index,
-                                       concat_visibility, first, float_of, per_sample, promote,
-                                       sample_camera, shape_str, target_weights, NumpyNS)
+from fastcodec.codecs._lifting import (F32, F64, NUMPY_NS, Camera, Inputs, LiftingCodec, _size,
+                                       as_float, batch_camera, broadcast_check,
+                                       check_num_keypoints, check_root_index, concat_visibility,
+                                       fast_float, fast_real, fast_visible, first, float_of,
+                                       np_camera_pairs, np_ones, np_scalar, np_target_weights,
+                                       per_sample, promote, sample_camera, shape_str,
+                                       target_weights)
 from fastcodec.registry import register
 
 _KERNEL_DTYPES = (F32, F64)
-_NUMPY = NumpyNS()
 _FAST_WH = 'ilqd' + 'f'    # decode's fast path: w, h dtypes (float32 with float64 keypoints)
 
 
@@ -184,7 +185,7 @@ class MotionBERTLabel(LiftingCodec):
                      camera_param['f'][None] if project else None,
                      camera_param['c'][None] if project else None, {})
         labels, label, computed, weight = self._encode_kernel(
-            _NUMPY, kp[None], vis[None], lt[None], None if ltv is None else ltv[None], cam,
+            NUMPY_NS, kp[None], vis[None], lt[None], None if ltv is None else ltv[None], cam,
             factor, use_given, first_zero)
         if weight is None:
             weight, _ = np_target_weights(lt, ltv)
@@ -405,7 +406,7 @@ class MotionBERTLabel(LiftingCodec):
             kp_n, vis_k, lt_n, params, gf, take.astype(np.uint8), self.root_index, project,
             self.mode == 'train', None if tv is None else np.ascontiguousarray(tv))
         if self.concat_vis and not direct:
-            labels = concat_visibility(NumpyNS(), labels, vis_n)
+            labels = concat_visibility(NUMPY_NS, labels, vis_n)
         computed = X.wrap(computed) if project else X.ones((B, N), F32) * 4
         if weight is not None:
             weight = X.wrap(weight.reshape(tv.shape))

@@ -11,14 +11,14 @@ from typing import Any, List, Optional, Union
 import numpy as np
 
 from fastcodec.codecs import _lifting
-from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, fast_float, fast_visible, np_ones, np_camera_pairs,
-                                       np_concat_visibility, np_delete_keypoint, np_root_mean,
-                                       np_scalar, np_target_weights, Inputs, RootedLiftingCodec, as_float,
+from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, as_float,
                                        batch_camera, check_num_keypoints, check_root_index,
-                                       concat_visibility, deepcopy_camera,
-                                       delete_keypoint, first, per_sample, promote,
-                                       reshape_keypoints, root_mean, sample_camera,
-                                       target_weights, shape_str)
+                                       concat_visibility, deepcopy_camera, delete_keypoint,
+                                       fast_float, fast_visible, first, np_camera_pairs,
+                                       np_concat_visibility, np_delete_keypoint, np_ones,
+                                       np_root_mean, np_scalar, np_target_weights, per_sample,
+                                       promote, reshape_keypoints, root_mean, sample_camera,
+                                       shape_str, target_weights)
 from fastcodec.registry import register
 
 
