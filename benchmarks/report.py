@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from typing import Dict, List, Optional
 
@@ -90,9 +91,8 @@ def speedup(case: dict, backend: str) -> Optional[float]:
     """median(MMPose) / median(backend); over several runs, the median of the runs'
     speed-ups."""
     if case.get('runs'):
-        xs = sorted(x for x in (speedup(c, backend) for c in case['runs']) if x is not None)
-        return xs[len(xs) // 2] if len(xs) % 2 else (
-            (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2 if xs else None)
+        xs = [x for x in (speedup(c, backend) for c in case['runs']) if x is not None]
+        return statistics.median(xs) if xs else None
     base, ours = case['median'].get(BASELINE), case['median'].get(backend)
     if base is None or ours is None or ours <= 0:
         return None
@@ -124,15 +124,11 @@ def merge_runs(per_run: List[List[dict]]) -> List[dict]:
     for m in merged.values():
         impls = {i for c in m['runs'] for i in c['median']}
         for impl in impls:
-            m['median'][impl] = _median([c['median'][impl] for c in m['runs']
-                                         if impl in c['median']])
-        m['floor'] = _median(m.pop('floors')) if m['floors'] else None
+            m['median'][impl] = statistics.median(c['median'][impl] for c in m['runs']
+                                                  if impl in c['median'])
+        floors = m.pop('floors')
+        m['floor'] = statistics.median(floors) if floors else None
     return list(merged.values())
-
-
-def _median(values: List[float]) -> float:
-    v = sorted(values)
-    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
 
 def machine_lines(run: dict) -> List[str]:
