@@ -11,9 +11,9 @@ The division of work (docs/design.md):
 - The front (``fastcodec._arrays``, ``fastcodec._calls``, the codecs and ops) checks
   every argument, converts inputs to the dtypes named here (C-contiguous), and
   allocates the outputs: the parameters after ``|`` in a kernel's docstring below are
-  output buffers, C-contiguous, of the shapes and dtypes named, uninitialised. The
-  kernel writes every element of them (zeros included) and returns None, or what the
-  docstring names. ``_calls`` holds the one allocation of each kernel's outputs.
+  output buffers, C-contiguous, of the shapes and dtypes named, uninitialised unless
+  the docstring says zeroed. The kernel writes every element of an uninitialised
+  buffer (zeros included) and returns None. ``_calls`` holds the one allocation of each kernel's outputs.
 - A kernel asserts only memory safety: it rejects, with ValueError (TypeError for a
   wrong dtype), any shape, size or dtype it would otherwise read or write out of
   bounds, and never reads or writes outside its arrays. It gives the C++ backend's
@@ -127,8 +127,9 @@ KERNELS: Tuple[Kernel, ...] = (
                                        'weights)', """
         keypoints f64 (B,N,K,2) in heatmap pixels, visible f64 (B,N,K), roots f32 (B,N,2),
         roots_visible f32 (B,N), diagonals f32 (B,N), radius, radius_f32 bool |
-        displacements f32 (B,2K,H,W), weights f32 (B,2K,H,W): SPR's displacement
-        targets."""),
+        displacements f32 (B,2K,H,W), weights f32 (B,2K,H,W), both zeroed: SPR's
+        displacement targets; only the windows around the roots are written (pages of
+        a calloc'ed buffer outside them are never touched)."""),
     Kernel('spr_decode', '(heatmaps, displacements, nms_kernel, threshold, scale, '
                          'keypoints, root_scores, keypoint_scores, counts)', """
         heatmaps f32 (B,C,H,W), displacements f32 (B,2K,H,W), nms_kernel odd, threshold,
@@ -144,7 +145,8 @@ KERNELS: Tuple[Kernel, ...] = (
         target (B,T,K,C) f32|f64, params f64 (B,8), factor f64 (B,L), take_given u8 (B,),
         root_index, project bool, train bool, target_visible (B,T,K) f32|f64 or None |
         labels (B,N,K,D[+1 with visible]) of the keypoints' dtype, target_label (B,T,K,C)
-        of the target's dtype, computed_factor f64 (B,T) (project) or (B,0), weights f32
+        of the target's dtype, computed_factor (B,T) (project) or (B,0) of the target's
+        dtype, weights f32
         (B,T,K) (with target_visible) or None: MotionBERTLabel's encode in one pass;
         weights is target_visible > 0.5. params per sample: T(w)/2, h/w, T(w/1000)/2,
         (h/1000)/(w/1000), fx, fy, cx, cy (f, c / 1000); in test mode sample b
