@@ -17,7 +17,8 @@ import fastcodec
 from fastcodec import _backend
 from fastcodec.backends import contract
 
-CPU_BACKENDS = [b for b in fastcodec.available_backends() if b in ('cpp', 'numba')]
+CPU_BACKENDS = [b for b in fastcodec.available_backends()
+                if _backend.BACKENDS[b].device == 'cpu']
 NUMBA = importlib.import_module('fastcodec.backends.numba')
 NUMBA_MODULES = sorted(m.name for m in pkgutil.iter_modules(NUMBA.__path__))
 
@@ -37,7 +38,20 @@ def test_contract_is_well_formed():
         assert kernel.doc.strip(), kernel.name
         contract.signature(kernel)  # parses
     assert str(contract.signature(contract.KERNELS[contract.NAMES.index('decode_msra')])) \
-        == '(heatmaps, scale=(1.0, 1.0))'
+        == '(heatmaps, scale, locs, vals)'
+
+
+@pytest.mark.parametrize('kernel', contract.KERNELS, ids=contract.NAMES)
+def test_outputs_are_documented_after_the_inputs(kernel):
+    # '|' separates the inputs from the output buffers the front allocates
+    if kernel.name in ('refine_sign', 'refine_dark', 'refine_dark_udp', 'normalize_heatmaps',
+                       'num_threads', 'set_num_threads', 'pool_calls'):
+        return  # in place, or no arrays
+    inputs, outputs = kernel.doc.split('|')
+    names = [p for p in contract.signature(kernel).parameters]
+    for out in re.findall(r'\b([a-z_]+) (?:f32|f64|u8|int64|\()', outputs):
+        if out in names:
+            assert names.index(out) >= len(names) - outputs.count(',') - 1, (kernel.name, out)
 
 
 @pytest.mark.parametrize('name', CPU_BACKENDS)
