@@ -136,7 +136,7 @@ KERNELS: Tuple[Kernel, ...] = (
         scale (sx, sy) | keypoints f32 (B,M,K,2), root_scores f32 (B,M), keypoint_scores
         f32 (B,M,K) (then C = K + 1: keypoint heatmaps rescore) or (B,M,0), counts int64
         (B,): at most M <= H*W instances per sample, sample b's are its first counts[b]
-        rows."""),
+        rows (what a kernel writes in the rows after them is unspecified)."""),
     # ---- pose lifting (lifting.h) -----------------------------------------------------
     Kernel('motionbert_encode', '(keypoints, visible, target, params, factor, take_given, '
                                 'root_index, project, train, target_visible, labels, '

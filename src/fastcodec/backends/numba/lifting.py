@@ -138,8 +138,8 @@ def motionbert_encode(keypoints, visible, target, params, factor, take_given, ro
     visible (B, N, K) of the keypoints' dtype or None, target (B, T, K, C),
     params (B, 8) float64, factor (B, L) float64, take_given (B,) uint8,
     target_visible (B, T, K) float32/float64 or None | labels (B, N, K, D [+ 1]) of the
-    keypoints' dtype, target_label (B, T, K, C) of the target's dtype, computed_factor
-    float64 (B, T) (project) or (B, 0), weights float32 (B, T, K) (with target_visible)
+    keypoints' dtype, target_label (B, T, K, C) and computed_factor (B, T) (project) or
+    (B, 0) of the target's dtype, weights float32 (B, T, K) (with target_visible)
     or None."""
     kps = _check_array(keypoints, 'keypoints', _REAL, (None, None, None, None))
     B, N, K, D = kps.shape
@@ -161,7 +161,7 @@ def motionbert_encode(keypoints, visible, target, params, factor, take_given, ro
         vis = np.zeros(0, kps.dtype)
     _check_array(labels, 'labels', kps.dtype, (B, N, K, D + has_vis), out=True)
     _check_array(target_label, 'target_label', tgt.dtype, tgt.shape, out=True)
-    _check_array(computed_factor, 'computed_factor', np.float64, (B, T if project else 0),
+    _check_array(computed_factor, 'computed_factor', tgt.dtype, (B, T if project else 0),
                  out=True)
     _require((weights is None) == (target_visible is None),
              'weights must be given exactly when target_visible is')
