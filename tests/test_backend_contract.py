@@ -43,19 +43,20 @@ def test_contract_is_well_formed():
 
 @pytest.mark.parametrize('kernel', contract.KERNELS, ids=contract.NAMES)
 def test_output_buffers_are_the_trailing_parameters(kernel):
-    """' | ' in a kernel's doc separates its inputs from the output buffers the front
-    allocates (listed up to the first ':' or '. '); those are its last parameters."""
     names = list(contract.signature(kernel).parameters)
-    if ' | ' not in kernel.doc:
-        assert kernel.name in ('refine_sign', 'refine_dark', 'refine_dark_udp',
-                               'normalize_heatmaps', 'num_threads', 'set_num_threads',
-                               'pool_calls'), 'in place or array-free kernels only'
-        return
-    inputs, outputs = kernel.doc.split(' | ')
-    outputs = re.split(r':|\. ', outputs)[0]  # the buffers, before what the kernel does
-    outs = [n for n in names if re.search(rf'\b{n}\b', outputs)
-            and not re.search(rf'\b{n}\b', inputs)]
-    assert outs and names[-len(outs):] == outs, (names, outs)
+    outputs = list(contract.OUTPUTS.get(kernel.name, ()))
+    assert names[len(names) - len(outputs):] == outputs
+    parts = re.split(r'\s\|\s', kernel.doc)  # ' | ' in the doc starts the outputs
+    assert len(parts) == 1 + bool(outputs)
+    assert all(re.search(rf'\b{o}\b', parts[-1]) for o in outputs)
+
+
+def test_the_front_allocates_every_output():
+    """fastcodec._calls has one function per kernel with outputs, and no other."""
+    from fastcodec import _calls
+    fronts = {n for n, v in vars(_calls).items() if callable(v) and not n.startswith('_')
+              and getattr(v, '__module__', '') == _calls.__name__}
+    assert fronts == set(contract.OUTPUTS)
 
 
 @pytest.mark.parametrize('name', CPU_BACKENDS)

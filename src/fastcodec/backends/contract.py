@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-from typing import NamedTuple, Tuple
+from typing import Dict, NamedTuple, Tuple
 
 
 class Kernel(NamedTuple):
@@ -163,6 +163,23 @@ KERNELS: Tuple[Kernel, ...] = (
 )
 
 NAMES: Tuple[str, ...] = tuple(k.name for k in KERNELS)
+
+# The output buffers of each kernel (its last parameters, allocated by the front:
+# fastcodec._calls); kernels not listed update their arguments in place or take no arrays.
+OUTPUTS: Dict[str, Tuple[str, ...]] = dict(
+    encode_gaussian=('heatmaps', 'inside'), encode_offset=('heatmaps', 'inside'),
+    encode_megvii=('heatmaps', 'inside'),
+    instance_geometry=('roots', 'roots_visible', 'diagonals'), instance_sigmas=('sigmas',),
+    heatmap_maximum=('locs', 'vals'), gaussian_blur=('blurred',),
+    decode_msra=('locs', 'vals'), decode_dark=('locs', 'vals'),
+    decode_megvii=('locs', 'scores'), decode_udp_combined=('locs', 'scores'),
+    encode_regression=('labels', 'weights'), decode_regression=('keypoints', 'scores'),
+    simcc_encode=('x_labels', 'y_labels', 'inside'), simcc_maximum=('locs', 'vals'),
+    simcc_decode=('locs', 'vals', 'visible'), simcc_refine_dark=('refined',),
+    spr_encode_displacements=('displacements', 'weights'),
+    spr_decode=('keypoints', 'root_scores', 'keypoint_scores', 'counts'),
+    motionbert_encode=('labels', 'target_label', 'computed_factor', 'weights'),
+)
 
 
 def signature(kernel: Kernel) -> inspect.Signature:
