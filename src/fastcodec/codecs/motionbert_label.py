@@ -404,9 +404,9 @@ class MotionBERTLabel(LiftingCodec):
         if tv is not None and tv.dtype not in _KERNEL_DTYPES:
             tv = None                                   # weights by target_weights
         labels, label, computed, weight = _calls.motionbert_encode(
-            Call((kp_n,), ('keypoints',)), kp_n, vis_k, lt_n, params, gf, take,
+            Call((kp_n,), ('keypoints',)), kp_n, vis_k, lt_n, params, gf, take.astype(np.uint8),
             self.root_index, project, self.mode == 'train',
-            None if tv is None else np.ascontiguousarray(tv))
+            None if tv is None else np.ascontiguousarray(tv).reshape(tv.shape[:3]))
         if self.concat_vis and not direct:
             labels = concat_visibility(NUMPY, labels, vis_n)
         computed = X.wrap(computed) if project else X.ones((B, N), F32) * 4

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from fastcodec.limits import MAX_SIGMA
 from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_reflect,
                                            _column_simd_end, _flush_level, _kernel, _modulate,
                                            _reflect101, _row_simd_end)
@@ -578,6 +579,9 @@ def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, heat
     _require(sigma.shape in ((N,), (B, N)),
              'sigma must hold one value per instance, (N,), or per sample and instance, '
              '(B, N)')
+    # memory: the patch radius of 3 sigma is an integer index (NaN or huge is not)
+    _require(bool(np.all((sigma >= 0) & (sigma <= MAX_SIGMA))),
+             f'sigma must be finite and in [0, {MAX_SIGMA:.0f}]')
     _encode_gaussian_kernel(k, kps, vis, sigma.astype(np.float64).reshape(-1),
                             1 if sigma.ndim == 1 else B, sigma.dtype == np.float32, sx, sy,
                             f32, W, H, B, N, K, heatmaps.reshape(-1), inside.reshape(-1))
