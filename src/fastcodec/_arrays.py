@@ -35,7 +35,8 @@ class Device(NamedTuple):
     index: Optional[int] = 0
 
     def __str__(self) -> str:
-        return self.type if self.type == 'cpu' else f'{self.type}:{self.index}'
+        return self.type if self.type == 'cpu' or self.index is None \
+            else f'{self.type}:{self.index}'
 
 
 CPU = Device('cpu')
