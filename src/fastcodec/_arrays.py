@@ -358,13 +358,8 @@ class CupyNS:
         _real(arr.dtype.kind, arr.dtype, name)
         return arr
 
-    @staticmethod
-    def wrap(out):
-        return out
-
-    @staticmethod
-    def dtype(x) -> np.dtype:
-        return x.dtype
+    wrap = staticmethod(NumpyNS.wrap)    # results are CuPy arrays already
+    dtype = staticmethod(NumpyNS.dtype)
 
     def empty(self, shape, dtype):
         return self.cupy.empty(tuple(shape), dtype)
