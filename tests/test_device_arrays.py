@@ -105,9 +105,9 @@ class _HostDLPack:
 
 def test_torch_cpu_tensors_cross_the_boundary_without_copies():
     torch = pytest.importorskip('torch')
-    from fastcodec._arrays import Call
+    from fastcodec._arrays import open_call
     t = torch.zeros(2, 3)
-    call = Call((t,), ('t',))
+    call = open_call((t,), ('t',))
     assert np.shares_memory(call.array(t, 't'), t.numpy())
     out = call.empty((4,), np.float32)
     assert np.shares_memory(call.result(out).numpy(), out)

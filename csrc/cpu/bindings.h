@@ -45,11 +45,15 @@ T* out_buffer(const pybind11::array& a, const std::vector<int64_t>& shape, const
                                " expected, got " + std::string(pybind11::str(a.dtype())));
   bool same = a.ndim() == static_cast<pybind11::ssize_t>(shape.size());
   for (size_t d = 0; same && d < shape.size(); ++d) same = a.shape(d) == shape[d];
-  std::string want = "(";
-  for (size_t d = 0; d < shape.size(); ++d) want += (d ? ", " : "") + std::to_string(shape[d]);
-  require(same, std::string(name) + ": output buffer of shape " + want + ") expected");
-  require((a.flags() & pybind11::array::c_style) && a.writeable(),
-          std::string(name) + ": output buffer must be C-contiguous and writeable");
+  if (!same) {  // messages are built on failure only: this runs on every call
+    std::string want = "(";
+    for (size_t d = 0; d < shape.size(); ++d) want += (d ? ", " : "") + std::to_string(shape[d]);
+    throw std::invalid_argument(std::string(name) + ": output buffer of shape " + want +
+                                ") expected");
+  }
+  if (!(a.flags() & pybind11::array::c_style) || !a.writeable())
+    throw std::invalid_argument(std::string(name) +
+                                ": output buffer must be C-contiguous and writeable");
   return static_cast<T*>(const_cast<void*>(a.data()));
 }
 

@@ -21,6 +21,7 @@ from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
+from fastcodec import _backend
 from fastcodec.limits import MAX_BLUR_KERNEL
 
 F32 = np.dtype(np.float32)
@@ -125,6 +126,8 @@ class NumpyNS:
     def asarray(x: Any, name: str) -> np.ndarray:
         """x as a numpy array of real numbers, without a copy where x's memory allows."""
         if type(x) is np.ndarray:
+            if x.dtype.kind in 'biuf':
+                return x
             arr = x
         elif is_torch(x):
             t = x.detach()
@@ -157,9 +160,7 @@ class NumpyNS:
     def copy(x):
         return x.copy()
 
-    @staticmethod
-    def empty(shape, dtype):
-        return np.empty(tuple(shape), dtype)
+    empty = staticmethod(np.empty)   # (shape tuple, dtype): no Python frame per buffer
 
     @staticmethod
     def ones(shape, dtype=F32):
@@ -386,40 +387,44 @@ def float_of(dtype: np.dtype) -> np.dtype:
 
 # ---- a call ---------------------------------------------------------------------------------
 class Call:
-    """One call of a codec or op: the caller's namespace (results go back as its kind,
-    on its device), the kernel module of the backend for the arrays' device
-    (``_backend.kernels``), and the namespace that backend computes in (numpy for the
-    CPU backends)."""
+    """One call of a codec or op (``open_call``): the caller's namespace (results go
+    back as its kind, on its device), the kernel module of the backend for the arrays'
+    device, and the namespace X that backend computes in (numpy for the CPU backends),
+    with its ``array(x, name)`` (an input as the backend reads it: real numbers, no copy
+    where possible), ``empty(shape, dtype)`` (an output buffer there for a kernel to
+    fill) and ``result(out)`` (a result as the caller's kind)."""
 
-    __slots__ = ('caller', 'kernels', 'X')
+    __slots__ = ('caller', 'X', 'kernels', 'array', 'empty', 'result')
 
-    def __init__(self, arrays: Sequence[Any], names: Sequence[str]) -> None:
-        from fastcodec._backend import kernels
-        first = next((x for x in arrays if x is not None), None)
-        if type(first) is np.ndarray and all(type(x) is np.ndarray or x is None
-                                             for x in arrays):
-            self.caller = self.X = NUMPY  # the common case, without the device checks
-            self.kernels = kernels(CPU)
-            return
-        device = common_device(arrays, names)
-        self.kernels = kernels(device)  # a TypeError here for a missing device backend
-        self.caller = namespace_of(first)
-        self.X = NUMPY if device.type == 'cpu' else self.caller
-
-    def array(self, x: Any, name: str):
-        """An input in the backend's namespace (real numbers, no copy where possible)."""
-        return self.X.asarray(x, name)
-
-    def result(self, out):
-        """A result as the caller's kind."""
-        return self.caller.wrap(out)
-
-    def empty(self, shape, dtype):
-        """An output buffer for a kernel to fill."""
-        return self.X.empty(shape, dtype)
+    def __init__(self, caller, X, kernels) -> None:
+        self.caller, self.X, self.kernels = caller, X, kernels
+        # the namespaces' functions themselves: no extra frame on these per-call paths
+        self.array, self.empty, self.result = X.asarray, X.empty, caller.wrap
 
     def zeros(self, shape, dtype):
         return self.X.zeros(shape, dtype)
+
+
+_HOST_CALLS: dict = {}  # kernel module -> the Call of numpy arrays on it (immutable)
+
+
+def open_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
+    """The call on these arrays (None entries skipped): all on one device (else
+    TypeError), the backend for that device (``_backend.kernels``: a TypeError for a
+    device without one, before any conversion)."""
+    for x in arrays:
+        if x is not None and type(x) is not np.ndarray:
+            break
+    else:  # numpy arrays only: the common case, without the device checks
+        kernels = _backend.kernels(CPU)
+        call = _HOST_CALLS.get(kernels)
+        if call is None:
+            call = _HOST_CALLS[kernels] = Call(NUMPY, NUMPY, kernels)
+        return call
+    device = common_device(arrays, names)
+    kernels = _backend.kernels(device)
+    caller = namespace_of(next(x for x in arrays if x is not None))
+    return Call(caller, NUMPY if device.type == 'cpu' else caller, kernels)
 
 
 # ---- argument checks ----------------------------------------------------------------------

@@ -14,7 +14,8 @@ import numpy as np
 
 from fastcodec._arrays import Call
 
-F32, F64, U8, I64 = np.float32, np.float64, np.uint8, np.int64
+# dtype objects, not types: np.empty converts a type on every call
+F32, F64, U8, I64 = (np.dtype(t) for t in (np.float32, np.float64, np.uint8, np.int64))
 
 
 # ---- heatmap targets ------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import F32, F64, NUMPY, Call, TorchNS, float_of, is_torch
+from fastcodec._arrays import F32, F64, NUMPY, TorchNS, float_of, is_torch, open_call
 from fastcodec.codecs.base import BaseKeypointCodec
 
 
@@ -45,7 +45,7 @@ def namespace_of(x: Any, name: str = 'keypoints'):
     in device memory go through the dispatch, which names the backend they need."""
     if is_torch(x):
         return TorchNS(x.device)
-    call = Call((x,), (name,))  # a TypeError here for a device array without a backend
+    call = open_call((x,), (name,))  # a TypeError here for a device array without a backend
     if call.X is not NUMPY:
         raise TypeError(f'{name}: the lifting codecs compute on numpy arrays and torch '
                         f'tensors, not on {type(x).__module__}.{type(x).__name__}')

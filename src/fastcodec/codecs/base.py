@@ -13,7 +13,8 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import Call, check_ndim, check_real, heatmaps_f32, keypoints_f64, visibility
+from fastcodec._arrays import (Call, check_ndim, check_real, heatmaps_f32, keypoints_f64,
+                               open_call, visibility)
 
 
 class BaseKeypointCodec:
@@ -41,7 +42,7 @@ class BaseKeypointCodec:
     def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode one sample: keypoints (N, K, 2) in input-image pixels and visibility
         (N, K) (ones when None). Returns MMPose's dict for this codec."""
-        call = Call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
         vis = visibility(call, keypoints_visible, kps.shape[:2])
@@ -52,7 +53,7 @@ class BaseKeypointCodec:
     def decode(self, encoded: Any) -> Tuple[Any, Any]:
         """Decode one sample's maps (C, H, W) into keypoints (N, K, 2) in input-image
         pixels and scores (N, K)."""
-        call = Call((encoded,), ('encoded',))
+        call = open_call((encoded,), ('encoded',))
         heat = call.array(encoded, 'encoded')
         check_ndim(heat, 'encoded', (3,), '(K, H, W)')
         keypoints, scores = self._decode_batch(call, heatmaps_f32(heat[None]))
@@ -62,7 +63,7 @@ class BaseKeypointCodec:
     def batch_encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode B samples at once: keypoints (B, N, K, 2), visibility (B, N, K).
         Every returned array gains a leading batch axis."""
-        call = Call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
         vis = visibility(call, keypoints_visible, kps.shape[:3])
@@ -73,7 +74,7 @@ class BaseKeypointCodec:
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: maps (B, C, H, W) -> keypoints (B, N, K, 2) and
         scores (B, N, K); iterating over the batch axis gives ``decode``'s results."""
-        call = Call((batch_encoded,), ('batch_encoded',))
+        call = open_call((batch_encoded,), ('batch_encoded',))
         heat = call.array(batch_encoded, 'batch_encoded')
         check_ndim(heat, 'batch_encoded', (4,), '(B, K, H, W)')
         keypoints, scores = self._decode_batch(call, heatmaps_f32(heat))

@@ -15,7 +15,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import Call
+from fastcodec._arrays import open_call
 from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, F64, NUMPY, Camera, Inputs, LiftingCodec, _size,
                                        as_float, batch_camera, broadcast_check,
@@ -404,7 +404,8 @@ class MotionBERTLabel(LiftingCodec):
         if tv is not None and tv.dtype not in _KERNEL_DTYPES:
             tv = None                                   # weights by target_weights
         labels, label, computed, weight = _calls.motionbert_encode(
-            Call((kp_n,), ('keypoints',)), kp_n, vis_k, lt_n, params, gf, take.astype(np.uint8),
+            open_call((kp_n,), ('keypoints',)), kp_n, vis_k, lt_n, params, gf,
+            take.astype(np.uint8),
             self.root_index, project, self.mode == 'train',
             None if tv is None else np.ascontiguousarray(tv).reshape(tv.shape[:3]))
         if self.concat_vis and not direct:

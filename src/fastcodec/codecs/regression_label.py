@@ -7,7 +7,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import Call, check_ndim, check_size, visibility
+from fastcodec._arrays import Call, check_ndim, check_size, open_call, visibility
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -15,8 +15,8 @@ from fastcodec.registry import register
 def float_array(x: np.ndarray) -> np.ndarray:
     """x as the regression kernels read it: float32 and float64 C-contiguous arrays as
     they are (no copy), anything else as float64."""
-    if x.dtype in (np.float32, np.float64):
-        return np.ascontiguousarray(x)
+    if x.dtype.char in 'fd':
+        return x if x.flags.c_contiguous else np.ascontiguousarray(x)
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
@@ -30,7 +30,7 @@ class _CoordinateDecoding:
         """Decode one sample's outputs (N, K, D) into keypoints (N, K, 2) float64 in
         input-image pixels and scores (N, K): ones (float32) for D = 2, the mean of
         ``1 - sigma`` for D = 4 (float32, or float64 for float64 outputs)."""
-        call = Call((encoded,), ('encoded',))
+        call = open_call((encoded,), ('encoded',))
         enc = call.array(encoded, 'encoded')
         check_ndim(enc, 'encoded', (3,), '(N, K, D) with D = 2 or 4')
         keypoints, scores = self._decode_coords(call, enc, 'encoded')
@@ -39,7 +39,7 @@ class _CoordinateDecoding:
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: outputs (B, N, K, D), or (B, K, D) for one instance
         per sample -> keypoints (B, N, K, 2) and scores (B, N, K)."""
-        call = Call((batch_encoded,), ('batch_encoded',))
+        call = open_call((batch_encoded,), ('batch_encoded',))
         enc = call.array(batch_encoded, 'batch_encoded')
         check_ndim(enc, 'batch_encoded', (3, 4), '(B, N, K, D) or (B, K, D)')
         if enc.ndim == 3:
@@ -94,7 +94,7 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         return self._encode(keypoints, keypoints_visible, 4, '(B, N, K, 2)')
 
     def _encode(self, keypoints, keypoints_visible, ndim: int, layout: str) -> dict:
-        call = Call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (ndim,), layout)
         self._check_keypoints(kps)

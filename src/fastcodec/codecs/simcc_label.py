@@ -5,7 +5,7 @@ from typing import Any, Tuple, Union
 
 import numpy as np
 
-from fastcodec._arrays import (Call, check_ndim, check_real, check_size, keypoints_f64,
+from fastcodec._arrays import (Call, check_ndim, check_real, check_size, keypoints_f64, open_call,
                                weights_from)
 from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
@@ -136,7 +136,7 @@ class SimCCLabel(BaseKeypointCodec):
         """Decode one sample: simcc_x (N, K, Wx) or (K, Wx), simcc_y likewise ->
         keypoints (N, K, 2), scores (N, K) (N = 1 for 2-D input); with
         decode_visibility the scores are (scores, visibility)."""
-        call = Call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
+        call = open_call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
         sx, sy = call.array(simcc_x, 'simcc_x'), call.array(simcc_y, 'simcc_y')
         check_ndim(sx, 'simcc_x', (2, 3), '(K, Wx) or (N, K, Wx)')
         check_ndim(sy, 'simcc_y', (2, 3), '(K, Wy) or (N, K, Wy)')
@@ -148,7 +148,7 @@ class SimCCLabel(BaseKeypointCodec):
     def batch_decode(self, simcc_x: Any, simcc_y: Any):
         """Decode B samples: simcc_x (B, K, Wx) or (B, N, K, Wx), simcc_y likewise ->
         keypoints (B, N, K, 2), scores (B, N, K) (N = 1 for the 3-D form)."""
-        call = Call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
+        call = open_call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
         sx, sy = call.array(simcc_x, 'simcc_x'), call.array(simcc_y, 'simcc_y')
         check_ndim(sx, 'simcc_x', (3, 4), '(B, K, Wx) or (B, N, K, Wx)')
         check_ndim(sy, 'simcc_y', (3, 4), '(B, K, Wy) or (B, N, K, Wy)')

@@ -12,7 +12,7 @@ from typing import Any, Sequence, Tuple, Union
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import (Call, check_kernel_size, check_ndim, check_positive,
+from fastcodec._arrays import (open_call, check_kernel_size, check_ndim, check_positive,
                                check_size, heatmaps_f32, keypoints_f64, visibility,
                                weights_from)
 
@@ -39,7 +39,7 @@ def _sigmas(sigma: Any, n: int) -> np.ndarray:
 def _encode(kind: str, heatmap_size, keypoints, keypoints_visible, sigma=None,
             radius_factor=None):
     W, H = check_size(heatmap_size, 'heatmap_size')
-    call = Call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+    call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
     kps = call.array(keypoints, 'keypoints')
     check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
     N, K = kps.shape[:2]
@@ -92,7 +92,7 @@ def get_heatmap_maximum(heatmaps):
     (K,) / (B, K); the first maximum wins ties, and locations are -1 where the
     maximum is <= 0.
     """
-    call = Call((heatmaps,), ('heatmaps',))
+    call = open_call((heatmaps,), ('heatmaps',))
     heat = call.array(heatmaps, 'heatmaps')
     check_ndim(heat, 'heatmaps', (3, 4), '(K, H, W) or (B, K, H, W)')
     locs, vals = _calls.heatmap_maximum(call, heatmaps_f32(heat))
@@ -105,7 +105,7 @@ def gaussian_blur(heatmaps, kernel: int = 11):
     """DARK's heatmap modulation: cv2.GaussianBlur of each zero-padded map, rescaled
     to the map's original maximum. heatmaps (K, H, W); like MMPose, a float32
     array is overwritten in place and returned."""
-    call = Call((heatmaps,), ('heatmaps',))
+    call = open_call((heatmaps,), ('heatmaps',))
     heat = call.array(heatmaps, 'heatmaps')
     check_ndim(heat, 'heatmaps', (3,), '(K, H, W)')
     out = _calls.gaussian_blur(call, heatmaps_f32(heat), check_kernel_size(kernel, 'kernel'))
@@ -132,7 +132,7 @@ def refine_keypoints_dark_udp(keypoints, heatmaps, blur_kernel_size: int):
 
 
 def _refine(mode: str, keypoints, heatmaps, blur_kernel_size=None):
-    call = Call((keypoints, heatmaps), ('keypoints', 'heatmaps'))
+    call = open_call((keypoints, heatmaps), ('keypoints', 'heatmaps'))
     kps = call.array(keypoints, 'keypoints')
     check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
     heat = call.array(heatmaps, 'heatmaps')

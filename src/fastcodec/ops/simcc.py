@@ -10,11 +10,11 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import Call, check_kernel_size, check_ndim, is_torch
+from fastcodec._arrays import open_call, check_kernel_size, check_ndim, is_torch
 
 
 def _pair(simcc_x, simcc_y):
-    call = Call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
+    call = open_call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
     sx, sy = call.array(simcc_x, 'simcc_x'), call.array(simcc_y, 'simcc_y')
     check_ndim(sx, 'simcc_x', (2, 3), '(K, Wx) or (N, K, Wx)')
     check_ndim(sy, 'simcc_y', (2, 3), '(K, Wy) or (N, K, Wy)')
@@ -60,7 +60,7 @@ def get_simcc_normalized(batch_pred_simcc: Any, sigma: Optional[float] = None) -
     sigma * sqrt(2 pi), clamp at 0, and divide the vectors whose maximum exceeds 1 by
     that maximum. Torch in -> torch out."""
     torch_in = is_torch(batch_pred_simcc)
-    call = Call((batch_pred_simcc,), ('batch_pred_simcc',))
+    call = open_call((batch_pred_simcc,), ('batch_pred_simcc',))
     x, back = call.array(batch_pred_simcc, 'batch_pred_simcc'), call.result
     check_ndim(x, 'batch_pred_simcc', (3,), '(B, K, W)')
     if x.shape[-1] == 0:
@@ -81,7 +81,7 @@ def get_simcc_normalized(batch_pred_simcc: Any, sigma: Optional[float] = None) -
 def refine_simcc_dark(keypoints: Any, simcc: Any, blur_kernel_size: int) -> Any:
     """1-D DARK: keypoints (N, K) along one axis, simcc (N, K, W) -> refined
     keypoints (N, K) float32. The Newton step on log(clip(blur(simcc), 1e-3, 50))."""
-    call = Call((keypoints, simcc), ('keypoints', 'simcc'))
+    call = open_call((keypoints, simcc), ('keypoints', 'simcc'))
     kps, s = call.array(keypoints, 'keypoints'), call.array(simcc, 'simcc')
     check_ndim(kps, 'keypoints', (2,), '(N, K)')
     check_ndim(s, 'simcc', (3,), '(N, K, W)')
