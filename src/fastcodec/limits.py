@@ -2,7 +2,7 @@
 
 The Python fronts raise ValueError past them before any kernel runs; the C++
 extension asserts the same values (``fastcodec._C.MAX_BLUR_KERNEL``, ``MAX_SIGMA``,
-from csrc/include/fastcodec/blur.h and heatmap_targets.h; tests/test_limits.py checks
+from csrc/include/fastcodec/blur.h and heatmap_targets.h; tests/core/test_limits.py checks
 that they agree) and the Numba backend imports them from here.
 """
 

@@ -4,7 +4,7 @@ A backend is a module that defines each function of ``KERNELS`` below with these
 parameter names (and nothing else public), registered for a device type in
 ``fastcodec._backend.BACKENDS``: ``cpp`` (the compiled extension ``fastcodec._C``,
 csrc/cpu) and ``numba`` (``fastcodec.backends.numba``) for host arrays.
-tests/test_backend_contract.py checks every available backend against this list.
+tests/core/test_backend_contract.py checks every available backend against this list.
 
 The division of work (docs/design.md):
 
@@ -21,7 +21,7 @@ The division of work (docs/design.md):
 - B batch, N instances, K keypoints, R rows (any leading shape flattened). "In place"
   kernels update a float64 C-contiguous keypoints array.
 - Denormal float32 values are flushed as the C++ flushes them (encoder outputs, maps
-  being blurred): docs/deviations.md, tests/test_denormals.py.
+  being blurred): docs/deviations.md, tests/core/test_denormals.py.
 """
 from __future__ import annotations
 

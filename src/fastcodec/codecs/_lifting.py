@@ -18,7 +18,7 @@ match bit for bit. MotionBERTLabel's camera projection needs about twenty such p
 over the batch, about half of them float64: for numpy / torch-CPU float inputs its
 encode runs one compiled pass instead (the ``motionbert_encode`` kernel,
 csrc/include/fastcodec/lifting.h), bit-identical to the vectorised path it keeps for
-the other inputs (tests/test_lifting_kernel.py).
+the other inputs (tests/lifting/test_lifting_kernel.py).
 
 Every function here works on a leading batch axis ``B``; the per-sample ``encode`` /
 ``decode`` of the codecs call them with ``B = 1``. Dtypes follow MMPose 1.3.2 under
@@ -392,7 +392,7 @@ def first(out: dict, keep: Sequence[str] = ()) -> dict:
 # machinery above (namespaces, dtype promotion tables, B = 1 reshapes) costs more than
 # the arithmetic. For numpy float32 / float64 arrays of the usual shapes the codecs
 # therefore compute one sample with plain numpy expressions, MMPose's own float steps
-# (tests/test_lifting_fast_path.py: equal to the batched path bit for bit, and to MMPose).
+# (tests/lifting/test_lifting_fast_path.py: equal to the batched path bit for bit, and to MMPose).
 # The fast path only decides with cheap tests (types, dtypes, shapes) whether it applies;
 # anything else, including every bad input, goes through the batched path, which raises
 # the errors naming the argument. Tests switch it off to compare both.

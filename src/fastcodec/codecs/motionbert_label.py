@@ -6,7 +6,7 @@ numpy and torch-CPU inputs of float32 / float64 go through one compiled pass
 which reproduces numpy's rounding step by step; reproducing it with numpy takes ~20
 memory-bound passes over the batch, about half in float64. Everything else (torch on
 a GPU, integer or float16 keypoints / targets) takes the vectorised numpy / torch path,
-whose numbers the kernel equals bit for bit (tests/test_parity_lifting.py).
+whose numbers the kernel equals bit for bit (tests/lifting/test_lifting_parity.py).
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ Modules, by concern, as the C++ sources: ``common`` (the jit policy, common.h, t
 array check, threads), ``blur`` (blur.h, blur_cpu.cpp), ``heatmap`` (heatmap targets, argmax,
 refinement, decoders), ``instances`` (instances.h), ``regression``, ``simcc``, ``spr``,
 ``lifting``. A module imports its siblings only, never this package's namespace, so
-each can be imported first (tests/test_backend_contract.py). This module holds the
+each can be imported first (tests/core/test_backend_contract.py). This module holds the
 contract's functions and nothing else public.
 """
 from fastcodec.backends.numba.blur import gaussian_blur

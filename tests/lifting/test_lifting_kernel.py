@@ -5,7 +5,7 @@ tiny and huge coordinates), float32 / float64 keypoints and targets (also mixed)
 train / test modes, with and without camera f / c (float32 / float64, (B, 2) and
 (B, 2, 1)), given factors (float32 / float64, some starting with 0), concat_vis with
 and without dtype promotion, other root indices and D = 3. The vectorised path is
-bit-exact against MMPose 1.3.2 (tests/test_parity_lifting.py)."""
+bit-exact against MMPose 1.3.2 (tests/lifting/test_lifting_parity.py)."""
 import contextlib
 import itertools
 

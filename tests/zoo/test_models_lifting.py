@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 torch = pytest.importorskip('torch')
 pytest.importorskip('tqdm')
 
@@ -23,7 +23,7 @@ from models.lifter import PoseLifter  # noqa: E402
 from models.metrics3d import mpjpe, p_mpjpe, procrustes_align  # noqa: E402
 from models.train import train  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VIDEO = dict(type='VideoPoseLifting', num_keypoints=17, zero_center=True, root_index=[11, 12],
              reshape_keypoints=False)
 

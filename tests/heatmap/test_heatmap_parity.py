@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import fastcodec
-from conftest import HEATMAP_KINDS, adversarial_keypoints, adversarial_visibility, perturb
+from conftest import (HEATMAP_KINDS, adversarial_keypoints, adversarial_visibility,
+                      assert_decoded_close, build_both, perturb)
 
 CONFIGS = [
     dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2),
@@ -41,11 +42,6 @@ def config_id(cfg):
     return '-'.join(str(v) for k, v in cfg.items() if k not in ('input_size',))
 
 
-def build_both(mmc, cfg):
-    args = {k: v for k, v in cfg.items() if k != 'type'}
-    return fastcodec.build(cfg), getattr(mmc, cfg['type'])(**args)
-
-
 def well_conditioned(ref, heatmaps, want, seed=0):
     """Keypoints whose MMPose result survives 1e-6..1e-5 relative perturbations of the maps.
 
@@ -61,18 +57,6 @@ def well_conditioned(ref, heatmaps, want, seed=0):
         with np.errstate(invalid='ignore'):
             stable &= (np.abs(again - want[0]) <= 1e-3).all(-1)
     return stable
-
-
-def assert_decoded_close(ours, ref, stable=None):
-    (kp, score), (kp_ref, score_ref) = ours, ref
-    assert kp.shape == kp_ref.shape and kp.dtype == kp_ref.dtype
-    assert score.shape == score_ref.shape and score.dtype == score_ref.dtype
-    defined = np.isfinite(kp_ref).all(-1) & np.isfinite(score_ref)
-    # MMPose's NaN results are replaced by defined values (docs/deviations.md).
-    assert np.isfinite(kp[~defined]).all() and np.isfinite(score[~defined]).all()
-    close = defined if stable is None else defined & stable
-    np.testing.assert_allclose(kp[close], kp_ref[close], rtol=0, atol=2e-3)
-    np.testing.assert_allclose(score[defined], score_ref[defined], rtol=0, atol=1e-4)
 
 
 @pytest.mark.parametrize('cfg', CONFIGS, ids=config_id)

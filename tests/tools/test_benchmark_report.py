@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-REPORT = pathlib.Path(__file__).resolve().parents[1] / 'benchmarks' / 'report.py'
+REPORT = pathlib.Path(__file__).resolve().parents[2] / 'benchmarks' / 'report.py'
 
 
 @pytest.fixture(scope='module')

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import fastcodec
-from conftest import CPU_BACKENDS
-from test_parity_codecs import assert_decoded_close, build_both
+from conftest import CPU_BACKENDS, assert_decoded_close, build_both
 
 FLT_MIN = np.finfo(np.float32).tiny
 
@@ -80,7 +79,7 @@ def test_encoders_write_no_denormals(mmc, cfg, backend_name):
                 got = codec.encode(kps.astype(dtype), vis)
             assert not any(denormals(got).values()), (seed, dtype, denormals(got))
             if cfg['type'] in ('SPR', 'DecoupledHeatmap'):
-                continue  # instance-level outputs: tests/test_parity_{spr,decoupled}.py
+                continue  # instance-level outputs: tests/spr/test_spr_parity.py, tests/decoupled_heatmap/test_decoupled_parity.py
             want = ref.encode(kps.astype(dtype), vis)
             for key, value in want.items():
                 if np.asarray(value).dtype.kind == 'f':
