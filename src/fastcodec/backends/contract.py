@@ -142,6 +142,23 @@ KERNELS: Tuple[Kernel, ...] = (
         sample: T(w)/2, h/w, T(w/1000)/2, (h/1000)/(w/1000), fx, fy, cx, cy (f, c / 1000);
         in test mode sample b multiplies by factor[b] where take_given[b], else by the
         computed factor."""),
+    # ---- Hand3DHeatmap (hand3d.h, hand3d_kernels.cpp) ----------------------------------
+    Kernel('hand3d_encode', '(keypoints, sigma, f32, image_size, depth_bound, heatmaps, '
+                            'inside)', """
+        keypoints f64 (B,N,K,3) (x, y in image pixels, depth), sigma f64 (B,N) in (0, 1e4],
+        f32 bool (the keypoints were float32), image_size (w, h), depth_bound, outputs
+        heatmaps f32 (B,K,D,H,W) and inside u8 (B,N,K) -> None. heatmaps must be
+        all zeros on entry (the front maps lazily zeroed pages: most of a volume stays
+        zero) and only the Gaussian windows are written; inside gets MMPose's depth-range
+        factor (mu_z in [0, D)). Both outputs are written in place (C-contiguous,
+        writeable, of those dtypes; never converted)."""),
+    # ---- SimCC3DLabel (simcc.h, simcc_kernels.cpp) ------------------------------------
+    Kernel('simcc3d_encode', '(keypoints, visible, sigma, ratio, f32, normalize, x_labels, '
+                             'y_labels, z_labels, inside)', """
+        keypoints f64 (B,N,K,3) (x, y, depth in input units), visible f64 (B,N,K), sigma
+        (sx, sy, sz), ratio, f32 bool, normalize bool, outputs x_labels f32 (B,N,K,W),
+        y_labels (B,N,K,H), z_labels (B,N,K,D), inside u8 (B,N,K) -> None: SimCCLabel's
+        Gaussian labels on three axes, every element written in place."""),
     # ---- threads (parallel.h) ---------------------------------------------------------
     Kernel('num_threads', '()', """
         -> int: the most threads one call may use (a single-threaded backend: 1)."""),
