@@ -56,6 +56,7 @@ CASES = [
     dict(use_different_joint_weights=True),
     dict(joint_indices=[0, 4, 8, -1]),
     dict(max_bound=0.7),
+    dict(sigma=2.5, max_bound=255),  # InterNet's InterHand2.6M config
 ]
 
 
@@ -261,12 +262,14 @@ def test_kernel_rejects_bad_outputs(name):
     sigma = np.full((1, 1), 2.0)
     ok_heat = np.zeros((1, 2, 4, 4, 4), np.float32)
     ok_inside = np.zeros((1, 1, 2), np.uint8)
-    k.hand3d_encode(kps, sigma, False, (16.0, 16.0), 100.0, ok_heat, ok_inside)
+    k.hand3d_encode(kps, sigma, False, (16.0, 16.0), 100.0, 1.0, ok_heat, ok_inside)
     for heat, inside in ((np.zeros((1, 2, 4, 4, 4)), ok_inside),               # float64
                          (np.zeros((1, 3, 4, 4, 4), np.float32), ok_inside),   # K mismatch
                          (np.zeros((1, 2, 4, 4, 4), np.float32)[..., ::2], ok_inside),
                          (ok_heat, np.zeros((1, 1, 3), np.uint8))):
         with pytest.raises(ValueError):
-            k.hand3d_encode(kps, sigma, False, (16.0, 16.0), 100.0, heat, inside)
+            k.hand3d_encode(kps, sigma, False, (16.0, 16.0), 100.0, 1.0, heat, inside)
     with pytest.raises(ValueError):
-        k.hand3d_encode(kps, np.zeros((1, 1)), False, (16.0, 16.0), 100.0, ok_heat, ok_inside)
+        k.hand3d_encode(kps, sigma, False, (16.0, 16.0), 100.0, 0.0, ok_heat, ok_inside)
+    with pytest.raises(ValueError):
+        k.hand3d_encode(kps, np.zeros((1, 1)), False, (16.0, 16.0), 100.0, 1.0, ok_heat, ok_inside)

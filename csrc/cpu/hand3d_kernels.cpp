@@ -41,7 +41,8 @@ void draw_window(float* vol, const Hand3dEncodeArgs& a, double mu_x, double mu_y
     for (const int64_t y : w.ys) {
       float* row = vol + (z * a.H + y) * a.W;
       for (const int64_t x : w.xs) {
-        const float g = hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, sigma);
+        const float g = hand3d_scaled(hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, sigma),
+                                      a.max_bound);
         if (store) row[x] = g;
         else if (g > row[x]) row[x] = g;
       }

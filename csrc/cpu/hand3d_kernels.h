@@ -13,6 +13,7 @@ struct Hand3dEncodeArgs {
   double image_w, image_h;  // image_size
   double depth_bound;       // heatmap3d_depth_bound
   bool f32;                 // keypoints were float32: the depth bracket is float32
+  float max_bound;          // the volume's scale (> 0)
 };
 
 // heatmaps (B, K, D, H, W), zero on entry: each keypoint's window is written (the

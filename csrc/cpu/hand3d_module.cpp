@@ -26,7 +26,8 @@ T* writable_output(py::array& out, const char* name) {
 
 void hand3d_encode_py(const F64& kps, const F64& sigma, bool f32,
                       std::pair<double, double> image_size, double depth_bound,
-                      py::array heatmaps, py::array inside) {
+                      float max_bound, py::array heatmaps, py::array inside) {
+  require(max_bound > 0, "max_bound must be positive");
   require(kps.ndim() == 4 && kps.shape(3) == 3, "keypoints must be (B, N, K, 3)");
   const int64_t B = kps.shape(0), N = kps.shape(1), K = kps.shape(2);
   require(sigma.ndim() == 2 && sigma.shape(0) == B && sigma.shape(1) == N,
@@ -52,6 +53,7 @@ void hand3d_encode_py(const F64& kps, const F64& sigma, bool f32,
   a.image_h = image_size.second;
   a.depth_bound = depth_bound;
   a.f32 = f32;
+  a.max_bound = max_bound;
   float* out = writable_output<float>(heatmaps, "heatmaps");
   uint8_t* ins = writable_output<uint8_t>(inside, "inside");
   py::gil_scoped_release release;
@@ -62,6 +64,6 @@ void hand3d_encode_py(const F64& kps, const F64& sigma, bool f32,
 
 void bind_hand3d(py::module_& m) {
   m.def("hand3d_encode", &hand3d_encode_py, py::arg("keypoints"), py::arg("sigma"),
-        py::arg("f32"), py::arg("image_size"), py::arg("depth_bound"), py::arg("heatmaps"),
+        py::arg("f32"), py::arg("image_size"), py::arg("depth_bound"), py::arg("max_bound"), py::arg("heatmaps"),
         py::arg("inside"));
 }

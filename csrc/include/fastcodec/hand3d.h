@@ -48,4 +48,10 @@ FC_HD float hand3d_gaussian(int64_t x, int64_t y, int64_t z, double mu_x, double
   return (float)exp(-(dx * dx + dy * dy + dz * dz) / (2.0 * (sigma * sigma)));
 }
 
+// The volume's scale, `heatmaps * max_bound` in float32 (a Python max_bound is weak).
+// Applied to each window value before the maximum of overlapping windows: for
+// max_bound > 0 (the codec checks it) float32 rounding keeps the order, so
+// max(a * m, b * m) == max(a, b) * m bit for bit, and the zeros stay zeros.
+FC_HD float hand3d_scaled(float g, float max_bound) { return g * max_bound; }
+
 }  // namespace fastcodec

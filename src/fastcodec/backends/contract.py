@@ -143,10 +143,11 @@ KERNELS: Tuple[Kernel, ...] = (
         in test mode sample b multiplies by factor[b] where take_given[b], else by the
         computed factor."""),
     # ---- Hand3DHeatmap (hand3d.h, hand3d_kernels.cpp) ----------------------------------
-    Kernel('hand3d_encode', '(keypoints, sigma, f32, image_size, depth_bound, heatmaps, '
-                            'inside)', """
+    Kernel('hand3d_encode', '(keypoints, sigma, f32, image_size, depth_bound, max_bound, '
+                            'heatmaps, inside)', """
         keypoints f64 (B,N,K,3) (x, y in image pixels, depth), sigma f64 (B,N) in (0, 1e4],
-        f32 bool (the keypoints were float32), image_size (w, h), depth_bound, outputs
+        f32 bool (the keypoints were float32), image_size (w, h), depth_bound, max_bound
+        > 0 (the float32 scale of every value), outputs
         heatmaps f32 (B,K,D,H,W) and inside u8 (B,N,K) -> None. heatmaps must be
         all zeros on entry (the front maps lazily zeroed pages: most of a volume stays
         zero) and only the Gaussian windows are written; inside gets MMPose's depth-range

@@ -204,10 +204,8 @@ class Hand3DHeatmap(BaseKeypointCodec):
         xyz = np.ascontiguousarray(kps, dtype=np.float64)
         f32 = kps.dtype in (np.float16, np.float32)
         kernels().hand3d_encode(xyz, np.ascontiguousarray(np.broadcast_to(sigma, (B, N))),
-                                f32, self._image, float(self.heatmap3d_depth_bound), heat,
-                                inside)
-        if self.max_bound != 1:
-            heat *= self.max_bound
+                                f32, self._image, float(self.heatmap3d_depth_bound),
+                                float(np.float32(self.max_bound)), heat, inside)
         weights = vis.copy()
         weights[...] = weights * inside.view(bool)
         if self.use_different_joint_weights:

@@ -47,6 +47,11 @@ def hand3d_voxel(i, radius, mu, size):
 
 
 @jit
+def hand3d_scaled(g, max_bound):
+    return np.float32(g * max_bound)
+
+
+@jit
 def hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, sigma):
     dx = np.float64(x) - mu_x
     dy = np.float64(y) - mu_y
@@ -67,7 +72,7 @@ def _axis_voxels(out, L, radius, mu, size):
 
 
 @jit
-def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, heat, inside):
+def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, max_bound, heat, inside):
     D, H, W = heat.shape[2], heat.shape[3], heat.shape[4]
     xs = np.empty(W, np.int64)
     ys = np.empty(H, np.int64)
@@ -96,13 +101,15 @@ def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, heat, insi
                         y = ys[iy]
                         for ix in range(nx):
                             x = xs[ix]
-                            g = hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, s)
+                            g = hand3d_scaled(hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, s),
+                                              max_bound)
                             if first or g > heat[b, k, z, y, x]:
                                 heat[b, k, z, y, x] = g
                 first = False
 
 
-def hand3d_encode(keypoints, sigma, f32, image_size, depth_bound, heatmaps, inside) -> None:
+def hand3d_encode(keypoints, sigma, f32, image_size, depth_bound, max_bound, heatmaps,
+                  inside) -> None:
     """Hand3DHeatmap's Gaussian volumes into heatmaps f32 (B,K,D,H,W), zero on entry,
     and the depth-range flags into inside u8 (B,N,K)."""
     kps = np.ascontiguousarray(keypoints, dtype=np.float64)
@@ -114,9 +121,10 @@ def hand3d_encode(keypoints, sigma, f32, image_size, depth_bound, heatmaps, insi
     _require(isinstance(heatmaps, np.ndarray) and heatmaps.ndim == 5
              and heatmaps.shape[:2] == (B, K) and min(heatmaps.shape[2:]) > 0,
              'heatmaps must be (B, K, D, H, W)')
+    _require(max_bound > 0, 'max_bound must be positive')
     _require(isinstance(inside, np.ndarray) and inside.shape == (B, N, K), 'inside must be (B, N, K)')
     for a, name, dt in ((heatmaps, 'heatmaps', np.float32), (inside, 'inside', np.uint8)):
         _require(a.dtype == dt and a.flags.c_contiguous and a.flags.writeable,
                  f'{name} must be a writeable C-contiguous array of the named dtype')
     _hand3d_kernel(kps, sig, B, N, K, float(image_size[0]), float(image_size[1]),
-                   float(depth_bound), bool(f32), heatmaps, inside)
+                   float(depth_bound), bool(f32), np.float32(max_bound), heatmaps, inside)
