@@ -17,32 +17,46 @@ namespace fastcodec {
 namespace {
 
 // The distinct voxel indices of a window along one axis, in order (window steps map to
-// non-decreasing indices, so repeats are adjacent).
-void axis_voxels(std::vector<int64_t>& out, int64_t L, double radius, double mu, int64_t size) {
+// non-decreasing indices, so repeats are adjacent), and each one's Gaussian factor.
+void axis_voxels(std::vector<int64_t>& out, std::vector<double>& factor, int64_t L,
+                 double radius, double mu, int64_t size, double sigma) {
   out.clear();
+  factor.clear();
   for (int64_t i = 0; i < L; ++i) {
     const int64_t c = hand3d_voxel(i, radius, mu, size);
-    if (out.empty() || out.back() != c) out.push_back(c);
+    if (out.empty() || out.back() != c) {
+      out.push_back(c);
+      factor.push_back(hand3d_axis_factor((double)c - mu, sigma));
+    }
   }
 }
 
 struct Window {
   std::vector<int64_t> xs, ys, zs;
+  std::vector<double> fx, fy, fz;
 };
 
 void draw_window(float* vol, const Hand3dEncodeArgs& a, double mu_x, double mu_y, double mu_z,
                  double sigma, bool store, Window& w) {
   const double radius = sigma * 3.0;
   const int64_t L = hand3d_window_length(radius);
-  axis_voxels(w.xs, L, radius, mu_x, a.W);
-  axis_voxels(w.ys, L, radius, mu_y, a.H);
-  axis_voxels(w.zs, L, radius, mu_z, a.D);
-  for (const int64_t z : w.zs) {
-    for (const int64_t y : w.ys) {
+  axis_voxels(w.xs, w.fx, L, radius, mu_x, a.W, sigma);
+  axis_voxels(w.ys, w.fy, L, radius, mu_y, a.H, sigma);
+  axis_voxels(w.zs, w.fz, L, radius, mu_z, a.D, sigma);
+  const size_t nx = w.xs.size();
+  for (size_t k = 0; k < w.zs.size(); ++k) {
+    const int64_t z = w.zs[k];
+    for (size_t j = 0; j < w.ys.size(); ++j) {
+      const int64_t y = w.ys[j];
+      const double fyz = w.fy[j] * w.fz[k];
       float* row = vol + (z * a.H + y) * a.W;
-      for (const int64_t x : w.xs) {
-        const float g = hand3d_scaled(hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, sigma),
-                                      a.max_bound);
+      for (size_t i = 0; i < nx; ++i) {
+        const int64_t x = w.xs[i];
+        const double p = w.fx[i] * fyz;
+        const float e = hand3d_rounds_clear(p)
+                            ? (float)p
+                            : hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, sigma);
+        const float g = hand3d_scaled(e, a.max_bound);
         if (store) row[x] = g;
         else if (g > row[x]) row[x] = g;
       }

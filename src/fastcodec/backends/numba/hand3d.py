@@ -1,12 +1,16 @@
 """Numba mirror of Hand3DHeatmap's kernel (csrc/include/fastcodec/hand3d.h,
 csrc/cpu/hand3d_kernels.cpp), with the C++ backend's signature and numbers: the same
-float64 steps, the window's distinct voxels only, the first instance stored and later
-ones kept by maximum."""
+float64 steps, the window's distinct voxels only, separable factors with the exact
+fallback near float32 rounding boundaries, the first instance stored and later ones
+kept by maximum."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 from fastcodec.backends.numba.common import _coord_is_usable, _require, jit
 from fastcodec.limits import MAX_SIGMA
@@ -46,6 +50,31 @@ def hand3d_voxel(i, radius, mu, size):
     return np.int64(c)
 
 
+@intrinsic
+def _bits64(typingctx, v):
+    """The IEEE bits of float64 v as a uint64 (the C++ header's union)."""
+    sig = types.uint64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+@jit
+def hand3d_axis_factor(d, sigma):
+    return math.exp(-(d * d) / (2.0 * (sigma * sigma)))
+
+
+@jit
+def hand3d_rounds_clear(p):
+    if not p >= 1.1754943508222875e-38:
+        return False
+    low = np.int64(_bits64(p) & np.uint64(0x1FFFFFFF))
+    mid = np.int64(0x10000000)
+    return (low - mid if low > mid else mid - low) > 0x2000
+
+
 @jit
 def hand3d_scaled(g, max_bound):
     return np.float32(g * max_bound)
@@ -61,12 +90,13 @@ def hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, sigma):
 
 # ---- hand3d_kernels.cpp ---------------------------------------------------------------
 @jit
-def _axis_voxels(out, L, radius, mu, size):
+def _axis_voxels(out, factor, L, radius, mu, size, sigma):
     count = 0
     for i in range(L):
         c = hand3d_voxel(i, radius, mu, size)
         if count == 0 or out[count - 1] != c:
             out[count] = c
+            factor[count] = hand3d_axis_factor(np.float64(c) - mu, sigma)
             count += 1
     return count
 
@@ -74,9 +104,9 @@ def _axis_voxels(out, L, radius, mu, size):
 @jit
 def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, max_bound, heat, inside):
     D, H, W = heat.shape[2], heat.shape[3], heat.shape[4]
-    xs = np.empty(W, np.int64)
-    ys = np.empty(H, np.int64)
-    zs = np.empty(D, np.int64)
+    xs, fx = np.empty(W, np.int64), np.empty(W, np.float64)
+    ys, fy = np.empty(H, np.int64), np.empty(H, np.float64)
+    zs, fz = np.empty(D, np.int64), np.empty(D, np.float64)
     for b in range(B):
         for k in range(K):
             first = True
@@ -92,17 +122,22 @@ def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, max_bound,
                 s = sigma[b, n]
                 radius = s * 3.0
                 L = hand3d_window_length(radius)
-                nx = _axis_voxels(xs, L, radius, mu_x, W)
-                ny = _axis_voxels(ys, L, radius, mu_y, H)
-                nz = _axis_voxels(zs, L, radius, mu_z, D)
+                nx = _axis_voxels(xs, fx, L, radius, mu_x, W, s)
+                ny = _axis_voxels(ys, fy, L, radius, mu_y, H, s)
+                nz = _axis_voxels(zs, fz, L, radius, mu_z, D, s)
                 for iz in range(nz):
                     z = zs[iz]
                     for iy in range(ny):
                         y = ys[iy]
+                        fyz = fy[iy] * fz[iz]
                         for ix in range(nx):
                             x = xs[ix]
-                            g = hand3d_scaled(hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, s),
-                                              max_bound)
+                            p = fx[ix] * fyz
+                            if hand3d_rounds_clear(p):
+                                e = np.float32(p)
+                            else:
+                                e = hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, s)
+                            g = hand3d_scaled(e, max_bound)
                             if first or g > heat[b, k, z, y, x]:
                                 heat[b, k, z, y, x] = g
                 first = False
