@@ -85,9 +85,10 @@ void hand3d_encode(const Hand3dEncodeArgs& a, float* heatmaps, uint8_t* inside) 
         const double mu_x = hand3d_centre_xy(p[0], a.W, a.image_w);
         const double mu_y = hand3d_centre_xy(p[1], a.H, a.image_h);
         const double mu_z = hand3d_centre_z(p[2], a.depth_bound, a.D, a.f32);
-        inside[r] = hand3d_depth_inside(mu_z, a.D);
-        // NaN / Inf keypoints are skipped (MMPose indexes with INT64_MIN and raises);
-        // a finite centre beyond 2^40 voxels would contribute exp(-huge) = 0 anyway.
+        // NaN / Inf keypoints are invisible and drawn nowhere (MMPose indexes with
+        // INT64_MIN and raises); a finite centre beyond 2^40 voxels keeps MMPose's
+        // weight and is not drawn either: its values would all be exp(-huge) = 0.
+        inside[r] = hand3d_depth_inside(mu_z, a.D) && hand3d_finite(mu_x) && hand3d_finite(mu_y);
         if (!coord_is_usable(mu_x) || !coord_is_usable(mu_y) || !coord_is_usable(mu_z)) continue;
         draw_window(vol, a, mu_x, mu_y, mu_z, a.sigma[b * a.N + n], first, window);
         first = false;

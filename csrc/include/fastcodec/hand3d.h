@@ -25,6 +25,9 @@ FC_HD double hand3d_centre_z(double z, double bound, int64_t D, bool f32) {
 // MMPose's keypoint weight factor: `(mu_z >= 0) * (mu_z < D)` (NaN: 0).
 FC_HD bool hand3d_depth_inside(double mu_z, int64_t D) { return mu_z >= 0.0 && mu_z < (double)D; }
 
+// A finite window centre (NaN and Inf keypoints are invisible: weight 0).
+FC_HD bool hand3d_finite(double mu) { return mu - mu == 0.0; }
+
 // Window length `np.arange(2 * radius + 1)` with radius = 3 sigma: ceil(2 r + 1).
 FC_HD int64_t hand3d_window_length(double radius) { return (int64_t)ceil(2.0 * radius + 1.0); }
 

@@ -38,6 +38,11 @@ def hand3d_depth_inside(mu_z, D):
 
 
 @jit
+def hand3d_finite(mu):
+    return mu - mu == 0.0
+
+
+@jit
 def hand3d_window_length(radius):
     return np.int64(math.ceil(2.0 * radius + 1.0))
 
@@ -115,7 +120,8 @@ def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, max_bound,
                 mu_x = hand3d_centre_xy(p[0], W, image_w)
                 mu_y = hand3d_centre_xy(p[1], H, image_h)
                 mu_z = hand3d_centre_z(p[2], bound, D, f32)
-                inside[b, n, k] = 1 if hand3d_depth_inside(mu_z, D) else 0
+                inside[b, n, k] = 1 if (hand3d_depth_inside(mu_z, D) and hand3d_finite(mu_x)
+                                        and hand3d_finite(mu_y)) else 0
                 if not (_coord_is_usable(mu_x) and _coord_is_usable(mu_y)
                         and _coord_is_usable(mu_z)):
                     continue
