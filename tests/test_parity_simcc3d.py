@@ -192,3 +192,33 @@ def test_bad_input():
         codec.decode(x, np.zeros((1, 17, 0), np.float32), np.zeros((1, 17, 160), np.float32))
     with pytest.raises(ValueError, match=r'\(B, K, W\)'):
         codec.batch_decode(x[0], x[0], x[0])
+
+
+@pytest.mark.parametrize('name', ['cpp', 'numba'])
+def test_kernel_rejects_bad_outputs(name):
+    if name not in fastcodec.available_backends():
+        pytest.skip(f'{name} backend not available')
+    import importlib
+    k = importlib.import_module(f'fastcodec.backends.{name}')
+    kps, vis = np.zeros((1, 1, 2, 3)), np.ones((1, 1, 2))
+
+    def outputs(**bad):
+        out = dict(x_labels=np.empty((1, 1, 2, 8), np.float32),
+                   y_labels=np.empty((1, 1, 2, 6), np.float32),
+                   z_labels=np.empty((1, 1, 2, 4), np.float32),
+                   inside=np.empty((1, 1, 2), np.uint8))
+        out.update(bad)
+        return out
+    good = outputs()
+    k.simcc3d_encode(kps, vis, (1.0, 1.0, 1.0), 2.0, False, True, **good)
+    assert good['x_labels'][0, 0, 0, 0] == pytest.approx(np.exp(-0.0) / np.sqrt(2 * np.pi), abs=1e-6)
+    assert (good['inside'] == 1).all()
+    for bad in (dict(x_labels=np.empty((1, 1, 2, 8))),                     # float64
+                dict(y_labels=np.empty((1, 1, 3, 6), np.float32)),         # K mismatch
+                dict(z_labels=np.empty((1, 1, 2, 8), np.float32)[..., ::2]),
+                dict(z_labels=np.empty((1, 1, 2, 0), np.float32)),
+                dict(inside=np.empty((1, 1, 2), np.int64))):
+        with pytest.raises(ValueError):
+            k.simcc3d_encode(kps, vis, (1.0, 1.0, 1.0), 2.0, False, True, **outputs(**bad))
+    with pytest.raises(ValueError):
+        k.simcc3d_encode(kps, vis, (1.0, 0.0, 1.0), 2.0, False, True, **outputs())

@@ -15,12 +15,11 @@ using namespace fastcodec;
 
 namespace {
 
-float* float_output(py::array& out, const char* name, const F64& kps, int64_t len) {
+float* float_output(py::array& out, const char* name, const F64& kps) {
   require(py::isinstance<py::array_t<float>>(out) && (out.flags() & py::array::c_style) &&
               out.writeable() && out.ndim() == 4 && out.shape(0) == kps.shape(0) &&
               out.shape(1) == kps.shape(1) && out.shape(2) == kps.shape(2) && out.shape(3) > 0,
           std::string(name) + " must be a writeable C-contiguous float32 (B, N, K, L) array");
-  (void)len;
   return static_cast<float*>(out.mutable_data());
 }
 
@@ -40,9 +39,9 @@ void simcc3d_encode_py(const F64& kps, const F64& vis, std::tuple<double, double
   a.keypoints = kps.data();
   a.visible = vis.data();
   a.R = kps.shape(0) * kps.shape(1) * kps.shape(2);
-  float* tx = float_output(x_labels, "x_labels", kps, 0);
-  float* ty = float_output(y_labels, "y_labels", kps, 0);
-  float* tz = float_output(z_labels, "z_labels", kps, 0);
+  float* tx = float_output(x_labels, "x_labels", kps);
+  float* ty = float_output(y_labels, "y_labels", kps);
+  float* tz = float_output(z_labels, "z_labels", kps);
   a.W = x_labels.shape(3);
   a.H = y_labels.shape(3);
   a.D = z_labels.shape(3);
