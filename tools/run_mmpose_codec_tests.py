@@ -34,7 +34,8 @@ def extract_tests(source: Path, ref: str, into: Path) -> None:
     archive = subprocess.run(['git', '--git-dir', str(source), 'archive', '--format=tar',
                               ref, 'tests'], check=True, capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter='data')
+        # the 'data' filter (Python >= 3.11.4) refuses links and paths out of `into`
+        tar.extractall(into, **({'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}))
 
 
 def main(argv=None) -> int:
@@ -44,15 +45,16 @@ def main(argv=None) -> int:
     parser.add_argument('--ref', default='v1.3.2', help='tag or commit of a git directory')
     parser.add_argument('--baseline', action='store_true',
                         help="run MMPose's own classes (no swap)")
-    parser.add_argument('pytest_args', nargs='*', help='extra pytest arguments (after --)')
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index('--') + 1:] if '--' in argv else []
+    args = parser.parse_args(argv[:argv.index('--')] if '--' in argv else argv)
     with tempfile.TemporaryDirectory(prefix='mmpose-tests-') as tmp:
         extract_tests(args.source, args.ref, Path(tmp))
         env = dict(os.environ, FASTCODEC_SWAP='0' if args.baseline else '1',
                    PYTHONPATH=os.pathsep.join(
                        [str(TOOLS)] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
         cmd = [sys.executable, '-m', 'pytest', 'tests/test_codecs', '-p', 'mmpose_codec_swap',
-               '-p', 'no:cacheprovider', '--rootdir', tmp, '-q', *args.pytest_args]
+               '-p', 'no:cacheprovider', '--rootdir', tmp, '-q', *extra]
         return subprocess.run(cmd, cwd=tmp, env=env).returncode
 
 

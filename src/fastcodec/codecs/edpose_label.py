@@ -54,9 +54,14 @@ class EDPoseLabel(BaseKeypointCodec):
                area: Optional[Any] = None, bboxes: Optional[Any] = None) -> dict:
         """Encode one image; see the class docstring."""
         w, h = img_shape
+        back = None
+        if keypoints is not None:
+            keypoints, back = as_numpy(keypoints, 'keypoints')
         if keypoints_visible is None:
             keypoints_visible = np.ones(np.shape(keypoints)[:2], dtype=np.float32)
-        return self._normalise(w, h, keypoints, keypoints_visible, area, bboxes)
+        out = self._normalise(w, h, keypoints, keypoints_visible, area, bboxes)
+        return {key: value if back is None or value is None or key == 'keypoints_visible'
+                else back(value) for key, value in out.items()}
 
     def batch_encode(self, img_shape, keypoints: Any, keypoints_visible: Optional[Any] = None,
                      area: Optional[Any] = None, bboxes: Optional[Any] = None) -> dict:
@@ -92,7 +97,7 @@ class EDPoseLabel(BaseKeypointCodec):
             size = (box[..., 2:] - box[..., :2]) * 1.0
             bboxes = np.concatenate([centre, size], axis=-1) / scale4
         if area is not None:
-            area = np.asarray(area)
+            area, _ = as_numpy(area, 'area')
             if batch:  # per image a weak Python float: the division keeps area's precision
                 pixels = pixels.astype(np.result_type(area.dtype, 1.0))
             area = area / pixels
