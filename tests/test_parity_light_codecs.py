@@ -141,3 +141,11 @@ def test_yolox_bad_input():
         codec.encode(np.zeros((2, 3, 2)), np.ones((2, 4)), np.zeros((2, 4)))
     with pytest.raises(TypeError, match='keypoints_visible'):
         codec.encode(np.zeros((2, 3, 2)), None, np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize('name', ['Hand3DHeatmap', 'EDPoseLabel', 'YOLOXPoseAnnotationProcessor'])
+def test_class_attributes_match_mmpose(mmc, name):
+    ours, theirs = getattr(fastcodec, name), getattr(mmc, name)
+    for attr in ('auxiliary_encode_keys', 'label_mapping_table', 'instance_mapping_table',
+                 'field_mapping_table'):
+        assert getattr(ours, attr) == getattr(theirs, attr), attr

@@ -222,3 +222,12 @@ def test_kernel_rejects_bad_outputs(name):
             k.simcc3d_encode(kps, vis, (1.0, 1.0, 1.0), 2.0, False, True, **outputs(**bad))
     with pytest.raises(ValueError):
         k.simcc3d_encode(kps, vis, (1.0, 0.0, 1.0), 2.0, False, True, **outputs())
+
+
+def test_class_attributes_match_mmpose(Ref):
+    for attr in ('auxiliary_encode_keys', 'label_mapping_table', 'instance_mapping_table',
+                 'field_mapping_table'):
+        assert getattr(fastcodec.SimCC3DLabel, attr) == getattr(Ref, attr), attr
+    ours, theirs = fastcodec.SimCC3DLabel(SIZE, sigma=4), Ref(SIZE, sigma=4)
+    for attr in ('sigma', 'root_index', 'root_z', 'z_range', 'input_size', 'simcc_split_ratio'):
+        np.testing.assert_array_equal(getattr(ours, attr), getattr(theirs, attr), err_msg=attr)
