@@ -13,6 +13,8 @@ void bind_regression(py::module_& m);  // regression_module.cpp
 void bind_simcc(py::module_& m);       // simcc_module.cpp
 void bind_spr(py::module_& m);         // spr_module.cpp
 void bind_lifting(py::module_& m);     // lifting_module.cpp
+void bind_hand3d(py::module_& m);      // hand3d_module.cpp
+void bind_simcc3d(py::module_& m);     // simcc3d_module.cpp
 
 PYBIND11_MODULE(_C, m) {
   using namespace fastcodec;
@@ -27,4 +29,6 @@ PYBIND11_MODULE(_C, m) {
   bind_regression(m);
   bind_spr(m);
   bind_lifting(m);
+  bind_hand3d(m);
+  bind_simcc3d(m);
 }

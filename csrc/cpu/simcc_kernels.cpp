@@ -315,3 +315,47 @@ void simcc_refine_dark(float* x, const float* simcc, int64_t R, int64_t W, int k
 }
 
 }  // namespace fastcodec
+
+namespace fastcodec {
+
+// SimCCLabel's Gaussian rule on three axes; the loop of simcc_encode's 'gaussian' case
+// with a third label, all three skipped when any axis misses.
+void simcc3d_encode(const Simcc3dEncodeArgs& a, float* tx, float* ty, float* tz,
+                    uint8_t* inside) {
+  const float ratio32 = (float)a.ratio;
+  const FlushDenormalResults ftz;  // the tables, as the rows (parallel_for's Flushed)
+  const GaussianTable gx = gaussian_table(a.W, a.sigma[0], a.normalize);
+  const GaussianTable gy = gaussian_table(a.H, a.sigma[1], a.normalize);
+  const GaussianTable gz = gaussian_table(a.D, a.sigma[2], a.normalize);
+  parallel_for<Denormals::Flushed>(a.R, 0.3 * (a.W + a.H + a.D), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      float* lx = tx + r * a.W;
+      float* ly = ty + r * a.H;
+      float* lz = tz + r * a.D;
+      std::memset(lx, 0, sizeof(float) * a.W);
+      std::memset(ly, 0, sizeof(float) * a.H);
+      std::memset(lz, 0, sizeof(float) * a.D);
+      inside[r] = 1;
+      if (a.visible[r] < 0.5) continue;
+      const double* p = a.keypoints + 3 * r;
+      if (!coord_is_usable(p[0]) || !coord_is_usable(p[1]) || !coord_is_usable(p[2])) {
+        inside[r] = 0;
+        continue;
+      }
+      const int64_t mx = simcc_bin(p[0], ratio32, a.ratio, a.f32);
+      const int64_t my = simcc_bin(p[1], ratio32, a.ratio, a.f32);
+      const int64_t mz = simcc_bin(p[2], ratio32, a.ratio, a.f32);
+      if (!simcc_gaussian_inside(mx, a.sigma[0], a.W) ||
+          !simcc_gaussian_inside(my, a.sigma[1], a.H) ||
+          !simcc_gaussian_inside(mz, a.sigma[2], a.D)) {
+        inside[r] = 0;
+        continue;
+      }
+      write_gaussian(lx, a.W, mx, gx);
+      write_gaussian(ly, a.H, my, gy);
+      write_gaussian(lz, a.D, mz, gz);
+    }
+  });
+}
+
+}  // namespace fastcodec

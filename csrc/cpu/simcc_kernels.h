@@ -43,3 +43,22 @@ void simcc_decode(const SimccDecodeArgs& a, float* locs, float* vals, double* vi
 void simcc_refine_dark(float* x, const float* simcc, int64_t R, int64_t W, int k);
 
 }  // namespace fastcodec
+
+namespace fastcodec {
+
+struct Simcc3dEncodeArgs {
+  const double* keypoints;  // (R, 3): x, y and the depth already in input units
+  const double* visible;    // (R,)
+  int64_t R, W, H, D;       // label lengths along x, y and z
+  double sigma[3];
+  double ratio;
+  bool f32;                 // keypoints were float32: bin them in float32
+  bool normalize;
+};
+
+// SimCC3DLabel's Gaussian labels (projects/rtmpose3d): x (R, W), y (R, H), z (R, D),
+// every element written; inside (R,): 0 where MMPose zeroes the weight.
+void simcc3d_encode(const Simcc3dEncodeArgs& a, float* x_labels, float* y_labels,
+                    float* z_labels, uint8_t* inside);
+
+}  // namespace fastcodec

@@ -4,6 +4,7 @@
 #include "fastcodec/argmax.h"
 #include "fastcodec/blur.h"
 #include "fastcodec/common.h"
+#include "fastcodec/hand3d.h"
 #include "fastcodec/heatmap_targets.h"
 #include "fastcodec/refine.h"
 
@@ -161,3 +162,13 @@ __global__ void k_motionbert(const T* v, const double* prm, T* out) {
 template __global__ void k_motionbert<float>(const float*, const double*, float*);
 template __global__ void k_motionbert<double>(const double*, const double*, double*);
 // ---- end MotionBERTLabel ------------------------------------------------------------------
+
+__global__ void k_hand3d(const double* p, float* out) {
+  const double mx = hand3d_centre_xy(p[0], 64, 256.0), my = hand3d_centre_xy(p[1], 64, 256.0);
+  const double mz = hand3d_centre_z(p[2], 400.0, 64, true);
+  const int64_t L = hand3d_window_length(7.5);
+  const int64_t x = hand3d_voxel(L - 1, 7.5, mx, 64), y = hand3d_voxel(0, 7.5, my, 64);
+  const double f = hand3d_axis_factor((double)x - mx, 2.5);
+  const float g = hand3d_rounds_clear(f) ? (float)f : hand3d_gaussian(x, y, 3, mx, my, mz, 2.5);
+  out[0] = hand3d_scaled(g, 255.f) + (hand3d_depth_inside(mz, 64) && hand3d_finite(mx) ? 1.f : 0.f);
+}

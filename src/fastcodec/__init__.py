@@ -10,6 +10,8 @@ from fastcodec.codecs import (SPR, BaseKeypointCodec, DecoupledHeatmap,  # noqa:
                               ImagePoseLifting, IntegralRegressionLabel, MegviiHeatmap,
                               MotionBERTLabel, MSRAHeatmap, RegressionLabel, SimCCLabel,
                               UDPHeatmap, VideoPoseLifting)
+from fastcodec.codecs import EDPoseLabel, Hand3DHeatmap, SimCC3DLabel  # noqa: F401
+from fastcodec.codecs import YOLOXPoseAnnotationProcessor  # noqa: F401
 from fastcodec.registry import CODECS, build, register  # noqa: F401
 from fastcodec import ops  # noqa: F401
 

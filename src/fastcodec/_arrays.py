@@ -427,6 +427,12 @@ def open_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
     return Call(caller, NUMPY if device.type == 'cpu' else caller, kernels)
 
 
+def host_array(x: Any, name: str) -> np.ndarray:
+    """x as a numpy array, for the steps codecs compute with numpy on the host (no
+    kernel); arrays on a device get the dispatch's TypeError naming their backend."""
+    return open_call((x,), (name,)).array(x, name)
+
+
 # ---- argument checks ----------------------------------------------------------------------
 def check_real(array: np.ndarray, name: str) -> None:
     _real(array.dtype.kind, array.dtype, name)

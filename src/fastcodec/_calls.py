@@ -8,6 +8,7 @@ Shapes: B batch, N instances, K keypoints, R rows.
 """
 from __future__ import annotations
 
+import mmap
 from typing import Optional, Tuple
 
 import numpy as np
@@ -213,3 +214,44 @@ def motionbert_encode(call: Call, keypoints, visible, target, params, factor, ta
                                    root_index, project, train, target_visible, labels,
                                    target_label, computed, weights)
     return labels, target_label, computed, weights
+
+
+# ---- 3-D targets ----------------------------------------------------------------------------
+# Volumes from this size on are mapped as lazily zeroed pages (see _zero_volumes).
+_LAZY_BYTES = 4 << 20
+
+
+def _zero_volumes(shape: Tuple[int, ...]) -> np.ndarray:
+    """A float32 array of zeros whose pages the OS zeroes on first write. A 42 x 64^3
+    target is 44 MB of which the Gaussian windows cover under 10%: numpy's zeros of that
+    size ask for transparent huge pages, and the first write into each then clears 2 MB;
+    a private anonymous mapping clears only the 4 KB pages written."""
+    nbytes = int(np.prod(shape, dtype=np.int64)) * 4
+    if nbytes < _LAZY_BYTES or not hasattr(mmap, 'MAP_PRIVATE'):
+        return np.zeros(shape, np.float32)
+    return np.frombuffer(mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE),
+                         np.float32).reshape(shape)
+
+
+def hand3d_encode(call: Call, keypoints, sigma, f32: bool, image_size, depth_bound: float,
+                  max_bound: float, D: int, H: int, W: int):
+    """keypoints (B, N, K, 3) -> heatmaps f32 (B, K, D, H, W), inside u8 (B, N, K)."""
+    B, N, K = keypoints.shape[:3]
+    shape = (B, K, D, H, W)
+    heatmaps = _zero_volumes(shape) if call.X.kind == 'numpy' else call.zeros(shape, F32)
+    inside = call.empty((B, N, K), U8)
+    call.kernels.hand3d_encode(keypoints, sigma, f32, image_size, depth_bound, max_bound,
+                               heatmaps, inside)
+    return heatmaps, inside
+
+
+def simcc3d_encode(call: Call, keypoints, visible, sigma, ratio: float, f32: bool,
+                   normalize: bool, bins: Tuple[int, int, int]):
+    """-> x_labels, y_labels, z_labels f32 (B, N, K, W | H | D), inside u8 (B, N, K)."""
+    lead = visible.shape
+    W, H, D = bins
+    x_labels, y_labels, z_labels = (call.empty(lead + (n,), F32) for n in (W, H, D))
+    inside = call.empty(lead, U8)
+    call.kernels.simcc3d_encode(keypoints, visible, sigma, ratio, f32, normalize, x_labels,
+                                y_labels, z_labels, inside)
+    return x_labels, y_labels, z_labels, inside

@@ -34,6 +34,11 @@ DEMO_CODECS = [
     dict(type='ImagePoseLifting', num_keypoints=17, root_index=0),
     dict(type='VideoPoseLifting', num_keypoints=17, zero_center=True, root_index=0),
     dict(type='MotionBERTLabel', num_keypoints=17, root_index=0, mode='train'),
+    dict(type='Hand3DHeatmap', image_size=[192, 256], heatmap_size=[48, 64, 64]),
+    dict(type='SimCC3DLabel', input_size=(192, 256, 192), sigma=(4.9, 5.66, 4.9),
+         root_index=0),
+    dict(type='EDPoseLabel', num_select=1, num_keypoints=17),
+    dict(type='YOLOXPoseAnnotationProcessor', expand_bbox=True),
 ]
 LIFTING = ('ImagePoseLifting', 'VideoPoseLifting', 'MotionBERTLabel')
 CAMERA = dict(w=192, h=256)
@@ -45,8 +50,30 @@ def lifting_target(kps: np.ndarray) -> np.ndarray:
     return np.concatenate([kps, depth[None, :, None]], axis=-1)
 
 
+def depth(kps: np.ndarray) -> np.ndarray:
+    """A made-up depth per keypoint (N, K, 1), within Hand3DHeatmap's default range."""
+    return (10 * np.arange(kps.shape[1], dtype=np.float32) - 80)[None, :, None]
+
+
 def encode_inputs(cfg: dict, kps: np.ndarray, vis: np.ndarray) -> tuple:
-    """encode's arguments (positional, keyword) and what decode should give back."""
+    """encode's arguments (positional, keyword) and what decode should give back
+    (None: the codec does not decode keypoints)."""
+    if cfg['type'] == 'Hand3DHeatmap':
+        kps3 = np.concatenate([kps, depth(kps)], axis=-1)
+        return (kps3, vis), dict(dataset_keypoint_weights=None, rel_root_depth=0.0,
+                                 rel_root_valid=1.0, hand_type=np.array([[1, 0]]),
+                                 hand_type_valid=np.array([1]), focal=None,
+                                 principal_pt=None), kps3
+    if cfg['type'] == 'SimCC3DLabel':  # depth in metres; decoded relative to the root
+        k3d = np.concatenate([kps, depth(kps) / 100], axis=-1)
+        rel = k3d[..., 2:] - k3d[:, :1, 2:]
+        return (kps, k3d, vis), {}, np.concatenate([kps, rel], axis=-1)
+    if cfg['type'] == 'EDPoseLabel':
+        return ((CAMERA['w'], CAMERA['h']), kps, vis), {}, kps
+    if cfg['type'] == 'YOLOXPoseAnnotationProcessor':
+        lo, hi = kps.min(axis=1), kps.max(axis=1)
+        box = np.concatenate([lo + 0.25 * (hi - lo), hi - 0.25 * (hi - lo)], axis=-1)
+        return (kps, vis, box, [1]), {}, None
     if cfg['type'] not in LIFTING:
         return (kps, vis), {}, kps
     target = lifting_target(kps)
@@ -59,6 +86,19 @@ def model_output(cfg: dict, encoded: dict) -> tuple:
     """What a model trained on this codec's targets would output: decode's arguments."""
     if cfg['type'] == 'SimCCLabel':
         return encoded['keypoint_x_labels'], encoded['keypoint_y_labels']
+    if cfg['type'] == 'SimCC3DLabel':
+        return tuple(encoded[f'keypoint_{axis}_labels'] for axis in 'xyz')
+    if cfg['type'] == 'Hand3DHeatmap':  # (K * D, H, W) targets as the head's (K, D, H, W)
+        heat = encoded['heatmaps']
+        k = encoded['keypoint_weights'].shape[1]
+        return heat.reshape(k, -1, *heat.shape[1:]), np.array([32.0]), np.array([[1, 0]])
+    if cfg['type'] == 'EDPoseLabel':  # one query, certain, at the encoded keypoints
+        points = np.concatenate([encoded['keypoints'].reshape(1, -1),
+                                 encoded['keypoints_visible'].reshape(1, -1)], axis=1)
+        return (np.array([CAMERA['h'], CAMERA['w']]), np.ones((1, 1)),
+                np.array([[0.5, 0.5, 1.0, 1.0]]), points)
+    if cfg['type'] == 'YOLOXPoseAnnotationProcessor':
+        return ()
     if cfg['type'] in ('RegressionLabel', 'IntegralRegressionLabel'):
         return (encoded['keypoint_labels'],)
     if cfg['type'] == 'SPR':
@@ -73,6 +113,15 @@ def model_output(cfg: dict, encoded: dict) -> tuple:
         m, k = len(encoded['instance_coords']), len(encoded['keypoint_weights'][0])
         return maps.reshape(m, k, *maps.shape[1:]), np.ones((m, 1), np.float32)
     return (encoded['heatmaps'],)
+
+
+def decoded_keypoints(cfg: dict, result):
+    """The keypoints (N, K, D) among decode's results (None where there are none)."""
+    if cfg['type'] == 'EDPoseLabel':
+        return result[1]
+    if cfg['type'] == 'YOLOXPoseAnnotationProcessor':
+        return None
+    return result[0]
 
 
 def load_sample():
@@ -123,13 +172,14 @@ def demo(out_png: str) -> int:
         enc_args, enc_kwargs, expected = encode_inputs(cfg, kps, vis)
         encoded = codec.encode(*enc_args, **enc_kwargs)
         outputs = model_output(cfg, encoded)
-        decoded, _ = codec.decode(*outputs)
+        decoded = decoded_keypoints(cfg, codec.decode(*outputs))
         shown = vis[0] > 0.5
-        err = np.linalg.norm(decoded[0][shown] - expected[0][shown], axis=-1).max()
+        err = (np.linalg.norm(decoded[0][shown] - expected[0][shown], axis=-1).max()
+               if expected is not None else float('nan'))
         enc_us = median_us(lambda: codec.encode(*enc_args, **enc_kwargs))
         dec_us = median_us(lambda: codec.decode(*outputs))
         row = f'{label(cfg):52s} {err:17.3f} {enc_us:10.1f} {dec_us:10.1f}'
-        if mmc:
+        if mmc and hasattr(mmc, cfg['type']):  # SimCC3DLabel is in no MMPose package
             args = {k: v for k, v in cfg.items() if k != 'type'}
             ref = getattr(mmc, cfg['type'])(**args)
             m_enc = median_us(lambda: ref.encode(*enc_args, **enc_kwargs))

@@ -21,8 +21,20 @@ CONFIGS = {
     'ImagePoseLifting': dict(num_keypoints=17, root_index=0),
     'VideoPoseLifting': dict(num_keypoints=17, root_index=0),
     'MotionBERTLabel': dict(num_keypoints=17, root_index=0),
+    'Hand3DHeatmap': dict(),
+    'SimCC3DLabel': dict(input_size=(288, 384, 288)),
+    'EDPoseLabel': dict(),
+    'YOLOXPoseAnnotationProcessor': dict(expand_bbox=True),
 }
-DECODE_ARGS = {'SimCCLabel': 2, 'SPR': 2, 'DecoupledHeatmap': 2}
+DECODE_ARGS = {'SimCCLabel': 2, 'SPR': 2, 'DecoupledHeatmap': 2, 'Hand3DHeatmap': 3,
+               'SimCC3DLabel': 3, 'EDPoseLabel': 4}
+# encode's arguments besides the device array, for codecs that need more than keypoints
+ENCODE_ARGS = {
+    'Hand3DHeatmap': lambda a: (a, None, None, 0.0, 1.0, np.array([[1, 0]]), np.array([1])),
+    'EDPoseLabel': lambda a: ((640, 480), a),
+    'YOLOXPoseAnnotationProcessor': lambda a: (a, np.ones((1, 17)), np.zeros((1, 4))),
+}
+NO_DECODE = ('YOLOXPoseAnnotationProcessor',)  # its decode reads nothing (returns None)
 
 
 class CudaArray:
@@ -54,7 +66,9 @@ def test_device_detection():
 def test_every_codec_names_the_missing_cuda_backend(name, stand_in):
     codec = fastcodec.build(dict(type=name, **CONFIGS[name]))
     with pytest.raises(TypeError, match='cuda backend'):
-        codec.encode(stand_in())
+        codec.encode(*ENCODE_ARGS.get(name, lambda a: (a,))(stand_in()))
+    if name in NO_DECODE:
+        return
     with pytest.raises(TypeError, match='cuda backend'):
         codec.decode(*[stand_in() for _ in range(DECODE_ARGS.get(name, 1))])
 

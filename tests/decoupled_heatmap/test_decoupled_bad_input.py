@@ -57,7 +57,7 @@ def test_constructor(kw, error, words):
      r'bbox.*\(N, 8\) or \(N, 4, 2\).*\(2, 4\)'),
     (np.zeros((2, 17, 2)), None, np.zeros((3, 8)), ValueError, r'bbox.*\(3, 8\)'),
     (np.zeros((2, 17, 2)), None, np.zeros((2, 4, 3)), ValueError, r'bbox.*\(2, 4, 3\)'),
-    (np.zeros((2, 17, 2)), None, np.zeros(16), ValueError, r'bbox.*\(16,\)'),
+    (np.zeros((2, 17, 2)), None, np.zeros(15), ValueError, r'bbox.*\(15,\)'),  # (16,) reshapes
     (np.zeros((2, 17, 2)), None, np.zeros((2, 8), complex), TypeError, 'bbox'),
     (np.zeros((2, 17, 2), complex), None, None, TypeError, 'keypoints'),
     (np.array([['a', 'b']]), None, None, TypeError, 'keypoints'),

@@ -151,6 +151,22 @@ KERNELS: Tuple[Kernel, ...] = (
         weights is target_visible > 0.5. params per sample: T(w)/2, h/w, T(w/1000)/2,
         (h/1000)/(w/1000), fx, fy, cx, cy (f, c / 1000); in test mode sample b
         multiplies by factor[b] where take_given[b], else by the computed factor."""),
+    # ---- Hand3DHeatmap (hand3d.h, hand3d_kernels.cpp) ----------------------------------
+    Kernel('hand3d_encode', '(keypoints, sigma, f32, image_size, depth_bound, max_bound, '
+                            'heatmaps, inside)', """
+        keypoints f64 (B,N,K,3) (x, y in image pixels, depth), sigma f64 (B,N) in (0,
+        MAX_SIGMA], f32 bool (the keypoints were float32), image_size (w, h), depth_bound,
+        max_bound > 0 (the float32 scale of every value) | heatmaps f32 (B,K,D,H,W)
+        zeroed, inside u8 (B,N,K): only the Gaussian windows of the volume are written
+        (most of it stays zero: the front maps lazily zeroed pages); inside gets MMPose's
+        depth-range factor (mu_z in [0, D))."""),
+    # ---- SimCC3DLabel (simcc.h, simcc_kernels.cpp) ------------------------------------
+    Kernel('simcc3d_encode', '(keypoints, visible, sigma, ratio, f32, normalize, x_labels, '
+                             'y_labels, z_labels, inside)', """
+        keypoints f64 (B,N,K,3) (x, y, depth in input units), visible f64 (B,N,K), sigma
+        (sx, sy, sz), ratio, f32 bool, normalize bool | x_labels f32 (B,N,K,W), y_labels
+        f32 (B,N,K,H), z_labels f32 (B,N,K,D), inside u8 (B,N,K): SimCCLabel's Gaussian
+        labels on three axes."""),
     # ---- threads (parallel.h) ---------------------------------------------------------
     Kernel('num_threads', '()', """
         -> int: the most threads one call may use (a single-threaded backend: 1)."""),
@@ -179,6 +195,8 @@ OUTPUTS: Dict[str, Tuple[str, ...]] = dict(
     spr_encode_displacements=('displacements', 'weights'),
     spr_decode=('keypoints', 'root_scores', 'keypoint_scores', 'counts'),
     motionbert_encode=('labels', 'target_label', 'computed_factor', 'weights'),
+    hand3d_encode=('heatmaps', 'inside'),
+    simcc3d_encode=('x_labels', 'y_labels', 'z_labels', 'inside'),
 )
 
 

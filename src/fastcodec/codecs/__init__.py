@@ -11,3 +11,7 @@ from fastcodec.codecs.image_pose_lifting import ImagePoseLifting  # noqa: F401
 from fastcodec.codecs.video_pose_lifting import VideoPoseLifting  # noqa: F401
 from fastcodec.codecs.motionbert_label import MotionBERTLabel  # noqa: F401
 from fastcodec.codecs.decoupled_heatmap import DecoupledHeatmap  # noqa: F401
+from fastcodec.codecs.hand_3d_heatmap import Hand3DHeatmap  # noqa: F401
+from fastcodec.codecs.simcc_3d_label import SimCC3DLabel  # noqa: F401
+from fastcodec.codecs.edpose_label import EDPoseLabel  # noqa: F401
+from fastcodec.codecs.annotation_processors import YOLOXPoseAnnotationProcessor  # noqa: F401

@@ -15,6 +15,7 @@ import numpy as np
 
 from fastcodec._arrays import (Call, check_ndim, check_real, heatmaps_f32, keypoints_f64,
                                open_call, visibility)
+from fastcodec.errors import mmpose_check_error
 
 
 class BaseKeypointCodec:
@@ -87,8 +88,10 @@ class BaseKeypointCodec:
     # ---- helpers ------------------------------------------------------------------
     def _check_instances(self, n: int, layout: str) -> None:
         if self.single_instance and n != 1:
-            raise ValueError(f'{type(self).__name__} encodes one instance per sample: '
-                             f'keypoints must be {layout} with N = 1, got N = {n}')
+            raise mmpose_check_error(
+                f'{type(self).__name__} encodes one instance per sample: keypoints must '
+                f'be {layout} with N = 1, got N = {n}',
+                f'{type(self).__name__} only support single-instance keypoint encoding')
 
     @property
     def _scale(self):

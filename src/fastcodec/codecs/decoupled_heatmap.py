@@ -289,16 +289,16 @@ class DecoupledHeatmap(BaseKeypointCodec):
     @staticmethod
     def _check_bbox(call: Call, bbox: Any, lead: Tuple[int, ...],
                     layout: str) -> Optional[np.ndarray]:
-        """bbox as (*lead, 4, 2), or None."""
+        """bbox as (*lead, 4, 2), or None. Like MMPose (``bbox.reshape(-1, 4, 2)``), any
+        shape holding 8 values per instance is accepted, e.g. (2N, 2, 2); a batch keeps
+        its leading B axis."""
         if bbox is None:
             return None
         box = call.array(bbox, 'bbox')
-        if box.shape == lead + (8,):
+        if box.shape[:len(lead) - 1] == lead[:-1] and box.size == int(np.prod(lead)) * 8:
             return box.reshape(lead + (4, 2))
-        if box.shape == lead + (4, 2):
-            return box
-        raise ValueError(f'bbox must have shape {layout} with {lead} matching keypoints, '
-                         f'got {tuple(box.shape)}')
+        raise ValueError(f'bbox must have shape {layout} (or any shape holding 8 values per '
+                         f'instance) with {lead} matching keypoints, got {tuple(box.shape)}')
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,

@@ -11,6 +11,7 @@ from fastcodec import _calls
 from fastcodec._arrays import Call, check_ndim, check_real, check_size, open_call
 from fastcodec.codecs._instances import check_root_type
 from fastcodec.codecs.base import BaseKeypointCodec
+from fastcodec.errors import mmpose_check_error
 from fastcodec.registry import register
 
 
@@ -100,9 +101,11 @@ class SPR(BaseKeypointCodec):
             if not isinstance(sigma, (tuple, list)):
                 sigma = (sigma,)
             if generate_keypoint_heatmaps and len(sigma) != 2:
-                raise ValueError('sigma must hold 2 values (root, keypoints) when '
-                                 f'generate_keypoint_heatmaps is True, got {len(sigma)}: '
-                                 f'{sigma!r}')
+                raise mmpose_check_error(
+                    'sigma must hold 2 values (root, keypoints) when '
+                    f'generate_keypoint_heatmaps is True, got {len(sigma)}: {sigma!r}',
+                    'sigma for keypoints must be given if `generate_keypoint_heatmaps` '
+                    'is True. e.g. sigma=(4, 2)')
             if len(sigma) < 1:
                 raise ValueError('sigma must hold at least one value (the root sigma), got ()')
             for i, s in enumerate(sigma[:2 if generate_keypoint_heatmaps else 1]):

@@ -39,7 +39,7 @@ class UDPHeatmap(BaseKeypointCodec):
             raise ValueError(f'UDPHeatmap needs heatmap_size of at least (2, 2): it '
                              f'divides by (size - 1), got {heatmap_size!r}')
         if heatmap_type not in ('gaussian', 'combined'):
-            raise ValueError(f"UDPHeatmap got invalid heatmap_type {heatmap_type!r}; "
+            raise ValueError(f"UDPHeatmap got invalid `heatmap_type` value {heatmap_type!r}; "
                              "expected 'gaussian' or 'combined'")
         check_positive(sigma, 'sigma')
         check_positive(radius_factor, 'radius_factor')

@@ -1,0 +1,100 @@
+// Hand3DHeatmap's target volumes; see hand3d_kernels.h. The arithmetic is
+// fastcodec/hand3d.h. What is CPU-specific: each window visits its distinct voxels
+// only (clipping maps several window steps to one edge voxel, all with the same value),
+// and the first instance stores instead of taking the maximum with the zero volume.
+// Storing first matters: the front allocates the volume as lazily zeroed pages (most
+// of a 64^3 volume stays zero), and a read before the first write would fault a page
+// twice (zero page, then copy on write).
+#include "hand3d_kernels.h"
+
+#include <vector>
+
+#include "fastcodec/hand3d.h"
+#include "parallel.h"
+
+namespace fastcodec {
+
+namespace {
+
+// The distinct voxel indices of a window along one axis, in order (window steps map to
+// non-decreasing indices, so repeats are adjacent), and each one's Gaussian factor.
+void axis_voxels(std::vector<int64_t>& out, std::vector<double>& factor, int64_t L,
+                 double radius, double mu, int64_t size, double sigma) {
+  out.clear();
+  factor.clear();
+  for (int64_t i = 0; i < L; ++i) {
+    const int64_t c = hand3d_voxel(i, radius, mu, size);
+    if (out.empty() || out.back() != c) {
+      out.push_back(c);
+      factor.push_back(hand3d_axis_factor((double)c - mu, sigma));
+    }
+  }
+}
+
+struct Window {
+  std::vector<int64_t> xs, ys, zs;
+  std::vector<double> fx, fy, fz;
+};
+
+void draw_window(float* vol, const Hand3dEncodeArgs& a, double mu_x, double mu_y, double mu_z,
+                 double sigma, bool store, Window& w) {
+  const double radius = sigma * 3.0;
+  const int64_t L = hand3d_window_length(radius);
+  axis_voxels(w.xs, w.fx, L, radius, mu_x, a.W, sigma);
+  axis_voxels(w.ys, w.fy, L, radius, mu_y, a.H, sigma);
+  axis_voxels(w.zs, w.fz, L, radius, mu_z, a.D, sigma);
+  const size_t nx = w.xs.size();
+  for (size_t k = 0; k < w.zs.size(); ++k) {
+    const int64_t z = w.zs[k];
+    for (size_t j = 0; j < w.ys.size(); ++j) {
+      const int64_t y = w.ys[j];
+      const double fyz = w.fy[j] * w.fz[k];
+      float* row = vol + (z * a.H + y) * a.W;
+      for (size_t i = 0; i < nx; ++i) {
+        const int64_t x = w.xs[i];
+        const double p = w.fx[i] * fyz;
+        const float e = hand3d_rounds_clear(p)
+                            ? (float)p
+                            : hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, sigma);
+        const float g = hand3d_scaled(e, a.max_bound);
+        if (store) row[x] = g;
+        else if (g > row[x]) row[x] = g;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void hand3d_encode(const Hand3dEncodeArgs& a, float* heatmaps, uint8_t* inside) {
+  const int64_t volume = a.D * a.H * a.W;
+  double window_ns = 0;  // ~2 ns per window step
+  for (int64_t i = 0; i < a.B * a.N; ++i) {
+    const double L = (double)hand3d_window_length(a.sigma[i] * 3.0);
+    window_ns += 2.0 * L * L * L / (double)(a.B ? a.B : 1);
+  }
+  parallel_for(a.B * a.K, window_ns + 1e3, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t b = item / a.K, k = item % a.K;
+      float* vol = heatmaps + item * volume;
+      Window window;
+      bool first = true;
+      for (int64_t n = 0; n < a.N; ++n) {
+        const int64_t r = (b * a.N + n) * a.K + k;
+        const double* p = a.keypoints + 3 * r;
+        const double mu_x = hand3d_centre_xy(p[0], a.W, a.image_w);
+        const double mu_y = hand3d_centre_xy(p[1], a.H, a.image_h);
+        const double mu_z = hand3d_centre_z(p[2], a.depth_bound, a.D, a.f32);
+        // NaN / Inf keypoints are invisible and drawn nowhere (MMPose indexes with
+        // INT64_MIN and raises); a finite centre beyond 2^40 voxels keeps MMPose's
+        // weight and is not drawn either: its values would all be exp(-huge) = 0.
+        inside[r] = hand3d_depth_inside(mu_z, a.D) && hand3d_finite(mu_x) && hand3d_finite(mu_y);
+        if (!coord_is_usable(mu_x) || !coord_is_usable(mu_y) || !coord_is_usable(mu_z)) continue;
+        draw_window(vol, a, mu_x, mu_y, mu_z, a.sigma[b * a.N + n], first, window);
+        first = false;
+      }
+    }
+  });
+}
+
+}  // namespace fastcodec

@@ -1,0 +1,66 @@
+// pybind11 binding of SimCC3DLabel's encoder (see simcc_kernels.h). Shapes are checked in
+// Python (fastcodec.codecs.simcc_3d_label); this layer re-checks what would otherwise
+// index out of bounds. The outputs come from the front and are written in place.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <tuple>
+
+#include "bindings.h"
+#include "simcc_kernels.h"
+
+namespace py = pybind11;
+using namespace fastcodec;
+
+namespace {
+
+float* float_output(py::array& out, const char* name, const F64& kps) {
+  require(py::isinstance<py::array_t<float>>(out) && (out.flags() & py::array::c_style) &&
+              out.writeable() && out.ndim() == 4 && out.shape(0) == kps.shape(0) &&
+              out.shape(1) == kps.shape(1) && out.shape(2) == kps.shape(2) && out.shape(3) > 0,
+          std::string(name) + " must be a writeable C-contiguous float32 (B, N, K, L) array");
+  return static_cast<float*>(out.mutable_data());
+}
+
+void simcc3d_encode_py(const F64& kps, const F64& vis, std::tuple<double, double, double> sigma,
+                       double ratio, bool f32, bool normalize, py::array x_labels,
+                       py::array y_labels, py::array z_labels, py::array inside) {
+  require(kps.ndim() == 4 && kps.shape(3) == 3, "keypoints must be (B, N, K, 3)");
+  require(vis.ndim() == 3 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1) &&
+              vis.shape(2) == kps.shape(2),
+          "keypoints_visible must be (B, N, K)");
+  require(py::isinstance<py::array_t<uint8_t>>(inside) &&
+              (inside.flags() & py::array::c_style) && inside.writeable() &&
+              inside.ndim() == 3 && inside.shape(0) == kps.shape(0) &&
+              inside.shape(1) == kps.shape(1) && inside.shape(2) == kps.shape(2),
+          "inside must be a writeable C-contiguous uint8 (B, N, K) array");
+  Simcc3dEncodeArgs a;
+  a.keypoints = kps.data();
+  a.visible = vis.data();
+  a.R = kps.shape(0) * kps.shape(1) * kps.shape(2);
+  float* tx = float_output(x_labels, "x_labels", kps);
+  float* ty = float_output(y_labels, "y_labels", kps);
+  float* tz = float_output(z_labels, "z_labels", kps);
+  a.W = x_labels.shape(3);
+  a.H = y_labels.shape(3);
+  a.D = z_labels.shape(3);
+  a.sigma[0] = std::get<0>(sigma);
+  a.sigma[1] = std::get<1>(sigma);
+  a.sigma[2] = std::get<2>(sigma);
+  require(a.sigma[0] > 0 && a.sigma[1] > 0 && a.sigma[2] > 0, "sigma must be positive");
+  a.ratio = ratio;
+  a.f32 = f32;
+  a.normalize = normalize;
+  uint8_t* ins = static_cast<uint8_t*>(inside.mutable_data());
+  py::gil_scoped_release release;
+  simcc3d_encode(a, tx, ty, tz, ins);
+}
+
+}  // namespace
+
+void bind_simcc3d(py::module_& m) {
+  m.def("simcc3d_encode", &simcc3d_encode_py, py::arg("keypoints"), py::arg("visible"),
+        py::arg("sigma"), py::arg("ratio"), py::arg("f32"), py::arg("normalize"),
+        py::arg("x_labels"), py::arg("y_labels"), py::arg("z_labels"), py::arg("inside"));
+}
