@@ -2,11 +2,11 @@
 import pytest
 
 import fastcodec
-from fastcodec import cli
+from fastcodec import cli, examples
 
 
 def test_demo_covers_every_codec():
-    assert {cfg['type'] for cfg in cli.DEMO_CODECS} == set(fastcodec.CODECS)
+    assert {cfg['type'] for cfg in examples.CONFIGS} == set(fastcodec.CODECS)
 
 
 def test_demo_reports_every_codec(tmp_path, capsys):
@@ -14,8 +14,8 @@ def test_demo_reports_every_codec(tmp_path, capsys):
     out = tmp_path / 'demo.png'
     assert cli.main(['demo', '--out', str(out)]) == 0
     text = capsys.readouterr().out
-    for cfg in cli.DEMO_CODECS:
-        assert cli.label(cfg) in text
+    for cfg in examples.CONFIGS:
+        assert examples.label(cfg) in text
     assert out.stat().st_size > 0
 
 

@@ -2,85 +2,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
-from importlib import resources
 from typing import Callable, List, Optional
 
 import numpy as np
 
 import fastcodec
+from fastcodec.examples import CONFIGS, encode_inputs, label, load_sample, model_output
 from fastcodec.mmpose_oracle import import_mmpose_codecs
-
-DEMO_CODECS = [
-    dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
-    dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0,
-         unbiased=True),
-    dict(type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
-    dict(type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
-         heatmap_type='combined'),
-    dict(type='MegviiHeatmap', input_size=(192, 256), heatmap_size=(48, 64), kernel_size=11),
-    dict(type='SimCCLabel', input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0),
-    dict(type='SimCCLabel', input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0,
-         use_dark=True),
-    dict(type='RegressionLabel', input_size=(192, 256)),
-    dict(type='IntegralRegressionLabel', input_size=(192, 256), heatmap_size=(48, 64),
-         sigma=2.0),
-    dict(type='SPR', input_size=(192, 256), heatmap_size=(48, 64), sigma=(2.0, 1.0),
-         generate_keypoint_heatmaps=True),
-    dict(type='DecoupledHeatmap', input_size=(192, 256), heatmap_size=(48, 64)),
-    dict(type='ImagePoseLifting', num_keypoints=17, root_index=0),
-    dict(type='VideoPoseLifting', num_keypoints=17, zero_center=True, root_index=0),
-    dict(type='MotionBERTLabel', num_keypoints=17, root_index=0, mode='train'),
-]
-LIFTING = ('ImagePoseLifting', 'VideoPoseLifting', 'MotionBERTLabel')
-CAMERA = dict(w=192, h=256)
-
-
-def lifting_target(kps: np.ndarray) -> np.ndarray:
-    """A 3-D target for the 2-D sample: its x, y and a made-up depth per keypoint."""
-    depth = 1000 + 10 * np.arange(kps.shape[1], dtype=np.float32)
-    return np.concatenate([kps, depth[None, :, None]], axis=-1)
-
-
-def encode_inputs(cfg: dict, kps: np.ndarray, vis: np.ndarray) -> tuple:
-    """encode's arguments (positional, keyword) and what decode should give back."""
-    if cfg['type'] not in LIFTING:
-        return (kps, vis), {}, kps
-    target = lifting_target(kps)
-    expected = target - target[:, :1] if cfg['type'] == 'MotionBERTLabel' else target
-    camera = {} if cfg['type'] == 'ImagePoseLifting' else dict(camera_param=CAMERA)
-    return (kps, vis, target), camera, expected
-
-
-def model_output(cfg: dict, encoded: dict) -> tuple:
-    """What a model trained on this codec's targets would output: decode's arguments."""
-    if cfg['type'] == 'SimCCLabel':
-        return encoded['keypoint_x_labels'], encoded['keypoint_y_labels']
-    if cfg['type'] in ('RegressionLabel', 'IntegralRegressionLabel'):
-        return (encoded['keypoint_labels'],)
-    if cfg['type'] == 'SPR':
-        return encoded['heatmaps'], encoded['displacements']
-    if cfg['type'] == 'MotionBERTLabel':  # root-relative, scaled back by w and h
-        return (encoded['lifting_target_label'], np.array([CAMERA['w']], np.float64),
-                np.array([CAMERA['h']], np.float64))
-    if cfg['type'] in LIFTING:
-        return encoded['lifting_target_label'], encoded['target_root']
-    if cfg['type'] == 'DecoupledHeatmap':  # the instance maps, every root scored 1
-        maps = encoded['instance_heatmaps']
-        m, k = len(encoded['instance_coords']), len(encoded['keypoint_weights'][0])
-        return maps.reshape(m, k, *maps.shape[1:]), np.ones((m, 1), np.float32)
-    return (encoded['heatmaps'],)
-
-
-def load_sample():
-    text = resources.files('fastcodec').joinpath('data/sample_annotation.json').read_text()
-    sample = json.loads(text)
-    kps = np.asarray(sample['keypoints'], np.float32)
-    return kps[None, :, :2], kps[None, :, 2], sample
-
 
 def median_us(fn: Callable[[], object], repeat: int = 30) -> float:
     fn()
@@ -100,13 +31,6 @@ def mmpose_codecs_or_none():
         return None
 
 
-def label(cfg: dict) -> str:
-    extra = [f'{k}={v}' for k, v in cfg.items()
-             if k not in ('type', 'input_size', 'heatmap_size', 'sigma', 'num_keypoints',
-                          'root_index')]
-    return cfg['type'] + (f"({', '.join(extra)})" if extra else '')
-
-
 def demo(out_png: str) -> int:
     kps, vis, sample = load_sample()
     mmc = mmpose_codecs_or_none()
@@ -118,7 +42,7 @@ def demo(out_png: str) -> int:
         header += f" {'MMPose enc us':>13s} {'MMPose dec us':>13s} {'speed-up e/d':>13s}"
     print(header)
     panels = []
-    for cfg in DEMO_CODECS:
+    for cfg in CONFIGS:
         codec = fastcodec.build(cfg)
         enc_args, enc_kwargs, expected = encode_inputs(cfg, kps, vis)
         encoded = codec.encode(*enc_args, **enc_kwargs)

@@ -92,7 +92,8 @@ KERNELS: Tuple[Kernel, ...] = (
     # ---- regression (regression.h) ----------------------------------------------------
     Kernel('encode_regression', '(keypoints, visible, input_size)', """
         keypoints (..., 2), visible (...), input_size (w, h) -> (labels f32 (..., 2),
-        weights f32 (...)): RegressionLabel's targets; float32 and float64 C-contiguous
+        weights f32 (...)): RegressionLabel's targets, labels 0 where they would not be
+        finite (weight 0 there); float32 and float64 C-contiguous
         inputs are read as they are, others converted to float64."""),
     Kernel('decode_regression', '(encoded, input_size, f32)', """
         encoded (..., D), D = 2 or 4, input_size (w, h), f32 bool -> (keypoints f64
