@@ -1,4 +1,14 @@
-"""The ``fastcodec`` command: ``fastcodec demo`` and ``fastcodec info``."""
+"""The ``fastcodec`` command.
+
+    fastcodec demo [--out fastcodec_demo.png]   every codec on a bundled sample, a picture
+    fastcodec info                              version, backends, codecs
+    fastcodec configs                           the model zoo's bundled configs
+    fastcodec synth OUT_DIR ...                 a synthetic COCO-format data set
+    fastcodec train CONFIG ...                  train a zoo model
+    fastcodec eval CONFIG CHECKPOINT ...        evaluate it (last line AP=... or MPJPE=...)
+
+The zoo commands need torch and the ``train`` extra.
+"""
 from __future__ import annotations
 
 import argparse
@@ -96,13 +106,57 @@ def info() -> int:
     return 0
 
 
+# The model zoo's commands: each hands its arguments to the zoo module's own parser.
+ZOO_COMMANDS = {
+    'train': ('fastcodec.models.train', 'train a zoo model (fastcodec train CONFIG)'),
+    'eval': ('fastcodec.models.eval', 'evaluate a checkpoint (fastcodec eval CONFIG CHECKPOINT)'),
+    'synth': ('fastcodec.models.data.synth', 'write a synthetic COCO-format data set'),
+}
+TRAIN_EXTRA = ('the model zoo needs torch and the train extra: '
+               'pip install torch==2.13.0 && pip install "fastcodec[train]"')
+
+
+def zoo_module(name: str):
+    """Import a zoo module, or exit with the install command when its dependencies
+    (torch, the train extra) are missing."""
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise SystemExit(f'fastcodec: {err}; {TRAIN_EXTRA}') from err
+
+
+def configs() -> int:
+    """Print the bundled configs: name and the first line of its docstring."""
+    import ast
+    from fastcodec.models.config import bundled_configs  # imports torch: the train extra
+    for name, path in bundled_configs().items():
+        with open(path, encoding='utf-8') as f:
+            doc = ast.get_docstring(ast.parse(f.read())) or ''
+        about = ' '.join(doc.split('\n\n')[0].split())
+        print(f'{name:26s} {about if len(about) <= 90 else about[:89] + "..."}')
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog='fastcodec', description=__doc__)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ZOO_COMMANDS:
+        return zoo_module(ZOO_COMMANDS[argv[0]][0]).main(argv[1:])
+    parser = argparse.ArgumentParser(prog='fastcodec', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='command', required=True)
     p_demo = sub.add_parser('demo', help='encode/decode a bundled sample with every codec')
-    p_demo.add_argument('--out', default='fastcodec_demo.png', help='PNG of the heatmaps')
+    p_demo.add_argument('--out', default='fastcodec_demo.png', help='the picture (PNG)')
     sub.add_parser('info', help='version, backends, codecs')
+    for name, (_, about) in ZOO_COMMANDS.items():
+        sub.add_parser(name, help=about, add_help=False)
+    sub.add_parser('configs', help="list the zoo's bundled configs")
     args = parser.parse_args(argv)
+    if args.command == 'configs':
+        try:
+            return configs()
+        except ImportError as err:
+            raise SystemExit(f'fastcodec: {err}; {TRAIN_EXTRA}') from err
     return demo(args.out) if args.command == 'demo' else info()
 
 
