@@ -2,6 +2,7 @@
 
     fastcodec demo [--out fastcodec_demo.png]   every codec on a bundled sample, a picture
     fastcodec info                              version, backends, codecs
+    fastcodec bench [--codec NAME] [--quick]    speed on this machine: table, PNG, JSON
     fastcodec configs                           the model zoo's bundled configs
     fastcodec synth OUT_DIR ...                 a synthetic COCO-format data set
     fastcodec train CONFIG ...                  train a zoo model
@@ -13,90 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-import warnings
-from typing import Callable, List, Optional
-
-import numpy as np
+from typing import List, Optional
 
 import fastcodec
-from fastcodec.examples import CONFIGS, encode_inputs, label, load_sample, model_output
-from fastcodec.mmpose_oracle import import_mmpose_codecs
-
-def median_us(fn: Callable[[], object], repeat: int = 30) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e6)
-
-
-def mmpose_codecs_or_none():
-    """MMPose 1.3.2's codecs when installed (imported without mmcv), else None."""
-    try:
-        return import_mmpose_codecs()
-    except Exception:  # noqa: BLE001 - any broken install means "not available"
-        return None
-
-
-def demo(out_png: str) -> int:
-    kps, vis, sample = load_sample()
-    mmc = mmpose_codecs_or_none()
-    print(f'fastcodec {fastcodec.__version__}; backends: {fastcodec.available_backends()}; '
-          f"MMPose: {'1.3.2 found' if mmc else 'not installed (pip install mmpose==1.3.2 --no-deps)'}")
-    print(f"sample: {len(sample['keypoint_names'])} keypoints, input {sample['input_size']}\n")
-    header = f"{'codec':52s} {'round-trip err px':>17s} {'encode us':>10s} {'decode us':>10s}"
-    if mmc:
-        header += f" {'MMPose enc us':>13s} {'MMPose dec us':>13s} {'speed-up e/d':>13s}"
-    print(header)
-    panels = []
-    for cfg in CONFIGS:
-        codec = fastcodec.build(cfg)
-        enc_args, enc_kwargs, expected = encode_inputs(cfg, kps, vis)
-        encoded = codec.encode(*enc_args, **enc_kwargs)
-        outputs = model_output(cfg, encoded)
-        decoded, _ = codec.decode(*outputs)
-        shown = vis[0] > 0.5
-        err = np.linalg.norm(decoded[0][shown] - expected[0][shown], axis=-1).max()
-        enc_us = median_us(lambda: codec.encode(*enc_args, **enc_kwargs))
-        dec_us = median_us(lambda: codec.decode(*outputs))
-        row = f'{label(cfg):52s} {err:17.3f} {enc_us:10.1f} {dec_us:10.1f}'
-        if mmc:
-            args = {k: v for k, v in cfg.items() if k != 'type'}
-            ref = getattr(mmc, cfg['type'])(**args)
-            m_enc = median_us(lambda: ref.encode(*enc_args, **enc_kwargs))
-            # MMPose's DARK decoders overwrite their input: decode copies. Its 0/0 on
-            # the maps of invisible keypoints warns (fastcodec: docs/deviations.md).
-            copies = [o.copy() for o in outputs]
-            if cfg['type'] == 'SPR':  # MMPose's SPR decodes torch tensors only
-                import torch
-                copies = [torch.from_numpy(o) for o in copies]
-            with np.errstate(invalid='ignore', divide='ignore'), warnings.catch_warnings():
-                warnings.simplefilter('ignore')  # torch's meshgrid / grid_sample notices
-                m_dec = median_us(lambda: ref.decode(*[c.clone() if hasattr(c, 'clone')
-                                                       else c.copy() for c in copies]))
-            row += f' {m_enc:13.1f} {m_dec:13.1f} {m_enc / enc_us:6.1f}/{m_dec / dec_us:<6.1f}'
-        print(row)
-        if 'heatmaps' in encoded:
-            heatmaps = encoded['heatmaps']
-            panels.append(heatmaps[::3].max(0) if cfg.get('heatmap_type') == 'combined'
-                          else heatmaps.max(0))
-    write_png(out_png, panels)
-    print(f'\nheatmaps (max over keypoints, one panel per heatmap codec) written to {out_png}')
-    return 0
-
-
-def write_png(path: str, panels: List[np.ndarray]) -> None:
-    import cv2  # opencv-python: the [demo] extra
-    tiles = []
-    for p in panels:
-        p = (p - p.min()) / max(float(p.max() - p.min()), 1e-12)
-        tile = cv2.applyColorMap((p * 255).astype(np.uint8), cv2.COLORMAP_JET)
-        tiles.append(cv2.resize(tile, (p.shape[1] * 4, p.shape[0] * 4),
-                                interpolation=cv2.INTER_NEAREST))
-    cv2.imwrite(path, np.concatenate(tiles, axis=1))
+from fastcodec.bench import OPS
 
 
 def info() -> int:
@@ -148,6 +69,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_demo = sub.add_parser('demo', help='encode/decode a bundled sample with every codec')
     p_demo.add_argument('--out', default='fastcodec_demo.png', help='the picture (PNG)')
     sub.add_parser('info', help='version, backends, codecs')
+    p_bench = sub.add_parser(
+        'bench', help='time fastcodec against MMPose and plain baselines on this machine',
+        description='Time every fastcodec backend against MMPose 1.3.2 (when installed) and '
+                    'plain torch/numpy baselines, per sample and batched; print a table, '
+                    'write a PNG chart and a JSON record.')
+    p_bench.add_argument('--codec', default='all',
+                         help='a codec name (e.g. MSRAHeatmap) or "all" (default)')
+    p_bench.add_argument('--quick', action='store_true',
+                         help='short timings and batch 8: about a minute on 2 cores')
+    p_bench.add_argument('--batch', type=int, help='samples per batched call (64; quick: 8)')
+    p_bench.add_argument('--ops', nargs='+', default=list(OPS), choices=OPS, metavar='OP',
+                         help=f'operations to time (default: all of {", ".join(OPS)})')
+    p_bench.add_argument('--out', default='fastcodec_bench',
+                         help='output name: writes OUT.png and OUT.json')
+    p_bench.add_argument('--no-mmpose', action='store_true', help='leave MMPose out')
+    p_bench.add_argument('--no-progress', action='store_true', help='no progress bar')
     for name, (_, about) in ZOO_COMMANDS.items():
         sub.add_parser(name, help=about, add_help=False)
     sub.add_parser('configs', help="list the zoo's bundled configs")
@@ -157,7 +94,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             return configs()
         except ImportError as err:
             raise SystemExit(f'fastcodec: {err}; {TRAIN_EXTRA}') from err
-    return demo(args.out) if args.command == 'demo' else info()
+    if args.command == 'bench':
+        from fastcodec import bench
+        return bench.main(None if args.codec == 'all' else args.codec, args.quick, args.batch,
+                          args.out, args.ops, not args.no_mmpose, not args.no_progress)
+    if args.command == 'demo':
+        from fastcodec import demo
+        return demo.main(args.out)
+    return info()
 
 
 if __name__ == '__main__':
