@@ -30,7 +30,8 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
 from fastcodec.models.builder import build_model
-from fastcodec.models.config import build_dataset, collate, load_config, reseed_transforms, reseed_worker
+from fastcodec.models.config import (build_dataset, collate, load_config, reseed_transforms,
+                                     reseed_worker)
 
 
 def lr_factor(progress: float, it: int, warmup_iters: int, warmup_ratio: float,

@@ -134,7 +134,9 @@ def make_case(cfg: Dict[str, Any], batch: int) -> Case:
     enc_args, enc_kwargs, _ = examples.encode_inputs(cfg, kps, vis)
     encoded = fastcodec.build(cfg).encode(*enc_args, **enc_kwargs)
     dec_args = tuple(np.asarray(a) for a in examples.model_output(cfg, encoded))
-    stack = lambda args: tuple(np.ascontiguousarray(np.stack([a] * batch)) for a in args)  # noqa: E731
+    def stack(args):
+        return tuple(np.ascontiguousarray(np.stack([a] * batch)) for a in args)
+
     return Case(cfg, enc_args, enc_kwargs, dec_args, batch, stack(enc_args), stack(dec_args))
 
 
@@ -260,13 +262,13 @@ def _baseline(case: Case) -> Optional[tuple]:
                 'decode = outputs * (w, h)', encode, lambda a: a[0][..., :2] * wh)
     if kind in ('MSRAHeatmap', 'UDPHeatmap', 'MegviiHeatmap'):
         size, inp = cfg['heatmap_size'], cfg['input_size']
-        sigma = float(cfg.get('sigma', 2.0)) if not isinstance(cfg.get('sigma'), tuple) else 2.0
+        sigma = float(np.ravel(cfg.get('sigma', 2.0))[0])   # Megvii has none: 2 px
         return (f'{lib}: dense Gaussian over the whole map; decode = argmax, no refinement',
                 lambda a: _gaussian_maps(a[0], size, inp, sigma, xp),
                 lambda a: _argmax_2d(a[0], inp, xp))
     if kind == 'SimCCLabel':
         inp, ratio = cfg['input_size'], cfg.get('simcc_split_ratio', 2.0)
-        sx, sy = cfg['sigma']
+        sx, sy = np.broadcast_to(np.asarray(cfg.get('sigma', 6.0), float), (2,))
 
         def encode(a):
             k = a[0]
@@ -344,8 +346,8 @@ def run(codec: Optional[str] = None, quick: bool = False, batch: Optional[int] =
         ops: Sequence[str] = OPS, with_mmpose: bool = True, progress: bool = True) -> dict:
     """Time every selected case; returns the JSON record (machine, settings, timings)."""
     from tqdm.auto import tqdm
-    budget = 0.02 if quick else 0.3
-    batch = batch or (8 if quick else 64)
+    budget = 0.01 if quick else 0.3
+    batch = batch or (4 if quick else 64)
     bad = [op for op in ops if op not in OPS]
     if bad:
         raise ValueError(f'unknown operation(s) {bad}; known: {list(OPS)}')
@@ -377,11 +379,13 @@ def run(codec: Optional[str] = None, quick: bool = False, batch: Optional[int] =
                                       base[0] if impl == 'baseline' and base else ''))
             bar.update()
     bar.close()
+    notes = ['the first run after installing also compiles the Numba kernels (once, cached '
+             'afterwards): in the untimed warm-up calls'] if 'numba' in impls else []
     return dict(machine=machine(),
                 settings=dict(codec=codec or 'all', quick=quick, batch=batch, ops=list(ops),
                               budget_s=budget, backends=impls,
                               mmpose='1.3.2' if mmc is not None else None),
-                timings=[asdict(t) for t in timings], skipped=skipped)
+                timings=[asdict(t) for t in timings], skipped=skipped, notes=notes)
 
 
 # ---- reporting ----------------------------------------------------------------------
@@ -400,9 +404,10 @@ def speedups(record: dict) -> List[dict]:
             if impl not in impls:
                 continue
             med = impls[impl]['median_us']
-            ratio = lambda ref: impls[ref]['median_us'] / med if ref in impls else None  # noqa: E731
-            out.append(dict(codec=codec, op=op, impl=impl, vs_mmpose=ratio('mmpose'),
-                            vs_baseline=ratio('baseline')))
+            ratio = {ref: impls[ref]['median_us'] / med if ref in impls else None
+                     for ref in ('mmpose', 'baseline')}
+            out.append(dict(codec=codec, op=op, impl=impl, vs_mmpose=ratio['mmpose'],
+                            vs_baseline=ratio['baseline']))
     return out
 
 
@@ -436,6 +441,7 @@ def table(record: dict) -> str:
         lines += ['', 'baselines:'] + [f'  {c}: {n}' for c, n in notes]
     if record['skipped']:
         lines += ['', 'not timed:'] + [f'  {s}' for s in record['skipped']]
+    lines += [f'note: {n}' for n in record.get('notes', [])]
     return '\n'.join(lines)
 
 

@@ -178,8 +178,9 @@ def main(out_png: str) -> int:
     from fastcodec.bench import mmpose_codecs_or_none
     kps, vis, sample = load_sample()
     mmc = mmpose_codecs_or_none()
+    found = '1.3.2 found' if mmc else 'not installed (pip install mmpose==1.3.2 --no-deps)'
     print(f'fastcodec {fastcodec.__version__}; backends: {fastcodec.available_backends()}; '
-          f"MMPose: {'1.3.2 found' if mmc else 'not installed (pip install mmpose==1.3.2 --no-deps)'}")
+          f'MMPose: {found}')
     print(f"sample: {len(sample['keypoint_names'])} keypoints, input {sample['input_size']}\n")
     header = f"{'codec':52s} {'round-trip err':>14s} {'encode us':>10s} {'decode us':>10s}"
     if mmc:
