@@ -74,7 +74,7 @@ keypoints each (MSRAHeatmap unbiased, input 288x384, heatmaps 72x96, sigma 3,
 blur_kernel_size 17), inputs = MMPose-encoded maps + N(0, 0.01) noise, float32: MMPose
 decodes the 20 people one call each, fastcodec in one ``batch_decode``; time per image.
 
-The synthetic data (``models.data.synth``: 640x480 COCO-format images, 1-6 people)
+The synthetic data (``fastcodec.models.data.synth``: 640x480 COCO-format images, 1-6 people)
 is written once into ``$FASTCODEC_BENCH_DATA`` (default: a folder in the temp
 directory) and reused. Real COCO images are about as large; Sapiens' images are much
 larger, which would make its JPEG decode dearer and the codec's share smaller.
@@ -102,11 +102,6 @@ from torch.utils.data import DataLoader, Dataset
 
 import fastcodec as F
 
-_HERE = Path(__file__).resolve().parent
-if str(_HERE) not in sys.path:  # _harness
-    sys.path.insert(0, str(_HERE))
-if str(_HERE.parent) not in sys.path:  # models.data.synth (the repository root)
-    sys.path.append(str(_HERE.parent))
 
 SEED = 20240613
 WORKERS = (0, 1, 2)
@@ -185,11 +180,11 @@ def data_dir() -> Path:
 
 
 def ensure_data() -> Path:
-    """Write the synthetic COCO-format set once (``models.data.synth``); its path."""
+    """Write the synthetic COCO-format set once (``fastcodec.models.data.synth``); its path."""
     out = data_dir()
     done = out / 'DONE'
     if not done.exists():
-        from models.data.synth import write_split
+        from fastcodec.models.data.synth import write_split
         write_split(str(out), 'train', NUM_IMAGES, SEED, IMG_W, IMG_H, MAX_PEOPLE, 1)
         done.write_text('ok\n')
     return out

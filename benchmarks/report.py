@@ -15,6 +15,7 @@ line printed is ``all targets met`` or ``targets missed: ...``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -81,8 +82,12 @@ def pipeline_lines(run: dict) -> List[str]:
     entries = [b for b in run.get('benchmarks', []) if is_pipeline(b)]
     if not entries:
         return []
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from bench_pipeline import pipeline_markdown
+    spec = importlib.util.spec_from_file_location(
+        'fastcodec_bench_pipeline', os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 'bench_pipeline.py'))
+    bench_pipeline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_pipeline)
+    pipeline_markdown = bench_pipeline.pipeline_markdown
     return ['', '## The whole data pipeline (bench_pipeline.py)', '',
             pipeline_markdown(entries).rstrip('\n')]
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import copy
 
-from models.backbones import ResNet
-from models.backbones.tcn import TCN, LiftingMLP
-from models.estimator import BottomupPoseEstimator, TopdownPoseEstimator
-from models.lifter import PoseLifter, TemporalRegressionHead
-from models.heads import DEKRHead, HeatmapHead, IntegralRegressionHead, RegressionHead, RTMCCHead
+from fastcodec.models.backbones import ResNet
+from fastcodec.models.backbones.tcn import TCN, LiftingMLP
+from fastcodec.models.estimator import BottomupPoseEstimator, TopdownPoseEstimator
+from fastcodec.models.lifter import PoseLifter, TemporalRegressionHead
+from fastcodec.models.heads import DEKRHead, HeatmapHead, IntegralRegressionHead, RegressionHead, RTMCCHead
 
 BACKBONES = dict(ResNet=ResNet, TCN=TCN, LiftingMLP=LiftingMLP)
 HEADS = dict(HeatmapHead=HeatmapHead, DEKRHead=DEKRHead, RTMCCHead=RTMCCHead,

@@ -11,14 +11,37 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from models.data.coco import CocoKeypointDataset
-from models.data.transforms import build_pipeline
+from fastcodec.models.data.coco import CocoKeypointDataset
+from fastcodec.models.data.transforms import build_pipeline
+
+
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs')
+
+
+def bundled_configs() -> Dict[str, str]:
+    """The configs installed with the zoo (``fastcodec.models.configs``): name -> path."""
+    return {name[:-3]: os.path.join(CONFIG_DIR, name) for name in sorted(os.listdir(CONFIG_DIR))
+            if name.endswith('.py') and not name.startswith('_')}
+
+
+def config_path(config: str) -> str:
+    """``config`` if it is a file, else the bundled config of that name (``.py``
+    optional); ``FileNotFoundError`` naming the bundled ones otherwise."""
+    if os.path.isfile(config):
+        return config
+    bundled = bundled_configs()
+    name = config[:-3] if config.endswith('.py') else config
+    if name in bundled:
+        return bundled[name]
+    raise FileNotFoundError(f'config {config!r} is neither a file nor a bundled config; '
+                            f'bundled: {", ".join(bundled)}')
 
 
 def load_config(path: str, options: Optional[Sequence[str]] = None) -> Dict:
-    """Run a config file and return its public top-level names (modules and functions
-    dropped). ``options`` are ``key.sub=value`` overrides (value: a Python literal or
-    a bare string)."""
+    """Run a config file (or a bundled config named by :func:`config_path`) and return
+    its public top-level names (modules and functions dropped). ``options`` are
+    ``key.sub=value`` overrides (value: a Python literal or a bare string)."""
+    path = config_path(path)
     ns = runpy.run_path(path)
     cfg = {k: v for k, v in ns.items() if not k.startswith('_')
            and not isinstance(v, (types.ModuleType, types.FunctionType, type))}
@@ -44,7 +67,7 @@ def build_dataset(ds_cfg: Dict, drop: Sequence[str] = ()) -> CocoKeypointDataset
     targets are generated on the device)."""
     ds_cfg = copy.deepcopy(ds_cfg)
     if ds_cfg.pop('type', 'CocoKeypointDataset') == 'MotionLiftingDataset':
-        from models.data.motion import MotionLiftingDataset
+        from fastcodec.models.data.motion import MotionLiftingDataset
         return MotionLiftingDataset(**ds_cfg)
     pipeline = [t for t in ds_cfg.pop('pipeline') if t['type'] not in drop]
     return CocoKeypointDataset(pipeline=build_pipeline(pipeline), **ds_cfg)

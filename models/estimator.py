@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import nn
 
-from models.data.meta_coco17 import COCO17
+from fastcodec.models.data.meta_coco17 import COCO17
 
 
 def _merge(a, b):

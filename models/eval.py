@@ -1,7 +1,7 @@
 """Evaluate a top-down or bottom-up model on a COCO-format val set (or a lifting model
 on 3-D sequences: MPJPE / P-MPJPE in mm, last line ``MPJPE=<value>``).
 
-    python models/eval.py CONFIG CHECKPOINT [--out-dir DIR] [--no-flip] [--device cpu|cuda]
+    fastcodec eval CONFIG CHECKPOINT [--out-dir DIR] [--no-flip] [--device cpu|cuda]
 
 Predicts every ground-truth box of the val annotations (as MMPose with
 ``bbox_file=None``), rescales instance scores like MMPose's CocoMetric (box score times
@@ -23,17 +23,14 @@ import contextlib
 import io
 import json
 import os
-import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-if __package__ in (None, ''):  # run as a script: make `import models` work
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from models.data.meta_coco17 import COCO17
+from fastcodec.models.data.meta_coco17 import COCO17
 
 STAT_NAMES = ['AP', 'AP .5', 'AP .75', 'AP (M)', 'AP (L)', 'AR', 'AR .5', 'AR .75', 'AR (M)',
               'AR (L)']
@@ -132,7 +129,7 @@ def predict_dataset(model, dataset, batch_size: int = 64, num_workers: int = 0,
                     device: str = 'cpu') -> Dict[str, np.ndarray]:
     """Run ``mode='predict'`` over a top-down dataset (val pipeline): keypoints
     (N, K, 2) in image pixels, scores (N, K), img_ids (N,), bbox_scores (N,)."""
-    from models.config import collate
+    from fastcodec.models.config import collate
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
                         collate_fn=collate)
@@ -153,7 +150,7 @@ def predict_bottomup_dataset(model, dataset, batch_size: int = 1, num_workers: i
     """Run a BottomupPoseEstimator's ``mode='predict'`` over a bottom-up dataset (one
     sample per image): a list of dicts, one per image, with img_id, keypoints (N, K, 2)
     in image pixels, keypoint_scores (N, K) as numpy arrays."""
-    from models.config import collate
+    from fastcodec.models.config import collate
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers,
                         collate_fn=collate)
@@ -194,8 +191,8 @@ def evaluate_bottomup(model, dataset, ann_file: str, batch_size: int = 1,
 def evaluate(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
              flip_test: Optional[bool] = None, device: str = 'cpu',
              nms_thr: Optional[float] = 0.9) -> Dict[str, float]:
-    from models.builder import build_model
-    from models.config import build_dataset
+    from fastcodec.models.builder import build_model
+    from fastcodec.models.config import build_dataset
     model = build_model(cfg['model'])
     ckpt = torch.load(checkpoint, map_location='cpu', weights_only=False)
     model.load_state_dict(ckpt['state_dict'] if 'state_dict' in ckpt else ckpt)
@@ -246,9 +243,9 @@ def evaluate_lifting(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
     """MPJPE and P-MPJPE (mm) of a PoseLifter on its val set: its predictions, decoded
     by the head's codec to root-relative metres, against the dataset's root-relative
     poses (``pose_3d``, metres), both times 1000."""
-    from models.builder import build_model
-    from models.config import build_dataset, collate
-    from models.metrics3d import mpjpe, p_mpjpe
+    from fastcodec.models.builder import build_model
+    from fastcodec.models.config import build_dataset, collate
+    from fastcodec.models.metrics3d import mpjpe, p_mpjpe
     model = build_model(cfg['model'])
     ckpt = torch.load(checkpoint, map_location='cpu', weights_only=False)
     model.load_state_dict(ckpt['state_dict'] if 'state_dict' in ckpt else ckpt)
@@ -277,8 +274,9 @@ def evaluate_lifting(cfg: Dict, checkpoint: str, out_dir: Optional[str] = None,
 
 
 def main(argv=None) -> int:
-    from models.config import load_config
-    ap = argparse.ArgumentParser(description='COCO keypoint AP/AR and PCK of a zoo model.')
+    from fastcodec.models.config import load_config
+    ap = argparse.ArgumentParser(prog='fastcodec eval',
+                                 description='COCO keypoint AP/AR and PCK of a zoo model.')
     ap.add_argument('config')
     ap.add_argument('checkpoint')
     ap.add_argument('--out-dir')

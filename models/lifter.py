@@ -9,9 +9,9 @@ from typing import Dict, Optional, Sequence
 import torch
 from torch import nn
 
-from models.data.meta_coco17 import COCO17
-from models.heads.base import BaseHead
-from models.losses import MPJPELoss
+from fastcodec.models.data.meta_coco17 import COCO17
+from fastcodec.models.heads.base import BaseHead
+from fastcodec.models.losses import MPJPELoss
 
 
 class TemporalRegressionHead(BaseHead):
@@ -63,7 +63,7 @@ class PoseLifter(nn.Module):
     averaging the decoded prediction for the mirrored input, mirrored back in metres.
     The input is mirrored by negating x of the swapped joints: the image mirror for
     VideoPoseLifting labels, and for ImagePoseLifting ones with mirror-symmetric
-    keypoint statistics (checked here; see models/data/motion.py)."""
+    keypoint statistics (checked here; see fastcodec.models.data.motion)."""
 
     def __init__(self, backbone: nn.Module, head: nn.Module, flip_test: bool = True,
                  flip_indices: Optional[Sequence[int]] = None):
@@ -73,7 +73,7 @@ class PoseLifter(nn.Module):
         self.flip_indices = list(flip_indices if flip_indices is not None
                                  else COCO17['flip_indices'])
         if flip_test:
-            from models.data.motion import check_mirror_symmetric
+            from fastcodec.models.data.motion import check_mirror_symmetric
             check_mirror_symmetric(head.codec, self.flip_indices)
 
     def forward(self, inputs: torch.Tensor, batch: Optional[Dict] = None, mode: str = 'tensor'):

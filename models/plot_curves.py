@@ -1,7 +1,7 @@
 """Plot training curves (loss and learning rate against iterations) from train.py's
 log.csv files into one PNG.
 
-    python models/plot_curves.py work_dirs/a/log.csv [work_dirs/b/log.csv ...] --out curves.png
+    python -m fastcodec.models.plot_curves work_dirs/a/log.csv [work_dirs/b/log.csv ...] --out curves.png
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Dict, Optional
 
-from models.data.synth import generate
+from fastcodec.models.data.synth import generate
 
 TINY_INPUT = (64, 64)
 TINY_HEATMAP = (16, 16)
@@ -41,7 +41,7 @@ def tiny_config(data_root: str, kind: str = 'msra', augment: bool = False,
                 depth: int = 18, base_channels: int = 8, batch_size: int = 8,
                 max_iters: int = 20, lr: float = 1e-3, extra: Optional[Dict] = None) -> Dict:
     """A complete train/eval config dict (what load_config returns) for a tiny model."""
-    from models.configs._base import coco_split, topdown_pipelines
+    from fastcodec.models.configs._base import coco_split, topdown_pipelines
     codec = TINY_CODECS[kind]
     if kind == 'dekr':
         return _tiny_bottomup_config(data_root, codec, augment, depth, base_channels,
@@ -81,7 +81,7 @@ def _tiny_bottomup_config(data_root, codec, augment, depth, base_channels, batch
                           max_iters, lr, extra):
     """tiny_config's 'dekr' kind: a BottomupPoseEstimator + DEKRHead on whole images
     (one sample per image, so the batch is at most 4 for the 6-image tiny train set)."""
-    from models.configs._base import bottomup_pipelines, coco_split
+    from fastcodec.models.configs._base import bottomup_pipelines, coco_split
     train, val = bottomup_pipelines(TINY_INPUT, codec, augment=augment, max_instances=4,
                                     cache=False)
     head = dict(type='DEKRHead', num_keypoints=17, codec=codec,

@@ -1,9 +1,11 @@
 """Train a zoo model from a Python config.
 
-    python models/train.py models/configs/quick_heatmap_res18.py [--work-dir DIR]
+    fastcodec train quick_heatmap_res18 [--work-dir DIR]
         [--resume [CKPT]] [--max-iters N] [--max-minutes M] [--device-targets]
         [--device cpu|cuda] [--cfg-options key=value ...]
-    torchrun --nproc_per_node 2 models/train.py CONFIG ...   # DDP (gloo on CPU)
+    torchrun --nproc_per_node 2 -m fastcodec.models.train CONFIG ...   # DDP (gloo on CPU)
+
+CONFIG is a config file or the name of a bundled one (``fastcodec configs`` lists them).
 
 AdamW with linear warm-up and cosine decay; when ``max_minutes`` is set the schedule
 runs on whichever of iterations or wall time is further along, so a time budget always
@@ -19,19 +21,17 @@ import argparse
 import csv
 import math
 import os
-import sys
 import time
 from typing import Dict, List, Optional
 
-if __package__ in (None, ''):  # run as a script: make `import models` work
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
-from models.builder import build_model
-from models.config import build_dataset, collate, load_config, reseed_transforms, reseed_worker
+from fastcodec.models.builder import build_model
+from fastcodec.models.config import (build_dataset, collate, load_config, reseed_transforms,
+                                     reseed_worker)
 
 
 def lr_factor(progress: float, it: int, warmup_iters: int, warmup_ratio: float,
@@ -277,7 +277,8 @@ def train(cfg: Dict, work_dir: Optional[str] = None, resume: Optional[str] = Non
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description='Train a fastcodec zoo model.')
+    ap = argparse.ArgumentParser(prog='fastcodec train',
+                                 description='Train a fastcodec zoo model.')
     ap.add_argument('config')
     ap.add_argument('--work-dir')
     ap.add_argument('--resume', nargs='?', const='auto', default=None,

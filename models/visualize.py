@@ -1,6 +1,6 @@
 """Draw predicted (or ground-truth) skeletons on images and save PNGs.
 
-    python models/visualize.py RESULTS_JSON ANN_FILE IMG_DIR --out-dir DIR [--num 8]
+    python -m fastcodec.models.visualize RESULTS_JSON ANN_FILE IMG_DIR --out-dir DIR [--num 8]
         [--score-thr 0.3]
 
 RESULTS_JSON is eval.py's results_keypoints.json (COCO results format); passing the
@@ -11,16 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from typing import Dict, List, Optional
 
-if __package__ in (None, ''):  # run as a script: make `import models` work
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import cv2
 import numpy as np
 
-from models.data.meta_coco17 import SKELETON
+from fastcodec.models.data.meta_coco17 import SKELETON
 
 LEFT, RIGHT, MID = (0, 200, 255), (255, 120, 0), (0, 255, 0)
 

@@ -23,8 +23,10 @@ void encode_regression(const K* keypoints, const V* visible, int64_t M, double w
   parallel_for(M, 2.0, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const double x = keypoints[2 * i], y = keypoints[2 * i + 1];
-      labels[2 * i] = regression_label(x, w);
-      labels[2 * i + 1] = regression_label(y, h);
+      const float lx = regression_label(x, w), ly = regression_label(y, h);
+      const bool finite = regression_labels_finite(lx, ly);
+      labels[2 * i] = finite ? lx : 0.f;
+      labels[2 * i + 1] = finite ? ly : 0.f;
       weights[i] = regression_weight(x, y, (double)visible[i], w, h);
     }
   });

@@ -1,3 +1,3 @@
-from models.backbones.resnet import ResNet
+from fastcodec.models.backbones.resnet import ResNet
 
 __all__ = ['ResNet']

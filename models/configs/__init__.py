@@ -1,1 +1,2 @@
-"""Training configs (Python files, run by models/train.py and models/eval.py)."""
+"""Training configs (Python files run by ``fastcodec train`` and ``fastcodec eval``;
+``fastcodec configs`` lists them)."""

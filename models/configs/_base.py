@@ -2,7 +2,7 @@
 bottom-up pipelines."""
 import os
 
-from models.data.meta_coco17 import COCO17
+from fastcodec.models.data.meta_coco17 import COCO17
 
 DATA_ROOT = os.environ.get('FASTCODEC_DATA', 'data/synth')
 

@@ -8,7 +8,7 @@ Differences from MMPose's config: ResNet-50 + three deconvolutions instead of HR
 (no ImageNet weights loaded), grouped residual blocks instead of the adaptive
 (deformable) ones, no rescore net, AdamW + cosine instead of Adam + steps, and the val
 resize is BottomupResize 'fit' to 512x512 (MMPose: 'expand' to a multiple of 32)."""
-from models.configs._base import bottomup_pipelines, coco_split
+from fastcodec.models.configs._base import bottomup_pipelines, coco_split
 
 input_size = (512, 512)
 codec = dict(type='SPR', input_size=input_size, heatmap_size=(128, 128), sigma=(4, 2),

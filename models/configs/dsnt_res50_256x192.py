@@ -1,7 +1,7 @@
 """Integral regression / DSNT (MMPose ipr_res50_dsnt-8xb64-210e_coco-256x256 at 256x192):
 ResNet-50, deconvolutions to 48x64 heatmaps, soft-argmax, SmoothL1 + JS loss on
 IntegralRegressionLabel targets."""
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (192, 256)
 codec = dict(type='IntegralRegressionLabel', input_size=input_size, heatmap_size=(48, 64),

@@ -4,7 +4,7 @@ heatmap branch of root + 17 keypoint maps, per-keypoint grouped displacement bra
 SPR codec, 160x128 input (the synthetic 320x240 images fit with their aspect kept),
 40x32 heatmaps; ~12 minutes on 2 CPU cores (schedule.max_minutes). Bottom-up: one
 sample per image, every person in it."""
-from models.configs._base import bottomup_pipelines, coco_split
+from fastcodec.models.configs._base import bottomup_pipelines, coco_split
 
 input_size = (160, 128)
 codec = dict(type='SPR', input_size=input_size, heatmap_size=(40, 32), sigma=(2.0, 1.0),

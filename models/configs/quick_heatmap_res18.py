@@ -1,7 +1,7 @@
 """Quick top-down heatmap model: ResNet-18 (half width, first three stages: stride 16)
 + SimpleBaseline deconv head (two deconvolutions to the 24x32 heatmap), MSRAHeatmap
 with DARK decoding, 96x128 input; sized to train on 2 CPU cores in ~12 minutes
-(schedule.max_minutes) on the synthetic set of models.data.synth.
+(schedule.max_minutes) on the synthetic set of `fastcodec synth`.
 
 Measured (README, Training): the one-command run trained 2935 iterations in the 12
 minutes and reached AP 0.580 on the 200-image synthetic val set.
@@ -10,7 +10,7 @@ Why stride 16: the full stride-32 ResNet-18 (3x4 bottleneck, three deconvolution
 costs 1.6x more per iteration and reached AP 0.36 in 12 minutes (1734 iterations, with
 some CPU contention) where this one reached 0.55 (2558 iterations), same data and
 schedule."""
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (96, 128)
 codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(24, 32), sigma=2,

@@ -6,8 +6,8 @@ measured against the MPJPE <= 60 mm bar (10-minute budget, 2 CPU cores): 47.5 mm
 The codec is fastcodec's ImagePoseLifting (root = hip midpoint). Without statistics it
 passes the 2-D keypoints through in pixels (MMPose's encode only normalises with
 keypoints_mean / keypoints_std), so, as MMPose's H36M configs do, the config embeds
-dataset statistics, from ``python -m models.data.motion data/synth3d/motion_train.npz``
-(models.data.motion.lifting_stats: the training set with its mirror image, so that the
+dataset statistics, from ``python -m fastcodec.models.data.motion data/synth3d/motion_train.npz``
+(fastcodec.models.data.motion.lifting_stats: the training set with its mirror image, so that the
 normalisation commutes with flipping). Both the keypoint and the target statistics are
 used: standardising the root-relative targets per joint trained much better than
 metre targets (600 iterations, 1 thread, 300 sequences: MPJPE 63.0 mm with
@@ -15,10 +15,10 @@ target_mean / target_std, 82.4 mm with the keypoint statistics only). The loss i
 an MPJPE in standardised units; ``predict`` decodes through the codec
 (``batch_decode`` undoes target_mean / target_std), so eval's MPJPE is in mm.
 
-Measured (models/README.md, Lifting): ``python -m models.data.synth data/synth3d --mode 3d
---train 300 --val 40 && python models/train.py models/configs/quick_lifting_mlp.py
---work-dir work_dirs/quick_lifting_mlp && python models/eval.py
-models/configs/quick_lifting_mlp.py work_dirs/quick_lifting_mlp/latest.pt`` took 4 min
+Measured (models/README.md, Lifting): ``fastcodec synth data/synth3d --mode 3d
+--train 300 --val 40 && fastcodec train quick_lifting_mlp
+--work-dir work_dirs/quick_lifting_mlp && fastcodec eval
+quick_lifting_mlp work_dirs/quick_lifting_mlp/latest.pt`` took 4 min
 35 s on the idle 2-core VM (generation 59 s, 4000 iterations in 206 s, evaluation) and
 printed MPJPE=47.46 (P-MPJPE=48.15). An earlier run sharing the CPU with another
 training run got only 876 iterations in the 10 minutes and printed MPJPE=59.83.
@@ -26,7 +26,7 @@ training run got only 876 iterations in the 10 minutes and printed MPJPE=59.83.
 import os
 
 _root = os.environ.get('FASTCODEC_DATA3D', 'data/synth3d')
-# lifting_stats of motion_train.npz from `python -m models.data.synth data/synth3d --mode 3d
+# lifting_stats of motion_train.npz from `fastcodec synth data/synth3d --mode 3d
 # --train 300` (rounded, mirror-symmetric): pixels of the 1000x1000 images, metres
 _keypoints_mean = [[500.0, 398.5849], [499.7896, 388.9551], [500.2104, 388.9551],
     [499.3882, 396.0631], [500.6118, 396.0631], [499.2813, 440.9243],

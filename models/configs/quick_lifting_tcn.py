@@ -1,5 +1,5 @@
 """Quick VideoPose3D-style lifter: a 27-frame temporal convolution network on 2-D
-COCO-17 keypoint sequences from ``python -m models.data.synth DIR --mode 3d``, encoded
+COCO-17 keypoint sequences from ``fastcodec synth DIR --mode 3d``, encoded
 by fastcodec's VideoPoseLifting codec ((x - w / 2, y - h / 2) / (w / 2); root = hip
 midpoint; targets and the MPJPE loss in metres); a 10-minute budget on 2 CPU cores.
 

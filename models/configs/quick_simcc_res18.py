@@ -9,7 +9,7 @@ head's progress is per update rather than per sample here (the same budget at ba
 gave 0.488, at batch 32 0.30); a head on a deconvolved 24x32 map instead trained to
 AP 0.004.
 """
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (96, 128)
 codec = dict(type='SimCCLabel', input_size=input_size, sigma=(3.0, 3.5),

@@ -1,6 +1,6 @@
 """DeepPose-style regression with RLE (MMPose td-reg_res50_rle-8xb64-210e_coco-256x192):
 ResNet-50, global pooling + linear to (x, y, sigma_x, sigma_y), RegressionLabel."""
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (192, 256)
 codec = dict(type='RegressionLabel', input_size=input_size)

@@ -1,6 +1,6 @@
 """RTMPose-style SimCC on ResNet-50 (RTMCC head, SimCCLabel sigma (4.9, 5.66), split
 ratio 2, KL loss), 256x192 input, AdamW 4e-3 as RTMPose."""
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (192, 256)
 codec = dict(type='SimCCLabel', input_size=input_size, sigma=(4.9, 5.66),

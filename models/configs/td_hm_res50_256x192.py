@@ -1,7 +1,7 @@
 """SimpleBaseline (MMPose td-hm_res50_8xb64-210e_coco-256x192): ResNet-50, three
 256-channel deconvolutions, MSRAHeatmap sigma 2, 256x192 input. For a GPU or a long
 run; point FASTCODEC_DATA at a COCO-format set (real COCO works: same layout)."""
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (192, 256)
 codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(48, 64), sigma=2)

@@ -1,6 +1,6 @@
 """SimpleBaseline + DARK (MMPose td-hm_res50_dark-8xb64-210e_coco-256x192): unbiased
 MSRAHeatmap encoding and Taylor-refined decoding."""
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (192, 256)
 codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(48, 64), sigma=2,

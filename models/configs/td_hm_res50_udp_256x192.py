@@ -1,6 +1,6 @@
 """SimpleBaseline + UDP (MMPose td-hm_res50_udp-8xb64-210e_coco-256x192): UDP warp in
 TopdownAffine, UDPHeatmap targets, DARK-UDP decoding, no flip shift."""
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (192, 256)
 codec = dict(type='UDPHeatmap', input_size=input_size, heatmap_size=(48, 64), sigma=2)

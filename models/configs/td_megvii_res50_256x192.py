@@ -1,6 +1,6 @@
 """ResNet-50 + deconvolution head on MegviiHeatmap targets (MSPN's Gaussian-blurred
 one-hot heatmaps, kernel 11), 256x192 input."""
-from models.configs._base import coco_split, topdown_pipelines
+from fastcodec.models.configs._base import coco_split, topdown_pipelines
 
 input_size = (192, 256)
 codec = dict(type='MegviiHeatmap', input_size=input_size, heatmap_size=(48, 64),

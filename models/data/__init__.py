@@ -1,4 +1,4 @@
 """Datasets, transforms, dataset meta and the synthetic data generator."""
-from models.data.meta_coco17 import COCO17
+from fastcodec.models.data.meta_coco17 import COCO17
 
 __all__ = ["COCO17"]

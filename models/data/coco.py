@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import numpy as np
 from torch.utils.data import Dataset
 
-from models.data.meta_coco17 import COCO17
+from fastcodec.models.data.meta_coco17 import COCO17
 
 
 class CocoKeypointDataset(Dataset):
@@ -17,7 +17,7 @@ class CocoKeypointDataset(Dataset):
     Args:
         ann_file: COCO keypoint JSON.
         img_dir: folder of the images (``file_name`` relative to it).
-        pipeline: callable on the sample dict (see ``models.data.transforms``).
+        pipeline: callable on the sample dict (see ``fastcodec.models.data.transforms``).
         mode: 'topdown' (one sample per person, its box) or 'bottomup' (one per image).
         meta: dataset meta (COCO17 by default).
         min_keypoints: drop people with fewer labelled keypoints (top-down).

@@ -1,5 +1,5 @@
 """3-D lifting data: 2-D keypoint sequences -> 3-D root-relative poses, from the motion
-sequences of ``python -m models.data.synth OUT --mode 3d``, encoded by a fastcodec
+sequences of ``fastcodec synth OUT --mode 3d``, encoded by a fastcodec
 lifting codec exactly as a user would: ``fastcodec.build(codec)`` and one
 ``codec.batch_encode`` call over every frame of the file.
 
@@ -40,7 +40,7 @@ HIPS = [11, 12]
 
 
 def _flip_indices(flip_indices=None):
-    from models.data.meta_coco17 import COCO17
+    from fastcodec.models.data.meta_coco17 import COCO17
     return list(flip_indices if flip_indices is not None else COCO17['flip_indices'])
 
 
@@ -145,7 +145,7 @@ def check_mirror_symmetric(codec, flip_indices) -> None:
           and np.allclose(s, s[fi], rtol=1e-5, atol=1e-6))
     if not ok:
         raise ValueError('flip with an ImagePoseLifting codec needs mirror-symmetric '
-                         'keypoints_mean / keypoints_std (models.data.motion.lifting_stats '
+                         'keypoints_mean / keypoints_std (fastcodec.models.data.motion.lifting_stats '
                          'computes such statistics)')
 
 

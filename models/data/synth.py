@@ -1,6 +1,6 @@
 """Synthetic COCO-17 keypoint data: articulated figures rendered on textured backgrounds.
 
-    python -m models.data.synth OUT_DIR --train 800 --val 200 [--width 320 --height 240]
+    fastcodec synth OUT_DIR --train 800 --val 200 [--width 320 --height 240]
 
 writes a real COCO-format dataset::
 
@@ -27,7 +27,7 @@ from typing import Dict, Tuple
 import cv2
 import numpy as np
 
-from models.data.meta_coco17 import KEYPOINT_NAMES, SKELETON
+from fastcodec.models.data.meta_coco17 import KEYPOINT_NAMES, SKELETON
 
 K = 17
 BODY_HEIGHT = 1.75  # metres, head top to ankles with straight legs
@@ -431,7 +431,7 @@ def write_motion(out_path: str, num_sequences: int, length: int, seed: int) -> s
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap = argparse.ArgumentParser(prog='fastcodec synth', description=__doc__.split('\n\n')[0])
     ap.add_argument('out_dir')
     ap.add_argument('--mode', choices=['2d', '3d'], default='2d')
     ap.add_argument('--train', type=int, default=800, help='train images (3d: sequences)')

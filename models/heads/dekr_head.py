@@ -27,9 +27,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.backbones.resnet import BasicBlock
-from models.heads.base import BaseHead, deconv_layers, to_codec
-from models.losses import SoftWeightSmoothL1Loss
+from fastcodec.models.backbones.resnet import BasicBlock
+from fastcodec.models.heads.base import BaseHead, deconv_layers, to_codec
+from fastcodec.models.losses import SoftWeightSmoothL1Loss
 
 
 class GroupedResBlock(nn.Module):

@@ -6,8 +6,8 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from models.heads.base import BaseHead, deconv_layers, to_codec
-from models.losses import CombinedTargetMSELoss, KeypointMSELoss
+from fastcodec.models.heads.base import BaseHead, deconv_layers, to_codec
+from fastcodec.models.losses import CombinedTargetMSELoss, KeypointMSELoss
 
 
 class HeatmapHead(BaseHead):

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.heads.base import BaseHead, to_codec
-from models.losses import JSDiscretLoss, RLELoss, SmoothL1Loss
+from fastcodec.models.heads.base import BaseHead, to_codec
+from fastcodec.models.losses import JSDiscretLoss, RLELoss, SmoothL1Loss
 
 
 def flip_coordinates(coords: torch.Tensor, flip_indices: Sequence[int], input_width: int,

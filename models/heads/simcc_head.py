@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.heads.base import BaseHead, to_codec
-from models.losses import KLDiscretLoss
+from fastcodec.models.heads.base import BaseHead, to_codec
+from fastcodec.models.losses import KLDiscretLoss
 
 
 class ScaleNorm(nn.Module):

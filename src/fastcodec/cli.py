@@ -1,218 +1,23 @@
-"""The ``fastcodec`` command: ``fastcodec demo`` and ``fastcodec info``."""
+"""The ``fastcodec`` command.
+
+    fastcodec demo [--out fastcodec_demo.png]   every codec on a bundled sample, a picture
+    fastcodec info                              version, backends, codecs
+    fastcodec bench [--codec NAME] [--quick]    speed on this machine: table, PNG, JSON
+    fastcodec configs                           the model zoo's bundled configs
+    fastcodec synth OUT_DIR ...                 a synthetic COCO-format data set
+    fastcodec train CONFIG ...                  train a zoo model
+    fastcodec eval CONFIG CHECKPOINT ...        evaluate it (last line AP=... or MPJPE=...)
+
+The zoo commands need torch and the ``train`` extra.
+"""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-import warnings
-from importlib import resources
-from typing import Callable, List, Optional
-
-import numpy as np
+from typing import List, Optional
 
 import fastcodec
-from fastcodec.mmpose_oracle import import_mmpose_codecs
-
-DEMO_CODECS = [
-    dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
-    dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0,
-         unbiased=True),
-    dict(type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),
-    dict(type='UDPHeatmap', input_size=(192, 256), heatmap_size=(48, 64),
-         heatmap_type='combined'),
-    dict(type='MegviiHeatmap', input_size=(192, 256), heatmap_size=(48, 64), kernel_size=11),
-    dict(type='SimCCLabel', input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0),
-    dict(type='SimCCLabel', input_size=(192, 256), sigma=(4.9, 5.66), simcc_split_ratio=2.0,
-         use_dark=True),
-    dict(type='RegressionLabel', input_size=(192, 256)),
-    dict(type='IntegralRegressionLabel', input_size=(192, 256), heatmap_size=(48, 64),
-         sigma=2.0),
-    dict(type='SPR', input_size=(192, 256), heatmap_size=(48, 64), sigma=(2.0, 1.0),
-         generate_keypoint_heatmaps=True),
-    dict(type='DecoupledHeatmap', input_size=(192, 256), heatmap_size=(48, 64)),
-    dict(type='ImagePoseLifting', num_keypoints=17, root_index=0),
-    dict(type='VideoPoseLifting', num_keypoints=17, zero_center=True, root_index=0),
-    dict(type='MotionBERTLabel', num_keypoints=17, root_index=0, mode='train'),
-    dict(type='Hand3DHeatmap', image_size=[192, 256], heatmap_size=[48, 64, 64]),
-    dict(type='SimCC3DLabel', input_size=(192, 256, 192), sigma=(4.9, 5.66, 4.9),
-         root_index=0),
-    dict(type='EDPoseLabel', num_select=1, num_keypoints=17),
-    dict(type='YOLOXPoseAnnotationProcessor', expand_bbox=True),
-]
-LIFTING = ('ImagePoseLifting', 'VideoPoseLifting', 'MotionBERTLabel')
-CAMERA = dict(w=192, h=256)
-
-
-def lifting_target(kps: np.ndarray) -> np.ndarray:
-    """A 3-D target for the 2-D sample: its x, y and a made-up depth per keypoint."""
-    depth = 1000 + 10 * np.arange(kps.shape[1], dtype=np.float32)
-    return np.concatenate([kps, depth[None, :, None]], axis=-1)
-
-
-def depth(kps: np.ndarray) -> np.ndarray:
-    """A made-up depth per keypoint (N, K, 1), within Hand3DHeatmap's default range."""
-    return (10 * np.arange(kps.shape[1], dtype=np.float32) - 80)[None, :, None]
-
-
-def encode_inputs(cfg: dict, kps: np.ndarray, vis: np.ndarray) -> tuple:
-    """encode's arguments (positional, keyword) and what decode should give back
-    (None: the codec does not decode keypoints)."""
-    if cfg['type'] == 'Hand3DHeatmap':
-        kps3 = np.concatenate([kps, depth(kps)], axis=-1)
-        return (kps3, vis), dict(dataset_keypoint_weights=None, rel_root_depth=0.0,
-                                 rel_root_valid=1.0, hand_type=np.array([[1, 0]]),
-                                 hand_type_valid=np.array([1]), focal=None,
-                                 principal_pt=None), kps3
-    if cfg['type'] == 'SimCC3DLabel':  # depth in metres; decoded relative to the root
-        k3d = np.concatenate([kps, depth(kps) / 100], axis=-1)
-        rel = k3d[..., 2:] - k3d[:, :1, 2:]
-        return (kps, k3d, vis), {}, np.concatenate([kps, rel], axis=-1)
-    if cfg['type'] == 'EDPoseLabel':
-        return ((CAMERA['w'], CAMERA['h']), kps, vis), {}, kps
-    if cfg['type'] == 'YOLOXPoseAnnotationProcessor':
-        lo, hi = kps.min(axis=1), kps.max(axis=1)
-        box = np.concatenate([lo + 0.25 * (hi - lo), hi - 0.25 * (hi - lo)], axis=-1)
-        return (kps, vis, box, [1]), {}, None
-    if cfg['type'] not in LIFTING:
-        return (kps, vis), {}, kps
-    target = lifting_target(kps)
-    expected = target - target[:, :1] if cfg['type'] == 'MotionBERTLabel' else target
-    camera = {} if cfg['type'] == 'ImagePoseLifting' else dict(camera_param=CAMERA)
-    return (kps, vis, target), camera, expected
-
-
-def model_output(cfg: dict, encoded: dict) -> tuple:
-    """What a model trained on this codec's targets would output: decode's arguments."""
-    if cfg['type'] == 'SimCCLabel':
-        return encoded['keypoint_x_labels'], encoded['keypoint_y_labels']
-    if cfg['type'] == 'SimCC3DLabel':
-        return tuple(encoded[f'keypoint_{axis}_labels'] for axis in 'xyz')
-    if cfg['type'] == 'Hand3DHeatmap':  # (K * D, H, W) targets as the head's (K, D, H, W)
-        heat = encoded['heatmaps']
-        k = encoded['keypoint_weights'].shape[1]
-        return heat.reshape(k, -1, *heat.shape[1:]), np.array([32.0]), np.array([[1, 0]])
-    if cfg['type'] == 'EDPoseLabel':  # one query, certain, at the encoded keypoints
-        points = np.concatenate([encoded['keypoints'].reshape(1, -1),
-                                 encoded['keypoints_visible'].reshape(1, -1)], axis=1)
-        return (np.array([CAMERA['h'], CAMERA['w']]), np.ones((1, 1)),
-                np.array([[0.5, 0.5, 1.0, 1.0]]), points)
-    if cfg['type'] == 'YOLOXPoseAnnotationProcessor':
-        return ()
-    if cfg['type'] in ('RegressionLabel', 'IntegralRegressionLabel'):
-        return (encoded['keypoint_labels'],)
-    if cfg['type'] == 'SPR':
-        return encoded['heatmaps'], encoded['displacements']
-    if cfg['type'] == 'MotionBERTLabel':  # root-relative, scaled back by w and h
-        return (encoded['lifting_target_label'], np.array([CAMERA['w']], np.float64),
-                np.array([CAMERA['h']], np.float64))
-    if cfg['type'] in LIFTING:
-        return encoded['lifting_target_label'], encoded['target_root']
-    if cfg['type'] == 'DecoupledHeatmap':  # the instance maps, every root scored 1
-        maps = encoded['instance_heatmaps']
-        m, k = len(encoded['instance_coords']), len(encoded['keypoint_weights'][0])
-        return maps.reshape(m, k, *maps.shape[1:]), np.ones((m, 1), np.float32)
-    return (encoded['heatmaps'],)
-
-
-def decoded_keypoints(cfg: dict, result):
-    """The keypoints (N, K, D) among decode's results (None where there are none)."""
-    if cfg['type'] == 'EDPoseLabel':
-        return result[1]
-    if cfg['type'] == 'YOLOXPoseAnnotationProcessor':
-        return None
-    return result[0]
-
-
-def load_sample():
-    text = resources.files('fastcodec').joinpath('data/sample_annotation.json').read_text()
-    sample = json.loads(text)
-    kps = np.asarray(sample['keypoints'], np.float32)
-    return kps[None, :, :2], kps[None, :, 2], sample
-
-
-def median_us(fn: Callable[[], object], repeat: int = 30) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e6)
-
-
-def mmpose_codecs_or_none():
-    """MMPose 1.3.2's codecs when installed (imported without mmcv), else None."""
-    try:
-        return import_mmpose_codecs()
-    except Exception:  # noqa: BLE001 - any broken install means "not available"
-        return None
-
-
-def label(cfg: dict) -> str:
-    extra = [f'{k}={v}' for k, v in cfg.items()
-             if k not in ('type', 'input_size', 'heatmap_size', 'sigma', 'num_keypoints',
-                          'root_index')]
-    return cfg['type'] + (f"({', '.join(extra)})" if extra else '')
-
-
-def demo(out_png: str) -> int:
-    kps, vis, sample = load_sample()
-    mmc = mmpose_codecs_or_none()
-    print(f'fastcodec {fastcodec.__version__}; backends: {fastcodec.available_backends()}; '
-          f"MMPose: {'1.3.2 found' if mmc else 'not installed (pip install mmpose==1.3.2 --no-deps)'}")
-    print(f"sample: {len(sample['keypoint_names'])} keypoints, input {sample['input_size']}\n")
-    header = f"{'codec':52s} {'round-trip err px':>17s} {'encode us':>10s} {'decode us':>10s}"
-    if mmc:
-        header += f" {'MMPose enc us':>13s} {'MMPose dec us':>13s} {'speed-up e/d':>13s}"
-    print(header)
-    panels = []
-    for cfg in DEMO_CODECS:
-        codec = fastcodec.build(cfg)
-        enc_args, enc_kwargs, expected = encode_inputs(cfg, kps, vis)
-        encoded = codec.encode(*enc_args, **enc_kwargs)
-        outputs = model_output(cfg, encoded)
-        decoded = decoded_keypoints(cfg, codec.decode(*outputs))
-        shown = vis[0] > 0.5
-        err = (np.linalg.norm(decoded[0][shown] - expected[0][shown], axis=-1).max()
-               if expected is not None else float('nan'))
-        enc_us = median_us(lambda: codec.encode(*enc_args, **enc_kwargs))
-        dec_us = median_us(lambda: codec.decode(*outputs))
-        row = f'{label(cfg):52s} {err:17.3f} {enc_us:10.1f} {dec_us:10.1f}'
-        if mmc and hasattr(mmc, cfg['type']):  # SimCC3DLabel is in no MMPose package
-            args = {k: v for k, v in cfg.items() if k != 'type'}
-            ref = getattr(mmc, cfg['type'])(**args)
-            m_enc = median_us(lambda: ref.encode(*enc_args, **enc_kwargs))
-            # MMPose's DARK decoders overwrite their input: decode copies. Its 0/0 on
-            # the maps of invisible keypoints warns (fastcodec: docs/deviations.md).
-            copies = [o.copy() for o in outputs]
-            if cfg['type'] == 'SPR':  # MMPose's SPR decodes torch tensors only
-                import torch
-                copies = [torch.from_numpy(o) for o in copies]
-            with np.errstate(invalid='ignore', divide='ignore'), warnings.catch_warnings():
-                warnings.simplefilter('ignore')  # torch's meshgrid / grid_sample notices
-                m_dec = median_us(lambda: ref.decode(*[c.clone() if hasattr(c, 'clone')
-                                                       else c.copy() for c in copies]))
-            row += f' {m_enc:13.1f} {m_dec:13.1f} {m_enc / enc_us:6.1f}/{m_dec / dec_us:<6.1f}'
-        print(row)
-        if 'heatmaps' in encoded:
-            heatmaps = encoded['heatmaps']
-            panels.append(heatmaps[::3].max(0) if cfg.get('heatmap_type') == 'combined'
-                          else heatmaps.max(0))
-    write_png(out_png, panels)
-    print(f'\nheatmaps (max over keypoints, one panel per heatmap codec) written to {out_png}')
-    return 0
-
-
-def write_png(path: str, panels: List[np.ndarray]) -> None:
-    import cv2  # opencv-python: the [demo] extra
-    tiles = []
-    for p in panels:
-        p = (p - p.min()) / max(float(p.max() - p.min()), 1e-12)
-        tile = cv2.applyColorMap((p * 255).astype(np.uint8), cv2.COLORMAP_JET)
-        tiles.append(cv2.resize(tile, (p.shape[1] * 4, p.shape[0] * 4),
-                                interpolation=cv2.INTER_NEAREST))
-    cv2.imwrite(path, np.concatenate(tiles, axis=1))
+from fastcodec.bench import OPS
 
 
 def info() -> int:
@@ -222,14 +27,81 @@ def info() -> int:
     return 0
 
 
+# The model zoo's commands: each hands its arguments to the zoo module's own parser.
+ZOO_COMMANDS = {
+    'train': ('fastcodec.models.train', 'train a zoo model (fastcodec train CONFIG)'),
+    'eval': ('fastcodec.models.eval', 'evaluate a checkpoint (fastcodec eval CONFIG CHECKPOINT)'),
+    'synth': ('fastcodec.models.data.synth', 'write a synthetic COCO-format data set'),
+}
+TRAIN_EXTRA = ('the model zoo needs torch and the train extra: '
+               'pip install torch==2.13.0 && pip install "fastcodec[train]"')
+
+
+def zoo_module(name: str):
+    """Import a zoo module, or exit with the install command when its dependencies
+    (torch, the train extra) are missing."""
+    import importlib
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise SystemExit(f'fastcodec: {err}; {TRAIN_EXTRA}') from err
+
+
+def configs() -> int:
+    """Print the bundled configs: name and the first line of its docstring."""
+    import ast
+    from fastcodec.models.config import bundled_configs  # imports torch: the train extra
+    for name, path in bundled_configs().items():
+        with open(path, encoding='utf-8') as f:
+            doc = ast.get_docstring(ast.parse(f.read())) or ''
+        about = ' '.join(doc.split('\n\n')[0].split())
+        print(f'{name:26s} {about if len(about) <= 90 else about[:89] + "..."}')
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog='fastcodec', description=__doc__)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ZOO_COMMANDS:
+        return zoo_module(ZOO_COMMANDS[argv[0]][0]).main(argv[1:])
+    parser = argparse.ArgumentParser(prog='fastcodec', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='command', required=True)
     p_demo = sub.add_parser('demo', help='encode/decode a bundled sample with every codec')
-    p_demo.add_argument('--out', default='fastcodec_demo.png', help='PNG of the heatmaps')
+    p_demo.add_argument('--out', default='fastcodec_demo.png', help='the picture (PNG)')
     sub.add_parser('info', help='version, backends, codecs')
+    p_bench = sub.add_parser(
+        'bench', help='time fastcodec against MMPose and plain baselines on this machine',
+        description='Time every fastcodec backend against MMPose 1.3.2 (when installed) and '
+                    'plain torch/numpy baselines, per sample and batched; print a table, '
+                    'write a PNG chart and a JSON record.')
+    p_bench.add_argument('--codec', default='all',
+                         help='a codec name (e.g. MSRAHeatmap) or "all" (default)')
+    p_bench.add_argument('--quick', action='store_true',
+                         help='short timings and batch 4: under a minute on 2 cores')
+    p_bench.add_argument('--batch', type=int, help='samples per batched call (64; quick: 4)')
+    p_bench.add_argument('--ops', nargs='+', default=list(OPS), choices=OPS, metavar='OP',
+                         help=f'operations to time (default: all of {", ".join(OPS)})')
+    p_bench.add_argument('--out', default='fastcodec_bench',
+                         help='output name: writes OUT.png and OUT.json')
+    p_bench.add_argument('--no-mmpose', action='store_true', help='leave MMPose out')
+    p_bench.add_argument('--no-progress', action='store_true', help='no progress bar')
+    for name, (_, about) in ZOO_COMMANDS.items():
+        sub.add_parser(name, help=about, add_help=False)
+    sub.add_parser('configs', help="list the zoo's bundled configs")
     args = parser.parse_args(argv)
-    return demo(args.out) if args.command == 'demo' else info()
+    if args.command == 'configs':
+        try:
+            return configs()
+        except ImportError as err:
+            raise SystemExit(f'fastcodec: {err}; {TRAIN_EXTRA}') from err
+    if args.command == 'bench':
+        from fastcodec import bench
+        return bench.main(None if args.codec == 'all' else args.codec, args.quick, args.batch,
+                          args.out, args.ops, not args.no_mmpose, not args.no_progress)
+    if args.command == 'demo':
+        from fastcodec import demo
+        return demo.main(args.out)
+    return info()
 
 
 if __name__ == '__main__':

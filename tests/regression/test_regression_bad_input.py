@@ -99,8 +99,10 @@ def test_kernels_recheck_shapes(backend):
 
 
 def test_non_finite_keypoints_get_weight_zero(mmc, backend, codec):
-    """NaN/Inf/huge keypoints: weight 0, as in MMPose, whose labels (NaN/Inf/huge
-    divided by the size) are returned unchanged; the heatmap channel is empty."""
+    """NaN/Inf/huge keypoints: weight 0, as in MMPose. Deviation (docs/deviations.md):
+    MMPose's labels of NaN/Inf keypoints are NaN/Inf, and `NaN * 0` poisons a loss;
+    fastcodec writes 0 for both coordinates of such a keypoint. Finite labels (a huge
+    but representable coordinate included) are MMPose's; the heatmap channel is empty."""
     kps = np.full((1, 17, 2), 100.0, np.float32)
     kps[0, 3] = np.nan
     kps[0, 4, 0] = np.inf
@@ -112,11 +114,32 @@ def test_non_finite_keypoints_get_weight_zero(mmc, backend, codec):
     np.testing.assert_array_equal(out['keypoint_weights'][0, 8:], 1)
     ref = mmc.RegressionLabel((192, 256)).encode(kps)
     np.testing.assert_array_equal(out['keypoint_weights'], ref['keypoint_weights'])
-    np.testing.assert_array_equal(out['keypoint_labels'], ref['keypoint_labels'])
+    finite = np.isfinite(ref['keypoint_labels']).all(-1)
+    assert finite.tolist() == [[True] * 3 + [False] * 3 + [True] + [False] + [True] * 9]
+    np.testing.assert_array_equal(out['keypoint_labels'][finite], ref['keypoint_labels'][finite])
+    np.testing.assert_array_equal(out['keypoint_labels'][~finite], 0)
     if 'heatmaps' in out:
         assert np.isfinite(out['heatmaps']).all()
         assert not out['heatmaps'][3:8].any()
         np.testing.assert_allclose(out['heatmaps'][8:].sum((1, 2)), 1, rtol=0, atol=1e-5)
+
+
+def test_labels_beyond_float32_are_zero(backend):
+    """A float64 keypoint whose label overflows float32 (1e300 / w) is outside the image
+    (weight 0) and gets labels 0, like a NaN one; batch_encode follows the same rule, and
+    a loss of labels times weights stays finite."""
+    codec = fastcodec.RegressionLabel((192, 256))
+    kps = np.full((2, 1, 4, 2), 50.0)
+    kps[0, 0, 1, 0] = 1e300
+    kps[1, 0, 2] = [-np.inf, np.nan]
+    out = codec.batch_encode(kps)
+    assert out['keypoint_weights'][0, 0].tolist() == [1, 0, 1, 1]
+    assert out['keypoint_weights'][1, 0].tolist() == [1, 1, 0, 1]
+    np.testing.assert_array_equal(out['keypoint_labels'][0, 0, 1], 0)
+    np.testing.assert_array_equal(out['keypoint_labels'][1, 0, 2], 0)
+    np.testing.assert_array_equal(out['keypoint_labels'][0, 0, 0],
+                                  np.float32([50 / 192, 50 / 256]))
+    assert np.isfinite(out['keypoint_labels'] * out['keypoint_weights'][..., None]).all()
 
 
 def test_nan_keypoint_unbiased_deviation(mmc, backend):

@@ -6,19 +6,16 @@ place of the head's outputs: the decoded keypoint is the root pixel plus the dis
 stored at that pixel, which is the exact keypoint (float32 rounding only), so after the
 inverse BottomupResize the annotations must come back to within 1e-3 image pixels."""
 import json
-import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 pytest.importorskip('pycocotools')
 torch = pytest.importorskip('torch')
 
-from models.builder import build_model  # noqa: E402
-from models.config import build_dataset, collate  # noqa: E402
-from models.testing import tiny_config, tiny_dataset  # noqa: E402
+from fastcodec.models.builder import build_model
+from fastcodec.models.config import build_dataset, collate
+from fastcodec.models.testing import tiny_config, tiny_dataset
 
 TOL_PX = 1e-3
 
@@ -150,7 +147,7 @@ def test_device_targets_equal_dataloader_targets(root):
 
 
 def test_soft_weight_smooth_l1_loss():
-    from models.losses import SoftWeightSmoothL1Loss
+    from fastcodec.models.losses import SoftWeightSmoothL1Loss
     out = torch.tensor([[0.0, 0.05, 1.0, 3.0]])
     gt = torch.zeros(1, 4)
     w = torch.tensor([[0.0, 1.0, 2.0, 0.5]])
@@ -163,7 +160,7 @@ def test_soft_weight_smooth_l1_loss():
 
 
 def test_nearby_joints_nms():
-    from models.heads.dekr_head import nearby_joints_nms
+    from fastcodec.models.heads.dekr_head import nearby_joints_nms
     base = np.stack([np.arange(17) * 4.0, np.arange(17) * 2.0], -1)
     kps = np.stack([base, base + 0.3, base + 100.0])
     scores = np.array([[0.5] * 17, [0.9] * 17, [0.2] * 17])
@@ -178,7 +175,7 @@ def test_perfect_bottomup_predictions_give_ap_1(root, tmp_path):
     people (as MMPose's bottom-up test mode), which goes through the pipeline."""
     from torch.utils.data import DataLoader
 
-    from models.eval import evaluate_bottomup
+    from fastcodec.models.eval import evaluate_bottomup
     cfg, model, _, _ = _setup(root)
     model.flip_test = False
     ds_cfg = dict(cfg['val_dataloader']['dataset'])
@@ -218,10 +215,10 @@ def test_train_and_eval_cli(root, tmp_path, capsys):
     """models/train.py trains the bottom-up config (padded instances collate; here with
     --device-targets: SPR's batch_encode in the step) and models/eval.py takes the
     bottom-up path, ending with the AP= line."""
-    from models import eval as eval_cli
-    from models.train import main as train_main
+    from fastcodec.models import eval as eval_cli
+    from fastcodec.models.train import main as train_main
     cfg = tmp_path / 'tiny_dekr.py'
-    cfg.write_text('from models.testing import tiny_config\n'
+    cfg.write_text('from fastcodec.models.testing import tiny_config\n'
                    f'globals().update(tiny_config({root!r}, "dekr", augment=True, '
                    'batch_size=2, max_iters=2))\n'
                    'del tiny_config\n')

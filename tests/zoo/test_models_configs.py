@@ -1,20 +1,15 @@
 """Every config in models/configs loads, builds its model and runs a forward pass whose
 outputs decode through the config's fastcodec codec."""
-import glob
 import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
 torch = pytest.importorskip('torch')
 
-from models.builder import build_model  # noqa: E402
-from models.config import load_config  # noqa: E402
+from fastcodec.models.builder import build_model
+from fastcodec.models.config import bundled_configs, load_config
 
-CONFIGS = sorted(p for p in glob.glob(os.path.join(ROOT, 'models', 'configs', '*.py'))
-                 if not os.path.basename(p).startswith('_'))
+CONFIGS = sorted(bundled_configs().values())
 
 
 def test_there_are_configs():

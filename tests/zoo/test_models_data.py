@@ -2,21 +2,19 @@
 move keypoints consistently with the image."""
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 pytest.importorskip('pycocotools')
 torch = pytest.importorskip('torch')
 
-from models.data import synth  # noqa: E402
-from models.data.coco import CocoKeypointDataset  # noqa: E402
-from models.data.meta_coco17 import COCO17, FLIP_PAIRS  # noqa: E402
-from models.data.transforms import (GetBBoxCenterScale, RandomFlip, TopdownAffine,  # noqa: E402
+from fastcodec.models.data import synth
+from fastcodec.models.data.coco import CocoKeypointDataset
+from fastcodec.models.data.meta_coco17 import COCO17, FLIP_PAIRS
+from fastcodec.models.data.transforms import (GetBBoxCenterScale, RandomFlip, TopdownAffine,
                                     build_pipeline, get_warp_matrix)
-from models.testing import tiny_dataset  # noqa: E402
+from fastcodec.models.testing import tiny_dataset
 
 
 @pytest.fixture(scope='module')
@@ -188,7 +186,7 @@ def test_bottomup_pipeline_moves_every_instance(root, train_mode):
                              os.path.join(root, 'images', 'train'), pipe, mode='bottomup')
     raw = CocoKeypointDataset(os.path.join(root, 'annotations', 'person_keypoints_train.json'),
                               os.path.join(root, 'images', 'train'), mode='bottomup')
-    from models.config import collate
+    from fastcodec.models.config import collate
     batch = collate([ds[i] for i in range(3)])
     assert tuple(batch['inputs'].shape) == (3, 3, 128, 128)
     assert batch['keypoints'].shape == (3, 4, 17, 2)
@@ -207,7 +205,7 @@ def test_bottomup_pipeline_moves_every_instance(root, train_mode):
 
 
 def test_generate_target_multi_instance():
-    from models.data.transforms import GenerateTarget
+    from fastcodec.models.data.transforms import GenerateTarget
     kps = np.random.default_rng(0).uniform(0, 60, (3, 17, 2)).astype(np.float32)
     res = dict(keypoints=kps, keypoints_visible=np.ones((3, 17), np.float32))
     cfg = dict(type='RegressionLabel', input_size=(64, 64))

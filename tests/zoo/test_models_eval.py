@@ -2,18 +2,16 @@
 ones; OKS-NMS, PCK, and eval.py end to end on a trained tiny model."""
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 pytest.importorskip('pycocotools')
 torch = pytest.importorskip('torch')
 
-from models.eval import (coco_keypoint_eval, evaluate, instance_results, oks_nms,  # noqa: E402
+from fastcodec.models.eval import (coco_keypoint_eval, evaluate, instance_results, oks_nms,
                          pck)
-from models.testing import tiny_config, tiny_dataset  # noqa: E402
+from fastcodec.models.testing import tiny_config, tiny_dataset
 
 
 @pytest.fixture(scope='module')
@@ -87,7 +85,7 @@ def test_pck():
 
 
 def test_eval_script_end_to_end(root, tmp_path):
-    from models.train import train
+    from fastcodec.models.train import train
     cfg = tiny_config(root, 'msra', max_iters=2, batch_size=2)
     train(cfg, work_dir=str(tmp_path), progress_bar=False)
     m = evaluate(cfg, str(tmp_path / 'latest.pt'), str(tmp_path / 'out'))
@@ -96,7 +94,7 @@ def test_eval_script_end_to_end(root, tmp_path):
     assert res and len(res[0]['keypoints']) == 51
     saved = json.loads((tmp_path / 'out' / 'metrics.json').read_text())
     assert saved['AP'] == m['AP'] and saved['instances'] > 0
-    from models.visualize import visualize
+    from fastcodec.models.visualize import visualize
     ann_file = cfg['val_dataloader']['dataset']['ann_file']
     paths = visualize(res, ann_file, cfg['val_dataloader']['dataset']['img_dir'],
                       str(tmp_path / 'vis'), num=2)
@@ -104,10 +102,10 @@ def test_eval_script_end_to_end(root, tmp_path):
 
 
 def test_eval_cli_ends_with_ap_line(root, tmp_path, capsys):
-    from models import eval as eval_cli
-    from models.train import main as train_main
+    from fastcodec.models import eval as eval_cli
+    from fastcodec.models.train import main as train_main
     cfg = tmp_path / 'tiny.py'
-    cfg.write_text('from models.testing import tiny_config\n'
+    cfg.write_text('from fastcodec.models.testing import tiny_config\n'
                    f'globals().update(tiny_config({root!r}, "simcc", batch_size=2, '
                    'max_iters=1))\n'
                    'del tiny_config\n')

@@ -2,28 +2,24 @@
 ImagePoseLifting codecs (and equals MMPose's codecs), predictions decode through the
 codec, flip augmentation and flip test are consistent with the codec's normalisation,
 the TCN (VideoPose3D) and MLP lifters train, and MPJPE / P-MPJPE behave."""
-import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 torch = pytest.importorskip('torch')
 pytest.importorskip('tqdm')
 
-import fastcodec  # noqa: E402
-from models.backbones.tcn import TCN  # noqa: E402
-from models.builder import build_model  # noqa: E402
-from models.config import collate, load_config  # noqa: E402
-from models.data.motion import (MotionLiftingDataset, check_mirror_symmetric,  # noqa: E402
+import fastcodec
+from fastcodec.models.backbones.tcn import TCN
+from fastcodec.models.builder import build_model
+from fastcodec.models.config import collate, load_config
+from fastcodec.models.data.motion import (MotionLiftingDataset, check_mirror_symmetric,
                                 lifting_stats)
-from models.data.synth import write_motion  # noqa: E402
-from models.lifter import PoseLifter  # noqa: E402
-from models.metrics3d import mpjpe, p_mpjpe, procrustes_align  # noqa: E402
-from models.train import train  # noqa: E402
+from fastcodec.models.data.synth import write_motion
+from fastcodec.models.lifter import PoseLifter
+from fastcodec.models.metrics3d import mpjpe, p_mpjpe, procrustes_align
+from fastcodec.models.train import train
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VIDEO = dict(type='VideoPoseLifting', num_keypoints=17, zero_center=True, root_index=[11, 12],
              reshape_keypoints=False)
 
@@ -163,7 +159,7 @@ def test_lifting_stats_are_mirror_symmetric_and_normalise(motion, image_codec):
 
 def test_quick_mlp_config_stats_fit_the_generated_data(tmp_path):
     """The statistics embedded in quick_lifting_mlp.py are those of the generator."""
-    cfg = load_config(os.path.join(ROOT, 'models', 'configs', 'quick_lifting_mlp.py'))
+    cfg = load_config('quick_lifting_mlp')
     codec = cfg['model']['head']['codec']
     assert cfg['train_dataloader']['dataset']['codec'] == codec
     write_motion(str(tmp_path / 'm.npz'), 40, 12, seed=5)
@@ -280,7 +276,7 @@ def test_lifters_train(motion, image_codec, tmp_path, name):
     cfg = _cfg(motion, bb, seq_len, _codec(name, image_codec))
     losses = train(cfg, work_dir=str(tmp_path), progress_bar=False)
     assert len(losses) == 25 and np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3]), losses
-    from models.eval import evaluate_lifting
+    from fastcodec.models.eval import evaluate_lifting
     m = evaluate_lifting(cfg, str(tmp_path / 'latest.pt'))
     assert 0 < m['P-MPJPE'] <= m['MPJPE'] + 1e-6
     assert m['MPJPE'] < 1000  # mm: the decoded predictions are metres, not normalised

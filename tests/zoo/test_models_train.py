@@ -9,16 +9,14 @@ import sys
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
 pytest.importorskip('pycocotools')
 pytest.importorskip('tqdm')
 torch = pytest.importorskip('torch')
 
-from models.builder import build_model  # noqa: E402
-from models.config import build_dataset, collate  # noqa: E402
-from models.testing import TINY_CODECS, tiny_config, tiny_dataset  # noqa: E402
-from models.train import lr_factor, train  # noqa: E402
+from fastcodec.models.builder import build_model
+from fastcodec.models.config import build_dataset, collate
+from fastcodec.models.testing import TINY_CODECS, tiny_config, tiny_dataset
+from fastcodec.models.train import lr_factor, train
 
 KINDS = sorted(TINY_CODECS)
 
@@ -51,7 +49,7 @@ def test_channels_last_gives_the_same_outputs(root):
 
 
 def test_resnet_depths():
-    from models.backbones import ResNet
+    from fastcodec.models.backbones import ResNet
     x = torch.zeros(1, 3, 64, 64)
     for depth, ch in ((18, 64), (34, 64), (50, 256)):
         net = ResNet(depth, base_channels=8)
@@ -62,7 +60,7 @@ def test_resnet_depths():
 
 
 def test_resnet_stops_at_the_last_requested_stage():
-    from models.backbones import ResNet
+    from fastcodec.models.backbones import ResNet
     net = ResNet(18, base_channels=8, out_indices=(1, 2))
     outs = net(torch.zeros(1, 3, 64, 64))
     assert [o.shape for o in outs] == [(1, 16, 8, 8), (1, 32, 4, 4)]
@@ -169,17 +167,14 @@ def _free_port():
 def test_ddp_two_processes_gloo(root, tmp_path):
     cfg_path = tmp_path / 'tiny_ddp.py'
     cfg_path.write_text(
-        'from models.testing import tiny_config\n'
+        'from fastcodec.models.testing import tiny_config\n'
         f'globals().update(tiny_config({root!r}, "msra", augment=True, batch_size=4, '
         'max_iters=3))\n'
         'del tiny_config\n')
-    import fastcodec  # the children import the same fastcodec as this process
-    fc_dir = os.path.dirname(os.path.dirname(os.path.abspath(fastcodec.__file__)))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [ROOT, fc_dir, os.environ.get('PYTHONPATH', '')]), OMP_NUM_THREADS='1')
+    env = dict(os.environ, OMP_NUM_THREADS='1')  # the installed fastcodec.models.train
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
            '--master_addr', '127.0.0.1', '--master_port', str(_free_port()),
-           os.path.join(ROOT, 'models', 'train.py'), str(cfg_path), '--work-dir',
+           '-m', 'fastcodec.models.train', str(cfg_path), '--work-dir',
            str(tmp_path / 'w'), '--device', 'cpu', '--no-progress', '--dump-rank-weights']
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=150)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

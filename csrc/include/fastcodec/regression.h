@@ -13,6 +13,15 @@ namespace fastcodec {
 // keypoint_labels: `(keypoints / np.array([w, h])).astype(np.float32)`.
 FC_HD float regression_label(double v, double size) { return (float)(v / size); }
 
+// fastcodec's rule, not MMPose's (docs/deviations.md): a keypoint whose float32 labels
+// are not both finite (a NaN or Inf coordinate, or one beyond float32's range) lies
+// outside the image, so its weight is 0; its labels are written as 0, because in a loss
+// `NaN * 0` is still NaN. `v - v == 0` is false exactly for NaN and +-Inf (no <math.h>
+// macro: NVRTC has none).
+FC_HD bool regression_labels_finite(float lx, float ly) {
+  return lx - lx == 0.f && ly - ly == 0.f;
+}
+
 // MMPose's inside-image rule: `(kp >= 0) & (kp <= [w - 1, h - 1])` on both axes.
 // NaN fails every comparison, so NaN keypoints are outside (weight 0), as in MMPose.
 FC_HD bool regression_inside(double x, double y, double w, double h) {

@@ -97,7 +97,8 @@ KERNELS: Tuple[Kernel, ...] = (
     # ---- regression (regression.h) ----------------------------------------------------
     Kernel('encode_regression', '(keypoints, visible, input_size, labels, weights)', """
         keypoints f32|f64 (..., 2), visible f32|f64 (...), input_size (w, h) | labels f32
-        (..., 2), weights f32 (...): RegressionLabel's targets."""),
+        (..., 2), weights f32 (...): RegressionLabel's targets, labels 0 where they would
+        not be finite (weight 0 there)."""),
     Kernel('decode_regression', '(encoded, input_size, f32, keypoints, scores)', """
         encoded f32|f64 (..., D), D = 2 or 4, input_size (w, h), f32 bool | keypoints
         f64 (..., 2), scores (...) float32 for D = 2 or f32, else float64."""),

@@ -30,8 +30,12 @@ def _encode_kernel(kps, vis, w, h, lab, wts):
     for i in range(vis.shape[0]):
         x = np.float64(kps[2 * i])
         y = np.float64(kps[2 * i + 1])
-        lab[2 * i] = np.float32(x / w)
-        lab[2 * i + 1] = np.float32(y / h)
+        lx = np.float32(x / w)
+        ly = np.float32(y / h)
+        # regression_labels_finite: non-finite labels (weight 0) are written as 0.
+        finite = lx - lx == np.float32(0.0) and ly - ly == np.float32(0.0)
+        lab[2 * i] = lx if finite else np.float32(0.0)
+        lab[2 * i + 1] = ly if finite else np.float32(0.0)
         inside = x >= 0 and x <= w - 1 and y >= 0 and y <= h - 1
         wts[i] = _F1 if inside and vis[i] > 0.5 else np.float32(0.0)
 
