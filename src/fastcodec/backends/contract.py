@@ -142,6 +142,17 @@ KERNELS: Tuple[Kernel, ...] = (
         sample: T(w)/2, h/w, T(w/1000)/2, (h/1000)/(w/1000), fx, fy, cx, cy (f, c / 1000);
         in test mode sample b multiplies by factor[b] where take_given[b], else by the
         computed factor."""),
+    # ---- AssociativeEmbedding (associative_embedding.h, ae_kernels.cpp) ---------------
+    Kernel('ae_decode', '(heatmaps, tags, order, nms_kernel, topk, val_thr, tag_thr, '
+                        'max_instances, udp, blur_kernel, center_shift, scale, keypoints, '
+                        'scores, instance_scores, counts)', """
+        heatmaps f32 (B,K,H,W), tags f32 (B,L*K,H,W), order int64 (K,) in [0, K),
+        nms_kernel odd, topk in [0, H*W], val_thr, tag_thr, max_instances (a Python slice
+        end; INT64_MAX for None), udp bool, blur_kernel odd (udp), center_shift, scale
+        (sx, sy); outputs allocated by the caller: keypoints f32 (B,G,K,2), scores f32
+        (B,G,K), instance_scores f32 (B,G), counts int64 (B,) -> None:
+        AssociativeEmbedding.batch_decode, image b's instances being its first counts[b]
+        rows (the kernel writes every row, zeros past counts[b]; G bounds every count)."""),
     # ---- threads (parallel.h) ---------------------------------------------------------
     Kernel('num_threads', '()', """
         -> int: the most threads one call may use (a single-threaded backend: 1)."""),

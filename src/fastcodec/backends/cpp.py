@@ -14,3 +14,4 @@ from fastcodec._C import decode_regression, encode_regression, normalize_heatmap
 from fastcodec._C import simcc_decode, simcc_encode, simcc_maximum, simcc_refine_dark  # noqa: F401
 from fastcodec._C import spr_decode, spr_encode_displacements  # noqa: F401
 from fastcodec._C import motionbert_encode  # noqa: F401
+from fastcodec._C import ae_decode  # noqa: F401

@@ -11,3 +11,4 @@ from fastcodec.codecs.image_pose_lifting import ImagePoseLifting  # noqa: F401
 from fastcodec.codecs.video_pose_lifting import VideoPoseLifting  # noqa: F401
 from fastcodec.codecs.motionbert_label import MotionBERTLabel  # noqa: F401
 from fastcodec.codecs.decoupled_heatmap import DecoupledHeatmap  # noqa: F401
+from fastcodec.codecs.associative_embedding import AssociativeEmbedding  # noqa: F401
