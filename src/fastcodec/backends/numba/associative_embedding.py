@@ -24,43 +24,81 @@ _I64_MIN = np.iinfo(np.int64).min
 # ---- fastcodec/associative_embedding.h -------------------------------------------------
 
 @jit
-def numpy_pairwise_sum(a, lo, n, stride, zero):
-    """numpy's pairwise_sum of a[lo], a[lo + stride], ... (n elements), in the dtype of
-    a and of `zero` (its 0)."""
+def _pairwise_block(a, lo, n, stride, zero):
+    """numpy's pairwise_sum for n <= 128: plain below 8, else 8 accumulators."""
     if n < 8:
         res = zero
         for i in range(n):
             res += a[lo + i * stride]
         return res
+    r0 = a[lo]
+    r1 = a[lo + stride]
+    r2 = a[lo + 2 * stride]
+    r3 = a[lo + 3 * stride]
+    r4 = a[lo + 4 * stride]
+    r5 = a[lo + 5 * stride]
+    r6 = a[lo + 6 * stride]
+    r7 = a[lo + 7 * stride]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i * stride]
+        r1 += a[lo + (i + 1) * stride]
+        r2 += a[lo + (i + 2) * stride]
+        r3 += a[lo + (i + 3) * stride]
+        r4 += a[lo + (i + 4) * stride]
+        r5 += a[lo + (i + 5) * stride]
+        r6 += a[lo + (i + 6) * stride]
+        r7 += a[lo + (i + 7) * stride]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i * stride]
+        i += 1
+    return res
+
+
+@jit
+def numpy_pairwise_sum(a, lo, n, stride, zero):
+    """numpy's pairwise_sum of a[lo], a[lo + stride], ... (n elements) in the dtype of a
+    and of `zero` (its 0): above 128 elements the sum of the two halves' sums, the first
+    half a multiple of 8 long. The header's recursion, run on an explicit stack (Numba
+    caches recursive functions unreliably)."""
     if n <= 128:
-        r0 = a[lo]
-        r1 = a[lo + stride]
-        r2 = a[lo + 2 * stride]
-        r3 = a[lo + 3 * stride]
-        r4 = a[lo + 4 * stride]
-        r5 = a[lo + 5 * stride]
-        r6 = a[lo + 6 * stride]
-        r7 = a[lo + 7 * stride]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[lo + i * stride]
-            r1 += a[lo + (i + 1) * stride]
-            r2 += a[lo + (i + 2) * stride]
-            r3 += a[lo + (i + 3) * stride]
-            r4 += a[lo + (i + 4) * stride]
-            r5 += a[lo + (i + 5) * stride]
-            r6 += a[lo + (i + 6) * stride]
-            r7 += a[lo + (i + 7) * stride]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i * stride]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return (numpy_pairwise_sum(a, lo, n2, stride, zero)
-            + numpy_pairwise_sum(a, lo + n2 * stride, n - n2, stride, zero))
+        return _pairwise_block(a, lo, n, stride, zero)
+    s_lo = np.empty(64, np.int64)
+    s_n = np.empty(64, np.int64)
+    s_stage = np.zeros(64, np.int64)
+    s_left = np.empty(64, a.dtype)
+    s_lo[0] = lo
+    s_n[0] = n
+    top = 1
+    value = zero
+    while top > 0:
+        f = top - 1
+        m = s_n[f]
+        if m <= 128:
+            value = _pairwise_block(a, s_lo[f], m, stride, zero)
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if s_stage[f] == 0:  # descend into the first half
+            s_stage[f] = 1
+            s_lo[top] = s_lo[f]
+            s_n[top] = half
+            s_stage[top] = 0
+            top += 1
+        elif s_stage[f] == 1:  # first half done: descend into the second
+            s_left[f] = value
+            s_stage[f] = 2
+            s_lo[top] = s_lo[f] + half * stride
+            s_n[top] = m - half
+            s_stage[top] = 0
+            top += 1
+        else:
+            value = s_left[f] + value
+            top -= 1
+    return value
 
 
 @jit
