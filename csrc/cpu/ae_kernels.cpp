@@ -35,7 +35,7 @@ struct Group {
 struct ImageScratch {
   std::vector<Group> groups;
   std::vector<int64_t> rows;
-  std::vector<float> means, row_tags, fill_tags, tag, d2f;
+  std::vector<float> means, fill_tags, tag, fill_cost;
   std::vector<double> cost, dist, d2;
   std::vector<double> C;
   std::vector<uint8_t> marked, row_cov, col_cov;
@@ -185,6 +185,7 @@ void decode_image(const AeDecodeArgs& a, int64_t b, const float* cand_vals,
   }
 
   // ---- _fill_missing_keypoints ----
+  s.fill_cost.resize(HW);
   for (int64_t g = 0; g < keep; ++g) {
     float* kps = out_kps + g * K * 2;
     float* sc = out_scores + g * K;
@@ -204,21 +205,36 @@ void decode_image(const AeDecodeArgs& a, int64_t b, const float* cand_vals,
     for (int64_t k = 0; k < K; ++k) {
       if (sc[k] > 0.f) continue;
       const float* map = maps + k * HW;
-      // np.argmin of the cost map: the first NaN, else the first minimum
-      int64_t best = 0;
-      float best_cost = 0.f;
+      // the cost map, then np.argmin: the first NaN, else the first minimum
+      float* cost = s.fill_cost.data();
+      if (L == 1) {
+        const float* t = tags + k * HW;
+        const float t0 = s.tag[0];
+        for (int64_t p = 0; p < HW; ++p) {
+          const float d = t[p] - t0;
+          cost[p] = ae_fill_cost(std::sqrt(d * d), map[p]);
+        }
+      } else {
+        for (int64_t p = 0; p < HW; ++p) {
+          float acc = 0.f;
+          for (int64_t l = 0; l < L; ++l) {
+            const float d = tags[(l * K + k) * HW + p] - s.tag[l];
+            acc += d * d;
+          }
+          cost[p] = ae_fill_cost(std::sqrt(acc), map[p]);
+        }
+      }
+      float lowest = cost[0];
+      bool nan = false;
       for (int64_t p = 0; p < HW; ++p) {
-        float acc = 0.f;
-        for (int64_t l = 0; l < L; ++l) {
-          const float d = tags[(l * K + k) * HW + p] - s.tag[l];
-          acc += d * d;
-        }
-        const float c = ae_fill_cost(std::sqrt(acc), map[p]);
-        if (p == 0 || c < best_cost || (c != c)) {
-          best = p;
-          best_cost = c;
-          if (c != c) break;
-        }
+        nan |= cost[p] != cost[p];
+        lowest = cost[p] < lowest ? cost[p] : lowest;
+      }
+      int64_t best = 0;
+      if (nan) {
+        while (cost[best] == cost[best]) ++best;
+      } else {
+        while (!(cost[best] == lowest)) ++best;
       }
       kps[2 * k] = (float)(best % W);
       kps[2 * k + 1] = (float)(best / W);
@@ -239,13 +255,12 @@ void ae_decode(const AeDecodeArgs& a, float* keypoints, float* scores, float* in
   std::vector<float> vals(B * K * M);
   std::vector<int64_t> idx(B * K * M);
   const int64_t r = (a.nms_kernel - 1) / 2;
-  parallel_for(B * K, 1.5 * HW * (2 * std::min<int64_t>(r, std::max(H, W)) + 4),
+  parallel_for(B * K, 0.3 * HW + 100.0 * M,
                [&](int64_t begin, int64_t end) {
-    std::vector<float> rows(HW), peaks(HW);
+    std::vector<float> rows, peaks;
     std::vector<SprCandidate> cand;
     for (int64_t c = begin; c < end; ++c) {
-      nms_map(a.heatmaps + c * HW, H, W, r, rows.data(), peaks.data());
-      topk_candidates(peaks.data(), HW, M, cand);
+      nms_topk(a.heatmaps + c * HW, H, W, r, M, cand, rows, peaks);
       for (int64_t j = 0; j < M; ++j) {
         vals[c * M + j] = cand[j].value;
         idx[c * M + j] = cand[j].index;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -67,6 +68,78 @@ inline void topk_candidates(const float* values, int64_t n, int64_t M,
     spr_nth_element(cand.data(), M - 1, n);
     spr_sort(cand.data(), M - 1);
   }
+}
+
+// The NMS-ed value of pixel (x, y) on its own: its window's NaN-propagating maximum
+// (any order gives the same maximum, and only equality with it matters).
+inline float nms_value_at(const float* m, int64_t H, int64_t W, int64_t r, int64_t x,
+                          int64_t y) {
+  const int64_t x0 = std::max<int64_t>(0, x - r), x1 = std::min<int64_t>(W - 1, x + r);
+  const int64_t y0 = std::max<int64_t>(0, y - r), y1 = std::min<int64_t>(H - 1, y + r);
+  float mx = m[y0 * W + x0];
+  for (int64_t yy = y0; yy <= y1; ++yy)
+    for (int64_t xx = x0; xx <= x1; ++xx) mx = spr_max(mx, m[yy * W + xx]);
+  return spr_nms_value(m[y * W + x], mx);
+}
+
+// Whether a pixel of finite value v is its window's maximum (every neighbour <= v, no
+// NaN): then its NMS value is v, else a zero.
+inline bool nms_keeps(const float* m, int64_t H, int64_t W, int64_t r, int64_t x, int64_t y,
+                      float v) {
+  const int64_t x0 = std::max<int64_t>(0, x - r), x1 = std::min<int64_t>(W - 1, x + r);
+  const int64_t y0 = std::max<int64_t>(0, y - r), y1 = std::min<int64_t>(H - 1, y + r);
+  for (int64_t yy = y0; yy <= y1; ++yy)
+    for (int64_t xx = x0; xx <= x1; ++xx)
+      if (!(m[yy * W + xx] <= v)) return false;
+  return true;
+}
+
+// torch.topk(nms(m), M) in one pass over the raw map, the same result as nms_map then
+// topk_candidates. On the partial_sort path the heap's top only rises, so while it is
+// not negative a pixel of finite value v enters only if v is above it and v is its
+// window's maximum (a suppressed pixel's NMS value is a zero, which never enters);
+// only those pixels get their window looked at. Other pixels (NaN, infinities) and a
+// negative top take the exact NMS value.
+inline void nms_topk(const float* m, int64_t H, int64_t W, int64_t r, int64_t M,
+                     std::vector<SprCandidate>& cand, std::vector<float>& rows,
+                     std::vector<float>& peaks) {
+  const int64_t n = H * W;
+  if (M == 0) return;
+  if (!spr_partial_sort_path(M, n)) {
+    rows.resize(n);
+    peaks.resize(n);
+    nms_map(m, H, W, r, rows.data(), peaks.data());
+    topk_candidates(peaks.data(), n, M, cand);
+    return;
+  }
+  cand.resize((size_t)M);
+  for (int64_t i = 0; i < M; ++i) cand[i] = SprCandidate{nms_value_at(m, H, W, r, i % W, i / W), i};
+  spr_make_heap(cand.data(), M);
+  SprCandidate unused;
+  const int64_t block = 16;
+  for (int64_t i = M; i < n;) {
+    float top = cand[0].value;
+    if (top != top) break;  // a NaN top: nothing comes before it any more
+    const int64_t end = std::min(n, i + block);
+    bool any = !(top >= 0.f);
+    for (int64_t j = i; j < end; ++j) {
+      const float v = m[j];
+      any |= !((v <= top) & (v - v == 0.f));
+    }
+    for (int64_t j = i; any && j < end; ++j) {
+      const float v = m[j];
+      top = cand[0].value;
+      if (top >= 0.f && v - v == 0.f) {
+        if (v <= top || !nms_keeps(m, H, W, r, j % W, j / W, v)) continue;
+        spr_heap_offer(cand.data(), M, SprCandidate{v, j}, &unused);
+      } else {
+        spr_heap_offer(cand.data(), M, SprCandidate{nms_value_at(m, H, W, r, j % W, j / W), j},
+                       &unused);
+      }
+    }
+    i = end;
+  }
+  spr_sort_heap(cand.data(), M);
 }
 
 }  // namespace fastcodec
