@@ -190,6 +190,44 @@ def test_decode_random_maps(mmc, backend):
         assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
 
 
+@needs_munkres_1
+@pytest.mark.parametrize('nms', [1, 3])
+def test_decode_negative_maps_every_candidate(mmc, backend, nms):
+    """All-negative maps with a threshold below them: every top-k candidate is grouped,
+    so their order is checked whole, including top-k over a negative heap top (no
+    suppressed zeros with nms 1) on the partial_sort path (10 * 64 <= 40 * 40)."""
+    ours, ref = codecs(mmc, heatmap_size=(40, 40), decode_nms_kernel=nms, decode_topk=10,
+                       decode_keypoint_thr=-10.0)
+    rng = np.random.default_rng(nms)
+    heat = -rng.integers(1, 20, (1, 17, 40, 40)).astype(np.float32) / np.float32(8)
+    tags = rng.integers(-2, 3, (1, 17, 40, 40)).astype(np.float32)
+    assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
+
+
+def test_backends_agree_on_extreme_maps():
+    """NaN, +-inf and huge values on both top-k paths: the C++ selects the top-k in one
+    pass over the raw map, the Numba backend NMS-es the whole map first."""
+    if 'numba' not in fastcodec.available_backends():
+        pytest.skip('numba backend unavailable')
+    rng = np.random.default_rng(12)
+    heat, tags = people_maps(rng, B=2, H=40, W=40, N=3)
+    for value in (np.nan, np.inf, -np.inf, 3e38):
+        heat[0, rng.integers(0, 17, 6), rng.integers(0, 40, 6), rng.integers(0, 40, 6)] = value
+    heat[1, 2] = -np.inf
+    heat[1, 3, :20] = np.nan
+    for cfg in (dict(decode_topk=10, decode_nms_kernel=3), dict(decode_topk=30, decode_nms_kernel=1),
+                dict(decode_topk=10, decode_nms_kernel=5, decode_keypoint_thr=-1e30)):
+        codec = fastcodec.AssociativeEmbedding((160, 160), (40, 40), decode_keypoint_order=ORDER,
+                                               **cfg)
+        results = []
+        for name in ('cpp', 'numba'):
+            with fastcodec.use_backend(name):
+                results.append(codec.batch_decode(heat, tags))
+        for a, b in zip(*results):
+            for x, y in zip(a, b):
+                np.testing.assert_array_equal(x, y)
+
+
 def test_decode_no_detections(mmc, backend):
     ours, ref = codecs(mmc, heatmap_size=(16, 12))
     heat = np.full((2, 17, 12, 16), 0.05, np.float32)
@@ -222,6 +260,8 @@ def test_decode_nan_in_maps(mmc, backend):
     heat[1, 3] = np.nan
     tags[:, 4, 0, 3] = np.nan
     assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
+    ours, ref = codecs(mmc, heatmap_size=(24, 20), decode_nms_kernel=3, decode_topk=5)
+    assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))  # partial_sort
 
 
 def test_decode_per_image_and_torch(mmc, backend):
