@@ -31,6 +31,8 @@ DEMO_CODECS = [
     dict(type='SPR', input_size=(192, 256), heatmap_size=(48, 64), sigma=(2.0, 1.0),
          generate_keypoint_heatmaps=True),
     dict(type='DecoupledHeatmap', input_size=(192, 256), heatmap_size=(48, 64)),
+    dict(type='AssociativeEmbedding', input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0,
+         decode_keypoint_order=list(range(17))),
     dict(type='ImagePoseLifting', num_keypoints=17, root_index=0),
     dict(type='VideoPoseLifting', num_keypoints=17, zero_center=True, root_index=0),
     dict(type='MotionBERTLabel', num_keypoints=17, root_index=0, mode='train'),
@@ -72,6 +74,12 @@ def model_output(cfg: dict, encoded: dict) -> tuple:
         maps = encoded['instance_heatmaps']
         m, k = len(encoded['instance_coords']), len(encoded['keypoint_weights'][0])
         return maps.reshape(m, k, *maps.shape[1:]), np.ones((m, 1), np.float32)
+    if cfg['type'] == 'AssociativeEmbedding':  # one tag map per keypoint, tag 1 on the person
+        heatmaps = encoded['heatmaps']
+        tags = np.zeros_like(heatmaps)
+        for n, k in zip(*np.nonzero(encoded['keypoint_indices'][..., 1])):
+            tags[k].reshape(-1)[encoded['keypoint_indices'][n, k, 0]] = n + 1
+        return heatmaps, tags
     return (encoded['heatmaps'],)
 
 
@@ -103,7 +111,7 @@ def mmpose_codecs_or_none():
 def label(cfg: dict) -> str:
     extra = [f'{k}={v}' for k, v in cfg.items()
              if k not in ('type', 'input_size', 'heatmap_size', 'sigma', 'num_keypoints',
-                          'root_index')]
+                          'root_index', 'decode_keypoint_order')]
     return cfg['type'] + (f"({', '.join(extra)})" if extra else '')
 
 
@@ -123,7 +131,7 @@ def demo(out_png: str) -> int:
         enc_args, enc_kwargs, expected = encode_inputs(cfg, kps, vis)
         encoded = codec.encode(*enc_args, **enc_kwargs)
         outputs = model_output(cfg, encoded)
-        decoded, _ = codec.decode(*outputs)
+        decoded = codec.decode(*outputs)[0]
         shown = vis[0] > 0.5
         err = np.linalg.norm(decoded[0][shown] - expected[0][shown], axis=-1).max()
         enc_us = median_us(lambda: codec.encode(*enc_args, **enc_kwargs))
@@ -136,9 +144,12 @@ def demo(out_png: str) -> int:
             # MMPose's DARK decoders overwrite their input: decode copies. Its 0/0 on
             # the maps of invisible keypoints warns (fastcodec: docs/deviations.md).
             copies = [o.copy() for o in outputs]
-            if cfg['type'] == 'SPR':  # MMPose's SPR decodes torch tensors only
+            if cfg['type'] in ('SPR', 'AssociativeEmbedding'):  # torch tensors only
                 import torch
                 copies = [torch.from_numpy(o) for o in copies]
+            if cfg['type'] == 'AssociativeEmbedding':  # decode raises: batch_decode
+                copies = [c[None] for c in copies]
+                ref.decode = ref.batch_decode
             with np.errstate(invalid='ignore', divide='ignore'), warnings.catch_warnings():
                 warnings.simplefilter('ignore')  # torch's meshgrid / grid_sample notices
                 m_dec = median_us(lambda: ref.decode(*[c.clone() if hasattr(c, 'clone')
