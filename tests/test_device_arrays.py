@@ -19,8 +19,10 @@ CONFIGS = {
     'ImagePoseLifting': dict(num_keypoints=17, root_index=0),
     'VideoPoseLifting': dict(num_keypoints=17, root_index=0),
     'MotionBERTLabel': dict(num_keypoints=17, root_index=0),
+    'AssociativeEmbedding': dict(input_size=(512, 512), heatmap_size=(128, 128),
+                                 decode_keypoint_order=list(range(17))),
 }
-DECODE_ARGS = {'SimCCLabel': 2, 'SPR': 2, 'DecoupledHeatmap': 2}
+DECODE_ARGS = {'SimCCLabel': 2, 'SPR': 2, 'DecoupledHeatmap': 2, 'AssociativeEmbedding': 2}
 
 
 class CudaArray:

@@ -238,6 +238,20 @@ def test_decode_no_detections(mmc, backend):
     assert got[2][0].shape == (0,)
 
 
+def test_decode_topk_zero(mmc, backend):
+    ours, ref = codecs(mmc, heatmap_size=(16, 12), decode_topk=0)
+    heat, tags = people_maps(np.random.default_rng(1), B=2, H=12, W=16, N=2)
+    assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
+
+
+def test_decode_no_keypoints(backend):
+    """K = 0: MMPose divides by K (ZeroDivisionError); fastcodec returns empties."""
+    codec = fastcodec.AssociativeEmbedding((64, 64), (16, 16), decode_keypoint_order=[])
+    kps, scores, inst = codec.batch_decode(np.zeros((2, 0, 16, 16)), np.zeros((2, 0, 16, 16)))
+    assert [k.shape for k in kps] == [(0, 0, 2)] * 2 and [s.shape for s in scores] == [(0, 0)] * 2
+    assert [i.shape for i in inst] == [(0,)] * 2
+
+
 @pytest.mark.parametrize('limit', [0, 1, 2, -1, None])
 def test_decode_max_instances(mmc, backend, limit):
     """More groups than decode_max_instances: MMPose keeps list(keys)[:limit]."""
