@@ -6,12 +6,12 @@
 #pragma once
 
 #include "fastcodec/common.h"
-#include "fastcodec/spr.h"
 
 namespace fastcodec {
 
 // The NMS and torch.topk's order are SPR's (fastcodec/spr.h: spr_max, spr_nms_value,
-// the libstdc++ partial_sort / nth_element + sort steps).
+// the libstdc++ partial_sort / nth_element + sort steps; the loops in
+// csrc/cpu/nms_topk.h).
 
 // ---- numpy arithmetic the grouping relies on ----
 
