@@ -255,7 +255,7 @@ void ae_decode(const AeDecodeArgs& a, float* keypoints, float* scores, float* in
   std::vector<float> vals(B * K * M);
   std::vector<int64_t> idx(B * K * M);
   const int64_t r = (a.nms_kernel - 1) / 2;
-  parallel_for(B * K, 0.3 * HW + 100.0 * M,
+  parallel_for(B * K, 4.0 * HW + 200.0 * M,  // measured: ~80 us per 128 x 128 map
                [&](int64_t begin, int64_t end) {
     std::vector<float> rows, peaks;
     std::vector<SprCandidate> cand;

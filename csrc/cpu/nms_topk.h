@@ -4,10 +4,15 @@
 
 #include <cstdint>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "fastcodec/spr.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 namespace fastcodec {
 
@@ -94,6 +99,28 @@ inline bool nms_keeps(const float* m, int64_t H, int64_t W, int64_t r, int64_t x
   return true;
 }
 
+// Whether some value of v[0, n) may enter a heap whose top is `top` (>= 0): one that is
+// not finite or is above the top. The others' NMS values (themselves or a zero) never
+// come before the top.
+inline bool block_may_enter(const float* v, int64_t n, float top) {
+#if defined(__AVX2__)
+  if (n == 16) {
+    const __m256 t = _mm256_set1_ps(top), inf = _mm256_set1_ps(INFINITY);
+    const __m256 sign = _mm256_set1_ps(-0.f);
+    const __m256 a = _mm256_loadu_ps(v), b = _mm256_loadu_ps(v + 8);
+    // lanes that stay out: |v| < inf and v <= top (both false for NaN)
+    const __m256 out_a = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, a), inf, _CMP_LT_OQ),
+                                       _mm256_cmp_ps(a, t, _CMP_LE_OQ));
+    const __m256 out_b = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, b), inf, _CMP_LT_OQ),
+                                       _mm256_cmp_ps(b, t, _CMP_LE_OQ));
+    return _mm256_movemask_ps(_mm256_and_ps(out_a, out_b)) != 0xFF;
+  }
+#endif
+  bool any = false;
+  for (int64_t j = 0; j < n; ++j) any |= !((v[j] <= top) & (v[j] - v[j] == 0.f));
+  return any;
+}
+
 // torch.topk(nms(m), M) in one pass over the raw map, the same result as nms_map then
 // topk_candidates. On the partial_sort path the heap's top only rises, so while it is
 // not negative a pixel of finite value v enters only if v is above it and v is its
@@ -121,11 +148,7 @@ inline void nms_topk(const float* m, int64_t H, int64_t W, int64_t r, int64_t M,
     float top = cand[0].value;
     if (top != top) break;  // a NaN top: nothing comes before it any more
     const int64_t end = std::min(n, i + block);
-    bool any = !(top >= 0.f);
-    for (int64_t j = i; j < end; ++j) {
-      const float v = m[j];
-      any |= !((v <= top) & (v - v == 0.f));
-    }
+    const bool any = !(top >= 0.f) || block_may_enter(m + i, end - i, top);
     for (int64_t j = i; any && j < end; ++j) {
       const float v = m[j];
       top = cand[0].value;
