@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import fastcodec
+from conftest import adversarial_keypoints
 
 torch = pytest.importorskip('torch')
 munkres = pytest.importorskip('munkres')
@@ -93,7 +94,6 @@ def assert_same(got, want, unstable=None):
 
 @pytest.mark.parametrize('use_udp', [False, True])
 def test_encode_matches_mmpose(mmc, backend, use_udp):
-    from conftest import adversarial_keypoints
     ours, ref = codecs(mmc, heatmap_size=(32, 24), use_udp=use_udp)
     rng = np.random.default_rng(3 + use_udp)
     for trial in range(12):
