@@ -15,6 +15,7 @@ void bind_spr(py::module_& m);         // spr_module.cpp
 void bind_lifting(py::module_& m);     // lifting_module.cpp
 void bind_hand3d(py::module_& m);      // hand3d_module.cpp
 void bind_simcc3d(py::module_& m);     // simcc3d_module.cpp
+void bind_ae(py::module_& m);          // ae_module.cpp
 
 PYBIND11_MODULE(_C, m) {
   using namespace fastcodec;
@@ -31,4 +32,5 @@ PYBIND11_MODULE(_C, m) {
   bind_lifting(m);
   bind_hand3d(m);
   bind_simcc3d(m);
+  bind_ae(m);
 }

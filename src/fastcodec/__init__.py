@@ -6,7 +6,7 @@
 """
 from fastcodec._backend import (available_backends, get_backend, get_num_threads,  # noqa: F401
                                 set_backend, set_num_threads, use_backend)
-from fastcodec.codecs import (SPR, BaseKeypointCodec, DecoupledHeatmap,  # noqa: F401
+from fastcodec.codecs import (SPR, AssociativeEmbedding, BaseKeypointCodec, DecoupledHeatmap,  # noqa: F401
                               ImagePoseLifting, IntegralRegressionLabel, MegviiHeatmap,
                               MotionBERTLabel, MSRAHeatmap, RegressionLabel, SimCCLabel,
                               UDPHeatmap, VideoPoseLifting)

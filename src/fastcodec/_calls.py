@@ -197,6 +197,20 @@ def spr_decode(call: Call, heatmaps, displacements, nms_kernel: int, max_instanc
     return keypoints, root_scores, kpt_scores, counts
 
 
+def ae_decode(call: Call, heatmaps, tags, order, nms_kernel: int, topk: int, val_thr: float,
+              tag_thr: float, max_instances: int, udp: bool, blur_kernel: int,
+              center_shift: float, scale, G: int):
+    """heatmaps (B, K, H, W) -> keypoints f32 (B, G, K, 2), scores f32 (B, G, K),
+    instance scores f32 (B, G), counts int64 (B,): at most G instances per image."""
+    B, K = heatmaps.shape[:2]
+    keypoints, scores = call.empty((B, G, K, 2), F32), call.empty((B, G, K), F32)
+    instance_scores, counts = call.empty((B, G), F32), call.empty((B,), I64)
+    call.kernels.ae_decode(heatmaps, tags, order, nms_kernel, topk, val_thr, tag_thr,
+                           max_instances, udp, blur_kernel, center_shift, scale, keypoints,
+                           scores, instance_scores, counts)
+    return keypoints, scores, instance_scores, counts
+
+
 # ---- pose lifting ---------------------------------------------------------------------------
 def motionbert_encode(call: Call, keypoints, visible, target, params, factor, take_given,
                       root_index: int, project: bool, train: bool, target_visible

@@ -30,9 +30,10 @@ from mmpose.registry import KEYPOINT_CODECS
 from fastcodec.registry import CODECS
 
 # Codecs whose batch_decode takes the head's batched outputs and returns arrays whose
-# i-th entries are MMPose's decode results for sample i.
+# i-th entries are MMPose's decode results for sample i (AssociativeEmbedding: MMPose's
+# three lists, as its AssociativeEmbeddingHead unpacks them).
 BATCH_DECODED = ('MSRAHeatmap', 'UDPHeatmap', 'MegviiHeatmap', 'SimCCLabel',
-                 'RegressionLabel', 'IntegralRegressionLabel')
+                 'RegressionLabel', 'IntegralRegressionLabel', 'AssociativeEmbedding')
 
 
 def _host(x: Any) -> Any:

@@ -25,9 +25,11 @@ CONFIGS = {
     'SimCC3DLabel': dict(input_size=(288, 384, 288)),
     'EDPoseLabel': dict(),
     'YOLOXPoseAnnotationProcessor': dict(expand_bbox=True),
+    'AssociativeEmbedding': dict(input_size=(512, 512), heatmap_size=(128, 128),
+                                 decode_keypoint_order=list(range(17))),
 }
 DECODE_ARGS = {'SimCCLabel': 2, 'SPR': 2, 'DecoupledHeatmap': 2, 'Hand3DHeatmap': 3,
-               'SimCC3DLabel': 3, 'EDPoseLabel': 4}
+               'SimCC3DLabel': 3, 'EDPoseLabel': 4, 'AssociativeEmbedding': 2}
 # encode's arguments besides the device array, for codecs that need more than keypoints
 ENCODE_ARGS = {
     'Hand3DHeatmap': lambda a: (a, None, None, 0.0, 1.0, np.array([[1, 0]]), np.array([1])),

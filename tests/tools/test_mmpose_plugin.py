@@ -37,6 +37,9 @@ CONFIGS = {
     'SimCC3DLabel': [dict(input_size=(288, 384, 288), sigma=(6., 6.93, 6.), root_index=(11, 12))],
     'EDPoseLabel': [dict(num_select=50, num_keypoints=17)],
     'YOLOXPoseAnnotationProcessor': [dict(expand_bbox=True, input_size=(640, 640))],
+    'AssociativeEmbedding': [dict(input_size=(256, 256), heatmap_size=(64, 64), sigma=2,
+                                  decode_keypoint_order=list(range(17)),
+                                  decode_max_instances=30)],
 }
 # Codecs whose batch_decode MMPose's BaseHead calls (the others decode sample by sample).
 BATCH_DECODED = ('MSRAHeatmap', 'UDPHeatmap', 'MegviiHeatmap', 'SimCCLabel',
@@ -132,7 +135,8 @@ def test_spr_decodes_sample_by_sample_like_mmpose(mmpose):
     """SPR keeps MMPose's per-sample decode (support_batch_decoding False), with
     MMPose's signature and torch results."""
     import fastcodec.mmpose as plugin
-    assert set(plugin.BATCH_DECODED) == set(BATCH_DECODED) and 'SPR' not in BATCH_DECODED
+    assert set(plugin.BATCH_DECODED) == set(BATCH_DECODED) | {'AssociativeEmbedding'}
+    assert 'SPR' not in plugin.BATCH_DECODED
     rng = np.random.default_rng(0)
     for args in CONFIGS['SPR']:
         ours = mmpose.registry.build(dict(type='SPR', **args))
@@ -170,6 +174,26 @@ def test_lifting_heads_decode_like_mmpose(mmpose, name):
         assert isinstance(g.keypoints, np.ndarray) and g.keypoints.shape == w.keypoints.shape
         np.testing.assert_allclose(g.keypoints, w.keypoints, rtol=0, atol=1e-5)
         np.testing.assert_array_equal(g.keypoint_scores, w.keypoint_scores)
+
+
+def test_ae_batch_decodes_like_mmpose(mmpose):
+    """AssociativeEmbeddingHead calls batch_decode(heatmaps, tags) with torch tensors and
+    unpacks three lists (keypoints, scores, instance scores) that it zips per sample;
+    its module needs mmcv, so the contract is checked on the codecs directly."""
+    rng = np.random.default_rng(6)
+    (args,) = CONFIGS['AssociativeEmbedding']
+    ours = mmpose.registry.build(dict(type='AssociativeEmbedding', **args))
+    reference = mmpose.codecs.AssociativeEmbedding(**args)
+    assert ours.support_batch_decoding and reference.support_batch_decoding
+    heat = torch.from_numpy((rng.uniform(0, 1, (2, 17, 64, 64)) ** 8).astype(np.float32))
+    tags = torch.from_numpy(rng.integers(0, 4, (2, 17, 64, 64)).astype(np.float32))
+    got, want = ours.batch_decode(heat, tags), reference.batch_decode(heat, tags)
+    assert len(got) == len(want) == 3
+    for g_part, w_part in zip(got, want):
+        assert isinstance(g_part, list) and len(g_part) == len(w_part) == 2
+        for g, w in zip(g_part, w_part):
+            assert isinstance(g, np.ndarray) and g.shape == w.shape and g.dtype == w.dtype
+            np.testing.assert_allclose(g, w, rtol=0, atol=2e-3)
 
 
 def test_cid_head_decodes_like_mmpose(mmpose):

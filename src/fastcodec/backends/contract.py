@@ -168,6 +168,17 @@ KERNELS: Tuple[Kernel, ...] = (
         (sx, sy, sz), ratio, f32 bool, normalize bool | x_labels f32 (B,N,K,W), y_labels
         f32 (B,N,K,H), z_labels f32 (B,N,K,D), inside u8 (B,N,K): SimCCLabel's Gaussian
         labels on three axes."""),
+    # ---- AssociativeEmbedding (associative_embedding.h, ae_kernels.cpp) ---------------
+    Kernel('ae_decode', '(heatmaps, tags, order, nms_kernel, topk, val_thr, tag_thr, '
+                        'max_instances, udp, blur_kernel, center_shift, scale, keypoints, '
+                        'scores, instance_scores, counts)', """
+        heatmaps f32 (B,K,H,W), tags f32 (B,L*K,H,W), order int64 (K,) in [0, K),
+        nms_kernel odd, topk in [0, H*W], val_thr, tag_thr, max_instances (a Python slice
+        end; INT64_MAX for None), udp bool, blur_kernel odd (udp), center_shift, scale
+        (sx, sy) | keypoints f32 (B,G,K,2), scores f32 (B,G,K), instance_scores f32
+        (B,G), counts int64 (B,): AssociativeEmbedding.batch_decode, image b's instances
+        being its first counts[b] rows (G bounds every count; what a kernel writes in
+        the rows after them is unspecified)."""),
     # ---- threads (parallel.h) ---------------------------------------------------------
     Kernel('num_threads', '()', """
         -> int: the most threads one call may use (a single-threaded backend: 1)."""),
@@ -198,6 +209,7 @@ OUTPUTS: Dict[str, Tuple[str, ...]] = dict(
     motionbert_encode=('labels', 'target_label', 'computed_factor', 'weights'),
     hand3d_encode=('heatmaps', 'inside'),
     simcc3d_encode=('x_labels', 'y_labels', 'z_labels', 'inside'),
+    ae_decode=('keypoints', 'scores', 'instance_scores', 'counts'),
 )
 
 

@@ -15,3 +15,4 @@ from fastcodec._C import simcc_decode, simcc_encode, simcc_maximum, simcc_refine
 from fastcodec._C import spr_decode, spr_encode_displacements  # noqa: F401
 from fastcodec._C import motionbert_encode  # noqa: F401
 from fastcodec._C import hand3d_encode, simcc3d_encode  # noqa: F401
+from fastcodec._C import ae_decode  # noqa: F401

@@ -15,3 +15,4 @@ from fastcodec.codecs.hand_3d_heatmap import Hand3DHeatmap  # noqa: F401
 from fastcodec.codecs.simcc_3d_label import SimCC3DLabel  # noqa: F401
 from fastcodec.codecs.edpose_label import EDPoseLabel  # noqa: F401
 from fastcodec.codecs.annotation_processors import YOLOXPoseAnnotationProcessor  # noqa: F401
+from fastcodec.codecs.associative_embedding import AssociativeEmbedding  # noqa: F401

@@ -19,11 +19,12 @@ effect.
 Modules, by concern, as the C++ sources: ``common`` (the jit policy, common.h, the
 array check, threads), ``blur`` (blur.h, blur_cpu.cpp), ``heatmap`` (heatmap targets, argmax,
 refinement, decoders), ``instances`` (instances.h), ``regression``, ``simcc``, ``spr``,
-``lifting``, ``hand3d``, ``simcc3d``. A module imports its siblings only, never this
-package's namespace, so
+``lifting``, ``hand3d``, ``simcc3d``, ``associative_embedding``. A module imports its
+siblings only, never this package's namespace, so
 each can be imported first (tests/core/test_backend_contract.py). This module holds the
 contract's functions and nothing else public.
 """
+from fastcodec.backends.numba.associative_embedding import ae_decode
 from fastcodec.backends.numba.blur import gaussian_blur
 from fastcodec.backends.numba.common import num_threads, pool_calls, set_num_threads
 from fastcodec.backends.numba.hand3d import hand3d_encode
@@ -46,5 +47,5 @@ __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'instance_geomet
            'decode_udp_combined', 'encode_regression', 'decode_regression',
            'normalize_heatmaps', 'simcc_encode', 'simcc_maximum', 'simcc_decode',
            'simcc_refine_dark', 'spr_encode_displacements', 'spr_decode',
-           'motionbert_encode', 'hand3d_encode', 'simcc3d_encode', 'num_threads',
-           'set_num_threads', 'pool_calls']
+           'motionbert_encode', 'hand3d_encode', 'simcc3d_encode', 'ae_decode',
+           'num_threads', 'set_num_threads', 'pool_calls']
