@@ -56,11 +56,11 @@ FC_HD double simcc_softmax_max(const float* v, int64_t n, float beta, double sca
     if (u != u) nan = true;
     else if (u > m) m = u;
   }
-  if (nan) return NAN;
+  if (nan) return FC_NAN;
   double s = 0.0, emax = 0.0;
   for (int64_t i = 0; i < n; ++i) {
     const double e = exp((double)(v[i] * beta) * scale - m);
-    if (e != e) return NAN;
+    if (e != e) return FC_NAN;
     if (e > emax) emax = e;
     s += e;
   }

@@ -48,7 +48,7 @@ def _kernel(k: int) -> np.ndarray:
 
 
 @jit
-def _reflect101(p, n):
+def reflect101(p, n):
     if n == 1:
         return 0
     while p < 0 or p >= n:
@@ -117,9 +117,9 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw
             P[_u(b + r + x)] = _F0 if abs(v) < tw else v
         if reflect:
             for p in range(r):
-                v = src[sb + _reflect101(p - r, W)]
+                v = src[sb + reflect101(p - r, W)]
                 P[b + p] = _F0 if abs(v) < tw else v
-                v = src[sb + _reflect101(W + p, W)]
+                v = src[sb + reflect101(W + p, W)]
                 P[b + r + W + p] = _F0 if abs(v) < tw else v
     # Row pass into rows r .. r + H - 1 of Q (opencv_row_sum).
     Qc = Q[r * Wp:r * Wp + n]
@@ -207,7 +207,7 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw
             y = H + (p - r)
             o = (H + p) * Wp
         if reflect:
-            so = (_reflect101(y, H) + r) * Wp
+            so = (reflect101(y, H) + r) * Wp
             for x in range(Wp):
                 Q[_u(o + x)] = Q[_u(so + x)]
         else:
@@ -392,8 +392,8 @@ def _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out, rowmax, ke
                     break
         return best, out[best]
     for i in range(r):
-        rowmax[i] = rowmax[r + _reflect101(i - r, H)]
-        rowmax[r + H + i] = rowmax[r + _reflect101(H + i, H)]
+        rowmax[i] = rowmax[r + reflect101(i - r, H)]
+        rowmax[r + H + i] = rowmax[r + reflect101(H + i, H)]
     margin = np.float32(1e-4) * max(abs(lo), abs(hi)) + np.float32(1e-30)
     keep[:] = _F0
     for j in range(2 * r + 1):  # tap-major: the rows' sums run side by side
@@ -405,14 +405,14 @@ def _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out, rowmax, ke
     y_best = np.argmax(keep)
     column[:] = _F0
     for t in range(2 * r + 1):
-        q = s0 + _reflect101(y_best - r + t, H) * W
+        q = s0 + reflect101(y_best - r + t, H) * W
         wt = w[t]
         for x in range(W):
             v = heat[_u(q + x)]
             column[_u(r + x)] += wt * (_F0 if abs(v) < tw else v)
     for i in range(r):
-        column[i] = column[r + _reflect101(i - r, W)]
-        column[r + W + i] = column[r + _reflect101(W + i, W)]
+        column[i] = column[r + reflect101(i - r, W)]
+        column[r + W + i] = column[r + reflect101(W + i, W)]
     sums[:] = _F0
     for j in range(2 * r + 1):
         wj = w[j]

@@ -90,13 +90,22 @@ def _exp_normal(a):
     return 0.0 if e < _ROUNDS_NORMAL else e
 
 
+# Each function below mirrors the fastcodec/common.h (or argmax.h) function of the same
+# name; a pointer output of the C++ becomes a returned value (docs/design.md).
+
+
 @jit
-def _coord_is_usable(v):
+def trunc_i64(v):
+    return np.int64(v)
+
+
+@jit
+def coord_is_usable(v):
     return v == v and abs(v) < _COORD_LIMIT
 
 
 @jit
-def _scale_coord(v, scale, f32):
+def scale_coord(v, scale, f32):
     # scale is float32; f32: the quotient of two float32 values.
     if f32:
         return np.float64(np.float32(v) / scale)
@@ -104,14 +113,30 @@ def _scale_coord(v, scale, f32):
 
 
 @jit
-def _round_half_up(v, f32):
+def round_half_up(v, f32):
     if f32:
         return np.int64(np.float64(np.float32(v) + _FHALF))
     return np.int64(v + 0.5)
 
 
 @jit
-def _sign_f32(v):
+def min_i64(a, b):
+    return a if a < b else b
+
+
+@jit
+def max_i64(a, b):
+    return a if a > b else b
+
+
+@jit
+def fc_exp(v):
+    """exp in v's precision (float32 in, float32 out)."""
+    return math.exp(v)
+
+
+@jit
+def sign_f32(v):
     if v > _F0:
         return _F1
     if v < _F0:
@@ -122,24 +147,61 @@ def _sign_f32(v):
 
 
 @jit
-def _scaled_point(kps, i, sx, sy, f32):
-    """(ok, x, y): keypoint i divided by the scale, as scaled_point in C++."""
-    rx = kps[2 * i]
-    ry = kps[2 * i + 1]
-    if not (_coord_is_usable(rx) and _coord_is_usable(ry)):
-        return False, 0.0, 0.0
-    px = _scale_coord(rx, sx, f32)
-    py = _scale_coord(ry, sy, f32)
-    return _coord_is_usable(px) and _coord_is_usable(py), px, py
+def sign_of_difference(a, b):
+    if a > b:
+        return _F1
+    if a < b:
+        return -_F1
+    if a == b and a - a == _F0:
+        return _F0
+    return a - b
 
 
 @jit
-def _point_to_draw(kps, vis, i, sx, sy, f32, inside):
-    """(draw, x, y), setting inside[i], as point_to_draw in C++: NaN/Inf keypoints get
-    weight 0; visibility < 0.5 keeps its weight and draws nothing."""
-    ok, px, py = _scaled_point(kps, i, sx, sy, f32)
-    inside[i] = 1 if ok else 0
-    return ok and not (vis[i] < 0.5), px, py
+def first_argmax(v, o, n):
+    """(index, value) of numpy's argmax over v[o:o + n] (the first NaN wins)."""
+    best = v[o]
+    if best != best:
+        return 0, best
+    bi = 0
+    for i in range(1, n):
+        x = v[o + i]
+        if x > best:
+            best = x
+            bi = i
+        elif x != x:
+            return i, x
+    return bi, best
+
+
+@jit
+def maximum_location(index, value, W):
+    """(x, y) of the maximum, (-1, -1) where its value is <= 0."""
+    if value <= _F0:
+        return -_F1, -_F1
+    return np.float32(index % W), np.float32(index // W)
+
+
+# ----------------------------------------------------------------------------------
+# heatmap_targets.h: the keypoint every encoder draws (here: every encoder family uses it)
+
+
+@jit
+def scaled_point(rx, ry, sx, sy, f32):
+    """(ok, x, y): the keypoint divided by the float32 scale."""
+    if not (coord_is_usable(rx) and coord_is_usable(ry)):
+        return False, 0.0, 0.0
+    px = scale_coord(rx, sx, f32)
+    py = scale_coord(ry, sy, f32)
+    return coord_is_usable(px) and coord_is_usable(py), px, py
+
+
+@jit
+def point_to_draw(rx, ry, visible, sx, sy, f32):
+    """(draw, x, y, inside): NaN/Inf keypoints get weight 0 (inside False); visibility
+    < 0.5 keeps its weight and draws nothing."""
+    ok, px, py = scaled_point(rx, ry, sx, sy, f32)
+    return ok and not (visible < 0.5), px, py, ok
 
 
 # ----------------------------------------------------------------------------------

@@ -12,30 +12,23 @@ import numpy as np
 from fastcodec.limits import MAX_SIGMA
 from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_reflect,
                                            _check_kernel, _column_simd_end, _flush_level,
-                                           _kernel, _modulate, _reflect101, _row_simd_end)
+                                           _kernel, _modulate, _row_simd_end, reflect101)
 from fastcodec.backends.numba.common import (_F0, _F1, _F1EM3, _F1EM10, _F2, _F50, _F255,
                                              _FHALF, _FLT_EPS, _FQUARTER, _argmax_rows,
-                                             _coord_is_usable, _exp_normal, _f32a, _f64,
-                                             _flush32, _fmaf, _point_to_draw, _require,
-                                             _round_half_up, _sign_f32, _u, jit)
+                                             _exp_normal, _f32a, _f64, _flush32, _fmaf,
+                                             _require, _u, coord_is_usable, jit,
+                                             max_i64, maximum_location, min_i64,
+                                             point_to_draw, round_half_up,
+                                             sign_of_difference)
 
 __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
            'refine_sign', 'refine_dark', 'refine_dark_udp', 'decode_msra', 'decode_dark',
            'decode_megvii', 'decode_udp_combined']
 
 
-# ----------------------------------------------------------------------------------
-# argmax.h (first_argmax itself is numpy's argmax: see _argmax_rows)
-
-
 @jit
 def _write_location(index, value, W, locs, c):
-    if value <= _F0:
-        locs[2 * c] = -_F1
-        locs[2 * c + 1] = -_F1
-    else:
-        locs[2 * c] = np.float32(index % W)
-        locs[2 * c + 1] = np.float32(index // W)
+    locs[2 * c], locs[2 * c + 1] = maximum_location(index, value, W)
 
 
 # ----------------------------------------------------------------------------------
@@ -127,7 +120,8 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
         hoff = bk * HW
         for n in range(N):
             i = (b * N + n) * K + k
-            draw, px, py = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            draw, px, py, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
+            inside[i] = 1 if ok else 0
             if not draw:
                 continue
             sn = (0 if rows == 1 else b) * N + n
@@ -152,8 +146,8 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
                 else:
                     _paint_unbiased(heat, hoff, W, H, px, py, two_sigma2, grid64, ux, uy)
                 continue
-            mu_x = _round_half_up(px, f32)
-            mu_y = _round_half_up(py, f32)
+            mu_x = round_half_up(px, f32)
+            mu_y = round_half_up(py, f32)
             left = np.int64(np.float64(mu_x) - rad)
             top = np.int64(np.float64(mu_y) - rad)
             right = np.int64(np.float64(mu_x) + rad + 1)
@@ -205,7 +199,8 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
         yo = xo + HW
         for n in range(N):
             i = (b * N + n) * K + k
-            draw, mx, my = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            draw, mx, my, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
+            inside[i] = 1 if ok else 0
             if not draw:
                 continue
             # offset_pixel: (m - p) / radius depends on one coordinate only.
@@ -227,9 +222,27 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
 
 
 @jit
+def megvii_impulse_pixel(px, py, W, H):
+    """(on_map, kx, ky): the impulse pixel `astype(np.int64)` of the scaled keypoint."""
+    kx = np.int64(px)
+    ky = np.int64(py)
+    return not (kx < 0 or kx >= W or ky < 0 or ky >= H), kx, ky
+
+
+@jit
+def megvii_impulse_tap(p, n, k):
+    return _F1 if reflect101(p, n) == k else _F0
+
+
+@jit
+def megvii_normalize(v, centre):
+    return v / centre * _F255
+
+
+@jit
 def _impulse_tap(x, i, at, n):
     """The unit impulse at `at` seen i taps from x through the reflect-101 border."""
-    return _F1 if _reflect101(x + i, n) == at else _F0
+    return megvii_impulse_tap(x + i, n, at)
 
 
 @jit
@@ -274,13 +287,12 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
         hoff = bk * HW
         for n in range(N):
             i = (b * N + n) * K + k
-            draw, qx, qy = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            draw, qx, qy, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
+            inside[i] = 1 if ok else 0
             if not draw:
                 continue
-            # (keypoints / scale_factor).astype(np.int64): truncation, no rounding.
-            kx = np.int64(qx)
-            ky = np.int64(qy)
-            if kx < 0 or kx >= W or ky < 0 or ky >= H:
+            on_map, kx, ky = megvii_impulse_pixel(qx, qy, W, H)
+            if not on_map:
                 inside[i] = 0
                 continue
             # cv2.GaussianBlur of the impulse pass by pass: the row pass gives px; each
@@ -291,7 +303,7 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
                 hits = 0
                 tap = 0
                 for j in range(-r, r + 1):
-                    h = _reflect101(y + j, H) == ky
+                    h = megvii_impulse_tap(y + j, H, ky) != _F0
                     hit[j + r] = h
                     if h:
                         hits += 1
@@ -316,7 +328,7 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
                     heat[_u(ro + x)] = t
             centre = heat[hoff + ky * W + kx]
             for p in range(HW):
-                heat[_u(hoff + p)] = _flush32(heat[_u(hoff + p)] / centre * _F255)
+                heat[_u(hoff + p)] = _flush32(megvii_normalize(heat[_u(hoff + p)], centre))
 
 
 # ----------------------------------------------------------------------------------
@@ -330,14 +342,173 @@ def _locations_kernel(idx, vals, W, locs):
         _write_location(idx[c], vals[c], W, locs, c)
 
 
+# refine.h: each function mirrors the one of the same name (pointer outputs returned).
+
+
 @jit
-def _keypoint_pixel(kps, i):
-    """(ok, x, y): keypoint i as `astype(int)`, as keypoint_pixel in C++."""
-    kx = kps[2 * i]
-    ky = kps[2 * i + 1]
-    if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+def keypoint_pixel(kx, ky):
+    """(ok, x, y): the keypoint as `astype(int)`; False for NaN/Inf/huge."""
+    if not (coord_is_usable(kx) and coord_is_usable(ky)):
         return False, np.int64(0), np.int64(0)
     return True, np.int64(kx), np.int64(ky)
+
+
+@jit
+def sign_step(h, o, W, H, x, y):
+    """(dx, dy) of refine_keypoints on the map h[o:o + H * W] at integer (x, y)."""
+    sx = _F0
+    sy = _F0
+    if 1 < x and x < W - 1 and 0 < y and y < H:
+        sx = sign_of_difference(h[o + y * W + x + 1], h[o + y * W + x - 1])
+    if 1 < y and y < H - 1 and 0 < x and x < W:
+        sy = sign_of_difference(h[o + (y + 1) * W + x], h[o + (y - 1) * W + x])
+    return np.float64(sx * _FQUARTER), np.float64(sy * _FQUARTER)
+
+
+@jit
+def megvii_applies(W, H, x, y):
+    return 1 < x and x < W - 1 and 1 < y and y < H - 1
+
+
+@jit
+def megvii_score(v):
+    return v / _F255 + _FHALF
+
+
+@jit
+def megvii_shift(left, right, up, down):
+    return (np.float64(sign_of_difference(right, left) * _FQUARTER + _FHALF),
+            np.float64(sign_of_difference(down, up) * _FQUARTER + _FHALF))
+
+
+@jit
+def dark_log(v):
+    return np.float32(math.log(_F1EM10 if v < _F1EM10 else v))
+
+
+@jit
+def dark_udp_log(v):
+    return np.float32(math.log(_F1EM3 if v < _F1EM3 else (_F50 if v > _F50 else v)))
+
+
+@jit
+def dark_applies(W, H, x, y):
+    return 1 < x and x < W - 2 and 1 < y and y < H - 2
+
+
+@jit
+def dark_step(m, o, stride, s, W, H, x, y):
+    """(ok, dx, dy): the DARK step at integer (x, y) of a W x H map. The C++'s log map
+    L(dx, dy) is dark_log(m[o + dy * stride + dx] * s): o indexes (x, y) in m, whose
+    rows are `stride` apart, s is the modulation scale."""
+    if not dark_applies(W, H, x, y):
+        return False, 0.0, 0.0
+    c = dark_log(m[o] * s)
+    dx = _FHALF * (dark_log(m[o + 1] * s) - dark_log(m[o - 1] * s))
+    dy = _FHALF * (dark_log(m[o + stride] * s) - dark_log(m[o - stride] * s))
+    dxx = _FQUARTER * (dark_log(m[o + 2] * s) - _F2 * c + dark_log(m[o - 2] * s))
+    dxy = _FQUARTER * (dark_log(m[o + stride + 1] * s) - dark_log(m[o - stride + 1] * s)
+                       - dark_log(m[o + stride - 1] * s) + dark_log(m[o - stride - 1] * s))
+    dyy = _FQUARTER * (dark_log(m[o + 2 * stride] * s) - _F2 * c
+                       + dark_log(m[o - 2 * stride] * s))
+    det32 = dxx * dyy - dxy * dxy
+    if not (det32 != _F0):
+        return False, 0.0, 0.0
+    # np.linalg.inv in float32, then -inv @ g in float32.
+    det = np.float64(dxx) * np.float64(dyy) - np.float64(dxy) * np.float64(dxy)
+    i00 = np.float32(np.float64(dyy) / det)
+    i01 = np.float32(np.float64(-dxy) / det)
+    i11 = np.float32(np.float64(dxx) / det)
+    return True, np.float64(-(i00 * dx + i01 * dy)), np.float64(-(i01 * dx + i11 * dy))
+
+
+@jit
+def dark_udp_centre(x, y, k, W, H, f32):
+    Wp = W + 2
+    S = (H + 2) * Wp
+    if f32:
+        t = (np.float32(x) + _F1) + (np.float32(y) + _F1) * np.float32(Wp)
+        f = np.float64(np.float32(np.float64(t) + np.float64(k * S)))
+    else:
+        f = (x + 1) + (y + 1) * np.float64(Wp) + np.float64(k * S)
+    return np.int64(f)
+
+
+@jit
+def dark_udp_neighbour(centre, j, K, W, H):
+    """(ok, ch, px, py) of neighbour j (0..6) of a flat index into K padded maps."""
+    Wp = W + 2
+    S = (H + 2) * Wp
+    total = K * S
+    if j == 0:
+        step = 0
+    elif j == 1:
+        step = 1
+    elif j == 2:
+        step = Wp
+    elif j == 3:
+        step = Wp + 1
+    elif j == 4:
+        step = -Wp - 1
+    elif j == 5:
+        step = -1
+    else:
+        step = -Wp
+    q = centre + step
+    if q < -total or q >= total:
+        return False, np.int64(0), np.int64(0), np.int64(0)  # IndexError in MMPose
+    if q < 0:
+        q += total
+    return (True, q // S, min_i64(max_i64((q % S) // Wp - 1, 0), H - 1),
+            min_i64(max_i64(q % Wp - 1, 0), W - 1))
+
+
+@jit
+def udp_combined_index(x, y, k, W, H, K):
+    t = x + y * np.float32(W)
+    q = np.int64(np.float64(np.float32(np.float64(t) + np.float64(k * H * W))))
+    if q < 0:
+        q += K * H * W
+    return q
+
+
+@jit
+def dark_udp_step(v):
+    """(dx, dy) of the DARK-UDP step from the seven log values v (see refine.h)."""
+    i_ = v[0]
+    ix1 = v[1]
+    iy1 = v[2]
+    ix1y1 = v[3]
+    ix1_y1_ = v[4]
+    ix1_ = v[5]
+    iy1_ = v[6]
+    dx = _FHALF * (ix1 - ix1_)
+    dy = _FHALF * (iy1 - iy1_)
+    dxx = ix1 - _F2 * i_ + ix1_
+    dyy = iy1 - _F2 * i_ + iy1_
+    dxy = _FHALF * (ix1y1 - ix1 - iy1 + i_ + i_ - ix1_ - iy1_ + ix1_y1_)
+    a = np.float64(dxx) + _FLT_EPS
+    bb = np.float64(dxy)
+    d = np.float64(dyy) + _FLT_EPS
+    det = a * d - bb * bb
+    if det == 0.0 or det != det:
+        return (det, det) if det != det else (0.0, 0.0)
+    i00 = d / det
+    i01 = -bb / det
+    i11 = a / det
+    return (i00 * np.float64(dx) + i01 * np.float64(dy),
+            i01 * np.float64(dx) + i11 * np.float64(dy))
+
+
+# ----------------------------------------------------------------------------------
+# Decoding loops (heatmap_kernels.cpp)
+
+
+@jit
+def _locations_kernel(idx, vals, W, locs):
+    """maximum_location for every channel: (x, y) of the argmax, -1 where vals <= 0."""
+    for c in range(idx.shape[0]):
+        _write_location(idx[c], vals[c], W, locs, c)
 
 
 @jit
@@ -346,150 +517,55 @@ def _refine_sign_kernel(kps, B, N, K, heat, H, W):
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
-        ok, x, y = _keypoint_pixel(kps, i)
+        ok, x, y = keypoint_pixel(kps[2 * i], kps[2 * i + 1])
         if not ok:
             continue
-        o = (b * K + k) * HW
-        dx = _F0
-        dy = _F0
-        if 1 < x and x < W - 1 and 0 < y and y < H:
-            dx = heat[o + y * W + x + 1] - heat[o + y * W + x - 1]
-        if 1 < y and y < H - 1 and 0 < x and x < W:
-            dy = heat[o + (y + 1) * W + x] - heat[o + (y - 1) * W + x]
-        kps[2 * i] += np.float64(_sign_f32(dx) * _FQUARTER)
-        kps[2 * i + 1] += np.float64(_sign_f32(dy) * _FQUARTER)
-
-
-@jit
-def _dark_log(m, o, s):
-    v = m[o] * s
-    if v < _F1EM10:
-        v = _F1EM10
-    return math.log(v)
+        dx, dy = sign_step(heat, (b * K + k) * HW, W, H, x, y)
+        kps[2 * i] += dx
+        kps[2 * i + 1] += dy
 
 
 @jit
 def _refine_dark_kernel(kps, B, N, K, blurred, scale, H, W):
-    """dark_step of refine.h on the modulated maps blurred * scale."""
+    """dark_step on the modulated maps blurred * scale."""
     HW = H * W
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
-        ok, x, y = _keypoint_pixel(kps, i)
+        ok, x, y = keypoint_pixel(kps[2 * i], kps[2 * i + 1])
         if not ok:
             continue
-        if not (1 < x and x < W - 2 and 1 < y and y < H - 2):
-            continue
         ch = b * K + k
-        s = scale[ch]
-        o = ch * HW + y * W + x
-        c = _dark_log(blurred, o, s)
-        dx = _FHALF * (_dark_log(blurred, o + 1, s) - _dark_log(blurred, o - 1, s))
-        dy = _FHALF * (_dark_log(blurred, o + W, s) - _dark_log(blurred, o - W, s))
-        dxx = _FQUARTER * (_dark_log(blurred, o + 2, s) - _F2 * c
-                           + _dark_log(blurred, o - 2, s))
-        dxy = _FQUARTER * (_dark_log(blurred, o + W + 1, s) - _dark_log(blurred, o - W + 1, s)
-                           - _dark_log(blurred, o + W - 1, s)
-                           + _dark_log(blurred, o - W - 1, s))
-        dyy = _FQUARTER * (_dark_log(blurred, o + 2 * W, s) - _F2 * c
-                           + _dark_log(blurred, o - 2 * W, s))
-        det32 = dxx * dyy - dxy * dxy
-        if not (det32 != _F0):
-            continue
-        # np.linalg.inv in float32, then -inv @ g in float32.
-        det = np.float64(dxx) * np.float64(dyy) - np.float64(dxy) * np.float64(dxy)
-        i00 = np.float32(np.float64(dyy) / det)
-        i01 = np.float32(np.float64(-dxy) / det)
-        i11 = np.float32(np.float64(dxx) / det)
-        kps[2 * i] += np.float64(-(i00 * dx + i01 * dy))
-        kps[2 * i + 1] += np.float64(-(i01 * dx + i11 * dy))
-
-
-@jit
-def _dark_udp_log(v):
-    if v < _F1EM3:
-        v = _F1EM3
-    elif v > _F50:
-        v = _F50
-    return math.log(v)
+        ok, dx, dy = dark_step(blurred, ch * HW + y * W + x, W, scale[ch], W, H, x, y)
+        if ok:
+            kps[2 * i] += dx
+            kps[2 * i + 1] += dy
 
 
 @jit
 def _refine_dark_udp_kernel(kps, B, N, K, blurred, scale, H, W, f32):
-    """dark_udp_step of refine.h on the edge-padded log of blurred * scale."""
-    Wp = W + 2
-    S = (H + 2) * Wp
-    total = K * S
-    steps = np.empty(7, np.int64)
-    steps[0] = 0
-    steps[1] = 1
-    steps[2] = Wp
-    steps[3] = Wp + 1
-    steps[4] = -Wp - 1
-    steps[5] = -1
-    steps[6] = -Wp
+    """dark_udp_step on the edge-padded log of blurred * scale."""
     v = np.empty(7, np.float32)
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
         kx = kps[2 * i]
         ky = kps[2 * i + 1]
-        if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+        if not (coord_is_usable(kx) and coord_is_usable(ky)):
             continue
-        # MMPose indexes the flattened, edge-padded (K, H + 2, W + 2) array with
-        # int(x + 1 + (y + 1) * (W + 2) + k * S), evaluated in the keypoints' dtype;
-        # negative indices wrap around as in Python.
-        if f32:
-            t = (np.float32(kx) + _F1) + (np.float32(ky) + _F1) * np.float32(Wp)
-            f = np.float64(np.float32(np.float64(t) + np.float64(k * S)))
-        else:
-            f = (kx + 1) + (ky + 1) * np.float64(Wp) + np.float64(k * S)
-        centre = np.int64(f)
+        centre = dark_udp_centre(kx, ky, k, W, H, f32)
         ok = True
         for j in range(7):
-            q = centre + steps[j]
-            if q < -total or q >= total:
-                ok = False  # IndexError in MMPose
+            ok, c, yy, xx = dark_udp_neighbour(centre, j, K, W, H)
+            if not ok:
                 break
-            if q < 0:
-                q += total
-            c = q // S
-            py = (q % S) // Wp
-            px = q % Wp
-            yy = min(max(py - 1, 0), H - 1)
-            xx = min(max(px - 1, 0), W - 1)
             ch = b * K + c
-            v[j] = _dark_udp_log(blurred[(ch * H + yy) * W + xx] * scale[ch])
+            v[j] = dark_udp_log(blurred[(ch * H + yy) * W + xx] * scale[ch])
         if not ok:
             continue
-        i_ = v[0]
-        ix1 = v[1]
-        iy1 = v[2]
-        ix1y1 = v[3]
-        ix1_y1_ = v[4]
-        ix1_ = v[5]
-        iy1_ = v[6]
-        dx = _FHALF * (ix1 - ix1_)
-        dy = _FHALF * (iy1 - iy1_)
-        dxx = ix1 - _F2 * i_ + ix1_
-        dyy = iy1 - _F2 * i_ + iy1_
-        dxy = _FHALF * (ix1y1 - ix1 - iy1 + i_ + i_ - ix1_ - iy1_ + ix1_y1_)
-        # The Hessian plus float32 eps on the diagonal, inverted in float64; a singular
-        # matrix gives no step, a NaN one a NaN step.
-        a = np.float64(dxx) + _FLT_EPS
-        bb = np.float64(dxy)
-        d = np.float64(dyy) + _FLT_EPS
-        det = a * d - bb * bb
-        if det == 0.0 or det != det:
-            if det != det:
-                kps[2 * i] -= det
-                kps[2 * i + 1] -= det
-            continue
-        i00 = d / det
-        i01 = -bb / det
-        i11 = a / det
-        kps[2 * i] -= i00 * np.float64(dx) + i01 * np.float64(dy)
-        kps[2 * i + 1] -= i01 * np.float64(dx) + i11 * np.float64(dy)
+        dx, dy = dark_udp_step(v)
+        kps[2 * i] -= dx
+        kps[2 * i + 1] -= dy
 
 
 @jit
@@ -502,18 +578,18 @@ def _decode_megvii_kernel(m, idx, vals, H, W, locs, scores):
         _write_location(idx[c], val, W, locs, c)
         x = np.int64(locs[2 * c])
         y = np.int64(locs[2 * c + 1])
-        if 1 < x and x < W - 1 and 1 < y and y < H - 1:
-            dx = m[o + y * W + x + 1] - m[o + y * W + x - 1]
-            dy = m[o + (y + 1) * W + x] - m[o + (y - 1) * W + x]
-            locs[2 * c] += _sign_f32(dx) * _FQUARTER + _FHALF
-            locs[2 * c + 1] += _sign_f32(dy) * _FQUARTER + _FHALF
-        scores[c] = val / _F255 + _FHALF
+        if megvii_applies(W, H, x, y):
+            p = o + y * W + x
+            dx, dy = megvii_shift(m[p - 1], m[p + 1], m[p - W], m[p + W])
+            locs[2 * c] += np.float32(dx)
+            locs[2 * c + 1] += np.float32(dy)
+        scores[c] = megvii_score(val)
 
 
 @jit
 def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
     """UDPHeatmap('combined').decode after the maximum of every blurred label map is
-    known: the location plus radius times the offset maps at int(x + y * W + k * H * W)."""
+    known: the location plus radius times the offset maps at udp_combined_index."""
     HW = H * W
     total = K * HW
     rad = np.float32(radius)
@@ -523,11 +599,7 @@ def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
         sample = b * 3 * total
         _write_location(idx[c], vals[c], W, locs, c)
         scores[c] = vals[c]
-        # The index in float32; -1 locations wrap around like Python indexing.
-        t = locs[2 * c] + locs[2 * c + 1] * np.float32(W)
-        q = np.int64(np.float64(np.float32(np.float64(t) + np.float64(k * HW))))
-        if q < 0:
-            q += total
+        q = udp_combined_index(locs[2 * c], locs[2 * c + 1], k, W, H, K)
         # C++ integer division (toward zero): a q still negative (K == H == 1 and a
         # -1 location) reads just before the offset map, as the C++ backend does.
         if q >= 0:

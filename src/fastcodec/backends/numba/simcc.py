@@ -10,7 +10,7 @@ import numpy as np
 from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.backends.numba.blur import _kernel
 from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
-                                             _coord_is_usable, _flush32, _fmaf, _require, jit)
+                                             coord_is_usable, _flush32, _fmaf, _require, jit)
 
 __all__ = ['simcc_encode', 'simcc_maximum', 'simcc_decode', 'simcc_refine_dark']
 
@@ -43,22 +43,6 @@ def _gaussian_label(i, mu, sigma, normalize):
 def _gaussian_inside(mu, sigma, W):
     radius = sigma * 3.0
     return not (float(mu) - radius >= float(W) or float(mu) + radius + 1.0 < 0.0)
-
-
-@jit
-def _first_argmax(v, o, n):
-    best = v[o]
-    idx = 0
-    if best != best:
-        return 0, best
-    for i in range(1, n):
-        x = v[o + i]
-        if x > best:
-            best = x
-            idx = i
-        elif x != x:
-            return i, x
-    return idx, best
 
 
 @jit
@@ -120,7 +104,7 @@ def _blur_at(v, o, n, w, r, i):
 
 
 @jit
-def _dark_log(b):
+def simcc_dark_log(b):
     c = _F1EM3 if b < _F1EM3 else (_F50 if b > _F50 else b)
     return c if c != c else np.float32(math.log(c))
 
@@ -167,13 +151,13 @@ def _dark_step(logv, n, x):
 
 @jit
 def _blur_log_row(v, o, n, w, r, out):
-    _, raw_max = _first_argmax(v, o, n)
+    _, raw_max = first_argmax(v, o, n)
     for i in range(n):
         out[i] = _blur_at(v, o, n, w, r, i)
-    _, bmax = _first_argmax(out, 0, n)
+    _, bmax = first_argmax(out, 0, n)
     scale = np.float32(1.0) if bmax == _F0 else raw_max / bmax
     for i in range(n):
-        out[i] = _dark_log(out[i] * scale)
+        out[i] = simcc_dark_log(out[i] * scale)
 
 
 @jit
@@ -235,7 +219,7 @@ def _dark_step_lazy(v, o, n, w, r, scale, x):
         return x
     d = np.empty(5, np.float32)
     for j in range(5):
-        d[j] = _dark_log(_blur_at(v, o, n, w, r, bins[j]) * scale)
+        d[j] = simcc_dark_log(_blur_at(v, o, n, w, r, bins[j]) * scale)
     return _newton_step(d, x)
 
 
@@ -300,7 +284,7 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
             continue
         x = kps[2 * r]
         y = kps[2 * r + 1]
-        if not _coord_is_usable(x) or not _coord_is_usable(y):
+        if not coord_is_usable(x) or not coord_is_usable(y):
             inside[r] = 0
             continue
         mx = _simcc_bin(x, ratio32, ratio, f32)
@@ -327,8 +311,8 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
 @jit
 def _maximum_kernel(sx, sy, R, Wx, Wy, locs, vals):
     for r in range(R):
-        ix, vx = _first_argmax(sx, r * Wx, Wx)
-        iy, vy = _first_argmax(sy, r * Wy, Wy)
+        ix, vx = first_argmax(sx, r * Wx, Wx)
+        iy, vy = first_argmax(sy, r * Wy, Wy)
         vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
 
 
@@ -370,7 +354,7 @@ def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, w
 def _refine_kernel(x, simcc, R, W, w, k, wsum):
     b = np.empty(W, np.float32)
     for r in range(R):
-        idx, val = _first_argmax(simcc, r * W, W)
+        idx, val = first_argmax(simcc, r * W, W)
         x[r] = _dark_axis(simcc, r * W, W, w, k // 2, wsum, idx, val, x[r], b)
 
 

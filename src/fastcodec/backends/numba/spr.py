@@ -11,7 +11,7 @@ import numpy as np
 
 # jit's error model: 1 / 0 is inf (a zero diagonal), as in C++ and numpy
 from fastcodec.backends.numba.common import _F0, _F1, _F2, _FHALF, jit
-from fastcodec.backends.numba.common import _coord_is_usable as _usable
+from fastcodec.backends.numba.common import coord_is_usable as _usable
 
 __all__ = ['spr_encode_displacements', 'spr_decode']
 
