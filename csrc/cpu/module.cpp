@@ -13,6 +13,7 @@ void bind_regression(py::module_& m);  // regression_module.cpp
 void bind_simcc(py::module_& m);       // simcc_module.cpp
 void bind_spr(py::module_& m);         // spr_module.cpp
 void bind_lifting(py::module_& m);     // lifting_module.cpp
+void bind_header_functions(py::module_& m);  // header_functions_module.cpp (tests)
 
 PYBIND11_MODULE(_C, m) {
   using namespace fastcodec;
@@ -27,4 +28,5 @@ PYBIND11_MODULE(_C, m) {
   bind_regression(m);
   bind_spr(m);
   bind_lifting(m);
+  bind_header_functions(m);
 }

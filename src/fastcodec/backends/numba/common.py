@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba.core import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 ERROR_MODEL = 'numpy'
 jit = numba.njit(cache=True, nogil=True, error_model=ERROR_MODEL)
@@ -46,8 +46,6 @@ _FLT_EPS = 1.1920928955078125e-07  # np.finfo(np.float32).eps
 _FLT_MIN = np.float32(1.1754943508222875e-38)
 # The smallest float64 that rounds to a normal float32 (2^-126 - 2^-150, ties to even).
 _ROUNDS_NORMAL = 1.1754942807573643e-38
-# ln(FLT_MIN) is -87.34: exp() below this argument has no normal float32 result.
-_LN_FLT_MIN = -87.5
 _COORD_LIMIT = 1099511627776.0     # 2^40, see coord_is_usable
 
 
@@ -81,13 +79,18 @@ def _flush32(v):
     return _F0 if abs(v) < _ROUNDS_NORMAL else np.float32(v)
 
 
-@jit
-def _exp_normal(a):
-    """math.exp(a) (a float32 or float64, the result in a's precision, returned as
-    float64) where it is at least FLT_MIN, else 0; arguments below ln(FLT_MIN) skip
-    the exp, so no denormal is computed. NaN stays NaN."""
-    e = np.float64(math.exp(a)) if not (a < _LN_FLT_MIN) else 0.0
-    return 0.0 if e < _ROUNDS_NORMAL else e
+def cast_like(x, like):
+    """x converted to the type of the float scalar ``like``: the `(T)x` of a C++
+    template (compiled only: see the overload below)."""
+    raise NotImplementedError
+
+
+@overload(cast_like, jit_options=dict(error_model=ERROR_MODEL))
+def _cast_like_impl(x, like):
+    # Resolved at compile time: no branch in the loops.
+    if like == types.float32:
+        return lambda x, like: np.float32(x)
+    return lambda x, like: np.float64(x)
 
 
 # Each function below mirrors the fastcodec/common.h (or argmax.h) function of the same
@@ -180,28 +183,6 @@ def maximum_location(index, value, W):
     if value <= _F0:
         return -_F1, -_F1
     return np.float32(index % W), np.float32(index // W)
-
-
-# ----------------------------------------------------------------------------------
-# heatmap_targets.h: the keypoint every encoder draws (here: every encoder family uses it)
-
-
-@jit
-def scaled_point(rx, ry, sx, sy, f32):
-    """(ok, x, y): the keypoint divided by the float32 scale."""
-    if not (coord_is_usable(rx) and coord_is_usable(ry)):
-        return False, 0.0, 0.0
-    px = scale_coord(rx, sx, f32)
-    py = scale_coord(ry, sy, f32)
-    return coord_is_usable(px) and coord_is_usable(py), px, py
-
-
-@jit
-def point_to_draw(rx, ry, visible, sx, sy, f32):
-    """(draw, x, y, inside): NaN/Inf keypoints get weight 0 (inside False); visibility
-    < 0.5 keeps its weight and draws nothing."""
-    ok, px, py = scaled_point(rx, ry, sx, sy, f32)
-    return ok and not (visible < 0.5), px, py, ok
 
 
 # ----------------------------------------------------------------------------------

@@ -15,10 +15,10 @@ from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_
                                            _kernel, _modulate, _row_simd_end, reflect101)
 from fastcodec.backends.numba.common import (_F0, _F1, _F1EM3, _F1EM10, _F2, _F50, _F255,
                                              _FHALF, _FLT_EPS, _FQUARTER, _argmax_rows,
-                                             _exp_normal, _f32a, _f64, _flush32, _fmaf,
-                                             _require, _u, coord_is_usable, jit,
+                                             _f32a, _f64, _flush32, _fmaf,
+                                             _require, _ROUNDS_NORMAL, _u, cast_like, coord_is_usable, jit,
                                              max_i64, maximum_location, min_i64,
-                                             point_to_draw, round_half_up,
+                                             round_half_up, scale_coord,
                                              sign_of_difference)
 
 __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
@@ -35,28 +35,124 @@ def _write_location(index, value, W, locs, c):
 # Encoding (heatmap_targets.h, heatmap_kernels.cpp)
 
 
+# heatmap_targets.h: each function mirrors the one of the same name; a struct of the
+# C++ comes back as a tuple of its fields.
+
+
 @jit
-def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, grid, fx, fy):
+def scaled_point(rx, ry, sx, sy, f32):
+    """(ok, x, y): the keypoint divided by the float32 scale."""
+    if not (coord_is_usable(rx) and coord_is_usable(ry)):
+        return False, 0.0, 0.0
+    px = scale_coord(rx, sx, f32)
+    py = scale_coord(ry, sy, f32)
+    return coord_is_usable(px) and coord_is_usable(py), px, py
+
+
+@jit
+def point_to_draw(rx, ry, visible, sx, sy, f32):
+    """(draw, x, y, inside): NaN/Inf keypoints get weight 0 (inside False); visibility
+    < 0.5 keeps its weight and draws nothing."""
+    ok, px, py = scaled_point(rx, ry, sx, sy, f32)
+    return ok and not (visible < 0.5), px, py, ok
+
+
+@jit
+def patch_geometry(sigma):
+    """(radius, length, centre)."""
+    radius = sigma * 3
+    size = 2 * radius + 1
+    return radius, np.int64(math.ceil(size)), math.floor(size / 2)
+
+
+@jit
+def patch_geometry_f32(sigma):
+    r = np.float32(sigma) * np.float32(3.0)
+    size = np.float32(2.0) * r + np.float32(1.0)
+    return np.float64(r), np.int64(math.ceil(np.float64(size))), math.floor(np.float64(size) / 2)
+
+
+@jit
+def patch_window(px, py, f32, radius):
+    """(mu_x, mu_y, left, top, right, bottom)."""
+    mu_x = round_half_up(px, f32)
+    mu_y = round_half_up(py, f32)
+    return (mu_x, mu_y, np.int64(np.float64(mu_x) - radius), np.int64(np.float64(mu_y) - radius),
+            np.int64(np.float64(mu_x) + radius + 1), np.int64(np.float64(mu_y) + radius + 1))
+
+
+@jit
+def patch_misses(left, top, right, bottom, W, H):
+    """The C++ takes the PatchWindow; its mu fields are not read."""
+    return left >= W or top >= H or right < 0 or bottom < 0
+
+
+@jit
+def msra_patch_value(gx, gy, centre, two_sigma2):
+    dx = np.float32(gx) - centre
+    dy = np.float32(gy) - centre
+    d2 = dx * dx + dy * dy
+    if d2 == _F0:
+        return _F1
+    return np.float32(math.exp(-d2 / two_sigma2))
+
+
+@jit
+def udp_patch_factor(g, centre, p, mu, two_sigma2):
+    d = np.float64(g) - (centre + (p - np.float64(mu)))
+    return math.exp(-(d * d) / two_sigma2)
+
+
+@jit
+def unbiased_misses(mx, my, radius, W, H):
+    """In the precision of mx, my, radius (all float32 or all float64)."""
+    return (mx - radius >= cast_like(W, mx) or my - radius >= cast_like(H, mx)
+            or mx + radius + _F1 < _F0 or my + radius + _F1 < _F0)
+
+
+@jit
+def unbiased_factor(x, mu, two_sigma2):
+    """In mu's precision (float32 or float64): the C++ casts x to T."""
+    d = cast_like(x, mu) - mu
+    return math.exp(-(d * d) / two_sigma2)
+
+
+@jit
+def offset_along(x, mu, radius):
+    return (mu - np.float64(x)) / radius
+
+
+@jit
+def offset_label(ox, oy_squared):
+    return _F1 if ox * ox + oy_squared <= 1.0 else _F0
+
+
+@jit
+def _normal_or_zero(f):
+    """A factor below FLT_MIN as 0 (its products with factors <= 1 would be flushed)."""
+    return f if not (f < _ROUNDS_NORMAL) else f - f
+
+
+@jit
+def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, fx, fy):
     """unbiased_factor products max-pasted into hm, in the precision of the arguments:
-    float32 (mx, my, two_sigma2, grid = arange as float32) or float64, as MMPose
+    float32 (mx, my, two_sigma2) or float64, as MMPose
     computes with float32 or float64 keypoints.
 
-    No denormal is computed or written: factors below FLT_MIN are 0 (their products,
-    factors <= 1, would be too), the products are formed in float64 (exact for float32
+    No denormal is written: factors below FLT_MIN are taken as 0 (their products,
+    factors <= 1, would be flushed), the products are formed in float64 (exact for float32
     factors, so rounding them once gives the float32 product) and written as 0 where
     they round below FLT_MIN. Rows whose factor is 0 and columns outside the factors'
     nonzero span only hold zeros, which never beat hm (>= 0): they are skipped."""
     xlo = W
     xhi = -1
     for x in range(W):
-        d = grid[x] - mx
-        fx[x] = _exp_normal(-(d * d) / two_sigma2)
+        fx[x] = _normal_or_zero(unbiased_factor(x, mx, two_sigma2))
         if fx[x] != 0:
             xlo = min(xlo, x)
             xhi = x
     for y in range(H):
-        d = grid[y] - my
-        fy[y] = _exp_normal(-(d * d) / two_sigma2)
+        fy[y] = _normal_or_zero(unbiased_factor(y, my, two_sigma2))
     for y in range(H):
         gy = np.float64(fy[y])
         if not (gy != 0):
@@ -82,15 +178,9 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
     lmax = 1
     for n in range(S):
         if sig_f32:
-            r32 = np.float32(sigma[n]) * np.float32(3.0)
-            size32 = np.float32(2.0) * r32 + np.float32(1.0)
-            radius[n] = np.float64(r32)
-            size = np.float64(size32)
+            radius[n], length[n], centre[n] = patch_geometry_f32(sigma[n])
         else:
-            radius[n] = sigma[n] * 3
-            size = 2 * radius[n] + 1
-        length[n] = np.int64(math.ceil(size))
-        centre[n] = math.floor(size / 2)
+            radius[n], length[n], centre[n] = patch_geometry(sigma[n])
         if length[n] > lmax:
             lmax = length[n]
     if kind == 0:
@@ -101,19 +191,13 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
             s2 = np.float32(2 * sigma[n] * sigma[n])
             for gy in range(L):
                 for gx in range(L):
-                    dx = np.float32(gx) - c
-                    dy = np.float32(gy) - c
-                    d2 = dx * dx + dy * dy
-                    # exp(-0) = 1; also for sigma = 0, where numpy's 0/0 gives NaN
-                    patch[n, gy * L + gx] = 1.0 if d2 == 0 else _exp_normal(-d2 / s2)
+                    patch[n, gy * L + gx] = _flush32(msra_patch_value(gx, gy, c, s2))
     else:
         patch = np.empty((0, 0), np.float32)
     ux = np.empty(max(lmax, W), np.float64)
     uy = np.empty(max(lmax, H), np.float64)
     vx = np.empty(W, np.float32)
     vy = np.empty(H, np.float32)
-    grid64 = np.arange(max(W, H)).astype(np.float64)
-    grid32 = grid64.astype(np.float32)
     for bk in range(B * K):
         b = bk // K
         k = bk % K
@@ -128,31 +212,22 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
             rad = radius[sn]
             if kind == 1:
                 if f32:
-                    mx = np.float32(px)
-                    my = np.float32(py)
-                    r32 = np.float32(rad)
-                    misses = (mx - r32 >= np.float32(W) or my - r32 >= np.float32(H)
-                              or mx + r32 + _F1 < _F0 or my + r32 + _F1 < _F0)
+                    misses = unbiased_misses(np.float32(px), np.float32(py), np.float32(rad),
+                                             W, H)
                 else:
-                    misses = (px - rad >= np.float64(W) or py - rad >= np.float64(H)
-                              or px + rad + 1.0 < 0.0 or py + rad + 1.0 < 0.0)
+                    misses = unbiased_misses(px, py, rad, W, H)
                 if misses:
                     inside[i] = 0
                     continue
                 two_sigma2 = 2 * sigma[sn] * sigma[sn]
                 if f32:
                     _paint_unbiased(heat, hoff, W, H, np.float32(px), np.float32(py),
-                                    np.float32(two_sigma2), grid32, vx, vy)
+                                    np.float32(two_sigma2), vx, vy)
                 else:
-                    _paint_unbiased(heat, hoff, W, H, px, py, two_sigma2, grid64, ux, uy)
+                    _paint_unbiased(heat, hoff, W, H, px, py, two_sigma2, ux, uy)
                 continue
-            mu_x = round_half_up(px, f32)
-            mu_y = round_half_up(py, f32)
-            left = np.int64(np.float64(mu_x) - rad)
-            top = np.int64(np.float64(mu_y) - rad)
-            right = np.int64(np.float64(mu_x) + rad + 1)
-            bottom = np.int64(np.float64(mu_y) + rad + 1)
-            if left >= W or top >= H or right < 0 or bottom < 0:
+            mu_x, mu_y, left, top, right, bottom = patch_window(px, py, f32, rad)
+            if patch_misses(left, top, right, bottom, W, H):
                 inside[i] = 0
                 continue
             x1 = max(0, left)
@@ -163,11 +238,9 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
             if kind == 2:
                 s2 = 2 * sigma[sn] * sigma[sn]
                 cn = centre[sn]
-                for t in range(L):
-                    d = np.float64(t) - (cn + (px - np.float64(mu_x)))
-                    ux[t] = _exp_normal(-(d * d) / s2)  # factors <= 1: a factor
-                    d = np.float64(t) - (cn + (py - np.float64(mu_y)))  # under FLT_MIN
-                    uy[t] = _exp_normal(-(d * d) / s2)  # gives a product under it
+                for t in range(L):  # factors <= 1: their products are flushed below
+                    ux[t] = udp_patch_factor(t, cn, px, mu_x, s2)
+                    uy[t] = udp_patch_factor(t, cn, py, mu_y, s2)
             for y in range(y1, y2):
                 gy = y - top
                 if gy >= L:
@@ -205,10 +278,10 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
                 continue
             # offset_pixel: (m - p) / radius depends on one coordinate only.
             for x in range(W):
-                ox[x] = (mx - np.float64(x)) / radius
+                ox[x] = offset_along(x, mx, radius)
                 fx[x] = _flush32(ox[x])
             for y in range(H):
-                oy[y] = (my - np.float64(y)) / radius
+                oy[y] = offset_along(y, my, radius)
             for y in range(H):
                 vy = oy[y]
                 fy = _flush32(vy)
@@ -216,7 +289,7 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
                 for x in range(W):
                     vx = ox[x]
                     p = _u(ro + x)
-                    heat[_u(lo) + p] = _F1 if vx * vx + vy * vy <= 1.0 else _F0
+                    heat[_u(lo) + p] = offset_label(vx, vy * vy)
                     heat[_u(xo) + p] = fx[x]
                     heat[_u(yo) + p] = fy
 
@@ -459,8 +532,8 @@ def dark_udp_neighbour(centre, j, K, W, H):
         return False, np.int64(0), np.int64(0), np.int64(0)  # IndexError in MMPose
     if q < 0:
         q += total
-    return (True, q // S, min_i64(max_i64((q % S) // Wp - 1, 0), H - 1),
-            min_i64(max_i64(q % Wp - 1, 0), W - 1))
+    return (True, q // S, min_i64(max_i64(q % Wp - 1, 0), W - 1),
+            min_i64(max_i64((q % S) // Wp - 1, 0), H - 1))
 
 
 @jit
@@ -556,7 +629,7 @@ def _refine_dark_udp_kernel(kps, B, N, K, blurred, scale, H, W, f32):
         centre = dark_udp_centre(kx, ky, k, W, H, f32)
         ok = True
         for j in range(7):
-            ok, c, yy, xx = dark_udp_neighbour(centre, j, K, W, H)
+            ok, c, xx, yy = dark_udp_neighbour(centre, j, K, W, H)
             if not ok:
                 break
             ch = b * K + c

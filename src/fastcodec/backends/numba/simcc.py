@@ -10,7 +10,8 @@ import numpy as np
 from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.backends.numba.blur import _kernel
 from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
-                                             coord_is_usable, _flush32, _fmaf, _require, jit)
+                                             coord_is_usable, _flush32, _fmaf, _require, jit,
+                                             first_argmax)
 
 __all__ = ['simcc_encode', 'simcc_maximum', 'simcc_decode', 'simcc_refine_dark']
 
