@@ -68,11 +68,13 @@ FC_HD double simcc_softmax_max(const float* v, int64_t n, float beta, double sca
 }
 
 // MMPose's DARK blur size from a SimCC sigma: int((20 sigma - 7) // 3), made odd
-// downwards.
+// downwards. Sizes below 1 (sigma < 0.8), which crash MMPose, become 1 (no blur;
+// docs/deviations.md). Mirrored by the Python front (codecs/simcc_label.py), which
+// computes it once per codec.
 FC_HD int simcc_dark_kernel_size(double sigma) {
   int k = (int)floor((sigma * 20.0 - 7.0) / 3.0);
   if (k % 2 == 0) k -= 1;
-  return k;
+  return k < 1 ? 1 : k;
 }
 
 // One output of gaussian_blur1d's cv2.GaussianBlur((1, n + 2r) float32, (2r + 1, 1), 0):

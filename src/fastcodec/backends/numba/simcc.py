@@ -22,44 +22,45 @@ _SQRT_2PI = 2.5066282746310002
 
 # ---- simcc.h -------------------------------------------------------------------------
 @jit
-def _simcc_bin(v, ratio32, ratio, f32):
+def simcc_bin(v, ratio32, ratio, f32):
     if f32:
         return np.int64(np.rint(np.float32(v) * ratio32))
     return np.int64(np.rint(v * ratio))
 
 
 @jit
-def _gaussian_label(i, mu, sigma, normalize):
-    # A label below FLT_MIN is written as 0 (no denormals in targets: they slow every
-    # multiply-add that later reads them); the unnormalised one is compared before
-    # rounding, so the exp's denormal float32 is never formed.
+def simcc_gaussian_label(i, mu, sigma, normalize):
     d = float(i - mu)
-    e = math.exp(-(d * d) / (2.0 * sigma * sigma))
+    v = np.float32(math.exp(-(d * d) / (2.0 * sigma * sigma)))
     if normalize:
-        return _flush32(float(np.float32(e)) / (sigma * _SQRT_2PI))
-    return _flush32(e)
+        v = np.float32(float(v) / (sigma * _SQRT_2PI))
+    return v
 
 
 @jit
-def _gaussian_inside(mu, sigma, W):
+def _gaussian_label(i, mu, sigma, normalize):
+    """simcc_gaussian_label with a label below FLT_MIN written as 0 (no denormals in
+    targets: they slow every multiply-add that later reads them)."""
+    return _flush32(simcc_gaussian_label(i, mu, sigma, normalize))
+
+
+@jit
+def simcc_gaussian_inside(mu, sigma, W):
     radius = sigma * 3.0
     return not (float(mu) - radius >= float(W) or float(mu) + radius + 1.0 < 0.0)
 
 
 @jit
-def _pair_maximum(ix, vx, iy, vy, locs, c):
+def simcc_pair_maximum(ix, vx, iy, vy):
+    """(score, x, y)."""
     v = vy if vx > vy else vx
     if v <= _F0:
-        locs[2 * c] = -1.0
-        locs[2 * c + 1] = -1.0
-    else:
-        locs[2 * c] = np.float32(ix)
-        locs[2 * c + 1] = np.float32(iy)
-    return v
+        return v, np.float32(-1.0), np.float32(-1.0)
+    return v, np.float32(ix), np.float32(iy)
 
 
 @jit
-def _softmax_max(v, o, n, beta, scale):
+def simcc_softmax_max(v, o, n, beta, scale):
     m = float(v[o] * beta) * scale
     nan = m != m
     for i in range(1, n):
@@ -88,7 +89,7 @@ def _tap(v, o, n, p):
 
 
 @jit
-def _blur_at(v, o, n, w, r, i):
+def simcc_blur_at(v, o, n, w, r, i):
     """opencv_row_sum of blur.h on the zero-padded row (see simcc_blur_at)."""
     if r == 0:
         return w[0] * _tap(v, o, n, i)
@@ -139,22 +140,22 @@ def _newton_step(d, x):
 
 
 @jit
-def _dark_step(logv, n, x):
-    """simcc_dark_step: returns the refined x, or x where MMPose raises IndexError."""
+def simcc_dark_step(logv, n, x):
+    """(ok, x): the refined x, or (False, x) where MMPose raises IndexError."""
     bins = np.empty(5, np.int64)
     if not _dark_bins(x, n, bins):
-        return x
+        return False, x
     d = np.empty(5, np.float32)
     for j in range(5):
         d[j] = logv[bins[j]]
-    return _newton_step(d, x)
+    return True, _newton_step(d, x)
 
 
 @jit
 def _blur_log_row(v, o, n, w, r, out):
     _, raw_max = first_argmax(v, o, n)
     for i in range(n):
-        out[i] = _blur_at(v, o, n, w, r, i)
+        out[i] = simcc_blur_at(v, o, n, w, r, i)
     _, bmax = first_argmax(out, 0, n)
     scale = np.float32(1.0) if bmax == _F0 else raw_max / bmax
     for i in range(n):
@@ -165,7 +166,7 @@ def _blur_log_row(v, o, n, w, r, out):
 def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
     """blur_scale_bounded of simcc_kernels.cpp: the rescale factor, blurring only the
     bins within r + 8 of the peak when the rest is bounded below the peak's value."""
-    seed = _blur_at(v, o, n, w, r, peak)
+    seed = simcc_blur_at(v, o, n, w, r, peak)
     rel = (2.0 * r + 4.0) * 1.2e-7
     c0 = max(0, peak - 8)
     c1 = min(n, peak + 9)
@@ -186,7 +187,7 @@ def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
     best = seed
     if r <= 2:
         for i in range(lo, hi):
-            y = _blur_at(v, o, n, w, r, i)
+            y = simcc_blur_at(v, o, n, w, r, i)
             if y > best:
                 best = y
     else:  # the r >= 3 sum, 8 outputs at a time from a zero-padded copy (vectorises)
@@ -220,7 +221,7 @@ def _dark_step_lazy(v, o, n, w, r, scale, x):
         return x
     d = np.empty(5, np.float32)
     for j in range(5):
-        d[j] = simcc_dark_log(_blur_at(v, o, n, w, r, bins[j]) * scale)
+        d[j] = simcc_dark_log(simcc_blur_at(v, o, n, w, r, bins[j]) * scale)
     return _newton_step(d, x)
 
 
@@ -238,7 +239,7 @@ def _dark_axis(v, o, n, w, r, wsum, idx, val, x, out):
     """DARK along one axis; fills out with the whole log row when full is needed."""
     if not _finite(v, o, n):
         _blur_log_row(v, o, n, w, r, out)
-        return _dark_step(out, n, x)
+        return simcc_dark_step(out, n, x)[1]
     scale = _blur_scale_bounded(v, o, n, w, r, wsum, idx, val)
     return _dark_step_lazy(v, o, n, w, r, scale, x)
 
@@ -288,10 +289,10 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
         if not coord_is_usable(x) or not coord_is_usable(y):
             inside[r] = 0
             continue
-        mx = _simcc_bin(x, ratio32, ratio, f32)
-        my = _simcc_bin(y, ratio32, ratio, f32)
+        mx = simcc_bin(x, ratio32, ratio, f32)
+        my = simcc_bin(y, ratio32, ratio, f32)
         if gaussian:
-            if not _gaussian_inside(mx, sx, W) or not _gaussian_inside(my, sy, H):
+            if not simcc_gaussian_inside(mx, sx, W) or not simcc_gaussian_inside(my, sy, H):
                 inside[r] = 0
                 continue
             _write_gaussian(tx, r * W, W, mx, gx, gx_len, gx_zero, sx, normalize)
@@ -314,7 +315,7 @@ def _maximum_kernel(sx, sy, R, Wx, Wy, locs, vals):
     for r in range(R):
         ix, vx = first_argmax(sx, r * Wx, Wx)
         iy, vy = first_argmax(sy, r * Wy, Wy)
-        vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
+        vals[r], locs[2 * r], locs[2 * r + 1] = simcc_pair_maximum(ix, vx, iy, vy)
 
 
 @jit
@@ -325,20 +326,20 @@ def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, w
     for r in range(R):
         ix, vx = ixs[r], vxs[r]
         iy, vy = iys[r], vys[r]
-        vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
+        vals[r], locs[2 * r], locs[2 * r + 1] = simcc_pair_maximum(ix, vx, iy, vy)
         xs, xo = sx, r * Wx
         ys, yo = sy, r * Wy
         if kx > 0:
             if visibility:
                 _blur_log_row(sx, r * Wx, Wx, wx, kx // 2, bx)
-                locs[2 * r] = _dark_step(bx, Wx, locs[2 * r])
+                locs[2 * r] = simcc_dark_step(bx, Wx, locs[2 * r])[1]
                 xs, xo = bx, 0
             else:
                 locs[2 * r] = _dark_axis(sx, r * Wx, Wx, wx, kx // 2, wsx, ix, vx, locs[2 * r], bx)
         if ky > 0:
             if visibility:
                 _blur_log_row(sy, r * Wy, Wy, wy, ky // 2, by)
-                locs[2 * r + 1] = _dark_step(by, Wy, locs[2 * r + 1])
+                locs[2 * r + 1] = simcc_dark_step(by, Wy, locs[2 * r + 1])[1]
                 ys, yo = by, 0
             else:
                 locs[2 * r + 1] = _dark_axis(sy, r * Wy, Wy, wy, ky // 2, wsy, iy, vy,
@@ -346,8 +347,8 @@ def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, w
         locs[2 * r] = locs[2 * r] / ratio
         locs[2 * r + 1] = locs[2 * r + 1] / ratio
         if visibility:
-            px = _softmax_max(xs, xo, Wx, beta, sigx)
-            py = _softmax_max(ys, yo, Wy, beta, sigy)
+            px = simcc_softmax_max(xs, xo, Wx, beta, sigx)
+            py = simcc_softmax_max(ys, yo, Wy, beta, sigy)
             vis[r] = py if px > py else px
 
 
