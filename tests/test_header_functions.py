@@ -31,12 +31,6 @@ HEADER_MODULE = {
 # Header functions without a Numba mirror of the same name yet (issue 13 item 5): the
 # list may only shrink. The Numba backend computes these inside its loops today.
 PENDING = {
-    # blur.h: the functor-taking OpenCV sums (Numba: blur.py's fused loops)
-    'opencv_gaussian_kernel', 'opencv_row_sum', 'opencv_row_sum_tail',
-    'opencv_column_sum', 'opencv_column_sum_tail', 'opencv_row_simd_end',
-    'opencv_column_simd_end', 'blur_rescale',
-    # instances.h
-    'nan_min', 'nan_max', 'instance_geometry', 'fc_pow_t', 'fc_sqrt_t', 'instance_sigma',
     # lifting.h (Numba: lifting.py's dtype-generic `_as` steps)
     'motionbert_label_x', 'motionbert_label_y', 'lifting_to_pixel', 'motionbert_root_scale',
     'motionbert_project', 'motionbert_train_scale', 'lifting_weight',
@@ -47,6 +41,9 @@ PENDING = {
 # Header functions whose mirror lives in the Python front rather than the Numba
 # backend (computed once per codec, not per element).
 MIRROR_ELSEWHERE = {'simcc_dark_kernel_size': 'fastcodec.codecs.simcc_label'}
+
+# Mirrors that are plain Python (computed once per call, cached), not jitted.
+NOT_JITTED = {'opencv_gaussian_kernel'}
 
 _FC_HD = re.compile(r'FC_HD\s+(?:[\w:]+\s*[\*&]?\s+)+?(\w+)\s*\(')
 
@@ -92,7 +89,7 @@ def test_every_header_function_has_a_mirror():
     assert PENDING <= found
     mirrored = [n for n in PENDING if hasattr(getattr(mirror_module(n), n, None), 'py_func')]
     assert not mirrored, f'mirrored now: remove from PENDING and compare them: {mirrored}'
-    missing = [n for n in found - PENDING - set(MIRROR_ELSEWHERE)
+    missing = [n for n in found - PENDING - set(MIRROR_ELSEWHERE) - NOT_JITTED
                if not hasattr(mirror(n), 'py_func')]
     assert not missing, f'no jitted Numba mirror of the same name: {missing}'
 
@@ -309,6 +306,13 @@ def test_simcc():
         check('simcc_bin', [(v, r, r, f) for v in f64s(20) if math.isfinite(v) and abs(v) < 1e12
                             for r in (2.0, 2.5, 1.0, 0.3)] + [(0.25, 2.0, 2.0, f), (1.25, 2.0, 2.0, f)],
               cast=lambda a: (a[0], f32(a[1]), a[2], a[3]))
+    check('simcc_keypoint_drawn', [(v,) for v in (0.5, 0.4999, 0.0, math.nan, -1.0, 2.0)])
+    check('simcc_smoothing', [(w, n) for w in (0.0, 0.1, 0.3, 1 / 3) for n in (1, 2, 192, 384)])
+    check('simcc_onehot_peak', [(w,) for w in (0.0, 0.1, 0.3, 1 / 3, 1.0)])
+    check('simcc_onehot_inside', [(x, y, 384, 512) for x in (-1, 0, 383, 384) for y in (-1, 0, 511, 512)])
+    check('simcc_location', [(b, r) for b in f32s(10) + [-1.0, 383.0] for r in (2.0, 2.5, 3.0, 1.0)],
+          cast=lambda a: (f32(a[0]), a[1]))
+    check('simcc_visibility', [(a, b) for a in f64s(4) for b in f64s(4)])
     check('simcc_gaussian_label', [(i, mu, s, nz) for i in (0, 3, 17, 100) for mu in (0, 5, 17)
                                    for s in (0.1, 5.66, 6.0, 0.5) for nz in (True, False)])
     check('simcc_gaussian_inside', [(mu, s, W) for mu in (-20, -19, -18, 0, 383, 384, 400, 402)
@@ -400,6 +404,10 @@ def test_spr_elementwise():
     check('spr_before', [(a, 1, b, 2) for a in f32s(4) for b in f32s(4)],
           cast=lambda a: (f32(a[0]), a[1], f32(a[2]), a[3]))
     check('spr_partial_sort_path', [(k, n) for k in (0, 1, 30, 31) for n in (0, 1, 1920, 1984, 1985)])
+    check('spr_root_kept', [(a, b) for a in f32s(6) for b in f32s(4) + [a]],
+          cast=lambda a: (f32(a[0]), f32(a[1])))
+    check('spr_keypoint_coordinate', [(p, d) for p in (0, 1, 47, 16777217) for d in f32s(6)],
+          cast=lambda a: (a[0], f32(a[1])))
     check('spr_depth_limit', [(n,) for n in (0, 1, 2, 3, 16, 17, 1 << 40)])
     check('spr_sample_coordinate', [(v, s) for v in f32s(10) + [47.0, -1.0] for s in (1, 2, 48)],
           cast=lambda a: (f32(a[0]), a[1]))
@@ -444,6 +452,53 @@ def test_spr_sorting():
                                       for n in {0, len(v) // 2, len(v) - 1, len(v)}])
     check_inplace('spr_introsort_loop', [(v, ix, len(v), d) for v, ix in cases for d in (0, 1, 8)])
     check_inplace('spr_sort', [(v, ix, len(v)) for v, ix in cases])
+
+
+# ---- blur.h -----------------------------------------------------------------------------
+
+def test_blur():
+    for k in range(1, 256, 2):
+        want, got = H.opencv_gaussian_kernel(k), mirror('opencv_gaussian_kernel')(k)
+        assert want.dtype == got.dtype == np.float32 and want.tobytes() == got.tobytes(), k
+    for k in (1, 3, 5, 7, 9, 11, 15, 31):
+        w, r = H.opencv_gaussian_kernel(k), k // 2
+        taps = [RNG.standard_normal(k).astype(np.float32) for _ in range(10)]
+        taps += [np.full(k, 1e-45, np.float32), np.where(np.arange(k) == r, 1, 0).astype(np.float32),
+                 np.full(k, np.nan, np.float32), np.full(k, 3e38, np.float32)]
+        for name in ('opencv_row_sum', 'opencv_row_sum_tail', 'opencv_column_sum',
+                     'opencv_column_sum_tail'):
+            check(name, [(w, r, t) for t in taps], cast=lambda a: (a[0], a[1], a[2], 0, a[2].size, a[1]))
+    check('opencv_row_simd_end', [(n,) for n in range(0, 40)])
+    check('opencv_column_simd_end', [(n,) for n in range(0, 40)])
+    check('blur_rescale', [(a, b) for a in f32s(5) for b in f32s(5)],
+          cast=lambda a: (f32(a[0]), f32(a[1])))
+
+
+# ---- instances.h --------------------------------------------------------------------------
+
+def test_instances():
+    for T, sfx in ((np.float32, '__f32'), (np.float64, '__f64')):
+        vals = f32s(8) if T is np.float32 else f64s(8)
+        cast2 = lambda a, T=T: (T(a[0]), T(a[1]))  # noqa: E731
+        check('nan_min' + sfx, [(a, b) for a in vals for b in vals], cast=cast2)
+        check('nan_max' + sfx, [(a, b) for a in vals for b in vals], cast=cast2)
+        check('fc_pow_t' + sfx, [(a, 2.0) for a in vals] + [(a, 0.5) for a in vals], cast=cast2)
+        check('fc_sqrt_t' + sfx, [(a,) for a in vals], cast=lambda a, T=T: (T(a[0]),))
+        check('instance_sigma' + sfx, [(h, w, o, 2.0) for h in (1.0, 37.3, 0.0, 1e-3, 500.5)
+                                       for w in (2.0, 12.9, 0.0, math.nan) for o in (0.7, 0.5)]
+              + [(float(h), float(w), 0.7, 2.0) for h, w in RNG.random((100, 2)) * 100],
+              cast=lambda a, T=T: (T(a[0]), T(a[1]), a[2], T(a[3])))
+        kps_cases = []
+        for K in (1, 4, 17):
+            kps = (RNG.random((K, 2)) * 64).astype(T)
+            for vis in (np.ones(K), np.zeros(K), (RNG.random(K) > 0.5) * 1.0,
+                        np.where(RNG.random(K) > 0.5, np.nan, 2.0)):
+                for center in (True, False):
+                    kps_cases.append((kps, vis, center))
+            bad = kps.copy()
+            bad[0, 0] = np.nan
+            kps_cases.append((bad, np.ones(K), False))
+        check('one_instance_geometry' + sfx, kps_cases)
 
 
 def test_a_difference_is_caught():

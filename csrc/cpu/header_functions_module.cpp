@@ -81,10 +81,10 @@ void bind_templates(py::module_& m, const char* sfx) {
   m.def(name("fc_pow_t").c_str(), [](T a, T b) { return fc_pow_t(a, b); });
   m.def(name("fc_sqrt_t").c_str(), [](T a) { return fc_sqrt_t(a); });
   m.def(name("instance_sigma").c_str(), [](T h, T w, double o, T two) { return instance_sigma<T>(h, w, o, two); });
-  m.def(name("instance_geometry").c_str(), [](py::array_t<T, py::array::c_style | py::array::forcecast> kps,
+  m.def(name("one_instance_geometry").c_str(), [](py::array_t<T, py::array::c_style | py::array::forcecast> kps,
                                               A64 vis, bool kpt_center) {
     need(kps.size() == 2 * vis.size(), "keypoints must be (K, 2) for visibility (K,)");
-    const InstanceGeometry g = instance_geometry<T>(kps.data(), vis.data(), vis.size(), kpt_center);
+    const InstanceGeometry g = one_instance_geometry<T>(kps.data(), vis.data(), vis.size(), kpt_center);
     return py::make_tuple(g.root_x, g.root_y, g.root_visible, g.diagonal);
   });
   m.def(name("sigma_score").c_str(), [](T a, T b) { return sigma_score(a, b); });
@@ -263,6 +263,12 @@ void bind_header_functions(py::module_& parent) {
 
   // ---- simcc.h
   m.def("simcc_bin", &simcc_bin);
+  m.def("simcc_keypoint_drawn", &simcc_keypoint_drawn);
+  m.def("simcc_smoothing", &simcc_smoothing);
+  m.def("simcc_onehot_peak", &simcc_onehot_peak);
+  m.def("simcc_onehot_inside", &simcc_onehot_inside);
+  m.def("simcc_location", &simcc_location);
+  m.def("simcc_visibility", &simcc_visibility);
   m.def("simcc_gaussian_label", &simcc_gaussian_label);
   m.def("simcc_gaussian_inside", &simcc_gaussian_inside);
   m.def("simcc_pair_maximum", [](int64_t ix, float vx, int64_t iy, float vy) {
@@ -413,6 +419,8 @@ void bind_header_functions(py::module_& parent) {
     spr_sort(c.data(), len);
     return from_candidates(c);
   });
+  m.def("spr_root_kept", &spr_root_kept);
+  m.def("spr_keypoint_coordinate", &spr_keypoint_coordinate);
   m.def("spr_sample_coordinate", &spr_sample_coordinate);
   m.def("spr_bilinear", [](A32 mm, int64_t Hh, int64_t W, float x, float y) {
     need(mm.size() == Hh * W && Hh > 0 && W > 0, "map must be H x W");

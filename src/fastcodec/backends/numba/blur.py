@@ -28,7 +28,7 @@ _FIXED_KERNELS = {
 
 
 @functools.lru_cache(maxsize=None)
-def _kernel(k: int) -> np.ndarray:
+def opencv_gaussian_kernel(k: int) -> np.ndarray:
     """cv2.getGaussianKernel(k, 0, CV_32F) of OpenCV 5, as opencv_gaussian_kernel in
     blur.h: fixed tables for k <= 9, otherwise float64 taps normalised, then rounded."""
     if k in _FIXED_KERNELS:
@@ -47,6 +47,62 @@ def _kernel(k: int) -> np.ndarray:
     return w
 
 
+# The tap functor of blur.h's sums, `at(j)`, is here `_at(v, o, n, i, j)`: v[o + i + j]
+# on the row v[o:o + n], 0 outside it (a zero border; pass a bordered row for others).
+
+
+@jit
+def _at(v, o, n, i, j):
+    p = i + j
+    return v[o + p] if 0 <= p < n else _F0
+
+
+@jit
+def opencv_row_sum(w, r, v, o, n, i):
+    """OpenCV's SIMD row-pass sum at sample i of the row v[o:o + n] (blur.h)."""
+    if r == 0:
+        return w[0] * _at(v, o, n, i, 0)
+    if r == 1:
+        return _fmaf(w[2], _at(v, o, n, i, 1) + _at(v, o, n, i, -1), w[1] * _at(v, o, n, i, 0))
+    if r == 2:
+        s = w[3] * (_at(v, o, n, i, 1) + _at(v, o, n, i, -1))
+        s = _fmaf(w[2], _at(v, o, n, i, 0), s)
+        return _fmaf(w[4], _at(v, o, n, i, 2) + _at(v, o, n, i, -2), s)
+    s = _F0
+    for j in range(-r, r + 1):
+        s = _fmaf(w[j + r], _at(v, o, n, i, j), s)
+    return s
+
+
+@jit
+def opencv_row_sum_tail(w, r, v, o, n, i):
+    if r <= 2:
+        s = w[r] * _at(v, o, n, i, 0)
+        for j in range(1, r + 1):
+            s = s + w[r + j] * (_at(v, o, n, i, j) + _at(v, o, n, i, -j))
+        return s
+    s = w[0] * _at(v, o, n, i, -r)
+    for j in range(-r + 1, r + 1):
+        s = s + w[j + r] * _at(v, o, n, i, j)
+    return s
+
+
+@jit
+def opencv_column_sum(w, r, v, o, n, i):
+    s = w[r] * _at(v, o, n, i, 0)
+    for j in range(1, r + 1):
+        s = _fmaf(w[r + j], _at(v, o, n, i, j) + _at(v, o, n, i, -j), s)
+    return s
+
+
+@jit
+def opencv_column_sum_tail(w, r, v, o, n, i):
+    s = w[r] * _at(v, o, n, i, 0)
+    for j in range(1, r + 1):
+        s = s + w[r + j] * (_at(v, o, n, i, j) + _at(v, o, n, i, -j))
+    return s
+
+
 @jit
 def reflect101(p, n):
     if n == 1:
@@ -57,7 +113,7 @@ def reflect101(p, n):
 
 
 @jit
-def _row_simd_end(width):
+def opencv_row_simd_end(width):
     """opencv_row_simd_end: OpenCV's row pass covers 8-float registers, then one 4-float
     step; columns from there on take the scalar tail."""
     v = width // 8 * 8
@@ -65,7 +121,7 @@ def _row_simd_end(width):
 
 
 @jit
-def _column_simd_end(width):
+def opencv_column_simd_end(width):
     return width // 8 * 8
 
 
@@ -103,8 +159,8 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw
     Wp = W + 2 * r
     n = H * Wp
     pad = 0 if reflect else r
-    row_end = max(0, min(W, _row_simd_end(W + 2 * pad) - pad))
-    column_end = max(0, min(W, _column_simd_end(W + 2 * pad) - pad))
+    row_end = max(0, min(W, opencv_row_simd_end(W + 2 * pad) - pad))
+    column_end = max(0, min(W, opencv_column_simd_end(W + 2 * pad) - pad))
     wr = w[r]
     # P: the bordered rows, plus 2r slack samples read by the last row's scratch
     # columns. _blur_scratch zeroes P, and only the interior is written for a zero
@@ -266,7 +322,7 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw
 
 
 @jit
-def _blur_rescale(raw_max, blurred_max):
+def blur_rescale(raw_max, blurred_max):
     if blurred_max == _F0:
         return _F1
     return raw_max / blurred_max
@@ -285,7 +341,7 @@ def _blur_kernel(heat, C, H, W, w, reflect, stride, out, tw):
 @jit
 def _rescale_kernel(raw, blurred_max, scale):
     for c in range(raw.shape[0]):
-        scale[c] = _blur_rescale(raw[c], blurred_max[c])
+        scale[c] = blur_rescale(raw[c], blurred_max[c])
 
 
 @jit
@@ -461,14 +517,14 @@ _EXACT_BELOW = np.float32(1e-25)
 @functools.lru_cache(maxsize=None)
 def _flush_level(ksize: int) -> np.float32:
     """_blur_map's tw for a kernel: FLT_MIN / its smallest tap, rounded up."""
-    return np.float32(float(_FLT_MIN) / float(_kernel(ksize).min()) * (1 + 1e-6))
+    return np.float32(float(_FLT_MIN) / float(opencv_gaussian_kernel(ksize).min()) * (1 + 1e-6))
 
 
 def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int):
     """MMPose's gaussian_blur of every (H*W,) row of heat2 (C, H*W): the zero-padded
     blur, and the factor that rescales each row to its raw maximum."""
     C = heat2.shape[0]
-    w = _kernel(ksize)
+    w = opencv_gaussian_kernel(ksize)
     blurred = np.empty((C, H * W), np.float32)
     _blur_kernel(heat2.reshape(-1), C, H, W, w, False, 1, blurred.reshape(-1),
                  _flush_level(ksize))

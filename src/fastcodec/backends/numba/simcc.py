@@ -8,7 +8,7 @@ from typing import Tuple
 import numpy as np
 
 from fastcodec.limits import MAX_BLUR_KERNEL
-from fastcodec.backends.numba.blur import _kernel
+from fastcodec.backends.numba.blur import opencv_gaussian_kernel, opencv_row_sum
 from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
                                              coord_is_usable, _flush32, _fmaf, _require, jit,
                                              first_argmax)
@@ -26,6 +26,36 @@ def simcc_bin(v, ratio32, ratio, f32):
     if f32:
         return np.int64(np.rint(np.float32(v) * ratio32))
     return np.int64(np.rint(v * ratio))
+
+
+@jit
+def simcc_keypoint_drawn(visible):
+    return not (visible < 0.5)
+
+
+@jit
+def simcc_smoothing(label_smooth_weight, n):
+    return np.float32(label_smooth_weight / np.float64(n - 1)) if n > 1 else _F0
+
+
+@jit
+def simcc_onehot_peak(label_smooth_weight):
+    return np.float32(1.0 - label_smooth_weight)
+
+
+@jit
+def simcc_onehot_inside(mx, my, W, H):
+    return not (mx >= W or my >= H or mx < 0 or my < 0)
+
+
+@jit
+def simcc_location(b, ratio):
+    return np.float32(np.float64(b) / ratio)
+
+
+@jit
+def simcc_visibility(px, py):
+    return py if px > py else px
 
 
 @jit
@@ -84,25 +114,9 @@ def simcc_softmax_max(v, o, n, beta, scale):
 
 
 @jit
-def _tap(v, o, n, p):
-    return v[o + p] if 0 <= p < n else _F0
-
-
-@jit
 def simcc_blur_at(v, o, n, w, r, i):
-    """opencv_row_sum of blur.h on the zero-padded row (see simcc_blur_at)."""
-    if r == 0:
-        return w[0] * _tap(v, o, n, i)
-    if r == 1:
-        return _fmaf(w[2], _tap(v, o, n, i + 1) + _tap(v, o, n, i - 1), w[1] * _tap(v, o, n, i))
-    if r == 2:
-        s = w[3] * (_tap(v, o, n, i + 1) + _tap(v, o, n, i - 1))
-        s = _fmaf(w[2], _tap(v, o, n, i), s)
-        return _fmaf(w[4], _tap(v, o, n, i + 2) + _tap(v, o, n, i - 2), s)
-    s = _F0
-    for j in range(-r, r + 1):
-        s = _fmaf(w[j + r], _tap(v, o, n, i + j), s)
-    return s
+    """opencv_row_sum of blur.h on the zero-padded row v[o:o + n] (see simcc.h)."""
+    return opencv_row_sum(w, r, v, o, n, i)
 
 
 @jit
@@ -274,15 +288,15 @@ def _write_gaussian(out, o, n, mu, t, length, zero_after, sigma, normalize):
 @jit
 def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize, tx, ty, inside):
     ratio32 = np.float32(ratio)
-    smooth_x = np.float32(lsw / (W - 1)) if W > 1 else _F0
-    smooth_y = np.float32(lsw / (H - 1)) if H > 1 else _F0
-    peak = np.float32(1.0 - lsw)
+    smooth_x = simcc_smoothing(lsw, W)
+    smooth_y = simcc_smoothing(lsw, H)
+    peak = simcc_onehot_peak(lsw)
     R = vis.shape[0]
     gx, gx_len, gx_zero = _gaussian_table(W if gaussian else 0, sx, normalize)
     gy, gy_len, gy_zero = _gaussian_table(H if gaussian else 0, sy, normalize)
     for r in range(R):
         inside[r] = 1
-        if vis[r] < 0.5:
+        if not simcc_keypoint_drawn(vis[r]):
             continue
         x = kps[2 * r]
         y = kps[2 * r + 1]
@@ -298,7 +312,7 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
             _write_gaussian(tx, r * W, W, mx, gx, gx_len, gx_zero, sx, normalize)
             _write_gaussian(ty, r * H, H, my, gy, gy_len, gy_zero, sy, normalize)
         else:
-            if mx >= W or my >= H or mx < 0 or my < 0:
+            if not simcc_onehot_inside(mx, my, W, H):
                 inside[r] = 0
                 continue
             if lsw > 0:
@@ -344,12 +358,12 @@ def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, w
             else:
                 locs[2 * r + 1] = _dark_axis(sy, r * Wy, Wy, wy, ky // 2, wsy, iy, vy,
                                              locs[2 * r + 1], by)
-        locs[2 * r] = locs[2 * r] / ratio
-        locs[2 * r + 1] = locs[2 * r + 1] / ratio
+        locs[2 * r] = simcc_location(locs[2 * r], ratio)
+        locs[2 * r + 1] = simcc_location(locs[2 * r + 1], ratio)
         if visibility:
             px = simcc_softmax_max(xs, xo, Wx, beta, sigx)
             py = simcc_softmax_max(ys, yo, Wy, beta, sigy)
-            vis[r] = py if px > py else px
+            vis[r] = simcc_visibility(px, py)
 
 
 @jit
@@ -368,7 +382,7 @@ def _f32(a) -> np.ndarray:
 def _wsum(k: int) -> float:
     """Sum of the float32 taps in float64 (Kernel1d::wsum)."""
     total = 0.0
-    for t in _kernel(k):
+    for t in opencv_gaussian_kernel(k):
         total += float(t)
     return total
 
@@ -434,7 +448,7 @@ def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, visibility: bool, be
     vxs, vys = sx[rows, ixs], sy[rows, iys]
     _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], ixs, vxs, iys,
                    vys, kx, ky,
-                   _kernel(kx or 1), _kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
+                   opencv_gaussian_kernel(kx or 1), opencv_gaussian_kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
                    np.float32(ratio), bool(visibility),
                    np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals, vis)
     return locs, vals, vis
@@ -447,5 +461,5 @@ def simcc_refine_dark(keypoints, simcc, blur_kernel_size: int) -> np.ndarray:
     _require(s.ndim == 2 and x.shape[0] == s.shape[0], 'keypoints must be (R,) and simcc (R, W)')
     _require(s.shape[1] > 0, 'simcc length must be positive')
     k = _check_kernel(blur_kernel_size, 'blur_kernel_size')
-    _refine_kernel(x, s.reshape(-1), s.shape[0], s.shape[1], _kernel(k), k, _wsum(k))
+    _refine_kernel(x, s.reshape(-1), s.shape[0], s.shape[1], opencv_gaussian_kernel(k), k, _wsum(k))
     return x

@@ -71,6 +71,16 @@ def spr_nms_value(v, pooled):
 
 
 @jit
+def spr_root_kept(score, threshold):
+    return score > threshold
+
+
+@jit
+def spr_keypoint_coordinate(root_pixel, displacement):
+    return np.float32(root_pixel) + displacement
+
+
+@jit
 def spr_partial_sort_path(k, n):
     return k * 64 <= n
 
@@ -458,21 +468,19 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
                 spr_sort(cv, ci, M - 1)
             for j in range(M):
                 val = cv[j]
-                if not (val > thr):
+                if not spr_root_kept(val, thr):
                     continue
                 p = ci[j]
                 px = p % W
                 py = p // W
-                gx = np.float32(px)
-                gy = np.float32(py)
                 roots[b, count] = val
                 for k in range(K):
-                    kx = gx + disp[b, 2 * k, py, px]
-                    ky = gy + disp[b, 2 * k + 1, py, px]
+                    kx = spr_keypoint_coordinate(px, disp[b, 2 * k, py, px])
+                    ky = spr_keypoint_coordinate(py, disp[b, 2 * k + 1, py, px])
                     if with_scores:
                         kscores[b, count, k] = spr_bilinear(heat[b, k], H, W,
-                                                         spr_sample_coordinate(kx, W),
-                                                         spr_sample_coordinate(ky, H))
+                                                            spr_sample_coordinate(kx, W),
+                                                            spr_sample_coordinate(ky, H))
                     kps[b, count, k, 0] = kx * sx
                     kps[b, count, k, 1] = ky * sy
                 count += 1
