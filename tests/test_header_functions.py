@@ -22,20 +22,11 @@ H = C._headers
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 HEADER_DIR = ROOT / 'csrc' / 'include' / 'fastcodec'
 
-# header -> the Numba backend module holding its mirrors (docs/design.md, "Backends")
+# header -> the Numba backend module holding its mirrors (the table in docs/design.md)
 HEADER_MODULE = {
     'common.h': 'common', 'argmax.h': 'common', 'heatmap_targets.h': 'heatmap',
     'refine.h': 'heatmap', 'regression.h': 'regression', 'blur.h': 'blur',
     'simcc.h': 'simcc', 'instances.h': 'instances', 'lifting.h': 'lifting', 'spr.h': 'spr',
-}
-# Header functions without a Numba mirror of the same name yet (issue 13 item 5): the
-# list may only shrink. The Numba backend computes these inside its loops today.
-PENDING = {
-    # lifting.h (Numba: lifting.py's dtype-generic `_as` steps)
-    'motionbert_label_x', 'motionbert_label_y', 'lifting_to_pixel', 'motionbert_root_scale',
-    'motionbert_project', 'motionbert_train_scale', 'lifting_weight',
-    'motionbert_train_value', 'motionbert_test_value', 'motionbert_test_value_exact',
-    'motionbert_factor_is_exact',
 }
 
 # Header functions whose mirror lives in the Python front rather than the Numba
@@ -67,9 +58,7 @@ def mirror_module(name):
 
 
 def mirror(name):
-    module = MIRROR_ELSEWHERE.get(name) or (
-        'fastcodec.backends.numba.' + HEADER_MODULE[header_functions()[name]])
-    return getattr(importlib.import_module(module), name)
+    return getattr(mirror_module(name), name)
 
 
 def test_parser_finds_the_known_functions():
@@ -86,12 +75,19 @@ def test_every_header_function_has_a_mirror():
     assert wrapped == found, (
         f'not wrapped in _C._headers: {sorted(found - wrapped)}; '
         f'wrapped but not a header function: {sorted(wrapped - found)}')
-    assert PENDING <= found
-    mirrored = [n for n in PENDING if hasattr(getattr(mirror_module(n), n, None), 'py_func')]
-    assert not mirrored, f'mirrored now: remove from PENDING and compare them: {mirrored}'
-    missing = [n for n in found - PENDING - set(MIRROR_ELSEWHERE) - NOT_JITTED
+    missing = [n for n in found - set(MIRROR_ELSEWHERE) - NOT_JITTED
                if not hasattr(mirror(n), 'py_func')]
     assert not missing, f'no jitted Numba mirror of the same name: {missing}'
+
+
+def test_every_header_function_is_compared():
+    """Each header function appears in a comparison below (check / check_inplace, or
+    called by name where the arguments need building)."""
+    src = pathlib.Path(__file__).read_text()
+    compared = set(re.findall(r"check(?:_inplace)?\(\s*'([a-z0-9_]+?)(?:__f32|__f64)?'", src))
+    compared |= set(re.findall(r"(?:H\.|mirror\(')([a-z0-9_]+)", src))
+    missing = sorted(set(header_functions()) - compared)
+    assert not missing, f'header functions without a comparison: {missing}'
 
 
 # ---- comparison -----------------------------------------------------------------------
@@ -454,6 +450,41 @@ def test_spr_sorting():
     check_inplace('spr_sort', [(v, ix, len(v)) for v, ix in cases])
 
 
+# ---- lifting.h ---------------------------------------------------------------------------
+
+def test_lifting():
+    sample = np.array([96.0, 1.3333, 0.096, 1.3333333333333333, 1.145, 1.144, 0.512, 0.515])
+    for T, sfx in ((np.float32, '__f32'), (np.float64, '__f64')):
+        vals = f32s(10) if T is np.float32 else f64s(10)
+        c1 = lambda a, T=T: (T(a[0]),) + a[1:]  # noqa: E731
+        check('motionbert_label_x' + sfx, [(v, h) for v in vals for h in (96.0, 0.5, 1e-3)], cast=c1)
+        check('motionbert_label_y' + sfx, [(v, h, r) for v in vals for h in (96.0, 0.5)
+                                           for r in (1.3333333333333333, 0.75)], cast=c1)
+        c2 = lambda a, T=T: (T(a[0]), T(a[1])) + a[2:]  # noqa: E731
+        check('lifting_to_pixel' + sfx, [(u, z, f, c) for u in vals[::3] for z in (4.3, 0.0, -1.0)
+                                         for f in (1.145, 1e-3) for c in (0.512, 0.0)], cast=c2)
+        check('motionbert_root_scale' + sfx, [(x, z, 1.145, 0.512) for x in vals[::2]
+                                              for z in (4.3, 1e-3, 0.0, math.nan)], cast=c2)
+        check('motionbert_project' + sfx,
+              [(x, y, z, zr, ra, sample) for x, y in zip(vals[::3], vals[1::3])
+               for z in (4.3, 0.0) for zr in (4.0, math.nan) for ra in (0.01, 1.0)],
+              cast=lambda a, T=T: tuple(T(v) for v in a[:5]) + (a[5],))
+        check('motionbert_train_scale' + sfx, [(x, y, z, sample) for x, y, z in
+                                               zip(vals, vals[1:], vals[2:])],
+              cast=lambda a, T=T: (T(a[0]), T(a[1]), T(a[2]), a[3]))
+        check('lifting_weight' + sfx, [(v,) for v in (0.5, 0.5000001, 0.49, 1.0, math.nan, -1.0)],
+              cast=lambda a, T=T: (T(a[0]),))
+        check('motionbert_train_value' + sfx, [(a, b) for a in vals[::4] for b in vals[::4]], cast=c2)
+        check('motionbert_test_value' + sfx, [(a, b, f) for a in vals[::4] for b in vals[::5]
+                                              for f in (4.0, 0.1, 2.0 / 3.0, 1e300)], cast=c2)
+        check('motionbert_test_value_exact' + sfx, [(a, b, f) for a in vals[::4]
+                                                    for b in vals[::5] for f in (4.0, 0.5)],
+              cast=lambda a, T=T: (T(a[0]), T(a[1]), T(a[2])))
+        check('motionbert_factor_is_exact' + sfx, [(f,) for f in (4.0, 0.1, 0.5, 1e300, math.nan,
+                                                                   1 + 2 ** -30)],
+              cast=lambda a, T=T: (a[0], T(0)))
+
+
 # ---- blur.h -----------------------------------------------------------------------------
 
 def test_blur():
@@ -465,9 +496,12 @@ def test_blur():
         taps = [RNG.standard_normal(k).astype(np.float32) for _ in range(10)]
         taps += [np.full(k, 1e-45, np.float32), np.where(np.arange(k) == r, 1, 0).astype(np.float32),
                  np.full(k, np.nan, np.float32), np.full(k, 3e38, np.float32)]
-        for name in ('opencv_row_sum', 'opencv_row_sum_tail', 'opencv_column_sum',
-                     'opencv_column_sum_tail'):
-            check(name, [(w, r, t) for t in taps], cast=lambda a: (a[0], a[1], a[2], 0, a[2].size, a[1]))
+        cases = [(w, r, t) for t in taps]
+        taps_at = lambda a: (a[0], a[1], a[2], 0, a[2].size, a[1])  # noqa: E731
+        check('opencv_row_sum', cases, cast=taps_at)
+        check('opencv_row_sum_tail', cases, cast=taps_at)
+        check('opencv_column_sum', cases, cast=taps_at)
+        check('opencv_column_sum_tail', cases, cast=taps_at)
     check('opencv_row_simd_end', [(n,) for n in range(0, 40)])
     check('opencv_column_simd_end', [(n,) for n in range(0, 40)])
     check('blur_rescale', [(a, b) for a in f32s(5) for b in f32s(5)],
