@@ -13,8 +13,7 @@ from fastcodec.limits import MAX_SIGMA
 from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_reflect,
                                            _check_kernel, _flush_level, _modulate,
                                            opencv_column_simd_end, opencv_gaussian_kernel,
-                                           opencv_row_simd_end, opencv_row_sum,
-                                           opencv_row_sum_tail, reflect101)
+                                           opencv_row_simd_end, reflect101)
 from fastcodec.backends.numba.common import (_F0, _F1, _F1EM3, _F1EM10, _F2, _F50, _F255,
                                              _FHALF, _FLT_EPS, _FQUARTER, _argmax_rows,
                                              _f32a, _f64, _flush32, _fmaf,
@@ -315,13 +314,47 @@ def megvii_normalize(v, centre):
 
 
 @jit
+def _impulse_tap(x, i, at, n):
+    """The unit impulse at `at` seen i taps from x through the reflect-101 border."""
+    return megvii_impulse_tap(x + i, n, at)
+
+
+@jit
+def _impulse_row_sum(w, r, x, kx, W, simd):
+    """opencv_row_sum (simd) or opencv_row_sum_tail of a unit impulse at kx, its taps
+    computed on the fly (faster here than gathering them into a row first)."""
+    if simd:
+        if r == 0:
+            return w[0] * _impulse_tap(x, 0, kx, W)
+        if r == 1:
+            return _fmaf(w[2], _impulse_tap(x, 1, kx, W) + _impulse_tap(x, -1, kx, W),
+                         w[1] * _impulse_tap(x, 0, kx, W))
+        if r == 2:
+            t = w[3] * (_impulse_tap(x, 1, kx, W) + _impulse_tap(x, -1, kx, W))
+            t = _fmaf(w[2], _impulse_tap(x, 0, kx, W), t)
+            return _fmaf(w[4], _impulse_tap(x, 2, kx, W) + _impulse_tap(x, -2, kx, W), t)
+        t = _F0
+        for i in range(-r, r + 1):
+            t = _fmaf(w[i + r], _impulse_tap(x, i, kx, W), t)
+        return t
+    if r <= 2:
+        t = w[r] * _impulse_tap(x, 0, kx, W)
+        for i in range(1, r + 1):
+            t = t + w[r + i] * (_impulse_tap(x, i, kx, W) + _impulse_tap(x, -i, kx, W))
+        return t
+    t = w[0] * _impulse_tap(x, -r, kx, W)
+    for i in range(-r + 1, r + 1):
+        t = t + w[i + r] * _impulse_tap(x, i, kx, W)
+    return t
+
+
+@jit
 def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside):
     HW = H * W
     r = w.shape[0] // 2
     row_end = opencv_row_simd_end(W)
     column_end = opencv_column_simd_end(W)
     px = np.empty(W, np.float32)
-    on_kx = np.empty(W + 2 * r, np.float32)
     hit = np.empty(2 * r + 1, np.bool_)
     for bk in range(B * K):
         b = bk // K
@@ -339,13 +372,8 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
                 continue
             # cv2.GaussianBlur of the impulse pass by pass: the row pass gives px; each
             # output row is the column sum over the rows that reflect onto ky.
-            for j in range(W + 2 * r):  # the impulse through the border, as the C++
-                on_kx[j] = megvii_impulse_tap(j - r, W, kx)
             for x in range(W):
-                if x < row_end:
-                    px[x] = opencv_row_sum(w, r, on_kx, 0, W + 2 * r, x + r)
-                else:
-                    px[x] = opencv_row_sum_tail(w, r, on_kx, 0, W + 2 * r, x + r)
+                px[x] = _impulse_row_sum(w, r, x, kx, W, x < row_end)
             for y in range(H):
                 hits = 0
                 tap = 0
