@@ -27,6 +27,14 @@ def backend(request):
 
 
 # ---- inputs -------------------------------------------------------------------------
+def host_call():
+    """A front call on host arrays (fastcodec._arrays.Call): the kernels of the backend
+    selected now, outputs allocated as numpy arrays. Tests call kernels through
+    fastcodec._calls with it, as the codecs do."""
+    from fastcodec._arrays import Call
+    return Call((np.empty(0),), ('x',))
+
+
 def adversarial_keypoints(rng, input_size, scale_factor, n=1, k=17):
     """(n, k, 2) keypoints mixing: uniform inside, borders, outside, exact .5
     heatmap-pixel boundaries (before and after scaling), and far outside."""

@@ -17,7 +17,8 @@ import fastcodec
 from fastcodec import _backend
 from fastcodec.backends import contract
 
-CPU_BACKENDS = [b for b in fastcodec.available_backends() if b in ('cpp', 'numba')]
+CPU_BACKENDS = [b for b in fastcodec.available_backends()
+                if _backend.BACKENDS[b].device == 'cpu']
 NUMBA = importlib.import_module('fastcodec.backends.numba')
 NUMBA_MODULES = sorted(m.name for m in pkgutil.iter_modules(NUMBA.__path__))
 
@@ -37,7 +38,25 @@ def test_contract_is_well_formed():
         assert kernel.doc.strip(), kernel.name
         contract.signature(kernel)  # parses
     assert str(contract.signature(contract.KERNELS[contract.NAMES.index('decode_msra')])) \
-        == '(heatmaps, scale=(1.0, 1.0))'
+        == '(heatmaps, scale, locs, vals)'
+
+
+@pytest.mark.parametrize('kernel', contract.KERNELS, ids=contract.NAMES)
+def test_output_buffers_are_the_trailing_parameters(kernel):
+    names = list(contract.signature(kernel).parameters)
+    outputs = list(contract.OUTPUTS.get(kernel.name, ()))
+    assert names[len(names) - len(outputs):] == outputs
+    parts = re.split(r'\s\|\s', kernel.doc)  # ' | ' in the doc starts the outputs
+    assert len(parts) == 1 + bool(outputs)
+    assert all(re.search(rf'\b{o}\b', parts[-1]) for o in outputs)
+
+
+def test_the_front_allocates_every_output():
+    """fastcodec._calls has one function per kernel with outputs, and no other."""
+    from fastcodec import _calls
+    fronts = {n for n, v in vars(_calls).items() if callable(v) and not n.startswith('_')
+              and getattr(v, '__module__', '') == _calls.__name__}
+    assert fronts == set(contract.OUTPUTS)
 
 
 @pytest.mark.parametrize('name', CPU_BACKENDS)

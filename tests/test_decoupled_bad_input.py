@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import fastcodec
-import fastcodec.codecs.decoupled_heatmap as module
-from fastcodec._backend import kernels
+from conftest import host_call
+from fastcodec import _backend, _calls
 
 INPUT, HEATMAP = (512, 512), (128, 128)
 
@@ -19,14 +19,14 @@ def codec():
 def no_kernels(monkeypatch):
     """A kernel that paints or indexes arrays fails the test: the checks come first.
     (instance_sigmas, arithmetic on one value per box, is what finds too large boxes.)"""
-    real = kernels()
+    real = _backend.kernels()
 
     class Forbidden:
         instance_sigmas = staticmethod(real.instance_sigmas)
 
         def __getattr__(self, name):
             raise AssertionError(f'kernel {name} ran on bad input')
-    monkeypatch.setattr(module, 'kernels', lambda: Forbidden())
+    monkeypatch.setattr(_backend, 'kernels', lambda device=None: Forbidden())
 
 
 @pytest.mark.parametrize('kw, error, words', [
@@ -109,4 +109,4 @@ def test_kernel_rejects_bad_sigma(backend, sigma):
     """The kernel's own guard: one finite sigma in [0, 1e4] per (sample,) instance."""
     kps, vis = np.zeros((1, 1, 3, 2)), np.ones((1, 1, 3))
     with pytest.raises(ValueError, match='sigma'):
-        kernels().encode_gaussian('msra', kps, vis, sigma, (1.0, 1.0), False, 8, 8)
+        _calls.encode_gaussian(host_call(), 'msra', kps, vis, sigma, (1.0, 1.0), False, 8, 8)

@@ -1,6 +1,8 @@
-"""Arrays in accelerator memory (CuPy, Numba device arrays, anything exposing
+"""The array front and the per-device dispatch. Arrays in accelerator memory (CuPy, Numba device arrays, anything exposing
 ``__cuda_array_interface__`` or a device DLPack) get a TypeError naming the missing
 cuda backend from every codec, before any conversion or kernel."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,88 @@ def test_every_codec_names_the_missing_cuda_backend(name, stand_in):
         codec.encode(stand_in())
     with pytest.raises(TypeError, match='cuda backend'):
         codec.decode(*[stand_in() for _ in range(DECODE_ARGS.get(name, 1))])
+
+
+# ---- the array front: devices, namespaces, results as the caller's kind ----------------
+def test_device_of_reports_where_arrays_live():
+    from fastcodec._arrays import CPU, Device, device_of
+    assert device_of(np.zeros(2)) == CPU and device_of([1.0]) == CPU
+    assert device_of(CudaArray()) == Device('cuda', None)
+    assert device_of(DLPackOnDevice()) == Device('cuda', 0)
+    torch = pytest.importorskip('torch')
+    assert device_of(torch.zeros(2)) == CPU
+    assert device_of(torch.zeros(2, device='meta')) == Device('meta', None)
+
+
+def test_arrays_of_one_call_share_a_device():
+    codec = fastcodec.MSRAHeatmap((192, 256), (48, 64), 2.0)
+    with pytest.raises(TypeError, match='share a device'):
+        codec.encode(np.zeros((1, 17, 2)), CudaArray())
+
+
+@pytest.mark.parametrize('kind', ['numpy', 'torch', 'list', 'dlpack'])
+def test_results_come_back_as_the_callers_kind(kind):
+    torch = pytest.importorskip('torch')
+    kps = np.random.default_rng(0).uniform(0, 190, (1, 17, 2)).astype(np.float32)
+    make = dict(numpy=lambda a: a, torch=torch.from_numpy, list=lambda a: a.tolist(),
+                dlpack=lambda a: _HostDLPack(a))[kind]
+    codec = fastcodec.MSRAHeatmap((192, 256), (48, 64), 2.0)
+    out = codec.encode(make(kps))
+    want = codec.encode(kps)
+    assert isinstance(out['heatmaps'], torch.Tensor if kind == 'torch' else np.ndarray)
+    np.testing.assert_array_equal(np.asarray(out['heatmaps']), want['heatmaps'])
+    keypoints, _ = codec.decode(make(want['heatmaps']))
+    assert isinstance(keypoints, torch.Tensor if kind == 'torch' else np.ndarray)
+
+
+class _HostDLPack:
+    """A DLPack producer in host memory that is not a numpy array."""
+    def __init__(self, array):
+        self.array = array
+
+    def __dlpack__(self, **kwargs):
+        return self.array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self.array.__dlpack_device__()
+
+
+def test_torch_cpu_tensors_cross_the_boundary_without_copies():
+    torch = pytest.importorskip('torch')
+    from fastcodec._arrays import Call
+    t = torch.zeros(2, 3)
+    call = Call((t,), ('t',))
+    assert np.shares_memory(call.array(t, 't'), t.numpy())
+    out = call.empty((4,), np.float32)
+    assert np.shares_memory(call.result(out).numpy(), out)
+
+
+# ---- per-device dispatch ---------------------------------------------------------------
+def test_a_selected_backend_is_checked_against_the_arrays_device():
+    codec = fastcodec.MSRAHeatmap((192, 256), (48, 64), 2.0)
+    for name in ('cpp', 'numba'):
+        with fastcodec.use_backend(name):
+            with pytest.raises(TypeError, match=f"backend '{name}' runs on cpu arrays"):
+                codec.decode(CudaArray())
+
+
+def test_a_registered_device_backend_is_chosen_for_its_arrays(monkeypatch):
+    """A backend registered for a device type is what the dispatch returns for arrays
+    on that device (here a stand-in module for 'cuda'), and only for them."""
+    import types
+    from fastcodec import _backend
+    from fastcodec._arrays import CPU, Device
+    fake = types.ModuleType('fake_cuda_backend')
+    monkeypatch.setitem(sys.modules, 'fake_cuda_backend', fake)
+    monkeypatch.setattr(_backend, 'BACKENDS', dict(_backend.BACKENDS))
+    monkeypatch.setattr(_backend, 'AUTOMATIC', dict(_backend.AUTOMATIC, cuda=()))
+    monkeypatch.setattr(_backend, '_missing', {})
+    monkeypatch.setattr(_backend, '_loaded', dict(_backend._loaded))
+    _backend.register_backend('fake-cuda', 'cuda', 'fake_cuda_backend')
+    assert _backend.kernels(Device('cuda', 0)) is fake
+    assert _backend.kernels(CPU) is not fake
+    assert 'fake-cuda' in fastcodec.available_backends()
+    with fastcodec.use_backend('fake-cuda'):
+        assert _backend.kernels(Device('cuda', 1)) is fake
+        with pytest.raises(TypeError, match='runs on cuda arrays'):
+            _backend.kernels(CPU)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from fastcodec._backend import kernels
+from conftest import host_call
+from fastcodec import _calls
 from fastcodec.codecs._instances import instance_bboxes
 from fastcodec.mmpose_oracle import import_mmpose_codecs
 
@@ -36,7 +37,7 @@ def cases():
 @pytest.mark.parametrize('root_type', ['kpt_center', 'bbox_center'])
 def test_instance_geometry_matches_mmpose(utils, backend, root_type):
     for kps, vis in cases():
-        roots, roots_vis, diagonals = kernels().instance_geometry(
+        roots, roots_vis, diagonals = _calls.instance_geometry(host_call(), 
             kps, vis.astype(np.float64), root_type == 'kpt_center')
         ref, ref_vis = utils.get_instance_root(kps, vis, root_type)
         np.testing.assert_array_equal(roots, ref)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import fastcodec
-from fastcodec._backend import kernels
+from conftest import host_call
+from fastcodec import _calls
 
 INPUT, HEATMAP = (512, 512), (128, 128)
 
@@ -166,7 +167,8 @@ def test_instance_sigmas_bit_exact(mmc, backend, overlap, dtype):
     box[:, 2, 0] = size[:, 1]
     with np.errstate(all='ignore'):
         want = ref._get_instance_wise_sigmas(box)
-    got = kernels().instance_sigmas(size[:, 0], size[:, 1], overlap)
+    got = _calls.instance_sigmas(host_call(), np.ascontiguousarray(size[:, 0]),
+                                 np.ascontiguousarray(size[:, 1]), overlap)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
 
@@ -178,11 +180,10 @@ def test_float32_sigma_geometry(mmu, backend):
     kp = np.array([[[3.0, 3.0], [20.2, 9.0]]])
     vis = np.ones((1, 2))
     want, _ = mmu.generate_gaussian_heatmaps((32, 24), kp, vis, np.array([s], np.float32))
-    k = kernels()
-    got, _ = k.encode_gaussian('msra', kp[None], vis[None], np.array([s], np.float32),
+    got, _ = _calls.encode_gaussian(host_call(), 'msra', kp[None], vis[None], np.array([s], np.float32),
                                (1.0, 1.0), False, 32, 24)
     np.testing.assert_allclose(got[0], want, rtol=0, atol=1e-5)
-    other, _ = k.encode_gaussian('msra', kp[None], vis[None], np.array([s], np.float64),
+    other, _ = _calls.encode_gaussian(host_call(), 'msra', kp[None], vis[None], np.array([s], np.float64),
                                  (1.0, 1.0), False, 32, 24)
     assert np.abs(other[0] - want).max() > 1e-3
     # fastcodec.ops.generate_gaussian_heatmaps passes a float32 sigma array through
@@ -196,10 +197,9 @@ def test_sigma_per_sample_matches_loop(backend):
     kps = rng.uniform(-5, 70, (4, 3, 5, 2))
     vis = rng.choice([0.0, 1.0], (4, 3, 5))
     sig = rng.uniform(0.5, 4, (4, 3))
-    k = kernels()
-    heat, inside = k.encode_gaussian('msra', kps, vis, sig, (1.0, 1.0), False, 64, 48)
+    heat, inside = _calls.encode_gaussian(host_call(), 'msra', kps, vis, sig, (1.0, 1.0), False, 64, 48)
     for b in range(4):
-        h, i = k.encode_gaussian('msra', kps[b:b + 1], vis[b:b + 1], sig[b], (1.0, 1.0), False,
+        h, i = _calls.encode_gaussian(host_call(), 'msra', kps[b:b + 1], vis[b:b + 1], sig[b], (1.0, 1.0), False,
                                  64, 48)
         np.testing.assert_array_equal(heat[b], h[0])
         np.testing.assert_array_equal(inside[b], i[0])
@@ -387,7 +387,7 @@ def test_instance_geometry_bit_exact(mmu, backend, dtype, root_type):
         with np.errstate(all='ignore'):
             roots, roots_vis = mmu.get_instance_root(kps, vis, root_type)
             diag = mmu.get_diagonal_lengths(kps, vis)
-        got = kernels().instance_geometry(kps, vis, root_type == 'kpt_center')
+        got = _calls.instance_geometry(host_call(), kps, vis, root_type == 'kpt_center')
         for a, b in zip(got, (roots, roots_vis, diag)):
             assert a.dtype == b.dtype
             np.testing.assert_array_equal(a, b)

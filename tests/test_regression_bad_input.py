@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import fastcodec
+from conftest import host_call
+from fastcodec import _calls
 
 
 @pytest.fixture(params=['regression', 'integral'])
@@ -81,17 +83,19 @@ def test_unknown_options():
 
 
 def test_kernels_recheck_shapes(backend):
-    kernels = fastcodec._backend.kernels()
+    """What would index out of bounds, the kernels refuse themselves."""
+    call = host_call()
     with pytest.raises(ValueError):
-        kernels.encode_regression(np.zeros((3, 3)), np.zeros(3), (10, 10))
+        _calls.encode_regression(call, np.zeros((3, 3)), np.zeros(3), (10, 10))
     with pytest.raises(ValueError):
-        kernels.encode_regression(np.zeros((3, 2)), np.zeros(4), (10, 10))
+        _calls.encode_regression(call, np.zeros((3, 2)), np.zeros(4), (10, 10))
     with pytest.raises(ValueError):
-        kernels.decode_regression(np.zeros((3, 3)), (10, 10), True)
-    with pytest.raises(ValueError):
-        kernels.encode_regression(np.zeros((3, 2)), np.zeros(3), (0, 10))
+        _calls.decode_regression(call, np.zeros((3, 3)), (10, 10), True)
+    with pytest.raises(ValueError):  # an output buffer of the wrong shape
+        call.kernels.encode_regression(np.zeros((3, 2)), np.zeros(3), (10, 10),
+                                       np.empty((3, 2), np.float32), np.empty(4, np.float32))
     with pytest.raises((ValueError, TypeError)):
-        kernels.normalize_heatmaps(np.zeros((2, 4, 4), np.float32)[:, ::2])
+        call.kernels.normalize_heatmaps(np.zeros((2, 4, 4), np.float32)[:, ::2])
 
 
 def test_non_finite_keypoints_get_weight_zero(mmc, backend, codec):
@@ -197,7 +201,7 @@ def test_normalize_heatmaps_kernel(backend):
     maps[3, 4, 4] = np.nan
     want = maps / (maps.sum(axis=(-1, -2)).reshape(-1, 1, 1) + 1e-24)
     got = maps.copy()
-    fastcodec._backend.kernels().normalize_heatmaps(got)
+    host_call().kernels.normalize_heatmaps(got)
     np.testing.assert_allclose(got[[0, 2, 4]], want[[0, 2, 4]], rtol=0, atol=1e-5)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-5)  # cancelling sum
     assert np.isnan(got[3]).all() and np.isnan(want[3]).all()
@@ -205,25 +209,29 @@ def test_normalize_heatmaps_kernel(backend):
 
 
 def test_kernel_dtype_paths_agree(backend):
-    """float32/float64 inputs reach the C++ kernels without conversion; every pairing
-    must give the float64-converted result."""
-    kernels = fastcodec._backend.kernels()
+    """float32/float64 inputs reach the kernels without conversion (other dtypes are
+    converted to float64 by the codec); every pairing must give the float64 result."""
+    call = host_call()
     rng = np.random.default_rng(9)
     kps = rng.uniform(-20, 220, (3, 17, 2)).astype(np.float32)
     vis = rng.choice([0.0, 0.49, 0.5, 0.51, 1.0], (3, 17)).astype(np.float32)
-    want = kernels.encode_regression(kps.astype(np.float64), vis.astype(np.float64), (192, 256))
+    want = _calls.encode_regression(call, kps.astype(np.float64), vis.astype(np.float64),
+                                    (192, 256))
     for k_dtype in (np.float32, np.float64):
-        for v_dtype in (np.float32, np.float64, np.int64, bool):
-            got = kernels.encode_regression(kps.astype(k_dtype), vis.astype(v_dtype), (192, 256))
-            w_want = want[1] if v_dtype in (np.float32, np.float64) else \
-                kernels.encode_regression(kps.astype(np.float64), vis.astype(v_dtype).astype(np.float64),
-                                          (192, 256))[1]
+        for v_dtype in (np.float32, np.float64):
+            got = _calls.encode_regression(call, kps.astype(k_dtype), vis.astype(v_dtype),
+                                           (192, 256))
             np.testing.assert_array_equal(got[0], want[0])
-            np.testing.assert_array_equal(got[1], w_want)
+            np.testing.assert_array_equal(got[1], want[1])
+    codec = fastcodec.RegressionLabel((192, 256))
+    for v_dtype in (np.int64, bool):
+        got = codec.encode(kps, vis.astype(v_dtype))['keypoint_weights']
+        np.testing.assert_array_equal(got, codec.encode(
+            kps, vis.astype(v_dtype).astype(np.float64))['keypoint_weights'])
     enc = rng.uniform(-1, 2, (3, 17, 4)).astype(np.float32)
     for f32 in (True, False):
-        k64, s64 = kernels.decode_regression(enc.astype(np.float64), (192, 256), f32)
-        k32, s32 = kernels.decode_regression(enc, (192, 256), f32)
+        k64, s64 = _calls.decode_regression(call, enc.astype(np.float64), (192, 256), f32)
+        k32, s32 = _calls.decode_regression(call, enc, (192, 256), f32)
         assert s32.dtype == s64.dtype == (np.float32 if f32 else np.float64)
         np.testing.assert_array_equal(k32, k64)
         np.testing.assert_array_equal(s32, s64)

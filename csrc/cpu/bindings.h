@@ -4,8 +4,10 @@
 
 #include <pybind11/numpy.h>
 
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "fastcodec/blur.h"
 
@@ -30,6 +32,36 @@ inline void require_keypoints(const F64& kps, const F64& vis) {
   require(vis.ndim() == 3 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1) &&
               vis.shape(2) == kps.shape(2),
           "keypoints_visible must be (B, N, K)");
+}
+
+// An output buffer the front allocated (backends/contract.py): exactly dtype T,
+// C-contiguous, writeable and of the given shape, else ValueError / TypeError (a
+// converted copy would silently drop what the kernel writes). Returns its data.
+template <typename T>
+T* out_buffer(const pybind11::array& a, const std::vector<int64_t>& shape, const char* name) {
+  if (!a.dtype().is(pybind11::dtype::of<T>()))
+    throw pybind11::type_error(std::string(name) + ": output buffer of dtype " +
+                               std::string(pybind11::str(pybind11::dtype::of<T>())) +
+                               " expected, got " + std::string(pybind11::str(a.dtype())));
+  bool same = a.ndim() == static_cast<pybind11::ssize_t>(shape.size());
+  for (size_t d = 0; same && d < shape.size(); ++d) same = a.shape(d) == shape[d];
+  std::string want = "(";
+  for (size_t d = 0; d < shape.size(); ++d) want += (d ? ", " : "") + std::to_string(shape[d]);
+  require(same, std::string(name) + ": output buffer of shape " + want + ") expected");
+  require((a.flags() & pybind11::array::c_style) && a.writeable(),
+          std::string(name) + ": output buffer must be C-contiguous and writeable");
+  return static_cast<T*>(const_cast<void*>(a.data()));
+}
+
+// The shape of an (..., H, W) array's leading axes, and their product.
+inline std::vector<int64_t> lead_shape(const pybind11::array& a, int trailing) {
+  return std::vector<int64_t>(a.shape(), a.shape() + a.ndim() - trailing);
+}
+
+inline int64_t leading(const pybind11::array& a, int trailing) {
+  int64_t n = 1;
+  for (int d = 0; d < a.ndim() - trailing; ++d) n *= a.shape(d);
+  return n;
 }
 
 }  // namespace fastcodec

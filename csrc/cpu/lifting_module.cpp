@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "bindings.h"
 #include "lifting_kernels.h"
@@ -26,56 +25,51 @@ void require_float_c(const py::array& a, const char* name) {
           std::string(name) + " must be a C-contiguous float32 or float64 array");
 }
 
+// The outputs of one call, checked against the inputs' shapes and dtypes.
 template <typename KT, typename LT>
-py::tuple run(const py::array& kp, const py::object& vis_in, const py::array& lt,
-              const F64& params, const F64& factor, const U8& take_given, int64_t root,
-              bool project, bool train, const py::object& tvis_in) {
+void run(const py::array& kp, const py::object& vis_in, const py::array& lt,
+         const F64& params, const F64& factor, const U8& take_given, int64_t root,
+         bool project, bool train, const py::object& tvis_in, const py::array& labels,
+         const py::array& target_label, const py::array& computed_factor,
+         const py::object& weights) {
   const int64_t B = kp.shape(0), N = kp.shape(1), K = kp.shape(2), D = kp.shape(3);
   const int64_t T = lt.shape(1), C = lt.shape(3), L = factor.shape(1);
   const KT* vis = nullptr;
-  py::array vis_arr;
-  if (!vis_in.is_none()) {
-    vis_arr = py::reinterpret_borrow<py::array>(vis_in);
-    vis = static_cast<const KT*>(vis_arr.data());
-  }
-  py::array_t<KT> labels(std::vector<py::ssize_t>{B, N, K, D + (vis != nullptr)});
-  py::array_t<LT> out(std::vector<py::ssize_t>{B, T, K, C});
-  py::array_t<LT> computed(std::vector<py::ssize_t>{B, project ? T : 0});
+  if (!vis_in.is_none()) vis = static_cast<const KT*>(py::reinterpret_borrow<py::array>(vis_in).data());
+  KT* l = out_buffer<KT>(labels, {B, N, K, D + (vis != nullptr)}, "labels");
+  LT* o = out_buffer<LT>(target_label, {B, T, lt.shape(2), C}, "target_label");
+  LT* c = out_buffer<LT>(computed_factor, {B, project ? T : 0}, "computed_factor");
   const void* tvis = nullptr;
   bool tvis_f32 = false;
-  py::object weights = py::none();
   float* w = nullptr;
   if (!tvis_in.is_none()) {
     const auto tv = py::reinterpret_borrow<py::array>(tvis_in);
     tvis = tv.data();
     tvis_f32 = is_f32(tv);
-    py::array_t<float> wa(std::vector<py::ssize_t>{B, T, lt.shape(2)});
-    w = wa.mutable_data();
-    weights = wa;
+    require(!weights.is_none(), "weights: an output buffer is needed with target_visible");
+    w = out_buffer<float>(py::reinterpret_borrow<py::array>(weights), {B, T, lt.shape(2)},
+                          "weights");
   }
   const KT* k = static_cast<const KT*>(kp.data());
   const LT* t = static_cast<const LT*>(lt.data());
-  KT* l = labels.mutable_data();
-  LT *o = out.mutable_data(), *c = computed.mutable_data();
-  {
-    py::gil_scoped_release release;
-    motionbert_encode<KT, LT>(k, vis, B, N, K, D, l, t, T, C, root, project, train,
-                              params.data(), factor.data(), L, take_given.data(), o, c, tvis,
-                              tvis_f32, w);
-  }
-  return py::make_tuple(labels, out, computed, weights);
+  py::gil_scoped_release release;
+  motionbert_encode<KT, LT>(k, vis, B, N, K, D, l, t, T, C, root, project, train,
+                            params.data(), factor.data(), L, take_given.data(), o, c, tvis,
+                            tvis_f32, w);
 }
 
 // keypoints (B, N, K, D >= 2), visible (B, N, K) of the keypoints' dtype or None,
 // target (B, T, K, C) float32/float64 (C = 3 with project or train), params (B, 8)
-// float64, factor (B, L) float64 with L = 1 or T, take_given (B,) uint8 ->
-// (labels (B, N, K, D [+ 1]) keypoints' dtype, target label (B, T, K, C) target's
-// dtype, computed factor (B, T) (B, 0) without project, weights (B, T, K) float32 of
-// target_visible (B, T, K) float32/float64, or None without it).
-py::tuple motionbert_encode_py(const py::array& kp, const py::object& vis, const py::array& lt,
-                               const F64& params, const F64& factor, const U8& take_given,
-                               int64_t root, bool project, bool train,
-                               const py::object& target_visible) {
+// float64, factor (B, L) float64 with L = 1 or T, take_given (B,) uint8, target_visible
+// (B, T, K) float32/float64 or None | labels (B, N, K, D [+ 1]) keypoints' dtype, target
+// label (B, T, K, C) target's dtype, computed factor (B, T) target's dtype ((B, 0)
+// without project), weights (B, T, K) float32 (None without target_visible).
+void motionbert_encode_py(const py::array& kp, const py::object& vis, const py::array& lt,
+                          const F64& params, const F64& factor, const U8& take_given,
+                          int64_t root, bool project, bool train,
+                          const py::object& target_visible, const py::array& labels,
+                          const py::array& target_label, const py::array& computed_factor,
+                          const py::object& weights) {
   require_float_c(kp, "keypoints");
   require_float_c(lt, "lifting_target");
   require(kp.ndim() == 4 && kp.shape(3) >= 2, "keypoints must be (B, N, K, D >= 2)");
@@ -103,11 +97,10 @@ py::tuple motionbert_encode_py(const py::array& kp, const py::object& vis, const
     require_float_c(tv, "target_visible");
     require(tv.size() == B * T * K, "target_visible must have B * T * K entries");
   }
-  if (is_f32(kp))
-    return is_f32(lt) ? run<float, float>(kp, vis, lt, params, factor, take_given, root, project, train, target_visible)
-                      : run<float, double>(kp, vis, lt, params, factor, take_given, root, project, train, target_visible);
-  return is_f32(lt) ? run<double, float>(kp, vis, lt, params, factor, take_given, root, project, train, target_visible)
-                    : run<double, double>(kp, vis, lt, params, factor, take_given, root, project, train, target_visible);
+  const auto go = is_f32(kp) ? (is_f32(lt) ? run<float, float> : run<float, double>)
+                             : (is_f32(lt) ? run<double, float> : run<double, double>);
+  go(kp, vis, lt, params, factor, take_given, root, project, train, target_visible, labels,
+     target_label, computed_factor, weights);
 }
 
 }  // namespace
@@ -115,6 +108,7 @@ py::tuple motionbert_encode_py(const py::array& kp, const py::object& vis, const
 void bind_lifting(py::module_& m) {
   m.def("motionbert_encode", &motionbert_encode_py, py::arg("keypoints"), py::arg("visible"),
         py::arg("target"), py::arg("params"), py::arg("factor"), py::arg("take_given"),
-        py::arg("root_index"), py::arg("project"), py::arg("train"),
-        py::arg("target_visible") = py::none());
+        py::arg("root_index"), py::arg("project"), py::arg("train"), py::arg("target_visible"),
+        py::arg("labels"), py::arg("target_label"), py::arg("computed_factor"),
+        py::arg("weights"));
 }

@@ -18,10 +18,6 @@ using namespace fastcodec;
 
 namespace {
 
-std::vector<py::ssize_t> shape_of(const py::array& a, int drop_last) {
-  return std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim() - drop_last);
-}
-
 std::pair<double, double> check_size(std::pair<double, double> size) {
   require(size.first > 0 && size.second > 0, "input_size must be positive");
   return size;
@@ -50,21 +46,21 @@ void run_encode(const py::array& k, const py::array& v, int64_t M, std::pair<dou
   encode_regression(kp, vp, M, s.first, s.second, labels, weights);
 }
 
-// keypoints (..., 2), visible (...) -> labels (..., 2) float32, weights (...) float32.
-py::tuple encode_regression_py(const py::object& kps_in, const py::object& vis_in,
-                               std::pair<double, double> size) {
+// keypoints (..., 2), visible (...) | labels (..., 2) float32, weights (...) float32.
+void encode_regression_py(const py::object& kps_in, const py::object& vis_in,
+                          std::pair<double, double> size, const py::array& labels,
+                          const py::array& weights) {
   check_size(size);
   const py::array kps = as_float_array(kps_in), vis = as_float_array(vis_in);
   require(kps && vis, "keypoints and keypoints_visible must be real arrays");
   require(kps.ndim() >= 1 && kps.shape(kps.ndim() - 1) == 2, "keypoints must be (..., 2)");
-  const auto lead = shape_of(kps, 1);
+  const auto lead = lead_shape(kps, 1);
   require(vis.ndim() == (py::ssize_t)lead.size() &&
               std::equal(lead.begin(), lead.end(), vis.shape()),
           "keypoints_visible must match keypoints (..., 2) without the last axis");
-  py::array_t<float> labels(shape_of(kps, 0));
-  py::array_t<float> weights(lead);
+  float* l = out_buffer<float>(labels, lead_shape(kps, 0), "labels");
+  float* w = out_buffer<float>(weights, lead, "weights");
   const int64_t M = vis.size();
-  float *l = labels.mutable_data(), *w = weights.mutable_data();
   if (is_f32(kps)) {
     if (is_f32(vis)) run_encode<float, float>(kps, vis, M, size, l, w);
     else run_encode<float, double>(kps, vis, M, size, l, w);
@@ -72,27 +68,24 @@ py::tuple encode_regression_py(const py::object& kps_in, const py::object& vis_i
     if (is_f32(vis)) run_encode<double, float>(kps, vis, M, size, l, w);
     else run_encode<double, double>(kps, vis, M, size, l, w);
   }
-  return py::make_tuple(labels, weights);
 }
 
-// encoded (..., D), D = 2 or 4 -> keypoints (..., 2) float64, scores (...) float32 for
+// encoded (..., D), D = 2 or 4 | keypoints (..., 2) float64, scores (...) float32 for
 // D = 2 or f32, float64 otherwise (MMPose's dtypes).
-py::tuple decode_regression_py(const py::object& enc_in, std::pair<double, double> size,
-                               bool f32) {
+void decode_regression_py(const py::object& enc_in, std::pair<double, double> size, bool f32,
+                          const py::array& keypoints, const py::array& scores) {
   check_size(size);
   const py::array enc = as_float_array(enc_in);
   require(enc && enc.ndim() >= 1, "encoded must be (..., D)");
   const int64_t D = enc.shape(enc.ndim() - 1);
   require(D == 2 || D == 4, "the last axis of encoded must be 2 or 4, got " + std::to_string(D));
-  auto shape = shape_of(enc, 1);
+  auto shape = lead_shape(enc, 1);
   const int64_t M = enc.size() / D;
   const bool single = D == 2 || f32;
-  py::array scores = single ? py::array(py::array_t<float>(shape))
-                            : py::array(py::array_t<double>(shape));
+  void* s = single ? static_cast<void*>(out_buffer<float>(scores, shape, "scores"))
+                   : static_cast<void*>(out_buffer<double>(scores, shape, "scores"));
   shape.push_back(2);
-  py::array_t<double> kps(shape);
-  double* k = kps.mutable_data();
-  void* s = scores.mutable_data();
+  double* k = out_buffer<double>(keypoints, shape, "keypoints");
   const double w = size.first, h = size.second;
   const bool in32 = is_f32(enc);
   const void* e = enc.data();
@@ -107,7 +100,6 @@ py::tuple decode_regression_py(const py::object& enc_in, std::pair<double, doubl
     else
       decode_regression(static_cast<const double*>(e), M, D, w, h, k, static_cast<double*>(s));
   }
-  return py::make_tuple(kps, scores);
 }
 
 // heatmaps (..., H, W) float32, C-contiguous and writeable: normalised in place.
@@ -126,8 +118,8 @@ void normalize_heatmaps_py(py::array_t<float> heat) {
 
 void bind_regression(py::module_& m) {
   m.def("encode_regression", &encode_regression_py, py::arg("keypoints"), py::arg("visible"),
-        py::arg("input_size"));
+        py::arg("input_size"), py::arg("labels"), py::arg("weights"));
   m.def("decode_regression", &decode_regression_py, py::arg("encoded"), py::arg("input_size"),
-        py::arg("f32"));
+        py::arg("f32"), py::arg("keypoints"), py::arg("scores"));
   m.def("normalize_heatmaps", &normalize_heatmaps_py, py::arg("heatmaps"));
 }

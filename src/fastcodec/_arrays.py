@@ -1,19 +1,53 @@
-"""Array interop and argument checks shared by ops and codecs.
+"""The array front: every array that enters fastcodec passes through here.
 
-numpy in -> numpy out; torch CPU tensors in -> torch tensors out, sharing memory
-with numpy both ways (no copies at the boundary).
+It accepts numpy arrays (and anything ``np.asarray`` takes), torch tensors on any
+device, CuPy arrays, and any object exposing ``__cuda_array_interface__`` or DLPack;
+``device_of`` reports where an array lives, ``namespace_of`` gives its namespace: the
+array kind results are returned as, on the same device, with the array operations the
+codecs need (``empty``, ``where``, ``cat``, ...).
+
+A call of a codec or op is a ``Call``: the caller's namespace, the backend for its
+device (``fastcodec._backend.kernels``: CPU arrays -> cpp or numba, device arrays -> the
+device's backend, a TypeError naming it while it is missing), and the namespace the
+backend computes in. The CPU backends compute on numpy arrays: a torch CPU tensor is
+read as a numpy view and results are handed back as tensors sharing the numpy memory
+(no copies at the boundary). Outputs are allocated here, by ``Call.empty``, and passed
+to the kernels, which only fill them (docs/design.md).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence, Tuple
+import sys
+from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 from fastcodec.limits import MAX_BLUR_KERNEL
 
+F32 = np.dtype(np.float32)
+F64 = np.dtype(np.float64)
+
+
+# ---- devices ------------------------------------------------------------------------------
+class Device(NamedTuple):
+    """Where an array lives: ``type`` is 'cpu', 'cuda', 'rocm', ...; ``index`` the
+    device number (0 on the CPU; None where the array does not say)."""
+    type: str
+    index: Optional[int] = 0
+
+    def __str__(self) -> str:
+        return self.type if self.type == 'cpu' or self.index is None \
+            else f'{self.type}:{self.index}'
+
+
+CPU = Device('cpu')
+
+# DLPack's DLDeviceType codes; pinned host memory (CUDAHost, ROCMHost) is CPU memory.
+_DLPACK_DEVICES = {1: 'cpu', 2: 'cuda', 3: 'cpu', 4: 'opencl', 7: 'vulkan', 8: 'metal',
+                   9: 'vpi', 10: 'rocm', 11: 'cpu', 13: 'cuda', 14: 'oneapi', 15: 'webgpu',
+                   16: 'hexagon', 17: 'maia'}
+
 
 def _torch():
-    import sys
     return sys.modules.get('torch')
 
 
@@ -22,68 +56,375 @@ def is_torch(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-# DLPack device types whose memory the host can read (DLDeviceType: kDLCPU, pinned
-# kDLCUDAHost, kDLROCMHost).
-_HOST_DLPACK_DEVICES = (1, 3, 11)
+def _is_cupy(x: Any) -> bool:
+    cupy = sys.modules.get('cupy')
+    return cupy is not None and isinstance(x, cupy.ndarray)
+
+
+def device_of(x: Any) -> Device:
+    """The device of an array: torch's own, CuPy's, a ``__cuda_array_interface__``
+    (CUDA; its device number is not part of the interface), a DLPack producer's
+    ``__dlpack_device__``; anything else is read on the host."""
+    if type(x) is np.ndarray:
+        return CPU
+    if is_torch(x):
+        d = x.device
+        return CPU if d.type == 'cpu' else Device(d.type, d.index)
+    if _is_cupy(x):
+        return Device('cuda', x.device.id)
+    if hasattr(type(x), '__cuda_array_interface__'):
+        return Device('cuda', None)
+    dlpack_device = getattr(x, '__dlpack_device__', None)
+    if dlpack_device is not None:
+        try:
+            code, index = dlpack_device()
+        except Exception:  # noqa: BLE001 - not a usable DLPack producer: read on the host
+            return CPU
+        name = _DLPACK_DEVICES.get(int(code), f'dlpack-device-{int(code)}')
+        return CPU if name == 'cpu' else Device(name, int(index))
+    return CPU
 
 
 def on_device(x: Any) -> bool:
-    """Whether ``x`` is an array in accelerator memory: it exposes
-    ``__cuda_array_interface__`` (CuPy, Numba, PyTorch CUDA tensors) or a DLPack device
-    the host cannot read."""
-    if hasattr(type(x), '__cuda_array_interface__'):
-        return True
-    dlpack_device = getattr(x, '__dlpack_device__', None)
-    if dlpack_device is None or type(x) is np.ndarray:
-        return False
-    try:
-        return int(dlpack_device()[0]) not in _HOST_DLPACK_DEVICES
-    except Exception:  # noqa: BLE001 - not a usable DLPack producer: not a device array
-        return False
+    """Whether ``x`` lives in accelerator memory (not readable by the host)."""
+    return device_of(x).type != 'cpu'
 
 
-def reject_device_array(x: Any, name: str) -> None:
-    """The TypeError for arrays in accelerator memory: this release computes on the
-    CPU only (the cuda backend is planned)."""
-    if on_device(x):
-        raise TypeError(f'{name}: a {type(x).__module__}.{type(x).__name__} in accelerator '
-                        'memory needs the cuda backend, which is not part of this release; '
-                        'copy it to the host first (e.g. tensor.cpu(), cupy.asnumpy)')
+def common_device(arrays: Sequence[Any], names: Sequence[str]) -> Device:
+    """The one device of the given arrays (None entries skipped); arrays on two
+    devices are a TypeError."""
+    found: Optional[Tuple[Device, str]] = None
+    for x, name in zip(arrays, names):
+        if x is None:
+            continue
+        d = device_of(x)
+        if found is None:
+            found = (d, name)
+        elif d.type != found[0].type or (d.index != found[0].index and None not in
+                                         (d.index, found[0].index)):
+            raise TypeError(f'{found[1]} is on {found[0]} but {name} is on {d}: '
+                            'the arrays of one call must share a device')
+    return CPU if found is None else found[0]
 
 
-def as_numpy(x: Any, name: str) -> Tuple[np.ndarray, Callable[[np.ndarray], Any]]:
-    """``x`` as a numpy array, and a function that turns results back into x's kind."""
+# ---- namespaces -----------------------------------------------------------------------------
+def _real(dtype_kind: str, dtype: Any, name: str) -> None:
+    if dtype_kind not in 'biuf':
+        raise TypeError(f'{name} must hold real numbers, got dtype {dtype}')
+
+
+class NumpyNS:
+    """numpy arrays on the host: numpy inputs, array-likes, host DLPack producers, and
+    torch CPU tensors as the CPU backends read them."""
+
+    kind = 'numpy'
+    is_torch = False
+    device = CPU
+
+    @staticmethod
+    def asarray(x: Any, name: str) -> np.ndarray:
+        """x as a numpy array of real numbers, without a copy where x's memory allows."""
+        if type(x) is np.ndarray:
+            arr = x
+        elif is_torch(x):
+            t = x.detach()
+            if t.dtype == _torch().bfloat16:
+                t = t.float()
+            arr = t.cpu().numpy()
+        elif hasattr(x, '__dlpack__') and not isinstance(x, np.ndarray):
+            arr = np.from_dlpack(x)
+        else:
+            try:
+                arr = np.asarray(x)
+            except Exception as err:  # noqa: BLE001 - report any conversion failure alike
+                raise TypeError(f'{name} must be array-like, got {type(x).__name__}') from err
+        _real(arr.dtype.kind, arr.dtype, name)
+        return arr
+
+    @staticmethod
+    def wrap(out):
+        return out
+
+    @staticmethod
+    def dtype(x) -> np.dtype:
+        return x.dtype
+
+    @staticmethod
+    def cast(x, dtype: np.dtype):
+        return x if x.dtype == dtype else x.astype(dtype)
+
+    @staticmethod
+    def copy(x):
+        return x.copy()
+
+    @staticmethod
+    def empty(shape, dtype):
+        return np.empty(tuple(shape), dtype)
+
+    @staticmethod
+    def ones(shape, dtype=F32):
+        return np.ones(shape, dtype)
+
+    @staticmethod
+    def zeros(shape, dtype):
+        return np.zeros(shape, dtype)
+
+    @staticmethod
+    def cat(xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def weight(visible):
+        """MMPose's ``np.where(visible > 0.5, 1., 0.).astype(np.float32)``."""
+        return np.greater(visible, 0.5, out=np.empty(visible.shape, np.float32),
+                          casting='unsafe')
+
+    @staticmethod
+    def where(cond, a, b):
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def binop(op: str, a, b, out):
+        """``out[...] = a <op> b`` computed as numpy does (NEP 50 promotion of a and b),
+        stored in out's dtype: MMPose's in-place ``a op= b`` and casts. Writing through
+        ``out`` (a view, e.g. one coordinate channel) avoids numpy's slow broadcasting
+        of small trailing axes."""
+        return _UFUNCS[op](a, b, out=out, casting='unsafe')
+
+    @staticmethod
+    def planes(x):
+        """The last axis of x (..., C) as C contiguous arrays (...), always fresh copies
+        (callers write into them): one pass, after which every op reads contiguous
+        memory."""
+        return [np.array(x[..., j], order='C') for j in range(x.shape[-1])]  # copies
+
+    @staticmethod
+    def rdiv(scalar: float, x):
+        """``scalar / x``, one correctly rounded division."""
+        return scalar / x
+
+    @staticmethod
+    def take(x, index: List[int], axis: int):
+        return np.take(x, index, axis=axis)
+
+    @staticmethod
+    def permute(x, dims):
+        return x.transpose(dims)
+
+    @staticmethod
+    def expand(x, shape):
+        return np.broadcast_to(x, shape)
+
+
+NUMPY = NumpyNS()
+_UFUNCS = dict(add=np.add, subtract=np.subtract, multiply=np.multiply, divide=np.divide)
+_TORCH_OF_NP: dict = {}
+_NP_OF_TORCH: dict = {}
+
+
+def _dtype_tables():
+    import torch
+    if not _TORCH_OF_NP:
+        for t, n in ((torch.float16, np.float16), (torch.float32, np.float32),
+                     (torch.float64, np.float64), (torch.int8, np.int8),
+                     (torch.int16, np.int16), (torch.int32, np.int32),
+                     (torch.int64, np.int64), (torch.uint8, np.uint8),
+                     (torch.bool, np.bool_)):
+            _TORCH_OF_NP[np.dtype(n)] = t
+            _NP_OF_TORCH[t] = np.dtype(n)
+    return torch
+
+
+class TorchNS:
+    """torch tensors on one device, computed on with torch ops there (the lifting
+    codecs' vectorised path); results of the CPU backends come back as tensors sharing
+    the numpy memory."""
+
+    kind = 'torch'
+    is_torch = True
+
+    def __init__(self, device) -> None:
+        self.torch = _dtype_tables()
+        self.torch_device = device
+        self.device = CPU if device.type == 'cpu' else Device(device.type, device.index)
+
+    def asarray(self, x: Any, name: str):
+        torch = self.torch
+        if isinstance(x, torch.Tensor):
+            t = x.detach()
+            if t.dtype == torch.bfloat16:
+                t = t.float()
+            if t.dtype not in _NP_OF_TORCH:
+                raise TypeError(f'{name} must hold real numbers, got dtype {t.dtype}')
+            return t if t.device == self.torch_device else t.to(self.torch_device)
+        return torch.as_tensor(NUMPY.asarray(x, name), device=self.torch_device)
+
+    def wrap(self, out):
+        """A result in this namespace: numpy arrays become tensors (sharing memory on
+        the CPU)."""
+        if isinstance(out, np.ndarray):
+            if self.device.type == 'cpu':
+                return self.torch.from_numpy(np.ascontiguousarray(out))
+            return self.torch.as_tensor(out, device=self.torch_device)
+        return out
+
+    @staticmethod
+    def dtype(x) -> np.dtype:
+        return _NP_OF_TORCH[x.dtype]
+
+    @staticmethod
+    def cast(x, dtype: np.dtype):
+        t = _TORCH_OF_NP[np.dtype(dtype)]
+        return x if x.dtype == t else x.to(t)
+
+    @staticmethod
+    def copy(x):
+        return x.clone()
+
+    def empty(self, shape, dtype):
+        return self.torch.empty(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
+                                device=self.torch_device)
+
+    def ones(self, shape, dtype=F32):
+        return self.torch.ones(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
+                               device=self.torch_device)
+
+    def zeros(self, shape, dtype):
+        return self.torch.zeros(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
+                                device=self.torch_device)
+
+    def cat(self, xs, axis):
+        return self.torch.cat(xs, dim=axis)
+
+    def weight(self, visible):
+        return (visible > 0.5).to(self.torch.float32)
+
+    def where(self, cond, a, b):
+        return self.torch.where(cond, a, b)
+
+    def binop(self, op: str, a, b, out):
+        if isinstance(b, (int, float)):
+            dtype = float_of(self.dtype(a)) if op == 'divide' else self.dtype(a)
+            a2, b2 = self.cast(a, dtype), b
+        else:
+            dtype = np.result_type(self.dtype(a), self.dtype(b))
+            if op == 'divide':
+                dtype = float_of(dtype)
+            a2, b2 = self.cast(a, dtype), self.cast(b, dtype)
+        out.copy_(getattr(self.torch, op)(a2, b2))
+        return out
+
+    def planes(self, x):
+        return list(x.movedim(-1, 0).clone(memory_format=self.torch.contiguous_format)
+                    .unbind(0))
+
+    def rdiv(self, scalar: float, x):
+        # torch's ``scalar / x`` is ``x.reciprocal() * scalar``: two roundings.
+        return self.torch.div(self.torch.full_like(x, scalar), x)
+
+    def take(self, x, index: List[int], axis: int):
+        idx = self.torch.as_tensor(index, dtype=self.torch.long, device=self.torch_device)
+        return self.torch.index_select(x, axis, idx)
+
+    @staticmethod
+    def permute(x, dims):
+        return x.permute(*dims)
+
+    @staticmethod
+    def expand(x, shape):
+        return x.expand(*shape)
+
+
+class CupyNS:
+    """CuPy arrays on one CUDA device, and other device arrays read through CuPy
+    (zero-copy, by ``__cuda_array_interface__`` or DLPack): what a device backend
+    computes on and returns. Only allocation and conversion: codecs with no kernel for
+    a step do not run on it."""
+
+    kind = 'cupy'
+    is_torch = False
+
+    def __init__(self, device: Device) -> None:
+        try:
+            import cupy
+        except ImportError as err:
+            raise TypeError(f'arrays on {device} that are not torch tensors are read '
+                            'through CuPy, which is not installed (pip install '
+                            '"fastcodec[cuda]")') from err
+        self.cupy, self.device = cupy, device
+
+    def asarray(self, x: Any, name: str):
+        arr = x if isinstance(x, self.cupy.ndarray) else self.cupy.asarray(x)
+        _real(arr.dtype.kind, arr.dtype, name)
+        return arr
+
+    wrap = staticmethod(NumpyNS.wrap)    # results are CuPy arrays already
+    dtype = staticmethod(NumpyNS.dtype)
+
+    def empty(self, shape, dtype):
+        return self.cupy.empty(tuple(shape), dtype)
+
+    def zeros(self, shape, dtype):
+        return self.cupy.zeros(tuple(shape), dtype)
+
+
+def namespace_of(x: Any):
+    """The namespace of results for input x: torch tensors -> torch on x's device;
+    numpy and other host arrays -> numpy; CuPy and other device arrays -> CuPy."""
     if type(x) is np.ndarray:
-        check_real(x, name)
-        return x, _same
+        return NUMPY
     if is_torch(x):
-        if x.device.type != 'cpu':
-            raise TypeError(f'{name}: tensors on {x.device} need the cuda backend, '
-                            'which is not part of this release; move them to the CPU')
-        torch = _torch()
-        t = x.detach()
-        if t.dtype == torch.bfloat16:
-            t = t.float()
-        array = t.numpy()
-        check_real(array, name)
-        return array, lambda out: torch.from_numpy(np.ascontiguousarray(out)) \
-            if isinstance(out, np.ndarray) else out
-    reject_device_array(x, name)
-    try:
-        array = np.asarray(x)
-    except Exception as err:  # noqa: BLE001 - report any conversion failure alike
-        raise TypeError(f'{name} must be array-like, got {type(x).__name__}') from err
-    check_real(array, name)
-    return array, _same
+        return TorchNS(x.device)
+    device = device_of(x)
+    return NUMPY if device.type == 'cpu' else CupyNS(device)
 
 
-def _same(out):
-    return out
+def float_of(dtype: np.dtype) -> np.dtype:
+    """The dtype of ``array / python_number``: floats keep theirs, integers give f64."""
+    return np.dtype(dtype) if np.dtype(dtype).kind == 'f' else F64
 
 
+# ---- a call ---------------------------------------------------------------------------------
+class Call:
+    """One call of a codec or op: the caller's namespace (results go back as its kind,
+    on its device), the kernel module of the backend for the arrays' device
+    (``_backend.kernels``), and the namespace that backend computes in (numpy for the
+    CPU backends)."""
+
+    __slots__ = ('caller', 'kernels', 'X')
+
+    def __init__(self, arrays: Sequence[Any], names: Sequence[str]) -> None:
+        from fastcodec._backend import kernels
+        first = next((x for x in arrays if x is not None), None)
+        if type(first) is np.ndarray and all(type(x) is np.ndarray or x is None
+                                             for x in arrays):
+            self.caller = self.X = NUMPY  # the common case, without the device checks
+            self.kernels = kernels(CPU)
+            return
+        device = common_device(arrays, names)
+        self.kernels = kernels(device)  # a TypeError here for a missing device backend
+        self.caller = namespace_of(first)
+        self.X = NUMPY if device.type == 'cpu' else self.caller
+
+    def array(self, x: Any, name: str):
+        """An input in the backend's namespace (real numbers, no copy where possible)."""
+        return self.X.asarray(x, name)
+
+    def result(self, out):
+        """A result as the caller's kind."""
+        return self.caller.wrap(out)
+
+    def empty(self, shape, dtype):
+        """An output buffer for a kernel to fill."""
+        return self.X.empty(shape, dtype)
+
+    def zeros(self, shape, dtype):
+        return self.X.zeros(shape, dtype)
+
+
+# ---- argument checks ----------------------------------------------------------------------
 def check_real(array: np.ndarray, name: str) -> None:
-    if array.dtype.kind not in 'biuf':
-        raise TypeError(f'{name} must hold real numbers, got dtype {array.dtype}')
+    _real(array.dtype.kind, array.dtype, name)
 
 
 def check_ndim(array: np.ndarray, name: str, ndims: Sequence[int], layout: str) -> None:
@@ -102,13 +443,12 @@ def keypoints_f64(keypoints: np.ndarray, name: str = 'keypoints') -> Tuple[np.nd
     return np.ascontiguousarray(keypoints, dtype=np.float64), f32
 
 
-def visibility(keypoints_visible: Optional[Any], lead: Tuple[int, ...],
+def visibility(call: Call, keypoints_visible: Optional[Any], lead: Tuple[int, ...],
                name: str = 'keypoints_visible') -> np.ndarray:
     """The visibility array (MMPose: ones of float32 when None), checked to be ``lead``."""
     if keypoints_visible is None:
         return np.ones(lead, dtype=np.float32)
-    vis, _ = as_numpy(keypoints_visible, name)
-    check_real(vis, name)
+    vis = call.array(keypoints_visible, name)
     if vis.shape != lead:
         raise ValueError(f'{name} must have shape {lead} to match keypoints, '
                          f'got {tuple(vis.shape)}')
@@ -116,7 +456,11 @@ def visibility(keypoints_visible: Optional[Any], lead: Tuple[int, ...],
 
 
 def heatmaps_f32(heatmaps: np.ndarray, name: str = 'heatmaps') -> np.ndarray:
+    """float32 C-contiguous maps (..., H, W) with H, W > 0, as the kernels read them."""
     check_real(heatmaps, name)
+    if heatmaps.shape[-1] == 0 or heatmaps.shape[-2] == 0:
+        raise ValueError(f'{name} must have positive height and width, '
+                         f'got shape {tuple(heatmaps.shape)}')
     return np.ascontiguousarray(heatmaps, dtype=np.float32)
 
 

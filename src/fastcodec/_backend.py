@@ -1,9 +1,15 @@
-"""Backend selection: which kernel implementation runs a call.
+"""Backend selection: which kernel module runs a call, chosen by the arrays' device.
 
-Names: ``cpp`` (the compiled extension ``fastcodec._C``), ``numba`` (njit
-fallback) and ``cuda`` (a later release). Precedence: ``use_backend`` context,
-then ``set_backend``, then ``FASTCODEC_BACKEND``, then automatic (``cpp`` for
-CPU arrays, ``numba`` when the extension cannot be imported).
+Backends register for a device type (``BACKENDS``): ``cpp`` (the compiled extension
+``fastcodec._C``) and ``numba`` (njit fallback) run on host arrays; ``cuda`` (a later
+release) on CUDA arrays. Each implements the backend contract,
+``fastcodec.backends.contract``.
+
+A call on arrays of device type D runs on: the ``use_backend`` context's backend, else
+``set_backend``'s, else ``FASTCODEC_BACKEND``'s (each checked against D: a backend for
+another device is a TypeError), else the first available of ``AUTOMATIC[D]`` (``cpp``,
+falling back to ``numba`` on the CPU). A device with no available backend is a
+TypeError that names the backend it needs.
 """
 from __future__ import annotations
 
@@ -14,25 +20,57 @@ import os
 import sys
 import warnings
 from types import ModuleType
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, NamedTuple, Optional
 
-BACKEND_NAMES = ('cpp', 'numba', 'cuda')
+
+class Backend(NamedTuple):
+    """A registered backend: the device type of the arrays it takes, its module."""
+    device: str
+    module: str
+
+
+BACKENDS: Dict[str, Backend] = {
+    'cpp': Backend('cpu', 'fastcodec.backends.cpp'),
+    'numba': Backend('cpu', 'fastcodec.backends.numba'),
+    'cuda': Backend('cuda', 'fastcodec.backends.cuda'),
+}
+# Automatic choice per device type, fastest first.
+AUTOMATIC: Dict[str, tuple] = {'cpu': ('cpp', 'numba'), 'cuda': ('cuda',)}
+BACKEND_NAMES = tuple(BACKENDS)
 
 _context: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
     'fastcodec_backend', default=None)
 _selected: Optional[str] = None
 # Read once: the environment is the process's default, not a per-call switch.
 _from_env: Optional[str] = os.environ.get('FASTCODEC_BACKEND') or None
-_loaded: dict = {}
+_loaded: Dict[str, ModuleType] = {}
+_missing: Dict[str, str] = {}     # backend name -> why it cannot be imported
 _warned_fallback = False
 
 
+def register_backend(name: str, device: str, module: str) -> None:
+    """Make the module ``module`` (implementing the backend contract) the backend
+    ``name`` for arrays of device type ``device``, chosen automatically after the
+    backends already registered for that device."""
+    BACKENDS[name] = Backend(device, module)
+    if name not in AUTOMATIC.get(device, ()):
+        AUTOMATIC[device] = AUTOMATIC.get(device, ()) + (name,)
+    _missing.pop(name, None)
+    _loaded.pop(name, None)
+
+
 def _import(name: str) -> ModuleType:
-    if name not in _loaded:
-        if name == 'cuda':
-            raise ImportError('the cuda backend is not part of this release')
-        _loaded[name] = importlib.import_module(f'fastcodec.backends.{name}')
-    return _loaded[name]
+    module = _loaded.get(name)
+    if module is None:
+        if name in _missing:
+            raise ImportError(_missing[name])
+        try:
+            module = importlib.import_module(BACKENDS[name].module)
+        except ImportError as err:
+            _missing[name] = f'{err}' or type(err).__name__
+            raise
+        _loaded[name] = module
+    return module
 
 
 def _is_available(name: str) -> bool:
@@ -44,15 +82,15 @@ def _is_available(name: str) -> bool:
 
 
 def available_backends() -> List[str]:
-    """Names of the backends that can run here, fastest first."""
-    return [name for name in BACKEND_NAMES if _is_available(name)]
+    """Names of the backends that can run here, fastest first per device."""
+    return [name for name in BACKENDS if _is_available(name)]
 
 
 def _check_name(name: str) -> str:
-    if name not in BACKEND_NAMES:
-        raise ValueError(f'unknown backend {name!r}; expected one of {BACKEND_NAMES}')
+    if name not in BACKENDS:
+        raise ValueError(f'unknown backend {name!r}; expected one of {tuple(BACKENDS)}')
     if not _is_available(name):
-        raise ValueError(f'backend {name!r} is not available here; '
+        raise ValueError(f'backend {name!r} is not available here ({_missing.get(name)}); '
                          f'available: {available_backends()}')
     return name
 
@@ -78,21 +116,44 @@ def use_backend(name: str) -> Iterator[None]:
         _context.reset(token)
 
 
-def kernels() -> ModuleType:
-    """The kernel module for a call on CPU arrays."""
-    global _warned_fallback
+def kernels(device=None) -> ModuleType:
+    """The kernel module for a call on arrays of ``device`` (a ``_arrays.Device``;
+    None: the CPU)."""
     if _threads_unsettled:
         _settle_threads()
-    name = get_backend()
+    device_type = 'cpu' if device is None else device.type
+    name = _context.get() or _selected or _from_env
     if name is not None:
+        backend = BACKENDS.get(name)
+        if backend is not None and backend.device != device_type:
+            raise TypeError(f'backend {name!r} runs on {backend.device} arrays, but this '
+                            f'call\'s arrays are on {device}; move them, or select a '
+                            f'backend for {device_type} arrays')
         module = _loaded.get(name)
         return module if module is not None else _import(_check_name(name))
+    if device_type == 'cpu':
+        return _loaded.get('cpp') or _cpu_fallback()
+    for candidate in AUTOMATIC.get(device_type, ()):
+        if _is_available(candidate):
+            return _import(candidate)
+    needed = AUTOMATIC.get(device_type, ())
+    if not needed:
+        raise TypeError(f'arrays on {device} are not supported: fastcodec has no backend '
+                        f'for {device_type} devices; copy them to the host first')
+    why = '; '.join(f'{n}: {_missing.get(n, "not importable")}' for n in needed)
+    raise TypeError(f'arrays on {device} need the {" or ".join(needed)} backend, which is '
+                    f'not available ({why}); copy them to the host first (e.g. '
+                    'tensor.cpu(), cupy.asnumpy)')
+
+
+def _cpu_fallback() -> ModuleType:
+    global _warned_fallback
     try:
         return _import('cpp')
     except ImportError as err:
         if not _warned_fallback:
             warnings.warn(f'fastcodec: C++ extension unavailable ({err}); using numba',
-                          RuntimeWarning, stacklevel=3)
+                          RuntimeWarning, stacklevel=4)
             _warned_fallback = True
         return _import('numba')
 
@@ -127,7 +188,7 @@ if hasattr(os, 'register_at_fork'):
 
 
 def _set_threads(n: int) -> None:
-    for name in ('cpp', 'numba'):
+    for name in (n for n, b in BACKENDS.items() if b.device == 'cpu'):
         if _is_available(name):
             _import(name).set_num_threads(n)
 

@@ -16,7 +16,7 @@ channel views ``x[..., j]``; and MMPose's float32-in-place steps with float64 op
 are reproduced with ``out=`` ufuncs (computed in float64, stored in float32) so results
 match bit for bit. MotionBERTLabel's camera projection needs about twenty such passes
 over the batch, about half of them float64: for numpy / torch-CPU float inputs its
-encode runs one compiled pass instead (``kernels().motionbert_encode``,
+encode runs one compiled pass instead (the ``motionbert_encode`` kernel,
 csrc/include/fastcodec/lifting.h), bit-identical to the vectorised path it keeps for
 the other inputs (tests/test_lifting_kernel.py).
 
@@ -34,240 +34,28 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import is_torch, reject_device_array
+from fastcodec._arrays import F32, F64, NUMPY, Call, TorchNS, float_of, is_torch
 from fastcodec.codecs.base import BaseKeypointCodec
-
-F32 = np.dtype(np.float32)
-F64 = np.dtype(np.float64)
 
 
 # ---- array namespaces -----------------------------------------------------------------
-class NumpyNS:
-    """numpy arrays: the namespace of numpy (and array-like) inputs."""
-
-    is_torch = False
-
-    def asarray(self, x: Any, name: str):
-        if type(x) is np.ndarray and x.dtype.kind in 'biuf':
-            return x
-        if is_torch(x):
-            x = x.detach().cpu().numpy()
-        reject_device_array(x, name)
-        arr = np.asarray(x)
-        if arr.dtype.kind not in 'biuf':
-            raise TypeError(f'{name} must hold real numbers, got dtype {arr.dtype}')
-        return arr
-
-    @staticmethod
-    def dtype(x) -> np.dtype:
-        return x.dtype
-
-    @staticmethod
-    def cast(x, dtype: np.dtype):
-        return x if x.dtype == dtype else x.astype(dtype)
-
-    @staticmethod
-    def copy(x):
-        return x.copy()
-
-    @staticmethod
-    def ones(shape, dtype=F32):
-        return np.ones(shape, dtype)
-
-    @staticmethod
-    def zeros(shape, dtype):
-        return np.zeros(shape, dtype)
-
-    @staticmethod
-    def cat(xs, axis):
-        return np.concatenate(xs, axis=axis)
-
-    @staticmethod
-    def weight(visible):
-        """MMPose's ``np.where(visible > 0.5, 1., 0.).astype(np.float32)``."""
-        return np.greater(visible, 0.5, out=np.empty(visible.shape, np.float32),
-                          casting='unsafe')
-
-    @staticmethod
-    def where(cond, a, b):
-        return np.where(cond, a, b)
-
-    @staticmethod
-    def empty(shape, dtype):
-        return np.empty(tuple(shape), dtype)
-
-    @staticmethod
-    def binop(op: str, a, b, out):
-        """``out[...] = a <op> b`` computed as numpy does (NEP 50 promotion of a and b),
-        stored in out's dtype: MMPose's in-place ``a op= b`` and casts. Writing through
-        ``out`` (a view, e.g. one coordinate channel) avoids numpy's slow broadcasting
-        of small trailing axes."""
-        return _UFUNCS[op](a, b, out=out, casting='unsafe')
-
-    @staticmethod
-    def planes(x):
-        """The last axis of x (..., C) as C contiguous arrays (...), always fresh copies
-        (callers write into them): one pass, after which every op reads contiguous
-        memory."""
-        return [np.array(x[..., j], order='C') for j in range(x.shape[-1])]  # copies
-
-    @staticmethod
-    def rdiv(scalar: float, x):
-        """``scalar / x``, one correctly rounded division."""
-        return scalar / x
-
-    @staticmethod
-    def take(x, index: List[int], axis: int):
-        return np.take(x, index, axis=axis)
-
-    @staticmethod
-    def permute(x, dims):
-        return x.transpose(dims)
-
-    @staticmethod
-    def expand(x, shape):
-        return np.broadcast_to(x, shape)
-
-    def wrap(self, out):
-        return out
-
-
-_TORCH_OF_NP = {}
-_NP_OF_TORCH = {}
-
-
-def _dtype_tables():
-    import torch
-    if not _TORCH_OF_NP:
-        for t, n in ((torch.float16, np.float16), (torch.float32, np.float32),
-                     (torch.float64, np.float64), (torch.int8, np.int8),
-                     (torch.int16, np.int16), (torch.int32, np.int32),
-                     (torch.int64, np.int64), (torch.uint8, np.uint8),
-                     (torch.bool, np.bool_)):
-            _TORCH_OF_NP[np.dtype(n)] = t
-            _NP_OF_TORCH[t] = np.dtype(n)
-    return torch
-
-
-class TorchNS:
-    """torch tensors on one device; everything is computed there with torch ops."""
-
-    is_torch = True
-
-    def __init__(self, device) -> None:
-        self.torch = _dtype_tables()
-        self.device = device
-
-    def asarray(self, x: Any, name: str):
-        torch = self.torch
-        if isinstance(x, torch.Tensor):
-            t = x.detach()
-            if t.dtype == torch.bfloat16:
-                t = t.float()
-            if t.dtype not in _NP_OF_TORCH:
-                raise TypeError(f'{name} must hold real numbers, got dtype {t.dtype}')
-            return t if t.device == self.device else t.to(self.device)
-        arr = NumpyNS().asarray(x, name)
-        return torch.as_tensor(arr, device=self.device)
-
-    @staticmethod
-    def dtype(x) -> np.dtype:
-        return _NP_OF_TORCH[x.dtype]
-
-    @staticmethod
-    def cast(x, dtype: np.dtype):
-        t = _TORCH_OF_NP[np.dtype(dtype)]
-        return x if x.dtype == t else x.to(t)
-
-    @staticmethod
-    def copy(x):
-        return x.clone()
-
-    def ones(self, shape, dtype=F32):
-        return self.torch.ones(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
-                               device=self.device)
-
-    def zeros(self, shape, dtype):
-        return self.torch.zeros(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
-                                device=self.device)
-
-    def cat(self, xs, axis):
-        return self.torch.cat(xs, dim=axis)
-
-    def weight(self, visible):
-        return (visible > 0.5).to(self.torch.float32)
-
-    def where(self, cond, a, b):
-        return self.torch.where(cond, a, b)
-
-    def empty(self, shape, dtype):
-        return self.torch.empty(tuple(shape), dtype=_TORCH_OF_NP[np.dtype(dtype)],
-                                device=self.device)
-
-    def binop(self, op: str, a, b, out):
-        torch = self.torch
-        if isinstance(b, (int, float)):
-            dtype = float_of(self.dtype(a)) if op == 'divide' else self.dtype(a)
-            a2, b2 = self.cast(a, dtype), b
-        else:
-            dtype = promote(self.dtype(a), self.dtype(b))
-            if op == 'divide':
-                dtype = float_of(dtype)
-            a2, b2 = self.cast(a, dtype), self.cast(b, dtype)
-        result = getattr(torch, op)(a2, b2)
-        out.copy_(result)
-        return out
-
-    @staticmethod
-    def planes(x):
-        return list(x.movedim(-1, 0).clone(memory_format=self_contiguous()).unbind(0))
-
-    def rdiv(self, scalar: float, x):
-        # torch's ``scalar / x`` is ``x.reciprocal() * scalar``: two roundings.
-        return self.torch.div(self.torch.full_like(x, scalar), x)
-
-    def take(self, x, index: List[int], axis: int):
-        idx = self.torch.as_tensor(index, dtype=self.torch.long, device=self.device)
-        return self.torch.index_select(x, axis, idx)
-
-    @staticmethod
-    def permute(x, dims):
-        return x.permute(*dims)
-
-    @staticmethod
-    def expand(x, shape):
-        return x.expand(*shape)
-
-    def wrap(self, out):
-        if isinstance(out, np.ndarray):
-            return self.torch.as_tensor(out, device=self.device)
-        return out
-
-
-def self_contiguous():
-    import torch
-    return torch.contiguous_format
-
-
-def namespace_of(x: Any):
-    """The namespace that results take: torch on x's device for tensors, else numpy."""
+def namespace_of(x: Any, name: str = 'keypoints'):
+    """Where a lifting call computes: torch tensors with torch ops on their own device
+    (the vectorised path, any device), everything on the host with numpy. Other arrays
+    in device memory go through the dispatch, which names the backend they need."""
     if is_torch(x):
         return TorchNS(x.device)
-    return NumpyNS()
-
-
-_UFUNCS = dict(add=np.add, subtract=np.subtract, multiply=np.multiply, divide=np.divide)
+    call = Call((x,), (name,))  # a TypeError here for a device array without a backend
+    if call.X is not NUMPY:
+        raise TypeError(f'{name}: the lifting codecs compute on numpy arrays and torch '
+                        f'tensors, not on {type(x).__module__}.{type(x).__name__}')
+    return NUMPY
 
 
 # ---- dtype rules ------------------------------------------------------------------------
 def promote(*dtypes) -> np.dtype:
     """numpy's result dtype of an elementwise op between arrays of these dtypes."""
     return np.result_type(*dtypes)
-
-
-def float_of(dtype: np.dtype) -> np.dtype:
-    """The dtype of ``array / python_number``: floats keep theirs, integers give f64."""
-    return np.dtype(dtype) if np.dtype(dtype).kind == 'f' else F64
 
 
 def as_float(X, x):
@@ -651,29 +439,28 @@ def fast_visible(vis, lead: Tuple[int, int]) -> bool:
 
 # The per-sample helpers below are the batched ones on a batch of one (x[None]), run
 # on numpy directly: one definition of each MMPose step.
-NUMPY_NS = NumpyNS()
 
 
 def np_target_weights(lt, ltv):
     """``target_weights`` for one numpy sample: (lifting_target_weight,
     trajectory_weights)."""
-    _, weight, trajectory = target_weights(NUMPY_NS, lt[None], None if ltv is None else ltv[None])
+    _, weight, trajectory = target_weights(NUMPY, lt[None], None if ltv is None else ltv[None])
     return weight[0], trajectory[0]
 
 
 def np_root_mean(lt, root_index: List[int], dtype):
     """``root_mean`` for one numpy sample (T, K, C) -> (T, C) in ``dtype``."""
-    return root_mean(NUMPY_NS, lt[None], root_index, dtype)[0]
+    return root_mean(NUMPY, lt[None], root_index, dtype)[0]
 
 
 def np_delete_keypoint(x, index: int):
     """``delete_keypoint`` along the keypoint axis of one sample (T, K, ...)."""
-    return delete_keypoint(NUMPY_NS, x, index, 1)
+    return delete_keypoint(NUMPY, x, index, 1)
 
 
 def np_concat_visibility(labels, vis):
     """``concat_visibility`` for one sample: labels (N, K, D), vis (N, K) or (N, K, 1)."""
-    return concat_visibility(NUMPY_NS, labels[None], vis[None])[0]
+    return concat_visibility(NUMPY, labels[None], vis[None])[0]
 
 
 def np_scalar(value) -> Optional[float]:

@@ -1,9 +1,11 @@
 """The codec base class: MMPose's BaseKeypointCodec vocabulary plus batched calls.
 
-A codec implements ``_encode_batch`` and ``_decode_batch`` on numpy arrays with a
-leading batch axis; this class turns them into MMPose's per-sample ``encode`` /
-``decode`` and the batched ``batch_encode`` / ``batch_decode``, converting torch
-tensors at the boundary and checking shapes before any kernel runs.
+A codec implements ``_encode_batch`` and ``_decode_batch`` on arrays with a leading
+batch axis, in the namespace of the call's backend (``fastcodec._arrays.Call``: numpy
+for the CPU backends); this class turns them into MMPose's per-sample ``encode`` /
+``decode`` and the batched ``batch_encode`` / ``batch_decode``: it opens the call
+(the inputs' device picks the backend), checks shapes before any kernel runs, and
+returns results as the caller's kind.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import as_numpy, check_ndim, check_real, keypoints_f64, visibility
+from fastcodec._arrays import Call, check_ndim, check_real, heatmaps_f32, keypoints_f64, visibility
 
 
 class BaseKeypointCodec:
@@ -26,11 +28,12 @@ class BaseKeypointCodec:
     single_instance = True
 
     # ---- implemented by each codec -------------------------------------------------
-    def _encode_batch(self, keypoints: np.ndarray, visible: np.ndarray) -> Dict[str, np.ndarray]:
+    def _encode_batch(self, call: Call, keypoints: np.ndarray,
+                      visible: np.ndarray) -> Dict[str, np.ndarray]:
         """keypoints (B, N, K, 2) any real dtype, visible (B, N, K) -> arrays (B, ...)."""
         raise NotImplementedError
 
-    def _decode_batch(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def _decode_batch(self, call: Call, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """encoded (B, C, H, W) float32 -> keypoints (B, N, K, 2), scores (B, N, K)."""
         raise NotImplementedError
 
@@ -38,38 +41,43 @@ class BaseKeypointCodec:
     def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode one sample: keypoints (N, K, 2) in input-image pixels and visibility
         (N, K) (ones when None). Returns MMPose's dict for this codec."""
-        kps, back = as_numpy(keypoints, 'keypoints')
+        call = Call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
-        vis = visibility(keypoints_visible, kps.shape[:2])
+        vis = visibility(call, keypoints_visible, kps.shape[:2])
         self._check_instances(kps.shape[0], '(N, K, 2)')
-        encoded = self._encode_batch(kps[None], vis[None])
-        return {key: back(value[0]) for key, value in encoded.items()}
+        encoded = self._encode_batch(call, kps[None], vis[None])
+        return {key: call.result(value[0]) for key, value in encoded.items()}
 
     def decode(self, encoded: Any) -> Tuple[Any, Any]:
         """Decode one sample's maps (C, H, W) into keypoints (N, K, 2) in input-image
         pixels and scores (N, K)."""
-        heat, back = as_numpy(encoded, 'encoded')
+        call = Call((encoded,), ('encoded',))
+        heat = call.array(encoded, 'encoded')
         check_ndim(heat, 'encoded', (3,), '(K, H, W)')
-        keypoints, scores = self._decode_batch(self._heatmaps(heat[None]))
-        return back(keypoints[0]), back(scores[0])
+        keypoints, scores = self._decode_batch(call, heatmaps_f32(heat[None]))
+        return call.result(keypoints[0]), call.result(scores[0])
 
     # ---- batched API --------------------------------------------------------------
     def batch_encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode B samples at once: keypoints (B, N, K, 2), visibility (B, N, K).
         Every returned array gains a leading batch axis."""
-        kps, back = as_numpy(keypoints, 'keypoints')
+        call = Call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
-        vis = visibility(keypoints_visible, kps.shape[:3])
+        vis = visibility(call, keypoints_visible, kps.shape[:3])
         self._check_instances(kps.shape[1], '(B, N, K, 2)')
-        return {key: back(value) for key, value in self._encode_batch(kps, vis).items()}
+        return {key: call.result(value)
+                for key, value in self._encode_batch(call, kps, vis).items()}
 
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: maps (B, C, H, W) -> keypoints (B, N, K, 2) and
         scores (B, N, K); iterating over the batch axis gives ``decode``'s results."""
-        heat, back = as_numpy(batch_encoded, 'batch_encoded')
+        call = Call((batch_encoded,), ('batch_encoded',))
+        heat = call.array(batch_encoded, 'batch_encoded')
         check_ndim(heat, 'batch_encoded', (4,), '(B, K, H, W)')
-        keypoints, scores = self._decode_batch(self._heatmaps(heat))
-        return back(keypoints), back(scores)
+        keypoints, scores = self._decode_batch(call, heatmaps_f32(heat))
+        return call.result(keypoints), call.result(scores)
 
     @property
     def support_batch_decoding(self) -> bool:
@@ -93,14 +101,6 @@ class BaseKeypointCodec:
         xy, f32 = keypoints_f64(keypoints)
         check_real(visible, 'keypoints_visible')
         return xy, np.ascontiguousarray(visible, dtype=np.float64), f32
-
-    @staticmethod
-    def _heatmaps(heat: np.ndarray) -> np.ndarray:
-        check_real(heat, 'heatmaps')
-        if heat.shape[-1] == 0 or heat.shape[-2] == 0:
-            raise ValueError(f'heatmaps must have positive height and width, '
-                             f'got shape {tuple(heat.shape)}')
-        return np.ascontiguousarray(heat, dtype=np.float32)
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in self._config().items())

@@ -20,8 +20,8 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import as_numpy, check_ndim, check_size, visibility
-from fastcodec._backend import kernels
+from fastcodec import _calls
+from fastcodec._arrays import Call, check_ndim, check_size, heatmaps_f32, visibility
 from fastcodec.codecs._instances import check_root_type, instance_bboxes
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.limits import MAX_SIGMA
@@ -105,14 +105,15 @@ class DecoupledHeatmap(BaseKeypointCodec):
         input-image pixels, bbox (N, 8) / (N, 4, 2) box corners (left-top, left-bottom,
         right-top, right-bottom) or None for boxes around the visible keypoints.
         ``rng``: None for MMPose's global generators, else a seed or Generator."""
-        kps, back = as_numpy(keypoints, 'keypoints')
+        call = Call((keypoints, keypoints_visible, bbox), ('keypoints', 'keypoints_visible', 'bbox'))
+        kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
         self._check_pairs(kps, '(N, K, 2)')
-        vis = visibility(keypoints_visible, kps.shape[:2])
-        box = self._check_bbox(bbox, kps.shape[:1], '(N, 8) or (N, 4, 2)')
-        encoded = self._encode_samples(kps[None], vis[None],
+        vis = visibility(call, keypoints_visible, kps.shape[:2])
+        box = self._check_bbox(call, bbox, kps.shape[:1], '(N, 8) or (N, 4, 2)')
+        encoded = self._encode_samples(call, kps[None], vis[None],
                                        None if box is None else box[None], rng)[0]
-        return {key: back(value) for key, value in encoded.items()}
+        return {key: call.result(value) for key, value in encoded.items()}
 
     def batch_encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None,
                      bbox: Optional[Any] = None, rng: Any = None) -> List[dict]:
@@ -121,16 +122,17 @@ class DecoupledHeatmap(BaseKeypointCodec):
         ``encode`` returns for that image (the number of encoded instances M varies
         per image), with two kernel calls for the whole batch. The random draws are
         those of B ``encode`` calls in order."""
-        kps, back = as_numpy(keypoints, 'keypoints')
+        call = Call((keypoints, keypoints_visible, bbox), ('keypoints', 'keypoints_visible', 'bbox'))
+        kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
         self._check_pairs(kps, '(B, N, K, 2)')
-        vis = visibility(keypoints_visible, kps.shape[:3])
-        box = self._check_bbox(bbox, kps.shape[:2], '(B, N, 8) or (B, N, 4, 2)')
-        return [{key: back(value) for key, value in encoded.items()}
-                for encoded in self._encode_samples(kps, vis, box, rng)]
+        vis = visibility(call, keypoints_visible, kps.shape[:3])
+        box = self._check_bbox(call, bbox, kps.shape[:2], '(B, N, 8) or (B, N, 4, 2)')
+        return [{key: call.result(value) for key, value in encoded.items()}
+                for encoded in self._encode_samples(call, kps, vis, box, rng)]
 
-    def _encode_samples(self, kps: np.ndarray, vis: np.ndarray, bbox: Optional[np.ndarray],
-                        rng: Any) -> List[dict]:
+    def _encode_samples(self, call: Call, kps: np.ndarray, vis: np.ndarray,
+                        bbox: Optional[np.ndarray], rng: Any) -> List[dict]:
         """kps (B, N, K, 2), vis (B, N, K), bbox (B, N, 4, 2) or None -> B dicts."""
         B, N, K = vis.shape
         W, H = self._W, self._H
@@ -147,8 +149,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
         widths = np.sqrt(np.power(corners[:, 0] - corners[:, 2], 2).sum(axis=-1))
         # instance-wise sigmas: MMPose's three-condition formula per box, bit-exact
         # (libm pow as numpy's scalar power; fastcodec/instances.h), arithmetic only
-        backend = kernels()
-        sigmas = backend.instance_sigmas(heights, widths, float(self.heatmap_min_overlap))
+        sigmas = _calls.instance_sigmas(call, heights, widths, float(self.heatmap_min_overlap))
         usable = np.isfinite(sigmas)
         if (sigmas[usable] > MAX_SIGMA).any():
             raise ValueError(f'bbox: instance boxes of up to {heights.max():g} x '
@@ -156,8 +157,8 @@ class DecoupledHeatmap(BaseKeypointCodec):
                              f'{MAX_SIGMA:g}')
         # roots, their visibility and the box diagonals: instance_property's
         # get_instance_root and get_diagonal_lengths, bit-exact, in one kernel pass
-        roots, roots_vis, diagonals = backend.instance_geometry(
-            np.ascontiguousarray(flat), np.ascontiguousarray(flat_vis, dtype=np.float64),
+        roots, roots_vis, diagonals = _calls.instance_geometry(
+            call, np.ascontiguousarray(flat), np.ascontiguousarray(flat_vis, dtype=np.float64),
             self.root_type == 'kpt_center')
 
         # global heatmaps: the keypoints and the roots, one sigma per instance. An
@@ -167,8 +168,8 @@ class DecoupledHeatmap(BaseKeypointCodec):
         drawn = np.ascontiguousarray(drawn, dtype=np.float64)
         if not usable.all():
             drawn[~usable.reshape(B, N)] = 0
-        heatmaps, inside = backend.encode_gaussian(
-            'msra', np.ascontiguousarray(points, dtype=np.float64), drawn,
+        heatmaps, inside = _calls.encode_gaussian(
+            call, 'msra', np.ascontiguousarray(points, dtype=np.float64), drawn,
             np.where(usable, sigmas, np.float32(0)).reshape(B, N), (1.0, 1.0),
             points.dtype == np.float32, W, H)
         root_ok = (drawn[:, :, K] >= 1) & inside[:, :, K].view(bool)
@@ -212,8 +213,8 @@ class DecoupledHeatmap(BaseKeypointCodec):
         # instance heatmaps: every selected instance of every image in one call
         rows = np.concatenate([b * N + s for b, s in enumerate(selected)]).astype(np.intp)
         if len(rows):
-            inst_heat, inst_inside = backend.encode_gaussian(
-                'msra', np.ascontiguousarray(flat[rows, None], dtype=np.float64),
+            inst_heat, inst_inside = _calls.encode_gaussian(
+                call, 'msra', np.ascontiguousarray(flat[rows, None], dtype=np.float64),
                 np.ascontiguousarray(flat_vis[rows, None], dtype=np.float64),
                 sigmas[rows].astype(np.float64)[:, None], (1.0, 1.0),
                 scaled.dtype == np.float32, W, H)
@@ -242,37 +243,39 @@ class DecoupledHeatmap(BaseKeypointCodec):
         the maximum of each map, MMPose's quarter-pixel step, times scale_factor.
         Returns keypoints (N, K, 2) float32 in input-image pixels and scores (N, K)
         float32, the map maxima times the instance scores."""
-        heat, back = as_numpy(instance_heatmaps, 'instance_heatmaps')
+        call = Call((instance_heatmaps, instance_scores), ('instance_heatmaps', 'instance_scores'))
+        heat = call.array(instance_heatmaps, 'instance_heatmaps')
         check_ndim(heat, 'instance_heatmaps', (4,), '(N, K, H, W)')
-        scores, _ = as_numpy(instance_scores, 'instance_scores')
+        scores = call.array(instance_scores, 'instance_scores')
         if scores.shape != (heat.shape[0], 1):
             raise ValueError(f'instance_scores must have shape (N, 1) = '
                              f'{(heat.shape[0], 1)}, got {tuple(scores.shape)}')
-        keypoints, values = self._decode_maps(heat, scores)
-        return back(keypoints), back(values)
+        keypoints, values = self._decode_maps(call, heat, scores)
+        return call.result(keypoints), call.result(values)
 
     def batch_decode(self, instance_heatmaps: Any, instance_scores: Any) -> Tuple[Any, Any]:
         """Decode B images at once: instance heatmaps (B, N, K, H, W) and scores
         (B, N, 1) -> keypoints (B, N, K, 2) and scores (B, N, K), float32."""
-        heat, back = as_numpy(instance_heatmaps, 'instance_heatmaps')
+        call = Call((instance_heatmaps, instance_scores), ('instance_heatmaps', 'instance_scores'))
+        heat = call.array(instance_heatmaps, 'instance_heatmaps')
         check_ndim(heat, 'instance_heatmaps', (5,), '(B, N, K, H, W)')
-        scores, _ = as_numpy(instance_scores, 'instance_scores')
+        scores = call.array(instance_scores, 'instance_scores')
         B, N = heat.shape[:2]
         if scores.shape != (B, N, 1):
             raise ValueError(f'instance_scores must have shape (B, N, 1) = {(B, N, 1)}, '
                              f'got {tuple(scores.shape)}')
-        keypoints, values = self._decode_maps(heat.reshape(B * N, *heat.shape[2:]),
+        keypoints, values = self._decode_maps(call, heat.reshape(B * N, *heat.shape[2:]),
                                               scores.reshape(B * N, 1))
-        return (back(keypoints.reshape(B, N, *keypoints.shape[1:])),
-                back(values.reshape(B, N, -1)))
+        return (call.result(keypoints.reshape(B, N, *keypoints.shape[1:])),
+                call.result(values.reshape(B, N, -1)))
 
-    def _decode_maps(self, heat: np.ndarray, scores: np.ndarray):
+    def _decode_maps(self, call: Call, heat: np.ndarray, scores: np.ndarray):
         """heat (N, K, H, W), scores (N, 1) -> keypoints (N, K, 2), scores (N, K)."""
-        heat = self._heatmaps(heat)
+        heat = heatmaps_f32(heat)
         N, K = heat.shape[:2]
         if N * K == 0:
             return np.empty((N, K, 2), np.float32), np.empty((N, K), np.float32)
-        keypoints, values = kernels().decode_msra(heat, self._scale)
+        keypoints, values = _calls.decode_msra(call, heat, self._scale)
         values = np.asarray(values, dtype=np.float32)
         values *= scores  # in place: float32, like MMPose's ``*=``
         return keypoints, values
@@ -284,11 +287,12 @@ class DecoupledHeatmap(BaseKeypointCodec):
             raise ValueError(f'keypoints must have shape {layout}, got {tuple(kps.shape)}')
 
     @staticmethod
-    def _check_bbox(bbox: Any, lead: Tuple[int, ...], layout: str) -> Optional[np.ndarray]:
+    def _check_bbox(call: Call, bbox: Any, lead: Tuple[int, ...],
+                    layout: str) -> Optional[np.ndarray]:
         """bbox as (*lead, 4, 2), or None."""
         if bbox is None:
             return None
-        box, _ = as_numpy(bbox, 'bbox')
+        box = call.array(bbox, 'bbox')
         if box.shape == lead + (8,):
             return box.reshape(lead + (4, 2))
         if box.shape == lead + (4, 2):

@@ -6,7 +6,7 @@ from typing import Tuple
 
 import numpy as np
 
-from fastcodec._backend import kernels
+from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.codecs.msra_heatmap import MSRAHeatmap
 from fastcodec.codecs.regression_label import RegressionLabel, _CoordinateDecoding
@@ -48,14 +48,13 @@ class IntegralRegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         self._gaussian = ('unbiased' if hm.unbiased else 'msra', np.full(1, float(sigma)),
                           hm._scale, hm.heatmap_size[0], hm.heatmap_size[1])
 
-    def _encode_batch(self, keypoints, visible):
+    def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(keypoints, visible)
-        backend = kernels()
         kind, sigmas, scale, W, H = self._gaussian
-        heatmaps, _ = backend.encode_gaussian(kind, xy, vis, sigmas, scale, f32, W, H)
+        heatmaps, _ = _calls.encode_gaussian(call, kind, xy, vis, sigmas, scale, f32, W, H)
         if self.normalize:
-            backend.normalize_heatmaps(heatmaps)
-        labels, weights = backend.encode_regression(xy, vis, self._size)
+            call.kernels.normalize_heatmaps(heatmaps)
+        labels, weights = _calls.encode_regression(call, xy, vis, self._size)
         return dict(keypoint_labels=labels, heatmaps=heatmaps, keypoint_weights=weights)
 
     def _config(self):

@@ -6,7 +6,7 @@ from typing import Tuple
 import numpy as np
 
 from fastcodec._arrays import check_kernel_size, check_size, weights_from
-from fastcodec._backend import kernels
+from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -36,15 +36,15 @@ class MegviiHeatmap(BaseKeypointCodec):
         self.kernel_size = check_kernel_size(kernel_size, 'kernel_size')
         self.scale_factor = (np.array(input_size) / heatmap_size).astype(np.float32)
 
-    def _encode_batch(self, keypoints, visible):
+    def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(keypoints, visible)
         W, H = self.heatmap_size
-        heatmaps, inside = kernels().encode_megvii(
-            xy, vis, self._scale, f32, W, H, self.kernel_size)
+        heatmaps, inside = _calls.encode_megvii(
+            call, xy, vis, self._scale, f32, W, H, self.kernel_size)
         return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
 
-    def _decode_batch(self, heatmaps):
-        locs, scores = kernels().decode_megvii(heatmaps, self.kernel_size)
+    def _decode_batch(self, call, heatmaps):
+        locs, scores = _calls.decode_megvii(call, heatmaps, self.kernel_size)
         return locs[:, None] * self.scale_factor, scores[:, None]
 
     def _config(self):

@@ -2,7 +2,7 @@
 image coordinates (camera projection, scale factor), for MotionBERT.
 
 numpy and torch-CPU inputs of float32 / float64 go through one compiled pass
-(``kernels().motionbert_encode``: csrc/include/fastcodec/lifting.h, C++ or Numba),
+(the ``motionbert_encode`` kernel: csrc/include/fastcodec/lifting.h, C++ or Numba),
 which reproduces numpy's rounding step by step; reproducing it with numpy takes ~20
 memory-bound passes over the batch, about half in float64. Everything else (torch on
 a GPU, integer or float16 keypoints / targets) takes the vectorised numpy / torch path,
@@ -14,9 +14,10 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._backend import kernels
+from fastcodec import _calls
+from fastcodec._arrays import Call
 from fastcodec.codecs import _lifting
-from fastcodec.codecs._lifting import (F32, F64, NUMPY_NS, Camera, Inputs, LiftingCodec, _size,
+from fastcodec.codecs._lifting import (F32, F64, NUMPY, Camera, Inputs, LiftingCodec, _size,
                                        as_float, batch_camera, broadcast_check,
                                        check_num_keypoints, check_root_index, concat_visibility,
                                        fast_float, fast_real, fast_visible, first, float_of,
@@ -185,7 +186,7 @@ class MotionBERTLabel(LiftingCodec):
                      camera_param['f'][None] if project else None,
                      camera_param['c'][None] if project else None, {})
         labels, label, computed, weight = self._encode_kernel(
-            NUMPY_NS, kp[None], vis[None], lt[None], None if ltv is None else ltv[None], cam,
+            NUMPY, kp[None], vis[None], lt[None], None if ltv is None else ltv[None], cam,
             factor, use_given, first_zero)
         if weight is None:
             weight, _ = np_target_weights(lt, ltv)
@@ -402,11 +403,12 @@ class MotionBERTLabel(LiftingCodec):
         tv = None if ltv is None else _host(ltv)
         if tv is not None and tv.dtype not in _KERNEL_DTYPES:
             tv = None                                   # weights by target_weights
-        labels, label, computed, weight = kernels().motionbert_encode(
-            kp_n, vis_k, lt_n, params, gf, take.astype(np.uint8), self.root_index, project,
-            self.mode == 'train', None if tv is None else np.ascontiguousarray(tv))
+        labels, label, computed, weight = _calls.motionbert_encode(
+            Call((kp_n,), ('keypoints',)), kp_n, vis_k, lt_n, params, gf, take.astype(np.uint8),
+            self.root_index, project, self.mode == 'train',
+            None if tv is None else np.ascontiguousarray(tv).reshape(tv.shape[:3]))
         if self.concat_vis and not direct:
-            labels = concat_visibility(NUMPY_NS, labels, vis_n)
+            labels = concat_visibility(NUMPY, labels, vis_n)
         computed = X.wrap(computed) if project else X.ones((B, N), F32) * 4
         if weight is not None:
             weight = X.wrap(weight.reshape(tv.shape))

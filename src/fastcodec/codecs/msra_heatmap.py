@@ -6,7 +6,7 @@ from typing import Tuple
 import numpy as np
 
 from fastcodec._arrays import check_kernel_size, check_positive, check_size, weights_from
-from fastcodec._backend import kernels
+from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -41,21 +41,21 @@ class MSRAHeatmap(BaseKeypointCodec):
         self.blur_kernel_size = check_kernel_size(blur_kernel_size, 'blur_kernel_size')
         self.scale_factor = (np.array(input_size) / heatmap_size).astype(np.float32)
 
-    def _encode_batch(self, keypoints, visible):
+    def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(keypoints, visible)
         W, H = self.heatmap_size
         sigmas = np.full(xy.shape[1], float(self.sigma))
-        heatmaps, inside = kernels().encode_gaussian(
-            'unbiased' if self.unbiased else 'msra', xy, vis, sigmas,
+        heatmaps, inside = _calls.encode_gaussian(
+            call, 'unbiased' if self.unbiased else 'msra', xy, vis, sigmas,
             self._scale, f32, W, H)
         return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
 
-    def _decode_batch(self, heatmaps):
-        backend = kernels()
+    def _decode_batch(self, call, heatmaps):
         if self.unbiased:
-            locs, scores = backend.decode_dark(heatmaps, self.blur_kernel_size, False, self._scale)
+            locs, scores = _calls.decode_dark(call, heatmaps, self.blur_kernel_size, False,
+                                              self._scale)
         else:
-            locs, scores = backend.decode_msra(heatmaps, self._scale)
+            locs, scores = _calls.decode_msra(call, heatmaps, self._scale)
         return locs[:, None], scores[:, None]
 
     def _config(self):

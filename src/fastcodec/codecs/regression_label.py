@@ -6,10 +6,18 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import as_numpy, check_ndim, check_size, visibility
-from fastcodec._backend import kernels
+from fastcodec import _calls
+from fastcodec._arrays import Call, check_ndim, check_size, visibility
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
+
+
+def float_array(x: np.ndarray) -> np.ndarray:
+    """x as the regression kernels read it: float32 and float64 C-contiguous arrays as
+    they are (no copy), anything else as float64."""
+    if x.dtype in (np.float32, np.float64):
+        return np.ascontiguousarray(x)
+    return np.ascontiguousarray(x, dtype=np.float64)
 
 
 class _CoordinateDecoding:
@@ -22,29 +30,29 @@ class _CoordinateDecoding:
         """Decode one sample's outputs (N, K, D) into keypoints (N, K, 2) float64 in
         input-image pixels and scores (N, K): ones (float32) for D = 2, the mean of
         ``1 - sigma`` for D = 4 (float32, or float64 for float64 outputs)."""
-        enc, back = as_numpy(encoded, 'encoded')
+        call = Call((encoded,), ('encoded',))
+        enc = call.array(encoded, 'encoded')
         check_ndim(enc, 'encoded', (3,), '(N, K, D) with D = 2 or 4')
-        keypoints, scores = self._decode_coords(enc, 'encoded')
-        return back(keypoints), back(scores)
+        keypoints, scores = self._decode_coords(call, enc, 'encoded')
+        return call.result(keypoints), call.result(scores)
 
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: outputs (B, N, K, D), or (B, K, D) for one instance
         per sample -> keypoints (B, N, K, 2) and scores (B, N, K)."""
-        enc, back = as_numpy(batch_encoded, 'batch_encoded')
+        call = Call((batch_encoded,), ('batch_encoded',))
+        enc = call.array(batch_encoded, 'batch_encoded')
         check_ndim(enc, 'batch_encoded', (3, 4), '(B, N, K, D) or (B, K, D)')
         if enc.ndim == 3:
             enc = enc[:, None]
-        keypoints, scores = self._decode_coords(enc, 'batch_encoded')
-        return back(keypoints), back(scores)
+        keypoints, scores = self._decode_coords(call, enc, 'batch_encoded')
+        return call.result(keypoints), call.result(scores)
 
-    def _decode_coords(self, enc: np.ndarray, name: str):
+    def _decode_coords(self, call: Call, enc: np.ndarray, name: str):
         if enc.shape[-1] not in (2, 4):
             raise ValueError(f'{name}: keypoint dimension should be 2 or 4 (with sigma), '
                              f'got shape {tuple(enc.shape)}')
-        return kernels().decode_regression(enc, self._size, enc.dtype != np.float64)
-
-    def _decode_batch(self, encoded):
-        return self._decode_coords(encoded, 'encoded')
+        return _calls.decode_regression(call, float_array(enc), self._size,
+                                        enc.dtype != np.float64)
 
 
 @register
@@ -86,12 +94,14 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         return self._encode(keypoints, keypoints_visible, 4, '(B, N, K, 2)')
 
     def _encode(self, keypoints, keypoints_visible, ndim: int, layout: str) -> dict:
-        kps, back = as_numpy(keypoints, 'keypoints')
+        call = Call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (ndim,), layout)
         self._check_keypoints(kps)
-        vis = visibility(keypoints_visible, kps.shape[:-1])
-        labels, weights = kernels().encode_regression(kps, vis, self._size)
-        return dict(keypoint_labels=back(labels), keypoint_weights=back(weights))
+        vis = visibility(call, keypoints_visible, kps.shape[:-1])
+        labels, weights = _calls.encode_regression(call, float_array(kps), float_array(vis),
+                                                   self._size)
+        return dict(keypoint_labels=call.result(labels), keypoint_weights=call.result(weights))
 
     def _config(self):
         return dict(input_size=self.input_size)

@@ -5,9 +5,9 @@ from typing import Any, Tuple, Union
 
 import numpy as np
 
-from fastcodec._arrays import (as_numpy, check_ndim, check_real, check_size, keypoints_f64,
+from fastcodec._arrays import (Call, check_ndim, check_real, check_size, keypoints_f64,
                                weights_from)
-from fastcodec._backend import kernels
+from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.registry import register
@@ -121,12 +121,12 @@ class SimCCLabel(BaseKeypointCodec):
                              f'got sigma {sigma!r}')
 
     # ---- encode -------------------------------------------------------------------
-    def _encode_batch(self, keypoints, visible):
+    def _encode_batch(self, call, keypoints, visible):
         xy, f32 = keypoints_f64(keypoints)
         check_real(visible, 'keypoints_visible')
         vis = np.ascontiguousarray(visible, dtype=np.float64)
-        tx, ty, inside = kernels().simcc_encode(
-            xy, vis, self.smoothing_type == 'gaussian', self._sigma, self._ratio, f32,
+        tx, ty, inside = _calls.simcc_encode(
+            call, xy, vis, self.smoothing_type == 'gaussian', self._sigma, self._ratio, f32,
             self._W, self._H, float(self.label_smooth_weight), bool(self.normalize))
         return dict(keypoint_x_labels=tx, keypoint_y_labels=ty,
                     keypoint_weights=weights_from(visible, inside))
@@ -136,20 +136,20 @@ class SimCCLabel(BaseKeypointCodec):
         """Decode one sample: simcc_x (N, K, Wx) or (K, Wx), simcc_y likewise ->
         keypoints (N, K, 2), scores (N, K) (N = 1 for 2-D input); with
         decode_visibility the scores are (scores, visibility)."""
-        sx, back = as_numpy(simcc_x, 'simcc_x')
-        sy, _ = as_numpy(simcc_y, 'simcc_y')
+        call = Call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
+        sx, sy = call.array(simcc_x, 'simcc_x'), call.array(simcc_y, 'simcc_y')
         check_ndim(sx, 'simcc_x', (2, 3), '(K, Wx) or (N, K, Wx)')
         check_ndim(sy, 'simcc_y', (2, 3), '(K, Wy) or (N, K, Wy)')
-        keypoints, scores, vis = self._decode_rows(sx, sy, 'simcc')
+        keypoints, scores, vis = self._decode_rows(call, sx, sy, 'simcc')
         if vis is not None and sx.ndim == 2:
             vis = vis[0]  # MMPose unsqueezes keypoints and scores, not the visibility
-        return self._back((keypoints, scores, vis), back)
+        return self._back((keypoints, scores, vis), call.result)
 
     def batch_decode(self, simcc_x: Any, simcc_y: Any):
         """Decode B samples: simcc_x (B, K, Wx) or (B, N, K, Wx), simcc_y likewise ->
         keypoints (B, N, K, 2), scores (B, N, K) (N = 1 for the 3-D form)."""
-        sx, back = as_numpy(simcc_x, 'simcc_x')
-        sy, _ = as_numpy(simcc_y, 'simcc_y')
+        call = Call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
+        sx, sy = call.array(simcc_x, 'simcc_x'), call.array(simcc_y, 'simcc_y')
         check_ndim(sx, 'simcc_x', (3, 4), '(B, K, Wx) or (B, N, K, Wx)')
         check_ndim(sy, 'simcc_y', (3, 4), '(B, K, Wy) or (B, N, K, Wy)')
         if sx.ndim != sy.ndim:
@@ -157,8 +157,8 @@ class SimCCLabel(BaseKeypointCodec):
                              f'got {tuple(sx.shape)} and {tuple(sy.shape)}')
         if sx.ndim == 3:
             sx, sy = sx[:, None], sy[:, None]
-        out = self._decode_rows(sx, sy, 'batch')
-        return self._back(out, back)
+        out = self._decode_rows(call, sx, sy, 'batch')
+        return self._back(out, call.result)
 
     @staticmethod
     def _back(out, back):
@@ -167,7 +167,7 @@ class SimCCLabel(BaseKeypointCodec):
             return back(keypoints), back(scores)
         return back(keypoints), (back(scores), back(vis))
 
-    def _decode_rows(self, sx: np.ndarray, sy: np.ndarray, kind: str):
+    def _decode_rows(self, call: Call, sx: np.ndarray, sy: np.ndarray, kind: str):
         if sx.ndim != sy.ndim or sx.shape[:-1] != sy.shape[:-1]:
             raise ValueError(f'simcc_x and simcc_y must agree in all but the last axis, '
                              f'got {tuple(sx.shape)} and {tuple(sy.shape)}')
@@ -180,8 +180,8 @@ class SimCCLabel(BaseKeypointCodec):
         rows_x = np.ascontiguousarray(sx, dtype=np.float32).reshape(-1, sx.shape[-1])
         rows_y = np.ascontiguousarray(sy, dtype=np.float32).reshape(-1, sy.shape[-1])
         kx, ky = self._blur if self.use_dark else (0, 0)
-        locs, vals, vis = kernels().simcc_decode(
-            rows_x, rows_y, kx, ky, np.float32(self._ratio), bool(self.decode_visibility),
+        locs, vals, vis = _calls.simcc_decode(
+            call, rows_x, rows_y, kx, ky, np.float32(self._ratio), bool(self.decode_visibility),
             np.float32(self._beta), self._sigma)
         return (locs.reshape(lead + (2,)), vals.reshape(lead),
                 vis.reshape(lead) if self.decode_visibility else None)

@@ -7,8 +7,8 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from fastcodec._arrays import as_numpy, check_ndim, check_real, check_size
-from fastcodec._backend import kernels
+from fastcodec import _calls
+from fastcodec._arrays import Call, check_ndim, check_real, check_size
 from fastcodec.codecs._instances import check_root_type
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
@@ -115,7 +115,7 @@ class SPR(BaseKeypointCodec):
             self._radius_f32 = False
 
     # ---- encode -----------------------------------------------------------------------
-    def _encode_batch(self, keypoints: np.ndarray, visible: np.ndarray) -> dict:
+    def _encode_batch(self, call: Call, keypoints: np.ndarray, visible: np.ndarray) -> dict:
         if keypoints.shape[-1] != 2:
             raise ValueError('keypoints must hold (x, y) pairs in their last axis, '
                              f'got shape {tuple(keypoints.shape)}')
@@ -128,18 +128,17 @@ class SPR(BaseKeypointCodec):
         if not finite.all():  # NaN / Inf keypoints are invisible (docs/deviations.md)
             visible = np.where(finite, visible, 0)
             kps = np.where(finite[..., None], kps, 0).astype(kps.dtype)
-        backend = kernels()
         # get_instance_root and get_diagonal_lengths of MMPose, bit-exact, in one pass
-        roots, roots_visible, diagonals = backend.instance_geometry(
-            np.ascontiguousarray(kps.reshape(B * N, K, 2)),
+        roots, roots_visible, diagonals = _calls.instance_geometry(
+            call, np.ascontiguousarray(kps.reshape(B * N, K, 2)),
             np.ascontiguousarray(visible.reshape(B * N, K), dtype=np.float64),
             self.root_type == 'kpt_center')
         roots_visible[diagonals < self.minimal_diagonal_length] = 0
 
         xy = np.ascontiguousarray(kps, dtype=np.float64)
         vis64 = np.ascontiguousarray(visible, dtype=np.float64)
-        root_maps, _ = backend.encode_gaussian(
-            'msra', roots.astype(np.float64).reshape(B, N, 1, 2),
+        root_maps, _ = _calls.encode_gaussian(
+            call, 'msra', roots.astype(np.float64).reshape(B, N, 1, 2),
             roots_visible.astype(np.float64).reshape(B, N, 1),
             np.full(N, float(self.sigma[0])), (1.0, 1.0), True, W, H)
         if self.generate_keypoint_heatmaps and float(self.sigma[1]) == 0:
@@ -147,8 +146,8 @@ class SPR(BaseKeypointCodec):
             # at each keypoint; nothing is drawn here (docs/deviations.md)
             kpt_maps = np.zeros((B, K, H, W), np.float32)
         elif self.generate_keypoint_heatmaps:
-            kpt_maps, _ = backend.encode_gaussian(
-                'msra', xy, vis64, np.full(N, float(self.sigma[1])), (1.0, 1.0),
+            kpt_maps, _ = _calls.encode_gaussian(
+                call, 'msra', xy, vis64, np.full(N, float(self.sigma[1])), (1.0, 1.0),
                 kps.dtype == np.float32, W, H)
         if self.generate_keypoint_heatmaps:
             heatmaps = np.concatenate((kpt_maps, root_maps), axis=1)
@@ -156,8 +155,8 @@ class SPR(BaseKeypointCodec):
             heatmaps = root_maps
         heatmap_weights = np.where(heatmaps > 0, np.float32(1),
                                    np.float32(self.background_weight))
-        displacements, displacement_weights = backend.spr_encode_displacements(
-            xy, vis64, roots.reshape(B, N, 2), roots_visible.reshape(B, N),
+        displacements, displacement_weights = _calls.spr_encode_displacements(
+            call, xy, vis64, roots.reshape(B, N, 2), roots_visible.reshape(B, N),
             diagonals.reshape(B, N), float(self.sigma[0]), self._radius_f32, W, H)
         return dict(heatmaps=heatmaps, heatmap_weights=heatmap_weights,
                     displacements=displacements, displacement_weights=displacement_weights)
@@ -167,31 +166,31 @@ class SPR(BaseKeypointCodec):
         """Decode one sample: heatmaps (C, H, W) (the root map last) and displacements
         (2K, H, W) -> keypoints (N, K, 2) in input-image pixels and (root_scores (N,),
         keypoint_scores (N, K) or None)."""
-        heat, back = as_numpy(heatmaps, 'heatmaps')
-        disp, _ = as_numpy(displacements, 'displacements')
+        call = Call((heatmaps, displacements), ('heatmaps', 'displacements'))
+        heat, disp = call.array(heatmaps, 'heatmaps'), call.array(displacements, 'displacements')
         check_ndim(heat, 'heatmaps', (3,), '(C, H, W)')
         check_ndim(disp, 'displacements', (3,), '(2K, H, W)')
-        return self._decode(heat[None], disp[None], back)[0]
+        return self._decode(call, heat[None], disp[None])[0]
 
     def batch_decode(self, heatmaps: Any, displacements: Any) -> List[tuple]:
         """Decode B samples at once: heatmaps (B, C, H, W), displacements (B, 2K, H, W)
         -> a list of B ``decode`` results, (keypoints (N_b, K, 2), (root_scores (N_b,),
         keypoint_scores (N_b, K) or None)); N_b varies per sample."""
-        heat, back = as_numpy(heatmaps, 'heatmaps')
-        disp, _ = as_numpy(displacements, 'displacements')
+        call = Call((heatmaps, displacements), ('heatmaps', 'displacements'))
+        heat, disp = call.array(heatmaps, 'heatmaps'), call.array(displacements, 'displacements')
         check_ndim(heat, 'heatmaps', (4,), '(B, C, H, W)')
         check_ndim(disp, 'displacements', (4,), '(B, 2K, H, W)')
         if heat.shape[0] != disp.shape[0]:
             raise ValueError(f'heatmaps and displacements must hold the same number of '
                              f'samples, got {tuple(heat.shape)} and {tuple(disp.shape)}')
-        return self._decode(heat, disp, back)
+        return self._decode(call, heat, disp)
 
     @property
     def support_batch_decoding(self) -> bool:
         # As MMPose's SPR: heads decode sample by sample (batch_decode returns a list).
         return False
 
-    def _decode(self, heat: np.ndarray, disp: np.ndarray, back) -> List[tuple]:
+    def _decode(self, call: Call, heat: np.ndarray, disp: np.ndarray) -> List[tuple]:
         C, H, W = heat.shape[1:]
         if C == 0 or H == 0 or W == 0:
             raise ValueError(f'heatmaps must have at least one channel and a positive '
@@ -202,11 +201,11 @@ class SPR(BaseKeypointCodec):
                              f'{tuple(heat.shape[1:])}, got {tuple(disp.shape[1:])}')
         K = disp.shape[1] // 2
         with_scores = bool(self.generate_keypoint_heatmaps) and C == K + 1
-        kps, roots, scores, counts = kernels().spr_decode(
-            np.ascontiguousarray(heat, dtype=np.float32),
+        kps, roots, scores, counts = _calls.spr_decode(
+            call, np.ascontiguousarray(heat, dtype=np.float32),
             np.ascontiguousarray(disp, dtype=np.float32), int(self.decode_nms_kernel),
             int(self.decode_max_instances), float(self.decode_thr), with_scores, self._scale)
-        out = []
+        out, back = [], call.result
         for b, n in enumerate(counts.tolist()):
             out.append((back(kps[b, :n]),
                         (back(roots[b, :n]), back(scores[b, :n]) if with_scores else None)))

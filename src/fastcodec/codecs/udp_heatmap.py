@@ -6,7 +6,7 @@ from typing import Tuple
 import numpy as np
 
 from fastcodec._arrays import check_kernel_size, check_positive, check_size, weights_from
-from fastcodec._backend import kernels
+from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -56,30 +56,31 @@ class UDPHeatmap(BaseKeypointCodec):
         self._decode_denominator = np.array([W - 1, H - 1], dtype=np.float64)
         self._decode_size = np.array(input_size, dtype=np.float64)
 
-    def _encode_batch(self, keypoints, visible):
+    def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(keypoints, visible)
         W, H = self.heatmap_size
         if self.heatmap_type == 'gaussian':
             sigmas = np.full(xy.shape[1], float(self.sigma))
-            heatmaps, inside = kernels().encode_gaussian('udp', xy, vis, sigmas, self._scale, f32,
-                                                         W, H)
+            heatmaps, inside = _calls.encode_gaussian(call, 'udp', xy, vis, sigmas,
+                                                      self._scale, f32, W, H)
         else:
             radius = self.radius_factor * max(W, H)
-            heatmaps, inside = kernels().encode_offset(xy, vis, self._scale, f32, W, H, radius)
+            heatmaps, inside = _calls.encode_offset(call, xy, vis, self._scale, f32, W, H,
+                                                    radius)
         return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
 
-    def _decode_batch(self, heatmaps):
-        backend = kernels()
+    def _decode_batch(self, call, heatmaps):
         if self.heatmap_type == 'gaussian':
-            locs, scores = backend.decode_dark(heatmaps, self.blur_kernel_size, True)
+            locs, scores = _calls.decode_dark(call, heatmaps, self.blur_kernel_size, True,
+                                              (1.0, 1.0))
             keypoints = locs[:, None]
         else:
             if heatmaps.shape[1] % 3:
                 raise ValueError(f"UDPHeatmap('combined') decodes 3 maps per keypoint; got "
                                  f'{heatmaps.shape[1]} channels (shape {heatmaps.shape})')
             H, W = heatmaps.shape[-2:]
-            locs, scores = backend.decode_udp_combined(
-                heatmaps, 2 * self.blur_kernel_size + 1, self.radius_factor * max(W, H))
+            locs, scores = _calls.decode_udp_combined(
+                call, heatmaps, 2 * self.blur_kernel_size + 1, self.radius_factor * max(W, H))
             keypoints = locs[:, None]
         return keypoints / self._decode_denominator * self._decode_size, scores[:, None]
 

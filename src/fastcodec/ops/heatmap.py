@@ -11,10 +11,10 @@ from typing import Any, Sequence, Tuple, Union
 
 import numpy as np
 
-from fastcodec._arrays import (as_numpy, check_kernel_size, check_ndim, check_positive,
+from fastcodec import _calls
+from fastcodec._arrays import (Call, check_kernel_size, check_ndim, check_positive,
                                check_size, heatmaps_f32, keypoints_f64, visibility,
                                weights_from)
-from fastcodec._backend import kernels
 
 Sigma = Union[float, Sequence[float], np.ndarray]
 
@@ -39,19 +39,21 @@ def _sigmas(sigma: Any, n: int) -> np.ndarray:
 def _encode(kind: str, heatmap_size, keypoints, keypoints_visible, sigma=None,
             radius_factor=None):
     W, H = check_size(heatmap_size, 'heatmap_size')
-    kps, back = as_numpy(keypoints, 'keypoints')
+    call = Call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+    kps = call.array(keypoints, 'keypoints')
     check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
     N, K = kps.shape[:2]
-    vis = visibility(keypoints_visible, (N, K))
+    vis = visibility(call, keypoints_visible, (N, K))
     xy, f32 = keypoints_f64(kps)
     vis64 = np.ascontiguousarray(vis, dtype=np.float64)[None]
     if kind == 'offset':
         radius = check_positive(radius_factor, 'radius_factor') * max(W, H)
-        heat, inside = kernels().encode_offset(xy[None], vis64, (1.0, 1.0), f32, W, H, radius)
+        heat, inside = _calls.encode_offset(call, xy[None], vis64, (1.0, 1.0), f32, W, H,
+                                            radius)
     else:
-        heat, inside = kernels().encode_gaussian(kind, xy[None], vis64, _sigmas(sigma, N),
-                                                 (1.0, 1.0), f32, W, H)
-    return back(heat[0]), back(weights_from(vis, inside[0]))
+        heat, inside = _calls.encode_gaussian(call, kind, xy[None], vis64, _sigmas(sigma, N),
+                                              (1.0, 1.0), f32, W, H)
+    return call.result(heat[0]), call.result(weights_from(vis, inside[0]))
 
 
 def generate_gaussian_heatmaps(heatmap_size: Tuple[int, int], keypoints, keypoints_visible,
@@ -90,27 +92,27 @@ def get_heatmap_maximum(heatmaps):
     (K,) / (B, K); the first maximum wins ties, and locations are -1 where the
     maximum is <= 0.
     """
-    heat, back = as_numpy(heatmaps, 'heatmaps')
+    call = Call((heatmaps,), ('heatmaps',))
+    heat = call.array(heatmaps, 'heatmaps')
     check_ndim(heat, 'heatmaps', (3, 4), '(K, H, W) or (B, K, H, W)')
-    _check_map_size(heat)
-    locs, vals = kernels().heatmap_maximum(heatmaps_f32(heat))
+    locs, vals = _calls.heatmap_maximum(call, heatmaps_f32(heat))
     if heat.dtype == np.float64:
         vals = vals.astype(np.float64)
-    return back(locs), back(vals)
+    return call.result(locs), call.result(vals)
 
 
 def gaussian_blur(heatmaps, kernel: int = 11):
     """DARK's heatmap modulation: cv2.GaussianBlur of each zero-padded map, rescaled
     to the map's original maximum. heatmaps (K, H, W); like MMPose, a float32
     array is overwritten in place and returned."""
-    heat, back = as_numpy(heatmaps, 'heatmaps')
+    call = Call((heatmaps,), ('heatmaps',))
+    heat = call.array(heatmaps, 'heatmaps')
     check_ndim(heat, 'heatmaps', (3,), '(K, H, W)')
-    _check_map_size(heat)
-    out = kernels().gaussian_blur(heatmaps_f32(heat), check_kernel_size(kernel, 'kernel'))
+    out = _calls.gaussian_blur(call, heatmaps_f32(heat), check_kernel_size(kernel, 'kernel'))
     if heat.dtype == np.float32 and heat.flags.writeable:
         heat[...] = out
         return heatmaps
-    return back(out)
+    return call.result(out)
 
 
 def refine_keypoints(keypoints, heatmaps):
@@ -129,18 +131,13 @@ def refine_keypoints_dark_udp(keypoints, heatmaps, blur_kernel_size: int):
     return _refine('dark_udp', keypoints, heatmaps, blur_kernel_size)
 
 
-def _check_map_size(heat: np.ndarray) -> None:
-    if heat.shape[-1] == 0 or heat.shape[-2] == 0:
-        raise ValueError(f'heatmaps must have positive height and width, '
-                         f'got shape {tuple(heat.shape)}')
-
-
 def _refine(mode: str, keypoints, heatmaps, blur_kernel_size=None):
-    kps, _ = as_numpy(keypoints, 'keypoints')
+    call = Call((keypoints, heatmaps), ('keypoints', 'heatmaps'))
+    kps = call.array(keypoints, 'keypoints')
     check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
-    heat, _ = as_numpy(heatmaps, 'heatmaps')
+    heat = call.array(heatmaps, 'heatmaps')
     check_ndim(heat, 'heatmaps', (3,), '(K, H, W)')
-    _check_map_size(heat)
+    heat32 = heatmaps_f32(heat)[None]
     if heat.shape[0] != kps.shape[1]:
         raise ValueError(f'heatmaps hold {heat.shape[0]} maps but keypoints have '
                          f'{kps.shape[1]} keypoints (shape {tuple(kps.shape)})')
@@ -148,8 +145,7 @@ def _refine(mode: str, keypoints, heatmaps, blur_kernel_size=None):
         raise TypeError('keypoints must be a writeable float array: the refinement '
                         'updates it in place, as MMPose does')
     xy, f32 = keypoints_f64(kps)
-    xy, heat32 = xy[None], heatmaps_f32(heat)[None]
-    backend = kernels()
+    xy, backend = xy[None], call.kernels
     if mode == 'sign':
         backend.refine_sign(xy, heat32)
     else:

@@ -9,13 +9,13 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import as_numpy, check_kernel_size, check_ndim, is_torch
-from fastcodec._backend import kernels
+from fastcodec import _calls
+from fastcodec._arrays import Call, check_kernel_size, check_ndim, is_torch
 
 
 def _pair(simcc_x, simcc_y):
-    sx, back = as_numpy(simcc_x, 'simcc_x')
-    sy, _ = as_numpy(simcc_y, 'simcc_y')
+    call = Call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
+    sx, sy = call.array(simcc_x, 'simcc_x'), call.array(simcc_y, 'simcc_y')
     check_ndim(sx, 'simcc_x', (2, 3), '(K, Wx) or (N, K, Wx)')
     check_ndim(sy, 'simcc_y', (2, 3), '(K, Wy) or (N, K, Wy)')
     if sx.shape[:-1] != sy.shape[:-1]:
@@ -24,7 +24,7 @@ def _pair(simcc_x, simcc_y):
     if sx.shape[-1] == 0 or sy.shape[-1] == 0:
         raise ValueError(f'simcc vectors must be non-empty, got {tuple(sx.shape)} '
                          f'and {tuple(sy.shape)}')
-    return sx, sy, back
+    return call, sx, sy
 
 
 def get_simcc_maximum(simcc_x: Any, simcc_y: Any,
@@ -33,7 +33,8 @@ def get_simcc_maximum(simcc_x: Any, simcc_y: Any,
     simcc_y likewise -> locs (..., 2) float32 (-1 where the score is <= 0) and vals
     (...,): the smaller of the two maxima. ``apply_softmax`` takes the softmax first
     (computed as MMPose does, in numpy)."""
-    sx, sy, back = _pair(simcc_x, simcc_y)
+    call, sx, sy = _pair(simcc_x, simcc_y)
+    back = call.result
     lead = sx.shape[:-1]
     if apply_softmax:
         def softmax(v):
@@ -42,14 +43,14 @@ def get_simcc_maximum(simcc_x: Any, simcc_y: Any,
             e = np.exp(v)
             return e / np.sum(e, axis=1, keepdims=True)
         px, py = softmax(sx), softmax(sy)
-        locs, _ = kernels().simcc_maximum(np.ascontiguousarray(px, np.float32),
-                                          np.ascontiguousarray(py, np.float32))
+        locs, _ = _calls.simcc_maximum(call, np.ascontiguousarray(px, np.float32),
+                                       np.ascontiguousarray(py, np.float32))
         mx, my = np.amax(px, axis=1), np.amax(py, axis=1)
         vals = np.where(mx > my, my, mx)
         locs[vals <= 0] = -1
         return back(locs.reshape(lead + (2,))), back(vals.reshape(lead))
-    locs, vals = kernels().simcc_maximum(
-        np.ascontiguousarray(sx, np.float32).reshape(-1, sx.shape[-1]),
+    locs, vals = _calls.simcc_maximum(
+        call, np.ascontiguousarray(sx, np.float32).reshape(-1, sx.shape[-1]),
         np.ascontiguousarray(sy, np.float32).reshape(-1, sy.shape[-1]))
     return back(locs.reshape(lead + (2,))), back(vals.reshape(lead))
 
@@ -59,7 +60,8 @@ def get_simcc_normalized(batch_pred_simcc: Any, sigma: Optional[float] = None) -
     sigma * sqrt(2 pi), clamp at 0, and divide the vectors whose maximum exceeds 1 by
     that maximum. Torch in -> torch out."""
     torch_in = is_torch(batch_pred_simcc)
-    x, back = as_numpy(batch_pred_simcc, 'batch_pred_simcc')
+    call = Call((batch_pred_simcc,), ('batch_pred_simcc',))
+    x, back = call.array(batch_pred_simcc, 'batch_pred_simcc'), call.result
     check_ndim(x, 'batch_pred_simcc', (3,), '(B, K, W)')
     if x.shape[-1] == 0:
         raise ValueError(f'batch_pred_simcc must have W > 0, got {tuple(x.shape)}')
@@ -79,8 +81,8 @@ def get_simcc_normalized(batch_pred_simcc: Any, sigma: Optional[float] = None) -
 def refine_simcc_dark(keypoints: Any, simcc: Any, blur_kernel_size: int) -> Any:
     """1-D DARK: keypoints (N, K) along one axis, simcc (N, K, W) -> refined
     keypoints (N, K) float32. The Newton step on log(clip(blur(simcc), 1e-3, 50))."""
-    kps, back = as_numpy(keypoints, 'keypoints')
-    s, _ = as_numpy(simcc, 'simcc')
+    call = Call((keypoints, simcc), ('keypoints', 'simcc'))
+    kps, s = call.array(keypoints, 'keypoints'), call.array(simcc, 'simcc')
     check_ndim(kps, 'keypoints', (2,), '(N, K)')
     check_ndim(s, 'simcc', (3,), '(N, K, W)')
     if s.shape[:2] != kps.shape:
@@ -89,7 +91,7 @@ def refine_simcc_dark(keypoints: Any, simcc: Any, blur_kernel_size: int) -> Any:
     if s.shape[-1] == 0:
         raise ValueError(f'simcc must have W > 0, got {tuple(s.shape)}')
     k = check_kernel_size(blur_kernel_size, 'blur_kernel_size')
-    out = kernels().simcc_refine_dark(
-        np.ascontiguousarray(kps, np.float32).reshape(-1),
+    out = _calls.simcc_refine_dark(
+        call, np.ascontiguousarray(kps, np.float32).reshape(-1),
         np.ascontiguousarray(s, np.float32).reshape(-1, s.shape[-1]), k)
-    return back(out.reshape(kps.shape))
+    return call.result(out.reshape(kps.shape))

@@ -2,8 +2,10 @@
 ``numba.njit`` functions, for machines where the extension is not built.
 
 It implements the backend contract (``fastcodec.backends.contract``): the same
-functions, signatures, validation messages, output shapes and dtypes as the C++ backend,
-and the same numbers: every float32 step of the C++ is a float32 step here (explicit
+functions and signatures as the C++ backend, filling the output buffers the front
+allocates (every element, zeros included) after checking only what memory safety needs
+(``common._check_array``: dtype, shape, C-contiguity, writeable outputs), and the same
+numbers: every float32 step of the C++ is a float32 step here (explicit
 ``np.float32`` casts, since Numba would otherwise promote to float64), in the same
 order; fused multiply-adds exactly where the C++ calls fmaf (OpenCV's SIMD blur), and
 nowhere else (Numba does not contract). The argmax of fastcodec/argmax.h is numpy's own
@@ -14,8 +16,8 @@ The kernels are single-threaded, compiled with one jit policy (``common.jit``): 
 DataLoader) stay safe. ``set_num_threads`` is accepted for interface parity and has no
 effect.
 
-Modules, by concern, as the C++ sources: ``common`` (the jit policy, common.h, argument
-helpers, threads), ``blur`` (blur.h, blur_cpu.cpp), ``heatmap`` (heatmap targets, argmax,
+Modules, by concern, as the C++ sources: ``common`` (the jit policy, common.h, the
+array check, threads), ``blur`` (blur.h, blur_cpu.cpp), ``heatmap`` (heatmap targets, argmax,
 refinement, decoders), ``instances`` (instances.h), ``regression``, ``simcc``, ``spr``,
 ``lifting``. A module imports its siblings only, never this package's namespace, so
 each can be imported first (tests/test_backend_contract.py). This module holds the

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 
 import numpy as np
 
-from fastcodec.limits import MAX_BLUR_KERNEL
-from fastcodec.backends.numba.common import (_F0, _F1, _FLT_MIN, _argmax_rows, _f32a, _fmaf,
-                                             _require, _u, jit)
+from fastcodec.backends.numba.common import (_F0, _F1, _FLT_MIN, _argmax_rows, _check_array,
+                                             _fmaf, _odd_kernel, _require, _u, jit)
 
 __all__ = ['gaussian_blur']
-
 
 
 # OpenCV 5's fixed sigma-0 kernels (small_gaussian_tab), as in blur.h.
@@ -501,13 +498,6 @@ def _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out, rowmax, ke
     return best, best_v
 
 
-def _check_kernel(ksize) -> int:
-    ksize = operator.index(ksize)
-    _require(1 <= ksize <= MAX_BLUR_KERNEL and ksize % 2 == 1,
-             f'blur kernel size must be odd and in [1, {MAX_BLUR_KERNEL}], got {ksize}')
-    return ksize
-
-
 # A map whose blurred maximum is under this is blurred again exactly: there a change of
 # 1e-35 (see _blur_map) could move the argmax or the rescale; above it, it is 1e-10 of
 # an ulp of the maximum.
@@ -520,12 +510,14 @@ def _flush_level(ksize: int) -> np.float32:
     return np.float32(float(_FLT_MIN) / float(opencv_gaussian_kernel(ksize).min()) * (1 + 1e-6))
 
 
-def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int):
+def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int, blurred=None):
     """MMPose's gaussian_blur of every (H*W,) row of heat2 (C, H*W): the zero-padded
-    blur, and the factor that rescales each row to its raw maximum."""
+    blur, into blurred (C, H*W) (a new array if None), and the factor that rescales
+    each row to its raw maximum."""
     C = heat2.shape[0]
     w = opencv_gaussian_kernel(ksize)
-    blurred = np.empty((C, H * W), np.float32)
+    if blurred is None:
+        blurred = np.empty((C, H * W), np.float32)
     _blur_kernel(heat2.reshape(-1), C, H, W, w, False, 1, blurred.reshape(-1),
                  _flush_level(ksize))
     raw_max = _argmax_rows(heat2)[1]
@@ -547,14 +539,15 @@ def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int):
     return blurred, scale
 
 
-def gaussian_blur(heatmaps, ksize: int) -> np.ndarray:
-    """MMPose's gaussian_blur of every (H, W) map, into a new float32 array."""
-    heat = _f32a(heatmaps)
+def gaussian_blur(heatmaps, ksize: int, blurred) -> None:
+    """MMPose's gaussian_blur of every (H, W) map of heatmaps into blurred (the same
+    shape, float32, not heatmaps itself)."""
+    heat = _check_array(heatmaps, 'heatmaps', np.float32)
     _require(heat.ndim >= 2, 'heatmaps must be (..., H, W)')
-    ksize = _check_kernel(ksize)
-    H, W = heat.shape[-2:]
+    _check_array(blurred, 'blurred', np.float32, heat.shape, out=True)
+    ksize = _odd_kernel(ksize, 'ksize')
     if heat.size == 0:
-        return np.empty(heat.shape, np.float32)
-    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
-    _apply_scale_kernel(blurred.reshape(-1), H * W, scale)
-    return blurred.reshape(heat.shape)
+        return
+    H, W = heat.shape[-2:]
+    out, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize, blurred.reshape(-1, H * W))
+    _apply_scale_kernel(out.reshape(-1), H * W, scale)

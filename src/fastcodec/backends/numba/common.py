@@ -1,6 +1,6 @@
 """What every module of the Numba backend shares: the one jit policy, the float32
-constants, the mirrors of fastcodec/common.h, argument conversion, and the thread
-functions of the backend contract.
+constants, the mirrors of fastcodec/common.h, the memory-safety checks of arguments,
+and the thread functions of the backend contract.
 
 The jit policy, ``jit``: every kernel of the backend is compiled with it.
 
@@ -214,13 +214,33 @@ def _require(ok: bool, msg: str) -> None:
         raise ValueError(msg)
 
 
-def _f64(a) -> np.ndarray:
-    # pybind11's forcecast: a C-contiguous float64 view or copy (0-d stays 0-d).
-    return np.asarray(a, dtype=np.float64, order='C')
+def _check_array(a, name: str, dtype, shape=None, out: bool = False) -> np.ndarray:
+    """The one memory-safety assertion on an array argument (the front converts and
+    allocates; the kernels index the flat data): a numpy array of ``dtype`` (a dtype
+    or a tuple of dtypes; TypeError otherwise), C-contiguous, of ``shape`` (a tuple,
+    None for any extent; None: any shape), writeable if ``out``. Returns ``a``."""
+    dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
+    if not isinstance(a, np.ndarray) or a.dtype not in dtypes:
+        got = a.dtype if isinstance(a, np.ndarray) else type(a).__name__
+        raise TypeError(f'{name} must be a numpy array of '
+                        f'{" or ".join(np.dtype(d).name for d in dtypes)}, got {got}')
+    if shape is not None and (a.ndim != len(shape) or any(
+            e is not None and e != n for e, n in zip(shape, a.shape))):
+        want = ', '.join('*' if e is None else str(e) for e in shape)
+        raise ValueError(f'{name} must have shape ({want}), got {a.shape}')
+    if not a.flags.c_contiguous:
+        raise ValueError(f'{name} must be C-contiguous')
+    if out and not a.flags.writeable:
+        raise ValueError(f'{name} must be writeable')
+    return a
 
 
-def _f32a(a) -> np.ndarray:
-    return np.asarray(a, dtype=np.float32, order='C')
+def _odd_kernel(k, name: str) -> int:
+    """A blur kernel size as an int: odd and positive, else its taps w[0 .. 2r] (r =
+    k // 2) would be read past the kernel's end. The upper limit is the front's."""
+    k = operator.index(k)
+    _require(k >= 1 and k % 2 == 1, f'{name} must be odd and positive, got {k}')
+    return k
 
 
 def _argmax_rows(maps: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

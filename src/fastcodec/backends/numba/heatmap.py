@@ -4,22 +4,20 @@ maximum, the sign / DARK / DARK-UDP refinements and the fused decoders."""
 from __future__ import annotations
 
 import math
-import operator
-from typing import Tuple
 
 import numpy as np
 
 from fastcodec.limits import MAX_SIGMA
 from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_reflect,
-                                           _check_kernel, _flush_level, _modulate,
+                                           _flush_level, _modulate,
                                            opencv_column_simd_end, opencv_gaussian_kernel,
                                            opencv_row_simd_end, reflect101)
 from fastcodec.backends.numba.common import (_F0, _F1, _F1EM3, _F1EM10, _F2, _F50, _F255,
-                                             _FHALF, _FLT_EPS, _FQUARTER, _argmax_rows,
-                                             _f32a, _f64, _flush32, _fmaf,
-                                             _require, _ROUNDS_NORMAL, _u, cast_like, coord_is_usable, jit,
-                                             max_i64, maximum_location, min_i64,
-                                             round_half_up, scale_coord,
+                                             _FHALF, _FLT_EPS, _FQUARTER, _ROUNDS_NORMAL,
+                                             _argmax_rows, _check_array, _flush32, _fmaf,
+                                             _odd_kernel, _require, _u, cast_like,
+                                             coord_is_usable, jit, max_i64, maximum_location,
+                                             min_i64, round_half_up, scale_coord,
                                              sign_of_difference)
 
 __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
@@ -168,7 +166,8 @@ def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, fx, fy):
 @jit
 def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W, H, B, N,
                             K, heat, inside):
-    # kind: 0 msra, 1 unbiased, 2 udp. heat (B*K*H*W,) zeroed; inside (B*N*K,).
+    # kind: 0 msra, 1 unbiased, 2 udp. heat (B*K*H*W,) and inside (B*N*K,): every
+    # element written (each plane zeroed first, then the instances max-pasted).
     # sigma: (rows * N,) flattened (N,) (rows = 1) or (B, N) (rows = B); sig_f32: the
     # patch radius and size in float32 (patch_geometry_f32), else float64.
     HW = H * W
@@ -203,6 +202,7 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
         b = bk // K
         k = bk % K
         hoff = bk * HW
+        heat[hoff:hoff + HW] = _F0
         for n in range(N):
             i = (b * N + n) * K + k
             draw, px, py, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
@@ -271,6 +271,7 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
         lo = bk * 3 * HW
         xo = lo + HW
         yo = xo + HW
+        heat[lo:lo + 3 * HW] = _F0  # a drawn instance then overwrites all three planes
         for n in range(N):
             i = (b * N + n) * K + k
             draw, mx, my, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
@@ -360,6 +361,7 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
         b = bk // K
         k = bk % K
         hoff = bk * HW
+        heat[hoff:hoff + HW] = _F0  # a drawn instance then overwrites the plane
         for n in range(N):
             i = (b * N + n) * K + k
             draw, qx, qy, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
@@ -692,196 +694,196 @@ def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
 
 
 # ----------------------------------------------------------------------------------
-# Python-facing wrappers (module.cpp)
+# The backend functions (heatmap_module.cpp): memory-safety checks, then the kernels.
 
 
-def _encode_args(keypoints, visible, scale, f32, W, H):
-    kps = _f64(keypoints)
-    vis = _f64(visible)
-    sx, sy = scale
-    sx, sy = np.float32(float(sx)), np.float32(float(sy))
-    f32 = bool(f32)
-    W, H = operator.index(W), operator.index(H)
-    _require(kps.ndim == 4 and kps.shape[3] == 2, 'keypoints must be (B, N, K, 2)')
-    _require(vis.ndim == 3 and vis.shape == kps.shape[:3], 'keypoints_visible must be (B, N, K)')
-    _require(W > 0 and H > 0, 'heatmap size must be positive')
+def _encode_args(keypoints, visible, scale, f32, heatmaps, inside, planes):
+    """The encoders' common arguments, checked: keypoints f64 (B, N, K, 2), visible f64
+    (B, N, K), heatmaps f32 (B, planes * K, H, W), inside u8 (B, N, K)."""
+    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2))
     B, N, K = kps.shape[:3]
-    return kps.reshape(-1), vis.reshape(-1), sx, sy, f32, W, H, B, N, K
+    vis = _check_array(visible, 'visible', np.float64, (B, N, K))
+    heat = _check_array(heatmaps, 'heatmaps', np.float32, (B, planes * K, None, None), out=True)
+    _check_array(inside, 'inside', np.uint8, (B, N, K), out=True)
+    sx, sy = scale
+    H, W = heat.shape[2:]
+    return (kps.reshape(-1), vis.reshape(-1), np.float32(float(sx)), np.float32(float(sy)),
+            bool(f32), W, H, B, N, K)
 
 
 _KINDS = {'msra': 0, 'unbiased': 1, 'udp': 2}
 
 
-def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, W: int,
-                    H: int) -> Tuple[np.ndarray, np.ndarray]:
+def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, heatmaps,
+                    inside) -> None:
     """Gaussian heatmaps (B, K, H, W) float32 and the inside mask (B, N, K) uint8."""
-    if not isinstance(kind, str):
-        raise TypeError(f'kind must be a str, got {type(kind).__name__}')
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
-    sig_f32 = isinstance(sigma, np.ndarray) and sigma.dtype == np.float32
-    sig = _f64(sigma)
-    _require((sig.ndim == 1 and sig.shape[0] == N) or (sig.ndim == 2 and sig.shape == (B, N)),
-             'sigma must hold one value per instance, (N,), or per sample and instance, '
-             '(B, N)')
-    _require(bool(np.all((sig >= 0) & (sig <= MAX_SIGMA))),
-             f'sigma must be finite and in [0, {MAX_SIGMA:.0f}]')
     k = _KINDS.get(kind)
     if k is None:
-        raise ValueError('unknown gaussian kind ' + kind)
-    heat = np.zeros((B, K, H, W), np.float32)
-    inside = np.empty((B, N, K), np.uint8)
-    _encode_gaussian_kernel(k, kps, vis, sig.reshape(-1), 1 if sig.ndim == 1 else B, sig_f32,
-                            sx, sy, f32, W, H, B, N, K, heat.reshape(-1), inside.reshape(-1))
-    return heat, inside
+        raise ValueError(f'unknown gaussian kind {kind!r}')
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
+                                                        heatmaps, inside, 1)
+    _check_array(sigma, 'sigma', (np.float32, np.float64))
+    _require(sigma.shape in ((N,), (B, N)),
+             'sigma must hold one value per instance, (N,), or per sample and instance, '
+             '(B, N)')
+    # memory: the patch radius of 3 sigma is an integer index (NaN or huge is not)
+    _require(bool(np.all((sigma >= 0) & (sigma <= MAX_SIGMA))),
+             f'sigma must be finite and in [0, {MAX_SIGMA:.0f}]')
+    _encode_gaussian_kernel(k, kps, vis, sigma.astype(np.float64).reshape(-1),
+                            1 if sigma.ndim == 1 else B, sigma.dtype == np.float32, sx, sy,
+                            f32, W, H, B, N, K, heatmaps.reshape(-1), inside.reshape(-1))
 
 
-def encode_offset(keypoints, visible, scale, f32: bool, W: int, H: int,
-                  radius: float) -> Tuple[np.ndarray, np.ndarray]:
+def encode_offset(keypoints, visible, scale, f32: bool, radius: float, heatmaps,
+                  inside) -> None:
     """UDP 'combined' targets (B, 3K, H, W): label, x offset, y offset per keypoint."""
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
-    radius = float(radius)
-    heat = np.zeros((B, 3 * K, H, W), np.float32)
-    inside = np.empty((B, N, K), np.uint8)
-    _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat.reshape(-1),
-                          inside.reshape(-1))
-    return heat, inside
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
+                                                        heatmaps, inside, 3)
+    _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, float(radius),
+                          heatmaps.reshape(-1), inside.reshape(-1))
 
 
-def encode_megvii(keypoints, visible, scale, f32: bool, W: int, H: int,
-                  ksize: int) -> Tuple[np.ndarray, np.ndarray]:
+def encode_megvii(keypoints, visible, scale, f32: bool, ksize: int, heatmaps, inside) -> None:
     """MegviiHeatmap targets (B, K, H, W): a blurred impulse scaled to 255 at its peak."""
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32, W, H)
-    _require(N <= 1, 'MegviiHeatmap encodes one instance')
-    ksize = _check_kernel(ksize)
-    heat = np.zeros((B, K, H, W), np.float32)
-    inside = np.empty((B, N, K), np.uint8)
-    _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, opencv_gaussian_kernel(ksize),
-                          heat.reshape(-1), inside.reshape(-1))
-    return heat, inside
+    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
+                                                        heatmaps, inside, 1)
+    w = opencv_gaussian_kernel(_odd_kernel(ksize, 'ksize'))
+    _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heatmaps.reshape(-1),
+                          inside.reshape(-1))
 
 
-def heatmap_maximum(heatmaps) -> Tuple[np.ndarray, np.ndarray]:
-    """locs (..., 2) float32 and vals (...) float32 of every (H, W) map."""
-    heat = _f32a(heatmaps)
-    _require(heat.ndim >= 2, 'heatmaps must be (..., H, W)')
+def _maps(heatmaps, lead=None) -> np.ndarray:
+    """heatmaps f32 (..., H, W), H, W > 0 (a map has a maximum), with the leading
+    shape lead if given."""
+    heat = _check_array(heatmaps, 'heatmaps', np.float32)
+    _require(heat.ndim >= 2 and (lead is None or heat.ndim == len(lead) + 2),
+             'heatmaps must be ' + ('(..., H, W)' if lead is None else
+                                    f'({", ".join(lead)}, H, W)'))
+    _require(heat.shape[-2] > 0 and heat.shape[-1] > 0, 'heatmaps must not be empty')
+    return heat
+
+
+def _maximum(heat, locs, vals) -> None:
+    """heatmap_maximum on checked arrays."""
     H, W = heat.shape[-2:]
-    _require(H > 0 and W > 0, 'heatmaps must not be empty')
+    idx, v = _argmax_rows(heat.reshape(-1, H * W))
+    vals.reshape(-1)[:] = v
+    _locations_kernel(idx, v, W, locs.reshape(-1))
+
+
+def heatmap_maximum(heatmaps, locs, vals) -> None:
+    """locs (..., 2) float32 and vals (...) float32 of every (H, W) map."""
+    heat = _maps(heatmaps)
     lead = heat.shape[:-2]
-    idx, vals = _argmax_rows(heat.reshape(-1, H * W))
-    locs = np.empty(lead + (2,), np.float32)
-    _locations_kernel(idx, vals, W, locs.reshape(-1))
-    return locs, vals.reshape(lead)
+    _check_array(locs, 'locs', np.float32, lead + (2,), out=True)
+    _check_array(vals, 'vals', np.float32, lead, out=True)
+    _maximum(heat, locs, vals)
 
 
 def _refine_args(keypoints, heatmaps):
-    # pybind11's array_t<double> converts other dtypes into a temporary copy (the
-    # in-place update is then lost, as with the C++ backend); float64 is used as is.
-    if isinstance(keypoints, np.ndarray) and keypoints.dtype == np.float64:
-        kps = keypoints
+    """keypoints f64 (B, N, K, 2), updated in place, and heatmaps f32 (B, K, H, W)."""
+    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2), out=True)
+    _check_array(heatmaps, 'heatmaps', np.float32, (kps.shape[0], kps.shape[2], None, None))
+
+
+def _refine_sign(kps, heat) -> None:
+    B, N, K = kps.shape[:3]
+    H, W = heat.shape[2:]
+    _refine_sign_kernel(kps.reshape(-1), B, N, K, heat.reshape(-1), H, W)
+
+
+def _refine_dark(kps, heat, ksize, udp, f32) -> None:
+    """refine_keypoints_dark (udp False) or _dark_udp on checked arrays."""
+    B, N, K = kps.shape[:3]
+    H, W = heat.shape[2:]
+    if kps.size == 0 or heat.size == 0:
+        return
+    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+    if udp:
+        _refine_dark_udp_kernel(kps.reshape(-1), B, N, K, blurred.reshape(-1), scale, H, W,
+                                f32)
     else:
-        kps = np.array(keypoints, dtype=np.float64, order='C')
-    heat = _f32a(heatmaps)
-    _require(kps.ndim == 4 and kps.shape[3] == 2, 'keypoints must be (B, N, K, 2)')
-    _require(heat.ndim == 4 and heat.shape[0] == kps.shape[0] and heat.shape[1] == kps.shape[2],
-             'heatmaps must be (B, K, H, W) matching keypoints (B, N, K, 2)')
-    _require(kps.flags.c_contiguous, 'keypoints must be C-contiguous')
-    return kps, heat
-
-
-def _writable_flat(kps: np.ndarray) -> np.ndarray:
-    if not kps.flags.writeable:
-        raise ValueError('array is not writeable')
-    return kps.reshape(-1)
+        _refine_dark_kernel(kps.reshape(-1), B, N, K, blurred.reshape(-1), scale, H, W)
 
 
 def refine_sign(keypoints, heatmaps) -> None:
     """refine_keypoints: +-0.25 px toward the higher neighbour, in place."""
-    kps, heat = _refine_args(keypoints, heatmaps)
-    B, N, K = kps.shape[:3]
-    H, W = heat.shape[2:]
-    _refine_sign_kernel(_writable_flat(kps), B, N, K, heat.reshape(-1), H, W)
+    _refine_args(keypoints, heatmaps)
+    _refine_sign(keypoints, heatmaps)
 
 
 def refine_dark(keypoints, heatmaps, ksize: int) -> None:
     """refine_keypoints_dark, in place."""
-    kps, heat = _refine_args(keypoints, heatmaps)
-    ksize = _check_kernel(ksize)
-    flat = _writable_flat(kps)
-    B, N, K = kps.shape[:3]
-    H, W = heat.shape[2:]
-    if kps.size == 0 or heat.size == 0:
-        return
-    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
-    _refine_dark_kernel(flat, B, N, K, blurred.reshape(-1), scale, H, W)
+    _refine_args(keypoints, heatmaps)
+    _refine_dark(keypoints, heatmaps, _odd_kernel(ksize, 'ksize'), False, False)
 
 
 def refine_dark_udp(keypoints, heatmaps, ksize: int, f32: bool) -> None:
     """refine_keypoints_dark_udp, in place; f32: MMPose's index math in float32."""
-    kps, heat = _refine_args(keypoints, heatmaps)
-    ksize = _check_kernel(ksize)
-    f32 = bool(f32)
-    flat = _writable_flat(kps)
-    B, N, K = kps.shape[:3]
-    H, W = heat.shape[2:]
-    if kps.size == 0 or heat.size == 0:
-        return
-    blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
-    _refine_dark_udp_kernel(flat, B, N, K, blurred.reshape(-1), scale, H, W, f32)
+    _refine_args(keypoints, heatmaps)
+    _refine_dark(keypoints, heatmaps, _odd_kernel(ksize, 'ksize'), True, bool(f32))
 
 
-def decode_msra(heatmaps, scale=(1.0, 1.0)) -> Tuple[np.ndarray, np.ndarray]:
+def _decode_args(heatmaps, locs, vals, vals_name, planes):
+    """heatmaps f32 (B, planes * K, H, W), H, W > 0 | locs f32 (B, K, 2), vals f32 (B, K)."""
+    heat = _maps(heatmaps, ('B', '3K' if planes == 3 else 'K'))
+    B, C = heat.shape[:2]
+    _require(C % planes == 0, 'heatmaps must be (B, 3K, H, W)')
+    K = C // planes
+    _check_array(locs, 'locs', np.float32, (B, K, 2), out=True)
+    _check_array(vals, vals_name, np.float32, (B, K), out=True)
+    return heat
+
+
+def _scaled(kps, scale, locs) -> None:
+    """locs = the refined locations in float32, times scale in float32."""
+    np.multiply(kps[:, 0].astype(np.float32), np.asarray(scale, np.float32), out=locs)
+
+
+def decode_msra(heatmaps, scale, locs, vals) -> None:
     """The maximum, then refine_keypoints' 0.25 px step, in float32, times scale."""
-    locs, vals = heatmap_maximum(heatmaps)
+    heat = _decode_args(heatmaps, locs, vals, 'vals', 1)
+    _maximum(heat, locs, vals)
     kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
-    refine_sign(kps, heatmaps)
-    return kps[:, 0].astype(np.float32) * np.asarray(scale, np.float32), vals
+    _refine_sign(kps, heat)
+    _scaled(kps, scale, locs)
 
 
-def decode_dark(heatmaps, ksize: int, udp: bool,
-                scale=(1.0, 1.0)) -> Tuple[np.ndarray, np.ndarray]:
+def decode_dark(heatmaps, ksize: int, udp: bool, scale, locs, vals) -> None:
     """The maximum, then the DARK (udp False) or DARK-UDP step, in float32, times scale."""
-    locs, vals = heatmap_maximum(heatmaps)
+    heat = _decode_args(heatmaps, locs, vals, 'vals', 1)
+    ksize = _odd_kernel(ksize, 'ksize')
+    _maximum(heat, locs, vals)
     kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
-    if udp:
-        refine_dark_udp(kps, heatmaps, ksize, True)
-    else:
-        refine_dark(kps, heatmaps, ksize)
-    return kps[:, 0].astype(np.float32) * np.asarray(scale, np.float32), vals
+    _refine_dark(kps, heat, ksize, bool(udp), True)
+    _scaled(kps, scale, locs)
 
 
-def decode_megvii(heatmaps, ksize: int) -> Tuple[np.ndarray, np.ndarray]:
+def decode_megvii(heatmaps, ksize: int, locs, scores) -> None:
     """MegviiHeatmap.decode in heatmap pixels: locs (B, K, 2), scores (B, K)."""
-    heat = _f32a(heatmaps)
-    _require(heat.ndim == 4, 'heatmaps must be (B, K, H, W)')
-    ksize = _check_kernel(ksize)
+    heat = _decode_args(heatmaps, locs, scores, 'scores', 1)
+    ksize = _odd_kernel(ksize, 'ksize')
     B, K, H, W = heat.shape
-    locs = np.empty((B, K, 2), np.float32)
-    scores = np.empty((B, K), np.float32)
-    if B * K > 0 and H * W > 0:
-        m, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
-        _apply_scale_kernel(m.reshape(-1), H * W, scale)
-        idx, vals = _argmax_rows(m)
-        _decode_megvii_kernel(m.reshape(-1), idx, vals, H, W, locs.reshape(-1),
-                              scores.reshape(-1))
-    return locs, scores
+    if B * K == 0:
+        return
+    m, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
+    _apply_scale_kernel(m.reshape(-1), H * W, scale)
+    idx, vals = _argmax_rows(m)
+    _decode_megvii_kernel(m.reshape(-1), idx, vals, H, W, locs.reshape(-1), scores.reshape(-1))
 
 
-def decode_udp_combined(heatmaps, ksize: int, radius: float) -> Tuple[np.ndarray, np.ndarray]:
+def decode_udp_combined(heatmaps, ksize: int, radius: float, locs, scores) -> None:
     """UDPHeatmap('combined').decode in heatmap pixels: locs (B, K, 2), scores (B, K)."""
-    heat = _f32a(heatmaps)
-    _require(heat.ndim == 4 and heat.shape[1] % 3 == 0, 'heatmaps must be (B, 3K, H, W)')
-    ksize = _check_kernel(ksize)
-    radius = float(radius)
+    heat = _decode_args(heatmaps, locs, scores, 'scores', 3)
+    ksize = _odd_kernel(ksize, 'ksize')
     B, K3, H, W = heat.shape
     K = K3 // 3
-    locs = np.empty((B, K, 2), np.float32)
-    scores = np.empty((B, K), np.float32)
-    if B * K > 0 and H * W > 0:
-        flat = heat.reshape(-1)
-        idx = np.empty(B * K, np.int64)
-        vals = np.empty(B * K, np.float32)
-        _blurred_argmax_reflect(flat, B * K, H, W, opencv_gaussian_kernel(ksize), 3, idx, vals,
-                                _flush_level(ksize))
-        _decode_udp_combined_kernel(flat, idx, vals, K, H, W, radius, locs.reshape(-1),
-                                    scores.reshape(-1))
-    return locs, scores
+    if B * K == 0:
+        return
+    flat = heat.reshape(-1)
+    idx = np.empty(B * K, np.int64)
+    vals = np.empty(B * K, np.float32)
+    _blurred_argmax_reflect(flat, B * K, H, W, opencv_gaussian_kernel(ksize), 3, idx, vals,
+                            _flush_level(ksize))
+    _decode_udp_combined_kernel(flat, idx, vals, K, H, W, float(radius), locs.reshape(-1),
+                                scores.reshape(-1))

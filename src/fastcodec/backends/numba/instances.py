@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from fastcodec.backends.numba.common import _F0, _F1, _f64, _require, cast_like, jit
+from fastcodec.backends.numba.common import _F0, _F1, _check_array, cast_like, jit
 
 __all__ = ['instance_geometry', 'instance_sigmas']
 
@@ -103,26 +103,23 @@ def instance_sigma(h, w, o, two):
     return np.float32(r / cast_like(3, h))
 
 
-def instance_geometry(keypoints, visible, kpt_center: bool):
+def instance_geometry(keypoints, visible, kpt_center: bool, roots, roots_visible,
+                      diagonals) -> None:
     """Roots f32 (R, 2), their visibility f32 (R,) and box diagonals f32 (R,) of R
-    instances: keypoints (R, K, 2) float32 or float64, visibility (R, K)."""
-    kps = np.asarray(keypoints, order='C')
-    if kps.dtype != np.float32:
-        kps = _f64(kps)
-    vis = _f64(visible)
-    _require(kps.ndim == 3 and kps.shape[2] == 2, 'keypoints must be (R, K, 2)')
-    _require(vis.shape == kps.shape[:2], 'keypoints_visible must be (R, K)')
-    R = kps.shape[0]
-    roots = np.empty((R, 2), np.float32)
-    vis_out = np.empty(R, np.float32)
-    diag = np.empty(R, np.float32)
-    if R and kps.shape[1]:
-        _instance_geometry_kernel(kps, vis, bool(kpt_center), roots, vis_out, diag)
-    else:
+    instances: keypoints (R, K, 2) float32 or float64, visibility f64 (R, K)."""
+    kps = _check_array(keypoints, 'keypoints', (np.float32, np.float64), (None, None, 2))
+    R, K = kps.shape[:2]
+    _check_array(visible, 'visible', np.float64, (R, K))
+    _check_array(roots, 'roots', np.float32, (R, 2), out=True)
+    _check_array(roots_visible, 'roots_visible', np.float32, (R,), out=True)
+    _check_array(diagonals, 'diagonals', np.float32, (R,), out=True)
+    if R and K:
+        _instance_geometry_kernel(kps, visible, bool(kpt_center), roots, roots_visible,
+                                  diagonals)
+    else:  # no keypoint to read: no root
         roots[:] = 0
-        vis_out[:] = 0
-        diag[:] = 0
-    return roots, vis_out, diag
+        roots_visible[:] = 0
+        diagonals[:] = 0
 
 
 @jit
@@ -131,14 +128,11 @@ def _instance_sigmas_kernel(h, w, o, two, out):
         out[i] = instance_sigma(h[i], w[i], o, two)
 
 
-def instance_sigmas(heights, widths, overlap: float) -> np.ndarray:
+def instance_sigmas(heights, widths, overlap: float, sigmas) -> None:
     """DecoupledHeatmap's instance sigmas f32 (R,) from box heights and widths (R,),
-    float32 or float64 (the precision MMPose computes in)."""
-    dtype = np.float32 if np.asarray(heights).dtype == np.float32 else np.float64
-    h = np.ascontiguousarray(heights, dtype=dtype)
-    w = np.ascontiguousarray(widths, dtype=dtype)
-    _require(h.ndim == 1 and h.shape == w.shape, 'heights and widths must be (R,) each')
-    out = np.empty(h.shape[0], np.float32)
+    both float32 or both float64 (the precision MMPose computes in)."""
+    h = _check_array(heights, 'heights', (np.float32, np.float64), (None,))
+    _check_array(widths, 'widths', h.dtype, h.shape)
+    _check_array(sigmas, 'sigmas', np.float32, h.shape, out=True)
     if h.shape[0]:
-        _instance_sigmas_kernel(h, w, float(overlap), h.dtype.type(np.array(2.0)), out)
-    return out
+        _instance_sigmas_kernel(h, widths, float(overlap), h.dtype.type(np.array(2.0)), sigmas)

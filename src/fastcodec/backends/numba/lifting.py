@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 # jit's error model: IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
-from fastcodec.backends.numba.common import cast_like, jit
+from fastcodec.backends.numba.common import _check_array, _require, cast_like, jit
 
 __all__ = ['motionbert_encode']
 
@@ -176,60 +176,49 @@ def _weights(visible, weights):
         weights[i] = lifting_weight(visible[i])
 
 
+_REAL = (np.float32, np.float64)
+
+
 def motionbert_encode(keypoints, visible, target, params, factor, take_given, root_index: int,
-                      project: bool, train: bool, target_visible=None):
+                      project: bool, train: bool, target_visible, labels, target_label,
+                      computed_factor, weights) -> None:
     """See ``fastcodec.backends.contract``: keypoints (B, N, K, D >= 2) float32/float64,
     visible (B, N, K) of the keypoints' dtype or None, target (B, T, K, C),
-    params (B, 8) float64, factor (B, L) float64, take_given (B,) uint8 ->
-    target_visible (B, T, K) float32/float64 or None ->
-    (labels (B, N, K, D [+ 1]), target label (B, T, K, C), computed (B, T) or (B, 0),
-    weights (B, T, K) float32 or None)."""
-    for name, a in (('keypoints', keypoints), ('lifting_target', target)):
-        if a.dtype not in (np.float32, np.float64) or not a.flags.c_contiguous:
-            raise ValueError(f'{name} must be a C-contiguous float32 or float64 array')
-    if keypoints.ndim != 4 or keypoints.shape[3] < 2:
-        raise ValueError('keypoints must be (B, N, K, D >= 2)')
-    if target.ndim != 4 or target.shape[0] != keypoints.shape[0]:
-        raise ValueError('lifting_target must be (B, T, K, C)')
-    B, N, K, D = keypoints.shape
-    T, Kt, C = target.shape[1:]
+    params (B, 8) float64, factor (B, L) float64, take_given (B,) uint8,
+    target_visible (B, T, K) float32/float64 or None | labels (B, N, K, D [+ 1]) of the
+    keypoints' dtype, target_label (B, T, K, C) and computed_factor (B, T) (project) or
+    (B, 0) of the target's dtype, weights float32 (B, T, K) (with target_visible)
+    or None."""
+    kps = _check_array(keypoints, 'keypoints', _REAL, (None, None, None, None))
+    B, N, K, D = kps.shape
+    _require(D >= 2, 'keypoints must be (B, N, K, D >= 2)')
+    tgt = _check_array(target, 'target', _REAL, (B, None, None, None))
+    T, Kt, C = tgt.shape[1:]
     root = int(root_index)
-    if not 0 <= root < Kt:
-        raise ValueError("root_index out of range of lifting_target's keypoints")
-    if (project or train) and C != 3:
-        raise ValueError('lifting_target must have C = 3 to project or train')
-    params = np.ascontiguousarray(params, np.float64)
-    factor = np.ascontiguousarray(factor, np.float64)
-    take = np.ascontiguousarray(take_given, np.uint8)
-    if params.shape != (B, 8):
-        raise ValueError('params must be (B, 8)')
-    if factor.ndim != 2 or factor.shape[0] != B or factor.shape[1] not in (1, T):
-        raise ValueError('factor must be (B, 1) or (B, T)')
-    if take.shape != (B,):
-        raise ValueError('take_given must be (B,)')
+    _require(0 <= root < Kt, "root_index out of range of the target's keypoints")
+    _require(C == 3 or not (project or train), 'target must have C = 3 to project or train')
+    _check_array(params, 'params', np.float64, (B, 8))
+    _check_array(factor, 'factor', np.float64, (B, None))
+    _require(factor.shape[1] in (1, T), 'factor must be (B, 1) or (B, T)')
+    _check_array(take_given, 'take_given', np.uint8, (B,))
     has_vis = visible is not None
     if has_vis:
-        if visible.dtype != keypoints.dtype or not visible.flags.c_contiguous or \
-                visible.size != B * N * K:
-            raise ValueError("visible must be C-contiguous with the keypoints' dtype and "
-                             'B * N * K entries')
+        _check_array(visible, 'visible', kps.dtype, (B, N, K))
         vis = visible.reshape(-1)
     else:
-        vis = np.zeros(0, keypoints.dtype)
-    weights = None
+        vis = np.zeros(0, kps.dtype)
+    _check_array(labels, 'labels', kps.dtype, (B, N, K, D + has_vis), out=True)
+    _check_array(target_label, 'target_label', tgt.dtype, tgt.shape, out=True)
+    _check_array(computed_factor, 'computed_factor', tgt.dtype, (B, T if project else 0),
+                 out=True)
+    _require((weights is None) == (target_visible is None),
+             'weights must be given exactly when target_visible is')
     if target_visible is not None:
-        tv = target_visible
-        if tv.dtype not in (np.float32, np.float64) or not tv.flags.c_contiguous:
-            raise ValueError('target_visible must be a C-contiguous float32 or float64 array')
-        if tv.size != B * T * Kt:
-            raise ValueError('target_visible must have B * T * K entries')
-        weights = np.empty((B, T, Kt), np.float32)
-    labels = np.empty((B, N, K, D + has_vis), keypoints.dtype)
-    out = np.empty(target.shape, target.dtype)
-    computed = np.empty((B, T if project else 0), target.dtype)
-    _kernel(keypoints.reshape(-1), vis, has_vis, B, N, K, D, labels.reshape(-1),
-            target.reshape(-1), T, C, root, bool(project), bool(train), params.reshape(-1),
-            factor.reshape(-1), factor.shape[1], take, out.reshape(-1), computed.reshape(-1))
-    if weights is not None:
+        _check_array(target_visible, 'target_visible', _REAL, (B, T, Kt))
+        _check_array(weights, 'weights', np.float32, (B, T, Kt), out=True)
+    _kernel(kps.reshape(-1), vis, has_vis, B, N, K, D, labels.reshape(-1), tgt.reshape(-1), T,
+            C, root, bool(project), bool(train), params.reshape(-1), factor.reshape(-1),
+            factor.shape[1], take_given, target_label.reshape(-1),
+            computed_factor.reshape(-1))
+    if target_visible is not None:
         _weights(target_visible.reshape(-1), weights.reshape(-1))
-    return labels, out, computed, weights

@@ -4,13 +4,13 @@ csrc/include/fastcodec/regression.h): same signatures, shapes, dtypes and number
 backend (see ``fastcodec.backends.contract``)."""
 from __future__ import annotations
 
-import operator
 from typing import Tuple
 
 import numpy as np
 
 # jit's error model: float division without a zero check, so the loops vectorise.
-from fastcodec.backends.numba.common import _F1, _F2, _FLT_MIN, _u, jit
+from fastcodec.backends.numba.common import (_F1, _F2, _FLT_MIN, _check_array, _require, _u,
+                                             jit)
 
 __all__ = ['encode_regression', 'decode_regression', 'normalize_heatmaps']
 
@@ -65,27 +65,19 @@ def normalized_value(v, normalizer):
 
 
 @jit
-def _encode_kernel(keypoints, visible, w, h):
-    # Arrays of any rank (C-contiguous): outputs are allocated here, so the Python
-    # side makes no per-call allocations or reshapes.
-    labels = np.empty(keypoints.shape, np.float32)
-    weights = np.empty(visible.shape, np.float32)
-    kps, vis, lab, wts = keypoints.ravel(), visible.ravel(), labels.ravel(), weights.ravel()
+def _encode_kernel(kps, vis, w, h, lab, wts):
+    # Flat (C-contiguous) arrays: kps and lab hold 2 values per entry of vis and wts.
     for i in range(vis.shape[0]):
         x = np.float64(kps[2 * i])
         y = np.float64(kps[2 * i + 1])
         lab[2 * i] = regression_label(x, w)
         lab[2 * i + 1] = regression_label(y, h)
         wts[i] = regression_weight(x, y, np.float64(vis[i]), w, h)
-    return labels, weights
 
 
 @jit
-def _decode_kernel_f32(encoded, w, h):
-    D = encoded.shape[-1]
-    keypoints = np.empty(encoded.shape[:-1] + (2,), np.float64)
-    scores = np.empty(encoded.shape[:-1], np.float32)
-    enc, kps, sc = encoded.ravel(), keypoints.ravel(), scores.ravel()
+def _decode_kernel_f32(enc, D, w, h, kps, sc):
+    # Flat arrays: enc holds D values, kps 2 per entry of sc (float32 scores).
     for i in range(sc.shape[0]):
         kps[2 * i] = regression_coord(np.float64(enc[D * i]), w)
         kps[2 * i + 1] = regression_coord(np.float64(enc[D * i + 1]), h)
@@ -93,20 +85,15 @@ def _decode_kernel_f32(encoded, w, h):
             sc[i] = sigma_score(np.float32(enc[D * i + 2]), np.float32(enc[D * i + 3]))
         else:
             sc[i] = _F1
-    return keypoints, scores
 
 
 @jit
-def _decode_kernel_f64(encoded, w, h):
-    D = encoded.shape[-1]
-    keypoints = np.empty(encoded.shape[:-1] + (2,), np.float64)
-    scores = np.empty(encoded.shape[:-1], np.float64)
-    enc, kps, sc = encoded.ravel(), keypoints.ravel(), scores.ravel()
+def _decode_kernel_f64(enc, D, w, h, kps, sc):
+    # D = 4: float64 scores.
     for i in range(sc.shape[0]):
         kps[2 * i] = regression_coord(np.float64(enc[D * i]), w)
         kps[2 * i + 1] = regression_coord(np.float64(enc[D * i + 1]), h)
         sc[i] = sigma_score(np.float64(enc[D * i + 2]), np.float64(enc[D * i + 3]))
-    return keypoints, scores
 
 
 @jit
@@ -144,53 +131,43 @@ def _normalize_kernel(heat, C, H, W):
 
 def _size(input_size) -> Tuple[float, float]:
     w, h = input_size
-    w, h = float(w), float(h)
-    if not (w > 0 and h > 0):
-        raise ValueError('input_size must be positive')
-    return w, h
+    return float(w), float(h)
 
 
-def _real(a) -> np.ndarray:
-    """float32/float64 C-contiguous arrays as they are (the kernels are compiled for
-    both), anything else as float64: as the C++ bindings do."""
-    if type(a) is np.ndarray and a.dtype.char in 'fd' and a.flags.c_contiguous \
-            and a.dtype.isnative:
-        return a
-    return np.asarray(a, dtype=np.float64, order='C')
+_REAL = (np.float32, np.float64)
 
 
-def encode_regression(keypoints, visible, input_size) -> Tuple[np.ndarray, np.ndarray]:
+def encode_regression(keypoints, visible, input_size, labels, weights) -> None:
     """labels (..., 2) float32 and weights (...) float32 of keypoints (..., 2)."""
+    kps = _check_array(keypoints, 'keypoints', _REAL)
+    _require(kps.ndim >= 1 and kps.shape[-1] == 2, 'keypoints must be (..., 2)')
+    _check_array(visible, 'visible', _REAL, kps.shape[:-1])
+    _check_array(labels, 'labels', np.float32, kps.shape, out=True)
+    _check_array(weights, 'weights', np.float32, kps.shape[:-1], out=True)
     w, h = _size(input_size)
-    kps, vis = _real(keypoints), _real(visible)
-    if kps.ndim < 1 or kps.shape[-1] != 2:
-        raise ValueError('keypoints must be (..., 2)')
-    if vis.shape != kps.shape[:-1]:
-        raise ValueError('keypoints_visible must match keypoints (..., 2) without the last axis')
-    return _encode_kernel(kps, vis, w, h)
+    _encode_kernel(kps.reshape(-1), visible.reshape(-1), w, h, labels.reshape(-1),
+                   weights.reshape(-1))
 
 
-def decode_regression(encoded, input_size, f32: bool) -> Tuple[np.ndarray, np.ndarray]:
-    """keypoints (..., 2) float64 and scores (...) of encoded (..., D), D = 2 or 4."""
-    w, h = _size(input_size)
-    enc = _real(encoded)
-    if enc.ndim < 1:
-        raise ValueError('encoded must be (..., D)')
+def decode_regression(encoded, input_size, f32: bool, keypoints, scores) -> None:
+    """keypoints (..., 2) float64 and scores (...) of encoded (..., D), D = 2 or 4;
+    scores float32 for D = 2 or f32, else float64."""
+    enc = _check_array(encoded, 'encoded', _REAL)
+    _require(enc.ndim >= 1 and enc.shape[-1] in (2, 4), 'encoded must be (..., D), D = 2 or 4')
     D = enc.shape[-1]
-    if D not in (2, 4):
-        raise ValueError(f'the last axis of encoded must be 2 or 4, got {D}')
     single = D == 2 or bool(f32)
-    return (_decode_kernel_f32 if single else _decode_kernel_f64)(enc, w, h)
+    _check_array(keypoints, 'keypoints', np.float64, enc.shape[:-1] + (2,), out=True)
+    _check_array(scores, 'scores', np.float32 if single else np.float64, enc.shape[:-1],
+                 out=True)
+    w, h = _size(input_size)
+    (_decode_kernel_f32 if single else _decode_kernel_f64)(
+        enc.reshape(-1), D, w, h, keypoints.reshape(-1), scores.reshape(-1))
 
 
 def normalize_heatmaps(heatmaps) -> None:
     """Divide each (H, W) map of a C-contiguous float32 array by its sum + 1e-24."""
-    if not isinstance(heatmaps, np.ndarray) or heatmaps.dtype != np.float32:
-        raise TypeError('heatmaps must be a float32 numpy array')
-    if heatmaps.ndim < 2:
-        raise ValueError('heatmaps must be (..., H, W)')
-    if not (heatmaps.flags.c_contiguous and heatmaps.flags.writeable):
-        raise ValueError('heatmaps must be a C-contiguous writeable float32 array')
-    H, W = operator.index(heatmaps.shape[-2]), operator.index(heatmaps.shape[-1])
+    _check_array(heatmaps, 'heatmaps', np.float32, out=True)
+    _require(heatmaps.ndim >= 2, 'heatmaps must be (..., H, W)')
+    H, W = heatmaps.shape[-2:]
     C = heatmaps.size // (H * W) if H * W > 0 else 0
     _normalize_kernel(heatmaps.reshape(-1), C, H, W)

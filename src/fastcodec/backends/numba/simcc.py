@@ -3,15 +3,13 @@ csrc/cpu/simcc_kernels.cpp), with the C++ backend's function signatures."""
 from __future__ import annotations
 
 import math
-from typing import Tuple
 
 import numpy as np
 
-from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.backends.numba.blur import opencv_gaussian_kernel, opencv_row_sum
 from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
-                                             coord_is_usable, _flush32, _fmaf, _require, jit,
-                                             first_argmax)
+                                             _check_array, _flush32, _fmaf, _odd_kernel,
+                                             _require, coord_is_usable, first_argmax, jit)
 
 __all__ = ['simcc_encode', 'simcc_maximum', 'simcc_decode', 'simcc_refine_dark']
 
@@ -295,6 +293,8 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
     gx, gx_len, gx_zero = _gaussian_table(W if gaussian else 0, sx, normalize)
     gy, gy_len, gy_zero = _gaussian_table(H if gaussian else 0, sy, normalize)
     for r in range(R):
+        tx[r * W:(r + 1) * W] = _F0  # every label written: zeros first
+        ty[r * H:(r + 1) * H] = _F0
         inside[r] = 1
         if not simcc_keypoint_drawn(vis[r]):
             continue
@@ -374,11 +374,7 @@ def _refine_kernel(x, simcc, R, W, w, k, wsum):
         x[r] = _dark_axis(simcc, r * W, W, w, k // 2, wsum, idx, val, x[r], b)
 
 
-# ---- the backend functions --------------------------------------------------------------
-def _f32(a) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float32)
-
-
+# ---- the backend functions (simcc_module.cpp) ------------------------------------------
 def _wsum(k: int) -> float:
     """Sum of the float32 taps in float64 (Kernel1d::wsum)."""
     total = 0.0
@@ -387,60 +383,50 @@ def _wsum(k: int) -> float:
     return total
 
 
-def _check_kernel(k: int, name: str) -> int:
-    k = int(k)
-    _require(1 <= k <= MAX_BLUR_KERNEL and k % 2 == 1,
-             f'{name} must be odd and in [1, {MAX_BLUR_KERNEL}], got {k}')
-    return k
-
-
-def _check_rows(sx, sy):
-    _require(sx.ndim == 2 and sy.ndim == 2 and sx.shape[0] == sy.shape[0],
-             'simcc_x and simcc_y must be (R, Wx) and (R, Wy)')
-    _require(sx.shape[1] > 0 and sy.shape[1] > 0, 'simcc lengths must be positive')
-
-
-def simcc_encode(keypoints, visible, gaussian: bool, sigma, ratio: float, f32: bool, W: int,
-                 H: int, label_smooth_weight: float, normalize: bool):
-    """SimCCLabel.encode: x labels (B,N,K,W), y labels (B,N,K,H) float32, inside u8 (B,N,K)."""
-    kps = np.ascontiguousarray(keypoints, dtype=np.float64)
-    vis = np.ascontiguousarray(visible, dtype=np.float64)
-    _require(kps.ndim == 4 and kps.shape[3] == 2, 'keypoints must be (B, N, K, 2)')
-    _require(vis.shape == kps.shape[:3], 'keypoints_visible must be (B, N, K)')
-    _require(W > 0 and H > 0, 'label sizes must be positive')
-    lead = kps.shape[:3]
-    tx = np.zeros(lead + (W,), np.float32)
-    ty = np.zeros(lead + (H,), np.float32)
-    inside = np.empty(lead, np.uint8)
-    _encode_kernel(kps.reshape(-1), vis.reshape(-1), bool(gaussian), float(sigma[0]),
-                   float(sigma[1]), float(ratio), bool(f32), int(W), int(H),
-                   float(label_smooth_weight), bool(normalize), tx.reshape(-1), ty.reshape(-1),
-                   inside.reshape(-1))
-    return tx, ty, inside
-
-
-def simcc_maximum(simcc_x, simcc_y) -> Tuple[np.ndarray, np.ndarray]:
-    """get_simcc_maximum on rows: locs (R, 2) float32, vals (R,) float32."""
-    sx, sy = _f32(simcc_x), _f32(simcc_y)
-    _check_rows(sx, sy)
+def _rows(simcc_x, simcc_y, locs, vals):
+    """simcc_x f32 (R, Wx), simcc_y f32 (R, Wy), Wx, Wy > 0 (a row has a maximum) |
+    locs f32 (R, 2), vals f32 (R,)."""
+    sx = _check_array(simcc_x, 'simcc_x', np.float32, (None, None))
     R = sx.shape[0]
-    locs = np.empty((R, 2), np.float32)
-    vals = np.empty(R, np.float32)
+    sy = _check_array(simcc_y, 'simcc_y', np.float32, (R, None))
+    _require(sx.shape[1] > 0 and sy.shape[1] > 0, 'simcc lengths must be positive')
+    _check_array(locs, 'locs', np.float32, (R, 2), out=True)
+    _check_array(vals, 'vals', np.float32, (R,), out=True)
+    return sx, sy, R
+
+
+def simcc_encode(keypoints, visible, gaussian: bool, sigma, ratio: float, f32: bool,
+                 label_smooth_weight: float, normalize: bool, x_labels, y_labels,
+                 inside) -> None:
+    """SimCCLabel.encode: x labels (B,N,K,W), y labels (B,N,K,H) float32, inside u8 (B,N,K)."""
+    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2))
+    lead = kps.shape[:3]
+    _check_array(visible, 'visible', np.float64, lead)
+    _check_array(x_labels, 'x_labels', np.float32, lead + (None,), out=True)
+    _check_array(y_labels, 'y_labels', np.float32, lead + (None,), out=True)
+    _check_array(inside, 'inside', np.uint8, lead, out=True)
+    _encode_kernel(kps.reshape(-1), visible.reshape(-1), bool(gaussian), float(sigma[0]),
+                   float(sigma[1]), float(ratio), bool(f32), x_labels.shape[3],
+                   y_labels.shape[3], float(label_smooth_weight), bool(normalize),
+                   x_labels.reshape(-1), y_labels.reshape(-1), inside.reshape(-1))
+
+
+def simcc_maximum(simcc_x, simcc_y, locs, vals) -> None:
+    """get_simcc_maximum on rows: locs (R, 2) float32, vals (R,) float32."""
+    sx, sy, R = _rows(simcc_x, simcc_y, locs, vals)
     _maximum_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1],
                     locs.reshape(-1), vals)
-    return locs, vals
 
 
-def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, visibility: bool, beta, sigma):
-    """SimCCLabel.decode on rows: locs (R, 2), vals (R,), visibility f64 (R,) or (0,)."""
-    sx, sy = _f32(simcc_x), _f32(simcc_y)
-    _check_rows(sx, sy)
-    kx = _check_kernel(kx, 'x blur kernel size') if kx else 0
-    ky = _check_kernel(ky, 'y blur kernel size') if ky else 0
-    R = sx.shape[0]
-    locs = np.empty((R, 2), np.float32)
-    vals = np.empty(R, np.float32)
-    vis = np.empty(R if visibility else 0, np.float64)
+def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, beta, sigma, locs, vals,
+                 visible) -> None:
+    """SimCCLabel.decode on rows: locs (R, 2), vals (R,), and the visibility f64 into
+    visible when it has R entries (none computed when it has 0)."""
+    sx, sy, R = _rows(simcc_x, simcc_y, locs, vals)
+    _check_array(visible, 'visible', np.float64, (None,), out=True)
+    _require(visible.shape[0] in (R, 0), 'visible must have R or 0 entries')
+    kx = _odd_kernel(kx, 'kx') if kx else 0
+    ky = _odd_kernel(ky, 'ky') if ky else 0
     # numpy's argmax is first_argmax's very rule (first occurrence, first NaN wins)
     # and its SIMD loops beat a scalar scan.
     ixs, iys = sx.argmax(axis=1), sy.argmax(axis=1)
@@ -449,17 +435,19 @@ def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, visibility: bool, be
     _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], ixs, vxs, iys,
                    vys, kx, ky,
                    opencv_gaussian_kernel(kx or 1), opencv_gaussian_kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
-                   np.float32(ratio), bool(visibility),
-                   np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals, vis)
-    return locs, vals, vis
+                   np.float32(ratio), visible.shape[0] == R,
+                   np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals,
+                   visible)
 
 
-def simcc_refine_dark(keypoints, simcc, blur_kernel_size: int) -> np.ndarray:
-    """refine_simcc_dark on rows: x (R,) float32 refined from simcc (R, W)."""
-    x = np.array(keypoints, dtype=np.float32, copy=True).reshape(-1)
-    s = _f32(simcc)
-    _require(s.ndim == 2 and x.shape[0] == s.shape[0], 'keypoints must be (R,) and simcc (R, W)')
+def simcc_refine_dark(keypoints, simcc, blur_kernel_size: int, refined) -> None:
+    """refine_simcc_dark on rows: refined (R,) float32, keypoints (R,) float32 refined
+    from simcc (R, W)."""
+    s = _check_array(simcc, 'simcc', np.float32, (None, None))
+    R = s.shape[0]
     _require(s.shape[1] > 0, 'simcc length must be positive')
-    k = _check_kernel(blur_kernel_size, 'blur_kernel_size')
-    _refine_kernel(x, s.reshape(-1), s.shape[0], s.shape[1], opencv_gaussian_kernel(k), k, _wsum(k))
-    return x
+    _check_array(keypoints, 'keypoints', np.float32, (R,))
+    _check_array(refined, 'refined', np.float32, (R,), out=True)
+    k = _odd_kernel(blur_kernel_size, 'blur_kernel_size')
+    refined[:] = keypoints
+    _refine_kernel(refined, s.reshape(-1), R, s.shape[1], opencv_gaussian_kernel(k), k, _wsum(k))

@@ -5,12 +5,13 @@ csrc/include/fastcodec/spr.h): same signatures, shapes, dtypes and numbers as
 sort, step for step, so equal scores come out in torch's (and the C++'s) order."""
 from __future__ import annotations
 
-from typing import Tuple
+import operator
 
 import numpy as np
 
 # jit's error model: 1 / 0 is inf (a zero diagonal), as in C++ and numpy
-from fastcodec.backends.numba.common import _F0, _F1, _F2, _FHALF, jit
+from fastcodec.backends.numba.common import (_F0, _F1, _F2, _FHALF, _check_array, _require,
+                                             jit)
 from fastcodec.backends.numba.common import coord_is_usable as _usable
 
 __all__ = ['spr_encode_displacements', 'spr_decode']
@@ -91,6 +92,8 @@ def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, W, H, d
     size_map = np.empty((H, W), np.float32)
     for b in range(B):
         size_map[:, :] = _F0
+        disp[b] = _F0  # every element written: zeros first (the instances read them)
+        wts[b] = _F0
         for n in range(N):
             rx = roots[b, n, 0]
             ry = roots[b, n, 1]
@@ -113,28 +116,21 @@ def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, W, H, d
                             wts[b, 2 * k + 1, y, x], size_map[y, x], kx, ky, x, y, d, w)
 
 
-def _f32c(a) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float32)
-
-
 def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals, radius,
-                             radius_f32, W, H) -> Tuple[np.ndarray, np.ndarray]:
+                             radius_f32, displacements, weights) -> None:
     """displacements and weights (B, 2K, H, W) float32 (see fastcodec.backends.contract)."""
-    kps = np.ascontiguousarray(keypoints, dtype=np.float64)
-    vis = np.ascontiguousarray(visible, dtype=np.float64)
-    roots, roots_visible, diagonals = _f32c(roots), _f32c(roots_visible), _f32c(diagonals)
-    W, H = int(W), int(H)
-    if not (W > 0 and H > 0):
-        raise ValueError('heatmap size must be positive')
-    if kps.ndim != 4 or kps.shape[3] != 2 or vis.shape != kps.shape[:3]:
-        raise ValueError('keypoints must be (B, N, K, 2) and keypoints_visible (B, N, K)')
-    B, N, K = vis.shape
-    if roots.shape != (B, N, 2) or roots_visible.shape != (B, N) or diagonals.shape != (B, N):
-        raise ValueError('roots must be (B, N, 2), roots_visible and diagonals (B, N)')
-    disp, wts = np.zeros((2, B, 2 * K, H, W), np.float32)  # one buffer, as the C++
-    _encode_kernel(kps, vis, roots, roots_visible, diagonals, float(radius), bool(radius_f32),
-                   W, H, disp, wts)
-    return disp, wts
+    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2))
+    B, N, K = kps.shape[:3]
+    _check_array(visible, 'visible', np.float64, (B, N, K))
+    _check_array(roots, 'roots', np.float32, (B, N, 2))
+    _check_array(roots_visible, 'roots_visible', np.float32, (B, N))
+    _check_array(diagonals, 'diagonals', np.float32, (B, N))
+    disp = _check_array(displacements, 'displacements', np.float32, (B, 2 * K, None, None),
+                        out=True)
+    _check_array(weights, 'weights', np.float32, disp.shape, out=True)
+    H, W = disp.shape[2:]
+    _encode_kernel(kps, visible, roots, roots_visible, diagonals, float(radius),
+                   bool(radius_f32), W, H, disp, weights)
 
 
 # ---- torch.topk: libstdc++'s algorithms on (value, index) pairs -----------------------
@@ -485,34 +481,34 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
                     kps[b, count, k, 1] = ky * sy
                 count += 1
         counts[b] = count
+        # every element written: the rows past the instances found are zeros
+        kps[b, count:] = _F0
+        roots[b, count:] = _F0
+        kscores[b, count:] = _F0
 
 
-def spr_decode(heatmaps, displacements, nms_kernel, max_instances, threshold,
-               keypoint_scores, scale):
-    """SPR decode of a batch (see fastcodec.backends.contract)."""
-    heat, disp = _f32c(heatmaps), _f32c(displacements)
-    if heat.ndim != 4 or disp.ndim != 4:
-        raise ValueError('heatmaps and displacements must be 4-D')
+def spr_decode(heatmaps, displacements, nms_kernel, threshold, scale, keypoints,
+               root_scores, keypoint_scores, counts) -> None:
+    """SPR decode of a batch into keypoints (B, M, K, 2), root_scores (B, M),
+    keypoint_scores (B, M, K) or (B, M, 0) and counts (B,) (see
+    fastcodec.backends.contract)."""
+    heat = _check_array(heatmaps, 'heatmaps', np.float32, (None, None, None, None))
     B, C, H, W = heat.shape
-    if not (C >= 1 and H > 0 and W > 0):
-        raise ValueError('heatmaps must be (B, C, H, W) with C, H, W > 0')
-    if disp.shape[0] != B or disp.shape[1] % 2 or disp.shape[2:] != (H, W):
-        raise ValueError('displacements must be (B, 2K, H, W) matching heatmaps')
-    nms_kernel, max_instances = int(nms_kernel), int(max_instances)
-    if nms_kernel < 1 or nms_kernel % 2 == 0:
-        raise ValueError('nms kernel must be odd and positive')
-    if max_instances < 0:
-        raise ValueError('max_instances must be >= 0')
+    _require(C >= 1, 'heatmaps must have a channel')
+    disp = _check_array(displacements, 'displacements', np.float32, (B, None, H, W))
+    _require(disp.shape[1] % 2 == 0, 'displacements must be (B, 2K, H, W)')
     K = disp.shape[1] // 2
-    keypoint_scores = bool(keypoint_scores)
-    if keypoint_scores and C != K + 1:
-        raise ValueError('keypoint scores need K + 1 heatmaps')
-    M = min(max_instances, H * W)
-    kps = np.empty((B, M, K, 2), np.float32)
-    roots = np.empty((B, M), np.float32)
-    kscores = np.empty((B, M, K if keypoint_scores else 0), np.float32)
-    counts = np.empty(B, np.int64)
+    kps = _check_array(keypoints, 'keypoints', np.float32, (B, None, K, 2), out=True)
+    M = kps.shape[1]
+    _require(M <= H * W, 'keypoints must have at most H * W instances')
+    _check_array(root_scores, 'root_scores', np.float32, (B, M), out=True)
+    _check_array(keypoint_scores, 'keypoint_scores', np.float32, (B, M, None), out=True)
+    _require(keypoint_scores.shape[2] in (K, 0), 'keypoint_scores must be (B, M, K) or (B, M, 0)')
+    with_scores = K > 0 and keypoint_scores.shape[2] == K
+    _require(not with_scores or C == K + 1, 'keypoint scores need K + 1 heatmaps')
+    _check_array(counts, 'counts', np.int64, (B,), out=True)
+    nms_kernel = operator.index(nms_kernel)
+    _require(nms_kernel >= 1, 'nms_kernel must be positive')
     sx, sy = scale
-    _decode_kernel(heat, disp, nms_kernel, M, np.float32(threshold), keypoint_scores,
-                   np.float32(sx), np.float32(sy), kps, roots, kscores, counts)
-    return kps, roots, kscores, counts
+    _decode_kernel(heat, disp, nms_kernel, M, np.float32(threshold), with_scores,
+                   np.float32(sx), np.float32(sy), kps, root_scores, keypoint_scores, counts)

@@ -1,0 +1,214 @@
+"""The front's side of each kernel: allocate its outputs, run it on the call's backend.
+
+One function per kernel of the backend contract (``fastcodec.backends.contract``),
+taking a ``fastcodec._arrays.Call`` and the kernel's inputs, already checked and
+converted by the codec or op; each allocates the outputs once, in the namespace the
+call's backend computes in (``Call.empty``), passes them to the kernel and returns them.
+Shapes: B batch, N instances, K keypoints, R rows.
+"""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+
+from fastcodec._arrays import Call
+
+F32, F64, U8, I64 = np.float32, np.float64, np.uint8, np.int64
+
+
+# ---- heatmap targets ------------------------------------------------------------------------
+def encode_gaussian(call: Call, kind: str, keypoints, visible, sigma, scale, f32: bool,
+                    W: int, H: int):
+    """-> heatmaps f32 (B, K, H, W), inside u8 (B, N, K)."""
+    B, N, K = visible.shape
+    heatmaps, inside = call.empty((B, K, H, W), F32), call.empty((B, N, K), U8)
+    call.kernels.encode_gaussian(kind, keypoints, visible, sigma, scale, f32, heatmaps, inside)
+    return heatmaps, inside
+
+
+def encode_offset(call: Call, keypoints, visible, scale, f32: bool, W: int, H: int,
+                  radius: float):
+    """-> heatmaps f32 (B, 3K, H, W), inside u8 (B, N, K)."""
+    B, N, K = visible.shape
+    heatmaps, inside = call.empty((B, 3 * K, H, W), F32), call.empty((B, N, K), U8)
+    call.kernels.encode_offset(keypoints, visible, scale, f32, radius, heatmaps, inside)
+    return heatmaps, inside
+
+
+def encode_megvii(call: Call, keypoints, visible, scale, f32: bool, W: int, H: int,
+                  ksize: int):
+    """-> heatmaps f32 (B, K, H, W), inside u8 (B, N, K)."""
+    B, N, K = visible.shape
+    heatmaps, inside = call.empty((B, K, H, W), F32), call.empty((B, N, K), U8)
+    call.kernels.encode_megvii(keypoints, visible, scale, f32, ksize, heatmaps, inside)
+    return heatmaps, inside
+
+
+def instance_geometry(call: Call, keypoints, visible, kpt_center: bool):
+    """-> roots f32 (R, 2), roots_visible f32 (R,), diagonals f32 (R,)."""
+    R = keypoints.shape[0]
+    roots, roots_visible, diagonals = (call.empty((R, 2), F32), call.empty((R,), F32),
+                                       call.empty((R,), F32))
+    call.kernels.instance_geometry(keypoints, visible, kpt_center, roots, roots_visible,
+                                   diagonals)
+    return roots, roots_visible, diagonals
+
+
+def instance_sigmas(call: Call, heights, widths, overlap: float):
+    """-> sigmas f32 (R,)."""
+    sigmas = call.empty(heights.shape, F32)
+    call.kernels.instance_sigmas(heights, widths, overlap, sigmas)
+    return sigmas
+
+
+# ---- heatmap decoding ---------------------------------------------------------------------
+def heatmap_maximum(call: Call, heatmaps):
+    """heatmaps (..., H, W) -> locs f32 (..., 2), vals f32 (...)."""
+    lead = heatmaps.shape[:-2]
+    locs, vals = call.empty(lead + (2,), F32), call.empty(lead, F32)
+    call.kernels.heatmap_maximum(heatmaps, locs, vals)
+    return locs, vals
+
+
+def gaussian_blur(call: Call, heatmaps, ksize: int):
+    """-> blurred f32 of heatmaps' shape."""
+    blurred = call.empty(heatmaps.shape, F32)
+    call.kernels.gaussian_blur(heatmaps, ksize, blurred)
+    return blurred
+
+
+def _locs_scores(call: Call, B: int, K: int):
+    return call.empty((B, K, 2), F32), call.empty((B, K), F32)
+
+
+def decode_msra(call: Call, heatmaps, scale):
+    """heatmaps (B, K, H, W) -> locs f32 (B, K, 2), vals f32 (B, K)."""
+    locs, vals = _locs_scores(call, *heatmaps.shape[:2])
+    call.kernels.decode_msra(heatmaps, scale, locs, vals)
+    return locs, vals
+
+
+def decode_dark(call: Call, heatmaps, ksize: int, udp: bool, scale):
+    """heatmaps (B, K, H, W) -> locs f32 (B, K, 2), vals f32 (B, K)."""
+    locs, vals = _locs_scores(call, *heatmaps.shape[:2])
+    call.kernels.decode_dark(heatmaps, ksize, udp, scale, locs, vals)
+    return locs, vals
+
+
+def decode_megvii(call: Call, heatmaps, ksize: int):
+    """heatmaps (B, K, H, W) -> locs f32 (B, K, 2), scores f32 (B, K)."""
+    locs, scores = _locs_scores(call, *heatmaps.shape[:2])
+    call.kernels.decode_megvii(heatmaps, ksize, locs, scores)
+    return locs, scores
+
+
+def decode_udp_combined(call: Call, heatmaps, ksize: int, radius: float):
+    """heatmaps (B, 3K, H, W) -> locs f32 (B, K, 2), scores f32 (B, K)."""
+    locs, scores = _locs_scores(call, heatmaps.shape[0], heatmaps.shape[1] // 3)
+    call.kernels.decode_udp_combined(heatmaps, ksize, radius, locs, scores)
+    return locs, scores
+
+
+# ---- regression ---------------------------------------------------------------------------
+def encode_regression(call: Call, keypoints, visible, input_size):
+    """keypoints (..., 2) -> labels f32 (..., 2), weights f32 (...)."""
+    labels, weights = call.empty(keypoints.shape, F32), call.empty(visible.shape, F32)
+    call.kernels.encode_regression(keypoints, visible, input_size, labels, weights)
+    return labels, weights
+
+
+def decode_regression(call: Call, encoded, input_size, f32: bool):
+    """encoded (..., D) -> keypoints f64 (..., 2), scores (...) f32 for D = 2 or f32,
+    else f64."""
+    lead = encoded.shape[:-1]
+    keypoints = call.empty(lead + (2,), F64)
+    scores = call.empty(lead, F32 if encoded.shape[-1] == 2 or f32 else F64)
+    call.kernels.decode_regression(encoded, input_size, f32, keypoints, scores)
+    return keypoints, scores
+
+
+# ---- SimCC --------------------------------------------------------------------------------
+def simcc_encode(call: Call, keypoints, visible, gaussian: bool, sigma, ratio: float,
+                 f32: bool, W: int, H: int, label_smooth_weight: float, normalize: bool):
+    """-> x_labels f32 (B, N, K, W), y_labels f32 (B, N, K, H), inside u8 (B, N, K)."""
+    lead = visible.shape
+    x_labels, y_labels = call.empty(lead + (W,), F32), call.empty(lead + (H,), F32)
+    inside = call.empty(lead, U8)
+    call.kernels.simcc_encode(keypoints, visible, gaussian, sigma, ratio, f32,
+                              label_smooth_weight, normalize, x_labels, y_labels, inside)
+    return x_labels, y_labels, inside
+
+
+def simcc_maximum(call: Call, simcc_x, simcc_y):
+    """rows (R, Wx), (R, Wy) -> locs f32 (R, 2), vals f32 (R,)."""
+    R = simcc_x.shape[0]
+    locs, vals = call.empty((R, 2), F32), call.empty((R,), F32)
+    call.kernels.simcc_maximum(simcc_x, simcc_y, locs, vals)
+    return locs, vals
+
+
+def simcc_decode(call: Call, simcc_x, simcc_y, kx: int, ky: int, ratio: float,
+                 visibility: bool, beta: float, sigma):
+    """-> locs f32 (R, 2), vals f32 (R,), visible f64 (R,) or (0,)."""
+    R = simcc_x.shape[0]
+    locs, vals = call.empty((R, 2), F32), call.empty((R,), F32)
+    visible = call.empty((R if visibility else 0,), F64)
+    call.kernels.simcc_decode(simcc_x, simcc_y, kx, ky, ratio, beta, sigma, locs, vals,
+                              visible)
+    return locs, vals, visible
+
+
+def simcc_refine_dark(call: Call, keypoints, simcc, blur_kernel_size: int):
+    """keypoints (R,), simcc (R, W) -> refined f32 (R,)."""
+    refined = call.empty(keypoints.shape, F32)
+    call.kernels.simcc_refine_dark(keypoints, simcc, blur_kernel_size, refined)
+    return refined
+
+
+# ---- SPR ------------------------------------------------------------------------------------
+def spr_encode_displacements(call: Call, keypoints, visible, roots, roots_visible, diagonals,
+                             radius: float, radius_f32: bool, W: int, H: int):
+    """-> displacements, weights f32 (B, 2K, H, W): two halves of one zeroed buffer
+    (calloc'ed, so pages no window touches are never written; from 4 MB on numpy asks
+    for transparent huge pages: one 4.4 MB buffer for 128 x 128 x 34 maps costs 5x fewer
+    page faults than two of 2.2 MB)."""
+    B, N, K = visible.shape
+    both = call.zeros((2, B, 2 * K, H, W), F32)
+    call.kernels.spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals,
+                                          radius, radius_f32, both[0], both[1])
+    return both[0], both[1]
+
+
+def spr_decode(call: Call, heatmaps, displacements, nms_kernel: int, max_instances: int,
+               threshold: float, keypoint_scores: bool, scale):
+    """-> keypoints f32 (B, M, K, 2), root_scores f32 (B, M), keypoint_scores f32
+    (B, M, K or 0), counts int64 (B,), M = min(max_instances, H * W)."""
+    B, _, H, W = heatmaps.shape
+    K = displacements.shape[1] // 2
+    M = min(max_instances, H * W)
+    keypoints, root_scores = call.empty((B, M, K, 2), F32), call.empty((B, M), F32)
+    kpt_scores = call.empty((B, M, K if keypoint_scores else 0), F32)
+    counts = call.empty((B,), I64)
+    call.kernels.spr_decode(heatmaps, displacements, nms_kernel, threshold, scale, keypoints,
+                            root_scores, kpt_scores, counts)
+    return keypoints, root_scores, kpt_scores, counts
+
+
+# ---- pose lifting ---------------------------------------------------------------------------
+def motionbert_encode(call: Call, keypoints, visible, target, params, factor, take_given,
+                      root_index: int, project: bool, train: bool, target_visible
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """-> labels (B, N, K, D [+1 with visible]) of the keypoints' dtype, target label
+    (B, T, K, C) and computed factor (B, T) or (B, 0) of the target's dtype, weights f32
+    (B, T, K) or None."""
+    B, N, K, D = keypoints.shape
+    T = target.shape[1]
+    labels = call.empty((B, N, K, D + (visible is not None)), keypoints.dtype)
+    target_label = call.empty(target.shape, target.dtype)
+    computed = call.empty((B, T if project else 0), target.dtype)
+    weights = None if target_visible is None else call.empty((B, T, target.shape[2]), F32)
+    call.kernels.motionbert_encode(keypoints, visible, target, params, factor, take_given,
+                                   root_index, project, train, target_visible, labels,
+                                   target_label, computed, weights)
+    return labels, target_label, computed, weights
