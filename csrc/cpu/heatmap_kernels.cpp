@@ -45,6 +45,15 @@ void paint_unbiased(float* hm, int64_t W, int64_t H, double px, double py, doubl
   }
 }
 
+// Keypoint i of the batch through point_to_draw (heatmap_targets.h), setting inside[i].
+inline bool draw_point(const EncodeArgs& a, int64_t i, Point* p, uint8_t* inside) {
+  bool usable;
+  const bool draw = point_to_draw(a.keypoints[2 * i], a.keypoints[2 * i + 1], a.visible[i],
+                                  a.scale[0], a.scale[1], a.f32, &p->x, &p->y, &usable);
+  inside[i] = usable ? 1 : 0;
+  return draw;
+}
+
 }  // namespace
 
 void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma,
@@ -97,7 +106,7 @@ void encode_gaussian(const EncodeArgs& a, GaussianKind kind, const double* sigma
       for (int64_t n = 0; n < N; ++n) {
         const int64_t i = (b * N + n) * K + k;
         Point p;
-        if (!point_to_draw(a, i, &p, inside)) continue;
+        if (!draw_point(a, i, &p, inside)) continue;
         const int64_t s = (sigma_rows == 1 ? 0 : b) * N + n;
         const PatchGeometry& g = geom[s];
         if (kind == GaussianKind::Unbiased) {
@@ -175,7 +184,7 @@ void encode_offset(const EncodeArgs& a, double radius, float* heat, uint8_t* ins
       for (int64_t n = 0; n < N; ++n) {
         const int64_t i = (b * N + n) * K + k;
         Point p;
-        if (point_to_draw(a, i, &p, inside)) {
+        if (draw_point(a, i, &p, inside)) {
           last = p;
           drawn = true;
         }
@@ -222,10 +231,9 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
       for (int64_t n = 0; n < N; ++n) {  // N == 1, checked by the caller
         const int64_t i = (b * N + n) * K + k;
         Point p;
-        if (!point_to_draw(a, i, &p, inside)) continue;
-        // (keypoints / scale_factor).astype(np.int64): truncation, no rounding.
-        const int64_t kx = trunc_i64(p.x), ky = trunc_i64(p.y);
-        if (kx < 0 || kx >= W || ky < 0 || ky >= H) {
+        if (!draw_point(a, i, &p, inside)) continue;
+        int64_t kx, ky;
+        if (!megvii_impulse_pixel(p.x, p.y, W, H, &kx, &ky)) {
           inside[i] = 0;
           continue;
         }
@@ -241,7 +249,7 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
           for (int64_t x = kx - r; x <= kx + r; ++x) px[x] = kern.w[kx - x + r];
         } else {
           // on_kx[j + r]: does padded column j reflect onto kx?
-          for (int64_t j = -r; j < W + r; ++j) on_kx[j + r] = reflect101(j, W) == kx ? 1.f : 0.f;
+          for (int64_t j = -r; j < W + r; ++j) on_kx[j + r] = megvii_impulse_tap(j, W, kx);
           for (int64_t x = 0; x < W; ++x) {
             auto at = [&](int i) { return on_kx[x + i + r]; };
             px[x] = x < row_end ? opencv_row_sum(kern.w, r, at)
@@ -252,7 +260,7 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
         const bool interior_y = ky - r > 0 && ky + r < H - 1;
         const int64_t y_begin = interior_y ? ky - r : 0, y_end = interior_y ? ky + r + 1 : H;
         for (int64_t j = y_begin - r; j < y_end + r; ++j)
-          on_ky[j - y_begin + r] = reflect101(j, H) == ky ? 1.f : 0.f;
+          on_ky[j - y_begin + r] = megvii_impulse_tap(j, H, ky);
         for (int64_t y = y_begin; y < y_end; ++y) {
           const float* taps = on_ky.data() + (y - y_begin + r);  // taps[i]: row y + i
           float hits[kMaxBlurKernel / 2 + 1];  // hits[i]: taps +i and -i landing on ky
@@ -279,25 +287,11 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
         for (int64_t y = y_begin; y < y_end; ++y) {
           if (!row_written[y]) continue;
           float* out = hm + y * W;
-          for (int64_t x = 0; x < W; ++x) out[x] = out[x] / centre * 255.f;
+          for (int64_t x = 0; x < W; ++x) out[x] = megvii_normalize(out[x], centre);
         }
       }
     }
   });
-}
-
-bool point_to_draw(const EncodeArgs& a, int64_t i, Point* p, uint8_t* inside) {
-  // NaN/Inf keypoints are invisible with weight 0; visibility < 0.5 keeps its weight.
-  inside[i] = scaled_point(a, i, p) ? 1 : 0;
-  return inside[i] && !(a.visible[i] < 0.5);
-}
-
-bool scaled_point(const EncodeArgs& a, int64_t i, Point* p) {
-  const double rx = a.keypoints[2 * i], ry = a.keypoints[2 * i + 1];
-  if (!coord_is_usable(rx) || !coord_is_usable(ry)) return false;
-  p->x = scale_coord(rx, a.scale[0], a.f32);
-  p->y = scale_coord(ry, a.scale[1], a.f32);
-  return coord_is_usable(p->x) && coord_is_usable(p->y);
 }
 
 // ----------------------------------------------------------------------------------
@@ -316,14 +310,6 @@ void heatmap_maximum(const float* heat, int64_t BK, int64_t H, int64_t W, float*
 
 namespace {
 
-// Integer pixel of a keypoint as `keypoints.astype(int)`; false for NaN/Inf/huge.
-inline bool keypoint_pixel(const double* kp, int64_t* x, int64_t* y) {
-  if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return false;
-  *x = trunc_i64(kp[0]);
-  *y = trunc_i64(kp[1]);
-  return true;
-}
-
 // Columns [x0, x1) of at most 8 covering [lo, hi]: 8 wide where the map allows, so
 // blur_rect takes its SIMD path for the small refinement patches.
 void patch_columns(int64_t lo, int64_t hi, int64_t W, int r, int64_t* x0, int64_t* x1) {
@@ -334,7 +320,7 @@ void patch_columns(int64_t lo, int64_t hi, int64_t W, int r, int64_t* x0, int64_
 // The DARK step at integer (x, y) of one map whose modulation scale is s.
 bool dark_offset(const float* src, const BlurPlan& plan, int64_t x, int64_t y, float s,
                  BlurScratch& scratch, Offset* o, const BlurredRect* known = nullptr) {
-  if (!(1 < x && x < plan.W - 2 && 1 < y && y < plan.H - 2)) return false;
+  if (!dark_applies(plan.W, plan.H, x, y)) return false;
   if (known && known->holds(x - 2, x + 2, y - 2, y + 2)) {  // blurred already: same bits
     auto L = [&](int dx, int dy) { return dark_log(known->at(x + dx, y + dy) * s); };
     return dark_step(L, plan.W, plan.H, x, y, o);
@@ -376,7 +362,7 @@ void refine_sign(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
       const int64_t b = i / (N * K), k = i % K;
       int64_t x, y;
       double* kp = kps + 2 * i;
-      if (!keypoint_pixel(kp, &x, &y)) continue;
+      if (!keypoint_pixel(kp[0], kp[1], &x, &y)) continue;
       const Offset o = sign_step(heat + (b * K + k) * H * W, W, H, x, y);
       kp[0] += o.dx;
       kp[1] += o.dy;
@@ -413,7 +399,7 @@ void refine_dark(double* kps, int64_t B, int64_t N, int64_t K, const float* heat
       const int64_t b = i / (N * K), k = i % K;
       int64_t x, y;
       double* kp = kps + 2 * i;
-      if (!keypoint_pixel(kp, &x, &y)) continue;
+      if (!keypoint_pixel(kp[0], kp[1], &x, &y)) continue;
       Offset o;
       if (dark_offset(heat + (b * K + k) * H * W, plan, x, y, scale[b * K + k], scratch, &o)) {
         kp[0] += o.dx;
@@ -431,29 +417,11 @@ namespace {
 void dark_udp_step_one(double* kp, int64_t b, int64_t k, int64_t K, const float* heat,
                        int64_t H, int64_t W, const BlurPlan& plan, int r, const float* scale,
                        bool f32, BlurScratch& scratch) {
-  const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
   if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return;
-  // MMPose indexes the flattened, edge-padded (K, H + 2, W + 2) array with
-  // int(x + 1 + (y + 1) * (W + 2) + k * S), evaluated in the keypoints' dtype;
-  // negative indices wrap around as in Python.
-  double f;
-  if (f32) {
-    const float t = ((float)kp[0] + 1.f) + ((float)kp[1] + 1.f) * (float)Wp;
-    f = (double)(float)((double)t + (double)(k * S));
-  } else {
-    f = (kp[0] + 1) + (kp[1] + 1) * (double)Wp + (double)(k * S);
-  }
-  const int64_t centre = trunc_i64(f);
-  const int64_t steps[7] = {0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp};
+  const int64_t centre = dark_udp_centre(kp[0], kp[1], k, W, H, f32);
   int64_t ch[7], yy[7], xx[7];
-  for (int j = 0; j < 7; ++j) {
-    int64_t q = centre + steps[j];
-    if (q < -total || q >= total) return;  // IndexError in MMPose
-    if (q < 0) q += total;
-    ch[j] = q / S;
-    yy[j] = min_i64(max_i64((q % S) / Wp - 1, 0), H - 1);
-    xx[j] = min_i64(max_i64(q % Wp - 1, 0), W - 1);
-  }
+  for (int j = 0; j < 7; ++j)
+    if (!dark_udp_neighbour(centre, j, K, W, H, &ch[j], &xx[j], &yy[j])) return;
   // Usually all seven lie in one channel within a 3x3 block: blur that block once.
   int64_t x0 = xx[0], x1 = xx[0], y0 = yy[0], y1 = yy[0];
   bool one_block = true;
@@ -535,7 +503,7 @@ void decode_megvii(const float* heat, int64_t B, int64_t K, int64_t H, int64_t W
           loc[0] += (float)o.dx;
           loc[1] += (float)o.dy;
         }
-        scores[c] = mx.value / 255.f + 0.5f;
+        scores[c] = megvii_score(mx.value);
         return blurred.value;
       });
     }
@@ -560,11 +528,7 @@ void decode_udp_combined(const float* heat, int64_t B, int64_t K, int64_t H, int
         scores[c] = mx.value;
         return mx.value;
       });
-      // index = int(x + y * W + k * H * W) in float32, into the flattened offset maps
-      // of this sample; -1 locations wrap around like Python indexing.
-      const float t = loc[0] + loc[1] * (float)W;
-      int64_t q = trunc_i64((double)(float)((double)t + (double)(k * HW)));
-      if (q < 0) q += total;
+      const int64_t q = udp_combined_index(loc[0], loc[1], k, W, H, K);
       const int64_t ch = q / HW, p = q % HW;
       loc[0] += sample[(3 * ch + 1) * HW + p] * rad;
       loc[1] += sample[(3 * ch + 2) * HW + p] * rad;

@@ -18,9 +18,6 @@ struct Point {
   double x, y;              // keypoint / scale_factor, in the keypoints' precision
 };
 
-bool scaled_point(const EncodeArgs& a, int64_t i, Point* p);
-// Sets inside[i] (0 for unusable keypoints) and says whether keypoint i is drawn.
-bool point_to_draw(const EncodeArgs& a, int64_t i, Point* p, uint8_t* inside);
 
 enum class GaussianKind { Msra, Unbiased, Udp };
 

@@ -87,7 +87,7 @@ void instance_geometry_t(const py::array_t<T, py::array::c_style | py::array::fo
   const T* p = kps.data();
   const double* v = vis.data();
   for (int64_t i = 0; i < R; ++i) {
-    const InstanceGeometry g = instance_geometry<T>(p + i * K * 2, v + i * K, K, kpt_center);
+    const InstanceGeometry g = one_instance_geometry<T>(p + i * K * 2, v + i * K, K, kpt_center);
     r[2 * i] = g.root_x;
     r[2 * i + 1] = g.root_y;
     rv[i] = g.root_visible;

@@ -16,6 +16,7 @@ void bind_lifting(py::module_& m);     // lifting_module.cpp
 void bind_hand3d(py::module_& m);      // hand3d_module.cpp
 void bind_simcc3d(py::module_& m);     // simcc3d_module.cpp
 void bind_ae(py::module_& m);          // ae_module.cpp
+void bind_header_functions(py::module_& m);  // header_functions_module.cpp (tests)
 
 PYBIND11_MODULE(_C, m) {
   using namespace fastcodec;
@@ -33,4 +34,5 @@ PYBIND11_MODULE(_C, m) {
   bind_hand3d(m);
   bind_simcc3d(m);
   bind_ae(m);
+  bind_header_functions(m);
 }

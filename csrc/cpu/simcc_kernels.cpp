@@ -66,9 +66,9 @@ void write_gaussian(float* out, int64_t n, int64_t mu, const GaussianTable& g) {
 void simcc_encode(const SimccEncodeArgs& a, float* tx, float* ty, uint8_t* inside) {
   const FlushDenormalResults ftz;  // serial (cheap); as parallel_for<Denormals::Flushed>
   const float ratio32 = (float)a.ratio;
-  const float smooth_x = a.W > 1 ? (float)(a.label_smooth_weight / (double)(a.W - 1)) : 0.f;
-  const float smooth_y = a.H > 1 ? (float)(a.label_smooth_weight / (double)(a.H - 1)) : 0.f;
-  const float peak = (float)(1.0 - a.label_smooth_weight);
+  const float smooth_x = simcc_smoothing(a.label_smooth_weight, a.W);
+  const float smooth_y = simcc_smoothing(a.label_smooth_weight, a.H);
+  const float peak = simcc_onehot_peak(a.label_smooth_weight);
   GaussianTable gx, gy;
   if (a.gaussian) {
     gx = gaussian_table(a.W, a.sigma[0], a.normalize);
@@ -80,7 +80,7 @@ void simcc_encode(const SimccEncodeArgs& a, float* tx, float* ty, uint8_t* insid
     float* lx = tx + r * a.W;
     float* ly = ty + r * a.H;
     inside[r] = 1;
-    if (a.visible[r] < 0.5) continue;
+    if (!simcc_keypoint_drawn(a.visible[r])) continue;
     const double x = a.keypoints[2 * r], y = a.keypoints[2 * r + 1];
     if (!coord_is_usable(x) || !coord_is_usable(y)) {
       inside[r] = 0;
@@ -97,7 +97,7 @@ void simcc_encode(const SimccEncodeArgs& a, float* tx, float* ty, uint8_t* insid
       write_gaussian(lx, a.W, mx, gx);
       write_gaussian(ly, a.H, my, gy);
     } else {
-      if (mx >= a.W || my >= a.H || mx < 0 || my < 0) {
+      if (!simcc_onehot_inside(mx, my, a.W, a.H)) {
         inside[r] = 0;
         continue;
       }
@@ -292,12 +292,12 @@ void simcc_decode(const SimccDecodeArgs& a, float* locs, float* vals, double* vi
         dark_axis(y, a.Wy, ky, my, loc + 1, a.visibility ? by.data() : nullptr, scratch);
         if (a.visibility) y = by.data();
       }
-      loc[0] = loc[0] / a.ratio;
-      loc[1] = loc[1] / a.ratio;
+      loc[0] = simcc_location(loc[0], a.ratio);
+      loc[1] = simcc_location(loc[1], a.ratio);
       if (a.visibility) {
         const double px = simcc_softmax_max(x, a.Wx, a.beta, a.sigma[0]);
         const double py = simcc_softmax_max(y, a.Wy, a.beta, a.sigma[1]);
-        vis[r] = px > py ? py : px;
+        vis[r] = simcc_visibility(px, py);
       }
     }
   });

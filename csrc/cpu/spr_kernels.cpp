@@ -124,13 +124,13 @@ void spr_decode(const SprDecodeArgs& a, float* keypoints, float* root_scores,
         topk(scores.data(), HW, M, cand);
         for (int64_t j = 0; j < M; ++j) {
           const SprCandidate c = cand[j];
-          if (!(c.value > a.threshold)) continue;
+          if (!spr_root_kept(c.value, a.threshold)) continue;
           const int64_t o = b * M + count;
           root_scores[o] = c.value;
-          const float gx = (float)(c.index % a.W), gy = (float)(c.index / a.W);
+          const int64_t gx = c.index % a.W, gy = c.index / a.W;
           for (int64_t k = 0; k < a.K; ++k) {
-            const float kx = gx + disp[2 * k * HW + c.index];
-            const float ky = gy + disp[(2 * k + 1) * HW + c.index];
+            const float kx = spr_keypoint_coordinate(gx, disp[2 * k * HW + c.index]);
+            const float ky = spr_keypoint_coordinate(gy, disp[(2 * k + 1) * HW + c.index]);
             if (a.keypoint_scores)
               keypoint_scores[o * a.K + k] =
                   spr_bilinear(heat + k * HW, a.H, a.W, spr_sample_coordinate(kx, a.W),

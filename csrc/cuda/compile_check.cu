@@ -1,12 +1,14 @@
-// Compiles every shared math header for the device: one trivial kernel per function,
-// so nvcc proves the CPU arithmetic is also valid CUDA. The CUDA backend proper is a
-// later release; tests/test_cuda_compile.py runs `nvcc -c` on this file.
+// Compiles every shared math header for the device, with kernels that call (and so
+// instantiate) their functions: tests/test_cuda_compile.py compiles this file with NVRTC
+// (sm_80, sm_90) and with nvcc where installed. The CUDA backend proper is issue 14.
 #include "fastcodec/argmax.h"
 #include "fastcodec/blur.h"
 #include "fastcodec/common.h"
 #include "fastcodec/hand3d.h"
 #include "fastcodec/heatmap_targets.h"
 #include "fastcodec/refine.h"
+#include "fastcodec/simcc.h"
+#include "fastcodec/spr.h"
 
 using namespace fastcodec;
 
@@ -51,6 +53,26 @@ __global__ void k_refine(const float* h, double* out) {
   for (int i = 0; i < 7; ++i) v[i] = dark_udp_log(h[i]);
   const Offset u = dark_udp_step(v);
   out[0] = o.dx + o.dy + u.dx + u.dy;
+}
+
+// The rules moved out of csrc/cpu (issue 13): the drawn keypoint, Megvii's impulse,
+// the refinements' pixel and flat indices, SimCC's one-hot label, SPR's instances.
+__global__ void k_moved_rules(const double* p, const float* f, double* out) {
+  double x, y;
+  bool inside;
+  int64_t kx, ky, ch, px, py;
+  out[0] = scaled_point(p[0], p[1], 2.f, 2.f, true, &x, &y) ? x + y : 0.0;
+  out[1] = point_to_draw(p[0], p[1], p[2], 2.f, 2.f, false, &x, &y, &inside) ? x : y;
+  out[2] = megvii_impulse_pixel(x, y, 48, 64, &kx, &ky) ? (double)(kx + ky) : 0.0;
+  out[3] = megvii_impulse_tap(-3, 48, kx) + megvii_normalize(f[0], f[1]) + megvii_score(f[2]);
+  out[4] = keypoint_pixel(p[0], p[1], &kx, &ky) && dark_applies(48, 64, kx, ky) ? 1.0 : 0.0;
+  const int64_t c = dark_udp_centre(p[0], p[1], 3, 48, 64, true);
+  out[5] = dark_udp_neighbour(c, 4, 17, 48, 64, &ch, &px, &py) ? (double)(ch + px + py) : 0.0;
+  out[6] = (double)udp_combined_index(f[0], f[1], 3, 48, 64, 17);
+  out[7] = simcc_keypoint_drawn(p[2]) && simcc_onehot_inside(3, 4, 384, 512)
+               ? simcc_smoothing(0.1, 384) + simcc_onehot_peak(0.1) + simcc_location(f[0], 2.0)
+               : simcc_visibility(p[0], p[1]);
+  out[8] = spr_root_kept(f[0], 0.01f) ? spr_keypoint_coordinate(kx, f[1]) : 0.f;
 }
 
 // ---- regression.h (RegressionLabel / IntegralRegressionLabel) ----------------------
@@ -136,7 +158,7 @@ __global__ void k_spr_decode(const float* m, float* out) {
 #include "fastcodec/instances.h"
 
 __global__ void k_instances(const float* kps, const double* vis, const double* box, float* out) {
-  const InstanceGeometry g = instance_geometry(kps, vis, 17, true);
+  const InstanceGeometry g = one_instance_geometry(kps, vis, 17, true);
   out[0] = g.root_x + g.root_y + g.root_visible + g.diagonal;
   out[1] = instance_sigma(box[0], box[1], 0.7, box[2]) + instance_sigma((float)box[0], 2.f, 0.7, 2.f);
 }

@@ -2,16 +2,41 @@
 //
 // Every function in csrc/include/fastcodec is a small inline function marked FC_HD, so
 // the same arithmetic is compiled by g++ for the CPU loops and by nvcc for the CUDA
-// kernels. The headers hold no STL containers, exceptions or allocation.
+// kernels (and by NVRTC, at run time, for the CUDA backend). The headers hold no STL
+// containers, exceptions or allocation, and include nothing NVRTC lacks.
 #pragma once
 
+#if defined(__CUDACC_RTC__)
+// NVRTC has no C library headers: the CUDA math functions (expf, logf, fmaf, ...) are
+// built in, and the fixed-width integers are spelled here as on LP64 Linux.
+typedef signed char int8_t;
+typedef unsigned char uint8_t;
+typedef int int32_t;
+typedef unsigned int uint32_t;
+typedef long int64_t;
+typedef unsigned long uint64_t;
+#else
 #include <math.h>
 #include <stdint.h>
+#endif
 
 #if defined(__CUDACC__)
 #define FC_HD __host__ __device__ __forceinline__
 #else
 #define FC_HD inline
+#endif
+
+// Quiet NaN and infinity without <math.h>'s NAN / INFINITY macros: the same bits from
+// CUDA's reinterpreting intrinsics in device code (NVRTC, nvcc's device pass) and from
+// the compiler's builtins on the host.
+#if defined(__CUDA_ARCH__)
+#define FC_NAN_F __int_as_float(0x7fc00000)
+#define FC_NAN __longlong_as_double(0x7ff8000000000000LL)
+#define FC_INF_F __int_as_float(0x7f800000)
+#else
+#define FC_NAN_F __builtin_nanf("")
+#define FC_NAN __builtin_nan("")
+#define FC_INF_F __builtin_inff()
 #endif
 
 namespace fastcodec {

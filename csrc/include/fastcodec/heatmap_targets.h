@@ -12,6 +12,26 @@ namespace fastcodec {
 constexpr double kMaxSigma = 1e4;
 
 
+// ---- The keypoint every encoder draws ----
+// `keypoints / scale_factor` in the keypoints' precision (scale_coord). False for a
+// NaN/Inf/huge keypoint or quotient: fastcodec gives it weight 0 (docs/deviations.md).
+FC_HD bool scaled_point(double rx, double ry, float sx, float sy, bool f32, double* px,
+                        double* py) {
+  if (!coord_is_usable(rx) || !coord_is_usable(ry)) return false;
+  *px = scale_coord(rx, sx, f32);
+  *py = scale_coord(ry, sy, f32);
+  return coord_is_usable(*px) && coord_is_usable(*py);
+}
+
+// Whether the encoders draw a keypoint: a usable one (scaled_point, which also sets
+// *inside, its weight before the window tests) that is not `visible < 0.5`; a
+// keypoint with visibility < 0.5 keeps weight 1 in MMPose, a NaN visibility draws.
+FC_HD bool point_to_draw(double rx, double ry, double visible, float sx, float sy, bool f32,
+                         double* px, double* py, bool* inside) {
+  *inside = scaled_point(rx, ry, sx, sy, f32, px, py);
+  return *inside && !(visible < 0.5);
+}
+
 // ---- MSRA (generate_gaussian_heatmaps) and UDP (generate_udp_gaussian_heatmaps) ----
 //
 // Both paste a (gaussian_size x gaussian_size) patch centred on mu = int(p + 0.5).
@@ -118,5 +138,23 @@ FC_HD int64_t reflect101(int64_t p, int64_t len) {
   while (p < 0 || p >= len) p = p < 0 ? -p : 2 * (len - 1) - p;
   return p;
 }
+
+// The impulse pixel: `(keypoints / scale_factor).astype(np.int64)`, truncation, no
+// rounding. False (weight 0) where it falls off the W x H heatmap.
+FC_HD bool megvii_impulse_pixel(double px, double py, int64_t W, int64_t H, int64_t* kx,
+                                int64_t* ky) {
+  *kx = trunc_i64(px);
+  *ky = trunc_i64(py);
+  return !(*kx < 0 || *kx >= W || *ky < 0 || *ky >= H);
+}
+
+// The impulse as the blur reads it through the border: 1 where padded index p of an
+// axis `len` long reflects onto the impulse at k, else 0.
+FC_HD float megvii_impulse_tap(int64_t p, int64_t len, int64_t k) {
+  return reflect101(p, len) == k ? 1.f : 0.f;
+}
+
+// MegviiHeatmap.encode's final `heatmap / heatmap[ky, kx] * 255`, in float32.
+FC_HD float megvii_normalize(float v, float centre) { return v / centre * 255.f; }
 
 }  // namespace fastcodec

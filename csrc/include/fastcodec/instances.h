@@ -23,7 +23,7 @@ FC_HD T nan_max(T acc, T v) { return (acc != acc || v > acc || v != v) ? (acc !=
 
 // keypoints (K, 2) in T (float or double), visibility (K,).
 template <typename T>
-FC_HD InstanceGeometry instance_geometry(const T* kps, const double* vis, int64_t K,
+FC_HD InstanceGeometry one_instance_geometry(const T* kps, const double* vis, int64_t K,
                                          bool kpt_center) {
   T sx = 0, sy = 0, lx = 0, ly = 0, hx = 0, hy = 0;
   int64_t count = 0;

@@ -9,6 +9,15 @@ namespace fastcodec {
 
 struct Offset { double dx, dy; };
 
+// The integer pixel refinements read at: `keypoints.astype(int)` (truncation). False
+// for a NaN/Inf/huge keypoint, which fastcodec leaves unrefined (docs/deviations.md).
+FC_HD bool keypoint_pixel(double kx, double ky, int64_t* x, int64_t* y) {
+  if (!coord_is_usable(kx) || !coord_is_usable(ky)) return false;
+  *x = trunc_i64(kx);
+  *y = trunc_i64(ky);
+  return true;
+}
+
 // refine_keypoints: move 0.25 px toward the higher neighbour. Note the asymmetric
 // bounds of MMPose (x needs 1 < x < W - 1 and 0 < y < H; y the transpose).
 FC_HD Offset sign_step(const float* h, int64_t W, int64_t H, int64_t x, int64_t y) {
@@ -26,6 +35,9 @@ FC_HD bool megvii_applies(int64_t W, int64_t H, int64_t x, int64_t y) {
   return 1 < x && x < W - 1 && 1 < y && y < H - 1;
 }
 
+// MegviiHeatmap.decode's score: `maxvals / 255 + 0.5` in float32.
+FC_HD float megvii_score(float v) { return v / 255.f + 0.5f; }
+
 FC_HD Offset megvii_shift(float left, float right, float up, float down) {
   Offset o = {sign_of_difference(right, left) * 0.25f + 0.5f,
               sign_of_difference(down, up) * 0.25f + 0.5f};
@@ -40,9 +52,13 @@ FC_HD float dark_udp_log(float v) { return logf(v < 1e-3f ? 1e-3f : (v > 50.f ? 
 // refine_keypoints_dark: Newton step -H^-1 g on the log-modulated map L at an
 // integer location, inside 1 < x < W - 2 and 1 < y < H - 2, when det(H) != 0 in float32.
 // `L(dx, dy)` returns the log-modulated value at (x + dx, y + dy).
+FC_HD bool dark_applies(int64_t W, int64_t H, int64_t x, int64_t y) {
+  return 1 < x && x < W - 2 && 1 < y && y < H - 2;
+}
+
 template <typename LogMap>
 FC_HD bool dark_step(LogMap L, int64_t W, int64_t H, int64_t x, int64_t y, Offset* o) {
-  if (!(1 < x && x < W - 2 && 1 < y && y < H - 2)) return false;
+  if (!dark_applies(W, H, x, y)) return false;
   const float c = L(0, 0);
   const float dx = 0.5f * (L(1, 0) - L(-1, 0));
   const float dy = 0.5f * (L(0, 1) - L(0, -1));
@@ -57,6 +73,50 @@ FC_HD bool dark_step(LogMap L, int64_t W, int64_t H, int64_t x, int64_t y, Offse
   o->dx = -(i00 * dx + i01 * dy);
   o->dy = -(i01 * dx + i11 * dy);
   return true;
+}
+
+// refine_keypoints_dark_udp reads the flattened, edge-padded (K, H + 2, W + 2) log
+// maps at `int(x + 1 + (y + 1) * (W + 2) + k * (H + 2) * (W + 2))`, evaluated in the
+// keypoints' dtype (f32: float32, the last addition rounded once more to float32, as
+// numpy adds the int64 offset), then at the six neighbours of dark_udp_neighbour.
+FC_HD int64_t dark_udp_centre(double x, double y, int64_t k, int64_t W, int64_t H, bool f32) {
+  const int64_t Wp = W + 2, S = (H + 2) * Wp;
+  double f;
+  if (f32) {
+    const float t = ((float)x + 1.f) + ((float)y + 1.f) * (float)Wp;
+    f = (double)(float)((double)t + (double)(k * S));
+  } else {
+    f = (x + 1) + (y + 1) * (double)Wp + (double)(k * S);
+  }
+  return trunc_i64(f);
+}
+
+// Neighbour j (0..6: centre, +x, +y, +x+y, -x-y, -x, -y) of flat index `centre` in
+// K padded maps: its map *ch and its pixel (*px, *py) in the unpadded map (the edge
+// padding repeats the border). Negative indices wrap around as in Python, so a -1
+// location reads the previous (or the last) map; false where Python raises IndexError.
+FC_HD bool dark_udp_neighbour(int64_t centre, int j, int64_t K, int64_t W, int64_t H,
+                              int64_t* ch, int64_t* px, int64_t* py) {
+  const int64_t Wp = W + 2, S = (H + 2) * Wp, total = K * S;
+  const int64_t step = j == 0 ? 0 : j == 1 ? 1 : j == 2 ? Wp : j == 3 ? Wp + 1
+                     : j == 4 ? -Wp - 1 : j == 5 ? -1 : -Wp;
+  int64_t q = centre + step;
+  if (q < -total || q >= total) return false;
+  if (q < 0) q += total;
+  *ch = q / S;
+  *py = min_i64(max_i64((q % S) / Wp - 1, 0), H - 1);
+  *px = min_i64(max_i64(q % Wp - 1, 0), W - 1);
+  return true;
+}
+
+// UDPHeatmap('combined') reads its offsets at `int(x + y * W + k * H * W)` (float32)
+// of one sample's flattened (K, H, W) offset maps; a -1 location wraps around as in
+// Python. Returns the flat index in [0, K * H * W): map q / (H * W), pixel q % (H * W).
+FC_HD int64_t udp_combined_index(float x, float y, int64_t k, int64_t W, int64_t H, int64_t K) {
+  const float t = x + y * (float)W;
+  int64_t q = trunc_i64((double)(float)((double)t + (double)(k * H * W)));
+  if (q < 0) q += K * H * W;
+  return q;
 }
 
 // refine_keypoints_dark_udp on the 3x3 neighbourhood of the edge-padded log map:

@@ -15,6 +15,22 @@ FC_HD int64_t simcc_bin(double v, float ratio_f32, double ratio, bool f32) {
   return f32 ? trunc_i64((double)rintf((float)v * ratio_f32)) : trunc_i64(rint(v * ratio));
 }
 
+// A keypoint with visibility < 0.5 gets no label and keeps weight 1 (NaN is drawn).
+FC_HD bool simcc_keypoint_drawn(double visible) { return !(visible < 0.5); }
+
+// The one-hot label (use_gaussian=False) with label smoothing: weight / (n - 1) on
+// every bin of an n-bin axis (0 where n == 1), 1 - weight at the keypoint's bin.
+FC_HD float simcc_smoothing(double label_smooth_weight, int64_t n) {
+  return n > 1 ? (float)(label_smooth_weight / (double)(n - 1)) : 0.f;
+}
+FC_HD float simcc_onehot_peak(double label_smooth_weight) {
+  return (float)(1.0 - label_smooth_weight);
+}
+// ...drawn only where both bins are on their axes (else weight 0).
+FC_HD bool simcc_onehot_inside(int64_t mx, int64_t my, int64_t W, int64_t H) {
+  return !(mx >= W || my >= H || mx < 0 || my < 0);
+}
+
 // Gaussian label at bin i for centre mu (a function of |i - mu| only, so the CPU
 // loops tabulate it once per call): float32(exp(-(i - mu)^2 / (2 sigma^2))), then,
 // when normalising, float32(label / (sigma * sqrt(2 pi))) in float64 like numpy.
@@ -46,6 +62,13 @@ FC_HD float simcc_pair_maximum(const Maximum& mx, const Maximum& my, float* lx, 
   return v;
 }
 
+// decode: a bin location in input pixels, `locs / simcc_split_ratio` (stored as float32).
+FC_HD float simcc_location(float bin, double ratio) { return (float)((double)bin / ratio); }
+
+// The keypoint's visibility: the smaller of the two axes' softmax maxima (np.minimum
+// keeps a NaN only in second place, as `px > py ? py : px`).
+FC_HD double simcc_visibility(double px, double py) { return px > py ? py : px; }
+
 // Largest softmax probability of fl32(v * beta) * scale (float64, as numpy computes
 // simcc * decode_beta * sigma): exp(0) / sum(exp(u - max u)).
 FC_HD double simcc_softmax_max(const float* v, int64_t n, float beta, double scale) {
@@ -56,11 +79,11 @@ FC_HD double simcc_softmax_max(const float* v, int64_t n, float beta, double sca
     if (u != u) nan = true;
     else if (u > m) m = u;
   }
-  if (nan) return NAN;
+  if (nan) return FC_NAN;
   double s = 0.0, emax = 0.0;
   for (int64_t i = 0; i < n; ++i) {
     const double e = exp((double)(v[i] * beta) * scale - m);
-    if (e != e) return NAN;
+    if (e != e) return FC_NAN;
     if (e > emax) emax = e;
     s += e;
   }
@@ -68,11 +91,13 @@ FC_HD double simcc_softmax_max(const float* v, int64_t n, float beta, double sca
 }
 
 // MMPose's DARK blur size from a SimCC sigma: int((20 sigma - 7) // 3), made odd
-// downwards.
+// downwards. Sizes below 1 (sigma < 0.8), which crash MMPose, become 1 (no blur;
+// docs/deviations.md). Mirrored by the Python front (codecs/simcc_label.py), which
+// computes it once per codec.
 FC_HD int simcc_dark_kernel_size(double sigma) {
   int k = (int)floor((sigma * 20.0 - 7.0) / 3.0);
   if (k % 2 == 0) k -= 1;
-  return k;
+  return k < 1 ? 1 : k;
 }
 
 // One output of gaussian_blur1d's cv2.GaussianBlur((1, n + 2r) float32, (2r + 1, 1), 0):

@@ -309,6 +309,18 @@ FC_HD void spr_sort(SprCandidate* first, int64_t len) {
   }
 }
 
+// ---- decode: the instances ----------------------------------------------------------
+
+// A root (a top-k candidate) is kept when its NMS score is above the threshold (NaN
+// is not).
+FC_HD bool spr_root_kept(float score, float threshold) { return score > threshold; }
+
+// One keypoint coordinate of a kept root: the root's pixel plus the displacement there
+// (float32); the caller then multiplies by the scale factor.
+FC_HD float spr_keypoint_coordinate(int64_t root_pixel, float displacement) {
+  return (float)root_pixel + displacement;
+}
+
 // ---- decode: keypoint scores (get_keypoint_scores) -----------------------------------
 
 // MMPose normalises x by (w - 1) (float32), and grid_sample (align_corners=False,

@@ -9,9 +9,10 @@ import numpy as np
 
 from fastcodec.backends.numba.blur import gaussian_blur
 from fastcodec.backends.numba.common import _F0, _F1, _FHALF, _F2, _FLT_EPS, _require, jit
-from fastcodec.backends.numba.heatmap import _dark_udp_log
-from fastcodec.backends.numba.spr import (_adjust_heap, _before, _make_heap, _max,
-                                          _nth_element, _sort, _sort_heap)
+from fastcodec.backends.numba.heatmap import dark_udp_log
+from fastcodec.backends.numba.spr import (spr_adjust_heap, spr_make_heap, spr_max,
+                                          spr_nth_element, spr_sort, spr_sort_heap,
+                                          spr_value_before)
 
 __all__ = ['ae_decode']
 
@@ -340,7 +341,7 @@ def _candidates(heat, r, M, vals, idx):
                 x1 = min(x + r, W - 1)
                 v = m[y, x0]
                 for t in range(x0 + 1, x1 + 1):
-                    v = _max(v, m[y, t])
+                    v = spr_max(v, m[y, t])
                 rows[y, x] = v
         for y in range(H):
             y0 = max(y - r, 0)
@@ -349,7 +350,7 @@ def _candidates(heat, r, M, vals, idx):
                 peaks[y, x] = rows[y0, x]
             for t in range(y0 + 1, y1 + 1):
                 for x in range(W):
-                    peaks[y, x] = _max(peaks[y, x], rows[t, x])
+                    peaks[y, x] = spr_max(peaks[y, x], rows[t, x])
             for x in range(W):
                 raw = m[y, x]
                 peaks[y, x] = raw if raw == peaks[y, x] else raw * _F0
@@ -358,18 +359,18 @@ def _candidates(heat, r, M, vals, idx):
             for i in range(M):
                 cv[i] = flat[i]
                 ci[i] = i
-            _make_heap(cv, ci, 0, M)
+            spr_make_heap(cv, ci, 0, M)
             for i in range(M, HW):
                 val = flat[i]
-                if _before(val, cv[0]):
-                    _adjust_heap(cv, ci, 0, 0, M, val, i)
-            _sort_heap(cv, ci, 0, M)
+                if spr_value_before(val, cv[0]):
+                    spr_adjust_heap(cv, ci, 0, 0, M, val, i)
+            spr_sort_heap(cv, ci, 0, M)
         else:
             for i in range(HW):
                 cv[i] = flat[i]
                 ci[i] = i
-            _nth_element(cv, ci, M - 1, HW)
-            _sort(cv, ci, M - 1)
+            spr_nth_element(cv, ci, M - 1, HW)
+            spr_sort(cv, ci, M - 1)
         for j in range(M):
             vals[c, j] = cv[j]
             idx[c, j] = ci[j]
@@ -602,5 +603,5 @@ def ae_decode(heatmaps, tags, order, nms_kernel, topk, val_thr, tag_thr, max_ins
 @jit
 def _log_clip(v):
     for i in range(v.size):
-        v[i] = _dark_udp_log(v[i])
+        v[i] = dark_udp_log(v[i])
     return v

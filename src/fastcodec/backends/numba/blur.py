@@ -25,7 +25,7 @@ _FIXED_KERNELS = {
 
 
 @functools.lru_cache(maxsize=None)
-def _kernel(k: int) -> np.ndarray:
+def opencv_gaussian_kernel(k: int) -> np.ndarray:
     """cv2.getGaussianKernel(k, 0, CV_32F) of OpenCV 5, as opencv_gaussian_kernel in
     blur.h: fixed tables for k <= 9, otherwise float64 taps normalised, then rounded."""
     if k in _FIXED_KERNELS:
@@ -44,8 +44,64 @@ def _kernel(k: int) -> np.ndarray:
     return w
 
 
+# The tap functor of blur.h's sums, `at(j)`, is here `_at(v, o, n, i, j)`: v[o + i + j]
+# on the row v[o:o + n], 0 outside it (a zero border; pass a bordered row for others).
+
+
 @jit
-def _reflect101(p, n):
+def _at(v, o, n, i, j):
+    p = i + j
+    return v[o + p] if 0 <= p < n else _F0
+
+
+@jit
+def opencv_row_sum(w, r, v, o, n, i):
+    """OpenCV's SIMD row-pass sum at sample i of the row v[o:o + n] (blur.h)."""
+    if r == 0:
+        return w[0] * _at(v, o, n, i, 0)
+    if r == 1:
+        return _fmaf(w[2], _at(v, o, n, i, 1) + _at(v, o, n, i, -1), w[1] * _at(v, o, n, i, 0))
+    if r == 2:
+        s = w[3] * (_at(v, o, n, i, 1) + _at(v, o, n, i, -1))
+        s = _fmaf(w[2], _at(v, o, n, i, 0), s)
+        return _fmaf(w[4], _at(v, o, n, i, 2) + _at(v, o, n, i, -2), s)
+    s = _F0
+    for j in range(-r, r + 1):
+        s = _fmaf(w[j + r], _at(v, o, n, i, j), s)
+    return s
+
+
+@jit
+def opencv_row_sum_tail(w, r, v, o, n, i):
+    if r <= 2:
+        s = w[r] * _at(v, o, n, i, 0)
+        for j in range(1, r + 1):
+            s = s + w[r + j] * (_at(v, o, n, i, j) + _at(v, o, n, i, -j))
+        return s
+    s = w[0] * _at(v, o, n, i, -r)
+    for j in range(-r + 1, r + 1):
+        s = s + w[j + r] * _at(v, o, n, i, j)
+    return s
+
+
+@jit
+def opencv_column_sum(w, r, v, o, n, i):
+    s = w[r] * _at(v, o, n, i, 0)
+    for j in range(1, r + 1):
+        s = _fmaf(w[r + j], _at(v, o, n, i, j) + _at(v, o, n, i, -j), s)
+    return s
+
+
+@jit
+def opencv_column_sum_tail(w, r, v, o, n, i):
+    s = w[r] * _at(v, o, n, i, 0)
+    for j in range(1, r + 1):
+        s = s + w[r + j] * (_at(v, o, n, i, j) + _at(v, o, n, i, -j))
+    return s
+
+
+@jit
+def reflect101(p, n):
     if n == 1:
         return 0
     while p < 0 or p >= n:
@@ -54,7 +110,7 @@ def _reflect101(p, n):
 
 
 @jit
-def _row_simd_end(width):
+def opencv_row_simd_end(width):
     """opencv_row_simd_end: OpenCV's row pass covers 8-float registers, then one 4-float
     step; columns from there on take the scalar tail."""
     v = width // 8 * 8
@@ -62,7 +118,7 @@ def _row_simd_end(width):
 
 
 @jit
-def _column_simd_end(width):
+def opencv_column_simd_end(width):
     return width // 8 * 8
 
 
@@ -100,8 +156,8 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw
     Wp = W + 2 * r
     n = H * Wp
     pad = 0 if reflect else r
-    row_end = max(0, min(W, _row_simd_end(W + 2 * pad) - pad))
-    column_end = max(0, min(W, _column_simd_end(W + 2 * pad) - pad))
+    row_end = max(0, min(W, opencv_row_simd_end(W + 2 * pad) - pad))
+    column_end = max(0, min(W, opencv_column_simd_end(W + 2 * pad) - pad))
     wr = w[r]
     # P: the bordered rows, plus 2r slack samples read by the last row's scratch
     # columns. _blur_scratch zeroes P, and only the interior is written for a zero
@@ -114,9 +170,9 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw
             P[_u(b + r + x)] = _F0 if abs(v) < tw else v
         if reflect:
             for p in range(r):
-                v = src[sb + _reflect101(p - r, W)]
+                v = src[sb + reflect101(p - r, W)]
                 P[b + p] = _F0 if abs(v) < tw else v
-                v = src[sb + _reflect101(W + p, W)]
+                v = src[sb + reflect101(W + p, W)]
                 P[b + r + W + p] = _F0 if abs(v) < tw else v
     # Row pass into rows r .. r + H - 1 of Q (opencv_row_sum).
     Qc = Q[r * Wp:r * Wp + n]
@@ -204,7 +260,7 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw
             y = H + (p - r)
             o = (H + p) * Wp
         if reflect:
-            so = (_reflect101(y, H) + r) * Wp
+            so = (reflect101(y, H) + r) * Wp
             for x in range(Wp):
                 Q[_u(o + x)] = Q[_u(so + x)]
         else:
@@ -263,7 +319,7 @@ def _blur_map(src, s0, dst, d0, H, W, w, r, reflect, P, Q, O, out_lo, out_hi, tw
 
 
 @jit
-def _blur_rescale(raw_max, blurred_max):
+def blur_rescale(raw_max, blurred_max):
     if blurred_max == _F0:
         return _F1
     return raw_max / blurred_max
@@ -282,7 +338,7 @@ def _blur_kernel(heat, C, H, W, w, reflect, stride, out, tw):
 @jit
 def _rescale_kernel(raw, blurred_max, scale):
     for c in range(raw.shape[0]):
-        scale[c] = _blur_rescale(raw[c], blurred_max[c])
+        scale[c] = blur_rescale(raw[c], blurred_max[c])
 
 
 @jit
@@ -389,8 +445,8 @@ def _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out, rowmax, ke
                     break
         return best, out[best]
     for i in range(r):
-        rowmax[i] = rowmax[r + _reflect101(i - r, H)]
-        rowmax[r + H + i] = rowmax[r + _reflect101(H + i, H)]
+        rowmax[i] = rowmax[r + reflect101(i - r, H)]
+        rowmax[r + H + i] = rowmax[r + reflect101(H + i, H)]
     margin = np.float32(1e-4) * max(abs(lo), abs(hi)) + np.float32(1e-30)
     keep[:] = _F0
     for j in range(2 * r + 1):  # tap-major: the rows' sums run side by side
@@ -402,14 +458,14 @@ def _blurred_argmax_one(heat, s0, H, W, w, r, up, down, P, Q, O, out, rowmax, ke
     y_best = np.argmax(keep)
     column[:] = _F0
     for t in range(2 * r + 1):
-        q = s0 + _reflect101(y_best - r + t, H) * W
+        q = s0 + reflect101(y_best - r + t, H) * W
         wt = w[t]
         for x in range(W):
             v = heat[_u(q + x)]
             column[_u(r + x)] += wt * (_F0 if abs(v) < tw else v)
     for i in range(r):
-        column[i] = column[r + _reflect101(i - r, W)]
-        column[r + W + i] = column[r + _reflect101(W + i, W)]
+        column[i] = column[r + reflect101(i - r, W)]
+        column[r + W + i] = column[r + reflect101(W + i, W)]
     sums[:] = _F0
     for j in range(2 * r + 1):
         wj = w[j]
@@ -451,7 +507,7 @@ _EXACT_BELOW = np.float32(1e-25)
 @functools.lru_cache(maxsize=None)
 def _flush_level(ksize: int) -> np.float32:
     """_blur_map's tw for a kernel: FLT_MIN / its smallest tap, rounded up."""
-    return np.float32(float(_FLT_MIN) / float(_kernel(ksize).min()) * (1 + 1e-6))
+    return np.float32(float(_FLT_MIN) / float(opencv_gaussian_kernel(ksize).min()) * (1 + 1e-6))
 
 
 def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int, blurred=None):
@@ -459,7 +515,7 @@ def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int, blurred=None):
     blur, into blurred (C, H*W) (a new array if None), and the factor that rescales
     each row to its raw maximum."""
     C = heat2.shape[0]
-    w = _kernel(ksize)
+    w = opencv_gaussian_kernel(ksize)
     if blurred is None:
         blurred = np.empty((C, H * W), np.float32)
     _blur_kernel(heat2.reshape(-1), C, H, W, w, False, 1, blurred.reshape(-1),

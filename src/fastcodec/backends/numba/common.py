@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba.core import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 ERROR_MODEL = 'numpy'
 jit = numba.njit(cache=True, nogil=True, error_model=ERROR_MODEL)
@@ -46,8 +46,6 @@ _FLT_EPS = 1.1920928955078125e-07  # np.finfo(np.float32).eps
 _FLT_MIN = np.float32(1.1754943508222875e-38)
 # The smallest float64 that rounds to a normal float32 (2^-126 - 2^-150, ties to even).
 _ROUNDS_NORMAL = 1.1754942807573643e-38
-# ln(FLT_MIN) is -87.34: exp() below this argument has no normal float32 result.
-_LN_FLT_MIN = -87.5
 _COORD_LIMIT = 1099511627776.0     # 2^40, see coord_is_usable
 
 
@@ -81,22 +79,36 @@ def _flush32(v):
     return _F0 if abs(v) < _ROUNDS_NORMAL else np.float32(v)
 
 
-@jit
-def _exp_normal(a):
-    """math.exp(a) (a float32 or float64, the result in a's precision, returned as
-    float64) where it is at least FLT_MIN, else 0; arguments below ln(FLT_MIN) skip
-    the exp, so no denormal is computed. NaN stays NaN."""
-    e = np.float64(math.exp(a)) if not (a < _LN_FLT_MIN) else 0.0
-    return 0.0 if e < _ROUNDS_NORMAL else e
+def cast_like(x, like):
+    """x converted to the type of the float scalar ``like``: the `(T)x` of a C++
+    template (compiled only: see the overload below)."""
+    raise NotImplementedError
+
+
+@overload(cast_like, jit_options=dict(error_model=ERROR_MODEL))
+def _cast_like_impl(x, like):
+    # Resolved at compile time: no branch in the loops.
+    if like == types.float32:
+        return lambda x, like: np.float32(x)
+    return lambda x, like: np.float64(x)
+
+
+# Each function below mirrors the fastcodec/common.h (or argmax.h) function of the same
+# name; a pointer output of the C++ becomes a returned value (docs/design.md).
 
 
 @jit
-def _coord_is_usable(v):
+def trunc_i64(v):
+    return np.int64(v)
+
+
+@jit
+def coord_is_usable(v):
     return v == v and abs(v) < _COORD_LIMIT
 
 
 @jit
-def _scale_coord(v, scale, f32):
+def scale_coord(v, scale, f32):
     # scale is float32; f32: the quotient of two float32 values.
     if f32:
         return np.float64(np.float32(v) / scale)
@@ -104,14 +116,30 @@ def _scale_coord(v, scale, f32):
 
 
 @jit
-def _round_half_up(v, f32):
+def round_half_up(v, f32):
     if f32:
         return np.int64(np.float64(np.float32(v) + _FHALF))
     return np.int64(v + 0.5)
 
 
 @jit
-def _sign_f32(v):
+def min_i64(a, b):
+    return a if a < b else b
+
+
+@jit
+def max_i64(a, b):
+    return a if a > b else b
+
+
+@jit
+def fc_exp(v):
+    """exp in v's precision (float32 in, float32 out)."""
+    return math.exp(v)
+
+
+@jit
+def sign_f32(v):
     if v > _F0:
         return _F1
     if v < _F0:
@@ -122,24 +150,39 @@ def _sign_f32(v):
 
 
 @jit
-def _scaled_point(kps, i, sx, sy, f32):
-    """(ok, x, y): keypoint i divided by the scale, as scaled_point in C++."""
-    rx = kps[2 * i]
-    ry = kps[2 * i + 1]
-    if not (_coord_is_usable(rx) and _coord_is_usable(ry)):
-        return False, 0.0, 0.0
-    px = _scale_coord(rx, sx, f32)
-    py = _scale_coord(ry, sy, f32)
-    return _coord_is_usable(px) and _coord_is_usable(py), px, py
+def sign_of_difference(a, b):
+    if a > b:
+        return _F1
+    if a < b:
+        return -_F1
+    if a == b and a - a == _F0:
+        return _F0
+    return a - b
 
 
 @jit
-def _point_to_draw(kps, vis, i, sx, sy, f32, inside):
-    """(draw, x, y), setting inside[i], as point_to_draw in C++: NaN/Inf keypoints get
-    weight 0; visibility < 0.5 keeps its weight and draws nothing."""
-    ok, px, py = _scaled_point(kps, i, sx, sy, f32)
-    inside[i] = 1 if ok else 0
-    return ok and not (vis[i] < 0.5), px, py
+def first_argmax(v, o, n):
+    """(index, value) of numpy's argmax over v[o:o + n] (the first NaN wins)."""
+    best = v[o]
+    if best != best:
+        return 0, best
+    bi = 0
+    for i in range(1, n):
+        x = v[o + i]
+        if x > best:
+            best = x
+            bi = i
+        elif x != x:
+            return i, x
+    return bi, best
+
+
+@jit
+def maximum_location(index, value, W):
+    """(x, y) of the maximum, (-1, -1) where its value is <= 0."""
+    if value <= _F0:
+        return -_F1, -_F1
+    return np.float32(index % W), np.float32(index // W)
 
 
 # ----------------------------------------------------------------------------------

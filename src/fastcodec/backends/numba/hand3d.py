@@ -12,7 +12,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-from fastcodec.backends.numba.common import _coord_is_usable, _require, jit
+from fastcodec.backends.numba.common import coord_is_usable, _require, jit
 from fastcodec.limits import MAX_SIGMA
 
 __all__ = ['hand3d_encode']
@@ -122,8 +122,8 @@ def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, max_bound,
                 mu_z = hand3d_centre_z(p[2], bound, D, f32)
                 inside[b, n, k] = 1 if (hand3d_depth_inside(mu_z, D) and hand3d_finite(mu_x)
                                         and hand3d_finite(mu_y)) else 0
-                if not (_coord_is_usable(mu_x) and _coord_is_usable(mu_y)
-                        and _coord_is_usable(mu_z)):
+                if not (coord_is_usable(mu_x) and coord_is_usable(mu_y)
+                        and coord_is_usable(mu_z)):
                     continue
                 s = sigma[b, n]
                 radius = s * 3.0

@@ -9,59 +9,149 @@ import numpy as np
 
 from fastcodec.limits import MAX_SIGMA
 from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_reflect,
-                                           _column_simd_end, _flush_level, _kernel, _modulate,
-                                           _reflect101, _row_simd_end)
+                                           _flush_level, _modulate,
+                                           opencv_column_simd_end, opencv_gaussian_kernel,
+                                           opencv_row_simd_end, reflect101)
 from fastcodec.backends.numba.common import (_F0, _F1, _F1EM3, _F1EM10, _F2, _F50, _F255,
-                                             _FHALF, _FLT_EPS, _FQUARTER, _argmax_rows,
-                                             _check_array, _coord_is_usable, _exp_normal,
-                                             _flush32, _fmaf, _odd_kernel, _point_to_draw,
-                                             _require, _round_half_up, _sign_f32, _u, jit)
+                                             _FHALF, _FLT_EPS, _FQUARTER, _ROUNDS_NORMAL,
+                                             _argmax_rows, _check_array, _flush32, _fmaf,
+                                             _odd_kernel, _require, _u, cast_like,
+                                             coord_is_usable, jit, max_i64, maximum_location,
+                                             min_i64, round_half_up, scale_coord,
+                                             sign_of_difference)
 
 __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
            'refine_sign', 'refine_dark', 'refine_dark_udp', 'decode_msra', 'decode_dark',
            'decode_megvii', 'decode_udp_combined']
 
 
-# ----------------------------------------------------------------------------------
-# argmax.h (first_argmax itself is numpy's argmax: see _argmax_rows)
-
-
 @jit
 def _write_location(index, value, W, locs, c):
-    if value <= _F0:
-        locs[2 * c] = -_F1
-        locs[2 * c + 1] = -_F1
-    else:
-        locs[2 * c] = np.float32(index % W)
-        locs[2 * c + 1] = np.float32(index // W)
+    locs[2 * c], locs[2 * c + 1] = maximum_location(index, value, W)
 
 
 # ----------------------------------------------------------------------------------
 # Encoding (heatmap_targets.h, heatmap_kernels.cpp)
 
 
+# heatmap_targets.h: each function mirrors the one of the same name; a struct of the
+# C++ comes back as a tuple of its fields.
+
+
 @jit
-def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, grid, fx, fy):
+def scaled_point(rx, ry, sx, sy, f32):
+    """(ok, x, y): the keypoint divided by the float32 scale."""
+    if not (coord_is_usable(rx) and coord_is_usable(ry)):
+        return False, 0.0, 0.0
+    px = scale_coord(rx, sx, f32)
+    py = scale_coord(ry, sy, f32)
+    return coord_is_usable(px) and coord_is_usable(py), px, py
+
+
+@jit
+def point_to_draw(rx, ry, visible, sx, sy, f32):
+    """(draw, x, y, inside): NaN/Inf keypoints get weight 0 (inside False); visibility
+    < 0.5 keeps its weight and draws nothing."""
+    ok, px, py = scaled_point(rx, ry, sx, sy, f32)
+    return ok and not (visible < 0.5), px, py, ok
+
+
+@jit
+def patch_geometry(sigma):
+    """(radius, length, centre)."""
+    radius = sigma * 3
+    size = 2 * radius + 1
+    return radius, np.int64(math.ceil(size)), math.floor(size / 2)
+
+
+@jit
+def patch_geometry_f32(sigma):
+    r = np.float32(sigma) * np.float32(3.0)
+    size = np.float32(2.0) * r + np.float32(1.0)
+    return np.float64(r), np.int64(math.ceil(np.float64(size))), math.floor(np.float64(size) / 2)
+
+
+@jit
+def patch_window(px, py, f32, radius):
+    """(mu_x, mu_y, left, top, right, bottom)."""
+    mu_x = round_half_up(px, f32)
+    mu_y = round_half_up(py, f32)
+    return (mu_x, mu_y, np.int64(np.float64(mu_x) - radius), np.int64(np.float64(mu_y) - radius),
+            np.int64(np.float64(mu_x) + radius + 1), np.int64(np.float64(mu_y) + radius + 1))
+
+
+@jit
+def patch_misses(left, top, right, bottom, W, H):
+    """The C++ takes the PatchWindow; its mu fields are not read."""
+    return left >= W or top >= H or right < 0 or bottom < 0
+
+
+@jit
+def msra_patch_value(gx, gy, centre, two_sigma2):
+    dx = np.float32(gx) - centre
+    dy = np.float32(gy) - centre
+    d2 = dx * dx + dy * dy
+    if d2 == _F0:
+        return _F1
+    return np.float32(math.exp(-d2 / two_sigma2))
+
+
+@jit
+def udp_patch_factor(g, centre, p, mu, two_sigma2):
+    d = np.float64(g) - (centre + (p - np.float64(mu)))
+    return math.exp(-(d * d) / two_sigma2)
+
+
+@jit
+def unbiased_misses(mx, my, radius, W, H):
+    """In the precision of mx, my, radius (all float32 or all float64)."""
+    return (mx - radius >= cast_like(W, mx) or my - radius >= cast_like(H, mx)
+            or mx + radius + _F1 < _F0 or my + radius + _F1 < _F0)
+
+
+@jit
+def unbiased_factor(x, mu, two_sigma2):
+    """In mu's precision (float32 or float64): the C++ casts x to T."""
+    d = cast_like(x, mu) - mu
+    return math.exp(-(d * d) / two_sigma2)
+
+
+@jit
+def offset_along(x, mu, radius):
+    return (mu - np.float64(x)) / radius
+
+
+@jit
+def offset_label(ox, oy_squared):
+    return _F1 if ox * ox + oy_squared <= 1.0 else _F0
+
+
+@jit
+def _normal_or_zero(f):
+    """A factor below FLT_MIN as 0 (its products with factors <= 1 would be flushed)."""
+    return f if not (f < _ROUNDS_NORMAL) else f - f
+
+
+@jit
+def _paint_unbiased(hm, o, W, H, mx, my, two_sigma2, fx, fy):
     """unbiased_factor products max-pasted into hm, in the precision of the arguments:
-    float32 (mx, my, two_sigma2, grid = arange as float32) or float64, as MMPose
+    float32 (mx, my, two_sigma2) or float64, as MMPose
     computes with float32 or float64 keypoints.
 
-    No denormal is computed or written: factors below FLT_MIN are 0 (their products,
-    factors <= 1, would be too), the products are formed in float64 (exact for float32
+    No denormal is written: factors below FLT_MIN are taken as 0 (their products,
+    factors <= 1, would be flushed), the products are formed in float64 (exact for float32
     factors, so rounding them once gives the float32 product) and written as 0 where
     they round below FLT_MIN. Rows whose factor is 0 and columns outside the factors'
     nonzero span only hold zeros, which never beat hm (>= 0): they are skipped."""
     xlo = W
     xhi = -1
     for x in range(W):
-        d = grid[x] - mx
-        fx[x] = _exp_normal(-(d * d) / two_sigma2)
+        fx[x] = _normal_or_zero(unbiased_factor(x, mx, two_sigma2))
         if fx[x] != 0:
             xlo = min(xlo, x)
             xhi = x
     for y in range(H):
-        d = grid[y] - my
-        fy[y] = _exp_normal(-(d * d) / two_sigma2)
+        fy[y] = _normal_or_zero(unbiased_factor(y, my, two_sigma2))
     for y in range(H):
         gy = np.float64(fy[y])
         if not (gy != 0):
@@ -88,15 +178,9 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
     lmax = 1
     for n in range(S):
         if sig_f32:
-            r32 = np.float32(sigma[n]) * np.float32(3.0)
-            size32 = np.float32(2.0) * r32 + np.float32(1.0)
-            radius[n] = np.float64(r32)
-            size = np.float64(size32)
+            radius[n], length[n], centre[n] = patch_geometry_f32(sigma[n])
         else:
-            radius[n] = sigma[n] * 3
-            size = 2 * radius[n] + 1
-        length[n] = np.int64(math.ceil(size))
-        centre[n] = math.floor(size / 2)
+            radius[n], length[n], centre[n] = patch_geometry(sigma[n])
         if length[n] > lmax:
             lmax = length[n]
     if kind == 0:
@@ -107,19 +191,13 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
             s2 = np.float32(2 * sigma[n] * sigma[n])
             for gy in range(L):
                 for gx in range(L):
-                    dx = np.float32(gx) - c
-                    dy = np.float32(gy) - c
-                    d2 = dx * dx + dy * dy
-                    # exp(-0) = 1; also for sigma = 0, where numpy's 0/0 gives NaN
-                    patch[n, gy * L + gx] = 1.0 if d2 == 0 else _exp_normal(-d2 / s2)
+                    patch[n, gy * L + gx] = _flush32(msra_patch_value(gx, gy, c, s2))
     else:
         patch = np.empty((0, 0), np.float32)
     ux = np.empty(max(lmax, W), np.float64)
     uy = np.empty(max(lmax, H), np.float64)
     vx = np.empty(W, np.float32)
     vy = np.empty(H, np.float32)
-    grid64 = np.arange(max(W, H)).astype(np.float64)
-    grid32 = grid64.astype(np.float32)
     for bk in range(B * K):
         b = bk // K
         k = bk % K
@@ -127,38 +205,30 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
         heat[hoff:hoff + HW] = _F0
         for n in range(N):
             i = (b * N + n) * K + k
-            draw, px, py = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            draw, px, py, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
+            inside[i] = 1 if ok else 0
             if not draw:
                 continue
             sn = (0 if rows == 1 else b) * N + n
             rad = radius[sn]
             if kind == 1:
                 if f32:
-                    mx = np.float32(px)
-                    my = np.float32(py)
-                    r32 = np.float32(rad)
-                    misses = (mx - r32 >= np.float32(W) or my - r32 >= np.float32(H)
-                              or mx + r32 + _F1 < _F0 or my + r32 + _F1 < _F0)
+                    misses = unbiased_misses(np.float32(px), np.float32(py), np.float32(rad),
+                                             W, H)
                 else:
-                    misses = (px - rad >= np.float64(W) or py - rad >= np.float64(H)
-                              or px + rad + 1.0 < 0.0 or py + rad + 1.0 < 0.0)
+                    misses = unbiased_misses(px, py, rad, W, H)
                 if misses:
                     inside[i] = 0
                     continue
                 two_sigma2 = 2 * sigma[sn] * sigma[sn]
                 if f32:
                     _paint_unbiased(heat, hoff, W, H, np.float32(px), np.float32(py),
-                                    np.float32(two_sigma2), grid32, vx, vy)
+                                    np.float32(two_sigma2), vx, vy)
                 else:
-                    _paint_unbiased(heat, hoff, W, H, px, py, two_sigma2, grid64, ux, uy)
+                    _paint_unbiased(heat, hoff, W, H, px, py, two_sigma2, ux, uy)
                 continue
-            mu_x = _round_half_up(px, f32)
-            mu_y = _round_half_up(py, f32)
-            left = np.int64(np.float64(mu_x) - rad)
-            top = np.int64(np.float64(mu_y) - rad)
-            right = np.int64(np.float64(mu_x) + rad + 1)
-            bottom = np.int64(np.float64(mu_y) + rad + 1)
-            if left >= W or top >= H or right < 0 or bottom < 0:
+            mu_x, mu_y, left, top, right, bottom = patch_window(px, py, f32, rad)
+            if patch_misses(left, top, right, bottom, W, H):
                 inside[i] = 0
                 continue
             x1 = max(0, left)
@@ -169,11 +239,9 @@ def _encode_gaussian_kernel(kind, kps, vis, sigma, rows, sig_f32, sx, sy, f32, W
             if kind == 2:
                 s2 = 2 * sigma[sn] * sigma[sn]
                 cn = centre[sn]
-                for t in range(L):
-                    d = np.float64(t) - (cn + (px - np.float64(mu_x)))
-                    ux[t] = _exp_normal(-(d * d) / s2)  # factors <= 1: a factor
-                    d = np.float64(t) - (cn + (py - np.float64(mu_y)))  # under FLT_MIN
-                    uy[t] = _exp_normal(-(d * d) / s2)  # gives a product under it
+                for t in range(L):  # factors <= 1: their products are flushed below
+                    ux[t] = udp_patch_factor(t, cn, px, mu_x, s2)
+                    uy[t] = udp_patch_factor(t, cn, py, mu_y, s2)
             for y in range(y1, y2):
                 gy = y - top
                 if gy >= L:
@@ -206,15 +274,16 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
         heat[lo:lo + 3 * HW] = _F0  # a drawn instance then overwrites all three planes
         for n in range(N):
             i = (b * N + n) * K + k
-            draw, mx, my = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            draw, mx, my, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
+            inside[i] = 1 if ok else 0
             if not draw:
                 continue
             # offset_pixel: (m - p) / radius depends on one coordinate only.
             for x in range(W):
-                ox[x] = (mx - np.float64(x)) / radius
+                ox[x] = offset_along(x, mx, radius)
                 fx[x] = _flush32(ox[x])
             for y in range(H):
-                oy[y] = (my - np.float64(y)) / radius
+                oy[y] = offset_along(y, my, radius)
             for y in range(H):
                 vy = oy[y]
                 fy = _flush32(vy)
@@ -222,20 +291,39 @@ def _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, radius, heat, in
                 for x in range(W):
                     vx = ox[x]
                     p = _u(ro + x)
-                    heat[_u(lo) + p] = _F1 if vx * vx + vy * vy <= 1.0 else _F0
+                    heat[_u(lo) + p] = offset_label(vx, vy * vy)
                     heat[_u(xo) + p] = fx[x]
                     heat[_u(yo) + p] = fy
 
 
 @jit
+def megvii_impulse_pixel(px, py, W, H):
+    """(on_map, kx, ky): the impulse pixel `astype(np.int64)` of the scaled keypoint."""
+    kx = np.int64(px)
+    ky = np.int64(py)
+    return not (kx < 0 or kx >= W or ky < 0 or ky >= H), kx, ky
+
+
+@jit
+def megvii_impulse_tap(p, n, k):
+    return _F1 if reflect101(p, n) == k else _F0
+
+
+@jit
+def megvii_normalize(v, centre):
+    return v / centre * _F255
+
+
+@jit
 def _impulse_tap(x, i, at, n):
     """The unit impulse at `at` seen i taps from x through the reflect-101 border."""
-    return _F1 if _reflect101(x + i, n) == at else _F0
+    return megvii_impulse_tap(x + i, n, at)
 
 
 @jit
 def _impulse_row_sum(w, r, x, kx, W, simd):
-    """opencv_row_sum (simd) or opencv_row_sum_tail of a unit impulse at kx."""
+    """opencv_row_sum (simd) or opencv_row_sum_tail of a unit impulse at kx, its taps
+    computed on the fly (faster here than gathering them into a row first)."""
     if simd:
         if r == 0:
             return w[0] * _impulse_tap(x, 0, kx, W)
@@ -265,8 +353,8 @@ def _impulse_row_sum(w, r, x, kx, W, simd):
 def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside):
     HW = H * W
     r = w.shape[0] // 2
-    row_end = _row_simd_end(W)
-    column_end = _column_simd_end(W)
+    row_end = opencv_row_simd_end(W)
+    column_end = opencv_column_simd_end(W)
     px = np.empty(W, np.float32)
     hit = np.empty(2 * r + 1, np.bool_)
     for bk in range(B * K):
@@ -276,13 +364,12 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
         heat[hoff:hoff + HW] = _F0  # a drawn instance then overwrites the plane
         for n in range(N):
             i = (b * N + n) * K + k
-            draw, qx, qy = _point_to_draw(kps, vis, i, sx, sy, f32, inside)
+            draw, qx, qy, ok = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32)
+            inside[i] = 1 if ok else 0
             if not draw:
                 continue
-            # (keypoints / scale_factor).astype(np.int64): truncation, no rounding.
-            kx = np.int64(qx)
-            ky = np.int64(qy)
-            if kx < 0 or kx >= W or ky < 0 or ky >= H:
+            on_map, kx, ky = megvii_impulse_pixel(qx, qy, W, H)
+            if not on_map:
                 inside[i] = 0
                 continue
             # cv2.GaussianBlur of the impulse pass by pass: the row pass gives px; each
@@ -293,7 +380,7 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
                 hits = 0
                 tap = 0
                 for j in range(-r, r + 1):
-                    h = _reflect101(y + j, H) == ky
+                    h = megvii_impulse_tap(y + j, H, ky) != _F0
                     hit[j + r] = h
                     if h:
                         hits += 1
@@ -318,7 +405,7 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
                     heat[_u(ro + x)] = t
             centre = heat[hoff + ky * W + kx]
             for p in range(HW):
-                heat[_u(hoff + p)] = _flush32(heat[_u(hoff + p)] / centre * _F255)
+                heat[_u(hoff + p)] = _flush32(megvii_normalize(heat[_u(hoff + p)], centre))
 
 
 # ----------------------------------------------------------------------------------
@@ -332,14 +419,173 @@ def _locations_kernel(idx, vals, W, locs):
         _write_location(idx[c], vals[c], W, locs, c)
 
 
+# refine.h: each function mirrors the one of the same name (pointer outputs returned).
+
+
 @jit
-def _keypoint_pixel(kps, i):
-    """(ok, x, y): keypoint i as `astype(int)`, as keypoint_pixel in C++."""
-    kx = kps[2 * i]
-    ky = kps[2 * i + 1]
-    if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+def keypoint_pixel(kx, ky):
+    """(ok, x, y): the keypoint as `astype(int)`; False for NaN/Inf/huge."""
+    if not (coord_is_usable(kx) and coord_is_usable(ky)):
         return False, np.int64(0), np.int64(0)
     return True, np.int64(kx), np.int64(ky)
+
+
+@jit
+def sign_step(h, o, W, H, x, y):
+    """(dx, dy) of refine_keypoints on the map h[o:o + H * W] at integer (x, y)."""
+    sx = _F0
+    sy = _F0
+    if 1 < x and x < W - 1 and 0 < y and y < H:
+        sx = sign_of_difference(h[o + y * W + x + 1], h[o + y * W + x - 1])
+    if 1 < y and y < H - 1 and 0 < x and x < W:
+        sy = sign_of_difference(h[o + (y + 1) * W + x], h[o + (y - 1) * W + x])
+    return np.float64(sx * _FQUARTER), np.float64(sy * _FQUARTER)
+
+
+@jit
+def megvii_applies(W, H, x, y):
+    return 1 < x and x < W - 1 and 1 < y and y < H - 1
+
+
+@jit
+def megvii_score(v):
+    return v / _F255 + _FHALF
+
+
+@jit
+def megvii_shift(left, right, up, down):
+    return (np.float64(sign_of_difference(right, left) * _FQUARTER + _FHALF),
+            np.float64(sign_of_difference(down, up) * _FQUARTER + _FHALF))
+
+
+@jit
+def dark_log(v):
+    return np.float32(math.log(_F1EM10 if v < _F1EM10 else v))
+
+
+@jit
+def dark_udp_log(v):
+    return np.float32(math.log(_F1EM3 if v < _F1EM3 else (_F50 if v > _F50 else v)))
+
+
+@jit
+def dark_applies(W, H, x, y):
+    return 1 < x and x < W - 2 and 1 < y and y < H - 2
+
+
+@jit
+def dark_step(m, o, stride, s, W, H, x, y):
+    """(ok, dx, dy): the DARK step at integer (x, y) of a W x H map. The C++'s log map
+    L(dx, dy) is dark_log(m[o + dy * stride + dx] * s): o indexes (x, y) in m, whose
+    rows are `stride` apart, s is the modulation scale."""
+    if not dark_applies(W, H, x, y):
+        return False, 0.0, 0.0
+    c = dark_log(m[o] * s)
+    dx = _FHALF * (dark_log(m[o + 1] * s) - dark_log(m[o - 1] * s))
+    dy = _FHALF * (dark_log(m[o + stride] * s) - dark_log(m[o - stride] * s))
+    dxx = _FQUARTER * (dark_log(m[o + 2] * s) - _F2 * c + dark_log(m[o - 2] * s))
+    dxy = _FQUARTER * (dark_log(m[o + stride + 1] * s) - dark_log(m[o - stride + 1] * s)
+                       - dark_log(m[o + stride - 1] * s) + dark_log(m[o - stride - 1] * s))
+    dyy = _FQUARTER * (dark_log(m[o + 2 * stride] * s) - _F2 * c
+                       + dark_log(m[o - 2 * stride] * s))
+    det32 = dxx * dyy - dxy * dxy
+    if not (det32 != _F0):
+        return False, 0.0, 0.0
+    # np.linalg.inv in float32, then -inv @ g in float32.
+    det = np.float64(dxx) * np.float64(dyy) - np.float64(dxy) * np.float64(dxy)
+    i00 = np.float32(np.float64(dyy) / det)
+    i01 = np.float32(np.float64(-dxy) / det)
+    i11 = np.float32(np.float64(dxx) / det)
+    return True, np.float64(-(i00 * dx + i01 * dy)), np.float64(-(i01 * dx + i11 * dy))
+
+
+@jit
+def dark_udp_centre(x, y, k, W, H, f32):
+    Wp = W + 2
+    S = (H + 2) * Wp
+    if f32:
+        t = (np.float32(x) + _F1) + (np.float32(y) + _F1) * np.float32(Wp)
+        f = np.float64(np.float32(np.float64(t) + np.float64(k * S)))
+    else:
+        f = (x + 1) + (y + 1) * np.float64(Wp) + np.float64(k * S)
+    return np.int64(f)
+
+
+@jit
+def dark_udp_neighbour(centre, j, K, W, H):
+    """(ok, ch, px, py) of neighbour j (0..6) of a flat index into K padded maps."""
+    Wp = W + 2
+    S = (H + 2) * Wp
+    total = K * S
+    if j == 0:
+        step = 0
+    elif j == 1:
+        step = 1
+    elif j == 2:
+        step = Wp
+    elif j == 3:
+        step = Wp + 1
+    elif j == 4:
+        step = -Wp - 1
+    elif j == 5:
+        step = -1
+    else:
+        step = -Wp
+    q = centre + step
+    if q < -total or q >= total:
+        return False, np.int64(0), np.int64(0), np.int64(0)  # IndexError in MMPose
+    if q < 0:
+        q += total
+    return (True, q // S, min_i64(max_i64(q % Wp - 1, 0), W - 1),
+            min_i64(max_i64((q % S) // Wp - 1, 0), H - 1))
+
+
+@jit
+def udp_combined_index(x, y, k, W, H, K):
+    t = x + y * np.float32(W)
+    q = np.int64(np.float64(np.float32(np.float64(t) + np.float64(k * H * W))))
+    if q < 0:
+        q += K * H * W
+    return q
+
+
+@jit
+def dark_udp_step(v):
+    """(dx, dy) of the DARK-UDP step from the seven log values v (see refine.h)."""
+    i_ = v[0]
+    ix1 = v[1]
+    iy1 = v[2]
+    ix1y1 = v[3]
+    ix1_y1_ = v[4]
+    ix1_ = v[5]
+    iy1_ = v[6]
+    dx = _FHALF * (ix1 - ix1_)
+    dy = _FHALF * (iy1 - iy1_)
+    dxx = ix1 - _F2 * i_ + ix1_
+    dyy = iy1 - _F2 * i_ + iy1_
+    dxy = _FHALF * (ix1y1 - ix1 - iy1 + i_ + i_ - ix1_ - iy1_ + ix1_y1_)
+    a = np.float64(dxx) + _FLT_EPS
+    bb = np.float64(dxy)
+    d = np.float64(dyy) + _FLT_EPS
+    det = a * d - bb * bb
+    if det == 0.0 or det != det:
+        return (det, det) if det != det else (0.0, 0.0)
+    i00 = d / det
+    i01 = -bb / det
+    i11 = a / det
+    return (i00 * np.float64(dx) + i01 * np.float64(dy),
+            i01 * np.float64(dx) + i11 * np.float64(dy))
+
+
+# ----------------------------------------------------------------------------------
+# Decoding loops (heatmap_kernels.cpp)
+
+
+@jit
+def _locations_kernel(idx, vals, W, locs):
+    """maximum_location for every channel: (x, y) of the argmax, -1 where vals <= 0."""
+    for c in range(idx.shape[0]):
+        _write_location(idx[c], vals[c], W, locs, c)
 
 
 @jit
@@ -348,150 +594,55 @@ def _refine_sign_kernel(kps, B, N, K, heat, H, W):
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
-        ok, x, y = _keypoint_pixel(kps, i)
+        ok, x, y = keypoint_pixel(kps[2 * i], kps[2 * i + 1])
         if not ok:
             continue
-        o = (b * K + k) * HW
-        dx = _F0
-        dy = _F0
-        if 1 < x and x < W - 1 and 0 < y and y < H:
-            dx = heat[o + y * W + x + 1] - heat[o + y * W + x - 1]
-        if 1 < y and y < H - 1 and 0 < x and x < W:
-            dy = heat[o + (y + 1) * W + x] - heat[o + (y - 1) * W + x]
-        kps[2 * i] += np.float64(_sign_f32(dx) * _FQUARTER)
-        kps[2 * i + 1] += np.float64(_sign_f32(dy) * _FQUARTER)
-
-
-@jit
-def _dark_log(m, o, s):
-    v = m[o] * s
-    if v < _F1EM10:
-        v = _F1EM10
-    return math.log(v)
+        dx, dy = sign_step(heat, (b * K + k) * HW, W, H, x, y)
+        kps[2 * i] += dx
+        kps[2 * i + 1] += dy
 
 
 @jit
 def _refine_dark_kernel(kps, B, N, K, blurred, scale, H, W):
-    """dark_step of refine.h on the modulated maps blurred * scale."""
+    """dark_step on the modulated maps blurred * scale."""
     HW = H * W
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
-        ok, x, y = _keypoint_pixel(kps, i)
+        ok, x, y = keypoint_pixel(kps[2 * i], kps[2 * i + 1])
         if not ok:
             continue
-        if not (1 < x and x < W - 2 and 1 < y and y < H - 2):
-            continue
         ch = b * K + k
-        s = scale[ch]
-        o = ch * HW + y * W + x
-        c = _dark_log(blurred, o, s)
-        dx = _FHALF * (_dark_log(blurred, o + 1, s) - _dark_log(blurred, o - 1, s))
-        dy = _FHALF * (_dark_log(blurred, o + W, s) - _dark_log(blurred, o - W, s))
-        dxx = _FQUARTER * (_dark_log(blurred, o + 2, s) - _F2 * c
-                           + _dark_log(blurred, o - 2, s))
-        dxy = _FQUARTER * (_dark_log(blurred, o + W + 1, s) - _dark_log(blurred, o - W + 1, s)
-                           - _dark_log(blurred, o + W - 1, s)
-                           + _dark_log(blurred, o - W - 1, s))
-        dyy = _FQUARTER * (_dark_log(blurred, o + 2 * W, s) - _F2 * c
-                           + _dark_log(blurred, o - 2 * W, s))
-        det32 = dxx * dyy - dxy * dxy
-        if not (det32 != _F0):
-            continue
-        # np.linalg.inv in float32, then -inv @ g in float32.
-        det = np.float64(dxx) * np.float64(dyy) - np.float64(dxy) * np.float64(dxy)
-        i00 = np.float32(np.float64(dyy) / det)
-        i01 = np.float32(np.float64(-dxy) / det)
-        i11 = np.float32(np.float64(dxx) / det)
-        kps[2 * i] += np.float64(-(i00 * dx + i01 * dy))
-        kps[2 * i + 1] += np.float64(-(i01 * dx + i11 * dy))
-
-
-@jit
-def _dark_udp_log(v):
-    if v < _F1EM3:
-        v = _F1EM3
-    elif v > _F50:
-        v = _F50
-    return math.log(v)
+        ok, dx, dy = dark_step(blurred, ch * HW + y * W + x, W, scale[ch], W, H, x, y)
+        if ok:
+            kps[2 * i] += dx
+            kps[2 * i + 1] += dy
 
 
 @jit
 def _refine_dark_udp_kernel(kps, B, N, K, blurred, scale, H, W, f32):
-    """dark_udp_step of refine.h on the edge-padded log of blurred * scale."""
-    Wp = W + 2
-    S = (H + 2) * Wp
-    total = K * S
-    steps = np.empty(7, np.int64)
-    steps[0] = 0
-    steps[1] = 1
-    steps[2] = Wp
-    steps[3] = Wp + 1
-    steps[4] = -Wp - 1
-    steps[5] = -1
-    steps[6] = -Wp
+    """dark_udp_step on the edge-padded log of blurred * scale."""
     v = np.empty(7, np.float32)
     for i in range(B * N * K):
         b = i // (N * K)
         k = i % K
         kx = kps[2 * i]
         ky = kps[2 * i + 1]
-        if not (_coord_is_usable(kx) and _coord_is_usable(ky)):
+        if not (coord_is_usable(kx) and coord_is_usable(ky)):
             continue
-        # MMPose indexes the flattened, edge-padded (K, H + 2, W + 2) array with
-        # int(x + 1 + (y + 1) * (W + 2) + k * S), evaluated in the keypoints' dtype;
-        # negative indices wrap around as in Python.
-        if f32:
-            t = (np.float32(kx) + _F1) + (np.float32(ky) + _F1) * np.float32(Wp)
-            f = np.float64(np.float32(np.float64(t) + np.float64(k * S)))
-        else:
-            f = (kx + 1) + (ky + 1) * np.float64(Wp) + np.float64(k * S)
-        centre = np.int64(f)
+        centre = dark_udp_centre(kx, ky, k, W, H, f32)
         ok = True
         for j in range(7):
-            q = centre + steps[j]
-            if q < -total or q >= total:
-                ok = False  # IndexError in MMPose
+            ok, c, xx, yy = dark_udp_neighbour(centre, j, K, W, H)
+            if not ok:
                 break
-            if q < 0:
-                q += total
-            c = q // S
-            py = (q % S) // Wp
-            px = q % Wp
-            yy = min(max(py - 1, 0), H - 1)
-            xx = min(max(px - 1, 0), W - 1)
             ch = b * K + c
-            v[j] = _dark_udp_log(blurred[(ch * H + yy) * W + xx] * scale[ch])
+            v[j] = dark_udp_log(blurred[(ch * H + yy) * W + xx] * scale[ch])
         if not ok:
             continue
-        i_ = v[0]
-        ix1 = v[1]
-        iy1 = v[2]
-        ix1y1 = v[3]
-        ix1_y1_ = v[4]
-        ix1_ = v[5]
-        iy1_ = v[6]
-        dx = _FHALF * (ix1 - ix1_)
-        dy = _FHALF * (iy1 - iy1_)
-        dxx = ix1 - _F2 * i_ + ix1_
-        dyy = iy1 - _F2 * i_ + iy1_
-        dxy = _FHALF * (ix1y1 - ix1 - iy1 + i_ + i_ - ix1_ - iy1_ + ix1_y1_)
-        # The Hessian plus float32 eps on the diagonal, inverted in float64; a singular
-        # matrix gives no step, a NaN one a NaN step.
-        a = np.float64(dxx) + _FLT_EPS
-        bb = np.float64(dxy)
-        d = np.float64(dyy) + _FLT_EPS
-        det = a * d - bb * bb
-        if det == 0.0 or det != det:
-            if det != det:
-                kps[2 * i] -= det
-                kps[2 * i + 1] -= det
-            continue
-        i00 = d / det
-        i01 = -bb / det
-        i11 = a / det
-        kps[2 * i] -= i00 * np.float64(dx) + i01 * np.float64(dy)
-        kps[2 * i + 1] -= i01 * np.float64(dx) + i11 * np.float64(dy)
+        dx, dy = dark_udp_step(v)
+        kps[2 * i] -= dx
+        kps[2 * i + 1] -= dy
 
 
 @jit
@@ -504,18 +655,18 @@ def _decode_megvii_kernel(m, idx, vals, H, W, locs, scores):
         _write_location(idx[c], val, W, locs, c)
         x = np.int64(locs[2 * c])
         y = np.int64(locs[2 * c + 1])
-        if 1 < x and x < W - 1 and 1 < y and y < H - 1:
-            dx = m[o + y * W + x + 1] - m[o + y * W + x - 1]
-            dy = m[o + (y + 1) * W + x] - m[o + (y - 1) * W + x]
-            locs[2 * c] += _sign_f32(dx) * _FQUARTER + _FHALF
-            locs[2 * c + 1] += _sign_f32(dy) * _FQUARTER + _FHALF
-        scores[c] = val / _F255 + _FHALF
+        if megvii_applies(W, H, x, y):
+            p = o + y * W + x
+            dx, dy = megvii_shift(m[p - 1], m[p + 1], m[p - W], m[p + W])
+            locs[2 * c] += np.float32(dx)
+            locs[2 * c + 1] += np.float32(dy)
+        scores[c] = megvii_score(val)
 
 
 @jit
 def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
     """UDPHeatmap('combined').decode after the maximum of every blurred label map is
-    known: the location plus radius times the offset maps at int(x + y * W + k * H * W)."""
+    known: the location plus radius times the offset maps at udp_combined_index."""
     HW = H * W
     total = K * HW
     rad = np.float32(radius)
@@ -525,11 +676,7 @@ def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
         sample = b * 3 * total
         _write_location(idx[c], vals[c], W, locs, c)
         scores[c] = vals[c]
-        # The index in float32; -1 locations wrap around like Python indexing.
-        t = locs[2 * c] + locs[2 * c + 1] * np.float32(W)
-        q = np.int64(np.float64(np.float32(np.float64(t) + np.float64(k * HW))))
-        if q < 0:
-            q += total
+        q = udp_combined_index(locs[2 * c], locs[2 * c + 1], k, W, H, K)
         # C++ integer division (toward zero): a q still negative (K == H == 1 and a
         # -1 location) reads just before the offset map, as the C++ backend does.
         if q >= 0:
@@ -600,7 +747,7 @@ def encode_megvii(keypoints, visible, scale, f32: bool, ksize: int, heatmaps, in
     """MegviiHeatmap targets (B, K, H, W): a blurred impulse scaled to 255 at its peak."""
     kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
                                                         heatmaps, inside, 1)
-    w = _kernel(_odd_kernel(ksize, 'ksize'))
+    w = opencv_gaussian_kernel(_odd_kernel(ksize, 'ksize'))
     _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heatmaps.reshape(-1),
                           inside.reshape(-1))
 
@@ -736,7 +883,7 @@ def decode_udp_combined(heatmaps, ksize: int, radius: float, locs, scores) -> No
     flat = heat.reshape(-1)
     idx = np.empty(B * K, np.int64)
     vals = np.empty(B * K, np.float32)
-    _blurred_argmax_reflect(flat, B * K, H, W, _kernel(ksize), 3, idx, vals,
+    _blurred_argmax_reflect(flat, B * K, H, W, opencv_gaussian_kernel(ksize), 3, idx, vals,
                             _flush_level(ksize))
     _decode_udp_combined_kernel(flat, idx, vals, K, H, W, float(radius), locs.reshape(-1),
                                 scores.reshape(-1))

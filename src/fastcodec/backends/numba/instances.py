@@ -6,56 +6,101 @@ import math
 
 import numpy as np
 
-from fastcodec.backends.numba.common import _check_array, jit
+from fastcodec.backends.numba.common import _F0, _F1, _check_array, cast_like, jit
 
 __all__ = ['instance_geometry', 'instance_sigmas']
 
 
+# instances.h: each function mirrors the one of the same name; T is the type of the
+# float arguments (float32 or float64).
+
+
+@jit
+def nan_min(acc, v):
+    return (acc if acc != acc else v) if (acc != acc or v < acc or v != v) else acc
+
+
+@jit
+def nan_max(acc, v):
+    return (acc if acc != acc else v) if (acc != acc or v > acc or v != v) else acc
+
+
+@jit
+def one_instance_geometry(kps, vis, kpt_center):
+    """(root_x, root_y, root_visible, diagonal), float32, of one instance: kps (K, 2)
+    in T, vis (K,)."""
+    count = 0
+    sx = sy = lx = ly = hx = hy = kps[0, 0]  # typed T; set at the first visible
+    for k in range(vis.shape[0]):
+        if not (vis[k] > 0):
+            continue
+        x = kps[k, 0]
+        y = kps[k, 1]
+        if count == 0:
+            sx = lx = hx = x
+            sy = ly = hy = y
+        else:
+            sx += x
+            sy += y
+            lx = nan_min(lx, x)
+            ly = nan_min(ly, y)
+            hx = nan_max(hx, x)
+            hy = nan_max(hy, y)
+        count += 1
+    if count == 0:
+        return _F0, _F0, _F0, _F0
+    # Divided in float64 and rounded to float32: for float32 T the same as numpy's
+    # float32 division (double rounding is exact for +, -, *, /, sqrt).
+    if kpt_center:
+        rx = np.float32(np.float64(sx) / np.float64(count))
+        ry = np.float32(np.float64(sy) / np.float64(count))
+    else:
+        rx = np.float32(np.float64(hx + lx) / 2.0)
+        ry = np.float32(np.float64(hy + ly) / 2.0)
+    ex = np.float32(hx) - np.float32(lx)
+    ey = np.float32(hy) - np.float32(ly)
+    return rx, ry, _F1, np.float32(math.sqrt(np.float32(np.float32(ex * ex) + np.float32(ey * ey))))
+
+
 @jit
 def _instance_geometry_kernel(kps, vis, kpt_center, roots, visible, diag):
-    # instances.h: T is kps' dtype (float32 or float64); float32 results.
-    R, K = vis.shape
-    for r in range(R):
-        count = 0
-        sx = sy = lx = ly = hx = hy = kps[r, 0, 0]  # typed T; set at the first visible
-        for k in range(K):
-            if not (vis[r, k] > 0):
-                continue
-            x = kps[r, k, 0]
-            y = kps[r, k, 1]
-            if count == 0:
-                sx = lx = hx = x
-                sy = ly = hy = y
-            else:
-                sx += x
-                sy += y
-                if not (lx != lx) and (x < lx or x != x):
-                    lx = x
-                if not (ly != ly) and (y < ly or y != y):
-                    ly = y
-                if not (hx != hx) and (x > hx or x != x):
-                    hx = x
-                if not (hy != hy) and (y > hy or y != y):
-                    hy = y
-            count += 1
-        if count == 0:
-            roots[r, 0] = 0
-            roots[r, 1] = 0
-            visible[r] = 0
-            diag[r] = 0
-            continue
-        # Divided in float64 and rounded to float32: for float32 T the same as
-        # numpy's float32 division (double rounding is exact for +, -, *, /, sqrt).
-        if kpt_center:
-            roots[r, 0] = np.float64(sx) / np.float64(count)
-            roots[r, 1] = np.float64(sy) / np.float64(count)
-        else:
-            roots[r, 0] = np.float64(hx + lx) / 2.0
-            roots[r, 1] = np.float64(hy + ly) / 2.0
-        visible[r] = 1
-        ex = np.float32(hx) - np.float32(lx)
-        ey = np.float32(hy) - np.float32(ly)
-        diag[r] = np.float32(math.sqrt(np.float32(np.float32(ex * ex) + np.float32(ey * ey))))
+    for r in range(vis.shape[0]):
+        roots[r, 0], roots[r, 1], visible[r], diag[r] = one_instance_geometry(
+            kps[r], vis[r], kpt_center)
+
+
+@jit
+def fc_pow_t(a, b):
+    """libm pow / powf in a's precision."""
+    return cast_like(math.pow(a, b), a)
+
+
+@jit
+def fc_sqrt_t(a):
+    return cast_like(math.sqrt(a), a)
+
+
+@jit
+def instance_sigma(h, w, o, two):
+    """In T = h's type; `two` is 2 given at run time so that the power stays libm's
+    pow/powf (a literal 2 would be folded into b * b)."""
+    s = h + w
+    b1 = s
+    b2 = cast_like(2, h) * s
+    b3 = cast_like(-2 * o, h) * s
+    c1 = w * h * cast_like(1 - o, h) / cast_like(1 + o, h)
+    c2 = cast_like(1 - o, h) * w * h
+    c3 = cast_like(o - 1, h) * w * h
+    two_t = cast_like(2, h)
+    r1 = (b1 + fc_sqrt_t(fc_pow_t(b1, two) - cast_like(4, h) * c1)) / two_t
+    r2 = (b2 + fc_sqrt_t(fc_pow_t(b2, two) - cast_like(16, h) * c2)) / two_t
+    r3 = (b3 + fc_sqrt_t(fc_pow_t(b3, two) - cast_like(4 * (4 * o), h) * c3)) / two_t
+    r = r1
+    if r2 < r:
+        r = r2
+    if r3 < r:
+        r = r3
+    return np.float32(r / cast_like(3, h))
 
 
 def instance_geometry(keypoints, visible, kpt_center: bool, roots, roots_visible,
@@ -79,28 +124,8 @@ def instance_geometry(keypoints, visible, kpt_center: bool, roots, roots_visible
 
 @jit
 def _instance_sigmas_kernel(h, w, o, two, out):
-    # instances.h instance_sigma, T = h's dtype; two is 2 given at run time so that
-    # math.pow stays libm's pow/powf (a literal 2 would be folded into b * b).
-    T = h.dtype.type
     for i in range(h.shape[0]):
-        hi = h[i]
-        wi = w[i]
-        s = hi + wi
-        b1 = s
-        b2 = T(2) * s
-        b3 = T(-2 * o) * s
-        c1 = wi * hi * T(1 - o) / T(1 + o)
-        c2 = T(1 - o) * wi * hi
-        c3 = T(o - 1) * wi * hi
-        r1 = (b1 + T(math.sqrt(T(math.pow(b1, two)) - T(4) * c1))) / T(2)
-        r2 = (b2 + T(math.sqrt(T(math.pow(b2, two)) - T(16) * c2))) / T(2)
-        r3 = (b3 + T(math.sqrt(T(math.pow(b3, two)) - T(4 * (4 * o)) * c3))) / T(2)
-        r = r1
-        if r2 < r:
-            r = r2
-        if r3 < r:
-            r = r3
-        out[i] = r / T(3)
+        out[i] = instance_sigma(h[i], w[i], o, two)
 
 
 def instance_sigmas(heights, widths, overlap: float, sigmas) -> None:

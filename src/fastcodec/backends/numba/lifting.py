@@ -2,41 +2,91 @@
 csrc/include/fastcodec/lifting.h): same signature, shapes, dtypes and numbers as
 ``motionbert_encode`` of the C++ backend (see ``fastcodec.backends.contract``).
 
-Every step is computed in float64 and rounded to the array's dtype (float32 or
-float64; ``_as``, resolved at compile time): for + - * / on float32 operands this equals float32 arithmetic (double
-rounding through 53 bits is innocuous for 24-bit results), and steps with a float64
-operand are float64 in numpy too. The C++ loop computes the float32-only steps in
-float32; both give numpy's numbers."""
+Each step is the mirror of the lifting.h function of the same name, computed in the
+array's dtype T (float32 or float64; ``common.cast_like`` is the C++ `(T)x`), steps
+with a float64 operand in float64 and rounded to T once, as numpy does."""
 from __future__ import annotations
 
 import numpy as np
-from numba import types
-from numba.extending import overload
 
 # jit's error model: IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
-from fastcodec.backends.numba.common import ERROR_MODEL, _check_array, _require, jit
+from fastcodec.backends.numba.common import _check_array, _require, cast_like, jit
 
 __all__ = ['motionbert_encode']
 
 
-def _as(x, like):
-    """x rounded to the dtype of the array ``like`` (float32 or float64), as float64."""
-    raise NotImplementedError  # compiled only (see the overload below)
-
-
-@overload(_as, jit_options=dict(error_model=ERROR_MODEL))
-def _as_impl(x, like):
-    # Resolved at compile time from like's dtype: no branch in the loops.
-    if like.dtype == types.float32:
-        return lambda x, like: np.float64(np.float32(x))
-    return lambda x, like: x
+# lifting.h: each function mirrors the one of the same name, in T = the type of its
+# float arguments (float32 or float64); `s` is the sample's 8 params (MotionBertSample's
+# fields in order), pointer outputs come back as tuples.
 
 
 @jit
-def _to_pixel(u, z, f, c, like):
-    q = _as(u / z, like)
-    m = _as(q * f, like)
-    return _as(m + c, like)
+def motionbert_label_x(v, half_w):
+    return v / cast_like(half_w, v) - cast_like(1, v)
+
+
+@jit
+def motionbert_label_y(v, half_w, hw_ratio):
+    return cast_like(np.float64(v / cast_like(half_w, v)) - hw_ratio, v)
+
+
+@jit
+def lifting_to_pixel(u, z, f, c):
+    q = u / z
+    m = cast_like(np.float64(q) * f, u)
+    return cast_like(np.float64(m) + c, u)
+
+
+@jit
+def motionbert_root_scale(rx, rz, fx, cx):
+    """(ratio, factor)."""
+    one = cast_like(1, rx)
+    two = cast_like(2, rx)
+    tl = lifting_to_pixel(rx - one, rz, fx, cx)
+    br = lifting_to_pixel(rx + one, rz, fx, cx)
+    span = (br - tl) + cast_like(0.001, rx)
+    return span / two, two / span
+
+
+@jit
+def motionbert_project(x, y, z, z_root, ratio, s):
+    return (lifting_to_pixel(x, z, s[4], s[6]), lifting_to_pixel(y, z, s[5], s[7]),
+            (z - z_root) * ratio)
+
+
+@jit
+def motionbert_train_scale(x, y, z, s):
+    hw = cast_like(s[2], x)
+    return x / hw - cast_like(1, x), cast_like(np.float64(y / hw) - s[3], x), z / hw
+
+
+@jit
+def lifting_weight(visible):
+    return np.float32(1.0) if visible > cast_like(0.5, visible) else np.float32(0.0)
+
+
+@jit
+def motionbert_train_value(p, p_root):
+    return p - p_root
+
+
+@jit
+def motionbert_test_value(p, p_root, factor):
+    return cast_like(np.float64(p - p_root) * factor, p)
+
+
+@jit
+def motionbert_test_value_exact(p, p_root, factor):
+    return (p - p_root) * factor
+
+
+@jit
+def motionbert_factor_is_exact(factor, like):
+    """The C++ template's T is given by the scalar `like`."""
+    return np.float64(cast_like(factor, like)) == factor
+
+
+# ---- the loops (lifting_kernels.cpp)
 
 
 @jit
@@ -46,10 +96,8 @@ def _labels(kp, vis, has_vis, b, N, K, D, labels, prm):
     for i in range(N * K):
         src = (b * N * K + i) * D
         dst = (b * N * K + i) * E
-        q = _as(np.float64(kp[src]) / half_w, labels)
-        labels[dst] = _as(q - 1.0, labels)
-        q = _as(np.float64(kp[src + 1]) / half_w, labels)
-        labels[dst + 1] = _as(q - hw_ratio, labels)
+        labels[dst] = motionbert_label_x(kp[src], half_w)
+        labels[dst + 1] = motionbert_label_y(kp[src + 1], half_w, hw_ratio)
         for j in range(2, D):
             labels[dst + j] = kp[src + j]
         if has_vis:
@@ -57,48 +105,48 @@ def _labels(kp, vis, has_vis, b, N, K, D, labels, prm):
 
 
 @jit
+def _point(lt, o, z_root, ratio, prm, project, train):
+    x = lt[o]
+    y = lt[o + 1]
+    z = lt[o + 2]
+    if project:
+        x, y, z = motionbert_project(x, y, z, z_root, ratio, prm)
+    if train:
+        x, y, z = motionbert_train_scale(x, y, z, prm)
+    return x, y, z
+
+
+@jit
 def _frame(lt, base, K, root, project, train, prm, f_given, take, out, computed, ct):
     """One frame (K keypoints, C = 3) of the projection / train scaling / root
-    subtraction / test factor; returns nothing, writes out[base:base + 3K]."""
-    ratio = 0.0
-    fac = 4.0
-    z_root = 0.0
+    subtraction / test factor; writes out[base:base + 3K]."""
+    like = lt[base]
+    ratio = cast_like(0, like)
+    fac = cast_like(4, like)
+    z_root = cast_like(0, like)
     if project:
-        z_root = np.float64(lt[base + root * 3 + 2])
-        rx = np.float64(lt[base + root * 3])
-        tl = _to_pixel(_as(rx - 1.0, out), z_root, prm[4], prm[6], out)
-        br = _to_pixel(_as(rx + 1.0, out), z_root, prm[4], prm[6], out)
-        span = _as(_as(br - tl, out) + _as(0.001, out), out)
-        ratio = _as(span / 2.0, out)
-        fac = _as(2.0 / span, out)
+        z_root = lt[base + root * 3 + 2]
+        ratio, fac = motionbert_root_scale(lt[base + root * 3], z_root, prm[4], prm[6])
         computed[ct] = fac
-    f = f_given if take else fac
-    hw = prm[2]
-    r0 = r1 = r2 = 0.0
-    for k in range(-1, K):      # k = -1: the root, first
-        o = base + (root if k < 0 else k) * 3
-        x = np.float64(lt[o])
-        y = np.float64(lt[o + 1])
-        z = np.float64(lt[o + 2])
-        if project:
-            x, y, z = (_to_pixel(x, z, prm[4], prm[6], out), _to_pixel(y, z, prm[5], prm[7], out),
-                       _as(_as(z - z_root, out) * ratio, out))
-        if train:
-            x = _as(_as(x / hw, out) - 1.0, out)
-            y = _as(_as(y / hw, out) - prm[3], out)
-            z = _as(z / hw, out)
-        if k < 0:
-            r0, r1, r2 = x, y, z
-            continue
+    f = f_given if take else np.float64(fac)
+    exact = motionbert_factor_is_exact(f, like)
+    fl = cast_like(f, like)
+    r0, r1, r2 = _point(lt, base + root * 3, z_root, ratio, prm, project, train)
+    for k in range(K):
+        p0, p1, p2 = _point(lt, base + k * 3, z_root, ratio, prm, project, train)
         o = base + k * 3
         if train:
-            out[o] = _as(x - r0, out)
-            out[o + 1] = _as(y - r1, out)
-            out[o + 2] = _as(z - r2, out)
+            out[o] = motionbert_train_value(p0, r0)
+            out[o + 1] = motionbert_train_value(p1, r1)
+            out[o + 2] = motionbert_train_value(p2, r2)
+        elif exact:
+            out[o] = motionbert_test_value_exact(p0, r0, fl)
+            out[o + 1] = motionbert_test_value_exact(p1, r1, fl)
+            out[o + 2] = motionbert_test_value_exact(p2, r2, fl)
         else:
-            out[o] = _as(_as(x - r0, out) * f, out)
-            out[o + 1] = _as(_as(y - r1, out) * f, out)
-            out[o + 2] = _as(_as(z - r2, out) * f, out)
+            out[o] = motionbert_test_value(p0, r0, f)
+            out[o + 1] = motionbert_test_value(p1, r1, f)
+            out[o + 2] = motionbert_test_value(p2, r2, f)
 
 
 @jit
@@ -116,8 +164,8 @@ def _kernel(kp, vis, has_vis, B, N, K, D, labels, lt, T, C, root, project, train
                 r = base + root * C
                 for k in range(K):
                     for j in range(C):
-                        d = _as(np.float64(lt[base + k * C + j]) - np.float64(lt[r + j]), out)
-                        out[base + k * C + j] = _as(d * f, out)
+                        out[base + k * C + j] = motionbert_test_value(lt[base + k * C + j],
+                                                                      lt[r + j], f)
                 continue
             _frame(lt, base, K, root, project, train, prm, f, given, out, computed, b * T + t)
 
@@ -125,7 +173,7 @@ def _kernel(kp, vis, has_vis, B, N, K, D, labels, lt, T, C, root, project, train
 @jit
 def _weights(visible, weights):
     for i in range(visible.shape[0]):
-        weights[i] = np.float32(1.0) if visible[i] > 0.5 else np.float32(0.0)
+        weights[i] = lifting_weight(visible[i])
 
 
 _REAL = (np.float32, np.float64)

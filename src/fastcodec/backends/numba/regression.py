@@ -24,31 +24,73 @@ def _flushed(v):
     return np.float32(0.0) if abs(v) < _FLT_MIN else v
 
 
+# regression.h: each function mirrors the one of the same name.
+
+
+@jit
+def regression_label(v, size):
+    return np.float32(v / size)
+
+
+@jit
+def regression_labels_finite(lx, ly):
+    return lx - lx == np.float32(0.0) and ly - ly == np.float32(0.0)
+
+
+@jit
+def regression_inside(x, y, w, h):
+    return x >= 0 and x <= w - 1 and y >= 0 and y <= h - 1
+
+
+@jit
+def regression_weight(x, y, visible, w, h):
+    return _F1 if regression_inside(x, y, w, h) and visible > 0.5 else np.float32(0.0)
+
+
+@jit
+def regression_coord(v, size):
+    return v * size
+
+
+@jit
+def sigma_score(sx, sy):
+    """In the arguments' precision: the float32 constants keep float32 pairs float32 and
+    widen exactly for float64 pairs (sigma_score's two overloads)."""
+    return ((_F1 - sx) + (_F1 - sy)) / _F2
+
+
+@jit
+def heatmap_normalizer(total):
+    return np.float32(total) + _F1EM24
+
+
+@jit
+def normalized_value(v, normalizer):
+    return v / normalizer
+
+
 @jit
 def _encode_kernel(kps, vis, w, h, lab, wts):
     # Flat (C-contiguous) arrays: kps and lab hold 2 values per entry of vis and wts.
     for i in range(vis.shape[0]):
         x = np.float64(kps[2 * i])
         y = np.float64(kps[2 * i + 1])
-        lx = np.float32(x / w)
-        ly = np.float32(y / h)
-        # regression_labels_finite: non-finite labels (weight 0) are written as 0.
-        finite = lx - lx == np.float32(0.0) and ly - ly == np.float32(0.0)
+        lx = regression_label(x, w)
+        ly = regression_label(y, h)
+        finite = regression_labels_finite(lx, ly)  # non-finite labels (weight 0): 0
         lab[2 * i] = lx if finite else np.float32(0.0)
         lab[2 * i + 1] = ly if finite else np.float32(0.0)
-        inside = x >= 0 and x <= w - 1 and y >= 0 and y <= h - 1
-        wts[i] = _F1 if inside and vis[i] > 0.5 else np.float32(0.0)
+        wts[i] = regression_weight(x, y, np.float64(vis[i]), w, h)
 
 
 @jit
 def _decode_kernel_f32(enc, D, w, h, kps, sc):
     # Flat arrays: enc holds D values, kps 2 per entry of sc (float32 scores).
     for i in range(sc.shape[0]):
-        kps[2 * i] = np.float64(enc[D * i]) * w
-        kps[2 * i + 1] = np.float64(enc[D * i + 1]) * h
+        kps[2 * i] = regression_coord(np.float64(enc[D * i]), w)
+        kps[2 * i + 1] = regression_coord(np.float64(enc[D * i + 1]), h)
         if D == 4:
-            sc[i] = ((_F1 - np.float32(enc[D * i + 2])) +
-                     (_F1 - np.float32(enc[D * i + 3]))) / _F2
+            sc[i] = sigma_score(np.float32(enc[D * i + 2]), np.float32(enc[D * i + 3]))
         else:
             sc[i] = _F1
 
@@ -57,9 +99,9 @@ def _decode_kernel_f32(enc, D, w, h, kps, sc):
 def _decode_kernel_f64(enc, D, w, h, kps, sc):
     # D = 4: float64 scores.
     for i in range(sc.shape[0]):
-        kps[2 * i] = np.float64(enc[D * i]) * w
-        kps[2 * i + 1] = np.float64(enc[D * i + 1]) * h
-        sc[i] = ((1.0 - np.float64(enc[D * i + 2])) + (1.0 - np.float64(enc[D * i + 3]))) / 2.0
+        kps[2 * i] = regression_coord(np.float64(enc[D * i]), w)
+        kps[2 * i + 1] = regression_coord(np.float64(enc[D * i + 1]), h)
+        sc[i] = sigma_score(np.float64(enc[D * i + 2]), np.float64(enc[D * i + 3]))
 
 
 @jit
@@ -90,9 +132,9 @@ def _normalize_kernel(heat, C, H, W):
                 p0 += _flushed(heat[r + x])
                 x += _u(1)
             total += np.float64(((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)))
-        norm = np.float32(total) + _F1EM24
+        norm = heatmap_normalizer(total)
         for p in range(o, o + HW):
-            heat[p] = _flushed(_flushed(heat[p]) / norm)
+            heat[p] = _flushed(normalized_value(_flushed(heat[p]), norm))
 
 
 def _size(input_size) -> Tuple[float, float]:

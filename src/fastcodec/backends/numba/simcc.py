@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from fastcodec.backends.numba.blur import _kernel
+from fastcodec.backends.numba.blur import opencv_gaussian_kernel, opencv_row_sum
 from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
-                                             _check_array, _coord_is_usable, _flush32, _fmaf,
-                                             _odd_kernel, _require, jit)
+                                             _check_array, _flush32, _fmaf, _odd_kernel,
+                                             _require, coord_is_usable, first_argmax, jit)
 
 __all__ = ['simcc_encode', 'simcc_maximum', 'simcc_decode', 'simcc_refine_dark']
 
@@ -20,60 +20,75 @@ _SQRT_2PI = 2.5066282746310002
 
 # ---- simcc.h -------------------------------------------------------------------------
 @jit
-def _simcc_bin(v, ratio32, ratio, f32):
+def simcc_bin(v, ratio32, ratio, f32):
     if f32:
         return np.int64(np.rint(np.float32(v) * ratio32))
     return np.int64(np.rint(v * ratio))
 
 
 @jit
-def _gaussian_label(i, mu, sigma, normalize):
-    # A label below FLT_MIN is written as 0 (no denormals in targets: they slow every
-    # multiply-add that later reads them); the unnormalised one is compared before
-    # rounding, so the exp's denormal float32 is never formed.
-    d = float(i - mu)
-    e = math.exp(-(d * d) / (2.0 * sigma * sigma))
-    if normalize:
-        return _flush32(float(np.float32(e)) / (sigma * _SQRT_2PI))
-    return _flush32(e)
+def simcc_keypoint_drawn(visible):
+    return not (visible < 0.5)
 
 
 @jit
-def _gaussian_inside(mu, sigma, W):
+def simcc_smoothing(label_smooth_weight, n):
+    return np.float32(label_smooth_weight / np.float64(n - 1)) if n > 1 else _F0
+
+
+@jit
+def simcc_onehot_peak(label_smooth_weight):
+    return np.float32(1.0 - label_smooth_weight)
+
+
+@jit
+def simcc_onehot_inside(mx, my, W, H):
+    return not (mx >= W or my >= H or mx < 0 or my < 0)
+
+
+@jit
+def simcc_location(b, ratio):
+    return np.float32(np.float64(b) / ratio)
+
+
+@jit
+def simcc_visibility(px, py):
+    return py if px > py else px
+
+
+@jit
+def simcc_gaussian_label(i, mu, sigma, normalize):
+    d = float(i - mu)
+    v = np.float32(math.exp(-(d * d) / (2.0 * sigma * sigma)))
+    if normalize:
+        v = np.float32(float(v) / (sigma * _SQRT_2PI))
+    return v
+
+
+@jit
+def _gaussian_label(i, mu, sigma, normalize):
+    """simcc_gaussian_label with a label below FLT_MIN written as 0 (no denormals in
+    targets: they slow every multiply-add that later reads them)."""
+    return _flush32(simcc_gaussian_label(i, mu, sigma, normalize))
+
+
+@jit
+def simcc_gaussian_inside(mu, sigma, W):
     radius = sigma * 3.0
     return not (float(mu) - radius >= float(W) or float(mu) + radius + 1.0 < 0.0)
 
 
 @jit
-def _first_argmax(v, o, n):
-    best = v[o]
-    idx = 0
-    if best != best:
-        return 0, best
-    for i in range(1, n):
-        x = v[o + i]
-        if x > best:
-            best = x
-            idx = i
-        elif x != x:
-            return i, x
-    return idx, best
-
-
-@jit
-def _pair_maximum(ix, vx, iy, vy, locs, c):
+def simcc_pair_maximum(ix, vx, iy, vy):
+    """(score, x, y)."""
     v = vy if vx > vy else vx
     if v <= _F0:
-        locs[2 * c] = -1.0
-        locs[2 * c + 1] = -1.0
-    else:
-        locs[2 * c] = np.float32(ix)
-        locs[2 * c + 1] = np.float32(iy)
-    return v
+        return v, np.float32(-1.0), np.float32(-1.0)
+    return v, np.float32(ix), np.float32(iy)
 
 
 @jit
-def _softmax_max(v, o, n, beta, scale):
+def simcc_softmax_max(v, o, n, beta, scale):
     m = float(v[o] * beta) * scale
     nan = m != m
     for i in range(1, n):
@@ -97,29 +112,13 @@ def _softmax_max(v, o, n, beta, scale):
 
 
 @jit
-def _tap(v, o, n, p):
-    return v[o + p] if 0 <= p < n else _F0
+def simcc_blur_at(v, o, n, w, r, i):
+    """opencv_row_sum of blur.h on the zero-padded row v[o:o + n] (see simcc.h)."""
+    return opencv_row_sum(w, r, v, o, n, i)
 
 
 @jit
-def _blur_at(v, o, n, w, r, i):
-    """opencv_row_sum of blur.h on the zero-padded row (see simcc_blur_at)."""
-    if r == 0:
-        return w[0] * _tap(v, o, n, i)
-    if r == 1:
-        return _fmaf(w[2], _tap(v, o, n, i + 1) + _tap(v, o, n, i - 1), w[1] * _tap(v, o, n, i))
-    if r == 2:
-        s = w[3] * (_tap(v, o, n, i + 1) + _tap(v, o, n, i - 1))
-        s = _fmaf(w[2], _tap(v, o, n, i), s)
-        return _fmaf(w[4], _tap(v, o, n, i + 2) + _tap(v, o, n, i - 2), s)
-    s = _F0
-    for j in range(-r, r + 1):
-        s = _fmaf(w[j + r], _tap(v, o, n, i + j), s)
-    return s
-
-
-@jit
-def _dark_log(b):
+def simcc_dark_log(b):
     c = _F1EM3 if b < _F1EM3 else (_F50 if b > _F50 else b)
     return c if c != c else np.float32(math.log(c))
 
@@ -153,33 +152,33 @@ def _newton_step(d, x):
 
 
 @jit
-def _dark_step(logv, n, x):
-    """simcc_dark_step: returns the refined x, or x where MMPose raises IndexError."""
+def simcc_dark_step(logv, n, x):
+    """(ok, x): the refined x, or (False, x) where MMPose raises IndexError."""
     bins = np.empty(5, np.int64)
     if not _dark_bins(x, n, bins):
-        return x
+        return False, x
     d = np.empty(5, np.float32)
     for j in range(5):
         d[j] = logv[bins[j]]
-    return _newton_step(d, x)
+    return True, _newton_step(d, x)
 
 
 @jit
 def _blur_log_row(v, o, n, w, r, out):
-    _, raw_max = _first_argmax(v, o, n)
+    _, raw_max = first_argmax(v, o, n)
     for i in range(n):
-        out[i] = _blur_at(v, o, n, w, r, i)
-    _, bmax = _first_argmax(out, 0, n)
+        out[i] = simcc_blur_at(v, o, n, w, r, i)
+    _, bmax = first_argmax(out, 0, n)
     scale = np.float32(1.0) if bmax == _F0 else raw_max / bmax
     for i in range(n):
-        out[i] = _dark_log(out[i] * scale)
+        out[i] = simcc_dark_log(out[i] * scale)
 
 
 @jit
 def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
     """blur_scale_bounded of simcc_kernels.cpp: the rescale factor, blurring only the
     bins within r + 8 of the peak when the rest is bounded below the peak's value."""
-    seed = _blur_at(v, o, n, w, r, peak)
+    seed = simcc_blur_at(v, o, n, w, r, peak)
     rel = (2.0 * r + 4.0) * 1.2e-7
     c0 = max(0, peak - 8)
     c1 = min(n, peak + 9)
@@ -200,7 +199,7 @@ def _blur_scale_bounded(v, o, n, w, r, wsum, peak, raw_max):
     best = seed
     if r <= 2:
         for i in range(lo, hi):
-            y = _blur_at(v, o, n, w, r, i)
+            y = simcc_blur_at(v, o, n, w, r, i)
             if y > best:
                 best = y
     else:  # the r >= 3 sum, 8 outputs at a time from a zero-padded copy (vectorises)
@@ -234,7 +233,7 @@ def _dark_step_lazy(v, o, n, w, r, scale, x):
         return x
     d = np.empty(5, np.float32)
     for j in range(5):
-        d[j] = _dark_log(_blur_at(v, o, n, w, r, bins[j]) * scale)
+        d[j] = simcc_dark_log(simcc_blur_at(v, o, n, w, r, bins[j]) * scale)
     return _newton_step(d, x)
 
 
@@ -252,7 +251,7 @@ def _dark_axis(v, o, n, w, r, wsum, idx, val, x, out):
     """DARK along one axis; fills out with the whole log row when full is needed."""
     if not _finite(v, o, n):
         _blur_log_row(v, o, n, w, r, out)
-        return _dark_step(out, n, x)
+        return simcc_dark_step(out, n, x)[1]
     scale = _blur_scale_bounded(v, o, n, w, r, wsum, idx, val)
     return _dark_step_lazy(v, o, n, w, r, scale, x)
 
@@ -287,9 +286,9 @@ def _write_gaussian(out, o, n, mu, t, length, zero_after, sigma, normalize):
 @jit
 def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize, tx, ty, inside):
     ratio32 = np.float32(ratio)
-    smooth_x = np.float32(lsw / (W - 1)) if W > 1 else _F0
-    smooth_y = np.float32(lsw / (H - 1)) if H > 1 else _F0
-    peak = np.float32(1.0 - lsw)
+    smooth_x = simcc_smoothing(lsw, W)
+    smooth_y = simcc_smoothing(lsw, H)
+    peak = simcc_onehot_peak(lsw)
     R = vis.shape[0]
     gx, gx_len, gx_zero = _gaussian_table(W if gaussian else 0, sx, normalize)
     gy, gy_len, gy_zero = _gaussian_table(H if gaussian else 0, sy, normalize)
@@ -297,23 +296,23 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
         tx[r * W:(r + 1) * W] = _F0  # every label written: zeros first
         ty[r * H:(r + 1) * H] = _F0
         inside[r] = 1
-        if vis[r] < 0.5:
+        if not simcc_keypoint_drawn(vis[r]):
             continue
         x = kps[2 * r]
         y = kps[2 * r + 1]
-        if not _coord_is_usable(x) or not _coord_is_usable(y):
+        if not coord_is_usable(x) or not coord_is_usable(y):
             inside[r] = 0
             continue
-        mx = _simcc_bin(x, ratio32, ratio, f32)
-        my = _simcc_bin(y, ratio32, ratio, f32)
+        mx = simcc_bin(x, ratio32, ratio, f32)
+        my = simcc_bin(y, ratio32, ratio, f32)
         if gaussian:
-            if not _gaussian_inside(mx, sx, W) or not _gaussian_inside(my, sy, H):
+            if not simcc_gaussian_inside(mx, sx, W) or not simcc_gaussian_inside(my, sy, H):
                 inside[r] = 0
                 continue
             _write_gaussian(tx, r * W, W, mx, gx, gx_len, gx_zero, sx, normalize)
             _write_gaussian(ty, r * H, H, my, gy, gy_len, gy_zero, sy, normalize)
         else:
-            if mx >= W or my >= H or mx < 0 or my < 0:
+            if not simcc_onehot_inside(mx, my, W, H):
                 inside[r] = 0
                 continue
             if lsw > 0:
@@ -328,9 +327,9 @@ def _encode_kernel(kps, vis, gaussian, sx, sy, ratio, f32, W, H, lsw, normalize,
 @jit
 def _maximum_kernel(sx, sy, R, Wx, Wy, locs, vals):
     for r in range(R):
-        ix, vx = _first_argmax(sx, r * Wx, Wx)
-        iy, vy = _first_argmax(sy, r * Wy, Wy)
-        vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
+        ix, vx = first_argmax(sx, r * Wx, Wx)
+        iy, vy = first_argmax(sy, r * Wy, Wy)
+        vals[r], locs[2 * r], locs[2 * r + 1] = simcc_pair_maximum(ix, vx, iy, vy)
 
 
 @jit
@@ -341,37 +340,37 @@ def _decode_kernel(sx, sy, R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx, w
     for r in range(R):
         ix, vx = ixs[r], vxs[r]
         iy, vy = iys[r], vys[r]
-        vals[r] = _pair_maximum(ix, vx, iy, vy, locs, r)
+        vals[r], locs[2 * r], locs[2 * r + 1] = simcc_pair_maximum(ix, vx, iy, vy)
         xs, xo = sx, r * Wx
         ys, yo = sy, r * Wy
         if kx > 0:
             if visibility:
                 _blur_log_row(sx, r * Wx, Wx, wx, kx // 2, bx)
-                locs[2 * r] = _dark_step(bx, Wx, locs[2 * r])
+                locs[2 * r] = simcc_dark_step(bx, Wx, locs[2 * r])[1]
                 xs, xo = bx, 0
             else:
                 locs[2 * r] = _dark_axis(sx, r * Wx, Wx, wx, kx // 2, wsx, ix, vx, locs[2 * r], bx)
         if ky > 0:
             if visibility:
                 _blur_log_row(sy, r * Wy, Wy, wy, ky // 2, by)
-                locs[2 * r + 1] = _dark_step(by, Wy, locs[2 * r + 1])
+                locs[2 * r + 1] = simcc_dark_step(by, Wy, locs[2 * r + 1])[1]
                 ys, yo = by, 0
             else:
                 locs[2 * r + 1] = _dark_axis(sy, r * Wy, Wy, wy, ky // 2, wsy, iy, vy,
                                              locs[2 * r + 1], by)
-        locs[2 * r] = locs[2 * r] / ratio
-        locs[2 * r + 1] = locs[2 * r + 1] / ratio
+        locs[2 * r] = simcc_location(locs[2 * r], ratio)
+        locs[2 * r + 1] = simcc_location(locs[2 * r + 1], ratio)
         if visibility:
-            px = _softmax_max(xs, xo, Wx, beta, sigx)
-            py = _softmax_max(ys, yo, Wy, beta, sigy)
-            vis[r] = py if px > py else px
+            px = simcc_softmax_max(xs, xo, Wx, beta, sigx)
+            py = simcc_softmax_max(ys, yo, Wy, beta, sigy)
+            vis[r] = simcc_visibility(px, py)
 
 
 @jit
 def _refine_kernel(x, simcc, R, W, w, k, wsum):
     b = np.empty(W, np.float32)
     for r in range(R):
-        idx, val = _first_argmax(simcc, r * W, W)
+        idx, val = first_argmax(simcc, r * W, W)
         x[r] = _dark_axis(simcc, r * W, W, w, k // 2, wsum, idx, val, x[r], b)
 
 
@@ -379,7 +378,7 @@ def _refine_kernel(x, simcc, R, W, w, k, wsum):
 def _wsum(k: int) -> float:
     """Sum of the float32 taps in float64 (Kernel1d::wsum)."""
     total = 0.0
-    for t in _kernel(k):
+    for t in opencv_gaussian_kernel(k):
         total += float(t)
     return total
 
@@ -435,7 +434,7 @@ def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, beta, sigma, locs, v
     vxs, vys = sx[rows, ixs], sy[rows, iys]
     _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], ixs, vxs, iys,
                    vys, kx, ky,
-                   _kernel(kx or 1), _kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
+                   opencv_gaussian_kernel(kx or 1), opencv_gaussian_kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
                    np.float32(ratio), visible.shape[0] == R,
                    np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals,
                    visible)
@@ -451,4 +450,4 @@ def simcc_refine_dark(keypoints, simcc, blur_kernel_size: int, refined) -> None:
     _check_array(refined, 'refined', np.float32, (R,), out=True)
     k = _odd_kernel(blur_kernel_size, 'blur_kernel_size')
     refined[:] = keypoints
-    _refine_kernel(refined, s.reshape(-1), R, s.shape[1], _kernel(k), k, _wsum(k))
+    _refine_kernel(refined, s.reshape(-1), R, s.shape[1], opencv_gaussian_kernel(k), k, _wsum(k))

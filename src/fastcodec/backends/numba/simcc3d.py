@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastcodec.backends.numba.common import _coord_is_usable, _require, jit
-from fastcodec.backends.numba.simcc import (_gaussian_inside, _gaussian_table, _simcc_bin,
+from fastcodec.backends.numba.common import coord_is_usable, _require, jit
+from fastcodec.backends.numba.simcc import (simcc_gaussian_inside, _gaussian_table, simcc_bin,
                                             _write_gaussian)
 
 __all__ = ['simcc3d_encode']
@@ -28,14 +28,14 @@ def _encode3d_kernel(kps, vis, sx, sy, sz, ratio, f32, normalize, tx, ty, tz, in
         if vis[r] < 0.5:
             continue
         x, y, z = kps[3 * r], kps[3 * r + 1], kps[3 * r + 2]
-        if not (_coord_is_usable(x) and _coord_is_usable(y) and _coord_is_usable(z)):
+        if not (coord_is_usable(x) and coord_is_usable(y) and coord_is_usable(z)):
             inside[r] = 0
             continue
-        mx = _simcc_bin(x, ratio32, ratio, f32)
-        my = _simcc_bin(y, ratio32, ratio, f32)
-        mz = _simcc_bin(z, ratio32, ratio, f32)
-        if not (_gaussian_inside(mx, sx, W) and _gaussian_inside(my, sy, H)
-                and _gaussian_inside(mz, sz, D)):
+        mx = simcc_bin(x, ratio32, ratio, f32)
+        my = simcc_bin(y, ratio32, ratio, f32)
+        mz = simcc_bin(z, ratio32, ratio, f32)
+        if not (simcc_gaussian_inside(mx, sx, W) and simcc_gaussian_inside(my, sy, H)
+                and simcc_gaussian_inside(mz, sz, D)):
             inside[r] = 0
             continue
         _write_gaussian(tx, r * W, W, mx, gx, gx_len, gx_zero, sx, normalize)

@@ -12,13 +12,13 @@ import numpy as np
 # jit's error model: 1 / 0 is inf (a zero diagonal), as in C++ and numpy
 from fastcodec.backends.numba.common import (_F0, _F1, _F2, _FHALF, _check_array, _require,
                                              jit)
-from fastcodec.backends.numba.common import _coord_is_usable as _usable
+from fastcodec.backends.numba.common import coord_is_usable as _usable
 
 __all__ = ['spr_encode_displacements', 'spr_decode']
 
 
 @jit
-def _clamped_int(v, size):
+def spr_clamped_int(v, size):
     if not (v > 0.0):
         return 0
     if v >= np.float64(size):
@@ -27,13 +27,63 @@ def _clamped_int(v, size):
 
 
 @jit
-def _span(root, radius, radius_f32, size):
+def spr_span(root, radius, radius_f32, size):
     if radius_f32:
         r = np.float32(radius)
-        return (_clamped_int(np.float64(np.float32(root - r)), size),
-                _clamped_int(np.float64(np.float32(root + r)), size))
-    return (_clamped_int(np.float64(root) - radius, size),
-            _clamped_int(np.float64(root) + radius, size))
+        return (spr_clamped_int(np.float64(np.float32(root - r)), size),
+                spr_clamped_int(np.float64(np.float32(root + r)), size))
+    return (spr_clamped_int(np.float64(root) - radius, size),
+            spr_clamped_int(np.float64(root) + radius, size))
+
+
+@jit
+def spr_root_usable(rx, ry, visible, W, H):
+    if not (visible >= _F1):
+        return False
+    if not (_usable(rx) and _usable(ry)):
+        return False
+    return rx >= _F0 and ry >= _F0 and rx < np.float32(W) and ry < np.float32(H)
+
+
+@jit
+def spr_keypoint_usable(kx, ky, visible, W, H):
+    if visible < 1.0 or not (_usable(kx) and _usable(ky)):
+        return False
+    return kx >= 0.0 and ky >= 0.0 and kx < np.float64(W) and ky < np.float64(H)
+
+
+@jit
+def spr_displacement_update(dx, dy, wx, wy, size, kx, ky, x, y, diagonal, weight):
+    """The pixel's new (dx, dy, wx, wy, size)."""
+    if (dx != _F0 or dy != _F0) and diagonal > size:
+        return dx, dy, wx, wy, size
+    return (np.float32(kx - np.float64(x)), np.float32(ky - np.float64(y)), weight, weight,
+            diagonal)
+
+
+@jit
+def spr_displacement_weight(diagonal):
+    return _F1 / diagonal
+
+
+@jit
+def spr_nms_value(v, pooled):
+    return v if v == pooled else v * _F0
+
+
+@jit
+def spr_root_kept(score, threshold):
+    return score > threshold
+
+
+@jit
+def spr_keypoint_coordinate(root_pixel, displacement):
+    return np.float32(root_pixel) + displacement
+
+
+@jit
+def spr_partial_sort_path(k, n):
+    return k * 64 <= n
 
 
 @jit
@@ -47,34 +97,23 @@ def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, W, H, d
         for n in range(N):
             rx = roots[b, n, 0]
             ry = roots[b, n, 1]
-            if not (roots_vis[b, n] >= _F1):
-                continue
-            if not (_usable(rx) and _usable(ry)):
-                continue
-            if not (rx >= _F0 and ry >= _F0 and rx < np.float32(W) and ry < np.float32(H)):
+            if not spr_root_usable(rx, ry, roots_vis[b, n], W, H):
                 continue
             d = diag[b, n]
-            w = _F1 / d
-            x0, x1 = _span(rx, radius, radius_f32, W)
-            y0, y1 = _span(ry, radius, radius_f32, H)
+            w = spr_displacement_weight(d)
+            x0, x1 = spr_span(rx, radius, radius_f32, W)
+            y0, y1 = spr_span(ry, radius, radius_f32, H)
             for k in range(K):
                 kx = kps[b, n, k, 0]
                 ky = kps[b, n, k, 1]
-                if vis[b, n, k] < 1.0 or not (_usable(kx) and _usable(ky)):
-                    continue
-                if not (kx >= 0.0 and ky >= 0.0 and kx < np.float64(W) and ky < np.float64(H)):
+                if not spr_keypoint_usable(kx, ky, vis[b, n, k], W, H):
                     continue
                 for y in range(y0, y1):
                     for x in range(x0, x1):
-                        dx = disp[b, 2 * k, y, x]
-                        dy = disp[b, 2 * k + 1, y, x]
-                        if (dx != _F0 or dy != _F0) and d > size_map[y, x]:
-                            continue
-                        wts[b, 2 * k, y, x] = w
-                        wts[b, 2 * k + 1, y, x] = w
-                        disp[b, 2 * k, y, x] = np.float32(kx - np.float64(x))
-                        disp[b, 2 * k + 1, y, x] = np.float32(ky - np.float64(y))
-                        size_map[y, x] = d
+                        (disp[b, 2 * k, y, x], disp[b, 2 * k + 1, y, x], wts[b, 2 * k, y, x],
+                         wts[b, 2 * k + 1, y, x], size_map[y, x]) = spr_displacement_update(
+                            disp[b, 2 * k, y, x], disp[b, 2 * k + 1, y, x], wts[b, 2 * k, y, x],
+                            wts[b, 2 * k + 1, y, x], size_map[y, x], kx, ky, x, y, d, w)
 
 
 def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals, radius,
@@ -98,12 +137,12 @@ def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals
 # Pairs live in two arrays, v (float32) and ix (int64), at offsets from `lo`.
 
 @jit
-def _before(av, bv):
+def spr_value_before(av, bv):
     return (av != av and not (bv != bv)) or av > bv
 
 
 @jit
-def _swap(v, ix, a, b):
+def spr_swap(v, ix, a, b):
     tv = v[a]
     ti = ix[a]
     v[a] = v[b]
@@ -113,9 +152,9 @@ def _swap(v, ix, a, b):
 
 
 @jit
-def _push_heap(v, ix, lo, hole, top, val, vi):
+def spr_push_heap(v, ix, lo, hole, top, val, vi):
     parent = (hole - 1) // 2
-    while hole > top and _before(v[lo + parent], val):
+    while hole > top and spr_value_before(v[lo + parent], val):
         v[lo + hole] = v[lo + parent]
         ix[lo + hole] = ix[lo + parent]
         hole = parent
@@ -125,12 +164,12 @@ def _push_heap(v, ix, lo, hole, top, val, vi):
 
 
 @jit
-def _adjust_heap(v, ix, lo, hole, length, val, vi):
+def spr_adjust_heap(v, ix, lo, hole, length, val, vi):
     top = hole
     child = hole
     while child < (length - 1) // 2:
         child = 2 * (child + 1)
-        if _before(v[lo + child], v[lo + child - 1]):
+        if spr_value_before(v[lo + child], v[lo + child - 1]):
             child -= 1
         v[lo + hole] = v[lo + child]
         ix[lo + hole] = ix[lo + child]
@@ -140,85 +179,104 @@ def _adjust_heap(v, ix, lo, hole, length, val, vi):
         v[lo + hole] = v[lo + child - 1]
         ix[lo + hole] = ix[lo + child - 1]
         hole = child - 1
-    _push_heap(v, ix, lo, hole, top, val, vi)
+    spr_push_heap(v, ix, lo, hole, top, val, vi)
 
 
 @jit
-def _make_heap(v, ix, lo, length):
+def spr_make_heap(v, ix, lo, length):
     if length < 2:
         return
     parent = (length - 2) // 2
     while True:
-        _adjust_heap(v, ix, lo, parent, length, v[lo + parent], ix[lo + parent])
+        spr_adjust_heap(v, ix, lo, parent, length, v[lo + parent], ix[lo + parent])
         if parent == 0:
             return
         parent -= 1
 
 
 @jit
-def _heap_select(v, ix, lo, middle, last):
-    """std::__heap_select on [lo, lo + last) with the heap [lo, lo + middle)."""
-    _make_heap(v, ix, lo, middle)
-    for i in range(middle, last):
-        cv = v[lo + i]
-        if _before(cv, v[lo]):
-            ci = ix[lo + i]
-            v[lo + i] = v[lo]
-            ix[lo + i] = ix[lo]
-            _adjust_heap(v, ix, lo, 0, middle, cv, ci)
+def spr_before(xv, xi, yv, yi):
+    """spr_before on the candidates (xv, xi) and (yv, yi): the value decides."""
+    return spr_value_before(xv, yv)
 
 
 @jit
-def _sort_heap(v, ix, lo, length):
+def spr_heap_offer(v, ix, lo, length, cv, ci):
+    """The candidate (cv, ci) replaces the top of the heap at lo when it comes before
+    it; returns the displaced candidate (the old top, or (cv, ci) itself)."""
+    if spr_value_before(cv, v[lo]):
+        dv = v[lo]
+        di = ix[lo]
+        spr_adjust_heap(v, ix, lo, 0, length, cv, ci)
+        return dv, di
+    return cv, ci
+
+
+@jit
+def _heap_select(v, ix, lo, middle, last):
+    """std::__heap_select on [lo, lo + last) with the heap [lo, lo + middle)."""
+    spr_make_heap(v, ix, lo, middle)
+    for i in range(middle, last):
+        v[lo + i], ix[lo + i] = spr_heap_offer(v, ix, lo, middle, v[lo + i], ix[lo + i])
+
+
+@jit
+def spr_sort_heap(v, ix, lo, length):
     while length > 1:
         length -= 1
         val = v[lo + length]
         vi = ix[lo + length]
         v[lo + length] = v[lo]
         ix[lo + length] = ix[lo]
-        _adjust_heap(v, ix, lo, 0, length, val, vi)
+        spr_adjust_heap(v, ix, lo, 0, length, val, vi)
 
 
 @jit
-def _move_median_to_first(v, ix, result, a, b, c):
-    if _before(v[a], v[b]):
-        if _before(v[b], v[c]):
-            _swap(v, ix, result, b)
-        elif _before(v[a], v[c]):
-            _swap(v, ix, result, c)
+def spr_partial_sort(v, ix, lo, middle, last):
+    _heap_select(v, ix, lo, middle, last)
+    spr_sort_heap(v, ix, lo, middle)
+
+
+@jit
+def spr_move_median_to_first(v, ix, result, a, b, c):
+    if spr_value_before(v[a], v[b]):
+        if spr_value_before(v[b], v[c]):
+            spr_swap(v, ix, result, b)
+        elif spr_value_before(v[a], v[c]):
+            spr_swap(v, ix, result, c)
         else:
-            _swap(v, ix, result, a)
-    elif _before(v[a], v[c]):
-        _swap(v, ix, result, a)
-    elif _before(v[b], v[c]):
-        _swap(v, ix, result, c)
+            spr_swap(v, ix, result, a)
+    elif spr_value_before(v[a], v[c]):
+        spr_swap(v, ix, result, a)
+    elif spr_value_before(v[b], v[c]):
+        spr_swap(v, ix, result, c)
     else:
-        _swap(v, ix, result, b)
+        spr_swap(v, ix, result, b)
 
 
 @jit
-def _partition_pivot(v, ix, lo, length):
-    _move_median_to_first(v, ix, lo, lo + 1, lo + length // 2, lo + length - 1)
+def spr_partition_pivot(v, ix, lo, length):
+    spr_move_median_to_first(v, ix, lo, lo + 1, lo + length // 2, lo + length - 1)
     a = lo + 1
     b = lo + length
     while True:
-        while _before(v[a], v[lo]):
+        while spr_value_before(v[a], v[lo]):
             a += 1
         b -= 1
-        while _before(v[lo], v[b]):
+        while spr_value_before(v[lo], v[b]):
             b -= 1
         if not (a < b):
             return a - lo
-        _swap(v, ix, a, b)
+        spr_swap(v, ix, a, b)
         a += 1
 
 
 @jit
-def _linear_insert(v, ix, lo, last):
+def spr_linear_insert(v, ix, lo, last):
     val = v[lo + last]
     vi = ix[lo + last]
     nxt = last - 1
-    while _before(val, v[lo + nxt]):
+    while spr_value_before(val, v[lo + nxt]):
         v[lo + last] = v[lo + nxt]
         ix[lo + last] = ix[lo + nxt]
         last = nxt
@@ -228,9 +286,9 @@ def _linear_insert(v, ix, lo, last):
 
 
 @jit
-def _insertion_sort(v, ix, lo, length):
+def spr_insertion_sort(v, ix, lo, length):
     for i in range(1, length):
-        if _before(v[lo + i], v[lo]):
+        if spr_value_before(v[lo + i], v[lo]):
             val = v[lo + i]
             vi = ix[lo + i]
             for j in range(i, 0, -1):
@@ -239,11 +297,11 @@ def _insertion_sort(v, ix, lo, length):
             v[lo] = val
             ix[lo] = vi
         else:
-            _linear_insert(v, ix, lo, i)
+            spr_linear_insert(v, ix, lo, i)
 
 
 @jit
-def _depth_limit(n):
+def spr_depth_limit(n):
     lg = 0
     while n > 1:
         n >>= 1
@@ -252,34 +310,33 @@ def _depth_limit(n):
 
 
 @jit
-def _nth_element(v, ix, nth, last):
+def spr_nth_element(v, ix, nth, last):
     if last == 0 or nth == last:
         return
     lo = 0
     hi = last
-    depth = _depth_limit(last)
+    depth = spr_depth_limit(last)
     while hi - lo > 3:
         if depth == 0:
             _heap_select(v, ix, lo, nth + 1 - lo, hi - lo)
-            _swap(v, ix, lo, nth)
+            spr_swap(v, ix, lo, nth)
             return
         depth -= 1
-        cut = lo + _partition_pivot(v, ix, lo, hi - lo)
+        cut = lo + spr_partition_pivot(v, ix, lo, hi - lo)
         if cut <= nth:
             lo = cut
         else:
             hi = cut
-    _insertion_sort(v, ix, lo, hi - lo)
+    spr_insertion_sort(v, ix, lo, hi - lo)
 
 
 @jit
-def _sort(v, ix, length):
-    if length < 2:
-        return
+def spr_introsort_loop(v, ix, length, depth):
+    """std::__introsort_loop on [0, length), its right-hand recursion on a stack."""
     stack = np.empty((128, 3), np.int64)
     stack[0, 0] = 0
     stack[0, 1] = length
-    stack[0, 2] = _depth_limit(length)
+    stack[0, 2] = depth
     top = 1
     while top > 0:
         top -= 1
@@ -288,33 +345,39 @@ def _sort(v, ix, length):
         d = stack[top, 2]
         while hi - lo > 16:
             if d == 0:
-                _heap_select(v, ix, lo, hi - lo, hi - lo)
-                _sort_heap(v, ix, lo, hi - lo)
+                spr_partial_sort(v, ix, lo, hi - lo, hi - lo)
                 break
             d -= 1
-            cut = lo + _partition_pivot(v, ix, lo, hi - lo)
+            cut = lo + spr_partition_pivot(v, ix, lo, hi - lo)
             stack[top, 0] = cut
             stack[top, 1] = hi
             stack[top, 2] = d
             top += 1
             hi = cut
+
+
+@jit
+def spr_sort(v, ix, length):
+    if length < 2:
+        return
+    spr_introsort_loop(v, ix, length, spr_depth_limit(length))
     if length > 16:
-        _insertion_sort(v, ix, 0, 16)
+        spr_insertion_sort(v, ix, 0, 16)
         for i in range(16, length):
-            _linear_insert(v, ix, 0, i)
+            spr_linear_insert(v, ix, 0, i)
     else:
-        _insertion_sort(v, ix, 0, length)
+        spr_insertion_sort(v, ix, 0, length)
 
 
 # ---- decode --------------------------------------------------------------------------
 
 @jit
-def _max(a, b):
+def spr_max(a, b):
     return b if (b > a or b != b) else a
 
 
 @jit
-def _sample_coordinate(v, size):
+def spr_sample_coordinate(v, size):
     g = v / np.float32(size - 1) * _F2 - _F1
     u = (g + _F1) * (np.float32(size) / _F2) - _FHALF
     lo = u if u != u else (u if u > _F0 else _F0)
@@ -323,7 +386,7 @@ def _sample_coordinate(v, size):
 
 
 @jit
-def _bilinear(m, H, W, x, y):
+def spr_bilinear(m, H, W, x, y):
     if x != x or y != y:
         return x + y
     xw = np.floor(x)
@@ -356,7 +419,7 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
     r = (ksize - 1) // 2
     rows = np.empty((H, W), np.float32)
     scores = np.empty((H, W), np.float32)
-    partial = M * 64 <= HW
+    partial = spr_partial_sort_path(M, HW)
     cv = np.empty(M if partial else HW, np.float32)
     ci = np.empty(M if partial else HW, np.int64)
     for b in range(B):
@@ -367,7 +430,7 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
                 x1 = min(x + r, W - 1)
                 v = m[y, x0]
                 for t in range(x0 + 1, x1 + 1):
-                    v = _max(v, m[y, t])
+                    v = spr_max(v, m[y, t])
                 rows[y, x] = v
         for y in range(H):
             y0 = max(y - r, 0)
@@ -376,10 +439,10 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
                 scores[y, x] = rows[y0, x]
             for t in range(y0 + 1, y1 + 1):
                 for x in range(W):
-                    scores[y, x] = _max(scores[y, x], rows[t, x])
+                    scores[y, x] = spr_max(scores[y, x], rows[t, x])
             for x in range(W):
                 raw = m[y, x]
-                scores[y, x] = raw * (_F1 if raw == scores[y, x] else _F0)
+                scores[y, x] = spr_nms_value(raw, scores[y, x])
         flat = scores.reshape(HW)
         count = 0
         if M > 0:
@@ -387,35 +450,33 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
                 for i in range(M):
                     cv[i] = flat[i]
                     ci[i] = i
-                _make_heap(cv, ci, 0, M)
+                spr_make_heap(cv, ci, 0, M)
                 for i in range(M, HW):
                     val = flat[i]
-                    if _before(val, cv[0]):
-                        _adjust_heap(cv, ci, 0, 0, M, val, i)
-                _sort_heap(cv, ci, 0, M)
+                    if spr_value_before(val, cv[0]):  # skips the call for most pixels
+                        spr_heap_offer(cv, ci, 0, M, val, i)
+                spr_sort_heap(cv, ci, 0, M)
             else:
                 for i in range(HW):
                     cv[i] = flat[i]
                     ci[i] = i
-                _nth_element(cv, ci, M - 1, HW)
-                _sort(cv, ci, M - 1)
+                spr_nth_element(cv, ci, M - 1, HW)
+                spr_sort(cv, ci, M - 1)
             for j in range(M):
                 val = cv[j]
-                if not (val > thr):
+                if not spr_root_kept(val, thr):
                     continue
                 p = ci[j]
                 px = p % W
                 py = p // W
-                gx = np.float32(px)
-                gy = np.float32(py)
                 roots[b, count] = val
                 for k in range(K):
-                    kx = gx + disp[b, 2 * k, py, px]
-                    ky = gy + disp[b, 2 * k + 1, py, px]
+                    kx = spr_keypoint_coordinate(px, disp[b, 2 * k, py, px])
+                    ky = spr_keypoint_coordinate(py, disp[b, 2 * k + 1, py, px])
                     if with_scores:
-                        kscores[b, count, k] = _bilinear(heat[b, k], H, W,
-                                                         _sample_coordinate(kx, W),
-                                                         _sample_coordinate(ky, H))
+                        kscores[b, count, k] = spr_bilinear(heat[b, k], H, W,
+                                                            spr_sample_coordinate(kx, W),
+                                                            spr_sample_coordinate(ky, H))
                     kps[b, count, k, 0] = kx * sx
                     kps[b, count, k, 1] = ky * sy
                 count += 1

@@ -1,0 +1,439 @@
+// fastcodec._C._headers: every FC_HD function of csrc/include/fastcodec, callable from
+// Python, for tests only (tests/test_header_functions.py compares each with its Numba
+// mirror of the same name). Not part of the public API: no argument checks beyond
+// memory safety, and the conventions below are the tests' only.
+//
+// - Scalars in, scalars out; a pointer output of the C++ becomes a returned value, after
+//   the function's own result: (result, out1, out2, ...). A struct comes back as a tuple
+//   of its fields in declaration order, and goes in as its fields.
+// - A template is wrapped once per type: name__f32 (float) and name__f64 (double).
+// - A function taking a functor (the log map of dark_step, the taps of the blur sums)
+//   takes the values the functor would return as an array, in the layout its Numba
+//   mirror reads them.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <stdexcept>
+#include <tuple>
+#include <vector>
+
+#include "fastcodec/argmax.h"
+#include "fastcodec/blur.h"
+#include "fastcodec/common.h"
+#include "fastcodec/heatmap_targets.h"
+#include "fastcodec/instances.h"
+#include "fastcodec/lifting.h"
+#include "fastcodec/refine.h"
+#include "fastcodec/regression.h"
+#include "fastcodec/simcc.h"
+#include "fastcodec/spr.h"
+
+namespace py = pybind11;
+
+namespace {
+
+using namespace fastcodec;
+using A32 = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using A64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using AI64 = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+
+void need(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+
+std::vector<float> floats(const A32& a) { return std::vector<float>(a.data(), a.data() + a.size()); }
+
+py::array_t<float> to_array(const std::vector<float>& v) {
+  py::array_t<float> out((py::ssize_t)v.size());
+  for (size_t i = 0; i < v.size(); ++i) out.mutable_data()[i] = v[i];
+  return out;
+}
+
+// SprCandidate arrays travel as (values float32, indices int64).
+std::vector<SprCandidate> candidates(const A32& v, const AI64& ix) {
+  need(v.size() == ix.size(), "values and indices differ in length");
+  std::vector<SprCandidate> c((size_t)v.size());
+  for (size_t i = 0; i < c.size(); ++i) c[i] = SprCandidate{v.data()[i], ix.data()[i]};
+  return c;
+}
+
+py::tuple from_candidates(const std::vector<SprCandidate>& c) {
+  py::array_t<float> v((py::ssize_t)c.size());
+  py::array_t<int64_t> ix((py::ssize_t)c.size());
+  for (size_t i = 0; i < c.size(); ++i) {
+    v.mutable_data()[i] = c[i].value;
+    ix.mutable_data()[i] = c[i].index;
+  }
+  return py::make_tuple(v, ix);
+}
+
+template <typename T>
+void bind_templates(py::module_& m, const char* sfx) {
+  auto name = [&](const char* base) { return std::string(base) + sfx; };
+  m.def(name("unbiased_misses").c_str(), [](T mx, T my, T r, int64_t W, int64_t H) {
+    return unbiased_misses<T>(mx, my, r, W, H);
+  });
+  m.def(name("unbiased_factor").c_str(), [](int64_t x, T mu, T s2) { return unbiased_factor<T>(x, mu, s2); });
+  m.def(name("fc_exp").c_str(), [](T v) { return fc_exp(v); });
+  m.def(name("nan_min").c_str(), [](T a, T v) { return nan_min<T>(a, v); });
+  m.def(name("nan_max").c_str(), [](T a, T v) { return nan_max<T>(a, v); });
+  m.def(name("fc_pow_t").c_str(), [](T a, T b) { return fc_pow_t(a, b); });
+  m.def(name("fc_sqrt_t").c_str(), [](T a) { return fc_sqrt_t(a); });
+  m.def(name("instance_sigma").c_str(), [](T h, T w, double o, T two) { return instance_sigma<T>(h, w, o, two); });
+  m.def(name("one_instance_geometry").c_str(), [](py::array_t<T, py::array::c_style | py::array::forcecast> kps,
+                                              A64 vis, bool kpt_center) {
+    need(kps.size() == 2 * vis.size(), "keypoints must be (K, 2) for visibility (K,)");
+    const InstanceGeometry g = one_instance_geometry<T>(kps.data(), vis.data(), vis.size(), kpt_center);
+    return py::make_tuple(g.root_x, g.root_y, g.root_visible, g.diagonal);
+  });
+  m.def(name("sigma_score").c_str(), [](T a, T b) { return sigma_score(a, b); });
+  m.def(name("motionbert_label_x").c_str(), [](T v, double hw) { return motionbert_label_x<T>(v, hw); });
+  m.def(name("motionbert_label_y").c_str(), [](T v, double hw, double r) { return motionbert_label_y<T>(v, hw, r); });
+  m.def(name("lifting_to_pixel").c_str(), [](T u, T z, double f, double c) { return lifting_to_pixel<T>(u, z, f, c); });
+  m.def(name("motionbert_root_scale").c_str(), [](T rx, T rz, double fx, double cx) {
+    T ratio, factor;
+    motionbert_root_scale<T>(rx, rz, fx, cx, &ratio, &factor);
+    return py::make_tuple(ratio, factor);
+  });
+  // MotionBertSample as its 8 fields (half_w, hw_ratio, half_w1, hw_ratio1, fx, fy, cx, cy).
+  m.def(name("motionbert_project").c_str(), [](T x, T y, T z, T zr, T ratio, A64 s) {
+    need(s.size() == 8, "sample must hold 8 values");
+    const double* p = s.data();
+    const MotionBertSample smp{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+    T out[3];
+    motionbert_project<T>(x, y, z, zr, ratio, smp, out);
+    return py::make_tuple(out[0], out[1], out[2]);
+  });
+  m.def(name("motionbert_train_scale").c_str(), [](T x, T y, T z, A64 s) {
+    need(s.size() == 8, "sample must hold 8 values");
+    const double* p = s.data();
+    const MotionBertSample smp{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+    T v[3] = {x, y, z};
+    motionbert_train_scale<T>(v, smp);
+    return py::make_tuple(v[0], v[1], v[2]);
+  });
+  m.def(name("lifting_weight").c_str(), [](T v) { return lifting_weight<T>(v); });
+  m.def(name("motionbert_train_value").c_str(), [](T p, T r) { return motionbert_train_value<T>(p, r); });
+  m.def(name("motionbert_test_value").c_str(), [](T p, T r, double f) { return motionbert_test_value<T>(p, r, f); });
+  m.def(name("motionbert_test_value_exact").c_str(), [](T p, T r, T f) { return motionbert_test_value_exact<T>(p, r, f); });
+  m.def(name("motionbert_factor_is_exact").c_str(), [](double f) { return motionbert_factor_is_exact<T>(f); });
+}
+
+}  // namespace
+
+void bind_header_functions(py::module_& parent) {
+  py::module_ m = parent.def_submodule(
+      "_headers", "Every FC_HD function of csrc/include/fastcodec, for tests only "
+                  "(tests/test_header_functions.py); not a public API.");
+  bind_templates<float>(m, "__f32");
+  bind_templates<double>(m, "__f64");
+
+  // ---- common.h
+  m.def("trunc_i64", &trunc_i64);
+  m.def("coord_is_usable", &coord_is_usable);
+  m.def("scale_coord", &scale_coord);
+  m.def("round_half_up", &round_half_up);
+  m.def("min_i64", &min_i64);
+  m.def("max_i64", &max_i64);
+  m.def("sign_f32", &sign_f32);
+  m.def("sign_of_difference", &sign_of_difference);
+
+  // ---- argmax.h
+  m.def("first_argmax", [](A32 v) {
+    need(v.size() > 0, "empty array");
+    const Maximum mx = first_argmax(v.data(), v.size());
+    return py::make_tuple(mx.index, mx.value);
+  });
+  m.def("maximum_location", [](int64_t index, float value, int64_t W) {
+    float x, y;
+    maximum_location(Maximum{index, value}, W, &x, &y);
+    return py::make_tuple(x, y);
+  });
+
+  // ---- heatmap_targets.h
+  m.def("scaled_point", [](double rx, double ry, float sx, float sy, bool f32) {
+    double px = 0, py = 0;
+    const bool ok = scaled_point(rx, ry, sx, sy, f32, &px, &py);
+    return py::make_tuple(ok, px, py);
+  });
+  m.def("point_to_draw", [](double rx, double ry, double vis, float sx, float sy, bool f32) {
+    double px = 0, py = 0;
+    bool inside;
+    const bool draw = point_to_draw(rx, ry, vis, sx, sy, f32, &px, &py, &inside);
+    return py::make_tuple(draw, px, py, inside);
+  });
+  m.def("patch_geometry", [](double s) {
+    const PatchGeometry g = patch_geometry(s);
+    return py::make_tuple(g.radius, g.length, g.centre);
+  });
+  m.def("patch_geometry_f32", [](float s) {
+    const PatchGeometry g = patch_geometry_f32(s);
+    return py::make_tuple(g.radius, g.length, g.centre);
+  });
+  m.def("patch_window", [](double px, double py, bool f32, double radius) {
+    const PatchWindow w = patch_window(px, py, f32, radius);
+    return py::make_tuple(w.mu_x, w.mu_y, w.left, w.top, w.right, w.bottom);
+  });
+  m.def("patch_misses", [](int64_t mx, int64_t my, int64_t l, int64_t t, int64_t r, int64_t b,
+                           int64_t W, int64_t H) {
+    return patch_misses(PatchWindow{mx, my, l, t, r, b}, W, H);
+  });
+  m.def("msra_patch_value", &msra_patch_value);
+  m.def("udp_patch_factor", &udp_patch_factor);
+  m.def("offset_along", &offset_along);
+  m.def("offset_label", &offset_label);
+  m.def("reflect101", &reflect101);
+  m.def("megvii_impulse_pixel", [](double px, double py, int64_t W, int64_t H) {
+    int64_t kx, ky;
+    const bool ok = megvii_impulse_pixel(px, py, W, H, &kx, &ky);
+    return py::make_tuple(ok, kx, ky);
+  });
+  m.def("megvii_impulse_tap", &megvii_impulse_tap);
+  m.def("megvii_normalize", &megvii_normalize);
+
+  // ---- refine.h
+  m.def("keypoint_pixel", [](double kx, double ky) {
+    int64_t x = 0, y = 0;
+    const bool ok = keypoint_pixel(kx, ky, &x, &y);
+    return py::make_tuple(ok, x, y);
+  });
+  m.def("sign_step", [](A32 h, int64_t o, int64_t W, int64_t H, int64_t x, int64_t y) {
+    need(o >= 0 && o + H * W <= h.size() && x >= 0 && x < W && y >= 0 && y < H, "out of the map");
+    const Offset d = sign_step(h.data() + o, W, H, x, y);
+    return py::make_tuple(d.dx, d.dy);
+  });
+  m.def("megvii_applies", &megvii_applies);
+  m.def("megvii_score", &megvii_score);
+  m.def("megvii_shift", [](float l, float r, float u, float d) {
+    const Offset o = megvii_shift(l, r, u, d);
+    return py::make_tuple(o.dx, o.dy);
+  });
+  m.def("dark_log", &dark_log);
+  m.def("dark_udp_log", &dark_udp_log);
+  m.def("dark_applies", &dark_applies);
+  // L(dx, dy) = dark_log(m[o + dy * stride + dx] * s), as the Numba mirror reads it.
+  m.def("dark_step", [](A32 mm, int64_t o, int64_t stride, float s, int64_t W, int64_t H,
+                        int64_t x, int64_t y) {
+    const float* p = mm.data();
+    const int64_t n = mm.size();
+    auto L = [&](int dx, int dy) {
+      const int64_t q = o + dy * stride + dx;
+      need(q >= 0 && q < n, "log map read out of range");
+      return dark_log(p[q] * s);
+    };
+    Offset d{0.0, 0.0};
+    const bool ok = dark_step(L, W, H, x, y, &d);
+    return py::make_tuple(ok, d.dx, d.dy);
+  });
+  m.def("dark_udp_centre", &dark_udp_centre);
+  m.def("dark_udp_neighbour", [](int64_t centre, int j, int64_t K, int64_t W, int64_t H) {
+    int64_t ch = 0, px = 0, py = 0;
+    const bool ok = dark_udp_neighbour(centre, j, K, W, H, &ch, &px, &py);
+    return py::make_tuple(ok, ch, px, py);
+  });
+  m.def("udp_combined_index", &udp_combined_index);
+  m.def("dark_udp_step", [](A32 v) {
+    need(v.size() == 7, "seven values");
+    const Offset o = dark_udp_step(v.data());
+    return py::make_tuple(o.dx, o.dy);
+  });
+
+  // ---- blur.h: the tap functor at(i) reads taps[i + r] (2r + 1 values)
+  m.def("opencv_gaussian_kernel", [](int k) {
+    need(k >= 1 && k % 2 == 1 && k <= kMaxBlurKernel, "odd kernel size in [1, 255]");
+    std::vector<float> w((size_t)k);
+    opencv_gaussian_kernel(k, w.data());
+    return to_array(w);
+  });
+#define FC_TAP_SUM(fn)                                                        \
+  m.def(#fn, [](A32 w, int r, A32 taps) {                                     \
+    need(r >= 0 && w.size() == 2 * r + 1 && taps.size() == 2 * r + 1, "2r + 1 taps"); \
+    const float* t = taps.data();                                             \
+    return fn(w.data(), r, [&](int i) { return t[i + r]; });                  \
+  });
+  FC_TAP_SUM(opencv_row_sum)
+  FC_TAP_SUM(opencv_row_sum_tail)
+  FC_TAP_SUM(opencv_column_sum)
+  FC_TAP_SUM(opencv_column_sum_tail)
+#undef FC_TAP_SUM
+  m.def("opencv_row_simd_end", &opencv_row_simd_end);
+  m.def("opencv_column_simd_end", &opencv_column_simd_end);
+  m.def("blur_rescale", &blur_rescale);
+
+  // ---- simcc.h
+  m.def("simcc_bin", &simcc_bin);
+  m.def("simcc_keypoint_drawn", &simcc_keypoint_drawn);
+  m.def("simcc_smoothing", &simcc_smoothing);
+  m.def("simcc_onehot_peak", &simcc_onehot_peak);
+  m.def("simcc_onehot_inside", &simcc_onehot_inside);
+  m.def("simcc_location", &simcc_location);
+  m.def("simcc_visibility", &simcc_visibility);
+  m.def("simcc_gaussian_label", &simcc_gaussian_label);
+  m.def("simcc_gaussian_inside", &simcc_gaussian_inside);
+  m.def("simcc_pair_maximum", [](int64_t ix, float vx, int64_t iy, float vy) {
+    float lx, ly;
+    const float v = simcc_pair_maximum(Maximum{ix, vx}, Maximum{iy, vy}, &lx, &ly);
+    return py::make_tuple(v, lx, ly);
+  });
+  m.def("simcc_softmax_max", [](A32 v, float beta, double scale) {
+    need(v.size() > 0, "empty array");
+    return simcc_softmax_max(v.data(), v.size(), beta, scale);
+  });
+  m.def("simcc_dark_kernel_size", &simcc_dark_kernel_size);
+  m.def("simcc_blur_at", [](A32 v, A32 w, int r, int64_t i) {
+    need(r >= 0 && w.size() == 2 * r + 1, "2r + 1 weights");
+    return simcc_blur_at(v.data(), v.size(), w.data(), r, i);
+  });
+  m.def("simcc_dark_log", &simcc_dark_log);
+  // L(o) = logv[o] for o in [0, n).
+  m.def("simcc_dark_step", [](A32 logv, float x) {
+    need(logv.size() > 0, "empty array");
+    const float* l = logv.data();
+    const bool ok = simcc_dark_step([&](int64_t o) { return l[o]; }, logv.size(), &x);
+    return py::make_tuple(ok, x);
+  });
+
+  // ---- spr.h: a SprCandidate array is (values, indices); `first` is offset lo into it
+  // (the Numba mirrors' layout). Functions return the arrays, then their own result.
+  m.def("spr_root_usable", &spr_root_usable);
+  m.def("spr_keypoint_usable", &spr_keypoint_usable);
+  m.def("spr_clamped_int", &spr_clamped_int);
+  m.def("spr_span", [](float root, double radius, bool f32, int64_t size) {
+    const SprSpan s = spr_span(root, radius, f32, size);
+    return py::make_tuple(s.begin, s.end);
+  });
+  m.def("spr_displacement_update", [](float dx, float dy, float wx, float wy, float size,
+                                      double kx, double ky, int64_t x, int64_t y,
+                                      float diagonal, float weight) {
+    spr_displacement_update(&dx, &dy, &wx, &wy, &size, kx, ky, x, y, diagonal, weight);
+    return py::make_tuple(dx, dy, wx, wy, size);
+  });
+  m.def("spr_displacement_weight", &spr_displacement_weight);
+  m.def("spr_max", &spr_max);
+  m.def("spr_nms_value", &spr_nms_value);
+  m.def("spr_value_before", &spr_value_before);
+  m.def("spr_before", [](float xv, int64_t xi, float yv, int64_t yi) {
+    return spr_before(SprCandidate{xv, xi}, SprCandidate{yv, yi});
+  });
+  m.def("spr_partial_sort_path", &spr_partial_sort_path);
+  auto in_range = [](const std::vector<SprCandidate>& c, int64_t lo, int64_t len) {
+    need(lo >= 0 && len >= 0 && lo + len <= (int64_t)c.size(), "range outside the array");
+  };
+  m.def("spr_swap", [=](A32 v, AI64 ix, int64_t a, int64_t b) {
+    auto c = candidates(v, ix);
+    in_range(c, a, 1);
+    in_range(c, b, 1);
+    spr_swap(&c[a], &c[b]);
+    return from_candidates(c);
+  });
+  m.def("spr_push_heap", [=](A32 v, AI64 ix, int64_t lo, int64_t hole, int64_t top, float val,
+                             int64_t vi) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, hole + 1);
+    spr_push_heap(c.data() + lo, hole, top, SprCandidate{val, vi});
+    return from_candidates(c);
+  });
+  m.def("spr_adjust_heap", [=](A32 v, AI64 ix, int64_t lo, int64_t hole, int64_t len, float val,
+                               int64_t vi) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, len);
+    spr_adjust_heap(c.data() + lo, hole, len, SprCandidate{val, vi});
+    return from_candidates(c);
+  });
+  m.def("spr_make_heap", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, len);
+    spr_make_heap(c.data() + lo, len);
+    return from_candidates(c);
+  });
+  // The displaced candidate comes back after the arrays (c itself when not offered).
+  m.def("spr_heap_offer", [=](A32 v, AI64 ix, int64_t lo, int64_t len, float cv, int64_t ci) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, len);
+    need(len > 0, "empty heap");
+    SprCandidate displaced{cv, ci};
+    spr_heap_offer(c.data() + lo, len, SprCandidate{cv, ci}, &displaced);
+    py::tuple arrays = from_candidates(c);
+    return py::make_tuple(arrays[0], arrays[1], displaced.value, displaced.index);
+  });
+  m.def("spr_sort_heap", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, len);
+    spr_sort_heap(c.data() + lo, len);
+    return from_candidates(c);
+  });
+  m.def("spr_partial_sort", [=](A32 v, AI64 ix, int64_t lo, int64_t middle, int64_t last) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, last);
+    need(middle > 0 && middle <= last, "0 < middle <= last");
+    spr_partial_sort(c.data() + lo, middle, last);
+    return from_candidates(c);
+  });
+  m.def("spr_move_median_to_first", [=](A32 v, AI64 ix, int64_t r, int64_t a, int64_t b,
+                                        int64_t d) {
+    auto c = candidates(v, ix);
+    for (int64_t q : {r, a, b, d}) in_range(c, q, 1);
+    spr_move_median_to_first(&c[r], &c[a], &c[b], &c[d]);
+    return from_candidates(c);
+  });
+  m.def("spr_partition_pivot", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, len);
+    need(len >= 3, "at least 3 candidates");
+    // unguarded: the median of three bounds both scans inside [lo, lo + len)
+    const int64_t cut = spr_partition_pivot(c.data() + lo, len);
+    py::tuple arrays = from_candidates(c);
+    return py::make_tuple(arrays[0], arrays[1], cut);
+  });
+  m.def("spr_linear_insert", [=](A32 v, AI64 ix, int64_t lo, int64_t last) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, last + 1);
+    need(last >= 1 && !spr_before(c[lo + last], c[lo]), "unguarded: needs first <= value");
+    spr_linear_insert(c.data() + lo, last);
+    return from_candidates(c);
+  });
+  m.def("spr_insertion_sort", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
+    auto c = candidates(v, ix);
+    in_range(c, lo, len);
+    spr_insertion_sort(c.data() + lo, len);
+    return from_candidates(c);
+  });
+  m.def("spr_depth_limit", &spr_depth_limit);
+  m.def("spr_nth_element", [=](A32 v, AI64 ix, int64_t nth, int64_t last) {
+    auto c = candidates(v, ix);
+    in_range(c, 0, last);
+    need(nth >= 0 && nth <= last, "0 <= nth <= last");
+    spr_nth_element(c.data(), nth, last);
+    return from_candidates(c);
+  });
+  m.def("spr_introsort_loop", [=](A32 v, AI64 ix, int64_t len, int64_t depth) {
+    auto c = candidates(v, ix);
+    in_range(c, 0, len);
+    spr_introsort_loop(c.data(), len, depth);
+    return from_candidates(c);
+  });
+  m.def("spr_sort", [=](A32 v, AI64 ix, int64_t len) {
+    auto c = candidates(v, ix);
+    in_range(c, 0, len);
+    spr_sort(c.data(), len);
+    return from_candidates(c);
+  });
+  m.def("spr_root_kept", &spr_root_kept);
+  m.def("spr_keypoint_coordinate", &spr_keypoint_coordinate);
+  m.def("spr_sample_coordinate", &spr_sample_coordinate);
+  m.def("spr_bilinear", [](A32 mm, int64_t Hh, int64_t W, float x, float y) {
+    need(mm.size() == Hh * W && Hh > 0 && W > 0, "map must be H x W");
+    need(x != x || y != y || (x >= 0 && y >= 0 && x <= W - 1 && y <= Hh - 1),
+         "coordinates must be clipped (spr_sample_coordinate)");
+    return spr_bilinear(mm.data(), Hh, W, x, y);
+  });
+
+  // ---- regression.h
+  m.def("regression_label", &regression_label);
+  m.def("regression_inside", &regression_inside);
+  m.def("regression_weight", &regression_weight);
+  m.def("regression_coord", &regression_coord);
+  m.def("heatmap_normalizer", &heatmap_normalizer);
+  m.def("normalized_value", &normalized_value);
+}
