@@ -10,7 +10,7 @@ import numpy as np
 from fastcodec.backends.numba.blur import gaussian_blur
 from fastcodec.backends.numba.common import _F0, _F1, _FHALF, _F2, _FLT_EPS, _require, jit
 from fastcodec.backends.numba.heatmap import dark_udp_log
-from fastcodec.backends.numba.spr import (spr_adjust_heap, spr_make_heap, spr_max,
+from fastcodec.backends.numba.spr import (nms_map, spr_adjust_heap, spr_make_heap,
                                           spr_nth_element, spr_sort, spr_sort_heap,
                                           spr_value_before)
 
@@ -334,26 +334,7 @@ def _candidates(heat, r, M, vals, idx):
     for c in range(C):
         if M == 0:
             continue
-        m = heat[c]
-        for y in range(H):
-            for x in range(W):
-                x0 = max(x - r, 0)
-                x1 = min(x + r, W - 1)
-                v = m[y, x0]
-                for t in range(x0 + 1, x1 + 1):
-                    v = spr_max(v, m[y, t])
-                rows[y, x] = v
-        for y in range(H):
-            y0 = max(y - r, 0)
-            y1 = min(y + r, H - 1)
-            for x in range(W):
-                peaks[y, x] = rows[y0, x]
-            for t in range(y0 + 1, y1 + 1):
-                for x in range(W):
-                    peaks[y, x] = spr_max(peaks[y, x], rows[t, x])
-            for x in range(W):
-                raw = m[y, x]
-                peaks[y, x] = raw if raw == peaks[y, x] else raw * _F0
+        nms_map(heat[c], H, W, r, rows, peaks)
         flat = peaks.reshape(HW)
         if partial:
             for i in range(M):
