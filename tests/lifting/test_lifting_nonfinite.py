@@ -121,7 +121,8 @@ def assert_same_bits(got, want, where):
             continue
         a, b = host(got[key]), host(want[key])
         assert a.dtype == b.dtype and a.shape == b.shape, (where, key)
-        np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8),
+        np.testing.assert_array_equal(np.ascontiguousarray(a).view(np.uint8),
+                                      np.ascontiguousarray(b).view(np.uint8),
                                       err_msg=f'{where}: {key}')
 
 

@@ -265,13 +265,18 @@ def _size(x) -> int:
 def non_finite(X, x):
     """(…, C) -> bool mask (…) of the rows holding a NaN or Inf, or None where x is a
     host array whose values are all finite (nothing to do)."""
+    # A finite sum has finite terms (NaN and Inf propagate; an overflow only costs the
+    # exact test below).
     if X.is_torch:
-        mask = ~X.torch.isfinite(x).all(-1)
-        if X.device.type == 'cpu' and not bool(mask.any()):
+        torch = X.torch
+        if X.device.type != 'cpu':
+            return ~torch.isfinite(x).all(-1)
+        if not x.is_floating_point() or bool(torch.isfinite(x.sum())):
             return None
-        return mask
-    if x.dtype.kind != 'f' or np.isfinite(np.add.reduce(x, axis=None)):
-        return None              # a finite sum has finite terms (an overflow only costs time)
+        mask = ~torch.isfinite(x).all(-1)
+        return mask if bool(mask.any()) else None
+    if x.dtype.kind != 'f' or math.isfinite(np.add.reduce(x, axis=None)):
+        return None
     mask = ~np.isfinite(x).all(-1)
     return mask if mask.any() else None
 
