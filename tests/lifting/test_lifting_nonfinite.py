@@ -222,16 +222,43 @@ def test_non_finite_keypoints_give_finite_targets(case, target_visible, backend,
         assert_same_bits(torch_batch(), ref, 'torch vectorised')
 
 
+@pytest.mark.parametrize('case', CASES, ids=case_id)
+def test_untested_masks_change_nothing_else(case, monkeypatch):
+    """On a torch device the masks are applied without testing them first (no
+    synchronisation): that branch, run on the host, gives the same bits as the tested
+    one, for finite inputs (all-False masks: MMPose's numbers) and non-finite ones."""
+    cfg, camera = case
+    cfg = dict(cfg, num_keypoints=K)
+    (kp, bad_kp, _), (lt, bad_lt, _), vis, ltv, cam = make_inputs(cfg, camera, True)
+    codec = fastcodec.build(cfg)
+    t = torch.from_numpy
+    want = [batch(codec, cfg, a, vis, b, ltv, cam) for a, b in ((kp, lt), (bad_kp, bad_lt))]
+    monkeypatch.setattr(_lifting, 'may_test', lambda X: False)
+    for (a, b), w in zip(((kp, lt), (bad_kp, bad_lt)), want):
+        assert_same_bits(batch(codec, cfg, t(a), t(vis), t(b), t(ltv), cam), w, 'torch')
+        assert_same_bits(batch(codec, cfg, a, vis, b, ltv, cam), w, 'numpy')
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
 @pytest.mark.parametrize('case', CASES, ids=case_id)
 def test_non_finite_keypoints_on_cuda(case):
-    """On a torch device the masks are applied without testing them (no sync): the
-    same bits as on the host, finite inputs included."""
+    """CUDA tensors: finite targets, zeros where the host has them, the other values
+    as on the host (to the CUDA tolerance of test_batch_on_cuda_matches_cpu)."""
     cfg, camera = case
     cfg = dict(cfg, num_keypoints=K)
-    (kp, bad_kp, _), (lt, bad_lt, _), vis, ltv, cam = make_inputs(cfg, camera, False)
+    _, (_, bad_kp, _), (_, bad_lt, _), vis, ltv, cam = (None,) + make_inputs(cfg, camera, True)
     codec = fastcodec.build(cfg)
-    for a, b in ((kp, lt), (bad_kp, bad_lt)):
-        want = batch(codec, cfg, a, vis, b, ltv, cam)
-        cuda = [torch.from_numpy(x).cuda() for x in (a, vis, b)]
-        assert_same_bits(batch(codec, cfg, cuda[0], cuda[1], cuda[2], ltv, cam), want, 'cuda')
+    want = batch(codec, cfg, bad_kp, vis, bad_lt, ltv, cam)
+    dev = torch.device('cuda')
+    args = [torch.as_tensor(a, device=dev) for a in (bad_kp, vis, bad_lt, ltv)]
+    kwargs = {} if cam is None else dict(camera_param={
+        k: torch.as_tensor(np.stack([np.asarray(v)] * B), device=dev) for k, v in cam.items()})
+    got = codec.batch_encode(*args, **kwargs)
+    for key, value in want.items():
+        if isinstance(value, np.ndarray):
+            g = got[key].cpu().numpy()
+            assert got[key].device.type == 'cuda', key
+            if g.dtype.kind == 'f':
+                assert np.isfinite(g).all(), key
+            np.testing.assert_array_equal(g == 0, value == 0, err_msg=key)
+            np.testing.assert_allclose(g, value, rtol=0, atol=1e-5, err_msg=key)

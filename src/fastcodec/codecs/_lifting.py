@@ -265,20 +265,20 @@ def _size(x) -> int:
 def non_finite(X, x):
     """(…, C) -> bool mask (…) of the rows holding a NaN or Inf, or None where x is a
     host array whose values are all finite (nothing to do)."""
+    test = may_test(X)
     # A finite sum has finite terms (NaN and Inf propagate; an overflow only costs the
     # exact test below).
-    if X.is_torch:
-        torch = X.torch
-        if X.device.type != 'cpu':
-            return ~torch.isfinite(x).all(-1)
-        if not x.is_floating_point() or bool(torch.isfinite(x.sum())):
-            return None
-        mask = ~torch.isfinite(x).all(-1)
-        return mask if bool(mask.any()) else None
-    if x.dtype.kind != 'f' or math.isfinite(np.add.reduce(x, axis=None)):
+    if test and (X.dtype(x).kind != 'f' or (bool(X.torch.isfinite(x.sum())) if X.is_torch
+                                            else math.isfinite(np.add.reduce(x, axis=None)))):
         return None
-    mask = ~np.isfinite(x).all(-1)
-    return mask if mask.any() else None
+    mask = ~(X.torch.isfinite(x) if X.is_torch else np.isfinite(x)).all(-1)
+    return None if test and not bool(mask.any()) else mask
+
+
+def may_test(X) -> bool:
+    """Whether the masks may be tested before use: arrays in host memory (testing a
+    torch tensor on a device would synchronise with it)."""
+    return not X.is_torch or X.device.type == 'cpu'
 
 
 def zero_where(X, mask, x):
