@@ -263,7 +263,7 @@ def _size(x) -> int:
 
 
 def non_finite(X, x):
-    """(…, C) -> bool mask (…) of the rows holding a NaN or Inf, or None where x is a
+    """(..., C) -> bool mask (...) of the rows holding a NaN or Inf, or None where x is a
     host array whose values are all finite (nothing to do)."""
     test = may_test(X)
     # A finite sum has finite terms (NaN and Inf propagate; an overflow only costs the
@@ -319,7 +319,7 @@ def finite_keypoint_labels(X, encoded: dict, keypoints, labels_key: str, visible
     labels = encoded[labels_key]
     if reshaped:                                  # (B, N, K) -> (B, K * D', N)
         B, N, K = bad.shape
-        D = labels.shape[1] // K
+        D = labels.shape[1] // K if K else 0
         rows = X.expand(X.permute(bad, (0, 2, 1)).reshape(B, K, 1, N), (B, K, D, N))
         encoded[labels_key] = zero_where(X, rows.reshape(B, K * D, N), labels)
     else:
@@ -364,6 +364,7 @@ def finite_rooted_targets(X, encoded: dict, lifting_target, root_index: Optional
     encoded['trajectory_weights'] = finite_trajectory(X, encoded['trajectory_weights'],
                                                       trajectory_bad, visible_given)
 
+
 def finite_sample(encoded: dict, kp: np.ndarray, lt: np.ndarray, fix, *args) -> dict:
     """The fast path's per-sample results through a codec's batched ``fix(X, encoded,
     keypoints, target, *args)`` (on a batch of one); ``encoded`` itself where kp and lt
@@ -374,6 +375,7 @@ def finite_sample(encoded: dict, kp: np.ndarray, lt: np.ndarray, fix, *args) -> 
     batched = {k: (v[None] if k in arrays else v) for k, v in encoded.items()}
     fix(NUMPY, batched, kp[None], lt[None], *args)
     return {k: (v[0] if k in arrays else v) for k, v in batched.items()}
+
 
 # ---- camera parameters ----------------------------------------------------------------
 CAMERA_LAYOUT = ('camera_param: a dict {"w": (B,) or scalar, "h": (B,) or scalar, '
