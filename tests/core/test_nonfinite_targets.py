@@ -1,7 +1,7 @@
 """Non-finite keypoints give finite targets in every encoder (docs/deviations.md): a
 NaN or Inf keypoint is invisible (weight 0) and nothing it touches is NaN or Inf, so a
-loss of targets times weights stays finite. The lifting codecs are left out: their
-2-D keypoints are the network's input, normalised and passed through as MMPose does."""
+loss of targets times weights stays finite. The lifting codecs (2D network inputs and
+a root-relative 3D target) have their own test: tests/lifting/test_lifting_nonfinite.py."""
 import numpy as np
 import pytest
 
