@@ -39,6 +39,9 @@ typedef unsigned long uint64_t;
 #define FC_INF_F __builtin_inff()
 #endif
 
+// INT64_MIN without <stdint.h>'s macro (NVRTC has none).
+#define FC_INT64_MIN (-9223372036854775807L - 1)
+
 namespace fastcodec {
 
 // numpy's `astype(np.int64)`: truncation toward zero. Callers keep |v| < 2^62
