@@ -7,6 +7,7 @@ per family in FAMILIES, and any registered codec not listed there lands on an "O
 codecs" page, so a new codec is documented as soon as it registers.
 """
 import os
+import shutil
 
 import fastcodec
 from fastcodec.backends.contract import KERNELS
@@ -84,7 +85,10 @@ def _contract_page():
 def generate():
     """Write the generated pages (``_generated/<n>_<family>.rst``; the index's toctree
     globs them in order)."""
-    os.makedirs(GENERATED, exist_ok=True)
+    # start empty: a page left from an earlier build (a family since renamed) would
+    # describe its codecs a second time
+    shutil.rmtree(GENERATED, ignore_errors=True)
+    os.makedirs(GENERATED)
     pages = {}
     listed = set()
     for slug, title, intro, names in FAMILIES:
