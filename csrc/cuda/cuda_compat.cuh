@@ -1,0 +1,33 @@
+// What the kernel sources need beyond the shared math headers, for each compiler that
+// builds them: nvcc and NVRTC (the GPU), or g++ with the host emulator (emulator.h).
+#pragma once
+
+#if defined(__CUDACC__)
+// `extern __shared__` arrays of every kernel alias the same dynamic shared memory; one
+// byte array, cast per kernel, keeps their types from clashing within a module.
+#define FC_DYNAMIC_SHARED(T, name)                                   \
+  extern __shared__ __align__(16) unsigned char fc_dynamic_shared[]; \
+  T* name = reinterpret_cast<T*>(fc_dynamic_shared)
+#else
+#include "emulator.h"
+#endif
+
+#include "fastcodec/common.h"
+
+namespace fastcodec {
+namespace cuda {
+
+constexpr unsigned kFullWarp = 0xffffffffu;
+
+// This thread's index over the whole grid, and the grid's thread count (grid-stride
+// loops: any grid size covers any problem size).
+__device__ __forceinline__ int64_t global_thread() {
+  return (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+}
+__device__ __forceinline__ int64_t grid_threads() { return (int64_t)gridDim.x * blockDim.x; }
+
+// -inf without <math.h>'s INFINITY (NVRTC has no libc headers).
+__device__ __forceinline__ float negative_infinity() { return __int_as_float((int)0xff800000u); }
+
+}  // namespace cuda
+}  // namespace fastcodec

@@ -1,0 +1,113 @@
+"""The ``cuda`` backend: the kernels of csrc/cuda compiled at run time by NVRTC
+through CuPy (cached per device architecture) and launched on the caller's current
+stream -- torch's for torch tensors, CuPy's otherwise -- without synchronising the
+host. Arrays are passed zero-copy by their device pointers
+(``__cuda_array_interface__``); the launch arithmetic is ``launch.py``'s, shared with
+the host emulator that the test suite runs.
+
+Importing this module needs CuPy (the ``cuda`` extra); it raises ImportError
+otherwise, which makes the backend unavailable rather than broken.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any, Dict, Sequence, Tuple
+
+import numpy as np
+
+import cupy  # noqa: F401 - ImportError here: no cuda backend
+
+from fastcodec.backends.cuda import sources
+from fastcodec.backends.cuda.launch import Kernels, Launcher, Pointer, POINTER_DTYPES
+
+
+def _interface(array: Any) -> dict:
+    cai = getattr(array, '__cuda_array_interface__', None)
+    if cai is None:
+        raise TypeError(f'the cuda backend takes arrays in GPU memory, got '
+                        f'{type(array).__module__}.{type(array).__name__}')
+    return cai
+
+
+def _device_id(array: Any) -> int:
+    """The CUDA device holding ``array``."""
+    if _is_torch(array):
+        return array.device.index
+    if isinstance(array, cupy.ndarray):
+        return array.device.id
+    return cupy.cuda.runtime.pointerGetAttributes(_interface(array)['data'][0]).device
+
+
+def _is_torch(array: Any) -> bool:
+    torch = sys.modules.get('torch')
+    return torch is not None and isinstance(array, torch.Tensor)
+
+
+class CupyLauncher(Launcher):
+    """Launches NVRTC-compiled kernels with CuPy on the current stream."""
+
+    def __init__(self):
+        self._modules: Dict[str, Any] = {}
+
+    def _function(self, name: str):
+        arch = cupy.cuda.Device().compute_capability  # e.g. '90'
+        module = self._modules.get(arch)
+        if module is None:
+            # CuPy compiles for the current device's architecture and keeps the binary
+            # in its on-disk cache; the module loads onto each device it is used on.
+            module = cupy.RawModule(code=sources.program_source(),
+                                    options=sources.nvrtc_options(), backend='nvrtc')
+            self._modules[arch] = module
+        return module.get_function(name)
+
+    @staticmethod
+    def _stream(arrays: Sequence[Any]):
+        """The caller's current stream: torch's when the arrays are torch tensors."""
+        if any(_is_torch(a) for a in arrays):
+            import torch
+            return cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
+        return contextlib.nullcontext()
+
+    def launch(self, name: str, grid: Tuple[int, ...], block: Tuple[int, ...],
+               shared_bytes: int, args: Sequence[Any]) -> None:
+        arrays = [a.array for a in args if isinstance(a, Pointer)]
+        values = []
+        for a in args:
+            if isinstance(a, Pointer):
+                cai = _interface(a.array)
+                expected = POINTER_DTYPES[a.ctype.replace('const ', '').rstrip('*').strip()]
+                if np.dtype(cai['typestr']) != expected:
+                    raise TypeError(f'{name}: a {a.ctype} argument needs {expected}')
+                values.append(np.uint64(cai['data'][0]))
+            else:
+                values.append(a)
+        devices = {_device_id(a) for a in arrays}
+        if len(devices) != 1:
+            raise ValueError(f'{name}: the arrays are on different devices {sorted(devices)}')
+        with cupy.cuda.Device(devices.pop()), self._stream(arrays):
+            self._function(name)(tuple(grid), tuple(block), tuple(values),
+                                 shared_mem=int(shared_bytes))
+
+    def describe(self, array: Any) -> Tuple[Tuple[int, ...], np.dtype, bool]:
+        cai = _interface(array)
+        shape = tuple(cai['shape'])
+        dtype = np.dtype(cai['typestr'])
+        strides = cai.get('strides')
+        # C order; a dimension of size 1 may carry any stride
+        contiguous = strides is None or all(
+            n == 1 or s == int(np.prod(shape[i + 1:], dtype=np.int64)) * dtype.itemsize
+            for i, (n, s) in enumerate(zip(shape, strides)))
+        return shape, dtype, contiguous
+
+    def astype(self, array: Any, dtype: Any) -> Any:
+        with cupy.cuda.Device(_device_id(array)), self._stream([array]):
+            return cupy.ascontiguousarray(cupy.asarray(array), dtype=dtype)
+
+
+_kernels = Kernels(CupyLauncher())
+
+heatmap_maximum = _kernels.heatmap_maximum
+decode_msra = _kernels.decode_msra
+decode_dark = _kernels.decode_dark
+encode_gaussian = _kernels.encode_gaussian

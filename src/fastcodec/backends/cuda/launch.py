@@ -1,0 +1,226 @@
+"""The launch path of the CUDA kernels, shared by the GPU and the host emulator.
+
+For each backend-contract function this module computes the launch -- grid, block,
+dynamic shared memory -- checks what memory safety needs (shapes, dtypes, contiguity
+of the arrays the kernel will index), marshals the arguments to the kernel's exact
+parameter types (``SIGNATURES``, which tests/test_cuda_emulator.py checks against the
+``extern "C"`` declarations in csrc/cuda) and hands them to a *launcher*: CuPy's
+(``cupy_launcher``: NVRTC-compiled kernels on the caller's current stream) or the host
+emulator's (``emulator``: the same kernels compiled by g++). Nothing else differs
+between the two, so the emulator tests exercise this code as a GPU run would.
+
+The functions follow the backend contract's output convention: the front allocates the
+outputs (in the inputs' array namespace, on their device) and passes them as the
+trailing arguments; every element of an output is written, zeros included.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, NamedTuple, Sequence, Tuple
+
+import numpy as np
+
+from fastcodec.limits import MAX_BLUR_KERNEL
+
+# Parameter types of every kernel, in order, as declared in csrc/cuda/*.cu.
+SIGNATURES: Dict[str, Tuple[str, ...]] = {
+    'fc_heatmap_maximum': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'float*', 'float*'),
+    'fc_decode_msra': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'float', 'float',
+                       'float*', 'float*'),
+    'fc_decode_dark': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int', 'int64_t',
+                       'float', 'float', 'float*', 'float*'),
+    'fc_encode_gaussian': ('int', 'const double*', 'const double*', 'const double*', 'int64_t',
+                           'int', 'float', 'float', 'int', 'int64_t', 'int64_t', 'int64_t',
+                           'int64_t', 'int64_t', 'float*', 'unsigned char*'),
+}
+
+# numpy dtype of each pointer's element, and the scalar types.
+POINTER_DTYPES = {'float': np.dtype(np.float32), 'double': np.dtype(np.float64),
+                  'int64_t': np.dtype(np.int64), 'unsigned char': np.dtype(np.uint8),
+                  'int': np.dtype(np.int32)}
+SCALAR_TYPES = {'int': np.int32, 'int64_t': np.int64, 'float': np.float32, 'double': np.float64}
+
+# Threads per block of the per-map decoders and the per-pixel encoders. Whole warps:
+# the block reductions assume it.
+MAP_BLOCK = 128
+DARK_BLOCK = 256
+PIXEL_BLOCK = 256
+# Grid-stride kernels need no more blocks than this to fill any current GPU.
+MAX_GRID = 65535 * 8
+# Dynamic shared memory a kernel may ask for: 48 KiB work on every GPU without opting
+# in; 8 KiB of that are left to the kernels' static __shared__ arrays.
+SHARED_LIMIT = 40 * 1024
+
+
+class Pointer(NamedTuple):
+    """A kernel's pointer argument: the array and the C type it is passed as."""
+    array: Any
+    ctype: str
+
+
+class Launcher:
+    """Where kernels run. ``launch(name, grid, block, shared_bytes, args)`` with args
+    already marshalled (``Pointer`` for arrays, numpy scalars otherwise); ``shape``,
+    ``dtype`` and ``is_c_contiguous`` read an array of the launcher's kind."""
+
+    def launch(self, name: str, grid: Tuple[int, ...], block: Tuple[int, ...],
+               shared_bytes: int, args: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    def describe(self, array: Any) -> Tuple[Tuple[int, ...], np.dtype, bool]:
+        """(shape, dtype, C-contiguous) of an array the launcher can pass."""
+        raise NotImplementedError
+
+    def astype(self, array: Any, dtype: Any) -> Any:
+        """``array`` as a C-contiguous array of ``dtype`` on the same device (a scratch
+        copy where it differs; no host round trip)."""
+        raise NotImplementedError
+
+
+def marshal(name: str, values: Sequence[Any]) -> list:
+    """``values`` converted to kernel ``name``'s parameter types."""
+    params = SIGNATURES[name]
+    if len(values) != len(params):
+        raise TypeError(f'{name} takes {len(params)} arguments, got {len(values)}')
+    out = []
+    for ctype, v in zip(params, values):
+        if ctype.endswith('*'):
+            out.append(Pointer(v, ctype))
+        else:
+            out.append(SCALAR_TYPES[ctype](v))
+    return out
+
+
+class Kernels:
+    """The backend-contract functions on one launcher."""
+
+    def __init__(self, launcher: Launcher):
+        self._launcher = launcher
+
+    # -- helpers ---------------------------------------------------------------------
+    def _require(self, array: Any, name: str, dtype: Any, shape: Tuple[int, ...] = None,
+                 ndim_at_least: int = 0) -> Tuple[int, ...]:
+        """The kernels index arrays as C-contiguous buffers of one dtype: anything else
+        would read or write out of bounds, so it is refused here (the front converts)."""
+        got_shape, got_dtype, contiguous = self._launcher.describe(array)
+        if got_dtype != np.dtype(dtype):
+            raise TypeError(f'{name}: expected dtype {np.dtype(dtype)}, got {got_dtype}')
+        if not contiguous:
+            raise ValueError(f'{name}: expected a C-contiguous array')
+        if shape is not None and tuple(got_shape) != tuple(shape):
+            raise ValueError(f'{name}: expected shape {tuple(shape)}, got {tuple(got_shape)}')
+        if len(got_shape) < ndim_at_least:
+            raise ValueError(f'{name}: expected at least {ndim_at_least} dimensions, '
+                             f'got shape {tuple(got_shape)}')
+        return tuple(got_shape)
+
+    def _run(self, name: str, grid: int, block: int, shared_bytes: int, *values: Any) -> None:
+        if grid == 0:
+            return  # an empty batch: nothing to launch (CUDA rejects a 0-block grid)
+        self._launcher.launch(name, (grid,), (block,), shared_bytes, marshal(name, values))
+
+    @staticmethod
+    def _grid_for(elements: int, block: int) -> int:
+        return min(-(-elements // block), MAX_GRID)
+
+    def _maps(self, heatmaps: Any) -> Tuple[Tuple[int, ...], int, int, int]:
+        shape = self._require(heatmaps, 'heatmaps', np.float32, ndim_at_least=2)
+        H, W = shape[-2], shape[-1]
+        if H < 1 or W < 1:
+            raise ValueError(f'heatmaps: maps must not be empty, got shape {shape}')
+        C = int(np.prod(shape[:-2], dtype=np.int64))
+        return shape[:-2], C, H, W
+
+    @staticmethod
+    def _ksize(ksize: int) -> int:
+        k = int(ksize)
+        if k < 1 or k % 2 == 0 or k > MAX_BLUR_KERNEL:
+            raise ValueError(f'ksize must be odd and in [1, {MAX_BLUR_KERNEL}], got {ksize}')
+        return k
+
+    @staticmethod
+    def _scale(scale: Any) -> Tuple[float, float]:
+        sx, sy = (float(v) for v in scale)
+        return sx, sy
+
+    # -- decoding --------------------------------------------------------------------
+    def heatmap_maximum(self, heatmaps, locs, vals) -> None:
+        """heatmaps f32 (..., H, W) -> locs f32 (..., 2), vals f32 (...): the first
+        maximum of each map, locs -1 where vals <= 0. One block per map."""
+        lead, C, H, W = self._maps(heatmaps)
+        self._require(locs, 'locs', np.float32, lead + (2,))
+        self._require(vals, 'vals', np.float32, lead)
+        self._run('fc_heatmap_maximum', C, MAP_BLOCK, 0, heatmaps, C, H, W, locs, vals)
+
+    def decode_msra(self, heatmaps, scale, locs, vals) -> None:
+        """heatmaps f32 (B, K, H, W), scale (sx, sy) -> locs f32 (B, K, 2), vals f32
+        (B, K): the argmax, the 0.25 px step, locations times scale in float32."""
+        lead, C, H, W = self._maps(heatmaps)
+        sx, sy = self._scale(scale)
+        self._require(locs, 'locs', np.float32, lead + (2,))
+        self._require(vals, 'vals', np.float32, lead)
+        self._run('fc_decode_msra', C, MAP_BLOCK, 0, heatmaps, C, H, W, sx, sy, locs, vals)
+
+    @staticmethod
+    def dark_band_rows(H: int, W: int, ksize: int) -> int:
+        """Rows of the blurred map one DARK block holds per band: as many as fit the
+        shared-memory budget beside the 2r halo rows (at most H); 0 when not even one
+        row fits (a very wide map: each pixel is then blurred from global memory)."""
+        r = ksize // 2
+        fit = SHARED_LIMIT // (4 * W) - 2 * r
+        return max(0, min(H, fit))
+
+    def decode_dark(self, heatmaps, ksize, udp, scale, locs, vals) -> None:
+        """heatmaps f32 (B, K, H, W), ksize odd, udp bool, scale (sx, sy) -> locs f32
+        (B, K, 2), vals f32 (B, K): the argmax, then the DARK step (udp False),
+        locations times scale in float32. One block per map; the blur of each row band
+        in shared memory, fused with the step."""
+        if udp:
+            raise NotImplementedError('decode_dark(udp=True) has no CUDA kernel yet')
+        lead, C, H, W = self._maps(heatmaps)
+        k = self._ksize(ksize)
+        sx, sy = self._scale(scale)
+        self._require(locs, 'locs', np.float32, lead + (2,))
+        self._require(vals, 'vals', np.float32, lead)
+        band = self.dark_band_rows(H, W, k)
+        shared = 4 * (band + 2 * (k // 2)) * W if band else 0
+        self._run('fc_decode_dark', C, DARK_BLOCK, shared, heatmaps, C, H, W, k, band, sx, sy,
+                  locs, vals)
+
+    # -- encoding --------------------------------------------------------------------
+    _GAUSSIAN_KINDS = {'msra': 0, 'unbiased': 1, 'udp': 2}
+
+    def encode_gaussian(self, kind, keypoints, visible, sigma, scale, f32, W, H, heatmaps,
+                        inside) -> None:
+        """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), sigma f64 or f32 (N,) or
+        (B, N) (float32: MMPose's float32 patch geometry), scale (sx, sy), f32, W, H ->
+        heatmaps f32 (B, K, H, W), inside u8 (B, N, K). One thread per target pixel;
+        the front has checked sigma's range."""
+        if kind not in self._GAUSSIAN_KINDS:
+            raise ValueError(f"kind must be 'msra', 'unbiased' or 'udp', got {kind!r}")
+        B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
+        self._require(keypoints, 'keypoints', np.float64, (B, N, K, 2))
+        self._require(visible, 'visible', np.float64, (B, N, K))
+        s_shape, s_dtype, s_contiguous = self._launcher.describe(sigma)
+        if tuple(s_shape) not in ((N,), (B, N)):
+            raise ValueError(f'sigma: expected shape {(N,)} or {(B, N)}, got {tuple(s_shape)}')
+        if s_dtype not in (np.dtype(np.float32), np.dtype(np.float64)) or not s_contiguous:
+            raise TypeError('sigma: expected a C-contiguous float32 or float64 array')
+        sigma_f32 = s_dtype == np.dtype(np.float32)
+        sigma64 = self._launcher.astype(sigma, np.float64)
+        W, H = int(W), int(H)
+        if W < 1 or H < 1:
+            raise ValueError(f'heatmap size must be positive, got W={W}, H={H}')
+        sx, sy = self._scale(scale)
+        self._require(heatmaps, 'heatmaps', np.float32, (B, K, H, W))
+        self._require(inside, 'inside', np.uint8, (B, N, K))
+        total = B * K * H * W
+        self._run('fc_encode_gaussian', self._grid_for(total, PIXEL_BLOCK), PIXEL_BLOCK, 0,
+                  self._GAUSSIAN_KINDS[kind], keypoints, visible, sigma64,
+                  1 if len(s_shape) == 1 else B, int(sigma_f32), sx, sy, int(bool(f32)),
+                  B, N, K, H, W, heatmaps, inside)
+
+
+def contract_functions(kernels: Kernels) -> Dict[str, Callable]:
+    """The contract functions of ``kernels`` by name, for a backend module to export."""
+    return {name: getattr(kernels, name) for name in
+            ('heatmap_maximum', 'decode_msra', 'decode_dark', 'encode_gaussian')}
