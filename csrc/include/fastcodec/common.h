@@ -5,8 +5,21 @@
 // kernels. The headers hold no STL containers, exceptions or allocation.
 #pragma once
 
+// NVRTC has no libc headers: its device math functions are built in, and the fixed-
+// width integers are defined here (the LP64 sizes of every CUDA platform).
+#if defined(__CUDACC_RTC__)
+typedef signed char int8_t;
+typedef short int16_t;
+typedef int int32_t;
+typedef long long int64_t;
+typedef unsigned char uint8_t;
+typedef unsigned short uint16_t;
+typedef unsigned int uint32_t;
+typedef unsigned long long uint64_t;
+#else
 #include <math.h>
 #include <stdint.h>
+#endif
 
 #if defined(__CUDACC__)
 #define FC_HD __host__ __device__ __forceinline__
