@@ -1,0 +1,267 @@
+"""The CUDA kernels, run on the host by the emulator (fastcodec._cuda_emulator) through
+the same launch code as on a GPU (fastcodec.backends.cuda.launch), against the cpp
+backend, within docs/design.md's CUDA parity contract: encode targets within 1e-5,
+argmax indices identical, refined coordinates within 2e-3 px, scores within 1e-4.
+Plus: the launch code's kernel signatures match the sources, bad arguments are refused
+before a launch, and one build of the kernels runs under AddressSanitizer, whose
+deliberately broken kernels must fail it.
+"""
+import pathlib
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from fastcodec import _cuda_emulator
+from fastcodec.backends import cpp
+from fastcodec.backends.cuda import emulator as emu
+from fastcodec.backends.cuda import launch
+from conftest import adversarial_keypoints, adversarial_visibility
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+TARGET_TOL = 1e-5
+COORD_TOL = 2e-3
+SCORE_TOL = 1e-4
+
+
+# ---- the launch code agrees with the kernels ----------------------------------------
+def _declared_kernels():
+    """name -> parameter types of every extern "C" __global__ kernel in csrc/cuda."""
+    found = {}
+    for path in sorted((ROOT / 'csrc' / 'cuda').glob('*.cu')):
+        text = path.read_text()
+        for m in re.finditer(r'extern "C" __global__ void (\w+)\(([^)]*)\)', text):
+            params = [re.sub(r'\s+', ' ', p).strip() for p in m.group(2).split(',')]
+            found[m.group(1)] = tuple(p.rsplit(' ', 1)[0] for p in params)
+    return found
+
+
+def test_launch_signatures_match_the_kernel_sources():
+    assert _declared_kernels() == launch.SIGNATURES
+    assert sorted(_cuda_emulator.kernel_names()) == sorted(launch.SIGNATURES)
+
+
+def test_emulator_refuses_wrongly_typed_arguments():
+    h = np.zeros((1, 4, 4), np.float32)
+    out = np.empty((1, 2), np.float32), np.empty(1, np.float32)
+    with pytest.raises(TypeError, match='dtype'):
+        _cuda_emulator.launch('fc_heatmap_maximum', (1,), (128,), 0,
+                              (h.astype(np.float64), 1, 4, 4, *out))
+    with pytest.raises(TypeError, match='6 arguments'):
+        _cuda_emulator.launch('fc_heatmap_maximum', (1,), (128,), 0, (h, 1, 4, 4))
+    with pytest.raises(TypeError, match='writeable'):
+        ro = np.empty(1, np.float32)
+        ro.flags.writeable = False
+        _cuda_emulator.launch('fc_heatmap_maximum', (1,), (128,), 0, (h, 1, 4, 4, out[0], ro))
+    with pytest.raises(ValueError, match='no CUDA kernel'):
+        _cuda_emulator.launch('fc_nothing', (1,), (1,), 0, ())
+
+
+# ---- heatmap_maximum / decode_msra ----------------------------------------------------
+def _maps(rng, kind, shape):
+    if kind == 'ties':
+        return rng.integers(0, 3, shape).astype(np.float32)
+    if kind == 'zero':
+        return np.zeros(shape, np.float32)
+    if kind == 'negative':
+        return -rng.random(shape, dtype=np.float32) - 0.1
+    if kind == 'special':
+        h = rng.random(shape, dtype=np.float32)
+        flat = h.reshape(-1, shape[-2] * shape[-1])
+        flat[0, :] = -np.inf
+        flat[1, 5 % flat.shape[1]] = np.nan
+        flat[1, 9 % flat.shape[1]] = np.nan
+        if flat.shape[0] > 2:
+            flat[2, :] = 0.0
+            flat[2, -1] = -0.0
+        return h
+    return rng.random(shape, dtype=np.float32)
+
+
+@pytest.mark.parametrize('kind', ['random', 'ties', 'zero', 'negative', 'special'])
+@pytest.mark.parametrize('shape', [(2, 3, 64, 48), (5, 1, 1), (3, 7, 5)])
+def test_heatmap_maximum(kind, shape):
+    h = _maps(np.random.default_rng(1), kind, shape)
+    locs = np.empty(shape[:-2] + (2,), np.float32)
+    vals = np.empty(shape[:-2], np.float32)
+    emu.heatmap_maximum(h, locs, vals)
+    ref_locs, ref_vals = cpp.heatmap_maximum(h)
+    np.testing.assert_array_equal(locs, ref_locs)
+    np.testing.assert_array_equal(vals, ref_vals)
+    flat = h.reshape(-1, shape[-2] * shape[-1])
+    idx = np.argmax(flat, axis=1)  # numpy's own rule, independently
+    pos = flat.max(axis=1, initial=-np.inf) > 0
+    np.testing.assert_array_equal(locs.reshape(-1, 2)[pos, 0], (idx % shape[-1])[pos])
+
+
+@pytest.mark.parametrize('kind', ['random', 'ties', 'zero', 'special'])
+def test_decode_msra(kind):
+    h = _maps(np.random.default_rng(2), kind, (2, 5, 16, 12))
+    locs, vals = np.empty((2, 5, 2), np.float32), np.empty((2, 5), np.float32)
+    emu.decode_msra(h, (4.0, 3.5), locs, vals)
+    ref_locs, ref_vals = cpp.decode_msra(h, (4.0, 3.5))
+    np.testing.assert_array_equal(locs, ref_locs)
+    np.testing.assert_array_equal(vals, ref_vals)
+
+
+# ---- decode_dark -------------------------------------------------------------------------
+def _encoded_maps(rng, B, K, H, W, noise):
+    kps = rng.uniform(-2, 1, (B, 1, K, 2)) * [W * 4, H * 4] + [W * 2, H * 2]
+    heat, _ = cpp.encode_gaussian('msra', kps, np.ones((B, 1, K)), np.array([2.0]), (4.0, 4.0),
+                                  False, W, H)
+    return (heat + rng.normal(0, noise, heat.shape)).astype(np.float32)
+
+
+def _check_dark(h, ksize, scale=(1.0, 1.0)):
+    lead = h.shape[:-2]
+    locs, vals = np.empty(lead + (2,), np.float32), np.empty(lead, np.float32)
+    emu.decode_dark(h, ksize, False, scale, locs, vals)
+    ref_locs, ref_vals = cpp.decode_dark(h, ksize, False, scale)
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(vals, ref_vals, atol=SCORE_TOL, rtol=0)
+    # the argmax under the step is the same pixel
+    raw, _ = cpp.heatmap_maximum(h)
+    emu_raw = np.empty_like(raw)
+    emu.heatmap_maximum(h, emu_raw, np.empty(lead, np.float32))
+    np.testing.assert_array_equal(emu_raw, raw)
+    return locs
+
+
+@pytest.mark.parametrize('ksize', [1, 3, 11, 17])
+@pytest.mark.parametrize('noise', [0.0, 0.05])
+def test_decode_dark_encoded_maps(ksize, noise):
+    rng = np.random.default_rng(ksize)
+    _check_dark(_encoded_maps(rng, 2, 6, 64, 48, noise), ksize, (4.0, 4.0))
+
+
+@pytest.mark.parametrize('kind', ['random', 'ties', 'zero', 'negative', 'special'])
+def test_decode_dark_adversarial_maps(kind):
+    _check_dark(_maps(np.random.default_rng(3), kind, (2, 3, 20, 17)), 11)
+
+
+def test_decode_dark_border_maxima():
+    h = np.full((1, 8, 24, 20), 0.01, np.float32)
+    for c, (y, x) in enumerate([(0, 0), (1, 1), (2, 2), (23, 19), (21, 17), (12, 0), (0, 10), (22, 2)]):
+        h[0, c, y, x] = 1.0
+        h[0, c, max(y - 1, 0), x] = 0.7
+    _check_dark(h, 11)
+
+
+def test_decode_dark_wide_maps_blur_per_pixel():
+    """A map too wide for a shared-memory band takes the per-pixel blur path."""
+    H, W, k = 6, 1200, 11
+    assert launch.Kernels.dark_band_rows(H, W, k) == 0
+    assert launch.Kernels.dark_band_rows(64, 48, k) > 0
+    rng = np.random.default_rng(4)
+    _check_dark(_encoded_maps(rng, 1, 2, H, W, 0.02), k)
+
+
+# ---- encode_gaussian ---------------------------------------------------------------------
+@pytest.mark.parametrize('kind', ['msra', 'unbiased', 'udp'])
+@pytest.mark.parametrize('f32', [False, True])
+@pytest.mark.parametrize('sigma_dtype', [np.float64, np.float32])
+def test_encode_gaussian(kind, f32, sigma_dtype):
+    rng = np.random.default_rng(hash((kind, f32)) % 1000)
+    B, N, K, W, H = 2, 3, 17, 48, 64
+    kps = np.stack([adversarial_keypoints(rng, (192, 256), (4.0, 4.0), N, K) for _ in range(B)])
+    vis = np.stack([adversarial_visibility(rng, N, K) for _ in range(B)])
+    kps[0, 0, 0] = np.nan
+    kps[1, 1, 2, 1] = np.inf
+    sigma = np.array([2.0, 1.5, 3.0], sigma_dtype)
+    heat, inside = np.empty((B, K, H, W), np.float32), np.empty((B, N, K), np.uint8)
+    emu.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), f32, W, H, heat, inside)
+    ref_heat, ref_inside = cpp.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), f32, W, H)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)
+    assert inside.min() == 0 and inside.max() == 1  # the adversarial cases reach both
+
+
+def test_encode_gaussian_per_sample_sigma_and_empty():
+    rng = np.random.default_rng(5)
+    kps = rng.uniform(0, 48, (2, 2, 4, 2))
+    vis = np.ones((2, 2, 4))
+    sigma = np.array([[1.0, 2.0], [3.0, 0.0]])
+    heat, inside = np.empty((2, 4, 16, 12), np.float32), np.empty((2, 2, 4), np.uint8)
+    emu.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, 12, 16, heat, inside)
+    ref_heat, ref_inside = cpp.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, 12, 16)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)
+    # no instances: zero targets, every element written
+    heat = np.full((2, 4, 16, 12), 7.0, np.float32)
+    emu.encode_gaussian('msra', kps[:, :0], vis[:, :0], sigma[:, :0], (4.0, 4.0), False, 12, 16,
+                        heat, np.empty((2, 0, 4), np.uint8))
+    assert not heat.any()
+    # no samples: nothing to launch
+    emu.encode_gaussian('udp', kps[:0], vis[:0], sigma[0], (4.0, 4.0), False, 12, 16,
+                        np.empty((0, 4, 16, 12), np.float32), np.empty((0, 2, 4), np.uint8))
+
+
+# ---- bad input never reaches a launch ---------------------------------------------------
+def test_bad_arguments_are_refused_before_launch():
+    h = np.zeros((2, 3, 8, 8), np.float32)
+    locs, vals = np.empty((2, 3, 2), np.float32), np.empty((2, 3), np.float32)
+    with pytest.raises(TypeError, match='float32'):
+        emu.heatmap_maximum(h.astype(np.float64), locs, vals)
+    with pytest.raises(ValueError, match='C-contiguous'):
+        emu.heatmap_maximum(np.zeros((2, 3, 8, 16), np.float32)[..., ::2], locs, vals)
+    with pytest.raises(ValueError, match=r'locs: expected shape \(2, 3, 2\)'):
+        emu.heatmap_maximum(h, np.empty((2, 3), np.float32), vals)
+    with pytest.raises(ValueError, match='empty'):
+        emu.heatmap_maximum(np.zeros((2, 3, 0, 8), np.float32), locs, vals)
+    with pytest.raises(ValueError, match='ksize'):
+        emu.decode_dark(h, 4, False, (1.0, 1.0), locs, vals)
+    with pytest.raises(TypeError, match='numpy arrays'):
+        emu.heatmap_maximum(h.tolist(), locs, vals)
+    kps, vis = np.zeros((1, 2, 3, 2)), np.ones((1, 2, 3))
+    with pytest.raises(ValueError, match='sigma'):
+        emu.encode_gaussian('msra', kps, vis, np.ones(3), (1.0, 1.0), False, 8, 8,
+                            np.empty((1, 3, 8, 8), np.float32), np.empty((1, 2, 3), np.uint8))
+    with pytest.raises(ValueError, match='kind'):
+        emu.encode_gaussian('gauss', kps, vis, np.ones(2), (1.0, 1.0), False, 8, 8,
+                            np.empty((1, 3, 8, 8), np.float32), np.empty((1, 2, 3), np.uint8))
+
+
+# ---- AddressSanitizer ------------------------------------------------------------------
+@pytest.fixture(scope='module')
+def asan_binary(tmp_path_factory):
+    cxx = shutil.which('g++')
+    if cxx is None:
+        pytest.skip('g++ not installed')
+    out = tmp_path_factory.mktemp('asan') / 'emulator_check'
+    build = subprocess.run(
+        [cxx, '-std=c++20', '-O1', '-g', '-fsanitize=address', '-fno-omit-frame-pointer',
+         '-ffp-contract=off', '-I', str(ROOT / 'csrc' / 'include'), '-I', str(ROOT / 'csrc' / 'cuda'),
+         str(ROOT / 'tests' / 'cuda' / 'emulator_check.cpp'), '-o', str(out), '-pthread'],
+        capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    return out
+
+
+def _run(binary, mode):
+    return subprocess.run([str(binary), mode], capture_output=True, text=True, timeout=120,
+                          env={'ASAN_OPTIONS': 'detect_leaks=0'})
+
+
+def test_kernels_run_clean_under_address_sanitizer(asan_binary):
+    res = _run(asan_binary, 'clean')
+    assert res.returncode == 0, res.stderr
+    assert 'AddressSanitizer' not in res.stderr
+    assert res.stdout.strip() == 'clean'
+
+
+@pytest.mark.parametrize('mode, report', [('dynamic', 'heap-buffer-overflow'),
+                                          ('static', 'global-buffer-overflow'),
+                                          ('global', 'heap-buffer-overflow')])
+def test_address_sanitizer_catches_out_of_bounds(asan_binary, mode, report):
+    res = _run(asan_binary, mode)
+    assert res.returncode != 0
+    assert f'AddressSanitizer: {report}' in res.stderr
+
+
+def test_emulator_reports_a_divergent_barrier(asan_binary):
+    res = _run(asan_binary, 'divergent')
+    assert res.returncode != 0
+    assert 'met at different barriers' in res.stderr
