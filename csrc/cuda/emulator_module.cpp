@@ -90,7 +90,16 @@ const std::map<std::string, Launcher>& kernels() {
       FC_KERNEL(fc_heatmap_maximum),
       FC_KERNEL(fc_decode_msra),
       FC_KERNEL(fc_decode_dark),
+      FC_KERNEL(fc_dark_maxima),
+      FC_KERNEL(fc_decode_dark_udp_step),
+      FC_KERNEL(fc_refine_dark_udp),
+      FC_KERNEL(fc_refine_dark),
+      FC_KERNEL(fc_refine_sign),
+      FC_KERNEL(fc_decode_megvii),
+      FC_KERNEL(fc_decode_udp_combined),
       FC_KERNEL(fc_encode_gaussian),
+      FC_KERNEL(fc_encode_offset),
+      FC_KERNEL(fc_encode_megvii),
   };
 #undef FC_KERNEL
   return table;

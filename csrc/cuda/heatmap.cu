@@ -17,7 +17,7 @@ namespace cuda {
 // float32's smallest normal number: the CPU encoders run with denormal results flushed
 // to zero, so targets never hold a denormal; the kernels flush explicitly.
 constexpr float kMinNormal = 1.17549435e-38f;
-__device__ __forceinline__ float flush_denormal(float v) { return v < kMinNormal ? 0.f : v; }
+__device__ __forceinline__ float flush_denormal(float v) { return fabsf(v) < kMinNormal ? 0.f : v; }
 
 // The keypoint of row i divided by the encoder's scale, as the CPU's scaled_point
 // (csrc/cpu/heatmap_kernels.cpp) computes it: NaN/Inf/huge coordinates are unusable.
@@ -33,6 +33,46 @@ __device__ __forceinline__ bool scaled_point(const double* kps, int64_t i, float
 // The Gaussian patch of one instance: MMPose's geometry for a float64 or float32 sigma.
 __device__ __forceinline__ PatchGeometry instance_geometry(double sigma, bool sigma_f32) {
   return sigma_f32 ? patch_geometry_f32((float)sigma) : patch_geometry(sigma);
+}
+
+// Every pixel of one blurred map, visit(x, y, value) once each, shared by the threads of
+// the block; every thread of the block must call it. band_rows > 0: row bands, the row
+// pass of a band (with its r halo rows) in the dynamic shared memory `rows`,
+// (band_rows + 2r) * W floats, the column pass from there; band_rows == 0: each pixel
+// from global memory (blur_pixel), for maps too wide for a band.
+template <typename Visit>
+__device__ __forceinline__ void block_blur(const float* map, const BlurGeometry& g,
+                                          const float* taps, int64_t band_rows, float* rows,
+                                          Visit visit) {
+  const int64_t H = g.H, W = g.W;
+  const int r = g.r;
+  if (band_rows > 0) {
+    for (int64_t y0 = 0; y0 < H; y0 += band_rows) {
+      const int64_t n = min_i64(band_rows, H - y0);
+      for (int64_t t = threadIdx.x; t < (n + 2 * r) * W; t += blockDim.x)
+        rows[t] = blur_row_value(map, g, taps, t % W, y0 - r + t / W);
+      __syncthreads();
+      for (int64_t t = threadIdx.x; t < n * W; t += blockDim.x) {
+        const int64_t x = t % W, yb = t / W;
+        auto at = [&](int i) { return rows[(yb + r + i) * W + x]; };
+        visit(x, y0 + yb, blur_column_value(g, taps, x, at));
+      }
+      __syncthreads();  // the band's rows are overwritten next
+    }
+  } else {
+    for (int64_t t = threadIdx.x; t < H * W; t += blockDim.x)
+      visit(t % W, t / W, blur_pixel(map, g, taps, t % W, t / W));
+  }
+}
+
+// The first maximum of one map (every thread gets it) and, from it, the integer
+// location MMPose steps from (-1 where the maximum is <= 0).
+__device__ __forceinline__ Maximum block_map_maximum(const float* map, int64_t n, ArgMax* scratch) {
+  const ArgMax m = block_argmax(strided_argmax(map, threadIdx.x, n, blockDim.x), scratch);
+  Maximum mx;
+  mx.index = m.index;
+  mx.value = m.value;
+  return mx;
 }
 
 }  // namespace cuda
@@ -87,12 +127,10 @@ extern "C" __global__ void fc_decode_msra(const float* heat, int64_t C, int64_t 
 
 // ---- decode_dark (DARK, not UDP): one block per map, the blur fused with the step -----
 // grid (C), block 256, dynamic shared memory (band_rows + 2r) * W floats when band_rows
-// > 0. The raw argmax first; then the blurred map row band by row band: the row pass of
-// the band (and r rows either side) into shared memory, the column pass from there,
-// tracking the blurred maximum (MMPose's rescale factor) and keeping the 5x5 blurred
-// patch around the argmax in shared memory; then one thread takes the Taylor step on
-// that patch. band_rows == 0 (a map too wide for shared memory) blurs each pixel from
-// global memory instead. The ksize OpenCV taps are computed once per block.
+// > 0 (block_blur). The raw argmax first; then the blurred map band by band, tracking
+// the blurred maximum (MMPose's rescale factor) and keeping the 5x5 blurred patch
+// around the argmax in shared memory; then one thread takes the Taylor step on that
+// patch. The ksize OpenCV taps are computed once per block.
 extern "C" __global__ void fc_decode_dark(const float* heat, int64_t C, int64_t H, int64_t W,
                                           int ksize, int64_t band_rows, float sx, float sy,
                                           float* locs, float* vals) {
@@ -102,49 +140,22 @@ extern "C" __global__ void fc_decode_dark(const float* heat, int64_t C, int64_t 
   __shared__ float patch[25];
   FC_DYNAMIC_SHARED(float, rows);
   const int64_t c = blockIdx.x;
-  if (c >= C) return;
+  if (c >= C) return;  // whole block leaves together
   const float* map = heat + c * H * W;
-  const int64_t HW = H * W;
   if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
-  // (block_argmax synchronises the block before anyone reads the taps)
-  const ArgMax m = block_argmax(strided_argmax(map, threadIdx.x, HW, blockDim.x), scratch);
-  Maximum raw;
-  raw.index = m.index;
-  raw.value = m.value;
+  // (block_map_maximum synchronises the block before anyone reads the taps)
+  const Maximum raw = block_map_maximum(map, H * W, scratch);
   float px, py;
   maximum_location(raw, W, &px, &py);
   const int64_t ix = (int64_t)px, iy = (int64_t)py;
-  const BlurGeometry g = blur_geometry(H, W, ksize / 2, false);
-  const int r = g.r;
   float blurred_max = negative_infinity();
-  // Keep the blurred value of (x, y) when it lies in the 5x5 block around the argmax.
-  auto keep = [&](int64_t x, int64_t y, float v) {
-    const int64_t dx = x - ix, dy = y - iy;
-    if (dx >= -2 && dx <= 2 && dy >= -2 && dy <= 2) patch[(dy + 2) * 5 + dx + 2] = v;
-  };
-  if (band_rows > 0) {
-    for (int64_t y0 = 0; y0 < H; y0 += band_rows) {
-      const int64_t n = min_i64(band_rows, H - y0);
-      for (int64_t t = threadIdx.x; t < (n + 2 * r) * W; t += blockDim.x)
-        rows[t] = blur_row_value(map, g, taps, t % W, y0 - r + t / W);
-      __syncthreads();
-      for (int64_t t = threadIdx.x; t < n * W; t += blockDim.x) {
-        const int64_t x = t % W, yb = t / W;
-        auto at = [&](int i) { return rows[(yb + r + i) * W + x]; };
-        const float v = blur_column_value(g, taps, x, at);
-        blurred_max = nan_max(blurred_max, v);
-        keep(x, y0 + yb, v);
-      }
-      __syncthreads();  // the band's rows are overwritten next
-    }
-  } else {
-    for (int64_t t = threadIdx.x; t < HW; t += blockDim.x) {
-      const float v = blur_pixel(map, g, taps, t % W, t / W);
-      blurred_max = nan_max(blurred_max, v);
-      keep(t % W, t / W, v);
-    }
-  }
-  blurred_max = block_nan_max(blurred_max, max_scratch, negative_infinity());  // synchronises: patch ready
+  block_blur(map, blur_geometry(H, W, ksize / 2, false), taps, band_rows, rows,
+             [&](int64_t x, int64_t y, float v) {
+               blurred_max = nan_max(blurred_max, v);
+               const int64_t dx = x - ix, dy = y - iy;
+               if (dx >= -2 && dx <= 2 && dy >= -2 && dy <= 2) patch[(dy + 2) * 5 + dx + 2] = v;
+             });
+  blurred_max = block_nan_max(blurred_max, max_scratch, negative_infinity());  // patch ready
   if (threadIdx.x == 0) {
     const float s = blur_rescale(raw.value, blurred_max);
     auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * 5 + 2 + dx] * s); };
@@ -156,6 +167,242 @@ extern "C" __global__ void fc_decode_dark(const float* heat, int64_t C, int64_t 
     locs[2 * c] = px * sx;
     locs[2 * c + 1] = py * sy;
     vals[c] = raw.value;
+  }
+}
+
+// ---- map maxima and rescale factors: the first stage of DARK-UDP and the refine ops ----
+// grid (C), block 256, shared memory as fc_decode_dark. locs (C, 2) the raw maximum's
+// location (-1 where <= 0), vals (C) its value, scales (C) MMPose's gaussian_blur
+// rescale factor of the map (raw max / blurred max).
+extern "C" __global__ void fc_dark_maxima(const float* heat, int64_t C, int64_t H, int64_t W,
+                                          int ksize, int64_t band_rows, float* locs,
+                                          float* vals, float* scales) {
+  __shared__ float taps[kMaxBlurKernel];
+  __shared__ ArgMax scratch[33];
+  __shared__ float max_scratch[33];
+  FC_DYNAMIC_SHARED(float, rows);
+  const int64_t c = blockIdx.x;
+  if (c >= C) return;
+  const float* map = heat + c * H * W;
+  if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
+  const Maximum raw = block_map_maximum(map, H * W, scratch);
+  float blurred_max = negative_infinity();
+  block_blur(map, blur_geometry(H, W, ksize / 2, false), taps, band_rows, rows,
+             [&](int64_t, int64_t, float v) { blurred_max = nan_max(blurred_max, v); });
+  blurred_max = block_nan_max(blurred_max, max_scratch, negative_infinity());
+  if (threadIdx.x == 0) {
+    maximum_location(raw, W, locs + 2 * c, locs + 2 * c + 1);
+    vals[c] = raw.value;
+    scales[c] = blur_rescale(raw.value, blurred_max);
+  }
+}
+
+namespace fastcodec {
+namespace cuda {
+
+// refine_keypoints_dark_udp for one keypoint kp (sample b, keypoint k), as the CPU's
+// dark_udp_step_one (csrc/cpu/heatmap_kernels.cpp): MMPose's flat index into the
+// edge-padded (K, H + 2, W + 2) maps, negative indices wrapping like Python's, the seven
+// blurred values (each blurred from global memory) times their map's scale.
+__device__ __forceinline__ void dark_udp_refine(double* kp, int64_t b, int64_t k, int64_t K,
+                                                const float* heat, const BlurGeometry& g,
+                                                const float* taps, const float* scales,
+                                                bool f32) {
+  const int64_t H = g.H, W = g.W, Wp = W + 2, S = (H + 2) * Wp, total = K * S;
+  if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return;
+  double f;
+  if (f32) {
+    const float t = ((float)kp[0] + 1.f) + ((float)kp[1] + 1.f) * (float)Wp;
+    f = (double)(float)((double)t + (double)(k * S));
+  } else {
+    f = (kp[0] + 1) + (kp[1] + 1) * (double)Wp + (double)(k * S);
+  }
+  const int64_t centre = trunc_i64(f);
+  const int64_t steps[7] = {0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp};
+  float v[7];
+  for (int j = 0; j < 7; ++j) {
+    int64_t q = centre + steps[j];
+    if (q < -total || q >= total) return;  // IndexError in MMPose
+    if (q < 0) q += total;
+    const int64_t ch = q / S;
+    const int64_t y = min_i64(max_i64((q % S) / Wp - 1, 0), H - 1);
+    const int64_t x = min_i64(max_i64(q % Wp - 1, 0), W - 1);
+    const int64_t map = b * K + ch;
+    v[j] = dark_udp_log(blur_pixel(heat + map * H * W, g, taps, x, y) * scales[map]);
+  }
+  const Offset o = dark_udp_step(v);
+  kp[0] -= o.dx;
+  kp[1] -= o.dy;
+}
+
+// The ksize taps into shared memory, computed by thread 0; the caller synchronises.
+__device__ __forceinline__ void load_taps(int ksize, float* taps) {
+  if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
+}
+
+}  // namespace cuda
+}  // namespace fastcodec
+
+// ---- the DARK-UDP step of decode_dark(udp=True) -------------------------------------------
+// One thread per (b, k) after fc_dark_maxima: locs (B, K, 2) hold the raw maxima and are
+// refined in place, then multiplied by (sx, sy). grid ceil(B*K / 128), block 128.
+extern "C" __global__ void fc_decode_dark_udp_step(const float* heat, int64_t B, int64_t K,
+                                                   int64_t H, int64_t W, int ksize,
+                                                   const float* scales, float sx, float sy,
+                                                   float* locs) {
+  __shared__ float taps[kMaxBlurKernel];
+  load_taps(ksize, taps);
+  __syncthreads();
+  const int64_t c = global_thread();
+  if (c >= B * K) return;
+  double kp[2] = {(double)locs[2 * c], (double)locs[2 * c + 1]};
+  dark_udp_refine(kp, c / K, c % K, K, heat, blur_geometry(H, W, ksize / 2, false), taps, scales,
+                  true);
+  locs[2 * c] = (float)kp[0] * sx;
+  locs[2 * c + 1] = (float)kp[1] * sy;
+}
+
+// ---- refine_dark_udp / refine_dark / refine_sign: keypoints (B, N, K, 2) f64 in place -----
+// One thread per keypoint, grid ceil(B*N*K / 128), block 128; scales (B*K) from
+// fc_dark_maxima (refine_sign needs none).
+extern "C" __global__ void fc_refine_dark_udp(double* kps, int64_t B, int64_t N, int64_t K,
+                                              const float* heat, int64_t H, int64_t W, int ksize,
+                                              const float* scales, int f32) {
+  __shared__ float taps[kMaxBlurKernel];
+  load_taps(ksize, taps);
+  __syncthreads();
+  const int64_t i = global_thread();
+  if (i >= B * N * K) return;
+  dark_udp_refine(kps + 2 * i, i / (N * K), i % K, K, heat, blur_geometry(H, W, ksize / 2, false),
+                  taps, scales, f32 != 0);
+}
+
+extern "C" __global__ void fc_refine_dark(double* kps, int64_t B, int64_t N, int64_t K,
+                                          const float* heat, int64_t H, int64_t W, int ksize,
+                                          const float* scales) {
+  __shared__ float taps[kMaxBlurKernel];
+  load_taps(ksize, taps);
+  __syncthreads();
+  const int64_t i = global_thread();
+  if (i >= B * N * K) return;
+  double* kp = kps + 2 * i;
+  if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return;
+  const int64_t x = trunc_i64(kp[0]), y = trunc_i64(kp[1]);
+  const int64_t map = (i / (N * K)) * K + i % K;
+  const float* src = heat + map * H * W;
+  const BlurGeometry g = blur_geometry(H, W, ksize / 2, false);
+  const float s = scales[map];
+  auto L = [&](int dx, int dy) { return dark_log(blur_pixel(src, g, taps, x + dx, y + dy) * s); };
+  Offset o;
+  if (dark_step(L, W, H, x, y, &o)) {
+    kp[0] += o.dx;
+    kp[1] += o.dy;
+  }
+}
+
+extern "C" __global__ void fc_refine_sign(double* kps, int64_t B, int64_t N, int64_t K,
+                                          const float* heat, int64_t H, int64_t W) {
+  const int64_t i = global_thread();
+  if (i >= B * N * K) return;
+  double* kp = kps + 2 * i;
+  if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return;
+  const int64_t map = (i / (N * K)) * K + i % K;
+  const Offset o = sign_step(heat + map * H * W, W, H, trunc_i64(kp[0]), trunc_i64(kp[1]));
+  kp[0] += o.dx;
+  kp[1] += o.dy;
+}
+
+// ---- decode_megvii: one block per map ----------------------------------------------------
+// grid (C), block 256, shared memory as fc_decode_dark. MMPose: m = gaussian_blur(map)
+// (rescaled to the raw maximum), the argmax of m, the sign step on m's neighbours, score
+// max / 255 + 0.5; locations in heatmap pixels.
+extern "C" __global__ void fc_decode_megvii(const float* heat, int64_t C, int64_t H, int64_t W,
+                                            int ksize, int64_t band_rows, float* locs,
+                                            float* scores) {
+  __shared__ float taps[kMaxBlurKernel];
+  __shared__ ArgMax scratch[33];
+  FC_DYNAMIC_SHARED(float, rows);
+  const int64_t c = blockIdx.x;
+  if (c >= C) return;
+  const float* map = heat + c * H * W;
+  if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
+  const Maximum raw = block_map_maximum(map, H * W, scratch);
+  const BlurGeometry g = blur_geometry(H, W, ksize / 2, false);
+  ArgMax best = no_argmax();
+  auto track = [&](float scale) {
+    return [&best, scale, W](int64_t x, int64_t y, float v) {
+      ArgMax cand;
+      cand.value = v * scale;
+      cand.index = y * W + x;
+      if (argmax_prefers(best, cand)) best = cand;
+    };
+  };
+  block_blur(map, g, taps, band_rows, rows, track(1.f));
+  const ArgMax blurred = block_argmax(best, scratch);
+  const float s = blur_rescale(raw.value, blurred.value);
+  ArgMax m = blurred;
+  if (s != 1.f) {  // the argmax of the rescaled blur: rounding may move it
+    best = no_argmax();
+    block_blur(map, g, taps, band_rows, rows, track(s));
+    m = block_argmax(best, scratch);
+  }
+  if (threadIdx.x == 0) {
+    Maximum mx;
+    mx.index = m.index;
+    mx.value = m.value;
+    float* loc = locs + 2 * c;
+    maximum_location(mx, W, loc, loc + 1);
+    const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
+    if (megvii_applies(W, H, x, y)) {
+      auto at = [&](int64_t dx, int64_t dy) { return blur_pixel(map, g, taps, x + dx, y + dy) * s; };
+      const Offset o = megvii_shift(at(-1, 0), at(1, 0), at(0, -1), at(0, 1));
+      loc[0] += (float)o.dx;
+      loc[1] += (float)o.dy;
+    }
+    scores[c] = m.value / 255.f + 0.5f;
+  }
+}
+
+// ---- decode_udp_combined: one block per (b, k) ----------------------------------------------
+// heatmaps (B, 3K, H, W): label, x offset, y offset per keypoint. grid (B*K), block 256,
+// shared memory as fc_decode_dark. The first maximum of cv2.GaussianBlur(label)
+// (BORDER_REFLECT_101), then the offsets at MMPose's flat index (float32 index math,
+// -1 locations wrapping into the sample's other maps) times the radius.
+extern "C" __global__ void fc_decode_udp_combined(const float* heat, int64_t B, int64_t K,
+                                                  int64_t H, int64_t W, int ksize,
+                                                  int64_t band_rows, float radius, float* locs,
+                                                  float* scores) {
+  __shared__ float taps[kMaxBlurKernel];
+  __shared__ ArgMax scratch[33];
+  FC_DYNAMIC_SHARED(float, rows);
+  const int64_t c = blockIdx.x;
+  if (c >= B * K) return;
+  const int64_t b = c / K, k = c % K, HW = H * W, total = K * HW;
+  const float* sample = heat + b * 3 * total;
+  load_taps(ksize, taps);
+  __syncthreads();
+  ArgMax best = no_argmax();
+  block_blur(sample + 3 * k * HW, blur_geometry(H, W, ksize / 2, true), taps, band_rows, rows,
+             [&](int64_t x, int64_t y, float v) {
+               ArgMax cand;
+               cand.value = v;
+               cand.index = y * W + x;
+               if (argmax_prefers(best, cand)) best = cand;
+             });
+  const ArgMax m = block_argmax(best, scratch);
+  if (threadIdx.x == 0) {
+    Maximum mx;
+    mx.index = m.index;
+    mx.value = m.value;
+    float* loc = locs + 2 * c;
+    maximum_location(mx, W, loc, loc + 1);
+    scores[c] = m.value;
+    const float t = loc[0] + loc[1] * (float)W;
+    int64_t q = trunc_i64((double)(float)((double)t + (double)(k * HW)));
+    if (q < 0) q += total;
+    const int64_t ch = q / HW, p = q % HW;
+    loc[0] += sample[(3 * ch + 1) * HW + p] * radius;
+    loc[1] += sample[(3 * ch + 2) * HW + p] * radius;
   }
 }
 
@@ -220,5 +467,120 @@ extern "C" __global__ void fc_encode_gaussian(int kind, const double* kps, const
       if (first) inside[i] = in ? 1 : 0;
     }
     heat[e] = flush_denormal(acc);
+  }
+}
+
+// ---- encode_offset (UDPHeatmap 'combined'): one thread per target element ------------------
+// heatmaps (B, 3K, H, W): per keypoint the disc label, x offset and y offset of the last
+// drawn instance (each instance overwrites the whole channel in MMPose). grid-stride over
+// B*3K*H*W, block 256; the thread of the label's pixel 0 writes inside[b, :, k].
+extern "C" __global__ void fc_encode_offset(const double* kps, const double* vis, float sx,
+                                            float sy, int f32, double radius, int64_t B,
+                                            int64_t N, int64_t K, int64_t H, int64_t W,
+                                            float* heat, unsigned char* inside) {
+  const int64_t total = B * 3 * K * H * W;
+  for (int64_t e = global_thread(); e < total; e += grid_threads()) {
+    const int64_t x = e % W, y = (e / W) % H, ch = (e / (H * W)) % (3 * K), b = e / (H * W * 3 * K);
+    const int64_t k = ch / 3, part = ch % 3;
+    const bool first = x == 0 && y == 0 && part == 0;
+    double lx = 0, ly = 0;
+    bool drawn = false;
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t i = (b * N + n) * K + k;
+      double p_x, p_y;
+      const bool usable = scaled_point(kps, i, sx, sy, f32 != 0, &p_x, &p_y);
+      if (first) inside[i] = usable ? 1 : 0;
+      if (usable && !(vis[i] < 0.5)) {
+        lx = p_x;
+        ly = p_y;
+        drawn = true;
+      }
+    }
+    float v = 0.f;
+    if (drawn) {
+      const double ox = offset_along(x, lx, radius), oy = offset_along(y, ly, radius);
+      v = part == 0 ? offset_label(ox, oy * oy) : (float)(part == 1 ? ox : oy);
+    }
+    heat[e] = flush_denormal(v);
+  }
+}
+
+namespace fastcodec {
+namespace cuda {
+
+// MegviiHeatmap's target before its rescale to 255 at (x, y), for the impulse at
+// (kx, ky): cv2.GaussianBlur of the impulse as OpenCV rounds it, pass by pass, exactly
+// as the CPU's encode_megvii evaluates it (csrc/cpu/heatmap_kernels.cpp). `written`:
+// whether the CPU writes row y at all (untouched rows stay 0 and are not rescaled).
+__device__ __forceinline__ float megvii_blurred(const float* w, int r, int64_t W, int64_t H,
+                                                int64_t kx, int64_t ky, int64_t x, int64_t y,
+                                                bool* written) {
+  const int64_t row_end = opencv_row_simd_end(W), column_end = opencv_column_simd_end(W);
+  // the row pass at column x
+  float px;
+  if (kx - r > 0 && kx + r < W - 1) {
+    const int64_t d = kx - x;
+    px = (d >= -r && d <= r) ? w[d + r] : 0.f;
+  } else {
+    auto at = [&](int i) { return reflect101(x + i, W) == kx ? 1.f : 0.f; };
+    px = x < row_end ? opencv_row_sum(w, r, at) : opencv_row_sum_tail(w, r, at);
+  }
+  // the column pass at row y: hits[i], taps +i and -i that reflect onto ky
+  const bool interior_y = ky - r > 0 && ky + r < H - 1;
+  *written = false;
+  if (interior_y && (y < ky - r || y > ky + r)) return 0.f;
+  auto tap = [&](int i) { return reflect101(y + i, H) == ky ? 1.f : 0.f; };
+  float total = tap(0);
+  for (int i = 1; i <= r; ++i) total += tap(i) + tap(-i);
+  if (!(total > 0.f)) return 0.f;
+  *written = true;
+  float out = w[r] * (tap(0) * px);
+  for (int i = 1; i <= r; ++i) {
+    const float h = tap(i) + tap(-i);
+    if (h == 0.f) continue;
+    out = x < column_end ? fmaf(w[r + i], h * px, out) : out + w[r + i] * (h * px);
+  }
+  return out;
+}
+
+}  // namespace cuda
+}  // namespace fastcodec
+
+// ---- encode_megvii: one thread per target pixel --------------------------------------------
+// N <= 1 (checked by the front). grid-stride over B*K*H*W, block 256; taps computed per
+// block into shared memory; the thread of pixel 0 writes inside[b, :, k].
+extern "C" __global__ void fc_encode_megvii(const double* kps, const double* vis, float sx,
+                                            float sy, int f32, int ksize, int64_t B, int64_t N,
+                                            int64_t K, int64_t H, int64_t W, float* heat,
+                                            unsigned char* inside) {
+  __shared__ float taps[kMaxBlurKernel];
+  load_taps(ksize, taps);
+  __syncthreads();
+  const int r = ksize / 2;
+  const int64_t total = B * K * H * W;
+  for (int64_t e = global_thread(); e < total; e += grid_threads()) {
+    const int64_t x = e % W, y = (e / W) % H, k = (e / (H * W)) % K, b = e / (H * W * K);
+    const bool first = x == 0 && y == 0;
+    float v = 0.f;
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t i = (b * N + n) * K + k;
+      double p_x, p_y;
+      const bool usable = scaled_point(kps, i, sx, sy, f32 != 0, &p_x, &p_y);
+      bool in = usable;
+      if (usable && !(vis[i] < 0.5)) {
+        // (keypoints / scale_factor).astype(np.int64): truncation, no rounding
+        const int64_t kx = trunc_i64(p_x), ky = trunc_i64(p_y);
+        if (kx < 0 || kx >= W || ky < 0 || ky >= H) {
+          in = false;
+        } else {
+          bool written, centre_written;
+          const float value = megvii_blurred(taps, r, W, H, kx, ky, x, y, &written);
+          const float centre = megvii_blurred(taps, r, W, H, kx, ky, kx, ky, &centre_written);
+          v = written ? value / centre * 255.f : 0.f;
+        }
+      }
+      if (first) inside[i] = in ? 1 : 0;
+    }
+    heat[e] = flush_denormal(v);
   }
 }

@@ -19,7 +19,8 @@ import numpy as np
 import cupy  # noqa: F401 - ImportError here: no cuda backend
 
 from fastcodec.backends.cuda import sources
-from fastcodec.backends.cuda.launch import Kernels, Launcher, Pointer, POINTER_DTYPES
+from fastcodec.backends.cuda.launch import (Kernels, Launcher, Pointer, POINTER_DTYPES,
+                                            contract_functions)
 
 
 def _interface(array: Any) -> dict:
@@ -104,10 +105,11 @@ class CupyLauncher(Launcher):
         with cupy.cuda.Device(_device_id(array)), self._stream([array]):
             return cupy.ascontiguousarray(cupy.asarray(array), dtype=dtype)
 
+    def empty(self, shape, dtype, like):
+        with cupy.cuda.Device(_device_id(like)):
+            return cupy.empty(shape, dtype)
+
 
 _kernels = Kernels(CupyLauncher())
-
-heatmap_maximum = _kernels.heatmap_maximum
-decode_msra = _kernels.decode_msra
-decode_dark = _kernels.decode_dark
-encode_gaussian = _kernels.encode_gaussian
+# The backend-contract functions (launch.CONTRACT_FUNCTIONS) as this module's own.
+globals().update(contract_functions(_kernels))

@@ -12,7 +12,8 @@ from typing import Any, Sequence, Tuple
 import numpy as np
 
 from fastcodec import _cuda_emulator
-from fastcodec.backends.cuda.launch import Kernels, Launcher, Pointer, POINTER_DTYPES
+from fastcodec.backends.cuda.launch import (Kernels, Launcher, Pointer, POINTER_DTYPES,
+                                            contract_functions)
 
 
 class HostLauncher(Launcher):
@@ -44,10 +45,10 @@ class HostLauncher(Launcher):
     def astype(self, array: Any, dtype: Any) -> Any:
         return np.ascontiguousarray(array, dtype=dtype)
 
+    def empty(self, shape, dtype, like):
+        return np.empty(shape, dtype)
+
 
 _kernels = Kernels(HostLauncher())
-
-heatmap_maximum = _kernels.heatmap_maximum
-decode_msra = _kernels.decode_msra
-decode_dark = _kernels.decode_dark
-encode_gaussian = _kernels.encode_gaussian
+# The backend-contract functions (launch.CONTRACT_FUNCTIONS) as this module's own.
+globals().update(contract_functions(_kernels))

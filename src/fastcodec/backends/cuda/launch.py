@@ -28,6 +28,26 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
                        'float*', 'float*'),
     'fc_decode_dark': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int', 'int64_t',
                        'float', 'float', 'float*', 'float*'),
+    'fc_dark_maxima': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int', 'int64_t',
+                       'float*', 'float*', 'float*'),
+    'fc_decode_dark_udp_step': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int',
+                                'const float*', 'float', 'float', 'float*'),
+    'fc_refine_dark_udp': ('double*', 'int64_t', 'int64_t', 'int64_t', 'const float*', 'int64_t',
+                           'int64_t', 'int', 'const float*', 'int'),
+    'fc_refine_dark': ('double*', 'int64_t', 'int64_t', 'int64_t', 'const float*', 'int64_t',
+                       'int64_t', 'int', 'const float*'),
+    'fc_refine_sign': ('double*', 'int64_t', 'int64_t', 'int64_t', 'const float*', 'int64_t',
+                       'int64_t'),
+    'fc_decode_megvii': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int', 'int64_t',
+                         'float*', 'float*'),
+    'fc_decode_udp_combined': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int',
+                               'int64_t', 'float', 'float*', 'float*'),
+    'fc_encode_offset': ('const double*', 'const double*', 'float', 'float', 'int', 'double',
+                         'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'float*',
+                         'unsigned char*'),
+    'fc_encode_megvii': ('const double*', 'const double*', 'float', 'float', 'int', 'int',
+                         'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'float*',
+                         'unsigned char*'),
     'fc_encode_gaussian': ('int', 'const double*', 'const double*', 'const double*', 'int64_t',
                            'int', 'float', 'float', 'int', 'int64_t', 'int64_t', 'int64_t',
                            'int64_t', 'int64_t', 'float*', 'unsigned char*'),
@@ -49,6 +69,13 @@ MAX_GRID = 65535 * 8
 # Dynamic shared memory a kernel may ask for: 48 KiB work on every GPU without opting
 # in; 8 KiB of that are left to the kernels' static __shared__ arrays.
 SHARED_LIMIT = 40 * 1024
+
+
+# The backend-contract functions this backend implements so far.
+CONTRACT_FUNCTIONS: Tuple[str, ...] = (
+    'heatmap_maximum', 'decode_msra', 'decode_dark', 'refine_sign', 'refine_dark',
+    'refine_dark_udp', 'decode_megvii', 'decode_udp_combined', 'encode_gaussian',
+    'encode_offset', 'encode_megvii')
 
 
 class Pointer(NamedTuple):
@@ -73,6 +100,10 @@ class Launcher:
     def astype(self, array: Any, dtype: Any) -> Any:
         """``array`` as a C-contiguous array of ``dtype`` on the same device (a scratch
         copy where it differs; no host round trip)."""
+        raise NotImplementedError
+
+    def empty(self, shape: Tuple[int, ...], dtype: Any, like: Any) -> Any:
+        """A scratch array on ``like``'s device (in its stream's order)."""
         raise NotImplementedError
 
 
@@ -169,22 +200,116 @@ class Kernels:
         fit = SHARED_LIMIT // (4 * W) - 2 * r
         return max(0, min(H, fit))
 
+    def _band(self, H: int, W: int, k: int) -> Tuple[int, int]:
+        band = self.dark_band_rows(H, W, k)
+        return band, (4 * (band + 2 * (k // 2)) * W if band else 0)
+
+    def _keypoints_and_maps(self, keypoints, heatmaps) -> Tuple[int, int, int, int, int]:
+        B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
+        self._require(keypoints, 'keypoints', np.float64, (B, N, K, 2))
+        shape = self._require(heatmaps, 'heatmaps', np.float32, ndim_at_least=4)
+        if len(shape) != 4 or shape[:2] != (B, K):
+            raise ValueError(f'heatmaps: expected shape ({B}, {K}, H, W) to match keypoints '
+                             f'{(B, N, K, 2)}, got {shape}')
+        H, W = shape[2:]
+        if H < 1 or W < 1:
+            raise ValueError(f'heatmaps: maps must not be empty, got shape {shape}')
+        return B, N, K, H, W
+
+    def _scales(self, heatmaps, C: int, H: int, W: int, k: int):
+        """Each map's gaussian_blur rescale factor (and its raw maximum, unused)."""
+        band, shared = self._band(H, W, k)
+        locs = self._launcher.empty((C, 2), np.float32, heatmaps)
+        vals = self._launcher.empty((C,), np.float32, heatmaps)
+        scales = self._launcher.empty((C,), np.float32, heatmaps)
+        self._run('fc_dark_maxima', C, DARK_BLOCK, shared, heatmaps, C, H, W, k, band, locs, vals,
+                  scales)
+        return locs, vals, scales
+
     def decode_dark(self, heatmaps, ksize, udp, scale, locs, vals) -> None:
         """heatmaps f32 (B, K, H, W), ksize odd, udp bool, scale (sx, sy) -> locs f32
-        (B, K, 2), vals f32 (B, K): the argmax, then the DARK step (udp False),
-        locations times scale in float32. One block per map; the blur of each row band
-        in shared memory, fused with the step."""
-        if udp:
-            raise NotImplementedError('decode_dark(udp=True) has no CUDA kernel yet')
+        (B, K, 2), vals f32 (B, K): the argmax, then the DARK (udp False) or DARK-UDP
+        step, locations times scale in float32. DARK: one block per map, the blur of
+        each row band in shared memory, fused with the step. DARK-UDP (whose -1
+        locations read neighbouring maps): every map's maximum and scale first, then
+        one thread per keypoint."""
         lead, C, H, W = self._maps(heatmaps)
         k = self._ksize(ksize)
         sx, sy = self._scale(scale)
         self._require(locs, 'locs', np.float32, lead + (2,))
         self._require(vals, 'vals', np.float32, lead)
-        band = self.dark_band_rows(H, W, k)
-        shared = 4 * (band + 2 * (k // 2)) * W if band else 0
-        self._run('fc_decode_dark', C, DARK_BLOCK, shared, heatmaps, C, H, W, k, band, sx, sy,
-                  locs, vals)
+        band, shared = self._band(H, W, k)
+        if not udp:
+            self._run('fc_decode_dark', C, DARK_BLOCK, shared, heatmaps, C, H, W, k, band, sx, sy,
+                      locs, vals)
+            return
+        if len(lead) != 2:
+            raise ValueError(f'heatmaps: expected (B, K, H, W), got shape {lead + (H, W)}')
+        B, K = lead
+        scales = self._launcher.empty((C,), np.float32, heatmaps)
+        self._run('fc_dark_maxima', C, DARK_BLOCK, shared, heatmaps, C, H, W, k, band, locs, vals,
+                  scales)
+        self._run('fc_decode_dark_udp_step', self._grid_for(C, MAP_BLOCK), MAP_BLOCK, 0,
+                  heatmaps, B, K, H, W, k, scales, sx, sy, locs)
+
+    def refine_sign(self, keypoints, heatmaps) -> None:
+        """keypoints f64 (B, N, K, 2) in place, heatmaps f32 (B, K, H, W): the 0.25 px
+        step toward the higher neighbour. One thread per keypoint."""
+        B, N, K, H, W = self._keypoints_and_maps(keypoints, heatmaps)
+        M = B * N * K
+        self._run('fc_refine_sign', self._grid_for(M, MAP_BLOCK), MAP_BLOCK, 0, keypoints, B, N, K,
+                  heatmaps, H, W)
+
+    def refine_dark(self, keypoints, heatmaps, ksize) -> None:
+        """keypoints f64 (B, N, K, 2) in place, heatmaps f32 (B, K, H, W), ksize:
+        refine_keypoints_dark. Each map's rescale factor first (one block per map), then
+        one thread per keypoint blurring its 5x5 neighbourhood."""
+        B, N, K, H, W = self._keypoints_and_maps(keypoints, heatmaps)
+        k = self._ksize(ksize)
+        if B * K == 0 or N == 0:
+            return
+        _, _, scales = self._scales(heatmaps, B * K, H, W, k)
+        self._run('fc_refine_dark', self._grid_for(B * N * K, MAP_BLOCK), MAP_BLOCK, 0, keypoints,
+                  B, N, K, heatmaps, H, W, k, scales)
+
+    def refine_dark_udp(self, keypoints, heatmaps, ksize, f32) -> None:
+        """keypoints f64 (B, N, K, 2) in place, heatmaps f32 (B, K, H, W), ksize, f32:
+        refine_keypoints_dark_udp (f32: MMPose's index math in float32)."""
+        B, N, K, H, W = self._keypoints_and_maps(keypoints, heatmaps)
+        k = self._ksize(ksize)
+        if B * K == 0 or N == 0:
+            return
+        _, _, scales = self._scales(heatmaps, B * K, H, W, k)
+        self._run('fc_refine_dark_udp', self._grid_for(B * N * K, MAP_BLOCK), MAP_BLOCK, 0,
+                  keypoints, B, N, K, heatmaps, H, W, k, scales, int(bool(f32)))
+
+    def decode_megvii(self, heatmaps, ksize, locs, scores) -> None:
+        """heatmaps f32 (B, K, H, W), ksize -> locs f32 (B, K, 2), scores f32 (B, K) in
+        heatmap pixels: MegviiHeatmap.decode. One block per map."""
+        lead, C, H, W = self._maps(heatmaps)
+        k = self._ksize(ksize)
+        self._require(locs, 'locs', np.float32, lead + (2,))
+        self._require(scores, 'scores', np.float32, lead)
+        band, shared = self._band(H, W, k)
+        self._run('fc_decode_megvii', C, DARK_BLOCK, shared, heatmaps, C, H, W, k, band, locs,
+                  scores)
+
+    def decode_udp_combined(self, heatmaps, ksize, radius, locs, scores) -> None:
+        """heatmaps f32 (B, 3K, H, W), ksize, radius -> locs f32 (B, K, 2), scores f32
+        (B, K) in heatmap pixels: UDPHeatmap('combined').decode. One block per keypoint."""
+        shape = self._require(heatmaps, 'heatmaps', np.float32, ndim_at_least=4)
+        if len(shape) != 4 or shape[1] % 3:
+            raise ValueError(f'heatmaps: expected (B, 3K, H, W), got shape {shape}')
+        B, K3, H, W = shape
+        K = K3 // 3
+        if H < 1 or W < 1:
+            raise ValueError(f'heatmaps: maps must not be empty, got shape {shape}')
+        k = self._ksize(ksize)
+        self._require(locs, 'locs', np.float32, (B, K, 2))
+        self._require(scores, 'scores', np.float32, (B, K))
+        band, shared = self._band(H, W, k)
+        self._run('fc_decode_udp_combined', B * K, DARK_BLOCK, shared, heatmaps, B, K, H, W, k,
+                  band, float(radius), locs, scores)
 
     # -- encoding --------------------------------------------------------------------
     _GAUSSIAN_KINDS = {'msra': 0, 'unbiased': 1, 'udp': 2}
@@ -219,8 +344,47 @@ class Kernels:
                   1 if len(s_shape) == 1 else B, int(sigma_f32), sx, sy, int(bool(f32)),
                   B, N, K, H, W, heatmaps, inside)
 
+    def _encode_inputs(self, keypoints, visible, W, H) -> Tuple[int, int, int, int, int]:
+        B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
+        self._require(keypoints, 'keypoints', np.float64, (B, N, K, 2))
+        self._require(visible, 'visible', np.float64, (B, N, K))
+        W, H = int(W), int(H)
+        if W < 1 or H < 1:
+            raise ValueError(f'heatmap size must be positive, got W={W}, H={H}')
+        return B, N, K, W, H
+
+    def encode_offset(self, keypoints, visible, scale, f32, W, H, radius, heatmaps,
+                      inside) -> None:
+        """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), scale, f32, W, H, radius ->
+        heatmaps f32 (B, 3K, H, W) (label, x offset, y offset per keypoint), inside u8
+        (B, N, K): UDP 'combined' targets. One thread per target element."""
+        B, N, K, W, H = self._encode_inputs(keypoints, visible, W, H)
+        sx, sy = self._scale(scale)
+        self._require(heatmaps, 'heatmaps', np.float32, (B, 3 * K, H, W))
+        self._require(inside, 'inside', np.uint8, (B, N, K))
+        total = B * 3 * K * H * W
+        self._run('fc_encode_offset', self._grid_for(total, PIXEL_BLOCK), PIXEL_BLOCK, 0,
+                  keypoints, visible, sx, sy, int(bool(f32)), float(radius), B, N, K, H, W,
+                  heatmaps, inside)
+
+    def encode_megvii(self, keypoints, visible, scale, f32, W, H, ksize, heatmaps,
+                      inside) -> None:
+        """keypoints f64 (B, N, K, 2) with N <= 1, visible f64 (B, N, K), scale, f32, W,
+        H, ksize -> heatmaps f32 (B, K, H, W), inside u8 (B, N, K): MegviiHeatmap's
+        targets. One thread per target pixel."""
+        B, N, K, W, H = self._encode_inputs(keypoints, visible, W, H)
+        if N > 1:
+            raise ValueError(f'MegviiHeatmap encodes one instance per sample, got N={N}')
+        k = self._ksize(ksize)
+        sx, sy = self._scale(scale)
+        self._require(heatmaps, 'heatmaps', np.float32, (B, K, H, W))
+        self._require(inside, 'inside', np.uint8, (B, N, K))
+        total = B * K * H * W
+        self._run('fc_encode_megvii', self._grid_for(total, PIXEL_BLOCK), PIXEL_BLOCK, 0,
+                  keypoints, visible, sx, sy, int(bool(f32)), k, B, N, K, H, W, heatmaps, inside)
+
 
 def contract_functions(kernels: Kernels) -> Dict[str, Callable]:
     """The contract functions of ``kernels`` by name, for a backend module to export."""
     return {name: getattr(kernels, name) for name in
-            ('heatmap_maximum', 'decode_msra', 'decode_dark', 'encode_gaussian')}
+            CONTRACT_FUNCTIONS}
