@@ -35,6 +35,12 @@ __device__ __forceinline__ PatchGeometry instance_geometry(double sigma, bool si
   return sigma_f32 ? patch_geometry_f32((float)sigma) : patch_geometry(sigma);
 }
 
+// blur_pixel out of line: one copy of its (2r + 1)^2-tap loops per program.
+__device__ FC_NOINLINE float blur_pixel_at(const float* map, const BlurGeometry& g,
+                                           const float* taps, int64_t x, int64_t y) {
+  return blur_pixel(map, g, taps, x, y);
+}
+
 // Every pixel of one blurred map, visit(x, y, value) once each, shared by the threads of
 // the block; every thread of the block must call it. band_rows > 0: row bands, the row
 // pass of a band (with its r halo rows) in the dynamic shared memory `rows`,
@@ -61,7 +67,7 @@ __device__ __forceinline__ void block_blur(const float* map, const BlurGeometry&
     }
   } else {
     for (int64_t t = threadIdx.x; t < H * W; t += blockDim.x)
-      visit(t % W, t / W, blur_pixel(map, g, taps, t % W, t / W));
+      visit(t % W, t / W, blur_pixel_at(map, g, taps, t % W, t / W));
   }
 }
 
@@ -228,7 +234,7 @@ __device__ __forceinline__ void dark_udp_refine(double* kp, int64_t b, int64_t k
     const int64_t y = min_i64(max_i64((q % S) / Wp - 1, 0), H - 1);
     const int64_t x = min_i64(max_i64(q % Wp - 1, 0), W - 1);
     const int64_t map = b * K + ch;
-    v[j] = dark_udp_log(blur_pixel(heat + map * H * W, g, taps, x, y) * scales[map]);
+    v[j] = dark_udp_log(blur_pixel_at(heat + map * H * W, g, taps, x, y) * scales[map]);
   }
   const Offset o = dark_udp_step(v);
   kp[0] -= o.dx;
@@ -292,7 +298,15 @@ extern "C" __global__ void fc_refine_dark(double* kps, int64_t B, int64_t N, int
   const float* src = heat + map * H * W;
   const BlurGeometry g = blur_geometry(H, W, ksize / 2, false);
   const float s = scales[map];
-  auto L = [&](int dx, int dy) { return dark_log(blur_pixel(src, g, taps, x + dx, y + dy) * s); };
+  if (!(1 < x && x < W - 2 && 1 < y && y < H - 2)) return;  // dark_step's own bounds
+  float patch[25];  // the 5x5 blurred block around (x, y); dark_step reads 13 of them
+  for (int j = 0; j < 25; ++j) {
+    const int dx = j % 5 - 2, dy = j / 5 - 2;
+    patch[j] = (dx == 0 || dy == 0 || (dx >= -1 && dx <= 1 && dy >= -1 && dy <= 1))
+                   ? blur_pixel_at(src, g, taps, x + dx, y + dy)
+                   : 0.f;
+  }
+  auto L = [&](int dx, int dy) { return dark_log(patch[(dy + 2) * 5 + dx + 2] * s); };
   Offset o;
   if (dark_step(L, W, H, x, y, &o)) {
     kp[0] += o.dx;
@@ -337,14 +351,18 @@ extern "C" __global__ void fc_decode_megvii(const float* heat, int64_t C, int64_
       if (argmax_prefers(best, cand)) best = cand;
     };
   };
-  block_blur(map, g, taps, band_rows, rows, track(1.f));
-  const ArgMax blurred = block_argmax(best, scratch);
-  const float s = blur_rescale(raw.value, blurred.value);
-  ArgMax m = blurred;
-  if (s != 1.f) {  // the argmax of the rescaled blur: rounding may move it
+  // Pass 0: the blurred maximum, hence the rescale factor s; pass 1 (when s != 1): the
+  // argmax of the rescaled blur, which rounding may move. One loop: one copy of the blur.
+  float s = 1.f;
+  ArgMax m = no_argmax();
+  for (int pass = 0; pass < 2; ++pass) {
     best = no_argmax();
     block_blur(map, g, taps, band_rows, rows, track(s));
     m = block_argmax(best, scratch);
+    if (pass == 0) {
+      s = blur_rescale(raw.value, m.value);
+      if (s == 1.f) break;  // the same for every thread of the block
+    }
   }
   if (threadIdx.x == 0) {
     Maximum mx;
@@ -354,7 +372,7 @@ extern "C" __global__ void fc_decode_megvii(const float* heat, int64_t C, int64_
     maximum_location(mx, W, loc, loc + 1);
     const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
     if (megvii_applies(W, H, x, y)) {
-      auto at = [&](int64_t dx, int64_t dy) { return blur_pixel(map, g, taps, x + dx, y + dy) * s; };
+      auto at = [&](int64_t dx, int64_t dy) { return blur_pixel_at(map, g, taps, x + dx, y + dy) * s; };
       const Offset o = megvii_shift(at(-1, 0), at(1, 0), at(0, -1), at(0, 1));
       loc[0] += (float)o.dx;
       loc[1] += (float)o.dy;
