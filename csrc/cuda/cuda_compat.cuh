@@ -4,6 +4,11 @@
 
 // FC_NOINLINE: a device function kept out of line, where inlining each call would
 // multiply a large body (the per-pixel blur) and NVRTC's compile time with it.
+#if defined(__CUDACC_RTC__) && !defined(NAN)
+// <math.h>'s NAN, which NVRTC lacks (simcc.h uses it).
+#define NAN __int_as_float(0x7fffffff)
+#endif
+
 #if defined(__CUDACC__)
 #define FC_NOINLINE __noinline__
 // `extern __shared__` arrays of every kernel alias the same dynamic shared memory; one

@@ -22,6 +22,8 @@
 
 // The kernel sources, compiled for the host.
 #include "heatmap.cu"
+#include "regression.cu"
+#include "simcc.cu"
 
 namespace py = pybind11;
 
@@ -100,6 +102,13 @@ const std::map<std::string, Launcher>& kernels() {
       FC_KERNEL(fc_encode_gaussian),
       FC_KERNEL(fc_encode_offset),
       FC_KERNEL(fc_encode_megvii),
+      FC_KERNEL(fc_simcc_encode),
+      FC_KERNEL(fc_simcc_maximum),
+      FC_KERNEL(fc_simcc_decode),
+      FC_KERNEL(fc_simcc_refine_dark),
+      FC_KERNEL(fc_encode_regression),
+      FC_KERNEL(fc_decode_regression),
+      FC_KERNEL(fc_normalize_heatmaps),
   };
 #undef FC_KERNEL
   return table;

@@ -48,6 +48,21 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
     'fc_encode_megvii': ('const double*', 'const double*', 'float', 'float', 'int', 'int',
                          'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'float*',
                          'unsigned char*'),
+    'fc_simcc_encode': ('const double*', 'const double*', 'int64_t', 'int64_t', 'int64_t', 'int',
+                        'double', 'double', 'double', 'int', 'double', 'int', 'float*', 'float*',
+                        'unsigned char*'),
+    'fc_simcc_maximum': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t',
+                         'float*', 'float*'),
+    'fc_simcc_decode': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t', 'int',
+                        'int', 'float', 'int', 'float', 'double', 'double', 'float*', 'float*',
+                        'double*'),
+    'fc_simcc_refine_dark': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int',
+                             'float*'),
+    'fc_encode_regression': ('const double*', 'const double*', 'int64_t', 'double', 'double',
+                             'float*', 'float*'),
+    'fc_decode_regression': ('const double*', 'int64_t', 'int64_t', 'double', 'double', 'int',
+                             'double*', 'float*', 'double*'),
+    'fc_normalize_heatmaps': ('float*', 'int64_t', 'int64_t', 'int64_t'),
     'fc_encode_gaussian': ('int', 'const double*', 'const double*', 'const double*', 'int64_t',
                            'int', 'float', 'float', 'int', 'int64_t', 'int64_t', 'int64_t',
                            'int64_t', 'int64_t', 'float*', 'unsigned char*'),
@@ -75,7 +90,10 @@ SHARED_LIMIT = 40 * 1024
 CONTRACT_FUNCTIONS: Tuple[str, ...] = (
     'heatmap_maximum', 'decode_msra', 'decode_dark', 'refine_sign', 'refine_dark',
     'refine_dark_udp', 'decode_megvii', 'decode_udp_combined', 'encode_gaussian',
-    'encode_offset', 'encode_megvii')
+    'encode_offset', 'encode_megvii', 'simcc_encode', 'simcc_maximum', 'simcc_decode',
+    'simcc_refine_dark', 'encode_regression', 'decode_regression', 'normalize_heatmaps')
+# Rows (keypoints) per block of the one-warp-per-row SimCC kernels.
+ROWS_PER_BLOCK = 4
 
 
 class Pointer(NamedTuple):
@@ -382,6 +400,121 @@ class Kernels:
         total = B * K * H * W
         self._run('fc_encode_megvii', self._grid_for(total, PIXEL_BLOCK), PIXEL_BLOCK, 0,
                   keypoints, visible, sx, sy, int(bool(f32)), k, B, N, K, H, W, heatmaps, inside)
+
+
+    # -- SimCC -----------------------------------------------------------------------
+    def simcc_encode(self, keypoints, visible, gaussian, sigma, ratio, f32, W, H,
+                     label_smooth_weight, normalize, x_labels, y_labels, inside) -> None:
+        """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), gaussian bool, sigma
+        (sigma_x, sigma_y), ratio, f32, W, H, label_smooth_weight, normalize ->
+        x_labels f32 (B, N, K, W), y_labels f32 (B, N, K, H), inside u8 (B, N, K).
+        One thread per label bin."""
+        B, N, K, W, H = self._encode_inputs(keypoints, visible, W, H)
+        self._require(x_labels, 'x_labels', np.float32, (B, N, K, W))
+        self._require(y_labels, 'y_labels', np.float32, (B, N, K, H))
+        self._require(inside, 'inside', np.uint8, (B, N, K))
+        sigma_x, sigma_y = (float(v) for v in sigma)
+        R = B * N * K
+        self._run('fc_simcc_encode', self._grid_for(R * (W + H), PIXEL_BLOCK), PIXEL_BLOCK, 0,
+                  keypoints, visible, R, W, H, int(bool(gaussian)), sigma_x, sigma_y,
+                  float(ratio), int(bool(f32)), float(label_smooth_weight), int(bool(normalize)),
+                  x_labels, y_labels, inside)
+
+    def _rows(self, simcc_x, simcc_y) -> Tuple[int, int, int]:
+        R, Wx = self._require(simcc_x, 'simcc_x', np.float32, ndim_at_least=2)[:2]
+        self._require(simcc_x, 'simcc_x', np.float32, (R, Wx))
+        Wy = self._require(simcc_y, 'simcc_y', np.float32, ndim_at_least=2)[1]
+        self._require(simcc_y, 'simcc_y', np.float32, (R, Wy))
+        if Wx < 1 or Wy < 1:
+            raise ValueError(f'simcc lengths must be positive, got {Wx} and {Wy}')
+        return R, Wx, Wy
+
+    def _row_grid(self, R: int) -> int:
+        return -(-R // ROWS_PER_BLOCK)
+
+    def simcc_maximum(self, simcc_x, simcc_y, locs, vals) -> None:
+        """simcc_x f32 (R, Wx), simcc_y f32 (R, Wy) -> locs f32 (R, 2), vals f32 (R,):
+        get_simcc_maximum on rows. One warp per row."""
+        R, Wx, Wy = self._rows(simcc_x, simcc_y)
+        self._require(locs, 'locs', np.float32, (R, 2))
+        self._require(vals, 'vals', np.float32, (R,))
+        self._run('fc_simcc_maximum', self._row_grid(R), 32 * ROWS_PER_BLOCK, 0, simcc_x,
+                  simcc_y, R, Wx, Wy, locs, vals)
+
+    def simcc_decode(self, simcc_x, simcc_y, kx, ky, ratio, visibility, beta, sigma, locs, vals,
+                     vis) -> None:
+        """simcc_x f32 (R, Wx), simcc_y f32 (R, Wy), kx, ky DARK blur sizes (0: none),
+        ratio, visibility, beta, sigma (sigma_x, sigma_y) -> locs f32 (R, 2) in input
+        pixels, vals f32 (R,), vis f64 (R,) when visibility (else (0,), untouched). One
+        warp per row: argmax, 1-D DARK, softmax visibility."""
+        R, Wx, Wy = self._rows(simcc_x, simcc_y)
+        kx = self._ksize(kx) if kx else 0
+        ky = self._ksize(ky) if ky else 0
+        self._require(locs, 'locs', np.float32, (R, 2))
+        self._require(vals, 'vals', np.float32, (R,))
+        self._require(vis, 'vis', np.float64, (R,) if visibility else (0,))
+        sigma_x, sigma_y = (float(v) for v in sigma)
+        self._run('fc_simcc_decode', self._row_grid(R), 32 * ROWS_PER_BLOCK, 0, simcc_x, simcc_y,
+                  R, Wx, Wy, kx, ky, float(ratio), int(bool(visibility)), float(beta), sigma_x,
+                  sigma_y, locs, vals, vis)
+
+    def simcc_refine_dark(self, keypoints, simcc, blur_kernel_size, refined) -> None:
+        """keypoints f32 (R,), simcc f32 (R, W), blur_kernel_size odd -> refined f32
+        (R,): refine_simcc_dark. One warp per row."""
+        R, W = self._require(simcc, 'simcc', np.float32, ndim_at_least=2)[:2]
+        self._require(simcc, 'simcc', np.float32, (R, W))
+        if W < 1:
+            raise ValueError('simcc length must be positive')
+        self._require(keypoints, 'keypoints', np.float32, (R,))
+        self._require(refined, 'refined', np.float32, (R,))
+        k = self._ksize(blur_kernel_size)
+        self._run('fc_simcc_refine_dark', self._row_grid(R), 32 * ROWS_PER_BLOCK, 0, keypoints,
+                  simcc, R, W, k, refined)
+
+    # -- regression ------------------------------------------------------------------
+    def encode_regression(self, keypoints, visible, input_size, labels, weights) -> None:
+        """keypoints f32|f64 (..., 2), visible f32|f64 (...), input_size (w, h) ->
+        labels f32 (..., 2), weights f32 (...): RegressionLabel's targets (float32
+        inputs are widened exactly, as the CPU reads them). One thread per keypoint."""
+        shape, kdtype, _ = self._launcher.describe(keypoints)
+        if len(shape) < 1 or shape[-1] != 2:
+            raise ValueError(f'keypoints: expected shape (..., 2), got {tuple(shape)}')
+        lead = tuple(shape[:-1])
+        vshape, _, _ = self._launcher.describe(visible)
+        if tuple(vshape) != lead:
+            raise ValueError(f'visible: expected shape {lead}, got {tuple(vshape)}')
+        kps = self._launcher.astype(keypoints, np.float64)
+        vis = self._launcher.astype(visible, np.float64)
+        self._require(labels, 'labels', np.float32, lead + (2,))
+        self._require(weights, 'weights', np.float32, lead)
+        w, h = (float(v) for v in input_size)
+        M = int(np.prod(lead, dtype=np.int64))
+        self._run('fc_encode_regression', self._grid_for(M, PIXEL_BLOCK), PIXEL_BLOCK, 0, kps, vis,
+                  M, w, h, labels, weights)
+
+    def decode_regression(self, encoded, input_size, f32, keypoints, scores) -> None:
+        """encoded f32|f64 (..., D), D = 2 or 4, input_size (w, h), f32 -> keypoints f64
+        (..., 2), scores (...) float32 when D = 2 or f32, else float64."""
+        shape, _, _ = self._launcher.describe(encoded)
+        if len(shape) < 1 or shape[-1] not in (2, 4):
+            raise ValueError(f'encoded: expected shape (..., 2) or (..., 4), got {tuple(shape)}')
+        lead, D = tuple(shape[:-1]), shape[-1]
+        scores32 = D == 2 or bool(f32)
+        enc = self._launcher.astype(encoded, np.float64)
+        self._require(keypoints, 'keypoints', np.float64, lead + (2,))
+        self._require(scores, 'scores', np.float32 if scores32 else np.float64, lead)
+        other = self._launcher.empty((0,), np.float64 if scores32 else np.float32, encoded)
+        w, h = (float(v) for v in input_size)
+        M = int(np.prod(lead, dtype=np.int64))
+        self._run('fc_decode_regression', self._grid_for(M, PIXEL_BLOCK), PIXEL_BLOCK, 0, enc, M,
+                  D, w, h, int(scores32), keypoints, scores if scores32 else other,
+                  other if scores32 else scores)
+
+    def normalize_heatmaps(self, heatmaps) -> None:
+        """heatmaps f32 (..., H, W), in place: each map divided by (its sum + 1e-24).
+        One block per map."""
+        _, C, H, W = self._maps(heatmaps)
+        self._run('fc_normalize_heatmaps', C, MAP_BLOCK, 0, heatmaps, C, H, W)
 
 
 def contract_functions(kernels: Kernels) -> Dict[str, Callable]:
