@@ -232,7 +232,7 @@ def asan_binary(tmp_path_factory):
         pytest.skip('g++ not installed')
     out = tmp_path_factory.mktemp('asan') / 'emulator_check'
     build = subprocess.run(
-        [cxx, '-std=c++20', '-O1', '-g', '-fsanitize=address', '-fno-omit-frame-pointer',
+        [cxx, '-std=c++20', '-O0', '-fsanitize=address', '-fno-omit-frame-pointer',
          '-ffp-contract=off', '-I', str(ROOT / 'csrc' / 'include'), '-I', str(ROOT / 'csrc' / 'cuda'),
          str(ROOT / 'tests' / 'cuda' / 'emulator_check.cpp'), '-o', str(out), '-pthread'],
         capture_output=True, text=True, timeout=300)
@@ -265,3 +265,194 @@ def test_emulator_reports_a_divergent_barrier(asan_binary):
     res = _run(asan_binary, 'divergent')
     assert res.returncode != 0
     assert 'met at different barriers' in res.stderr
+
+
+# ---- the contract ------------------------------------------------------------------------
+def test_functions_follow_the_contract_with_trailing_outputs():
+    """Each function takes the contract's parameters (names, in order) and then its
+    output arrays; the contract's defaults are not kept (the front passes everything)."""
+    import inspect
+    from fastcodec.backends import contract
+    kernels = {k.name: k for k in contract.KERNELS}
+    for name in launch.CONTRACT_FUNCTIONS:
+        assert name in kernels, name
+        ours = list(inspect.signature(getattr(emu, name)).parameters)
+        theirs = list(contract.signature(kernels[name]).parameters)
+        assert ours[:len(theirs)] == theirs, (name, ours, theirs)
+
+
+# ---- DARK-UDP and the in-place refinements -------------------------------------------------
+def _decode_maps(seed=6, B=2, K=5, H=32, W=24):
+    rng = np.random.default_rng(seed)
+    h = _encoded_maps(rng, B, K, H, W, 0.02)
+    h[0, 0] = 0.0  # an all-zero map: location -1, which DARK-UDP wraps into map K-1
+    h[1, 2] = -h[1, 2]  # a negative map
+    return rng, h
+
+
+@pytest.mark.parametrize('ksize', [3, 11])
+def test_decode_dark_udp(ksize):
+    _, h = _decode_maps()
+    locs, vals = np.empty((2, 5, 2), np.float32), np.empty((2, 5), np.float32)
+    emu.decode_dark(h, ksize, True, (4.0, 4.0), locs, vals)
+    ref_locs, ref_vals = cpp.decode_dark(h, ksize, True, (4.0, 4.0))
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(vals, ref_vals, atol=SCORE_TOL, rtol=0)
+
+
+@pytest.mark.parametrize('name, args', [('refine_sign', ()), ('refine_dark', (11,)),
+                                        ('refine_dark_udp', (11, True)),
+                                        ('refine_dark_udp', (5, False))])
+def test_refinements_in_place(name, args):
+    rng, h = _decode_maps()
+    kps = rng.uniform(-3, 33, (2, 3, 5, 2))
+    kps[0, 0, 0] = np.nan
+    kps[1, 1, 1] = [1e30, 2.0]
+    kps[0, 1] = np.floor(kps[0, 1])  # integer locations
+    ours, ref = kps.copy(), kps.copy()
+    getattr(emu, name)(ours, h, *args)
+    getattr(cpp, name)(ref, h, *args)
+    assert not np.array_equal(ref, kps, equal_nan=True)  # the step moved something
+    np.testing.assert_allclose(ours, ref, atol=COORD_TOL, rtol=0)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
+
+
+# ---- Megvii and UDP 'combined' ---------------------------------------------------------------
+@pytest.mark.parametrize('ksize', [3, 11, 17])
+def test_megvii_encode_and_decode(ksize):
+    rng = np.random.default_rng(ksize)
+    B, K, H, W = 2, 9, 20, 16
+    kps = rng.uniform(-8, 72, (B, 1, K, 2))
+    kps[0, 0, :4] = [[0, 0], [63.9, 79.9], [4, 40], [30, 0]]  # corners and borders
+    vis = rng.choice([0.0, 1.0], (B, 1, K), p=[0.2, 0.8])
+    heat, inside = np.empty((B, K, H, W), np.float32), np.empty((B, 1, K), np.uint8)
+    emu.encode_megvii(kps, vis, (4.0, 4.0), False, W, H, ksize, heat, inside)
+    ref_heat, ref_inside = cpp.encode_megvii(kps, vis, (4.0, 4.0), False, W, H, ksize)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)
+    maps = (ref_heat + rng.normal(0, 2.0, ref_heat.shape)).astype(np.float32)
+    maps[0, 1] = 0.0
+    locs, scores = np.empty((B, K, 2), np.float32), np.empty((B, K), np.float32)
+    emu.decode_megvii(maps, ksize, locs, scores)
+    ref_locs, ref_scores = cpp.decode_megvii(maps, ksize)
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(scores, ref_scores, atol=SCORE_TOL, rtol=0)
+
+
+def test_udp_combined_encode_and_decode():
+    rng = np.random.default_rng(7)
+    B, N, K, H, W = 2, 3, 4, 20, 16
+    kps = rng.uniform(-8, 72, (B, N, K, 2))
+    vis = rng.choice([0.0, 1.0], (B, N, K))
+    kps[0, 1, 1] = np.nan
+    heat, inside = np.empty((B, 3 * K, H, W), np.float32), np.empty((B, N, K), np.uint8)
+    emu.encode_offset(kps, vis, (4.0, 4.0), False, W, H, 0.0546875 * 48, heat, inside)
+    ref_heat, ref_inside = cpp.encode_offset(kps, vis, (4.0, 4.0), False, W, H, 0.0546875 * 48)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)
+    maps = (ref_heat + rng.normal(0, 0.01, ref_heat.shape)).astype(np.float32)
+    maps[0, 0] = 0.0  # a -1 location: MMPose's index wraps into the last offset maps
+    locs, scores = np.empty((B, K, 2), np.float32), np.empty((B, K), np.float32)
+    emu.decode_udp_combined(maps, 11, 2.625, locs, scores)
+    ref_locs, ref_scores = cpp.decode_udp_combined(maps, 11, 2.625)
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(scores, ref_scores, atol=SCORE_TOL, rtol=0)
+
+
+# ---- SimCC ---------------------------------------------------------------------------------
+@pytest.mark.parametrize('gaussian, smooth, normalize', [(True, 0.0, False), (True, 0.0, True),
+                                                        (False, 0.1, False), (False, 0.0, False)])
+def test_simcc_encode(gaussian, smooth, normalize):
+    rng = np.random.default_rng(8)
+    B, N, K, W, H = 2, 2, 5, 96, 128
+    kps = np.stack([adversarial_keypoints(rng, (48, 64), (0.5, 0.5), N, K) for _ in range(B)])
+    vis = np.stack([adversarial_visibility(rng, N, K) for _ in range(B)])
+    kps[0, 0, 0] = np.nan
+    out = (np.empty((B, N, K, W), np.float32), np.empty((B, N, K, H), np.float32),
+           np.empty((B, N, K), np.uint8))
+    emu.simcc_encode(kps, vis, gaussian, (2.5, 3.0), 2.0, False, W, H, smooth, normalize, *out)
+    ref = cpp.simcc_encode(kps, vis, gaussian, (2.5, 3.0), 2.0, False, W, H, smooth, normalize)
+    np.testing.assert_allclose(out[0], ref[0], atol=TARGET_TOL, rtol=0)
+    np.testing.assert_allclose(out[1], ref[1], atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(out[2], ref[2])
+    assert out[2].min() == 0 and out[2].max() == 1
+
+
+def _simcc_rows(seed=9, R=12, Wx=96, Wy=128):
+    rng = np.random.default_rng(seed)
+    kps = rng.uniform(0, 48, (1, 1, R, 2))
+    x, y, _ = cpp.simcc_encode(kps, np.ones((1, 1, R)), True, (2.5, 3.0), 2.0, False, Wx, Wy,
+                               0.0, False)
+    sx = (x.reshape(R, Wx) + rng.normal(0, 0.03, (R, Wx))).astype(np.float32)
+    sy = (y.reshape(R, Wy) + rng.normal(0, 0.03, (R, Wy))).astype(np.float32)
+    sx[1] = 0.0                      # ties everywhere, maximum 0: location -1
+    sy[2, 7] = np.nan                # NaN: numpy's argmax picks it
+    sx[3, 10:20] = sx[3].max() + 1   # a plateau
+    return sx, sy
+
+
+def test_simcc_maximum():
+    sx, sy = _simcc_rows()
+    locs, vals = np.empty((12, 2), np.float32), np.empty(12, np.float32)
+    emu.simcc_maximum(sx, sy, locs, vals)
+    ref_locs, ref_vals = cpp.simcc_maximum(sx, sy)
+    np.testing.assert_array_equal(locs, ref_locs)
+    np.testing.assert_array_equal(vals, ref_vals)
+
+
+@pytest.mark.parametrize('k, visibility', [(0, False), (0, True), (17, False), (17, True)])
+def test_simcc_decode(k, visibility):
+    sx, sy = _simcc_rows()
+    locs, vals = np.empty((12, 2), np.float32), np.empty(12, np.float32)
+    vis = np.empty(12 if visibility else 0)
+    emu.simcc_decode(sx, sy, k, k, 2.0, visibility, 150.0, (2.5, 3.0), locs, vals, vis)
+    ref_locs, ref_vals, ref_vis = cpp.simcc_decode(sx, sy, k, k, 2.0, visibility, 150.0, (2.5, 3.0))
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(vals, ref_vals, atol=SCORE_TOL, rtol=0)
+    np.testing.assert_allclose(vis, ref_vis, atol=SCORE_TOL, rtol=0)
+    np.testing.assert_array_equal(np.isnan(locs), np.isnan(ref_locs))
+
+
+def test_simcc_refine_dark():
+    sx, _ = _simcc_rows()
+    x = np.argmax(sx, axis=1).astype(np.float32)
+    out = np.empty_like(x)
+    emu.simcc_refine_dark(x, sx, 17, out)
+    np.testing.assert_allclose(out, cpp.simcc_refine_dark(x, sx, 17), atol=COORD_TOL, rtol=0)
+    assert not np.array_equal(out, x)
+
+
+# ---- regression ------------------------------------------------------------------------------
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_regression_encode(dtype):
+    rng = np.random.default_rng(10)
+    kps = rng.uniform(-10, 260, (3, 6, 2)).astype(dtype)
+    kps[0, 0] = [191, 255]  # the inclusive edge
+    kps[0, 1, 0] = np.nan
+    vis = rng.choice([0.0, 0.5, 0.51, 1.0], (3, 6)).astype(dtype)
+    labels, weights = np.empty((3, 6, 2), np.float32), np.empty((3, 6), np.float32)
+    emu.encode_regression(kps, vis, (192, 256), labels, weights)
+    ref_labels, ref_weights = cpp.encode_regression(kps, vis, (192, 256))
+    np.testing.assert_array_equal(labels, ref_labels)
+    np.testing.assert_array_equal(weights, ref_weights)
+
+
+@pytest.mark.parametrize('D, f32, dtype', [(2, False, np.float32), (4, False, np.float64),
+                                           (4, True, np.float64), (4, False, np.float32)])
+def test_regression_decode(D, f32, dtype):
+    enc = np.random.default_rng(11).random((3, 6, D)).astype(dtype)
+    ref_kps, ref_scores = cpp.decode_regression(enc, (192, 256), f32)
+    kps, scores = np.empty((3, 6, 2)), np.empty((3, 6), ref_scores.dtype)
+    emu.decode_regression(enc, (192, 256), f32, kps, scores)
+    np.testing.assert_array_equal(kps, ref_kps)
+    np.testing.assert_array_equal(scores, ref_scores)
+
+
+def test_normalize_heatmaps():
+    rng = np.random.default_rng(12)
+    h = rng.random((2, 3, 200, 13)).astype(np.float32)  # more rows than a block has threads
+    h[0, 0] = 0.0
+    ref = h.copy()
+    emu.normalize_heatmaps(h)
+    cpp.normalize_heatmaps(ref)
+    np.testing.assert_allclose(h, ref, atol=TARGET_TOL, rtol=1e-6)

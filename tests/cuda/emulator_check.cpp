@@ -10,6 +10,8 @@
 
 #include "emulator.h"
 #include "heatmap.cu"
+#include "regression.cu"
+#include "simcc.cu"
 
 // Writes one float past the end of the dynamic shared memory it was given.
 extern "C" __global__ void overflow_dynamic_shared(float* out) {
@@ -80,6 +82,22 @@ static int check_clean() {
   for (int kind = 0; kind < 3; ++kind)
     launch(fc_encode_gaussian, dim3(4), dim3(256), 0, kind, kps.data(), vis.data(), sigma.data(),
            (int64_t)1, 0, 2.f, 2.f, 0, B, N, K, H, W, targets.data(), inside.data());
+  // DARK-UDP's second stage, Megvii, UDP combined, the SimCC decoder, the normaliser.
+  std::vector<float> scales(C);
+  launch(fc_dark_maxima, dim3(C), dim3(256), 0, heat.data(), C, H, W, ksize, (int64_t)0,
+         locs.data(), vals.data(), scales.data());
+  launch(fc_decode_dark_udp_step, dim3(1), dim3(128), 0, heat.data(), (int64_t)2, (int64_t)3, H, W,
+         ksize, scales.data(), 1.f, 1.f, locs.data());
+  launch(fc_decode_megvii, dim3(C), dim3(256), sizeof(float) * (3 + 2 * r) * W, heat.data(), C, H,
+         W, ksize, (int64_t)3, locs.data(), vals.data());
+  launch(fc_decode_udp_combined, dim3(2), dim3(256), 0, heat.data(), (int64_t)2, (int64_t)1, H, W,
+         ksize, (int64_t)0, 2.5f, locs.data(), vals.data());
+  launch(fc_encode_megvii, dim3(2), dim3(256), 0, kps.data(), vis.data(), 2.f, 2.f, 0, 7,
+         B, (int64_t)1, K, H, W, targets.data(), inside.data());
+  std::vector<double> visibility(C);
+  launch(fc_simcc_decode, dim3(2), dim3(128), 0, heat.data(), heat.data() + 4 * 20, C, (int64_t)20,
+         (int64_t)20, 5, 5, 2.f, 1, 150.f, 2.0, 2.0, locs.data(), vals.data(), visibility.data());
+  launch(fc_normalize_heatmaps, dim3(C), dim3(128), 0, heat.data(), C, H, W);
   std::printf("clean\n");
   return 0;
 }
