@@ -456,3 +456,20 @@ def test_normalize_heatmaps():
     emu.normalize_heatmaps(h)
     cpp.normalize_heatmaps(ref)
     np.testing.assert_allclose(h, ref, atol=TARGET_TOL, rtol=1e-6)
+
+
+@pytest.mark.parametrize('shape, ksize', [((2, 3, 64, 48), 11), ((2, 3, 64, 48), 1),
+                                          ((1, 2, 5, 1200), 11), ((1, 2, 5, 1200), 3)])
+def test_gaussian_blur(shape, ksize):
+    """Both blur paths: shared-memory bands, and per pixel for maps too wide for one."""
+    h = np.random.default_rng(13).random(shape, dtype=np.float32)
+    h[0, 0] = 0.0
+    out = np.empty_like(h)
+    emu.gaussian_blur(h, ksize, out)
+    np.testing.assert_allclose(out, cpp.gaussian_blur(h, ksize), atol=TARGET_TOL, rtol=0)
+
+
+def test_thread_functions():
+    assert emu.num_threads() == 1 and emu.pool_calls() == 0
+    emu.set_num_threads(4)
+    assert emu.num_threads() == 1

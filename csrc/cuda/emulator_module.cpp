@@ -102,6 +102,7 @@ const std::map<std::string, Launcher>& kernels() {
       FC_KERNEL(fc_encode_gaussian),
       FC_KERNEL(fc_encode_offset),
       FC_KERNEL(fc_encode_megvii),
+      FC_KERNEL(fc_gaussian_blur),
       FC_KERNEL(fc_simcc_encode),
       FC_KERNEL(fc_simcc_maximum),
       FC_KERNEL(fc_simcc_decode),

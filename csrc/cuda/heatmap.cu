@@ -602,3 +602,32 @@ extern "C" __global__ void fc_encode_megvii(const double* kps, const double* vis
     heat[e] = flush_denormal(v);
   }
 }
+
+// ---- gaussian_blur: one block per map ------------------------------------------------------
+// MMPose's gaussian_blur: out = blur(map) (zero padding, OpenCV's sigma-0 taps), then each
+// map rescaled so its maximum equals the raw maximum. grid (C), block 256, shared memory
+// as fc_decode_dark.
+extern "C" __global__ void fc_gaussian_blur(const float* heat, int64_t C, int64_t H, int64_t W,
+                                            int ksize, int64_t band_rows, float* out) {
+  __shared__ float taps[kMaxBlurKernel];
+  __shared__ float max_scratch[33];
+  FC_DYNAMIC_SHARED(float, rows);
+  const int64_t c = blockIdx.x;
+  if (c >= C) return;
+  const float* map = heat + c * H * W;
+  float* dst = out + c * H * W;
+  load_taps(ksize, taps);
+  float raw = negative_infinity();
+  for (int64_t p = threadIdx.x; p < H * W; p += blockDim.x) raw = nan_max(raw, map[p]);
+  __syncthreads();  // the taps
+  float blurred = negative_infinity();
+  block_blur(map, blur_geometry(H, W, ksize / 2, false), taps, band_rows, rows,
+             [&](int64_t x, int64_t y, float v) {
+               dst[y * W + x] = v;
+               blurred = nan_max(blurred, v);
+             });
+  raw = block_nan_max(raw, max_scratch, negative_infinity());
+  blurred = block_nan_max(blurred, max_scratch, negative_infinity());  // also orders dst
+  const float s = blur_rescale(raw, blurred);
+  for (int64_t p = threadIdx.x; p < H * W; p += blockDim.x) dst[p] *= s;
+}

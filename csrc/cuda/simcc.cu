@@ -33,6 +33,12 @@ __device__ __forceinline__ float warp_row_blur_scale(const float* v, int64_t n, 
   return blur_rescale(raw_max, b);
 }
 
+// The DARK log value at bin i, out of line: the decoder reads it from several places.
+__device__ FC_NOINLINE float simcc_dark_value(const float* v, int64_t n, const float* w, int r,
+                                              float scale, int64_t i) {
+  return simcc_dark_log(simcc_blur_at(v, n, w, r, i) * scale);
+}
+
 // The value the visibility softmax reads at bin i: the raw row, or with DARK MMPose's
 // overwritten row, log(clip(blurred * scale)).
 struct SimccRow {
@@ -42,7 +48,7 @@ struct SimccRow {
   int r;
   float scale;
   __device__ __forceinline__ float at(int64_t i) const {
-    return w ? simcc_dark_log(simcc_blur_at(v, n, w, r, i) * scale) : v[i];
+    return w ? simcc_dark_value(v, n, w, r, scale, i) : v[i];
   }
 };
 
@@ -193,17 +199,18 @@ extern "C" __global__ void fc_simcc_decode(const float* sx, const float* sy, int
   const Maximum mx = warp_row_maximum(x, Wx), my = warp_row_maximum(y, Wy);
   float lx, ly;
   const float v = simcc_pair_maximum(mx, my, &lx, &ly);
-  const SimccRow row_x = simcc_axis(x, Wx, taps_x, kx, mx, &lx);
-  const SimccRow row_y = simcc_axis(y, Wy, taps_y, ky, my, &ly);
+  // x then y in one loop: one copy of the (large) DARK and softmax code per kernel
+  double p[2];
+  for (int axis = 0; axis < 2; ++axis) {
+    const SimccRow row = axis == 0 ? simcc_axis(x, Wx, taps_x, kx, mx, &lx)
+                                   : simcc_axis(y, Wy, taps_y, ky, my, &ly);
+    if (visibility) p[axis] = warp_softmax_max(row, beta, axis == 0 ? sigma_x : sigma_y);
+  }
   if (lead) {
     vals[r] = v;
     locs[2 * r] = lx / ratio;
     locs[2 * r + 1] = ly / ratio;
-  }
-  if (visibility) {
-    const double px = warp_softmax_max(row_x, beta, sigma_x);
-    const double py = warp_softmax_max(row_y, beta, sigma_y);
-    if (lead) vis[r] = px > py ? py : px;
+    if (visibility) vis[r] = p[0] > p[1] ? p[1] : p[0];
   }
 }
 

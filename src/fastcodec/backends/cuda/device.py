@@ -8,22 +8,19 @@ the host emulator that the test suite runs.
 Importing this module needs CuPy (the ``cuda`` extra); it raises ImportError
 otherwise, which makes the backend unavailable rather than broken.
 """
-from __future__ import annotations
-
 import contextlib
 import sys
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any as _Any, Dict as _Dict, Sequence as _Sequence, Tuple as _Tuple
 
-import numpy as np
+import numpy as _np
 
 import cupy  # noqa: F401 - ImportError here: no cuda backend
 
-from fastcodec.backends.cuda import sources
-from fastcodec.backends.cuda.launch import (Kernels, Launcher, Pointer, POINTER_DTYPES,
-                                            contract_functions)
+from fastcodec.backends.cuda import sources as _sources
+from fastcodec.backends.cuda import launch as _launch
 
 
-def _interface(array: Any) -> dict:
+def _interface(array: _Any) -> dict:
     cai = getattr(array, '__cuda_array_interface__', None)
     if cai is None:
         raise TypeError(f'the cuda backend takes arrays in GPU memory, got '
@@ -31,7 +28,7 @@ def _interface(array: Any) -> dict:
     return cai
 
 
-def _device_id(array: Any) -> int:
+def _device_id(array: _Any) -> int:
     """The CUDA device holding ``array``."""
     if _is_torch(array):
         return array.device.index
@@ -40,16 +37,16 @@ def _device_id(array: Any) -> int:
     return cupy.cuda.runtime.pointerGetAttributes(_interface(array)['data'][0]).device
 
 
-def _is_torch(array: Any) -> bool:
+def _is_torch(array: _Any) -> bool:
     torch = sys.modules.get('torch')
     return torch is not None and isinstance(array, torch.Tensor)
 
 
-class CupyLauncher(Launcher):
+class _CupyLauncher(_launch.Launcher):
     """Launches NVRTC-compiled kernels with CuPy on the current stream."""
 
     def __init__(self):
-        self._modules: Dict[str, Any] = {}
+        self._modules: _Dict[str, _Any] = {}
 
     def _function(self, name: str):
         arch = cupy.cuda.Device().compute_capability  # e.g. '90'
@@ -57,30 +54,30 @@ class CupyLauncher(Launcher):
         if module is None:
             # CuPy compiles for the current device's architecture and keeps the binary
             # in its on-disk cache; the module loads onto each device it is used on.
-            module = cupy.RawModule(code=sources.program_source(),
-                                    options=sources.nvrtc_options(), backend='nvrtc')
+            module = cupy.RawModule(code=_sources.program_source(),
+                                    options=_sources.nvrtc_options(), backend='nvrtc')
             self._modules[arch] = module
         return module.get_function(name)
 
     @staticmethod
-    def _stream(arrays: Sequence[Any]):
+    def _stream(arrays: _Sequence[_Any]):
         """The caller's current stream: torch's when the arrays are torch tensors."""
         if any(_is_torch(a) for a in arrays):
             import torch
             return cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
         return contextlib.nullcontext()
 
-    def launch(self, name: str, grid: Tuple[int, ...], block: Tuple[int, ...],
-               shared_bytes: int, args: Sequence[Any]) -> None:
-        arrays = [a.array for a in args if isinstance(a, Pointer)]
+    def launch(self, name: str, grid: _Tuple[int, ...], block: _Tuple[int, ...],
+               shared_bytes: int, args: _Sequence[_Any]) -> None:
+        arrays = [a.array for a in args if isinstance(a, _launch.Pointer)]
         values = []
         for a in args:
-            if isinstance(a, Pointer):
+            if isinstance(a, _launch.Pointer):
                 cai = _interface(a.array)
-                expected = POINTER_DTYPES[a.ctype.replace('const ', '').rstrip('*').strip()]
-                if np.dtype(cai['typestr']) != expected:
+                expected = _launch.POINTER_DTYPES[a.ctype.replace('const ', '').rstrip('*').strip()]
+                if _np.dtype(cai['typestr']) != expected:
                     raise TypeError(f'{name}: a {a.ctype} argument needs {expected}')
-                values.append(np.uint64(cai['data'][0]))
+                values.append(_np.uint64(cai['data'][0]))
             else:
                 values.append(a)
         devices = {_device_id(a) for a in arrays}
@@ -90,18 +87,18 @@ class CupyLauncher(Launcher):
             self._function(name)(tuple(grid), tuple(block), tuple(values),
                                  shared_mem=int(shared_bytes))
 
-    def describe(self, array: Any) -> Tuple[Tuple[int, ...], np.dtype, bool]:
+    def describe(self, array: _Any) -> _Tuple[_Tuple[int, ...], _np.dtype, bool]:
         cai = _interface(array)
         shape = tuple(cai['shape'])
-        dtype = np.dtype(cai['typestr'])
+        dtype = _np.dtype(cai['typestr'])
         strides = cai.get('strides')
         # C order; a dimension of size 1 may carry any stride
         contiguous = strides is None or all(
-            n == 1 or s == int(np.prod(shape[i + 1:], dtype=np.int64)) * dtype.itemsize
+            n == 1 or s == int(_np.prod(shape[i + 1:], dtype=_np.int64)) * dtype.itemsize
             for i, (n, s) in enumerate(zip(shape, strides)))
         return shape, dtype, contiguous
 
-    def astype(self, array: Any, dtype: Any) -> Any:
+    def astype(self, array: _Any, dtype: _Any) -> _Any:
         with cupy.cuda.Device(_device_id(array)), self._stream([array]):
             return cupy.ascontiguousarray(cupy.asarray(array), dtype=dtype)
 
@@ -110,6 +107,6 @@ class CupyLauncher(Launcher):
             return cupy.empty(shape, dtype)
 
 
-_kernels = Kernels(CupyLauncher())
+_kernels = _launch.Kernels(_CupyLauncher())
 # The backend-contract functions (launch.CONTRACT_FUNCTIONS) as this module's own.
-globals().update(contract_functions(_kernels))
+globals().update(_launch.contract_functions(_kernels))

@@ -48,6 +48,8 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
     'fc_encode_megvii': ('const double*', 'const double*', 'float', 'float', 'int', 'int',
                          'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'float*',
                          'unsigned char*'),
+    'fc_gaussian_blur': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int', 'int64_t',
+                         'float*'),
     'fc_simcc_encode': ('const double*', 'const double*', 'int64_t', 'int64_t', 'int64_t', 'int',
                         'double', 'double', 'double', 'int', 'double', 'int', 'float*', 'float*',
                         'unsigned char*'),
@@ -88,10 +90,11 @@ SHARED_LIMIT = 40 * 1024
 
 # The backend-contract functions this backend implements so far.
 CONTRACT_FUNCTIONS: Tuple[str, ...] = (
-    'heatmap_maximum', 'decode_msra', 'decode_dark', 'refine_sign', 'refine_dark',
+    'heatmap_maximum', 'decode_msra', 'decode_dark', 'gaussian_blur', 'refine_sign', 'refine_dark',
     'refine_dark_udp', 'decode_megvii', 'decode_udp_combined', 'encode_gaussian',
     'encode_offset', 'encode_megvii', 'simcc_encode', 'simcc_maximum', 'simcc_decode',
-    'simcc_refine_dark', 'encode_regression', 'decode_regression', 'normalize_heatmaps')
+    'simcc_refine_dark', 'encode_regression', 'decode_regression', 'normalize_heatmaps',
+    'num_threads', 'set_num_threads', 'pool_calls')
 # Rows (keypoints) per block of the one-warp-per-row SimCC kernels.
 ROWS_PER_BLOCK = 4
 
@@ -269,6 +272,32 @@ class Kernels:
                   scales)
         self._run('fc_decode_dark_udp_step', self._grid_for(C, MAP_BLOCK), MAP_BLOCK, 0,
                   heatmaps, B, K, H, W, k, scales, sx, sy, locs)
+
+    def gaussian_blur(self, heatmaps, ksize, blurred) -> None:
+        """heatmaps f32 (..., H, W), ksize odd -> blurred f32 (..., H, W): MMPose's
+        gaussian_blur (OpenCV's sigma-0 kernel, zero padding, each map rescaled to its
+        raw maximum). One block per map."""
+        lead, C, H, W = self._maps(heatmaps)
+        k = self._ksize(ksize)
+        self._require(blurred, 'blurred', np.float32, lead + (H, W))
+        band, shared = self._band(H, W, k)
+        self._run('fc_gaussian_blur', C, DARK_BLOCK, shared, heatmaps, C, H, W, k, band, blurred)
+
+    # -- threads: a GPU backend has no host thread pool ----------------------------------
+    @staticmethod
+    def num_threads() -> int:
+        """1: the GPU backends run no host threads of their own."""
+        return 1
+
+    @staticmethod
+    def set_num_threads(n) -> None:
+        """Accepted and ignored (no host thread pool)."""
+        int(n)
+
+    @staticmethod
+    def pool_calls() -> int:
+        """0: no call runs on a host thread pool."""
+        return 0
 
     def refine_sign(self, keypoints, heatmaps) -> None:
         """keypoints f64 (B, N, K, 2) in place, heatmaps f32 (B, K, H, W): the 0.25 px
