@@ -473,3 +473,25 @@ def test_thread_functions():
     assert emu.num_threads() == 1 and emu.pool_calls() == 0
     emu.set_num_threads(4)
     assert emu.num_threads() == 1
+
+
+def test_emulator_after_fork():
+    """A child of fork() gets a fresh thread pool: no hang on the parent's threads."""
+    script = '''
+import os, sys
+import numpy as np
+from fastcodec.backends.cuda import emulator as emu
+h = np.random.default_rng(0).random((4, 8, 8), dtype=np.float32)
+locs, vals = np.empty((4, 2), np.float32), np.empty(4, np.float32)
+emu.heatmap_maximum(h, locs, vals)
+pid = os.fork()
+if pid == 0:
+    child = np.empty_like(locs)
+    emu.heatmap_maximum(h, child, np.empty(4, np.float32))
+    os._exit(0 if np.array_equal(child, locs) else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+'''
+    import sys
+    res = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr

@@ -36,6 +36,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <unistd.h>
+
 // ---- qualifiers --------------------------------------------------------------------
 #define __global__
 #define __device__
@@ -163,9 +165,16 @@ T exchange(unsigned mask, T v, int src) {
 // A pool of host threads, one per CUDA thread of a block, kept between launches.
 class Pool {
  public:
+  // This process's pool. A child of fork() has none of its parent's threads: it gets a
+  // fresh pool (the parent's pool object is abandoned there, never joined).
   static Pool& instance() {
-    static Pool p;
-    return p;
+    static Pool* pool = nullptr;
+    static pid_t owner = 0;
+    if (pool == nullptr || owner != getpid()) {
+      pool = new Pool();
+      owner = getpid();
+    }
+    return *pool;
   }
 
   // Runs body(block_index) on `threads` host threads for every block in order.
@@ -185,20 +194,13 @@ class Pool {
     body_ = nullptr;
   }
 
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-
  private:
   void resize(int threads) {
-    while ((int)workers_.size() < threads) {
-      const int tid = (int)workers_.size();
-      workers_.emplace_back([this, tid] { work(tid); });
+    while (started_ < threads) {
+      const int tid = started_;
+      // detached: the pool lives until the process ends (threads idle in a wait)
+      std::thread([this, tid] { work(tid); }).detach();
+      ++started_;
     }
   }
 
@@ -209,8 +211,7 @@ class Pool {
       int64_t blocks;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || (job_ != seen && tid < active_); });
-        if (stop_) return;
+        cv_.wait(lock, [&] { return job_ != seen && tid < active_; });
         seen = job_;
         body = body_;
         blocks = blocks_;
@@ -222,14 +223,13 @@ class Pool {
     }
   }
 
-  std::vector<std::thread> workers_;
+  int started_ = 0;
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
   const std::function<void(int64_t)>* body_ = nullptr;
   int64_t blocks_ = 0;
   int active_ = 0, pending_ = 0;
   uint64_t job_ = 0;
-  bool stop_ = false;
 };
 
 inline std::mutex& launch_mutex() {
