@@ -61,10 +61,16 @@ class _CupyLauncher(_launch.Launcher):
 
     @staticmethod
     def _stream(arrays: _Sequence[_Any]):
-        """The caller's current stream: torch's when the arrays are torch tensors."""
-        if any(_is_torch(a) for a in arrays):
+        """The caller's current stream: torch's (on the arrays' device) when the arrays
+        are torch tensors, else CuPy's current stream (used by CuPy's launch as is)."""
+        tensors = [a for a in arrays if _is_torch(a)]
+        if tensors:
             import torch
-            return cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
+            stream = torch.cuda.current_stream(tensors[0].device)
+            from_external = getattr(cupy.cuda.Stream, 'from_external', None)  # CuPy >= 14
+            if from_external is not None and hasattr(stream, '__cuda_stream__'):
+                return from_external(stream)
+            return cupy.cuda.ExternalStream(stream.cuda_stream, tensors[0].device.index)
         return contextlib.nullcontext()
 
     def launch(self, name: str, grid: _Tuple[int, ...], block: _Tuple[int, ...],

@@ -5,7 +5,7 @@ dynamic shared memory -- checks what memory safety needs (shapes, dtypes, contig
 of the arrays the kernel will index), marshals the arguments to the kernel's exact
 parameter types (``SIGNATURES``, which tests/test_cuda_emulator.py checks against the
 ``extern "C"`` declarations in csrc/cuda) and hands them to a *launcher*: CuPy's
-(``cupy_launcher``: NVRTC-compiled kernels on the caller's current stream) or the host
+(``device``: NVRTC-compiled kernels on the caller's current stream) or the host
 emulator's (``emulator``: the same kernels compiled by g++). Nothing else differs
 between the two, so the emulator tests exercise this code as a GPU run would.
 
@@ -106,9 +106,9 @@ class Pointer(NamedTuple):
 
 
 class Launcher:
-    """Where kernels run. ``launch(name, grid, block, shared_bytes, args)`` with args
-    already marshalled (``Pointer`` for arrays, numpy scalars otherwise); ``shape``,
-    ``dtype`` and ``is_c_contiguous`` read an array of the launcher's kind."""
+    """Where kernels run: ``launch(name, grid, block, shared_bytes, args)`` with args
+    already marshalled (``Pointer`` for arrays, numpy scalars otherwise), and the few
+    array operations the launch code needs on arrays of the launcher's kind."""
 
     def launch(self, name: str, grid: Tuple[int, ...], block: Tuple[int, ...],
                shared_bytes: int, args: Sequence[Any]) -> None:
