@@ -22,6 +22,11 @@ from conftest import adversarial_keypoints, adversarial_visibility
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
+def _out(shape, dtype=np.float32):
+    """An output buffer full of garbage (NaN, 0xff): a kernel must write every element."""
+    return np.full(shape, 0xff if np.dtype(dtype) == np.uint8 else np.nan, dtype)
+
+
 TARGET_TOL = 1e-5
 COORD_TOL = 2e-3
 SCORE_TOL = 1e-4
@@ -85,8 +90,8 @@ def _maps(rng, kind, shape):
 @pytest.mark.parametrize('shape', [(2, 3, 64, 48), (5, 1, 1), (3, 7, 5)])
 def test_heatmap_maximum(kind, shape):
     h = _maps(np.random.default_rng(1), kind, shape)
-    locs = np.empty(shape[:-2] + (2,), np.float32)
-    vals = np.empty(shape[:-2], np.float32)
+    locs = _out(shape[:-2] + (2,), np.float32)
+    vals = _out(shape[:-2], np.float32)
     emu.heatmap_maximum(h, locs, vals)
     ref_locs, ref_vals = cpp.heatmap_maximum(h)
     np.testing.assert_array_equal(locs, ref_locs)
@@ -100,7 +105,7 @@ def test_heatmap_maximum(kind, shape):
 @pytest.mark.parametrize('kind', ['random', 'ties', 'zero', 'special'])
 def test_decode_msra(kind):
     h = _maps(np.random.default_rng(2), kind, (2, 5, 16, 12))
-    locs, vals = np.empty((2, 5, 2), np.float32), np.empty((2, 5), np.float32)
+    locs, vals = _out((2, 5, 2), np.float32), _out((2, 5), np.float32)
     emu.decode_msra(h, (4.0, 3.5), locs, vals)
     ref_locs, ref_vals = cpp.decode_msra(h, (4.0, 3.5))
     np.testing.assert_array_equal(locs, ref_locs)
@@ -117,15 +122,15 @@ def _encoded_maps(rng, B, K, H, W, noise):
 
 def _check_dark(h, ksize, scale=(1.0, 1.0)):
     lead = h.shape[:-2]
-    locs, vals = np.empty(lead + (2,), np.float32), np.empty(lead, np.float32)
+    locs, vals = _out(lead + (2,), np.float32), _out(lead, np.float32)
     emu.decode_dark(h, ksize, False, scale, locs, vals)
     ref_locs, ref_vals = cpp.decode_dark(h, ksize, False, scale)
     np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
     np.testing.assert_allclose(vals, ref_vals, atol=SCORE_TOL, rtol=0)
     # the argmax under the step is the same pixel
     raw, _ = cpp.heatmap_maximum(h)
-    emu_raw = np.empty_like(raw)
-    emu.heatmap_maximum(h, emu_raw, np.empty(lead, np.float32))
+    emu_raw = _out(raw.shape)
+    emu.heatmap_maximum(h, emu_raw, _out(lead, np.float32))
     np.testing.assert_array_equal(emu_raw, raw)
     return locs
 
@@ -171,7 +176,7 @@ def test_encode_gaussian(kind, f32, sigma_dtype):
     kps[0, 0, 0] = np.nan
     kps[1, 1, 2, 1] = np.inf
     sigma = np.array([2.0, 1.5, 3.0], sigma_dtype)
-    heat, inside = np.empty((B, K, H, W), np.float32), np.empty((B, N, K), np.uint8)
+    heat, inside = _out((B, K, H, W), np.float32), _out((B, N, K), np.uint8)
     emu.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), f32, W, H, heat, inside)
     ref_heat, ref_inside = cpp.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), f32, W, H)
     np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
@@ -184,7 +189,7 @@ def test_encode_gaussian_per_sample_sigma_and_empty():
     kps = rng.uniform(0, 48, (2, 2, 4, 2))
     vis = np.ones((2, 2, 4))
     sigma = np.array([[1.0, 2.0], [3.0, 0.0]])
-    heat, inside = np.empty((2, 4, 16, 12), np.float32), np.empty((2, 2, 4), np.uint8)
+    heat, inside = _out((2, 4, 16, 12), np.float32), _out((2, 2, 4), np.uint8)
     emu.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, 12, 16, heat, inside)
     ref_heat, ref_inside = cpp.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, 12, 16)
     np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
@@ -192,23 +197,23 @@ def test_encode_gaussian_per_sample_sigma_and_empty():
     # no instances: zero targets, every element written
     heat = np.full((2, 4, 16, 12), 7.0, np.float32)
     emu.encode_gaussian('msra', kps[:, :0], vis[:, :0], sigma[:, :0], (4.0, 4.0), False, 12, 16,
-                        heat, np.empty((2, 0, 4), np.uint8))
+                        heat, _out((2, 0, 4), np.uint8))
     assert not heat.any()
     # no samples: nothing to launch
     emu.encode_gaussian('udp', kps[:0], vis[:0], sigma[0], (4.0, 4.0), False, 12, 16,
-                        np.empty((0, 4, 16, 12), np.float32), np.empty((0, 2, 4), np.uint8))
+                        _out((0, 4, 16, 12), np.float32), _out((0, 2, 4), np.uint8))
 
 
 # ---- bad input never reaches a launch ---------------------------------------------------
 def test_bad_arguments_are_refused_before_launch():
     h = np.zeros((2, 3, 8, 8), np.float32)
-    locs, vals = np.empty((2, 3, 2), np.float32), np.empty((2, 3), np.float32)
+    locs, vals = _out((2, 3, 2), np.float32), _out((2, 3), np.float32)
     with pytest.raises(TypeError, match='float32'):
         emu.heatmap_maximum(h.astype(np.float64), locs, vals)
     with pytest.raises(ValueError, match='C-contiguous'):
         emu.heatmap_maximum(np.zeros((2, 3, 8, 16), np.float32)[..., ::2], locs, vals)
     with pytest.raises(ValueError, match=r'locs: expected shape \(2, 3, 2\)'):
-        emu.heatmap_maximum(h, np.empty((2, 3), np.float32), vals)
+        emu.heatmap_maximum(h, _out((2, 3), np.float32), vals)
     with pytest.raises(ValueError, match='empty'):
         emu.heatmap_maximum(np.zeros((2, 3, 0, 8), np.float32), locs, vals)
     with pytest.raises(ValueError, match='ksize'):
@@ -218,10 +223,10 @@ def test_bad_arguments_are_refused_before_launch():
     kps, vis = np.zeros((1, 2, 3, 2)), np.ones((1, 2, 3))
     with pytest.raises(ValueError, match='sigma'):
         emu.encode_gaussian('msra', kps, vis, np.ones(3), (1.0, 1.0), False, 8, 8,
-                            np.empty((1, 3, 8, 8), np.float32), np.empty((1, 2, 3), np.uint8))
+                            _out((1, 3, 8, 8), np.float32), _out((1, 2, 3), np.uint8))
     with pytest.raises(ValueError, match='kind'):
         emu.encode_gaussian('gauss', kps, vis, np.ones(2), (1.0, 1.0), False, 8, 8,
-                            np.empty((1, 3, 8, 8), np.float32), np.empty((1, 2, 3), np.uint8))
+                            _out((1, 3, 8, 8), np.float32), _out((1, 2, 3), np.uint8))
 
 
 # ---- AddressSanitizer ------------------------------------------------------------------
@@ -293,7 +298,7 @@ def _decode_maps(seed=6, B=2, K=5, H=32, W=24):
 @pytest.mark.parametrize('ksize', [3, 11])
 def test_decode_dark_udp(ksize):
     _, h = _decode_maps()
-    locs, vals = np.empty((2, 5, 2), np.float32), np.empty((2, 5), np.float32)
+    locs, vals = _out((2, 5, 2), np.float32), _out((2, 5), np.float32)
     emu.decode_dark(h, ksize, True, (4.0, 4.0), locs, vals)
     ref_locs, ref_vals = cpp.decode_dark(h, ksize, True, (4.0, 4.0))
     np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
@@ -325,14 +330,14 @@ def test_megvii_encode_and_decode(ksize):
     kps = rng.uniform(-8, 72, (B, 1, K, 2))
     kps[0, 0, :4] = [[0, 0], [63.9, 79.9], [4, 40], [30, 0]]  # corners and borders
     vis = rng.choice([0.0, 1.0], (B, 1, K), p=[0.2, 0.8])
-    heat, inside = np.empty((B, K, H, W), np.float32), np.empty((B, 1, K), np.uint8)
+    heat, inside = _out((B, K, H, W), np.float32), _out((B, 1, K), np.uint8)
     emu.encode_megvii(kps, vis, (4.0, 4.0), False, W, H, ksize, heat, inside)
     ref_heat, ref_inside = cpp.encode_megvii(kps, vis, (4.0, 4.0), False, W, H, ksize)
     np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
     np.testing.assert_array_equal(inside, ref_inside)
     maps = (ref_heat + rng.normal(0, 2.0, ref_heat.shape)).astype(np.float32)
     maps[0, 1] = 0.0
-    locs, scores = np.empty((B, K, 2), np.float32), np.empty((B, K), np.float32)
+    locs, scores = _out((B, K, 2), np.float32), _out((B, K), np.float32)
     emu.decode_megvii(maps, ksize, locs, scores)
     ref_locs, ref_scores = cpp.decode_megvii(maps, ksize)
     np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
@@ -345,14 +350,14 @@ def test_udp_combined_encode_and_decode():
     kps = rng.uniform(-8, 72, (B, N, K, 2))
     vis = rng.choice([0.0, 1.0], (B, N, K))
     kps[0, 1, 1] = np.nan
-    heat, inside = np.empty((B, 3 * K, H, W), np.float32), np.empty((B, N, K), np.uint8)
+    heat, inside = _out((B, 3 * K, H, W), np.float32), _out((B, N, K), np.uint8)
     emu.encode_offset(kps, vis, (4.0, 4.0), False, W, H, 0.0546875 * 48, heat, inside)
     ref_heat, ref_inside = cpp.encode_offset(kps, vis, (4.0, 4.0), False, W, H, 0.0546875 * 48)
     np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
     np.testing.assert_array_equal(inside, ref_inside)
     maps = (ref_heat + rng.normal(0, 0.01, ref_heat.shape)).astype(np.float32)
     maps[0, 0] = 0.0  # a -1 location: MMPose's index wraps into the last offset maps
-    locs, scores = np.empty((B, K, 2), np.float32), np.empty((B, K), np.float32)
+    locs, scores = _out((B, K, 2), np.float32), _out((B, K), np.float32)
     emu.decode_udp_combined(maps, 11, 2.625, locs, scores)
     ref_locs, ref_scores = cpp.decode_udp_combined(maps, 11, 2.625)
     np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
@@ -368,8 +373,8 @@ def test_simcc_encode(gaussian, smooth, normalize):
     kps = np.stack([adversarial_keypoints(rng, (48, 64), (0.5, 0.5), N, K) for _ in range(B)])
     vis = np.stack([adversarial_visibility(rng, N, K) for _ in range(B)])
     kps[0, 0, 0] = np.nan
-    out = (np.empty((B, N, K, W), np.float32), np.empty((B, N, K, H), np.float32),
-           np.empty((B, N, K), np.uint8))
+    out = (_out((B, N, K, W), np.float32), _out((B, N, K, H), np.float32),
+           _out((B, N, K), np.uint8))
     emu.simcc_encode(kps, vis, gaussian, (2.5, 3.0), 2.0, False, W, H, smooth, normalize, *out)
     ref = cpp.simcc_encode(kps, vis, gaussian, (2.5, 3.0), 2.0, False, W, H, smooth, normalize)
     np.testing.assert_allclose(out[0], ref[0], atol=TARGET_TOL, rtol=0)
@@ -393,7 +398,7 @@ def _simcc_rows(seed=9, R=12, Wx=96, Wy=128):
 
 def test_simcc_maximum():
     sx, sy = _simcc_rows()
-    locs, vals = np.empty((12, 2), np.float32), np.empty(12, np.float32)
+    locs, vals = _out((12, 2), np.float32), _out(12, np.float32)
     emu.simcc_maximum(sx, sy, locs, vals)
     ref_locs, ref_vals = cpp.simcc_maximum(sx, sy)
     np.testing.assert_array_equal(locs, ref_locs)
@@ -403,8 +408,8 @@ def test_simcc_maximum():
 @pytest.mark.parametrize('k, visibility', [(0, False), (0, True), (17, False), (17, True)])
 def test_simcc_decode(k, visibility):
     sx, sy = _simcc_rows()
-    locs, vals = np.empty((12, 2), np.float32), np.empty(12, np.float32)
-    vis = np.empty(12 if visibility else 0)
+    locs, vals = _out((12, 2), np.float32), _out(12, np.float32)
+    vis = _out(12 if visibility else 0, np.float64)
     emu.simcc_decode(sx, sy, k, k, 2.0, visibility, 150.0, (2.5, 3.0), locs, vals, vis)
     ref_locs, ref_vals, ref_vis = cpp.simcc_decode(sx, sy, k, k, 2.0, visibility, 150.0, (2.5, 3.0))
     np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
@@ -416,7 +421,7 @@ def test_simcc_decode(k, visibility):
 def test_simcc_refine_dark():
     sx, _ = _simcc_rows()
     x = np.argmax(sx, axis=1).astype(np.float32)
-    out = np.empty_like(x)
+    out = _out(x.shape)
     emu.simcc_refine_dark(x, sx, 17, out)
     np.testing.assert_allclose(out, cpp.simcc_refine_dark(x, sx, 17), atol=COORD_TOL, rtol=0)
     assert not np.array_equal(out, x)
@@ -430,7 +435,7 @@ def test_regression_encode(dtype):
     kps[0, 0] = [191, 255]  # the inclusive edge
     kps[0, 1, 0] = np.nan
     vis = rng.choice([0.0, 0.5, 0.51, 1.0], (3, 6)).astype(dtype)
-    labels, weights = np.empty((3, 6, 2), np.float32), np.empty((3, 6), np.float32)
+    labels, weights = _out((3, 6, 2), np.float32), _out((3, 6), np.float32)
     emu.encode_regression(kps, vis, (192, 256), labels, weights)
     ref_labels, ref_weights = cpp.encode_regression(kps, vis, (192, 256))
     np.testing.assert_array_equal(labels, ref_labels)
@@ -442,7 +447,7 @@ def test_regression_encode(dtype):
 def test_regression_decode(D, f32, dtype):
     enc = np.random.default_rng(11).random((3, 6, D)).astype(dtype)
     ref_kps, ref_scores = cpp.decode_regression(enc, (192, 256), f32)
-    kps, scores = np.empty((3, 6, 2)), np.empty((3, 6), ref_scores.dtype)
+    kps, scores = _out((3, 6, 2), np.float64), _out((3, 6), ref_scores.dtype)
     emu.decode_regression(enc, (192, 256), f32, kps, scores)
     np.testing.assert_array_equal(kps, ref_kps)
     np.testing.assert_array_equal(scores, ref_scores)
@@ -464,7 +469,7 @@ def test_gaussian_blur(shape, ksize):
     """Both blur paths: shared-memory bands, and per pixel for maps too wide for one."""
     h = np.random.default_rng(13).random(shape, dtype=np.float32)
     h[0, 0] = 0.0
-    out = np.empty_like(h)
+    out = _out(h.shape)
     emu.gaussian_blur(h, ksize, out)
     np.testing.assert_allclose(out, cpp.gaussian_blur(h, ksize), atol=TARGET_TOL, rtol=0)
 

@@ -10,7 +10,8 @@
 //   different barriers (a `__syncthreads` some threads skip) aborts with a message
 //   instead of hanging or silently pairing the wrong barriers;
 // - dynamic shared memory (`FC_DYNAMIC_SHARED`) is a heap buffer of exactly the
-//   launch's `shared_bytes`, so AddressSanitizer catches an access past it;
+//   launch's `shared_bytes`, so AddressSanitizer catches an access past it, filled
+//   with NaN bytes at the start of every block;
 // - atomics are std::atomic_ref operations, the math intrinsics their libm versions.
 //
 // What it cannot show: the GPU memory model (a missing __syncthreads between a write
@@ -97,7 +98,7 @@ class Barrier {
   std::atomic<unsigned> kinds_[2] = {0, 0};
 };
 
-enum BarrierKind : unsigned { kSyncThreads = 0, kBlockEnd = 1, kWarp = 2 };
+enum BarrierKind : unsigned { kSyncThreads = 0, kBlockEnd = 1, kWarp = 2, kBlockStart = 3 };
 
 // One warp's lanes: a barrier and a slot per lane for exchanging values.
 struct Warp {
@@ -264,6 +265,11 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_byte
   const std::tuple<std::decay_t<Params>...> bound(std::forward<Args>(args)...);
   const std::function<void(int64_t)> body = [&](int64_t index) {
     const int t = fc_emu::tl_linear_tid;
+    // Dynamic shared memory starts every block as NaN bytes (0xff), not as what the
+    // previous block left: a kernel that reads it before writing gets NaNs here, as it
+    // would get garbage on a GPU.
+    if (t == 0) std::memset(b.dynamic_shared, 0xff, shared_bytes ? shared_bytes : 1);
+    b.barrier->arrive_and_wait(fc_emu::kBlockStart);
     blockDim = block;
     gridDim = grid;
     threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
