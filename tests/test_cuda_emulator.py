@@ -500,3 +500,18 @@ sys.exit(os.waitstatus_to_exitcode(status))
     import sys
     res = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize('kind', ['msra', 'unbiased', 'udp'])
+def test_encode_gaussian_many_instances(kind):
+    """More instances than one shared-memory chunk (32) holds: the maximum carries over."""
+    rng = np.random.default_rng(14)
+    B, N, K, W, H = 1, 45, 2, 24, 20
+    kps = rng.uniform(-10, 100, (B, N, K, 2))
+    vis = rng.choice([0.0, 1.0], (B, N, K), p=[0.1, 0.9])
+    sigma = rng.uniform(0.5, 3.0, (B, N))
+    heat, inside = _out((B, K, H, W)), _out((B, N, K), np.uint8)
+    emu.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), False, W, H, heat, inside)
+    ref_heat, ref_inside = cpp.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), False, W, H)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)

@@ -424,67 +424,114 @@ extern "C" __global__ void fc_decode_udp_combined(const float* heat, int64_t B, 
   }
 }
 
-// ---- encode_gaussian: one thread per target pixel ---------------------------------------
-// kind 0 'msra', 1 'unbiased', 2 'udp'. grid-stride over B*K*H*W pixels, block 256. Each
-// pixel takes the maximum over the instances whose patch covers it, as the CPU pastes
-// them one after another; the thread of pixel 0 of a (b, k) map also writes inside[b, :, k].
-// sigma (sigma_rows, N) float64 values; sigma_f32: MMPose's float32 patch geometry.
+// ---- encode_gaussian: one block per (b, k) map ----------------------------------------
+// kind 0 'msra', 1 'unbiased', 2 'udp'. grid (B*K), block 256. The instances' geometry
+// (point, window, sigma terms) is computed once per keypoint, up to kInstanceChunk at a
+// time, into shared memory; then every thread takes its pixels of the map (coalesced,
+// 32-bit index math within the map) and keeps the maximum over the instances whose
+// patch covers the pixel, as the CPU pastes them one after another: exp() runs only
+// inside the patches. Thread 0 writes inside[b, :, k].
+namespace fastcodec {
+namespace cuda {
+
+constexpr int kInstanceChunk = 32;
+
+struct GaussianInstance {
+  bool draw;                          // visible, usable and not missing the map
+  int64_t left, top, x_end, y_end;    // covered pixels: [left, x_end) x [top, y_end), clipped
+  double px, py, centre, s2;          // point, patch centre, 2 sigma^2 (float64)
+  int64_t mu_x, mu_y;                 // UDP: the patch's integer centre
+  float centre_f, s2_f, px_f, py_f;   // the float32 terms of MSRA / unbiased in float32
+};
+
+// Instance n of keypoint (b, k): what the CPU's encode_gaussian decides for it.
+__device__ __forceinline__ GaussianInstance gaussian_instance(
+    int kind, const double* kps, const double* vis, const double* sigma, int64_t sigma_rows,
+    bool sigma_f32, float sx, float sy, bool f32, int64_t b, int64_t n, int64_t N, int64_t k,
+    int64_t K, int64_t H, int64_t W, unsigned char* inside) {
+  GaussianInstance g;
+  g.draw = false;
+  const int64_t i = (b * N + n) * K + k;
+  double p_x, p_y;
+  const bool usable = scaled_point(kps, i, sx, sy, f32, &p_x, &p_y);
+  bool in = usable;
+  if (usable && !(vis[i] < 0.5)) {
+    const double sg = sigma[(sigma_rows == 1 ? 0 : b) * N + n];
+    const PatchGeometry geo = instance_geometry(sg, sigma_f32);
+    g.px = p_x;
+    g.py = p_y;
+    g.s2 = 2 * sg * sg;
+    g.s2_f = (float)g.s2;
+    g.px_f = (float)p_x;
+    g.py_f = (float)p_y;
+    g.centre = geo.centre;
+    g.centre_f = (float)geo.centre;
+    if (kind == 1) {
+      const bool misses = f32 ? unbiased_misses<float>(g.px_f, g.py_f, (float)geo.radius, W, H)
+                              : unbiased_misses<double>(p_x, p_y, geo.radius, W, H);
+      in = !misses;
+      g.left = 0, g.top = 0, g.x_end = W, g.y_end = H;  // the whole map
+    } else {
+      const PatchWindow win = patch_window(p_x, p_y, f32, geo.radius);
+      in = !patch_misses(win, W, H);
+      g.mu_x = win.mu_x;
+      g.mu_y = win.mu_y;
+      g.left = win.left;
+      g.top = win.top;
+      // clipped to the map and to the patch (MMPose pastes no further)
+      g.x_end = min_i64(min_i64(W, win.right), win.left + geo.length);
+      g.y_end = min_i64(min_i64(H, win.bottom), win.top + geo.length);
+    }
+    g.draw = in;
+  }
+  if (inside) inside[i] = in ? 1 : 0;
+  return g;
+}
+
+// The instance's target value at (x, y), or -1 where its patch does not cover it.
+__device__ __forceinline__ float gaussian_value(int kind, bool f32, const GaussianInstance& g,
+                                                int64_t x, int64_t y) {
+  if (!g.draw || x < g.left || x >= g.x_end || y < g.top || y >= g.y_end) return -1.f;
+  if (kind == 0) return msra_patch_value(x - g.left, y - g.top, g.centre_f, g.s2_f);
+  if (kind == 2)
+    return (float)(udp_patch_factor(x - g.left, g.centre, g.px, g.mu_x, g.s2) *
+                   udp_patch_factor(y - g.top, g.centre, g.py, g.mu_y, g.s2));
+  if (f32)
+    return (float)(unbiased_factor<float>(x, g.px_f, g.s2_f) * unbiased_factor<float>(y, g.py_f, g.s2_f));
+  return (float)(unbiased_factor<double>(x, g.px, g.s2) * unbiased_factor<double>(y, g.py, g.s2));
+}
+
+}  // namespace cuda
+}  // namespace fastcodec
+
 extern "C" __global__ void fc_encode_gaussian(int kind, const double* kps, const double* vis,
                                               const double* sigma, int64_t sigma_rows,
                                               int sigma_f32, float sx, float sy, int f32,
                                               int64_t B, int64_t N, int64_t K, int64_t H,
                                               int64_t W, float* heat, unsigned char* inside) {
-  const int64_t total = B * K * H * W;
-  for (int64_t e = global_thread(); e < total; e += grid_threads()) {
-    const int64_t x = e % W, y = (e / W) % H, k = (e / (H * W)) % K, b = e / (H * W * K);
-    const bool first = x == 0 && y == 0;
-    float acc = 0.f;
-    for (int64_t n = 0; n < N; ++n) {
-      const int64_t i = (b * N + n) * K + k;
-      double p_x, p_y;
-      const bool usable = scaled_point(kps, i, sx, sy, f32 != 0, &p_x, &p_y);
-      bool in = usable;
-      const bool draw = usable && !(vis[i] < 0.5);
-      if (draw) {
-        const double sg = sigma[(sigma_rows == 1 ? 0 : b) * N + n];
-        const PatchGeometry geo = instance_geometry(sg, sigma_f32 != 0);
-        float v = -1.f;  // < 0: this pixel is not covered
-        if (kind == 1) {
-          const bool misses = f32 ? unbiased_misses<float>((float)p_x, (float)p_y, (float)geo.radius, W, H)
-                                  : unbiased_misses<double>(p_x, p_y, geo.radius, W, H);
-          if (misses) {
-            in = false;
-          } else if (f32) {
-            const float s2 = (float)(2 * sg * sg);
-            v = (float)(unbiased_factor<float>(x, (float)p_x, s2) *
-                        unbiased_factor<float>(y, (float)p_y, s2));
-          } else {
-            const double s2 = 2 * sg * sg;
-            v = (float)(unbiased_factor<double>(x, p_x, s2) * unbiased_factor<double>(y, p_y, s2));
-          }
-        } else {
-          const PatchWindow win = patch_window(p_x, p_y, f32 != 0, geo.radius);
-          if (patch_misses(win, W, H)) {
-            in = false;
-          } else {
-            const int64_t gx = x - win.left, gy = y - win.top, L = geo.length;
-            // inside the clipped window and the patch (MMPose pastes no further)
-            if (x >= win.left && x < win.right && y >= win.top && y < win.bottom && gx < L && gy < L) {
-              if (kind == 0) {
-                v = msra_patch_value(gx, gy, (float)geo.centre, (float)(2 * sg * sg));
-              } else {
-                const double s2 = 2 * sg * sg;
-                v = (float)(udp_patch_factor(gx, geo.centre, p_x, win.mu_x, s2) *
-                            udp_patch_factor(gy, geo.centre, p_y, win.mu_y, s2));
-              }
-            }
-          }
-        }
+  __shared__ GaussianInstance chunk[kInstanceChunk];
+  const int64_t c = blockIdx.x;
+  if (c >= B * K) return;
+  const int64_t b = c / K, k = c % K, HW = H * W;
+  float* map = heat + c * HW;
+  for (int64_t n0 = 0; n0 < N || n0 == 0; n0 += kInstanceChunk) {
+    const int64_t count = min_i64(kInstanceChunk, N - n0);
+    if (threadIdx.x < count)
+      chunk[threadIdx.x] = gaussian_instance(kind, kps, vis, sigma, sigma_rows, sigma_f32 != 0,
+                                             sx, sy, f32 != 0, b, n0 + threadIdx.x, N, k, K, H,
+                                             W, inside);
+    __syncthreads();
+    for (int64_t p = threadIdx.x; p < HW; p += blockDim.x) {
+      // the first chunk starts from 0; later ones from what this thread wrote before
+      float acc = n0 == 0 ? 0.f : map[p];
+      const int64_t x = p % W, y = p / W;
+      for (int64_t j = 0; j < count; ++j) {
+        const float v = gaussian_value(kind, f32 != 0, chunk[j], x, y);
         if (v > acc) acc = v;
       }
-      if (first) inside[i] = in ? 1 : 0;
+      map[p] = flush_denormal(acc);
     }
-    heat[e] = flush_denormal(acc);
+    __syncthreads();  // the chunk is overwritten next
   }
 }
 

@@ -365,8 +365,9 @@ class Kernels:
                         inside) -> None:
         """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), sigma f64 or f32 (N,) or
         (B, N) (float32: MMPose's float32 patch geometry), scale (sx, sy), f32, W, H ->
-        heatmaps f32 (B, K, H, W), inside u8 (B, N, K). One thread per target pixel;
-        the front has checked sigma's range."""
+        heatmaps f32 (B, K, H, W), inside u8 (B, N, K). One block per map: each
+        instance's geometry once, then the block's threads over the map's pixels; the
+        front has checked sigma's range."""
         if kind not in self._GAUSSIAN_KINDS:
             raise ValueError(f"kind must be 'msra', 'unbiased' or 'udp', got {kind!r}")
         B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
@@ -385,8 +386,7 @@ class Kernels:
         sx, sy = self._scale(scale)
         self._require(heatmaps, 'heatmaps', np.float32, (B, K, H, W))
         self._require(inside, 'inside', np.uint8, (B, N, K))
-        total = B * K * H * W
-        self._run('fc_encode_gaussian', self._grid_for(total, PIXEL_BLOCK), PIXEL_BLOCK, 0,
+        self._run('fc_encode_gaussian', B * K, PIXEL_BLOCK, 0,
                   self._GAUSSIAN_KINDS[kind], keypoints, visible, sigma64,
                   1 if len(s_shape) == 1 else B, int(sigma_f32), sx, sy, int(bool(f32)),
                   B, N, K, H, W, heatmaps, inside)
