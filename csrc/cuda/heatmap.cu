@@ -535,38 +535,47 @@ extern "C" __global__ void fc_encode_gaussian(int kind, const double* kps, const
   }
 }
 
-// ---- encode_offset (UDPHeatmap 'combined'): one thread per target element ------------------
+// ---- encode_offset (UDPHeatmap 'combined'): one block per (b, k) ----------------------
 // heatmaps (B, 3K, H, W): per keypoint the disc label, x offset and y offset of the last
-// drawn instance (each instance overwrites the whole channel in MMPose). grid-stride over
-// B*3K*H*W, block 256; the thread of the label's pixel 0 writes inside[b, :, k].
+// drawn instance (each instance overwrites the whole channel in MMPose). grid (B*K),
+// block 256: thread 0 finds that instance (and writes inside[b, :, k]), then the block
+// writes the three channels, coalesced.
 extern "C" __global__ void fc_encode_offset(const double* kps, const double* vis, float sx,
                                             float sy, int f32, double radius, int64_t B,
                                             int64_t N, int64_t K, int64_t H, int64_t W,
                                             float* heat, unsigned char* inside) {
-  const int64_t total = B * 3 * K * H * W;
-  for (int64_t e = global_thread(); e < total; e += grid_threads()) {
-    const int64_t x = e % W, y = (e / W) % H, ch = (e / (H * W)) % (3 * K), b = e / (H * W * 3 * K);
-    const int64_t k = ch / 3, part = ch % 3;
-    const bool first = x == 0 && y == 0 && part == 0;
-    double lx = 0, ly = 0;
-    bool drawn = false;
+  __shared__ double last[2];
+  __shared__ int drawn;
+  const int64_t c = blockIdx.x;
+  if (c >= B * K) return;
+  const int64_t b = c / K, k = c % K, HW = H * W;
+  if (threadIdx.x == 0) {
+    drawn = 0;
     for (int64_t n = 0; n < N; ++n) {
       const int64_t i = (b * N + n) * K + k;
       double p_x, p_y;
       const bool usable = scaled_point(kps, i, sx, sy, f32 != 0, &p_x, &p_y);
-      if (first) inside[i] = usable ? 1 : 0;
+      inside[i] = usable ? 1 : 0;
       if (usable && !(vis[i] < 0.5)) {
-        lx = p_x;
-        ly = p_y;
-        drawn = true;
+        last[0] = p_x;
+        last[1] = p_y;
+        drawn = 1;
       }
     }
-    float v = 0.f;
+  }
+  __syncthreads();
+  float* label = heat + 3 * c * HW;
+  for (int64_t p = threadIdx.x; p < HW; p += blockDim.x) {
+    float l = 0.f, dx = 0.f, dy = 0.f;
     if (drawn) {
-      const double ox = offset_along(x, lx, radius), oy = offset_along(y, ly, radius);
-      v = part == 0 ? offset_label(ox, oy * oy) : (float)(part == 1 ? ox : oy);
+      const double ox = offset_along(p % W, last[0], radius), oy = offset_along(p / W, last[1], radius);
+      l = offset_label(ox, oy * oy);
+      dx = (float)ox;
+      dy = (float)oy;
     }
-    heat[e] = flush_denormal(v);
+    label[p] = l;
+    label[HW + p] = flush_denormal(dx);
+    label[2 * HW + p] = flush_denormal(dy);
   }
 }
 
@@ -611,22 +620,24 @@ __device__ __forceinline__ float megvii_blurred(const float* w, int r, int64_t W
 }  // namespace cuda
 }  // namespace fastcodec
 
-// ---- encode_megvii: one thread per target pixel --------------------------------------------
-// N <= 1 (checked by the front). grid-stride over B*K*H*W, block 256; taps computed per
-// block into shared memory; the thread of pixel 0 writes inside[b, :, k].
+// ---- encode_megvii: one block per (b, k) --------------------------------------------------
+// N <= 1 (checked by the front). grid (B*K), block 256: thread 0 decides the impulse
+// (and writes inside[b, :, k]) and its blurred centre value, the taps are computed once
+// per block into shared memory, then every thread takes its pixels of the map.
 extern "C" __global__ void fc_encode_megvii(const double* kps, const double* vis, float sx,
                                             float sy, int f32, int ksize, int64_t B, int64_t N,
                                             int64_t K, int64_t H, int64_t W, float* heat,
                                             unsigned char* inside) {
   __shared__ float taps[kMaxBlurKernel];
-  load_taps(ksize, taps);
-  __syncthreads();
+  __shared__ int64_t impulse[2];  // (kx, ky), or kx = -1: nothing drawn
+  __shared__ float centre;
+  const int64_t c = blockIdx.x;
+  if (c >= B * K) return;
+  const int64_t b = c / K, k = c % K, HW = H * W;
   const int r = ksize / 2;
-  const int64_t total = B * K * H * W;
-  for (int64_t e = global_thread(); e < total; e += grid_threads()) {
-    const int64_t x = e % W, y = (e / W) % H, k = (e / (H * W)) % K, b = e / (H * W * K);
-    const bool first = x == 0 && y == 0;
-    float v = 0.f;
+  if (threadIdx.x == 0) {
+    opencv_gaussian_kernel(ksize, taps);
+    impulse[0] = -1;
     for (int64_t n = 0; n < N; ++n) {
       const int64_t i = (b * N + n) * K + k;
       double p_x, p_y;
@@ -638,15 +649,26 @@ extern "C" __global__ void fc_encode_megvii(const double* kps, const double* vis
         if (kx < 0 || kx >= W || ky < 0 || ky >= H) {
           in = false;
         } else {
-          bool written, centre_written;
-          const float value = megvii_blurred(taps, r, W, H, kx, ky, x, y, &written);
-          const float centre = megvii_blurred(taps, r, W, H, kx, ky, kx, ky, &centre_written);
-          v = written ? value / centre * 255.f : 0.f;
+          impulse[0] = kx;
+          impulse[1] = ky;
+          bool written;
+          centre = megvii_blurred(taps, r, W, H, kx, ky, kx, ky, &written);
         }
       }
-      if (first) inside[i] = in ? 1 : 0;
+      inside[i] = in ? 1 : 0;
     }
-    heat[e] = flush_denormal(v);
+  }
+  __syncthreads();
+  float* map = heat + c * HW;
+  const int64_t kx = impulse[0], ky = impulse[1];
+  for (int64_t p = threadIdx.x; p < HW; p += blockDim.x) {
+    float v = 0.f;
+    if (kx >= 0) {
+      bool written;
+      const float value = megvii_blurred(taps, r, W, H, kx, ky, p % W, p / W, &written);
+      v = written ? value / centre * 255.f : 0.f;
+    }
+    map[p] = flush_denormal(v);
   }
 }
 

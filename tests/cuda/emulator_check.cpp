@@ -80,7 +80,7 @@ static int check_clean() {
   std::vector<float> targets(B * K * H * W);
   std::vector<unsigned char> inside(B * N * K);
   for (int kind = 0; kind < 3; ++kind)
-    launch(fc_encode_gaussian, dim3(4), dim3(256), 0, kind, kps.data(), vis.data(), sigma.data(),
+    launch(fc_encode_gaussian, dim3(B * K), dim3(256), 0, kind, kps.data(), vis.data(), sigma.data(),
            (int64_t)1, 0, 2.f, 2.f, 0, B, N, K, H, W, targets.data(), inside.data());
   // DARK-UDP's second stage, Megvii, UDP combined, the SimCC decoder, the normaliser.
   std::vector<float> scales(C);
@@ -92,7 +92,7 @@ static int check_clean() {
          W, ksize, (int64_t)3, locs.data(), vals.data());
   launch(fc_decode_udp_combined, dim3(2), dim3(256), 0, heat.data(), (int64_t)2, (int64_t)1, H, W,
          ksize, (int64_t)0, 2.5f, locs.data(), vals.data());
-  launch(fc_encode_megvii, dim3(2), dim3(256), 0, kps.data(), vis.data(), 2.f, 2.f, 0, 7,
+  launch(fc_encode_megvii, dim3(B * K), dim3(256), 0, kps.data(), vis.data(), 2.f, 2.f, 0, 7,
          B, (int64_t)1, K, H, W, targets.data(), inside.data());
   std::vector<double> visibility(C);
   launch(fc_simcc_decode, dim3(2), dim3(128), 0, heat.data(), heat.data() + 4 * 20, C, (int64_t)20,

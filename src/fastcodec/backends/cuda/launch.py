@@ -404,13 +404,12 @@ class Kernels:
                       inside) -> None:
         """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), scale, f32, W, H, radius ->
         heatmaps f32 (B, 3K, H, W) (label, x offset, y offset per keypoint), inside u8
-        (B, N, K): UDP 'combined' targets. One thread per target element."""
+        (B, N, K): UDP 'combined' targets. One block per keypoint map."""
         B, N, K, W, H = self._encode_inputs(keypoints, visible, W, H)
         sx, sy = self._scale(scale)
         self._require(heatmaps, 'heatmaps', np.float32, (B, 3 * K, H, W))
         self._require(inside, 'inside', np.uint8, (B, N, K))
-        total = B * 3 * K * H * W
-        self._run('fc_encode_offset', self._grid_for(total, PIXEL_BLOCK), PIXEL_BLOCK, 0,
+        self._run('fc_encode_offset', B * K, PIXEL_BLOCK, 0,
                   keypoints, visible, sx, sy, int(bool(f32)), float(radius), B, N, K, H, W,
                   heatmaps, inside)
 
@@ -418,7 +417,7 @@ class Kernels:
                       inside) -> None:
         """keypoints f64 (B, N, K, 2) with N <= 1, visible f64 (B, N, K), scale, f32, W,
         H, ksize -> heatmaps f32 (B, K, H, W), inside u8 (B, N, K): MegviiHeatmap's
-        targets. One thread per target pixel."""
+        targets. One block per map."""
         B, N, K, W, H = self._encode_inputs(keypoints, visible, W, H)
         if N > 1:
             raise ValueError(f'MegviiHeatmap encodes one instance per sample, got N={N}')
@@ -426,8 +425,7 @@ class Kernels:
         sx, sy = self._scale(scale)
         self._require(heatmaps, 'heatmaps', np.float32, (B, K, H, W))
         self._require(inside, 'inside', np.uint8, (B, N, K))
-        total = B * K * H * W
-        self._run('fc_encode_megvii', self._grid_for(total, PIXEL_BLOCK), PIXEL_BLOCK, 0,
+        self._run('fc_encode_megvii', B * K, PIXEL_BLOCK, 0,
                   keypoints, visible, sx, sy, int(bool(f32)), k, B, N, K, H, W, heatmaps, inside)
 
 
