@@ -4,11 +4,6 @@
 
 // FC_NOINLINE: a device function kept out of line, where inlining each call would
 // multiply a large body (the per-pixel blur) and NVRTC's compile time with it.
-#if defined(__CUDACC_RTC__) && !defined(NAN)
-// <math.h>'s NAN, which NVRTC lacks (simcc.h uses it).
-#define NAN __int_as_float(0x7fffffff)
-#endif
-
 #if defined(__CUDACC__)
 #define FC_NOINLINE __noinline__
 // `extern __shared__` arrays of every kernel alias the same dynamic shared memory; one
@@ -34,9 +29,6 @@ __device__ __forceinline__ int64_t global_thread() {
   return (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
 }
 __device__ __forceinline__ int64_t grid_threads() { return (int64_t)gridDim.x * blockDim.x; }
-
-// -inf without <math.h>'s INFINITY (NVRTC has no libc headers).
-__device__ __forceinline__ float negative_infinity() { return __int_as_float((int)0xff800000u); }
 
 }  // namespace cuda
 }  // namespace fastcodec

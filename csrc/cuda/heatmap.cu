@@ -19,17 +19,6 @@ namespace cuda {
 constexpr float kMinNormal = 1.17549435e-38f;
 __device__ __forceinline__ float flush_denormal(float v) { return fabsf(v) < kMinNormal ? 0.f : v; }
 
-// The keypoint of row i divided by the encoder's scale, as the CPU's scaled_point
-// (csrc/cpu/heatmap_kernels.cpp) computes it: NaN/Inf/huge coordinates are unusable.
-__device__ __forceinline__ bool scaled_point(const double* kps, int64_t i, float sx, float sy,
-                                             bool f32, double* x, double* y) {
-  const double rx = kps[2 * i], ry = kps[2 * i + 1];
-  if (!coord_is_usable(rx) || !coord_is_usable(ry)) return false;
-  *x = scale_coord(rx, sx, f32);
-  *y = scale_coord(ry, sy, f32);
-  return coord_is_usable(*x) && coord_is_usable(*y);
-}
-
 // The Gaussian patch of one instance: MMPose's geometry for a float64 or float32 sigma.
 __device__ __forceinline__ PatchGeometry instance_geometry(double sigma, bool sigma_f32) {
   return sigma_f32 ? patch_geometry_f32((float)sigma) : patch_geometry(sigma);
@@ -154,14 +143,14 @@ extern "C" __global__ void fc_decode_dark(const float* heat, int64_t C, int64_t 
   float px, py;
   maximum_location(raw, W, &px, &py);
   const int64_t ix = (int64_t)px, iy = (int64_t)py;
-  float blurred_max = negative_infinity();
+  float blurred_max = -FC_INF_F;
   block_blur(map, blur_geometry(H, W, ksize / 2, false), taps, band_rows, rows,
              [&](int64_t x, int64_t y, float v) {
                blurred_max = nan_max(blurred_max, v);
                const int64_t dx = x - ix, dy = y - iy;
                if (dx >= -2 && dx <= 2 && dy >= -2 && dy <= 2) patch[(dy + 2) * 5 + dx + 2] = v;
              });
-  blurred_max = block_nan_max(blurred_max, max_scratch, negative_infinity());  // patch ready
+  blurred_max = block_nan_max(blurred_max, max_scratch, -FC_INF_F);  // patch ready
   if (threadIdx.x == 0) {
     const float s = blur_rescale(raw.value, blurred_max);
     auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * 5 + 2 + dx] * s); };
@@ -192,10 +181,10 @@ extern "C" __global__ void fc_dark_maxima(const float* heat, int64_t C, int64_t 
   const float* map = heat + c * H * W;
   if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
   const Maximum raw = block_map_maximum(map, H * W, scratch);
-  float blurred_max = negative_infinity();
+  float blurred_max = -FC_INF_F;
   block_blur(map, blur_geometry(H, W, ksize / 2, false), taps, band_rows, rows,
              [&](int64_t, int64_t, float v) { blurred_max = nan_max(blurred_max, v); });
-  blurred_max = block_nan_max(blurred_max, max_scratch, negative_infinity());
+  blurred_max = block_nan_max(blurred_max, max_scratch, -FC_INF_F);
   if (threadIdx.x == 0) {
     maximum_location(raw, W, locs + 2 * c, locs + 2 * c + 1);
     vals[c] = raw.value;
@@ -206,33 +195,20 @@ extern "C" __global__ void fc_dark_maxima(const float* heat, int64_t C, int64_t 
 namespace fastcodec {
 namespace cuda {
 
-// refine_keypoints_dark_udp for one keypoint kp (sample b, keypoint k), as the CPU's
-// dark_udp_step_one (csrc/cpu/heatmap_kernels.cpp): MMPose's flat index into the
-// edge-padded (K, H + 2, W + 2) maps, negative indices wrapping like Python's, the seven
+// refine_keypoints_dark_udp for one keypoint kp (sample b, keypoint k): refine.h's flat
+// index into the edge-padded (K, H + 2, W + 2) maps and its neighbours, the seven
 // blurred values (each blurred from global memory) times their map's scale.
 __device__ __forceinline__ void dark_udp_refine(double* kp, int64_t b, int64_t k, int64_t K,
                                                 const float* heat, const BlurGeometry& g,
                                                 const float* taps, const float* scales,
                                                 bool f32) {
-  const int64_t H = g.H, W = g.W, Wp = W + 2, S = (H + 2) * Wp, total = K * S;
+  const int64_t H = g.H, W = g.W;
   if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return;
-  double f;
-  if (f32) {
-    const float t = ((float)kp[0] + 1.f) + ((float)kp[1] + 1.f) * (float)Wp;
-    f = (double)(float)((double)t + (double)(k * S));
-  } else {
-    f = (kp[0] + 1) + (kp[1] + 1) * (double)Wp + (double)(k * S);
-  }
-  const int64_t centre = trunc_i64(f);
-  const int64_t steps[7] = {0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp};
+  const int64_t centre = dark_udp_centre(kp[0], kp[1], k, W, H, f32);
   float v[7];
   for (int j = 0; j < 7; ++j) {
-    int64_t q = centre + steps[j];
-    if (q < -total || q >= total) return;  // IndexError in MMPose
-    if (q < 0) q += total;
-    const int64_t ch = q / S;
-    const int64_t y = min_i64(max_i64((q % S) / Wp - 1, 0), H - 1);
-    const int64_t x = min_i64(max_i64(q % Wp - 1, 0), W - 1);
+    int64_t ch, x, y;
+    if (!dark_udp_neighbour(centre, j, K, W, H, &ch, &x, &y)) return;  // IndexError in MMPose
     const int64_t map = b * K + ch;
     v[j] = dark_udp_log(blur_pixel_at(heat + map * H * W, g, taps, x, y) * scales[map]);
   }
@@ -292,13 +268,12 @@ extern "C" __global__ void fc_refine_dark(double* kps, int64_t B, int64_t N, int
   const int64_t i = global_thread();
   if (i >= B * N * K) return;
   double* kp = kps + 2 * i;
-  if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return;
-  const int64_t x = trunc_i64(kp[0]), y = trunc_i64(kp[1]);
+  int64_t x, y;
+  if (!keypoint_pixel(kp[0], kp[1], &x, &y) || !dark_applies(W, H, x, y)) return;
   const int64_t map = (i / (N * K)) * K + i % K;
   const float* src = heat + map * H * W;
   const BlurGeometry g = blur_geometry(H, W, ksize / 2, false);
   const float s = scales[map];
-  if (!(1 < x && x < W - 2 && 1 < y && y < H - 2)) return;  // dark_step's own bounds
   float patch[25];  // the 5x5 blurred block around (x, y); dark_step reads 13 of them
   for (int j = 0; j < 25; ++j) {
     const int dx = j % 5 - 2, dy = j / 5 - 2;
@@ -319,9 +294,10 @@ extern "C" __global__ void fc_refine_sign(double* kps, int64_t B, int64_t N, int
   const int64_t i = global_thread();
   if (i >= B * N * K) return;
   double* kp = kps + 2 * i;
-  if (!coord_is_usable(kp[0]) || !coord_is_usable(kp[1])) return;
+  int64_t x, y;
+  if (!keypoint_pixel(kp[0], kp[1], &x, &y)) return;
   const int64_t map = (i / (N * K)) * K + i % K;
-  const Offset o = sign_step(heat + map * H * W, W, H, trunc_i64(kp[0]), trunc_i64(kp[1]));
+  const Offset o = sign_step(heat + map * H * W, W, H, x, y);
   kp[0] += o.dx;
   kp[1] += o.dy;
 }
@@ -377,7 +353,7 @@ extern "C" __global__ void fc_decode_megvii(const float* heat, int64_t C, int64_
       loc[0] += (float)o.dx;
       loc[1] += (float)o.dy;
     }
-    scores[c] = m.value / 255.f + 0.5f;
+    scores[c] = megvii_score(m.value);
   }
 }
 
@@ -415,9 +391,7 @@ extern "C" __global__ void fc_decode_udp_combined(const float* heat, int64_t B, 
     float* loc = locs + 2 * c;
     maximum_location(mx, W, loc, loc + 1);
     scores[c] = m.value;
-    const float t = loc[0] + loc[1] * (float)W;
-    int64_t q = trunc_i64((double)(float)((double)t + (double)(k * HW)));
-    if (q < 0) q += total;
+    const int64_t q = udp_combined_index(loc[0], loc[1], k, W, H, K);
     const int64_t ch = q / HW, p = q % HW;
     loc[0] += sample[(3 * ch + 1) * HW + p] * radius;
     loc[1] += sample[(3 * ch + 2) * HW + p] * radius;
@@ -453,9 +427,8 @@ __device__ __forceinline__ GaussianInstance gaussian_instance(
   g.draw = false;
   const int64_t i = (b * N + n) * K + k;
   double p_x, p_y;
-  const bool usable = scaled_point(kps, i, sx, sy, f32, &p_x, &p_y);
-  bool in = usable;
-  if (usable && !(vis[i] < 0.5)) {
+  bool in;
+  if (point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32, &p_x, &p_y, &in)) {
     const double sg = sigma[(sigma_rows == 1 ? 0 : b) * N + n];
     const PatchGeometry geo = instance_geometry(sg, sigma_f32);
     g.px = p_x;
@@ -554,9 +527,11 @@ extern "C" __global__ void fc_encode_offset(const double* kps, const double* vis
     for (int64_t n = 0; n < N; ++n) {
       const int64_t i = (b * N + n) * K + k;
       double p_x, p_y;
-      const bool usable = scaled_point(kps, i, sx, sy, f32 != 0, &p_x, &p_y);
+      bool usable;
+      const bool draw = point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32 != 0,
+                                      &p_x, &p_y, &usable);
       inside[i] = usable ? 1 : 0;
-      if (usable && !(vis[i] < 0.5)) {
+      if (draw) {
         last[0] = p_x;
         last[1] = p_y;
         drawn = 1;
@@ -596,14 +571,14 @@ __device__ __forceinline__ float megvii_blurred(const float* w, int r, int64_t W
     const int64_t d = kx - x;
     px = (d >= -r && d <= r) ? w[d + r] : 0.f;
   } else {
-    auto at = [&](int i) { return reflect101(x + i, W) == kx ? 1.f : 0.f; };
+    auto at = [&](int i) { return megvii_impulse_tap(x + i, W, kx); };
     px = x < row_end ? opencv_row_sum(w, r, at) : opencv_row_sum_tail(w, r, at);
   }
   // the column pass at row y: hits[i], taps +i and -i that reflect onto ky
   const bool interior_y = ky - r > 0 && ky + r < H - 1;
   *written = false;
   if (interior_y && (y < ky - r || y > ky + r)) return 0.f;
-  auto tap = [&](int i) { return reflect101(y + i, H) == ky ? 1.f : 0.f; };
+  auto tap = [&](int i) { return megvii_impulse_tap(y + i, H, ky); };
   float total = tap(0);
   for (int i = 1; i <= r; ++i) total += tap(i) + tap(-i);
   if (!(total > 0.f)) return 0.f;
@@ -641,12 +616,10 @@ extern "C" __global__ void fc_encode_megvii(const double* kps, const double* vis
     for (int64_t n = 0; n < N; ++n) {
       const int64_t i = (b * N + n) * K + k;
       double p_x, p_y;
-      const bool usable = scaled_point(kps, i, sx, sy, f32 != 0, &p_x, &p_y);
-      bool in = usable;
-      if (usable && !(vis[i] < 0.5)) {
-        // (keypoints / scale_factor).astype(np.int64): truncation, no rounding
-        const int64_t kx = trunc_i64(p_x), ky = trunc_i64(p_y);
-        if (kx < 0 || kx >= W || ky < 0 || ky >= H) {
+      bool in;
+      if (point_to_draw(kps[2 * i], kps[2 * i + 1], vis[i], sx, sy, f32 != 0, &p_x, &p_y, &in)) {
+        int64_t kx, ky;
+        if (!megvii_impulse_pixel(p_x, p_y, W, H, &kx, &ky)) {
           in = false;
         } else {
           impulse[0] = kx;
@@ -666,7 +639,7 @@ extern "C" __global__ void fc_encode_megvii(const double* kps, const double* vis
     if (kx >= 0) {
       bool written;
       const float value = megvii_blurred(taps, r, W, H, kx, ky, p % W, p / W, &written);
-      v = written ? value / centre * 255.f : 0.f;
+      v = written ? megvii_normalize(value, centre) : 0.f;
     }
     map[p] = flush_denormal(v);
   }
@@ -686,17 +659,17 @@ extern "C" __global__ void fc_gaussian_blur(const float* heat, int64_t C, int64_
   const float* map = heat + c * H * W;
   float* dst = out + c * H * W;
   load_taps(ksize, taps);
-  float raw = negative_infinity();
+  float raw = -FC_INF_F;
   for (int64_t p = threadIdx.x; p < H * W; p += blockDim.x) raw = nan_max(raw, map[p]);
   __syncthreads();  // the taps
-  float blurred = negative_infinity();
+  float blurred = -FC_INF_F;
   block_blur(map, blur_geometry(H, W, ksize / 2, false), taps, band_rows, rows,
              [&](int64_t x, int64_t y, float v) {
                dst[y * W + x] = v;
                blurred = nan_max(blurred, v);
              });
-  raw = block_nan_max(raw, max_scratch, negative_infinity());
-  blurred = block_nan_max(blurred, max_scratch, negative_infinity());  // also orders dst
+  raw = block_nan_max(raw, max_scratch, -FC_INF_F);
+  blurred = block_nan_max(blurred, max_scratch, -FC_INF_F);  // also orders dst
   const float s = blur_rescale(raw, blurred);
   for (int64_t p = threadIdx.x; p < H * W; p += blockDim.x) dst[p] *= s;
 }

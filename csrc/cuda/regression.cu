@@ -15,8 +15,10 @@ extern "C" __global__ void fc_encode_regression(const double* kps, const double*
                                                 float* weights) {
   for (int64_t i = global_thread(); i < M; i += grid_threads()) {
     const double x = kps[2 * i], y = kps[2 * i + 1];
-    labels[2 * i] = regression_label(x, w);
-    labels[2 * i + 1] = regression_label(y, h);
+    const float lx = regression_label(x, w), ly = regression_label(y, h);
+    const bool finite = regression_labels_finite(lx, ly);
+    labels[2 * i] = finite ? lx : 0.f;
+    labels[2 * i + 1] = finite ? ly : 0.f;
     weights[i] = regression_weight(x, y, vis[i], w, h);
   }
 }

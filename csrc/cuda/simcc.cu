@@ -27,7 +27,7 @@ __device__ __forceinline__ Maximum warp_row_maximum(const float* v, int64_t n) {
 // the CPU's first_argmax value does).
 __device__ __forceinline__ float warp_row_blur_scale(const float* v, int64_t n, const float* w,
                                                      int r, float raw_max) {
-  float b = negative_infinity();
+  float b = -FC_INF_F;
   for (int64_t i = threadIdx.x & 31; i < n; i += 32) b = nan_max(b, simcc_blur_at(v, n, w, r, i));
   b = __shfl_sync(kFullWarp, warp_nan_max(b), 0);
   return blur_rescale(raw_max, b);
@@ -70,14 +70,14 @@ __device__ __forceinline__ double warp_max_double(double v) {
 // float64 sum: the difference is far below the score tolerance).
 __device__ __forceinline__ double warp_softmax_max(const SimccRow& row, float beta, double sigma) {
   const int lane = threadIdx.x & 31;
-  double m = negative_infinity();
+  double m = -FC_INF_F;
   bool nan = false;
   for (int64_t i = lane; i < row.n; i += 32) {
     const double u = (double)(row.at(i) * beta) * sigma;
     if (u != u) nan = true;
     else if (u > m) m = u;
   }
-  if (__any_sync(kFullWarp, nan)) return __int_as_float(0x7fffffff);
+  if (__any_sync(kFullWarp, nan)) return FC_NAN;
   m = warp_max_double(m);
   double s = 0.0, emax = 0.0;
   bool e_nan = false;
@@ -87,7 +87,7 @@ __device__ __forceinline__ double warp_softmax_max(const SimccRow& row, float be
     if (e > emax) emax = e;
     s += e;
   }
-  if (__any_sync(kFullWarp, e_nan)) return __int_as_float(0x7fffffff);
+  if (__any_sync(kFullWarp, e_nan)) return FC_NAN;
   s = warp_sum(s);
   emax = warp_max_double(emax);
   return emax / s;
@@ -136,7 +136,7 @@ extern "C" __global__ void fc_simcc_encode(const double* kps, const double* vis,
     const int64_t n = along_x ? W : H;
     float v = 0.f;
     bool in = true;
-    if (!(vis[r] < 0.5)) {
+    if (simcc_keypoint_drawn(vis[r])) {
       const double x = kps[2 * r], y = kps[2 * r + 1];
       if (!coord_is_usable(x) || !coord_is_usable(y)) {
         in = false;
@@ -150,12 +150,12 @@ extern "C" __global__ void fc_simcc_encode(const double* kps, const double* vis,
           } else {
             v = simcc_flush(simcc_gaussian_label(i, mu, along_x ? sigma_x : sigma_y, normalize != 0));
           }
-        } else if (mx >= W || my >= H || mx < 0 || my < 0) {
+        } else if (!simcc_onehot_inside(mx, my, W, H)) {
           in = false;
         } else if (i == mu) {
-          v = (float)(1.0 - label_smooth_weight);
+          v = simcc_onehot_peak(label_smooth_weight);
         } else if (label_smooth_weight > 0) {
-          v = n > 1 ? (float)(label_smooth_weight / (double)(n - 1)) : 0.f;
+          v = simcc_smoothing(label_smooth_weight, n);
         }
       }
     }
@@ -180,7 +180,7 @@ extern "C" __global__ void fc_simcc_maximum(const float* sx, const float* sy, in
 // block into shared memory. kx, ky: DARK blur sizes (0: no DARK); vis (R,) written when
 // visibility (else it may be empty).
 extern "C" __global__ void fc_simcc_decode(const float* sx, const float* sy, int64_t R,
-                                           int64_t Wx, int64_t Wy, int kx, int ky, float ratio,
+                                           int64_t Wx, int64_t Wy, int kx, int ky, double ratio,
                                            int visibility, float beta, double sigma_x,
                                            double sigma_y, float* locs, float* vals,
                                            double* vis) {
@@ -208,9 +208,9 @@ extern "C" __global__ void fc_simcc_decode(const float* sx, const float* sy, int
   }
   if (lead) {
     vals[r] = v;
-    locs[2 * r] = lx / ratio;
-    locs[2 * r + 1] = ly / ratio;
-    if (visibility) vis[r] = p[0] > p[1] ? p[1] : p[0];
+    locs[2 * r] = simcc_location(lx, ratio);
+    locs[2 * r + 1] = simcc_location(ly, ratio);
+    if (visibility) vis[r] = simcc_visibility(p[0], p[1]);
   }
 }
 

@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, NamedTuple, Sequence, Tuple
 
 import numpy as np
 
+from fastcodec.backends import contract
 from fastcodec.limits import MAX_BLUR_KERNEL
 
 # Parameter types of every kernel, in order, as declared in csrc/cuda/*.cu.
@@ -56,7 +57,7 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
     'fc_simcc_maximum': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t',
                          'float*', 'float*'),
     'fc_simcc_decode': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t', 'int',
-                        'int', 'float', 'int', 'float', 'double', 'double', 'float*', 'float*',
+                        'int', 'double', 'int', 'float', 'double', 'double', 'float*', 'float*',
                         'double*'),
     'fc_simcc_refine_dark': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int',
                              'float*'),
@@ -95,6 +96,11 @@ CONTRACT_FUNCTIONS: Tuple[str, ...] = (
     'encode_offset', 'encode_megvii', 'simcc_encode', 'simcc_maximum', 'simcc_decode',
     'simcc_refine_dark', 'encode_regression', 'decode_regression', 'normalize_heatmaps',
     'num_threads', 'set_num_threads', 'pool_calls')
+# The contract functions the CUDA kernels do not cover yet (issue 15): the backends
+# provide them with the contract's parameters, raising NotImplementedError.
+PART2_KERNELS: Tuple[str, ...] = (
+    'instance_geometry', 'instance_sigmas', 'spr_encode_displacements', 'spr_decode',
+    'motionbert_encode', 'hand3d_encode', 'simcc3d_encode', 'ae_decode')
 # Rows (keypoints) per block of the one-warp-per-row SimCC kernels.
 ROWS_PER_BLOCK = 4
 
@@ -361,11 +367,11 @@ class Kernels:
     # -- encoding --------------------------------------------------------------------
     _GAUSSIAN_KINDS = {'msra': 0, 'unbiased': 1, 'udp': 2}
 
-    def encode_gaussian(self, kind, keypoints, visible, sigma, scale, f32, W, H, heatmaps,
+    def encode_gaussian(self, kind, keypoints, visible, sigma, scale, f32, heatmaps,
                         inside) -> None:
         """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), sigma f64 or f32 (N,) or
-        (B, N) (float32: MMPose's float32 patch geometry), scale (sx, sy), f32, W, H ->
-        heatmaps f32 (B, K, H, W), inside u8 (B, N, K). One block per map: each
+        (B, N) (float32: MMPose's float32 patch geometry), scale (sx, sy), f32 ->
+        heatmaps f32 (B, K, H, W) (W, H read from it), inside u8 (B, N, K). One block per map: each
         instance's geometry once, then the block's threads over the map's pixels; the
         front has checked sigma's range."""
         if kind not in self._GAUSSIAN_KINDS:
@@ -380,63 +386,68 @@ class Kernels:
             raise TypeError('sigma: expected a C-contiguous float32 or float64 array')
         sigma_f32 = s_dtype == np.dtype(np.float32)
         sigma64 = self._launcher.astype(sigma, np.float64)
-        W, H = int(W), int(H)
-        if W < 1 or H < 1:
-            raise ValueError(f'heatmap size must be positive, got W={W}, H={H}')
+        W, H = self._map_size(heatmaps, (B, K))
         sx, sy = self._scale(scale)
-        self._require(heatmaps, 'heatmaps', np.float32, (B, K, H, W))
         self._require(inside, 'inside', np.uint8, (B, N, K))
         self._run('fc_encode_gaussian', B * K, PIXEL_BLOCK, 0,
                   self._GAUSSIAN_KINDS[kind], keypoints, visible, sigma64,
                   1 if len(s_shape) == 1 else B, int(sigma_f32), sx, sy, int(bool(f32)),
                   B, N, K, H, W, heatmaps, inside)
 
-    def _encode_inputs(self, keypoints, visible, W, H) -> Tuple[int, int, int, int, int]:
+    def _map_size(self, heatmaps, lead: Tuple[int, ...]) -> Tuple[int, int]:
+        """(W, H) of an encoder's output maps (lead + (H, W)): the contract passes the
+        heatmap size only as the outputs' shape."""
+        shape = self._require(heatmaps, 'heatmaps', np.float32, ndim_at_least=2)
+        if tuple(shape[:-2]) != tuple(lead) or len(shape) != len(lead) + 2:
+            raise ValueError(f'heatmaps: expected shape {tuple(lead)} + (H, W), got {shape}')
+        H, W = shape[-2:]
+        if W < 1 or H < 1:
+            raise ValueError(f'heatmap size must be positive, got W={W}, H={H}')
+        return W, H
+
+    def _encode_inputs(self, keypoints, visible) -> Tuple[int, int, int]:
         B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
         self._require(keypoints, 'keypoints', np.float64, (B, N, K, 2))
         self._require(visible, 'visible', np.float64, (B, N, K))
-        W, H = int(W), int(H)
-        if W < 1 or H < 1:
-            raise ValueError(f'heatmap size must be positive, got W={W}, H={H}')
-        return B, N, K, W, H
+        return B, N, K
 
-    def encode_offset(self, keypoints, visible, scale, f32, W, H, radius, heatmaps,
-                      inside) -> None:
-        """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), scale, f32, W, H, radius ->
+    def encode_offset(self, keypoints, visible, scale, f32, radius, heatmaps, inside) -> None:
+        """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), scale, f32, radius ->
         heatmaps f32 (B, 3K, H, W) (label, x offset, y offset per keypoint), inside u8
         (B, N, K): UDP 'combined' targets. One block per keypoint map."""
-        B, N, K, W, H = self._encode_inputs(keypoints, visible, W, H)
+        B, N, K = self._encode_inputs(keypoints, visible)
+        W, H = self._map_size(heatmaps, (B, 3 * K))
         sx, sy = self._scale(scale)
-        self._require(heatmaps, 'heatmaps', np.float32, (B, 3 * K, H, W))
         self._require(inside, 'inside', np.uint8, (B, N, K))
         self._run('fc_encode_offset', B * K, PIXEL_BLOCK, 0,
                   keypoints, visible, sx, sy, int(bool(f32)), float(radius), B, N, K, H, W,
                   heatmaps, inside)
 
-    def encode_megvii(self, keypoints, visible, scale, f32, W, H, ksize, heatmaps,
-                      inside) -> None:
-        """keypoints f64 (B, N, K, 2) with N <= 1, visible f64 (B, N, K), scale, f32, W,
-        H, ksize -> heatmaps f32 (B, K, H, W), inside u8 (B, N, K): MegviiHeatmap's
+    def encode_megvii(self, keypoints, visible, scale, f32, ksize, heatmaps, inside) -> None:
+        """keypoints f64 (B, N, K, 2) with N <= 1, visible f64 (B, N, K), scale, f32,
+        ksize -> heatmaps f32 (B, K, H, W), inside u8 (B, N, K): MegviiHeatmap's
         targets. One block per map."""
-        B, N, K, W, H = self._encode_inputs(keypoints, visible, W, H)
+        B, N, K = self._encode_inputs(keypoints, visible)
         if N > 1:
             raise ValueError(f'MegviiHeatmap encodes one instance per sample, got N={N}')
         k = self._ksize(ksize)
+        W, H = self._map_size(heatmaps, (B, K))
         sx, sy = self._scale(scale)
-        self._require(heatmaps, 'heatmaps', np.float32, (B, K, H, W))
         self._require(inside, 'inside', np.uint8, (B, N, K))
         self._run('fc_encode_megvii', B * K, PIXEL_BLOCK, 0,
                   keypoints, visible, sx, sy, int(bool(f32)), k, B, N, K, H, W, heatmaps, inside)
 
 
     # -- SimCC -----------------------------------------------------------------------
-    def simcc_encode(self, keypoints, visible, gaussian, sigma, ratio, f32, W, H,
+    def simcc_encode(self, keypoints, visible, gaussian, sigma, ratio, f32,
                      label_smooth_weight, normalize, x_labels, y_labels, inside) -> None:
         """keypoints f64 (B, N, K, 2), visible f64 (B, N, K), gaussian bool, sigma
-        (sigma_x, sigma_y), ratio, f32, W, H, label_smooth_weight, normalize ->
-        x_labels f32 (B, N, K, W), y_labels f32 (B, N, K, H), inside u8 (B, N, K).
-        One thread per label bin."""
-        B, N, K, W, H = self._encode_inputs(keypoints, visible, W, H)
+        (sigma_x, sigma_y), ratio, f32, label_smooth_weight, normalize -> x_labels f32
+        (B, N, K, W), y_labels f32 (B, N, K, H) (W, H read from them), inside u8
+        (B, N, K). One thread per label bin."""
+        B, N, K = self._encode_inputs(keypoints, visible)
+        W = self._require(x_labels, 'x_labels', np.float32, ndim_at_least=4)[-1]
+        H = self._require(y_labels, 'y_labels', np.float32, ndim_at_least=4)[-1]
         self._require(x_labels, 'x_labels', np.float32, (B, N, K, W))
         self._require(y_labels, 'y_labels', np.float32, (B, N, K, H))
         self._require(inside, 'inside', np.uint8, (B, N, K))
@@ -468,22 +479,25 @@ class Kernels:
         self._run('fc_simcc_maximum', self._row_grid(R), 32 * ROWS_PER_BLOCK, 0, simcc_x,
                   simcc_y, R, Wx, Wy, locs, vals)
 
-    def simcc_decode(self, simcc_x, simcc_y, kx, ky, ratio, visibility, beta, sigma, locs, vals,
-                     vis) -> None:
+    def simcc_decode(self, simcc_x, simcc_y, kx, ky, ratio, beta, sigma, locs, vals,
+                     visible) -> None:
         """simcc_x f32 (R, Wx), simcc_y f32 (R, Wy), kx, ky DARK blur sizes (0: none),
-        ratio, visibility, beta, sigma (sigma_x, sigma_y) -> locs f32 (R, 2) in input
-        pixels, vals f32 (R,), vis f64 (R,) when visibility (else (0,), untouched). One
-        warp per row: argmax, 1-D DARK, softmax visibility."""
+        ratio, beta, sigma (sigma_x, sigma_y) -> locs f32 (R, 2) in input pixels, vals
+        f32 (R,), visible f64 (R,) or (0,): the softmax visibility is computed iff it
+        has R entries. One warp per row: argmax, 1-D DARK, softmax visibility."""
         R, Wx, Wy = self._rows(simcc_x, simcc_y)
         kx = self._ksize(kx) if kx else 0
         ky = self._ksize(ky) if ky else 0
         self._require(locs, 'locs', np.float32, (R, 2))
         self._require(vals, 'vals', np.float32, (R,))
-        self._require(vis, 'vis', np.float64, (R,) if visibility else (0,))
+        v_shape = self._require(visible, 'visible', np.float64, ndim_at_least=1)
+        if tuple(v_shape) not in ((R,), (0,)):
+            raise ValueError(f'visible: expected shape ({R},) or (0,), got {tuple(v_shape)}')
+        visibility = v_shape[0] == R and R > 0
         sigma_x, sigma_y = (float(v) for v in sigma)
         self._run('fc_simcc_decode', self._row_grid(R), 32 * ROWS_PER_BLOCK, 0, simcc_x, simcc_y,
-                  R, Wx, Wy, kx, ky, float(ratio), int(bool(visibility)), float(beta), sigma_x,
-                  sigma_y, locs, vals, vis)
+                  R, Wx, Wy, kx, ky, float(ratio), int(visibility), float(beta), sigma_x,
+                  sigma_y, locs, vals, visible)
 
     def simcc_refine_dark(self, keypoints, simcc, blur_kernel_size, refined) -> None:
         """keypoints f32 (R,), simcc f32 (R, W), blur_kernel_size odd -> refined f32
@@ -544,7 +558,22 @@ class Kernels:
         self._run('fc_normalize_heatmaps', C, MAP_BLOCK, 0, heatmaps, C, H, W)
 
 
-def contract_functions(kernels: Kernels) -> Dict[str, Callable]:
-    """The contract functions of ``kernels`` by name, for a backend module to export."""
-    return {name: getattr(kernels, name) for name in
-            CONTRACT_FUNCTIONS}
+def _not_yet(name: str, backend: str) -> Callable:
+    """A contract function of PART2_KERNELS: the contract's parameters, and a
+    NotImplementedError naming the issue that brings its kernel."""
+    def not_yet(*args, **kwargs):
+        raise NotImplementedError(f'{name} runs on the {backend} backend in a later release '
+                                  f'(issue 15); use the cpp or numba backend on host arrays')
+    not_yet.__name__ = not_yet.__qualname__ = name
+    kernel = contract.KERNELS[contract.NAMES.index(name)]
+    not_yet.__signature__ = contract.signature(kernel)
+    not_yet.__doc__ = f'Not on the {backend} backend yet (issue 15).{kernel.doc}'
+    return not_yet
+
+
+def contract_functions(kernels: Kernels, backend: str) -> Dict[str, Callable]:
+    """Every contract function for a backend module to export: ``kernels``' own, and
+    for PART2_KERNELS functions that raise NotImplementedError."""
+    functions = {name: getattr(kernels, name) for name in CONTRACT_FUNCTIONS}
+    functions.update({name: _not_yet(name, backend) for name in PART2_KERNELS})
+    return functions

@@ -2,29 +2,27 @@
 NVRTC options the runtime uses (fastcodec.backends.cuda.sources) compiled by NVRTC for
 sm_80 and sm_90, and by nvcc when it is installed.
 
-NVRTC comes from the ``cuda`` extra (cupy-cuda12x's low-level bindings and the
-nvidia-cuda-nvrtc-cu12 library; CuPy's high-level compile asks the driver and needs a
-GPU, these do not). Without them the NVRTC tests skip, unless FASTCODEC_REQUIRE_NVRTC=1
-(CI) makes the skip a failure.
+NVRTC comes from the ``test`` (and ``cuda``) extra: cupy-cuda12x's low-level bindings
+and the nvidia-cuda-nvrtc-cu12 library (CuPy's high-level compile asks the driver and
+needs a GPU, these do not). Without them the NVRTC tests skip, except in CI
+(conftest.load_nvrtc), where the extra installs them.
 """
-import os
 import shutil
 import subprocess
 
 import pytest
 
 from fastcodec.backends.cuda import sources
+from conftest import load_nvrtc
+
+
+NVRTC, NVRTC_MISSING = load_nvrtc()
 
 
 def _nvrtc():
-    try:
-        from cupy_backends.cuda.libs import nvrtc
-        nvrtc.getVersion()
-        return nvrtc
-    except Exception as exc:  # noqa: BLE001 - ImportError or a missing libnvrtc
-        if os.environ.get('FASTCODEC_REQUIRE_NVRTC') == '1':
-            pytest.fail(f'NVRTC is required here but unavailable: {exc}')
-        pytest.skip(f'NVRTC unavailable ({exc}); pip install "fastcodec[cuda]"')
+    if NVRTC is None:
+        pytest.skip(NVRTC_MISSING)
+    return NVRTC
 
 
 def _compile(nvrtc, source, options):
