@@ -22,7 +22,7 @@ CPU_BACKENDS = [b for b in ('cpp', 'numba') if b in fastcodec.available_backends
 EMULATOR = [b for b in ('cuda-emulator',) if b in fastcodec.available_backends()]
 
 # A test (or module, via pytestmark) marked `EMULATED` runs on EMULATOR too, besides
-# every CPU backend; `EMULATED(lambda params: ...)` keeps only the emulated cases whose
+# every CPU backend; `EMULATED(keep=lambda params: ...)` keeps only the emulated cases whose
 # parameters (callspec.params) satisfy the predicate (the subset that keeps the suite
 # fast), deselecting the others.
 EMULATED = pytest.mark.emulated
@@ -45,8 +45,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         params = getattr(getattr(item, 'callspec', None), 'params', {})
         mark = item.get_closest_marker('emulated')
-        keep = (params.get('backend') not in EMULATOR or mark is None or not mark.args
-                or mark.args[0](params))
+        keep = (params.get('backend') not in EMULATOR or mark is None
+                or mark.kwargs.get('keep', lambda _: True)(params))
         (kept if keep else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
