@@ -109,11 +109,15 @@ def mmc():
 
 # ---- inputs ---------------------------------------------------------------------------------
 def network_heatmaps(B, K=17, H=64, W=48, seed=0):
-    from fastcodec.backends import cpp
+    import fastcodec
+    from fastcodec import _calls
+    from fastcodec._arrays import open_call
     rng = np.random.default_rng(seed)
     kps = rng.uniform(0, 1, (B, 1, K, 2)) * [W * 4, H * 4]
-    heat, _ = cpp.encode_gaussian('msra', kps, np.ones((B, 1, K)), np.array([2.0]), (4.0, 4.0),
-                                  False, W, H)
+    with fastcodec.use_backend('cpp'):
+        heat, _ = _calls.encode_gaussian(open_call((kps,), ('keypoints',)), 'msra', kps,
+                                         np.ones((B, 1, K)), np.array([2.0]), (4.0, 4.0), False,
+                                         W, H)
     heat = 0.9 * heat + rng.normal(0, 0.01, heat.shape)
     return torch.from_numpy(heat.astype(np.float32)).cuda()
 
@@ -214,8 +218,7 @@ def test_msra_encode_1024(benchmark, gpu, mmc):
     codec = mmc.MSRAHeatmap(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0)
     per_sample = [(kps_np[i], np.ones((1, 17))) for i in range(MMPOSE_SAMPLES)]
     record(benchmark, 'msra_encode_1024x17x64x48',
-           lambda: gpu.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, 48, 64, heat,
-                                       inside),
+           lambda: gpu.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, heat, inside),
            copy_ms(heat.numel() * 4), lambda: torch_msra_encode(kps[:, 0].float()),
            mmpose_ms(codec, 'encode', per_sample, 1024))
 
@@ -233,6 +236,6 @@ def test_simcc_decode_4096(benchmark, gpu, mmc):
     per_sample = [(sx[17 * i:17 * (i + 1)][None], sy[17 * i:17 * (i + 1)][None])
                   for i in range(MMPOSE_SAMPLES)]
     record(benchmark, 'simcc_dark_decode_4096x17',
-           lambda: gpu.simcc_decode(sx, sy, 37, 37, 2.0, False, 150.0, (6.0, 6.0), locs, vals, vis),
+           lambda: gpu.simcc_decode(sx, sy, 37, 37, 2.0, 150.0, (6.0, 6.0), locs, vals, vis),
            copy_ms((sx.numel() + sy.numel()) * 4), lambda: torch_simcc_decode(sx, sy),
            mmpose_ms(codec, 'decode', per_sample, 4096))

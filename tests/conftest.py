@@ -59,6 +59,25 @@ def backend(request):
         yield request.param
 
 
+class CppFront:
+    """The cpp backend as the codecs call it, for comparing another backend's kernels
+    with it: ``CppFront().encode_gaussian(kind, ..., f32, W, H)`` is
+    fastcodec._calls.encode_gaussian on a cpp host call (the front allocates and
+    returns the outputs; the encoders take the map size W, H there); the in-place
+    kernels (refine_*, normalize_heatmaps) are the cpp backend's own."""
+
+    def __getattr__(self, name):
+        from fastcodec import _backend, _calls
+        front = getattr(_calls, name, None)
+        if front is None:
+            return getattr(_backend._import('cpp'), name)
+
+        def call(*args):
+            with fastcodec.use_backend('cpp'):
+                return front(host_call(), *args)
+        return call
+
+
 # ---- NVRTC (CUDA's run-time compiler: no GPU needed) ------------------------------------
 def load_nvrtc():
     """(cupy_backends' NVRTC bindings, '') with libnvrtc from the nvidia-cuda-nvrtc-cu12

@@ -349,20 +349,18 @@ T atomicCAS(T* p, T expected, T desired) {
   std::atomic_ref<T>(*p).compare_exchange_strong(expected, desired);
   return expected;  // the old value, as CUDA returns it
 }
-template <typename T>
-T atomicMax(T* p, T v) {
+// *p = v where replaces(*p, v), atomically; the old value, as CUDA returns it.
+template <typename T, typename Replaces>
+T atomic_replace_if(T* p, T v, Replaces replaces) {
   std::atomic_ref<T> a(*p);
   T old = a.load();
-  while (old < v && !a.compare_exchange_weak(old, v)) {}
+  while (replaces(old, v) && !a.compare_exchange_weak(old, v)) {}
   return old;
 }
 template <typename T>
-T atomicMin(T* p, T v) {
-  std::atomic_ref<T> a(*p);
-  T old = a.load();
-  while (v < old && !a.compare_exchange_weak(old, v)) {}
-  return old;
-}
+T atomicMax(T* p, T v) { return atomic_replace_if(p, v, [](T o, T n) { return o < n; }); }
+template <typename T>
+T atomicMin(T* p, T v) { return atomic_replace_if(p, v, [](T o, T n) { return n < o; }); }
 template <typename T>
 T atomicOr(T* p, T v) { return std::atomic_ref<T>(*p).fetch_or(v); }
 template <typename T>

@@ -70,6 +70,27 @@ __device__ __forceinline__ Maximum block_map_maximum(const float* map, int64_t n
   return mx;
 }
 
+// The static shared memory of the blurring decoders: the OpenCV taps and the scratch of
+// the block reductions.
+struct BlurDecoderShared {
+  float taps[kMaxBlurKernel];
+  ArgMax scratch[33];
+  float max_scratch[33];
+};
+
+// The ksize taps into shared memory, computed by thread 0; the caller synchronises.
+__device__ __forceinline__ void load_taps(int ksize, float* taps) {
+  if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
+}
+
+// How each blurring decoder starts on its map: the taps (load_taps) and the map's raw
+// first maximum (block_map_maximum, whose reduction also orders the taps' writes).
+__device__ __forceinline__ Maximum taps_and_maximum(const float* map, int64_t n, int ksize,
+                                                    BlurDecoderShared& sh) {
+  load_taps(ksize, sh.taps);
+  return block_map_maximum(map, n, sh.scratch);
+}
+
 }  // namespace cuda
 }  // namespace fastcodec
 
@@ -129,28 +150,24 @@ extern "C" __global__ void fc_decode_msra(const float* heat, int64_t C, int64_t 
 extern "C" __global__ void fc_decode_dark(const float* heat, int64_t C, int64_t H, int64_t W,
                                           int ksize, int64_t band_rows, float sx, float sy,
                                           float* locs, float* vals) {
-  __shared__ float taps[kMaxBlurKernel];
-  __shared__ ArgMax scratch[33];
-  __shared__ float max_scratch[33];
+  __shared__ BlurDecoderShared sh;
   __shared__ float patch[25];
   FC_DYNAMIC_SHARED(float, rows);
   const int64_t c = blockIdx.x;
   if (c >= C) return;  // whole block leaves together
   const float* map = heat + c * H * W;
-  if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
-  // (block_map_maximum synchronises the block before anyone reads the taps)
-  const Maximum raw = block_map_maximum(map, H * W, scratch);
+  const Maximum raw = taps_and_maximum(map, H * W, ksize, sh);
   float px, py;
   maximum_location(raw, W, &px, &py);
   const int64_t ix = (int64_t)px, iy = (int64_t)py;
   float blurred_max = -FC_INF_F;
-  block_blur(map, blur_geometry(H, W, ksize / 2, false), taps, band_rows, rows,
+  block_blur(map, blur_geometry(H, W, ksize / 2, false), sh.taps, band_rows, rows,
              [&](int64_t x, int64_t y, float v) {
                blurred_max = nan_max(blurred_max, v);
                const int64_t dx = x - ix, dy = y - iy;
                if (dx >= -2 && dx <= 2 && dy >= -2 && dy <= 2) patch[(dy + 2) * 5 + dx + 2] = v;
              });
-  blurred_max = block_nan_max(blurred_max, max_scratch, -FC_INF_F);  // patch ready
+  blurred_max = block_nan_max(blurred_max, sh.max_scratch, -FC_INF_F);  // patch ready
   if (threadIdx.x == 0) {
     const float s = blur_rescale(raw.value, blurred_max);
     auto L = [&](int dx, int dy) { return dark_log(patch[(2 + dy) * 5 + 2 + dx] * s); };
@@ -172,19 +189,16 @@ extern "C" __global__ void fc_decode_dark(const float* heat, int64_t C, int64_t 
 extern "C" __global__ void fc_dark_maxima(const float* heat, int64_t C, int64_t H, int64_t W,
                                           int ksize, int64_t band_rows, float* locs,
                                           float* vals, float* scales) {
-  __shared__ float taps[kMaxBlurKernel];
-  __shared__ ArgMax scratch[33];
-  __shared__ float max_scratch[33];
+  __shared__ BlurDecoderShared sh;
   FC_DYNAMIC_SHARED(float, rows);
   const int64_t c = blockIdx.x;
   if (c >= C) return;
   const float* map = heat + c * H * W;
-  if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
-  const Maximum raw = block_map_maximum(map, H * W, scratch);
+  const Maximum raw = taps_and_maximum(map, H * W, ksize, sh);
   float blurred_max = -FC_INF_F;
-  block_blur(map, blur_geometry(H, W, ksize / 2, false), taps, band_rows, rows,
+  block_blur(map, blur_geometry(H, W, ksize / 2, false), sh.taps, band_rows, rows,
              [&](int64_t, int64_t, float v) { blurred_max = nan_max(blurred_max, v); });
-  blurred_max = block_nan_max(blurred_max, max_scratch, -FC_INF_F);
+  blurred_max = block_nan_max(blurred_max, sh.max_scratch, -FC_INF_F);
   if (threadIdx.x == 0) {
     maximum_location(raw, W, locs + 2 * c, locs + 2 * c + 1);
     vals[c] = raw.value;
@@ -215,11 +229,6 @@ __device__ __forceinline__ void dark_udp_refine(double* kp, int64_t b, int64_t k
   const Offset o = dark_udp_step(v);
   kp[0] -= o.dx;
   kp[1] -= o.dy;
-}
-
-// The ksize taps into shared memory, computed by thread 0; the caller synchronises.
-__device__ __forceinline__ void load_taps(int ksize, float* taps) {
-  if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
 }
 
 }  // namespace cuda
@@ -309,14 +318,12 @@ extern "C" __global__ void fc_refine_sign(double* kps, int64_t B, int64_t N, int
 extern "C" __global__ void fc_decode_megvii(const float* heat, int64_t C, int64_t H, int64_t W,
                                             int ksize, int64_t band_rows, float* locs,
                                             float* scores) {
-  __shared__ float taps[kMaxBlurKernel];
-  __shared__ ArgMax scratch[33];
+  __shared__ BlurDecoderShared sh;
   FC_DYNAMIC_SHARED(float, rows);
   const int64_t c = blockIdx.x;
   if (c >= C) return;
   const float* map = heat + c * H * W;
-  if (threadIdx.x == 0) opencv_gaussian_kernel(ksize, taps);
-  const Maximum raw = block_map_maximum(map, H * W, scratch);
+  const Maximum raw = taps_and_maximum(map, H * W, ksize, sh);
   const BlurGeometry g = blur_geometry(H, W, ksize / 2, false);
   ArgMax best = no_argmax();
   auto track = [&](float scale) {
@@ -333,8 +340,8 @@ extern "C" __global__ void fc_decode_megvii(const float* heat, int64_t C, int64_
   ArgMax m = no_argmax();
   for (int pass = 0; pass < 2; ++pass) {
     best = no_argmax();
-    block_blur(map, g, taps, band_rows, rows, track(s));
-    m = block_argmax(best, scratch);
+    block_blur(map, g, sh.taps, band_rows, rows, track(s));
+    m = block_argmax(best, sh.scratch);
     if (pass == 0) {
       s = blur_rescale(raw.value, m.value);
       if (s == 1.f) break;  // the same for every thread of the block
@@ -348,7 +355,7 @@ extern "C" __global__ void fc_decode_megvii(const float* heat, int64_t C, int64_
     maximum_location(mx, W, loc, loc + 1);
     const int64_t x = (int64_t)loc[0], y = (int64_t)loc[1];
     if (megvii_applies(W, H, x, y)) {
-      auto at = [&](int64_t dx, int64_t dy) { return blur_pixel_at(map, g, taps, x + dx, y + dy) * s; };
+      auto at = [&](int64_t dx, int64_t dy) { return blur_pixel_at(map, g, sh.taps, x + dx, y + dy) * s; };
       const Offset o = megvii_shift(at(-1, 0), at(1, 0), at(0, -1), at(0, 1));
       loc[0] += (float)o.dx;
       loc[1] += (float)o.dy;
@@ -366,24 +373,23 @@ extern "C" __global__ void fc_decode_udp_combined(const float* heat, int64_t B, 
                                                   int64_t H, int64_t W, int ksize,
                                                   int64_t band_rows, float radius, float* locs,
                                                   float* scores) {
-  __shared__ float taps[kMaxBlurKernel];
-  __shared__ ArgMax scratch[33];
+  __shared__ BlurDecoderShared sh;
   FC_DYNAMIC_SHARED(float, rows);
   const int64_t c = blockIdx.x;
   if (c >= B * K) return;
   const int64_t b = c / K, k = c % K, HW = H * W, total = K * HW;
   const float* sample = heat + b * 3 * total;
-  load_taps(ksize, taps);
+  load_taps(ksize, sh.taps);
   __syncthreads();
   ArgMax best = no_argmax();
-  block_blur(sample + 3 * k * HW, blur_geometry(H, W, ksize / 2, true), taps, band_rows, rows,
+  block_blur(sample + 3 * k * HW, blur_geometry(H, W, ksize / 2, true), sh.taps, band_rows, rows,
              [&](int64_t x, int64_t y, float v) {
                ArgMax cand;
                cand.value = v;
                cand.index = y * W + x;
                if (argmax_prefers(best, cand)) best = cand;
              });
-  const ArgMax m = block_argmax(best, scratch);
+  const ArgMax m = block_argmax(best, sh.scratch);
   if (threadIdx.x == 0) {
     Maximum mx;
     mx.index = m.index;

@@ -15,32 +15,15 @@ import numpy as np
 import pytest
 
 from fastcodec import _cuda_emulator
-import fastcodec
-from fastcodec import _backend, _calls
 from fastcodec.backends.cuda import emulator as emu
 from fastcodec.backends.cuda import launch
-from conftest import adversarial_keypoints, adversarial_visibility, host_call
+from conftest import CppFront, adversarial_keypoints, adversarial_visibility
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-class _CppFront:
-    """The cpp backend as the codecs call it: fastcodec._calls allocates the outputs
-    (the encoders take the map size W, H there) and returns them; the in-place kernels
-    (refine_*, normalize_heatmaps) directly."""
-
-    def __getattr__(self, name):
-        front = getattr(_calls, name, None)
-        if front is None:
-            return getattr(_backend._import('cpp'), name)
-
-        def call(*args):
-            with fastcodec.use_backend('cpp'):
-                return front(host_call(), *args)
-        return call
-
-
-cpp = _CppFront()
+# the cpp backend through the front, as the codecs call it
+cpp = CppFront()
 
 def _out(shape, dtype=np.float32):
     """An output buffer full of garbage (NaN, 0xff): a kernel must write every element."""

@@ -1,7 +1,7 @@
 """The CUDA backend on real hardware: what the emulator cannot show.
 
 Skipped without a CUDA device (and CuPy). Run on a GPU machine with
-``pytest tests/gpu -q``. The same kernels and launch code as tests/test_cuda_emulator.py,
+``pytest tests/gpu -q``. The same kernels and launch code as tests/cuda/test_cuda_emulator.py,
 here compiled by NVRTC through CuPy and launched on the GPU: parity against the cpp
 backend for torch and CuPy inputs, a non-default stream, empty batches, bad input
 refused before a launch, and a CUDA-graph capture of a batch decode.
@@ -16,7 +16,7 @@ except Exception:  # noqa: BLE001 - no driver: no device
     _DEVICES = 0
 pytestmark = pytest.mark.skipif(_DEVICES == 0, reason='no CUDA device')
 
-from fastcodec.backends import cpp  # noqa: E402
+from conftest import CppFront  # noqa: E402
 from fastcodec.backends.cuda import launch  # noqa: E402
 
 if _DEVICES:
@@ -24,6 +24,7 @@ if _DEVICES:
 else:
     gpu = None
 
+cpp = CppFront()  # the reference: the cpp backend through the front
 TARGET_TOL = 1e-5
 COORD_TOL = 2e-3
 SCORE_TOL = 1e-4
@@ -88,8 +89,8 @@ def test_gaussian_encode_matches_cpp(xp, kind):
     vis = rng.choice([0.0, 1.0], (3, 2, 17))
     sigma = np.array([2.0, 3.0])
     heat, inside = empty((3, 17, 64, 48), np.float32), empty((3, 2, 17), np.uint8)
-    gpu.encode_gaussian(kind, to_dev(kps), to_dev(vis), to_dev(sigma), (4.0, 4.0), False, 48, 64,
-                        heat, inside)
+    gpu.encode_gaussian(kind, to_dev(kps), to_dev(vis), to_dev(sigma), (4.0, 4.0), False, heat,
+                        inside)
     ref = cpp.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), False, 48, 64)
     # device expf is not correctly rounded: within the contract, not bit-equal
     np.testing.assert_allclose(to_host(heat), ref[0], atol=TARGET_TOL, rtol=0)
@@ -102,7 +103,7 @@ def test_simcc_decode_matches_cpp(xp):
     sx = rng.random((64, 384), dtype=np.float32)
     sy = rng.random((64, 512), dtype=np.float32)
     locs, vals, vis = empty((64, 2), np.float32), empty((64,), np.float32), empty((64,), np.float64)
-    gpu.simcc_decode(to_dev(sx), to_dev(sy), 37, 37, 2.0, True, 150.0, (6.0, 6.0), locs, vals, vis)
+    gpu.simcc_decode(to_dev(sx), to_dev(sy), 37, 37, 2.0, 150.0, (6.0, 6.0), locs, vals, vis)
     ref = cpp.simcc_decode(sx, sy, 37, 37, 2.0, True, 150.0, (6.0, 6.0))
     np.testing.assert_allclose(to_host(locs), ref[0], atol=COORD_TOL, rtol=0)
     np.testing.assert_allclose(to_host(vals), ref[1], atol=SCORE_TOL, rtol=0)
@@ -144,7 +145,7 @@ def test_empty_batches():
     gpu.decode_dark(d, 11, True, (1.0, 1.0), locs, vals)
     heat = cupy.empty((0, 17, 64, 48), np.float32)
     gpu.encode_gaussian('msra', cupy.zeros((0, 1, 17, 2)), cupy.zeros((0, 1, 17)),
-                        cupy.ones(1), (4.0, 4.0), False, 48, 64, heat, cupy.empty((0, 1, 17), np.uint8))
+                        cupy.ones(1), (4.0, 4.0), False, heat, cupy.empty((0, 1, 17), np.uint8))
 
 
 def test_bad_input_is_refused_before_a_launch(monkeypatch):

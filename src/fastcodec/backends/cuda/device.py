@@ -5,8 +5,8 @@ host. Arrays are passed zero-copy by their device pointers
 (``__cuda_array_interface__``); the launch arithmetic is ``launch.py``'s, shared with
 the host emulator that the test suite runs.
 
-Importing this module needs CuPy (the ``cuda`` extra); it raises ImportError
-otherwise, which makes the backend unavailable rather than broken.
+Importing this module needs CuPy (the ``cuda`` extra) and a CUDA device; it raises
+ImportError otherwise, which makes the backend unavailable rather than broken.
 """
 import contextlib
 import sys
@@ -15,6 +15,12 @@ from typing import Any as _Any, Dict as _Dict, Sequence as _Sequence, Tuple as _
 import numpy as _np
 
 import cupy  # noqa: F401 - ImportError here: no cuda backend
+
+try:  # CuPy without a usable GPU (no driver, no device) is no backend either
+    if cupy.cuda.runtime.getDeviceCount() < 1:
+        raise ImportError('the cuda backend needs a CUDA device; none is present')
+except cupy.cuda.runtime.CUDARuntimeError as _err:
+    raise ImportError(f'the cuda backend needs a CUDA device: {_err}') from None
 
 from fastcodec.backends.cuda import sources as _sources
 from fastcodec.backends.cuda import launch as _launch
