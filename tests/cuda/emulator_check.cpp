@@ -1,4 +1,4 @@
-// A standalone run of the emulated CUDA kernels, built by tests/test_cuda_emulator.py
+// A standalone run of the emulated CUDA kernels, built by tests/cuda/test_cuda_emulator.py
 // with AddressSanitizer: `emulator_check clean` runs the product kernels on small
 // inputs and checks their results; the other modes run a deliberately broken kernel,
 // which must make the run fail (ASan for out-of-bounds memory, the emulator for a

@@ -3,7 +3,7 @@
 For each backend-contract function this module computes the launch -- grid, block,
 dynamic shared memory -- checks what memory safety needs (shapes, dtypes, contiguity
 of the arrays the kernel will index), marshals the arguments to the kernel's exact
-parameter types (``SIGNATURES``, which tests/test_cuda_emulator.py checks against the
+parameter types (``SIGNATURES``, which tests/cuda/test_cuda_emulator.py checks against the
 ``extern "C"`` declarations in csrc/cuda) and hands them to a *launcher*: CuPy's
 (``device``: NVRTC-compiled kernels on the caller's current stream) or the host
 emulator's (``emulator``: the same kernels compiled by g++). Nothing else differs

@@ -1,7 +1,7 @@
 """The CUDA kernel sources and the NVRTC options the runtime compiles them with.
 
 The sources ship in the package (``fastcodec/cuda_src``, installed by CMakeLists.txt);
-in a source checkout they are read from ``csrc``. tests/test_cuda_nvrtc.py compiles
+in a source checkout they are read from ``csrc``. tests/cuda/test_cuda_nvrtc.py compiles
 exactly ``program_source()`` with ``nvrtc_options()`` for sm_80 and sm_90, so what
 the tests compile is what a GPU run compiles.
 """
