@@ -4,10 +4,10 @@
 // GPU. Launch parameters (grid, block, dynamic shared memory) come from
 // src/fastcodec/backends/cuda/launch.py, which must agree with the comments here.
 #include "block_reduce.cuh"
+#include "blur_pixel.cuh"
 #include "cuda_compat.cuh"
 #include "fastcodec/argmax.h"
 #include "fastcodec/blur.h"
-#include "fastcodec/blur_pixel.h"
 #include "fastcodec/heatmap_targets.h"
 #include "fastcodec/refine.h"
 

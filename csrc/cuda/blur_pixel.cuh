@@ -4,6 +4,9 @@
 // The value at (x, y) is bit-identical to the CPU's blur_rect at that pixel: the row
 // pass uses the SIMD formula left of row_end and the scalar tail from there, the column
 // pass likewise with column_end, both placed as OpenCV places them for the padded image.
+// It lives with the kernels, not in csrc/include: it is the GPU's layout of blur.h's
+// rules (the CPU blurs whole rectangles), not an MMPose rule of its own, so it has no
+// Numba mirror.
 #pragma once
 
 #include "fastcodec/blur.h"
