@@ -14,13 +14,16 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
 
 #include "fastcodec/argmax.h"
+#include "fastcodec/associative_embedding.h"
 #include "fastcodec/blur.h"
 #include "fastcodec/common.h"
+#include "fastcodec/hand3d.h"
 #include "fastcodec/heatmap_targets.h"
 #include "fastcodec/instances.h"
 #include "fastcodec/lifting.h"
@@ -118,6 +121,11 @@ void bind_templates(py::module_& m, const char* sfx) {
   m.def(name("motionbert_test_value").c_str(), [](T p, T r, double f) { return motionbert_test_value<T>(p, r, f); });
   m.def(name("motionbert_test_value_exact").c_str(), [](T p, T r, T f) { return motionbert_test_value_exact<T>(p, r, f); });
   m.def(name("motionbert_factor_is_exact").c_str(), [](double f) { return motionbert_factor_is_exact<T>(f); });
+  m.def(name("numpy_pairwise_sum").c_str(), [](py::array_t<T, py::array::c_style | py::array::forcecast> a,
+                                             int64_t n, int64_t stride) {
+    need(n >= 0 && stride >= 1 && (n == 0 || (n - 1) * stride < a.size()), "n elements of stride");
+    return numpy_pairwise_sum<T>(a.data(), n, stride);
+  });
 }
 
 }  // namespace
@@ -380,8 +388,9 @@ void bind_header_functions(py::module_& parent) {
   m.def("spr_partition_pivot", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
     auto c = candidates(v, ix);
     in_range(c, lo, len);
-    need(len >= 3, "at least 3 candidates");
-    // unguarded: the median of three bounds both scans inside [lo, lo + len)
+    need(len >= 4, "at least 4 candidates");
+    // unguarded: the median of three distinct positions bounds both scans inside
+    // [lo, lo + len); on 3 candidates two of them coincide and the scans run off the end
     const int64_t cut = spr_partition_pivot(c.data() + lo, len);
     py::tuple arrays = from_candidates(c);
     return py::make_tuple(arrays[0], arrays[1], cut);
@@ -436,4 +445,62 @@ void bind_header_functions(py::module_& parent) {
   m.def("regression_coord", &regression_coord);
   m.def("heatmap_normalizer", &heatmap_normalizer);
   m.def("normalized_value", &normalized_value);
+  m.def("regression_labels_finite", &regression_labels_finite);
+
+  // ---- hand3d.h
+  m.def("hand3d_centre_xy", &hand3d_centre_xy);
+  m.def("hand3d_centre_z", &hand3d_centre_z);
+  m.def("hand3d_depth_inside", &hand3d_depth_inside);
+  m.def("hand3d_finite", &hand3d_finite);
+  m.def("hand3d_window_length", &hand3d_window_length);
+  m.def("hand3d_voxel", &hand3d_voxel);
+  m.def("hand3d_gaussian", &hand3d_gaussian);
+  m.def("hand3d_axis_factor", &hand3d_axis_factor);
+  m.def("hand3d_rounds_clear", &hand3d_rounds_clear);
+  m.def("hand3d_scaled", &hand3d_scaled);
+
+  // ---- associative_embedding.h: MunkresWork goes in as the fields the function reads
+  // and comes back as (result, C, marked, row_cov, col_cov, path), zero-initialised.
+  m.def("numpy_mean_of_tags", [](A32 tags, int64_t count, int64_t L, int64_t l) {
+    need(count >= 1 && L >= 1 && l >= 0 && l < L && count * L <= tags.size(), "count rows of L tags");
+    return numpy_mean_of_tags(tags.data(), count, L, l);
+  });
+  m.def("x86_to_i64", &x86_to_i64);
+  m.def("clip_i64", &clip_i64);
+  m.def("ae_group_cost", &ae_group_cost);
+  m.def("ae_fill_cost", &ae_fill_cost);
+  m.def("munkres_solve", [](A64 cost, int64_t rows, int64_t cols) {
+    need(rows >= 1 && cols >= 1 && rows * cols == cost.size(), "cost must be rows x cols");
+    const int64_t n = rows > cols ? rows : cols;
+    py::array_t<double> C(n * n);
+    py::array_t<uint8_t> marked(n * n), row_cov(n), col_cov(n);
+    py::array_t<int64_t> path(2 * (2 * n + 1));
+    for (py::array* a : {(py::array*)&C, (py::array*)&marked, (py::array*)&row_cov,
+                         (py::array*)&col_cov, (py::array*)&path})
+      std::memset(a->mutable_data(), 0, (size_t)a->nbytes());
+    MunkresWork w{C.mutable_data(), marked.mutable_data(), row_cov.mutable_data(),
+                  col_cov.mutable_data(), path.mutable_data()};
+    const bool ok = munkres_solve(cost.data(), rows, cols, w);
+    return py::make_tuple(ok, C, marked, row_cov, col_cov, path);
+  });
+  m.def("munkres_clear_covers", [](py::array_t<uint8_t> row_cov, py::array_t<uint8_t> col_cov, int64_t n) {
+    need(n >= 0 && n <= row_cov.size() && n <= col_cov.size(), "n covers");
+    py::array_t<uint8_t> r(row_cov.size()), c(col_cov.size());
+    std::memcpy(r.mutable_data(), row_cov.data(), (size_t)row_cov.size());
+    std::memcpy(c.mutable_data(), col_cov.data(), (size_t)col_cov.size());
+    MunkresWork w{nullptr, nullptr, r.mutable_data(), c.mutable_data(), nullptr};
+    munkres_clear_covers(w, n);
+    return py::make_tuple(r, c);
+  });
+  m.def("munkres_star_in_row", [](py::array_t<uint8_t> marked, int64_t n, int64_t r) {
+    need(n >= 1 && r >= 0 && r < n && n * n <= marked.size(), "an n x n marking");
+    MunkresWork w{nullptr, marked.mutable_data(), nullptr, nullptr, nullptr};
+    return munkres_star_in_row(w, n, r);
+  });
+  m.def("padded_pixel", [](int64_t q, int64_t K, int64_t H, int64_t W) {
+    int64_t ch = 0, y = 0, x = 0;
+    const bool ok = padded_pixel(q, K, H, W, &ch, &y, &x);
+    return py::make_tuple(ok, ch, y, x);
+  });
+  m.def("dark_udp_centre_f32", &dark_udp_centre_f32);
 }

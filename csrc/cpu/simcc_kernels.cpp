@@ -336,7 +336,7 @@ void simcc3d_encode(const Simcc3dEncodeArgs& a, float* tx, float* ty, float* tz,
       std::memset(ly, 0, sizeof(float) * a.H);
       std::memset(lz, 0, sizeof(float) * a.D);
       inside[r] = 1;
-      if (a.visible[r] < 0.5) continue;
+      if (!simcc_keypoint_drawn(a.visible[r])) continue;
       const double* p = a.keypoints + 3 * r;
       if (!coord_is_usable(p[0]) || !coord_is_usable(p[1]) || !coord_is_usable(p[2])) {
         inside[r] = 0;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fastcodec/spr.h"
+#include "nms_topk.h"
 #include "parallel.h"
 
 namespace fastcodec {
@@ -47,66 +48,6 @@ void spr_displacements(const SprEncodeArgs& a, float* displacements, float* weig
   });
 }
 
-namespace {
-
-// batch_heatmap_nms of one root map into `scores` (H x W), with `rows` as scratch. The
-// maxima are taken shift by shift (loops over x that vectorise); the order of a
-// NaN-propagating max does not change which pixels equal their window's maximum.
-void nms(const float* __restrict__ m, int64_t H, int64_t W, int64_t r, float* __restrict__ rows,
-         float* __restrict__ scores) {
-  for (int64_t y = 0; y < H; ++y) {
-    const float* __restrict__ src = m + y * W;
-    float* __restrict__ dst = rows + y * W;
-    std::memcpy(dst, src, sizeof(float) * W);
-    for (int64_t t = 1; t <= r && t < W; ++t) {
-      for (int64_t x = 0; x < W - t; ++x) dst[x] = spr_max(dst[x], src[x + t]);
-      for (int64_t x = t; x < W; ++x) dst[x] = spr_max(dst[x], src[x - t]);
-    }
-  }
-  for (int64_t y = 0; y < H; ++y) {
-    const int64_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
-    float* __restrict__ dst = scores + y * W;
-    std::memcpy(dst, rows + y0 * W, sizeof(float) * W);
-    for (int64_t t = y0 + 1; t <= y1; ++t) {
-      const float* __restrict__ src = rows + t * W;
-      for (int64_t x = 0; x < W; ++x) dst[x] = spr_max(dst[x], src[x]);
-    }
-    const float* __restrict__ raw = m + y * W;
-    for (int64_t x = 0; x < W; ++x) dst[x] = spr_nms_value(raw[x], dst[x]);
-  }
-}
-
-// torch.topk(scores, M) (sorted, largest) into cand[0 .. M).
-void topk(const float* scores, int64_t n, int64_t M, std::vector<SprCandidate>& cand) {
-  if (spr_partial_sort_path(M, n)) {
-    cand.resize((size_t)M);
-    for (int64_t i = 0; i < M; ++i) cand[i] = SprCandidate{scores[i], i};
-    spr_make_heap(cand.data(), M);
-    SprCandidate unused;
-    // Blocks in which no value comes before the heap's top change nothing: skip them
-    // with a branch-free test (the heap only changes inside a block that is offered).
-    const int64_t block = 16;
-    int64_t i = M;
-    for (; i + block <= n; i += block) {
-      const float top = cand[0].value;
-      bool any = false;
-      for (int64_t j = 0; j < block; ++j) any |= spr_value_before(scores[i + j], top);
-      if (!any) continue;
-      for (int64_t j = i; j < i + block; ++j)
-        spr_heap_offer(cand.data(), M, SprCandidate{scores[j], j}, &unused);
-    }
-    for (; i < n; ++i) spr_heap_offer(cand.data(), M, SprCandidate{scores[i], i}, &unused);
-    spr_sort_heap(cand.data(), M);
-  } else {
-    cand.resize((size_t)n);
-    for (int64_t i = 0; i < n; ++i) cand[i] = SprCandidate{scores[i], i};
-    spr_nth_element(cand.data(), M - 1, n);
-    spr_sort(cand.data(), M - 1);
-  }
-}
-
-}  // namespace
-
 void spr_decode(const SprDecodeArgs& a, float* keypoints, float* root_scores,
                 float* keypoint_scores, int64_t* counts) {
   const int64_t HW = a.H * a.W;
@@ -118,10 +59,10 @@ void spr_decode(const SprDecodeArgs& a, float* keypoints, float* root_scores,
     for (int64_t b = begin; b < end; ++b) {
       const float* heat = a.heatmaps + b * a.C * HW;
       const float* disp = a.displacements + b * 2 * a.K * HW;
-      nms(heat + (a.C - 1) * HW, a.H, a.W, r, rows.data(), scores.data());
+      nms_map(heat + (a.C - 1) * HW, a.H, a.W, r, rows.data(), scores.data());
       int64_t count = 0;
       if (M > 0) {
-        topk(scores.data(), HW, M, cand);
+        topk_candidates(scores.data(), HW, M, cand);
         for (int64_t j = 0; j < M; ++j) {
           const SprCandidate c = cand[j];
           if (!spr_root_kept(c.value, a.threshold)) continue;

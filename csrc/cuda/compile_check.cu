@@ -80,6 +80,7 @@ __global__ void k_moved_rules(const double* p, const float* f, double* out) {
 
 __global__ void k_regression_label(const double* p, float* out) {
   out[0] = regression_label(p[0], 192.0);
+  if (!regression_labels_finite(out[0], out[0])) out[0] = 0.f;
 }
 
 __global__ void k_regression_inside(const double* p, int* out) {
@@ -193,4 +194,21 @@ __global__ void k_hand3d(const double* p, float* out) {
   const double f = hand3d_axis_factor((double)x - mx, 2.5);
   const float g = hand3d_rounds_clear(f) ? (float)f : hand3d_gaussian(x, y, 3, mx, my, mz, 2.5);
   out[0] = hand3d_scaled(g, 255.f) + (hand3d_depth_inside(mz, 64) && hand3d_finite(mx) ? 1.f : 0.f);
+}
+
+// ---- AssociativeEmbedding (fastcodec/associative_embedding.h) -------------------------
+#include "fastcodec/associative_embedding.h"
+
+__global__ void k_ae(const float* tags, const double* cost, double* C, uint8_t* marked,
+                     uint8_t* row_cov, uint8_t* col_cov, int64_t* path, float* out) {
+  MunkresWork w{C, marked, row_cov, col_cov, path};
+  const bool ok = munkres_solve(cost, 3, 4, w);
+  const int64_t c = munkres_star_in_row(w, 4, 1);
+  const double d = (double)numpy_pairwise_sum(tags, 200, 1) + numpy_pairwise_sum(cost, 12, 1);
+  out[0] = numpy_mean_of_tags(tags, 9, 2, 1) + ae_fill_cost(tags[0], tags[1]) +
+           (float)ae_group_cost(d, cost[0]) + (ok ? (float)c : 0.f);
+  int64_t ch, y, x;
+  const int64_t q = dark_udp_centre_f32(tags[2], tags[3], 5, 64, 48);
+  out[1] = padded_pixel(q, 17, 64, 48, &ch, &y, &x) ? (float)clip_i64(ch + y + x, 0, 99) : 0.f;
+  munkres_clear_covers(w, 4);
 }

@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GENERATED = os.path.join(HERE, '_generated')
 
 # Family pages: title, introduction, codec names. Order is the README's.
+# Slugs sort in that order (the toctree's glob), before 5_other and 6_contract.
 FAMILIES = [
     ('1_heatmap', 'Heatmap codecs', 'Gaussian heatmap targets and their decoders '
      '(argmax, DARK, DARK-UDP, UDP offsets, Megvii blur).',
@@ -34,10 +35,16 @@ FAMILIES = [
     ('2_coordinates', 'Coordinate codecs', 'SimCC 1-D labels, normalised coordinates and '
      'integral regression.', ['SimCCLabel', 'RegressionLabel', 'IntegralRegressionLabel']),
     ('3_bottomup', 'Bottom-up codecs', 'Several people per image: root heatmaps with '
-     'displacement fields (SPR, DEKR) and per-instance heatmaps (CID).',
-     ['SPR', 'DecoupledHeatmap']),
+     'displacement fields (SPR, DEKR), per-instance heatmaps (CID), and heatmaps grouped '
+     'by associative-embedding tags (HigherHRNet).',
+     ['SPR', 'DecoupledHeatmap', 'AssociativeEmbedding']),
+    ('3_onestage', 'One-stage codecs', 'Detection-style models: ED-Pose\'s normalised '
+     'boxes and keypoints, and the box labels of YOLOX-Pose and RTMO.',
+     ['EDPoseLabel', 'YOLOXPoseAnnotationProcessor']),
     ('4_lifting', 'Lifting codecs', '2-D keypoints to 3-D: normalised targets for lifting '
      'networks.', ['ImagePoseLifting', 'VideoPoseLifting', 'MotionBERTLabel']),
+    ('4_threed', '3-D codecs', '3-D keypoints from images: Gaussian volumes (InterNet) and '
+     'three 1-D SimCC labels per keypoint (RTMW3D).', ['Hand3DHeatmap', 'SimCC3DLabel']),
 ]
 
 

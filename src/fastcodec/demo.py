@@ -3,15 +3,23 @@ sample and decodes its own targets; prints round-trip errors and timings (beside
 MMPose 1.3.2's when installed) and draws one titled panel per codec config.
 
 Panels: the sample's skeleton (input-image pixels) under the codec's targets (the
-maximum over keypoint channels of a heatmap codec; the 1-D x and y label profiles of
-SimCC along the panel's bottom and left edges; nothing under the coordinate codecs),
-the true keypoints as green circles and the decoded ones as red crosses; a lifting
-codec's panel is the 3-D skeleton of its target and of its decoded result. The title
-names the codec with its options and the largest round-trip error over the visible
-keypoints.
+maximum over keypoint channels of a heatmap codec, AssociativeEmbedding's included; for
+Hand3DHeatmap the maximum over keypoints and depth, a projection of the volumes along
+depth; the 1-D x and y label profiles of SimCC and SimCC3D along the panel's bottom and
+left edges, SimCC3D's depth profile along the top; nothing under the coordinate
+codecs), the true keypoints as green circles and the decoded ones as red crosses, and
+boxes where the codec has them (EDPoseLabel: given green, decoded red; the YOLOX
+processor: given dashed, expanded solid); a lifting codec's panel is the 3-D skeleton of
+its target and of its decoded result. The title names the codec with its options and the
+largest round-trip error over the visible keypoints (nan for a codec that does not
+decode). Hand3DHeatmap's striped windows are MMPose's targets: a window reaches
+3 sigma = 7.5 voxels either side of its centre in whole steps, so around a centre on a
+whole voxel every step falls on a half voxel, which numpy rounds half to even: every
+other row is skipped.
 """
 from __future__ import annotations
 
+import copy
 import textwrap
 import time
 import warnings
@@ -20,8 +28,9 @@ from typing import Any, Callable, Dict, List
 import numpy as np
 
 import fastcodec
-from fastcodec.examples import (CONFIGS, COCO17_SKELETON, LIFTING, encode_inputs, label,
-                                load_sample, model_output)
+from fastcodec.examples import (CONFIGS, COCO17_SKELETON, ENCODE_ONLY, LIFTING,
+                                decoded_keypoints, encode_inputs, label, load_sample,
+                                mmpose_decoder, model_output)
 
 TRUE_STYLE = dict(marker='o', s=22, facecolors='none', edgecolors='#2ca02c', linewidths=1.2)
 DECODED_STYLE = dict(marker='x', s=20, c='#d62728', linewidths=1.2)
@@ -44,40 +53,68 @@ def round_trip(cfg: Dict[str, Any], kps: np.ndarray, vis: np.ndarray) -> Dict[st
     enc_args, enc_kwargs, expected = encode_inputs(cfg, kps, vis)
     encoded = codec.encode(*enc_args, **enc_kwargs)
     outputs = model_output(cfg, encoded)
-    decoded, _ = codec.decode(*outputs)
-    decoded = np.asarray(decoded)[0]
-    shown = vis[0] > 0.5
-    err = float(np.linalg.norm(decoded[shown] - expected[0][shown], axis=-1).max())
+    result = None if cfg['type'] in ENCODE_ONLY else codec.decode(*outputs)
+    decoded = decoded_keypoints(cfg, result)
+    err = float('nan')
+    if decoded is not None:
+        decoded = np.asarray(decoded)[0]
+        shown = vis[0] > 0.5
+        err = float(np.linalg.norm(decoded[shown] - expected[0][shown], axis=-1).max())
     return dict(codec=codec, enc_args=enc_args, enc_kwargs=enc_kwargs, encoded=encoded,
-                outputs=outputs, decoded=decoded, expected=expected[0], error=err)
+                outputs=outputs, result=result, decoded=decoded,
+                expected=None if expected is None else expected[0], error=err)
 
 
 def mmpose_times(mmc: Any, cfg: Dict[str, Any], r: Dict[str, Any]) -> tuple:
     """MMPose's encode and decode times (us) on the same inputs."""
     ref = getattr(mmc, cfg['type'])(**{k: v for k, v in cfg.items() if k != 'type'})
-    m_enc = median_us(lambda: ref.encode(*r['enc_args'], **r['enc_kwargs']))
-    # MMPose's DARK decoders overwrite their input: each call gets copies. Its 0/0 on
-    # the maps of invisible keypoints warns (fastcodec: docs/deviations.md).
-    copies = [np.asarray(o).copy() for o in r['outputs']]
-    if cfg['type'] == 'SPR':  # MMPose's SPR decodes torch tensors only
-        import torch
-        copies = [torch.from_numpy(o) for o in copies]
+    args = copy.deepcopy(r['enc_args'])  # MMPose's YOLOX processor expands bbox in place
+    m_enc = median_us(lambda: ref.encode(*args, **r['enc_kwargs']))
+    decode = mmpose_decoder(cfg, ref)
+    # Its 0/0 on the maps of invisible keypoints warns (fastcodec: docs/deviations.md).
     with np.errstate(invalid='ignore', divide='ignore'), warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch's meshgrid / grid_sample notices
-        m_dec = median_us(lambda: ref.decode(*[c.clone() if hasattr(c, 'clone') else c.copy()
-                                               for c in copies]))
+        m_dec = median_us(lambda: decode(r['outputs']))
     return m_enc, m_dec
 
 
 # ---- the picture ----------------------------------------------------------------------
 def target_map(cfg: Dict[str, Any], encoded: dict):
-    """The 2-D map drawn under a heatmap codec's panel, or None."""
+    """The 2-D map drawn under a heatmap codec's panel, or None: the maximum over the
+    channels (Hand3DHeatmap's K * D channels: over keypoints and depth)."""
     if 'heatmaps' not in encoded:
         return None
     maps = np.asarray(encoded['heatmaps'])
     if cfg.get('heatmap_type') == 'combined':   # UDP combined: the mask channels
         maps = maps[::3]
     return maps.max(0)
+
+
+def boxes(cfg: Dict[str, Any], r: Dict[str, Any]) -> List[tuple]:
+    """(box x1y1x2y2, colour, line style) of the boxes a panel shows."""
+    if cfg['type'] == 'EDPoseLabel':  # the given box, and the decoded one
+        return [(r['enc_args'][4][0], '#2ca02c', '-'),
+                (np.asarray(r['result'][0])[0], '#d62728', '--')]
+    if cfg['type'] == 'YOLOXPoseAnnotationProcessor':  # given, and expanded to the keypoints
+        return [(r['enc_args'][2][0], '#1f77b4', '--'),
+                (np.asarray(r['encoded']['bbox'])[0], '#d62728', '-')]
+    return []
+
+
+def draw_profiles(ax, encoded: dict, w: float, h: float, axes: str) -> None:
+    """SimCC's 1-D labels, the maximum over keypoints: x along the bottom edge, y along
+    the left, z (SimCC3D's depth bins, scaled to the panel's width) along the top."""
+    for axis in axes:
+        lab = np.asarray(encoded[f'keypoint_{axis}_labels'])[0].max(0)
+        lab = lab / max(float(lab.max()), 1e-12)
+        if axis == 'y':
+            ys = (np.arange(lab.size) + 0.5) * h / lab.size
+            ax.fill_betweenx(ys, 0, 0.25 * w * lab, color='#1f77b4', alpha=0.6, linewidth=0)
+            continue
+        xs = (np.arange(lab.size) + 0.5) * w / lab.size
+        edge, sign, color = (h, -1, '#1f77b4') if axis == 'x' else (0, 1, '#ff7f0e')
+        ax.fill_between(xs, edge, edge + sign * 0.25 * h * lab, color=color, alpha=0.6,
+                        linewidth=0)
 
 
 def draw_skeleton(ax, kps: np.ndarray, vis: np.ndarray) -> None:
@@ -88,6 +125,7 @@ def draw_skeleton(ax, kps: np.ndarray, vis: np.ndarray) -> None:
 
 
 def draw_2d(ax, cfg, r, kps, vis, size) -> None:
+    from matplotlib.patches import Rectangle
     w, h = size
     shown = vis > 0.5
     ax.set_facecolor('#f4f4f4')
@@ -96,17 +134,14 @@ def draw_2d(ax, cfg, r, kps, vis, size) -> None:
         ax.imshow(heat, extent=(0, w, h, 0), cmap='magma', interpolation='nearest',
                   vmin=0, vmax=max(float(heat.max()), 1e-12))
     draw_skeleton(ax, kps, vis)
-    if cfg['type'] == 'SimCCLabel':   # the 1-D labels, max over keypoints, on two edges
-        x_lab = np.asarray(r['encoded']['keypoint_x_labels'])[0].max(0)
-        y_lab = np.asarray(r['encoded']['keypoint_y_labels'])[0].max(0)
-        xs = (np.arange(x_lab.size) + 0.5) * w / x_lab.size
-        ys = (np.arange(y_lab.size) + 0.5) * h / y_lab.size
-        ax.fill_between(xs, h, h - 0.25 * h * x_lab / max(x_lab.max(), 1e-12),
-                        color='#1f77b4', alpha=0.6, linewidth=0)
-        ax.fill_betweenx(ys, 0, 0.25 * w * y_lab / max(y_lab.max(), 1e-12),
-                         color='#1f77b4', alpha=0.6, linewidth=0)
+    if cfg['type'] in ('SimCCLabel', 'SimCC3DLabel'):
+        draw_profiles(ax, r['encoded'], w, h, 'xy' if cfg['type'] == 'SimCCLabel' else 'xyz')
+    for box, color, style in boxes(cfg, r):
+        ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False,
+                               edgecolor=color, linestyle=style, linewidth=1.4))
     ax.scatter(kps[shown, 0], kps[shown, 1], **TRUE_STYLE)
-    ax.scatter(r['decoded'][shown, 0], r['decoded'][shown, 1], **DECODED_STYLE)
+    if r['decoded'] is not None:
+        ax.scatter(r['decoded'][shown, 0], r['decoded'][shown, 1], **DECODED_STYLE)
     ax.set_xlim(0, w)
     ax.set_ylim(h, 0)
     ax.set_xticks([])
@@ -150,7 +185,7 @@ def write_figure(path: str, results: List[tuple], kps: np.ndarray, vis: np.ndarr
             unit = 'target units'
         else:
             draw_2d(ax, cfg, r, kps[0], vis[0], size)
-            unit = 'px'
+            unit = 'px' if cfg['type'] not in ENCODE_ONLY else '(nothing to decode)'
         title = '\n'.join(textwrap.wrap(label(cfg), 34, break_long_words=False))
         titles.append(f'{title}\nround-trip error {r["error"]:.3g} {unit}')
         ax.set_title(titles[-1], fontsize=8)
@@ -161,9 +196,11 @@ def write_figure(path: str, results: List[tuple], kps: np.ndarray, vis: np.ndarr
                Line2D([], [], color='#444444', label='the sample (COCO-17 skeleton)')]
     fig.legend(handles=handles, loc='lower center', ncol=3, fontsize=9, frameon=False)
     fig.suptitle('fastcodec: each codec encodes the bundled sample and decodes its own '
-                 'targets (heatmaps: max over keypoints; SimCC: 1-D x / y labels on the '
-                 'edges; lifting: 3-D target green, decoded red)', fontsize=10)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+                 'targets\n(heatmaps: max over keypoints, Hand3D also over depth; SimCC: '
+                 '1-D x / y (/ z on top) labels on the edges;\nboxes: given green or dashed, '
+                 'decoded or expanded red; lifting: 3-D target green, decoded red)',
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return titles

@@ -99,3 +99,59 @@ def test_decoupled_bbox_wrong_value_count(shape):
     with pytest.raises(ValueError, match='8 values per instance'):
         fastcodec.DecoupledHeatmap((512, 512), (128, 128)).batch_encode(
             kps[None], bbox=np.zeros((1,) + shape))
+
+
+# ---- AssociativeEmbedding ----------------------------------------------------------------
+
+def _ae(**kw):
+    return dict(input_size=(64, 64), heatmap_size=(16, 16), decode_keypoint_order=[0, 1],
+                **kw)
+
+
+@pytest.mark.parametrize('kernel', [4, 0])
+def test_ae_even_nms_kernel(mmc, kernel):
+    import torch
+    heat = torch.rand(1, 2, 16, 16)
+    with pytest.raises(AssertionError, match='kernel_size should be an odd integer') as theirs:
+        mmc.AssociativeEmbedding(**_ae(decode_nms_kernel=kernel)).batch_decode(heat, heat)
+    with pytest.raises(MMPoseCheckError) as ours:
+        fastcodec.AssociativeEmbedding(**_ae(decode_nms_kernel=kernel))
+    assert 'decode_nms_kernel' in str(ours.value) and str(theirs.value) in str(ours.value)
+
+
+def test_ae_even_blur_kernel(mmc):
+    import torch
+    heat = torch.rand(1, 2, 16, 16)
+    with pytest.raises(AssertionError):
+        mmc.AssociativeEmbedding(**_ae(use_udp=True, decode_gaussian_kernel=4)).batch_decode(
+            heat, heat)
+    with pytest.raises(MMPoseCheckError, match='decode_gaussian_kernel must be an odd'):
+        fastcodec.AssociativeEmbedding(**_ae(use_udp=True, decode_gaussian_kernel=4))
+    with pytest.raises(ValueError) as big:  # beyond the blur's limit: not MMPose's check
+        fastcodec.AssociativeEmbedding(**_ae(decode_gaussian_kernel=257))
+    assert not isinstance(big.value, AssertionError)
+
+
+def test_ae_keypoint_order_length(mmc):
+    import torch
+    heat = torch.rand(1, 3, 16, 16)
+    with pytest.raises(AssertionError):
+        mmc.AssociativeEmbedding(**_ae()).batch_decode(heat, heat)
+    with pytest.raises(MMPoseCheckError, match='decode_keypoint_order has 2 entries') as ours:
+        fastcodec.AssociativeEmbedding(**_ae()).batch_decode(heat.numpy(), heat.numpy())
+    assert 'K = 3' in str(ours.value) and 'len(keypoint_order) == K' in str(ours.value)
+
+
+@pytest.mark.parametrize('tag_shape', [(2, 2, 16, 16), (1, 2, 16, 8)])
+def test_ae_mismatched_tags(mmc, tag_shape):
+    import torch
+    heat, tags = torch.rand(1, 2, 16, 16), torch.rand(*tag_shape)
+    with pytest.raises(AssertionError, match='Mismatched shapes of heatmap'):
+        mmc.AssociativeEmbedding(**_ae()).batch_decode(heat, tags)
+    with pytest.raises(MMPoseCheckError, match='Mismatched shapes of heatmap') as ours:
+        fastcodec.AssociativeEmbedding(**_ae()).batch_decode(heat.numpy(), tags.numpy())
+    assert str(tag_shape) in str(ours.value)
+    with pytest.raises(ValueError) as channels:  # 3 tag channels for K = 2: not an assertion
+        fastcodec.AssociativeEmbedding(**_ae()).batch_decode(heat.numpy(),
+                                                            np.zeros((1, 3, 16, 16), np.float32))
+    assert not isinstance(channels.value, AssertionError)

@@ -54,7 +54,7 @@ FC_HD float numpy_mean_of_tags(const float* tags, int64_t count, int64_t L, int6
 
 // `astype(np.int64)` on x86: truncation, and INT64_MIN for NaN and values out of range.
 FC_HD int64_t x86_to_i64(double v) {
-  if (!(v > -9223372036854775808.0 && v < 9223372036854775808.0)) return INT64_MIN;
+  if (!(v > -9223372036854775808.0 && v < 9223372036854775808.0)) return FC_INT64_MIN;
   return (int64_t)v;
 }
 

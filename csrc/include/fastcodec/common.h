@@ -15,8 +15,6 @@ typedef int int32_t;
 typedef unsigned int uint32_t;
 typedef long int64_t;
 typedef unsigned long uint64_t;
-#define INT64_MIN (-9223372036854775807L - 1)
-#define INT64_MAX 9223372036854775807L
 #else
 #include <math.h>
 #include <stdint.h>
@@ -40,6 +38,9 @@ typedef unsigned long uint64_t;
 #define FC_NAN __builtin_nan("")
 #define FC_INF_F __builtin_inff()
 #endif
+
+// INT64_MIN without <stdint.h>'s macro (NVRTC has none).
+#define FC_INT64_MIN (-9223372036854775807L - 1)
 
 namespace fastcodec {
 

@@ -250,6 +250,133 @@ def _size(x) -> int:
     return math.prod(x.shape)
 
 
+# ---- non-finite keypoints ------------------------------------------------------------
+# fastcodec's rule, not MMPose's (docs/deviations.md): a keypoint with a NaN or Inf
+# coordinate gives finite targets. MMPose passes it through (NaN labels, weight 1, and
+# a NaN root makes every root-relative label of its frame NaN); in a loss `NaN * 0` is
+# still NaN, so one bad annotation would poison a batch. Every path (the batched numpy /
+# torch one, the per-sample fast path, the compiled MotionBERT pass) computes MMPose's
+# numbers first and then zeroes what a non-finite keypoint touched, here, once: finite
+# inputs are untouched (bit-for-bit parity), and host arrays are checked before any
+# mask is built. On a torch device the masks are applied unconditionally (testing them
+# would synchronise).
+
+
+def non_finite(X, x):
+    """(..., C) -> bool mask (...) of the rows holding a NaN or Inf, or None where x is a
+    host array whose values are all finite (nothing to do)."""
+    test = may_test(X)
+    # A finite sum has finite terms (NaN and Inf propagate; an overflow only costs the
+    # exact test below).
+    if test and (X.dtype(x).kind != 'f' or (bool(X.torch.isfinite(x.sum())) if X.is_torch
+                                            else math.isfinite(np.add.reduce(x, axis=None)))):
+        return None
+    mask = ~(X.torch.isfinite(x) if X.is_torch else np.isfinite(x)).all(-1)
+    return None if test and not bool(mask.any()) else mask
+
+
+def may_test(X) -> bool:
+    """Whether the masks may be tested before use: arrays in host memory (testing a
+    torch tensor on a device would synchronise with it)."""
+    return not X.is_torch or X.device.type == 'cpu'
+
+
+def zero_where(X, mask, x):
+    """x with 0 (in x's dtype) where ``mask`` (which broadcasts against x's leading dims;
+    x may have one more trailing axis) is True; x itself where mask is None."""
+    if mask is None:
+        return x
+    if mask.ndim < x.ndim:
+        mask = mask.reshape(tuple(mask.shape) + (1,) * (x.ndim - mask.ndim))
+    if X.is_torch:
+        return x.masked_fill(mask, 0)
+    return np.where(mask, np.zeros((), x.dtype), x)
+
+
+def target_masks(X, lifting_target, root_index: Optional[List[int]]):
+    """For a batched target (B, T, K, C): (bad (B, T, K): the non-finite keypoints,
+    root (B, T): frames whose root (any of root_index; None: no root) is non-finite),
+    or None where the target is finite."""
+    bad = non_finite(X, lifting_target)
+    if bad is None:
+        return None
+    if not root_index:
+        return bad, None
+    root = bad[:, :, root_index[0]]
+    for r in root_index[1:]:
+        root = root | bad[:, :, r]
+    return bad, root
+
+
+def finite_keypoint_labels(X, encoded: dict, keypoints, labels_key: str, visible_key: str,
+                           reshaped: bool) -> None:
+    """Zero, in ``encoded``, the keypoint labels (every channel, the concatenated
+    visibility included) and the visibility of the non-finite input keypoints
+    (B, N, K, D); ``reshaped``: the labels have MMPose's (B, K * D', N) layout."""
+    bad = non_finite(X, keypoints)
+    if bad is None:
+        return
+    labels = encoded[labels_key]
+    if reshaped:                                  # (B, N, K) -> (B, K * D', N)
+        B, N, K = bad.shape
+        D = labels.shape[1] // K if K else 0
+        rows = X.expand(X.permute(bad, (0, 2, 1)).reshape(B, K, 1, N), (B, K, D, N))
+        encoded[labels_key] = zero_where(X, rows.reshape(B, K * D, N), labels)
+    else:
+        encoded[labels_key] = zero_where(X, bad, labels)
+    encoded[visible_key] = zero_where(X, bad, encoded[visible_key])
+
+
+def finite_trajectory(X, trajectory, weight_bad, given_visible: bool):
+    """trajectory_weights with the non-finite keypoints' weights: with a target
+    visibility MMPose's trajectory weights are the weights (zeroed where weight_bad);
+    without, ``1 / lifting_target[:, 2]`` (B, T, C), zeroed where keypoint 2 is."""
+    if given_visible:
+        return zero_where(X, weight_bad, trajectory)
+    return zero_where(X, weight_bad[:, :, 2], trajectory)
+
+
+def finite_rooted_targets(X, encoded: dict, lifting_target, root_index: Optional[List[int]],
+                          visible_given: bool, image: bool) -> None:
+    """Image / VideoPoseLifting: zero, in ``encoded``, the target labels and weights of
+    the non-finite target keypoints and of every keypoint of a frame whose root (mean)
+    is non-finite (``root_index`` None: no root subtracted), the trajectory weights
+    that follow them, and the non-finite roots (``target_root``). ``image``:
+    ImagePoseLifting's labels broadcast MMPose's ``target - root[None]`` (T = 1 in
+    practice)."""
+    masks = target_masks(X, lifting_target, root_index)
+    if masks is None:
+        return
+    bad, root = masks
+    weight_bad = label_bad = bad
+    if root is not None:
+        weight_bad = bad | root[:, :, None]
+        label_bad = bad | root[:, None] if image else weight_bad
+        encoded['target_root'] = zero_where(X, root, encoded['target_root'])
+    trajectory_bad = weight_bad
+    if encoded.get('target_root_removed'):
+        r = root_index[0]
+        label_bad = delete_keypoint(X, label_bad, r, 2)
+        weight_bad = delete_keypoint(X, weight_bad, r, 2)
+    encoded['lifting_target_label'] = zero_where(X, label_bad, encoded['lifting_target_label'])
+    encoded['lifting_target_weight'] = zero_where(X, weight_bad,
+                                                  encoded['lifting_target_weight'])
+    encoded['trajectory_weights'] = finite_trajectory(X, encoded['trajectory_weights'],
+                                                      trajectory_bad, visible_given)
+
+
+def finite_sample(encoded: dict, kp: np.ndarray, lt: np.ndarray, fix, *args) -> dict:
+    """The fast path's per-sample results through a codec's batched ``fix(X, encoded,
+    keypoints, target, *args)`` (on a batch of one); ``encoded`` itself where kp and lt
+    are finite (one cheap check each)."""
+    if non_finite(NUMPY, kp) is None and non_finite(NUMPY, lt) is None:
+        return encoded
+    arrays = {k for k, v in encoded.items() if isinstance(v, np.ndarray)}
+    batched = {k: (v[None] if k in arrays else v) for k, v in encoded.items()}
+    fix(NUMPY, batched, kp[None], lt[None], *args)
+    return {k: (v[0] if k in arrays else v) for k, v in batched.items()}
+
+
 # ---- camera parameters ----------------------------------------------------------------
 CAMERA_LAYOUT = ('camera_param: a dict {"w": (B,) or scalar, "h": (B,) or scalar, '
                  '"f": (B, 2) or (B, 2, 1), "c": (B, 2) or (B, 2, 1), ...}, or a '

@@ -17,6 +17,7 @@ from fastcodec import _calls
 from fastcodec._arrays import (Call, check_kernel_size, check_ndim, check_positive, check_size,
                                heatmaps_f32, open_call, weights_from)
 from fastcodec.codecs.base import BaseKeypointCodec
+from fastcodec.errors import mmpose_check_error
 from fastcodec.registry import register
 
 _NO_LIMIT = np.iinfo(np.int64).max  # decode_max_instances=None
@@ -28,6 +29,15 @@ def _check_int(v: Any, name: str, low: int) -> int:
     if v < low:
         raise ValueError(f'{name} must be >= {low}, got {v}')
     return int(v)
+
+
+def _check_odd(k: Any, name: str, mmpose_wording: str) -> int:
+    """An odd kernel size; an even integer fails MMPose's assertion (MMPose checks the
+    NMS kernel in batch_heatmap_nms and the blur kernel in gaussian_blur, at decoding;
+    fastcodec at construction)."""
+    if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k % 2 == 0:
+        raise mmpose_check_error(f'{name} must be an odd integer, got {k}', mmpose_wording)
+    return check_kernel_size(k, name)
 
 
 def _check_number(v: Any, name: str) -> float:
@@ -87,9 +97,11 @@ class AssociativeEmbedding(BaseKeypointCodec):
         self.input_size = input_size
         self.heatmap_size = heatmap_size
         self.use_udp = bool(use_udp)
-        self.decode_nms_kernel = check_kernel_size(decode_nms_kernel, 'decode_nms_kernel')
-        self.decode_gaussian_kernel = check_kernel_size(decode_gaussian_kernel,
-                                                        'decode_gaussian_kernel')
+        self.decode_nms_kernel = _check_odd(
+            decode_nms_kernel, 'decode_nms_kernel',
+            f'The kernel_size should be an odd integer, got {decode_nms_kernel}')
+        self.decode_gaussian_kernel = _check_odd(decode_gaussian_kernel,
+                                                 'decode_gaussian_kernel', 'kernel % 2 == 1')
         self._thresholds = (_check_number(decode_keypoint_thr, 'decode_keypoint_thr'),
                             _check_number(decode_tag_thr, 'decode_tag_thr'))
         self._center_shift = _check_number(decode_center_shift, 'decode_center_shift')
@@ -157,15 +169,18 @@ class AssociativeEmbedding(BaseKeypointCodec):
     def _decode(self, call: Call, heat: np.ndarray, tag: np.ndarray):
         B, K, H, W = heat.shape
         if tag.shape[0] != B or tag.shape[2:4] != (H, W):
-            raise ValueError(f'Mismatched shapes of heatmap ({tuple(heat.shape)}) and '
-                             f'tagging map ({tuple(tag.shape)}): tags must be (B, L * K, H, W)')
+            raise mmpose_check_error(
+                'tags must be (B, L * K, H, W) to match heatmaps (B, K, H, W)',
+                f'Mismatched shapes of heatmap ({tuple(heat.shape)}) and tagging map '
+                f'({tuple(tag.shape)})')
         C = tag.shape[1]
         if K == 0 and C != 0 or K and (C % K or C < K):
             raise ValueError(f'tags must have L * K channels (L >= 1) for K = {K} heatmaps, '
                              f'got {C}')
         if len(self._order) != K:
-            raise ValueError(f'decode_keypoint_order has {len(self._order)} entries; the '
-                             f'heatmaps have K = {K} keypoints')
+            raise mmpose_check_error(f'decode_keypoint_order has {len(self._order)} entries; '
+                                     f'the heatmaps have K = {K} keypoints',
+                                     'len(keypoint_order) == K')
         if any(not -K <= i < K for i in self._order):
             raise ValueError(f'decode_keypoint_order entries must be in [-{K}, {K}), '
                              f'got {self.decode_keypoint_order}')

@@ -14,7 +14,8 @@ from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCodec,
                                        broadcast_check, check_num_keypoints, check_root_index,
                                        concat_visibility, delete_keypoint, fast_float,
-                                       fast_visible, first, np_concat_visibility,
+                                       fast_visible, finite_keypoint_labels,
+                                       finite_rooted_targets, finite_sample, first, np_concat_visibility,
                                        np_delete_keypoint, np_ones, np_root_mean,
                                        np_target_weights, promote, reshape_keypoints,
                                        root_mean, shape_str, target_weights)
@@ -171,7 +172,7 @@ class ImagePoseLifting(RootedLiftingCodec):
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
         encoded['target_root'] = root
-        return encoded
+        return finite_sample(encoded, kp, lt, self._finite, ltv is not None)
 
     def batch_encode(self,
                      keypoints: Any,
@@ -244,7 +245,17 @@ class ImagePoseLifting(RootedLiftingCodec):
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
         encoded['target_root'] = root
+        self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
         return encoded
+
+    def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:
+        """Finite targets for non-finite keypoints (``_lifting.non_finite``): a
+        non-finite target keypoint, or every keypoint of a frame with a non-finite
+        root, gets label and weight 0 (trajectory weights and the root alike); a
+        non-finite 2D keypoint gets labels and visibility 0."""
+        finite_keypoint_labels(X, encoded, kp, 'keypoint_labels', 'keypoint_labels_visible',
+                               self.reshape_keypoints)
+        finite_rooted_targets(X, encoded, lt, self.root_index, visible_given, True)
 
     # ---- decode ------------------------------------------------------------------------
     def _denormalise(self, X, keypoints, name: str):

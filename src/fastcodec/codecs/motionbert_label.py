@@ -20,10 +20,11 @@ from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, F64, NUMPY, Camera, Inputs, LiftingCodec, _size,
                                        as_float, batch_camera, broadcast_check,
                                        check_num_keypoints, check_root_index, concat_visibility,
-                                       fast_float, fast_real, fast_visible, first, float_of,
+                                       fast_float, fast_real, fast_visible,
+                                       finite_keypoint_labels, finite_sample, first, float_of,
                                        np_camera_pairs, np_ones, np_scalar, np_target_weights,
                                        per_sample, promote, sample_camera, shape_str,
-                                       target_weights)
+                                       target_masks, target_weights, zero_where)
 from fastcodec.registry import register
 
 _KERNEL_DTYPES = (F32, F64)
@@ -180,6 +181,7 @@ class MotionBERTLabel(LiftingCodec):
                 fac_len = factor.shape[1]
         if not train and fac_len != T and fac_len != 1:
             return None      # the factor would broadcast the label larger: _encode says so
+        visible_given = ltv is not None
         if vis is None:
             vis = np_ones((N, K))
         cam = Camera(np.array((w,)), np.array((h,)),
@@ -199,9 +201,10 @@ class MotionBERTLabel(LiftingCodec):
             fac = factor[0] if factor.ndim == 3 else factor[0][:, None]
         else:
             fac = computed[0][:, None]
-        return dict(keypoint_labels=labels[0], keypoint_labels_visible=vis,
-                    lifting_target_label=label, lifting_target_weight=weight,
-                    lifting_target=label, lifting_target_visible=ltv, factor=fac)
+        encoded = dict(keypoint_labels=labels[0], keypoint_labels_visible=vis,
+                       lifting_target_label=label, lifting_target_weight=weight,
+                       lifting_target=label, lifting_target_visible=ltv, factor=fac)
+        return finite_sample(encoded, kp, lt, self._finite, visible_given)
 
     def batch_encode(self,
                      keypoints: Any,
@@ -271,9 +274,11 @@ class MotionBERTLabel(LiftingCodec):
                 ltv, weight, _ = target_weights(X, lt, ltv)
             fac = self._factor(X, computed, factor, use_given,
                                first_zero if factor is not None else None)
-            return dict(keypoint_labels=labels, keypoint_labels_visible=vis,
-                        lifting_target_label=label, lifting_target_weight=weight,
-                        lifting_target=label, lifting_target_visible=ltv, factor=fac)
+            encoded = dict(keypoint_labels=labels, keypoint_labels_visible=vis,
+                           lifting_target_label=label, lifting_target_weight=weight,
+                           lifting_target=label, lifting_target_visible=ltv, factor=fac)
+            self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
+            return encoded
 
         ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
 
@@ -340,9 +345,36 @@ class MotionBERTLabel(LiftingCodec):
                 X.binop('subtract', planes[j], planes[j][:, :, r:r + 1], out[..., j])
         label = out
 
-        return dict(keypoint_labels=labels, keypoint_labels_visible=vis,
-                    lifting_target_label=label, lifting_target_weight=weight,
-                    lifting_target=label, lifting_target_visible=ltv, factor=fac)
+        encoded = dict(keypoint_labels=labels, keypoint_labels_visible=vis,
+                       lifting_target_label=label, lifting_target_weight=weight,
+                       lifting_target=label, lifting_target_visible=ltv, factor=fac)
+        self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
+        return encoded
+
+    def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:
+        """Finite targets for non-finite keypoints (``_lifting.non_finite``): a
+        non-finite target keypoint, or every keypoint of a frame with a non-finite root
+        (its depth, and with a camera its scale factor, is every label's), gets label
+        and weight 0 (and target visibility 0 where it is the weight), a projected
+        factor made non-finite by the root 0; a non-finite 2D keypoint gets labels
+        (the visibility channel included) and visibility 0."""
+        finite_keypoint_labels(X, encoded, kp, 'keypoint_labels', 'keypoint_labels_visible',
+                               False)
+        masks = target_masks(X, lt, [self.root_index])
+        if masks is None:
+            return
+        bad, root = masks
+        bad = bad | root[:, :, None]
+        label = zero_where(X, bad, encoded['lifting_target_label'])
+        weight = zero_where(X, bad, encoded['lifting_target_weight'])
+        encoded.update(lifting_target_label=label, lifting_target=label,
+                       lifting_target_weight=weight)
+        if not visible_given:                 # MMPose's target visibility is the weight
+            encoded['lifting_target_visible'] = weight
+        fac = encoded['factor']                                   # (B, T, 1)
+        if fac.shape[1] == root.shape[1] and X.dtype(fac).kind == 'f':
+            finite = X.torch.isfinite(fac) if X.is_torch else np.isfinite(fac)
+            encoded['factor'] = zero_where(X, root[:, :, None] & ~finite, fac)
 
     @staticmethod
     def _factor(X, computed, factor, use_given, first_zero):

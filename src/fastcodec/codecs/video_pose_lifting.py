@@ -14,7 +14,9 @@ from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, as_float,
                                        batch_camera, check_num_keypoints, check_root_index,
                                        concat_visibility, deepcopy_camera, delete_keypoint,
-                                       fast_float, fast_visible, first, np_camera_pairs,
+                                       fast_float, fast_visible, finite_keypoint_labels,
+                                       finite_rooted_targets, finite_sample, first,
+                                       np_camera_pairs,
                                        np_concat_visibility, np_delete_keypoint, np_ones,
                                        np_root_mean, np_scalar, np_target_weights, per_sample,
                                        promote, reshape_keypoints, root_mean, sample_camera,
@@ -155,7 +157,7 @@ class VideoPoseLifting(RootedLiftingCodec):
         encoded['lifting_target_label'] = label
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
-        return encoded
+        return finite_sample(encoded, kp, lt, self._finite, ltv is not None)
 
     def batch_encode(self,
                      keypoints: Any,
@@ -233,7 +235,18 @@ class VideoPoseLifting(RootedLiftingCodec):
         encoded['lifting_target_label'] = label
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
+        self._finite(X, encoded, kp, inputs.target, inputs.target_visible is not None)
         return encoded
+
+    def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:
+        """Finite targets for non-finite keypoints (``_lifting.non_finite``): a
+        non-finite target keypoint, or with ``zero_center`` every keypoint of a frame
+        with a non-finite root, gets label and weight 0 (trajectory weights and the
+        root alike); a non-finite 2D keypoint gets labels and visibility 0."""
+        finite_keypoint_labels(X, encoded, kp, 'keypoint_labels', 'keypoints_visible',
+                               self.reshape_keypoints)
+        finite_rooted_targets(X, encoded, lt, self.root_index if self.zero_center else None,
+                              visible_given, False)
 
     def _config(self) -> dict:
         return dict(num_keypoints=self.num_keypoints, zero_center=self.zero_center,

@@ -8,16 +8,15 @@ import math
 import numpy as np
 
 from fastcodec.backends.numba.blur import gaussian_blur
-from fastcodec.backends.numba.common import _F0, _F1, _FHALF, _F2, _FLT_EPS, _require, jit
-from fastcodec.backends.numba.heatmap import dark_udp_log
-from fastcodec.backends.numba.spr import (spr_adjust_heap, spr_make_heap, spr_max,
+from fastcodec.backends.numba.common import _F0, _F1, _require, jit
+from fastcodec.backends.numba.heatmap import dark_udp_log, dark_udp_step, sign_step
+from fastcodec.backends.numba.spr import (nms_map, spr_adjust_heap, spr_make_heap,
                                           spr_nth_element, spr_sort, spr_sort_heap,
                                           spr_value_before)
 
 __all__ = ['ae_decode']
 
 _F100 = np.float32(100.0)
-_FQUARTER = np.float32(0.25)
 _TWO63 = 9223372036854775808.0
 _I64_MIN = np.iinfo(np.int64).min
 
@@ -137,6 +136,23 @@ def ae_fill_cost(distance, heat):
 
 
 @jit
+def munkres_clear_covers(row_cov, col_cov, n):
+    """MunkresWork's row and column covers cleared (the struct's fields it writes)."""
+    for i in range(n):
+        row_cov[i] = 0
+        col_cov[i] = 0
+
+
+@jit
+def munkres_star_in_row(marked, n, r):
+    """The column starred in row r of a solved n x n marking, or -1."""
+    for j in range(n):
+        if marked[r * n + j] == 1:
+            return j
+    return -1
+
+
+@jit
 def munkres_solve(cost, rows, cols, C, marked, row_cov, col_cov, path):
     """munkres 1.x's Munkres().compute on cost (rows x cols, flat); the stars are left
     in `marked` (n x n). False where munkres would never end (see the header)."""
@@ -145,8 +161,7 @@ def munkres_solve(cost, rows, cols, C, marked, row_cov, col_cov, path):
         for j in range(n):
             C[i * n + j] = cost[i * cols + j] if (i < rows and j < cols) else 0.0
             marked[i * n + j] = 0
-    row_cov[:n] = 0
-    col_cov[:n] = 0
+    munkres_clear_covers(row_cov, col_cov, n)
     for i in range(n):
         m = C[i * n]
         for j in range(1, n):
@@ -161,8 +176,7 @@ def munkres_solve(cost, rows, cols, C, marked, row_cov, col_cov, path):
                 col_cov[j] = 1
                 row_cov[i] = 1
                 break
-    row_cov[:n] = 0
-    col_cov[:n] = 0
+    munkres_clear_covers(row_cov, col_cov, n)
     while True:
         count = 0
         for i in range(n):
@@ -253,8 +267,7 @@ def munkres_solve(cost, rows, cols, C, marked, row_cov, col_cov, path):
         for p in range(length + 1):
             q = path[2 * p] * n + path[2 * p + 1]
             marked[q] = 0 if marked[q] == 1 else 1
-        row_cov[:n] = 0
-        col_cov[:n] = 0
+        munkres_clear_covers(row_cov, col_cov, n)
         for i in range(n * n):
             if marked[i] == 2:
                 marked[i] = 0
@@ -280,45 +293,6 @@ def dark_udp_centre_f32(x, y, k, H, W):
     return x86_to_i64(np.float64(np.float32(np.float64(t) + np.float64(k * S))))
 
 
-@jit
-def _dark_udp_step(v):
-    """refine.h's dark_udp_step: (dx, dy) in float64."""
-    i_, ix1, iy1, ix1y1, ix1_y1_, ix1_, iy1_ = v[0], v[1], v[2], v[3], v[4], v[5], v[6]
-    dx = _FHALF * (ix1 - ix1_)
-    dy = _FHALF * (iy1 - iy1_)
-    dxx = ix1 - _F2 * i_ + ix1_
-    dyy = iy1 - _F2 * i_ + iy1_
-    dxy = _FHALF * (ix1y1 - ix1 - iy1 + i_ + i_ - ix1_ - iy1_ + ix1_y1_)
-    a = np.float64(dxx) + _FLT_EPS
-    b = np.float64(dxy)
-    d = np.float64(dyy) + _FLT_EPS
-    det = a * d - b * b
-    if det == 0.0 or det != det:
-        if det != det:
-            return det, det
-        return 0.0, 0.0
-    i00 = d / det
-    i01 = -b / det
-    i11 = a / det
-    return i00 * np.float64(dx) + i01 * np.float64(dy), i01 * np.float64(dx) + i11 * np.float64(dy)
-
-
-@jit
-def _sign_step(h, o, W, H, x, y):
-    """refine.h's sign_step on the map at offset o: (dx, dy) float32."""
-    sx = _F0
-    sy = _F0
-    if 1 < x and x < W - 1 and 0 < y and y < H:
-        a = h[o + y * W + x + 1]
-        b = h[o + y * W + x - 1]
-        sx = _F1 if a > b else (-_F1 if a < b else (_F0 if a == b and a - a == _F0 else a - b))
-    if 1 < y and y < H - 1 and 0 < x and x < W:
-        a = h[o + (y + 1) * W + x]
-        b = h[o + (y - 1) * W + x]
-        sy = _F1 if a > b else (-_F1 if a < b else (_F0 if a == b and a - a == _F0 else a - b))
-    return sx * _FQUARTER, sy * _FQUARTER
-
-
 # ---- csrc/cpu/ae_kernels.cpp -----------------------------------------------------------
 
 @jit
@@ -334,26 +308,7 @@ def _candidates(heat, r, M, vals, idx):
     for c in range(C):
         if M == 0:
             continue
-        m = heat[c]
-        for y in range(H):
-            for x in range(W):
-                x0 = max(x - r, 0)
-                x1 = min(x + r, W - 1)
-                v = m[y, x0]
-                for t in range(x0 + 1, x1 + 1):
-                    v = spr_max(v, m[y, t])
-                rows[y, x] = v
-        for y in range(H):
-            y0 = max(y - r, 0)
-            y1 = min(y + r, H - 1)
-            for x in range(W):
-                peaks[y, x] = rows[y0, x]
-            for t in range(y0 + 1, y1 + 1):
-                for x in range(W):
-                    peaks[y, x] = spr_max(peaks[y, x], rows[t, x])
-            for x in range(W):
-                raw = m[y, x]
-                peaks[y, x] = raw if raw == peaks[y, x] else raw * _F0
+        nms_map(heat[c], H, W, r, rows, peaks)
         flat = peaks.reshape(HW)
         if partial:
             for i in range(M):
@@ -458,11 +413,7 @@ def _decode_kernel(heat, tags, order, vals, idx, modulated, udp, val_thr, tag_th
             path = np.empty(2 * (2 * n + 1), np.int64)
             munkres_solve(cost, R, cols, C, marked, row_cov, col_cov, path)
             for r in range(R):
-                c = -1
-                for j in range(n):
-                    if marked[r * n + j] == 1:
-                        c = j
-                        break
+                c = munkres_star_in_row(marked, n, r)
                 m = rows[r]
                 p = idx[b, k, m]
                 if c >= 0 and c < G and dist[r * G + c] < tag_thr:
@@ -508,15 +459,15 @@ def _decode_kernel(heat, tags, order, vals, idx, modulated, udp, val_thr, tag_th
                             break
                         v7[j] = maps[ch * HW + y * W + x]
                     if ok:
-                        ox, oy = _dark_udp_step(v7)
+                        ox, oy = dark_udp_step(v7)
                         out_kps[b, g, k, 0] = np.float32(np.float64(out_kps[b, g, k, 0]) - ox)
                         out_kps[b, g, k, 1] = np.float32(np.float64(out_kps[b, g, k, 1]) - oy)
                 else:
-                    ox, oy = _sign_step(flat_heat[b], k * HW, W, H,
-                                        np.int64(out_kps[b, g, k, 0]),
-                                        np.int64(out_kps[b, g, k, 1]))
-                    out_kps[b, g, k, 0] += ox
-                    out_kps[b, g, k, 1] += oy
+                    ox, oy = sign_step(flat_heat[b], k * HW, W, H,
+                                       np.int64(out_kps[b, g, k, 0]),
+                                       np.int64(out_kps[b, g, k, 1]))
+                    out_kps[b, g, k, 0] += np.float32(ox)
+                    out_kps[b, g, k, 1] += np.float32(oy)
                 s = shift * (_F1 if out_scores[b, g, k] > _F0 else _F0)
                 out_kps[b, g, k, 0] += s
                 out_kps[b, g, k, 1] += s

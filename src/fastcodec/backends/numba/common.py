@@ -218,7 +218,14 @@ def _check_array(a, name: str, dtype, shape=None, out: bool = False) -> np.ndarr
     """The one memory-safety assertion on an array argument (the front converts and
     allocates; the kernels index the flat data): a numpy array of ``dtype`` (a dtype
     or a tuple of dtypes; TypeError otherwise), C-contiguous, of ``shape`` (a tuple,
-    None for any extent; None: any shape), writeable if ``out``. Returns ``a``."""
+    None for any extent; None: any shape), writeable if ``out``. Returns ``a``.
+    Runs on every argument of every call: the common case costs a few attribute reads."""
+    if type(a) is np.ndarray:
+        flags = a.flags
+        if (a.dtype == dtype if type(dtype) is not tuple else a.dtype in dtype) \
+                and (shape is None or a.shape == shape) \
+                and flags.c_contiguous and (flags.writeable or not out):
+            return a
     dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
     if not isinstance(a, np.ndarray) or a.dtype not in dtypes:
         got = a.dtype if isinstance(a, np.ndarray) else type(a).__name__

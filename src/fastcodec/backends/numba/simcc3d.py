@@ -6,7 +6,7 @@ import numpy as np
 
 from fastcodec.backends.numba.common import coord_is_usable, _require, jit
 from fastcodec.backends.numba.simcc import (simcc_gaussian_inside, _gaussian_table, simcc_bin,
-                                            _write_gaussian)
+                                            simcc_keypoint_drawn, _write_gaussian)
 
 __all__ = ['simcc3d_encode']
 
@@ -25,7 +25,7 @@ def _encode3d_kernel(kps, vis, sx, sy, sz, ratio, f32, normalize, tx, ty, tz, in
     tz[:] = 0
     for r in range(vis.shape[0]):
         inside[r] = 1
-        if vis[r] < 0.5:
+        if not simcc_keypoint_drawn(vis[r]):
             continue
         x, y, z = kps[3 * r], kps[3 * r + 1], kps[3 * r + 2]
         if not (coord_is_usable(x) and coord_is_usable(y) and coord_is_usable(z)):

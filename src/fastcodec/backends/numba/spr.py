@@ -411,6 +411,31 @@ def spr_bilinear(m, H, W, x, y):
 
 
 @jit
+def nms_map(m, H, W, r, rows, out):
+    """batch_heatmap_nms of one (H, W) map m into out (nms_topk.h's nms_map): each pixel
+    kept where it equals its (2r + 1)^2 window's NaN-propagating maximum, else
+    ``value * 0``; rows is (H, W) scratch."""
+    for y in range(H):
+        for x in range(W):
+            x0 = max(x - r, 0)
+            x1 = min(x + r, W - 1)
+            v = m[y, x0]
+            for t in range(x0 + 1, x1 + 1):
+                v = spr_max(v, m[y, t])
+            rows[y, x] = v
+    for y in range(H):
+        y0 = max(y - r, 0)
+        y1 = min(y + r, H - 1)
+        for x in range(W):
+            out[y, x] = rows[y0, x]
+        for t in range(y0 + 1, y1 + 1):
+            for x in range(W):
+                out[y, x] = spr_max(out[y, x], rows[t, x])
+        for x in range(W):
+            out[y, x] = spr_nms_value(m[y, x], out[y, x])
+
+
+@jit
 def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, kscores,
                    counts):
     B, C, H, W = heat.shape
@@ -423,26 +448,7 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
     cv = np.empty(M if partial else HW, np.float32)
     ci = np.empty(M if partial else HW, np.int64)
     for b in range(B):
-        m = heat[b, C - 1]
-        for y in range(H):
-            for x in range(W):
-                x0 = max(x - r, 0)
-                x1 = min(x + r, W - 1)
-                v = m[y, x0]
-                for t in range(x0 + 1, x1 + 1):
-                    v = spr_max(v, m[y, t])
-                rows[y, x] = v
-        for y in range(H):
-            y0 = max(y - r, 0)
-            y1 = min(y + r, H - 1)
-            for x in range(W):
-                scores[y, x] = rows[y0, x]
-            for t in range(y0 + 1, y1 + 1):
-                for x in range(W):
-                    scores[y, x] = spr_max(scores[y, x], rows[t, x])
-            for x in range(W):
-                raw = m[y, x]
-                scores[y, x] = spr_nms_value(raw, scores[y, x])
+        nms_map(heat[b, C - 1], H, W, r, rows, scores)
         flat = scores.reshape(HW)
         count = 0
         if M > 0:
