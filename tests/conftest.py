@@ -18,12 +18,93 @@ def mmu(mmc):
 
 
 CPU_BACKENDS = [b for b in ('cpp', 'numba') if b in fastcodec.available_backends()]
+# The CUDA kernels run on the host (csrc/cuda/emulator.h), on host arrays.
+EMULATOR = [b for b in ('cuda-emulator',) if b in fastcodec.available_backends()]
+
+# A test (or module, via pytestmark) marked `EMULATED` runs on EMULATOR too, besides
+# every CPU backend; `EMULATED(keep=lambda params: ...)` keeps only the emulated cases whose
+# parameters (callspec.params) satisfy the predicate (the subset that keeps the suite
+# fast), deselecting the others.
+EMULATED = pytest.mark.emulated
 
 
-@pytest.fixture(params=CPU_BACKENDS)
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'emulated(keep=None): also run the test on the '
+                            'cuda-emulator backend (the cases keep(params) accepts)')
+
+
+def pytest_generate_tests(metafunc):
+    if 'backend' in metafunc.fixturenames:
+        emulated = metafunc.definition.get_closest_marker('emulated') is not None
+        metafunc.parametrize('backend', CPU_BACKENDS + (EMULATOR if emulated else []),
+                             indirect=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, 'callspec', None), 'params', {})
+        mark = item.get_closest_marker('emulated')
+        keep = (params.get('backend') not in EMULATOR or mark is None
+                or mark.kwargs.get('keep', lambda _: True)(params))
+        (kept if keep else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture
 def backend(request):
     with fastcodec.use_backend(request.param):
         yield request.param
+
+
+class CppFront:
+    """The cpp backend as the codecs call it, for comparing another backend's kernels
+    with it: ``CppFront().encode_gaussian(kind, ..., f32, W, H)`` is
+    fastcodec._calls.encode_gaussian on a cpp host call (the front allocates and
+    returns the outputs; the encoders take the map size W, H there); the in-place
+    kernels (refine_*, normalize_heatmaps) are the cpp backend's own."""
+
+    def __getattr__(self, name):
+        from fastcodec import _backend, _calls
+        front = getattr(_calls, name, None)
+        if front is None:
+            return getattr(_backend._import('cpp'), name)
+
+        def call(*args):
+            with fastcodec.use_backend('cpp'):
+                return front(host_call(), *args)
+        return call
+
+
+# ---- NVRTC (CUDA's run-time compiler: no GPU needed) ------------------------------------
+def load_nvrtc():
+    """(cupy_backends' NVRTC bindings, '') with libnvrtc from the nvidia-cuda-nvrtc-cu12
+    wheel preloaded, or (None, why) when either is missing. Both wheels are in the
+    `test` extra, so in CI (CI=true) a missing NVRTC fails the NVRTC tests instead of
+    skipping them."""
+    import ctypes
+    import glob
+    import os
+    try:
+        import nvidia.cuda_nvrtc  # the wheel holding libnvrtc.so.12
+        libdirs = [os.path.join(p, 'lib') for p in nvidia.cuda_nvrtc.__path__]
+        libs = [f for d in libdirs for f in glob.glob(os.path.join(d, 'libnvrtc.so*'))
+                if 'builtins' not in f]
+        for f in sorted(libs):
+            ctypes.CDLL(f, mode=ctypes.RTLD_GLOBAL)
+    except ImportError:
+        pass  # a system CUDA may still provide libnvrtc
+    try:
+        from cupy_backends.cuda.libs import nvrtc
+        nvrtc.getVersion()
+    except Exception as exc:  # ImportError, or the library failing to load
+        why = f'NVRTC unavailable (pip install nvidia-cuda-nvrtc-cu12 cupy-cuda12x): {exc}'
+        if os.environ.get('CI') == 'true':
+            raise RuntimeError(f'{why}; the test extra installs it, so CI must run these tests')
+        return None, why
+    return nvrtc, ''
 
 
 # ---- inputs -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // Compiles every shared math header for the device, with kernels that call (and so
-// instantiate) their functions: tests/test_cuda_compile.py compiles this file with NVRTC
-// (sm_80, sm_90) and with nvcc where installed. The CUDA backend proper is issue 14.
+// instantiate) their functions: tests/core/test_cuda_compile.py compiles this file with NVRTC
+// (sm_80, sm_90) and with nvcc where installed. The kernels proper: the other files here.
 #include "fastcodec/argmax.h"
 #include "fastcodec/blur.h"
 #include "fastcodec/common.h"

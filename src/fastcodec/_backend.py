@@ -1,8 +1,9 @@
 """Backend selection: which kernel module runs a call, chosen by the arrays' device.
 
 Backends register for a device type (``BACKENDS``): ``cpp`` (the compiled extension
-``fastcodec._C``) and ``numba`` (njit fallback) run on host arrays; ``cuda`` (a later
-release) on CUDA arrays. Each implements the backend contract,
+``fastcodec._C``) and ``numba`` (njit fallback) run on host arrays; ``cuda`` (csrc/cuda through
+CuPy) on CUDA arrays; ``cuda-emulator`` runs the CUDA kernels on host arrays (tests,
+only when selected by name). Each implements the backend contract,
 ``fastcodec.backends.contract``.
 
 A call on arrays of device type D runs on: the ``use_backend`` context's backend, else
@@ -32,7 +33,10 @@ class Backend(NamedTuple):
 BACKENDS: Dict[str, Backend] = {
     'cpp': Backend('cpu', 'fastcodec.backends.cpp'),
     'numba': Backend('cpu', 'fastcodec.backends.numba'),
-    'cuda': Backend('cuda', 'fastcodec.backends.cuda'),
+    'cuda': Backend('cuda', 'fastcodec.backends.cuda.device'),
+    # the CUDA kernels compiled for the host (csrc/cuda/emulator.h), on host arrays:
+    # for tests, chosen only explicitly (never automatically: it is slow)
+    'cuda-emulator': Backend('cpu', 'fastcodec.backends.cuda.emulator'),
 }
 # Automatic choice per device type, fastest first.
 AUTOMATIC: Dict[str, tuple] = {'cpu': ('cpp', 'numba'), 'cuda': ('cuda',)}

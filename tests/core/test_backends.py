@@ -43,7 +43,8 @@ def test_env_variable_selects_backend():
 
 
 def test_fallback_to_numba_when_extension_missing():
-    code = ('import sys; sys.modules["fastcodec._C"] = None\n'
+    # no compiled extension at all: neither _C nor the CUDA emulator (one build)
+    code = ('import sys; sys.modules["fastcodec._C"] = sys.modules["fastcodec._cuda_emulator"] = None\n'
             'import warnings, fastcodec\n'
             'with warnings.catch_warnings(record=True) as w:\n'
             '    warnings.simplefilter("always")\n'

@@ -7,14 +7,13 @@ csrc/cuda/compile_check.cu, which instantiates the header functions in kernels, 
 compiled by NVRTC and nvcc as well. NVRTC needs no GPU: the `nvidia-cuda-nvrtc-cu12`
 and `cupy-cuda12x` wheels of the `test` extra provide it.
 """
-import ctypes
-import glob
-import os
 import pathlib
 import shutil
 import subprocess
 
 import pytest
+
+from conftest import load_nvrtc
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INCLUDE = ROOT / 'csrc' / 'include'
@@ -29,27 +28,7 @@ def _header_source(name: str) -> str:
             'extern "C" __global__ void fc_touch(int* p) { if (p) *p = 1; }\n')
 
 
-def _load_nvrtc():
-    """cupy_backends' NVRTC bindings, with libnvrtc from the nvidia-cuda-nvrtc-cu12
-    wheel preloaded; (None, reason) when either is missing."""
-    try:
-        import nvidia.cuda_nvrtc  # noqa: F401  (the wheel holding libnvrtc.so.12)
-        libdirs = [os.path.join(p, 'lib') for p in nvidia.cuda_nvrtc.__path__]
-        libs = [f for d in libdirs for f in glob.glob(os.path.join(d, 'libnvrtc.so*'))
-                if 'builtins' not in f]
-        for f in sorted(libs):
-            ctypes.CDLL(f, mode=ctypes.RTLD_GLOBAL)
-    except ImportError:
-        pass  # a system CUDA may still provide libnvrtc
-    try:
-        from cupy_backends.cuda.libs import nvrtc
-        nvrtc.getVersion()
-    except Exception as exc:  # ImportError, or the library failing to load
-        return None, f'NVRTC unavailable (pip install nvidia-cuda-nvrtc-cu12 cupy-cuda12x): {exc}'
-    return nvrtc, ''
-
-
-NVRTC, NVRTC_MISSING = _load_nvrtc()
+NVRTC, NVRTC_MISSING = load_nvrtc()
 
 
 def _nvrtc_compile(source: str, name: str, arch: str) -> bytes:

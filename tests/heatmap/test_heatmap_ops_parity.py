@@ -1,9 +1,11 @@
-"""The standalone functions against mmpose.codecs.utils, for each CPU backend."""
+"""The standalone functions against mmpose.codecs.utils, for each CPU backend, and on
+a representative subset (EMULATED) for the cuda-emulator backend."""
 import numpy as np
 import pytest
 
 from fastcodec import ops
-from conftest import HEATMAP_KINDS, adversarial_keypoints, adversarial_visibility, perturb
+from conftest import (EMULATED, HEATMAP_KINDS, adversarial_keypoints, adversarial_visibility,
+                      perturb)
 
 SIZES = [(48, 64), (72, 96), (13, 7)]
 
@@ -11,6 +13,7 @@ SIZES = [(48, 64), (72, 96), (13, 7)]
 @pytest.mark.parametrize('name', ['generate_gaussian_heatmaps', 'generate_unbiased_gaussian_heatmaps',
                                   'generate_udp_gaussian_heatmaps'])
 @pytest.mark.parametrize('sigma', [2.0, 1.5, 3, 0.7])
+@EMULATED(keep=lambda p: p['sigma'] == 1.5)
 def test_gaussian_generators(mmu, backend, name, sigma):
     rng = np.random.default_rng(int(sigma * 10))
     for trial, size in enumerate(SIZES * 6):
@@ -27,6 +30,7 @@ def test_gaussian_generators(mmu, backend, name, sigma):
         np.testing.assert_array_equal(got[1], want[1])
 
 
+@EMULATED
 def test_offset_generator(mmu, backend):
     rng = np.random.default_rng(3)
     for size in SIZES:
@@ -50,6 +54,7 @@ def random_maps(rng, kind, shape=(17, 64, 48)):
 
 
 @pytest.mark.parametrize('kind', HEATMAP_KINDS)
+@EMULATED(keep=lambda p: p['kind'] == 'plateau')
 def test_heatmap_maximum(mmu, backend, kind):
     rng = np.random.default_rng(11)
     maps = random_maps(rng, kind)
@@ -60,6 +65,7 @@ def test_heatmap_maximum(mmu, backend, kind):
         assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
 
 
+@EMULATED
 def test_heatmap_maximum_ties_and_nan(mmu, backend):
     maps = np.zeros((4, 5, 6), np.float32)
     maps[0, 1, 2] = maps[0, 3, 1] = 2.0          # tie: the first occurrence wins
@@ -73,6 +79,7 @@ def test_heatmap_maximum_ties_and_nan(mmu, backend):
 
 @pytest.mark.parametrize('kernel', [3, 5, 7, 9, 11, 17, 23])
 @pytest.mark.parametrize('kind', HEATMAP_KINDS)
+@EMULATED(keep=lambda p: (p['kernel'], p['kind']) == (23, 'noisy'))
 def test_gaussian_blur(mmu, backend, kernel, kind):
     rng = np.random.default_rng(kernel)
     for shape in ((17, 64, 48), (5, 96, 72), (3, 9, 13)):
@@ -87,6 +94,7 @@ def test_gaussian_blur(mmu, backend, kernel, kind):
                                          ('refine_keypoints_dark', 17),
                                          ('refine_keypoints_dark_udp', 11),
                                          ('refine_keypoints_dark_udp', 5)])
+@EMULATED(keep=lambda p: p['kind'] == 'noisy' and p['kernel'] != 17)
 def test_refinements(mmu, backend, name, kernel, kind):
     rng = np.random.default_rng(5)
     maps = random_maps(rng, kind)
@@ -101,6 +109,7 @@ def test_refinements(mmu, backend, name, kernel, kind):
     np.testing.assert_allclose(got[stable], want[stable], rtol=0, atol=5e-4)
 
 
+@EMULATED
 def test_heatmap_maximum_nan_in_large_maps(mmu, backend):
     """The vectorised search must keep numpy's rule: the first NaN wins."""
     rng = np.random.default_rng(9)
@@ -118,6 +127,7 @@ def test_heatmap_maximum_nan_in_large_maps(mmu, backend):
 
 
 @pytest.mark.parametrize('width', [31, 32, 33, 63, 64, 95, 100, 129])
+@EMULATED(keep=lambda p: p['width'] in (33, 129))
 def test_heatmap_maximum_block_search(mmu, backend, width):
     """The vectorised argmax searches blocks of 32 floats: ties within a lane, across
     lanes and blocks, a maximum in the tail after the last full block, -inf rows,

@@ -1,5 +1,6 @@
 """Every codec option against MMPose 1.3.2 on random and adversarial inputs, for each
-CPU backend. Tolerances (docs/design.md): targets 1e-5 absolute, keypoints 2e-3 px,
+CPU backend, and a representative subset (EMULATED: one configuration per codec and
+decoder path, fewer trials) on the cuda-emulator backend. Tolerances (docs/design.md): targets 1e-5 absolute, keypoints 2e-3 px,
 scores 1e-4. Where MMPose returns NaN (docs/deviations.md) fastcodec must return a
 finite value instead."""
 import zlib
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastcodec
-from conftest import (HEATMAP_KINDS, adversarial_keypoints, adversarial_visibility,
+from conftest import (EMULATED, EMULATOR, HEATMAP_KINDS, adversarial_keypoints, adversarial_visibility,
                       assert_decoded_close, build_both, perturb)
 
 CONFIGS = [
@@ -38,6 +39,22 @@ CONFIGS = [
 ]
 
 
+# The emulated subset: encode MSRA, unbiased, UDP, UDP 'combined' and Megvii (plain, and
+# narrower than its kernel); decode each decoder path once: DARK, DARK-UDP (k=17),
+# 'combined', Megvii (the plain MSRA step: test_heatmap_ops_parity's refinements).
+EMULATED_ENCODE = (0, 3, 7, 9, 11, 14)
+EMULATED_DECODE = (3, 7, 9, 11)
+
+
+def emulated_config(which):
+    return lambda params: CONFIGS.index(params['cfg']) in which
+
+
+def trials(backend, n):
+    """n trials on a CPU backend; a few on the (slow) emulator."""
+    return max(2, n // 10) if backend in EMULATOR else n
+
+
 def config_id(cfg):
     return '-'.join(str(v) for k, v in cfg.items() if k not in ('input_size',))
 
@@ -60,10 +77,11 @@ def well_conditioned(ref, heatmaps, want, seed=0):
 
 
 @pytest.mark.parametrize('cfg', CONFIGS, ids=config_id)
+@EMULATED(keep=emulated_config(EMULATED_ENCODE))
 def test_encode_matches_mmpose(mmc, backend, cfg):
     ours, ref = build_both(mmc, cfg)
     rng = np.random.default_rng(len(str(cfg)))
-    for trial in range(40):
+    for trial in range(trials(backend, 40)):
         kps = adversarial_keypoints(rng, cfg['input_size'], ours.scale_factor)
         if trial % 2:
             kps = kps.astype(np.float32)
@@ -80,10 +98,11 @@ def test_encode_matches_mmpose(mmc, backend, cfg):
 
 @pytest.mark.parametrize('kind', HEATMAP_KINDS)
 @pytest.mark.parametrize('cfg', CONFIGS, ids=config_id)
+@EMULATED(keep=lambda p: emulated_config(EMULATED_DECODE)(p) and p['kind'] == 'noisy')
 def test_decode_matches_mmpose(mmc, backend, cfg, kind):
     ours, ref = build_both(mmc, cfg)
     rng = np.random.default_rng(zlib.crc32(f'{config_id(cfg)}{kind}'.encode()))
-    for _ in range(12):
+    for _ in range(trials(backend, 12)):
         kps = adversarial_keypoints(rng, cfg['input_size'], ours.scale_factor)
         heatmaps = perturb(rng, ref.encode(kps, np.ones((1, 17)))['heatmaps'], kind)
         want = ref.decode(heatmaps.copy())
@@ -91,6 +110,7 @@ def test_decode_matches_mmpose(mmc, backend, cfg, kind):
 
 
 @pytest.mark.parametrize('cfg', CONFIGS, ids=config_id)
+@EMULATED(keep=emulated_config((3, 9)))
 def test_decode_random_maps(mmc, backend, cfg):
     """Maps with no structure at all: uniform noise, signed noise, ties everywhere."""
     ours, ref = build_both(mmc, cfg)

@@ -3,7 +3,10 @@
 A backend is a module that defines each function of ``KERNELS`` below with these
 parameter names (and nothing else public), registered for a device type in
 ``fastcodec._backend.BACKENDS``: ``cpp`` (the compiled extension ``fastcodec._C``,
-csrc/cpu) and ``numba`` (``fastcodec.backends.numba``) for host arrays.
+csrc/cpu) and ``numba`` (``fastcodec.backends.numba``) for host arrays, ``cuda``
+(``fastcodec.backends.cuda.device``) for CUDA arrays and ``cuda-emulator`` (its kernels
+on the host) -- the two CUDA backends raise NotImplementedError for the functions of
+``fastcodec.backends.cuda.launch.PART2_KERNELS`` (issue 15).
 tests/core/test_backend_contract.py checks every available backend against this list.
 
 The division of work (docs/design.md):

@@ -1,0 +1,241 @@
+"""The CUDA backend on a GPU, each case beside its baselines in the same run.
+
+    pytest benchmarks/bench_cuda.py --benchmark-json RUN.json
+
+Skipped without a CUDA device (and CuPy and torch with CUDA). Every case is timed with
+CUDA events after a warm-up (NVRTC compilation and module load happen there), the
+median of ROUNDS launches, for:
+
+- ``fastcodec``: the cuda backend (fastcodec.backends.cuda.device) on torch tensors;
+- ``copy``: a device-to-device copy of the bytes the op must read (decoders) or write
+  (encoders): the card's bandwidth floor for this op;
+- ``torch``: a straightforward pure-torch implementation of the same op, labelled as
+  such (argmax, conv2d/conv1d blur, gathered Taylor/Newton step; a dense Gaussian
+  cut to its window), the baseline a user would otherwise write;
+- ``mmpose``: MMPose 1.3.2's codec on the CPU, per sample as its heads call it,
+  including the device-to-host copy of the inputs (on a subset of the batch, scaled to
+  the whole: MMPose is linear in the batch).
+
+Targets (issue 14, H100/H200): DARK decode of 1024x17x64x48 within 3x of one read of
+the heatmaps; MSRA encode of 1024x17x64x48 at >= 50% of the write bandwidth; SimCC
+decode of 4096x17 within 3x of its read floor; every op >= 100x MMPose-on-CPU and
+>= 3x the pure-torch baseline. The ratios land in each case's ``extra_info``.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+cupy = pytest.importorskip('cupy')
+torch = pytest.importorskip('torch')
+try:
+    _DEVICES = cupy.cuda.runtime.getDeviceCount()
+except Exception:  # noqa: BLE001 - no driver: no device
+    _DEVICES = 0
+pytestmark = pytest.mark.skipif(_DEVICES == 0 or not torch.cuda.is_available(),
+                                reason='no CUDA device')
+
+WARMUP = 3
+ROUNDS = 20
+MMPOSE_SAMPLES = 16  # MMPose runs on this many samples; its time is scaled to the batch
+
+
+def cuda_median_ms(fn, rounds=ROUNDS):
+    """Median time of fn() on the current stream, by CUDA events, after a warm-up."""
+    for _ in range(WARMUP):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(rounds):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def copy_ms(nbytes):
+    src = torch.empty(nbytes, dtype=torch.uint8, device='cuda')
+    dst = torch.empty_like(src)
+    return cuda_median_ms(lambda: dst.copy_(src))
+
+
+def record(benchmark, name, fn, floor_ms, torch_fn=None, mmpose_ms=None):
+    """Times fn for pytest-benchmark (synchronised wall clock) and by CUDA events, and
+    stores the ratios against the floor and the baselines."""
+    ours = cuda_median_ms(fn)
+    info = {'case': name, 'gpu': torch.cuda.get_device_name(), 'fastcodec_ms': ours,
+            'copy_floor_ms': floor_ms, 'x_floor': ours / floor_ms}
+    if torch_fn is not None:
+        info['torch_ms'] = cuda_median_ms(torch_fn)
+        info['speedup_vs_torch'] = info['torch_ms'] / ours
+    if mmpose_ms is not None:
+        info['mmpose_cpu_ms'] = mmpose_ms
+        info['speedup_vs_mmpose'] = mmpose_ms / ours
+    benchmark.extra_info.update(info)
+
+    def synced():
+        fn()
+        torch.cuda.synchronize()
+    benchmark.pedantic(synced, rounds=ROUNDS, warmup_rounds=WARMUP)
+
+
+def mmpose_ms(codec, method, per_sample_args, batch):
+    """MMPose on the CPU for `batch` samples (timed on MMPOSE_SAMPLES), each sample's
+    device-to-host copy included."""
+    start = time.perf_counter()
+    for args in per_sample_args[:MMPOSE_SAMPLES]:
+        getattr(codec, method)(*[a.cpu().numpy() if torch.is_tensor(a) else a for a in args])
+    elapsed = time.perf_counter() - start
+    return 1e3 * elapsed * batch / min(batch, MMPOSE_SAMPLES)
+
+
+@pytest.fixture(scope='module')
+def gpu():
+    from fastcodec.backends.cuda import device
+    return device
+
+
+@pytest.fixture(scope='module')
+def mmc():
+    from fastcodec.mmpose_oracle import import_mmpose_codecs
+    return import_mmpose_codecs()
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+def network_heatmaps(B, K=17, H=64, W=48, seed=0):
+    import fastcodec
+    from fastcodec import _calls
+    from fastcodec._arrays import open_call
+    rng = np.random.default_rng(seed)
+    kps = rng.uniform(0, 1, (B, 1, K, 2)) * [W * 4, H * 4]
+    with fastcodec.use_backend('cpp'):
+        heat, _ = _calls.encode_gaussian(open_call((kps,), ('keypoints',)), 'msra', kps,
+                                         np.ones((B, 1, K)), np.array([2.0]), (4.0, 4.0), False,
+                                         W, H)
+    heat = 0.9 * heat + rng.normal(0, 0.01, heat.shape)
+    return torch.from_numpy(heat.astype(np.float32)).cuda()
+
+
+# ---- pure-torch baselines (labelled: what a user would write) -------------------------------
+def torch_dark_decode(h, ksize=11):
+    """Pure torch: argmax, conv2d Gaussian blur (OpenCV's taps), rescale, the DARK
+    Taylor step from gathered neighbours."""
+    B, K, H, W = h.shape
+    flat = h.reshape(B * K, H * W)
+    vals, idx = flat.max(dim=1)
+    x, y = (idx % W).float(), (idx // W).float()
+    sigma = 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8
+    t = torch.arange(ksize, device=h.device, dtype=torch.float32) - ksize // 2
+    g = torch.exp(-t * t / (2 * sigma * sigma))
+    g = g / g.sum()
+    kern = (g[:, None] * g[None, :])[None, None]
+    blurred = torch.nn.functional.conv2d(h.reshape(B * K, 1, H, W), kern, padding=ksize // 2)
+    bmax = blurred.reshape(B * K, -1).amax(dim=1).clamp_min(1e-12)
+    logm = torch.log(torch.clamp(blurred[:, 0] * (vals / bmax)[:, None, None], min=1e-10))
+    xi = x.long().clamp(2, W - 3)
+    yi = y.long().clamp(2, H - 3)
+    r = torch.arange(B * K, device=h.device)
+
+    def L(dx, dy):
+        return logm[r, yi + dy, xi + dx]
+    dx = 0.5 * (L(1, 0) - L(-1, 0))
+    dy = 0.5 * (L(0, 1) - L(0, -1))
+    dxx = 0.25 * (L(2, 0) - 2 * L(0, 0) + L(-2, 0))
+    dxy = 0.25 * (L(1, 1) - L(1, -1) - L(-1, 1) + L(-1, -1))
+    dyy = 0.25 * (L(0, 2) - 2 * L(0, 0) + L(0, -2))
+    det = dxx * dyy - dxy * dxy
+    ok = det != 0
+    det = torch.where(ok, det, torch.ones_like(det))
+    ox = torch.where(ok, -(dyy * dx - dxy * dy) / det, torch.zeros_like(det))
+    oy = torch.where(ok, -(-dxy * dx + dxx * dy) / det, torch.zeros_like(det))
+    return torch.stack([x + ox, y + oy], dim=-1).reshape(B, K, 2), vals.reshape(B, K)
+
+
+def torch_msra_encode(kps, W=48, H=64, sigma=2.0):
+    """Pure torch: a dense Gaussian per keypoint, cut to MMPose's 3-sigma window."""
+    mu = torch.floor(kps / 4.0 + 0.5)  # (B, K, 2)
+    xs = torch.arange(W, device=kps.device, dtype=torch.float32)
+    ys = torch.arange(H, device=kps.device, dtype=torch.float32)
+    dx = xs[None, None, None, :] - mu[..., 0, None, None]
+    dy = ys[None, None, :, None] - mu[..., 1, None, None]
+    g = torch.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
+    inside = (dx.abs() <= 3 * sigma) & (dy.abs() <= 3 * sigma)
+    return torch.where(inside, g, torch.zeros_like(g))
+
+
+def torch_simcc_decode(sx, sy, ksize=37, ratio=2.0):
+    """Pure torch: argmax per axis, min of the maxima, then 1-D DARK: conv1d Gaussian
+    blur (OpenCV's taps), rescale to the raw maximum, log of the clipped values, the
+    Newton step from the five gathered samples around each maximum."""
+    sigma = 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8
+    t = torch.arange(ksize, device=sx.device, dtype=torch.float32) - ksize // 2
+    g = torch.exp(-t * t / (2 * sigma * sigma))
+    g = (g / g.sum())[None, None]
+    out, vals = [], []
+    for v in (sx, sy):
+        raw, idx = v.max(dim=1)
+        b = torch.nn.functional.conv1d(v[:, None], g, padding=ksize // 2)[:, 0]
+        b = b * (raw / b.amax(dim=1).clamp_min(1e-12))[:, None]
+        logb = torch.log(b.clamp(1e-3, 50.0))
+        logb = torch.nn.functional.pad(logb[:, None], (2, 2), mode='replicate')[:, 0]
+        p = (idx + 2)[:, None] + torch.arange(-2, 3, device=v.device)[None]
+        d = logb.gather(1, p)
+        dx = 0.5 * (d[:, 3] - d[:, 1])
+        dxx = 1e-9 + 0.25 * (d[:, 4] - 2 * d[:, 2] + d[:, 0])
+        out.append(idx.float() - dx / dxx)
+        vals.append(raw)
+    return torch.stack(out, dim=-1) / ratio, torch.minimum(*vals)
+
+
+# ---- cases ---------------------------------------------------------------------------------
+def test_dark_decode_1024(benchmark, gpu, mmc):
+    h = network_heatmaps(1024)
+    locs = torch.empty((1024, 17, 2), device='cuda')
+    vals = torch.empty((1024, 17), device='cuda')
+    codec = mmc.MSRAHeatmap(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0,
+                            unbiased=True)
+    per_sample = [(h[i],) for i in range(MMPOSE_SAMPLES)]
+    record(benchmark, 'dark_decode_1024x17x64x48',
+           lambda: gpu.decode_dark(h, 11, False, (4.0, 4.0), locs, vals),
+           copy_ms(h.numel() * 4), lambda: torch_dark_decode(h),
+           mmpose_ms(codec, 'decode', per_sample, 1024))
+
+
+def test_msra_encode_1024(benchmark, gpu, mmc):
+    rng = np.random.default_rng(1)
+    kps_np = rng.uniform(0, 1, (1024, 1, 17, 2)) * [192, 256]
+    kps = torch.from_numpy(kps_np).cuda()
+    vis = torch.ones((1024, 1, 17), dtype=torch.float64, device='cuda')
+    sigma = torch.tensor([2.0], dtype=torch.float64, device='cuda')
+    heat = torch.empty((1024, 17, 64, 48), device='cuda')
+    inside = torch.empty((1024, 1, 17), dtype=torch.uint8, device='cuda')
+    codec = mmc.MSRAHeatmap(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0)
+    per_sample = [(kps_np[i], np.ones((1, 17))) for i in range(MMPOSE_SAMPLES)]
+    record(benchmark, 'msra_encode_1024x17x64x48',
+           lambda: gpu.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, heat, inside),
+           copy_ms(heat.numel() * 4), lambda: torch_msra_encode(kps[:, 0].float()),
+           mmpose_ms(codec, 'encode', per_sample, 1024))
+
+
+def test_simcc_decode_4096(benchmark, gpu, mmc):
+    rng = np.random.default_rng(2)
+    R = 4096 * 17
+    sx = torch.from_numpy(rng.random((R, 384), dtype=np.float32)).cuda()
+    sy = torch.from_numpy(rng.random((R, 512), dtype=np.float32)).cuda()
+    locs = torch.empty((R, 2), device='cuda')
+    vals = torch.empty((R,), device='cuda')
+    vis = torch.empty((0,), dtype=torch.float64, device='cuda')
+    codec = mmc.SimCCLabel(input_size=(192, 256), smoothing_type='gaussian', sigma=6.0,
+                           simcc_split_ratio=2.0, use_dark=True)
+    per_sample = [(sx[17 * i:17 * (i + 1)][None], sy[17 * i:17 * (i + 1)][None])
+                  for i in range(MMPOSE_SAMPLES)]
+    record(benchmark, 'simcc_dark_decode_4096x17',
+           lambda: gpu.simcc_decode(sx, sy, 37, 37, 2.0, 150.0, (6.0, 6.0), locs, vals, vis),
+           copy_ms((sx.numel() + sy.numel()) * 4), lambda: torch_simcc_decode(sx, sy),
+           mmpose_ms(codec, 'decode', per_sample, 4096))

@@ -1,0 +1,116 @@
+// A standalone run of the emulated CUDA kernels, built by tests/cuda/test_cuda_emulator.py
+// with AddressSanitizer: `emulator_check clean` runs the product kernels on small
+// inputs and checks their results; the other modes run a deliberately broken kernel,
+// which must make the run fail (ASan for out-of-bounds memory, the emulator for a
+// divergent barrier), so the test shows the checks can fail.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "emulator.h"
+#include "heatmap.cu"
+#include "regression.cu"
+#include "simcc.cu"
+
+// Writes one float past the end of the dynamic shared memory it was given.
+extern "C" __global__ void overflow_dynamic_shared(float* out) {
+  FC_DYNAMIC_SHARED(float, buffer);
+  buffer[threadIdx.x + 1] = 1.f;  // thread blockDim.x - 1 writes past the end
+  __syncthreads();
+  out[threadIdx.x] = buffer[threadIdx.x];
+}
+
+// Writes past a static __shared__ array.
+extern "C" __global__ void overflow_static_shared(float* out) {
+  __shared__ float buffer[32];
+  buffer[threadIdx.x + 1] = 1.f;
+  __syncthreads();
+  out[threadIdx.x] = buffer[threadIdx.x];
+}
+
+// Reads one float past the end of a global (heap) array.
+extern "C" __global__ void overflow_global(const float* in, float* out) {
+  out[threadIdx.x] = in[threadIdx.x + 1];
+}
+
+// Lane 0 skips a __syncthreads the others wait at.
+extern "C" __global__ void divergent_barrier(float* out) {
+  if (threadIdx.x != 0) __syncthreads();
+  out[threadIdx.x] = 1.f;
+}
+
+static int check_clean() {
+  const int64_t C = 6, H = 13, W = 11;
+  std::vector<float> heat(C * H * W);
+  unsigned s = 12345;
+  for (auto& v : heat) {
+    s = s * 1103515245u + 12345u;
+    v = (float)((s >> 16) % 5);  // many ties
+  }
+  std::fill(heat.begin(), heat.begin() + H * W, 0.f);  // an all-zero map: -1
+  std::vector<float> locs(2 * C), vals(C);
+  launch(fc_heatmap_maximum, dim3(C), dim3(128), 0, heat.data(), C, H, W, locs.data(), vals.data());
+  for (int64_t c = 0; c < C; ++c) {
+    int64_t best = 0;
+    for (int64_t i = 1; i < H * W; ++i)
+      if (heat[c * H * W + i] > heat[c * H * W + best]) best = i;
+    const float v = heat[c * H * W + best];
+    const float ex = v > 0 ? (float)(best % W) : -1.f, ey = v > 0 ? (float)(best / W) : -1.f;
+    if (vals[c] != v || locs[2 * c] != ex || locs[2 * c + 1] != ey) {
+      std::fprintf(stderr, "argmax mismatch at map %lld\n", (long long)c);
+      return 1;
+    }
+  }
+  // DARK through both blur paths: banded in dynamic shared memory and per pixel.
+  const int ksize = 5, r = ksize / 2;
+  std::vector<float> band_locs(2 * C), band_vals(C);
+  launch(fc_decode_dark, dim3(C), dim3(256), sizeof(float) * (4 + 2 * r) * W, heat.data(), C, H, W,
+         ksize, (int64_t)4, 1.f, 1.f, band_locs.data(), band_vals.data());
+  launch(fc_decode_dark, dim3(C), dim3(256), 0, heat.data(), C, H, W, ksize, (int64_t)0, 1.f, 1.f,
+         locs.data(), vals.data());
+  if (std::memcmp(band_locs.data(), locs.data(), sizeof(float) * 2 * C) != 0) {
+    std::fprintf(stderr, "DARK: banded and per-pixel blur disagree\n");
+    return 1;
+  }
+  // Gaussian targets, one thread per pixel, three instances.
+  const int64_t B = 2, N = 3, K = 4;
+  std::vector<double> kps(B * N * K * 2), vis(B * N * K, 1.0), sigma(N, 2.0);
+  for (size_t i = 0; i < kps.size(); ++i) kps[i] = (double)((i * 37) % 60) - 5.0;
+  std::vector<float> targets(B * K * H * W);
+  std::vector<unsigned char> inside(B * N * K);
+  for (int kind = 0; kind < 3; ++kind)
+    launch(fc_encode_gaussian, dim3(B * K), dim3(256), 0, kind, kps.data(), vis.data(), sigma.data(),
+           (int64_t)1, 0, 2.f, 2.f, 0, B, N, K, H, W, targets.data(), inside.data());
+  // DARK-UDP's second stage, Megvii, UDP combined, the SimCC decoder, the normaliser.
+  std::vector<float> scales(C);
+  launch(fc_dark_maxima, dim3(C), dim3(256), 0, heat.data(), C, H, W, ksize, (int64_t)0,
+         locs.data(), vals.data(), scales.data());
+  launch(fc_decode_dark_udp_step, dim3(1), dim3(128), 0, heat.data(), (int64_t)2, (int64_t)3, H, W,
+         ksize, scales.data(), 1.f, 1.f, locs.data());
+  launch(fc_decode_megvii, dim3(C), dim3(256), sizeof(float) * (3 + 2 * r) * W, heat.data(), C, H,
+         W, ksize, (int64_t)3, locs.data(), vals.data());
+  launch(fc_decode_udp_combined, dim3(2), dim3(256), 0, heat.data(), (int64_t)2, (int64_t)1, H, W,
+         ksize, (int64_t)0, 2.5f, locs.data(), vals.data());
+  launch(fc_encode_megvii, dim3(B * K), dim3(256), 0, kps.data(), vis.data(), 2.f, 2.f, 0, 7,
+         B, (int64_t)1, K, H, W, targets.data(), inside.data());
+  std::vector<double> visibility(C);
+  launch(fc_simcc_decode, dim3(2), dim3(128), 0, heat.data(), heat.data() + 4 * 20, C, (int64_t)20,
+         (int64_t)20, 5, 5, 2.f, 1, 150.f, 2.0, 2.0, locs.data(), vals.data(), visibility.data());
+  launch(fc_normalize_heatmaps, dim3(C), dim3(128), 0, heat.data(), C, H, W);
+  std::printf("clean\n");
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  const char* mode = argc > 1 ? argv[1] : "clean";
+  std::vector<float> out(64), in(32, 1.f);
+  if (!std::strcmp(mode, "clean")) return check_clean();
+  if (!std::strcmp(mode, "dynamic")) launch(overflow_dynamic_shared, dim3(2), dim3(32), 32 * sizeof(float), out.data());
+  else if (!std::strcmp(mode, "static")) launch(overflow_static_shared, dim3(2), dim3(32), 0, out.data());
+  else if (!std::strcmp(mode, "global")) launch(overflow_global, dim3(1), dim3(32), 0, in.data(), out.data());
+  else if (!std::strcmp(mode, "divergent")) launch(divergent_barrier, dim3(1), dim3(64), 0, out.data());
+  else return 2;
+  std::printf("no error detected\n");
+  return 0;
+}

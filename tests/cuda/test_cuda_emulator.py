@@ -1,0 +1,522 @@
+"""The CUDA kernels, run on the host by the emulator (fastcodec._cuda_emulator) through
+the same launch code as on a GPU (fastcodec.backends.cuda.launch), against the cpp
+backend, within docs/design.md's CUDA parity contract: encode targets within 1e-5,
+argmax indices identical, refined coordinates within 2e-3 px, scores within 1e-4.
+Plus: the launch code's kernel signatures match the sources, bad arguments are refused
+before a launch, and one build of the kernels runs under AddressSanitizer, whose
+deliberately broken kernels must fail it.
+"""
+import pathlib
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from fastcodec import _cuda_emulator
+from fastcodec.backends.cuda import emulator as emu
+from fastcodec.backends.cuda import launch
+from conftest import CppFront, adversarial_keypoints, adversarial_visibility
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+# the cpp backend through the front, as the codecs call it
+cpp = CppFront()
+
+def _out(shape, dtype=np.float32):
+    """An output buffer full of garbage (NaN, 0xff): a kernel must write every element."""
+    return np.full(shape, 0xff if np.dtype(dtype) == np.uint8 else np.nan, dtype)
+
+
+TARGET_TOL = 1e-5
+COORD_TOL = 2e-3
+SCORE_TOL = 1e-4
+
+
+# ---- the launch code agrees with the kernels ----------------------------------------
+def _declared_kernels():
+    """name -> parameter types of every extern "C" __global__ kernel in csrc/cuda."""
+    found = {}
+    for path in sorted((ROOT / 'csrc' / 'cuda').glob('*.cu')):
+        text = path.read_text()
+        for m in re.finditer(r'extern "C" __global__ void (\w+)\(([^)]*)\)', text):
+            params = [re.sub(r'\s+', ' ', p).strip() for p in m.group(2).split(',')]
+            found[m.group(1)] = tuple(p.rsplit(' ', 1)[0] for p in params)
+    return found
+
+
+def test_launch_signatures_match_the_kernel_sources():
+    assert _declared_kernels() == launch.SIGNATURES
+    assert sorted(_cuda_emulator.kernel_names()) == sorted(launch.SIGNATURES)
+
+
+def test_emulator_refuses_wrongly_typed_arguments():
+    h = np.zeros((1, 4, 4), np.float32)
+    out = np.empty((1, 2), np.float32), np.empty(1, np.float32)
+    with pytest.raises(TypeError, match='dtype'):
+        _cuda_emulator.launch('fc_heatmap_maximum', (1,), (128,), 0,
+                              (h.astype(np.float64), 1, 4, 4, *out))
+    with pytest.raises(TypeError, match='6 arguments'):
+        _cuda_emulator.launch('fc_heatmap_maximum', (1,), (128,), 0, (h, 1, 4, 4))
+    with pytest.raises(TypeError, match='writeable'):
+        ro = np.empty(1, np.float32)
+        ro.flags.writeable = False
+        _cuda_emulator.launch('fc_heatmap_maximum', (1,), (128,), 0, (h, 1, 4, 4, out[0], ro))
+    with pytest.raises(ValueError, match='no CUDA kernel'):
+        _cuda_emulator.launch('fc_nothing', (1,), (1,), 0, ())
+
+
+# ---- heatmap_maximum / decode_msra ----------------------------------------------------
+def _maps(rng, kind, shape):
+    if kind == 'ties':
+        return rng.integers(0, 3, shape).astype(np.float32)
+    if kind == 'zero':
+        return np.zeros(shape, np.float32)
+    if kind == 'negative':
+        return -rng.random(shape, dtype=np.float32) - 0.1
+    if kind == 'special':
+        h = rng.random(shape, dtype=np.float32)
+        flat = h.reshape(-1, shape[-2] * shape[-1])
+        flat[0, :] = -np.inf
+        flat[1, 5 % flat.shape[1]] = np.nan
+        flat[1, 9 % flat.shape[1]] = np.nan
+        if flat.shape[0] > 2:
+            flat[2, :] = 0.0
+            flat[2, -1] = -0.0
+        return h
+    return rng.random(shape, dtype=np.float32)
+
+
+@pytest.mark.parametrize('kind', ['random', 'ties', 'zero', 'negative', 'special'])
+@pytest.mark.parametrize('shape', [(2, 3, 64, 48), (5, 1, 1), (3, 7, 5)])
+def test_heatmap_maximum(kind, shape):
+    h = _maps(np.random.default_rng(1), kind, shape)
+    locs = _out(shape[:-2] + (2,), np.float32)
+    vals = _out(shape[:-2], np.float32)
+    emu.heatmap_maximum(h, locs, vals)
+    ref_locs, ref_vals = cpp.heatmap_maximum(h)
+    np.testing.assert_array_equal(locs, ref_locs)
+    np.testing.assert_array_equal(vals, ref_vals)
+    flat = h.reshape(-1, shape[-2] * shape[-1])
+    idx = np.argmax(flat, axis=1)  # numpy's own rule, independently
+    pos = flat.max(axis=1, initial=-np.inf) > 0
+    np.testing.assert_array_equal(locs.reshape(-1, 2)[pos, 0], (idx % shape[-1])[pos])
+
+
+@pytest.mark.parametrize('kind', ['random', 'ties', 'zero', 'special'])
+def test_decode_msra(kind):
+    h = _maps(np.random.default_rng(2), kind, (2, 5, 16, 12))
+    locs, vals = _out((2, 5, 2), np.float32), _out((2, 5), np.float32)
+    emu.decode_msra(h, (4.0, 3.5), locs, vals)
+    ref_locs, ref_vals = cpp.decode_msra(h, (4.0, 3.5))
+    np.testing.assert_array_equal(locs, ref_locs)
+    np.testing.assert_array_equal(vals, ref_vals)
+
+
+# ---- decode_dark -------------------------------------------------------------------------
+def _encoded_maps(rng, B, K, H, W, noise):
+    kps = rng.uniform(-2, 1, (B, 1, K, 2)) * [W * 4, H * 4] + [W * 2, H * 2]
+    heat, _ = cpp.encode_gaussian('msra', kps, np.ones((B, 1, K)), np.array([2.0]), (4.0, 4.0),
+                                  False, W, H)
+    return (heat + rng.normal(0, noise, heat.shape)).astype(np.float32)
+
+
+def _check_dark(h, ksize, scale=(1.0, 1.0)):
+    lead = h.shape[:-2]
+    locs, vals = _out(lead + (2,), np.float32), _out(lead, np.float32)
+    emu.decode_dark(h, ksize, False, scale, locs, vals)
+    ref_locs, ref_vals = cpp.decode_dark(h, ksize, False, scale)
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(vals, ref_vals, atol=SCORE_TOL, rtol=0)
+    # the argmax under the step is the same pixel
+    raw, _ = cpp.heatmap_maximum(h)
+    emu_raw = _out(raw.shape)
+    emu.heatmap_maximum(h, emu_raw, _out(lead, np.float32))
+    np.testing.assert_array_equal(emu_raw, raw)
+    return locs
+
+
+@pytest.mark.parametrize('ksize', [1, 3, 11, 17])
+@pytest.mark.parametrize('noise', [0.0, 0.05])
+def test_decode_dark_encoded_maps(ksize, noise):
+    rng = np.random.default_rng(ksize)
+    _check_dark(_encoded_maps(rng, 2, 6, 64, 48, noise), ksize, (4.0, 4.0))
+
+
+@pytest.mark.parametrize('kind', ['random', 'ties', 'zero', 'negative', 'special'])
+def test_decode_dark_adversarial_maps(kind):
+    _check_dark(_maps(np.random.default_rng(3), kind, (2, 3, 20, 17)), 11)
+
+
+def test_decode_dark_border_maxima():
+    h = np.full((1, 8, 24, 20), 0.01, np.float32)
+    for c, (y, x) in enumerate([(0, 0), (1, 1), (2, 2), (23, 19), (21, 17), (12, 0), (0, 10), (22, 2)]):
+        h[0, c, y, x] = 1.0
+        h[0, c, max(y - 1, 0), x] = 0.7
+    _check_dark(h, 11)
+
+
+def test_decode_dark_wide_maps_blur_per_pixel():
+    """A map too wide for a shared-memory band takes the per-pixel blur path."""
+    H, W, k = 6, 1200, 11
+    assert launch.Kernels.dark_band_rows(H, W, k) == 0
+    assert launch.Kernels.dark_band_rows(64, 48, k) > 0
+    rng = np.random.default_rng(4)
+    _check_dark(_encoded_maps(rng, 1, 2, H, W, 0.02), k)
+
+
+# ---- encode_gaussian ---------------------------------------------------------------------
+@pytest.mark.parametrize('kind', ['msra', 'unbiased', 'udp'])
+@pytest.mark.parametrize('f32', [False, True])
+@pytest.mark.parametrize('sigma_dtype', [np.float64, np.float32])
+def test_encode_gaussian(kind, f32, sigma_dtype):
+    rng = np.random.default_rng(hash((kind, f32)) % 1000)
+    B, N, K, W, H = 2, 3, 17, 48, 64
+    kps = np.stack([adversarial_keypoints(rng, (192, 256), (4.0, 4.0), N, K) for _ in range(B)])
+    vis = np.stack([adversarial_visibility(rng, N, K) for _ in range(B)])
+    kps[0, 0, 0] = np.nan
+    kps[1, 1, 2, 1] = np.inf
+    sigma = np.array([2.0, 1.5, 3.0], sigma_dtype)
+    heat, inside = _out((B, K, H, W), np.float32), _out((B, N, K), np.uint8)
+    emu.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), f32, heat, inside)
+    ref_heat, ref_inside = cpp.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), f32, W, H)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)
+    assert inside.min() == 0 and inside.max() == 1  # the adversarial cases reach both
+
+
+def test_encode_gaussian_per_sample_sigma_and_empty():
+    rng = np.random.default_rng(5)
+    kps = rng.uniform(0, 48, (2, 2, 4, 2))
+    vis = np.ones((2, 2, 4))
+    sigma = np.array([[1.0, 2.0], [3.0, 0.0]])
+    heat, inside = _out((2, 4, 16, 12), np.float32), _out((2, 2, 4), np.uint8)
+    emu.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, heat, inside)
+    ref_heat, ref_inside = cpp.encode_gaussian('msra', kps, vis, sigma, (4.0, 4.0), False, 12, 16)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)
+    # no instances: zero targets, every element written
+    heat = np.full((2, 4, 16, 12), 7.0, np.float32)
+    emu.encode_gaussian('msra', kps[:, :0], vis[:, :0], sigma[:, :0], (4.0, 4.0), False,
+                        heat, _out((2, 0, 4), np.uint8))
+    assert not heat.any()
+    # no samples: nothing to launch
+    emu.encode_gaussian('udp', kps[:0], vis[:0], sigma[0], (4.0, 4.0), False,
+                        _out((0, 4, 16, 12), np.float32), _out((0, 2, 4), np.uint8))
+
+
+# ---- bad input never reaches a launch ---------------------------------------------------
+def test_bad_arguments_are_refused_before_launch():
+    h = np.zeros((2, 3, 8, 8), np.float32)
+    locs, vals = _out((2, 3, 2), np.float32), _out((2, 3), np.float32)
+    with pytest.raises(TypeError, match='float32'):
+        emu.heatmap_maximum(h.astype(np.float64), locs, vals)
+    with pytest.raises(ValueError, match='C-contiguous'):
+        emu.heatmap_maximum(np.zeros((2, 3, 8, 16), np.float32)[..., ::2], locs, vals)
+    with pytest.raises(ValueError, match=r'locs: expected shape \(2, 3, 2\)'):
+        emu.heatmap_maximum(h, _out((2, 3), np.float32), vals)
+    with pytest.raises(ValueError, match='empty'):
+        emu.heatmap_maximum(np.zeros((2, 3, 0, 8), np.float32), locs, vals)
+    with pytest.raises(ValueError, match='ksize'):
+        emu.decode_dark(h, 4, False, (1.0, 1.0), locs, vals)
+    with pytest.raises(TypeError, match='numpy arrays'):
+        emu.heatmap_maximum(h.tolist(), locs, vals)
+    kps, vis = np.zeros((1, 2, 3, 2)), np.ones((1, 2, 3))
+    with pytest.raises(ValueError, match='sigma'):
+        emu.encode_gaussian('msra', kps, vis, np.ones(3), (1.0, 1.0), False,
+                            _out((1, 3, 8, 8), np.float32), _out((1, 2, 3), np.uint8))
+    with pytest.raises(ValueError, match='kind'):
+        emu.encode_gaussian('gauss', kps, vis, np.ones(2), (1.0, 1.0), False,
+                            _out((1, 3, 8, 8), np.float32), _out((1, 2, 3), np.uint8))
+
+
+# ---- AddressSanitizer ------------------------------------------------------------------
+@pytest.fixture(scope='module')
+def asan_binary(tmp_path_factory):
+    cxx = shutil.which('g++')
+    if cxx is None:
+        pytest.skip('g++ not installed')
+    out = tmp_path_factory.mktemp('asan') / 'emulator_check'
+    build = subprocess.run(
+        [cxx, '-std=c++20', '-O0', '-fsanitize=address', '-fno-omit-frame-pointer',
+         '-ffp-contract=off', '-I', str(ROOT / 'csrc' / 'include'), '-I', str(ROOT / 'csrc' / 'cuda'),
+         str(ROOT / 'tests' / 'cuda' / 'emulator_check.cpp'), '-o', str(out), '-pthread'],
+        capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    return out
+
+
+def _run(binary, mode):
+    return subprocess.run([str(binary), mode], capture_output=True, text=True, timeout=120,
+                          env={'ASAN_OPTIONS': 'detect_leaks=0'})
+
+
+def test_kernels_run_clean_under_address_sanitizer(asan_binary):
+    res = _run(asan_binary, 'clean')
+    assert res.returncode == 0, res.stderr
+    assert 'AddressSanitizer' not in res.stderr
+    assert res.stdout.strip() == 'clean'
+
+
+@pytest.mark.parametrize('mode, report', [('dynamic', 'heap-buffer-overflow'),
+                                          ('static', 'global-buffer-overflow'),
+                                          ('global', 'heap-buffer-overflow')])
+def test_address_sanitizer_catches_out_of_bounds(asan_binary, mode, report):
+    res = _run(asan_binary, mode)
+    assert res.returncode != 0
+    assert f'AddressSanitizer: {report}' in res.stderr
+
+
+def test_emulator_reports_a_divergent_barrier(asan_binary):
+    res = _run(asan_binary, 'divergent')
+    assert res.returncode != 0
+    assert 'met at different barriers' in res.stderr
+
+
+# ---- the contract ------------------------------------------------------------------------
+def test_functions_follow_the_contract_with_trailing_outputs():
+    """Each function takes the contract's parameters (names, in order) and then its
+    output arrays; the contract's defaults are not kept (the front passes everything)."""
+    import inspect
+    from fastcodec.backends import contract
+    kernels = {k.name: k for k in contract.KERNELS}
+    for name in launch.CONTRACT_FUNCTIONS + launch.PART2_KERNELS:
+        assert name in kernels, name
+        ours = list(inspect.signature(getattr(emu, name)).parameters)
+        theirs = list(contract.signature(kernels[name]).parameters)
+        assert ours == theirs, (name, ours, theirs)
+    with pytest.raises(NotImplementedError, match='issue 15'):
+        emu.ae_decode(*[None] * 16)
+
+
+# ---- DARK-UDP and the in-place refinements -------------------------------------------------
+def _decode_maps(seed=6, B=2, K=5, H=32, W=24):
+    rng = np.random.default_rng(seed)
+    h = _encoded_maps(rng, B, K, H, W, 0.02)
+    h[0, 0] = 0.0  # an all-zero map: location -1, which DARK-UDP wraps into map K-1
+    h[1, 2] = -h[1, 2]  # a negative map
+    return rng, h
+
+
+@pytest.mark.parametrize('ksize', [3, 11])
+def test_decode_dark_udp(ksize):
+    _, h = _decode_maps()
+    locs, vals = _out((2, 5, 2), np.float32), _out((2, 5), np.float32)
+    emu.decode_dark(h, ksize, True, (4.0, 4.0), locs, vals)
+    ref_locs, ref_vals = cpp.decode_dark(h, ksize, True, (4.0, 4.0))
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(vals, ref_vals, atol=SCORE_TOL, rtol=0)
+
+
+@pytest.mark.parametrize('name, args', [('refine_sign', ()), ('refine_dark', (11,)),
+                                        ('refine_dark_udp', (11, True)),
+                                        ('refine_dark_udp', (5, False))])
+def test_refinements_in_place(name, args):
+    rng, h = _decode_maps()
+    kps = rng.uniform(-3, 33, (2, 3, 5, 2))
+    kps[0, 0, 0] = np.nan
+    kps[1, 1, 1] = [1e30, 2.0]
+    kps[0, 1] = np.floor(kps[0, 1])  # integer locations
+    ours, ref = kps.copy(), kps.copy()
+    getattr(emu, name)(ours, h, *args)
+    getattr(cpp, name)(ref, h, *args)
+    assert not np.array_equal(ref, kps, equal_nan=True)  # the step moved something
+    np.testing.assert_allclose(ours, ref, atol=COORD_TOL, rtol=0)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
+
+
+# ---- Megvii and UDP 'combined' ---------------------------------------------------------------
+@pytest.mark.parametrize('ksize', [3, 11, 17])
+def test_megvii_encode_and_decode(ksize):
+    rng = np.random.default_rng(ksize)
+    B, K, H, W = 2, 9, 20, 16
+    kps = rng.uniform(-8, 72, (B, 1, K, 2))
+    kps[0, 0, :4] = [[0, 0], [63.9, 79.9], [4, 40], [30, 0]]  # corners and borders
+    vis = rng.choice([0.0, 1.0], (B, 1, K), p=[0.2, 0.8])
+    heat, inside = _out((B, K, H, W), np.float32), _out((B, 1, K), np.uint8)
+    emu.encode_megvii(kps, vis, (4.0, 4.0), False, ksize, heat, inside)
+    ref_heat, ref_inside = cpp.encode_megvii(kps, vis, (4.0, 4.0), False, W, H, ksize)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)
+    maps = (ref_heat + rng.normal(0, 2.0, ref_heat.shape)).astype(np.float32)
+    maps[0, 1] = 0.0
+    locs, scores = _out((B, K, 2), np.float32), _out((B, K), np.float32)
+    emu.decode_megvii(maps, ksize, locs, scores)
+    ref_locs, ref_scores = cpp.decode_megvii(maps, ksize)
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(scores, ref_scores, atol=SCORE_TOL, rtol=0)
+
+
+def test_udp_combined_encode_and_decode():
+    rng = np.random.default_rng(7)
+    B, N, K, H, W = 2, 3, 4, 20, 16
+    kps = rng.uniform(-8, 72, (B, N, K, 2))
+    vis = rng.choice([0.0, 1.0], (B, N, K))
+    kps[0, 1, 1] = np.nan
+    heat, inside = _out((B, 3 * K, H, W), np.float32), _out((B, N, K), np.uint8)
+    emu.encode_offset(kps, vis, (4.0, 4.0), False, 0.0546875 * 48, heat, inside)
+    ref_heat, ref_inside = cpp.encode_offset(kps, vis, (4.0, 4.0), False, W, H, 0.0546875 * 48)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)
+    maps = (ref_heat + rng.normal(0, 0.01, ref_heat.shape)).astype(np.float32)
+    maps[0, 0] = 0.0  # a -1 location: MMPose's index wraps into the last offset maps
+    locs, scores = _out((B, K, 2), np.float32), _out((B, K), np.float32)
+    emu.decode_udp_combined(maps, 11, 2.625, locs, scores)
+    ref_locs, ref_scores = cpp.decode_udp_combined(maps, 11, 2.625)
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(scores, ref_scores, atol=SCORE_TOL, rtol=0)
+
+
+# ---- SimCC ---------------------------------------------------------------------------------
+@pytest.mark.parametrize('gaussian, smooth, normalize', [(True, 0.0, False), (True, 0.0, True),
+                                                        (False, 0.1, False), (False, 0.0, False)])
+def test_simcc_encode(gaussian, smooth, normalize):
+    rng = np.random.default_rng(8)
+    B, N, K, W, H = 2, 2, 5, 96, 128
+    kps = np.stack([adversarial_keypoints(rng, (48, 64), (0.5, 0.5), N, K) for _ in range(B)])
+    vis = np.stack([adversarial_visibility(rng, N, K) for _ in range(B)])
+    kps[0, 0, 0] = np.nan
+    out = (_out((B, N, K, W), np.float32), _out((B, N, K, H), np.float32),
+           _out((B, N, K), np.uint8))
+    emu.simcc_encode(kps, vis, gaussian, (2.5, 3.0), 2.0, False, smooth, normalize, *out)
+    ref = cpp.simcc_encode(kps, vis, gaussian, (2.5, 3.0), 2.0, False, W, H, smooth, normalize)
+    np.testing.assert_allclose(out[0], ref[0], atol=TARGET_TOL, rtol=0)
+    np.testing.assert_allclose(out[1], ref[1], atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(out[2], ref[2])
+    assert out[2].min() == 0 and out[2].max() == 1
+
+
+def _simcc_rows(seed=9, R=12, Wx=96, Wy=128):
+    rng = np.random.default_rng(seed)
+    kps = rng.uniform(0, 48, (1, 1, R, 2))
+    x, y, _ = cpp.simcc_encode(kps, np.ones((1, 1, R)), True, (2.5, 3.0), 2.0, False, Wx, Wy,
+                               0.0, False)
+    sx = (x.reshape(R, Wx) + rng.normal(0, 0.03, (R, Wx))).astype(np.float32)
+    sy = (y.reshape(R, Wy) + rng.normal(0, 0.03, (R, Wy))).astype(np.float32)
+    sx[1] = 0.0                      # ties everywhere, maximum 0: location -1
+    sy[2, 7] = np.nan                # NaN: numpy's argmax picks it
+    sx[3, 10:20] = sx[3].max() + 1   # a plateau
+    return sx, sy
+
+
+def test_simcc_maximum():
+    sx, sy = _simcc_rows()
+    locs, vals = _out((12, 2), np.float32), _out(12, np.float32)
+    emu.simcc_maximum(sx, sy, locs, vals)
+    ref_locs, ref_vals = cpp.simcc_maximum(sx, sy)
+    np.testing.assert_array_equal(locs, ref_locs)
+    np.testing.assert_array_equal(vals, ref_vals)
+
+
+@pytest.mark.parametrize('k, visibility', [(0, False), (0, True), (17, False), (17, True)])
+def test_simcc_decode(k, visibility):
+    sx, sy = _simcc_rows()
+    locs, vals = _out((12, 2), np.float32), _out(12, np.float32)
+    vis = _out(12 if visibility else 0, np.float64)
+    emu.simcc_decode(sx, sy, k, k, 2.0, 150.0, (2.5, 3.0), locs, vals, vis)
+    ref_locs, ref_vals, ref_vis = cpp.simcc_decode(sx, sy, k, k, 2.0, visibility, 150.0, (2.5, 3.0))
+    np.testing.assert_allclose(locs, ref_locs, atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(vals, ref_vals, atol=SCORE_TOL, rtol=0)
+    np.testing.assert_allclose(vis, ref_vis, atol=SCORE_TOL, rtol=0)
+    np.testing.assert_array_equal(np.isnan(locs), np.isnan(ref_locs))
+
+
+def test_simcc_refine_dark():
+    sx, _ = _simcc_rows()
+    x = np.argmax(sx, axis=1).astype(np.float32)
+    out = _out(x.shape)
+    emu.simcc_refine_dark(x, sx, 17, out)
+    np.testing.assert_allclose(out, cpp.simcc_refine_dark(x, sx, 17), atol=COORD_TOL, rtol=0)
+    assert not np.array_equal(out, x)
+
+
+# ---- regression ------------------------------------------------------------------------------
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_regression_encode(dtype):
+    rng = np.random.default_rng(10)
+    kps = rng.uniform(-10, 260, (3, 6, 2)).astype(dtype)
+    kps[0, 0] = [191, 255]  # the inclusive edge
+    kps[0, 1, 0] = np.nan
+    vis = rng.choice([0.0, 0.5, 0.51, 1.0], (3, 6)).astype(dtype)
+    labels, weights = _out((3, 6, 2), np.float32), _out((3, 6), np.float32)
+    emu.encode_regression(kps, vis, (192, 256), labels, weights)
+    ref_labels, ref_weights = cpp.encode_regression(kps, vis, (192, 256))
+    np.testing.assert_array_equal(labels, ref_labels)
+    np.testing.assert_array_equal(weights, ref_weights)
+
+
+@pytest.mark.parametrize('D, f32, dtype', [(2, False, np.float32), (4, False, np.float64),
+                                           (4, True, np.float64), (4, False, np.float32)])
+def test_regression_decode(D, f32, dtype):
+    enc = np.random.default_rng(11).random((3, 6, D)).astype(dtype)
+    ref_kps, ref_scores = cpp.decode_regression(enc, (192, 256), f32)
+    kps, scores = _out((3, 6, 2), np.float64), _out((3, 6), ref_scores.dtype)
+    emu.decode_regression(enc, (192, 256), f32, kps, scores)
+    np.testing.assert_array_equal(kps, ref_kps)
+    np.testing.assert_array_equal(scores, ref_scores)
+
+
+def test_normalize_heatmaps():
+    rng = np.random.default_rng(12)
+    h = rng.random((2, 3, 200, 13)).astype(np.float32)  # more rows than a block has threads
+    h[0, 0] = 0.0
+    ref = h.copy()
+    emu.normalize_heatmaps(h)
+    cpp.normalize_heatmaps(ref)
+    np.testing.assert_allclose(h, ref, atol=TARGET_TOL, rtol=1e-6)
+
+
+@pytest.mark.parametrize('shape, ksize', [((2, 3, 64, 48), 11), ((2, 3, 64, 48), 1),
+                                          ((1, 2, 5, 1200), 11), ((1, 2, 5, 1200), 3)])
+def test_gaussian_blur(shape, ksize):
+    """Both blur paths: shared-memory bands, and per pixel for maps too wide for one."""
+    h = np.random.default_rng(13).random(shape, dtype=np.float32)
+    h[0, 0] = 0.0
+    out = _out(h.shape)
+    emu.gaussian_blur(h, ksize, out)
+    np.testing.assert_allclose(out, cpp.gaussian_blur(h, ksize), atol=TARGET_TOL, rtol=0)
+
+
+def test_thread_functions():
+    assert emu.num_threads() == 1 and emu.pool_calls() == 0
+    emu.set_num_threads(4)
+    assert emu.num_threads() == 1
+
+
+def test_emulator_after_fork():
+    """A child of fork() gets a fresh thread pool: no hang on the parent's threads."""
+    script = '''
+import os, sys
+import numpy as np
+from fastcodec.backends.cuda import emulator as emu
+h = np.random.default_rng(0).random((4, 8, 8), dtype=np.float32)
+locs, vals = np.empty((4, 2), np.float32), np.empty(4, np.float32)
+emu.heatmap_maximum(h, locs, vals)
+pid = os.fork()
+if pid == 0:
+    child = np.empty_like(locs)
+    emu.heatmap_maximum(h, child, np.empty(4, np.float32))
+    os._exit(0 if np.array_equal(child, locs) else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+'''
+    import sys
+    res = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize('kind', ['msra', 'unbiased', 'udp'])
+def test_encode_gaussian_many_instances(kind):
+    """More instances than one shared-memory chunk (32) holds: the maximum carries over."""
+    rng = np.random.default_rng(14)
+    B, N, K, W, H = 1, 45, 2, 24, 20
+    kps = rng.uniform(-10, 100, (B, N, K, 2))
+    vis = rng.choice([0.0, 1.0], (B, N, K), p=[0.1, 0.9])
+    sigma = rng.uniform(0.5, 3.0, (B, N))
+    heat, inside = _out((B, K, H, W)), _out((B, N, K), np.uint8)
+    emu.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), False, heat, inside)
+    ref_heat, ref_inside = cpp.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), False, W, H)
+    np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(inside, ref_inside)

@@ -1,0 +1,188 @@
+"""The CUDA backend on real hardware: what the emulator cannot show.
+
+Skipped without a CUDA device (and CuPy). Run on a GPU machine with
+``pytest tests/gpu -q``. The same kernels and launch code as tests/cuda/test_cuda_emulator.py,
+here compiled by NVRTC through CuPy and launched on the GPU: parity against the cpp
+backend for torch and CuPy inputs, a non-default stream, empty batches, bad input
+refused before a launch, and a CUDA-graph capture of a batch decode.
+"""
+import numpy as np
+import pytest
+
+cupy = pytest.importorskip('cupy')
+try:
+    _DEVICES = cupy.cuda.runtime.getDeviceCount()
+except Exception:  # noqa: BLE001 - no driver: no device
+    _DEVICES = 0
+pytestmark = pytest.mark.skipif(_DEVICES == 0, reason='no CUDA device')
+
+from conftest import CppFront  # noqa: E402
+from fastcodec.backends.cuda import launch  # noqa: E402
+
+if _DEVICES:
+    from fastcodec.backends.cuda import device as gpu
+else:
+    gpu = None
+
+cpp = CppFront()  # the reference: the cpp backend through the front
+TARGET_TOL = 1e-5
+COORD_TOL = 2e-3
+SCORE_TOL = 1e-4
+
+
+def _torch_cuda():
+    torch = pytest.importorskip('torch')
+    if not torch.cuda.is_available():
+        pytest.skip('torch without CUDA')
+    return torch
+
+
+def _maps(seed=0, B=4, K=17, H=64, W=48, noise=0.02):
+    rng = np.random.default_rng(seed)
+    kps = rng.uniform(-8, 200, (B, 1, K, 2))
+    heat, _ = cpp.encode_gaussian('msra', kps, np.ones((B, 1, K)), np.array([2.0]), (4.0, 4.0),
+                                  False, W, H)
+    heat = (heat + rng.normal(0, noise, heat.shape)).astype(np.float32)
+    heat[0, 0] = 0.0
+    return heat
+
+
+# ---- kinds of arrays: CuPy and torch ----------------------------------------------------------
+@pytest.fixture(params=['cupy', 'torch'])
+def xp(request):
+    """to_device(numpy) and to_host(device array) for one array kind."""
+    if request.param == 'cupy':
+        return cupy.asarray, cupy.asnumpy, lambda shape, dtype: cupy.empty(shape, dtype)
+    torch = _torch_cuda()
+    dtypes = {np.float32: torch.float32, np.float64: torch.float64, np.uint8: torch.uint8}
+    return (lambda a: torch.from_numpy(np.ascontiguousarray(a)).cuda(),
+            lambda t: t.cpu().numpy(),
+            lambda shape, dtype: torch.empty(shape, dtype=dtypes[np.dtype(dtype).type],
+                                             device='cuda'))
+
+
+def test_decoders_match_cpp(xp):
+    to_dev, to_host, empty = xp
+    h = _maps()
+    d = to_dev(h)
+    locs, vals = empty((4, 17, 2), np.float32), empty((4, 17), np.float32)
+    gpu.heatmap_maximum(d, locs, vals)
+    ref = cpp.heatmap_maximum(h)
+    np.testing.assert_array_equal(to_host(locs), ref[0])
+    np.testing.assert_array_equal(to_host(vals), ref[1])
+    for udp in (False, True):
+        gpu.decode_dark(d, 11, udp, (4.0, 4.0), locs, vals)
+        ref = cpp.decode_dark(h, 11, udp, (4.0, 4.0))
+        np.testing.assert_allclose(to_host(locs), ref[0], atol=COORD_TOL, rtol=0)
+        np.testing.assert_allclose(to_host(vals), ref[1], atol=SCORE_TOL, rtol=0)
+    gpu.decode_megvii(to_dev(h * 255), 11, locs, vals)
+    ref = cpp.decode_megvii(h * 255, 11)
+    np.testing.assert_allclose(to_host(locs), ref[0], atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(to_host(vals), ref[1], atol=SCORE_TOL, rtol=0)
+
+
+@pytest.mark.parametrize('kind', ['msra', 'unbiased', 'udp'])
+def test_gaussian_encode_matches_cpp(xp, kind):
+    to_dev, to_host, empty = xp
+    rng = np.random.default_rng(1)
+    kps = rng.uniform(-10, 200, (3, 2, 17, 2))
+    vis = rng.choice([0.0, 1.0], (3, 2, 17))
+    sigma = np.array([2.0, 3.0])
+    heat, inside = empty((3, 17, 64, 48), np.float32), empty((3, 2, 17), np.uint8)
+    gpu.encode_gaussian(kind, to_dev(kps), to_dev(vis), to_dev(sigma), (4.0, 4.0), False, heat,
+                        inside)
+    ref = cpp.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), False, 48, 64)
+    # device expf is not correctly rounded: within the contract, not bit-equal
+    np.testing.assert_allclose(to_host(heat), ref[0], atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(to_host(inside), ref[1])
+
+
+def test_simcc_decode_matches_cpp(xp):
+    to_dev, to_host, empty = xp
+    rng = np.random.default_rng(2)
+    sx = rng.random((64, 384), dtype=np.float32)
+    sy = rng.random((64, 512), dtype=np.float32)
+    locs, vals, vis = empty((64, 2), np.float32), empty((64,), np.float32), empty((64,), np.float64)
+    gpu.simcc_decode(to_dev(sx), to_dev(sy), 37, 37, 2.0, 150.0, (6.0, 6.0), locs, vals, vis)
+    ref = cpp.simcc_decode(sx, sy, 37, 37, 2.0, True, 150.0, (6.0, 6.0))
+    np.testing.assert_allclose(to_host(locs), ref[0], atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(to_host(vals), ref[1], atol=SCORE_TOL, rtol=0)
+    np.testing.assert_allclose(to_host(vis), ref[2], atol=SCORE_TOL, rtol=0)
+
+
+# ---- streams, empty batches, bad input, graphs ------------------------------------------------
+def test_runs_on_the_callers_torch_stream():
+    torch = _torch_cuda()
+    h = _maps()
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        d = torch.from_numpy(h).cuda(non_blocking=True)  # produced on `stream`
+        locs = torch.empty((4, 17, 2), device='cuda')
+        vals = torch.empty((4, 17), device='cuda')
+        gpu.decode_dark(d, 11, False, (4.0, 4.0), locs, vals)
+        done = torch.cuda.Event()
+        done.record(stream)
+    done.synchronize()
+    ref = cpp.decode_dark(h, 11, False, (4.0, 4.0))
+    np.testing.assert_allclose(locs.cpu().numpy(), ref[0], atol=COORD_TOL, rtol=0)
+
+
+def test_runs_on_the_callers_cupy_stream():
+    h = _maps()
+    stream = cupy.cuda.Stream(non_blocking=True)
+    with stream:
+        d = cupy.asarray(h)
+        locs, vals = cupy.empty((4, 17, 2), np.float32), cupy.empty((4, 17), np.float32)
+        gpu.heatmap_maximum(d, locs, vals)
+    stream.synchronize()
+    np.testing.assert_array_equal(cupy.asnumpy(locs), cpp.heatmap_maximum(h)[0])
+
+
+def test_empty_batches():
+    d = cupy.zeros((0, 17, 64, 48), np.float32)
+    locs, vals = cupy.empty((0, 17, 2), np.float32), cupy.empty((0, 17), np.float32)
+    gpu.decode_dark(d, 11, False, (1.0, 1.0), locs, vals)
+    gpu.decode_dark(d, 11, True, (1.0, 1.0), locs, vals)
+    heat = cupy.empty((0, 17, 64, 48), np.float32)
+    gpu.encode_gaussian('msra', cupy.zeros((0, 1, 17, 2)), cupy.zeros((0, 1, 17)),
+                        cupy.ones(1), (4.0, 4.0), False, heat, cupy.empty((0, 1, 17), np.uint8))
+
+
+def test_bad_input_is_refused_before_a_launch(monkeypatch):
+    calls = []
+    monkeypatch.setattr(gpu._CupyLauncher, 'launch', lambda self, *a: calls.append(a))
+    d = cupy.zeros((2, 3, 8, 8), np.float32)
+    locs, vals = cupy.empty((2, 3, 2), np.float32), cupy.empty((2, 3), np.float32)
+    with pytest.raises(TypeError):
+        gpu.heatmap_maximum(d.astype(np.float64), locs, vals)
+    with pytest.raises(ValueError):
+        gpu.heatmap_maximum(cupy.zeros((2, 3, 8, 16), np.float32)[..., ::2], locs, vals)
+    with pytest.raises(TypeError):
+        gpu.heatmap_maximum(np.zeros((2, 3, 8, 8), np.float32), locs, vals)  # host memory
+    with pytest.raises(ValueError):
+        gpu.decode_dark(d, 4, False, (1.0, 1.0), locs, vals)
+    assert calls == []
+
+
+def test_batch_decode_is_capturable_in_a_cuda_graph():
+    """decode_dark (DARK) allocates nothing and never synchronises: a torch CUDA graph
+    captures it, and replays give the same results."""
+    torch = _torch_cuda()
+    h = torch.from_numpy(_maps()).cuda()
+    locs = torch.empty((4, 17, 2), device='cuda')
+    vals = torch.empty((4, 17), device='cuda')
+    gpu.decode_dark(h, 11, False, (4.0, 4.0), locs, vals)  # compile and load outside capture
+    torch.cuda.synchronize()
+    expected = locs.clone()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        gpu.decode_dark(h, 11, False, (4.0, 4.0), locs, vals)
+    locs.zero_()
+    graph.replay()
+    torch.cuda.synchronize()
+    assert torch.equal(locs, expected)
+
+
+def test_every_kernel_loads():
+    for name in launch.SIGNATURES:
+        assert gpu._kernels._launcher._function(name) is not None
