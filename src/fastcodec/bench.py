@@ -4,8 +4,8 @@ Every codec config of :mod:`fastcodec.examples` (or those of one codec) is timed
 bundled sample for four operations: ``encode`` and ``decode`` of one sample, and
 ``batch_encode`` / ``batch_decode`` of ``--batch`` samples. Implementations:
 
-* each available fastcodec backend (``cpp``, ``numba``; ``cuda`` when a GPU and the
-  backend are present, on torch CUDA tensors, synchronised after each call);
+* each available CPU backend of fastcodec (``cpp``, ``numba``; the codecs do not run
+  on the ``cuda`` backend yet: benchmarks/bench_cuda.py times its kernels on a GPU);
 * ``mmpose``: MMPose 1.3.2's class when it is installed; its "batched" calls are the
   Python loop over samples that MMPose's heads and data pipelines run;
 * ``baseline``: a straightforward vectorised implementation in torch (or numpy when
