@@ -354,6 +354,10 @@ def run(codec: Optional[str] = None, quick: bool = False, batch: Optional[int] =
         raise ValueError(f'unknown operation(s) {bad}; known: {list(OPS)}')
     mmc = mmpose_codecs_or_none() if with_mmpose else None
     impls = backends()
+    if quick and 'cpp' in impls and 'numba' in impls:
+        # the fallback's first run compiles every kernel (about a minute on 2 cores):
+        # --quick compares the default backend; the full run times numba too
+        impls.remove('numba')
     configs = select_configs(codec)
     timings: List[Timing] = []
     skipped: List[str] = []

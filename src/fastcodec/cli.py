@@ -77,7 +77,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_bench.add_argument('--codec', default='all',
                          help='a codec name (e.g. MSRAHeatmap) or "all" (default)')
     p_bench.add_argument('--quick', action='store_true',
-                         help='short timings and batch 4: under a minute on 2 cores')
+                         help='short timings, batch 4, the C++ backend (not numba): under a '
+                              'minute on 2 cores')
     p_bench.add_argument('--batch', type=int, help='samples per batched call (64; quick: 4)')
     p_bench.add_argument('--ops', nargs='+', default=list(OPS), choices=OPS, metavar='OP',
                          help=f'operations to time (default: all of {", ".join(OPS)})')
