@@ -10,9 +10,7 @@ import numpy as np
 from fastcodec.backends.numba.blur import gaussian_blur
 from fastcodec.backends.numba.common import _F0, _F1, _require, jit
 from fastcodec.backends.numba.heatmap import dark_udp_log, dark_udp_step, sign_step
-from fastcodec.backends.numba.spr import (nms_map, spr_adjust_heap, spr_make_heap,
-                                          spr_nth_element, spr_sort, spr_sort_heap,
-                                          spr_value_before)
+from fastcodec.backends.numba.spr import nms_map, spr_partial_sort_path, topk_candidates
 
 __all__ = ['ae_decode']
 
@@ -302,30 +300,14 @@ def _candidates(heat, r, M, vals, idx):
     HW = H * W
     rows = np.empty((H, W), np.float32)
     peaks = np.empty((H, W), np.float32)
-    partial = M * 64 <= HW
+    partial = spr_partial_sort_path(M, HW)
     cv = np.empty(M if partial else HW, np.float32)
     ci = np.empty(M if partial else HW, np.int64)
     for c in range(C):
         if M == 0:
             continue
         nms_map(heat[c], H, W, r, rows, peaks)
-        flat = peaks.reshape(HW)
-        if partial:
-            for i in range(M):
-                cv[i] = flat[i]
-                ci[i] = i
-            spr_make_heap(cv, ci, 0, M)
-            for i in range(M, HW):
-                val = flat[i]
-                if spr_value_before(val, cv[0]):
-                    spr_adjust_heap(cv, ci, 0, 0, M, val, i)
-            spr_sort_heap(cv, ci, 0, M)
-        else:
-            for i in range(HW):
-                cv[i] = flat[i]
-                ci[i] = i
-            spr_nth_element(cv, ci, M - 1, HW)
-            spr_sort(cv, ci, M - 1)
+        topk_candidates(peaks.reshape(HW), HW, M, cv, ci)
         for j in range(M):
             vals[c, j] = cv[j]
             idx[c, j] = ci[j]

@@ -411,6 +411,29 @@ def spr_bilinear(m, H, W, x, y):
 
 
 @jit
+def topk_candidates(values, n, M, cv, ci):
+    """torch.topk(values, M) (sorted, largest) of n values into cv, ci[0 .. M), as
+    nms_topk.h's topk_candidates: a heap of M for small M, else nth_element and a sort.
+    cv and ci hold M entries on the heap path, n otherwise."""
+    if spr_partial_sort_path(M, n):
+        for i in range(M):
+            cv[i] = values[i]
+            ci[i] = i
+        spr_make_heap(cv, ci, 0, M)
+        for i in range(M, n):
+            val = values[i]
+            if spr_value_before(val, cv[0]):  # skips the call for most pixels
+                spr_heap_offer(cv, ci, 0, M, val, i)
+        spr_sort_heap(cv, ci, 0, M)
+    else:
+        for i in range(n):
+            cv[i] = values[i]
+            ci[i] = i
+        spr_nth_element(cv, ci, M - 1, n)
+        spr_sort(cv, ci, M - 1)
+
+
+@jit
 def nms_map(m, H, W, r, rows, out):
     """batch_heatmap_nms of one (H, W) map m into out (nms_topk.h's nms_map): each pixel
     kept where it equals its (2r + 1)^2 window's NaN-propagating maximum, else
@@ -452,22 +475,7 @@ def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, k
         flat = scores.reshape(HW)
         count = 0
         if M > 0:
-            if partial:
-                for i in range(M):
-                    cv[i] = flat[i]
-                    ci[i] = i
-                spr_make_heap(cv, ci, 0, M)
-                for i in range(M, HW):
-                    val = flat[i]
-                    if spr_value_before(val, cv[0]):  # skips the call for most pixels
-                        spr_heap_offer(cv, ci, 0, M, val, i)
-                spr_sort_heap(cv, ci, 0, M)
-            else:
-                for i in range(HW):
-                    cv[i] = flat[i]
-                    ci[i] = i
-                spr_nth_element(cv, ci, M - 1, HW)
-                spr_sort(cv, ci, M - 1)
+            topk_candidates(flat, HW, M, cv, ci)
             for j in range(M):
                 val = cv[j]
                 if not spr_root_kept(val, thr):
