@@ -9,7 +9,7 @@ import numpy as np
 from fastcodec import _calls
 from fastcodec._arrays import Call, check_ndim, check_real, open_call, visibility, weights_from
 from fastcodec.codecs.base import BaseKeypointCodec
-from fastcodec.codecs.simcc_label import _number, simcc_dark_kernel_size
+from fastcodec.codecs.simcc_label import _number, axis_sigmas, simcc_dark_kernel_size
 from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.registry import register
 
@@ -61,17 +61,7 @@ class SimCC3DLabel(BaseKeypointCodec):
             raise TypeError(f'input_size must be three numbers (w, h, d), got {input_size!r}')
         if not np.all(np.isfinite(size)) or np.any(size <= 0):
             raise ValueError(f'input_size must be positive, got {input_size!r}')
-        if isinstance(sigma, (float, int, np.floating, np.integer)) and not isinstance(sigma, bool):
-            sig = np.array([sigma, sigma, sigma])
-        else:
-            try:
-                sig = np.array(sigma)
-            except Exception as err:  # noqa: BLE001
-                raise TypeError(f'sigma must be a number or (sx, sy, sz), got {sigma!r}') from err
-            if sig.shape != (3,) or sig.dtype.kind not in 'iuf':
-                raise TypeError(f'sigma must be a number or (sx, sy, sz), got {sigma!r}')
-        if not np.all(np.isfinite(sig)) or np.any(sig <= 0):
-            raise ValueError(f'sigma must be positive and finite, got {sigma!r}')
+        sig = axis_sigmas(sigma, 3, '(sx, sy, sz)')
         ratio = _number(simcc_split_ratio, 'simcc_split_ratio')
         if ratio <= 0:
             raise ValueError(f'simcc_split_ratio must be positive, got {simcc_split_ratio!r}')

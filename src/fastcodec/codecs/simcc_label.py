@@ -22,6 +22,23 @@ def simcc_dark_kernel_size(sigma: float) -> int:
     return max(k, 1)
 
 
+def axis_sigmas(sigma: Any, axes: int, layout: str) -> np.ndarray:
+    """One positive finite sigma per label axis: a number repeated, or ``axes`` numbers
+    (``layout`` names them in the error)."""
+    if isinstance(sigma, (float, int, np.floating, np.integer)) and not isinstance(sigma, bool):
+        sig = np.array([sigma] * axes)
+    else:
+        try:
+            sig = np.array(sigma)
+        except Exception as err:  # noqa: BLE001
+            raise TypeError(f'sigma must be a number or {layout}, got {sigma!r}') from err
+        if sig.shape != (axes,) or sig.dtype.kind not in 'iuf':
+            raise TypeError(f'sigma must be a number or {layout}, got {sigma!r}')
+    if not np.all(np.isfinite(sig)) or np.any(sig <= 0):
+        raise ValueError(f'sigma must be positive and finite, got {sigma!r}')
+    return sig
+
+
 def _number(v: Any, name: str) -> float:
     if isinstance(v, (bool, str, bytes)):
         raise TypeError(f'{name} must be a number, got {v!r}')
@@ -76,17 +93,7 @@ class SimCCLabel(BaseKeypointCodec):
         if not isinstance(smoothing_type, str) or smoothing_type not in ('gaussian', 'standard'):
             raise ValueError(f'SimCCLabel got invalid `smoothing_type` value {smoothing_type!r}. '
                              "Should be one of {'gaussian', 'standard'}")
-        if isinstance(sigma, (float, int, np.floating, np.integer)) and not isinstance(sigma, bool):
-            sig = np.array([sigma, sigma])
-        else:
-            try:
-                sig = np.array(sigma)
-            except Exception as err:  # noqa: BLE001
-                raise TypeError(f'sigma must be a number or an (x, y) pair, got {sigma!r}') from err
-            if sig.shape != (2,) or sig.dtype.kind not in 'iuf':
-                raise TypeError(f'sigma must be a number or an (x, y) pair, got {sigma!r}')
-        if not np.all(np.isfinite(sig)) or np.any(sig <= 0):
-            raise ValueError(f'sigma must be positive and finite, got {sigma!r}')
+        sig = axis_sigmas(sigma, 2, 'an (x, y) pair')
         ratio = _number(simcc_split_ratio, 'simcc_split_ratio')
         if ratio <= 0:
             raise ValueError(f'simcc_split_ratio must be positive, got {simcc_split_ratio!r}')
