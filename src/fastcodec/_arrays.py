@@ -109,6 +109,10 @@ def common_device(arrays: Sequence[Any], names: Sequence[str]) -> Device:
 
 
 # ---- namespaces -----------------------------------------------------------------------------
+# numpy's real dtypes in native byte order: a set lookup, faster than reading dtype.kind
+_REAL_DTYPES = frozenset(np.dtype(c) for c in '?bBhHiIlLqQefdg')
+
+
 def _real(dtype_kind: str, dtype: Any, name: str) -> None:
     if dtype_kind not in 'biuf':
         raise TypeError(f'{name} must hold real numbers, got dtype {dtype}')
@@ -126,7 +130,7 @@ class NumpyNS:
     def asarray(x: Any, name: str) -> np.ndarray:
         """x as a numpy array of real numbers, without a copy where x's memory allows."""
         if type(x) is np.ndarray:
-            if x.dtype.kind in 'biuf':
+            if x.dtype in _REAL_DTYPES:
                 return x
             arr = x
         elif is_torch(x):
@@ -414,13 +418,16 @@ def open_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
     device without one, before any conversion)."""
     for x in arrays:
         if x is not None and type(x) is not np.ndarray:
-            break
-    else:  # numpy arrays only: the common case, without the device checks
-        kernels = _backend.kernels(CPU)
-        call = _HOST_CALLS.get(kernels)
-        if call is None:
-            call = _HOST_CALLS[kernels] = Call(NUMPY, NUMPY, kernels)
-        return call
+            return _open_device_call(arrays, names)
+    # numpy arrays only: the common case, without the device checks
+    kernels = _backend.host_kernels()
+    call = _HOST_CALLS.get(kernels)
+    if call is None:
+        call = _HOST_CALLS[kernels] = Call(NUMPY, NUMPY, kernels)
+    return call
+
+
+def _open_device_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
     device = common_device(arrays, names)
     kernels = _backend.kernels(device)
     caller = namespace_of(next(x for x in arrays if x is not None))
@@ -446,19 +453,23 @@ def check_ndim(array: np.ndarray, name: str, ndims: Sequence[int], layout: str) 
 def keypoints_f64(keypoints: np.ndarray, name: str = 'keypoints') -> Tuple[np.ndarray, bool]:
     """float64 copy-or-view of keypoints (..., 2+) and whether MMPose would compute in
     float32 (float16/float32 input) rather than float64."""
-    check_real(keypoints, name)
+    dtype = keypoints.dtype
+    if dtype not in _REAL_DTYPES:
+        check_real(keypoints, name)
     if keypoints.shape[-1] != 2:
         raise ValueError(f'{name} must hold (x, y) pairs in its last axis, '
                          f'got shape {tuple(keypoints.shape)}')
-    f32 = keypoints.dtype in (np.float16, np.float32)
-    return np.ascontiguousarray(keypoints, dtype=np.float64), f32
+    return np.ascontiguousarray(keypoints, dtype=F64), dtype is F32 or dtype in _HALF_SINGLE
+
+
+_HALF_SINGLE = (np.dtype(np.float16), F32)
 
 
 def visibility(call: Call, keypoints_visible: Optional[Any], lead: Tuple[int, ...],
                name: str = 'keypoints_visible') -> np.ndarray:
     """The visibility array (MMPose: ones of float32 when None), checked to be ``lead``."""
     if keypoints_visible is None:
-        return np.ones(lead, dtype=np.float32)
+        return np.ones(lead, dtype=F32)
     vis = call.array(keypoints_visible, name)
     if vis.shape != lead:
         raise ValueError(f'{name} must have shape {lead} to match keypoints, '
@@ -468,11 +479,12 @@ def visibility(call: Call, keypoints_visible: Optional[Any], lead: Tuple[int, ..
 
 def heatmaps_f32(heatmaps: np.ndarray, name: str = 'heatmaps') -> np.ndarray:
     """float32 C-contiguous maps (..., H, W) with H, W > 0, as the kernels read them."""
-    check_real(heatmaps, name)
-    if heatmaps.shape[-1] == 0 or heatmaps.shape[-2] == 0:
+    if heatmaps.dtype not in _REAL_DTYPES:
+        check_real(heatmaps, name)
+    if 0 in heatmaps.shape[-2:]:
         raise ValueError(f'{name} must have positive height and width, '
                          f'got shape {tuple(heatmaps.shape)}')
-    return np.ascontiguousarray(heatmaps, dtype=np.float32)
+    return np.ascontiguousarray(heatmaps, dtype=F32)
 
 
 def check_size(size: Any, name: str) -> Tuple[int, int]:

@@ -50,13 +50,18 @@ _from_env: Optional[str] = os.environ.get('FASTCODEC_BACKEND') or None
 _loaded: Dict[str, ModuleType] = {}
 _missing: Dict[str, str] = {}     # backend name -> why it cannot be imported
 _warned_fallback = False
+# The automatic CPU backend once resolved (and the thread limit settled): host_kernels'
+# answer on every call with no backend selected, the hot path of small calls.
+_automatic_host: Optional[ModuleType] = None
 
 
 def register_backend(name: str, device: str, module: str) -> None:
     """Make the module ``module`` (implementing the backend contract) the backend
     ``name`` for arrays of device type ``device``, chosen automatically after the
     backends already registered for that device."""
+    global _automatic_host
     BACKENDS[name] = Backend(device, module)
+    _automatic_host = None
     if name not in AUTOMATIC.get(device, ()):
         AUTOMATIC[device] = AUTOMATIC.get(device, ()) + (name,)
     _missing.pop(name, None)
@@ -120,9 +125,17 @@ def use_backend(name: str) -> Iterator[None]:
         _context.reset(token)
 
 
+def host_kernels() -> ModuleType:
+    """``kernels(None)``, the kernel module for host arrays, without the device checks."""
+    if _automatic_host is not None and not (_context.get() or _selected or _from_env):
+        return _automatic_host
+    return kernels(None)
+
+
 def kernels(device=None) -> ModuleType:
     """The kernel module for a call on arrays of ``device`` (a ``_arrays.Device``;
     None: the CPU)."""
+    global _automatic_host
     if _threads_unsettled:
         _settle_threads()
     device_type = 'cpu' if device is None else device.type
@@ -136,7 +149,8 @@ def kernels(device=None) -> ModuleType:
         module = _loaded.get(name)
         return module if module is not None else _import(_check_name(name))
     if device_type == 'cpu':
-        return _loaded.get('cpp') or _cpu_fallback()
+        _automatic_host = _loaded.get('cpp') or _cpu_fallback()
+        return _automatic_host
     for candidate in AUTOMATIC.get(device_type, ()):
         if _is_available(candidate):
             return _import(candidate)
@@ -183,8 +197,8 @@ def _settle_threads() -> None:
 
 def _forked_child() -> None:
     # the parent's choice was for the parent: a DataLoader worker starts from one thread
-    global _threads_unsettled, _threads_set_here
-    _threads_unsettled, _threads_set_here = True, False
+    global _threads_unsettled, _threads_set_here, _automatic_host
+    _threads_unsettled, _threads_set_here, _automatic_host = True, False, None
 
 
 if hasattr(os, 'register_at_fork'):

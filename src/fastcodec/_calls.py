@@ -123,9 +123,10 @@ def encode_regression(call: Call, keypoints, visible, input_size):
 def decode_regression(call: Call, encoded, input_size, f32: bool):
     """encoded (..., D) -> keypoints f64 (..., 2), scores (...) f32 for D = 2 or f32,
     else f64."""
-    lead = encoded.shape[:-1]
+    shape = encoded.shape
+    lead = shape[:-1]
     keypoints = call.empty(lead + (2,), F64)
-    scores = call.empty(lead, F32 if encoded.shape[-1] == 2 or f32 else F64)
+    scores = call.empty(lead, F32 if shape[-1] == 2 or f32 else F64)
     call.kernels.decode_regression(encoded, input_size, f32, keypoints, scores)
     return keypoints, scores
 

@@ -26,7 +26,9 @@ def no_kernels(monkeypatch):
 
         def __getattr__(self, name):
             raise AssertionError(f'kernel {name} ran on bad input')
-    monkeypatch.setattr(_backend, 'kernels', lambda device=None: Forbidden())
+    forbidden = Forbidden()
+    monkeypatch.setattr(_backend, 'kernels', lambda device=None: forbidden)
+    monkeypatch.setattr(_backend, 'host_kernels', lambda: forbidden)
 
 
 @pytest.mark.parametrize('kw, error, words', [

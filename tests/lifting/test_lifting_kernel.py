@@ -192,7 +192,9 @@ def test_kernel_path_is_taken(monkeypatch):
                 calls.append(name)
             return getattr(self.module, name)
 
+    spy = Spy(real(None))
     monkeypatch.setattr(_backend, 'kernels', lambda device=None: Spy(real(device)))
+    monkeypatch.setattr(_backend, 'host_kernels', lambda: spy)
     rng = np.random.default_rng(12)
     kps, vis, target, tvis = batch(rng, 2, 3, np.float32, np.float32)
     cam = cameras(rng, 2, (2,), np.float64)

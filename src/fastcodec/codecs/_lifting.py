@@ -266,10 +266,11 @@ def non_finite(X, x):
     """(..., C) -> bool mask (...) of the rows holding a NaN or Inf, or None where x is a
     host array whose values are all finite (nothing to do)."""
     test = may_test(X)
-    # A finite sum has finite terms (NaN and Inf propagate; an overflow only costs the
-    # exact test below).
+    # A finite sum (of squares, on numpy: np.vdot is the cheapest reduction of a small
+    # array) has finite terms: NaN and Inf propagate, and an overflow only costs the
+    # exact test below.
     if test and (X.dtype(x).kind != 'f' or (bool(X.torch.isfinite(x.sum())) if X.is_torch
-                                            else math.isfinite(np.add.reduce(x, axis=None)))):
+                                            else math.isfinite(np.vdot(x, x)))):
         return None
     mask = ~(X.torch.isfinite(x) if X.is_torch else np.isfinite(x)).all(-1)
     return None if test and not bool(mask.any()) else mask
@@ -369,7 +370,8 @@ def finite_sample(encoded: dict, kp: np.ndarray, lt: np.ndarray, fix, *args) -> 
     """The fast path's per-sample results through a codec's batched ``fix(X, encoded,
     keypoints, target, *args)`` (on a batch of one); ``encoded`` itself where kp and lt
     are finite (one cheap check each)."""
-    if non_finite(NUMPY, kp) is None and non_finite(NUMPY, lt) is None:
+    # kp, lt: float32 / float64 numpy arrays (fast_float); non_finite's test, fused
+    if math.isfinite(np.vdot(kp, kp) + np.vdot(lt, lt)):
         return encoded
     arrays = {k for k, v in encoded.items() if isinstance(v, np.ndarray)}
     batched = {k: (v[None] if k in arrays else v) for k, v in encoded.items()}

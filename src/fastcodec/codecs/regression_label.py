@@ -7,7 +7,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import Call, check_ndim, check_size, open_call, visibility
+from fastcodec._arrays import F32, F64, Call, check_ndim, check_size, open_call, visibility
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -15,9 +15,10 @@ from fastcodec.registry import register
 def float_array(x: np.ndarray) -> np.ndarray:
     """x as the regression kernels read it: float32 and float64 C-contiguous arrays as
     they are (no copy), anything else as float64."""
-    if x.dtype.char in 'fd':
-        return x if x.flags.c_contiguous else np.ascontiguousarray(x)
-    return np.ascontiguousarray(x, dtype=np.float64)
+    dtype = x.dtype
+    if dtype is F32 or dtype is F64 or dtype.char in 'fd':  # identity first: cheapest
+        return np.ascontiguousarray(x)
+    return np.ascontiguousarray(x, dtype=F64)
 
 
 class _CoordinateDecoding:
@@ -51,8 +52,9 @@ class _CoordinateDecoding:
         if enc.shape[-1] not in (2, 4):
             raise ValueError(f'{name}: keypoint dimension should be 2 or 4 (with sigma), '
                              f'got shape {tuple(enc.shape)}')
+        dtype = enc.dtype
         return _calls.decode_regression(call, float_array(enc), self._size,
-                                        enc.dtype != np.float64)
+                                        dtype is F32 or dtype != F64)
 
 
 @register
