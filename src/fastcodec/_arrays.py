@@ -125,6 +125,7 @@ class NumpyNS:
     kind = 'numpy'
     is_torch = False
     device = CPU
+    xp = np  # the array module: the codecs' glue around kernels is written against it
 
     @staticmethod
     def asarray(x: Any, name: str) -> np.ndarray:
@@ -266,10 +267,13 @@ class TorchNS:
 
     def wrap(self, out):
         """A result in this namespace: numpy arrays become tensors (sharing memory on
-        the CPU)."""
+        the CPU), device arrays (CuPy) tensors sharing the device memory."""
         if isinstance(out, np.ndarray):
             if self.device.type == 'cpu':
                 return self.torch.from_numpy(np.ascontiguousarray(out))
+            return self.torch.as_tensor(out, device=self.torch_device)
+        if hasattr(type(out), '__cuda_array_interface__') and \
+                not isinstance(out, self.torch.Tensor):
             return self.torch.as_tensor(out, device=self.torch_device)
         return out
 
@@ -343,8 +347,9 @@ class TorchNS:
 class CupyNS:
     """CuPy arrays on one CUDA device, and other device arrays read through CuPy
     (zero-copy, by ``__cuda_array_interface__`` or DLPack): what a device backend
-    computes on and returns. Only allocation and conversion: codecs with no kernel for
-    a step do not run on it."""
+    computes on and returns. CuPy mirrors numpy's API, so the codecs' glue around the
+    kernels (``Call.xp``: dtype conversions, ``where``, ``full``, broadcasting
+    arithmetic) runs unchanged on the device."""
 
     kind = 'cupy'
     is_torch = False
@@ -356,7 +361,8 @@ class CupyNS:
             raise TypeError(f'arrays on {device} that are not torch tensors are read '
                             'through CuPy, which is not installed (pip install '
                             '"fastcodec[cuda]")') from err
-        self.cupy, self.device = cupy, device
+        self.cupy = self.xp = cupy
+        self.device = device
 
     def asarray(self, x: Any, name: str):
         arr = x if isinstance(x, self.cupy.ndarray) else self.cupy.asarray(x)
@@ -394,14 +400,15 @@ class Call:
     """One call of a codec or op (``open_call``): the caller's namespace (results go
     back as its kind, on its device), the kernel module of the backend for the arrays'
     device, and the namespace X that backend computes in (numpy for the CPU backends),
-    with its ``array(x, name)`` (an input as the backend reads it: real numbers, no copy
+    with its array module ``xp`` (numpy or CuPy: the glue around kernels), its
+    ``array(x, name)`` (an input as the backend reads it: real numbers, no copy
     where possible), ``empty(shape, dtype)`` (an output buffer there for a kernel to
     fill) and ``result(out)`` (a result as the caller's kind)."""
 
-    __slots__ = ('caller', 'X', 'kernels', 'array', 'empty', 'result')
+    __slots__ = ('caller', 'X', 'xp', 'kernels', 'array', 'empty', 'result')
 
     def __init__(self, caller, X, kernels) -> None:
-        self.caller, self.X, self.kernels = caller, X, kernels
+        self.caller, self.X, self.xp, self.kernels = caller, X, X.xp, kernels
         # the namespaces' functions themselves: no extra frame on these per-call paths
         self.array, self.empty, self.result = X.asarray, X.empty, caller.wrap
 
@@ -428,10 +435,33 @@ def open_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
 
 
 def _open_device_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
+    """Calls on torch tensors (any device), other host arrays, and device arrays: the
+    CPU backends compute on numpy views of host memory; a device backend on CuPy views
+    of the device memory (torch CUDA tensors included: zero-copy, results handed back
+    as tensors sharing it)."""
     device = common_device(arrays, names)
     kernels = _backend.kernels(device)
     caller = namespace_of(next(x for x in arrays if x is not None))
-    return Call(caller, NUMPY if device.type == 'cpu' else caller, kernels)
+    if device.type == 'cpu':
+        return Call(caller, NUMPY, kernels)
+    if caller.is_torch:
+        _check_torch_stream(caller)
+        return Call(caller, CupyNS(device), kernels)
+    return Call(caller, caller, kernels)
+
+
+def _check_torch_stream(torch_ns: 'TorchNS') -> None:
+    """Device calls on torch tensors run on CuPy's current stream, which is the legacy
+    default stream that torch's default stream also is. On another torch stream the
+    call would race with the work queued there: refuse it with the way out."""
+    torch = torch_ns.torch
+    if torch_ns.device.type == 'cuda' and \
+            torch.cuda.current_stream(torch_ns.torch_device) != \
+            torch.cuda.default_stream(torch_ns.torch_device):
+        raise TypeError('fastcodec runs device calls on torch tensors on the default CUDA '
+                        'stream; under torch.cuda.stream(s), run the call inside '
+                        '`with cupy.cuda.ExternalStream(s.cuda_stream):` with CuPy arrays '
+                        '(cupy.from_dlpack(tensor)), or call it outside the stream context')
 
 
 def host_array(x: Any, name: str) -> np.ndarray:
@@ -450,7 +480,7 @@ def check_ndim(array: np.ndarray, name: str, ndims: Sequence[int], layout: str) 
         raise ValueError(f'{name} must have shape {layout}, got {tuple(array.shape)}')
 
 
-def keypoints_f64(keypoints: np.ndarray, name: str = 'keypoints') -> Tuple[np.ndarray, bool]:
+def keypoints_f64(call: Call, keypoints, name: str = 'keypoints'):
     """float64 copy-or-view of keypoints (..., 2+) and whether MMPose would compute in
     float32 (float16/float32 input) rather than float64."""
     dtype = keypoints.dtype
@@ -459,17 +489,18 @@ def keypoints_f64(keypoints: np.ndarray, name: str = 'keypoints') -> Tuple[np.nd
     if keypoints.shape[-1] != 2:
         raise ValueError(f'{name} must hold (x, y) pairs in its last axis, '
                          f'got shape {tuple(keypoints.shape)}')
-    return np.ascontiguousarray(keypoints, dtype=F64), dtype is F32 or dtype in _HALF_SINGLE
+    return (call.xp.ascontiguousarray(keypoints, dtype=F64),
+            dtype is F32 or dtype in _HALF_SINGLE)
 
 
 _HALF_SINGLE = (np.dtype(np.float16), F32)
 
 
 def visibility(call: Call, keypoints_visible: Optional[Any], lead: Tuple[int, ...],
-               name: str = 'keypoints_visible') -> np.ndarray:
+               name: str = 'keypoints_visible'):
     """The visibility array (MMPose: ones of float32 when None), checked to be ``lead``."""
     if keypoints_visible is None:
-        return np.ones(lead, dtype=F32)
+        return call.xp.ones(lead, dtype=F32)
     vis = call.array(keypoints_visible, name)
     if vis.shape != lead:
         raise ValueError(f'{name} must have shape {lead} to match keypoints, '
@@ -477,14 +508,14 @@ def visibility(call: Call, keypoints_visible: Optional[Any], lead: Tuple[int, ..
     return vis
 
 
-def heatmaps_f32(heatmaps: np.ndarray, name: str = 'heatmaps') -> np.ndarray:
+def heatmaps_f32(call: Call, heatmaps, name: str = 'heatmaps'):
     """float32 C-contiguous maps (..., H, W) with H, W > 0, as the kernels read them."""
     if heatmaps.dtype not in _REAL_DTYPES:
         check_real(heatmaps, name)
     if 0 in heatmaps.shape[-2:]:
         raise ValueError(f'{name} must have positive height and width, '
                          f'got shape {tuple(heatmaps.shape)}')
-    return np.ascontiguousarray(heatmaps, dtype=F32)
+    return call.xp.ascontiguousarray(heatmaps, dtype=F32)
 
 
 def check_size(size: Any, name: str) -> Tuple[int, int]:
@@ -517,7 +548,7 @@ def check_positive(v: Any, name: str) -> float:
     return f
 
 
-def weights_from(visible: np.ndarray, inside: np.ndarray) -> np.ndarray:
+def weights_from(call: Call, visible, inside):
     """MMPose's keypoint_weights: a copy of the visibility with the out-of-heatmap
     entries zeroed, in the visibility's dtype."""
-    return np.where(inside.view(bool), visible, 0).astype(visible.dtype, copy=False)
+    return call.xp.where(inside.view(bool), visible, 0).astype(visible.dtype, copy=False)

@@ -126,7 +126,7 @@ class AssociativeEmbedding(BaseKeypointCodec):
 
     # ---- encoding -------------------------------------------------------------------
     def _encode_batch(self, call, keypoints, visible):
-        xy, vis, f32 = self._kernel_inputs(keypoints, visible)
+        xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         W, H = self.heatmap_size
         sigmas = np.full(xy.shape[1], float(self.sigma))
         heatmaps, inside = _calls.encode_gaussian(
@@ -139,7 +139,7 @@ class AssociativeEmbedding(BaseKeypointCodec):
         vis_inside = (visible > 0.5) & (x >= 0) & (x < W) & (y >= 0) & (y < H)
         indices = np.stack((y * W + x, vis_inside.astype(np.int64)), axis=-1)
         return dict(heatmaps=heatmaps, keypoint_indices=indices,
-                    keypoint_weights=weights_from(visible, inside))
+                    keypoint_weights=weights_from(call, visible, inside))
 
     # ---- decoding -------------------------------------------------------------------
     def decode(self, heatmaps: Any, tags: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -187,7 +187,7 @@ class AssociativeEmbedding(BaseKeypointCodec):
         if self.decode_topk > H * W:
             raise ValueError(f'decode_topk = {self.decode_topk} exceeds the {H * W} pixels '
                              f'of a {H} x {W} heatmap')
-        heat = heatmaps_f32(heat)
+        heat = heatmaps_f32(call, heat)
         tag = np.ascontiguousarray(tag, dtype=np.float32)
         order = np.array([i % K for i in self._order], dtype=np.int64)
         limit = self.decode_max_instances

@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import (Call, check_ndim, check_real, heatmaps_f32, keypoints_f64,
+from fastcodec._arrays import (F64, Call, check_ndim, check_real, heatmaps_f32, keypoints_f64,
                                open_call, visibility)
 from fastcodec.errors import mmpose_check_error
 
@@ -57,7 +57,7 @@ class BaseKeypointCodec:
         call = open_call((encoded,), ('encoded',))
         heat = call.array(encoded, 'encoded')
         check_ndim(heat, 'encoded', (3,), '(K, H, W)')
-        keypoints, scores = self._decode_batch(call, heatmaps_f32(heat[None]))
+        keypoints, scores = self._decode_batch(call, heatmaps_f32(call, heat[None]))
         return call.result(keypoints[0]), call.result(scores[0])
 
     # ---- batched API --------------------------------------------------------------
@@ -78,7 +78,7 @@ class BaseKeypointCodec:
         call = open_call((batch_encoded,), ('batch_encoded',))
         heat = call.array(batch_encoded, 'batch_encoded')
         check_ndim(heat, 'batch_encoded', (4,), '(B, K, H, W)')
-        keypoints, scores = self._decode_batch(call, heatmaps_f32(heat))
+        keypoints, scores = self._decode_batch(call, heatmaps_f32(call, heat))
         return call.result(keypoints), call.result(scores)
 
     @property
@@ -99,12 +99,12 @@ class BaseKeypointCodec:
         return float(self.scale_factor[0]), float(self.scale_factor[1])
 
     @staticmethod
-    def _kernel_inputs(keypoints: np.ndarray, visible: np.ndarray):
+    def _kernel_inputs(call: Call, keypoints, visible):
         """float64 keypoints and visibility for the kernels, and whether MMPose would
         divide by the scale factor in float32 (float32 keypoints) or float64."""
-        xy, f32 = keypoints_f64(keypoints)
+        xy, f32 = keypoints_f64(call, keypoints)
         check_real(visible, 'keypoints_visible')
-        return xy, np.ascontiguousarray(visible, dtype=np.float64), f32
+        return xy, call.xp.ascontiguousarray(visible, dtype=F64), f32
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in self._config().items())

@@ -271,7 +271,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
 
     def _decode_maps(self, call: Call, heat: np.ndarray, scores: np.ndarray):
         """heat (N, K, H, W), scores (N, 1) -> keypoints (N, K, 2), scores (N, K)."""
-        heat = heatmaps_f32(heat)
+        heat = heatmaps_f32(call, heat)
         N, K = heat.shape[:2]
         if N * K == 0:
             return np.empty((N, K, 2), np.float32), np.empty((N, K), np.float32)

@@ -233,7 +233,7 @@ class Hand3DHeatmap(BaseKeypointCodec):
         if min(D, H, W) == 0:
             raise ValueError(f'heatmaps must have positive depth, height and width, '
                              f'got shape {tuple(heat.shape)}')
-        maps = heatmaps_f32(heat).reshape(B, K, D * H, W)
+        maps = heatmaps_f32(call, heat).reshape(B, K, D * H, W)
         locs2, vals = _calls.heatmap_maximum(call, maps)
         row = locs2[..., 1].astype(np.int64)
         locs = np.stack([locs2[..., 0], (row % H).astype(np.float32),

@@ -49,9 +49,10 @@ class IntegralRegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
                           hm._scale, hm.heatmap_size[0], hm.heatmap_size[1])
 
     def _encode_batch(self, call, keypoints, visible):
-        xy, vis, f32 = self._kernel_inputs(keypoints, visible)
+        xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         kind, sigmas, scale, W, H = self._gaussian
-        heatmaps, _ = _calls.encode_gaussian(call, kind, xy, vis, sigmas, scale, f32, W, H)
+        heatmaps, _ = _calls.encode_gaussian(call, kind, xy, vis, call.xp.asarray(sigmas),
+                                             scale, f32, W, H)
         if self.normalize:
             call.kernels.normalize_heatmaps(heatmaps)
         labels, weights = _calls.encode_regression(call, xy, vis, self._size)

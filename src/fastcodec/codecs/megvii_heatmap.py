@@ -37,15 +37,15 @@ class MegviiHeatmap(BaseKeypointCodec):
         self.scale_factor = (np.array(input_size) / heatmap_size).astype(np.float32)
 
     def _encode_batch(self, call, keypoints, visible):
-        xy, vis, f32 = self._kernel_inputs(keypoints, visible)
+        xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         W, H = self.heatmap_size
         heatmaps, inside = _calls.encode_megvii(
             call, xy, vis, self._scale, f32, W, H, self.kernel_size)
-        return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
+        return dict(heatmaps=heatmaps, keypoint_weights=weights_from(call, visible, inside))
 
     def _decode_batch(self, call, heatmaps):
         locs, scores = _calls.decode_megvii(call, heatmaps, self.kernel_size)
-        return locs[:, None] * self.scale_factor, scores[:, None]
+        return locs[:, None] * call.xp.asarray(self.scale_factor), scores[:, None]
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,

@@ -42,13 +42,13 @@ class MSRAHeatmap(BaseKeypointCodec):
         self.scale_factor = (np.array(input_size) / heatmap_size).astype(np.float32)
 
     def _encode_batch(self, call, keypoints, visible):
-        xy, vis, f32 = self._kernel_inputs(keypoints, visible)
+        xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         W, H = self.heatmap_size
-        sigmas = np.full(xy.shape[1], float(self.sigma))
+        sigmas = call.xp.full(xy.shape[1], float(self.sigma))
         heatmaps, inside = _calls.encode_gaussian(
             call, 'unbiased' if self.unbiased else 'msra', xy, vis, sigmas,
             self._scale, f32, W, H)
-        return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
+        return dict(heatmaps=heatmaps, keypoint_weights=weights_from(call, visible, inside))
 
     def _decode_batch(self, call, heatmaps):
         if self.unbiased:

@@ -12,13 +12,13 @@ from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
 
-def float_array(x: np.ndarray) -> np.ndarray:
+def float_array(call: Call, x):
     """x as the regression kernels read it: float32 and float64 C-contiguous arrays as
     they are (no copy), anything else as float64."""
     dtype = x.dtype
     if dtype is F32 or dtype is F64 or dtype.char in 'fd':  # identity first: cheapest
-        return np.ascontiguousarray(x)
-    return np.ascontiguousarray(x, dtype=F64)
+        return call.xp.ascontiguousarray(x)
+    return call.xp.ascontiguousarray(x, dtype=F64)
 
 
 class _CoordinateDecoding:
@@ -53,7 +53,7 @@ class _CoordinateDecoding:
             raise ValueError(f'{name}: keypoint dimension should be 2 or 4 (with sigma), '
                              f'got shape {tuple(enc.shape)}')
         dtype = enc.dtype
-        return _calls.decode_regression(call, float_array(enc), self._size,
+        return _calls.decode_regression(call, float_array(call, enc), self._size,
                                         dtype is F32 or dtype != F64)
 
 
@@ -101,7 +101,7 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         check_ndim(kps, 'keypoints', (ndim,), layout)
         self._check_keypoints(kps)
         vis = visibility(call, keypoints_visible, kps.shape[:-1])
-        labels, weights = _calls.encode_regression(call, float_array(kps), float_array(vis),
+        labels, weights = _calls.encode_regression(call, float_array(call, kps), float_array(call, vis),
                                                    self._size)
         return dict(keypoint_labels=call.result(labels), keypoint_weights=call.result(weights))
 

@@ -181,7 +181,7 @@ class SimCC3DLabel(BaseKeypointCodec):
             np.ascontiguousarray(vis, dtype=np.float64), self._sigma,
             float(self.simcc_split_ratio), f32, bool(self.normalize), self._bins)
         out.update(keypoint_x_labels=tx, keypoint_y_labels=ty, keypoint_z_labels=tz,
-                   keypoint_weights=weights_from(vis, inside))
+                   keypoint_weights=weights_from(call, vis, inside))
         return out
 
     # ---- decode -------------------------------------------------------------------

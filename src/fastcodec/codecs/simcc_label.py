@@ -5,7 +5,7 @@ from typing import Any, Tuple, Union
 
 import numpy as np
 
-from fastcodec._arrays import (Call, check_ndim, check_real, check_size, keypoints_f64, open_call,
+from fastcodec._arrays import (F32, Call, check_ndim, check_size, open_call,
                                weights_from)
 from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
@@ -129,14 +129,12 @@ class SimCCLabel(BaseKeypointCodec):
 
     # ---- encode -------------------------------------------------------------------
     def _encode_batch(self, call, keypoints, visible):
-        xy, f32 = keypoints_f64(keypoints)
-        check_real(visible, 'keypoints_visible')
-        vis = np.ascontiguousarray(visible, dtype=np.float64)
+        xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         tx, ty, inside = _calls.simcc_encode(
             call, xy, vis, self.smoothing_type == 'gaussian', self._sigma, self._ratio, f32,
             self._W, self._H, float(self.label_smooth_weight), bool(self.normalize))
         return dict(keypoint_x_labels=tx, keypoint_y_labels=ty,
-                    keypoint_weights=weights_from(visible, inside))
+                    keypoint_weights=weights_from(call, visible, inside))
 
     # ---- decode -------------------------------------------------------------------
     def decode(self, simcc_x: Any, simcc_y: Any):
@@ -184,8 +182,8 @@ class SimCCLabel(BaseKeypointCodec):
         lead = sx.shape[:-1]
         if kind == 'simcc' and sx.ndim == 2:
             lead = (1,) + lead
-        rows_x = np.ascontiguousarray(sx, dtype=np.float32).reshape(-1, sx.shape[-1])
-        rows_y = np.ascontiguousarray(sy, dtype=np.float32).reshape(-1, sy.shape[-1])
+        rows_x = call.xp.ascontiguousarray(sx, dtype=F32).reshape(-1, sx.shape[-1])
+        rows_y = call.xp.ascontiguousarray(sy, dtype=F32).reshape(-1, sy.shape[-1])
         kx, ky = self._blur if self.use_dark else (0, 0)
         locs, vals, vis = _calls.simcc_decode(
             call, rows_x, rows_y, kx, ky, np.float32(self._ratio), bool(self.decode_visibility),

@@ -57,17 +57,17 @@ class UDPHeatmap(BaseKeypointCodec):
         self._decode_size = np.array(input_size, dtype=np.float64)
 
     def _encode_batch(self, call, keypoints, visible):
-        xy, vis, f32 = self._kernel_inputs(keypoints, visible)
+        xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         W, H = self.heatmap_size
         if self.heatmap_type == 'gaussian':
-            sigmas = np.full(xy.shape[1], float(self.sigma))
+            sigmas = call.xp.full(xy.shape[1], float(self.sigma))
             heatmaps, inside = _calls.encode_gaussian(call, 'udp', xy, vis, sigmas,
                                                       self._scale, f32, W, H)
         else:
             radius = self.radius_factor * max(W, H)
             heatmaps, inside = _calls.encode_offset(call, xy, vis, self._scale, f32, W, H,
                                                     radius)
-        return dict(heatmaps=heatmaps, keypoint_weights=weights_from(visible, inside))
+        return dict(heatmaps=heatmaps, keypoint_weights=weights_from(call, visible, inside))
 
     def _decode_batch(self, call, heatmaps):
         if self.heatmap_type == 'gaussian':
@@ -82,7 +82,9 @@ class UDPHeatmap(BaseKeypointCodec):
             locs, scores = _calls.decode_udp_combined(
                 call, heatmaps, 2 * self.blur_kernel_size + 1, self.radius_factor * max(W, H))
             keypoints = locs[:, None]
-        return keypoints / self._decode_denominator * self._decode_size, scores[:, None]
+        xp = call.xp
+        return (keypoints / xp.asarray(self._decode_denominator)
+                * xp.asarray(self._decode_size), scores[:, None])
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,

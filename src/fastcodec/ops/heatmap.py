@@ -12,7 +12,7 @@ from typing import Any, Sequence, Tuple, Union
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import (open_call, check_kernel_size, check_ndim, check_positive,
+from fastcodec._arrays import (F64, open_call, check_kernel_size, check_ndim, check_positive,
                                check_size, heatmaps_f32, keypoints_f64, visibility,
                                weights_from)
 
@@ -44,16 +44,17 @@ def _encode(kind: str, heatmap_size, keypoints, keypoints_visible, sigma=None,
     check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
     N, K = kps.shape[:2]
     vis = visibility(call, keypoints_visible, (N, K))
-    xy, f32 = keypoints_f64(kps)
-    vis64 = np.ascontiguousarray(vis, dtype=np.float64)[None]
+    xy, f32 = keypoints_f64(call, kps)
+    vis64 = call.xp.ascontiguousarray(vis, dtype=F64)[None]
     if kind == 'offset':
         radius = check_positive(radius_factor, 'radius_factor') * max(W, H)
         heat, inside = _calls.encode_offset(call, xy[None], vis64, (1.0, 1.0), f32, W, H,
                                             radius)
     else:
-        heat, inside = _calls.encode_gaussian(call, kind, xy[None], vis64, _sigmas(sigma, N),
+        heat, inside = _calls.encode_gaussian(call, kind, xy[None], vis64,
+                                              call.xp.asarray(_sigmas(sigma, N)),
                                               (1.0, 1.0), f32, W, H)
-    return call.result(heat[0]), call.result(weights_from(vis, inside[0]))
+    return call.result(heat[0]), call.result(weights_from(call, vis, inside[0]))
 
 
 def generate_gaussian_heatmaps(heatmap_size: Tuple[int, int], keypoints, keypoints_visible,
@@ -95,7 +96,7 @@ def get_heatmap_maximum(heatmaps):
     call = open_call((heatmaps,), ('heatmaps',))
     heat = call.array(heatmaps, 'heatmaps')
     check_ndim(heat, 'heatmaps', (3, 4), '(K, H, W) or (B, K, H, W)')
-    locs, vals = _calls.heatmap_maximum(call, heatmaps_f32(heat))
+    locs, vals = _calls.heatmap_maximum(call, heatmaps_f32(call, heat))
     if heat.dtype == np.float64:
         vals = vals.astype(np.float64)
     return call.result(locs), call.result(vals)
@@ -108,8 +109,8 @@ def gaussian_blur(heatmaps, kernel: int = 11):
     call = open_call((heatmaps,), ('heatmaps',))
     heat = call.array(heatmaps, 'heatmaps')
     check_ndim(heat, 'heatmaps', (3,), '(K, H, W)')
-    out = _calls.gaussian_blur(call, heatmaps_f32(heat), check_kernel_size(kernel, 'kernel'))
-    if heat.dtype == np.float32 and heat.flags.writeable:
+    out = _calls.gaussian_blur(call, heatmaps_f32(call, heat), check_kernel_size(kernel, 'kernel'))
+    if heat.dtype == np.float32 and _writeable(heat):
         heat[...] = out
         return heatmaps
     return call.result(out)
@@ -131,20 +132,25 @@ def refine_keypoints_dark_udp(keypoints, heatmaps, blur_kernel_size: int):
     return _refine('dark_udp', keypoints, heatmaps, blur_kernel_size)
 
 
+def _writeable(x) -> bool:
+    """numpy's writeable flag; device arrays (CuPy's flags have none) are writeable."""
+    return getattr(x.flags, 'writeable', True)
+
+
 def _refine(mode: str, keypoints, heatmaps, blur_kernel_size=None):
     call = open_call((keypoints, heatmaps), ('keypoints', 'heatmaps'))
     kps = call.array(keypoints, 'keypoints')
     check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
     heat = call.array(heatmaps, 'heatmaps')
     check_ndim(heat, 'heatmaps', (3,), '(K, H, W)')
-    heat32 = heatmaps_f32(heat)[None]
+    heat32 = heatmaps_f32(call, heat)[None]
     if heat.shape[0] != kps.shape[1]:
         raise ValueError(f'heatmaps hold {heat.shape[0]} maps but keypoints have '
                          f'{kps.shape[1]} keypoints (shape {tuple(kps.shape)})')
-    if not kps.flags.writeable or not np.issubdtype(kps.dtype, np.floating):
+    if not _writeable(kps) or not np.issubdtype(kps.dtype, np.floating):
         raise TypeError('keypoints must be a writeable float array: the refinement '
                         'updates it in place, as MMPose does')
-    xy, f32 = keypoints_f64(kps)
+    xy, f32 = keypoints_f64(call, kps)
     xy, backend = xy[None], call.kernels
     if mode == 'sign':
         backend.refine_sign(xy, heat32)

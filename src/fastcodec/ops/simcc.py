@@ -1,6 +1,7 @@
 """SimCC array functions with the signatures of ``mmpose.codecs.utils``.
 
-numpy in -> numpy out, torch CPU in -> torch out; inputs are never modified (MMPose's
+numpy in -> numpy out, torch CPU in -> torch out (the kernel functions on device arrays:
+the same kind out, on the device); inputs are never modified (MMPose's
 refine_simcc_dark also overwrites ``simcc`` with its log map).
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import open_call, check_kernel_size, check_ndim, is_torch
+from fastcodec._arrays import F32, open_call, check_kernel_size, check_ndim, is_torch
 
 
 def _pair(simcc_x, simcc_y):
@@ -34,24 +35,24 @@ def get_simcc_maximum(simcc_x: Any, simcc_y: Any,
     (...,): the smaller of the two maxima. ``apply_softmax`` takes the softmax first
     (computed as MMPose does, in numpy)."""
     call, sx, sy = _pair(simcc_x, simcc_y)
-    back = call.result
+    xp, back = call.xp, call.result
     lead = sx.shape[:-1]
     if apply_softmax:
         def softmax(v):
             v = v.reshape(-1, v.shape[-1])
-            v = v - np.max(v, axis=1, keepdims=True)
-            e = np.exp(v)
-            return e / np.sum(e, axis=1, keepdims=True)
+            v = v - xp.max(v, axis=1, keepdims=True)
+            e = xp.exp(v)
+            return e / xp.sum(e, axis=1, keepdims=True)
         px, py = softmax(sx), softmax(sy)
-        locs, _ = _calls.simcc_maximum(call, np.ascontiguousarray(px, np.float32),
-                                       np.ascontiguousarray(py, np.float32))
-        mx, my = np.amax(px, axis=1), np.amax(py, axis=1)
-        vals = np.where(mx > my, my, mx)
+        locs, _ = _calls.simcc_maximum(call, xp.ascontiguousarray(px, F32),
+                                       xp.ascontiguousarray(py, F32))
+        mx, my = xp.amax(px, axis=1), xp.amax(py, axis=1)
+        vals = xp.where(mx > my, my, mx)
         locs[vals <= 0] = -1
         return back(locs.reshape(lead + (2,))), back(vals.reshape(lead))
     locs, vals = _calls.simcc_maximum(
-        call, np.ascontiguousarray(sx, np.float32).reshape(-1, sx.shape[-1]),
-        np.ascontiguousarray(sy, np.float32).reshape(-1, sy.shape[-1]))
+        call, xp.ascontiguousarray(sx, F32).reshape(-1, sx.shape[-1]),
+        xp.ascontiguousarray(sy, F32).reshape(-1, sy.shape[-1]))
     return back(locs.reshape(lead + (2,))), back(vals.reshape(lead))
 
 
@@ -92,6 +93,6 @@ def refine_simcc_dark(keypoints: Any, simcc: Any, blur_kernel_size: int) -> Any:
         raise ValueError(f'simcc must have W > 0, got {tuple(s.shape)}')
     k = check_kernel_size(blur_kernel_size, 'blur_kernel_size')
     out = _calls.simcc_refine_dark(
-        call, np.ascontiguousarray(kps, np.float32).reshape(-1),
-        np.ascontiguousarray(s, np.float32).reshape(-1, s.shape[-1]), k)
+        call, call.xp.ascontiguousarray(kps, F32).reshape(-1),
+        call.xp.ascontiguousarray(s, F32).reshape(-1, s.shape[-1]), k)
     return call.result(out.reshape(kps.shape))

@@ -1,0 +1,155 @@
+"""A CUDA device simulated on the host, to run the codecs' device path end to end
+without a GPU: device detection, the dispatch to the ``cuda`` backend, the front's
+allocation in the caller's namespace, the glue around the kernels (``Call.xp``), the
+launch code, and results handed back as device arrays.
+
+- ``DeviceArray`` stands in for a CuPy array: a numpy array in host memory that says it
+  lives on ``cuda:0`` (``.device.id``, ``__cuda_array_interface__``) and, like CuPy,
+  refuses to be mixed with host (numpy) arrays in arithmetic or functions: a codec that
+  combines a device array with a host constant, or hands a host array to a device
+  kernel, fails here as it would on a GPU.
+- ``fake_cupy()`` is the ``cupy`` module for them: numpy's functions on unwrapped
+  arrays, results wrapped back (``asarray`` of a host array is the host-to-device copy).
+- ``FakeLauncher`` launches the CUDA kernels through the host emulator
+  (``fastcodec._cuda_emulator``) and accepts device arrays only.
+
+``install(monkeypatch)`` puts the fake ``cupy`` in ``sys.modules`` and makes the
+emulated kernels the ``cuda`` backend for the test. Not simulated: separate memory
+(the arrays share host memory), streams, asynchrony.
+"""
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+import numpy as np
+
+
+class _Device:
+    id = 0
+
+
+class DeviceArray(np.ndarray):
+    """A host array posing as a CuPy array on cuda:0 (see the module docstring)."""
+
+    device = _Device()
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        return dict(shape=self.shape, typestr=self.dtype.str, version=3, strides=None,
+                    data=(self.ctypes.data, False))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        args = [to_host(x) for x in inputs]
+        if out is not None:
+            kwargs['out'] = tuple(to_host(x) for x in out)
+        result = getattr(ufunc, method)(*args, **kwargs)
+        return out[0] if out is not None and len(out) == 1 else to_device(result)
+
+    def __array_function__(self, func, types_, args, kwargs):
+        return to_device(func(*to_host(args), **to_host(kwargs)))
+
+
+def to_host(x: Any) -> Any:
+    """The numpy view of device arrays in x (nested in tuples, lists, dicts); a host
+    ndarray among them is a TypeError, as CuPy refuses implicit transfers."""
+    if isinstance(x, DeviceArray):
+        return x.view(np.ndarray)
+    if isinstance(x, np.ndarray):
+        raise TypeError('a host (numpy) array was mixed with device arrays; CuPy refuses '
+                        'implicit host-device transfers')
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_host(v) for v in x)
+    if isinstance(x, dict):
+        return {k: to_host(v) for k, v in x.items()}
+    return x
+
+
+def to_device(x: Any) -> Any:
+    if type(x) is np.ndarray:
+        return x.view(DeviceArray)
+    if isinstance(x, tuple):
+        return tuple(to_device(v) for v in x)
+    return x
+
+
+def device(host: np.ndarray) -> DeviceArray:
+    """A copy of a host array on the simulated device."""
+    return np.array(host, copy=True).view(DeviceArray)
+
+
+class _FakeCupy(types.ModuleType):
+    """``cupy``: numpy's functions on the device arrays' host views, results wrapped."""
+
+    ndarray = DeviceArray
+
+    def __init__(self) -> None:
+        super().__init__('cupy')
+
+    @staticmethod
+    def asarray(x, dtype=None):
+        if isinstance(x, DeviceArray):
+            return x if dtype is None else to_device(np.asarray(to_host(x), dtype))
+        return np.array(x, dtype=dtype).view(DeviceArray)   # a host-to-device copy
+
+    def __getattr__(self, name: str):
+        fn = getattr(np, name)
+        if not callable(fn):
+            return fn
+
+        def on_device(*args, **kwargs):
+            return to_device(fn(*to_host(args), **to_host(kwargs)))
+        on_device.__name__ = name
+        return on_device
+
+
+def fake_cupy() -> types.ModuleType:
+    return _FakeCupy()
+
+
+def _launcher():
+    from fastcodec.backends.cuda import emulator, launch
+
+    class FakeLauncher(emulator._HostLauncher):
+        """The emulator's launches, on device arrays only."""
+
+        def launch(self, name, grid, block, shared_bytes, args):
+            host = [launch.Pointer(self._host(a.array, name), a.ctype)
+                    if isinstance(a, launch.Pointer) else a for a in args]
+            super().launch(name, grid, block, shared_bytes, host)
+
+        @staticmethod
+        def _host(array, name):
+            if not isinstance(array, DeviceArray):
+                raise TypeError(f'{name}: a {type(array).__name__} reached a device '
+                                'kernel; the device backend takes device arrays only')
+            return array.view(np.ndarray)
+
+        def describe(self, array):
+            return super().describe(self._host(array, 'describe'))
+
+        def astype(self, array, dtype):
+            return to_device(super().astype(self._host(array, 'astype'), dtype))
+
+        def empty(self, shape, dtype, like):
+            return np.empty(shape, dtype).view(DeviceArray)
+
+    return FakeLauncher()
+
+
+def cuda_backend() -> types.ModuleType:
+    """The backend-contract functions of the CUDA launch code on FakeLauncher."""
+    from fastcodec.backends.cuda import launch
+    module = types.ModuleType('fake_cuda_backend')
+    vars(module).update(launch.contract_functions(launch.Kernels(_launcher()), 'cuda'))
+    return module
+
+
+def install(monkeypatch) -> None:
+    """For one test: the fake ``cupy`` imported by fastcodec, and the emulated kernels
+    on FakeLauncher as the ``cuda`` backend."""
+    from fastcodec import _backend
+    monkeypatch.setitem(sys.modules, 'cupy', fake_cupy())
+    monkeypatch.setitem(_backend._loaded, 'cuda', cuda_backend())
+    monkeypatch.delitem(_backend._missing, 'cuda', raising=False)

@@ -1,0 +1,196 @@
+"""The top-down codecs and their ops on device arrays, end to end, without a GPU.
+
+tests/cuda/fake_device.py simulates a CUDA device on the host: arrays that say they
+live on cuda:0 and refuse to mix with host arrays (as CuPy does), a ``cupy`` module for
+them, and the CUDA kernels run by the emulator behind the same launch code as on a GPU.
+Each test gives a codec device arrays and checks that every result comes back as a
+device array (no host round trip, no host constant mixed in) and matches the cpp
+backend on the same host values within docs/design.md's CUDA parity contract (targets
+1e-5, coordinates 2e-3 px, scores 1e-4; weights and other exact values equal).
+What this cannot show (separate memory, streams, speed) is tests/gpu's.
+"""
+import numpy as np
+import pytest
+
+import fastcodec
+from fake_device import DeviceArray, device, install, to_host
+
+TARGET_TOL, COORD_TOL, SCORE_TOL = 1e-5, 2e-3, 1e-4
+
+INPUT, HEATMAP = (192, 256), (48, 64)
+CODECS = {
+    'msra': lambda: fastcodec.MSRAHeatmap(INPUT, HEATMAP, sigma=2.0),
+    'dark': lambda: fastcodec.MSRAHeatmap(INPUT, HEATMAP, sigma=2.0, unbiased=True),
+    'udp': lambda: fastcodec.UDPHeatmap(INPUT, HEATMAP, sigma=2.0),
+    'udp_combined': lambda: fastcodec.UDPHeatmap(INPUT, HEATMAP, heatmap_type='combined'),
+    'megvii': lambda: fastcodec.MegviiHeatmap(INPUT, HEATMAP, kernel_size=11),
+    'simcc': lambda: fastcodec.SimCCLabel(INPUT, 'gaussian', (4.9, 5.66), 2.0),
+    'simcc_dark_vis': lambda: fastcodec.SimCCLabel(INPUT, 'gaussian', 6.0, 2.0, use_dark=True,
+                                                   decode_visibility=True),
+    'simcc_standard': lambda: fastcodec.SimCCLabel(INPUT, 'standard', 2.0, 2.0,
+                                                   label_smooth_weight=0.1),
+    'regression': lambda: fastcodec.RegressionLabel(INPUT),
+    'integral': lambda: fastcodec.IntegralRegressionLabel(INPUT, HEATMAP, sigma=2.0),
+}
+# The arrays encode returns that are exact (weights): equal, not within a tolerance.
+EXACT_KEYS = ('keypoint_weights',)
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch):
+    install(monkeypatch)
+
+
+def keypoints(rng, B, N=1, K=17):
+    kps = rng.uniform(-10, 200, (B, N, K, 2))
+    kps[..., 1] *= 256 / 200
+    vis = (rng.random((B, N, K)) > 0.2).astype(np.float32)
+    return kps, vis
+
+
+def on_host(out):
+    """Results of a device call as numpy arrays, after checking each is a device array."""
+    if isinstance(out, dict):
+        return {k: on_host(v) for k, v in out.items()}
+    if isinstance(out, (tuple, list)):
+        return type(out)(on_host(v) for v in out)
+    if isinstance(out, np.ndarray):
+        assert isinstance(out, DeviceArray), f'a {type(out).__name__} came back from a device call'
+        return to_host(out)
+    return out
+
+
+def assert_matches(got, want, tol, exact=False):
+    if isinstance(want, dict):
+        assert got.keys() == want.keys()
+        for k in want:
+            assert_matches(got[k], want[k], tol, exact or k in EXACT_KEYS)
+        return
+    if isinstance(want, tuple):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert_matches(g, w, tol, exact)
+        return
+    assert got.shape == want.shape and got.dtype == want.dtype
+    if exact:
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+
+
+def maps_for(codec, rng, B):
+    """Model-like outputs for ``codec``: its own targets plus noise."""
+    kps, vis = keypoints(rng, B)
+    encoded = codec.batch_encode(kps, vis)
+    if isinstance(codec, fastcodec.SimCCLabel):
+        return tuple(np.ascontiguousarray(encoded[k] + 0.01 * rng.random(encoded[k].shape),
+                                          np.float32)[:, 0]
+                     for k in ('keypoint_x_labels', 'keypoint_y_labels'))
+    if isinstance(codec, (fastcodec.RegressionLabel, fastcodec.IntegralRegressionLabel)):
+        labels = encoded['keypoint_labels']
+        return ((labels + 0.001 * rng.standard_normal(labels.shape)).astype(np.float32),)
+    heat = encoded['heatmaps']
+    return ((heat + 0.02 * rng.random(heat.shape)).astype(np.float32),)
+
+
+@pytest.mark.parametrize('name', CODECS)
+def test_encode_on_device(fake_cuda, name):
+    codec = CODECS[name]()
+    rng = np.random.default_rng(len(name))
+    kps, vis = keypoints(rng, 3)
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_encode(kps, vis)
+    got = on_host(codec.batch_encode(device(kps), device(vis)))
+    assert_matches(got, want, TARGET_TOL)
+    got1 = on_host(codec.encode(device(kps[0]), device(vis[0])))
+    assert_matches(got1, {k: v[0] for k, v in want.items()}, TARGET_TOL)
+
+
+@pytest.mark.parametrize('name', CODECS)
+def test_decode_on_device(fake_cuda, name):
+    codec = CODECS[name]()
+    rng = np.random.default_rng(100 + len(name))
+    outputs = maps_for(codec, rng, 3)
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_decode(*outputs)
+        want1 = codec.decode(*(o[0] for o in outputs))
+    got = on_host(codec.batch_decode(*(device(o) for o in outputs)))
+    got1 = on_host(codec.decode(*(device(o[0]) for o in outputs)))
+    for g, w in ((got, want), (got1, want1)):
+        keypoints_got, scores_got = g
+        keypoints_want, scores_want = w
+        assert_matches(keypoints_got, keypoints_want, COORD_TOL)
+        assert_matches(scores_got, scores_want, SCORE_TOL)
+
+
+OPS = {
+    'generate_gaussian_heatmaps': lambda k, v: fastcodec.ops.generate_gaussian_heatmaps(
+        HEATMAP, k, v, 2.0),
+    'generate_udp_gaussian_heatmaps': lambda k, v: fastcodec.ops.generate_udp_gaussian_heatmaps(
+        HEATMAP, k, v, 2.0),
+    'generate_unbiased_gaussian_heatmaps':
+        lambda k, v: fastcodec.ops.generate_unbiased_gaussian_heatmaps(HEATMAP, k, v, 2.0),
+    'generate_offset_heatmap': lambda k, v: fastcodec.ops.generate_offset_heatmap(
+        HEATMAP, k, v, 0.0546875),
+}
+
+
+@pytest.mark.parametrize('name', OPS)
+def test_encode_ops_on_device(fake_cuda, name):
+    rng = np.random.default_rng(7)
+    kps, vis = keypoints(rng, 1, N=2)
+    kps, vis = kps[0] / 4, vis[0]
+    with fastcodec.use_backend('cpp'):
+        want = OPS[name](kps, vis)
+    got = on_host(OPS[name](device(kps), device(vis)))
+    assert_matches(got[0], want[0], TARGET_TOL)
+    assert_matches(got[1], want[1], 0, exact=True)
+
+
+def test_decode_ops_on_device(fake_cuda):
+    rng = np.random.default_rng(8)
+    heat = rng.random((17, 64, 48)).astype(np.float32)
+    ops = fastcodec.ops
+    with fastcodec.use_backend('cpp'):
+        want_max = ops.get_heatmap_maximum(heat)
+        want_blur = ops.gaussian_blur(heat.copy(), 11)
+        want_dark = ops.refine_keypoints_dark(want_max[0][None].copy(), heat, 11)
+    assert_matches(on_host(ops.get_heatmap_maximum(device(heat))), want_max, 0, exact=True)
+    blurred = device(heat)
+    assert ops.gaussian_blur(blurred, 11) is blurred        # in place, as on the host
+    assert_matches(to_host(blurred), want_blur, TARGET_TOL)
+    kps = device(want_max[0][None])
+    assert ops.refine_keypoints_dark(kps, device(heat), 11) is kps
+    assert_matches(to_host(kps), want_dark, COORD_TOL)
+    sx, sy = (rng.random((2, 17, n)).astype(np.float32) for n in (384, 512))
+    with fastcodec.use_backend('cpp'):
+        want = ops.get_simcc_maximum(sx, sy)
+        want_soft = ops.get_simcc_maximum(sx, sy, apply_softmax=True)
+        want_refined = ops.refine_simcc_dark(want[0][..., 0].copy(), sx, 13)
+    assert_matches(on_host(ops.get_simcc_maximum(device(sx), device(sy))), want, 0, exact=True)
+    assert_matches(on_host(ops.get_simcc_maximum(device(sx), device(sy), apply_softmax=True)),
+                   want_soft, SCORE_TOL)
+    assert_matches(on_host(ops.refine_simcc_dark(device(want[0][..., 0]), device(sx), 13)),
+                   want_refined, COORD_TOL)
+
+
+def test_the_simulation_catches_host_arrays(fake_cuda):
+    """The harness fails a codec that mixes a host array into a device computation or
+    hands one to a device kernel (what CuPy and a GPU would refuse)."""
+    d = device(np.ones(3))
+    with pytest.raises(TypeError, match='host'):
+        d * np.ones(3)
+    with pytest.raises(TypeError, match='host'):
+        np.where(d > 0, d, np.zeros(3))
+    from fastcodec import _backend
+    kernels = _backend.kernels(fastcodec._arrays.Device('cuda', 0))
+    with pytest.raises(TypeError, match='device kernel'):
+        kernels.heatmap_maximum(np.ones((1, 4, 4), np.float32), device(np.empty((1, 2), np.float32)),
+                                device(np.empty(1, np.float32)))
+
+
+def test_mixed_devices_are_refused(fake_cuda):
+    codec = CODECS['msra']()
+    kps, vis = keypoints(np.random.default_rng(0), 1)
+    with pytest.raises(TypeError, match='share a device'):
+        codec.batch_encode(device(kps), vis)
