@@ -424,7 +424,7 @@ def open_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
     TypeError), the backend for that device (``_backend.kernels``: a TypeError for a
     device without one, before any conversion)."""
     for x in arrays:
-        if x is not None and type(x) is not np.ndarray:
+        if x is not None and type(x) is not _ndarray:
             return _open_device_call(arrays, names)
     # numpy arrays only: the common case, without the device checks
     kernels = _backend.host_kernels()
@@ -432,6 +432,9 @@ def open_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
     if call is None:
         call = _HOST_CALLS[kernels] = Call(NUMPY, NUMPY, kernels)
     return call
+
+
+_ndarray = np.ndarray
 
 
 def _open_device_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
