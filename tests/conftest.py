@@ -172,3 +172,32 @@ def assert_decoded_close(ours, ref, stable=None):
     close = defined if stable is None else defined & stable
     np.testing.assert_allclose(kp[close], kp_ref[close], rtol=0, atol=2e-3)
     np.testing.assert_allclose(score[defined], score_ref[defined], rtol=0, atol=1e-4)
+
+
+# ---- the top-down codecs on device arrays (tests/cuda/test_device_front.py, tests/gpu) ----
+DEVICE_INPUT, DEVICE_HEATMAP = (192, 256), (48, 64)
+DEVICE_CODECS = {
+    'msra': lambda: fastcodec.MSRAHeatmap(DEVICE_INPUT, DEVICE_HEATMAP, sigma=2.0),
+    'dark': lambda: fastcodec.MSRAHeatmap(DEVICE_INPUT, DEVICE_HEATMAP, sigma=2.0,
+                                          unbiased=True),
+    'udp': lambda: fastcodec.UDPHeatmap(DEVICE_INPUT, DEVICE_HEATMAP, sigma=2.0),
+    'udp_combined': lambda: fastcodec.UDPHeatmap(DEVICE_INPUT, DEVICE_HEATMAP,
+                                                 heatmap_type='combined'),
+    'megvii': lambda: fastcodec.MegviiHeatmap(DEVICE_INPUT, DEVICE_HEATMAP, kernel_size=11),
+    'simcc': lambda: fastcodec.SimCCLabel(DEVICE_INPUT, 'gaussian', (4.9, 5.66), 2.0),
+    'simcc_dark_vis': lambda: fastcodec.SimCCLabel(DEVICE_INPUT, 'gaussian', 6.0, 2.0,
+                                                   use_dark=True, decode_visibility=True),
+    'simcc_standard': lambda: fastcodec.SimCCLabel(DEVICE_INPUT, 'standard', 2.0, 2.0,
+                                                   label_smooth_weight=0.1),
+    'regression': lambda: fastcodec.RegressionLabel(DEVICE_INPUT),
+    'integral': lambda: fastcodec.IntegralRegressionLabel(DEVICE_INPUT, DEVICE_HEATMAP,
+                                                          sigma=2.0),
+}
+
+
+def device_test_keypoints(rng, B, N=1, K=17):
+    """Keypoints (B, N, K, 2) over and around the input image, visibility (B, N, K)."""
+    kps = rng.uniform(-10, 200, (B, N, K, 2))
+    kps[..., 1] *= 256 / 200
+    vis = (rng.random((B, N, K)) > 0.2).astype(np.float32)
+    return kps, vis

@@ -354,15 +354,17 @@ class CupyNS:
     kind = 'cupy'
     is_torch = False
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: Device, stream: Any = None) -> None:
         try:
             import cupy
         except ImportError as err:
             raise TypeError(f'arrays on {device} that are not torch tensors are read '
                             'through CuPy, which is not installed (pip install '
                             '"fastcodec[cuda]")') from err
-        self.cupy = self.xp = cupy
-        self.device = device
+        self.cupy, self.device = cupy, device
+        # ``stream``: a CuPy stream every operation of the call is queued on (a torch
+        # caller's current stream); None: CuPy's current stream (a CuPy caller's own)
+        self.xp = cupy if stream is None else OnStream(cupy, stream)
 
     def asarray(self, x: Any, name: str):
         arr = x if isinstance(x, self.cupy.ndarray) else self.cupy.asarray(x)
@@ -373,10 +375,32 @@ class CupyNS:
     dtype = staticmethod(NumpyNS.dtype)
 
     def empty(self, shape, dtype):
-        return self.cupy.empty(tuple(shape), dtype)
+        return self.xp.empty(tuple(shape), dtype)
 
     def zeros(self, shape, dtype):
-        return self.cupy.zeros(tuple(shape), dtype)
+        return self.xp.zeros(tuple(shape), dtype)
+
+
+class OnStream:
+    """A module (CuPy, a device backend's kernels) whose functions each run with
+    ``stream`` as CuPy's current stream: a device call's every operation, glue and
+    kernels, is queued on the caller's stream. (The codecs' glue uses ``Call.xp``'s
+    functions only, no array operators, so nothing escapes to another stream.)"""
+
+    def __init__(self, module: Any, stream: Any) -> None:
+        self._module, self._stream = module, stream
+
+    def __getattr__(self, name: str):
+        value = getattr(self._module, name)
+        if not callable(value) or isinstance(value, type):
+            return value
+        stream = self._stream
+
+        def on_stream(*args, **kwargs):
+            with stream:
+                return value(*args, **kwargs)
+        on_stream.__name__ = name
+        return on_stream
 
 
 def namespace_of(x: Any):
@@ -448,29 +472,35 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str]) -> Call:
     if device.type == 'cpu':
         return Call(caller, NUMPY, kernels)
     if caller.is_torch:
-        _check_torch_stream(caller)
-        return Call(caller, CupyNS(device), kernels)
+        stream = _cupy_stream_of(caller)
+        return Call(caller, CupyNS(device, stream), OnStream(kernels, stream))
     return Call(caller, caller, kernels)
 
 
-def _check_torch_stream(torch_ns: 'TorchNS') -> None:
-    """Device calls on torch tensors run on CuPy's current stream, which is the legacy
-    default stream that torch's default stream also is. On another torch stream the
-    call would race with the work queued there: refuse it with the way out."""
-    torch = torch_ns.torch
-    if torch_ns.device.type == 'cuda' and \
-            torch.cuda.current_stream(torch_ns.torch_device) != \
-            torch.cuda.default_stream(torch_ns.torch_device):
-        raise TypeError('fastcodec runs device calls on torch tensors on the default CUDA '
-                        'stream; under torch.cuda.stream(s), run the call inside '
-                        '`with cupy.cuda.ExternalStream(s.cuda_stream):` with CuPy arrays '
-                        '(cupy.from_dlpack(tensor)), or call it outside the stream context')
+def _cupy_stream_of(torch_ns: 'TorchNS'):
+    """torch's current stream on the tensors' device, as a CuPy stream."""
+    return cupy_stream(torch_ns.torch.cuda.current_stream(torch_ns.torch_device),
+                       torch_ns.device.index)
+
+
+def cupy_stream(torch_stream: Any, device_index: int):
+    """A torch CUDA stream as a CuPy stream (the same CUDA stream)."""
+    import cupy
+    from_external = getattr(cupy.cuda.Stream, 'from_external', None)  # CuPy >= 14
+    if from_external is not None and hasattr(torch_stream, '__cuda_stream__'):
+        return from_external(torch_stream)
+    return cupy.cuda.ExternalStream(torch_stream.cuda_stream, device_index)
 
 
 def host_array(x: Any, name: str) -> np.ndarray:
     """x as a numpy array, for the steps codecs compute with numpy on the host (no
-    kernel); arrays on a device get the dispatch's TypeError naming their backend."""
-    return open_call((x,), (name,)).array(x, name)
+    kernel); arrays on a device get the dispatch's TypeError naming their backend where
+    it is missing, and a TypeError saying the step runs on the host where it is not."""
+    call = open_call((x,), (name,))
+    if call.X is not NUMPY:
+        raise TypeError(f'{name}: this step computes on the host; copy the array there '
+                        f'first (it is on {call.X.device})')
+    return call.array(x, name)
 
 
 # ---- argument checks ----------------------------------------------------------------------
@@ -554,4 +584,5 @@ def check_positive(v: Any, name: str) -> float:
 def weights_from(call: Call, visible, inside):
     """MMPose's keypoint_weights: a copy of the visibility with the out-of-heatmap
     entries zeroed, in the visibility's dtype."""
-    return call.xp.where(inside.view(bool), visible, 0).astype(visible.dtype, copy=False)
+    xp = call.xp
+    return xp.asarray(xp.where(inside.view(bool), visible, 0), dtype=visible.dtype)

@@ -4,10 +4,13 @@ allocation in the caller's namespace, the glue around the kernels (``Call.xp``),
 launch code, and results handed back as device arrays.
 
 - ``DeviceArray`` stands in for a CuPy array: a numpy array in host memory that says it
-  lives on ``cuda:0`` (``.device.id``, ``__cuda_array_interface__``) and, like CuPy,
-  refuses to be mixed with host (numpy) arrays in arithmetic or functions: a codec that
-  combines a device array with a host constant, or hands a host array to a device
-  kernel, fails here as it would on a GPU.
+  lives on ``cuda:0`` (``.device.id``, ``__cuda_array_interface__``). Like CuPy it
+  refuses to be mixed with host (numpy) arrays: a codec that combines a device array
+  with a host constant, or hands a host array to a device kernel, fails here as it
+  would on a GPU. Stricter than CuPy, it computes only through the ``cupy`` module
+  (``Call.xp``): an array operator, a numpy function, item assignment or ``astype`` on
+  it is a TypeError, since on a torch caller's stream only ``xp``'s functions are
+  queued on that stream.
 - ``fake_cupy()`` is the ``cupy`` module for them: numpy's functions on unwrapped
   arrays, results wrapped back (``asarray`` of a host array is the host-to-device copy).
 - ``FakeLauncher`` launches the CUDA kernels through the host emulator
@@ -40,15 +43,22 @@ class DeviceArray(np.ndarray):
         return dict(shape=self.shape, typestr=self.dtype.str, version=3, strides=None,
                     data=(self.ctypes.data, False))
 
-    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
-        args = [to_host(x) for x in inputs]
-        if out is not None:
-            kwargs['out'] = tuple(to_host(x) for x in out)
-        result = getattr(ufunc, method)(*args, **kwargs)
-        return out[0] if out is not None and len(out) == 1 else to_device(result)
+    # Stricter than CuPy: a device call's computations must go through ``Call.xp``
+    # (on a torch caller's stream every xp function runs on that stream; an operator
+    # or a numpy function on device arrays would run on another). Views (indexing,
+    # reshape, view) stay allowed.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise TypeError(f'{ufunc.__name__} applied to device arrays outside Call.xp '
+                        '(an array operator or a numpy function)')
 
     def __array_function__(self, func, types_, args, kwargs):
-        return to_device(func(*to_host(args), **to_host(kwargs)))
+        raise TypeError(f'numpy.{func.__name__} called on device arrays; use Call.xp')
+
+    def __setitem__(self, key, value):
+        raise TypeError('item assignment on a device array outside Call.xp (use xp.copyto)')
+
+    def astype(self, *args, **kwargs):
+        raise TypeError('astype on a device array outside Call.xp (use xp.asarray)')
 
 
 def to_host(x: Any) -> Any:

@@ -13,25 +13,12 @@ import numpy as np
 import pytest
 
 import fastcodec
+from conftest import DEVICE_CODECS as CODECS, DEVICE_HEATMAP as HEATMAP, device_test_keypoints
 from fake_device import DeviceArray, device, install, to_host
+from fastcodec._arrays import OnStream
 
 TARGET_TOL, COORD_TOL, SCORE_TOL = 1e-5, 2e-3, 1e-4
 
-INPUT, HEATMAP = (192, 256), (48, 64)
-CODECS = {
-    'msra': lambda: fastcodec.MSRAHeatmap(INPUT, HEATMAP, sigma=2.0),
-    'dark': lambda: fastcodec.MSRAHeatmap(INPUT, HEATMAP, sigma=2.0, unbiased=True),
-    'udp': lambda: fastcodec.UDPHeatmap(INPUT, HEATMAP, sigma=2.0),
-    'udp_combined': lambda: fastcodec.UDPHeatmap(INPUT, HEATMAP, heatmap_type='combined'),
-    'megvii': lambda: fastcodec.MegviiHeatmap(INPUT, HEATMAP, kernel_size=11),
-    'simcc': lambda: fastcodec.SimCCLabel(INPUT, 'gaussian', (4.9, 5.66), 2.0),
-    'simcc_dark_vis': lambda: fastcodec.SimCCLabel(INPUT, 'gaussian', 6.0, 2.0, use_dark=True,
-                                                   decode_visibility=True),
-    'simcc_standard': lambda: fastcodec.SimCCLabel(INPUT, 'standard', 2.0, 2.0,
-                                                   label_smooth_weight=0.1),
-    'regression': lambda: fastcodec.RegressionLabel(INPUT),
-    'integral': lambda: fastcodec.IntegralRegressionLabel(INPUT, HEATMAP, sigma=2.0),
-}
 # The arrays encode returns that are exact (weights): equal, not within a tolerance.
 EXACT_KEYS = ('keypoint_weights',)
 
@@ -41,11 +28,7 @@ def fake_cuda(monkeypatch):
     install(monkeypatch)
 
 
-def keypoints(rng, B, N=1, K=17):
-    kps = rng.uniform(-10, 200, (B, N, K, 2))
-    kps[..., 1] *= 256 / 200
-    vis = (rng.random((B, N, K)) > 0.2).astype(np.float32)
-    return kps, vis
+keypoints = device_test_keypoints
 
 
 def on_host(out):
@@ -175,18 +158,44 @@ def test_decode_ops_on_device(fake_cuda):
 
 
 def test_the_simulation_catches_host_arrays(fake_cuda):
-    """The harness fails a codec that mixes a host array into a device computation or
-    hands one to a device kernel (what CuPy and a GPU would refuse)."""
+    """The harness fails a codec that mixes a host array into a device computation,
+    computes on device arrays outside Call.xp, or hands a host array to a device
+    kernel (what CuPy, a GPU, or a torch caller's stream would get wrong)."""
+    import cupy   # the fake one
     d = device(np.ones(3))
     with pytest.raises(TypeError, match='host'):
-        d * np.ones(3)
-    with pytest.raises(TypeError, match='host'):
-        np.where(d > 0, d, np.zeros(3))
+        cupy.multiply(d, np.ones(3))
+    with pytest.raises(TypeError, match='Call.xp'):
+        d * d
+    with pytest.raises(TypeError, match='Call.xp'):
+        np.where(d > 0, d, 0)
+    with pytest.raises(TypeError, match='Call.xp'):
+        d[0] = 1
+    with pytest.raises(TypeError, match='Call.xp'):
+        d.astype(np.float32)
     from fastcodec import _backend
     kernels = _backend.kernels(fastcodec._arrays.Device('cuda', 0))
     with pytest.raises(TypeError, match='device kernel'):
         kernels.heatmap_maximum(np.ones((1, 4, 4), np.float32), device(np.empty((1, 2), np.float32)),
                                 device(np.empty(1, np.float32)))
+
+
+def test_on_stream_runs_each_function_on_the_stream():
+    """A torch caller's device call: every CuPy function and kernel inside its stream."""
+    log = []
+
+    class Stream:
+        def __enter__(self):
+            log.append('enter')
+
+        def __exit__(self, *exc):
+            log.append('exit')
+
+    module = type('M', (), dict(f=staticmethod(lambda x: log.append(x) or x), ndarray=np.ndarray,
+                                pi=3.0))
+    on = OnStream(module, Stream())
+    assert on.f(5) == 5 and log == ['enter', 5, 'exit']
+    assert on.ndarray is np.ndarray and on.pi == 3.0 and log == ['enter', 5, 'exit']
 
 
 def test_mixed_devices_are_refused(fake_cuda):

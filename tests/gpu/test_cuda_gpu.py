@@ -186,3 +186,67 @@ def test_batch_decode_is_capturable_in_a_cuda_graph():
 def test_every_kernel_loads():
     for name in launch.SIGNATURES:
         assert gpu._kernels._launcher._function(name) is not None
+
+
+# ---- the codecs end to end on device arrays ---------------------------------------------------
+def _codec_outputs(codec, rng, B):
+    """Model-like outputs for ``codec``: its own targets (cpp) plus noise, host arrays."""
+    from conftest import device_test_keypoints
+    kps, vis = device_test_keypoints(rng, B)
+    encoded = codec.batch_encode(kps, vis)
+    if 'keypoint_x_labels' in encoded:
+        return tuple((encoded[k] + 0.01 * rng.random(encoded[k].shape)).astype(np.float32)[:, 0]
+                     for k in ('keypoint_x_labels', 'keypoint_y_labels'))
+    if 'heatmaps' in encoded and 'keypoint_labels' not in encoded:
+        heat = encoded['heatmaps']
+        return ((heat + 0.02 * rng.random(heat.shape)).astype(np.float32),)
+    labels = encoded['keypoint_labels']
+    return ((labels + 0.001 * rng.standard_normal(labels.shape)).astype(np.float32),)
+
+
+def _flat(out):
+    if isinstance(out, dict):
+        return [out[k] for k in sorted(out)]
+    flat = []
+    for v in out:
+        flat.extend(_flat(v) if isinstance(v, (tuple, list)) else [v])
+    return flat
+
+
+@pytest.mark.parametrize('stream', ['default', 'side'])
+@pytest.mark.parametrize('name', sorted(__import__('conftest').DEVICE_CODECS))
+def test_codecs_end_to_end(xp, name, stream):
+    """encode / batch_encode / decode / batch_decode of each top-down codec on device
+    arrays: the same kind back, on the device, matching the cpp backend (targets 1e-5,
+    coordinates 2e-3 px, scores 1e-4), on the default stream and inside a side stream
+    (torch.cuda.stream / a CuPy stream)."""
+    import contextlib
+    from conftest import DEVICE_CODECS, device_test_keypoints
+    import fastcodec
+    to_dev, to_host, _ = xp
+    codec = DEVICE_CODECS[name]()
+    rng = np.random.default_rng(len(name))
+    kps, vis = device_test_keypoints(rng, 3)
+    outputs = _codec_outputs(codec, rng, 3)
+    with fastcodec.use_backend('cpp'):
+        want_encoded = _flat(codec.batch_encode(kps, vis))
+        want_keypoints, *want_scores = _flat(codec.batch_decode(*outputs))
+    if stream == 'side':
+        if to_dev is cupy.asarray:
+            context = cupy.cuda.Stream(non_blocking=True)
+        else:
+            torch = _torch_cuda()
+            context = torch.cuda.stream(torch.cuda.Stream())
+    else:
+        context = contextlib.nullcontext()
+    with context:
+        # the copies back run on the same stream: ordered after the call
+        encoded = [to_host(a) for a in _flat(codec.batch_encode(to_dev(kps), to_dev(vis)))]
+        keypoints, *scores = [to_host(a) for a in
+                              _flat(codec.batch_decode(*(to_dev(o) for o in outputs)))]
+    for got, want, tol in ([(g, w, TARGET_TOL) for g, w in zip(encoded, want_encoded)]
+                           + [(keypoints, want_keypoints, COORD_TOL)]
+                           + [(g, w, SCORE_TOL) for g, w in zip(scores, want_scores)]):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, atol=tol, rtol=0)
+    assert len(encoded) == len(want_encoded) and len(scores) == len(want_scores)

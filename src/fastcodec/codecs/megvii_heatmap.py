@@ -45,7 +45,8 @@ class MegviiHeatmap(BaseKeypointCodec):
 
     def _decode_batch(self, call, heatmaps):
         locs, scores = _calls.decode_megvii(call, heatmaps, self.kernel_size)
-        return locs[:, None] * call.xp.asarray(self.scale_factor), scores[:, None]
+        xp = call.xp
+        return xp.multiply(locs[:, None], xp.asarray(self.scale_factor)), scores[:, None]
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,

@@ -83,8 +83,8 @@ class UDPHeatmap(BaseKeypointCodec):
                 call, heatmaps, 2 * self.blur_kernel_size + 1, self.radius_factor * max(W, H))
             keypoints = locs[:, None]
         xp = call.xp
-        return (keypoints / xp.asarray(self._decode_denominator)
-                * xp.asarray(self._decode_size), scores[:, None])
+        return (xp.multiply(xp.divide(keypoints, xp.asarray(self._decode_denominator)),
+                            xp.asarray(self._decode_size)), scores[:, None])
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,

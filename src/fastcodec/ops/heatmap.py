@@ -98,7 +98,7 @@ def get_heatmap_maximum(heatmaps):
     check_ndim(heat, 'heatmaps', (3, 4), '(K, H, W) or (B, K, H, W)')
     locs, vals = _calls.heatmap_maximum(call, heatmaps_f32(call, heat))
     if heat.dtype == np.float64:
-        vals = vals.astype(np.float64)
+        vals = call.xp.asarray(vals, dtype=F64)
     return call.result(locs), call.result(vals)
 
 
@@ -111,7 +111,7 @@ def gaussian_blur(heatmaps, kernel: int = 11):
     check_ndim(heat, 'heatmaps', (3,), '(K, H, W)')
     out = _calls.gaussian_blur(call, heatmaps_f32(call, heat), check_kernel_size(kernel, 'kernel'))
     if heat.dtype == np.float32 and _writeable(heat):
-        heat[...] = out
+        call.xp.copyto(heat, out)
         return heatmaps
     return call.result(out)
 
@@ -160,5 +160,5 @@ def _refine(mode: str, keypoints, heatmaps, blur_kernel_size=None):
             backend.refine_dark(xy, heat32, ksize)
         else:
             backend.refine_dark_udp(xy, heat32, ksize, f32)
-    kps[...] = xy[0]
+    call.xp.copyto(kps, xy[0])
     return keypoints

@@ -40,15 +40,14 @@ def get_simcc_maximum(simcc_x: Any, simcc_y: Any,
     if apply_softmax:
         def softmax(v):
             v = v.reshape(-1, v.shape[-1])
-            v = v - xp.max(v, axis=1, keepdims=True)
-            e = xp.exp(v)
-            return e / xp.sum(e, axis=1, keepdims=True)
+            e = xp.exp(xp.subtract(v, xp.max(v, axis=1, keepdims=True)))
+            return xp.divide(e, xp.sum(e, axis=1, keepdims=True))
         px, py = softmax(sx), softmax(sy)
         locs, _ = _calls.simcc_maximum(call, xp.ascontiguousarray(px, F32),
                                        xp.ascontiguousarray(py, F32))
         mx, my = xp.amax(px, axis=1), xp.amax(py, axis=1)
-        vals = xp.where(mx > my, my, mx)
-        locs[vals <= 0] = -1
+        vals = xp.where(xp.greater(mx, my), my, mx)
+        xp.copyto(locs, -1, where=xp.less_equal(vals, 0)[:, None])
         return back(locs.reshape(lead + (2,))), back(vals.reshape(lead))
     locs, vals = _calls.simcc_maximum(
         call, xp.ascontiguousarray(sx, F32).reshape(-1, sx.shape[-1]),

@@ -22,6 +22,7 @@ try:  # CuPy without a usable GPU (no driver, no device) is no backend either
 except cupy.cuda.runtime.CUDARuntimeError as _err:
     raise ImportError(f'the cuda backend needs a CUDA device: {_err}') from None
 
+from fastcodec._arrays import cupy_stream as _cupy_stream
 from fastcodec.backends.cuda import sources as _sources
 from fastcodec.backends.cuda import launch as _launch
 
@@ -72,11 +73,8 @@ class _CupyLauncher(_launch.Launcher):
         tensors = [a for a in arrays if _is_torch(a)]
         if tensors:
             import torch
-            stream = torch.cuda.current_stream(tensors[0].device)
-            from_external = getattr(cupy.cuda.Stream, 'from_external', None)  # CuPy >= 14
-            if from_external is not None and hasattr(stream, '__cuda_stream__'):
-                return from_external(stream)
-            return cupy.cuda.ExternalStream(stream.cuda_stream, tensors[0].device.index)
+            return _cupy_stream(torch.cuda.current_stream(tensors[0].device),
+                               tensors[0].device.index)
         return contextlib.nullcontext()
 
     def launch(self, name: str, grid: _Tuple[int, ...], block: _Tuple[int, ...],
