@@ -203,3 +203,15 @@ def test_mixed_devices_are_refused(fake_cuda):
     kps, vis = keypoints(np.random.default_rng(0), 1)
     with pytest.raises(TypeError, match='share a device'):
         codec.batch_encode(device(kps), vis)
+
+
+@pytest.mark.parametrize('build, call', [
+    (lambda: fastcodec.SPR((512, 512), (128, 128), sigma=(4, 2)), 'batch_encode'),
+    (lambda: fastcodec.AssociativeEmbedding((512, 512), (128, 128)), 'batch_encode'),
+    (lambda: fastcodec.DecoupledHeatmap((512, 512), (128, 128)), 'batch_encode'),
+], ids=['SPR', 'AssociativeEmbedding', 'DecoupledHeatmap'])
+def test_codecs_without_device_kernels_say_so(fake_cuda, build, call):
+    """The codecs whose device kernels come with issue 15 refuse device arrays up front."""
+    kps, vis = keypoints(np.random.default_rng(1), 1, N=2)
+    with pytest.raises(NotImplementedError, match='issue 15'):
+        getattr(build(), call)(device(kps), device(vis))

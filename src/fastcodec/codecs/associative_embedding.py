@@ -147,7 +147,7 @@ class AssociativeEmbedding(BaseKeypointCodec):
         (N, K, 2) float32 in input-image pixels, scores (N, K), instance scores (N,).
         (MMPose's own ``decode`` raises NotImplementedError; this is its
         ``batch_decode`` on a batch of one.)"""
-        call = open_call((heatmaps, tags), ('heatmaps', 'tags'))
+        call = open_call((heatmaps, tags), ('heatmaps', 'tags'), self)
         heat, tag = call.array(heatmaps, 'heatmaps'), call.array(tags, 'tags')
         check_ndim(heat, 'heatmaps', (3,), '(K, H, W)')
         check_ndim(tag, 'tags', (3,), '(L * K, H, W)')
@@ -159,7 +159,7 @@ class AssociativeEmbedding(BaseKeypointCodec):
         """Decode B images: heatmaps (B, K, H, W) and tags (B, L * K, H, W) -> lists of
         keypoints (N_b, K, 2) in input-image pixels, scores (N_b, K) and instance scores
         (N_b,), float32 numpy arrays, as MMPose's AssociativeEmbeddingHead expects."""
-        call = open_call((batch_heatmaps, batch_tags), ('batch_heatmaps', 'batch_tags'))
+        call = open_call((batch_heatmaps, batch_tags), ('batch_heatmaps', 'batch_tags'), self)
         heat = call.array(batch_heatmaps, 'batch_heatmaps')
         check_ndim(heat, 'batch_heatmaps', (4,), '(B, K, H, W)')
         tag = call.array(batch_tags, 'batch_tags')

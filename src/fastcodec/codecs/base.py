@@ -28,6 +28,9 @@ class BaseKeypointCodec:
     label_mapping_table: dict = dict()
     # MMPose's top-down heatmap codecs encode exactly one instance per sample.
     single_instance = True
+    # Whether the codec runs on device arrays (the cuda backend has its kernels and its
+    # glue is written against Call.xp); the others refuse them with NotImplementedError.
+    device_ready = False
 
     # ---- implemented by each codec -------------------------------------------------
     def _encode_batch(self, call: Call, keypoints: np.ndarray,
@@ -43,7 +46,7 @@ class BaseKeypointCodec:
     def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode one sample: keypoints (N, K, 2) in input-image pixels and visibility
         (N, K) (ones when None). Returns MMPose's dict for this codec."""
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
         vis = visibility(call, keypoints_visible, kps.shape[:2])
@@ -54,7 +57,7 @@ class BaseKeypointCodec:
     def decode(self, encoded: Any) -> Tuple[Any, Any]:
         """Decode one sample's maps (C, H, W) into keypoints (N, K, 2) in input-image
         pixels and scores (N, K)."""
-        call = open_call((encoded,), ('encoded',))
+        call = open_call((encoded,), ('encoded',), self)
         heat = call.array(encoded, 'encoded')
         check_ndim(heat, 'encoded', (3,), '(K, H, W)')
         keypoints, scores = self._decode_batch(call, heatmaps_f32(call, heat[None]))
@@ -64,7 +67,7 @@ class BaseKeypointCodec:
     def batch_encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode B samples at once: keypoints (B, N, K, 2), visibility (B, N, K).
         Every returned array gains a leading batch axis."""
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
         vis = visibility(call, keypoints_visible, kps.shape[:3])
@@ -75,7 +78,7 @@ class BaseKeypointCodec:
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: maps (B, C, H, W) -> keypoints (B, N, K, 2) and
         scores (B, N, K); iterating over the batch axis gives ``decode``'s results."""
-        call = open_call((batch_encoded,), ('batch_encoded',))
+        call = open_call((batch_encoded,), ('batch_encoded',), self)
         heat = call.array(batch_encoded, 'batch_encoded')
         check_ndim(heat, 'batch_encoded', (4,), '(B, K, H, W)')
         keypoints, scores = self._decode_batch(call, heatmaps_f32(call, heat))

@@ -105,7 +105,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
         input-image pixels, bbox (N, 8) / (N, 4, 2) box corners (left-top, left-bottom,
         right-top, right-bottom) or None for boxes around the visible keypoints.
         ``rng``: None for MMPose's global generators, else a seed or Generator."""
-        call = open_call((keypoints, keypoints_visible, bbox), ('keypoints', 'keypoints_visible', 'bbox'))
+        call = open_call((keypoints, keypoints_visible, bbox), ('keypoints', 'keypoints_visible', 'bbox'), self)
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
         self._check_pairs(kps, '(N, K, 2)')
@@ -122,7 +122,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
         ``encode`` returns for that image (the number of encoded instances M varies
         per image), with two kernel calls for the whole batch. The random draws are
         those of B ``encode`` calls in order."""
-        call = open_call((keypoints, keypoints_visible, bbox), ('keypoints', 'keypoints_visible', 'bbox'))
+        call = open_call((keypoints, keypoints_visible, bbox), ('keypoints', 'keypoints_visible', 'bbox'), self)
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
         self._check_pairs(kps, '(B, N, K, 2)')
@@ -243,7 +243,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
         the maximum of each map, MMPose's quarter-pixel step, times scale_factor.
         Returns keypoints (N, K, 2) float32 in input-image pixels and scores (N, K)
         float32, the map maxima times the instance scores."""
-        call = open_call((instance_heatmaps, instance_scores), ('instance_heatmaps', 'instance_scores'))
+        call = open_call((instance_heatmaps, instance_scores), ('instance_heatmaps', 'instance_scores'), self)
         heat = call.array(instance_heatmaps, 'instance_heatmaps')
         check_ndim(heat, 'instance_heatmaps', (4,), '(N, K, H, W)')
         scores = call.array(instance_scores, 'instance_scores')
@@ -256,7 +256,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
     def batch_decode(self, instance_heatmaps: Any, instance_scores: Any) -> Tuple[Any, Any]:
         """Decode B images at once: instance heatmaps (B, N, K, H, W) and scores
         (B, N, 1) -> keypoints (B, N, K, 2) and scores (B, N, K), float32."""
-        call = open_call((instance_heatmaps, instance_scores), ('instance_heatmaps', 'instance_scores'))
+        call = open_call((instance_heatmaps, instance_scores), ('instance_heatmaps', 'instance_scores'), self)
         heat = call.array(instance_heatmaps, 'instance_heatmaps')
         check_ndim(heat, 'instance_heatmaps', (5,), '(B, N, K, H, W)')
         scores = call.array(instance_scores, 'instance_scores')

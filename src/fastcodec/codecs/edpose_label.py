@@ -56,7 +56,7 @@ class EDPoseLabel(BaseKeypointCodec):
         w, h = img_shape
         back = None
         if keypoints is not None:
-            call = open_call((keypoints,), ('keypoints',))
+            call = open_call((keypoints,), ('keypoints',), self)
             keypoints, back = call.array(keypoints, 'keypoints'), call.result
         if keypoints_visible is None:
             keypoints_visible = np.ones(np.shape(keypoints)[:2], dtype=np.float32)

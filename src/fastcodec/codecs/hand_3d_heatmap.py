@@ -114,7 +114,7 @@ class Hand3DHeatmap(BaseKeypointCodec):
                principal_pt: Any = None) -> dict:
         """Encode one sample; see the class docstring. focal and principal_pt are
         accepted and unused, as in MMPose."""
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
         kps, back = call.array(keypoints, 'keypoints'), call.result
         check_ndim(kps, 'keypoints', (3,), '(N, K, 3)')
         vis = visibility(call, keypoints_visible, kps.shape[:2])
@@ -135,7 +135,7 @@ class Hand3DHeatmap(BaseKeypointCodec):
         heatmaps (B, K*D, H, W), keypoint_weights (B, N, K), root_depth and
         root_depth_weight (B, 1), type and type_weight as given (as arrays). Root depths
         are computed in their array's dtype (float32 at least)."""
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
         kps, back = call.array(keypoints, 'keypoints'), call.result
         check_ndim(kps, 'keypoints', (4,), '(B, N, K, 3)')
         vis = visibility(call, keypoints_visible, kps.shape[:3])
@@ -205,7 +205,7 @@ class Hand3DHeatmap(BaseKeypointCodec):
     def decode(self, heatmaps: Any, root_depth: Any, hand_type: Any):
         """Decode one sample: heatmaps (K, D, H, W) -> keypoints (1, K, 3), scores
         (1, K), rel_root_depth, hand_type (1, T) int."""
-        call = open_call((heatmaps,), ('heatmaps',))
+        call = open_call((heatmaps,), ('heatmaps',), self)
         heat, back = call.array(heatmaps, 'heatmaps'), call.result
         check_ndim(heat, 'heatmaps', (4,), '(K, D, H, W)')
         keypoints, scores = self._maximum(call, heat[None])
@@ -217,7 +217,7 @@ class Hand3DHeatmap(BaseKeypointCodec):
         """Decode B samples: heatmaps (B, K, D, H, W), root_depth (B, ...), hand_type
         (B, ...) -> keypoints (B, 1, K, 3), scores (B, 1, K), rel_root_depth (B, ...),
         hand_type (B, 1, T)."""
-        call = open_call((heatmaps,), ('heatmaps',))
+        call = open_call((heatmaps,), ('heatmaps',), self)
         heat, back = call.array(heatmaps, 'heatmaps'), call.result
         check_ndim(heat, 'heatmaps', (5,), '(B, K, D, H, W)')
         keypoints, scores = self._maximum(call, heat)

@@ -30,6 +30,7 @@ class IntegralRegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
     decode(outputs (N, K, 2) or (N, K, 4)) -> keypoints (N, K, 2) float64, scores (N, K).
     """
 
+    device_ready = True  # the cuda backend runs it on device arrays
     label_mapping_table = dict(keypoint_labels='keypoint_labels',
                                keypoint_weights='keypoint_weights')
     field_mapping_table = dict(heatmaps='heatmaps')

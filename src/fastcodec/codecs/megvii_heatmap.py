@@ -24,6 +24,7 @@ class MegviiHeatmap(BaseKeypointCodec):
     decode -> keypoints (1, K, 2) float32, scores (1, K) float32.
     """
 
+    device_ready = True  # the cuda backend runs it on device arrays
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
     field_mapping_table = dict(heatmaps='heatmaps')
 

@@ -26,6 +26,7 @@ class MSRAHeatmap(BaseKeypointCodec):
     decode(heatmaps (K, H, W)) -> keypoints (1, K, 2) float32, scores (1, K).
     """
 
+    device_ready = True  # the cuda backend runs it on device arrays
     label_mapping_table = dict(keypoint_weights='keypoint_weights')
     field_mapping_table = dict(heatmaps='heatmaps')
 

@@ -31,7 +31,7 @@ class _CoordinateDecoding:
         """Decode one sample's outputs (N, K, D) into keypoints (N, K, 2) float64 in
         input-image pixels and scores (N, K): ones (float32) for D = 2, the mean of
         ``1 - sigma`` for D = 4 (float32, or float64 for float64 outputs)."""
-        call = open_call((encoded,), ('encoded',))
+        call = open_call((encoded,), ('encoded',), self)
         enc = call.array(encoded, 'encoded')
         check_ndim(enc, 'encoded', (3,), '(N, K, D) with D = 2 or 4')
         keypoints, scores = self._decode_coords(call, enc, 'encoded')
@@ -40,7 +40,7 @@ class _CoordinateDecoding:
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: outputs (B, N, K, D), or (B, K, D) for one instance
         per sample -> keypoints (B, N, K, 2) and scores (B, N, K)."""
-        call = open_call((batch_encoded,), ('batch_encoded',))
+        call = open_call((batch_encoded,), ('batch_encoded',), self)
         enc = call.array(batch_encoded, 'batch_encoded')
         check_ndim(enc, 'batch_encoded', (3, 4), '(B, N, K, D) or (B, K, D)')
         if enc.ndim == 3:
@@ -71,6 +71,7 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
     decode(outputs (N, K, 2) or (N, K, 4)) -> keypoints (N, K, 2) float64, scores (N, K).
     """
 
+    device_ready = True  # the cuda backend runs it on device arrays
     label_mapping_table = dict(keypoint_labels='keypoint_labels',
                                keypoint_weights='keypoint_weights')
     # MMPose's RegressionLabel has no single-instance check: N instances per sample.
@@ -96,7 +97,7 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         return self._encode(keypoints, keypoints_visible, 4, '(B, N, K, 2)')
 
     def _encode(self, keypoints, keypoints_visible, ndim: int, layout: str) -> dict:
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (ndim,), layout)
         self._check_keypoints(kps)

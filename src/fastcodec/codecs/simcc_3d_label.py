@@ -96,7 +96,7 @@ class SimCC3DLabel(BaseKeypointCodec):
                keypoints_visible: Optional[Any] = None) -> dict:
         """Encode one sample; see the class docstring."""
         call = open_call((keypoints, keypoints_3d, keypoints_visible),
-                         ('keypoints', 'keypoints_3d', 'keypoints_visible'))
+                         ('keypoints', 'keypoints_3d', 'keypoints_visible'), self)
         kps, back = call.array(keypoints, 'keypoints'), call.result
         if kps.ndim == 0:  # MMPose's placeholder for a sample without keypoints
             x, y, z = np.zeros((3, 1), dtype=np.float32)
@@ -128,7 +128,7 @@ class SimCC3DLabel(BaseKeypointCodec):
         """Encode B samples: keypoints (B, N, K, 2), keypoints_3d (B, N, K, 3) or None,
         keypoints_visible (B, N, K); see the class docstring."""
         call = open_call((keypoints, keypoints_3d, keypoints_visible),
-                         ('keypoints', 'keypoints_3d', 'keypoints_visible'))
+                         ('keypoints', 'keypoints_3d', 'keypoints_visible'), self)
         kps, back = call.array(keypoints, 'keypoints'), call.result
         check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
         vis = visibility(call, keypoints_visible, kps.shape[:3])
@@ -188,7 +188,7 @@ class SimCC3DLabel(BaseKeypointCodec):
     def decode(self, x: Any, y: Any, z: Any):
         """Decode one sample: x (N, K, Wx) or (K, Wx), y and z likewise -> keypoints
         (N, K, 3), keypoints_simcc (N, K, 3), scores (N, K) (N = 1 for 2-D input)."""
-        call = open_call((x, y, z), ('x', 'y', 'z'))
+        call = open_call((x, y, z), ('x', 'y', 'z'), self)
         sx = call.array(x, 'x')
         rows = self._rows(call, sx, y, z, (2, 3), '(K, W) or (N, K, W)')
         lead = sx.shape[:-1] if sx.ndim == 3 else (1,) + sx.shape[:-1]
@@ -198,7 +198,7 @@ class SimCC3DLabel(BaseKeypointCodec):
         """Decode B samples: x (B, K, Wx) or (B, N, K, Wx), y and z likewise ->
         keypoints (B, N, K, 3), keypoints_simcc (B, N, K, 3), scores (B, N, K) (N = 1
         for the 3-D form)."""
-        call = open_call((x, y, z), ('x', 'y', 'z'))
+        call = open_call((x, y, z), ('x', 'y', 'z'), self)
         sx = call.array(x, 'x')
         rows = self._rows(call, sx, y, z, (3, 4), '(B, K, W) or (B, N, K, W)')
         lead = sx.shape[:-1] if sx.ndim == 4 else (sx.shape[0], 1, sx.shape[1])

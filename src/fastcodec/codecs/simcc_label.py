@@ -79,6 +79,7 @@ class SimCCLabel(BaseKeypointCodec):
     each sample's (K, W) output).
     """
 
+    device_ready = True  # the cuda backend runs it on device arrays
     label_mapping_table = dict(keypoint_x_labels='keypoint_x_labels',
                                keypoint_y_labels='keypoint_y_labels',
                                keypoint_weights='keypoint_weights')
@@ -141,7 +142,7 @@ class SimCCLabel(BaseKeypointCodec):
         """Decode one sample: simcc_x (N, K, Wx) or (K, Wx), simcc_y likewise ->
         keypoints (N, K, 2), scores (N, K) (N = 1 for 2-D input); with
         decode_visibility the scores are (scores, visibility)."""
-        call = open_call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
+        call = open_call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'), self)
         sx, sy = call.array(simcc_x, 'simcc_x'), call.array(simcc_y, 'simcc_y')
         check_ndim(sx, 'simcc_x', (2, 3), '(K, Wx) or (N, K, Wx)')
         check_ndim(sy, 'simcc_y', (2, 3), '(K, Wy) or (N, K, Wy)')
@@ -153,7 +154,7 @@ class SimCCLabel(BaseKeypointCodec):
     def batch_decode(self, simcc_x: Any, simcc_y: Any):
         """Decode B samples: simcc_x (B, K, Wx) or (B, N, K, Wx), simcc_y likewise ->
         keypoints (B, N, K, 2), scores (B, N, K) (N = 1 for the 3-D form)."""
-        call = open_call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'))
+        call = open_call((simcc_x, simcc_y), ('simcc_x', 'simcc_y'), self)
         sx, sy = call.array(simcc_x, 'simcc_x'), call.array(simcc_y, 'simcc_y')
         check_ndim(sx, 'simcc_x', (3, 4), '(B, K, Wx) or (B, N, K, Wx)')
         check_ndim(sy, 'simcc_y', (3, 4), '(B, K, Wy) or (B, N, K, Wy)')

@@ -169,7 +169,7 @@ class SPR(BaseKeypointCodec):
         """Decode one sample: heatmaps (C, H, W) (the root map last) and displacements
         (2K, H, W) -> keypoints (N, K, 2) in input-image pixels and (root_scores (N,),
         keypoint_scores (N, K) or None)."""
-        call = open_call((heatmaps, displacements), ('heatmaps', 'displacements'))
+        call = open_call((heatmaps, displacements), ('heatmaps', 'displacements'), self)
         heat, disp = call.array(heatmaps, 'heatmaps'), call.array(displacements, 'displacements')
         check_ndim(heat, 'heatmaps', (3,), '(C, H, W)')
         check_ndim(disp, 'displacements', (3,), '(2K, H, W)')
@@ -179,7 +179,7 @@ class SPR(BaseKeypointCodec):
         """Decode B samples at once: heatmaps (B, C, H, W), displacements (B, 2K, H, W)
         -> a list of B ``decode`` results, (keypoints (N_b, K, 2), (root_scores (N_b,),
         keypoint_scores (N_b, K) or None)); N_b varies per sample."""
-        call = open_call((heatmaps, displacements), ('heatmaps', 'displacements'))
+        call = open_call((heatmaps, displacements), ('heatmaps', 'displacements'), self)
         heat, disp = call.array(heatmaps, 'heatmaps'), call.array(displacements, 'displacements')
         check_ndim(heat, 'heatmaps', (4,), '(B, C, H, W)')
         check_ndim(disp, 'displacements', (4,), '(B, 2K, H, W)')
