@@ -354,7 +354,7 @@ class CupyNS:
     kind = 'cupy'
     is_torch = False
 
-    def __init__(self, device: Device, stream: Any = None) -> None:
+    def __init__(self, device: Device, stream: Any = None, torch_ns: Any = None) -> None:
         try:
             import cupy
         except ImportError as err:
@@ -365,6 +365,10 @@ class CupyNS:
         # ``stream``: a CuPy stream every operation of the call is queued on (a torch
         # caller's current stream); None: CuPy's current stream (a CuPy caller's own)
         self.xp = cupy if stream is None else OnStream(cupy, stream)
+        # ``torch_ns``: a torch caller's namespace, whose allocator the outputs come
+        # from (CuPy views of torch tensors), so a torch caller's results are torch
+        # memory like the rest of its tensors
+        self._torch = torch_ns
 
     def asarray(self, x: Any, name: str):
         arr = x if isinstance(x, self.cupy.ndarray) else self.cupy.asarray(x)
@@ -375,9 +379,13 @@ class CupyNS:
     dtype = staticmethod(NumpyNS.dtype)
 
     def empty(self, shape, dtype):
+        if self._torch is not None:
+            return self.cupy.asarray(self._torch.empty(shape, dtype))
         return self.xp.empty(tuple(shape), dtype)
 
     def zeros(self, shape, dtype):
+        if self._torch is not None:
+            return self.cupy.asarray(self._torch.zeros(shape, dtype))
         return self.xp.zeros(tuple(shape), dtype)
 
 
@@ -479,7 +487,7 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
             'copy the arrays to the host first (tensor.cpu(), cupy.asnumpy)')
     if caller.is_torch:
         stream = _cupy_stream_of(caller)
-        return Call(caller, CupyNS(device, stream), OnStream(kernels, stream))
+        return Call(caller, CupyNS(device, stream, caller), OnStream(kernels, stream))
     return Call(caller, caller, kernels)
 
 
