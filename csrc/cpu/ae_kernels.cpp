@@ -15,6 +15,7 @@
 
 #include "fastcodec/associative_embedding.h"
 #include "fastcodec/refine.h"
+#include "fast_argmax.h"
 #include "heatmap_kernels.h"
 #include "nms_topk.h"
 #include "parallel.h"
@@ -205,14 +206,16 @@ void decode_image(const AeDecodeArgs& a, int64_t b, const float* cand_vals,
     for (int64_t k = 0; k < K; ++k) {
       if (sc[k] > 0.f) continue;
       const float* map = maps + k * HW;
-      // the cost map, then np.argmin: the first NaN, else the first minimum
-      float* cost = s.fill_cost.data();
+      // np.argmin of the cost map (the first NaN, else the first minimum) as the
+      // vectorised argmax of the negated costs: negation is exact and keeps NaN, ties
+      // and numpy's first-occurrence rule.
+      float* neg_cost = s.fill_cost.data();
       if (L == 1) {
         const float* t = tags + k * HW;
         const float t0 = s.tag[0];
         for (int64_t p = 0; p < HW; ++p) {
           const float d = t[p] - t0;
-          cost[p] = ae_fill_cost(std::sqrt(d * d), map[p]);
+          neg_cost[p] = -ae_fill_cost(std::sqrt(d * d), map[p]);
         }
       } else {
         for (int64_t p = 0; p < HW; ++p) {
@@ -221,21 +224,10 @@ void decode_image(const AeDecodeArgs& a, int64_t b, const float* cand_vals,
             const float d = tags[(l * K + k) * HW + p] - s.tag[l];
             acc += d * d;
           }
-          cost[p] = ae_fill_cost(std::sqrt(acc), map[p]);
+          neg_cost[p] = -ae_fill_cost(std::sqrt(acc), map[p]);
         }
       }
-      float lowest = cost[0];
-      bool nan = false;
-      for (int64_t p = 0; p < HW; ++p) {
-        nan |= cost[p] != cost[p];
-        lowest = cost[p] < lowest ? cost[p] : lowest;
-      }
-      int64_t best = 0;
-      if (nan) {
-        while (cost[best] == cost[best]) ++best;
-      } else {
-        while (!(cost[best] == lowest)) ++best;
-      }
+      const int64_t best = fast_argmax(neg_cost, HW).index;
       kps[2 * k] = (float)(best % W);
       kps[2 * k + 1] = (float)(best / W);
       sc[k] = map[best];
