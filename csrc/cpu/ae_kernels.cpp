@@ -15,6 +15,7 @@
 
 #include "fastcodec/associative_embedding.h"
 #include "fastcodec/refine.h"
+#include "fast_argmax.h"
 #include "heatmap_kernels.h"
 #include "nms_topk.h"
 #include "parallel.h"
@@ -205,14 +206,16 @@ void decode_image(const AeDecodeArgs& a, int64_t b, const float* cand_vals,
     for (int64_t k = 0; k < K; ++k) {
       if (sc[k] > 0.f) continue;
       const float* map = maps + k * HW;
-      // the cost map, then np.argmin: the first NaN, else the first minimum
-      float* cost = s.fill_cost.data();
+      // np.argmin of the cost map (the first NaN, else the first minimum) as the
+      // vectorised argmax of the negated costs: negation is exact and keeps NaN, ties
+      // and numpy's first-occurrence rule.
+      float* neg_cost = s.fill_cost.data();
       if (L == 1) {
         const float* t = tags + k * HW;
         const float t0 = s.tag[0];
         for (int64_t p = 0; p < HW; ++p) {
           const float d = t[p] - t0;
-          cost[p] = ae_fill_cost(std::sqrt(d * d), map[p]);
+          neg_cost[p] = -ae_fill_cost(std::sqrt(d * d), map[p]);
         }
       } else {
         for (int64_t p = 0; p < HW; ++p) {
@@ -221,21 +224,10 @@ void decode_image(const AeDecodeArgs& a, int64_t b, const float* cand_vals,
             const float d = tags[(l * K + k) * HW + p] - s.tag[l];
             acc += d * d;
           }
-          cost[p] = ae_fill_cost(std::sqrt(acc), map[p]);
+          neg_cost[p] = -ae_fill_cost(std::sqrt(acc), map[p]);
         }
       }
-      float lowest = cost[0];
-      bool nan = false;
-      for (int64_t p = 0; p < HW; ++p) {
-        nan |= cost[p] != cost[p];
-        lowest = cost[p] < lowest ? cost[p] : lowest;
-      }
-      int64_t best = 0;
-      if (nan) {
-        while (cost[best] == cost[best]) ++best;
-      } else {
-        while (!(cost[best] == lowest)) ++best;
-      }
+      const int64_t best = fast_argmax(neg_cost, HW).index;
       kps[2 * k] = (float)(best % W);
       kps[2 * k + 1] = (float)(best / W);
       sc[k] = map[best];
@@ -255,7 +247,7 @@ void ae_decode(const AeDecodeArgs& a, float* keypoints, float* scores, float* in
   std::vector<float> vals(B * K * M);
   std::vector<int64_t> idx(B * K * M);
   const int64_t r = (a.nms_kernel - 1) / 2;
-  parallel_for(B * K, 4.0 * HW + 200.0 * M,  // measured: ~80 us per 128 x 128 map
+  parallel_for(B * K, 1.2 * HW + 200.0 * M,  // measured: ~20 us per 128 x 128 map, top-30
                [&](int64_t begin, int64_t end) {
     std::vector<float> rows, peaks;
     std::vector<SprCandidate> cand;
@@ -273,7 +265,8 @@ void ae_decode(const AeDecodeArgs& a, float* keypoints, float* scores, float* in
     gaussian_blur(a.heatmaps, B * K, H, W, a.blur_kernel, modulated.data());
     for (float& v : modulated) v = dark_udp_log(v);
   }
-  parallel_for(B, 40.0 * K * M + 20.0 * HW, [&](int64_t begin, int64_t end) {
+  // measured: ~100 us per 128 x 128 image of 17 keypoints, top-30, 10 people
+  parallel_for(B, 40.0 * K * M + 5.0 * HW, [&](int64_t begin, int64_t end) {
     ImageScratch s;
     for (int64_t b = begin; b < end; ++b)
       decode_image(a, b, vals.data() + b * K * M, idx.data() + b * K * M, modulated.data(), s,

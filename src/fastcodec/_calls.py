@@ -8,6 +8,7 @@ Shapes: B batch, N instances, K keypoints, R rows.
 """
 from __future__ import annotations
 
+import math
 import mmap
 from typing import Optional, Tuple
 
@@ -241,7 +242,7 @@ def _zero_volumes(shape: Tuple[int, ...]) -> np.ndarray:
     target is 44 MB of which the Gaussian windows cover under 10%: numpy's zeros of that
     size ask for transparent huge pages, and the first write into each then clears 2 MB;
     a private anonymous mapping clears only the 4 KB pages written."""
-    nbytes = int(np.prod(shape, dtype=np.int64)) * 4
+    nbytes = math.prod(shape) * 4
     if nbytes < _LAZY_BYTES or not hasattr(mmap, 'MAP_PRIVATE'):
         return np.zeros(shape, np.float32)
     return np.frombuffer(mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE),

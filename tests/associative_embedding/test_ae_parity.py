@@ -228,6 +228,31 @@ def test_backends_agree_on_extreme_maps():
                 np.testing.assert_array_equal(x, y)
 
 
+def test_backends_agree_on_map_edges():
+    """The C++ top-k takes window maxima only for blocks of 16 pixels of a row that hold
+    a pixel above the heap top, 8 lanes at a time: rows shorter than a block or than 8
+    lanes, row tails, windows wider than the map, plateaus and signed zeros, on the
+    partial_sort path (topk * 64 <= H * W), against the Numba backend, which NMS-es the
+    whole map first."""
+    if 'numba' not in fastcodec.available_backends():
+        pytest.skip('numba backend unavailable')
+    rng = np.random.default_rng(21)
+    for W, H, nms in ((5, 26, 3), (7, 40, 1), (16, 12, 5), (33, 20, 7), (21, 13, 45)):
+        heat, tags = people_maps(rng, B=1, H=H, W=W, N=3, noise=0.05)
+        heat[0, :4] = np.round(heat[0, :4] * 8) / np.float32(8)  # plateaus, ties
+        heat[0, 4:6] = np.where(rng.random((2, H, W)) < 0.5, np.float32(-0.0), heat[0, 4:6])
+        codec = fastcodec.AssociativeEmbedding((4 * W, 4 * H), (W, H), decode_keypoint_order=ORDER,
+                                               decode_topk=max(1, H * W // 64),
+                                               decode_nms_kernel=nms, decode_keypoint_thr=-1.0)
+        results = []
+        for name in ('cpp', 'numba'):
+            with fastcodec.use_backend(name):
+                results.append(codec.batch_decode(heat, tags))
+        for a, b in zip(*results):
+            for x, y in zip(a, b):
+                np.testing.assert_array_equal(x, y)
+
+
 def test_decode_no_detections(mmc, backend):
     ours, ref = codecs(mmc, heatmap_size=(16, 12))
     heat = np.full((2, 17, 12, 16), 0.05, np.float32)

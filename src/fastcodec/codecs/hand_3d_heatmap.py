@@ -177,19 +177,21 @@ class Hand3DHeatmap(BaseKeypointCodec):
                 raise ValueError(f'joint_indices {self.joint_indices!r} out of range for '
                                  f'K = {kps.shape[2]} keypoints') from err
         B, N, K = kps.shape[:3]
+        sigma = np.empty((B, N))  # (B, N), the kernel's layout
         if np.ndim(self.sigma) == 0:
-            sigma = np.full(N, float(self.sigma))
+            sigma.fill(self.sigma)
         else:  # one per instance, as generate_3d_gaussian_heatmaps reads sigma[n]
-            sigma = np.asarray(self.sigma, dtype=np.float64)[:N]
-            if sigma.size < N:
+            per_instance = np.asarray(self.sigma, dtype=np.float64)[:N]
+            if per_instance.size < N:
                 raise ValueError(f'sigma holds {len(self.sigma)} values, one per instance, '
                                  f'for N = {N} instances')
+            sigma[...] = per_instance
         W, H, D = (int(v) for v in self.heatmap_size)
         xyz = np.ascontiguousarray(kps, dtype=np.float64)
         f32 = kps.dtype in (np.float16, np.float32)
         heat, inside = _calls.hand3d_encode(
-            call, xyz, np.ascontiguousarray(np.broadcast_to(sigma, (B, N))), f32, self._image,
-            float(self.heatmap3d_depth_bound), float(np.float32(self.max_bound)), D, H, W)
+            call, xyz, sigma, f32, self._image, float(self.heatmap3d_depth_bound),
+            float(np.float32(self.max_bound)), D, H, W)
         weights = vis.copy()
         weights[...] = weights * inside.view(bool)
         if self.use_different_joint_weights:
