@@ -15,10 +15,12 @@ What the registered classes add to fastcodec's: MMPose's heads decode a batch wi
 ``codec.batch_decode(*network_outputs)`` whenever ``support_batch_decoding`` is true,
 and expect numpy results they can iterate per sample. For the codecs whose batched
 decode has exactly that shape (heatmap, SimCC and regression codecs) the registered
-class moves the network's tensors to host numpy arrays (MMPose's own per-sample path
-makes the same device-to-host copy) and decodes the whole batch in one call. The
-other codecs (bottom-up, lifting) keep MMPose's per-sample ``decode`` loop, whose
-signatures they share with MMPose.
+class decodes the whole batch in one call: on the device when the network's outputs
+are CUDA tensors and the codec runs there (``device_ready``, with the ``cuda`` backend
+installed), copying only the decoded keypoints and scores to the host; otherwise on
+the host, after the device-to-host copy of the outputs that MMPose's own per-sample
+path makes too. The other codecs (bottom-up, lifting) keep MMPose's per-sample
+``decode`` loop, whose signatures they share with MMPose.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from typing import Any, Dict
 import mmpose.codecs  # noqa: F401  MMPose registers its codecs first; ours then replace them
 from mmpose.registry import KEYPOINT_CODECS
 
+from fastcodec._arrays import device_of, on_device
+from fastcodec._backend import kernels
 from fastcodec.registry import CODECS
 
 # Codecs whose batch_decode takes the head's batched outputs and returns arrays whose
@@ -37,12 +41,27 @@ BATCH_DECODED = ('MSRAHeatmap', 'UDPHeatmap', 'MegviiHeatmap', 'SimCCLabel',
 
 
 def _host(x: Any) -> Any:
-    """A torch tensor (any device) or CuPy array as a host numpy array."""
+    """A torch tensor (any device) or CuPy array as a host numpy array; tuples of them
+    element by element."""
+    if isinstance(x, tuple):
+        return tuple(_host(v) for v in x)
     if hasattr(x, 'detach'):
         return x.detach().cpu().numpy()
-    if type(x).__module__.split('.')[0] == 'cupy':
+    if hasattr(type(x), '__cuda_array_interface__') and hasattr(x, 'get'):  # CuPy
         return x.get()
     return x
+
+
+def _decodes_on_device(codec: Any, outputs: tuple) -> bool:
+    """Whether ``codec`` decodes ``outputs`` where they are: device arrays, a codec
+    that runs on them, and a backend for their device."""
+    if not getattr(codec, 'device_ready', False) or not outputs or not on_device(outputs[0]):
+        return False
+    try:
+        kernels(device_of(outputs[0]))
+    except TypeError:   # no backend for the device here (e.g. no CuPy): decode on the host
+        return False
+    return True
 
 
 def _for_mmpose(cls: type) -> type:
@@ -51,6 +70,8 @@ def _for_mmpose(cls: type) -> type:
                              '__qualname__': cls.__name__}
     if cls.__name__ in BATCH_DECODED:
         def batch_decode(self, *outputs):
+            if _decodes_on_device(self, outputs):
+                return _host(cls.batch_decode(self, *outputs))
             return cls.batch_decode(self, *(_host(x) for x in outputs))
         batch_decode.__doc__ = cls.batch_decode.__doc__
         attrs['batch_decode'] = batch_decode

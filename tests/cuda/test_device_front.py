@@ -1,6 +1,6 @@
 """The top-down codecs and their ops on device arrays, end to end, without a GPU.
 
-tests/cuda/fake_device.py simulates a CUDA device on the host: arrays that say they
+tests/fake_device.py simulates a CUDA device on the host: arrays that say they
 live on cuda:0 and refuse to mix with host arrays (as CuPy does), a ``cupy`` module for
 them, and the CUDA kernels run by the emulator behind the same launch code as on a GPU.
 Each test gives a codec device arrays and checks that every result comes back as a

@@ -131,6 +131,35 @@ def test_mmpose_head_decodes_alike(mmpose, name):
                                            rtol=0, atol=1e-4)
 
 
+@pytest.mark.parametrize('name', sorted(BATCH_DECODED))
+def test_mmpose_head_decodes_device_outputs_on_the_device(mmpose, monkeypatch, name):
+    """Network outputs on a (simulated) CUDA device: the registered codec decodes them
+    there, in one batched call, and only the decoded keypoints and scores come back to
+    the host (as MMPose's numpy results), equal to the host decode within the CUDA
+    parity contract."""
+    import fake_device
+    fake_device.install(monkeypatch)
+    copied = []
+    real_get = fake_device.DeviceArray.get
+    monkeypatch.setattr(fake_device.DeviceArray, 'get',
+                        lambda self: copied.append(self) or real_get(self))
+    rng = np.random.default_rng(6)
+    for args in CONFIGS[name]:
+        ours = mmpose.registry.build(dict(type=name, **args))
+        outputs = head_outputs(name, args, rng)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        want = mmpose.Head(ours).predict(outputs if len(outputs) > 1 else outputs[0])
+        on_device = tuple(fake_device.device(o.numpy()) for o in outputs)
+        copied.clear()
+        got = mmpose.Head(ours).predict(on_device if len(on_device) > 1 else on_device[0])
+        # what came to the host: the decoded arrays, not the network's outputs
+        assert copied and not any(c is o for c in copied for o in on_device)
+        for g, w in zip(got, want):
+            assert isinstance(g.keypoints, np.ndarray) and g.keypoints.shape == w.keypoints.shape
+            np.testing.assert_allclose(g.keypoints, w.keypoints, rtol=0, atol=2e-3)
+            np.testing.assert_allclose(g.keypoint_scores, w.keypoint_scores, rtol=0, atol=1e-4)
+
+
 def test_spr_decodes_sample_by_sample_like_mmpose(mmpose):
     """SPR keeps MMPose's per-sample decode (support_batch_decoding False), with
     MMPose's signature and torch results."""

@@ -60,6 +60,10 @@ class DeviceArray(np.ndarray):
     def astype(self, *args, **kwargs):
         raise TypeError('astype on a device array outside Call.xp (use xp.asarray)')
 
+    def get(self) -> np.ndarray:
+        """The device-to-host copy (CuPy's ``get``)."""
+        return np.array(self.view(np.ndarray), copy=True)
+
 
 def to_host(x: Any) -> Any:
     """The numpy view of device arrays in x (nested in tuples, lists, dicts); a host
