@@ -214,18 +214,37 @@ def _require(ok: bool, msg: str) -> None:
         raise ValueError(msg)
 
 
+# The dtypes _check_array is given: numpy's dtype objects of the native types are
+# singletons, so the common case is an identity test (comparing with a scalar type such
+# as np.float32 converts it first, several times slower).
+F32, F64, U8, I64 = (np.dtype(t) for t in (np.float32, np.float64, np.uint8, np.int64))
+REAL = (F32, F64)
+
+
 def _check_array(a, name: str, dtype, shape=None, out: bool = False) -> np.ndarray:
     """The one memory-safety assertion on an array argument (the front converts and
     allocates; the kernels index the flat data): a numpy array of ``dtype`` (a dtype
     or a tuple of dtypes; TypeError otherwise), C-contiguous, of ``shape`` (a tuple,
     None for any extent; None: any shape), writeable if ``out``. Returns ``a``.
-    Runs on every argument of every call: the common case costs a few attribute reads."""
+    Runs on every argument of every call, so the accepting path is kept to a few
+    attribute reads and comparisons (about 0.3 us): one exact shape comparison, an
+    extent loop only for a pattern with None."""
     if type(a) is np.ndarray:
-        flags = a.flags
-        if (a.dtype == dtype if type(dtype) is not tuple else a.dtype in dtype) \
-                and (shape is None or a.shape == shape) \
-                and flags.c_contiguous and (flags.writeable or not out):
-            return a
+        t = a.dtype
+        if t is dtype or (t in dtype if type(dtype) is tuple else t == dtype):
+            flags = a.flags
+            if flags.c_contiguous and (flags.writeable or not out):
+                if shape is None:
+                    return a
+                s = a.shape
+                if s == shape:
+                    return a
+                if len(s) == len(shape):
+                    for e, n in zip(shape, s):
+                        if e is not None and e != n:
+                            break
+                    else:
+                        return a
     dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
     if not isinstance(a, np.ndarray) or a.dtype not in dtypes:
         got = a.dtype if isinstance(a, np.ndarray) else type(a).__name__

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from fastcodec.backends.numba.common import _F0, _F1, _check_array, cast_like, jit
+from fastcodec.backends.numba.common import (F32, F64, REAL, _F0, _F1, _check_array, cast_like,
+                                             jit)
 
 __all__ = ['instance_geometry', 'instance_sigmas']
 
@@ -107,12 +108,12 @@ def instance_geometry(keypoints, visible, kpt_center: bool, roots, roots_visible
                       diagonals) -> None:
     """Roots f32 (R, 2), their visibility f32 (R,) and box diagonals f32 (R,) of R
     instances: keypoints (R, K, 2) float32 or float64, visibility f64 (R, K)."""
-    kps = _check_array(keypoints, 'keypoints', (np.float32, np.float64), (None, None, 2))
+    kps = _check_array(keypoints, 'keypoints', REAL, (None, None, 2))
     R, K = kps.shape[:2]
-    _check_array(visible, 'visible', np.float64, (R, K))
-    _check_array(roots, 'roots', np.float32, (R, 2), out=True)
-    _check_array(roots_visible, 'roots_visible', np.float32, (R,), out=True)
-    _check_array(diagonals, 'diagonals', np.float32, (R,), out=True)
+    _check_array(visible, 'visible', F64, (R, K))
+    _check_array(roots, 'roots', F32, (R, 2), out=True)
+    _check_array(roots_visible, 'roots_visible', F32, (R,), out=True)
+    _check_array(diagonals, 'diagonals', F32, (R,), out=True)
     if R and K:
         _instance_geometry_kernel(kps, visible, bool(kpt_center), roots, roots_visible,
                                   diagonals)
@@ -131,8 +132,8 @@ def _instance_sigmas_kernel(h, w, o, two, out):
 def instance_sigmas(heights, widths, overlap: float, sigmas) -> None:
     """DecoupledHeatmap's instance sigmas f32 (R,) from box heights and widths (R,),
     both float32 or both float64 (the precision MMPose computes in)."""
-    h = _check_array(heights, 'heights', (np.float32, np.float64), (None,))
+    h = _check_array(heights, 'heights', REAL, (None,))
     _check_array(widths, 'widths', h.dtype, h.shape)
-    _check_array(sigmas, 'sigmas', np.float32, h.shape, out=True)
+    _check_array(sigmas, 'sigmas', F32, h.shape, out=True)
     if h.shape[0]:
         _instance_sigmas_kernel(h, widths, float(overlap), h.dtype.type(np.array(2.0)), sigmas)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 # jit's error model: IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
-from fastcodec.backends.numba.common import _check_array, _require, cast_like, jit
+from fastcodec.backends.numba.common import (F32, F64, REAL, U8, _check_array, _require,
+                                             cast_like, jit)
 
 __all__ = ['motionbert_encode']
 
@@ -176,9 +177,6 @@ def _weights(visible, weights):
         weights[i] = lifting_weight(visible[i])
 
 
-_REAL = (np.float32, np.float64)
-
-
 def motionbert_encode(keypoints, visible, target, params, factor, take_given, root_index: int,
                       project: bool, train: bool, target_visible, labels, target_label,
                       computed_factor, weights) -> None:
@@ -189,22 +187,22 @@ def motionbert_encode(keypoints, visible, target, params, factor, take_given, ro
     keypoints' dtype, target_label (B, T, K, C) and computed_factor (B, T) (project) or
     (B, 0) of the target's dtype, weights float32 (B, T, K) (with target_visible)
     or None."""
-    kps = _check_array(keypoints, 'keypoints', _REAL, (None, None, None, None))
+    kps = _check_array(keypoints, 'keypoints', REAL, (None, None, None, None))
     B, N, K, D = kps.shape
     _require(D >= 2, 'keypoints must be (B, N, K, D >= 2)')
-    tgt = _check_array(target, 'target', _REAL, (B, None, None, None))
+    tgt = _check_array(target, 'target', REAL, (B, None, None, None))
     T, Kt, C = tgt.shape[1:]
     root = int(root_index)
     _require(0 <= root < Kt, "root_index out of range of the target's keypoints")
     _require(C == 3 or not (project or train), 'target must have C = 3 to project or train')
-    _check_array(params, 'params', np.float64, (B, 8))
-    _check_array(factor, 'factor', np.float64, (B, None))
+    _check_array(params, 'params', F64, (B, 8))
+    _check_array(factor, 'factor', F64, (B, None))
     _require(factor.shape[1] in (1, T), 'factor must be (B, 1) or (B, T)')
-    _check_array(take_given, 'take_given', np.uint8, (B,))
+    _check_array(take_given, 'take_given', U8, (B,))
     has_vis = visible is not None
     if has_vis:
         _check_array(visible, 'visible', kps.dtype, (B, N, K))
-        vis = visible.reshape(-1)
+        vis = visible.ravel()
     else:
         vis = np.zeros(0, kps.dtype)
     _check_array(labels, 'labels', kps.dtype, (B, N, K, D + has_vis), out=True)
@@ -214,11 +212,11 @@ def motionbert_encode(keypoints, visible, target, params, factor, take_given, ro
     _require((weights is None) == (target_visible is None),
              'weights must be given exactly when target_visible is')
     if target_visible is not None:
-        _check_array(target_visible, 'target_visible', _REAL, (B, T, Kt))
-        _check_array(weights, 'weights', np.float32, (B, T, Kt), out=True)
-    _kernel(kps.reshape(-1), vis, has_vis, B, N, K, D, labels.reshape(-1), tgt.reshape(-1), T,
-            C, root, bool(project), bool(train), params.reshape(-1), factor.reshape(-1),
-            factor.shape[1], take_given, target_label.reshape(-1),
-            computed_factor.reshape(-1))
+        _check_array(target_visible, 'target_visible', REAL, (B, T, Kt))
+        _check_array(weights, 'weights', F32, (B, T, Kt), out=True)
+    _kernel(kps.ravel(), vis, has_vis, B, N, K, D, labels.ravel(), tgt.ravel(), T,
+            C, root, bool(project), bool(train), params.ravel(), factor.ravel(),
+            factor.shape[1], take_given, target_label.ravel(),
+            computed_factor.ravel())
     if target_visible is not None:
-        _weights(target_visible.reshape(-1), weights.reshape(-1))
+        _weights(target_visible.ravel(), weights.ravel())

@@ -9,8 +9,8 @@ from typing import Tuple
 import numpy as np
 
 # jit's error model: float division without a zero check, so the loops vectorise.
-from fastcodec.backends.numba.common import (_F1, _F2, _FLT_MIN, _check_array, _require, _u,
-                                             jit)
+from fastcodec.backends.numba.common import (F32, F64, REAL, _F1, _F2, _FLT_MIN, _check_array,
+                                             _require, _u, jit)
 
 __all__ = ['encode_regression', 'decode_regression', 'normalize_heatmaps']
 
@@ -142,40 +142,37 @@ def _size(input_size) -> Tuple[float, float]:
     return float(w), float(h)
 
 
-_REAL = (np.float32, np.float64)
-
-
 def encode_regression(keypoints, visible, input_size, labels, weights) -> None:
     """labels (..., 2) float32 and weights (...) float32 of keypoints (..., 2)."""
-    kps = _check_array(keypoints, 'keypoints', _REAL)
+    kps = _check_array(keypoints, 'keypoints', REAL)
     _require(kps.ndim >= 1 and kps.shape[-1] == 2, 'keypoints must be (..., 2)')
-    _check_array(visible, 'visible', _REAL, kps.shape[:-1])
-    _check_array(labels, 'labels', np.float32, kps.shape, out=True)
-    _check_array(weights, 'weights', np.float32, kps.shape[:-1], out=True)
+    _check_array(visible, 'visible', REAL, kps.shape[:-1])
+    _check_array(labels, 'labels', F32, kps.shape, out=True)
+    _check_array(weights, 'weights', F32, kps.shape[:-1], out=True)
     w, h = _size(input_size)
-    _encode_kernel(kps.reshape(-1), visible.reshape(-1), w, h, labels.reshape(-1),
-                   weights.reshape(-1))
+    _encode_kernel(kps.ravel(), visible.ravel(), w, h, labels.ravel(),
+                   weights.ravel())
 
 
 def decode_regression(encoded, input_size, f32: bool, keypoints, scores) -> None:
     """keypoints (..., 2) float64 and scores (...) of encoded (..., D), D = 2 or 4;
     scores float32 for D = 2 or f32, else float64."""
-    enc = _check_array(encoded, 'encoded', _REAL)
+    enc = _check_array(encoded, 'encoded', REAL)
     _require(enc.ndim >= 1 and enc.shape[-1] in (2, 4), 'encoded must be (..., D), D = 2 or 4')
     D = enc.shape[-1]
     single = D == 2 or bool(f32)
-    _check_array(keypoints, 'keypoints', np.float64, enc.shape[:-1] + (2,), out=True)
-    _check_array(scores, 'scores', np.float32 if single else np.float64, enc.shape[:-1],
+    _check_array(keypoints, 'keypoints', F64, enc.shape[:-1] + (2,), out=True)
+    _check_array(scores, 'scores', F32 if single else F64, enc.shape[:-1],
                  out=True)
     w, h = _size(input_size)
     (_decode_kernel_f32 if single else _decode_kernel_f64)(
-        enc.reshape(-1), D, w, h, keypoints.reshape(-1), scores.reshape(-1))
+        enc.ravel(), D, w, h, keypoints.ravel(), scores.ravel())
 
 
 def normalize_heatmaps(heatmaps) -> None:
     """Divide each (H, W) map of a C-contiguous float32 array by its sum + 1e-24."""
-    _check_array(heatmaps, 'heatmaps', np.float32, out=True)
+    _check_array(heatmaps, 'heatmaps', F32, out=True)
     _require(heatmaps.ndim >= 2, 'heatmaps must be (..., H, W)')
     H, W = heatmaps.shape[-2:]
     C = heatmaps.size // (H * W) if H * W > 0 else 0
-    _normalize_kernel(heatmaps.reshape(-1), C, H, W)
+    _normalize_kernel(heatmaps.ravel(), C, H, W)

@@ -7,9 +7,10 @@ import math
 import numpy as np
 
 from fastcodec.backends.numba.blur import opencv_gaussian_kernel, opencv_row_sum
-from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
-                                             _check_array, _flush32, _fmaf, _odd_kernel,
-                                             _require, coord_is_usable, first_argmax, jit)
+from fastcodec.backends.numba.common import (F32, F64, U8, _F0, _F1EM3, _F2, _F50, _FHALF,
+                                             _FQUARTER, _check_array, _flush32, _fmaf,
+                                             _odd_kernel, _require, coord_is_usable,
+                                             first_argmax, jit)
 
 __all__ = ['simcc_encode', 'simcc_maximum', 'simcc_decode', 'simcc_refine_dark']
 
@@ -386,12 +387,12 @@ def _wsum(k: int) -> float:
 def _rows(simcc_x, simcc_y, locs, vals):
     """simcc_x f32 (R, Wx), simcc_y f32 (R, Wy), Wx, Wy > 0 (a row has a maximum) |
     locs f32 (R, 2), vals f32 (R,)."""
-    sx = _check_array(simcc_x, 'simcc_x', np.float32, (None, None))
+    sx = _check_array(simcc_x, 'simcc_x', F32, (None, None))
     R = sx.shape[0]
-    sy = _check_array(simcc_y, 'simcc_y', np.float32, (R, None))
+    sy = _check_array(simcc_y, 'simcc_y', F32, (R, None))
     _require(sx.shape[1] > 0 and sy.shape[1] > 0, 'simcc lengths must be positive')
-    _check_array(locs, 'locs', np.float32, (R, 2), out=True)
-    _check_array(vals, 'vals', np.float32, (R,), out=True)
+    _check_array(locs, 'locs', F32, (R, 2), out=True)
+    _check_array(vals, 'vals', F32, (R,), out=True)
     return sx, sy, R
 
 
@@ -399,23 +400,23 @@ def simcc_encode(keypoints, visible, gaussian: bool, sigma, ratio: float, f32: b
                  label_smooth_weight: float, normalize: bool, x_labels, y_labels,
                  inside) -> None:
     """SimCCLabel.encode: x labels (B,N,K,W), y labels (B,N,K,H) float32, inside u8 (B,N,K)."""
-    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2))
+    kps = _check_array(keypoints, 'keypoints', F64, (None, None, None, 2))
     lead = kps.shape[:3]
-    _check_array(visible, 'visible', np.float64, lead)
-    _check_array(x_labels, 'x_labels', np.float32, lead + (None,), out=True)
-    _check_array(y_labels, 'y_labels', np.float32, lead + (None,), out=True)
-    _check_array(inside, 'inside', np.uint8, lead, out=True)
-    _encode_kernel(kps.reshape(-1), visible.reshape(-1), bool(gaussian), float(sigma[0]),
+    _check_array(visible, 'visible', F64, lead)
+    _check_array(x_labels, 'x_labels', F32, lead + (None,), out=True)
+    _check_array(y_labels, 'y_labels', F32, lead + (None,), out=True)
+    _check_array(inside, 'inside', U8, lead, out=True)
+    _encode_kernel(kps.ravel(), visible.ravel(), bool(gaussian), float(sigma[0]),
                    float(sigma[1]), float(ratio), bool(f32), x_labels.shape[3],
                    y_labels.shape[3], float(label_smooth_weight), bool(normalize),
-                   x_labels.reshape(-1), y_labels.reshape(-1), inside.reshape(-1))
+                   x_labels.ravel(), y_labels.ravel(), inside.ravel())
 
 
 def simcc_maximum(simcc_x, simcc_y, locs, vals) -> None:
     """get_simcc_maximum on rows: locs (R, 2) float32, vals (R,) float32."""
     sx, sy, R = _rows(simcc_x, simcc_y, locs, vals)
-    _maximum_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1],
-                    locs.reshape(-1), vals)
+    _maximum_kernel(sx.ravel(), sy.ravel(), R, sx.shape[1], sy.shape[1],
+                    locs.ravel(), vals)
 
 
 def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, beta, sigma, locs, vals,
@@ -423,7 +424,7 @@ def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, beta, sigma, locs, v
     """SimCCLabel.decode on rows: locs (R, 2), vals (R,), and the visibility f64 into
     visible when it has R entries (none computed when it has 0)."""
     sx, sy, R = _rows(simcc_x, simcc_y, locs, vals)
-    _check_array(visible, 'visible', np.float64, (None,), out=True)
+    _check_array(visible, 'visible', F64, (None,), out=True)
     _require(visible.shape[0] in (R, 0), 'visible must have R or 0 entries')
     kx = _odd_kernel(kx, 'kx') if kx else 0
     ky = _odd_kernel(ky, 'ky') if ky else 0
@@ -432,22 +433,22 @@ def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, beta, sigma, locs, v
     ixs, iys = sx.argmax(axis=1), sy.argmax(axis=1)
     rows = np.arange(R)
     vxs, vys = sx[rows, ixs], sy[rows, iys]
-    _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], ixs, vxs, iys,
+    _decode_kernel(sx.ravel(), sy.ravel(), R, sx.shape[1], sy.shape[1], ixs, vxs, iys,
                    vys, kx, ky,
                    opencv_gaussian_kernel(kx or 1), opencv_gaussian_kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
                    np.float32(ratio), visible.shape[0] == R,
-                   np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals,
+                   np.float32(beta), float(sigma[0]), float(sigma[1]), locs.ravel(), vals,
                    visible)
 
 
 def simcc_refine_dark(keypoints, simcc, blur_kernel_size: int, refined) -> None:
     """refine_simcc_dark on rows: refined (R,) float32, keypoints (R,) float32 refined
     from simcc (R, W)."""
-    s = _check_array(simcc, 'simcc', np.float32, (None, None))
+    s = _check_array(simcc, 'simcc', F32, (None, None))
     R = s.shape[0]
     _require(s.shape[1] > 0, 'simcc length must be positive')
-    _check_array(keypoints, 'keypoints', np.float32, (R,))
-    _check_array(refined, 'refined', np.float32, (R,), out=True)
+    _check_array(keypoints, 'keypoints', F32, (R,))
+    _check_array(refined, 'refined', F32, (R,), out=True)
     k = _odd_kernel(blur_kernel_size, 'blur_kernel_size')
     refined[:] = keypoints
-    _refine_kernel(refined, s.reshape(-1), R, s.shape[1], opencv_gaussian_kernel(k), k, _wsum(k))
+    _refine_kernel(refined, s.ravel(), R, s.shape[1], opencv_gaussian_kernel(k), k, _wsum(k))

@@ -10,8 +10,8 @@ import operator
 import numpy as np
 
 # jit's error model: 1 / 0 is inf (a zero diagonal), as in C++ and numpy
-from fastcodec.backends.numba.common import (_F0, _F1, _F2, _FHALF, _check_array, _require,
-                                             jit)
+from fastcodec.backends.numba.common import (F32, F64, I64, _F0, _F1, _F2, _FHALF, _check_array,
+                                             _require, jit)
 from fastcodec.backends.numba.common import coord_is_usable as _usable
 
 __all__ = ['spr_encode_displacements', 'spr_decode']
@@ -119,15 +119,15 @@ def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, W, H, d
 def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals, radius,
                              radius_f32, displacements, weights) -> None:
     """displacements and weights (B, 2K, H, W) float32 (see fastcodec.backends.contract)."""
-    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2))
+    kps = _check_array(keypoints, 'keypoints', F64, (None, None, None, 2))
     B, N, K = kps.shape[:3]
-    _check_array(visible, 'visible', np.float64, (B, N, K))
-    _check_array(roots, 'roots', np.float32, (B, N, 2))
-    _check_array(roots_visible, 'roots_visible', np.float32, (B, N))
-    _check_array(diagonals, 'diagonals', np.float32, (B, N))
-    disp = _check_array(displacements, 'displacements', np.float32, (B, 2 * K, None, None),
+    _check_array(visible, 'visible', F64, (B, N, K))
+    _check_array(roots, 'roots', F32, (B, N, 2))
+    _check_array(roots_visible, 'roots_visible', F32, (B, N))
+    _check_array(diagonals, 'diagonals', F32, (B, N))
+    disp = _check_array(displacements, 'displacements', F32, (B, 2 * K, None, None),
                         out=True)
-    _check_array(weights, 'weights', np.float32, disp.shape, out=True)
+    _check_array(weights, 'weights', F32, disp.shape, out=True)
     H, W = disp.shape[2:]
     _encode_kernel(kps, visible, roots, roots_visible, diagonals, float(radius),
                    bool(radius_f32), W, H, disp, weights)
@@ -506,21 +506,21 @@ def spr_decode(heatmaps, displacements, nms_kernel, threshold, scale, keypoints,
     """SPR decode of a batch into keypoints (B, M, K, 2), root_scores (B, M),
     keypoint_scores (B, M, K) or (B, M, 0) and counts (B,) (see
     fastcodec.backends.contract)."""
-    heat = _check_array(heatmaps, 'heatmaps', np.float32, (None, None, None, None))
+    heat = _check_array(heatmaps, 'heatmaps', F32, (None, None, None, None))
     B, C, H, W = heat.shape
     _require(C >= 1, 'heatmaps must have a channel')
-    disp = _check_array(displacements, 'displacements', np.float32, (B, None, H, W))
+    disp = _check_array(displacements, 'displacements', F32, (B, None, H, W))
     _require(disp.shape[1] % 2 == 0, 'displacements must be (B, 2K, H, W)')
     K = disp.shape[1] // 2
-    kps = _check_array(keypoints, 'keypoints', np.float32, (B, None, K, 2), out=True)
+    kps = _check_array(keypoints, 'keypoints', F32, (B, None, K, 2), out=True)
     M = kps.shape[1]
     _require(M <= H * W, 'keypoints must have at most H * W instances')
-    _check_array(root_scores, 'root_scores', np.float32, (B, M), out=True)
-    _check_array(keypoint_scores, 'keypoint_scores', np.float32, (B, M, None), out=True)
+    _check_array(root_scores, 'root_scores', F32, (B, M), out=True)
+    _check_array(keypoint_scores, 'keypoint_scores', F32, (B, M, None), out=True)
     _require(keypoint_scores.shape[2] in (K, 0), 'keypoint_scores must be (B, M, K) or (B, M, 0)')
     with_scores = K > 0 and keypoint_scores.shape[2] == K
     _require(not with_scores or C == K + 1, 'keypoint scores need K + 1 heatmaps')
-    _check_array(counts, 'counts', np.int64, (B,), out=True)
+    _check_array(counts, 'counts', I64, (B,), out=True)
     nms_kernel = operator.index(nms_kernel)
     _require(nms_kernel >= 1, 'nms_kernel must be positive')
     sx, sy = scale
