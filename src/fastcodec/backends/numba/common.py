@@ -25,6 +25,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba.core import types
+from numba.core.errors import TypingError
 from numba.extending import intrinsic, overload
 
 ERROR_MODEL = 'numpy'
@@ -259,6 +260,27 @@ def _check_array(a, name: str, dtype, shape=None, out: bool = False) -> np.ndarr
     if out and not a.flags.writeable:
         raise ValueError(f'{name} must be writeable')
     return a
+
+
+def expect(a, name, dtypes, out):
+    """The type half of ``_check_array`` inside a jitted kernel, at compile time: a
+    C-contiguous numpy array of one of ``dtypes`` (a constant string, 'float32 or
+    float64'), writeable if ``out`` (a constant bool); ``name`` a constant string. A
+    call of the kernel with any other type fails to compile (numba's TypingError): its
+    Python wrapper then runs ``_check_array`` for the user-facing TypeError or
+    ValueError. The kernel checks the shapes itself (ValueError), so a call costs no
+    Python check at all (compiled only: see the overload below)."""
+    raise NotImplementedError
+
+
+@overload(expect, prefer_literal=True, jit_options=dict(error_model=ERROR_MODEL))
+def _expect_impl(a, name, dtypes, out):
+    want = getattr(dtypes, 'literal_value', '').split(' or ')
+    if (isinstance(a, types.Array) and a.layout == 'C' and str(a.dtype) in want
+            and (a.mutable or not getattr(out, 'literal_value', True))):
+        return lambda a, name, dtypes, out: None
+    raise TypingError(f'{getattr(name, "literal_value", "an argument")} is {a}, '
+                      f'not a C-contiguous array of {" or ".join(want)}')
 
 
 def _odd_kernel(k, name: str) -> int:
