@@ -12,13 +12,13 @@ from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_
                                            _flush_level, _modulate,
                                            opencv_column_simd_end, opencv_gaussian_kernel,
                                            opencv_row_simd_end, reflect101)
-from fastcodec.backends.numba.common import (F32, F64, REAL, U8, _F0, _F1, _F1EM10, _F1EM3, _F2,
-                                             _F255, _F50, _FHALF, _FLT_EPS, _FQUARTER,
-                                             _ROUNDS_NORMAL, _argmax_rows, _check_array,
-                                             _flush32, _fmaf, _odd_kernel, _require, _u,
-                                             cast_like, coord_is_usable, jit, max_i64,
-                                             maximum_location, min_i64, round_half_up,
-                                             scale_coord, sign_of_difference)
+from fastcodec.backends.numba.common import (F32, F64, REAL, TypingError, U8, _F0, _F1, _F1EM10,
+                                             _F1EM3, _F2, _F255, _F50, _FHALF, _FLT_EPS,
+                                             _FQUARTER, _ROUNDS_NORMAL, _argmax_rows,
+                                             _check_array, _flush32, _fmaf, _odd_kernel,
+                                             _require, _u, cast_like, coord_is_usable, expect,
+                                             jit, max_i64, maximum_location, min_i64,
+                                             round_half_up, scale_coord, sign_of_difference)
 
 __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
            'refine_sign', 'refine_dark', 'refine_dark_udp', 'decode_msra', 'decode_dark',
@@ -840,13 +840,48 @@ def _scaled(kps, scale, locs) -> None:
     np.multiply(kps[:, 0].astype(np.float32), np.asarray(scale, np.float32), out=locs)
 
 
+@jit
+def _decode_msra(heat, idx, sx, sy, locs, vals):
+    """decode_msra's whole pass: idx holds numpy's argmax of each (H * W) map."""
+    expect(heat, 'heatmaps', 'float32', False)
+    expect(locs, 'locs', 'float32', True)
+    expect(vals, 'vals', 'float32', True)
+    B, K, H, W = heat.shape
+    if locs.shape != (B, K, 2) or vals.shape != (B, K):
+        raise ValueError('locs must be (B, K, 2) and vals (B, K) as heatmaps (B, K, H, W)')
+    h = heat.ravel()
+    lo = locs.ravel()
+    va = vals.ravel()
+    HW = H * W
+    for c in range(B * K):
+        v = h[c * HW + idx[c]]
+        va[c] = v
+        x, y = maximum_location(idx[c], v, W)
+        kx = np.float64(x)
+        ky = np.float64(y)
+        ok, ix, iy = keypoint_pixel(kx, ky)
+        if ok:
+            dx, dy = sign_step(h, c * HW, W, H, ix, iy)
+            kx += dx
+            ky += dy
+        lo[2 * c] = np.float32(kx) * sx
+        lo[2 * c + 1] = np.float32(ky) * sy
+
+
 def decode_msra(heatmaps, scale, locs, vals) -> None:
-    """The maximum, then refine_keypoints' 0.25 px step, in float32, times scale."""
-    heat = _decode_args(heatmaps, locs, vals, 'vals', 1)
-    _maximum(heat, locs, vals)
-    kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
-    _refine_sign(kps, heat)
-    _scaled(kps, scale, locs)
+    """The maximum, then refine_keypoints' 0.25 px step, in float32, times scale. The
+    kernel checks its arrays (expect, the shapes); a call it cannot compile for is
+    checked here for the user-facing error."""
+    h = heatmaps
+    # numpy's argmax (see _argmax_rows) needs an array of non-empty maps
+    if not (type(h) is np.ndarray and h.ndim == 4 and h.shape[2] > 0 and h.shape[3] > 0):
+        _decode_args(heatmaps, locs, vals, 'vals', 1)  # raises the error
+    try:
+        _decode_msra(h, h.reshape(-1, h.shape[2] * h.shape[3]).argmax(axis=1),
+                     np.float32(scale[0]), np.float32(scale[1]), locs, vals)
+    except TypingError:
+        _decode_args(heatmaps, locs, vals, 'vals', 1)
+        raise
 
 
 def decode_dark(heatmaps, ksize: int, udp: bool, scale, locs, vals) -> None:
