@@ -697,21 +697,74 @@ def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
 # The backend functions (heatmap_module.cpp): memory-safety checks, then the kernels.
 
 
-def _encode_args(keypoints, visible, scale, f32, heatmaps, inside, planes):
-    """The encoders' common arguments, checked: keypoints f64 (B, N, K, 2), visible f64
-    (B, N, K), heatmaps f32 (B, planes * K, H, W), inside u8 (B, N, K)."""
+def _encode_args(keypoints, visible, scale, f32, heatmaps, inside, planes) -> None:
+    """The encoders' common arguments as _check_array states them (the user-facing
+    error of a call the kernel cannot compile for): keypoints f64 (B, N, K, 2), visible
+    f64 (B, N, K), heatmaps f32 (B, planes * K, H, W), inside u8 (B, N, K)."""
     kps = _check_array(keypoints, 'keypoints', F64, (None, None, None, 2))
     B, N, K = kps.shape[:3]
-    vis = _check_array(visible, 'visible', F64, (B, N, K))
-    heat = _check_array(heatmaps, 'heatmaps', F32, (B, planes * K, None, None), out=True)
+    _check_array(visible, 'visible', F64, (B, N, K))
+    _check_array(heatmaps, 'heatmaps', F32, (B, planes * K, None, None), out=True)
     _check_array(inside, 'inside', U8, (B, N, K), out=True)
-    sx, sy = scale
-    H, W = heat.shape[2:]
-    return (kps.ravel(), vis.ravel(), np.float32(float(sx)), np.float32(float(sy)),
-            bool(f32), W, H, B, N, K)
+
+
+@jit
+def _encode_shapes(kps, vis, heat, inside, planes):
+    """The encoders' common arguments checked in the kernel (as _encode_args):
+    (B, N, K, H, W)."""
+    expect(kps, 'keypoints', 'float64', False)
+    expect(vis, 'visible', 'float64', False)
+    expect(heat, 'heatmaps', 'float32', True)
+    expect(inside, 'inside', 'uint8', True)
+    B, N, K, two = kps.shape
+    if two != 2 or vis.shape != (B, N, K) or inside.shape != (B, N, K) \
+            or heat.shape[:2] != (B, planes * K):
+        raise ValueError('keypoints must be (B, N, K, 2), visible and inside (B, N, K), '
+                         'heatmaps (B, K, H, W) or (B, 3K, H, W) for UDP combined')
+    return B, N, K, heat.shape[2], heat.shape[3]
+
+
+_SIGMA_RANGE = f'sigma must be finite and in [0, {MAX_SIGMA:.0f}]'
+
+
+@jit
+def _encode_gaussian(kind, kps, vis, sigma, sx, sy, f32, heat, inside):
+    B, N, K, H, W = _encode_shapes(kps, vis, heat, inside, 1)
+    expect(sigma, 'sigma', 'float32 or float64', False)
+    if sigma.shape != (N,) and sigma.shape != (B, N):
+        raise ValueError('sigma must hold one value per instance, (N,), or per sample and '
+                         'instance, (B, N)')
+    flat = sigma.ravel()
+    sig = np.empty(flat.size, np.float64)
+    for n in range(flat.size):
+        # memory: the patch radius of 3 sigma is an integer index (NaN or huge is not)
+        if not (flat[n] >= 0 and flat[n] <= MAX_SIGMA):
+            raise ValueError(_SIGMA_RANGE)
+        sig[n] = np.float64(flat[n])
+    _encode_gaussian_kernel(kind, kps.ravel(), vis.ravel(), sig, 1 if sigma.ndim == 1 else B,
+                            sigma.itemsize == 4, sx, sy, f32, W, H, B, N, K, heat.ravel(),
+                            inside.ravel())
+
+
+@jit
+def _encode_offset(kps, vis, sx, sy, f32, radius, heat, inside):
+    B, N, K, H, W = _encode_shapes(kps, vis, heat, inside, 3)
+    _encode_offset_kernel(kps.ravel(), vis.ravel(), sx, sy, f32, W, H, B, N, K, radius,
+                          heat.ravel(), inside.ravel())
+
+
+@jit
+def _encode_megvii(kps, vis, sx, sy, f32, w, heat, inside):
+    B, N, K, H, W = _encode_shapes(kps, vis, heat, inside, 1)
+    _encode_megvii_kernel(kps.ravel(), vis.ravel(), sx, sy, f32, W, H, B, N, K, w,
+                          heat.ravel(), inside.ravel())
 
 
 _KINDS = {'msra': 0, 'unbiased': 1, 'udp': 2}
+
+
+# The encoders check in their kernels (expect, the shapes, sigma's range); a call the
+# kernel cannot compile for is checked here for the user-facing error.
 
 
 def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, heatmaps,
@@ -720,36 +773,35 @@ def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, heat
     k = _KINDS.get(kind)
     if k is None:
         raise ValueError(f'unknown gaussian kind {kind!r}')
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
-                                                        heatmaps, inside, 1)
-    _check_array(sigma, 'sigma', REAL)
-    _require(sigma.shape in ((N,), (B, N)),
-             'sigma must hold one value per instance, (N,), or per sample and instance, '
-             '(B, N)')
-    # memory: the patch radius of 3 sigma is an integer index (NaN or huge is not)
-    _require(bool(np.all((sigma >= 0) & (sigma <= MAX_SIGMA))),
-             f'sigma must be finite and in [0, {MAX_SIGMA:.0f}]')
-    _encode_gaussian_kernel(k, kps, vis, sigma.astype(np.float64).ravel(),
-                            1 if sigma.ndim == 1 else B, sigma.dtype == np.float32, sx, sy,
-                            f32, W, H, B, N, K, heatmaps.ravel(), inside.ravel())
+    try:
+        _encode_gaussian(k, keypoints, visible, sigma, np.float32(float(scale[0])),
+                         np.float32(float(scale[1])), bool(f32), heatmaps, inside)
+    except TypingError:
+        _encode_args(keypoints, visible, scale, f32, heatmaps, inside, 1)
+        _check_array(sigma, 'sigma', REAL)
+        raise
 
 
 def encode_offset(keypoints, visible, scale, f32: bool, radius: float, heatmaps,
                   inside) -> None:
     """UDP 'combined' targets (B, 3K, H, W): label, x offset, y offset per keypoint."""
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
-                                                        heatmaps, inside, 3)
-    _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, float(radius),
-                          heatmaps.ravel(), inside.ravel())
+    try:
+        _encode_offset(keypoints, visible, np.float32(float(scale[0])),
+                       np.float32(float(scale[1])), bool(f32), float(radius), heatmaps, inside)
+    except TypingError:
+        _encode_args(keypoints, visible, scale, f32, heatmaps, inside, 3)
+        raise
 
 
 def encode_megvii(keypoints, visible, scale, f32: bool, ksize: int, heatmaps, inside) -> None:
     """MegviiHeatmap targets (B, K, H, W): a blurred impulse scaled to 255 at its peak."""
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
-                                                        heatmaps, inside, 1)
     w = opencv_gaussian_kernel(_odd_kernel(ksize, 'ksize'))
-    _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heatmaps.ravel(),
-                          inside.ravel())
+    try:
+        _encode_megvii(keypoints, visible, np.float32(float(scale[0])),
+                       np.float32(float(scale[1])), bool(f32), w, heatmaps, inside)
+    except TypingError:
+        _encode_args(keypoints, visible, scale, f32, heatmaps, inside, 1)
+        raise
 
 
 def _maps(heatmaps, lead=None) -> np.ndarray:
