@@ -3,8 +3,14 @@
 
 It implements the backend contract (``fastcodec.backends.contract``): the same
 functions and signatures as the C++ backend, filling the output buffers the front
-allocates (every element, zeros included) after checking only what memory safety needs
-(``common._check_array``: dtype, shape, C-contiguity, writeable outputs), and the same
+allocates (every element, zeros included; SPR's displacements come zeroed) after
+checking only what memory safety needs: dtype, C-contiguity and writeable outputs,
+shapes. Where a call's Python cost matters (the encoders and decoders the codecs call
+once per sample) the jitted kernel checks its own arguments: their types when it is
+compiled for them (``common.expect``), their shapes at run time; its Python function
+runs the per-argument checks of ``common._check_array`` only when the kernel cannot be
+compiled for a call's types, for the user-facing TypeError or ValueError. The other
+functions run ``_check_array`` on every argument of every call. And the same
 numbers: every float32 step of the C++ is a float32 step here (explicit
 ``np.float32`` casts, since Numba would otherwise promote to float64), in the same
 order; fused multiply-adds exactly where the C++ calls fmaf (OpenCV's SIMD blur), and

@@ -524,7 +524,7 @@ def ae_decode(heatmaps, tags, order, nms_kernel, topk, val_thr, tag_thr, max_ins
     if udp and heat.size:
         modulated = np.empty(heat.shape, np.float32)
         gaussian_blur(heat, blur_kernel, modulated)
-        modulated = _log_clip(modulated.reshape(-1)).reshape(heat.shape)
+        modulated = _log_clip(modulated.ravel()).reshape(heat.shape)
     else:
         modulated = np.empty((1, 1, 1, 1), np.float32)
     _decode_kernel(heat, tag, order, vals, idx, modulated, bool(udp), float(val_thr),

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from fastcodec.backends.numba.common import (_F0, _F1, _FLT_MIN, _argmax_rows, _check_array,
-                                             _fmaf, _odd_kernel, _require, _u, jit)
+from fastcodec.backends.numba.common import (F32, _F0, _F1, _FLT_MIN, _argmax_rows,
+                                             _check_array, _fmaf, _odd_kernel, _require, _u, jit)
 
 __all__ = ['gaussian_blur']
 
@@ -518,7 +518,7 @@ def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int, blurred=None):
     w = opencv_gaussian_kernel(ksize)
     if blurred is None:
         blurred = np.empty((C, H * W), np.float32)
-    _blur_kernel(heat2.reshape(-1), C, H, W, w, False, 1, blurred.reshape(-1),
+    _blur_kernel(heat2.ravel(), C, H, W, w, False, 1, blurred.ravel(),
                  _flush_level(ksize))
     raw_max = _argmax_rows(heat2)[1]
     blurred_max = _argmax_rows(blurred)[1]
@@ -530,8 +530,8 @@ def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int, blurred=None):
     if exact.any():
         rows = np.flatnonzero(exact)
         again = np.empty((rows.size, H * W), np.float32)
-        _blur_kernel(np.ascontiguousarray(heat2[rows]).reshape(-1), rows.size, H, W, w, False,
-                     1, again.reshape(-1), _F0)
+        _blur_kernel(np.ascontiguousarray(heat2[rows]).ravel(), rows.size, H, W, w, False,
+                     1, again.ravel(), _F0)
         blurred[rows] = again
         blurred_max[rows] = _argmax_rows(again)[1]
     scale = np.empty(C, np.float32)
@@ -542,12 +542,12 @@ def _modulate(heat2: np.ndarray, H: int, W: int, ksize: int, blurred=None):
 def gaussian_blur(heatmaps, ksize: int, blurred) -> None:
     """MMPose's gaussian_blur of every (H, W) map of heatmaps into blurred (the same
     shape, float32, not heatmaps itself)."""
-    heat = _check_array(heatmaps, 'heatmaps', np.float32)
+    heat = _check_array(heatmaps, 'heatmaps', F32)
     _require(heat.ndim >= 2, 'heatmaps must be (..., H, W)')
-    _check_array(blurred, 'blurred', np.float32, heat.shape, out=True)
+    _check_array(blurred, 'blurred', F32, heat.shape, out=True)
     ksize = _odd_kernel(ksize, 'ksize')
     if heat.size == 0:
         return
     H, W = heat.shape[-2:]
     out, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize, blurred.reshape(-1, H * W))
-    _apply_scale_kernel(out.reshape(-1), H * W, scale)
+    _apply_scale_kernel(out.ravel(), H * W, scale)

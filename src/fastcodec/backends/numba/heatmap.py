@@ -12,13 +12,13 @@ from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_
                                            _flush_level, _modulate,
                                            opencv_column_simd_end, opencv_gaussian_kernel,
                                            opencv_row_simd_end, reflect101)
-from fastcodec.backends.numba.common import (_F0, _F1, _F1EM3, _F1EM10, _F2, _F50, _F255,
-                                             _FHALF, _FLT_EPS, _FQUARTER, _ROUNDS_NORMAL,
-                                             _argmax_rows, _check_array, _flush32, _fmaf,
-                                             _odd_kernel, _require, _u, cast_like,
-                                             coord_is_usable, jit, max_i64, maximum_location,
-                                             min_i64, round_half_up, scale_coord,
-                                             sign_of_difference)
+from fastcodec.backends.numba.common import (F32, F64, REAL, TypingError, U8, _F0, _F1, _F1EM10,
+                                             _F1EM3, _F2, _F255, _F50, _FHALF, _FLT_EPS,
+                                             _FQUARTER, _ROUNDS_NORMAL, _argmax_rows,
+                                             _check_array, _flush32, _fmaf, _odd_kernel,
+                                             _require, _u, cast_like, coord_is_usable, expect,
+                                             jit, max_i64, maximum_location, min_i64,
+                                             round_half_up, scale_coord, sign_of_difference)
 
 __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'heatmap_maximum',
            'refine_sign', 'refine_dark', 'refine_dark_udp', 'decode_msra', 'decode_dark',
@@ -697,21 +697,74 @@ def _decode_udp_combined_kernel(heat, idx, vals, K, H, W, radius, locs, scores):
 # The backend functions (heatmap_module.cpp): memory-safety checks, then the kernels.
 
 
-def _encode_args(keypoints, visible, scale, f32, heatmaps, inside, planes):
-    """The encoders' common arguments, checked: keypoints f64 (B, N, K, 2), visible f64
-    (B, N, K), heatmaps f32 (B, planes * K, H, W), inside u8 (B, N, K)."""
-    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2))
+def _encode_args(keypoints, visible, scale, f32, heatmaps, inside, planes) -> None:
+    """The encoders' common arguments as _check_array states them (the user-facing
+    error of a call the kernel cannot compile for): keypoints f64 (B, N, K, 2), visible
+    f64 (B, N, K), heatmaps f32 (B, planes * K, H, W), inside u8 (B, N, K)."""
+    kps = _check_array(keypoints, 'keypoints', F64, (None, None, None, 2))
     B, N, K = kps.shape[:3]
-    vis = _check_array(visible, 'visible', np.float64, (B, N, K))
-    heat = _check_array(heatmaps, 'heatmaps', np.float32, (B, planes * K, None, None), out=True)
-    _check_array(inside, 'inside', np.uint8, (B, N, K), out=True)
-    sx, sy = scale
-    H, W = heat.shape[2:]
-    return (kps.reshape(-1), vis.reshape(-1), np.float32(float(sx)), np.float32(float(sy)),
-            bool(f32), W, H, B, N, K)
+    _check_array(visible, 'visible', F64, (B, N, K))
+    _check_array(heatmaps, 'heatmaps', F32, (B, planes * K, None, None), out=True)
+    _check_array(inside, 'inside', U8, (B, N, K), out=True)
+
+
+@jit
+def _encode_shapes(kps, vis, heat, inside, planes):
+    """The encoders' common arguments checked in the kernel (as _encode_args):
+    (B, N, K, H, W)."""
+    expect(kps, 'keypoints', 'float64', False)
+    expect(vis, 'visible', 'float64', False)
+    expect(heat, 'heatmaps', 'float32', True)
+    expect(inside, 'inside', 'uint8', True)
+    B, N, K, two = kps.shape
+    if two != 2 or vis.shape != (B, N, K) or inside.shape != (B, N, K) \
+            or heat.shape[:2] != (B, planes * K):
+        raise ValueError('keypoints must be (B, N, K, 2), visible and inside (B, N, K), '
+                         'heatmaps (B, K, H, W) or (B, 3K, H, W) for UDP combined')
+    return B, N, K, heat.shape[2], heat.shape[3]
+
+
+_SIGMA_RANGE = f'sigma must be finite and in [0, {MAX_SIGMA:.0f}]'
+
+
+@jit
+def _encode_gaussian(kind, kps, vis, sigma, sx, sy, f32, heat, inside):
+    B, N, K, H, W = _encode_shapes(kps, vis, heat, inside, 1)
+    expect(sigma, 'sigma', 'float32 or float64', False)
+    if sigma.shape != (N,) and sigma.shape != (B, N):
+        raise ValueError('sigma must hold one value per instance, (N,), or per sample and '
+                         'instance, (B, N)')
+    flat = sigma.ravel()
+    sig = np.empty(flat.size, np.float64)
+    for n in range(flat.size):
+        # memory: the patch radius of 3 sigma is an integer index (NaN or huge is not)
+        if not (flat[n] >= 0 and flat[n] <= MAX_SIGMA):
+            raise ValueError(_SIGMA_RANGE)
+        sig[n] = np.float64(flat[n])
+    _encode_gaussian_kernel(kind, kps.ravel(), vis.ravel(), sig, 1 if sigma.ndim == 1 else B,
+                            sigma.itemsize == 4, sx, sy, f32, W, H, B, N, K, heat.ravel(),
+                            inside.ravel())
+
+
+@jit
+def _encode_offset(kps, vis, sx, sy, f32, radius, heat, inside):
+    B, N, K, H, W = _encode_shapes(kps, vis, heat, inside, 3)
+    _encode_offset_kernel(kps.ravel(), vis.ravel(), sx, sy, f32, W, H, B, N, K, radius,
+                          heat.ravel(), inside.ravel())
+
+
+@jit
+def _encode_megvii(kps, vis, sx, sy, f32, w, heat, inside):
+    B, N, K, H, W = _encode_shapes(kps, vis, heat, inside, 1)
+    _encode_megvii_kernel(kps.ravel(), vis.ravel(), sx, sy, f32, W, H, B, N, K, w,
+                          heat.ravel(), inside.ravel())
 
 
 _KINDS = {'msra': 0, 'unbiased': 1, 'udp': 2}
+
+
+# The encoders check in their kernels (expect, the shapes, sigma's range); a call the
+# kernel cannot compile for is checked here for the user-facing error.
 
 
 def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, heatmaps,
@@ -720,42 +773,41 @@ def encode_gaussian(kind: str, keypoints, visible, sigma, scale, f32: bool, heat
     k = _KINDS.get(kind)
     if k is None:
         raise ValueError(f'unknown gaussian kind {kind!r}')
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
-                                                        heatmaps, inside, 1)
-    _check_array(sigma, 'sigma', (np.float32, np.float64))
-    _require(sigma.shape in ((N,), (B, N)),
-             'sigma must hold one value per instance, (N,), or per sample and instance, '
-             '(B, N)')
-    # memory: the patch radius of 3 sigma is an integer index (NaN or huge is not)
-    _require(bool(np.all((sigma >= 0) & (sigma <= MAX_SIGMA))),
-             f'sigma must be finite and in [0, {MAX_SIGMA:.0f}]')
-    _encode_gaussian_kernel(k, kps, vis, sigma.astype(np.float64).reshape(-1),
-                            1 if sigma.ndim == 1 else B, sigma.dtype == np.float32, sx, sy,
-                            f32, W, H, B, N, K, heatmaps.reshape(-1), inside.reshape(-1))
+    try:
+        _encode_gaussian(k, keypoints, visible, sigma, np.float32(float(scale[0])),
+                         np.float32(float(scale[1])), bool(f32), heatmaps, inside)
+    except TypingError:
+        _encode_args(keypoints, visible, scale, f32, heatmaps, inside, 1)
+        _check_array(sigma, 'sigma', REAL)
+        raise
 
 
 def encode_offset(keypoints, visible, scale, f32: bool, radius: float, heatmaps,
                   inside) -> None:
     """UDP 'combined' targets (B, 3K, H, W): label, x offset, y offset per keypoint."""
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
-                                                        heatmaps, inside, 3)
-    _encode_offset_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, float(radius),
-                          heatmaps.reshape(-1), inside.reshape(-1))
+    try:
+        _encode_offset(keypoints, visible, np.float32(float(scale[0])),
+                       np.float32(float(scale[1])), bool(f32), float(radius), heatmaps, inside)
+    except TypingError:
+        _encode_args(keypoints, visible, scale, f32, heatmaps, inside, 3)
+        raise
 
 
 def encode_megvii(keypoints, visible, scale, f32: bool, ksize: int, heatmaps, inside) -> None:
     """MegviiHeatmap targets (B, K, H, W): a blurred impulse scaled to 255 at its peak."""
-    kps, vis, sx, sy, f32, W, H, B, N, K = _encode_args(keypoints, visible, scale, f32,
-                                                        heatmaps, inside, 1)
     w = opencv_gaussian_kernel(_odd_kernel(ksize, 'ksize'))
-    _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heatmaps.reshape(-1),
-                          inside.reshape(-1))
+    try:
+        _encode_megvii(keypoints, visible, np.float32(float(scale[0])),
+                       np.float32(float(scale[1])), bool(f32), w, heatmaps, inside)
+    except TypingError:
+        _encode_args(keypoints, visible, scale, f32, heatmaps, inside, 1)
+        raise
 
 
 def _maps(heatmaps, lead=None) -> np.ndarray:
     """heatmaps f32 (..., H, W), H, W > 0 (a map has a maximum), with the leading
     shape lead if given."""
-    heat = _check_array(heatmaps, 'heatmaps', np.float32)
+    heat = _check_array(heatmaps, 'heatmaps', F32)
     _require(heat.ndim >= 2 and (lead is None or heat.ndim == len(lead) + 2),
              'heatmaps must be ' + ('(..., H, W)' if lead is None else
                                     f'({", ".join(lead)}, H, W)'))
@@ -767,29 +819,29 @@ def _maximum(heat, locs, vals) -> None:
     """heatmap_maximum on checked arrays."""
     H, W = heat.shape[-2:]
     idx, v = _argmax_rows(heat.reshape(-1, H * W))
-    vals.reshape(-1)[:] = v
-    _locations_kernel(idx, v, W, locs.reshape(-1))
+    vals.ravel()[:] = v
+    _locations_kernel(idx, v, W, locs.ravel())
 
 
 def heatmap_maximum(heatmaps, locs, vals) -> None:
     """locs (..., 2) float32 and vals (...) float32 of every (H, W) map."""
     heat = _maps(heatmaps)
     lead = heat.shape[:-2]
-    _check_array(locs, 'locs', np.float32, lead + (2,), out=True)
-    _check_array(vals, 'vals', np.float32, lead, out=True)
+    _check_array(locs, 'locs', F32, lead + (2,), out=True)
+    _check_array(vals, 'vals', F32, lead, out=True)
     _maximum(heat, locs, vals)
 
 
 def _refine_args(keypoints, heatmaps):
     """keypoints f64 (B, N, K, 2), updated in place, and heatmaps f32 (B, K, H, W)."""
-    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2), out=True)
-    _check_array(heatmaps, 'heatmaps', np.float32, (kps.shape[0], kps.shape[2], None, None))
+    kps = _check_array(keypoints, 'keypoints', F64, (None, None, None, 2), out=True)
+    _check_array(heatmaps, 'heatmaps', F32, (kps.shape[0], kps.shape[2], None, None))
 
 
 def _refine_sign(kps, heat) -> None:
     B, N, K = kps.shape[:3]
     H, W = heat.shape[2:]
-    _refine_sign_kernel(kps.reshape(-1), B, N, K, heat.reshape(-1), H, W)
+    _refine_sign_kernel(kps.ravel(), B, N, K, heat.ravel(), H, W)
 
 
 def _refine_dark(kps, heat, ksize, udp, f32) -> None:
@@ -800,10 +852,10 @@ def _refine_dark(kps, heat, ksize, udp, f32) -> None:
         return
     blurred, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
     if udp:
-        _refine_dark_udp_kernel(kps.reshape(-1), B, N, K, blurred.reshape(-1), scale, H, W,
+        _refine_dark_udp_kernel(kps.ravel(), B, N, K, blurred.ravel(), scale, H, W,
                                 f32)
     else:
-        _refine_dark_kernel(kps.reshape(-1), B, N, K, blurred.reshape(-1), scale, H, W)
+        _refine_dark_kernel(kps.ravel(), B, N, K, blurred.ravel(), scale, H, W)
 
 
 def refine_sign(keypoints, heatmaps) -> None:
@@ -830,8 +882,8 @@ def _decode_args(heatmaps, locs, vals, vals_name, planes):
     B, C = heat.shape[:2]
     _require(C % planes == 0, 'heatmaps must be (B, 3K, H, W)')
     K = C // planes
-    _check_array(locs, 'locs', np.float32, (B, K, 2), out=True)
-    _check_array(vals, vals_name, np.float32, (B, K), out=True)
+    _check_array(locs, 'locs', F32, (B, K, 2), out=True)
+    _check_array(vals, vals_name, F32, (B, K), out=True)
     return heat
 
 
@@ -840,13 +892,48 @@ def _scaled(kps, scale, locs) -> None:
     np.multiply(kps[:, 0].astype(np.float32), np.asarray(scale, np.float32), out=locs)
 
 
+@jit
+def _decode_msra(heat, idx, sx, sy, locs, vals):
+    """decode_msra's whole pass: idx holds numpy's argmax of each (H * W) map."""
+    expect(heat, 'heatmaps', 'float32', False)
+    expect(locs, 'locs', 'float32', True)
+    expect(vals, 'vals', 'float32', True)
+    B, K, H, W = heat.shape
+    if locs.shape != (B, K, 2) or vals.shape != (B, K):
+        raise ValueError('locs must be (B, K, 2) and vals (B, K) as heatmaps (B, K, H, W)')
+    h = heat.ravel()
+    lo = locs.ravel()
+    va = vals.ravel()
+    HW = H * W
+    for c in range(B * K):
+        v = h[c * HW + idx[c]]
+        va[c] = v
+        x, y = maximum_location(idx[c], v, W)
+        kx = np.float64(x)
+        ky = np.float64(y)
+        ok, ix, iy = keypoint_pixel(kx, ky)
+        if ok:
+            dx, dy = sign_step(h, c * HW, W, H, ix, iy)
+            kx += dx
+            ky += dy
+        lo[2 * c] = np.float32(kx) * sx
+        lo[2 * c + 1] = np.float32(ky) * sy
+
+
 def decode_msra(heatmaps, scale, locs, vals) -> None:
-    """The maximum, then refine_keypoints' 0.25 px step, in float32, times scale."""
-    heat = _decode_args(heatmaps, locs, vals, 'vals', 1)
-    _maximum(heat, locs, vals)
-    kps = np.ascontiguousarray(locs[:, None], dtype=np.float64)
-    _refine_sign(kps, heat)
-    _scaled(kps, scale, locs)
+    """The maximum, then refine_keypoints' 0.25 px step, in float32, times scale. The
+    kernel checks its arrays (expect, the shapes); a call it cannot compile for is
+    checked here for the user-facing error."""
+    h = heatmaps
+    # numpy's argmax (see _argmax_rows) needs an array of non-empty maps
+    if not (type(h) is np.ndarray and h.ndim == 4 and h.shape[2] > 0 and h.shape[3] > 0):
+        _decode_args(heatmaps, locs, vals, 'vals', 1)  # raises the error
+    try:
+        _decode_msra(h, h.reshape(-1, h.shape[2] * h.shape[3]).argmax(axis=1),
+                     np.float32(scale[0]), np.float32(scale[1]), locs, vals)
+    except TypingError:
+        _decode_args(heatmaps, locs, vals, 'vals', 1)
+        raise
 
 
 def decode_dark(heatmaps, ksize: int, udp: bool, scale, locs, vals) -> None:
@@ -867,9 +954,9 @@ def decode_megvii(heatmaps, ksize: int, locs, scores) -> None:
     if B * K == 0:
         return
     m, scale = _modulate(heat.reshape(-1, H * W), H, W, ksize)
-    _apply_scale_kernel(m.reshape(-1), H * W, scale)
+    _apply_scale_kernel(m.ravel(), H * W, scale)
     idx, vals = _argmax_rows(m)
-    _decode_megvii_kernel(m.reshape(-1), idx, vals, H, W, locs.reshape(-1), scores.reshape(-1))
+    _decode_megvii_kernel(m.ravel(), idx, vals, H, W, locs.ravel(), scores.ravel())
 
 
 def decode_udp_combined(heatmaps, ksize: int, radius: float, locs, scores) -> None:
@@ -880,10 +967,10 @@ def decode_udp_combined(heatmaps, ksize: int, radius: float, locs, scores) -> No
     K = K3 // 3
     if B * K == 0:
         return
-    flat = heat.reshape(-1)
+    flat = heat.ravel()
     idx = np.empty(B * K, np.int64)
     vals = np.empty(B * K, np.float32)
     _blurred_argmax_reflect(flat, B * K, H, W, opencv_gaussian_kernel(ksize), 3, idx, vals,
                             _flush_level(ksize))
-    _decode_udp_combined_kernel(flat, idx, vals, K, H, W, float(radius), locs.reshape(-1),
-                                scores.reshape(-1))
+    _decode_udp_combined_kernel(flat, idx, vals, K, H, W, float(radius), locs.ravel(),
+                                scores.ravel())

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from fastcodec.backends.numba.common import _F0, _F1, _check_array, cast_like, jit
+from fastcodec.backends.numba.common import (F32, F64, REAL, TypingError, _F0, _F1, _check_array,
+                                             cast_like, expect, jit)
 
 __all__ = ['instance_geometry', 'instance_sigmas']
 
@@ -64,7 +65,20 @@ def one_instance_geometry(kps, vis, kpt_center):
 
 @jit
 def _instance_geometry_kernel(kps, vis, kpt_center, roots, visible, diag):
-    for r in range(vis.shape[0]):
+    expect(kps, 'keypoints', 'float32 or float64', False)
+    expect(vis, 'visible', 'float64', False)
+    expect(roots, 'roots', 'float32', True)
+    expect(visible, 'roots_visible', 'float32', True)
+    expect(diag, 'diagonals', 'float32', True)
+    R, K, two = kps.shape
+    if two != 2 or vis.shape != (R, K) or roots.shape != (R, 2) or visible.shape != (R,) \
+            or diag.shape != (R,):
+        raise ValueError('keypoints must be (R, K, 2), visible (R, K), roots (R, 2), '
+                         'roots_visible and diagonals (R,)')
+    for r in range(R):
+        if K == 0:  # no keypoint to read: no root
+            roots[r, 0] = roots[r, 1] = visible[r] = diag[r] = _F0
+            continue
         roots[r, 0], roots[r, 1], visible[r], diag[r] = one_instance_geometry(
             kps[r], vis[r], kpt_center)
 
@@ -106,33 +120,45 @@ def instance_sigma(h, w, o, two):
 def instance_geometry(keypoints, visible, kpt_center: bool, roots, roots_visible,
                       diagonals) -> None:
     """Roots f32 (R, 2), their visibility f32 (R,) and box diagonals f32 (R,) of R
-    instances: keypoints (R, K, 2) float32 or float64, visibility f64 (R, K)."""
-    kps = _check_array(keypoints, 'keypoints', (np.float32, np.float64), (None, None, 2))
-    R, K = kps.shape[:2]
-    _check_array(visible, 'visible', np.float64, (R, K))
-    _check_array(roots, 'roots', np.float32, (R, 2), out=True)
-    _check_array(roots_visible, 'roots_visible', np.float32, (R,), out=True)
-    _check_array(diagonals, 'diagonals', np.float32, (R,), out=True)
-    if R and K:
-        _instance_geometry_kernel(kps, visible, bool(kpt_center), roots, roots_visible,
+    instances: keypoints (R, K, 2) float32 or float64, visibility f64 (R, K). The kernel
+    checks its arrays (expect, the shapes); a call it cannot compile for is checked here
+    for the user-facing error."""
+    try:
+        _instance_geometry_kernel(keypoints, visible, bool(kpt_center), roots, roots_visible,
                                   diagonals)
-    else:  # no keypoint to read: no root
-        roots[:] = 0
-        roots_visible[:] = 0
-        diagonals[:] = 0
+    except TypingError:
+        kps = _check_array(keypoints, 'keypoints', REAL, (None, None, 2))
+        R, K = kps.shape[:2]
+        _check_array(visible, 'visible', F64, (R, K))
+        _check_array(roots, 'roots', F32, (R, 2), out=True)
+        _check_array(roots_visible, 'roots_visible', F32, (R,), out=True)
+        _check_array(diagonals, 'diagonals', F32, (R,), out=True)
+        raise
 
 
 @jit
 def _instance_sigmas_kernel(h, w, o, two, out):
+    # two: 2.0 given at run time, taken to h's precision (see instance_sigma)
+    expect(h, 'heights', 'float32 or float64', False)
+    expect(w, 'widths', 'float32 or float64', False)
+    expect(out, 'sigmas', 'float32', True)
+    if w.itemsize != h.itemsize:
+        raise TypeError('widths must have the dtype of heights')
+    if h.ndim != 1 or w.shape != h.shape or out.shape != h.shape:
+        raise ValueError('heights, widths and sigmas must be (R,)')
     for i in range(h.shape[0]):
-        out[i] = instance_sigma(h[i], w[i], o, two)
+        out[i] = instance_sigma(h[i], w[i], o, cast_like(two, h[i]))
 
 
 def instance_sigmas(heights, widths, overlap: float, sigmas) -> None:
     """DecoupledHeatmap's instance sigmas f32 (R,) from box heights and widths (R,),
-    both float32 or both float64 (the precision MMPose computes in)."""
-    h = _check_array(heights, 'heights', (np.float32, np.float64), (None,))
-    _check_array(widths, 'widths', h.dtype, h.shape)
-    _check_array(sigmas, 'sigmas', np.float32, h.shape, out=True)
-    if h.shape[0]:
-        _instance_sigmas_kernel(h, widths, float(overlap), h.dtype.type(np.array(2.0)), sigmas)
+    both float32 or both float64 (the precision MMPose computes in). The kernel checks
+    its arrays (expect, the shapes); a call it cannot compile for is checked here for the
+    user-facing error."""
+    try:
+        _instance_sigmas_kernel(heights, widths, float(overlap), 2.0, sigmas)
+    except TypingError:
+        h = _check_array(heights, 'heights', REAL, (None,))
+        _check_array(widths, 'widths', h.dtype, h.shape)
+        _check_array(sigmas, 'sigmas', F32, h.shape, out=True)
+        raise

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 # jit's error model: IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
-from fastcodec.backends.numba.common import _check_array, _require, cast_like, jit
+from fastcodec.backends.numba.common import (F32, F64, REAL, U8, TypingError, _check_array,
+                                             _require, cast_like, expect, jit)
 
 __all__ = ['motionbert_encode']
 
@@ -176,7 +177,58 @@ def _weights(visible, weights):
         weights[i] = lifting_weight(visible[i])
 
 
-_REAL = (np.float32, np.float64)
+@jit
+def _encode(kps, vis, tgt, params, factor, take, root, project, train, tv, labels, tl,
+            computed, weights):
+    """motionbert_encode's checks (expect, the shapes) and passes; vis, tv and weights
+    are None or arrays (numba prunes the branches of the other case)."""
+    expect(kps, 'keypoints', 'float32 or float64', False)
+    expect(tgt, 'target', 'float32 or float64', False)
+    expect(params, 'params', 'float64', False)
+    expect(factor, 'factor', 'float64', False)
+    expect(take, 'take_given', 'uint8', False)
+    expect(labels, 'labels', 'float32 or float64', True)
+    expect(tl, 'target_label', 'float32 or float64', True)
+    expect(computed, 'computed_factor', 'float32 or float64', True)
+    B, N, K, D = kps.shape
+    T, Kt, C = tgt.shape[1:]
+    if D < 2 or tgt.shape[0] != B:
+        raise ValueError('keypoints must be (B, N, K, D >= 2) and target (B, T, K, C)')
+    if not 0 <= root < Kt:
+        raise ValueError("root_index out of range of the target's keypoints")
+    if C != 3 and (project or train):
+        raise ValueError('target must have C = 3 to project or train')
+    if params.shape != (B, 8) or factor.shape[0] != B or take.shape != (B,):
+        raise ValueError('params must be (B, 8), factor (B, L) and take_given (B,)')
+    L = factor.shape[1]
+    if L != 1 and L != T:
+        raise ValueError('factor must be (B, 1) or (B, T)')
+    if labels.itemsize != kps.itemsize or tl.itemsize != tgt.itemsize \
+            or computed.itemsize != tgt.itemsize:
+        raise TypeError("labels must have the keypoints' dtype, target_label and "
+                        "computed_factor the target's")
+    has_vis = vis is not None
+    if tl.shape != tgt.shape or computed.shape != (B, T if project else 0) \
+            or labels.shape != (B, N, K, D + (1 if has_vis else 0)):
+        raise ValueError('labels must be (B, N, K, D [+ 1]), target_label (B, T, K, C) and '
+                         'computed_factor (B, T) or (B, 0)')
+    if vis is None:
+        flat_vis = np.zeros(0, kps.dtype)
+    else:
+        expect(vis, 'visible', 'float32 or float64', False)
+        if vis.itemsize != kps.itemsize or vis.shape != (B, N, K):
+            raise ValueError("visible must be (B, N, K) of the keypoints' dtype")
+        flat_vis = vis.ravel()
+    if tv is not None:
+        expect(tv, 'target_visible', 'float32 or float64', False)
+        expect(weights, 'weights', 'float32', True)
+        if tv.shape != (B, T, Kt) or weights.shape != (B, T, Kt):
+            raise ValueError('target_visible and weights must be (B, T, K)')
+    _kernel(kps.ravel(), flat_vis, has_vis, B, N, K, D, labels.ravel(), tgt.ravel(), T, C,
+            root, project, train, params.ravel(), factor.ravel(), L, take, tl.ravel(),
+            computed.ravel())
+    if tv is not None:
+        _weights(tv.ravel(), weights.ravel())
 
 
 def motionbert_encode(keypoints, visible, target, params, factor, take_given, root_index: int,
@@ -188,37 +240,26 @@ def motionbert_encode(keypoints, visible, target, params, factor, take_given, ro
     target_visible (B, T, K) float32/float64 or None | labels (B, N, K, D [+ 1]) of the
     keypoints' dtype, target_label (B, T, K, C) and computed_factor (B, T) (project) or
     (B, 0) of the target's dtype, weights float32 (B, T, K) (with target_visible)
-    or None."""
-    kps = _check_array(keypoints, 'keypoints', _REAL, (None, None, None, None))
-    B, N, K, D = kps.shape
-    _require(D >= 2, 'keypoints must be (B, N, K, D >= 2)')
-    tgt = _check_array(target, 'target', _REAL, (B, None, None, None))
-    T, Kt, C = tgt.shape[1:]
-    root = int(root_index)
-    _require(0 <= root < Kt, "root_index out of range of the target's keypoints")
-    _require(C == 3 or not (project or train), 'target must have C = 3 to project or train')
-    _check_array(params, 'params', np.float64, (B, 8))
-    _check_array(factor, 'factor', np.float64, (B, None))
-    _require(factor.shape[1] in (1, T), 'factor must be (B, 1) or (B, T)')
-    _check_array(take_given, 'take_given', np.uint8, (B,))
-    has_vis = visible is not None
-    if has_vis:
-        _check_array(visible, 'visible', kps.dtype, (B, N, K))
-        vis = visible.reshape(-1)
-    else:
-        vis = np.zeros(0, kps.dtype)
-    _check_array(labels, 'labels', kps.dtype, (B, N, K, D + has_vis), out=True)
-    _check_array(target_label, 'target_label', tgt.dtype, tgt.shape, out=True)
-    _check_array(computed_factor, 'computed_factor', tgt.dtype, (B, T if project else 0),
-                 out=True)
+    or None. The kernel checks its arrays (expect, the shapes); a call it cannot
+    compile for is checked here for the user-facing error."""
     _require((weights is None) == (target_visible is None),
              'weights must be given exactly when target_visible is')
-    if target_visible is not None:
-        _check_array(target_visible, 'target_visible', _REAL, (B, T, Kt))
-        _check_array(weights, 'weights', np.float32, (B, T, Kt), out=True)
-    _kernel(kps.reshape(-1), vis, has_vis, B, N, K, D, labels.reshape(-1), tgt.reshape(-1), T,
-            C, root, bool(project), bool(train), params.reshape(-1), factor.reshape(-1),
-            factor.shape[1], take_given, target_label.reshape(-1),
-            computed_factor.reshape(-1))
-    if target_visible is not None:
-        _weights(target_visible.reshape(-1), weights.reshape(-1))
+    try:
+        _encode(keypoints, visible, target, params, factor, take_given, int(root_index),
+                bool(project), bool(train), target_visible, labels, target_label,
+                computed_factor, weights)
+    except TypingError:
+        kps = _check_array(keypoints, 'keypoints', REAL, (None, None, None, None))
+        tgt = _check_array(target, 'target', REAL, (None, None, None, None))
+        for a, name, dtype in ((params, 'params', F64), (factor, 'factor', F64),
+                               (take_given, 'take_given', U8)):
+            _check_array(a, name, dtype)
+        if visible is not None:
+            _check_array(visible, 'visible', kps.dtype)
+        _check_array(labels, 'labels', kps.dtype, out=True)
+        _check_array(target_label, 'target_label', tgt.dtype, out=True)
+        _check_array(computed_factor, 'computed_factor', tgt.dtype, out=True)
+        if target_visible is not None:
+            _check_array(target_visible, 'target_visible', REAL)
+            _check_array(weights, 'weights', F32, out=True)
+        raise

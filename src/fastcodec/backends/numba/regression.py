@@ -9,8 +9,8 @@ from typing import Tuple
 import numpy as np
 
 # jit's error model: float division without a zero check, so the loops vectorise.
-from fastcodec.backends.numba.common import (_F1, _F2, _FLT_MIN, _check_array, _require, _u,
-                                             jit)
+from fastcodec.backends.numba.common import (F32, F64, REAL, _F1, _F2, _FLT_MIN, TypingError,
+                                             _check_array, _require, _u, expect, jit)
 
 __all__ = ['encode_regression', 'decode_regression', 'normalize_heatmaps']
 
@@ -142,40 +142,83 @@ def _size(input_size) -> Tuple[float, float]:
     return float(w), float(h)
 
 
-_REAL = (np.float32, np.float64)
+@jit
+def _encode(kps, vis, w, h, lab, wts):
+    expect(kps, 'keypoints', 'float32 or float64', False)
+    expect(vis, 'visible', 'float32 or float64', False)
+    expect(lab, 'labels', 'float32', True)
+    expect(wts, 'weights', 'float32', True)
+    if kps.shape[-1] != 2:
+        raise ValueError('keypoints must be (..., 2)')
+    if vis.shape != kps.shape[:-1]:
+        raise ValueError('visible must be keypoints (..., 2) without the last axis')
+    if lab.shape != kps.shape or wts.shape != vis.shape:
+        raise ValueError('labels must be (..., 2) and weights (...) as the keypoints')
+    _encode_kernel(kps.ravel(), vis.ravel(), w, h, lab.ravel(), wts.ravel())
+
+
+@jit
+def _decode(enc, w, h, f32, kps, sc):
+    expect(enc, 'encoded', 'float32 or float64', False)
+    expect(kps, 'keypoints', 'float64', True)
+    expect(sc, 'scores', 'float32 or float64', True)
+    D = enc.shape[-1]
+    if D != 2 and D != 4:
+        raise ValueError('encoded must be (..., D), D = 2 or 4')
+    if kps.shape[:-1] != enc.shape[:-1] or kps.shape[-1] != 2 or sc.shape != enc.shape[:-1]:
+        raise ValueError('keypoints must be (..., 2) and scores (...) as encoded (..., D)')
+    single = D == 2 or f32
+    if single != (sc.itemsize == 4):
+        raise TypeError('scores must be float32 for D = 2 or f32, else float64')
+    if single:
+        _decode_kernel_f32(enc.ravel(), D, w, h, kps.ravel(), sc.ravel())
+    else:
+        _decode_kernel_f64(enc.ravel(), D, w, h, kps.ravel(), sc.ravel())
+
+
+@jit
+def _normalize(heat):
+    expect(heat, 'heatmaps', 'float32', True)
+    H, W = heat.shape[-2:]
+    _normalize_kernel(heat.ravel(), heat.size // (H * W) if H * W > 0 else 0, H, W)
+
+
+# The backend functions check in the kernels (expect, the shapes); a call the kernel
+# cannot compile for is checked again here for the user-facing error.
 
 
 def encode_regression(keypoints, visible, input_size, labels, weights) -> None:
     """labels (..., 2) float32 and weights (...) float32 of keypoints (..., 2)."""
-    kps = _check_array(keypoints, 'keypoints', _REAL)
-    _require(kps.ndim >= 1 and kps.shape[-1] == 2, 'keypoints must be (..., 2)')
-    _check_array(visible, 'visible', _REAL, kps.shape[:-1])
-    _check_array(labels, 'labels', np.float32, kps.shape, out=True)
-    _check_array(weights, 'weights', np.float32, kps.shape[:-1], out=True)
     w, h = _size(input_size)
-    _encode_kernel(kps.reshape(-1), visible.reshape(-1), w, h, labels.reshape(-1),
-                   weights.reshape(-1))
+    try:
+        _encode(keypoints, visible, w, h, labels, weights)
+    except TypingError:
+        _check_array(keypoints, 'keypoints', REAL)
+        _check_array(visible, 'visible', REAL)
+        _check_array(labels, 'labels', F32, out=True)
+        _check_array(weights, 'weights', F32, out=True)
+        raise
 
 
 def decode_regression(encoded, input_size, f32: bool, keypoints, scores) -> None:
     """keypoints (..., 2) float64 and scores (...) of encoded (..., D), D = 2 or 4;
     scores float32 for D = 2 or f32, else float64."""
-    enc = _check_array(encoded, 'encoded', _REAL)
-    _require(enc.ndim >= 1 and enc.shape[-1] in (2, 4), 'encoded must be (..., D), D = 2 or 4')
-    D = enc.shape[-1]
-    single = D == 2 or bool(f32)
-    _check_array(keypoints, 'keypoints', np.float64, enc.shape[:-1] + (2,), out=True)
-    _check_array(scores, 'scores', np.float32 if single else np.float64, enc.shape[:-1],
-                 out=True)
     w, h = _size(input_size)
-    (_decode_kernel_f32 if single else _decode_kernel_f64)(
-        enc.reshape(-1), D, w, h, keypoints.reshape(-1), scores.reshape(-1))
+    try:
+        _decode(encoded, w, h, bool(f32), keypoints, scores)
+    except TypingError:
+        enc = _check_array(encoded, 'encoded', REAL)
+        _require(enc.ndim >= 1, 'encoded must be (..., D), D = 2 or 4')
+        _check_array(keypoints, 'keypoints', F64, out=True)
+        _check_array(scores, 'scores', REAL, out=True)
+        raise
 
 
 def normalize_heatmaps(heatmaps) -> None:
     """Divide each (H, W) map of a C-contiguous float32 array by its sum + 1e-24."""
-    _check_array(heatmaps, 'heatmaps', np.float32, out=True)
-    _require(heatmaps.ndim >= 2, 'heatmaps must be (..., H, W)')
-    H, W = heatmaps.shape[-2:]
-    C = heatmaps.size // (H * W) if H * W > 0 else 0
-    _normalize_kernel(heatmaps.reshape(-1), C, H, W)
+    try:
+        _normalize(heatmaps)
+    except TypingError:
+        _check_array(heatmaps, 'heatmaps', F32, out=True)
+        _require(heatmaps.ndim >= 2, 'heatmaps must be (..., H, W)')
+        raise

@@ -2,14 +2,16 @@
 csrc/cpu/simcc_kernels.cpp), with the C++ backend's function signatures."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from fastcodec.backends.numba.blur import opencv_gaussian_kernel, opencv_row_sum
-from fastcodec.backends.numba.common import (_F0, _F1EM3, _F2, _F50, _FHALF, _FQUARTER,
-                                             _check_array, _flush32, _fmaf, _odd_kernel,
-                                             _require, coord_is_usable, first_argmax, jit)
+from fastcodec.backends.numba.common import (F32, F64, U8, _F0, _F1EM3, _F2, _F50, _FHALF,
+                                             _FQUARTER, TypingError, _check_array, _flush32,
+                                             _fmaf, _odd_kernel, _require, coord_is_usable,
+                                             expect, first_argmax, jit)
 
 __all__ = ['simcc_encode', 'simcc_maximum', 'simcc_decode', 'simcc_refine_dark']
 
@@ -374,7 +376,54 @@ def _refine_kernel(x, simcc, R, W, w, k, wsum):
         x[r] = _dark_axis(simcc, r * W, W, w, k // 2, wsum, idx, val, x[r], b)
 
 
+@jit
+def _encode(kps, vis, gaussian, sx, sy, ratio, f32, lsw, normalize, tx, ty, inside):
+    expect(kps, 'keypoints', 'float64', False)
+    expect(vis, 'visible', 'float64', False)
+    expect(tx, 'x_labels', 'float32', True)
+    expect(ty, 'y_labels', 'float32', True)
+    expect(inside, 'inside', 'uint8', True)
+    lead = kps.shape[:3]
+    if kps.shape[3:] != (2,):
+        raise ValueError('keypoints must be (B, N, K, 2)')
+    if vis.shape != lead or inside.shape != lead or tx.shape[:-1] != lead \
+            or ty.shape[:-1] != lead:
+        raise ValueError('visible and inside must be (B, N, K), x_labels (B, N, K, W) and '
+                         'y_labels (B, N, K, H) as the keypoints (B, N, K, 2)')
+    _encode_kernel(kps.ravel(), vis.ravel(), gaussian, sx, sy, ratio, f32, tx.shape[-1],
+                   ty.shape[-1], lsw, normalize, tx.ravel(), ty.ravel(), inside.ravel())
+
+
+@jit
+def _decode(sx, sy, ixs, iys, kx, ky, wx, wy, wsx, wsy, ratio, beta, sigx, sigy, locs, vals,
+            vis):
+    # ixs, iys: numpy's argmax of the rows of sx, sy (the wrapper's, on 2-D arrays).
+    expect(sx, 'simcc_x', 'float32', False)
+    expect(sy, 'simcc_y', 'float32', False)
+    expect(locs, 'locs', 'float32', True)
+    expect(vals, 'vals', 'float32', True)
+    expect(vis, 'visible', 'float64', True)
+    R, Wx = sx.shape
+    Wy = sy.shape[1]
+    if sy.shape[0] != R or locs.shape != (R, 2) or vals.shape != (R,):
+        raise ValueError('simcc_y must be (R, Wy), locs (R, 2) and vals (R,) as simcc_x (R, Wx)')
+    if vis.shape != (R,) and vis.shape != (0,):
+        raise ValueError('visible must have R or 0 entries')
+    vxs = np.empty(R, np.float32)
+    vys = np.empty(R, np.float32)
+    for r in range(R):
+        vxs[r] = sx[r, ixs[r]]
+        vys[r] = sy[r, iys[r]]
+    _decode_kernel(sx.ravel(), sy.ravel(), R, Wx, Wy, ixs, vxs, iys, vys, kx, ky, wx, wy, wsx,
+                   wsy, ratio, vis.shape[0] == R, beta, sigx, sigy, locs.ravel(), vals, vis)
+
+
 # ---- the backend functions (simcc_module.cpp) ------------------------------------------
+# simcc_encode and simcc_decode check in their kernels (expect, the shapes); a call the
+# kernel cannot compile for is checked again here for the user-facing error.
+
+
+@functools.lru_cache(maxsize=None)
 def _wsum(k: int) -> float:
     """Sum of the float32 taps in float64 (Kernel1d::wsum)."""
     total = 0.0
@@ -386,12 +435,12 @@ def _wsum(k: int) -> float:
 def _rows(simcc_x, simcc_y, locs, vals):
     """simcc_x f32 (R, Wx), simcc_y f32 (R, Wy), Wx, Wy > 0 (a row has a maximum) |
     locs f32 (R, 2), vals f32 (R,)."""
-    sx = _check_array(simcc_x, 'simcc_x', np.float32, (None, None))
+    sx = _check_array(simcc_x, 'simcc_x', F32, (None, None))
     R = sx.shape[0]
-    sy = _check_array(simcc_y, 'simcc_y', np.float32, (R, None))
+    sy = _check_array(simcc_y, 'simcc_y', F32, (R, None))
     _require(sx.shape[1] > 0 and sy.shape[1] > 0, 'simcc lengths must be positive')
-    _check_array(locs, 'locs', np.float32, (R, 2), out=True)
-    _check_array(vals, 'vals', np.float32, (R,), out=True)
+    _check_array(locs, 'locs', F32, (R, 2), out=True)
+    _check_array(vals, 'vals', F32, (R,), out=True)
     return sx, sy, R
 
 
@@ -399,55 +448,57 @@ def simcc_encode(keypoints, visible, gaussian: bool, sigma, ratio: float, f32: b
                  label_smooth_weight: float, normalize: bool, x_labels, y_labels,
                  inside) -> None:
     """SimCCLabel.encode: x labels (B,N,K,W), y labels (B,N,K,H) float32, inside u8 (B,N,K)."""
-    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2))
-    lead = kps.shape[:3]
-    _check_array(visible, 'visible', np.float64, lead)
-    _check_array(x_labels, 'x_labels', np.float32, lead + (None,), out=True)
-    _check_array(y_labels, 'y_labels', np.float32, lead + (None,), out=True)
-    _check_array(inside, 'inside', np.uint8, lead, out=True)
-    _encode_kernel(kps.reshape(-1), visible.reshape(-1), bool(gaussian), float(sigma[0]),
-                   float(sigma[1]), float(ratio), bool(f32), x_labels.shape[3],
-                   y_labels.shape[3], float(label_smooth_weight), bool(normalize),
-                   x_labels.reshape(-1), y_labels.reshape(-1), inside.reshape(-1))
+    try:
+        _encode(keypoints, visible, bool(gaussian), float(sigma[0]), float(sigma[1]),
+                float(ratio), bool(f32), float(label_smooth_weight), bool(normalize), x_labels,
+                y_labels, inside)
+    except TypingError:
+        lead = _check_array(keypoints, 'keypoints', F64, (None, None, None, 2)).shape[:3]
+        _check_array(visible, 'visible', F64, lead)
+        _check_array(x_labels, 'x_labels', F32, lead + (None,), out=True)
+        _check_array(y_labels, 'y_labels', F32, lead + (None,), out=True)
+        _check_array(inside, 'inside', U8, lead, out=True)
+        raise
 
 
 def simcc_maximum(simcc_x, simcc_y, locs, vals) -> None:
     """get_simcc_maximum on rows: locs (R, 2) float32, vals (R,) float32."""
     sx, sy, R = _rows(simcc_x, simcc_y, locs, vals)
-    _maximum_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1],
-                    locs.reshape(-1), vals)
+    _maximum_kernel(sx.ravel(), sy.ravel(), R, sx.shape[1], sy.shape[1],
+                    locs.ravel(), vals)
 
 
 def simcc_decode(simcc_x, simcc_y, kx: int, ky: int, ratio, beta, sigma, locs, vals,
                  visible) -> None:
     """SimCCLabel.decode on rows: locs (R, 2), vals (R,), and the visibility f64 into
     visible when it has R entries (none computed when it has 0)."""
-    sx, sy, R = _rows(simcc_x, simcc_y, locs, vals)
-    _check_array(visible, 'visible', np.float64, (None,), out=True)
-    _require(visible.shape[0] in (R, 0), 'visible must have R or 0 entries')
     kx = _odd_kernel(kx, 'kx') if kx else 0
     ky = _odd_kernel(ky, 'ky') if ky else 0
     # numpy's argmax is first_argmax's very rule (first occurrence, first NaN wins)
-    # and its SIMD loops beat a scalar scan.
-    ixs, iys = sx.argmax(axis=1), sy.argmax(axis=1)
-    rows = np.arange(R)
-    vxs, vys = sx[rows, ixs], sy[rows, iys]
-    _decode_kernel(sx.reshape(-1), sy.reshape(-1), R, sx.shape[1], sy.shape[1], ixs, vxs, iys,
-                   vys, kx, ky,
-                   opencv_gaussian_kernel(kx or 1), opencv_gaussian_kernel(ky or 1), _wsum(kx or 1), _wsum(ky or 1),
-                   np.float32(ratio), visible.shape[0] == R,
-                   np.float32(beta), float(sigma[0]), float(sigma[1]), locs.reshape(-1), vals,
-                   visible)
+    # and its SIMD loops beat a scalar scan; it needs 2-D arrays with rows to scan.
+    if not (type(simcc_x) is np.ndarray and type(simcc_y) is np.ndarray
+            and simcc_x.ndim == 2 and simcc_y.ndim == 2
+            and simcc_x.shape[1] > 0 and simcc_y.shape[1] > 0):
+        _rows(simcc_x, simcc_y, locs, vals)  # raises the error
+    try:
+        _decode(simcc_x, simcc_y, simcc_x.argmax(axis=1), simcc_y.argmax(axis=1), kx, ky,
+                opencv_gaussian_kernel(kx or 1), opencv_gaussian_kernel(ky or 1),
+                _wsum(kx or 1), _wsum(ky or 1), np.float32(ratio), np.float32(beta),
+                float(sigma[0]), float(sigma[1]), locs, vals, visible)
+    except TypingError:
+        _rows(simcc_x, simcc_y, locs, vals)
+        _check_array(visible, 'visible', F64, (None,), out=True)
+        raise
 
 
 def simcc_refine_dark(keypoints, simcc, blur_kernel_size: int, refined) -> None:
     """refine_simcc_dark on rows: refined (R,) float32, keypoints (R,) float32 refined
     from simcc (R, W)."""
-    s = _check_array(simcc, 'simcc', np.float32, (None, None))
+    s = _check_array(simcc, 'simcc', F32, (None, None))
     R = s.shape[0]
     _require(s.shape[1] > 0, 'simcc length must be positive')
-    _check_array(keypoints, 'keypoints', np.float32, (R,))
-    _check_array(refined, 'refined', np.float32, (R,), out=True)
+    _check_array(keypoints, 'keypoints', F32, (R,))
+    _check_array(refined, 'refined', F32, (R,), out=True)
     k = _odd_kernel(blur_kernel_size, 'blur_kernel_size')
     refined[:] = keypoints
-    _refine_kernel(refined, s.reshape(-1), R, s.shape[1], opencv_gaussian_kernel(k), k, _wsum(k))
+    _refine_kernel(refined, s.ravel(), R, s.shape[1], opencv_gaussian_kernel(k), k, _wsum(k))

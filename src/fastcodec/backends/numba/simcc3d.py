@@ -68,6 +68,6 @@ def simcc3d_encode(keypoints, visible, sigma, ratio, f32, normalize, x_labels, y
     _require(sx > 0 and sy > 0 and sz > 0, 'sigma must be positive')
     if vis.size == 0:
         return
-    _encode3d_kernel(kps.reshape(-1), vis.reshape(-1), sx, sy, sz, float(ratio), bool(f32),
-                     bool(normalize), outs[0].reshape(-1), outs[1].reshape(-1),
-                     outs[2].reshape(-1), ins.reshape(-1))
+    _encode3d_kernel(kps.ravel(), vis.ravel(), sx, sy, sz, float(ratio), bool(f32),
+                     bool(normalize), outs[0].ravel(), outs[1].ravel(),
+                     outs[2].ravel(), ins.ravel())

@@ -10,8 +10,8 @@ import operator
 import numpy as np
 
 # jit's error model: 1 / 0 is inf (a zero diagonal), as in C++ and numpy
-from fastcodec.backends.numba.common import (_F0, _F1, _F2, _FHALF, _check_array, _require,
-                                             jit)
+from fastcodec.backends.numba.common import (F32, F64, I64, _F0, _F1, _F2, _FHALF, TypingError,
+                                             _check_array, expect, jit)
 from fastcodec.backends.numba.common import coord_is_usable as _usable
 
 __all__ = ['spr_encode_displacements', 'spr_decode']
@@ -87,13 +87,27 @@ def spr_partial_sort_path(k, n):
 
 
 @jit
-def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, W, H, disp, wts):
-    B, N, K = vis.shape
+def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, disp, wts):
+    expect(kps, 'keypoints', 'float64', False)
+    expect(vis, 'visible', 'float64', False)
+    expect(roots, 'roots', 'float32', False)
+    expect(roots_vis, 'roots_visible', 'float32', False)
+    expect(diag, 'diagonals', 'float32', False)
+    expect(disp, 'displacements', 'float32', True)
+    expect(wts, 'weights', 'float32', True)
+    B, N, K, two = kps.shape
+    H, W = disp.shape[2:]
+    if two != 2 or vis.shape != (B, N, K) or roots.shape != (B, N, 2) \
+            or roots_vis.shape != (B, N) or diag.shape != (B, N) \
+            or disp.shape[:2] != (B, 2 * K) or wts.shape != disp.shape:
+        raise ValueError('keypoints must be (B, N, K, 2), visible (B, N, K), roots (B, N, 2), '
+                         'roots_visible and diagonals (B, N), displacements and weights '
+                         '(B, 2K, H, W)')
     size_map = np.empty((H, W), np.float32)
     for b in range(B):
+        # disp and wts come zeroed (the contract): only the windows are written, so the
+        # pages of a calloc'ed buffer that no window reaches are never touched.
         size_map[:, :] = _F0
-        disp[b] = _F0  # every element written: zeros first (the instances read them)
-        wts[b] = _F0
         for n in range(N):
             rx = roots[b, n, 0]
             ry = roots[b, n, 1]
@@ -118,19 +132,23 @@ def _encode_kernel(kps, vis, roots, roots_vis, diag, radius, radius_f32, W, H, d
 
 def spr_encode_displacements(keypoints, visible, roots, roots_visible, diagonals, radius,
                              radius_f32, displacements, weights) -> None:
-    """displacements and weights (B, 2K, H, W) float32 (see fastcodec.backends.contract)."""
-    kps = _check_array(keypoints, 'keypoints', np.float64, (None, None, None, 2))
-    B, N, K = kps.shape[:3]
-    _check_array(visible, 'visible', np.float64, (B, N, K))
-    _check_array(roots, 'roots', np.float32, (B, N, 2))
-    _check_array(roots_visible, 'roots_visible', np.float32, (B, N))
-    _check_array(diagonals, 'diagonals', np.float32, (B, N))
-    disp = _check_array(displacements, 'displacements', np.float32, (B, 2 * K, None, None),
-                        out=True)
-    _check_array(weights, 'weights', np.float32, disp.shape, out=True)
-    H, W = disp.shape[2:]
-    _encode_kernel(kps, visible, roots, roots_visible, diagonals, float(radius),
-                   bool(radius_f32), W, H, disp, weights)
+    """displacements and weights (B, 2K, H, W) float32 (see fastcodec.backends.contract).
+    The kernel checks its arrays (expect, the shapes); a call it cannot compile for is
+    checked here for the user-facing error."""
+    try:
+        _encode_kernel(keypoints, visible, roots, roots_visible, diagonals, float(radius),
+                       bool(radius_f32), displacements, weights)
+    except TypingError:
+        kps = _check_array(keypoints, 'keypoints', F64, (None, None, None, 2))
+        B, N, K = kps.shape[:3]
+        _check_array(visible, 'visible', F64, (B, N, K))
+        _check_array(roots, 'roots', F32, (B, N, 2))
+        _check_array(roots_visible, 'roots_visible', F32, (B, N))
+        _check_array(diagonals, 'diagonals', F32, (B, N))
+        disp = _check_array(displacements, 'displacements', F32, (B, 2 * K, None, None),
+                            out=True)
+        _check_array(weights, 'weights', F32, disp.shape, out=True)
+        raise
 
 
 # ---- torch.topk: libstdc++'s algorithms on (value, index) pairs -----------------------
@@ -459,10 +477,28 @@ def nms_map(m, H, W, r, rows, out):
 
 
 @jit
-def _decode_kernel(heat, disp, ksize, M, thr, with_scores, sx, sy, kps, roots, kscores,
-                   counts):
+def _decode_kernel(heat, disp, ksize, thr, sx, sy, kps, roots, kscores, counts):
+    expect(heat, 'heatmaps', 'float32', False)
+    expect(disp, 'displacements', 'float32', False)
+    expect(kps, 'keypoints', 'float32', True)
+    expect(roots, 'root_scores', 'float32', True)
+    expect(kscores, 'keypoint_scores', 'float32', True)
+    expect(counts, 'counts', 'int64', True)
     B, C, H, W = heat.shape
     K = disp.shape[1] // 2
+    M = kps.shape[1]
+    if C < 1 or disp.shape != (B, 2 * K, H, W) or kps.shape != (B, M, K, 2):
+        raise ValueError('heatmaps must be (B, C >= 1, H, W), displacements (B, 2K, H, W) and '
+                         'keypoints (B, M, K, 2)')
+    if M > H * W or roots.shape != (B, M) or counts.shape != (B,) \
+            or (kscores.shape != (B, M, K) and kscores.shape != (B, M, 0)):
+        raise ValueError('keypoints must have M <= H * W instances, root_scores (B, M), '
+                         'keypoint_scores (B, M, K) or (B, M, 0), counts (B,)')
+    with_scores = K > 0 and kscores.shape[2] == K
+    if with_scores and C != K + 1:
+        raise ValueError('keypoint scores need K + 1 heatmaps')
+    if ksize < 1:
+        raise ValueError('nms_kernel must be positive')
     HW = H * W
     r = (ksize - 1) // 2
     rows = np.empty((H, W), np.float32)
@@ -505,24 +541,19 @@ def spr_decode(heatmaps, displacements, nms_kernel, threshold, scale, keypoints,
                root_scores, keypoint_scores, counts) -> None:
     """SPR decode of a batch into keypoints (B, M, K, 2), root_scores (B, M),
     keypoint_scores (B, M, K) or (B, M, 0) and counts (B,) (see
-    fastcodec.backends.contract)."""
-    heat = _check_array(heatmaps, 'heatmaps', np.float32, (None, None, None, None))
-    B, C, H, W = heat.shape
-    _require(C >= 1, 'heatmaps must have a channel')
-    disp = _check_array(displacements, 'displacements', np.float32, (B, None, H, W))
-    _require(disp.shape[1] % 2 == 0, 'displacements must be (B, 2K, H, W)')
-    K = disp.shape[1] // 2
-    kps = _check_array(keypoints, 'keypoints', np.float32, (B, None, K, 2), out=True)
-    M = kps.shape[1]
-    _require(M <= H * W, 'keypoints must have at most H * W instances')
-    _check_array(root_scores, 'root_scores', np.float32, (B, M), out=True)
-    _check_array(keypoint_scores, 'keypoint_scores', np.float32, (B, M, None), out=True)
-    _require(keypoint_scores.shape[2] in (K, 0), 'keypoint_scores must be (B, M, K) or (B, M, 0)')
-    with_scores = K > 0 and keypoint_scores.shape[2] == K
-    _require(not with_scores or C == K + 1, 'keypoint scores need K + 1 heatmaps')
-    _check_array(counts, 'counts', np.int64, (B,), out=True)
-    nms_kernel = operator.index(nms_kernel)
-    _require(nms_kernel >= 1, 'nms_kernel must be positive')
+    fastcodec.backends.contract). The kernel checks its arrays (expect, the shapes); a
+    call it cannot compile for is checked here for the user-facing error."""
     sx, sy = scale
-    _decode_kernel(heat, disp, nms_kernel, M, np.float32(threshold), with_scores,
-                   np.float32(sx), np.float32(sy), kps, root_scores, keypoint_scores, counts)
+    try:
+        _decode_kernel(heatmaps, displacements, operator.index(nms_kernel),
+                       np.float32(threshold), np.float32(sx), np.float32(sy), keypoints,
+                       root_scores, keypoint_scores, counts)
+    except TypingError:
+        heat = _check_array(heatmaps, 'heatmaps', F32, (None, None, None, None))
+        B, C, H, W = heat.shape
+        _check_array(displacements, 'displacements', F32, (B, None, H, W))
+        _check_array(keypoints, 'keypoints', F32, (B, None, None, 2), out=True)
+        _check_array(root_scores, 'root_scores', F32, out=True)
+        _check_array(keypoint_scores, 'keypoint_scores', F32, out=True)
+        _check_array(counts, 'counts', I64, out=True)
+        raise
