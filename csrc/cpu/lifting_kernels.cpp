@@ -2,6 +2,10 @@
 // element computed by fastcodec/lifting.h; samples are spread over the pool.
 #include "lifting_kernels.h"
 
+#include <atomic>
+#include <cstring>
+#include <type_traits>
+
 #include "fastcodec/lifting.h"
 #include "parallel.h"
 
@@ -114,8 +118,24 @@ void target_sample(const LT* target, int64_t T, int64_t K, int64_t root,
 
 }  // namespace
 
+// Whether n values are all finite: an exponent with every bit set is Inf or NaN. An OR
+// over integer tests, which vectorises (a floating-point reduction would not).
+template <typename T>
+bool all_finite(const T* v, int64_t n) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr Bits exponent =
+      static_cast<Bits>(sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull);
+  Bits bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    Bits b;
+    std::memcpy(&b, v + i, sizeof b);
+    bad |= static_cast<Bits>((b & exponent) == exponent);
+  }
+  return bad == 0;
+}
+
 template <typename KT, typename LT>
-void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_t N, int64_t K,
+bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_t N, int64_t K,
                        int64_t D, KT* labels, const LT* target, int64_t T, int64_t C,
                        int64_t root, bool project, bool train, const double* params,
                        const double* factor, int64_t L, const uint8_t* take_given, LT* out,
@@ -123,7 +143,12 @@ void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
                        float* weights) {
   const int64_t E = D + (visible != nullptr);
   const double cost = 6.0 * (N * K * E + T * K * C) + T * K;
+  std::atomic<bool> finite{true};
   parallel_for(B, 0.18 * cost, [&](int64_t begin, int64_t end) {
+    // the chunk's inputs, tested while they are in cache from the pass below
+    if (!all_finite(keypoints + begin * N * K * D, (end - begin) * N * K * D) ||
+        !all_finite(target + begin * T * K * C, (end - begin) * T * K * C))
+      finite.store(false, std::memory_order_relaxed);
     for (int64_t b = begin; b < end; ++b) {
       const MotionBertSample s{params[8 * b], params[8 * b + 1], params[8 * b + 2],
                                params[8 * b + 3], params[8 * b + 4], params[8 * b + 5],
@@ -161,10 +186,11 @@ void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
       }
     }
   });
+  return finite.load(std::memory_order_relaxed);
 }
 
 #define FC_INSTANTIATE(KT, LT)                                                                  \
-  template void motionbert_encode<KT, LT>(const KT*, const KT*, int64_t, int64_t, int64_t,     \
+  template bool motionbert_encode<KT, LT>(const KT*, const KT*, int64_t, int64_t, int64_t,     \
                                           int64_t, KT*, const LT*, int64_t, int64_t, int64_t,  \
                                           bool, bool, const double*, const double*, int64_t,   \
                                           const uint8_t*, LT*, LT*, const void*, bool, float*);

@@ -16,8 +16,11 @@ namespace fastcodec {
 //   a projection).
 //   target_visible (B, T, K) float32 (visible_f32) or float64, or null: weights (B, T, K)
 //   float32 = lifting_weight(target_visible) when not null.
+// Returns whether every value of keypoints and target is finite: the front's
+// non-finite pass (fastcodec.codecs._lifting) runs only when one is not, without a
+// second read of the batch.
 template <typename KT, typename LT>
-void motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_t N, int64_t K,
+bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_t N, int64_t K,
                        int64_t D, KT* labels, const LT* target, int64_t T, int64_t C,
                        int64_t root, bool project, bool train, const double* params,
                        const double* factor, int64_t L, const uint8_t* take_given, LT* out,

@@ -27,7 +27,7 @@ void require_float_c(const py::array& a, const char* name) {
 
 // The outputs of one call, checked against the inputs' shapes and dtypes.
 template <typename KT, typename LT>
-void run(const py::array& kp, const py::object& vis_in, const py::array& lt,
+bool run(const py::array& kp, const py::object& vis_in, const py::array& lt,
          const F64& params, const F64& factor, const U8& take_given, int64_t root,
          bool project, bool train, const py::object& tvis_in, const py::array& labels,
          const py::array& target_label, const py::array& computed_factor,
@@ -53,7 +53,7 @@ void run(const py::array& kp, const py::object& vis_in, const py::array& lt,
   const KT* k = static_cast<const KT*>(kp.data());
   const LT* t = static_cast<const LT*>(lt.data());
   py::gil_scoped_release release;
-  motionbert_encode<KT, LT>(k, vis, B, N, K, D, l, t, T, C, root, project, train,
+  return motionbert_encode<KT, LT>(k, vis, B, N, K, D, l, t, T, C, root, project, train,
                             params.data(), factor.data(), L, take_given.data(), o, c, tvis,
                             tvis_f32, w);
 }
@@ -63,8 +63,9 @@ void run(const py::array& kp, const py::object& vis_in, const py::array& lt,
 // float64, factor (B, L) float64 with L = 1 or T, take_given (B,) uint8, target_visible
 // (B, T, K) float32/float64 or None | labels (B, N, K, D [+ 1]) keypoints' dtype, target
 // label (B, T, K, C) target's dtype, computed factor (B, T) target's dtype ((B, 0)
-// without project), weights (B, T, K) float32 (None without target_visible).
-void motionbert_encode_py(const py::array& kp, const py::object& vis, const py::array& lt,
+// without project), weights (B, T, K) float32 (None without target_visible). Returns
+// whether keypoints and target are all finite.
+bool motionbert_encode_py(const py::array& kp, const py::object& vis, const py::array& lt,
                           const F64& params, const F64& factor, const U8& take_given,
                           int64_t root, bool project, bool train,
                           const py::object& target_visible, const py::array& labels,
@@ -99,8 +100,8 @@ void motionbert_encode_py(const py::array& kp, const py::object& vis, const py::
   }
   const auto go = is_f32(kp) ? (is_f32(lt) ? run<float, float> : run<float, double>)
                              : (is_f32(lt) ? run<double, float> : run<double, double>);
-  go(kp, vis, lt, params, factor, take_given, root, project, train, target_visible, labels,
-     target_label, computed_factor, weights);
+  return go(kp, vis, lt, params, factor, take_given, root, project, train, target_visible,
+            labels, target_label, computed_factor, weights);
 }
 
 }  // namespace

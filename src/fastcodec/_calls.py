@@ -216,20 +216,21 @@ def ae_decode(call: Call, heatmaps, tags, order, nms_kernel: int, topk: int, val
 # ---- pose lifting ---------------------------------------------------------------------------
 def motionbert_encode(call: Call, keypoints, visible, target, params, factor, take_given,
                       root_index: int, project: bool, train: bool, target_visible
-                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
+                      ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray], bool]:
     """-> labels (B, N, K, D [+1 with visible]) of the keypoints' dtype, target label
     (B, T, K, C) and computed factor (B, T) or (B, 0) of the target's dtype, weights f32
-    (B, T, K) or None."""
+    (B, T, K) or None, and whether keypoints and target are all finite."""
     B, N, K, D = keypoints.shape
     T = target.shape[1]
     labels = call.empty((B, N, K, D + (visible is not None)), keypoints.dtype)
     target_label = call.empty(target.shape, target.dtype)
     computed = call.empty((B, T if project else 0), target.dtype)
     weights = None if target_visible is None else call.empty((B, T, target.shape[2]), F32)
-    call.kernels.motionbert_encode(keypoints, visible, target, params, factor, take_given,
-                                   root_index, project, train, target_visible, labels,
-                                   target_label, computed, weights)
-    return labels, target_label, computed, weights
+    finite = call.kernels.motionbert_encode(keypoints, visible, target, params, factor,
+                                            take_given, root_index, project, train,
+                                            target_visible, labels, target_label, computed,
+                                            weights)
+    return labels, target_label, computed, weights, bool(finite)
 
 
 # ---- 3-D targets ----------------------------------------------------------------------------

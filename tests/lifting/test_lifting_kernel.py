@@ -221,14 +221,21 @@ def test_kernel_rejects_bad_shapes(fn):
     kp = np.zeros((2, 3, K, 2), np.float32)
     lt = np.zeros((2, 3, K, 3), np.float32)
     ok = (np.zeros((2, 8)), np.ones((2, 1)), np.zeros(2, np.uint8))
-    labels, out, computed, weights = enc(kp, None, lt, *ok, 0, True, False)
+    labels, out, computed, weights, finite = enc(kp, None, lt, *ok, 0, True, False)
     assert labels.shape == (2, 3, K, 2) and out.shape == lt.shape and computed.shape == (2, 3)
-    assert weights is None
+    assert weights is None and finite is True
     tv = np.array([0.5, 0.51, np.nan, -1.0, 2.0, 1.0], np.float64).repeat(17)[None, :, None]
     tv = np.ascontiguousarray(np.broadcast_to(tv.reshape(1, 6, K), (2, 6, K))[:, :3])
     weights = enc(kp, None, lt, *ok, 0, True, False, tv)[3]
     np.testing.assert_array_equal(weights, (tv > 0.5).astype(np.float32))
     assert weights.dtype == np.float32 and weights.shape == (2, 3, K)
+    # the finiteness report: any NaN or Inf in keypoints or target, in any sample
+    for array, index, value in ((kp, (1, 2, 16, 1), np.nan), (lt, (1, 0, 3, 2), -np.inf),
+                                (lt, (0, 2, 16, 0), np.inf), (kp, (0, 0, 0, 0), -np.nan)):
+        poisoned = array.copy()
+        poisoned[index] = value
+        args = (poisoned, None, lt) if array is kp else (kp, None, poisoned)
+        assert enc(*args, *ok, 0, True, False)[4] is False
     bad = [
         (kp[:, :, :, :1].copy(), None, lt, *ok, 0, True, False),         # D < 2
         (kp, None, lt[:1], *ok, 0, True, False),                          # B mismatch

@@ -154,7 +154,9 @@ KERNELS: Tuple[Kernel, ...] = (
         (B,T,K) (with target_visible) or None: MotionBERTLabel's encode in one pass;
         weights is target_visible > 0.5. params per sample: T(w)/2, h/w, T(w/1000)/2,
         (h/1000)/(w/1000), fx, fy, cx, cy (f, c / 1000); in test mode sample b
-        multiplies by factor[b] where take_given[b], else by the computed factor."""),
+        multiplies by factor[b] where take_given[b], else by the computed factor.
+        Returns whether every value of keypoints and target is finite (the front zeroes
+        what a non-finite one touched only when not)."""),
     # ---- Hand3DHeatmap (hand3d.h, hand3d_kernels.cpp) ----------------------------------
     Kernel('hand3d_encode', '(keypoints, sigma, f32, image_size, depth_bound, max_bound, '
                             'heatmaps, inside)', """

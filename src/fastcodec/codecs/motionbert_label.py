@@ -187,7 +187,7 @@ class MotionBERTLabel(LiftingCodec):
         cam = Camera(np.array((w,)), np.array((h,)),
                      camera_param['f'][None] if project else None,
                      camera_param['c'][None] if project else None, {})
-        labels, label, computed, weight = self._encode_kernel(
+        labels, label, computed, weight, finite = self._encode_kernel(
             NUMPY, kp[None], vis[None], lt[None], None if ltv is None else ltv[None], cam,
             factor, use_given, first_zero)
         if weight is None:
@@ -204,7 +204,8 @@ class MotionBERTLabel(LiftingCodec):
         encoded = dict(keypoint_labels=labels[0], keypoint_labels_visible=vis,
                        lifting_target_label=label, lifting_target_weight=weight,
                        lifting_target=label, lifting_target_visible=ltv, factor=fac)
-        return finite_sample(encoded, kp, lt, self._finite, visible_given)
+        return encoded if finite else finite_sample(encoded, kp, lt, self._finite,
+                                                    visible_given)
 
     def batch_encode(self,
                      keypoints: Any,
@@ -266,7 +267,7 @@ class MotionBERTLabel(LiftingCodec):
         if vis is None:
             vis = X.ones((B, N, K))
         if self._kernel_applies(X, kp, lt):
-            labels, label, computed, weight = self._encode_kernel(
+            labels, label, computed, weight, finite = self._encode_kernel(
                 X, kp, vis, lt, inputs.target_visible, cam, factor, use_given,
                 first_zero if factor is not None else None)
             ltv = inputs.target_visible
@@ -277,7 +278,8 @@ class MotionBERTLabel(LiftingCodec):
             encoded = dict(keypoint_labels=labels, keypoint_labels_visible=vis,
                            lifting_target_label=label, lifting_target_weight=weight,
                            lifting_target=label, lifting_target_visible=ltv, factor=fac)
-            self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
+            if not finite:   # the kernel saw a NaN or Inf in keypoints or target
+                self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
             return encoded
 
         ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
@@ -406,8 +408,9 @@ class MotionBERTLabel(LiftingCodec):
     def _encode_kernel(self, X, kp, vis, lt, ltv, cam, factor, use_given, first_zero):
         """keypoint labels, target label, computed factor (B, T) and, for a float32 /
         float64 target visibility, the target weights (else None) in one compiled pass
-        over the batch; the per-sample constants are computed here with numpy, in the
-        dtypes of the vectorised path, and handed over as exact float64 values."""
+        over the batch, and whether keypoints and target were all finite; the
+        per-sample constants are computed here with numpy, in the dtypes of the
+        vectorised path, and handed over as exact float64 values."""
         kp_n = np.ascontiguousarray(_host(kp))
         lt_n = np.ascontiguousarray(_host(as_float(X, lt)))
         B, N, K, D = kp_n.shape
@@ -435,7 +438,7 @@ class MotionBERTLabel(LiftingCodec):
         tv = None if ltv is None else _host(ltv)
         if tv is not None and tv.dtype not in _KERNEL_DTYPES:
             tv = None                                   # weights by target_weights
-        labels, label, computed, weight = _calls.motionbert_encode(
+        labels, label, computed, weight, finite = _calls.motionbert_encode(
             open_call((kp_n,), ('keypoints',)), kp_n, vis_k, lt_n, params, gf,
             take.astype(np.uint8),
             self.root_index, project, self.mode == 'train',
@@ -445,7 +448,7 @@ class MotionBERTLabel(LiftingCodec):
         computed = X.wrap(computed) if project else X.ones((B, N), F32) * 4
         if weight is not None:
             weight = X.wrap(weight.reshape(tv.shape))
-        return X.wrap(labels), X.wrap(label), computed, weight
+        return X.wrap(labels), X.wrap(label), computed, weight, finite
 
     # ---- decode ------------------------------------------------------------------------
     def decode(self, encoded: np.ndarray, w: Optional[np.ndarray] = None,

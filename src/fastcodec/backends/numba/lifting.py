@@ -178,10 +178,19 @@ def _weights(visible, weights):
 
 
 @jit
+def _all_finite(x):
+    for v in x:
+        if not np.isfinite(v):
+            return False
+    return True
+
+
+@jit
 def _encode(kps, vis, tgt, params, factor, take, root, project, train, tv, labels, tl,
             computed, weights):
     """motionbert_encode's checks (expect, the shapes) and passes; vis, tv and weights
-    are None or arrays (numba prunes the branches of the other case)."""
+    are None or arrays (numba prunes the branches of the other case). Returns whether
+    keypoints and target are all finite."""
     expect(kps, 'keypoints', 'float32 or float64', False)
     expect(tgt, 'target', 'float32 or float64', False)
     expect(params, 'params', 'float64', False)
@@ -229,25 +238,27 @@ def _encode(kps, vis, tgt, params, factor, take, root, project, train, tv, label
             computed.ravel())
     if tv is not None:
         _weights(tv.ravel(), weights.ravel())
+    return _all_finite(kps.ravel()) and _all_finite(tgt.ravel())
 
 
 def motionbert_encode(keypoints, visible, target, params, factor, take_given, root_index: int,
                       project: bool, train: bool, target_visible, labels, target_label,
-                      computed_factor, weights) -> None:
+                      computed_factor, weights) -> bool:
     """See ``fastcodec.backends.contract``: keypoints (B, N, K, D >= 2) float32/float64,
     visible (B, N, K) of the keypoints' dtype or None, target (B, T, K, C),
     params (B, 8) float64, factor (B, L) float64, take_given (B,) uint8,
     target_visible (B, T, K) float32/float64 or None | labels (B, N, K, D [+ 1]) of the
     keypoints' dtype, target_label (B, T, K, C) and computed_factor (B, T) (project) or
     (B, 0) of the target's dtype, weights float32 (B, T, K) (with target_visible)
-    or None. The kernel checks its arrays (expect, the shapes); a call it cannot
-    compile for is checked here for the user-facing error."""
+    or None. Returns whether keypoints and target are all finite. The kernel checks
+    its arrays (expect, the shapes); a call it cannot compile for is checked here for
+    the user-facing error."""
     _require((weights is None) == (target_visible is None),
              'weights must be given exactly when target_visible is')
     try:
-        _encode(keypoints, visible, target, params, factor, take_given, int(root_index),
-                bool(project), bool(train), target_visible, labels, target_label,
-                computed_factor, weights)
+        return _encode(keypoints, visible, target, params, factor, take_given,
+                       int(root_index), bool(project), bool(train), target_visible, labels,
+                       target_label, computed_factor, weights)
     except TypingError:
         kps = _check_array(keypoints, 'keypoints', REAL, (None, None, None, None))
         tgt = _check_array(target, 'target', REAL, (None, None, None, None))
