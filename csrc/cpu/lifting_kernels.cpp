@@ -145,10 +145,7 @@ bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
   const double cost = 6.0 * (N * K * E + T * K * C) + T * K;
   std::atomic<bool> finite{true};
   parallel_for(B, 0.18 * cost, [&](int64_t begin, int64_t end) {
-    // the chunk's inputs, tested while they are in cache from the pass below
-    if (!all_finite(keypoints + begin * N * K * D, (end - begin) * N * K * D) ||
-        !all_finite(target + begin * T * K * C, (end - begin) * T * K * C))
-      finite.store(false, std::memory_order_relaxed);
+    bool chunk_finite = true;
     for (int64_t b = begin; b < end; ++b) {
       const MotionBertSample s{params[8 * b], params[8 * b + 1], params[8 * b + 2],
                                params[8 * b + 3], params[8 * b + 4], params[8 * b + 5],
@@ -184,7 +181,11 @@ bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
       } else {
         target_sample<LT, false, true>(tb, T, K, root, s, fb, L, given, ob, cb);
       }
+      // the sample's inputs, tested while still in cache from the pass above
+      chunk_finite = chunk_finite && all_finite(keypoints + b * N * K * D, N * K * D) &&
+                     all_finite(tb, T * K * C);
     }
+    if (!chunk_finite) finite.store(false, std::memory_order_relaxed);
   });
   return finite.load(std::memory_order_relaxed);
 }
