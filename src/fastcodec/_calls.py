@@ -81,34 +81,34 @@ def gaussian_blur(call: Call, heatmaps, ksize: int):
     return blurred
 
 
-def _locs_scores(call: Call, B: int, K: int):
-    return call.empty((B, K, 2), F32), call.empty((B, K), F32)
-
-
 def decode_msra(call: Call, heatmaps, scale):
     """heatmaps (B, K, H, W) -> locs f32 (B, K, 2), vals f32 (B, K)."""
-    locs, vals = _locs_scores(call, *heatmaps.shape[:2])
+    B, K = heatmaps.shape[:2]
+    locs, vals = call.empty((B, K, 2), F32), call.empty((B, K), F32)
     call.kernels.decode_msra(heatmaps, scale, locs, vals)
     return locs, vals
 
 
 def decode_dark(call: Call, heatmaps, ksize: int, udp: bool, scale):
     """heatmaps (B, K, H, W) -> locs f32 (B, K, 2), vals f32 (B, K)."""
-    locs, vals = _locs_scores(call, *heatmaps.shape[:2])
+    B, K = heatmaps.shape[:2]
+    locs, vals = call.empty((B, K, 2), F32), call.empty((B, K), F32)
     call.kernels.decode_dark(heatmaps, ksize, udp, scale, locs, vals)
     return locs, vals
 
 
 def decode_megvii(call: Call, heatmaps, ksize: int):
     """heatmaps (B, K, H, W) -> locs f32 (B, K, 2), scores f32 (B, K)."""
-    locs, scores = _locs_scores(call, *heatmaps.shape[:2])
+    B, K = heatmaps.shape[:2]
+    locs, scores = call.empty((B, K, 2), F32), call.empty((B, K), F32)
     call.kernels.decode_megvii(heatmaps, ksize, locs, scores)
     return locs, scores
 
 
 def decode_udp_combined(call: Call, heatmaps, ksize: int, radius: float):
     """heatmaps (B, 3K, H, W) -> locs f32 (B, K, 2), scores f32 (B, K)."""
-    locs, scores = _locs_scores(call, heatmaps.shape[0], heatmaps.shape[1] // 3)
+    B, K = heatmaps.shape[0], heatmaps.shape[1] // 3
+    locs, scores = call.empty((B, K, 2), F32), call.empty((B, K), F32)
     call.kernels.decode_udp_combined(heatmaps, ksize, radius, locs, scores)
     return locs, scores
 

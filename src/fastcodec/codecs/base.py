@@ -99,7 +99,8 @@ class BaseKeypointCodec:
     @property
     def _scale(self):
         """scale_factor as the (sx, sy) float pair the kernels take."""
-        return float(self.scale_factor[0]), float(self.scale_factor[1])
+        sx, sy = self.scale_factor.tolist()  # one call: Python floats, exact
+        return sx, sy
 
     @staticmethod
     def _kernel_inputs(call: Call, keypoints, visible):
