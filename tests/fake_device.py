@@ -94,18 +94,21 @@ def device(host: np.ndarray) -> DeviceArray:
 
 
 class _FakeCupy(types.ModuleType):
-    """``cupy``: numpy's functions on the device arrays' host views, results wrapped."""
+    """``cupy``: numpy's functions on the device arrays' host views, results wrapped.
+    ``host_to_device`` counts the copies of host arrays to the device (``asarray``):
+    from pageable memory, each synchronises the stream on a GPU."""
 
     ndarray = DeviceArray
 
     def __init__(self) -> None:
         super().__init__('cupy')
+        self.host_to_device = 0
 
-    @staticmethod
-    def asarray(x, dtype=None):
+    def asarray(self, x, dtype=None):
         if isinstance(x, DeviceArray):
             return x if dtype is None else to_device(np.asarray(to_host(x), dtype))
-        return np.array(x, dtype=dtype).view(DeviceArray)   # a host-to-device copy
+        self.host_to_device += 1
+        return np.array(x, dtype=dtype).view(DeviceArray)
 
     def __getattr__(self, name: str):
         fn = getattr(np, name)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Tuple
 
-import numpy as np
-
 from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.codecs.msra_heatmap import MSRAHeatmap
@@ -46,13 +44,13 @@ class IntegralRegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         self.normalize = normalize
         self._size = self.keypoint_codec._size
         hm = self.heatmap_codec
-        self._gaussian = ('unbiased' if hm.unbiased else 'msra', np.full(1, float(sigma)),
-                          hm._scale, hm.heatmap_size[0], hm.heatmap_size[1])
+        self._gaussian = ('unbiased' if hm.unbiased else 'msra', float(sigma), hm._scale,
+                          hm.heatmap_size[0], hm.heatmap_size[1])
 
     def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
-        kind, sigmas, scale, W, H = self._gaussian
-        heatmaps, _ = _calls.encode_gaussian(call, kind, xy, vis, call.xp.asarray(sigmas),
+        kind, sigma, scale, W, H = self._gaussian
+        heatmaps, _ = _calls.encode_gaussian(call, kind, xy, vis, call.xp.full(1, sigma),
                                              scale, f32, W, H)
         if self.normalize:
             call.kernels.normalize_heatmaps(heatmaps)

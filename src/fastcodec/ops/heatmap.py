@@ -51,8 +51,10 @@ def _encode(kind: str, heatmap_size, keypoints, keypoints_visible, sigma=None,
         heat, inside = _calls.encode_offset(call, xy[None], vis64, (1.0, 1.0), f32, W, H,
                                             radius)
     else:
-        heat, inside = _calls.encode_gaussian(call, kind, xy[None], vis64,
-                                              call.xp.asarray(_sigmas(sigma, N)),
+        sigmas = _sigmas(sigma, N)
+        # a number: filled on the call's device (no host-to-device copy)
+        sigmas = call.xp.full(N, float(sigma)) if np.ndim(sigma) == 0 else call.xp.asarray(sigmas)
+        heat, inside = _calls.encode_gaussian(call, kind, xy[None], vis64, sigmas,
                                               (1.0, 1.0), f32, W, H)
     return call.result(heat[0]), call.result(weights_from(call, vis, inside[0]))
 
