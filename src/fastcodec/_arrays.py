@@ -348,8 +348,8 @@ class CupyNS:
     """CuPy arrays on one CUDA device, and other device arrays read through CuPy
     (zero-copy, by ``__cuda_array_interface__`` or DLPack): what a device backend
     computes on and returns. CuPy mirrors numpy's API, so the codecs' glue around the
-    kernels (``Call.xp``: dtype conversions, ``where``, ``full``, broadcasting
-    arithmetic) runs unchanged on the device."""
+    kernels (``Call.xp``: dtype conversions, ``where``, ``full``, ufuncs) runs
+    unchanged on the device."""
 
     kind = 'cupy'
     is_torch = False
