@@ -486,15 +486,10 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
             'kernels come with issue 15; the cuda backend holds the top-down codecs); '
             'copy the arrays to the host first (tensor.cpu(), cupy.asnumpy)')
     if caller.is_torch:
-        stream = _cupy_stream_of(caller)
+        stream = cupy_stream(caller.torch.cuda.current_stream(caller.torch_device),
+                             device.index)
         return Call(caller, CupyNS(device, stream, caller), OnStream(kernels, stream))
     return Call(caller, caller, kernels)
-
-
-def _cupy_stream_of(torch_ns: 'TorchNS'):
-    """torch's current stream on the tensors' device, as a CuPy stream."""
-    return cupy_stream(torch_ns.torch.cuda.current_stream(torch_ns.torch_device),
-                       torch_ns.device.index)
 
 
 def cupy_stream(torch_stream: Any, device_index: int):
@@ -583,6 +578,20 @@ def check_kernel_size(k: Any, name: str) -> int:
     if k < 1 or k % 2 == 0 or k > MAX_BLUR_KERNEL:
         raise ValueError(f'{name} must be an odd integer in [1, {MAX_BLUR_KERNEL}], got {k}')
     return int(k)
+
+
+def positive_numbers(v: Any, n: int, name: str, what: str) -> np.ndarray:
+    """``n`` positive finite numbers (a sequence or array) as an array; ``what`` says in
+    the errors what ``name`` must be."""
+    try:
+        arr = np.array(v)
+    except Exception as err:  # noqa: BLE001 - report any conversion failure alike
+        raise TypeError(f'{name} must be {what}, got {v!r}') from err
+    if arr.shape != (n,) or arr.dtype.kind not in 'iuf':
+        raise TypeError(f'{name} must be {what}, got {v!r}')
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f'{name} must be {what}, positive and finite, got {v!r}')
+    return arr
 
 
 def check_positive(v: Any, name: str) -> float:

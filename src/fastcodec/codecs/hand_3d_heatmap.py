@@ -7,7 +7,8 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import Call, check_ndim, check_real, heatmaps_f32, open_call, visibility
+from fastcodec._arrays import (Call, check_ndim, check_real, heatmaps_f32, open_call,
+                               positive_numbers, visibility)
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.errors import mmpose_check_error
 from fastcodec.limits import MAX_SIGMA
@@ -20,18 +21,6 @@ def _real(v: Any, name: str, positive: bool = False) -> float:
         raise ValueError(f'{name} must be a finite {"positive" if positive else "non-zero"} '
                          f'number, got {v!r}')
     return float(v)
-
-
-def _sizes(v: Any, n: int, name: str) -> np.ndarray:
-    try:
-        arr = np.array(v)
-    except Exception as err:  # noqa: BLE001
-        raise TypeError(f'{name} must be {n} positive numbers, got {v!r}') from err
-    if arr.shape != (n,) or arr.dtype.kind not in 'iuf':
-        raise TypeError(f'{name} must be {n} positive numbers, got {v!r}')
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError(f'{name} must be {n} positive numbers, got {v!r}')
-    return arr
 
 
 @register
@@ -73,8 +62,8 @@ class Hand3DHeatmap(BaseKeypointCodec):
                  root_depth_bound: float = 400.0, depth_size: int = 64,
                  use_different_joint_weights: bool = False, sigma: int = 2,
                  joint_indices: Optional[list] = None, max_bound: float = 1.0) -> None:
-        image = _sizes(image_size, 2, 'image_size')
-        size = _sizes(heatmap_size, 3, 'heatmap_size')
+        image = positive_numbers(image_size, 2, 'image_size', '2 numbers')
+        size = positive_numbers(heatmap_size, 3, 'heatmap_size', '3 numbers')
         if size.dtype.kind not in 'iu':
             raise TypeError(f'heatmap_size must be three positive integers, got {heatmap_size!r}')
         for v, name in ((heatmap3d_depth_bound, 'heatmap3d_depth_bound'),

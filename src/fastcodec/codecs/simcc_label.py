@@ -5,7 +5,7 @@ from typing import Any, Tuple, Union
 
 import numpy as np
 
-from fastcodec._arrays import (F32, Call, check_ndim, check_size, open_call,
+from fastcodec._arrays import (F32, Call, check_ndim, check_size, open_call, positive_numbers,
                                weights_from)
 from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
@@ -25,18 +25,9 @@ def simcc_dark_kernel_size(sigma: float) -> int:
 def axis_sigmas(sigma: Any, axes: int, layout: str) -> np.ndarray:
     """One positive finite sigma per label axis: a number repeated, or ``axes`` numbers
     (``layout`` names them in the error)."""
-    if isinstance(sigma, (float, int, np.floating, np.integer)) and not isinstance(sigma, bool):
-        sig = np.array([sigma] * axes)
-    else:
-        try:
-            sig = np.array(sigma)
-        except Exception as err:  # noqa: BLE001
-            raise TypeError(f'sigma must be a number or {layout}, got {sigma!r}') from err
-        if sig.shape != (axes,) or sig.dtype.kind not in 'iuf':
-            raise TypeError(f'sigma must be a number or {layout}, got {sigma!r}')
-    if not np.all(np.isfinite(sig)) or np.any(sig <= 0):
-        raise ValueError(f'sigma must be positive and finite, got {sigma!r}')
-    return sig
+    one = isinstance(sigma, (float, int, np.floating, np.integer)) and not isinstance(sigma, bool)
+    return positive_numbers([sigma] * axes if one else sigma, axes, 'sigma',
+                            f'a number or {layout}')
 
 
 def _number(v: Any, name: str) -> float:
