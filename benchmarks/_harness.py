@@ -29,7 +29,8 @@ import multiprocessing
 import os
 import time
 import warnings
-from typing import Any, Callable, Iterator, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import numpy as np
 import pytest
@@ -45,6 +46,21 @@ ATOL_TARGET, ATOL_KEYPOINT, ATOL_SCORE = 1e-5, 2e-3, 1e-4
 # The CPU backends (cuda-emulator is a test of the CUDA kernels on the host, not a
 # speed contender; the GPU has benchmarks/bench_cuda.py).
 IMPLS = ['mmpose'] + [b for b in F.available_backends() if b in ('cpp', 'numba')]
+
+
+@dataclass(frozen=True)
+class PeopleCase:
+    """A bottom-up case (bench_spr, bench_associative_embedding): a codec's arguments,
+    the op, the C++ speed-up over MMPose to reach (None: recorded only; numba_target
+    likewise, where an issue sets one), and the scene: people x num_keypoints."""
+    name: str
+    args: Dict[str, Any] = field(hash=False)
+    op: str                        # 'encode' | 'decode'
+    target: Optional[float]
+    numba_target: Optional[float] = None
+    people: int = 10
+    num_keypoints: int = 17
+    about: str = ''
 
 
 def mmpose_codecs():

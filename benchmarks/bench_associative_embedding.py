@@ -15,8 +15,7 @@ on every call, on both sides.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -25,24 +24,13 @@ import torch
 import fastcodec as F
 from _harness import (ATOL_KEYPOINT, ATOL_SCORE, IMPLS, encoded_parity, max_diff,
                       mmpose_codecs, time_case, variants)
+from _harness import PeopleCase as Case
 
 SEED = 20241205
 
 AE = dict(input_size=(512, 512), heatmap_size=(128, 128), sigma=2, decode_topk=30,
           decode_center_shift=0.5, decode_max_instances=30,
           decode_keypoint_order=[0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15, 16])
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    args: Dict[str, Any] = field(hash=False)
-    op: str                        # 'encode' | 'decode'
-    target: Optional[float]        # C++ speed-up over MMPose; None: recorded only
-    numba_target: Optional[float] = None  # the issue sets C++ targets only
-    people: int = 10
-    num_keypoints: int = 17
-    about: str = ''
 
 
 CASES = [

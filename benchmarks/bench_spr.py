@@ -11,8 +11,7 @@ K = 17. Decode takes torch tensors on both sides, as MMPose's heads pass them.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -21,22 +20,11 @@ import torch
 import fastcodec as F
 from _harness import (ATOL_KEYPOINT, ATOL_SCORE, IMPLS, encoded_parity, max_diff,
                       mmpose_codecs, time_case, variants)
+from _harness import PeopleCase as Case
 
 SEED = 20240615
 
 SPR = dict(input_size=(512, 512), heatmap_size=(128, 128))
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    args: Dict[str, Any] = field(hash=False)
-    op: str                        # 'encode' | 'decode'
-    target: Optional[float]        # C++ speed-up over MMPose; None: recorded only
-    numba_target: Optional[float] = None  # the issue sets C++ targets only
-    people: int = 10
-    num_keypoints: int = 17
-    about: str = ''
 
 
 CASES = [
