@@ -201,3 +201,19 @@ def device_test_keypoints(rng, B, N=1, K=17):
     kps[..., 1] *= 256 / 200
     vis = (rng.random((B, N, K)) > 0.2).astype(np.float32)
     return kps, vis
+
+
+def device_test_outputs(codec, rng, B):
+    """Model-like outputs of B samples for a DEVICE_CODECS codec, host arrays: its own
+    targets (encoded on the host) plus noise."""
+    kps, vis = device_test_keypoints(rng, B)
+    encoded = codec.batch_encode(kps, vis)
+    if isinstance(codec, fastcodec.SimCCLabel):
+        return tuple(np.ascontiguousarray(encoded[k] + 0.01 * rng.random(encoded[k].shape),
+                                          np.float32)[:, 0]
+                     for k in ('keypoint_x_labels', 'keypoint_y_labels'))
+    if isinstance(codec, (fastcodec.RegressionLabel, fastcodec.IntegralRegressionLabel)):
+        labels = encoded['keypoint_labels']
+        return ((labels + 0.001 * rng.standard_normal(labels.shape)).astype(np.float32),)
+    heat = encoded['heatmaps']
+    return ((heat + 0.02 * rng.random(heat.shape)).astype(np.float32),)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import fastcodec
-from conftest import DEVICE_CODECS as CODECS, DEVICE_HEATMAP as HEATMAP, device_test_keypoints
+from conftest import DEVICE_CODECS as CODECS, DEVICE_HEATMAP as HEATMAP
+from conftest import device_test_keypoints, device_test_outputs
 from fake_device import DeviceArray, device, install, to_host
 from fastcodec._arrays import OnStream
 
@@ -66,21 +67,6 @@ def assert_matches(got, want, tol, exact=False):
         np.testing.assert_allclose(got, want, rtol=0, atol=tol)
 
 
-def maps_for(codec, rng, B):
-    """Model-like outputs for ``codec``: its own targets plus noise."""
-    kps, vis = keypoints(rng, B)
-    encoded = codec.batch_encode(kps, vis)
-    if isinstance(codec, fastcodec.SimCCLabel):
-        return tuple(np.ascontiguousarray(encoded[k] + 0.01 * rng.random(encoded[k].shape),
-                                          np.float32)[:, 0]
-                     for k in ('keypoint_x_labels', 'keypoint_y_labels'))
-    if isinstance(codec, (fastcodec.RegressionLabel, fastcodec.IntegralRegressionLabel)):
-        labels = encoded['keypoint_labels']
-        return ((labels + 0.001 * rng.standard_normal(labels.shape)).astype(np.float32),)
-    heat = encoded['heatmaps']
-    return ((heat + 0.02 * rng.random(heat.shape)).astype(np.float32),)
-
-
 @pytest.mark.parametrize('name', CODECS)
 def test_encode_on_device(fake_cuda, name):
     codec = CODECS[name]()
@@ -98,7 +84,7 @@ def test_encode_on_device(fake_cuda, name):
 def test_decode_on_device(fake_cuda, name):
     codec = CODECS[name]()
     rng = np.random.default_rng(100 + len(name))
-    outputs = maps_for(codec, rng, 3)
+    outputs = device_test_outputs(codec, rng, 3)
     with fastcodec.use_backend('cpp'):
         want = codec.batch_decode(*outputs)
         want1 = codec.decode(*(o[0] for o in outputs))

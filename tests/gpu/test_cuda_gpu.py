@@ -189,21 +189,6 @@ def test_every_kernel_loads():
 
 
 # ---- the codecs end to end on device arrays ---------------------------------------------------
-def _codec_outputs(codec, rng, B):
-    """Model-like outputs for ``codec``: its own targets (cpp) plus noise, host arrays."""
-    from conftest import device_test_keypoints
-    kps, vis = device_test_keypoints(rng, B)
-    encoded = codec.batch_encode(kps, vis)
-    if 'keypoint_x_labels' in encoded:
-        return tuple((encoded[k] + 0.01 * rng.random(encoded[k].shape)).astype(np.float32)[:, 0]
-                     for k in ('keypoint_x_labels', 'keypoint_y_labels'))
-    if 'heatmaps' in encoded and 'keypoint_labels' not in encoded:
-        heat = encoded['heatmaps']
-        return ((heat + 0.02 * rng.random(heat.shape)).astype(np.float32),)
-    labels = encoded['keypoint_labels']
-    return ((labels + 0.001 * rng.standard_normal(labels.shape)).astype(np.float32),)
-
-
 def _flat(out):
     if isinstance(out, dict):
         return [out[k] for k in sorted(out)]
@@ -221,13 +206,13 @@ def test_codecs_end_to_end(xp, name, stream):
     coordinates 2e-3 px, scores 1e-4), on the default stream and inside a side stream
     (torch.cuda.stream / a CuPy stream)."""
     import contextlib
-    from conftest import DEVICE_CODECS, device_test_keypoints
+    from conftest import DEVICE_CODECS, device_test_keypoints, device_test_outputs
     import fastcodec
     to_dev, to_host, _ = xp
     codec = DEVICE_CODECS[name]()
     rng = np.random.default_rng(len(name))
     kps, vis = device_test_keypoints(rng, 3)
-    outputs = _codec_outputs(codec, rng, 3)
+    outputs = device_test_outputs(codec, rng, 3)
     with fastcodec.use_backend('cpp'):
         want_encoded = _flat(codec.batch_encode(kps, vis))
         want_keypoints, *want_scores = _flat(codec.batch_decode(*outputs))
