@@ -95,20 +95,21 @@ def device(host: np.ndarray) -> DeviceArray:
 
 class _FakeCupy(types.ModuleType):
     """``cupy``: numpy's functions on the device arrays' host views, results wrapped.
-    ``host_to_device`` counts the copies of host arrays to the device (``asarray``):
-    from pageable memory, each synchronises the stream on a GPU."""
+    ``blocking_copies`` counts the host-to-device copies that block the host
+    (``asarray(..., blocking=True)``); CuPy's default copy is asynchronous on the
+    current stream."""
 
     ndarray = DeviceArray
 
     def __init__(self) -> None:
         super().__init__('cupy')
-        self.host_to_device = 0
+        self.blocking_copies = 0
 
-    def asarray(self, x, dtype=None):
+    def asarray(self, x, dtype=None, blocking=False):
         if isinstance(x, DeviceArray):
             return x if dtype is None else to_device(np.asarray(to_host(x), dtype))
-        self.host_to_device += 1
-        return np.array(x, dtype=dtype).view(DeviceArray)
+        self.blocking_copies += bool(blocking)
+        return np.array(x, dtype=dtype).view(DeviceArray)   # a host-to-device copy
 
     def __getattr__(self, name: str):
         fn = getattr(np, name)

@@ -46,12 +46,8 @@ class MegviiHeatmap(BaseKeypointCodec):
 
     def _decode_batch(self, call, heatmaps):
         locs, scores = _calls.decode_megvii(call, heatmaps, self.kernel_size)
-        # MMPose's keypoints * scale_factor (float32), per axis with a float32 scalar:
-        # on a device a kernel argument, not a host-to-device copy
-        keypoints = locs[:, None]
-        for j in range(2):
-            call.xp.multiply(keypoints[..., j], self.scale_factor[j], out=keypoints[..., j])
-        return keypoints, scores[:, None]
+        xp = call.xp
+        return xp.multiply(locs[:, None], xp.asarray(self.scale_factor)), scores[:, None]
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,

@@ -5,7 +5,7 @@ from typing import Tuple
 
 import numpy as np
 
-from fastcodec._arrays import F64, check_kernel_size, check_positive, check_size, weights_from
+from fastcodec._arrays import check_kernel_size, check_positive, check_size, weights_from
 from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
@@ -53,10 +53,10 @@ class UDPHeatmap(BaseKeypointCodec):
         self.scale_factor = ((np.array(input_size) - 1) /
                              (np.array(heatmap_size) - 1)).astype(np.float32)
         # decode maps back with keypoints / (W - 1, H - 1) * input_size in float64, as
-        # MMPose does: (denominator, size) per axis, Python numbers (on a device they
-        # are kernel arguments, not a host-to-device copy)
-        self._decode_axes = ((float(W - 1), float(input_size[0])),
-                             (float(H - 1), float(input_size[1])))
+        # MMPose does; the arrays are built once here instead of on every call (on a
+        # device, xp.asarray copies them there asynchronously, on the call's stream).
+        self._decode_denominator = np.array([W - 1, H - 1], dtype=np.float64)
+        self._decode_size = np.array(input_size, dtype=np.float64)
 
     def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
@@ -84,11 +84,9 @@ class UDPHeatmap(BaseKeypointCodec):
             locs, scores = _calls.decode_udp_combined(
                 call, heatmaps, 2 * self.blur_kernel_size + 1, self.radius_factor * max(W, H))
             keypoints = locs[:, None]
-        xp, out = call.xp, call.empty(keypoints.shape, F64)
-        for j, (denominator, size) in enumerate(self._decode_axes):
-            xp.divide(keypoints[..., j], denominator, out=out[..., j], dtype=F64)
-            xp.multiply(out[..., j], size, out=out[..., j])
-        return out, scores[:, None]
+        xp = call.xp
+        return (xp.multiply(xp.divide(keypoints, xp.asarray(self._decode_denominator)),
+                            xp.asarray(self._decode_size)), scores[:, None])
 
     def _config(self):
         return dict(input_size=self.input_size, heatmap_size=self.heatmap_size,
