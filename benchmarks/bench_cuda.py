@@ -239,3 +239,27 @@ def test_simcc_decode_4096(benchmark, gpu, mmc):
            lambda: gpu.simcc_decode(sx, sy, 37, 37, 2.0, 150.0, (6.0, 6.0), locs, vals, vis),
            copy_ms((sx.numel() + sy.numel()) * 4), lambda: torch_simcc_decode(sx, sy),
            mmpose_ms(codec, 'decode', per_sample, 4096))
+
+
+# ---- DecoupledHeatmap (issue 15) ----------------------------------------------------------------
+def test_decoupled_encode_64x10(benchmark, mmc):
+    """DecoupledHeatmap batch_encode of 64 images x 10 people, 17 keypoints, 512 x 512
+    images to 128 x 128 maps, on torch CUDA tensors: the whole call (instance kernels,
+    global and instance heatmaps, its one device-to-host copy and the host's instance
+    selection with MMPose's draws). Floor: a device copy of the bytes it writes."""
+    import fastcodec
+    rng = np.random.default_rng(3)
+    B, N, K = 64, 10, 17
+    centres = rng.uniform(40, 472, (B, N, 1, 2))
+    kps_np = (centres + rng.normal(0, rng.uniform(10, 60, (B, N, 1, 1)), (B, N, K, 2))
+              ).astype(np.float32)
+    vis_np = rng.choice([0.0, 1.0, 1.0, 1.0], (B, N, K)).astype(np.float32)
+    kps, vis = torch.from_numpy(kps_np).cuda(), torch.from_numpy(vis_np).cuda()
+    codec = fastcodec.DecoupledHeatmap((512, 512), (128, 128))
+    encoded = codec.batch_encode(kps, vis)
+    maps = sum(e['heatmaps'].numel() + e['instance_heatmaps'].numel() for e in encoded)
+    reference = mmc.DecoupledHeatmap(input_size=(512, 512), heatmap_size=(128, 128))
+    per_sample = [(kps_np[i], vis_np[i]) for i in range(MMPOSE_SAMPLES)]
+    record(benchmark, 'decoupled_encode_64x10x17_128x128',
+           lambda: codec.batch_encode(kps, vis), copy_ms(maps * 4),
+           mmpose_ms=mmpose_ms(reference, 'encode', per_sample, B))

@@ -217,3 +217,42 @@ def device_test_outputs(codec, rng, B):
         return ((labels + 0.001 * rng.standard_normal(labels.shape)).astype(np.float32),)
     heat = encoded['heatmaps']
     return ((heat + 0.02 * rng.random(heat.shape)).astype(np.float32),)
+
+
+# ---- DecoupledHeatmap on device arrays (issue 15; tests/cuda/test_device_front.py, tests/gpu) ----
+# Not in DEVICE_CODECS: its encode draws random numbers and returns one dict per image, and
+# it needs several instances per image, which the top-down tests' inputs do not give.
+DEVICE_DECOUPLED = {
+    'decoupled': lambda: fastcodec.DecoupledHeatmap((256, 256), (64, 64)),
+    'decoupled_bbox_few': lambda: fastcodec.DecoupledHeatmap(
+        (256, 256), (64, 64), root_type='bbox_center', heatmap_min_overlap=0.5,
+        encode_max_instances=2),
+}
+
+
+def decoupled_device_inputs(rng, B, N=6, K=17, dtype=np.float32):
+    """DecoupledHeatmap inputs, host arrays: keypoints (B, N, K, 2) of N people on a
+    256 x 256 image (some outside it), visibility (B, N, K) float32 with an instance
+    without visible keypoints and one with a single one, and bbox (B, N, 8) corners
+    around each person's keypoints."""
+    centres = rng.uniform(-10, 266, (B, N, 1, 2))
+    kps = (centres + rng.normal(0, rng.uniform(2, 30, (B, N, 1, 1)), (B, N, K, 2))).astype(dtype)
+    kps[:, 1] = kps[:, 0]  # equal roots: the jitter's deduplication
+    vis = rng.choice([0.0, 1.0, 1.0, 1.0], (B, N, K)).astype(np.float32)
+    vis[:, 2] = 0
+    vis[:, 3] = 0
+    vis[:, 3, 4] = 1
+    lo, hi = kps.min(axis=2), kps.max(axis=2)
+    bbox = np.stack([lo[..., 0], lo[..., 1], lo[..., 0], hi[..., 1], hi[..., 0], lo[..., 1],
+                     hi[..., 0], hi[..., 1]], axis=-1)
+    return kps, vis, bbox
+
+
+def decoupled_device_outputs(rng, B, N=4, K=17, W=64, H=64):
+    """Network-like DecoupledHeatmap outputs, host arrays: instance heatmaps
+    (B, N, K, H, W) float32 (peaks plus noise) and instance scores (B, N, 1) float32."""
+    yy, xx = np.mgrid[:H, :W]
+    peaks = rng.uniform(0, [W, H], (B, N, K, 1, 1, 2))
+    maps = np.exp(-((xx - peaks[..., 0]) ** 2 + (yy - peaks[..., 1]) ** 2) / 8.0)
+    maps = (maps + rng.normal(0, 0.02, maps.shape)).astype(np.float32)
+    return maps, rng.uniform(0, 1, (B, N, 1)).astype(np.float32)

@@ -19,8 +19,9 @@ class decodes the whole batch in one call: on the device when the network's outp
 are CUDA tensors and the codec runs there (``device_ready``, with the ``cuda`` backend
 installed), copying only the decoded keypoints and scores to the host; otherwise on
 the host, after the device-to-host copy of the outputs that MMPose's own per-sample
-path makes too. The other codecs (bottom-up, lifting) keep MMPose's per-sample
-``decode`` loop, whose signatures they share with MMPose.
+path makes too. DecoupledHeatmap decodes the instances CIDHead hands over for one
+image in one call the same way. The other codecs (bottom-up, lifting) keep MMPose's
+per-sample ``decode`` loop, whose signatures they share with MMPose.
 """
 from __future__ import annotations
 
@@ -87,3 +88,27 @@ for _name, _cls in sorted(CODECS.items()):
 
 __all__ = ['REGISTERED', 'BATCH_DECODED']
 del _name, _cls
+
+
+# DecoupledHeatmap (issue 15): CIDHead hands BaseHead.decode one image's
+# (instance_heatmaps (N, K, H, W), instance_scores (N, 1)), which MMPose decodes one
+# instance at a time. The registered class decodes all N in one call -- on the device
+# for CUDA outputs, where only the keypoints and scores come to the host -- and returns
+# them per instance, as that loop would: keypoints[i] (1, K, 2), scores[i] (1, K).
+def _decoupled_for_cid(cls: type) -> type:
+    def batch_decode(self, instance_heatmaps, instance_scores):
+        """CIDHead's outputs of one image -> per-instance keypoints (N, 1, K, 2) and
+        scores (N, 1, K), numpy, MMPose's per-instance decode results stacked."""
+        outputs = (instance_heatmaps, instance_scores)
+        if not _decodes_on_device(self, outputs):
+            outputs = _host(outputs)
+        keypoints, scores = _host(cls.decode(self, *outputs))
+        return keypoints[:, None], scores[:, None]
+    return type(cls.__name__, (cls,), {
+        '__module__': __name__, '__doc__': cls.__doc__, '__qualname__': cls.__name__,
+        'support_batch_decoding': True, 'batch_decode': batch_decode})
+
+
+REGISTERED['DecoupledHeatmap'] = _decoupled_for_cid(CODECS['DecoupledHeatmap'])
+KEYPOINT_CODECS.register_module(name='DecoupledHeatmap', module=REGISTERED['DecoupledHeatmap'],
+                                force=True)

@@ -12,6 +12,8 @@
 #include "heatmap.cu"
 #include "regression.cu"
 #include "simcc.cu"
+// DecoupledHeatmap (issue 15)
+#include "instances.cu"
 
 // Writes one float past the end of the dynamic shared memory it was given.
 extern "C" __global__ void overflow_dynamic_shared(float* out) {
@@ -98,6 +100,28 @@ static int check_clean() {
   launch(fc_simcc_decode, dim3(2), dim3(128), 0, heat.data(), heat.data() + 4 * 20, C, (int64_t)20,
          (int64_t)20, 5, 5, 2.f, 1, 150.f, 2.0, 2.0, locs.data(), vals.data(), visibility.data());
   launch(fc_normalize_heatmaps, dim3(C), dim3(128), 0, heat.data(), C, H, W);
+  // DecoupledHeatmap (issue 15): instance roots, diagonals and sigmas, both precisions;
+  // more instances (R = 12) than a block of 8 threads covers (grid-stride).
+  {
+    const int64_t R = B * N * K / 2, RK = 2;  // kps holds R * RK * 2 values
+    std::vector<float> kps32(kps.begin(), kps.begin() + R * RK * 2), roots(2 * R), roots_vis(R),
+        diag(R), sig(R);
+    std::vector<double> kvis(R * RK, 1.0), h64(R), w64(R);
+    kvis[3] = 0.0;
+    for (int64_t i = 0; i < R; ++i) h64[i] = 1.0 + (double)((i * 7) % 40), w64[i] = 2.0 + (double)i;
+    std::vector<float> h32(h64.begin(), h64.end()), w32(w64.begin(), w64.end());
+    for (int f32 = 0; f32 < 2; ++f32) {
+      launch(fc_instance_geometry, dim3(1), dim3(8), 0, kps32.data(), kps.data(), f32, kvis.data(),
+             R, RK, f32, roots.data(), roots_vis.data(), diag.data());
+      launch(fc_instance_sigmas, dim3(1), dim3(8), 0, h32.data(), w32.data(), h64.data(), w64.data(),
+             f32, R, 0.7, 2.0, sig.data());
+    }
+    for (int64_t i = 0; i < R; ++i)
+      if (!(sig[i] > 0.f) || !(roots_vis[i] == 1.f)) {
+        std::fprintf(stderr, "instances: bad sigma or root visibility at %lld\n", (long long)i);
+        return 1;
+      }
+  }
   std::printf("clean\n");
   return 0;
 }

@@ -520,3 +520,68 @@ def test_encode_gaussian_many_instances(kind):
     ref_heat, ref_inside = cpp.encode_gaussian(kind, kps, vis, sigma, (4.0, 4.0), False, W, H)
     np.testing.assert_allclose(heat, ref_heat, atol=TARGET_TOL, rtol=0)
     np.testing.assert_array_equal(inside, ref_inside)
+
+
+# ---- DecoupledHeatmap (issue 15): instance geometry and sigmas ---------------------------------
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('kpt_center', [True, False])
+def test_instance_geometry(dtype, kpt_center):
+    """Roots, root visibility and diagonals equal the cpp backend's bit for bit (the
+    header's arithmetic is correctly rounded: +, /, sqrt), NaN, Inf, invisible
+    keypoints and whole instances included; more instances than a block has threads."""
+    rng = np.random.default_rng(15)
+    R, K = 300, 17
+    kps = rng.uniform(-50, 200, (R, K, 2))
+    kind = rng.integers(0, 30, (R, K, 2))
+    kps[kind == 0], kps[kind == 1] = np.nan, np.inf
+    kps = kps.astype(dtype)
+    vis = rng.choice([0.0, 0.3, 1.0, 2.0], (R, K))
+    vis[:5] = 0  # instances without a visible keypoint
+    out = _out((R, 2)), _out(R), _out(R)
+    emu.instance_geometry(kps, vis, kpt_center, *out)
+    for got, want in zip(out, cpp.instance_geometry(kps, vis, kpt_center)):
+        np.testing.assert_array_equal(got, want)
+    assert (out[1][:5] == 0).all() and (out[1][5:] == 1).any()
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_instance_sigmas(dtype):
+    """Equal to the cpp backend's on the emulator, which runs the host's libm pow (a
+    GPU's pow is within a few ulp: test_instance_sigma_ulps_keep_targets_in_contract)."""
+    rng = np.random.default_rng(16)
+    size = np.concatenate([rng.uniform(0, 200, (400, 2)), [[0, 0], [0, 5], [np.nan, 1],
+                                                           [np.inf, 2]]]).astype(dtype)
+    h, w = np.ascontiguousarray(size[:, 0]), np.ascontiguousarray(size[:, 1])
+    for overlap in (0.3, 0.7, 0.95):
+        got = _out(len(h))
+        emu.instance_sigmas(h, w, overlap, got)
+        np.testing.assert_array_equal(got, cpp.instance_sigmas(h, w, overlap))
+
+
+def test_instance_sigma_ulps_keep_targets_in_contract():
+    """CUDA's pow/powf are not correctly rounded (up to 2 / 4 ulp, CUDA's math
+    documentation), so a GPU's sigmas may differ from libm's in their last bits. Sigmas
+    4 ulp away either side give DecoupledHeatmap targets (its sigmas, its keypoints
+    drawn with them) within the 1e-5 target contract and the same weights."""
+    import fastcodec
+    from fastcodec import _calls
+    from conftest import host_call
+    rng = np.random.default_rng(17)
+    B, N, K, W, H = 2, 12, 17, 128, 128
+    centres = rng.uniform(10, 118, (B, N, 1, 2))
+    kps = centres + rng.normal(0, rng.uniform(1, 15, (B, N, 1, 1)), (B, N, K, 2))
+    vis = rng.choice([0.0, 1.0, 1.0, 1.0], (B, N, K))
+    spans = kps.max(axis=2) - kps.min(axis=2)
+    with fastcodec.use_backend('cpp'):
+        sigma = _calls.instance_sigmas(host_call(), np.ascontiguousarray(spans[..., 1].ravel()),
+                                       np.ascontiguousarray(spans[..., 0].ravel()), 0.7)
+    sigma = sigma.reshape(B, N)
+    ref = cpp.encode_gaussian('msra', kps, vis, sigma, (1.0, 1.0), False, W, H)
+    for ulps in (-4, 4):
+        moved = sigma.copy()
+        for _ in range(abs(ulps)):
+            moved = np.nextafter(moved, np.float32(np.inf if ulps > 0 else 0), dtype=np.float32)
+        assert (moved != sigma).all()
+        got = cpp.encode_gaussian('msra', kps, vis, moved, (1.0, 1.0), False, W, H)
+        np.testing.assert_allclose(got[0], ref[0], atol=TARGET_TOL, rtol=0)
+        np.testing.assert_array_equal(got[1], ref[1])

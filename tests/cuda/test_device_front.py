@@ -199,10 +199,87 @@ def test_mixed_devices_are_refused(fake_cuda):
 @pytest.mark.parametrize('build, call', [
     (lambda: fastcodec.SPR((512, 512), (128, 128), sigma=(4, 2)), 'batch_encode'),
     (lambda: fastcodec.AssociativeEmbedding((512, 512), (128, 128)), 'batch_encode'),
-    (lambda: fastcodec.DecoupledHeatmap((512, 512), (128, 128)), 'batch_encode'),
-], ids=['SPR', 'AssociativeEmbedding', 'DecoupledHeatmap'])
+], ids=['SPR', 'AssociativeEmbedding'])
 def test_codecs_without_device_kernels_say_so(fake_cuda, build, call):
     """The codecs whose device kernels come with issue 15 refuse device arrays up front."""
     kps, vis = keypoints(np.random.default_rng(1), 1, N=2)
     with pytest.raises(NotImplementedError, match='issue 15'):
         getattr(build(), call)(device(kps), device(vis))
+
+
+# ---- DecoupledHeatmap (issue 15) ----------------------------------------------------------------
+from conftest import DEVICE_DECOUPLED, decoupled_device_inputs, decoupled_device_outputs  # noqa: E402
+
+
+def _seeded(fn, seed=0):
+    """fn() under np.random.seed / random.seed (MMPose's draws), and the next value of
+    each generator (equal for two calls that took the same draws)."""
+    import random
+    np.random.seed(seed)
+    random.seed(seed)
+    out = fn()
+    return out, (np.random.random(), random.random())
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('with_bbox', [True, False])
+@pytest.mark.parametrize('name', DEVICE_DECOUPLED)
+def test_decoupled_encode_on_device(fake_cuda, name, with_bbox, dtype):
+    """Global and instance heatmaps, weights and root coordinates on device arrays equal
+    the cpp backend's under the same seeds of MMPose's generators (same draws, same
+    instances), with one device-to-host copy per call (the instance selection)."""
+    import cupy   # the fake one
+    codec = DEVICE_DECOUPLED[name]()
+    kps, vis, bbox = decoupled_device_inputs(np.random.default_rng(len(name)), 3, dtype=dtype)
+    box = bbox if with_bbox else None
+    with fastcodec.use_backend('cpp'):
+        want, want_draws = _seeded(lambda: codec.batch_encode(kps, vis, box))
+    dev_box = device(bbox) if with_bbox else None
+    got, draws = _seeded(lambda: codec.batch_encode(device(kps), device(vis), dev_box))
+    assert cupy.host_copies == 1
+    assert draws == want_draws and len(got) == len(want) == 3
+    assert {len(w['instance_coords']) for w in want} != {0}  # some images keep instances
+    for g, w in zip(on_host(got), want):
+        assert_matches(g, w, TARGET_TOL)
+        np.testing.assert_array_equal(g['instance_coords'], w['instance_coords'])
+    with fastcodec.use_backend('cpp'):
+        want1, _ = _seeded(lambda: codec.encode(kps[1], vis[1], None if box is None else box[1]))
+    got1, _ = _seeded(lambda: codec.encode(device(kps[1]), device(vis[1]),
+                                           None if box is None else device(bbox[1])))
+    assert cupy.host_copies == 2
+    assert_matches(on_host(got1), want1, TARGET_TOL)
+
+
+def test_decoupled_private_generator_on_device(fake_cuda):
+    """rng= (a seed): the same draws on the device as on the CPU, so the same targets."""
+    codec = DEVICE_DECOUPLED['decoupled_bbox_few']()
+    kps, vis, bbox = decoupled_device_inputs(np.random.default_rng(3), 2)
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_encode(kps, vis, bbox, rng=11)
+    got = on_host(codec.batch_encode(device(kps), device(vis), device(bbox), rng=11))
+    for g, w in zip(got, want):
+        assert_matches(g, w, TARGET_TOL)
+        np.testing.assert_array_equal(g['instance_coords'], w['instance_coords'])
+
+
+def test_decoupled_device_refuses_huge_boxes(fake_cuda):
+    """Sigmas above MAX_SIGMA are refused on the device too (checked at its one copy)."""
+    codec = DEVICE_DECOUPLED['decoupled']()
+    kps, vis, bbox = decoupled_device_inputs(np.random.default_rng(4), 1)
+    bbox[0, 0] *= 1e6
+    with pytest.raises(ValueError, match='sigmas above'):
+        codec.batch_encode(device(kps), device(vis), device(bbox))
+
+
+def test_decoupled_decode_on_device(fake_cuda):
+    codec = DEVICE_DECOUPLED['decoupled']()
+    maps, scores = decoupled_device_outputs(np.random.default_rng(5), 3)
+    with fastcodec.use_backend('cpp'):
+        want, want1 = codec.batch_decode(maps, scores), codec.decode(maps[0], scores[0])
+    got = on_host(codec.batch_decode(device(maps), device(scores)))
+    got1 = on_host(codec.decode(device(maps[0]), device(scores[0])))
+    for g, w in ((got, want), (got1, want1)):
+        assert_matches(g[0], w[0], COORD_TOL)
+        assert_matches(g[1], w[1], SCORE_TOL)
+    empty = on_host(codec.decode(device(maps[0, :0]), device(scores[0, :0])))
+    assert empty[0].shape == (0, 17, 2) and empty[1].shape == (0, 17)

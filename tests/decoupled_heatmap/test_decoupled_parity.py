@@ -3,14 +3,15 @@ seeds of ``np.random`` and ``random``: every output, and the number of draws tak
 from both generators. Tolerances (docs/design.md): targets 1e-5 absolute, keypoints
 2e-3 px, scores 1e-4; instance coordinates and weights exactly. Where MMPose returns
 NaN or raises (docs/deviations.md, DecoupledHeatmap) fastcodec's defined value is
-checked instead."""
+checked instead. A representative subset (EMULATED) also runs on the cuda-emulator
+backend: the CUDA kernels through the GPU's launch code."""
 import random
 
 import numpy as np
 import pytest
 
 import fastcodec
-from conftest import host_call
+from conftest import EMULATED, host_call
 from fastcodec import _calls
 
 INPUT, HEATMAP = (512, 512), (128, 128)
@@ -121,6 +122,9 @@ def assert_encoded_equal(ours, ref):
         np.testing.assert_allclose(a[defined], b[defined], rtol=0, atol=1e-5, err_msg=key)
 
 
+@EMULATED(keep=lambda p: (p['cfg'] is CONFIGS[0] and p['dtype'] is np.float32 and p['name'] in (
+    'invisible', 'duplicates', 'border', 'radius'))
+    or (p['cfg'] is CONFIGS[3] and p['name'] in ('crowd', 'invisible', 'radius')))
 @pytest.mark.parametrize('dtype', [np.float64, np.float32])
 @pytest.mark.parametrize('cfg', CONFIGS, ids=lambda c: '-'.join(str(v) for v in c.values()))
 @pytest.mark.parametrize('name', SCENARIOS)
@@ -150,6 +154,7 @@ def test_encode_exercises_every_path(mmc):
     assert np.isnan(want['heatmaps']).any()
 
 
+@EMULATED(keep=lambda p: p['overlap'] == 0.7)  # the emulator runs libm's pow, as the CPU
 @pytest.mark.parametrize('overlap', [0.05, 0.3, 0.7, 0.9, 0.999])
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 def test_instance_sigmas_bit_exact(mmc, backend, overlap, dtype):
@@ -223,6 +228,7 @@ def instance_maps(mmc, rng, kind, n=5, k=17):
     return np.ascontiguousarray(maps, dtype=np.float32)
 
 
+@EMULATED(keep=lambda p: p['kind'] in ('noisy', 'plateau'))
 @pytest.mark.parametrize('kind', ['random', 'peaked', 'noisy', 'plateau', 'negative'])
 @pytest.mark.parametrize('score_dtype', [np.float32, np.float64])
 def test_decode_matches_mmpose(mmc, backend, kind, score_dtype):
@@ -237,6 +243,7 @@ def test_decode_matches_mmpose(mmc, backend, kind, score_dtype):
         np.testing.assert_allclose(a, b, rtol=0, atol=tol)
 
 
+@EMULATED
 def test_batch_encode_equals_loop(backend):
     codec = fastcodec.DecoupledHeatmap(INPUT, HEATMAP, encode_max_instances=4)
     rng = np.random.default_rng(5)
@@ -323,6 +330,7 @@ def test_api_surface(mmc):
 
 
 # ---- deviations (docs/deviations.md, DecoupledHeatmap) -----------------------------------
+@EMULATED
 def test_deviation_zero_sigma_is_a_unit_impulse(mmc, backend):
     """One visible keypoint: the pseudo box is a point, sigma 0. MMPose writes NaN at
     the keypoint (0/0 in its Gaussian); fastcodec writes the limit, 1."""
@@ -337,6 +345,7 @@ def test_deviation_zero_sigma_is_a_unit_impulse(mmc, backend):
     np.testing.assert_array_equal(got['instance_coords'], want['instance_coords'])
 
 
+@EMULATED
 @pytest.mark.parametrize('bad', [np.nan, np.inf])
 def test_deviation_nonfinite_box_drops_the_instance(mmc, backend, bad):
     """A box with NaN/Inf (given, or from a visible NaN keypoint): MMPose raises in
@@ -368,6 +377,7 @@ def test_deviation_decode_no_instances(mmc):
     assert kps.dtype == scores.dtype == np.float32
 
 
+@EMULATED
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 @pytest.mark.parametrize('root_type', ['kpt_center', 'bbox_center'])
 def test_instance_geometry_bit_exact(mmu, backend, dtype, root_type):

@@ -235,3 +235,62 @@ def test_codecs_end_to_end(xp, name, stream):
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_allclose(got, want, atol=tol, rtol=0)
     assert len(encoded) == len(want_encoded) and len(scores) == len(want_scores)
+
+
+# ---- DecoupledHeatmap (issue 15) ------------------------------------------------------------------
+def test_instance_kernels_match_cpp(xp):
+    """Roots, root visibility and diagonals equal cpp's bit for bit (correctly rounded
+    arithmetic only); the sigmas are CUDA's pow, within 4 ulp of libm's (the targets'
+    contract holds for that: tests/cuda/test_cuda_emulator.py)."""
+    to_dev, to_host, empty = xp
+    rng = np.random.default_rng(20)
+    for dtype in (np.float32, np.float64):
+        kps = rng.uniform(-50, 200, (500, 17, 2)).astype(dtype)
+        kps[0, 0] = np.nan
+        vis = rng.choice([0.0, 1.0, 2.0], (500, 17))
+        vis[1] = 0
+        out = empty((500, 2), np.float32), empty((500,), np.float32), empty((500,), np.float32)
+        gpu.instance_geometry(to_dev(kps), to_dev(vis), True, *out)
+        for got, want in zip(out, cpp.instance_geometry(kps, vis, True)):
+            np.testing.assert_array_equal(to_host(got), want)
+        h, w = (np.ascontiguousarray(rng.uniform(0, 200, 500).astype(dtype)) for _ in range(2))
+        sig = empty((500,), np.float32)
+        gpu.instance_sigmas(to_dev(h), to_dev(w), 0.7, sig)
+        want = cpp.instance_sigmas(h, w, 0.7)
+        ulps = np.abs(to_host(sig).view(np.int32) - want.view(np.int32))
+        assert ulps.max() <= 4
+
+
+@pytest.mark.parametrize('name', sorted(__import__('conftest').DEVICE_DECOUPLED))
+def test_decoupled_end_to_end(xp, name):
+    """batch_encode (under MMPose's seeded draws) and batch_decode on device arrays
+    match the cpp backend: targets 1e-5, weights and root coordinates equal,
+    coordinates 2e-3 px, scores 1e-4."""
+    import random
+    import fastcodec
+    from conftest import DEVICE_DECOUPLED, decoupled_device_inputs, decoupled_device_outputs
+    to_dev, to_host, _ = xp
+    codec = DEVICE_DECOUPLED[name]()
+    rng = np.random.default_rng(len(name))
+    kps, vis, bbox = decoupled_device_inputs(rng, 3)
+    maps, scores = decoupled_device_outputs(rng, 3)
+
+    def seeded(fn):
+        np.random.seed(0)
+        random.seed(0)
+        return fn()
+    with fastcodec.use_backend('cpp'):
+        want = seeded(lambda: codec.batch_encode(kps, vis, bbox))
+        want_decoded = codec.batch_decode(maps, scores)
+    got = seeded(lambda: codec.batch_encode(to_dev(kps), to_dev(vis), to_dev(bbox)))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.keys() == w.keys()
+        for key in w:
+            a = to_host(g[key])
+            assert a.shape == w[key].shape and a.dtype == w[key].dtype, key
+            tol = 0 if key in ('keypoint_weights', 'instance_coords') else TARGET_TOL
+            np.testing.assert_allclose(a, w[key], atol=tol, rtol=0, err_msg=key)
+    decoded = codec.batch_decode(to_dev(maps), to_dev(scores))
+    for g, w, tol in zip(decoded, want_decoded, (COORD_TOL, SCORE_TOL)):
+        np.testing.assert_allclose(to_host(g), w, atol=tol, rtol=0)

@@ -227,12 +227,13 @@ def test_ae_batch_decodes_like_mmpose(mmpose):
 
 def test_cid_head_decodes_like_mmpose(mmpose):
     """CIDHead passes (instance_heatmaps (N, K, H, W), instance_scores (N, 1)) to
-    BaseHead.decode, which decodes them one (1, K, H, W) slice at a time."""
+    BaseHead.decode, which decodes MMPose's codec one (1, K, H, W) slice at a time and
+    the registered codec in one batched call, with the same per-instance results."""
     rng = np.random.default_rng(4)
     (args,) = CONFIGS['DecoupledHeatmap']
     ours = mmpose.registry.build(dict(type='DecoupledHeatmap', **args))
     reference = mmpose.codecs.DecoupledHeatmap(**args)
-    assert not ours.support_batch_decoding
+    assert ours.support_batch_decoding and not reference.support_batch_decoding
     maps = torch.from_numpy((rng.uniform(0, 1, (4, 17, 128, 128)) ** 8).astype(np.float32))
     outputs = (maps, torch.from_numpy(rng.uniform(0, 1, (4, 1)).astype(np.float32)))
     got, want = mmpose.Head(ours).predict(outputs), mmpose.Head(reference).predict(outputs)
@@ -265,3 +266,32 @@ def test_custom_imports_line_switches_a_config(tmp_path):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == 'fastcodec.codecs.msra_heatmap'
+
+
+# ---- DecoupledHeatmap (issue 15) ------------------------------------------------------------------
+def test_cid_head_decodes_device_outputs_on_the_device(mmpose, monkeypatch):
+    """CIDHead's outputs on a (simulated) CUDA device: all instances decode there in one
+    call; only the decoded keypoints and scores come to the host, equal to MMPose's
+    per-instance host decode within the parity contract."""
+    import fake_device
+    fake_device.install(monkeypatch)
+    copied = []
+    real_get = fake_device.DeviceArray.get
+    monkeypatch.setattr(fake_device.DeviceArray, 'get',
+                        lambda self: copied.append(self) or real_get(self))
+    rng = np.random.default_rng(7)
+    (args,) = CONFIGS['DecoupledHeatmap']
+    ours = mmpose.registry.build(dict(type='DecoupledHeatmap', **args))
+    reference = mmpose.codecs.DecoupledHeatmap(**args)
+    maps = (rng.uniform(0, 1, (4, 17, 128, 128)) ** 8).astype(np.float32)
+    scores = rng.uniform(0, 1, (4, 1)).astype(np.float32)
+    want = mmpose.Head(reference).predict((torch.from_numpy(maps), torch.from_numpy(scores)))
+    on_device = (fake_device.device(maps), fake_device.device(scores))
+    got = mmpose.Head(ours).predict(on_device)
+    assert len(copied) == 2 and not any(c is o for c in copied for o in on_device)
+    assert [c.shape for c in copied] == [(4, 17, 2), (4, 17)]
+    assert len(got) == len(want) == 4
+    for g, w in zip(got, want):
+        assert isinstance(g.keypoints, np.ndarray) and g.keypoints.shape == w.keypoints.shape
+        np.testing.assert_allclose(g.keypoints, w.keypoints, rtol=0, atol=2e-3)
+        np.testing.assert_allclose(g.keypoint_scores, w.keypoint_scores, rtol=0, atol=1e-4)

@@ -19,15 +19,17 @@ def check_root_type(root_type: str) -> str:
     return root_type
 
 
-def instance_bboxes(keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray:
+def instance_bboxes(keypoints, visible, xp=np):
     """(N, 4) float32 boxes x1, y1, x2, y2 around each instance's keypoints with
     visibility > 0; zeros for an instance without any (min and max are exact, and
-    propagate NaN as numpy's reductions do)."""
-    seen = visible > 0
-    bbox = np.zeros((keypoints.shape[0], 4), dtype=np.float32)
-    if keypoints.shape[1]:
-        mask = seen[..., None]
-        bbox[:, :2] = np.where(mask, keypoints, np.inf).min(axis=1)
-        bbox[:, 2:] = np.where(mask, keypoints, -np.inf).max(axis=1)
-        bbox[~seen.any(axis=1)] = 0
-    return bbox
+    propagate NaN as numpy's reductions do). ``xp``: the arrays' module (numpy, or
+    CuPy for device arrays)."""
+    if not keypoints.shape[1]:
+        return xp.zeros((keypoints.shape[0], 4), dtype=np.float32)
+    seen = xp.greater(visible, 0)
+    mask = seen[..., None]
+    low = xp.min(xp.where(mask, keypoints, xp.inf), axis=1)
+    high = xp.max(xp.where(mask, keypoints, -xp.inf), axis=1)
+    box = xp.concatenate((low, high), axis=1)
+    # float32 after the reductions: rounding is monotone, so min and max commute with it
+    return xp.asarray(xp.where(xp.any(seen, axis=1)[:, None], box, 0), dtype=np.float32)

@@ -12,6 +12,12 @@ per visible instance root (in ``np.argsort`` order of the instance diagonals) fo
 the same seeds. Pass ``rng`` (an int seed or a ``numpy.random.Generator``) to draw from
 that generator instead and leave the global generators untouched: reproducible, but not
 MMPose's draws.
+
+On a CUDA device (CuPy arrays, torch CUDA tensors) the maps, roots, diagonals and sigmas
+are computed there; the draws are the same host draws (so the same seeds give the same
+targets on the CPU and the GPU), made in one host step per batch after one small
+device-to-host copy: the selection they drive decides how many instances each image
+keeps, which the host must know to shape the outputs.
 """
 from __future__ import annotations
 
@@ -30,12 +36,12 @@ from fastcodec.registry import register
 # The kernel's bound on sigma (heatmap pixels): a larger patch would not fit in memory.
 
 
-def _pseudo_corners(keypoints: np.ndarray, visible: np.ndarray) -> np.ndarray:
+def _pseudo_corners(xp, keypoints, visible):
     """MMPose's pseudo box corners (N, 4, 2) float32 from the visible keypoints, in its
-    order: left-top, left-bottom, right-top, right-bottom."""
-    box = instance_bboxes(keypoints, visible)
+    order: left-top, left-bottom, right-top, right-bottom (``xp``: the arrays' module)."""
+    box = instance_bboxes(keypoints, visible, xp)
     x1, y1, x2, y2 = box[:, 0], box[:, 1], box[:, 2], box[:, 3]
-    return np.stack((x1, y1, x1, y2, x2, y1, x2, y2), axis=1).reshape(-1, 4, 2)
+    return xp.stack((x1, y1, x1, y2, x2, y1, x2, y2), axis=1).reshape(-1, 4, 2)
 
 
 @register
@@ -67,6 +73,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
                                instance_coords='instance_coords')
     field_mapping_table = dict(heatmaps='heatmaps', instance_heatmaps='instance_heatmaps')
     single_instance = False
+    device_ready = True
 
     def __init__(self, input_size: Tuple[int, int], heatmap_size: Tuple[int, int],
                  root_type: str = 'kpt_center', heatmap_min_overlap: float = 0.7,
@@ -131,54 +138,119 @@ class DecoupledHeatmap(BaseKeypointCodec):
         return [{key: call.result(value) for key, value in encoded.items()}
                 for encoded in self._encode_samples(call, kps, vis, box, rng)]
 
-    def _encode_samples(self, call: Call, kps: np.ndarray, vis: np.ndarray,
-                        bbox: Optional[np.ndarray], rng: Any) -> List[dict]:
-        """kps (B, N, K, 2), vis (B, N, K), bbox (B, N, 4, 2) or None -> B dicts."""
+    def _encode_samples(self, call: Call, kps, vis, bbox, rng: Any) -> List[dict]:
+        """kps (B, N, K, 2), vis (B, N, K), bbox (B, N, 4, 2) or None -> B dicts.
+
+        The maps and per-instance properties are computed where the arrays live
+        (``call.xp``: numpy, or CuPy on a device). The instance selection -- the root
+        jitter, deduplication and subsampling, whose result count M varies per image --
+        runs on the host with MMPose's draws; on a device its inputs (roots, diagonals,
+        root flags, sigmas: 5 floats per instance) come to the host in one copy, the
+        call's only synchronisation, and the selected rows and root coordinates go back
+        in one asynchronous copy each."""
         B, N, K = vis.shape
         W, H = self._W, self._H
         if B == 0:
             return []
+        xp = call.xp
+        on_host = xp is np
         # MMPose's arithmetic, vectorised over images and instances
-        scaled = kps / self.scale_factor                       # _keypoints
+        scale = xp.asarray(self.scale_factor)                  # host: the array itself
+        scaled = xp.divide(kps, scale)                         # _keypoints
         flat = scaled.reshape(B * N, K, 2)
         flat_vis = vis.reshape(B * N, K)
         if bbox is None:
-            bbox = _pseudo_corners(kps.reshape(B * N, K, 2), flat_vis)
-        corners = bbox.reshape(-1, 4, 2) / self.scale_factor  # _bbox
-        heights = np.sqrt(np.power(corners[:, 0] - corners[:, 1], 2).sum(axis=-1))
-        widths = np.sqrt(np.power(corners[:, 0] - corners[:, 2], 2).sum(axis=-1))
-        # instance-wise sigmas: MMPose's three-condition formula per box, bit-exact
-        # (libm pow as numpy's scalar power; fastcodec/instances.h), arithmetic only
+            bbox = _pseudo_corners(xp, kps.reshape(B * N, K, 2), flat_vis)
+        corners = xp.divide(bbox.reshape(-1, 4, 2), scale)     # _bbox
+        # np.power(x, 2) of an array is np.square, exactly
+        heights = xp.sqrt(xp.sum(xp.square(xp.subtract(corners[:, 0], corners[:, 1])), axis=-1))
+        widths = xp.sqrt(xp.sum(xp.square(xp.subtract(corners[:, 0], corners[:, 2])), axis=-1))
+        # instance-wise sigmas: MMPose's three-condition formula per box, bit-exact on
+        # the CPU (libm pow as numpy's scalar power; fastcodec/instances.h)
         sigmas = _calls.instance_sigmas(call, heights, widths, float(self.heatmap_min_overlap))
-        usable = np.isfinite(sigmas)
-        if (sigmas[usable] > MAX_SIGMA).any():
-            raise ValueError(f'bbox: instance boxes of up to {heights.max():g} x '
-                             f'{widths.max():g} heatmap pixels give sigmas above '
-                             f'{MAX_SIGMA:g}')
+        usable = xp.isfinite(sigmas)
+        if on_host:  # a device checks at its one synchronisation, below
+            self._check_sigmas(sigmas, usable, heights, widths)
         # roots, their visibility and the box diagonals: instance_property's
         # get_instance_root and get_diagonal_lengths, bit-exact, in one kernel pass
         roots, roots_vis, diagonals = _calls.instance_geometry(
-            call, np.ascontiguousarray(flat), np.ascontiguousarray(flat_vis, dtype=np.float64),
+            call, flat, xp.ascontiguousarray(flat_vis, dtype=np.float64),
             self.root_type == 'kpt_center')
 
         # global heatmaps: the keypoints and the roots, one sigma per instance. An
         # instance whose box gives no finite sigma is not drawn (MMPose raises).
-        points = np.concatenate((scaled, roots.reshape(B, N, 1, 2)), axis=2)
-        drawn = np.concatenate((vis.reshape(B, N, K), roots_vis.reshape(B, N, 1)), axis=2)
-        drawn = np.ascontiguousarray(drawn, dtype=np.float64)
-        if not usable.all():
-            drawn[~usable.reshape(B, N)] = 0
+        points = xp.concatenate((scaled, roots.reshape(B, N, 1, 2)), axis=2)
+        drawn = xp.concatenate((vis.reshape(B, N, K), roots_vis.reshape(B, N, 1)), axis=2)
+        drawn = xp.where(usable.reshape(B, N, 1), xp.asarray(drawn, dtype=np.float64), 0.0)
         heatmaps, inside = _calls.encode_gaussian(
-            call, 'msra', np.ascontiguousarray(points, dtype=np.float64), drawn,
-            np.where(usable, sigmas, np.float32(0)).reshape(B, N), (1.0, 1.0),
+            call, 'msra', xp.ascontiguousarray(points, dtype=np.float64), drawn,
+            xp.where(usable, sigmas, np.float32(0)).reshape(B, N), (1.0, 1.0),
             points.dtype == np.float32, W, H)
-        root_ok = (drawn[:, :, K] >= 1) & inside[:, :, K].view(bool)
+        root_ok = xp.logical_and(xp.greater_equal(drawn[:, :, K], 1),
+                                 xp.not_equal(inside[:, :, K], 0))
+        if on_host:
+            host_roots, host_diagonals = roots, diagonals
+        else:  # the one device-to-host copy
+            packed = xp.asnumpy(xp.stack((roots[:, 0], roots[:, 1], diagonals, sigmas,
+                                          xp.asarray(root_ok.reshape(-1), dtype=np.float32)),
+                                         axis=1))
+            host_roots, host_diagonals = packed[:, :2], packed[:, 2]
+            host_sigmas = packed[:, 3]
+            self._check_sigmas(host_sigmas, np.isfinite(host_sigmas), None, None)
+            root_ok = packed[:, 4].reshape(B, N) != 0
+        selected, coords = self._select(host_roots, host_diagonals, root_ok, rng, B, N)
 
-        # instance selection, with MMPose's random draws
+        # instance heatmaps: every selected instance of every image in one call
+        rows = np.concatenate([b * N + s for b, s in enumerate(selected)]).astype(np.intp)
+        if len(rows):
+            rows_x = xp.asarray(rows)                          # host: the array itself
+            inst_vis = xp.take(flat_vis, rows_x, axis=0)
+            inst_heat, inst_inside = _calls.encode_gaussian(
+                call, 'msra', xp.ascontiguousarray(xp.take(flat, rows_x, axis=0)[:, None],
+                                                   dtype=np.float64),
+                xp.ascontiguousarray(inst_vis[:, None], dtype=np.float64),
+                xp.asarray(xp.take(sigmas, rows_x), dtype=np.float64)[:, None], (1.0, 1.0),
+                scaled.dtype == np.float32, W, H)
+            inst_weights = xp.asarray(xp.where(xp.not_equal(inst_inside[:, 0], 0), inst_vis, 0),
+                                      dtype=vis.dtype)
+            inst_coords = xp.asarray(np.concatenate(
+                [c for c in coords if c is not None]).astype(np.int32))
+        out, start = [], 0
+        for b in range(B):
+            M = len(selected[b])
+            if M:
+                out.append(dict(
+                    heatmaps=heatmaps[b],
+                    instance_heatmaps=inst_heat[start:start + M].reshape(M * K, H, W),
+                    keypoint_weights=inst_weights[start:start + M],
+                    instance_coords=inst_coords[start:start + M]))
+            else:
+                out.append(dict(heatmaps=heatmaps[b],
+                                instance_heatmaps=xp.empty((0, H, W)),
+                                keypoint_weights=xp.empty((0,)),
+                                instance_coords=xp.empty((0, 2), dtype=np.int32)))
+            start += M
+        return out
+
+    @staticmethod
+    def _check_sigmas(sigmas: np.ndarray, usable: np.ndarray, heights, widths) -> None:
+        """No finite sigma above MAX_SIGMA (the CPU encoders' patch bound)."""
+        if (sigmas[usable] > MAX_SIGMA).any():
+            size = '' if heights is None else f' of up to {heights.max():g} x {widths.max():g} ' \
+                                               'heatmap pixels'
+            raise ValueError(f'bbox: instance boxes{size} give sigmas above {MAX_SIGMA:g}')
+
+    def _select(self, roots: np.ndarray, diagonals: np.ndarray, root_ok: np.ndarray, rng: Any,
+                B: int, N: int):
+        """MMPose's instance selection on host arrays: per image, the instances with a
+        drawn root in argsort order of their diagonals, each root jittered in its 3x3
+        grid (one draw per instance) and clipped, duplicates dropped, then at most
+        encode_max_instances sampled. -> (selected indices, root coordinates float64 or
+        None) per image."""
+        W, H = self._W, self._H
         order = np.argsort(diagonals.reshape(B, N), axis=1)
         visible = [row[ok[row]] for row, ok in zip(order, root_ok)]
-        counts = [len(v) for v in visible]
-        total = sum(counts)
+        total = sum(len(v) for v in visible)
         if rng is None:
             jitter = np.random.randint(-1, 2, (total, 2)) if total else None
         else:
@@ -209,33 +281,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
                     keep = [keep[j] for j in rng.choice(len(keep), limit, replace=False)]
             selected.append(idx[keep])
             coords.append(xy[keep])
-
-        # instance heatmaps: every selected instance of every image in one call
-        rows = np.concatenate([b * N + s for b, s in enumerate(selected)]).astype(np.intp)
-        if len(rows):
-            inst_heat, inst_inside = _calls.encode_gaussian(
-                call, 'msra', np.ascontiguousarray(flat[rows, None], dtype=np.float64),
-                np.ascontiguousarray(flat_vis[rows, None], dtype=np.float64),
-                sigmas[rows].astype(np.float64)[:, None], (1.0, 1.0),
-                scaled.dtype == np.float32, W, H)
-            inst_weights = np.where(inst_inside[:, 0].view(bool), flat_vis[rows], 0).astype(
-                vis.dtype, copy=False)
-        out, start = [], 0
-        for b in range(B):
-            M = len(selected[b])
-            if M:
-                out.append(dict(
-                    heatmaps=heatmaps[b],
-                    instance_heatmaps=inst_heat[start:start + M].reshape(M * K, H, W),
-                    keypoint_weights=inst_weights[start:start + M],
-                    instance_coords=coords[b].astype(np.int32)))
-            else:
-                out.append(dict(heatmaps=heatmaps[b],
-                                instance_heatmaps=np.empty((0, H, W)),
-                                keypoint_weights=np.empty((0,)),
-                                instance_coords=np.empty((0, 2), dtype=np.int32)))
-            start += M
-        return out
+        return selected, coords
 
     # ---- decoding -------------------------------------------------------------------
     def decode(self, instance_heatmaps: Any, instance_scores: Any) -> Tuple[Any, Any]:
@@ -269,15 +315,15 @@ class DecoupledHeatmap(BaseKeypointCodec):
         return (call.result(keypoints.reshape(B, N, *keypoints.shape[1:])),
                 call.result(values.reshape(B, N, -1)))
 
-    def _decode_maps(self, call: Call, heat: np.ndarray, scores: np.ndarray):
+    def _decode_maps(self, call: Call, heat, scores):
         """heat (N, K, H, W), scores (N, 1) -> keypoints (N, K, 2), scores (N, K)."""
         heat = heatmaps_f32(call, heat)
         N, K = heat.shape[:2]
         if N * K == 0:
-            return np.empty((N, K, 2), np.float32), np.empty((N, K), np.float32)
+            return call.empty((N, K, 2), np.float32), call.empty((N, K), np.float32)
         keypoints, values = _calls.decode_msra(call, heat, self._scale)
-        values = np.asarray(values, dtype=np.float32)
-        values *= scores  # in place: float32, like MMPose's ``*=``
+        # in place: float32, like MMPose's ``*=``
+        call.xp.multiply(values, scores, out=values)
         return keypoints, values
 
     # ---- checks ---------------------------------------------------------------------

@@ -558,6 +558,66 @@ class Kernels:
         self._run('fc_normalize_heatmaps', C, MAP_BLOCK, 0, heatmaps, C, H, W)
 
 
+    # -- DecoupledHeatmap (issue 15): instance properties -------------------------------
+    def _real_pair(self, first, second, names: Tuple[str, str], shape: Tuple[int, ...] = None):
+        """Two arrays of one float dtype, float32 or float64 (the precision MMPose
+        computes in), C-contiguous, of one shape: (shape, f32)."""
+        got, dtype, _ = self._launcher.describe(first)
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f'{names[0]}: expected dtype float32 or float64, got {dtype}')
+        want = tuple(got) if shape is None else shape
+        self._require(first, names[0], dtype, want)
+        if second is not None:
+            self._require(second, names[1], dtype, want)
+        return tuple(want), dtype == np.dtype(np.float32)
+
+    def _precisions(self, f32: bool, *arrays, like) -> list:
+        """The float32 and float64 pointer arguments of a two-precision kernel: the
+        arrays where the kernel reads them, empty arrays of the other precision."""
+        empty = self._launcher.empty((0,), np.float64 if f32 else np.float32, like)
+        return [a if f32 else empty for a in arrays] + [empty if f32 else a for a in arrays]
+
+    def instance_geometry(self, keypoints, visible, kpt_center, roots, roots_visible,
+                          diagonals) -> None:
+        """keypoints f32|f64 (R, K, 2), visible f64 (R, K), kpt_center -> roots f32
+        (R, 2), roots_visible f32 (R,), diagonals f32 (R,): DecoupledHeatmap's
+        instance_property, bit-exact (instances.h). One thread per instance."""
+        shape, f32 = self._real_pair(keypoints, None, ('keypoints', ''))
+        if len(shape) != 3 or shape[2] != 2:
+            raise ValueError(f'keypoints: expected shape (R, K, 2), got {shape}')
+        R, K = shape[:2]
+        self._require(visible, 'visible', np.float64, (R, K))
+        self._require(roots, 'roots', np.float32, (R, 2))
+        self._require(roots_visible, 'roots_visible', np.float32, (R,))
+        self._require(diagonals, 'diagonals', np.float32, (R,))
+        k32, k64 = self._precisions(f32, keypoints, like=keypoints)
+        self._run('fc_instance_geometry', self._grid_for(R, PIXEL_BLOCK), PIXEL_BLOCK, 0, k32, k64,
+                  int(f32), visible, R, K, int(bool(kpt_center)), roots, roots_visible, diagonals)
+
+    def instance_sigmas(self, heights, widths, overlap, sigmas) -> None:
+        """heights, widths (R,) both f32 or both f64, overlap -> sigmas f32 (R,):
+        DecoupledHeatmap's instance-wise sigmas (instances.h). One thread per instance.
+        pow is CUDA's on a GPU (within a few ulp of libm; the emulator: libm's)."""
+        shape, f32 = self._real_pair(heights, widths, ('heights', 'widths'))
+        if len(shape) != 1:
+            raise ValueError(f'heights: expected shape (R,), got {shape}')
+        R = shape[0]
+        self._require(sigmas, 'sigmas', np.float32, (R,))
+        h32, w32, h64, w64 = self._precisions(f32, heights, widths, like=heights)
+        self._run('fc_instance_sigmas', self._grid_for(R, PIXEL_BLOCK), PIXEL_BLOCK, 0, h32, w32,
+                  h64, w64, int(f32), R, float(overlap), 2.0, sigmas)
+
+
+# DecoupledHeatmap (issue 15): its instance kernels (csrc/cuda/instances.cu).
+SIGNATURES.update({
+    'fc_instance_geometry': ('const float*', 'const double*', 'int', 'const double*', 'int64_t',
+                             'int64_t', 'int', 'float*', 'float*', 'float*'),
+    'fc_instance_sigmas': ('const float*', 'const float*', 'const double*', 'const double*', 'int',
+                           'int64_t', 'double', 'double', 'float*'),
+})
+CONTRACT_FUNCTIONS += ('instance_geometry', 'instance_sigmas')
+PART2_KERNELS = tuple(n for n in PART2_KERNELS if n not in CONTRACT_FUNCTIONS)
+
 def _not_yet(name: str, backend: str) -> Callable:
     """A contract function of PART2_KERNELS: the contract's parameters, and a
     NotImplementedError naming the issue that brings its kernel."""

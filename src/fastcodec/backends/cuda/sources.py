@@ -12,6 +12,8 @@ from typing import Tuple
 
 # The kernel files, in the order they are included into one NVRTC program.
 KERNEL_FILES: Tuple[str, ...] = ('heatmap.cu', 'simcc.cu', 'regression.cu')
+# DecoupledHeatmap (issue 15)
+KERNEL_FILES += ('instances.cu',)
 
 
 def source_root() -> pathlib.Path:
