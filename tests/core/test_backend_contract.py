@@ -29,6 +29,7 @@ CUDA_BACKENDS = ('cuda', 'cuda-emulator')
 PART2_KERNELS = {'instance_geometry', 'instance_sigmas', 'spr_encode_displacements',
                  'spr_decode', 'motionbert_encode', 'hand3d_encode', 'simcc3d_encode',
                  'ae_decode'}
+PART2_KERNELS -= {'instance_geometry', 'instance_sigmas'}  # DecoupledHeatmap's (issue 15)
 NUMBA = importlib.import_module('fastcodec.backends.numba')
 NUMBA_MODULES = sorted(m.name for m in pkgutil.iter_modules(NUMBA.__path__))
 
