@@ -234,10 +234,11 @@ class DecoupledHeatmap(BaseKeypointCodec):
 
     @staticmethod
     def _check_sigmas(sigmas: np.ndarray, usable: np.ndarray, heights, widths) -> None:
-        """No finite sigma above MAX_SIGMA (the CPU encoders' patch bound)."""
+        """No finite sigma above MAX_SIGMA (the CPU encoders' patch bound); the box
+        sizes are named where the host has them (heights, widths None on a device)."""
         if (sigmas[usable] > MAX_SIGMA).any():
-            size = '' if heights is None else f' of up to {heights.max():g} x {widths.max():g} ' \
-                                               'heatmap pixels'
+            size = ('' if heights is None else
+                    f' of up to {heights.max():g} x {widths.max():g} heatmap pixels')
             raise ValueError(f'bbox: instance boxes{size} give sigmas above {MAX_SIGMA:g}')
 
     def _select(self, roots: np.ndarray, diagonals: np.ndarray, root_ok: np.ndarray, rng: Any,
