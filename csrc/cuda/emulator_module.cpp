@@ -24,6 +24,8 @@
 #include "heatmap.cu"
 #include "regression.cu"
 #include "simcc.cu"
+// SPR (issue 15)
+#include "spr.cu"
 
 namespace py = pybind11;
 
@@ -110,6 +112,9 @@ const std::map<std::string, Launcher>& kernels() {
       FC_KERNEL(fc_encode_regression),
       FC_KERNEL(fc_decode_regression),
       FC_KERNEL(fc_normalize_heatmaps),
+      // SPR (issue 15)
+      FC_KERNEL(fc_spr_encode_displacements),
+      FC_KERNEL(fc_spr_decode),
   };
 #undef FC_KERNEL
   return table;
