@@ -14,17 +14,12 @@ import pytest
 import torch
 
 import fastcodec
-from conftest import CPU_BACKENDS, EMULATED
-from fastcodec.backends.cuda import launch
-
-# SPR's encode calls instance_geometry, whose CUDA kernel comes with DecoupledHeatmap's
-# part of issue 15: until it is in, the emulated encode cases say so and skip.
-ENCODE_ON_CUDA = 'instance_geometry' not in launch.PART2_KERNELS
+from conftest import CPU_BACKENDS, EMULATED, needs_cuda_instance_geometry
 
 
 def needs_cuda_encode(backend):
-    if backend == 'cuda-emulator' and not ENCODE_ON_CUDA:
-        pytest.skip('instance_geometry has no CUDA kernel yet (DecoupledHeatmap, issue 15)')
+    if backend == 'cuda-emulator':
+        needs_cuda_instance_geometry()
 
 
 ENCODE_CONFIGS = [
