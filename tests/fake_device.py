@@ -121,6 +121,16 @@ class _FakeCupy(types.ModuleType):
         on_device.__name__ = name
         return on_device
 
+    # DecoupledHeatmap (issue 15): the device-to-host copy a call synchronises on,
+    # counted (``host_copies``) so tests can require at most one per batch call.
+    host_copies = 0
+
+    def asnumpy(self, x):
+        if not isinstance(x, DeviceArray):
+            raise TypeError(f'asnumpy of a {type(x).__name__}: not a device array')
+        self.host_copies += 1
+        return x.get()
+
 
 def fake_cupy() -> types.ModuleType:
     return _FakeCupy()

@@ -216,43 +216,52 @@ def test_codecs_without_device_kernels_say_so(fake_cuda, build, call):
 
 
 # ---- SPR (issue 15) ----------------------------------------------------------------------
-@pytest.mark.parametrize('name', ['spr', 'spr_keypoint_maps', 'spr_auto_sigma'])
-def test_spr_crowds_on_device(fake_cuda, monkeypatch, name):
-    """SPR on device arrays with several people per image (overlapping windows,
-    non-finite and invisible keypoints) and a varying instance count per sample: every
-    result a device array matching cpp, and a batch decode that reads back from the
-    device only the instance counts, once."""
-    codec = CODECS[name]()
-    rng = np.random.default_rng(31)
-    B, N = 3, 5
+SPR_NAMES = ['spr', 'spr_keypoint_maps', 'spr_auto_sigma']
+
+
+def spr_crowd(codec, rng, B=3, N=5):
+    """Several people per image (overlapping windows, a non-finite keypoint, invisible
+    ones), and their targets from the cpp backend."""
     w, h = codec.input_size
     centres = rng.uniform(0.3, 0.7, (B, 1, 1, 2)) * [w, h]
     kps = centres + rng.normal(0, 1, (B, N, 17, 2)) * rng.uniform(5, 40, (B, N, 1, 1))
     kps[0, 1, 3] = np.nan
     vis = rng.choice([0.0, 1.0, 1.0, 2.0], (B, N, 17))
     with fastcodec.use_backend('cpp'):
-        want = codec.batch_encode(kps, vis)
+        return kps, vis, codec.batch_encode(kps, vis)
+
+
+@pytest.mark.parametrize('name', SPR_NAMES)
+def test_spr_crowd_decode_on_device(fake_cuda, monkeypatch, name):
+    """A batch decode with a varying instance count per sample: device arrays matching
+    cpp, and nothing read back from the device but the instance counts, once, on the
+    call's stream (xp.asnumpy; tolist would read on CuPy's current stream)."""
+    codec = CODECS[name]()
+    rng = np.random.default_rng(31)
+    _, _, want = spr_crowd(codec, rng)
     heat = (want['heatmaps'] + 0.01 * rng.random(want['heatmaps'].shape)).astype(np.float32)
     disp = (want['displacements'] + rng.normal(0, 0.5, want['displacements'].shape)
             ).astype(np.float32)
     with fastcodec.use_backend('cpp'):
         want_decoded = codec.batch_decode(heat, disp)
     read_back = []
-    with monkeypatch.context() as patch:
-        real_tolist = DeviceArray.tolist
-        patch.setattr(DeviceArray, 'tolist',
-                      lambda self: read_back.append(self.shape) or real_tolist(self))
-        patch.setattr(DeviceArray, 'get', lambda self: pytest.fail('a device array copied'))
-        got_decoded = codec.batch_decode(device(heat), device(disp))
-    assert read_back == [(B,)]              # the counts, once per batch
-    got_decoded = on_host(got_decoded)
+    real_get = DeviceArray.get
+    monkeypatch.setattr(DeviceArray, 'get', lambda self: read_back.append(self.shape) or real_get(self))
+    monkeypatch.setattr(DeviceArray, 'tolist', lambda self: pytest.fail('tolist off the stream'))
+    got_decoded = on_host(codec.batch_decode(device(heat), device(disp)))
+    assert read_back == [(3,)]              # the counts, once per batch
     assert len({len(k) for k, _ in want_decoded}) > 1      # counts differ per sample
-    assert type(got_decoded) is list and len(got_decoded) == B
+    assert type(got_decoded) is list and len(got_decoded) == 3
     for (k_got, s_got), (k_want, s_want) in zip(got_decoded, want_decoded):
         assert_matches(k_got, k_want, COORD_TOL)
         assert_matches(s_got, s_want, SCORE_TOL)
 
+
+@pytest.mark.parametrize('name', SPR_NAMES)
+def test_spr_crowd_encode_on_device(fake_cuda, name):
     needs_cuda_instance_geometry()
+    codec = CODECS[name]()
+    kps, vis, want = spr_crowd(codec, np.random.default_rng(31))
     got = on_host(codec.batch_encode(device(kps), device(vis)))
     assert_matches(got, want, TARGET_TOL)
     for key in ('heatmap_weights', 'displacements', 'displacement_weights'):

@@ -215,10 +215,12 @@ class SPR(BaseKeypointCodec):
             call, xp.ascontiguousarray(heat, dtype=F32), xp.ascontiguousarray(disp, dtype=F32),
             int(self.decode_nms_kernel), int(self.decode_max_instances), float(self.decode_thr),
             with_scores, self._scale)
+        # The instance counts depend on the maps: on a device, reading them (on the
+        # call's stream) is the one synchronisation of a (batch) decode, to cut each
+        # sample's rows.
+        counts = counts.tolist() if call.X is NUMPY else xp.asnumpy(counts).tolist()
         out, back = [], call.result
-        # The instance counts depend on the maps: on a device, reading them is the one
-        # synchronisation of a (batch) decode, to cut each sample's rows.
-        for b, n in enumerate(counts.tolist()):
+        for b, n in enumerate(counts):
             out.append((back(kps[b, :n]),
                         (back(roots[b, :n]), back(scores[b, :n]) if with_scores else None)))
         return out
