@@ -263,3 +263,54 @@ def test_decoupled_encode_64x10(benchmark, mmc):
     record(benchmark, 'decoupled_encode_64x10x17_128x128',
            lambda: codec.batch_encode(kps, vis), copy_ms(maps * 4),
            mmpose_ms=mmpose_ms(reference, 'encode', per_sample, B))
+
+
+# ---- SPR (issue 15) ----------------------------------------------------------------------------
+def spr_people(B=64, N=10, K=17, size=512, seed=3):
+    """B images of N people each (keypoints in a 512 x 512 input), as a DEKR batch."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0.15, 0.85, (B, N, 1, 2)) * size
+    kps = centres + rng.normal(0, 1, (B, N, K, 2)) * rng.uniform(10, 60, (B, N, 1, 1))
+    vis = (rng.random((B, N, K)) > 0.15).astype(np.float32)
+    return kps, vis
+
+
+def test_spr_encode_64x10(benchmark, mmc):
+    """SPR encode of 64 images x 10 people at 128 x 128 (keypoint maps on): the whole
+    batch_encode on torch tensors (instance geometry, root and keypoint Gaussians,
+    weights, displacement fields). No pure-torch baseline: MMPose's encode is numpy."""
+    import fastcodec
+    cfg = dict(input_size=(512, 512), heatmap_size=(128, 128), sigma=(4, 2),
+               generate_keypoint_heatmaps=True)
+    codec = fastcodec.SPR(**cfg)
+    kps_np, vis_np = spr_people()
+    kps, vis = torch.from_numpy(kps_np).cuda(), torch.from_numpy(vis_np).cuda()
+    out_bytes = 64 * (18 * 2 + 34 * 2) * 128 * 128 * 4   # heatmaps, weights, displacements x2
+    per_sample = [(kps_np[i], vis_np[i]) for i in range(MMPOSE_SAMPLES)]
+    record(benchmark, 'spr_encode_64x10x128x128', lambda: codec.batch_encode(kps, vis),
+           copy_ms(out_bytes), None, mmpose_ms(mmc.SPR(**cfg), 'encode', per_sample, 64))
+
+
+def test_spr_decode_64(benchmark, mmc):
+    """SPR batch_decode of 64 DEKR outputs at 128 x 128 (root NMS, top-30, read-out,
+    keypoint rescoring), its one host synchronisation (the counts) included; the torch
+    baseline is MMPose's own decode (torch ops) on the GPU, per sample."""
+    import fastcodec
+    cfg = dict(input_size=(512, 512), heatmap_size=(128, 128), sigma=(4, 2),
+               generate_keypoint_heatmaps=True)
+    codec, ref = fastcodec.SPR(**cfg), mmc.SPR(**cfg)
+    kps_np, vis_np = spr_people(seed=4)
+    with fastcodec.use_backend('cpp'):
+        enc = codec.batch_encode(kps_np, vis_np)
+    rng = np.random.default_rng(5)
+    heat = torch.from_numpy((enc['heatmaps'] + rng.normal(0, 0.01, enc['heatmaps'].shape))
+                            .astype(np.float32)).cuda()
+    disp = torch.from_numpy((enc['displacements'] + rng.normal(0, 0.5, enc['displacements'].shape))
+                            .astype(np.float32)).cuda()
+    start = time.perf_counter()   # MMPose on the CPU takes tensors: copied per sample
+    for i in range(MMPOSE_SAMPLES):
+        ref.decode(heat[i].cpu(), disp[i].cpu())
+    mmpose_cpu_ms = 1e3 * (time.perf_counter() - start) * 64 / MMPOSE_SAMPLES
+    record(benchmark, 'spr_decode_64x128x128', lambda: codec.batch_decode(heat, disp),
+           copy_ms((heat.numel() + disp.numel()) * 4),
+           lambda: [ref.decode(heat[i], disp[i]) for i in range(64)], mmpose_cpu_ms)

@@ -208,6 +208,9 @@ def device_test_outputs(codec, rng, B):
     targets (encoded on the host) plus noise."""
     kps, vis = device_test_keypoints(rng, B)
     encoded = codec.batch_encode(kps, vis)
+    if isinstance(codec, fastcodec.SPR):      # SPR (issue 15): maps and displacement fields
+        return tuple((encoded[k] + noise * rng.standard_normal(encoded[k].shape)).astype(np.float32)
+                     for k, noise in (('heatmaps', 0.02), ('displacements', 0.5)))
     if isinstance(codec, fastcodec.SimCCLabel):
         return tuple(np.ascontiguousarray(encoded[k] + 0.01 * rng.random(encoded[k].shape),
                                           np.float32)[:, 0]
@@ -256,3 +259,16 @@ def decoupled_device_outputs(rng, B, N=4, K=17, W=64, H=64):
     maps = np.exp(-((xx - peaks[..., 0]) ** 2 + (yy - peaks[..., 1]) ** 2) / 8.0)
     maps = (maps + rng.normal(0, 0.02, maps.shape)).astype(np.float32)
     return maps, rng.uniform(0, 1, (B, N, 1)).astype(np.float32)
+
+
+# ---- SPR on device arrays (issue 15) -----------------------------------------------------
+DEVICE_CODECS.update({
+    'spr': lambda: fastcodec.SPR((256, 256), (64, 64), decode_thr=0.05),
+    'spr_keypoint_maps': lambda: fastcodec.SPR((192, 256), (48, 64), sigma=(3, 1.5),
+                                               generate_keypoint_heatmaps=True,
+                                               root_type='bbox_center', decode_thr=0.05),
+    # automatic sigmas: the keypoint sigma sqrt(48 * 64) / 32 // 2 is 0, no keypoint maps
+    'spr_auto_sigma': lambda: fastcodec.SPR((192, 256), (48, 64), generate_keypoint_heatmaps=True,
+                                            decode_thr=0.05),
+})
+

@@ -26,6 +26,8 @@
 #include "simcc.cu"
 // DecoupledHeatmap (issue 15)
 #include "instances.cu"
+// SPR (issue 15)
+#include "spr.cu"
 
 namespace py = pybind11;
 
@@ -115,6 +117,9 @@ const std::map<std::string, Launcher>& kernels() {
       // DecoupledHeatmap (issue 15)
       FC_KERNEL(fc_instance_geometry),
       FC_KERNEL(fc_instance_sigmas),
+      // SPR (issue 15)
+      FC_KERNEL(fc_spr_encode_displacements),
+      FC_KERNEL(fc_spr_decode),
   };
 #undef FC_KERNEL
   return table;

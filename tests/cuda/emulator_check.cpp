@@ -14,6 +14,7 @@
 #include "simcc.cu"
 // DecoupledHeatmap (issue 15)
 #include "instances.cu"
+#include "spr.cu"  // SPR (issue 15)
 
 // Writes one float past the end of the dynamic shared memory it was given.
 extern "C" __global__ void overflow_dynamic_shared(float* out) {
@@ -121,6 +122,33 @@ static int check_clean() {
         std::fprintf(stderr, "instances: bad sigma or root visibility at %lld\n", (long long)i);
         return 1;
       }
+  }
+  // SPR (issue 15): displacement targets, and the decode on both top-k paths (M = 2:
+  // the heap, M = 30: nth_element) with keypoint rescoring (C = K + 1 maps).
+  {
+    std::vector<float> roots(B * N * 2), roots_visible(B * N, 1.f), diagonals(B * N);
+    for (int64_t i = 0; i < B * N; ++i) {
+      roots[2 * i] = (float)((i * 5) % W), roots[2 * i + 1] = (float)((i * 3) % H);
+      diagonals[i] = 4.f + (float)(i % 3);
+    }
+    std::vector<float> disp(B * 2 * K * H * W, 0.f), weights(B * 2 * K * H * W, 0.f);
+    launch(fc_spr_encode_displacements, dim3((B * H * W + 255) / 256), dim3(256), 0, kps.data(),
+           vis.data(), roots.data(), roots_visible.data(), diagonals.data(), B, N, K, H, W, 2.0, 1,
+           disp.data(), weights.data());
+    const int64_t SK = C - 1;
+    std::vector<float> fields(2 * SK * H * W, 0.5f), peaks(H * W);
+    for (int64_t M : {(int64_t)2, (int64_t)30}) {
+      const int64_t L = M * 64 <= H * W ? M : H * W;
+      std::vector<int64_t> scratch(2 * L), counts(1);
+      std::vector<float> points(M * SK * 2), root_scores(M), kpt_scores(M * SK);
+      launch(fc_spr_decode, dim3(1), dim3(256), 0, heat.data(), fields.data(), (int64_t)1, C, SK,
+             H, W, (int64_t)1, M, -1.f, 4.f, 4.f, 1, peaks.data(), scratch.data(), points.data(),
+             root_scores.data(), kpt_scores.data(), counts.data());
+      if (counts[0] != M) {  // a negative threshold keeps every candidate
+        std::fprintf(stderr, "SPR decode kept %lld of %lld\n", (long long)counts[0], (long long)M);
+        return 1;
+      }
+    }
   }
   std::printf("clean\n");
   return 0;

@@ -585,3 +585,134 @@ def test_instance_sigma_ulps_keep_targets_in_contract():
         got = cpp.encode_gaussian('msra', kps, vis, moved, (1.0, 1.0), False, W, H)
         np.testing.assert_allclose(got[0], ref[0], atol=TARGET_TOL, rtol=0)
         np.testing.assert_array_equal(got[1], ref[1])
+
+
+# ---- SPR (issue 15) -----------------------------------------------------------------------
+def _spr_scene(rng, B, N, K, H, W, tie_diagonals=False):
+    """Roots and keypoints (heatmap pixels) whose windows overlap: roots in two clusters,
+    some outside the map, invisible or non-finite, diagonals with ties (the
+    smaller-instance rule compares strictly)."""
+    centres = rng.uniform(0, 1, (2, 2)) * [W, H]
+    roots = (centres[rng.integers(0, 2, (B, N))] + rng.normal(0, 2, (B, N, 2))).astype(np.float32)
+    roots[0, 0] = [-1.0, 3.0]                       # outside the map
+    roots[-1, -1] = [W - 0.5, H - 0.25]             # at the far border
+    roots_visible = rng.choice([0.0, 1.0, 1.0, 2.0], (B, N)).astype(np.float32)
+    diagonals = rng.uniform(2, 40, (B, N)).astype(np.float32)
+    if tie_diagonals:
+        diagonals = np.round(diagonals / 10).astype(np.float32) * 10 + 5
+    kps = roots[:, :, None].astype(np.float64) + rng.normal(0, 6, (B, N, K, 2))
+    kps[0, 1, 0] = [np.nan, 2.0]
+    vis = rng.choice([0.0, 0.5, 1.0, 1.0, 2.0], (B, N, K))
+    return kps, vis, roots, roots_visible, diagonals
+
+
+@pytest.mark.parametrize('radius, radius_f32', [(2.0, True), (3.3, False), (2.0000001, True),
+                                                (2.0000001, False)])
+@pytest.mark.parametrize('ties', [False, True])
+def test_spr_encode_displacements(radius, radius_f32, ties):
+    rng = np.random.default_rng(int(radius * 10) + ties)
+    B, N, K, H, W = 3, 7, 5, 20, 24
+    args = _spr_scene(rng, B, N, K, H, W, ties)
+    disp, wts = np.zeros((B, 2 * K, H, W), np.float32), np.zeros((B, 2 * K, H, W), np.float32)
+    emu.spr_encode_displacements(*args, radius, radius_f32, disp, wts)
+    ref_disp, ref_wts = cpp.spr_encode_displacements(*args, radius, radius_f32, W, H)
+    assert np.count_nonzero(ref_wts) > 100          # the windows overlap and are written
+    np.testing.assert_allclose(disp, ref_disp, atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(wts, ref_wts)      # 1 / diagonal, IEEE on every device
+
+
+def test_spr_encode_displacements_empty_and_bad():
+    z = np.zeros
+    # no instances, no keypoints, no samples: nothing written or nothing launched
+    for B, N, K in ((2, 0, 3), (2, 3, 0), (0, 3, 3)):
+        d = z((B, 2 * K, 4, 5), np.float32)
+        emu.spr_encode_displacements(z((B, N, K, 2)), z((B, N, K)), z((B, N, 2), np.float32),
+                                     z((B, N), np.float32), z((B, N), np.float32), 2.0, True,
+                                     d, d.copy())
+        assert not d.any()
+    with pytest.raises(ValueError, match='roots'):
+        emu.spr_encode_displacements(z((1, 2, 3, 2)), z((1, 2, 3)), z((1, 3, 2), np.float32),
+                                     z((1, 2), np.float32), z((1, 2), np.float32), 2.0, True,
+                                     z((1, 6, 4, 4), np.float32), z((1, 6, 4, 4), np.float32))
+    with pytest.raises(ValueError, match='weights'):
+        emu.spr_encode_displacements(z((1, 2, 3, 2)), z((1, 2, 3)), z((1, 2, 2), np.float32),
+                                     z((1, 2), np.float32), z((1, 2), np.float32), 2.0, True,
+                                     z((1, 6, 4, 4), np.float32), z((1, 6, 4, 5), np.float32))
+
+
+def _spr_maps(rng, kind, B, C, H, W):
+    if kind == 'random':
+        return rng.uniform(-0.1, 1, (B, C, H, W)).astype(np.float32)
+    if kind == 'tied':        # few levels: equal NMS peaks, ordered as torch's CPU top-k
+        return (rng.integers(0, 3, (B, C, H, W)) / 2).astype(np.float32)
+    if kind == 'zero':        # every pixel ties (a negative threshold keeps them all)
+        return np.zeros((B, C, H, W), np.float32)
+    if kind == 'special':     # NaN wins the max-pool and the top-k; +-inf, -0
+        h = rng.uniform(0, 1, (B, C, H, W)).astype(np.float32)
+        flat = h.reshape(-1)
+        idx = rng.choice(flat.size, 12, replace=False)
+        flat[idx[:4]], flat[idx[4:8]], flat[idx[8:10]], flat[idx[10:]] = np.nan, np.inf, -np.inf, -0.0
+        return h
+    return -rng.uniform(0.1, 1, (B, C, H, W)).astype(np.float32)   # negative
+
+
+def _check_spr_decode(heat, disp, nms, M, thr, rescore, scale=(4.0, 3.0)):
+    B, C, H, W = heat.shape
+    K = disp.shape[1] // 2
+    kps, roots = _out((B, M, K, 2)), _out((B, M))
+    scores, counts = _out((B, M, K if rescore else 0)), np.full(B, -7, np.int64)
+    emu.spr_decode(heat, disp, nms, thr, scale, kps, roots, scores, counts)
+    ref = cpp.spr_decode(heat, disp, nms, M, thr, rescore, scale)
+    np.testing.assert_array_equal(counts, ref[3])
+    for b, n in enumerate(counts):
+        # the same candidates in the same order: root scores are copied values
+        np.testing.assert_array_equal(roots[b, :n], ref[1][b, :n])
+        np.testing.assert_allclose(kps[b, :n], ref[0][b, :n], atol=COORD_TOL, rtol=0)
+        np.testing.assert_allclose(scores[b, :n], ref[2][b, :n], atol=SCORE_TOL, rtol=0)
+    return counts
+
+
+@pytest.mark.parametrize('kind', ['random', 'tied', 'zero', 'special', 'negative'])
+@pytest.mark.parametrize('H, W, M, nms, thr', [
+    (64, 64, 30, 5, 0.01),     # torch's partial_sort path (M * 64 <= H * W)
+    (64, 48, 20, 1, -1.0),     # ... keeping suppressed zeros: ties everywhere
+    (16, 16, 30, 3, -1.0),     # nth_element + sort
+    (12, 10, 120, 7, -5.0),    # every pixel a candidate
+    (9, 7, 0, 3, 0.0),         # no candidates
+])
+def test_spr_decode(kind, H, W, M, nms, thr):
+    rng = np.random.default_rng(H * W + M + nms)
+    B, K = 3, 4
+    rescore = M % 20 == 0
+    heat = _spr_maps(rng, kind, B, K + 1 if rescore else 1, H, W)
+    disp = rng.normal(0, 4, (B, 2 * K, H, W)).astype(np.float32)
+    disp[0, 0, :2] = np.nan
+    counts = _check_spr_decode(heat, disp, nms, M, thr, rescore)
+    if thr < 0 and M and kind != 'special':
+        assert (counts == M).all()     # every candidate kept: the whole order compared
+
+
+def test_spr_decode_long_runs_of_ties_on_the_heap_path():
+    """A map of one value with a few higher peaks, 128 x 128 as a DEKR head's: the
+    heap path's ballots offer whole warps of equal values."""
+    rng = np.random.default_rng(21)
+    heat = np.full((2, 1, 128, 128), 0.25, np.float32)
+    heat[:, 0, rng.integers(0, 128, 40), rng.integers(0, 128, 40)] = 0.5
+    disp = rng.normal(0, 4, (2, 34, 128, 128)).astype(np.float32)
+    for nms, thr in ((1, 0.0), (5, 0.3), (3, -1.0)):
+        _check_spr_decode(heat, disp, nms, 30, thr, False)
+
+
+def test_spr_decode_bad_arguments():
+    h, d = np.zeros((1, 2, 8, 8), np.float32), np.zeros((1, 4, 8, 8), np.float32)
+    outs = (_out((1, 5, 2, 2)), _out((1, 5)), _out((1, 5, 2)), np.zeros(1, np.int64))
+    with pytest.raises(ValueError, match='K \\+ 1'):
+        emu.spr_decode(h, d, 3, 0.1, (1.0, 1.0), *outs)
+    with pytest.raises(ValueError, match='odd'):
+        emu.spr_decode(h[:, :1], d, 4, 0.1, (1.0, 1.0), outs[0], outs[1], _out((1, 5, 0)), outs[3])
+    with pytest.raises(ValueError, match='H \\* W'):
+        emu.spr_decode(np.zeros((1, 1, 2, 2), np.float32), np.zeros((1, 4, 2, 2), np.float32),
+                       3, 0.1, (1.0, 1.0), outs[0], outs[1], _out((1, 5, 0)), outs[3])
+    with pytest.raises(TypeError, match='int64'):
+        emu.spr_decode(h[:, :1], d, 3, 0.1, (1.0, 1.0), outs[0], outs[1], _out((1, 5, 0)),
+                       np.zeros(1, np.int32))

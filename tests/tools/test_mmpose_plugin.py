@@ -295,3 +295,39 @@ def test_cid_head_decodes_device_outputs_on_the_device(mmpose, monkeypatch):
         assert isinstance(g.keypoints, np.ndarray) and g.keypoints.shape == w.keypoints.shape
         np.testing.assert_allclose(g.keypoints, w.keypoints, rtol=0, atol=2e-3)
         np.testing.assert_allclose(g.keypoint_scores, w.keypoint_scores, rtol=0, atol=1e-4)
+
+
+# ---- SPR (issue 15) ----------------------------------------------------------------------
+def test_spr_decodes_device_outputs_on_the_device(mmpose, monkeypatch):
+    """DEKRHead decodes sample by sample, ``decoder.decode(heatmaps[b], displacements[b])``
+    on the network's own tensors. On a (simulated) CUDA device the registered SPR decodes
+    each sample there and returns device arrays of the caller's kind (as MMPose's torch
+    decode returns CUDA tensors): no map or field is copied to the host, only each
+    sample's instance count (on the call's stream). Equal to the host decode within the CUDA
+    parity contract."""
+    import fake_device
+    fake_device.install(monkeypatch)
+    copied = []
+    real_get = fake_device.DeviceArray.get
+    monkeypatch.setattr(fake_device.DeviceArray, 'get',
+                        lambda self: copied.append(self) or real_get(self))
+    rng = np.random.default_rng(7)
+    for args in CONFIGS['SPR']:
+        ours = mmpose.registry.build(dict(type='SPR', **args))
+        assert ours.device_ready and not ours.support_batch_decoding
+        C = 18 if args.get('generate_keypoint_heatmaps') else 1
+        heat = (rng.uniform(0, 1, (2, C, 128, 128)) ** 8).astype(np.float32)
+        disp = rng.normal(0, 3, (2, 34, 128, 128)).astype(np.float32)
+        on_device = fake_device.device(heat), fake_device.device(disp)
+        for b in range(2):
+            want = ours.decode(heat[b], disp[b])
+            kps, (roots, scores) = ours.decode(on_device[0][b], on_device[1][b])
+            assert [c.shape for c in copied] == [(1,)]     # its instance count, only
+            copied.clear()
+            assert isinstance(kps, fake_device.DeviceArray) and len(kps) == len(want[0]) > 0
+            np.testing.assert_allclose(fake_device.to_host(kps), want[0], rtol=0, atol=2e-3)
+            np.testing.assert_allclose(fake_device.to_host(roots), want[1][0], rtol=0, atol=1e-4)
+            assert (scores is None) == (want[1][1] is None)
+            if scores is not None:
+                np.testing.assert_allclose(fake_device.to_host(scores), want[1][1], rtol=0,
+                                           atol=1e-4)

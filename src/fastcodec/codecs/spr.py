@@ -8,7 +8,8 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import Call, check_ndim, check_real, check_size, open_call
+from fastcodec._arrays import (F32, F64, NUMPY, Call, check_ndim, check_real, check_size,
+                               open_call)
 from fastcodec.codecs._instances import check_root_type
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.errors import mmpose_check_error
@@ -62,6 +63,7 @@ class SPR(BaseKeypointCodec):
         displacement_weights='displacement_weights',
     )
     single_instance = False
+    device_ready = True  # the cuda backend runs it on device arrays
 
     def __init__(self, input_size: Tuple[int, int], heatmap_size: Tuple[int, int],
                  sigma: Optional[Union[float, Tuple[float, ...]]] = None,
@@ -123,40 +125,44 @@ class SPR(BaseKeypointCodec):
             raise ValueError('keypoints must hold (x, y) pairs in their last axis, '
                              f'got shape {tuple(keypoints.shape)}')
         check_real(visible, 'keypoints_visible')
+        xp = call.xp  # numpy, or CuPy on a device: no array operators below
         B, N, K = visible.shape
         W, H = self.heatmap_size
         # keypoints in heatmap pixels, in numpy's dtype (float32 stays float32)
-        kps = keypoints / self.scale_factor
-        finite = np.isfinite(kps).all(axis=-1)
-        if not finite.all():  # NaN / Inf keypoints are invisible (docs/deviations.md)
-            visible = np.where(finite, visible, 0)
-            kps = np.where(finite[..., None], kps, 0).astype(kps.dtype)
+        kps = xp.divide(keypoints, xp.asarray(self.scale_factor))
+        finite = xp.all(xp.isfinite(kps), axis=-1)
+        # NaN / Inf keypoints are invisible (docs/deviations.md); on a device always
+        # masked, as testing first would synchronise with the host
+        if call.X is not NUMPY or not finite.all():
+            visible = xp.where(finite, visible, 0)
+            kps = xp.asarray(xp.where(finite[..., None], kps, 0), dtype=kps.dtype)
         # get_instance_root and get_diagonal_lengths of MMPose, bit-exact, in one pass
         roots, roots_visible, diagonals = _calls.instance_geometry(
-            call, np.ascontiguousarray(kps.reshape(B * N, K, 2)),
-            np.ascontiguousarray(visible.reshape(B * N, K), dtype=np.float64),
+            call, xp.ascontiguousarray(kps.reshape(B * N, K, 2)),
+            xp.ascontiguousarray(visible.reshape(B * N, K), dtype=F64),
             self.root_type == 'kpt_center')
-        roots_visible[diagonals < self.minimal_diagonal_length] = 0
+        roots_visible = xp.where(xp.less(diagonals, self.minimal_diagonal_length),
+                                 np.float32(0), roots_visible)
 
-        xy = np.ascontiguousarray(kps, dtype=np.float64)
-        vis64 = np.ascontiguousarray(visible, dtype=np.float64)
+        xy = xp.ascontiguousarray(kps, dtype=F64)
+        vis64 = xp.ascontiguousarray(visible, dtype=F64)
         root_maps, _ = _calls.encode_gaussian(
-            call, 'msra', roots.astype(np.float64).reshape(B, N, 1, 2),
-            roots_visible.astype(np.float64).reshape(B, N, 1),
-            np.full(N, float(self.sigma[0])), (1.0, 1.0), True, W, H)
+            call, 'msra', xp.asarray(roots, dtype=F64).reshape(B, N, 1, 2),
+            xp.asarray(roots_visible, dtype=F64).reshape(B, N, 1),
+            xp.full(N, float(self.sigma[0])), (1.0, 1.0), True, W, H)
         if self.generate_keypoint_heatmaps and float(self.sigma[1]) == 0:
             # the automatic sigma // 2 of a small heatmap: MMPose's exp(0 / 0) is NaN
             # at each keypoint; nothing is drawn here (docs/deviations.md)
-            kpt_maps = np.zeros((B, K, H, W), np.float32)
+            kpt_maps = call.zeros((B, K, H, W), F32)
         elif self.generate_keypoint_heatmaps:
             kpt_maps, _ = _calls.encode_gaussian(
-                call, 'msra', xy, vis64, np.full(N, float(self.sigma[1])), (1.0, 1.0),
+                call, 'msra', xy, vis64, xp.full(N, float(self.sigma[1])), (1.0, 1.0),
                 kps.dtype == np.float32, W, H)
         if self.generate_keypoint_heatmaps:
-            heatmaps = np.concatenate((kpt_maps, root_maps), axis=1)
+            heatmaps = xp.concatenate((kpt_maps, root_maps), axis=1)
         else:
             heatmaps = root_maps
-        heatmap_weights = np.where(heatmaps > 0, np.float32(1),
+        heatmap_weights = xp.where(xp.greater(heatmaps, 0), np.float32(1),
                                    np.float32(self.background_weight))
         displacements, displacement_weights = _calls.spr_encode_displacements(
             call, xy, vis64, roots.reshape(B, N, 2), roots_visible.reshape(B, N),
@@ -204,12 +210,17 @@ class SPR(BaseKeypointCodec):
                              f'{tuple(heat.shape[1:])}, got {tuple(disp.shape[1:])}')
         K = disp.shape[1] // 2
         with_scores = bool(self.generate_keypoint_heatmaps) and C == K + 1
+        xp = call.xp
         kps, roots, scores, counts = _calls.spr_decode(
-            call, np.ascontiguousarray(heat, dtype=np.float32),
-            np.ascontiguousarray(disp, dtype=np.float32), int(self.decode_nms_kernel),
-            int(self.decode_max_instances), float(self.decode_thr), with_scores, self._scale)
+            call, xp.ascontiguousarray(heat, dtype=F32), xp.ascontiguousarray(disp, dtype=F32),
+            int(self.decode_nms_kernel), int(self.decode_max_instances), float(self.decode_thr),
+            with_scores, self._scale)
+        # The instance counts depend on the maps: on a device, reading them (on the
+        # call's stream) is the one synchronisation of a (batch) decode, to cut each
+        # sample's rows.
+        counts = counts.tolist() if call.X is NUMPY else xp.asnumpy(counts).tolist()
         out, back = [], call.result
-        for b, n in enumerate(counts.tolist()):
+        for b, n in enumerate(counts):
             out.append((back(kps[b, :n]),
                         (back(roots[b, :n]), back(scores[b, :n]) if with_scores else None)))
         return out

@@ -69,6 +69,14 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
     'fc_encode_gaussian': ('int', 'const double*', 'const double*', 'const double*', 'int64_t',
                            'int', 'float', 'float', 'int', 'int64_t', 'int64_t', 'int64_t',
                            'int64_t', 'int64_t', 'float*', 'unsigned char*'),
+    # SPR (issue 15)
+    'fc_spr_encode_displacements': ('const double*', 'const double*', 'const float*',
+                                    'const float*', 'const float*', 'int64_t', 'int64_t',
+                                    'int64_t', 'int64_t', 'int64_t', 'double', 'int', 'float*',
+                                    'float*'),
+    'fc_spr_decode': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t', 'int64_t',
+                      'int64_t', 'int64_t', 'int64_t', 'float', 'float', 'float', 'int', 'float*',
+                      'int64_t*', 'float*', 'float*', 'float*', 'int64_t*'),
 }
 
 # numpy dtype of each pointer's element, and the scalar types.
@@ -95,11 +103,12 @@ CONTRACT_FUNCTIONS: Tuple[str, ...] = (
     'refine_dark_udp', 'decode_megvii', 'decode_udp_combined', 'encode_gaussian',
     'encode_offset', 'encode_megvii', 'simcc_encode', 'simcc_maximum', 'simcc_decode',
     'simcc_refine_dark', 'encode_regression', 'decode_regression', 'normalize_heatmaps',
-    'num_threads', 'set_num_threads', 'pool_calls')
+    'num_threads', 'set_num_threads', 'pool_calls',
+    'spr_encode_displacements', 'spr_decode')  # SPR: issue 15
 # The contract functions the CUDA kernels do not cover yet (issue 15): the backends
 # provide them with the contract's parameters, raising NotImplementedError.
 PART2_KERNELS: Tuple[str, ...] = (
-    'instance_geometry', 'instance_sigmas', 'spr_encode_displacements', 'spr_decode',
+    'instance_geometry', 'instance_sigmas',
     'motionbert_encode', 'hand3d_encode', 'simcc3d_encode', 'ae_decode')
 # Rows (keypoints) per block of the one-warp-per-row SimCC kernels.
 ROWS_PER_BLOCK = 4
@@ -556,6 +565,64 @@ class Kernels:
         One block per map."""
         _, C, H, W = self._maps(heatmaps)
         self._run('fc_normalize_heatmaps', C, MAP_BLOCK, 0, heatmaps, C, H, W)
+
+    # -- SPR (issue 15) --------------------------------------------------------------
+    def spr_encode_displacements(self, keypoints, visible, roots, roots_visible, diagonals,
+                                 radius, radius_f32, displacements, weights) -> None:
+        """keypoints f64 (B, N, K, 2) in heatmap pixels, visible f64 (B, N, K), roots f32
+        (B, N, 2), roots_visible f32 (B, N), diagonals f32 (B, N), radius, radius_f32 ->
+        displacements, weights f32 (B, 2K, H, W), zeroed by the front: SPR's displacement
+        targets, written only inside the roots' windows. One thread per pixel."""
+        B, N, K = self._encode_inputs(keypoints, visible)
+        self._require(roots, 'roots', np.float32, (B, N, 2))
+        self._require(roots_visible, 'roots_visible', np.float32, (B, N))
+        self._require(diagonals, 'diagonals', np.float32, (B, N))
+        W, H = self._map_size(displacements, (B, 2 * K))
+        self._require(weights, 'weights', np.float32, (B, 2 * K, H, W))
+        self._run('fc_spr_encode_displacements', self._grid_for(B * H * W, PIXEL_BLOCK),
+                  PIXEL_BLOCK, 0, keypoints, visible, roots, roots_visible, diagonals, B, N, K,
+                  H, W, float(radius), int(bool(radius_f32)), displacements, weights)
+
+    def spr_decode(self, heatmaps, displacements, nms_kernel, threshold, scale, keypoints,
+                   root_scores, keypoint_scores, counts) -> None:
+        """heatmaps f32 (B, C, H, W), displacements f32 (B, 2K, H, W), nms_kernel odd,
+        threshold, scale (sx, sy) -> keypoints f32 (B, M, K, 2), root_scores f32 (B, M),
+        keypoint_scores f32 (B, M, K) (rescoring with the keypoint maps, C = K + 1) or
+        (B, M, 0), counts int64 (B,): SPR's decode, sample b's instances in its first
+        counts[b] rows. One block per sample; the NMS map and the top-k candidates
+        (M per sample, or H * W where torch's CPU top-k takes the nth_element path) in
+        scratch arrays."""
+        B, C, H, W = self._require(heatmaps, 'heatmaps', np.float32, ndim_at_least=4)
+        self._require(heatmaps, 'heatmaps', np.float32, (B, C, H, W))
+        if C < 1 or H < 1 or W < 1:
+            raise ValueError(f'heatmaps: expected (B, C, H, W) with C, H, W > 0, got '
+                             f'{(B, C, H, W)}')
+        K2 = self._require(displacements, 'displacements', np.float32, ndim_at_least=2)[1]
+        if K2 % 2:
+            raise ValueError(f'displacements: expected (B, 2K, {H}, {W}), got {K2} channels')
+        self._require(displacements, 'displacements', np.float32, (B, K2, H, W))
+        K = K2 // 2
+        k = int(nms_kernel)
+        if k < 1 or k % 2 == 0:
+            raise ValueError(f'nms_kernel must be odd and positive, got {nms_kernel}')
+        M = self._require(keypoints, 'keypoints', np.float32, ndim_at_least=2)[1]
+        self._require(keypoints, 'keypoints', np.float32, (B, M, K, 2))
+        if M > H * W:
+            raise ValueError(f'keypoints: at most H * W = {H * W} instances per sample, got {M}')
+        self._require(root_scores, 'root_scores', np.float32, (B, M))
+        s_shape = self._require(keypoint_scores, 'keypoint_scores', np.float32, ndim_at_least=3)
+        rescore = K > 0 and len(s_shape) == 3 and s_shape[2] == K
+        self._require(keypoint_scores, 'keypoint_scores', np.float32, (B, M, K if rescore else 0))
+        if rescore and C != K + 1:
+            raise ValueError(f'keypoint scores need K + 1 = {K + 1} heatmaps, got {C}')
+        self._require(counts, 'counts', np.int64, (B,))
+        sx, sy = self._scale(scale)
+        L = M if M * 64 <= H * W else H * W   # spr_partial_sort_path: the heap holds M
+        peaks = self._launcher.empty((B, H * W), np.float32, heatmaps)
+        scratch = self._launcher.empty((B, L, 2), np.int64, heatmaps)
+        self._run('fc_spr_decode', B, PIXEL_BLOCK, 0, heatmaps, displacements, B, C, K, H, W,
+                  (k - 1) // 2, M, float(threshold), sx, sy, int(rescore), peaks, scratch,
+                  keypoints, root_scores, keypoint_scores, counts)
 
 
     # -- DecoupledHeatmap (issue 15): instance properties -------------------------------

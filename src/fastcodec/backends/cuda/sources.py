@@ -11,9 +11,8 @@ import pathlib
 from typing import Tuple
 
 # The kernel files, in the order they are included into one NVRTC program.
-KERNEL_FILES: Tuple[str, ...] = ('heatmap.cu', 'simcc.cu', 'regression.cu')
-# DecoupledHeatmap (issue 15)
-KERNEL_FILES += ('instances.cu',)
+KERNEL_FILES: Tuple[str, ...] = ('heatmap.cu', 'simcc.cu', 'regression.cu',
+                                 'instances.cu', 'spr.cu')  # the last two: issue 15
 
 
 def source_root() -> pathlib.Path:
