@@ -24,6 +24,8 @@
 #include "heatmap.cu"
 #include "regression.cu"
 #include "simcc.cu"
+// lifting (issue 15)
+#include "lifting.cu"
 
 namespace py = pybind11;
 
@@ -110,6 +112,11 @@ const std::map<std::string, Launcher>& kernels() {
       FC_KERNEL(fc_encode_regression),
       FC_KERNEL(fc_decode_regression),
       FC_KERNEL(fc_normalize_heatmaps),
+      // lifting (issue 15)
+      FC_KERNEL(fc_motionbert_labels_f),
+      FC_KERNEL(fc_motionbert_labels_d),
+      FC_KERNEL(fc_motionbert_target_f),
+      FC_KERNEL(fc_motionbert_target_d),
   };
 #undef FC_KERNEL
   return table;

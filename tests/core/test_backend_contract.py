@@ -27,7 +27,7 @@ CUDA_BACKENDS = ('cuda', 'cuda-emulator')
 # The kernels the CUDA backends do not run yet (issue 15): these, and only these, raise
 # NotImplementedError there.
 PART2_KERNELS = {'instance_geometry', 'instance_sigmas', 'spr_encode_displacements',
-                 'spr_decode', 'motionbert_encode', 'hand3d_encode', 'simcc3d_encode',
+                 'spr_decode', 'hand3d_encode', 'simcc3d_encode',
                  'ae_decode'}
 NUMBA = importlib.import_module('fastcodec.backends.numba')
 NUMBA_MODULES = sorted(m.name for m in pkgutil.iter_modules(NUMBA.__path__))

@@ -11,7 +11,9 @@ import pathlib
 from typing import Tuple
 
 # The kernel files, in the order they are included into one NVRTC program.
-KERNEL_FILES: Tuple[str, ...] = ('heatmap.cu', 'simcc.cu', 'regression.cu')
+KERNEL_FILES: Tuple[str, ...] = ('heatmap.cu', 'simcc.cu', 'regression.cu',
+                                 # lifting (issue 15)
+                                 'lifting.cu')
 
 
 def source_root() -> pathlib.Path:
