@@ -217,3 +217,39 @@ def device_test_outputs(codec, rng, B):
         return ((labels + 0.001 * rng.standard_normal(labels.shape)).astype(np.float32),)
     heat = encoded['heatmaps']
     return ((heat + 0.02 * rng.random(heat.shape)).astype(np.float32),)
+
+
+# ---- lifting (issue 15): the lifting codecs on device arrays (tests/cuda, tests/gpu) ---------
+DEVICE_LIFTING_CODECS = {
+    'motionbert': lambda: fastcodec.MotionBERTLabel(17),
+    'motionbert_train_vis': lambda: fastcodec.MotionBERTLabel(17, root_index=2, mode='train',
+                                                              concat_vis=True, rootrel=True),
+}
+
+
+def device_lifting_inputs(rng, B, T=9, K=17, project=True, dtype=np.float32):
+    """MotionBERTLabel's batch_encode arguments for B sequences of T frames, host arrays:
+    keypoints (B, T, K, 2), visibility, camera-space targets (B, T, K, 3) and their
+    visibility, a camera dict of (B,) / (B, 2, 1) arrays (without f, c: no projection),
+    factors (B, T) with sample 0 taking the computed one."""
+    kps = rng.uniform(-50, 1500, (B, T, K, 2)).astype(dtype)
+    vis = rng.choice([0.0, 0.5, 1.0], (B, T, K)).astype(np.float32)
+    target = rng.normal(0, 300, (B, T, K, 3))
+    target[..., 2] += rng.uniform(3000, 6000, (B, T, 1))
+    tvis = rng.choice([0.0, 0.49, 0.51, 1.0], (B, T, K)).astype(np.float32)
+    cam = dict(w=rng.integers(200, 1500, B).astype(np.float64),
+               h=rng.integers(200, 1500, B).astype(np.float64))
+    if project:
+        cam.update(f=rng.uniform(500, 1500, (B, 2, 1)), c=rng.uniform(200, 800, (B, 2, 1)))
+    factor = rng.uniform(0.5, 4, (B, T)).astype(np.float32)
+    factor[0, 0] = 0
+    return kps, vis, target.astype(dtype), tvis, cam, factor
+
+
+def device_lifting_outputs(rng, B, T=9, K=17, dtype=np.float32):
+    """MotionBERTLabel's batch_decode arguments: outputs (B, T, K, 3), w, h (B, T),
+    factor (B, T, 1)."""
+    w = rng.integers(200, 1500, (B, T)).astype(np.float64)
+    return (rng.normal(0, 1, (B, T, K, 3)).astype(dtype), w,
+            rng.integers(200, 1500, (B, T)).astype(np.float64),
+            rng.uniform(0.5, 4, (B, T, 1)).astype(np.float32))

@@ -34,22 +34,121 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import F32, F64, NUMPY, TorchNS, float_of, is_torch, open_call
+from fastcodec._arrays import (F32, F64, NUMPY, Call, TorchNS, float_of, is_torch, on_device,
+                               open_call)
 from fastcodec.codecs.base import BaseKeypointCodec
 
 
 # ---- array namespaces -----------------------------------------------------------------
-def namespace_of(x: Any, name: str = 'keypoints'):
-    """Where a lifting call computes: torch tensors with torch ops on their own device
-    (the vectorised path, any device), everything on the host with numpy. Other arrays
-    in device memory go through the dispatch, which names the backend they need."""
-    if is_torch(x):
+def namespace_of(x: Any, name: str = 'keypoints', codec: Any = None):
+    """Where a lifting call computes: on the host with numpy, torch CPU tensors with
+    torch ops; device arrays (CuPy, torch CUDA tensors) through the dispatch's device
+    backend (``DeviceNS``) where ``codec.device_ready``, else torch tensors with torch
+    ops on their device (the vectorised path) and other device arrays refused."""
+    if is_torch(x) and (x.device.type == 'cpu' or not getattr(codec, 'device_ready', False)):
         return TorchNS(x.device)
-    call = open_call((x,), (name,))  # a TypeError here for a device array without a backend
+    if type(x) is not np.ndarray and on_device(x):
+        # the dispatch's TypeError for a device without a backend, NotImplementedError
+        # for a codec without device kernels
+        return DeviceNS(open_call((x,), (name,), codec))
+    call = open_call((x,), (name,))
     if call.X is not NUMPY:
         raise TypeError(f'{name}: the lifting codecs compute on numpy arrays and torch '
                         f'tensors, not on {type(x).__module__}.{type(x).__name__}')
     return NUMPY
+
+
+class DeviceNS:
+    """A device call's namespace for the lifting glue (``fastcodec._arrays.Call`` on a
+    device backend): the operations of NumpyNS / TorchNS the lifting codecs use, as
+    ``Call.xp`` functions (CuPy, on the caller's stream for torch callers), results
+    handed back as the caller's kind by ``wrap``. Nothing here reads device memory on
+    the host (no synchronisation)."""
+
+    kind = 'device'
+    is_torch = False
+
+    def __init__(self, call: Call) -> None:
+        self.call, self.xp, self.device = call, call.xp, call.X.device
+        self.asarray, self.empty, self.wrap = call.array, call.empty, call.result
+
+    @staticmethod
+    def dtype(x) -> np.dtype:
+        return x.dtype
+
+    def cast(self, x, dtype):
+        return x if x.dtype == dtype else self.xp.asarray(x, dtype=dtype)
+
+    def copy(self, x):
+        return self.xp.copy(x)
+
+    def ones(self, shape, dtype=F32):
+        return self.xp.ones(tuple(shape), dtype)
+
+    def zeros(self, shape, dtype):
+        return self.call.zeros(tuple(shape), dtype)
+
+    def full(self, shape, value, dtype):
+        return self.xp.full(tuple(shape), value, dtype)
+
+    def cat(self, xs, axis):
+        return self.xp.concatenate(xs, axis=axis)
+
+    def weight(self, visible):
+        """MMPose's ``np.where(visible > 0.5, 1., 0.).astype(np.float32)``."""
+        return self.xp.asarray(self.xp.greater(visible, 0.5), dtype=F32)
+
+    def where(self, cond, a, b):
+        return self.xp.where(cond, a, b)
+
+    def binop(self, op: str, a, b, out):
+        """``out[...] = a <op> b`` as numpy computes it, stored in out's dtype."""
+        return getattr(self.xp, op)(a, b, out=out, casting='unsafe')
+
+    def planes(self, x):
+        return [self.xp.array(x[..., j], order='C') for j in range(x.shape[-1])]  # copies
+
+    def rdiv(self, scalar: float, x):
+        return self.xp.divide(scalar, x)
+
+    def take(self, x, index: List[int], axis: int):
+        return self.xp.take(x, self.xp.asarray(index, dtype=np.int64), axis=axis)
+
+    def permute(self, x, dims):
+        return self.xp.transpose(x, dims)
+
+    def expand(self, x, shape):
+        return self.xp.broadcast_to(x, tuple(shape))
+
+    def results(self, encoded: dict) -> dict:
+        """An encode's arrays as the caller's kind (flags and nested dicts kept)."""
+        return {k: (self.results(v) if isinstance(v, dict) else
+                    v if isinstance(v, (bool, int, float, str, list, type(None))) else
+                    self.wrap(v)) for k, v in encoded.items()}
+
+
+def is_device(X) -> bool:
+    return X.kind == 'device'
+
+
+# Elementwise logic and tests on any namespace's arrays (numpy, torch, device): torch
+# through its operators, the others through their array module (a device array takes
+# no operators: its operations must be queued on the call's stream).
+def isfinite(X, x):
+    return X.torch.isfinite(x) if X.is_torch else X.xp.isfinite(x)
+
+
+def logical_or(X, a, b):
+    return a | b if X.is_torch else X.xp.logical_or(a, b)
+
+
+def logical_and_not(X, a, b):
+    """a and not b."""
+    return a & ~b if X.is_torch else X.xp.logical_and(a, X.xp.logical_not(b))
+
+
+def equal(X, a, value):
+    return a == value if X.is_torch else X.xp.equal(a, value)
 
 
 # ---- dtype rules ------------------------------------------------------------------------
@@ -172,6 +271,8 @@ def concat_visibility(X, labels, visible):
     if visible.ndim == 4:
         visible = visible[..., 0]
     dtype = promote(X.dtype(labels), X.dtype(visible))
+    if is_device(X):           # no item assignment on device arrays
+        return X.cat([X.cast(labels, dtype), X.cast(visible, dtype)[..., None]], -1)
     D = labels.shape[-1]
     out = X.empty(labels.shape[:-1] + (D + 1,), dtype)
     for j in range(D):
@@ -272,14 +373,17 @@ def non_finite(X, x):
     if test and (X.dtype(x).kind != 'f' or (bool(X.torch.isfinite(x.sum())) if X.is_torch
                                             else math.isfinite(np.vdot(x, x)))):
         return None
-    mask = ~(X.torch.isfinite(x) if X.is_torch else np.isfinite(x)).all(-1)
+    if X.is_torch:
+        mask = ~X.torch.isfinite(x).all(-1)
+    else:
+        mask = X.xp.logical_not(X.xp.all(X.xp.isfinite(x), axis=-1))
     return None if test and not bool(mask.any()) else mask
 
 
 def may_test(X) -> bool:
-    """Whether the masks may be tested before use: arrays in host memory (testing a
-    torch tensor on a device would synchronise with it)."""
-    return not X.is_torch or X.device.type == 'cpu'
+    """Whether the masks may be tested before use: arrays in host memory (testing an
+    array on a device would synchronise with it)."""
+    return X.device.type == 'cpu'
 
 
 def zero_where(X, mask, x):
@@ -291,7 +395,7 @@ def zero_where(X, mask, x):
         mask = mask.reshape(tuple(mask.shape) + (1,) * (x.ndim - mask.ndim))
     if X.is_torch:
         return x.masked_fill(mask, 0)
-    return np.where(mask, np.zeros((), x.dtype), x)
+    return X.xp.where(mask, X.xp.zeros((), x.dtype), x)
 
 
 def target_masks(X, lifting_target, root_index: Optional[List[int]]):
@@ -305,7 +409,7 @@ def target_masks(X, lifting_target, root_index: Optional[List[int]]):
         return bad, None
     root = bad[:, :, root_index[0]]
     for r in root_index[1:]:
-        root = root | bad[:, :, r]
+        root = logical_or(X, root, bad[:, :, r])
     return bad, root
 
 
@@ -627,8 +731,8 @@ class Inputs:
     (B, T, K') / (B, T, K', 1) or None, and the namespace X of the results."""
 
     def __init__(self, keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                 batched: bool, min_target_keypoints: int = 1) -> None:
-        X = self.X = namespace_of(keypoints)
+                 batched: bool, min_target_keypoints: int = 1, codec: Any = None) -> None:
+        X = self.X = namespace_of(keypoints, 'keypoints', codec)
         pre = 'B, ' if batched else ''
         kp = X.asarray(keypoints, 'keypoints')
         check_ndim(kp, 'keypoints', 3 + batched, f'({pre}N, K, D)')
@@ -682,7 +786,7 @@ class LiftingCodec(BaseKeypointCodec):
         return True
 
     def _decode_inputs(self, encoded, batched: bool, name: str, allow_2d: bool = False):
-        X = namespace_of(encoded)
+        X = namespace_of(encoded, name, self)
         enc = X.asarray(encoded, name)
         if not (allow_2d and enc.ndim == 2 + batched):
             check_ndim(enc, name, 3 + batched, ('(B, N, K, C)' if batched else '(N, K, C)')

@@ -117,7 +117,7 @@ class ImagePoseLifting(RootedLiftingCodec):
             if encoded is not None:
                 return encoded
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        False, max(self.root_index) + 1)
+                        False, max(self.root_index) + 1, self)
         return first(self._encode(inputs), FLAG_KEYS)
 
     def _encode_sample(self, kp, vis, lt, ltv) -> Optional[dict]:
@@ -183,7 +183,7 @@ class ImagePoseLifting(RootedLiftingCodec):
         lifting_target (B, T, K, C), lifting_target_visible (B, T, K); returns
         ``encode``'s arrays with a leading B."""
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        True, max(self.root_index) + 1)
+                        True, max(self.root_index) + 1, self)
         return self._encode(inputs)
 
     def _encode(self, inputs: Inputs) -> dict:

@@ -93,7 +93,7 @@ class VideoPoseLifting(RootedLiftingCodec):
             if encoded is not None:
                 return encoded
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        False, max(self.root_index) + 1 if self.zero_center else 1)
+                        False, max(self.root_index) + 1 if self.zero_center else 1, self)
         encoded = first(self._encode(inputs, sample_camera(camera_param)), FLAG_KEYS)
         if 'camera_param' in encoded:
             normalised = encoded['camera_param']
@@ -169,7 +169,7 @@ class VideoPoseLifting(RootedLiftingCodec):
         lifting_target (B, T', K, C), lifting_target_visible (B, T', K), camera_param
         batched as in the class docstring; returns ``encode``'s arrays with a leading B."""
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        True, max(self.root_index) + 1 if self.zero_center else 1)
+                        True, max(self.root_index) + 1 if self.zero_center else 1, self)
         return self._encode(inputs, camera_param)
 
     def _encode(self, inputs: Inputs, camera_param) -> dict:
