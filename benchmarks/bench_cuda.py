@@ -239,3 +239,61 @@ def test_simcc_decode_4096(benchmark, gpu, mmc):
            lambda: gpu.simcc_decode(sx, sy, 37, 37, 2.0, 150.0, (6.0, 6.0), locs, vals, vis),
            copy_ms((sx.numel() + sy.numel()) * 4), lambda: torch_simcc_decode(sx, sy),
            mmpose_ms(codec, 'decode', per_sample, 4096))
+
+
+# ---- lifting (issue 15): batch lifting encode of 4096 sequences --------------------------------
+def lifting_batch(B=4096, T=27, K=17, seed=3):
+    """MotionBERT-like inputs on the GPU: keypoints (B, T, K, 2), camera-space targets
+    (B, T, K, 3), their visibility, a camera dict of (B,) / (B, 2, 1) tensors; and the
+    same on the host for MMPose."""
+    rng = np.random.default_rng(seed)
+    kps = rng.uniform(0, 1000, (B, T, K, 2)).astype(np.float32)
+    target = rng.normal(0, 300, (B, T, K, 3))
+    target[..., 2] += rng.uniform(3000, 6000, (B, T, 1))
+    target = target.astype(np.float32)
+    vis = np.ones((B, T, K), np.float32)
+    cam = dict(w=np.full(B, 1000.0), h=np.full(B, 1002.0), f=rng.uniform(500, 1500, (B, 2, 1)),
+               c=rng.uniform(200, 800, (B, 2, 1)))
+    dev = [torch.from_numpy(a).cuda() for a in (kps, vis, target, vis)]
+    dev.append({k: torch.from_numpy(v).cuda() for k, v in cam.items()})
+    host = [(kps[i], vis[i], target[i], vis[i], {k: v[i] for k, v in cam.items()})
+            for i in range(MMPOSE_SAMPLES)]
+    return dev, host
+
+
+def test_motionbert_encode_4096(benchmark, mmc):
+    """MotionBERTLabel.batch_encode on torch CUDA tensors (the motionbert_encode
+    kernels, the camera constants and non-finite masks in device glue), beside the
+    torch-op path it replaces (the 'torch' baseline: the codec's vectorised torch
+    implementation) and MMPose per sample on the CPU."""
+    import fastcodec
+    from fastcodec.codecs.motionbert_label import MotionBERTLabel
+    dev, host = lifting_batch()
+    codec = fastcodec.MotionBERTLabel(17, mode='train', concat_vis=True)
+
+    def torch_path():
+        MotionBERTLabel.device_ready = False      # the torch-op path of issue 14
+        try:
+            codec.batch_encode(*dev)
+        finally:
+            MotionBERTLabel.device_ready = True
+    kps, vis, target = dev[0], dev[1], dev[2]
+    # read: keypoints, target, both visibilities; written: labels (x, y, visibility),
+    # target label, weights
+    nbytes = 4 * (kps.numel() * 5 // 2 + 2 * target.numel() + 3 * vis.numel())
+    record(benchmark, 'motionbert_train_encode_4096x27x17', lambda: codec.batch_encode(*dev),
+           copy_ms(nbytes), torch_path,
+           mmpose_ms(mmc.MotionBERTLabel(17, mode='train', concat_vis=True), 'encode', host,
+                     4096))
+
+
+def test_video_lifting_encode_4096(benchmark, mmc):
+    """VideoPoseLifting.batch_encode on torch CUDA tensors: its torch-op path (no
+    device kernel yet: issue 15), recorded beside MMPose for the later comparison."""
+    import fastcodec
+    dev, host = lifting_batch()
+    codec = fastcodec.VideoPoseLifting(17, normalize_camera=True)
+    nbytes = 4 * 2 * (dev[0].numel() + dev[2].numel() + dev[1].numel())  # read and written
+    record(benchmark, 'video_lifting_encode_4096x27x17 (torch ops)',
+           lambda: codec.batch_encode(*dev), copy_ms(nbytes), None,
+           mmpose_ms(mmc.VideoPoseLifting(17, normalize_camera=True), 'encode', host, 4096))
