@@ -208,12 +208,9 @@ def test_codecs_without_device_kernels_say_so(fake_cuda, build, call):
         getattr(build(), call)(device(kps), device(vis))
 
 
-# ---- lifting (issue 15): MotionBERTLabel on device arrays -----------------------------------
+# ---- lifting (issue 15): the lifting codecs on device arrays ---------------------------------
 from conftest import DEVICE_LIFTING_CODECS as LIFTING  # noqa: E402
 from conftest import device_lifting_inputs, device_lifting_outputs  # noqa: E402
-
-# exact: the weights and visibilities (copies of 0 / 1 values) and the flags
-LIFTING_EXACT = ('lifting_target_weight', 'lifting_target_visible', 'keypoint_labels_visible')
 
 
 def _on_device(args):
@@ -221,28 +218,45 @@ def _on_device(args):
                  None if a is None else device(a) for a in args)
 
 
+def _sample(args, b):
+    return tuple({k: v[b] for k, v in a.items()} if isinstance(a, dict) else
+                 None if a is None else a[b] for a in args)
+
+
 def _assert_lifting(got, want):
     assert got.keys() == want.keys()
     for key in want:
-        assert_matches(got[key], want[key], TARGET_TOL, key in LIFTING_EXACT)
+        if isinstance(want[key], dict):            # the normalised camera
+            _assert_lifting(got[key], want[key])
+        elif isinstance(want[key], np.ndarray):    # weights, visibilities: exact
+            assert_matches(got[key], want[key], TARGET_TOL,
+                           'weight' in key or 'visible' in key)
+        else:
+            assert got[key] == want[key], key
 
 
 @pytest.mark.parametrize('name', LIFTING)
 @pytest.mark.parametrize('project', [True, False], ids=['camera', 'no-camera'])
 @pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
 def test_lifting_encode_on_device(fake_cuda, name, project, dtype):
+    """batch_encode and encode on device arrays (camera dicts of device arrays too)
+    against cpp; a non-finite 2D keypoint and target root are zeroed on the device
+    without reading anything back."""
     codec = LIFTING[name]()
+    if project != (isinstance(codec, fastcodec.MotionBERTLabel) or
+                   getattr(codec, 'normalize_camera', False)) and \
+            not isinstance(codec, fastcodec.MotionBERTLabel):
+        pytest.skip('f, c: MotionBERTLabel projects with them, VideoPoseLifting normalises '
+                    'them (normalize_camera), ImagePoseLifting has no camera')
     rng = np.random.default_rng(len(name) + project)
-    args = device_lifting_inputs(rng, 3, project=project, dtype=dtype)
-    args[0][1, 2, 3] = np.nan             # a non-finite 2D keypoint and target root:
-    args[2][2, 1, codec.root_index, 2] = np.inf   # zeroed on the device, unread
+    args = device_lifting_inputs(codec, rng, 3, project=project, dtype=dtype)
+    args[0][1, 0, 3] = np.nan
+    args[2][2, 0, codec.root_index if isinstance(codec.root_index, int) else 0, 2] = np.inf
     with fastcodec.use_backend('cpp'):
         want = codec.batch_encode(*args)
-        want1 = codec.encode(*(a[1] if not isinstance(a, dict) else
-                               {k: v[1] for k, v in a.items()} for a in args))
+        want1 = codec.encode(*_sample(args, 1))
     _assert_lifting(on_host(codec.batch_encode(*_on_device(args))), want)
-    one = tuple({k: v[1] for k, v in a.items()} if isinstance(a, dict) else a[1] for a in args)
-    _assert_lifting(on_host(codec.encode(*_on_device(one))), want1)
+    _assert_lifting(on_host(codec.encode(*_on_device(_sample(args, 1)))), want1)
     assert np.isfinite(want['lifting_target_label']).all()   # the masks applied
 
 
@@ -250,23 +264,16 @@ def test_lifting_encode_on_device(fake_cuda, name, project, dtype):
 def test_lifting_decode_on_device(fake_cuda, name):
     codec = LIFTING[name]()
     rng = np.random.default_rng(200 + len(name))
-    outputs = device_lifting_outputs(rng, 3)
-    for args in (outputs, outputs[:1], (outputs[0], None, None, outputs[3])):
+    outputs = device_lifting_outputs(codec, rng, 3)
+    cases = [outputs, outputs[:1]]
+    if isinstance(codec, fastcodec.MotionBERTLabel):
+        cases.append((outputs[0], None, None, outputs[3]))
+    for args in cases:
         with fastcodec.use_backend('cpp'):
             want = codec.batch_decode(*args)
-        got = on_host(codec.batch_decode(*_on_device(args)))
-        assert_matches(got[0], want[0], COORD_TOL)
-        assert_matches(got[1], want[1], SCORE_TOL, exact=True)
-
-
-@pytest.mark.parametrize('name', ['ImagePoseLifting', 'VideoPoseLifting'])
-def test_rooted_lifting_codecs_say_they_have_no_device_path(fake_cuda, name):
-    """Image/VideoPoseLifting keep their torch-op path for torch tensors; other device
-    arrays are refused up front, naming issue 15."""
-    codec = getattr(fastcodec, name)(17)
-    rng = np.random.default_rng(3)
-    kps, _, target, *_ = device_lifting_inputs(rng, 2)
-    with pytest.raises(NotImplementedError, match='issue 15'):
-        codec.batch_encode(device(kps), None, device(target[:, :1]))
-    with pytest.raises(NotImplementedError, match='issue 15'):
-        codec.batch_decode(device(target))
+            want1 = codec.decode(*_sample(args, 2))
+        for got, w in ((codec.batch_decode(*_on_device(args)), want),
+                       (codec.decode(*_on_device(_sample(args, 2))), want1)):
+            got = on_host(got)
+            assert_matches(got[0], w[0], COORD_TOL)
+            assert_matches(got[1], w[1], SCORE_TOL, exact=True)

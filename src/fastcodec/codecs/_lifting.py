@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -121,10 +122,10 @@ class DeviceNS:
         return self.xp.broadcast_to(x, tuple(shape))
 
     def results(self, encoded: dict) -> dict:
-        """An encode's arrays as the caller's kind (flags and nested dicts kept)."""
+        """An encode's device arrays as the caller's kind; flags, a camera's host
+        extras and nested dicts' other values as they are."""
         return {k: (self.results(v) if isinstance(v, dict) else
-                    v if isinstance(v, (bool, int, float, str, list, type(None))) else
-                    self.wrap(v)) for k, v in encoded.items()}
+                    self.wrap(v) if on_device(v) else v) for k, v in encoded.items()}
 
 
 def is_device(X) -> bool:
@@ -149,6 +150,25 @@ def logical_and_not(X, a, b):
 
 def equal(X, a, value):
     return a == value if X.is_torch else X.xp.equal(a, value)
+
+
+_OPERATORS = dict(add=operator.add, subtract=operator.sub, multiply=operator.mul,
+                  divide=operator.truediv)
+
+
+def arith(X, op: str, a, b):
+    """``a <op> b`` (op: 'add', 'subtract', 'multiply', 'divide') with numpy's (or
+    torch's) promotion: the operator on numpy arrays and torch tensors, the array
+    module's ufunc on device arrays."""
+    return getattr(X.xp, op)(a, b) if is_device(X) else _OPERATORS[op](a, b)
+
+
+def assign(X, view, value) -> None:
+    """``view[...] = value``: on device arrays the array module's copyto."""
+    if is_device(X):
+        X.xp.copyto(view, value)
+    else:
+        view[...] = value
 
 
 # ---- dtype rules ------------------------------------------------------------------------
@@ -245,8 +265,8 @@ def root_mean(X, lifting_target, root_index: List[int], dtype: np.dtype):
     accumulator ``dtype``: the same sequential float adds, then one division."""
     acc = X.cast(lifting_target[:, :, root_index[0]], dtype)
     for r in root_index[1:]:
-        acc = acc + X.cast(lifting_target[:, :, r], dtype)
-    return acc / len(root_index) if len(root_index) > 1 else X.copy(acc)
+        acc = arith(X, 'add', acc, X.cast(lifting_target[:, :, r], dtype))
+    return arith(X, 'divide', acc, len(root_index)) if len(root_index) > 1 else X.copy(acc)
 
 
 def delete_keypoint(X, x, index: int, axis: int):
@@ -304,7 +324,7 @@ def decode_root(X, keypoints, target_root, remove_root: bool, root_index: List[i
             _size(keypoints) >= _CHANNEL_PLANES_MIN:
         return _add_root_by_channel(X, keypoints, root, dtype,
                                     root_index[0] if insert else None)
-    keypoints = X.cast(keypoints, dtype) + X.cast(root, dtype)
+    keypoints = arith(X, 'add', X.cast(keypoints, dtype), X.cast(root, dtype))
     if insert:
         if keypoints.ndim != 4:
             raise ValueError('re-inserting the removed root needs encoded of per-sample '
@@ -331,7 +351,7 @@ def _add_root_by_channel(X, keypoints, root, dtype, index: Optional[int]):
             X.binop('add', keypoints[..., j], rj, out[..., j])
             continue
         X.binop('add', keypoints[:, :, :index, j], rj, out[:, :, :index, j])
-        out[:, :, index:index + 1, j] = X.expand(X.cast(rj, dtype), (B, N, 1))
+        assign(X, out[:, :, index:index + 1, j], X.expand(X.cast(rj, dtype), (B, N, 1)))
         X.binop('add', keypoints[:, :, index:, j], rj, out[:, :, index + 1:, j])
     return out
 
@@ -455,8 +475,8 @@ def finite_rooted_targets(X, encoded: dict, lifting_target, root_index: Optional
     bad, root = masks
     weight_bad = label_bad = bad
     if root is not None:
-        weight_bad = bad | root[:, :, None]
-        label_bad = bad | root[:, None] if image else weight_bad
+        weight_bad = logical_or(X, bad, root[:, :, None])
+        label_bad = logical_or(X, bad, root[:, None]) if image else weight_bad
         encoded['target_root'] = zero_where(X, root, encoded['target_root'])
     trajectory_bad = weight_bad
     if encoded.get('target_root_removed'):
@@ -780,6 +800,8 @@ class LiftingCodec(BaseKeypointCodec):
         lifting_target_label='lifting_target_label',
         lifting_target_weight='lifting_target_weight')
     single_instance = False
+    # CuPy arrays and torch CUDA tensors run on the cuda backend (DeviceNS)
+    device_ready = True
 
     @property
     def support_batch_decoding(self) -> bool:
@@ -899,6 +921,8 @@ class RootedLiftingCodec(LiftingCodec):
         root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
         kp = decode_root(X, self._denormalise(X, kp, name), root, self.remove_root,
                          self.root_index)
+        if is_device(X):
+            return X.wrap(kp), X.wrap(X.ones(kp.shape[:-1]))
         return kp, X.ones(kp.shape[:-1])
 
     def _denormalise(self, X, keypoints, name: str):

@@ -107,9 +107,6 @@ class MotionBERTLabel(LiftingCodec):
 
     auxiliary_encode_keys = {'lifting_target', 'lifting_target_visible', 'camera_param',
                              'factor'}
-    # CuPy arrays and torch CUDA tensors run on the cuda backend (its motionbert_encode
-    # kernels; decode in Call.xp glue): fastcodec.codecs._lifting.DeviceNS
-    device_ready = True
 
     def __init__(self,
                  num_keypoints: int,

@@ -11,7 +11,8 @@ from typing import Any, List, Optional, Union
 import numpy as np
 
 from fastcodec.codecs import _lifting
-from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, as_float,
+from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, arith,
+                                       as_float, is_device,
                                        batch_camera, check_num_keypoints, check_root_index,
                                        concat_visibility, deepcopy_camera, delete_keypoint,
                                        fast_float, fast_visible, finite_keypoint_labels,
@@ -191,7 +192,7 @@ class VideoPoseLifting(RootedLiftingCodec):
         if self.zero_center:
             lt = as_float(X, lt)
             root = root_mean(X, lt, self.root_index, X.dtype(lt))
-            label = lt - root[:, :, None]
+            label = arith(X, 'subtract', lt, root[:, :, None])
             encoded['target_root'] = root
             if self.remove_root and len(self.root_index) == 1:
                 r = self.root_index[0]
@@ -204,8 +205,8 @@ class VideoPoseLifting(RootedLiftingCodec):
             label = X.copy(lt)
 
         # The image centre and half width, float32 as in MMPose.
-        cx = X.cast(0.5 * X.cast(cam.w, F64), F32)
-        cy = X.cast(0.5 * X.cast(cam.h, F64), F32)
+        cx = X.cast(arith(X, 'multiply', 0.5, X.cast(cam.w, F64)), F32)
+        cy = X.cast(arith(X, 'multiply', 0.5, X.cast(cam.h, F64)), F32)
         center = X.cat([cx[:, None], cy[:, None]], 1)                  # (B, 2)
         kdt = promote(X.dtype(kp), F32)
         # (keypoints - center) / scale, channel by channel into views of one array:
@@ -220,9 +221,11 @@ class VideoPoseLifting(RootedLiftingCodec):
         if self.normalize_camera:
             f, c = cam.f, cam.c
             fdt, cdt = promote(X.dtype(f), F32), promote(X.dtype(c), F32)
-            f_new = X.cast(f, fdt) / X.cast(cx, fdt).reshape((B,) + (1,) * (f.ndim - 1))
-            c_new = ((X.cast(per_sample(c, 3), cdt) - X.cast(center, cdt).reshape(B, 2, 1))
-                     / X.cast(cx, cdt).reshape(B, 1, 1))
+            f_new = arith(X, 'divide', X.cast(f, fdt),
+                          X.cast(cx, fdt).reshape((B,) + (1,) * (f.ndim - 1)))
+            c_new = arith(X, 'divide', arith(X, 'subtract', X.cast(per_sample(c, 3), cdt),
+                                             X.cast(center, cdt).reshape(B, 2, 1)),
+                          X.cast(cx, cdt).reshape(B, 1, 1))
             encoded['camera_param'] = dict(cam.extras, w=cam.w, h=cam.h, f=f_new, c=c_new)
 
         if self.concat_vis:
@@ -236,7 +239,7 @@ class VideoPoseLifting(RootedLiftingCodec):
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
         self._finite(X, encoded, kp, inputs.target, inputs.target_visible is not None)
-        return encoded
+        return X.results(encoded) if is_device(X) else encoded
 
     def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:
         """Finite targets for non-finite keypoints (``_lifting.non_finite``): a
