@@ -277,3 +277,11 @@ def test_lifting_decode_on_device(fake_cuda, name):
             got = on_host(got)
             assert_matches(got[0], w[0], COORD_TOL)
             assert_matches(got[1], w[1], SCORE_TOL, exact=True)
+
+
+def test_motionbert_on_device_refuses_what_its_kernels_do_not_round(fake_cuda):
+    codec = LIFTING['motionbert']()
+    args = list(device_lifting_inputs(codec, np.random.default_rng(4), 2))
+    args[0] = args[0].astype(np.float16)
+    with pytest.raises(TypeError, match='float32 / float64'):
+        codec.batch_encode(*_on_device(args))

@@ -6,9 +6,11 @@ normalisation, a pinhole projection): a few flops per coordinate, no reductions,
 data-dependent control flow. MMPose's cost is per-sample Python work (a dozen small numpy
 calls and a deep copy of the camera per sample); doing each of those numpy calls once
 for the whole batch removes it, so vectorised numpy / torch is the right tool for
-ImagePoseLifting and VideoPoseLifting (they do not go through ``fastcodec.backends``).
-Torch tensors are computed with torch ops on their own device (no host copies, no
-synchronisation).
+ImagePoseLifting and VideoPoseLifting (on the host they do not go through
+``fastcodec.backends``). Torch CPU tensors are computed with torch ops; device arrays
+(CuPy, torch CUDA tensors) through the dispatch's device backend (``DeviceNS``: the
+same steps as the call's ``xp`` functions on the caller's stream, MotionBERTLabel's
+kernels on the backend; no host copies, no synchronisation).
 
 Two numpy habits matter at this size: numpy broadcasts small trailing axes (a
 (B, 1, 1, 2) centre) slowly, so coordinates are processed as contiguous planes or
@@ -17,8 +19,9 @@ are reproduced with ``out=`` ufuncs (computed in float64, stored in float32) so 
 match bit for bit. MotionBERTLabel's camera projection needs about twenty such passes
 over the batch, about half of them float64: for numpy / torch-CPU float inputs its
 encode runs one compiled pass instead (the ``motionbert_encode`` kernel,
-csrc/include/fastcodec/lifting.h), bit-identical to the vectorised path it keeps for
-the other inputs (tests/lifting/test_lifting_kernel.py).
+csrc/include/fastcodec/lifting.h; on a device its CUDA kernels, csrc/cuda/lifting.cu),
+bit-identical to the vectorised path it keeps for the other inputs
+(tests/lifting/test_lifting_kernel.py).
 
 Every function here works on a leading batch axis ``B``; the per-sample ``encode`` /
 ``decode`` of the codecs call them with ``B = 1``. Dtypes follow MMPose 1.3.2 under

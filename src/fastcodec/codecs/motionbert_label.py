@@ -4,9 +4,11 @@ image coordinates (camera projection, scale factor), for MotionBERT.
 numpy and torch-CPU inputs of float32 / float64 go through one compiled pass
 (the ``motionbert_encode`` kernel: csrc/include/fastcodec/lifting.h, C++ or Numba),
 which reproduces numpy's rounding step by step; reproducing it with numpy takes ~20
-memory-bound passes over the batch, about half in float64. Everything else (torch on
-a GPU, integer or float16 keypoints / targets) takes the vectorised numpy / torch path,
-whose numbers the kernel equals bit for bit (tests/lifting/test_lifting_parity.py).
+memory-bound passes over the batch, about half in float64. Device arrays (CuPy, torch
+CUDA) of those dtypes run the same functions as CUDA kernels (``_encode_device``).
+Everything else (integer or float16 keypoints / targets on the host) takes the
+vectorised numpy / torch path, whose numbers the kernel equals bit for bit
+(tests/lifting/test_lifting_parity.py).
 """
 from __future__ import annotations
 

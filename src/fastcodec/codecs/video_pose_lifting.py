@@ -1,8 +1,9 @@
 """VideoPoseLifting: 2D keypoint sequences normalised by the image size, and a
 root-relative 3D target, for temporal pose lifters (VideoPose3D).
 
-Vectorised numpy / torch over the batch: the work is a few flops per keypoint, so a
-compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
+Vectorised numpy / torch over the batch, CuPy-style ``xp`` glue on device arrays: the
+work is a few flops per keypoint, so a compiled kernel would not pay off (see
+``fastcodec.codecs._lifting``).
 """
 from __future__ import annotations
 
