@@ -74,7 +74,15 @@ class DeviceNS:
 
     def __init__(self, call: Call) -> None:
         self.call, self.xp, self.device = call, call.xp, call.X.device
-        self.asarray, self.empty, self.wrap = call.array, call.empty, call.result
+        self.empty, self.wrap = call.empty, call.result
+
+    def asarray(self, x: Any, name: str):
+        """x on the device: device arrays as the call reads them (zero-copy); host
+        values (a codec's statistics, camera numbers) copied over asynchronously on
+        the call's stream."""
+        if not on_device(x):
+            x = self.xp.asarray(NUMPY.asarray(x, name))
+        return self.call.array(x, name)
 
     @staticmethod
     def dtype(x) -> np.dtype:

@@ -13,7 +13,8 @@ import numpy as np
 
 from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCodec, arith,
-                                       broadcast_check, is_device, check_num_keypoints, check_root_index,
+                                       broadcast_check, check_num_keypoints, check_root_index,
+                                       is_device,
                                        concat_visibility, delete_keypoint, fast_float,
                                        fast_visible, finite_keypoint_labels,
                                        finite_rooted_targets, finite_sample, first, np_concat_visibility,
