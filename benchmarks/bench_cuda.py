@@ -314,3 +314,63 @@ def test_spr_decode_64(benchmark, mmc):
     record(benchmark, 'spr_decode_64x128x128', lambda: codec.batch_decode(heat, disp),
            copy_ms((heat.numel() + disp.numel()) * 4),
            lambda: [ref.decode(heat[i], disp[i]) for i in range(64)], mmpose_cpu_ms)
+
+
+# ---- lifting (issue 15): batch lifting encode of 4096 sequences --------------------------------
+def lifting_batch(B=4096, T=27, K=17, seed=3):
+    """MotionBERT-like inputs on the GPU: keypoints (B, T, K, 2), camera-space targets
+    (B, T, K, 3), their visibility, a camera dict of (B,) / (B, 2, 1) tensors; and the
+    same on the host for MMPose."""
+    rng = np.random.default_rng(seed)
+    kps = rng.uniform(0, 1000, (B, T, K, 2)).astype(np.float32)
+    target = rng.normal(0, 300, (B, T, K, 3))
+    target[..., 2] += rng.uniform(3000, 6000, (B, T, 1))
+    target = target.astype(np.float32)
+    vis = np.ones((B, T, K), np.float32)
+    cam = dict(w=np.full(B, 1000.0), h=np.full(B, 1002.0), f=rng.uniform(500, 1500, (B, 2, 1)),
+               c=rng.uniform(200, 800, (B, 2, 1)))
+    dev = [torch.from_numpy(a).cuda() for a in (kps, vis, target, vis)]
+    dev.append({k: torch.from_numpy(v).cuda() for k, v in cam.items()})
+    host = [(kps[i], vis[i], target[i], vis[i], {k: v[i] for k, v in cam.items()})
+            for i in range(MMPOSE_SAMPLES)]
+    return dev, host
+
+
+def torch_op_path(codec, *args):
+    """The codec's former device path (issue 14: torch ops on the tensors' device, the
+    lifting codecs' vectorised implementation), the 'torch' baseline of these cases."""
+    cls = type(codec)
+    cls.device_ready = False
+    try:
+        return codec.batch_encode(*args)
+    finally:
+        del cls.device_ready          # back to the class hierarchy's True
+
+
+def test_motionbert_encode_4096(benchmark, mmc):
+    """MotionBERTLabel.batch_encode on torch CUDA tensors (the motionbert_encode
+    kernels, the camera constants and non-finite masks in device glue), beside its
+    former torch-op path and MMPose per sample on the CPU."""
+    import fastcodec
+    dev, host = lifting_batch()
+    codec = fastcodec.MotionBERTLabel(17, mode='train', concat_vis=True)
+    kps, vis, target = dev[0], dev[1], dev[2]
+    # read: keypoints, target, both visibilities; written: labels (x, y, visibility),
+    # target label, weights
+    nbytes = 4 * (kps.numel() * 5 // 2 + 2 * target.numel() + 3 * vis.numel())
+    record(benchmark, 'motionbert_train_encode_4096x27x17', lambda: codec.batch_encode(*dev),
+           copy_ms(nbytes), lambda: torch_op_path(codec, *dev),
+           mmpose_ms(mmc.MotionBERTLabel(17, mode='train', concat_vis=True), 'encode', host,
+                     4096))
+
+
+def test_video_lifting_encode_4096(benchmark, mmc):
+    """VideoPoseLifting.batch_encode on torch CUDA tensors (elementwise glue on the
+    device, no kernel of its own), beside its former torch-op path and MMPose."""
+    import fastcodec
+    dev, host = lifting_batch()
+    codec = fastcodec.VideoPoseLifting(17, normalize_camera=True)
+    nbytes = 4 * 2 * (dev[0].numel() + dev[2].numel() + dev[1].numel())  # read and written
+    record(benchmark, 'video_lifting_encode_4096x27x17', lambda: codec.batch_encode(*dev),
+           copy_ms(nbytes), lambda: torch_op_path(codec, *dev),
+           mmpose_ms(mmc.VideoPoseLifting(17, normalize_camera=True), 'encode', host, 4096))

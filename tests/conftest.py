@@ -272,3 +272,62 @@ DEVICE_CODECS.update({
                                             decode_thr=0.05),
 })
 
+
+# ---- lifting (issue 15): the lifting codecs on device arrays (tests/cuda, tests/gpu) ---------
+DEVICE_LIFTING_CODECS = {
+    'motionbert': lambda: fastcodec.MotionBERTLabel(17),
+    'motionbert_train_vis': lambda: fastcodec.MotionBERTLabel(17, root_index=2, mode='train',
+                                                              concat_vis=True, rootrel=True),
+    'image': lambda: fastcodec.ImagePoseLifting(17, root_index=[0, 3]),
+    'image_stats': lambda: fastcodec.ImagePoseLifting(
+        17, remove_root=True, save_index=True, concat_vis=True,
+        keypoints_mean=np.linspace(0, 500, 34), keypoints_std=np.linspace(50, 150, 34),
+        target_mean=np.linspace(-0.1, 0.1, 48), target_std=np.linspace(0.1, 1, 48)),
+    'video': lambda: fastcodec.VideoPoseLifting(17, remove_root=True, concat_vis=True),
+    'video_camera': lambda: fastcodec.VideoPoseLifting(17, root_index=3, normalize_camera=True,
+                                                       reshape_keypoints=False),
+}
+
+
+def device_lifting_inputs(codec, rng, B, T=9, K=17, project=True, dtype=np.float32):
+    """A lifting codec's batch_encode arguments for B samples, host arrays: keypoints
+    (B, T, K, 2) (one instance with ImagePoseLifting's statistics), visibility,
+    camera-space targets (B, T, K, 3) (T = 1 for ImagePoseLifting) and their
+    visibility; VideoPoseLifting and MotionBERTLabel: a camera dict of (B,) / (B, 2, 1)
+    arrays (without f, c where not ``project``); MotionBERTLabel: factors (B, T) with
+    sample 0 taking the computed one."""
+    image = isinstance(codec, fastcodec.ImagePoseLifting)
+    N = 1 if image and codec.keypoints_mean is not None else T
+    T = 1 if image else T
+    kps = rng.uniform(-50, 1500, (B, N, K, 2)).astype(dtype)
+    vis = rng.choice([0.0, 0.5, 1.0], (B, N, K)).astype(np.float32)
+    target = rng.normal(0, 300, (B, T, K, 3))
+    target[..., 2] += rng.uniform(3000, 6000, (B, T, 1))
+    tvis = rng.choice([0.0, 0.49, 0.51, 1.0], (B, T, K)).astype(np.float32)
+    args = (kps, vis, target.astype(dtype), tvis)
+    if image:
+        return args
+    cam = dict(w=rng.integers(200, 1500, B).astype(np.float64),
+               h=rng.integers(200, 1500, B).astype(np.float64))
+    if project:
+        cam.update(f=rng.uniform(500, 1500, (B, 2, 1)), c=rng.uniform(200, 800, (B, 2, 1)))
+    if isinstance(codec, fastcodec.VideoPoseLifting):
+        return args + (cam,)
+    factor = rng.uniform(0.5, 4, (B, T)).astype(np.float32)
+    factor[0, 0] = 0
+    return args + (cam, factor)
+
+
+def device_lifting_outputs(codec, rng, B, T=9, K=17, dtype=np.float32):
+    """A lifting codec's batch_decode arguments: outputs (B, T, K', 3) and, for Image /
+    VideoPoseLifting, the target root (B, 1, 3); MotionBERTLabel: w, h (B, T), factor
+    (B, T, 1)."""
+    if not isinstance(codec, fastcodec.MotionBERTLabel):
+        K -= codec.remove_root and len(codec.root_index) == 1
+        T = 1 if getattr(codec, 'target_mean', None) is not None else T
+        return (rng.normal(0, 1, (B, T, K, 3)).astype(dtype),
+                rng.normal(0, 1, (B, 1, 3)).astype(np.float32))
+    w = rng.integers(200, 1500, (B, T)).astype(np.float64)
+    return (rng.normal(0, 1, (B, T, K, 3)).astype(dtype), w,
+            rng.integers(200, 1500, (B, T)).astype(np.float64),
+            rng.uniform(0.5, 4, (B, T, 1)).astype(np.float32))

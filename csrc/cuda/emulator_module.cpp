@@ -28,6 +28,8 @@
 #include "instances.cu"
 // SPR (issue 15)
 #include "spr.cu"
+// lifting (issue 15)
+#include "lifting.cu"
 
 namespace py = pybind11;
 
@@ -120,6 +122,11 @@ const std::map<std::string, Launcher>& kernels() {
       // SPR (issue 15)
       FC_KERNEL(fc_spr_encode_displacements),
       FC_KERNEL(fc_spr_decode),
+      // lifting (issue 15)
+      FC_KERNEL(fc_motionbert_labels_f),
+      FC_KERNEL(fc_motionbert_labels_d),
+      FC_KERNEL(fc_motionbert_target_f),
+      FC_KERNEL(fc_motionbert_target_d),
   };
 #undef FC_KERNEL
   return table;

@@ -219,7 +219,8 @@ def motionbert_encode(call: Call, keypoints, visible, target, params, factor, ta
                       ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray], bool]:
     """-> labels (B, N, K, D [+1 with visible]) of the keypoints' dtype, target label
     (B, T, K, C) and computed factor (B, T) or (B, 0) of the target's dtype, weights f32
-    (B, T, K) or None, and whether keypoints and target are all finite."""
+    (B, T, K) or None, and whether keypoints and target are all finite (False where the
+    backend does not say: a device backend, which would have to synchronise)."""
     B, N, K, D = keypoints.shape
     T = target.shape[1]
     labels = call.empty((B, N, K, D + (visible is not None)), keypoints.dtype)
@@ -230,7 +231,7 @@ def motionbert_encode(call: Call, keypoints, visible, target, params, factor, ta
                                             take_given, root_index, project, train,
                                             target_visible, labels, target_label, computed,
                                             weights)
-    return labels, target_label, computed, weights, bool(finite)
+    return labels, target_label, computed, weights, finite is not None and bool(finite)
 
 
 # ---- 3-D targets ----------------------------------------------------------------------------

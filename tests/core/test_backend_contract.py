@@ -26,10 +26,8 @@ PYTHON_BACKENDS = [b for b in BACKENDS if b != 'cpp']
 CUDA_BACKENDS = ('cuda', 'cuda-emulator')
 # The kernels the CUDA backends do not run yet (issue 15): these, and only these, raise
 # NotImplementedError there.
-PART2_KERNELS = {'instance_geometry', 'instance_sigmas',
-                 'motionbert_encode', 'hand3d_encode', 'simcc3d_encode',
+PART2_KERNELS = {'hand3d_encode', 'simcc3d_encode',
                  'ae_decode'}
-PART2_KERNELS -= {'instance_geometry', 'instance_sigmas'}  # DecoupledHeatmap's (issue 15)
 NUMBA = importlib.import_module('fastcodec.backends.numba')
 NUMBA_MODULES = sorted(m.name for m in pkgutil.iter_modules(NUMBA.__path__))
 

@@ -15,6 +15,8 @@
 // DecoupledHeatmap (issue 15)
 #include "instances.cu"
 #include "spr.cu"  // SPR (issue 15)
+// lifting (issue 15)
+#include "lifting.cu"
 
 // Writes one float past the end of the dynamic shared memory it was given.
 extern "C" __global__ void overflow_dynamic_shared(float* out) {
@@ -41,6 +43,31 @@ extern "C" __global__ void overflow_global(const float* in, float* out) {
 extern "C" __global__ void divergent_barrier(float* out) {
   if (threadIdx.x != 0) __syncthreads();
   out[threadIdx.x] = 1.f;
+}
+
+// lifting (issue 15): motionbert_encode's two kernels per dtype, every mode, with a
+// grid smaller than the work (the grid-stride loops) and the outputs' exact sizes.
+template <typename V>
+static void check_lifting(void (*labels)(const V*, const V*, int, int64_t, int64_t, int64_t,
+                                         const double*, V*),
+                          void (*target)(const V*, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                         int, int, const double*, const double*, int64_t,
+                                         const unsigned char*, const double*, int, V*, V*,
+                                         float*)) {
+  const int64_t B = 2, N = 3, K = 5, D = 2, T = 3, C = 3;
+  std::vector<V> kp(B * N * K * D), vis(B * N * K, (V)1), lab(B * N * K * (D + 1));
+  std::vector<V> tgt(B * T * K * C), out(B * T * K * C), computed(B * T);
+  for (size_t i = 0; i < kp.size(); ++i) kp[i] = (V)(i % 17) * (V)40;
+  for (size_t i = 0; i < tgt.size(); ++i) tgt[i] = (V)((i * 7) % 23) + (i % 3 == 2 ? (V)4000 : (V)0);
+  std::vector<double> params(8 * B, 0.5), factor(B * T, 2.0), tvis(B * T * K, 1.0);
+  std::vector<unsigned char> take(B, 1);
+  std::vector<float> weights(B * T * K);
+  launch(labels, dim3(1), dim3(7), 0, kp.data(), vis.data(), 1, B, N * K, D, params.data(),
+         lab.data());
+  for (int mode = 0; mode < 4; ++mode)
+    launch(target, dim3(2), dim3(5), 0, tgt.data(), B, T, K, C, (int64_t)1, mode & 1, mode >> 1,
+           params.data(), factor.data(), T, take.data(), tvis.data(), 1, out.data(),
+           computed.data(), weights.data());
 }
 
 static int check_clean() {
@@ -150,6 +177,8 @@ static int check_clean() {
       }
     }
   }
+  check_lifting<float>(fc_motionbert_labels_f, fc_motionbert_target_f);
+  check_lifting<double>(fc_motionbert_labels_d, fc_motionbert_target_d);
   std::printf("clean\n");
   return 0;
 }

@@ -716,3 +716,92 @@ def test_spr_decode_bad_arguments():
     with pytest.raises(TypeError, match='int64'):
         emu.spr_decode(h[:, :1], d, 3, 0.1, (1.0, 1.0), outs[0], outs[1], _out((1, 5, 0)),
                        np.zeros(1, np.int32))
+
+
+# ---- lifting (issue 15): motionbert_encode -----------------------------------------------
+def _lifting_inputs(rng, kdt, ldt, project, train, B=3, N=4, T=4, K=6):
+    """Adversarial motionbert_encode arguments: NaN / Inf / zero / huge coordinates, a
+    zero root depth, visibility on the NaN and 0.5 edges, per-sample params, factors
+    per frame with some samples taking the computed factor."""
+    D = 3 if rng.random() < 0.5 else 2
+    C = 3 if project or train else 2
+    kps = rng.normal(500, 600, (B, N, K, D))
+    target = rng.normal(0, 300, (B, T, K, C))
+    target[..., -1] += rng.uniform(3000, 6000, (B, T, 1))
+    for x in (kps, target):
+        kind = rng.integers(0, 30, x.shape)
+        x[kind == 0], x[kind == 1], x[kind == 2], x[kind == 3] = np.nan, np.inf, 0.0, 1e30
+    target[0, 0, :, -1] = 0.0                                  # zero depth: 0 / 0, x / 0
+    w, h = rng.integers(200, 1500, B).astype(np.float64), rng.integers(200, 1500, B)
+    params = np.stack([w / 2, h / w, w / 2000, h / w, *rng.uniform(0.5, 1.5, (2, B)),
+                       *rng.uniform(0.2, 0.8, (2, B))], 1)
+    L = T if rng.random() < 0.5 else 1
+    factor = rng.uniform(0.5, 4, (B, L))
+    factor[0] = np.float32(factor[0])                         # a factor exact in float32
+    take = rng.integers(0, 2, B).astype(np.uint8)
+    vis = rng.choice([0.0, 0.5, 1.0, np.nan], (B, N, K)).astype(kdt)
+    tvis = rng.choice([0.0, 0.49, 0.5, 0.51, 1.0, np.nan], (B, T, K))
+    return (kps.astype(kdt), vis, target.astype(ldt), params, factor, take, 1, project, train,
+            tvis.astype(rng.choice([np.float32, np.float64])))
+
+
+@pytest.mark.parametrize('kdt, ldt', [(np.float32, np.float32), (np.float64, np.float64),
+                                      (np.float32, np.float64), (np.float64, np.float32)],
+                         ids=['f32', 'f64', 'f32-f64', 'f64-f32'])
+@pytest.mark.parametrize('project, train', [(True, True), (True, False), (False, True),
+                                            (False, False)], ids=['proj-train', 'proj-test',
+                                                                  'train', 'test'])
+def test_motionbert_encode(kdt, ldt, project, train):
+    """Bit-identical to cpp on the emulator (the contract asks for 1e-5: the same
+    IEEE steps in the same order, no transcendental function)."""
+    rng = np.random.default_rng(abs(hash((kdt, ldt, project, train))) % 2**32)
+    args = _lifting_inputs(rng, kdt, ldt, project, train)
+    kps, vis, target = args[:3]
+    B, N, K, D = kps.shape
+    T, C = target.shape[1], target.shape[3]
+    for visible, target_visible in ((vis, args[9]), (None, None)):
+        ref = cpp.motionbert_encode(kps, visible, *args[2:9], target_visible)[:4]
+        out = (_out((B, N, K, D + (visible is not None)), kdt), _out((B, T, K, C), ldt),
+               _out((B, T if project else 0), ldt),
+               None if target_visible is None else _out((B, T, K), np.float32))
+        assert emu.motionbert_encode(kps, visible, *args[2:9], target_visible, *out) is None
+        for got, want in zip(out, ref):
+            if want is None:
+                assert got is None
+                continue
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_allclose(got, want, atol=TARGET_TOL, rtol=0)
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+    assert np.isnan(ref[1]).any() and np.isfinite(ref[1]).any()  # the adversarial cases
+
+
+def test_motionbert_encode_empty_and_bad_arguments():
+    rng = np.random.default_rng(15)
+    args = list(_lifting_inputs(rng, np.float32, np.float32, True, False))
+    kps, vis, target = args[:3]
+    B, N, K, D = kps.shape
+    T = target.shape[1]
+
+    def outputs(n=N, dt=np.float32):
+        return [_out((B, n, K, D + 1), dt), _out(target.shape, np.float32), _out((B, T)),
+                _out((B, T, K))]
+    # no frames and no instances: nothing to launch, nothing written
+    empty = outputs(0)
+    emu.motionbert_encode(kps[:, :0], vis[:, :0], *args[2:], *empty)
+    with pytest.raises(TypeError, match='float32 or float64'):
+        emu.motionbert_encode(kps.astype(np.int32), vis, *args[2:], *outputs())
+    with pytest.raises(TypeError, match='visible'):
+        emu.motionbert_encode(kps, vis.astype(np.float64), *args[2:], *outputs())
+    with pytest.raises(ValueError, match='root_index'):
+        emu.motionbert_encode(*args[:6], K, *args[7:], *outputs())
+    with pytest.raises(ValueError, match='C = 3'):
+        emu.motionbert_encode(kps, vis, np.ascontiguousarray(target[..., :2]), *args[3:],
+                              *outputs())
+    with pytest.raises(ValueError, match='factor'):
+        emu.motionbert_encode(*args[:4], np.ones((B, T + 1)), *args[5:], *outputs())
+    with pytest.raises(ValueError, match='weights'):
+        emu.motionbert_encode(*args, *outputs()[:3], None)
+    with pytest.raises(ValueError, match='labels'):
+        emu.motionbert_encode(*args, *outputs(N + 1))
+    with pytest.raises(ValueError, match='C-contiguous'):
+        emu.motionbert_encode(np.asfortranarray(kps), vis, *args[2:], *outputs())

@@ -341,3 +341,84 @@ def test_spr_crowd_encode_on_device(fake_cuda, name):
     assert_matches(got, want, TARGET_TOL)
     for key in ('heatmap_weights', 'displacements', 'displacement_weights'):
         np.testing.assert_array_equal(got[key], want[key])   # no transcendental: exact
+
+
+# ---- lifting (issue 15): the lifting codecs on device arrays ---------------------------------
+from conftest import DEVICE_LIFTING_CODECS as LIFTING  # noqa: E402
+from conftest import device_lifting_inputs, device_lifting_outputs  # noqa: E402
+
+
+def _on_device(args):
+    return tuple({k: device(v) for k, v in a.items()} if isinstance(a, dict) else
+                 None if a is None else device(a) for a in args)
+
+
+def _sample(args, b):
+    return tuple({k: v[b] for k, v in a.items()} if isinstance(a, dict) else
+                 None if a is None else a[b] for a in args)
+
+
+def _assert_lifting(got, want):
+    assert got.keys() == want.keys()
+    for key in want:
+        if isinstance(want[key], dict):            # the normalised camera
+            _assert_lifting(got[key], want[key])
+        elif isinstance(want[key], np.ndarray):    # weights, visibilities: exact
+            assert_matches(got[key], want[key], TARGET_TOL,
+                           'weight' in key or 'visible' in key)
+        else:
+            assert got[key] == want[key], key
+
+
+# camera f, c: MotionBERTLabel projects with them (or not), VideoPoseLifting normalises
+# them (normalize_camera), ImagePoseLifting has no camera
+LIFTING_CASES = [(name, project) for name in LIFTING
+                 for project in ((True, False) if name.startswith('motionbert') else
+                                 (name == 'video_camera',))]
+
+
+@pytest.mark.parametrize('name, project', LIFTING_CASES,
+                         ids=[f'{n}-{"camera" if p else "no-camera"}' for n, p in LIFTING_CASES])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
+def test_lifting_encode_on_device(fake_cuda, name, project, dtype):
+    """batch_encode and encode on device arrays (camera dicts of device arrays too)
+    against cpp; a non-finite 2D keypoint and target root are zeroed on the device
+    without reading anything back."""
+    codec = LIFTING[name]()
+    rng = np.random.default_rng(len(name) + project)
+    args = device_lifting_inputs(codec, rng, 3, project=project, dtype=dtype)
+    args[0][1, 0, 3] = np.nan
+    args[2][2, 0, codec.root_index if isinstance(codec.root_index, int) else 0, 2] = np.inf
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_encode(*args)
+        want1 = codec.encode(*_sample(args, 1))
+    _assert_lifting(on_host(codec.batch_encode(*_on_device(args))), want)
+    _assert_lifting(on_host(codec.encode(*_on_device(_sample(args, 1)))), want1)
+    assert np.isfinite(want['lifting_target_label']).all()   # the masks applied
+
+
+@pytest.mark.parametrize('name', LIFTING)
+def test_lifting_decode_on_device(fake_cuda, name):
+    codec = LIFTING[name]()
+    rng = np.random.default_rng(200 + len(name))
+    outputs = device_lifting_outputs(codec, rng, 3)
+    cases = [outputs, outputs[:1]]
+    if isinstance(codec, fastcodec.MotionBERTLabel):
+        cases.append((outputs[0], None, None, outputs[3]))
+    for args in cases:
+        with fastcodec.use_backend('cpp'):
+            want = codec.batch_decode(*args)
+            want1 = codec.decode(*_sample(args, 2))
+        for got, w in ((codec.batch_decode(*_on_device(args)), want),
+                       (codec.decode(*_on_device(_sample(args, 2))), want1)):
+            got = on_host(got)
+            assert_matches(got[0], w[0], COORD_TOL)
+            assert_matches(got[1], w[1], SCORE_TOL, exact=True)
+
+
+def test_motionbert_on_device_refuses_what_its_kernels_do_not_round(fake_cuda):
+    codec = LIFTING['motionbert']()
+    args = list(device_lifting_inputs(codec, np.random.default_rng(4), 2))
+    args[0] = args[0].astype(np.float16)
+    with pytest.raises(TypeError, match='float32 / float64'):
+        codec.batch_encode(*_on_device(args))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import fastcodec
+from conftest import EMULATED
 from fastcodec.codecs import _lifting
 
 K = 17
@@ -190,6 +191,7 @@ MOTIONBERT_CONFIGS = [dict(), dict(mode='train'), dict(mode='TRAIN', root_index=
                       dict(concat_vis=True, rootrel=True)]
 
 
+@EMULATED   # the CUDA kernels against MMPose, per sample and batched
 @pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
 def test_motionbert_encode_fast_equals_batched(mmc, backend, dtype):
     """The per-sample front's checks and assembly around the same compiled pass."""

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import fastcodec
+from conftest import EMULATED
 from fastcodec.codecs.motionbert_label import MotionBERTLabel
 
 K = 17
@@ -111,6 +112,7 @@ CASES = list(itertools.product(
 ))
 
 
+@EMULATED(keep=lambda p: p['factor_kind'] == '3d')   # the CUDA kernels, 24 of 96 cases
 @pytest.mark.parametrize('dtypes,mode,fc,factor_kind', CASES,
                          ids=[f'{np.dtype(d[0]).name}-{np.dtype(d[1]).name}-{m}-'
                               f'{"nofc" if f is None else np.dtype(f[1]).name + str(len(f[0]))}-{k}'

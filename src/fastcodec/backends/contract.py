@@ -156,7 +156,9 @@ KERNELS: Tuple[Kernel, ...] = (
         (h/1000)/(w/1000), fx, fy, cx, cy (f, c / 1000); in test mode sample b
         multiplies by factor[b] where take_given[b], else by the computed factor.
         Returns whether every value of keypoints and target is finite (the front zeroes
-        what a non-finite one touched only when not)."""),
+        what a non-finite one touched only when not); the device backends return None
+        (reading a flag back would synchronise the host): the front then zeroes
+        unconditionally, on the device."""),
     # ---- Hand3DHeatmap (hand3d.h, hand3d_kernels.cpp) ----------------------------------
     Kernel('hand3d_encode', '(keypoints, sigma, f32, image_size, depth_bound, max_bound, '
                             'heatmaps, inside)', """

@@ -6,9 +6,11 @@ normalisation, a pinhole projection): a few flops per coordinate, no reductions,
 data-dependent control flow. MMPose's cost is per-sample Python work (a dozen small numpy
 calls and a deep copy of the camera per sample); doing each of those numpy calls once
 for the whole batch removes it, so vectorised numpy / torch is the right tool for
-ImagePoseLifting and VideoPoseLifting (they do not go through ``fastcodec.backends``).
-Torch tensors are computed with torch ops on their own device (no host copies, no
-synchronisation).
+ImagePoseLifting and VideoPoseLifting (on the host they do not go through
+``fastcodec.backends``). Torch CPU tensors are computed with torch ops; device arrays
+(CuPy, torch CUDA tensors) through the dispatch's device backend (``DeviceNS``: the
+same steps as the call's ``xp`` functions on the caller's stream, MotionBERTLabel's
+kernels on the backend; no host copies, no synchronisation).
 
 Two numpy habits matter at this size: numpy broadcasts small trailing axes (a
 (B, 1, 1, 2) centre) slowly, so coordinates are processed as contiguous planes or
@@ -17,8 +19,9 @@ are reproduced with ``out=`` ufuncs (computed in float64, stored in float32) so 
 match bit for bit. MotionBERTLabel's camera projection needs about twenty such passes
 over the batch, about half of them float64: for numpy / torch-CPU float inputs its
 encode runs one compiled pass instead (the ``motionbert_encode`` kernel,
-csrc/include/fastcodec/lifting.h), bit-identical to the vectorised path it keeps for
-the other inputs (tests/lifting/test_lifting_kernel.py).
+csrc/include/fastcodec/lifting.h; on a device its CUDA kernels, csrc/cuda/lifting.cu),
+bit-identical to the vectorised path it keeps for the other inputs
+(tests/lifting/test_lifting_kernel.py).
 
 Every function here works on a leading batch axis ``B``; the per-sample ``encode`` /
 ``decode`` of the codecs call them with ``B = 1``. Dtypes follow MMPose 1.3.2 under
@@ -30,26 +33,153 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import F32, F64, NUMPY, TorchNS, float_of, is_torch, open_call
+from fastcodec._arrays import (F32, F64, NUMPY, Call, TorchNS, float_of, is_torch, on_device,
+                               open_call)
 from fastcodec.codecs.base import BaseKeypointCodec
 
 
 # ---- array namespaces -----------------------------------------------------------------
-def namespace_of(x: Any, name: str = 'keypoints'):
-    """Where a lifting call computes: torch tensors with torch ops on their own device
-    (the vectorised path, any device), everything on the host with numpy. Other arrays
-    in device memory go through the dispatch, which names the backend they need."""
-    if is_torch(x):
+def namespace_of(x: Any, name: str = 'keypoints', codec: Any = None):
+    """Where a lifting call computes: on the host with numpy, torch CPU tensors with
+    torch ops; device arrays (CuPy, torch CUDA tensors) through the dispatch's device
+    backend (``DeviceNS``) where ``codec.device_ready``, else torch tensors with torch
+    ops on their device (the vectorised path) and other device arrays refused."""
+    if is_torch(x) and (x.device.type == 'cpu' or not getattr(codec, 'device_ready', False)):
         return TorchNS(x.device)
-    call = open_call((x,), (name,))  # a TypeError here for a device array without a backend
+    if type(x) is not np.ndarray and on_device(x):
+        # the dispatch's TypeError for a device without a backend, NotImplementedError
+        # for a codec without device kernels
+        return DeviceNS(open_call((x,), (name,), codec))
+    call = open_call((x,), (name,))
     if call.X is not NUMPY:
         raise TypeError(f'{name}: the lifting codecs compute on numpy arrays and torch '
                         f'tensors, not on {type(x).__module__}.{type(x).__name__}')
     return NUMPY
+
+
+class DeviceNS:
+    """A device call's namespace for the lifting glue (``fastcodec._arrays.Call`` on a
+    device backend): the operations of NumpyNS / TorchNS the lifting codecs use, as
+    ``Call.xp`` functions (CuPy, on the caller's stream for torch callers), results
+    handed back as the caller's kind by ``wrap``. Nothing here reads device memory on
+    the host (no synchronisation)."""
+
+    kind = 'device'
+    is_torch = False
+
+    def __init__(self, call: Call) -> None:
+        self.call, self.xp, self.device = call, call.xp, call.X.device
+        self.empty, self.wrap = call.empty, call.result
+
+    def asarray(self, x: Any, name: str):
+        """x on the device: device arrays as the call reads them (zero-copy); host
+        values (a codec's statistics, camera numbers) copied over asynchronously on
+        the call's stream."""
+        if not on_device(x):
+            x = self.xp.asarray(NUMPY.asarray(x, name))
+        return self.call.array(x, name)
+
+    @staticmethod
+    def dtype(x) -> np.dtype:
+        return x.dtype
+
+    def cast(self, x, dtype):
+        return x if x.dtype == dtype else self.xp.asarray(x, dtype=dtype)
+
+    def copy(self, x):
+        return self.xp.copy(x)
+
+    def ones(self, shape, dtype=F32):
+        return self.xp.ones(tuple(shape), dtype)
+
+    def zeros(self, shape, dtype):
+        return self.call.zeros(tuple(shape), dtype)
+
+    def full(self, shape, value, dtype):
+        return self.xp.full(tuple(shape), value, dtype)
+
+    def cat(self, xs, axis):
+        return self.xp.concatenate(xs, axis=axis)
+
+    def weight(self, visible):
+        """MMPose's ``np.where(visible > 0.5, 1., 0.).astype(np.float32)``."""
+        return self.xp.asarray(self.xp.greater(visible, 0.5), dtype=F32)
+
+    def where(self, cond, a, b):
+        return self.xp.where(cond, a, b)
+
+    def binop(self, op: str, a, b, out):
+        """``out[...] = a <op> b`` as numpy computes it, stored in out's dtype."""
+        return getattr(self.xp, op)(a, b, out=out, casting='unsafe')
+
+    def planes(self, x):
+        return [self.xp.array(x[..., j], order='C') for j in range(x.shape[-1])]  # copies
+
+    def rdiv(self, scalar: float, x):
+        return self.xp.divide(scalar, x)
+
+    def take(self, x, index: List[int], axis: int):
+        return self.xp.take(x, self.xp.asarray(index, dtype=np.int64), axis=axis)
+
+    def permute(self, x, dims):
+        return self.xp.transpose(x, dims)
+
+    def expand(self, x, shape):
+        return self.xp.broadcast_to(x, tuple(shape))
+
+    def results(self, encoded: dict) -> dict:
+        """An encode's device arrays as the caller's kind; flags, a camera's host
+        extras and nested dicts' other values as they are."""
+        return {k: (self.results(v) if isinstance(v, dict) else
+                    self.wrap(v) if on_device(v) else v) for k, v in encoded.items()}
+
+
+def is_device(X) -> bool:
+    return X.kind == 'device'
+
+
+# Elementwise logic and tests on any namespace's arrays (numpy, torch, device): torch
+# through its operators, the others through their array module (a device array takes
+# no operators: its operations must be queued on the call's stream).
+def isfinite(X, x):
+    return X.torch.isfinite(x) if X.is_torch else X.xp.isfinite(x)
+
+
+def logical_or(X, a, b):
+    return a | b if X.is_torch else X.xp.logical_or(a, b)
+
+
+def logical_and_not(X, a, b):
+    """a and not b."""
+    return a & ~b if X.is_torch else X.xp.logical_and(a, X.xp.logical_not(b))
+
+
+def equal(X, a, value):
+    return a == value if X.is_torch else X.xp.equal(a, value)
+
+
+_OPERATORS = dict(add=operator.add, subtract=operator.sub, multiply=operator.mul,
+                  divide=operator.truediv)
+
+
+def arith(X, op: str, a, b):
+    """``a <op> b`` (op: 'add', 'subtract', 'multiply', 'divide') with numpy's (or
+    torch's) promotion: the operator on numpy arrays and torch tensors, the array
+    module's ufunc on device arrays."""
+    return getattr(X.xp, op)(a, b) if is_device(X) else _OPERATORS[op](a, b)
+
+
+def assign(X, view, value) -> None:
+    """``view[...] = value``: on device arrays the array module's copyto."""
+    if is_device(X):
+        X.xp.copyto(view, value)
+    else:
+        view[...] = value
 
 
 # ---- dtype rules ------------------------------------------------------------------------
@@ -146,8 +276,8 @@ def root_mean(X, lifting_target, root_index: List[int], dtype: np.dtype):
     accumulator ``dtype``: the same sequential float adds, then one division."""
     acc = X.cast(lifting_target[:, :, root_index[0]], dtype)
     for r in root_index[1:]:
-        acc = acc + X.cast(lifting_target[:, :, r], dtype)
-    return acc / len(root_index) if len(root_index) > 1 else X.copy(acc)
+        acc = arith(X, 'add', acc, X.cast(lifting_target[:, :, r], dtype))
+    return arith(X, 'divide', acc, len(root_index)) if len(root_index) > 1 else X.copy(acc)
 
 
 def delete_keypoint(X, x, index: int, axis: int):
@@ -172,6 +302,8 @@ def concat_visibility(X, labels, visible):
     if visible.ndim == 4:
         visible = visible[..., 0]
     dtype = promote(X.dtype(labels), X.dtype(visible))
+    if is_device(X):           # no item assignment on device arrays
+        return X.cat([X.cast(labels, dtype), X.cast(visible, dtype)[..., None]], -1)
     D = labels.shape[-1]
     out = X.empty(labels.shape[:-1] + (D + 1,), dtype)
     for j in range(D):
@@ -203,7 +335,7 @@ def decode_root(X, keypoints, target_root, remove_root: bool, root_index: List[i
             _size(keypoints) >= _CHANNEL_PLANES_MIN:
         return _add_root_by_channel(X, keypoints, root, dtype,
                                     root_index[0] if insert else None)
-    keypoints = X.cast(keypoints, dtype) + X.cast(root, dtype)
+    keypoints = arith(X, 'add', X.cast(keypoints, dtype), X.cast(root, dtype))
     if insert:
         if keypoints.ndim != 4:
             raise ValueError('re-inserting the removed root needs encoded of per-sample '
@@ -230,7 +362,7 @@ def _add_root_by_channel(X, keypoints, root, dtype, index: Optional[int]):
             X.binop('add', keypoints[..., j], rj, out[..., j])
             continue
         X.binop('add', keypoints[:, :, :index, j], rj, out[:, :, :index, j])
-        out[:, :, index:index + 1, j] = X.expand(X.cast(rj, dtype), (B, N, 1))
+        assign(X, out[:, :, index:index + 1, j], X.expand(X.cast(rj, dtype), (B, N, 1)))
         X.binop('add', keypoints[:, :, index:, j], rj, out[:, :, index + 1:, j])
     return out
 
@@ -272,14 +404,17 @@ def non_finite(X, x):
     if test and (X.dtype(x).kind != 'f' or (bool(X.torch.isfinite(x.sum())) if X.is_torch
                                             else math.isfinite(np.vdot(x, x)))):
         return None
-    mask = ~(X.torch.isfinite(x) if X.is_torch else np.isfinite(x)).all(-1)
+    if X.is_torch:
+        mask = ~X.torch.isfinite(x).all(-1)
+    else:
+        mask = X.xp.logical_not(X.xp.all(X.xp.isfinite(x), axis=-1))
     return None if test and not bool(mask.any()) else mask
 
 
 def may_test(X) -> bool:
-    """Whether the masks may be tested before use: arrays in host memory (testing a
-    torch tensor on a device would synchronise with it)."""
-    return not X.is_torch or X.device.type == 'cpu'
+    """Whether the masks may be tested before use: arrays in host memory (testing an
+    array on a device would synchronise with it)."""
+    return X.device.type == 'cpu'
 
 
 def zero_where(X, mask, x):
@@ -291,7 +426,7 @@ def zero_where(X, mask, x):
         mask = mask.reshape(tuple(mask.shape) + (1,) * (x.ndim - mask.ndim))
     if X.is_torch:
         return x.masked_fill(mask, 0)
-    return np.where(mask, np.zeros((), x.dtype), x)
+    return X.xp.where(mask, X.xp.zeros((), x.dtype), x)
 
 
 def target_masks(X, lifting_target, root_index: Optional[List[int]]):
@@ -305,7 +440,7 @@ def target_masks(X, lifting_target, root_index: Optional[List[int]]):
         return bad, None
     root = bad[:, :, root_index[0]]
     for r in root_index[1:]:
-        root = root | bad[:, :, r]
+        root = logical_or(X, root, bad[:, :, r])
     return bad, root
 
 
@@ -351,8 +486,8 @@ def finite_rooted_targets(X, encoded: dict, lifting_target, root_index: Optional
     bad, root = masks
     weight_bad = label_bad = bad
     if root is not None:
-        weight_bad = bad | root[:, :, None]
-        label_bad = bad | root[:, None] if image else weight_bad
+        weight_bad = logical_or(X, bad, root[:, :, None])
+        label_bad = logical_or(X, bad, root[:, None]) if image else weight_bad
         encoded['target_root'] = zero_where(X, root, encoded['target_root'])
     trajectory_bad = weight_bad
     if encoded.get('target_root_removed'):
@@ -627,8 +762,8 @@ class Inputs:
     (B, T, K') / (B, T, K', 1) or None, and the namespace X of the results."""
 
     def __init__(self, keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                 batched: bool, min_target_keypoints: int = 1) -> None:
-        X = self.X = namespace_of(keypoints)
+                 batched: bool, min_target_keypoints: int = 1, codec: Any = None) -> None:
+        X = self.X = namespace_of(keypoints, 'keypoints', codec)
         pre = 'B, ' if batched else ''
         kp = X.asarray(keypoints, 'keypoints')
         check_ndim(kp, 'keypoints', 3 + batched, f'({pre}N, K, D)')
@@ -676,13 +811,15 @@ class LiftingCodec(BaseKeypointCodec):
         lifting_target_label='lifting_target_label',
         lifting_target_weight='lifting_target_weight')
     single_instance = False
+    # CuPy arrays and torch CUDA tensors run on the cuda backend (DeviceNS)
+    device_ready = True
 
     @property
     def support_batch_decoding(self) -> bool:
         return True
 
     def _decode_inputs(self, encoded, batched: bool, name: str, allow_2d: bool = False):
-        X = namespace_of(encoded)
+        X = namespace_of(encoded, name, self)
         enc = X.asarray(encoded, name)
         if not (allow_2d and enc.ndim == 2 + batched):
             check_ndim(enc, name, 3 + batched, ('(B, N, K, C)' if batched else '(N, K, C)')
@@ -795,6 +932,8 @@ class RootedLiftingCodec(LiftingCodec):
         root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
         kp = decode_root(X, self._denormalise(X, kp, name), root, self.remove_root,
                          self.root_index)
+        if is_device(X):
+            return X.wrap(kp), X.wrap(X.ones(kp.shape[:-1]))
         return kp, X.ones(kp.shape[:-1])
 
     def _denormalise(self, X, keypoints, name: str):

@@ -1,8 +1,9 @@
 """ImagePoseLifting: 2D keypoints and a root-relative 3D target for single-frame pose
 lifters (SimpleBaseline3D).
 
-Vectorised numpy / torch over the batch: the work is a few flops per keypoint, so a
-compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
+Vectorised numpy / torch over the batch, CuPy-style ``xp`` glue on device arrays: the
+work is a few flops per keypoint, so a compiled kernel would not pay off (see
+``fastcodec.codecs._lifting``).
 """
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import Any, List, Optional, Union
 import numpy as np
 
 from fastcodec.codecs import _lifting
-from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCodec,
+from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCodec, arith,
                                        broadcast_check, check_num_keypoints, check_root_index,
+                                       is_device,
                                        concat_visibility, delete_keypoint, fast_float,
                                        fast_visible, finite_keypoint_labels,
                                        finite_rooted_targets, finite_sample, first, np_concat_visibility,
@@ -117,7 +119,7 @@ class ImagePoseLifting(RootedLiftingCodec):
             if encoded is not None:
                 return encoded
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        False, max(self.root_index) + 1)
+                        False, max(self.root_index) + 1, self)
         return first(self._encode(inputs), FLAG_KEYS)
 
     def _encode_sample(self, kp, vis, lt, ltv) -> Optional[dict]:
@@ -183,7 +185,7 @@ class ImagePoseLifting(RootedLiftingCodec):
         lifting_target (B, T, K, C), lifting_target_visible (B, T, K); returns
         ``encode``'s arrays with a leading B."""
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        True, max(self.root_index) + 1)
+                        True, max(self.root_index) + 1, self)
         return self._encode(inputs)
 
     def _encode(self, inputs: Inputs) -> dict:
@@ -211,7 +213,7 @@ class ImagePoseLifting(RootedLiftingCodec):
         encoded = {}
         root = root_mean(X, lt, self.root_index, F32)
         dtype = promote(X.dtype(lt), F32)
-        label = X.cast(lt, dtype) - X.cast(root, dtype)[:, None]
+        label = arith(X, 'subtract', X.cast(lt, dtype), X.cast(root, dtype)[:, None])
         if single:
             r = self.root_index[0]
             label = delete_keypoint(X, label, r, 2)
@@ -226,13 +228,15 @@ class ImagePoseLifting(RootedLiftingCodec):
             encoded['keypoints_mean'] = X.copy(X.expand(mean, (B,) + mean.shape))
             encoded['keypoints_std'] = X.copy(X.expand(std, (B,) + std.shape))
             kdt = promote(X.dtype(kp), F32)
-            labels = (X.cast(kp, kdt) - X.cast(mean, kdt)) / X.cast(std, kdt)
+            labels = arith(X, 'divide', arith(X, 'subtract', X.cast(kp, kdt), X.cast(mean, kdt)),
+                           X.cast(std, kdt))
         if self.target_mean is not None:
             mean, std = X.asarray(self.target_mean, 'mean'), X.asarray(self.target_std, 'std')
             encoded['target_mean'] = X.copy(X.expand(mean, (B,) + mean.shape))
             encoded['target_std'] = X.copy(X.expand(std, (B,) + std.shape))
             tdt = promote(X.dtype(label), F32)
-            label = (X.cast(label, tdt) - X.cast(mean, tdt)) / X.cast(std, tdt)
+            label = arith(X, 'divide', arith(X, 'subtract', X.cast(label, tdt), X.cast(mean, tdt)),
+                          X.cast(std, tdt))
 
         if self.concat_vis:
             labels = concat_visibility(X, labels, vis)
@@ -246,7 +250,7 @@ class ImagePoseLifting(RootedLiftingCodec):
         encoded['trajectory_weights'] = trajectory
         encoded['target_root'] = root
         self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
-        return encoded
+        return X.results(encoded) if is_device(X) else encoded
 
     def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:
         """Finite targets for non-finite keypoints (``_lifting.non_finite``): a
@@ -266,7 +270,8 @@ class ImagePoseLifting(RootedLiftingCodec):
                              f'(target_mean.shape), got {shape_str(keypoints.shape[1:])}')
         mean, std = X.asarray(self.target_mean, 'mean'), X.asarray(self.target_std, 'std')
         dtype = promote(X.dtype(keypoints), F32)
-        return X.cast(keypoints, dtype) * X.cast(std, dtype) + X.cast(mean, dtype)
+        return arith(X, 'add', arith(X, 'multiply', X.cast(keypoints, dtype), X.cast(std, dtype)),
+                     X.cast(mean, dtype))
 
     @property
     def _has_stats(self) -> bool:

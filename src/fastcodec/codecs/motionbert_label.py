@@ -4,9 +4,11 @@ image coordinates (camera projection, scale factor), for MotionBERT.
 numpy and torch-CPU inputs of float32 / float64 go through one compiled pass
 (the ``motionbert_encode`` kernel: csrc/include/fastcodec/lifting.h, C++ or Numba),
 which reproduces numpy's rounding step by step; reproducing it with numpy takes ~20
-memory-bound passes over the batch, about half in float64. Everything else (torch on
-a GPU, integer or float16 keypoints / targets) takes the vectorised numpy / torch path,
-whose numbers the kernel equals bit for bit (tests/lifting/test_lifting_parity.py).
+memory-bound passes over the batch, about half in float64. Device arrays (CuPy, torch
+CUDA) of those dtypes run the same functions as CUDA kernels (``_encode_device``).
+Everything else (integer or float16 keypoints / targets on the host) takes the
+vectorised numpy / torch path, whose numbers the kernel equals bit for bit
+(tests/lifting/test_lifting_parity.py).
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, F64, NUMPY, Camera, Inputs, LiftingCodec, _size,
                                        as_float, batch_camera, broadcast_check,
                                        check_num_keypoints, check_root_index, concat_visibility,
-                                       fast_float, fast_real, fast_visible,
+                                       equal, fast_float, fast_real, fast_visible,
                                        finite_keypoint_labels, finite_sample, first, float_of,
+                                       is_device, isfinite, logical_and_not, logical_or,
                                        np_camera_pairs, np_ones, np_scalar, np_target_weights,
                                        per_sample, promote, sample_camera, shape_str,
                                        target_masks, target_weights, zero_where)
@@ -142,7 +145,7 @@ class MotionBERTLabel(LiftingCodec):
             if encoded is not None:
                 return encoded
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        False, self.root_index + 1)
+                        False, self.root_index + 1, self)
         if factor is not None:
             factor = inputs.X.asarray(factor, 'factor')[None]
         return first(self._encode(inputs, sample_camera(camera_param), factor, 'factor'))
@@ -219,7 +222,7 @@ class MotionBERTLabel(LiftingCodec):
         batched, factor (B, T) or (B, T, 1); returns ``encode``'s arrays with a
         leading B."""
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        True, self.root_index + 1)
+                        True, self.root_index + 1, self)
         if factor is not None:
             factor = inputs.X.asarray(factor, 'factor')
         return self._encode(inputs, camera_param, factor, 'factor')
@@ -248,11 +251,11 @@ class MotionBERTLabel(LiftingCodec):
         computed_len = lt.shape[1] if project else N
         use_given = None
         if factor is not None:
-            first_zero = factor.reshape(B, -1)[:, 0] == 0
-            if not inputs.batched:
+            first_zero = equal(X, factor.reshape(B, -1)[:, 0], 0)
+            if not inputs.batched:     # on a device: one read of the first entry
                 use_given = not bool(first_zero[0])
             elif factor.shape[1] != computed_len:
-                if bool(first_zero.any()):
+                if bool(first_zero.any()):     # on a device: read for this error only
                     raise ValueError(
                         f'{fname}: a sample whose factor starts with 0 takes the computed '
                         f'factor ({computed_len} frames), which cannot be batched with '
@@ -266,8 +269,13 @@ class MotionBERTLabel(LiftingCodec):
                              f'lifting_target_label {shape_str(lt.shape[1:])} larger')
         if vis is None:
             vis = X.ones((B, N, K))
+        device = is_device(X)
+        if device and not self._kernel_applies(X, kp, lt):
+            raise TypeError(f'MotionBERTLabel on a device takes float32 / float64 keypoints and '
+                            f'targets (integer targets too), got {X.dtype(kp)} and {X.dtype(lt)}')
         if self._kernel_applies(X, kp, lt):
-            labels, label, computed, weight, finite = self._encode_kernel(
+            encode = self._encode_device if device else self._encode_kernel
+            labels, label, computed, weight, finite = encode(
                 X, kp, vis, lt, inputs.target_visible, cam, factor, use_given,
                 first_zero if factor is not None else None)
             ltv = inputs.target_visible
@@ -278,9 +286,9 @@ class MotionBERTLabel(LiftingCodec):
             encoded = dict(keypoint_labels=labels, keypoint_labels_visible=vis,
                            lifting_target_label=label, lifting_target_weight=weight,
                            lifting_target=label, lifting_target_visible=ltv, factor=fac)
-            if not finite:   # the kernel saw a NaN or Inf in keypoints or target
+            if not finite:   # the kernel saw a NaN or Inf (or a device kernel did not say)
                 self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
-            return encoded
+            return X.results(encoded) if device else encoded
 
         ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
 
@@ -366,7 +374,7 @@ class MotionBERTLabel(LiftingCodec):
         if masks is None:
             return
         bad, root = masks
-        bad = bad | root[:, :, None]
+        bad = logical_or(X, bad, root[:, :, None])
         label = zero_where(X, bad, encoded['lifting_target_label'])
         weight = zero_where(X, bad, encoded['lifting_target_weight'])
         encoded.update(lifting_target_label=label, lifting_target=label,
@@ -375,8 +383,8 @@ class MotionBERTLabel(LiftingCodec):
             encoded['lifting_target_visible'] = weight
         fac = encoded['factor']                                   # (B, T, 1)
         if fac.shape[1] == root.shape[1] and X.dtype(fac).kind == 'f':
-            finite = X.torch.isfinite(fac) if X.is_torch else np.isfinite(fac)
-            encoded['factor'] = zero_where(X, root[:, :, None] & ~finite, fac)
+            encoded['factor'] = zero_where(X, logical_and_not(X, root[:, :, None],
+                                                               isfinite(X, fac)), fac)
 
     @staticmethod
     def _factor(X, computed, factor, use_given, first_zero):
@@ -449,6 +457,49 @@ class MotionBERTLabel(LiftingCodec):
         if weight is not None:
             weight = X.wrap(weight.reshape(tv.shape))
         return X.wrap(labels), X.wrap(label), computed, weight, finite
+
+    def _encode_device(self, X, kp, vis, lt, ltv, cam, factor, use_given, first_zero):
+        """``_encode_kernel`` on a device (X a ``DeviceNS``): the per-sample constants
+        computed there with ``Call.xp`` in the same dtypes (no host round trip), the
+        kernels on the call's backend, results left in the call's namespace (the caller
+        wraps them). The finiteness is not read back (False: the masks apply)."""
+        xp = X.xp
+        kp = xp.ascontiguousarray(kp)
+        lt = xp.ascontiguousarray(as_float(X, lt))
+        B, N, K, D = kp.shape
+        kdt, ldt = kp.dtype, lt.dtype
+        project = cam.f is not None
+        wf, hf = X.cast(cam.w, F64), X.cast(cam.h, F64)
+        w1, h1 = xp.divide(wf, 1000), xp.divide(hf, 1000)
+        # the columns of the host's params, in its dtypes (MotionBertSample's layout)
+        columns = [xp.divide(X.cast(wf, kdt), 2), xp.divide(hf, wf),
+                   xp.divide(X.cast(w1, ldt), 2), xp.divide(h1, w1)]
+        for value in ((cam.f, cam.c) if project else ()):
+            v = X.cast(value, float_of(X.dtype(value))).reshape(B, 2)
+            v = xp.divide(v, 1000.)
+            columns += [v[:, 0], v[:, 1]]
+        columns += [xp.zeros((B,), F64)] * (8 - len(columns))
+        params = xp.stack([X.cast(c, F64) for c in columns], axis=1)
+        if self.mode == 'test' and factor is not None and use_given is not False:
+            gf = xp.ascontiguousarray(factor.reshape(B, factor.shape[1]), dtype=F64)
+            take = xp.ones((B,), np.uint8) if use_given else \
+                xp.asarray(xp.logical_not(first_zero), dtype=np.uint8)
+        else:
+            gf, take = xp.zeros((B, 1), F64), xp.zeros((B,), np.uint8)
+        direct = self.concat_vis and promote(kdt, X.dtype(vis)) == kdt
+        vis_k = xp.ascontiguousarray(vis.reshape(B, N, K), dtype=kdt) if direct else None
+        tv = ltv if ltv is not None and X.dtype(ltv) in _KERNEL_DTYPES else None
+        labels, label, computed, weight, _ = _calls.motionbert_encode(
+            X.call, kp, vis_k, lt, params, gf, take, self.root_index, project,
+            self.mode == 'train',
+            None if tv is None else xp.ascontiguousarray(tv).reshape(tv.shape[:3]))
+        if self.concat_vis and not direct:
+            labels = concat_visibility(X, labels, vis)
+        if not project:
+            computed = X.full((B, N), 4, F32)
+        if weight is not None:
+            weight = weight.reshape(tv.shape)
+        return labels, label, computed, weight, False
 
     # ---- decode ------------------------------------------------------------------------
     def decode(self, encoded: np.ndarray, w: Optional[np.ndarray] = None,
@@ -560,15 +611,20 @@ class MotionBERTLabel(LiftingCodec):
                                  f'not broadcast onto encoded {shape_str(kp.shape[1 - batched:])}')
 
         ldt = X.dtype(kp)
+        device = is_device(X)        # no item assignment or operators on device arrays
         scores = X.ones(kp.shape[:-1])
         planes = X.planes(kp)                       # C contiguous (B, N, K) planes
         if self.rootrel:
             for p in planes:
-                p[:, :, 0] = 0
+                if device:
+                    X.xp.copyto(p[:, :, 0], 0)
+                else:
+                    p[:, :, 0] = 0
         if w is not None:
             w2, h2 = w.reshape(B, N), h.reshape(B, N)
             hw = float_of(promote(X.dtype(h2), X.dtype(w2)))
-            ratio = X.cast(X.cast(h2, hw) / X.cast(w2, hw), F64)         # trans = (1, h / w)
+            hq, wq = X.cast(h2, hw), X.cast(w2, hw)
+            ratio = X.cast(X.xp.divide(hq, wq) if device else hq / wq, F64)  # trans = (1, h / w)
             wb = w2.reshape(B, N, 1)
             for j in range(C):
                 p = planes[j]
@@ -591,7 +647,7 @@ class MotionBERTLabel(LiftingCodec):
         for j, p in enumerate(planes):
             X.binop('subtract', p, X.copy(p[:, :, r:r + 1]), p)
             X.binop('divide', p, 1000., out[..., j])
-        return out, scores
+        return (X.wrap(out), X.wrap(scores)) if device else (out, scores)
 
     def _config(self) -> dict:
         return dict(num_keypoints=self.num_keypoints, root_index=self.root_index,

@@ -1,8 +1,9 @@
 """VideoPoseLifting: 2D keypoint sequences normalised by the image size, and a
 root-relative 3D target, for temporal pose lifters (VideoPose3D).
 
-Vectorised numpy / torch over the batch: the work is a few flops per keypoint, so a
-compiled kernel would not pay off (see ``fastcodec.codecs._lifting``).
+Vectorised numpy / torch over the batch, CuPy-style ``xp`` glue on device arrays: the
+work is a few flops per keypoint, so a compiled kernel would not pay off (see
+``fastcodec.codecs._lifting``).
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any, List, Optional, Union
 import numpy as np
 
 from fastcodec.codecs import _lifting
-from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, as_float,
+from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, arith,
+                                       as_float, is_device,
                                        batch_camera, check_num_keypoints, check_root_index,
                                        concat_visibility, deepcopy_camera, delete_keypoint,
                                        fast_float, fast_visible, finite_keypoint_labels,
@@ -93,7 +95,7 @@ class VideoPoseLifting(RootedLiftingCodec):
             if encoded is not None:
                 return encoded
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        False, max(self.root_index) + 1 if self.zero_center else 1)
+                        False, max(self.root_index) + 1 if self.zero_center else 1, self)
         encoded = first(self._encode(inputs, sample_camera(camera_param)), FLAG_KEYS)
         if 'camera_param' in encoded:
             normalised = encoded['camera_param']
@@ -169,7 +171,7 @@ class VideoPoseLifting(RootedLiftingCodec):
         lifting_target (B, T', K, C), lifting_target_visible (B, T', K), camera_param
         batched as in the class docstring; returns ``encode``'s arrays with a leading B."""
         inputs = Inputs(keypoints, keypoints_visible, lifting_target, lifting_target_visible,
-                        True, max(self.root_index) + 1 if self.zero_center else 1)
+                        True, max(self.root_index) + 1 if self.zero_center else 1, self)
         return self._encode(inputs, camera_param)
 
     def _encode(self, inputs: Inputs, camera_param) -> dict:
@@ -191,7 +193,7 @@ class VideoPoseLifting(RootedLiftingCodec):
         if self.zero_center:
             lt = as_float(X, lt)
             root = root_mean(X, lt, self.root_index, X.dtype(lt))
-            label = lt - root[:, :, None]
+            label = arith(X, 'subtract', lt, root[:, :, None])
             encoded['target_root'] = root
             if self.remove_root and len(self.root_index) == 1:
                 r = self.root_index[0]
@@ -204,8 +206,8 @@ class VideoPoseLifting(RootedLiftingCodec):
             label = X.copy(lt)
 
         # The image centre and half width, float32 as in MMPose.
-        cx = X.cast(0.5 * X.cast(cam.w, F64), F32)
-        cy = X.cast(0.5 * X.cast(cam.h, F64), F32)
+        cx = X.cast(arith(X, 'multiply', 0.5, X.cast(cam.w, F64)), F32)
+        cy = X.cast(arith(X, 'multiply', 0.5, X.cast(cam.h, F64)), F32)
         center = X.cat([cx[:, None], cy[:, None]], 1)                  # (B, 2)
         kdt = promote(X.dtype(kp), F32)
         # (keypoints - center) / scale, channel by channel into views of one array:
@@ -220,9 +222,11 @@ class VideoPoseLifting(RootedLiftingCodec):
         if self.normalize_camera:
             f, c = cam.f, cam.c
             fdt, cdt = promote(X.dtype(f), F32), promote(X.dtype(c), F32)
-            f_new = X.cast(f, fdt) / X.cast(cx, fdt).reshape((B,) + (1,) * (f.ndim - 1))
-            c_new = ((X.cast(per_sample(c, 3), cdt) - X.cast(center, cdt).reshape(B, 2, 1))
-                     / X.cast(cx, cdt).reshape(B, 1, 1))
+            f_new = arith(X, 'divide', X.cast(f, fdt),
+                          X.cast(cx, fdt).reshape((B,) + (1,) * (f.ndim - 1)))
+            c_new = arith(X, 'divide', arith(X, 'subtract', X.cast(per_sample(c, 3), cdt),
+                                             X.cast(center, cdt).reshape(B, 2, 1)),
+                          X.cast(cx, cdt).reshape(B, 1, 1))
             encoded['camera_param'] = dict(cam.extras, w=cam.w, h=cam.h, f=f_new, c=c_new)
 
         if self.concat_vis:
@@ -236,7 +240,7 @@ class VideoPoseLifting(RootedLiftingCodec):
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
         self._finite(X, encoded, kp, inputs.target, inputs.target_visible is not None)
-        return encoded
+        return X.results(encoded) if is_device(X) else encoded
 
     def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:
         """Finite targets for non-finite keypoints (``_lifting.non_finite``): a

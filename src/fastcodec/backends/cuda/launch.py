@@ -69,6 +69,11 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
     'fc_encode_gaussian': ('int', 'const double*', 'const double*', 'const double*', 'int64_t',
                            'int', 'float', 'float', 'int', 'int64_t', 'int64_t', 'int64_t',
                            'int64_t', 'int64_t', 'float*', 'unsigned char*'),
+    # DecoupledHeatmap (issue 15)
+    'fc_instance_geometry': ('const float*', 'const double*', 'int', 'const double*', 'int64_t',
+                             'int64_t', 'int', 'float*', 'float*', 'float*'),
+    'fc_instance_sigmas': ('const float*', 'const float*', 'const double*', 'const double*', 'int',
+                           'int64_t', 'double', 'double', 'float*'),
     # SPR (issue 15)
     'fc_spr_encode_displacements': ('const double*', 'const double*', 'const float*',
                                     'const float*', 'const float*', 'int64_t', 'int64_t',
@@ -77,6 +82,19 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
     'fc_spr_decode': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t', 'int64_t',
                       'int64_t', 'int64_t', 'int64_t', 'float', 'float', 'float', 'int', 'float*',
                       'int64_t*', 'float*', 'float*', 'float*', 'int64_t*'),
+    # -- lifting (issue 15): motionbert_encode, a kernel pair per float dtype -----------
+    'fc_motionbert_labels_f': ('const float*', 'const float*', 'int', 'int64_t', 'int64_t',
+                               'int64_t', 'const double*', 'float*'),
+    'fc_motionbert_labels_d': ('const double*', 'const double*', 'int', 'int64_t', 'int64_t',
+                               'int64_t', 'const double*', 'double*'),
+    'fc_motionbert_target_f': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int64_t',
+                               'int64_t', 'int', 'int', 'const double*', 'const double*',
+                               'int64_t', 'const unsigned char*', 'const double*', 'int',
+                               'float*', 'float*', 'float*'),
+    'fc_motionbert_target_d': ('const double*', 'int64_t', 'int64_t', 'int64_t', 'int64_t',
+                               'int64_t', 'int', 'int', 'const double*', 'const double*',
+                               'int64_t', 'const unsigned char*', 'const double*', 'int',
+                               'double*', 'double*', 'float*'),
 }
 
 # numpy dtype of each pointer's element, and the scalar types.
@@ -104,12 +122,12 @@ CONTRACT_FUNCTIONS: Tuple[str, ...] = (
     'encode_offset', 'encode_megvii', 'simcc_encode', 'simcc_maximum', 'simcc_decode',
     'simcc_refine_dark', 'encode_regression', 'decode_regression', 'normalize_heatmaps',
     'num_threads', 'set_num_threads', 'pool_calls',
-    'spr_encode_displacements', 'spr_decode')  # SPR: issue 15
-# The contract functions the CUDA kernels do not cover yet (issue 15): the backends
-# provide them with the contract's parameters, raising NotImplementedError.
-PART2_KERNELS: Tuple[str, ...] = (
-    'instance_geometry', 'instance_sigmas',
-    'motionbert_encode', 'hand3d_encode', 'simcc3d_encode', 'ae_decode')
+    # issue 15
+    'instance_geometry', 'instance_sigmas', 'spr_encode_displacements', 'spr_decode',
+    'motionbert_encode')
+# The contract functions the CUDA kernels do not cover yet: the backends provide them
+# with the contract's parameters, raising NotImplementedError.
+PART2_KERNELS: Tuple[str, ...] = ('hand3d_encode', 'simcc3d_encode', 'ae_decode')
 # Rows (keypoints) per block of the one-warp-per-row SimCC kernels.
 ROWS_PER_BLOCK = 4
 
@@ -674,16 +692,81 @@ class Kernels:
         self._run('fc_instance_sigmas', self._grid_for(R, PIXEL_BLOCK), PIXEL_BLOCK, 0, h32, w32,
                   h64, w64, int(f32), R, float(overlap), 2.0, sigmas)
 
+    # -- lifting (issue 15) ----------------------------------------------------------
+    _LIFTING_KINDS = {np.dtype(np.float32): 'f', np.dtype(np.float64): 'd'}
 
-# DecoupledHeatmap (issue 15): its instance kernels (csrc/cuda/instances.cu).
-SIGNATURES.update({
-    'fc_instance_geometry': ('const float*', 'const double*', 'int', 'const double*', 'int64_t',
-                             'int64_t', 'int', 'float*', 'float*', 'float*'),
-    'fc_instance_sigmas': ('const float*', 'const float*', 'const double*', 'const double*', 'int',
-                           'int64_t', 'double', 'double', 'float*'),
-})
-CONTRACT_FUNCTIONS += ('instance_geometry', 'instance_sigmas')
-PART2_KERNELS = tuple(n for n in PART2_KERNELS if n not in CONTRACT_FUNCTIONS)
+    def _lifting_floats(self, array, name: str) -> Tuple[Tuple[int, ...], np.dtype]:
+        shape, dtype, contiguous = self._launcher.describe(array)
+        if dtype not in self._LIFTING_KINDS:
+            raise TypeError(f'{name}: expected dtype float32 or float64, got {dtype}')
+        if not contiguous:
+            raise ValueError(f'{name}: expected a C-contiguous array')
+        return tuple(shape), dtype
+
+    def motionbert_encode(self, keypoints, visible, target, params, factor, take_given,
+                          root_index, project, train, target_visible, labels, target_label,
+                          computed_factor, weights) -> None:
+        """keypoints (B, N, K, D >= 2) f32|f64, visible (B, N, K) of their dtype or None,
+        target (B, T, K', C) f32|f64 (C = 3 with project or train), params f64 (B, 8),
+        factor f64 (B, 1 or T), take_given u8 (B,), root_index, project, train,
+        target_visible (B, T, K') f32|f64 or None -> labels (B, N, K, D [+ 1]) of the
+        keypoints' dtype, target_label (B, T, K', C) and computed_factor (B, T or 0) of
+        the target's dtype, weights f32 (B, T, K') or None: MotionBERTLabel's encode, one
+        thread per keypoint for the labels and one per target keypoint for the rest.
+
+        Returns None, not whether the inputs were finite: reading that back would
+        synchronise the host, so the device front zeroes what a non-finite keypoint
+        touched unconditionally (its masks are no-ops on finite inputs)."""
+        (B, N, K, D), kdt = self._lifting_4d(keypoints, 'keypoints')
+        if D < 2:
+            raise ValueError(f'keypoints: expected (B, N, K, D >= 2), got {(B, N, K, D)}')
+        (Bt, T, KT, C), ldt = self._lifting_4d(target, 'target')
+        if Bt != B:
+            raise ValueError(f'target: expected a batch of {B}, got shape {(Bt, T, KT, C)}')
+        root, project, train = int(root_index), bool(project), bool(train)
+        if not 0 <= root < KT:
+            raise ValueError(f'root_index {root} is out of range of the target\'s {KT} keypoints')
+        if (project or train) and C != 3:
+            raise ValueError(f'target: expected C = 3 to project or train, got {C}')
+        has_vis = visible is not None
+        if has_vis:
+            self._require(visible, 'visible', kdt, (B, N, K))
+        self._require(params, 'params', np.float64, (B, 8))
+        f_shape = self._require(factor, 'factor', np.float64, ndim_at_least=2)
+        if len(f_shape) != 2 or f_shape[0] != B or f_shape[1] not in (1, T):
+            raise ValueError(f'factor: expected shape ({B}, 1) or ({B}, {T}), got {f_shape}')
+        self._require(take_given, 'take_given', np.uint8, (B,))
+        if (weights is None) != (target_visible is None):
+            raise ValueError('weights must be given exactly when target_visible is')
+        self._require(labels, 'labels', kdt, (B, N, K, D + has_vis))
+        self._require(target_label, 'target_label', ldt, (B, T, KT, C))
+        self._require(computed_factor, 'computed_factor', ldt, (B, T if project else 0))
+        if target_visible is None:
+            tv = self._launcher.empty((0,), np.float64, target)
+            weights = self._launcher.empty((0,), np.float32, target)
+        else:
+            tv_shape, _ = self._lifting_floats(target_visible, 'target_visible')
+            if tv_shape != (B, T, KT):
+                raise ValueError(f'target_visible: expected shape {(B, T, KT)}, got {tv_shape}')
+            tv = self._launcher.astype(target_visible, np.float64)   # exact
+            self._require(weights, 'weights', np.float32, (B, T, KT))
+        if not has_vis:
+            visible = self._launcher.empty((0,), kdt, keypoints)
+        k, c = self._LIFTING_KINDS[kdt], self._LIFTING_KINDS[ldt]
+        self._run(f'fc_motionbert_labels_{k}', self._grid_for(B * N * K, PIXEL_BLOCK),
+                  PIXEL_BLOCK, 0, keypoints, visible, int(has_vis), B, N * K, D, params, labels)
+        self._run(f'fc_motionbert_target_{c}', self._grid_for(B * T * KT, PIXEL_BLOCK),
+                  PIXEL_BLOCK, 0, target, B, T, KT, C, root, int(project), int(train), params,
+                  factor, f_shape[1], take_given, tv, int(target_visible is not None),
+                  target_label, computed_factor, weights)
+        return None
+
+    def _lifting_4d(self, array, name: str) -> Tuple[Tuple[int, ...], np.dtype]:
+        shape, dtype = self._lifting_floats(array, name)
+        if len(shape) != 4:
+            raise ValueError(f'{name}: expected 4 dimensions, got shape {shape}')
+        return shape, dtype
+
 
 def _not_yet(name: str, backend: str) -> Callable:
     """A contract function of PART2_KERNELS: the contract's parameters, and a
