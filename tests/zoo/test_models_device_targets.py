@@ -1,10 +1,10 @@
-"""``--device-targets`` on every quick config: the first training step of models/train.py
-(its DataLoader, sampler and seeding, up to the step's inputs and targets) whose
-targets are built inside the step by the head's
-``encode_batch`` (one ``codec.batch_encode`` on the training device) gets the same
-inputs and targets as the step of a default run, whose DataLoader built them: bit for
-bit on the cpp backend, within the CUDA parity contract (targets 1e-5, docs/design.md)
-with the emulated CUDA kernels (``use_backend('cuda-emulator')``) building them."""
+"""``--device-targets`` on every quick config: the first training step of
+models/train.py (its DataLoader, sampler and seeding, up to the step's inputs and
+targets), with the targets built inside the step by the head's ``encode_batch`` (one
+``codec.batch_encode`` on the training device), gets the same inputs and targets as
+the first step of a default run, whose DataLoader built them: bit for bit on the cpp
+backend, within the CUDA parity contract (targets 1e-5, docs/design.md) with the
+emulated CUDA kernels (``use_backend('cuda-emulator')``) building them."""
 import pytest
 
 torch = pytest.importorskip('torch')
@@ -22,7 +22,6 @@ QUICK = ['quick_dekr_res18', 'quick_heatmap_res18', 'quick_lifting_mlp', 'quick_
 LIFTING = {'quick_lifting_mlp', 'quick_lifting_tcn'}
 TARGET_TOL = 1e-5  # docs/design.md, CUDA parity contract: encode targets
 
-EMULATOR = 'cuda-emulator' in fastcodec.available_backends()
 # Emulated cases that cannot pass before the issue-15 kernel branches merge: SPR's
 # encode needs instance_geometry and spr_encode_displacements on the CUDA backend; the
 # lifting codecs compute with torch ops on a tensor's own device today and never reach
@@ -37,11 +36,10 @@ NEEDS_KERNELS = {
 
 def _case(name, backend):
     marks = []
-    if backend == 'cuda-emulator':
-        if not EMULATOR:
-            marks.append(pytest.mark.skip(reason='cuda-emulator backend not built'))
-        elif name in NEEDS_KERNELS:
-            marks.append(pytest.mark.xfail(strict=True, reason=NEEDS_KERNELS[name]))
+    if backend not in fastcodec.available_backends():
+        marks.append(pytest.mark.skip(reason=f'{backend} backend not built'))
+    elif backend == 'cuda-emulator' and name in NEEDS_KERNELS:
+        marks.append(pytest.mark.xfail(strict=True, reason=NEEDS_KERNELS[name]))
     return pytest.param(name, backend, marks=marks, id=f'{name}-{backend}')
 
 
