@@ -140,3 +140,14 @@ def _within(a, b, what):
     assert a.shape == b.shape, (what, a.shape, b.shape)
     err = float((a - b).abs().max()) if a.numel() else 0.0
     assert err <= TARGET_TOL, (what, err)
+
+
+@pytest.mark.parametrize('name', sorted(LIFTING))
+def test_lifting_trains_the_same_with_device_targets(name, data, tmp_path):
+    """The step encodes the network's inputs too: three iterations of real training
+    give the same losses either way (cpp backend)."""
+    cfg = _config(name, data)
+    losses = [train_module.train(cfg, work_dir=str(tmp_path / str(dev)), device='cpu',
+                                 device_targets=dev, max_iters=3, progress_bar=False)
+              for dev in (False, True)]
+    assert len(losses[0]) == 3 and losses[0] == losses[1]
