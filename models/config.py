@@ -60,16 +60,18 @@ def load_config(path: str, options: Optional[Sequence[str]] = None) -> Dict:
     return cfg
 
 
-def build_dataset(ds_cfg: Dict, drop: Sequence[str] = ()) -> CocoKeypointDataset:
+def build_dataset(ds_cfg: Dict, device_targets: bool = False) -> CocoKeypointDataset:
     """dict(ann_file=..., img_dir=..., pipeline=[...], mode='topdown') -> dataset
-    (or dict(type='MotionLiftingDataset', npz_file=..., seq_len=27) for lifting);
-    transforms whose type is in ``drop`` are left out (e.g. GenerateTarget when the
-    targets are generated on the device)."""
+    (or dict(type='MotionLiftingDataset', npz_file=..., seq_len=27) for lifting).
+    ``device_targets``: the training step builds the targets (``head.encode_batch``),
+    so the dataset does not: GenerateTarget is left out of the pipeline, and a
+    MotionLiftingDataset ships the codec's raw inputs (``encode=False``)."""
     ds_cfg = copy.deepcopy(ds_cfg)
     if ds_cfg.pop('type', 'CocoKeypointDataset') == 'MotionLiftingDataset':
         from fastcodec.models.data.motion import MotionLiftingDataset
-        return MotionLiftingDataset(**ds_cfg)
-    pipeline = [t for t in ds_cfg.pop('pipeline') if t['type'] not in drop]
+        return MotionLiftingDataset(**ds_cfg, encode=not device_targets)
+    pipeline = [t for t in ds_cfg.pop('pipeline')
+                if not (device_targets and t['type'] == 'GenerateTarget')]
     return CocoKeypointDataset(pipeline=build_pipeline(pipeline), **ds_cfg)
 
 

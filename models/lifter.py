@@ -4,7 +4,7 @@ lifting codec (VideoPoseLifting or ImagePoseLifting, the config's ``codec``, the
 dataset encodes with) and decodes its outputs with ``codec.batch_decode``."""
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -37,10 +37,31 @@ class TemporalRegressionHead(BaseHead):
         return dict(loss_pose3d=self.loss_module(pred, t['lifting_target'].to(pred.dtype),
                                                  t['lifting_target_weight'].to(pred.dtype)))
 
-    def encode_targets(self, keypoints, keypoints_visible):
-        raise NotImplementedError('lifting targets are encoded by MotionLiftingDataset '
-                                  '(codec.batch_encode over the whole file); '
-                                  'device_targets does not apply')
+    def encode_targets(self, keypoints: torch.Tensor, lifting_target: torch.Tensor,
+                       image_size: torch.Tensor
+                       ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """The network's inputs and the training targets of a batch, in one
+        ``codec.batch_encode`` call on the tensors' device (what MotionLiftingDataset
+        encodes at construction without ``--device-targets``): keypoints (B, T, K, 2)
+        px, lifting_target (B, 1, K, 3) metres of the centre frame, image_size (B, 2)
+        -> (keypoint labels (B, T, K, 2), dict(lifting_target (B, K, 3),
+        lifting_target_weight (B, K))), float32."""
+        from fastcodec.models.data.motion import encode_motion
+        enc = encode_motion(self.codec, keypoints.detach(), lifting_target.detach(),
+                            image_size.detach())
+        f32 = {k: torch.as_tensor(v, device=keypoints.device).to(torch.float32)
+               for k, v in enc.items()}
+        return f32['keypoints'], dict(lifting_target=f32['lifting_target'][:, 0],
+                                      lifting_target_weight=f32['lifting_target_weight'][:, 0])
+
+    def encode_batch(self, batch: Dict, device: torch.device
+                     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """The training step's (inputs, targets) from a batch of
+        ``MotionLiftingDataset(encode=False)``: its ``codec_inputs`` moved to
+        ``device`` and encoded there by :meth:`encode_targets`."""
+        raw = batch['codec_inputs']
+        return self.encode_targets(*(raw[k].to(device, non_blocking=True)
+                                     for k in ('keypoints', 'lifting_target', 'image_size')))
 
     def decode(self, pred: torch.Tensor) -> torch.Tensor:
         """(B, K, 3) head outputs -> (B, K, 3) root-relative metres, on pred's device:

@@ -12,8 +12,10 @@ runs on whichever of iterations or wall time is further along, so a time budget 
 ends with a fully decayed learning rate. AMP on CUDA. Checkpoints ``iter_N.pt`` and
 ``latest.pt`` in the work dir (``--resume`` continues from ``latest.pt``), a CSV log
 ``log.csv``, TensorBoard events when ``torch.utils.tensorboard`` imports, a tqdm bar.
-``--device-targets`` drops GenerateTarget from the DataLoader pipeline and encodes the
-batch's targets inside the training step with one ``codec.batch_encode`` call.
+``--device-targets`` builds every config's targets inside the training step, with one
+``codec.batch_encode`` call on the training device (the GPU's kernels on CUDA): the
+DataLoader ships images and keypoints only (GenerateTarget leaves the pipeline), or for
+lifting the raw 2-D / 3-D keypoints and image sizes (``step_batch``).
 """
 from __future__ import annotations
 
@@ -50,6 +52,14 @@ def _to(obj, device):
     if isinstance(obj, dict):
         return {k: _to(v, device) for k, v in obj.items()}
     return obj
+
+
+def step_batch(head, batch: Dict, device: torch.device, device_targets: bool):
+    """The training step's (inputs, targets) on ``device``: the DataLoader's, moved;
+    or with ``device_targets`` encoded there by ``head.encode_batch``."""
+    if device_targets:
+        return head.encode_batch(batch, device)
+    return batch['inputs'].to(device, non_blocking=True), _to(batch['targets'], device)
 
 
 def _dist_info():
@@ -136,7 +146,7 @@ def train(cfg: Dict, work_dir: Optional[str] = None, resume: Optional[str] = Non
         ckpt = torch.load(ckpt_path, map_location=dev, weights_only=False)
         it0 = int(ckpt['iter'])
     dl_cfg = dict(cfg['train_dataloader'])
-    dataset = build_dataset(dl_cfg['dataset'], drop=('GenerateTarget',) if device_targets else ())
+    dataset = build_dataset(dl_cfg['dataset'], device_targets=device_targets)
     reseed_transforms(dataset, seed * 1000 + rank + 31 * it0)
     sampler = (DistributedSampler(dataset, world, rank, shuffle=True, seed=seed) if world > 1
                else RandomSampler(dataset, generator=torch.Generator().manual_seed(seed + it0)))
@@ -217,12 +227,7 @@ def train(cfg: Dict, work_dir: Optional[str] = None, resume: Optional[str] = Non
                                      float(sched['warmup_ratio']), float(sched['min_lr_ratio']))
             for g in optimizer.param_groups:
                 g['lr'] = lr
-            inputs = batch['inputs'].to(dev, non_blocking=True)
-            if device_targets:
-                batch['targets'] = head.encode_targets(batch['keypoints'].to(dev),
-                                                       batch['keypoints_visible'].to(dev))
-            else:
-                batch['targets'] = _to(batch['targets'], dev)
+            inputs, batch['targets'] = step_batch(head, batch, dev, device_targets)
             with torch.autocast(dev.type, enabled=amp):
                 loss_dict = ddp_model(inputs, batch, mode='loss')
                 loss = sum(v for k, v in loss_dict.items() if k.startswith('loss'))
@@ -285,7 +290,8 @@ def main(argv=None) -> int:
                     help='continue from CKPT (default: WORK_DIR/latest.pt)')
     ap.add_argument('--device', choices=['cpu', 'cuda'])
     ap.add_argument('--device-targets', action='store_true', default=None,
-                    help='encode targets in the training step with codec.batch_encode')
+                    help='build the targets in the training step, with codec.batch_encode '
+                    'on the training device')
     ap.add_argument('--max-iters', type=int)
     ap.add_argument('--max-minutes', type=float)
     ap.add_argument('--no-progress', action='store_true')

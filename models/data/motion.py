@@ -59,14 +59,17 @@ def mirror_3d(keypoints_3d: np.ndarray, flip_indices) -> np.ndarray:
     return out
 
 
-def encode_motion(codec, keypoints_2d: np.ndarray, keypoints_3d_m: np.ndarray,
-                  image_size: np.ndarray) -> Dict[str, np.ndarray]:
-    """One ``codec.batch_encode`` call for every frame of S sequences: keypoints_2d
-    (S, T, K, 2) px, keypoints_3d_m (S, T, K, 3) metres, image_size (S, 2) ->
-    dict(keypoints (S, T, K, 2) normalised 2-D inputs, lifting_target (S, T, K, 3)
+def encode_motion(codec, keypoints_2d, keypoints_3d_m, image_size) -> Dict:
+    """One ``codec.batch_encode`` call for S samples of T frames: keypoints_2d
+    (S, T, K, 2) px, keypoints_3d_m (S, T', K, 3) metres (T' = T, or the frames whose
+    targets are wanted), image_size (S, 2) (VideoPoseLifting's ``camera_param``), as
+    numpy arrays (the dataset) or torch tensors on the training device (the step,
+    ``--device-targets``) -> the codec's arrays, as it returns them:
+    dict(keypoints (S, T, K, 2) normalised 2-D inputs, lifting_target (S, T', K, 3)
     root-relative (metres, or normalised by the codec's target_mean / target_std),
-    target_root (S, T, 3) metres)."""
-    S, T, K = keypoints_2d.shape[:3]
+    lifting_target_weight (S, T', K), target_root (S, T', 3) metres).
+    Both codecs encode frame by frame (elementwise), so grouping frames into samples
+    does not change a value."""
     name = type(codec).__name__
     if getattr(codec, 'reshape_keypoints', False) or getattr(codec, 'concat_vis', False):
         raise ValueError('the lifting codec must have reshape_keypoints=False and '
@@ -74,25 +77,31 @@ def encode_motion(codec, keypoints_2d: np.ndarray, keypoints_3d_m: np.ndarray,
     if getattr(codec, 'remove_root', False) and len(codec.root_index) == 1:
         raise ValueError('remove_root is not supported: the head predicts all K joints')
     if name == 'VideoPoseLifting':
-        # a sample is a sequence: (T, K, 2) keypoints and (T, K, 3) targets
         if not codec.zero_center:
             raise ValueError('VideoPoseLifting needs zero_center=True (root-relative targets)')
         enc = codec.batch_encode(keypoints_2d, None, keypoints_3d_m, None,
                                  camera_param=dict(w=image_size[:, 0], h=image_size[:, 1]))
-        kp, target, root = (enc['keypoint_labels'], enc['lifting_target_label'],
-                            enc['target_root'])
     elif name == 'ImagePoseLifting':
-        # a sample is a frame: (1, K, 2) keypoints and a (1, K, 3) target
-        enc = codec.batch_encode(keypoints_2d.reshape(S * T, 1, K, 2), None,
-                                 keypoints_3d_m.reshape(S * T, 1, K, 3))
-        kp, target, root = (enc['keypoint_labels'], enc['lifting_target_label'],
-                            enc['target_root'])
+        # MMPose's ImagePoseLifting takes one target frame per sample (its root
+        # subtraction broadcasts as root[None]): T' = T encodes frame by frame
+        S, T, K = keypoints_2d.shape[:3]
+        if keypoints_3d_m.shape[1] == T:
+            enc = codec.batch_encode(keypoints_2d.reshape(S * T, 1, K, 2), None,
+                                     keypoints_3d_m.reshape(S * T, 1, K, 3))
+            enc = {k: enc[k].reshape((S, T) + tuple(enc[k].shape[2:])) for k in
+                   ('keypoint_labels', 'lifting_target_label', 'lifting_target_weight',
+                    'target_root')}
+        elif keypoints_3d_m.shape[1] == 1:
+            enc = codec.batch_encode(keypoints_2d, None, keypoints_3d_m)
+        else:
+            raise ValueError(f'keypoints_3d_m must have T = {T} or 1 frames, got shape '
+                             f'{tuple(keypoints_3d_m.shape)}')
     else:
         raise ValueError(f'MotionLiftingDataset needs a VideoPoseLifting or ImagePoseLifting '
                          f'codec, got {name}')
-    return dict(keypoints=np.asarray(kp, np.float32).reshape(S, T, K, 2),
-                lifting_target=np.asarray(target, np.float32).reshape(S, T, K, 3),
-                target_root=np.asarray(root, np.float32).reshape(S, T, 3))
+    return dict(keypoints=enc['keypoint_labels'], lifting_target=enc['lifting_target_label'],
+                lifting_target_weight=enc['lifting_target_weight'],
+                target_root=enc['target_root'])
 
 
 def lifting_stats(npz_file: str, flip_indices: Optional[Sequence[int]] = None,
@@ -161,10 +170,17 @@ class MotionLiftingDataset(Dataset):
     normalised by the codec's target_mean / target_std), lifting_target_weight (K,)),
     target_root (3,) metres, keypoints_3d (K, 3) mm (camera frame), pose_3d (K, 3)
     root-relative metres (what a prediction decodes to; mirrored with the sample).
+
+    ``encode=False`` (``--device-targets``: the training step encodes, with
+    ``TemporalRegressionHead.encode_batch``) encodes nothing: items hold, in place of
+    inputs, targets and target_root, what the codec takes, ``codec_inputs`` dict(
+    keypoints (T, K, 2) px, lifting_target (1, K, 3) float64 metres of the centre
+    frame, image_size (2,)), mirrored like the encoded items.
     """
 
     def __init__(self, npz_file: str, codec: dict, seq_len: int = 27, frame_stride: int = 1,
-                 flip_indices=None, augment_flip: bool = False, seed: int = 0):
+                 flip_indices=None, augment_flip: bool = False, seed: int = 0,
+                 encode: bool = True):
         if seq_len < 1 or seq_len % 2 == 0:
             raise ValueError(f'seq_len must be odd and positive, got {seq_len}')
         self.codec = fastcodec.build(dict(codec))
@@ -176,13 +192,18 @@ class MotionLiftingDataset(Dataset):
         self.flip_indices = _flip_indices(flip_indices)
         self.augment_flip = augment_flip
         kp3d_m = self.kp3d.astype(np.float64) / 1000.0
-        views = [(self.kp2d, kp3d_m)]
+        # the codec's inputs per view: 2-D px, 3-D metres (the original, and mirrored)
+        self.views = [(self.kp2d, kp3d_m)]
         if augment_flip:
-            views.append((mirror_pixels(self.kp2d, self.image_size, self.flip_indices),
-                          mirror_3d(kp3d_m, self.flip_indices)))
-        self.encoded = [encode_motion(self.codec, k2, k3, self.image_size) for k2, k3 in views]
+            self.views.append((mirror_pixels(self.kp2d, self.image_size, self.flip_indices),
+                               mirror_3d(kp3d_m, self.flip_indices)))
+        self.encoded = None
+        if encode:
+            self.encoded = [{k: np.asarray(v, np.float32) for k, v in
+                             encode_motion(self.codec, k2, k3, self.image_size).items()}
+                            for k2, k3 in self.views]
         self.pose_3d = [(k3 - k3[..., HIPS, :].mean(-2, keepdims=True)).astype(np.float32)
-                        for _, k3 in views]
+                        for _, k3 in self.views]
         self.rng = np.random.default_rng(seed)
 
     def __len__(self):
@@ -193,15 +214,20 @@ class MotionLiftingDataset(Dataset):
         T = self.kp2d.shape[1]
         frames = np.clip(np.arange(t - self.pad, t + self.pad + 1), 0, T - 1)
         v = int(self.augment_flip and self.rng.random() < 0.5)
-        enc = self.encoded[v]
-        target = enc['lifting_target'][s, t]
-        K = target.shape[0]
-        return dict(inputs=torch.from_numpy(np.ascontiguousarray(enc['keypoints'][s, frames])),
-                    targets=dict(lifting_target=target,
-                                 lifting_target_weight=np.ones(K, np.float32)),
-                    target_root=enc['target_root'][s, t],
-                    keypoints_3d=self.kp3d[s, t].astype(np.float32),
+        item = dict(keypoints_3d=self.kp3d[s, t].astype(np.float32),
                     pose_3d=self.pose_3d[v][s, t])
+        if self.encoded is None:
+            kp2d, kp3d_m = self.views[v]
+            item['codec_inputs'] = dict(keypoints=np.ascontiguousarray(kp2d[s, frames]),
+                                        lifting_target=kp3d_m[s, t:t + 1],
+                                        image_size=self.image_size[s])
+            return item
+        enc = self.encoded[v]
+        item.update(inputs=torch.from_numpy(np.ascontiguousarray(enc['keypoints'][s, frames])),
+                    targets=dict(lifting_target=enc['lifting_target'][s, t],
+                                 lifting_target_weight=enc['lifting_target_weight'][s, t]),
+                    target_root=enc['target_root'][s, t])
+        return item
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 generation on the device (``batch_encode``) and decoding (``batch_decode``)."""
 from __future__ import annotations
 
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -11,7 +11,8 @@ import fastcodec
 
 
 def to_codec(t: torch.Tensor) -> torch.Tensor:
-    """fastcodec takes numpy or torch CPU tensors: detach and move to the CPU."""
+    """Network outputs for a host decode: detached float32 on the CPU (the heads'
+    decoders post-process on the host)."""
     return t.detach().to('cpu', torch.float32)
 
 
@@ -48,13 +49,23 @@ class BaseHead(nn.Module):
 
     def encode_targets(self, keypoints: torch.Tensor, keypoints_visible: torch.Tensor
                        ) -> Dict[str, torch.Tensor]:
-        """Training targets for a batch, in one ``codec.batch_encode`` call:
-        keypoints (B, 1, K, 2), visibility (B, 1, K) on any device -> the codec's
-        arrays as float32 tensors on that device."""
-        device = keypoints.device
-        enc = self.codec.batch_encode(to_codec(keypoints), to_codec(keypoints_visible))
-        return {k: torch.as_tensor(v).to(device, torch.float32, non_blocking=True)
+        """Training targets for a batch, in one ``codec.batch_encode`` call on the
+        tensors' own device (a CUDA tensor stays on the GPU: the front hands it to the
+        codec's CUDA kernels): keypoints (B, N, K, 2), visibility (B, N, K) -> the
+        codec's arrays as float32 tensors on that device."""
+        enc = self.codec.batch_encode(keypoints.detach(), keypoints_visible.detach())
+        return {k: torch.as_tensor(v, device=keypoints.device).to(torch.float32)
                 for k, v in enc.items()}
+
+    def encode_batch(self, batch: Dict, device: torch.device
+                     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """The training step's (inputs, targets) for a batch shipped without targets
+        (``--device-targets``): the images moved to ``device``, the targets encoded
+        there from the batch's ``keypoints`` / ``keypoints_visible``."""
+        inputs = batch['inputs'].to(device, non_blocking=True)
+        return inputs, self.encode_targets(batch['keypoints'].to(device, non_blocking=True),
+                                           batch['keypoints_visible'].to(device,
+                                                                         non_blocking=True))
 
     @staticmethod
     def weights(targets: Dict[str, torch.Tensor]) -> torch.Tensor:
