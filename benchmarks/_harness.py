@@ -63,6 +63,18 @@ class PeopleCase:
     about: str = ''
 
 
+def cuda_device() -> bool:
+    """Whether a CUDA device is usable by both CuPy and torch (the GPU benchmarks'
+    condition; they skip otherwise)."""
+    import cupy
+    import torch
+    try:
+        devices = cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001 - no driver: no device
+        devices = 0
+    return devices > 0 and torch.cuda.is_available()
+
+
 def mmpose_codecs():
     try:
         return import_mmpose_codecs()

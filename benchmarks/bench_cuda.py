@@ -30,13 +30,9 @@ import numpy as np
 import pytest
 
 cupy = pytest.importorskip('cupy')
+from _harness import cuda_device  # noqa: E402
 torch = pytest.importorskip('torch')
-try:
-    _DEVICES = cupy.cuda.runtime.getDeviceCount()
-except Exception:  # noqa: BLE001 - no driver: no device
-    _DEVICES = 0
-pytestmark = pytest.mark.skipif(_DEVICES == 0 or not torch.cuda.is_available(),
-                                reason='no CUDA device')
+pytestmark = pytest.mark.skipif(not cuda_device(), reason='no CUDA device')
 
 WARMUP = 3
 ROUNDS = 20

@@ -23,14 +23,10 @@ import os
 import pytest
 
 cupy = pytest.importorskip('cupy')
+from _harness import cuda_device  # noqa: E402
 torch = pytest.importorskip('torch')
 pytest.importorskip('pycocotools')
-try:
-    _DEVICES = cupy.cuda.runtime.getDeviceCount()
-except Exception:  # noqa: BLE001 - no driver: no device
-    _DEVICES = 0
-pytestmark = pytest.mark.skipif(_DEVICES == 0 or not torch.cuda.is_available(),
-                                reason='no CUDA device')
+pytestmark = pytest.mark.skipif(not cuda_device(), reason='no CUDA device')
 
 CONFIG = 'quick_heatmap_res18'
 WARMUP_ITERS = 20   # cuDNN autotuning, NVRTC compilation, the workers' start

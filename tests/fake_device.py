@@ -181,3 +181,11 @@ def install(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, 'cupy', fake_cupy())
     monkeypatch.setitem(_backend._loaded, 'cuda', cuda_backend())
     monkeypatch.delitem(_backend._missing, 'cuda', raising=False)
+    automatic_dispatch(monkeypatch)
+
+
+def automatic_dispatch(monkeypatch) -> None:
+    """For one test: backends chosen by the arrays' device, as without FASTCODEC_BACKEND
+    (the suite may run with it set to test a CPU backend; it would refuse device arrays)."""
+    from fastcodec import _backend
+    monkeypatch.setattr(_backend, '_from_env', None)

@@ -482,9 +482,9 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
         return Call(caller, NUMPY, kernels)
     if not getattr(codec, 'device_ready', True):
         raise NotImplementedError(
-            f'{type(codec).__name__} runs on host arrays in this release (its device '
-            'kernels come with issue 15; the cuda backend holds the top-down codecs); '
-            'copy the arrays to the host first (tensor.cpu(), cupy.asnumpy)')
+            f'{type(codec).__name__} has no CUDA kernels yet (the cuda backend runs the '
+            'top-down, SPR, DecoupledHeatmap and lifting codecs); copy the arrays to the '
+            'host first (tensor.cpu(), cupy.asnumpy)')
     if caller.is_torch:
         stream = cupy_stream(caller.torch.cuda.current_stream(caller.torch_device),
                              device.index)

@@ -14,8 +14,10 @@ def test_both_cpu_backends_present():
     assert fastcodec.available_backends()[:2] == ['cpp', 'numba']
 
 
-def test_set_and_use_backend():
+def test_set_and_use_backend(monkeypatch):
     from fastcodec._backend import kernels
+    from fake_device import automatic_dispatch
+    automatic_dispatch(monkeypatch)
     assert fastcodec.get_backend() is None
     with fastcodec.use_backend('numba'):
         assert fastcodec.get_backend() == 'numba'
@@ -51,7 +53,9 @@ def test_fallback_to_numba_when_extension_missing():
             '    c = fastcodec.MSRAHeatmap((192, 256), (48, 64), 2.0)\n'
             '    out = c.encode(__import__("numpy").full((1, 2, 2), 50.0))\n'
             'print(fastcodec.available_backends(), len(w), out["heatmaps"].max())')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k != 'FASTCODEC_BACKEND'}
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
+                         check=True)
     assert out.stdout.split() == ["['numba']", '1', '1.0']
 
 

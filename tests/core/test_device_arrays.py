@@ -8,6 +8,12 @@ import pytest
 
 import fastcodec
 from fastcodec._arrays import on_device
+from fake_device import automatic_dispatch
+
+
+@pytest.fixture(autouse=True)
+def _dispatch_by_device(monkeypatch):
+    automatic_dispatch(monkeypatch)
 
 CONFIGS = {
     'MSRAHeatmap': dict(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0),

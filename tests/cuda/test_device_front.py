@@ -206,9 +206,9 @@ def test_mixed_devices_are_refused(fake_cuda):
     (lambda: fastcodec.AssociativeEmbedding((512, 512), (128, 128)), 'batch_encode'),
 ], ids=['AssociativeEmbedding'])
 def test_codecs_without_device_kernels_say_so(fake_cuda, build, call):
-    """The codecs whose device kernels come with issue 15 refuse device arrays up front."""
+    """The codecs without CUDA kernels refuse device arrays up front, saying so."""
     kps, vis = keypoints(np.random.default_rng(1), 1, N=2)
-    with pytest.raises(NotImplementedError, match='issue 15'):
+    with pytest.raises(NotImplementedError, match='no CUDA kernels yet'):
         getattr(build(), call)(device(kps), device(vis))
 
 

@@ -37,6 +37,18 @@ def _torch_cuda():
     return torch
 
 
+def _stream(stream: str, to_dev):
+    """The context a test's calls run in: 'side', a non-default stream of the arrays'
+    kind (CuPy's, or torch's current stream); 'default', none."""
+    import contextlib
+    if stream != 'side':
+        return contextlib.nullcontext()
+    if to_dev is cupy.asarray:
+        return cupy.cuda.Stream(non_blocking=True)
+    torch = _torch_cuda()
+    return torch.cuda.stream(torch.cuda.Stream())
+
+
 def _maps(seed=0, B=4, K=17, H=64, W=48, noise=0.02):
     rng = np.random.default_rng(seed)
     kps = rng.uniform(-8, 200, (B, 1, K, 2))
@@ -215,7 +227,6 @@ def test_codecs_end_to_end(xp, name, stream):
     arrays: the same kind back, on the device, matching the cpp backend (targets 1e-5,
     coordinates 2e-3 px, scores 1e-4), on the default stream and inside a side stream
     (torch.cuda.stream / a CuPy stream)."""
-    import contextlib
     from conftest import DEVICE_CODECS, device_test_keypoints, device_test_outputs
     import fastcodec
     to_dev, to_host, _ = xp
@@ -226,15 +237,7 @@ def test_codecs_end_to_end(xp, name, stream):
     with fastcodec.use_backend('cpp'):
         want_encoded = _flat(codec.batch_encode(kps, vis))
         want_keypoints, want_scores = _decoded(codec.batch_decode(*outputs))
-    if stream == 'side':
-        if to_dev is cupy.asarray:
-            context = cupy.cuda.Stream(non_blocking=True)
-        else:
-            torch = _torch_cuda()
-            context = torch.cuda.stream(torch.cuda.Stream())
-    else:
-        context = contextlib.nullcontext()
-    with context:
+    with _stream(stream, to_dev):
         # the copies back run on the same stream: ordered after the call
         encoded = [to_host(a) for a in _flat(codec.batch_encode(to_dev(kps), to_dev(vis)))]
         keypoints, scores = _decoded(codec.batch_decode(*(to_dev(o) for o in outputs)))
@@ -354,7 +357,6 @@ def test_lifting_end_to_end(xp, name, stream):
     of device arrays too, non-finite keypoints zeroed on the device): the same kind
     back, matching the cpp backend (targets 1e-5, coordinates 2e-3 px, weights and
     scores exact), on the default stream and inside a side stream."""
-    import contextlib
     from conftest import DEVICE_LIFTING_CODECS, device_lifting_inputs, device_lifting_outputs
     import fastcodec
     to_dev, to_host, _ = xp
@@ -369,15 +371,7 @@ def test_lifting_end_to_end(xp, name, stream):
         want_decoded = codec.batch_decode(*outputs)
     dev = [{k: to_dev(v) for k, v in a.items()} if isinstance(a, dict) else to_dev(a)
            for a in args]
-    if stream == 'side':
-        if to_dev is cupy.asarray:
-            context = cupy.cuda.Stream(non_blocking=True)
-        else:
-            torch = _torch_cuda()
-            context = torch.cuda.stream(torch.cuda.Stream())
-    else:
-        context = contextlib.nullcontext()
-    with context:
+    with _stream(stream, to_dev):
         got = codec.batch_encode(*dev)
         got = {k: ({c: to_host(v) if not isinstance(v, (list, str)) else v
                     for c, v in got[k].items()} if isinstance(got[k], dict) else

@@ -131,18 +131,27 @@ def test_mmpose_head_decodes_alike(mmpose, name):
                                            rtol=0, atol=1e-4)
 
 
-@pytest.mark.parametrize('name', sorted(BATCH_DECODED))
-def test_mmpose_head_decodes_device_outputs_on_the_device(mmpose, monkeypatch, name):
-    """Network outputs on a (simulated) CUDA device: the registered codec decodes them
-    there, in one batched call, and only the decoded keypoints and scores come back to
-    the host (as MMPose's numpy results), equal to the host decode within the CUDA
-    parity contract."""
+@pytest.fixture
+def device_copies(monkeypatch):
+    """The simulated CUDA device installed; the list of device arrays copied to the host
+    (``DeviceArray.get``) during the test."""
     import fake_device
     fake_device.install(monkeypatch)
     copied = []
     real_get = fake_device.DeviceArray.get
     monkeypatch.setattr(fake_device.DeviceArray, 'get',
                         lambda self: copied.append(self) or real_get(self))
+    return copied
+
+
+@pytest.mark.parametrize('name', sorted(BATCH_DECODED))
+def test_mmpose_head_decodes_device_outputs_on_the_device(mmpose, device_copies, name):
+    """Network outputs on a (simulated) CUDA device: the registered codec decodes them
+    there, in one batched call, and only the decoded keypoints and scores come back to
+    the host (as MMPose's numpy results), equal to the host decode within the CUDA
+    parity contract."""
+    import fake_device
+    copied = device_copies
     rng = np.random.default_rng(6)
     for args in CONFIGS[name]:
         ours = mmpose.registry.build(dict(type=name, **args))
@@ -269,16 +278,12 @@ def test_custom_imports_line_switches_a_config(tmp_path):
 
 
 # ---- DecoupledHeatmap (issue 15) ------------------------------------------------------------------
-def test_cid_head_decodes_device_outputs_on_the_device(mmpose, monkeypatch):
+def test_cid_head_decodes_device_outputs_on_the_device(mmpose, device_copies):
     """CIDHead's outputs on a (simulated) CUDA device: all instances decode there in one
     call; only the decoded keypoints and scores come to the host, equal to MMPose's
     per-instance host decode within the parity contract."""
     import fake_device
-    fake_device.install(monkeypatch)
-    copied = []
-    real_get = fake_device.DeviceArray.get
-    monkeypatch.setattr(fake_device.DeviceArray, 'get',
-                        lambda self: copied.append(self) or real_get(self))
+    copied = device_copies
     rng = np.random.default_rng(7)
     (args,) = CONFIGS['DecoupledHeatmap']
     ours = mmpose.registry.build(dict(type='DecoupledHeatmap', **args))
@@ -298,7 +303,7 @@ def test_cid_head_decodes_device_outputs_on_the_device(mmpose, monkeypatch):
 
 
 # ---- SPR (issue 15) ----------------------------------------------------------------------
-def test_spr_decodes_device_outputs_on_the_device(mmpose, monkeypatch):
+def test_spr_decodes_device_outputs_on_the_device(mmpose, device_copies):
     """DEKRHead decodes sample by sample, ``decoder.decode(heatmaps[b], displacements[b])``
     on the network's own tensors. On a (simulated) CUDA device the registered SPR decodes
     each sample there and returns device arrays of the caller's kind (as MMPose's torch
@@ -306,11 +311,7 @@ def test_spr_decodes_device_outputs_on_the_device(mmpose, monkeypatch):
     sample's instance count (on the call's stream). Equal to the host decode within the CUDA
     parity contract."""
     import fake_device
-    fake_device.install(monkeypatch)
-    copied = []
-    real_get = fake_device.DeviceArray.get
-    monkeypatch.setattr(fake_device.DeviceArray, 'get',
-                        lambda self: copied.append(self) or real_get(self))
+    copied = device_copies
     rng = np.random.default_rng(7)
     for args in CONFIGS['SPR']:
         ours = mmpose.registry.build(dict(type='SPR', **args))

@@ -770,14 +770,14 @@ class Kernels:
 
 def _not_yet(name: str, backend: str) -> Callable:
     """A contract function of PART2_KERNELS: the contract's parameters, and a
-    NotImplementedError naming the issue that brings its kernel."""
+    NotImplementedError saying so."""
     def not_yet(*args, **kwargs):
-        raise NotImplementedError(f'{name} runs on the {backend} backend in a later release '
-                                  f'(issue 15); use the cpp or numba backend on host arrays')
+        raise NotImplementedError(f'{name} has no kernel on the {backend} backend yet; use '
+                                  'the cpp or numba backend on host arrays')
     not_yet.__name__ = not_yet.__qualname__ = name
     kernel = contract.KERNELS[contract.NAMES.index(name)]
     not_yet.__signature__ = contract.signature(kernel)
-    not_yet.__doc__ = f'Not on the {backend} backend yet (issue 15).{kernel.doc}'
+    not_yet.__doc__ = f'Not on the {backend} backend yet.{kernel.doc}'
     return not_yet
 
 
