@@ -1,4 +1,6 @@
 """Shared fixtures: the MMPose 1.3.2 oracle, backends, and input generators."""
+import os
+
 import numpy as np
 import pytest
 
@@ -26,6 +28,8 @@ EMULATOR = [b for b in ('cuda-emulator',) if b in fastcodec.available_backends()
 # parameters (callspec.params) satisfy the predicate (the subset that keeps the suite
 # fast), deselecting the others.
 EMULATED = pytest.mark.emulated
+# FASTCODEC_TEST_ALL_EMULATED=1 keeps every emulated case (a longer run, e.g. before a release).
+ALL_EMULATED = os.environ.get('FASTCODEC_TEST_ALL_EMULATED') == '1'
 
 
 def pytest_configure(config):
@@ -45,7 +49,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         params = getattr(getattr(item, 'callspec', None), 'params', {})
         mark = item.get_closest_marker('emulated')
-        keep = (params.get('backend') not in EMULATOR or mark is None
+        keep = (params.get('backend') not in EMULATOR or mark is None or ALL_EMULATED
                 or mark.kwargs.get('keep', lambda _: True)(params))
         (kept if keep else dropped).append(item)
     if dropped:
