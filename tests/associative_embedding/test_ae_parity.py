@@ -190,6 +190,17 @@ def test_decode_random_maps(mmc, backend):
         assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
 
 
+def assert_cpp_equals_numba(codec, heat, tags):
+    """batch_decode's results on the cpp and numba backends, equal bit for bit."""
+    results = []
+    for name in ('cpp', 'numba'):
+        with fastcodec.use_backend(name):
+            results.append(codec.batch_decode(heat, tags))
+    for a, b in zip(*results):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+
+
 @needs_munkres_1
 @pytest.mark.parametrize('nms', [1, 3])
 def test_decode_negative_maps_every_candidate(mmc, backend, nms):
@@ -219,13 +230,7 @@ def test_backends_agree_on_extreme_maps():
                 dict(decode_topk=10, decode_nms_kernel=5, decode_keypoint_thr=-1e30)):
         codec = fastcodec.AssociativeEmbedding((160, 160), (40, 40), decode_keypoint_order=ORDER,
                                                **cfg)
-        results = []
-        for name in ('cpp', 'numba'):
-            with fastcodec.use_backend(name):
-                results.append(codec.batch_decode(heat, tags))
-        for a, b in zip(*results):
-            for x, y in zip(a, b):
-                np.testing.assert_array_equal(x, y)
+        assert_cpp_equals_numba(codec, heat, tags)
 
 
 def test_backends_agree_on_map_edges():
@@ -244,13 +249,7 @@ def test_backends_agree_on_map_edges():
         codec = fastcodec.AssociativeEmbedding((4 * W, 4 * H), (W, H), decode_keypoint_order=ORDER,
                                                decode_topk=max(1, H * W // 64),
                                                decode_nms_kernel=nms, decode_keypoint_thr=-1.0)
-        results = []
-        for name in ('cpp', 'numba'):
-            with fastcodec.use_backend(name):
-                results.append(codec.batch_decode(heat, tags))
-        for a, b in zip(*results):
-            for x, y in zip(a, b):
-                np.testing.assert_array_equal(x, y)
+        assert_cpp_equals_numba(codec, heat, tags)
 
 
 def test_decode_no_detections(mmc, backend):
