@@ -27,7 +27,8 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import Call, check_ndim, check_size, heatmaps_f32, open_call, visibility
+from fastcodec._arrays import (Call, check_ndim, check_size, heatmaps_f32, open_call, visibility,
+                               weights_from)
 from fastcodec.codecs._instances import check_root_type, instance_bboxes
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.limits import MAX_SIGMA
@@ -211,8 +212,7 @@ class DecoupledHeatmap(BaseKeypointCodec):
                 xp.ascontiguousarray(inst_vis[:, None], dtype=np.float64),
                 xp.asarray(xp.take(sigmas, rows_x), dtype=np.float64)[:, None], (1.0, 1.0),
                 scaled.dtype == np.float32, W, H)
-            inst_weights = xp.asarray(xp.where(xp.not_equal(inst_inside[:, 0], 0), inst_vis, 0),
-                                      dtype=vis.dtype)
+            inst_weights = weights_from(call, inst_vis, inst_inside[:, 0])
             inst_coords = xp.asarray(np.concatenate(
                 [c for c in coords if c is not None]).astype(np.int32))
         out, start = [], 0
