@@ -65,17 +65,35 @@ def _decodes_on_device(codec: Any, outputs: tuple) -> bool:
     return True
 
 
+def _decoded(codec: Any, method, outputs: tuple):
+    """``method(codec, *outputs)`` on the device where ``_decodes_on_device``, else on
+    host copies of the outputs; the results as host arrays."""
+    if _decodes_on_device(codec, outputs):
+        return _host(method(codec, *outputs))
+    return _host(method(codec, *_host(outputs)))
+
+
 def _for_mmpose(cls: type) -> type:
     """``cls`` with the batch-decoding contract MMPose's heads rely on."""
     attrs: Dict[str, Any] = {'__module__': __name__, '__doc__': cls.__doc__,
                              '__qualname__': cls.__name__}
     if cls.__name__ in BATCH_DECODED:
         def batch_decode(self, *outputs):
-            if _decodes_on_device(self, outputs):
-                return _host(cls.batch_decode(self, *outputs))
-            return cls.batch_decode(self, *(_host(x) for x in outputs))
+            return _decoded(self, cls.batch_decode, outputs)
         batch_decode.__doc__ = cls.batch_decode.__doc__
         attrs['batch_decode'] = batch_decode
+    elif cls.__name__ == 'DecoupledHeatmap':
+        # CIDHead hands BaseHead.decode one image's (instance_heatmaps (N, K, H, W),
+        # instance_scores (N, 1)), which MMPose decodes one instance at a time: all N in
+        # one call here, returned per instance as that loop would (keypoints[i]
+        # (1, K, 2), scores[i] (1, K)).
+        def batch_decode(self, instance_heatmaps, instance_scores):
+            """CIDHead's outputs of one image -> per-instance keypoints (N, 1, K, 2) and
+            scores (N, 1, K), numpy, MMPose's per-instance decode results stacked."""
+            keypoints, scores = _decoded(self, cls.decode, (instance_heatmaps, instance_scores))
+            return keypoints[:, None], scores[:, None]
+        attrs['batch_decode'] = batch_decode
+        attrs['support_batch_decoding'] = True
     else:
         attrs['support_batch_decoding'] = False
     return type(cls.__name__, (cls,), attrs)
@@ -89,26 +107,3 @@ for _name, _cls in sorted(CODECS.items()):
 __all__ = ['REGISTERED', 'BATCH_DECODED']
 del _name, _cls
 
-
-# DecoupledHeatmap (issue 15): CIDHead hands BaseHead.decode one image's
-# (instance_heatmaps (N, K, H, W), instance_scores (N, 1)), which MMPose decodes one
-# instance at a time. The registered class decodes all N in one call -- on the device
-# for CUDA outputs, where only the keypoints and scores come to the host -- and returns
-# them per instance, as that loop would: keypoints[i] (1, K, 2), scores[i] (1, K).
-def _decoupled_for_cid(cls: type) -> type:
-    def batch_decode(self, instance_heatmaps, instance_scores):
-        """CIDHead's outputs of one image -> per-instance keypoints (N, 1, K, 2) and
-        scores (N, 1, K), numpy, MMPose's per-instance decode results stacked."""
-        outputs = (instance_heatmaps, instance_scores)
-        if not _decodes_on_device(self, outputs):
-            outputs = _host(outputs)
-        keypoints, scores = _host(cls.decode(self, *outputs))
-        return keypoints[:, None], scores[:, None]
-    return type(cls.__name__, (cls,), {
-        '__module__': __name__, '__doc__': cls.__doc__, '__qualname__': cls.__name__,
-        'support_batch_decoding': True, 'batch_decode': batch_decode})
-
-
-REGISTERED['DecoupledHeatmap'] = _decoupled_for_cid(CODECS['DecoupledHeatmap'])
-KEYPOINT_CODECS.register_module(name='DecoupledHeatmap', module=REGISTERED['DecoupledHeatmap'],
-                                force=True)
