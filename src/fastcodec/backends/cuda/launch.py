@@ -128,6 +128,8 @@ CONTRACT_FUNCTIONS: Tuple[str, ...] = (
 # The contract functions the CUDA kernels do not cover yet: the backends provide them
 # with the contract's parameters, raising NotImplementedError.
 PART2_KERNELS: Tuple[str, ...] = ('hand3d_encode', 'simcc3d_encode', 'ae_decode')
+# The name suffix of a two-precision kernel (lifting.cu) per float dtype.
+_PRECISION_SUFFIX = {np.dtype(np.float32): 'f', np.dtype(np.float64): 'd'}
 # Rows (keypoints) per block of the one-warp-per-row SimCC kernels.
 ROWS_PER_BLOCK = 4
 
@@ -197,6 +199,17 @@ class Kernels:
             raise ValueError(f'{name}: expected at least {ndim_at_least} dimensions, '
                              f'got shape {tuple(got_shape)}')
         return tuple(got_shape)
+
+    def _float_array(self, array, name: str, ndim: int) -> Tuple[Tuple[int, ...], np.dtype]:
+        """An array of the kernels compiled for both precisions: float32 or float64,
+        C-contiguous, ``ndim`` dimensions -> (shape, dtype)."""
+        dtype = self._launcher.describe(array)[1]
+        if dtype not in _PRECISION_SUFFIX:
+            raise TypeError(f'{name}: expected dtype float32 or float64, got {dtype}')
+        shape = self._require(array, name, dtype, ndim_at_least=ndim)
+        if len(shape) != ndim:
+            raise ValueError(f'{name}: expected {ndim} dimensions, got shape {shape}')
+        return shape, dtype
 
     def _run(self, name: str, grid: int, block: int, shared_bytes: int, *values: Any) -> None:
         if grid == 0:
@@ -644,18 +657,6 @@ class Kernels:
 
 
     # -- DecoupledHeatmap (issue 15): instance properties -------------------------------
-    def _real_pair(self, first, second, names: Tuple[str, str], shape: Tuple[int, ...] = None):
-        """Two arrays of one float dtype, float32 or float64 (the precision MMPose
-        computes in), C-contiguous, of one shape: (shape, f32)."""
-        got, dtype, _ = self._launcher.describe(first)
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise TypeError(f'{names[0]}: expected dtype float32 or float64, got {dtype}')
-        want = tuple(got) if shape is None else shape
-        self._require(first, names[0], dtype, want)
-        if second is not None:
-            self._require(second, names[1], dtype, want)
-        return tuple(want), dtype == np.dtype(np.float32)
-
     def _precisions(self, f32: bool, *arrays, like) -> list:
         """The float32 and float64 pointer arguments of a two-precision kernel: the
         arrays where the kernel reads them, empty arrays of the other precision."""
@@ -667,10 +668,10 @@ class Kernels:
         """keypoints f32|f64 (R, K, 2), visible f64 (R, K), kpt_center -> roots f32
         (R, 2), roots_visible f32 (R,), diagonals f32 (R,): DecoupledHeatmap's
         instance_property, bit-exact (instances.h). One thread per instance."""
-        shape, f32 = self._real_pair(keypoints, None, ('keypoints', ''))
-        if len(shape) != 3 or shape[2] != 2:
-            raise ValueError(f'keypoints: expected shape (R, K, 2), got {shape}')
-        R, K = shape[:2]
+        (R, K, two), dtype = self._float_array(keypoints, 'keypoints', 3)
+        if two != 2:
+            raise ValueError(f'keypoints: expected shape (R, K, 2), got {(R, K, two)}')
+        f32 = dtype == np.float32
         self._require(visible, 'visible', np.float64, (R, K))
         self._require(roots, 'roots', np.float32, (R, 2))
         self._require(roots_visible, 'roots_visible', np.float32, (R,))
@@ -683,26 +684,15 @@ class Kernels:
         """heights, widths (R,) both f32 or both f64, overlap -> sigmas f32 (R,):
         DecoupledHeatmap's instance-wise sigmas (instances.h). One thread per instance.
         pow is CUDA's on a GPU (within a few ulp of libm; the emulator: libm's)."""
-        shape, f32 = self._real_pair(heights, widths, ('heights', 'widths'))
-        if len(shape) != 1:
-            raise ValueError(f'heights: expected shape (R,), got {shape}')
-        R = shape[0]
+        (R,), dtype = self._float_array(heights, 'heights', 1)
+        self._require(widths, 'widths', dtype, (R,))
+        f32 = dtype == np.float32
         self._require(sigmas, 'sigmas', np.float32, (R,))
         h32, w32, h64, w64 = self._precisions(f32, heights, widths, like=heights)
         self._run('fc_instance_sigmas', self._grid_for(R, PIXEL_BLOCK), PIXEL_BLOCK, 0, h32, w32,
                   h64, w64, int(f32), R, float(overlap), 2.0, sigmas)
 
     # -- lifting (issue 15) ----------------------------------------------------------
-    _LIFTING_KINDS = {np.dtype(np.float32): 'f', np.dtype(np.float64): 'd'}
-
-    def _lifting_floats(self, array, name: str) -> Tuple[Tuple[int, ...], np.dtype]:
-        shape, dtype, contiguous = self._launcher.describe(array)
-        if dtype not in self._LIFTING_KINDS:
-            raise TypeError(f'{name}: expected dtype float32 or float64, got {dtype}')
-        if not contiguous:
-            raise ValueError(f'{name}: expected a C-contiguous array')
-        return tuple(shape), dtype
-
     def motionbert_encode(self, keypoints, visible, target, params, factor, take_given,
                           root_index, project, train, target_visible, labels, target_label,
                           computed_factor, weights) -> None:
@@ -717,10 +707,10 @@ class Kernels:
         Returns None, not whether the inputs were finite: reading that back would
         synchronise the host, so the device front zeroes what a non-finite keypoint
         touched unconditionally (its masks are no-ops on finite inputs)."""
-        (B, N, K, D), kdt = self._lifting_4d(keypoints, 'keypoints')
+        (B, N, K, D), kdt = self._float_array(keypoints, 'keypoints', 4)
         if D < 2:
             raise ValueError(f'keypoints: expected (B, N, K, D >= 2), got {(B, N, K, D)}')
-        (Bt, T, KT, C), ldt = self._lifting_4d(target, 'target')
+        (Bt, T, KT, C), ldt = self._float_array(target, 'target', 4)
         if Bt != B:
             raise ValueError(f'target: expected a batch of {B}, got shape {(Bt, T, KT, C)}')
         root, project, train = int(root_index), bool(project), bool(train)
@@ -745,14 +735,14 @@ class Kernels:
             tv = self._launcher.empty((0,), np.float64, target)
             weights = self._launcher.empty((0,), np.float32, target)
         else:
-            tv_shape, _ = self._lifting_floats(target_visible, 'target_visible')
+            tv_shape, _ = self._float_array(target_visible, 'target_visible', 3)
             if tv_shape != (B, T, KT):
                 raise ValueError(f'target_visible: expected shape {(B, T, KT)}, got {tv_shape}')
             tv = self._launcher.astype(target_visible, np.float64)   # exact
             self._require(weights, 'weights', np.float32, (B, T, KT))
         if not has_vis:
             visible = self._launcher.empty((0,), kdt, keypoints)
-        k, c = self._LIFTING_KINDS[kdt], self._LIFTING_KINDS[ldt]
+        k, c = _PRECISION_SUFFIX[kdt], _PRECISION_SUFFIX[ldt]
         self._run(f'fc_motionbert_labels_{k}', self._grid_for(B * N * K, PIXEL_BLOCK),
                   PIXEL_BLOCK, 0, keypoints, visible, int(has_vis), B, N * K, D, params, labels)
         self._run(f'fc_motionbert_target_{c}', self._grid_for(B * T * KT, PIXEL_BLOCK),
@@ -760,12 +750,6 @@ class Kernels:
                   factor, f_shape[1], take_given, tv, int(target_visible is not None),
                   target_label, computed_factor, weights)
         return None
-
-    def _lifting_4d(self, array, name: str) -> Tuple[Tuple[int, ...], np.dtype]:
-        shape, dtype = self._lifting_floats(array, name)
-        if len(shape) != 4:
-            raise ValueError(f'{name}: expected 4 dimensions, got shape {shape}')
-        return shape, dtype
 
 
 def _not_yet(name: str, backend: str) -> Callable:
