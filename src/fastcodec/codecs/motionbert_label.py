@@ -20,7 +20,7 @@ from fastcodec import _calls
 from fastcodec._arrays import open_call
 from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, F64, NUMPY, Camera, Inputs, LiftingCodec, _size,
-                                       as_float, batch_camera, broadcast_check,
+                                       arith, as_float, assign, batch_camera, broadcast_check,
                                        check_num_keypoints, check_root_index, concat_visibility,
                                        equal, fast_float, fast_real, fast_visible,
                                        finite_keypoint_labels, finite_sample, first, float_of,
@@ -616,15 +616,12 @@ class MotionBERTLabel(LiftingCodec):
         planes = X.planes(kp)                       # C contiguous (B, N, K) planes
         if self.rootrel:
             for p in planes:
-                if device:
-                    X.xp.copyto(p[:, :, 0], 0)
-                else:
-                    p[:, :, 0] = 0
+                assign(X, p[:, :, 0], 0)
         if w is not None:
             w2, h2 = w.reshape(B, N), h.reshape(B, N)
             hw = float_of(promote(X.dtype(h2), X.dtype(w2)))
             hq, wq = X.cast(h2, hw), X.cast(w2, hw)
-            ratio = X.cast(X.xp.divide(hq, wq) if device else hq / wq, F64)  # trans = (1, h / w)
+            ratio = X.cast(arith(X, 'divide', hq, wq), F64)             # trans = (1, h / w)
             wb = w2.reshape(B, N, 1)
             for j in range(C):
                 p = planes[j]
