@@ -18,7 +18,7 @@ namespace {
 
 template <typename T>
 T* writable_output(py::array& out, const char* name) {
-  require(py::isinstance<py::array_t<T>>(out) && (out.flags() & py::array::c_style) &&
+  require(has_dtype<T>(out) && (out.flags() & py::array::c_style) &&
               out.writeable(),
           std::string(name) + " must be a writeable C-contiguous array of the named dtype");
   return static_cast<T*>(out.mutable_data());

@@ -17,8 +17,8 @@ namespace {
 
 using U8 = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
 
-bool is_f32(const py::array& a) { return py::isinstance<py::array_t<float>>(a); }
-bool is_f64(const py::array& a) { return py::isinstance<py::array_t<double>>(a); }
+bool is_f32(const py::array& a) { return has_dtype<float>(a); }
+bool is_f64(const py::array& a) { return has_dtype<double>(a); }
 
 void require_float_c(const py::array& a, const char* name) {
   require((is_f32(a) || is_f64(a)) && (a.flags() & py::array::c_style),

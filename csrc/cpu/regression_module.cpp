@@ -29,13 +29,13 @@ py::array as_float_array(const py::handle& h) {
   if (py::isinstance<py::array>(h)) {
     auto a = py::reinterpret_borrow<py::array>(h);
     if ((a.flags() & py::array::c_style) &&
-        (py::isinstance<py::array_t<float>>(a) || py::isinstance<py::array_t<double>>(a)))
+        (has_dtype<float>(a) || has_dtype<double>(a)))
       return a;
   }
   return F64::ensure(h);
 }
 
-bool is_f32(const py::array& a) { return py::isinstance<py::array_t<float>>(a); }
+bool is_f32(const py::array& a) { return has_dtype<float>(a); }
 
 template <typename K, typename V>
 void run_encode(const py::array& k, const py::array& v, int64_t M, std::pair<double, double> s,

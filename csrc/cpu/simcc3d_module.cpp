@@ -16,7 +16,7 @@ using namespace fastcodec;
 namespace {
 
 float* float_output(py::array& out, const char* name, const F64& kps) {
-  require(py::isinstance<py::array_t<float>>(out) && (out.flags() & py::array::c_style) &&
+  require(has_dtype<float>(out) && (out.flags() & py::array::c_style) &&
               out.writeable() && out.ndim() == 4 && out.shape(0) == kps.shape(0) &&
               out.shape(1) == kps.shape(1) && out.shape(2) == kps.shape(2) && out.shape(3) > 0,
           std::string(name) + " must be a writeable C-contiguous float32 (B, N, K, L) array");
@@ -30,7 +30,7 @@ void simcc3d_encode_py(const F64& kps, const F64& vis, std::tuple<double, double
   require(vis.ndim() == 3 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1) &&
               vis.shape(2) == kps.shape(2),
           "keypoints_visible must be (B, N, K)");
-  require(py::isinstance<py::array_t<uint8_t>>(inside) &&
+  require(has_dtype<uint8_t>(inside) &&
               (inside.flags() & py::array::c_style) && inside.writeable() &&
               inside.ndim() == 3 && inside.shape(0) == kps.shape(0) &&
               inside.shape(1) == kps.shape(1) && inside.shape(2) == kps.shape(2),

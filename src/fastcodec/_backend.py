@@ -53,6 +53,8 @@ _warned_fallback = False
 # The automatic CPU backend once resolved (and the thread limit settled): host_kernels'
 # answer on every call with no backend selected, the hot path of small calls.
 _automatic_host: Optional[ModuleType] = None
+# The same for a selected host backend: name -> its module, once checked by kernels().
+_selected_host: Dict[str, ModuleType] = {}
 
 
 def register_backend(name: str, device: str, module: str) -> None:
@@ -62,6 +64,7 @@ def register_backend(name: str, device: str, module: str) -> None:
     global _automatic_host
     BACKENDS[name] = Backend(device, module)
     _automatic_host = None
+    _selected_host.clear()
     if name not in AUTOMATIC.get(device, ()):
         AUTOMATIC[device] = AUTOMATIC.get(device, ()) + (name,)
     _missing.pop(name, None)
@@ -127,9 +130,9 @@ def use_backend(name: str) -> Iterator[None]:
 
 def host_kernels() -> ModuleType:
     """``kernels(None)``, the kernel module for host arrays, without the device checks."""
-    if _automatic_host is not None and not (_context.get() or _selected or _from_env):
-        return _automatic_host
-    return kernels(None)
+    name = _context.get() or _selected or _from_env
+    module = _automatic_host if name is None else _selected_host.get(name)
+    return module if module is not None else kernels(None)
 
 
 def kernels(device=None) -> ModuleType:
@@ -147,7 +150,11 @@ def kernels(device=None) -> ModuleType:
                             f'call\'s arrays are on {device}; move them, or select a '
                             f'backend for {device_type} arrays')
         module = _loaded.get(name)
-        return module if module is not None else _import(_check_name(name))
+        if module is None:
+            module = _import(_check_name(name))
+        if device_type == 'cpu':
+            _selected_host[name] = module
+        return module
     if device_type == 'cpu':
         _automatic_host = _loaded.get('cpp') or _cpu_fallback()
         return _automatic_host
@@ -199,6 +206,7 @@ def _forked_child() -> None:
     # the parent's choice was for the parent: a DataLoader worker starts from one thread
     global _threads_unsettled, _threads_set_here, _automatic_host
     _threads_unsettled, _threads_set_here, _automatic_host = True, False, None
+    _selected_host.clear()
 
 
 if hasattr(os, 'register_at_fork'):

@@ -289,3 +289,23 @@ def test_decode_needs_three_axes_deviation(mmc):
     assert mmc.RegressionLabel((192, 256)).decode(enc)[0].shape == (17, 2)
     with pytest.raises(ValueError, match=r'\(N, K, D\)'):
         fastcodec.RegressionLabel((192, 256)).decode(enc)
+
+
+def test_cpp_kernels_read_dtypes_not_type_numbers():
+    """The C++ bindings test dtypes by their type number first (a fast path): a
+    byte-swapped float32 array has float32's number but not its bytes, so as an
+    input it is converted (the results equal the native array's) and as an output
+    buffer it is refused."""
+    cpp = pytest.importorskip('fastcodec.backends.cpp')
+    kps = np.random.default_rng(0).uniform(0, 150, (1, 17, 2)).astype(np.float32)
+    vis = np.ones((1, 17), np.float32)
+    swapped = kps.astype(kps.dtype.newbyteorder())
+    outs = [(np.empty((1, 17, 2), np.float32), np.empty((1, 17), np.float32)) for _ in '12']
+    cpp.encode_regression(kps, vis, (192.0, 256.0), *outs[0])
+    cpp.encode_regression(swapped, vis, (192.0, 256.0), *outs[1])
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
+    with pytest.raises(TypeError, match='output buffer of dtype'):
+        cpp.encode_regression(kps, vis, (192.0, 256.0),
+                              np.empty((1, 17, 2), np.dtype('f4').newbyteorder()),
+                              np.empty((1, 17), np.float32))
