@@ -128,7 +128,7 @@ class AssociativeEmbedding(BaseKeypointCodec):
     def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         W, H = self.heatmap_size
-        sigmas = np.full(xy.shape[1], float(self.sigma))
+        sigmas = call.full(xy.shape[1], float(self.sigma))
         heatmaps, inside = _calls.encode_gaussian(
             call, 'udp' if self.use_udp else 'msra', xy, vis, sigmas, self._scale, f32, W, H)
         # _encode_keypoint_indices: (keypoints / scale_factor + 0.5).astype(int64) in the

@@ -50,7 +50,7 @@ class IntegralRegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
     def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         kind, sigma, scale, W, H = self._gaussian
-        heatmaps, _ = _calls.encode_gaussian(call, kind, xy, vis, call.xp.full(1, sigma),
+        heatmaps, _ = _calls.encode_gaussian(call, kind, xy, vis, call.full(1, sigma),
                                              scale, f32, W, H)
         if self.normalize:
             call.kernels.normalize_heatmaps(heatmaps)

@@ -45,7 +45,7 @@ class MSRAHeatmap(BaseKeypointCodec):
     def _encode_batch(self, call, keypoints, visible):
         xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         W, H = self.heatmap_size
-        sigmas = call.xp.full(xy.shape[1], float(self.sigma))
+        sigmas = call.full(xy.shape[1], float(self.sigma))
         heatmaps, inside = _calls.encode_gaussian(
             call, 'unbiased' if self.unbiased else 'msra', xy, vis, sigmas,
             self._scale, f32, W, H)

@@ -149,14 +149,14 @@ class SPR(BaseKeypointCodec):
         root_maps, _ = _calls.encode_gaussian(
             call, 'msra', xp.asarray(roots, dtype=F64).reshape(B, N, 1, 2),
             xp.asarray(roots_visible, dtype=F64).reshape(B, N, 1),
-            xp.full(N, float(self.sigma[0])), (1.0, 1.0), True, W, H)
+            call.full(N, float(self.sigma[0])), (1.0, 1.0), True, W, H)
         if self.generate_keypoint_heatmaps and float(self.sigma[1]) == 0:
             # the automatic sigma // 2 of a small heatmap: MMPose's exp(0 / 0) is NaN
             # at each keypoint; nothing is drawn here (docs/deviations.md)
             kpt_maps = call.zeros((B, K, H, W), F32)
         elif self.generate_keypoint_heatmaps:
             kpt_maps, _ = _calls.encode_gaussian(
-                call, 'msra', xy, vis64, xp.full(N, float(self.sigma[1])), (1.0, 1.0),
+                call, 'msra', xy, vis64, call.full(N, float(self.sigma[1])), (1.0, 1.0),
                 kps.dtype == np.float32, W, H)
         if self.generate_keypoint_heatmaps:
             heatmaps = xp.concatenate((kpt_maps, root_maps), axis=1)

@@ -62,7 +62,7 @@ class UDPHeatmap(BaseKeypointCodec):
         xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
         W, H = self.heatmap_size
         if self.heatmap_type == 'gaussian':
-            sigmas = call.xp.full(xy.shape[1], float(self.sigma))
+            sigmas = call.full(xy.shape[1], float(self.sigma))
             heatmaps, inside = _calls.encode_gaussian(call, 'udp', xy, vis, sigmas,
                                                       self._scale, f32, W, H)
         else:
