@@ -5,10 +5,10 @@
 #include <pybind11/numpy.h>
 
 #include <initializer_list>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
-#include <vector>
 
 #include "fastcodec/blur.h"
 
@@ -34,6 +34,17 @@ inline void require_keypoints(const F64& kps, const F64& vis) {
               vis.shape(2) == kps.shape(2),
           "keypoints_visible must be (B, N, K)");
 }
+
+// An array's shape, or its leading axes, on the stack (every call builds a few for the
+// output-buffer checks; a std::vector would allocate each).
+struct Shape {
+  int64_t dims[65];  // NumPy arrays have at most 64 axes, plus one appended here
+  size_t ndim = 0;
+  void push_back(int64_t d) { dims[ndim++] = d; }
+  const int64_t* begin() const { return dims; }
+  const int64_t* end() const { return dims + ndim; }
+  size_t size() const { return ndim; }
+};
 
 // Whether a's dtype is T in native byte order: the descriptor's fields first (this
 // runs for every array of every call); for integers an equivalent dtype object second
@@ -77,14 +88,28 @@ T* out_buffer(const pybind11::array& a, std::initializer_list<int64_t> shape, co
 }
 
 template <typename T>
-T* out_buffer(const pybind11::array& a, const std::vector<int64_t>& shape, const char* name) {
-  return out_buffer<T>(a, shape.data(), shape.size(), name);
+T* out_buffer(const pybind11::array& a, const Shape& shape, const char* name) {
+  return out_buffer<T>(a, shape.begin(), shape.size(), name);
 }
 
 // The shape of an (..., H, W) array's leading axes, and their product.
-inline std::vector<int64_t> lead_shape(const pybind11::array& a, int trailing) {
-  return std::vector<int64_t>(a.shape(), a.shape() + a.ndim() - trailing);
+inline Shape lead_shape(const pybind11::array& a, int trailing) {
+  Shape s;
+  for (pybind11::ssize_t d = 0; d < a.ndim() - trailing; ++d) s.push_back(a.shape(d));
+  return s;
 }
+
+// Releases the GIL for the scope where the work is worth it: around a few thousand
+// elements and less, releasing and taking it back costs more than the kernel.
+class ReleaseGilFor {
+ public:
+  explicit ReleaseGilFor(int64_t elements) {
+    if (elements > 4096) release_.emplace();
+  }
+
+ private:
+  std::optional<pybind11::gil_scoped_release> release_;
+};
 
 inline int64_t leading(const pybind11::array& a, int trailing) {
   int64_t n = 1;

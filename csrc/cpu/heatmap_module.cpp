@@ -162,7 +162,7 @@ void gaussian_blur_py(const F32& heat, int ksize, const py::array& blurred) {
   require_kernel(ksize);
   const int64_t H = heat.shape(heat.ndim() - 2), W = heat.shape(heat.ndim() - 1);
   float* out = out_buffer<float>(
-      blurred, std::vector<int64_t>(heat.shape(), heat.shape() + heat.ndim()), "blurred");
+      blurred, lead_shape(heat, 0), "blurred");
   require(out != heat.data(), "blurred: output buffer must not be the input");
   py::gil_scoped_release release;
   gaussian_blur(heat.data(), leading(heat, 2), H, W, ksize, out);

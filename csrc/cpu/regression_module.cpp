@@ -42,7 +42,7 @@ void run_encode(const py::array& k, const py::array& v, int64_t M, std::pair<dou
                 float* labels, float* weights) {
   const K* kp = static_cast<const K*>(k.data());
   const V* vp = static_cast<const V*>(v.data());
-  py::gil_scoped_release release;
+  ReleaseGilFor release(2 * M);
   encode_regression(kp, vp, M, s.first, s.second, labels, weights);
 }
 
@@ -90,7 +90,7 @@ void decode_regression_py(const py::object& enc_in, std::pair<double, double> si
   const bool in32 = is_f32(enc);
   const void* e = enc.data();
   {
-    py::gil_scoped_release release;
+    ReleaseGilFor release(M * D);
     if (in32 && single)
       decode_regression(static_cast<const float*>(e), M, D, w, h, k, static_cast<float*>(s));
     else if (single)
