@@ -59,6 +59,58 @@ bool has_dtype(const pybind11::array& a) {
   return false;
 }
 
+}  // namespace fastcodec
+
+// pybind11's caster of F32 / F64 arguments has NumPy convert every argument
+// (PyArray_FromAny: ~0.35 us each on a 2.25 GHz Zen 2, also when nothing needs
+// converting, as for every array the front passes). This one takes a native,
+// C-contiguous array of the dtype as it is, and converts anything else as pybind11's.
+namespace PYBIND11_NAMESPACE {
+namespace detail {
+
+template <typename T>
+class native_array_caster {
+  using Array = array_t<T, array::c_style | array::forcecast>;
+
+ public:
+  static constexpr auto name = handle_type_name<Array>::name;
+
+  bool load(handle src, bool convert) {
+    if (npy_api::get().PyArray_Check_(src.ptr())) {
+      const auto a = reinterpret_borrow<array>(src);
+      if (fastcodec::has_dtype<T>(a) && (a.flags() & array::c_style)) {
+        value = reinterpret_borrow<Array>(src);
+        return true;
+      }
+    }
+    if (!convert && !Array::check_(src)) return false;
+    value = Array::ensure(src);
+    return static_cast<bool>(value);
+  }
+
+  static handle cast(const Array& src, return_value_policy, handle) {
+    return src.inc_ref();
+  }
+
+  operator Array*() { return &value; }
+  operator Array&() { return value; }
+  template <typename U>
+  using cast_op_type = ::pybind11::detail::cast_op_type<U>;
+
+ private:
+  Array value = reinterpret_borrow<Array>(handle());  // empty: no array built per call
+};
+
+template <>
+class type_caster<fastcodec::F32> : public native_array_caster<float> {};
+template <>
+class type_caster<fastcodec::F64> : public native_array_caster<double> {};
+
+}  // namespace detail
+}  // namespace PYBIND11_NAMESPACE
+
+namespace fastcodec {
+
 // An output buffer the front allocated (backends/contract.py): exactly dtype T,
 // C-contiguous, writeable and of the given shape, else ValueError / TypeError (a
 // converted copy would silently drop what the kernel writes). Returns its data.

@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bindings.h"  // the F32 / F64 argument caster (A32 / A64 below)
 #include "fastcodec/argmax.h"
 #include "fastcodec/associative_embedding.h"
 #include "fastcodec/blur.h"

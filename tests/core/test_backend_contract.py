@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 import fastcodec
@@ -226,3 +227,23 @@ def test_numba_modules_import_no_cycle():
         for n in ready:
             del graph[n]
     assert order[0] == 'common'
+
+
+@pytest.mark.parametrize('layout', ['float64', 'fortran', 'byte-swapped', 'strided', 'list'])
+def test_cpp_array_arguments_convert_what_is_not_native_float32(layout):
+    """The C++ bindings take a native C-contiguous float32 heatmap argument as it is (a
+    fast path past pybind11's conversion); any other array gives the same results as
+    its native float32 copy, converted on the way in."""
+    cpp = pytest.importorskip('fastcodec.backends.cpp')
+    rng = np.random.default_rng(3)
+    native = rng.random((2, 5, 6, 7), dtype=np.float32)
+    given = {'float64': lambda: native.astype(np.float64),
+             'fortran': lambda: np.asfortranarray(native),
+             'byte-swapped': lambda: native.astype(native.dtype.newbyteorder()),
+             'strided': lambda: np.repeat(native, 2, axis=3)[..., ::2],
+             'list': lambda: native.tolist()}[layout]()
+    outs = [(np.empty((2, 5, 2), np.float32), np.empty((2, 5), np.float32)) for _ in '12']
+    cpp.decode_msra(native, (1.0, 1.0), *outs[0])
+    cpp.decode_msra(given, (1.0, 1.0), *outs[1])
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
