@@ -247,3 +247,20 @@ def test_cpp_array_arguments_convert_what_is_not_native_float32(layout):
     cpp.decode_msra(given, (1.0, 1.0), *outs[1])
     np.testing.assert_array_equal(outs[0][0], outs[1][0])
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
+
+
+@pytest.mark.parametrize('size', [[192, 256], (np.float32(192), 256.0), np.array([192.0, 256.0])])
+def test_cpp_pair_arguments_convert_what_is_not_a_tuple_of_floats(size):
+    """(w, h) and (sx, sy) arguments: a tuple of two Python floats is read directly (a
+    fast path); any other pair of numbers gives the same results, and three numbers
+    are refused."""
+    cpp = pytest.importorskip('fastcodec.backends.cpp')
+    kps = np.random.default_rng(4).uniform(-20, 300, (1, 17, 2))
+    vis = np.ones((1, 17))
+    outs = [(np.empty((1, 17, 2), np.float32), np.empty((1, 17), np.float32)) for _ in '12']
+    cpp.encode_regression(kps, vis, (192.0, 256.0), *outs[0])
+    cpp.encode_regression(kps, vis, size, *outs[1])
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
+    with pytest.raises(TypeError):
+        cpp.encode_regression(kps, vis, (192.0, 256.0, 1.0), *outs[0])
