@@ -134,6 +134,9 @@ bool all_finite(const T* v, int64_t n) {
   return bad == 0;
 }
 
+template bool all_finite(const float*, int64_t);
+template bool all_finite(const double*, int64_t);
+
 template <typename KT, typename LT>
 bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_t N, int64_t K,
                        int64_t D, KT* labels, const LT* target, int64_t T, int64_t C,

@@ -27,4 +27,8 @@ bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
                        LT* computed, const void* target_visible, bool visible_f32,
                        float* weights);
 
+// Whether n values are all finite (neither NaN nor +-Inf).
+template <typename T>
+bool all_finite(const T* v, int64_t n);
+
 }  // namespace fastcodec

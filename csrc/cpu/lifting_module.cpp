@@ -104,9 +104,23 @@ bool motionbert_encode_py(const py::array& kp, const py::object& vis, const py::
             labels, target_label, computed_factor, weights);
 }
 
+// a, b float32/float64 arrays of any layout: whether every value of both is finite.
+// Small (one sample's keypoints and target): the GIL is kept.
+bool all_finite_py(const py::array& a, const py::array& b) {
+  const auto finite = [](const py::array& x, const char* name) {
+    require(is_f32(x) || is_f64(x), std::string(name) + " must be a float32 or float64 array");
+    const py::array c = (x.flags() & py::array::c_style) ? x
+                        : py::array::ensure(x, py::array::c_style);
+    return is_f32(c) ? all_finite(static_cast<const float*>(c.data()), c.size())
+                     : all_finite(static_cast<const double*>(c.data()), c.size());
+  };
+  return finite(a, "a") && finite(b, "b");
+}
+
 }  // namespace
 
 void bind_lifting(py::module_& m) {
+  m.def("all_finite", &all_finite_py, py::arg("a"), py::arg("b"));
   m.def("motionbert_encode", &motionbert_encode_py, py::arg("keypoints"), py::arg("visible"),
         py::arg("target"), py::arg("params"), py::arg("factor"), py::arg("take_given"),
         py::arg("root_index"), py::arg("project"), py::arg("train"), py::arg("target_visible"),

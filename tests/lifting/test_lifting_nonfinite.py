@@ -6,6 +6,8 @@ the same inputs with finite values give (MMPose's numbers, tests/lifting/
 test_lifting_parity.py). The same on every path: numpy and torch, batched and per
 sample (fast path on and off), MotionBERTLabel's compiled pass (both CPU backends)
 and its vectorised numpy / torch path."""
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -264,3 +266,29 @@ def test_non_finite_keypoints_on_cuda(case):
                 assert np.isfinite(g).all(), key
             np.testing.assert_array_equal(g == 0, value == 0, err_msg=key)
             np.testing.assert_allclose(g, value, rtol=0, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize('name', ['cpp', 'numba', 'cuda-emulator'])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_all_finite_kernel(name, dtype):
+    """The backends' ``all_finite`` (the per-sample fast path's test): False for a NaN,
+    +Inf or -Inf anywhere in either array, True for finite values up to the dtype's
+    largest, on any layout; the CUDA backends answer None (the front then runs the
+    non-finite pass)."""
+    if name not in fastcodec.available_backends():
+        pytest.skip(f'{name} is not available here')
+    kernels = importlib.import_module(fastcodec._backend.BACKENDS[name].module)
+    big = np.finfo(dtype).max
+    a = np.full((2, 5, 3), big, dtype)
+    b = np.array([-big, big, 0.0, np.finfo(dtype).tiny] * 6, dtype).reshape(2, 4, 3)
+    expected = None if name == 'cuda-emulator' else True
+    assert kernels.all_finite(a, b) is expected
+    assert kernels.all_finite(a[:, ::2], b.transpose(2, 0, 1)) is expected
+    for bad in (np.nan, np.inf, -np.inf):
+        for which in range(2):
+            arrays = [a.copy(), b.copy()]
+            arrays[which][1, -1, 2] = bad
+            got = kernels.all_finite(*arrays)
+            assert got is (None if name == 'cuda-emulator' else False)
+            strided = kernels.all_finite(arrays[0][:, ::2], arrays[1][:, :, ::-1])
+            assert strided is (None if name == 'cuda-emulator' else False)

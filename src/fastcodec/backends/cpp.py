@@ -13,6 +13,6 @@ from fastcodec._C import (decode_dark, decode_megvii, decode_msra, decode_udp_co
 from fastcodec._C import decode_regression, encode_regression, normalize_heatmaps  # noqa: F401
 from fastcodec._C import simcc_decode, simcc_encode, simcc_maximum, simcc_refine_dark  # noqa: F401
 from fastcodec._C import spr_decode, spr_encode_displacements  # noqa: F401
-from fastcodec._C import motionbert_encode  # noqa: F401
+from fastcodec._C import all_finite, motionbert_encode  # noqa: F401
 from fastcodec._C import hand3d_encode, simcc3d_encode  # noqa: F401
 from fastcodec._C import ae_decode  # noqa: F401

@@ -124,7 +124,7 @@ CONTRACT_FUNCTIONS: Tuple[str, ...] = (
     'num_threads', 'set_num_threads', 'pool_calls',
     # issue 15
     'instance_geometry', 'instance_sigmas', 'spr_encode_displacements', 'spr_decode',
-    'motionbert_encode')
+    'motionbert_encode', 'all_finite')
 # The contract functions the CUDA kernels do not cover yet: the backends provide them
 # with the contract's parameters, raising NotImplementedError.
 PART2_KERNELS: Tuple[str, ...] = ('hand3d_encode', 'simcc3d_encode', 'ae_decode')
@@ -693,6 +693,16 @@ class Kernels:
                   h64, w64, int(f32), R, float(overlap), 2.0, sigmas)
 
     # -- lifting (issue 15) ----------------------------------------------------------
+    def all_finite(self, a, b) -> None:
+        """a, b f32|f64 (any layout) -> None, not whether they are finite: reading that back would
+        synchronise the host, so the front runs the non-finite pass (its masks are
+        no-ops on finite inputs)."""
+        for array, name in ((a, 'a'), (b, 'b')):
+            dtype = self._launcher.describe(array)[1]
+            if dtype not in _PRECISION_SUFFIX:
+                raise TypeError(f'{name}: expected dtype float32 or float64, got {dtype}')
+        return None
+
     def motionbert_encode(self, keypoints, visible, target, params, factor, take_given,
                           root_index, project, train, target_visible, labels, target_label,
                           computed_factor, weights) -> None:

@@ -39,7 +39,7 @@ from fastcodec.backends.numba.heatmap import (decode_dark, decode_megvii, decode
                                               encode_megvii, encode_offset, heatmap_maximum,
                                               refine_dark, refine_dark_udp, refine_sign)
 from fastcodec.backends.numba.instances import instance_geometry, instance_sigmas
-from fastcodec.backends.numba.lifting import motionbert_encode
+from fastcodec.backends.numba.lifting import all_finite, motionbert_encode
 from fastcodec.backends.numba.regression import (decode_regression, encode_regression,
                                                  normalize_heatmaps)
 from fastcodec.backends.numba.simcc import (simcc_decode, simcc_encode, simcc_maximum,
@@ -53,5 +53,5 @@ __all__ = ['encode_gaussian', 'encode_offset', 'encode_megvii', 'instance_geomet
            'decode_udp_combined', 'encode_regression', 'decode_regression',
            'normalize_heatmaps', 'simcc_encode', 'simcc_maximum', 'simcc_decode',
            'simcc_refine_dark', 'spr_encode_displacements', 'spr_decode',
-           'motionbert_encode', 'hand3d_encode', 'simcc3d_encode', 'ae_decode',
+           'all_finite', 'motionbert_encode', 'hand3d_encode', 'simcc3d_encode', 'ae_decode',
            'num_threads', 'set_num_threads', 'pool_calls']

@@ -13,7 +13,7 @@ import numpy as np
 from fastcodec.backends.numba.common import (F32, F64, REAL, U8, TypingError, _check_array,
                                              _require, cast_like, expect, jit)
 
-__all__ = ['motionbert_encode']
+__all__ = ['all_finite', 'motionbert_encode']
 
 
 # lifting.h: each function mirrors the one of the same name, in T = the type of its
@@ -183,6 +183,22 @@ def _all_finite(x):
         if not np.isfinite(v):
             return False
     return True
+
+
+@jit
+def _both_finite(a, b):
+    return _all_finite(a.ravel()) and _all_finite(b.ravel())  # any layout: ravel copies
+
+
+def all_finite(a, b) -> bool:
+    """See ``fastcodec.backends.contract``: a, b float32/float64 (any layout) -> whether
+    every value of both is finite."""
+    try:
+        return _both_finite(a, b)
+    except TypingError:
+        _check_array(a, 'a', REAL)
+        _check_array(b, 'b', REAL)
+        raise
 
 
 @jit
