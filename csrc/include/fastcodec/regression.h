@@ -19,18 +19,19 @@ FC_HD float regression_label(double v, double size) { return (float)(v / size); 
 // `NaN * 0` is still NaN. `v - v == 0` is false exactly for NaN and +-Inf (no <math.h>
 // macro: NVRTC has none).
 FC_HD bool regression_labels_finite(float lx, float ly) {
-  return lx - lx == 0.f && ly - ly == 0.f;
+  return (lx - lx == 0.f) & (ly - ly == 0.f);
 }
 
 // MMPose's inside-image rule: `(kp >= 0) & (kp <= [w - 1, h - 1])` on both axes.
 // NaN fails every comparison, so NaN keypoints are outside (weight 0), as in MMPose.
+// `&`, not `&&`: no branches, so the CPU loop vectorises.
 FC_HD bool regression_inside(double x, double y, double w, double h) {
-  return x >= 0 && x <= w - 1 && y >= 0 && y <= h - 1;
+  return (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1);
 }
 
 // keypoint_weights: 1 where inside and `keypoints_visible > 0.5`, else 0 (float32).
 FC_HD float regression_weight(double x, double y, double visible, double w, double h) {
-  return (regression_inside(x, y, w, h) && visible > 0.5) ? 1.f : 0.f;
+  return (regression_inside(x, y, w, h) & (visible > 0.5)) ? 1.f : 0.f;
 }
 
 // decode: `normalized_coords * np.array([w, h])`, float64.
