@@ -144,15 +144,25 @@ class type_caster<std::pair<double, double>> : public float_pair_caster<double> 
 
 namespace fastcodec {
 
-// An output buffer the front allocated (backends/contract.py): exactly dtype T,
-// C-contiguous, writeable and of the given shape, else ValueError / TypeError (a
-// converted copy would silently drop what the kernel writes). Returns its data.
+// An array a kernel writes (an output buffer, or keypoints updated in place): exactly
+// dtype T, C-contiguous and writeable, else TypeError / ValueError (a converted copy
+// would silently drop what the kernel writes). Returns its data.
 template <typename T>
-T* out_buffer(const pybind11::array& a, const int64_t* shape, size_t ndim, const char* name) {
+T* writable_data(const pybind11::array& a, const char* name) {
   if (!has_dtype<T>(a))
-    throw pybind11::type_error(std::string(name) + ": output buffer of dtype " +
+    throw pybind11::type_error(std::string(name) + ": dtype " +
                                std::string(pybind11::str(pybind11::dtype::of<T>())) +
                                " expected, got " + std::string(pybind11::str(a.dtype())));
+  if (!(a.flags() & pybind11::array::c_style) || !a.writeable())
+    throw std::invalid_argument(std::string(name) + ": must be C-contiguous and writeable");
+  return static_cast<T*>(const_cast<void*>(a.data()));
+}
+
+// An output buffer the front allocated (backends/contract.py): writable_data of the
+// given shape, else ValueError.
+template <typename T>
+T* out_buffer(const pybind11::array& a, const int64_t* shape, size_t ndim, const char* name) {
+  T* data = writable_data<T>(a, name);
   bool same = a.ndim() == static_cast<pybind11::ssize_t>(ndim);
   for (size_t d = 0; same && d < ndim; ++d) same = a.shape(d) == shape[d];
   if (!same) {  // messages are built on failure only: this runs on every call
@@ -161,10 +171,7 @@ T* out_buffer(const pybind11::array& a, const int64_t* shape, size_t ndim, const
     throw std::invalid_argument(std::string(name) + ": output buffer of shape " + want +
                                 ") expected");
   }
-  if (!(a.flags() & pybind11::array::c_style) || !a.writeable())
-    throw std::invalid_argument(std::string(name) +
-                                ": output buffer must be C-contiguous and writeable");
-  return static_cast<T*>(const_cast<void*>(a.data()));
+  return data;
 }
 
 template <typename T>

@@ -170,33 +170,32 @@ void gaussian_blur_py(const F32& heat, int ksize, const py::array& blurred) {
 
 struct RefineShape { int64_t B, N, K, H, W; };
 
-RefineShape refine_shape(const py::array_t<double>& kps, const F32& heat) {
+RefineShape refine_shape(const py::array& kps, const F32& heat) {
   require(kps.ndim() == 4 && kps.shape(3) == 2, "keypoints must be (B, N, K, 2)");
   require(heat.ndim() == 4 && heat.shape(0) == kps.shape(0) && heat.shape(1) == kps.shape(2),
           "heatmaps must be (B, K, H, W) matching keypoints (B, N, K, 2)");
-  require(kps.flags() & py::array::c_style, "keypoints must be C-contiguous");
   return {kps.shape(0), kps.shape(1), kps.shape(2), heat.shape(2), heat.shape(3)};
 }
 
-void refine_sign_py(py::array_t<double> kps, const F32& heat) {
+void refine_sign_py(const py::array& kps, const F32& heat) {
+  double* k = writable_data<double>(kps, "keypoints");
   const RefineShape s = refine_shape(kps, heat);
-  double* k = kps.mutable_data();
   py::gil_scoped_release release;
   refine_sign(k, s.B, s.N, s.K, heat.data(), s.H, s.W);
 }
 
-void refine_dark_py(py::array_t<double> kps, const F32& heat, int ksize) {
+void refine_dark_py(const py::array& kps, const F32& heat, int ksize) {
+  double* k = writable_data<double>(kps, "keypoints");
   const RefineShape s = refine_shape(kps, heat);
   require_kernel(ksize);
-  double* k = kps.mutable_data();
   py::gil_scoped_release release;
   refine_dark(k, s.B, s.N, s.K, heat.data(), s.H, s.W, ksize);
 }
 
-void refine_dark_udp_py(py::array_t<double> kps, const F32& heat, int ksize, bool f32) {
+void refine_dark_udp_py(const py::array& kps, const F32& heat, int ksize, bool f32) {
+  double* k = writable_data<double>(kps, "keypoints");
   const RefineShape s = refine_shape(kps, heat);
   require_kernel(ksize);
-  double* k = kps.mutable_data();
   py::gil_scoped_release release;
   refine_dark_udp(k, s.B, s.N, s.K, heat.data(), s.H, s.W, ksize, f32);
 }

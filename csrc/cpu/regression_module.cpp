@@ -103,13 +103,11 @@ void decode_regression_py(const py::object& enc_in, std::pair<double, double> si
 }
 
 // heatmaps (..., H, W) float32, C-contiguous and writeable: normalised in place.
-void normalize_heatmaps_py(py::array_t<float> heat) {
+void normalize_heatmaps_py(const py::array& heat) {
+  float* h = writable_data<float>(heat, "heatmaps");
   require(heat.ndim() >= 2, "heatmaps must be (..., H, W)");
-  require((heat.flags() & py::array::c_style) && heat.writeable(),
-          "heatmaps must be a C-contiguous writeable float32 array");
   const int64_t H = heat.shape(heat.ndim() - 2), W = heat.shape(heat.ndim() - 1);
   const int64_t C = H * W > 0 ? heat.size() / (H * W) : 0;
-  float* h = heat.mutable_data();
   py::gil_scoped_release release;
   normalize_heatmaps(h, C, H, W);
 }

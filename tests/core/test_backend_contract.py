@@ -264,3 +264,27 @@ def test_cpp_pair_arguments_convert_what_is_not_a_tuple_of_floats(size):
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
     with pytest.raises(TypeError):
         cpp.encode_regression(kps, vis, (192.0, 256.0, 1.0), *outs[0])
+
+
+@pytest.mark.parametrize('name', ['cpp', 'numba'])
+def test_in_place_kernels_refuse_arrays_they_would_update_a_copy_of(name):
+    """refine_* update float64 keypoints and normalize_heatmaps float32 maps in place: an
+    array of another dtype (which a conversion would copy, dropping the update) or a
+    read-only one is refused, not silently left as it was."""
+    if name not in fastcodec.available_backends():
+        pytest.skip(f'{name} is not available here')
+    kernels = importlib.import_module(_backend.BACKENDS[name].module)
+    heat = np.random.default_rng(5).random((1, 3, 8, 8), dtype=np.float32)
+    read_only = np.zeros((1, 1, 3, 2))
+    read_only.flags.writeable = False
+    for bad, error in ((np.zeros((1, 1, 3, 2), np.float32), TypeError),
+                       (read_only, (ValueError, TypeError))):
+        with pytest.raises(error):
+            kernels.refine_sign(bad, heat)
+        with pytest.raises(error):
+            kernels.refine_dark(bad, heat, 3)
+    with pytest.raises(TypeError):
+        kernels.normalize_heatmaps(heat.astype(np.float64))
+    keypoints = np.full((1, 1, 3, 2), 4.0)
+    kernels.refine_sign(keypoints, heat)
+    assert not np.array_equal(keypoints, np.full((1, 1, 3, 2), 4.0))  # updated in place

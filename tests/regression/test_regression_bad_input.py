@@ -305,7 +305,7 @@ def test_cpp_kernels_read_dtypes_not_type_numbers():
     cpp.encode_regression(swapped, vis, (192.0, 256.0), *outs[1])
     np.testing.assert_array_equal(outs[0][0], outs[1][0])
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
-    with pytest.raises(TypeError, match='output buffer of dtype'):
+    with pytest.raises(TypeError, match='dtype float32 expected'):
         cpp.encode_regression(kps, vis, (192.0, 256.0),
                               np.empty((1, 17, 2), np.dtype('f4').newbyteorder()),
                               np.empty((1, 17), np.float32))
