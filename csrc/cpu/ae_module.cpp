@@ -15,7 +15,6 @@ using namespace fastcodec;
 
 namespace {
 
-using I64 = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
 using F32Out = py::array_t<float, py::array::c_style>;
 using I64Out = py::array_t<int64_t, py::array::c_style>;
 

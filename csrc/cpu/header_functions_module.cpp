@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-#include "bindings.h"  // the F32 / F64 argument caster (A32 / A64 below)
+#include "bindings.h"  // the array types and their argument casters
 #include "fastcodec/argmax.h"
 #include "fastcodec/associative_embedding.h"
 #include "fastcodec/blur.h"
@@ -38,9 +38,9 @@ namespace py = pybind11;
 namespace {
 
 using namespace fastcodec;
-using A32 = py::array_t<float, py::array::c_style | py::array::forcecast>;
-using A64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using AI64 = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+using A32 = F32;
+using A64 = F64;
+using AI64 = I64;
 
 void need(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);

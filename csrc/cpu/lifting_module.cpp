@@ -15,7 +15,6 @@ using namespace fastcodec;
 
 namespace {
 
-using U8 = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
 
 bool is_f32(const py::array& a) { return has_dtype<float>(a); }
 bool is_f64(const py::array& a) { return has_dtype<double>(a); }
