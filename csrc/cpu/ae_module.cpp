@@ -15,13 +15,11 @@ using namespace fastcodec;
 
 namespace {
 
-using F32Out = py::array_t<float, py::array::c_style>;
-using I64Out = py::array_t<int64_t, py::array::c_style>;
-
 void ae_decode_py(const F32& heat, const F32& tags, const I64& order, int64_t nms_kernel,
                   int64_t topk, double val_thr, double tag_thr, int64_t max_instances, bool udp,
                   int blur_kernel, float center_shift, std::pair<float, float> scale,
-                  F32Out keypoints, F32Out scores, F32Out instance_scores, I64Out counts) {
+                  const py::array& keypoints, const py::array& scores,
+                  const py::array& instance_scores, const py::array& counts) {
   require(heat.ndim() == 4 && tags.ndim() == 4, "heatmaps and tags must be 4-D");
   const int64_t B = heat.shape(0), K = heat.shape(1), H = heat.shape(2), W = heat.shape(3);
   require(H > 0 && W > 0, "heatmaps must have positive height and width");
@@ -47,16 +45,13 @@ void ae_decode_py(const F32& heat, const F32& tags, const I64& order, int64_t nm
               instance_scores.shape(1) == G,
           "instance_scores must be (B, G) float32");
   require(counts.ndim() == 1 && counts.shape(0) == B, "counts must be (B,) int64");
-  require(keypoints.writeable() && scores.writeable() && instance_scores.writeable() &&
-              counts.writeable(),
-          "outputs must be writeable");
   AeDecodeArgs a{heat.data(), tags.data(), order.data(), B, K, L, H, W, nms_kernel, topk,
                  val_thr, tag_thr, max_instances, udp, blur_kernel, center_shift,
                  {scale.first, scale.second}, G};
-  float* kp = keypoints.mutable_data();
-  float* sc = scores.mutable_data();
-  float* inst = instance_scores.mutable_data();
-  int64_t* cnt = counts.mutable_data();
+  float* kp = writable_data<float>(keypoints, "keypoints");
+  float* sc = writable_data<float>(scores, "scores");
+  float* inst = writable_data<float>(instance_scores, "instance_scores");
+  int64_t* cnt = writable_data<int64_t>(counts, "counts");
   py::gil_scoped_release release;
   ae_decode(a, kp, sc, inst, cnt);
 }

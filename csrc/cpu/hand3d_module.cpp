@@ -16,17 +16,9 @@ using namespace fastcodec;
 
 namespace {
 
-template <typename T>
-T* writable_output(py::array& out, const char* name) {
-  require(has_dtype<T>(out) && (out.flags() & py::array::c_style) &&
-              out.writeable(),
-          std::string(name) + " must be a writeable C-contiguous array of the named dtype");
-  return static_cast<T*>(out.mutable_data());
-}
-
 void hand3d_encode_py(const F64& kps, const F64& sigma, bool f32,
                       std::pair<double, double> image_size, double depth_bound,
-                      float max_bound, py::array heatmaps, py::array inside) {
+                      float max_bound, const py::array& heatmaps, const py::array& inside) {
   require(max_bound > 0, "max_bound must be positive");
   require(kps.ndim() == 4 && kps.shape(3) == 3, "keypoints must be (B, N, K, 3)");
   const int64_t B = kps.shape(0), N = kps.shape(1), K = kps.shape(2);
@@ -54,8 +46,8 @@ void hand3d_encode_py(const F64& kps, const F64& sigma, bool f32,
   a.depth_bound = depth_bound;
   a.f32 = f32;
   a.max_bound = max_bound;
-  float* out = writable_output<float>(heatmaps, "heatmaps");
-  uint8_t* ins = writable_output<uint8_t>(inside, "inside");
+  float* out = writable_data<float>(heatmaps, "heatmaps");
+  uint8_t* ins = writable_data<uint8_t>(inside, "inside");
   py::gil_scoped_release release;
   hand3d_encode(a, out, ins);
 }

@@ -15,26 +15,27 @@ using namespace fastcodec;
 
 namespace {
 
-float* float_output(py::array& out, const char* name, const F64& kps) {
-  require(has_dtype<float>(out) && (out.flags() & py::array::c_style) &&
-              out.writeable() && out.ndim() == 4 && out.shape(0) == kps.shape(0) &&
-              out.shape(1) == kps.shape(1) && out.shape(2) == kps.shape(2) && out.shape(3) > 0,
-          std::string(name) + " must be a writeable C-contiguous float32 (B, N, K, L) array");
-  return static_cast<float*>(out.mutable_data());
+// A (B, N, K, L) float32 label buffer for keypoints (B, N, K, 3).
+float* float_output(const py::array& out, const char* name, const F64& kps) {
+  float* data = writable_data<float>(out, name);
+  require(out.ndim() == 4 && out.shape(0) == kps.shape(0) && out.shape(1) == kps.shape(1) &&
+              out.shape(2) == kps.shape(2) && out.shape(3) > 0,
+          std::string(name) + " must be a float32 (B, N, K, L) array");
+  return data;
 }
 
 void simcc3d_encode_py(const F64& kps, const F64& vis, std::tuple<double, double, double> sigma,
-                       double ratio, bool f32, bool normalize, py::array x_labels,
-                       py::array y_labels, py::array z_labels, py::array inside) {
+                       double ratio, bool f32, bool normalize, const py::array& x_labels,
+                       const py::array& y_labels, const py::array& z_labels,
+                       const py::array& inside) {
   require(kps.ndim() == 4 && kps.shape(3) == 3, "keypoints must be (B, N, K, 3)");
   require(vis.ndim() == 3 && vis.shape(0) == kps.shape(0) && vis.shape(1) == kps.shape(1) &&
               vis.shape(2) == kps.shape(2),
           "keypoints_visible must be (B, N, K)");
-  require(has_dtype<uint8_t>(inside) &&
-              (inside.flags() & py::array::c_style) && inside.writeable() &&
-              inside.ndim() == 3 && inside.shape(0) == kps.shape(0) &&
+  uint8_t* in = writable_data<uint8_t>(inside, "inside");
+  require(inside.ndim() == 3 && inside.shape(0) == kps.shape(0) &&
               inside.shape(1) == kps.shape(1) && inside.shape(2) == kps.shape(2),
-          "inside must be a writeable C-contiguous uint8 (B, N, K) array");
+          "inside must be a uint8 (B, N, K) array");
   Simcc3dEncodeArgs a;
   a.keypoints = kps.data();
   a.visible = vis.data();
@@ -52,9 +53,8 @@ void simcc3d_encode_py(const F64& kps, const F64& vis, std::tuple<double, double
   a.ratio = ratio;
   a.f32 = f32;
   a.normalize = normalize;
-  uint8_t* ins = static_cast<uint8_t*>(inside.mutable_data());
   py::gil_scoped_release release;
-  simcc3d_encode(a, tx, ty, tz, ins);
+  simcc3d_encode(a, tx, ty, tz, in);
 }
 
 }  // namespace
