@@ -321,13 +321,7 @@ def test_backends_agree_exactly():
     codec = fastcodec.AssociativeEmbedding((96, 80), (24, 20), decode_keypoint_order=ORDER,
                                            decode_keypoint_thr=0.0, use_udp=True)
     heat, tags = people_maps(rng, B=2, H=20, W=24, N=4, L=2)
-    results = []
-    for name in ('cpp', 'numba'):
-        with fastcodec.use_backend(name):
-            results.append(codec.batch_decode(heat, tags))
-    for a, b in zip(*results):
-        for x, y in zip(a, b):
-            np.testing.assert_array_equal(x, y)
+    assert_cpp_equals_numba(codec, heat, tags)
 
 
 # ---- deviations ------------------------------------------------------------------------
