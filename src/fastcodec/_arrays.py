@@ -154,6 +154,11 @@ class NumpyNS:
         return out
 
     @staticmethod
+    def results(encoded: dict) -> dict:
+        """An encode's dict as the caller's kind: numpy results are already."""
+        return encoded
+
+    @staticmethod
     def dtype(x) -> np.dtype:
         return x.dtype
 
@@ -168,10 +173,14 @@ class NumpyNS:
     empty = staticmethod(np.empty)   # (shape tuple, dtype): no Python frame per buffer
 
     @staticmethod
-    def ones(shape, dtype=F32):
-        out = np.empty(shape, dtype)  # empty + fill: a third of np.ones' cost
-        out.fill(1)
+    def full(shape, value, dtype=F64):
+        out = np.empty(shape, dtype)  # empty + fill: a third of np.full's cost
+        out.fill(value)
         return out
+
+    @staticmethod
+    def ones(shape, dtype=F32):
+        return NumpyNS.full(shape, 1, dtype)
 
     @staticmethod
     def zeros(shape, dtype):
@@ -277,6 +286,11 @@ class TorchNS:
                 not isinstance(out, self.torch.Tensor):
             return self.torch.as_tensor(out, device=self.torch_device)
         return out
+
+    @staticmethod
+    def results(encoded: dict) -> dict:
+        """An encode's dict as the caller's kind: torch ops made tensors already."""
+        return encoded
 
     @staticmethod
     def dtype(x) -> np.dtype:
@@ -389,6 +403,9 @@ class CupyNS:
             return self.cupy.asarray(self._torch.zeros(shape, dtype))
         return self.xp.zeros(tuple(shape), dtype)
 
+    def full(self, shape, value, dtype=F64):
+        return self.xp.full(shape, value, dtype)  # shape: an int or a tuple
+
 
 class OnStream:
     """A module (CuPy, a device backend's kernels) whose functions each run with
@@ -449,14 +466,8 @@ class Call:
         return self.X.zeros(shape, dtype)
 
     def full(self, shape, value: float):
-        """A float64 array of ``value`` (per-keypoint sigmas). On the host empty + fill,
-        a third of np.full's cost; a device array through its module (queued on the
-        call's stream)."""
-        if self.xp is np:
-            out = np.empty(shape)
-            out.fill(value)
-            return out
-        return self.xp.full(shape, value)
+        """A float64 array of ``value`` (per-keypoint sigmas), in the call's namespace."""
+        return self.X.full(shape, value)
 
 
 _HOST_CALLS: dict = {}  # kernel module -> the Call of numpy arrays on it (immutable)

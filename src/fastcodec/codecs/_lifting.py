@@ -934,9 +934,7 @@ class RootedLiftingCodec(LiftingCodec):
         root = self._batched_operand(X, target_root, 'target_root', batched, kp.shape[0])
         kp = decode_root(X, self._denormalise(X, kp, name), root, self.remove_root,
                          self.root_index)
-        if is_device(X):
-            return X.wrap(kp), X.wrap(X.ones(kp.shape[:-1]))
-        return kp, X.ones(kp.shape[:-1])
+        return X.wrap(kp), X.wrap(X.ones(kp.shape[:-1]))
 
     def _denormalise(self, X, keypoints, name: str):
         """The outputs in target units (the input itself when there is nothing to do;

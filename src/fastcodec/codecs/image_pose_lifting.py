@@ -14,7 +14,6 @@ import numpy as np
 from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCodec, arith,
                                        broadcast_check, check_num_keypoints, check_root_index,
-                                       is_device,
                                        concat_visibility, delete_keypoint, fast_float,
                                        fast_visible, finite_keypoint_labels,
                                        finite_rooted_targets, finite_sample, first, np_concat_visibility,
@@ -250,7 +249,7 @@ class ImagePoseLifting(RootedLiftingCodec):
         encoded['trajectory_weights'] = trajectory
         encoded['target_root'] = root
         self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
-        return X.results(encoded) if is_device(X) else encoded
+        return X.results(encoded)
 
     def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:
         """Finite targets for non-finite keypoints (``_lifting.non_finite``): a

@@ -288,7 +288,7 @@ class MotionBERTLabel(LiftingCodec):
                            lifting_target=label, lifting_target_visible=ltv, factor=fac)
             if not finite:   # the kernel saw a NaN or Inf (or a device kernel did not say)
                 self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
-            return X.results(encoded) if device else encoded
+            return X.results(encoded)
 
         ltv, weight, _ = target_weights(X, lt, inputs.target_visible)
 
@@ -611,7 +611,6 @@ class MotionBERTLabel(LiftingCodec):
                                  f'not broadcast onto encoded {shape_str(kp.shape[1 - batched:])}')
 
         ldt = X.dtype(kp)
-        device = is_device(X)        # no item assignment or operators on device arrays
         scores = X.ones(kp.shape[:-1])
         planes = X.planes(kp)                       # C contiguous (B, N, K) planes
         if self.rootrel:
@@ -644,7 +643,7 @@ class MotionBERTLabel(LiftingCodec):
         for j, p in enumerate(planes):
             X.binop('subtract', p, X.copy(p[:, :, r:r + 1]), p)
             X.binop('divide', p, 1000., out[..., j])
-        return (X.wrap(out), X.wrap(scores)) if device else (out, scores)
+        return X.wrap(out), X.wrap(scores)
 
     def _config(self) -> dict:
         return dict(num_keypoints=self.num_keypoints, root_index=self.root_index,

@@ -13,9 +13,8 @@ import numpy as np
 
 from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, arith,
-                                       as_float, is_device,
-                                       batch_camera, check_num_keypoints, check_root_index,
-                                       concat_visibility, deepcopy_camera, delete_keypoint,
+                                       as_float, batch_camera, check_num_keypoints,
+                                       check_root_index, concat_visibility, deepcopy_camera, delete_keypoint,
                                        fast_float, fast_visible, finite_keypoint_labels,
                                        finite_rooted_targets, finite_sample, first,
                                        np_camera_pairs,
@@ -240,7 +239,7 @@ class VideoPoseLifting(RootedLiftingCodec):
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
         self._finite(X, encoded, kp, inputs.target, inputs.target_visible is not None)
-        return X.results(encoded) if is_device(X) else encoded
+        return X.results(encoded)
 
     def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:
         """Finite targets for non-finite keypoints (``_lifting.non_finite``): a
