@@ -252,8 +252,9 @@ def markdown(run: dict, cases: List[dict], backends: List[str], stat: str = 'med
     lines += ['', f'Speed-up = {stat}(MMPose) / {stat}(backend), same inputs, same run.']
     if floors:
         lines += ['Memory floor: writing the outputs (encoders) or reading the input once '
-                  '(decoders), same bytes, same timing; ÷ floor = how many times that the '
-                  'backend takes.']
+                  '(decoders), same bytes, same timing (a sparse target, encode_hand3d: '
+                  'the first write into each page its non-zero values occupy); ÷ floor = '
+                  'how many times that the backend takes.']
     lines += ['']
     if rows:
         lines += ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(align) + '|']
