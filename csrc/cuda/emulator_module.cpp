@@ -30,6 +30,8 @@
 #include "spr.cu"
 // lifting (issue 15)
 #include "lifting.cu"
+// Hand3DHeatmap (issue 16)
+#include "hand3d.cu"
 
 namespace py = pybind11;
 
@@ -127,6 +129,9 @@ const std::map<std::string, Launcher>& kernels() {
       FC_KERNEL(fc_motionbert_labels_d),
       FC_KERNEL(fc_motionbert_target_f),
       FC_KERNEL(fc_motionbert_target_d),
+      // Hand3DHeatmap and SimCC3DLabel (issue 16)
+      FC_KERNEL(fc_hand3d_encode),
+      FC_KERNEL(fc_simcc3d_encode),
   };
 #undef FC_KERNEL
   return table;

@@ -1,6 +1,6 @@
-// CUDA kernels of SimCCLabel: the 1-D labels, one thread per label bin; the decoder,
-// one warp per keypoint row (argmax, the 1-D DARK blur and step, the softmax
-// visibility), the math of fastcodec/simcc.h as the CPU loops of
+// CUDA kernels of SimCCLabel and SimCC3DLabel's encoder: the 1-D labels, one thread per
+// label bin; the decoder, one warp per keypoint row (argmax, the 1-D DARK blur and step,
+// the softmax visibility), the math of fastcodec/simcc.h as the CPU loops of
 // csrc/cpu/simcc_kernels.cpp use it. Launch parameters: backends/cuda/launch.py.
 #include "block_reduce.cuh"
 #include "cuda_compat.cuh"
@@ -161,6 +161,48 @@ extern "C" __global__ void fc_simcc_encode(const double* kps, const double* vis,
     }
     if (along_x && i == 0) inside[r] = in ? 1 : 0;
     (along_x ? x_labels : y_labels)[along_x ? r * W + i : r * H + i] = v;
+  }
+}
+
+// ---- simcc3d_encode: one thread per label bin ---------------------------------------------
+// SimCC3DLabel: simcc_encode's Gaussian rule on three axes. Row r's bins x (W), y (H) and
+// z (D) as one grid-stride range over R * (W + H + D), block 256; the thread of row r's
+// first bin writes inside[r]. All three labels stay zero when any axis misses.
+extern "C" __global__ void fc_simcc3d_encode(const double* kps, const double* vis, int64_t R,
+                                             int64_t W, int64_t H, int64_t D, double sigma_x,
+                                             double sigma_y, double sigma_z, double ratio,
+                                             int f32, int normalize, float* x_labels,
+                                             float* y_labels, float* z_labels,
+                                             unsigned char* inside) {
+  const int64_t per_row = W + H + D;
+  const float ratio32 = (float)ratio;
+  for (int64_t e = global_thread(); e < R * per_row; e += grid_threads()) {
+    const int64_t r = e / per_row, j = e % per_row;
+    const int axis = j < W ? 0 : (j < W + H ? 1 : 2);
+    const int64_t i = axis == 0 ? j : (axis == 1 ? j - W : j - W - H);
+    float v = 0.f;
+    bool in = true;
+    if (simcc_keypoint_drawn(vis[r])) {
+      const double* p = kps + 3 * r;
+      if (!coord_is_usable(p[0]) || !coord_is_usable(p[1]) || !coord_is_usable(p[2])) {
+        in = false;
+      } else {
+        const int64_t mx = simcc_bin(p[0], ratio32, ratio, f32 != 0);
+        const int64_t my = simcc_bin(p[1], ratio32, ratio, f32 != 0);
+        const int64_t mz = simcc_bin(p[2], ratio32, ratio, f32 != 0);
+        if (!simcc_gaussian_inside(mx, sigma_x, W) || !simcc_gaussian_inside(my, sigma_y, H) ||
+            !simcc_gaussian_inside(mz, sigma_z, D)) {
+          in = false;
+        } else {
+          const int64_t mu = axis == 0 ? mx : (axis == 1 ? my : mz);
+          const double sigma = axis == 0 ? sigma_x : (axis == 1 ? sigma_y : sigma_z);
+          v = simcc_flush(simcc_gaussian_label(i, mu, sigma, normalize != 0));
+        }
+      }
+    }
+    if (j == 0) inside[r] = in ? 1 : 0;
+    float* row = axis == 0 ? x_labels + r * W : (axis == 1 ? y_labels + r * H : z_labels + r * D);
+    row[i] = v;
   }
 }
 

@@ -17,6 +17,8 @@
 #include "spr.cu"  // SPR (issue 15)
 // lifting (issue 15)
 #include "lifting.cu"
+// Hand3DHeatmap (issue 16)
+#include "hand3d.cu"
 
 // Writes one float past the end of the dynamic shared memory it was given.
 extern "C" __global__ void overflow_dynamic_shared(float* out) {
@@ -68,6 +70,37 @@ static void check_lifting(void (*labels)(const V*, const V*, int, int64_t, int64
     launch(target, dim3(2), dim3(5), 0, tgt.data(), B, T, K, C, (int64_t)1, mode & 1, mode >> 1,
            params.data(), factor.data(), T, take.data(), tvis.data(), 1, out.data(),
            computed.data(), weights.data());
+}
+
+// Hand3DHeatmap's volumes (dynamic shared memory of exactly 16 * (W + H + D) bytes; windows
+// clipped at every face, one wider than the volume) and SimCC3DLabel's labels.
+static int check_3d() {
+  const int64_t B = 1, N = 3, K = 2, W = 9, H = 7, D = 5;
+  const std::vector<double> kps = {0, 0, -40, 30, 20, 40, 15, 10, 0,  // instance 0, keypoints 0, 1
+                                   29, 1, 39, 2, 19, 5, -3, 25, 7,    // instance 1
+                                   14, 11, 1, 16, 9, -2};             // instance 2
+  const std::vector<double> sigma = {0.8, 1.5, 6.0};                 // (B, N): 6 spans the volume
+  std::vector<float> heat(B * K * D * H * W, 0.f);
+  std::vector<unsigned char> inside(B * N * K);
+  launch(fc_hand3d_encode, dim3(B * K), dim3(64), 16 * (W + H + D), kps.data(), sigma.data(), B,
+         N, K, W, H, D, 30.0, 22.0, 100.0, 1, 255.f, heat.data(), inside.data());
+  float peak = 0.f;
+  for (float v : heat) peak = v > peak ? v : peak;
+  if (!(peak > 200.f && peak <= 255.f)) {
+    std::fprintf(stderr, "Hand3D volumes peak at %g\n", peak);
+    return 1;
+  }
+  const int64_t R = N * K, L = 12;
+  std::vector<double> k3 = {3, 4, 5, -1, 2, 2, 11, 0, 6, 5.5, 5.5, 5.5, 0, 0, 0, 2, 9, 1};
+  std::vector<double> vis = {1, 1, 1, 1, 0, 1};
+  std::vector<float> x(R * L), y(R * L), z(R * L);
+  launch(fc_simcc3d_encode, dim3(2), dim3(32), 0, k3.data(), vis.data(), R, L, L, L, 1.5, 2.0,
+         2.5, 1.0, 0, 1, x.data(), y.data(), z.data(), inside.data());
+  if (!(x[3] > x[2] && z[5] > z[4] && inside[4] == 1)) {
+    std::fprintf(stderr, "SimCC3D labels wrong\n");
+    return 1;
+  }
+  return 0;
 }
 
 static int check_clean() {
@@ -179,6 +212,7 @@ static int check_clean() {
   }
   check_lifting<float>(fc_motionbert_labels_f, fc_motionbert_target_f);
   check_lifting<double>(fc_motionbert_labels_d, fc_motionbert_target_d);
+  if (check_3d()) return 1;
   std::printf("clean\n");
   return 0;
 }

@@ -1,11 +1,14 @@
-"""Hand3DHeatmap against MMPose 1.3.2, for each CPU backend: every encode output
+"""Hand3DHeatmap against MMPose 1.3.2, for each CPU backend and, on a representative
+subset (EMULATED), the CUDA kernel run by the cuda-emulator backend: every encode output
 exactly (the volumes too, bit for bit; same keys, shapes and dtypes) and decode
-(coordinates within 2e-3, scores within 1e-4), on random and adversarial keypoints; batched calls against the per-sample loop; bad input; the
-deviations of docs/deviations.md (Hand3DHeatmap rows)."""
+(coordinates within 2e-3, scores within 1e-4), on random and adversarial keypoints;
+batched calls against the per-sample loop; bad input; the deviations of
+docs/deviations.md (Hand3DHeatmap rows)."""
 import numpy as np
 import pytest
 
 import fastcodec
+from conftest import EMULATED
 from fastcodec.errors import MMPoseCheckError
 
 SMALL = dict(image_size=[96, 80], heatmap_size=[24, 20, 16], heatmap3d_depth_bound=300.0)
@@ -57,6 +60,7 @@ CASES = [
 ]
 
 
+@EMULATED(keep=lambda p: p['kind'] == 'adversarial' and p['dtype'] is np.float32)
 @pytest.mark.parametrize('cfg', CASES, ids=[str(c) for c in CASES])
 @pytest.mark.parametrize('kind', ['random', 'adversarial'])
 @pytest.mark.parametrize('dtype', [np.float32, np.float64, np.int64])
@@ -71,6 +75,7 @@ def test_encode_matches_mmpose(mmc, backend, cfg, kind, dtype):
     check_encode(ours, theirs)
 
 
+@EMULATED
 def test_encode_default_size(mmc, backend):
     """MMPose's defaults (42 keypoints, 64^3 volumes) as InterNet trains them."""
     rng = np.random.default_rng(5)
@@ -106,6 +111,7 @@ def volumes(rng, k, kind):
     return heat
 
 
+@EMULATED
 @pytest.mark.parametrize('kind', ['noise', 'negative', 'plateau', 'nan', 'encoded'])
 def test_decode_matches_mmpose(mmc, backend, kind):
     rng = np.random.default_rng(11)
@@ -125,6 +131,7 @@ def test_decode_matches_mmpose(mmc, backend, kind):
         assert (theirs[1] > 0.8).all()
 
 
+@EMULATED
 def test_batch_encode_equals_loop(backend):
     rng = np.random.default_rng(2)
     codec = fastcodec.Hand3DHeatmap(**SMALL, use_different_joint_weights=True)
@@ -142,6 +149,7 @@ def test_batch_encode_equals_loop(backend):
             assert batch[key][b].dtype == np.asarray(one[key]).dtype, key
 
 
+@EMULATED
 def test_batch_decode_equals_loop(backend):
     rng = np.random.default_rng(4)
     codec = fastcodec.Hand3DHeatmap(**SMALL)
@@ -164,6 +172,7 @@ def test_torch_in_torch_out(backend):
 
 
 # ---- deviations (docs/deviations.md) --------------------------------------------------
+@EMULATED
 def test_non_finite_keypoints_are_skipped(mmc, backend):
     """MMPose turns a NaN / infinite x or y into INT64_MIN and raises IndexError;
     fastcodec draws nothing for such a keypoint and gives it weight 0 (MMPose's weight

@@ -1,12 +1,14 @@
 """SimCC3DLabel against MMPose's projects/rtmpose3d codec (loaded from a fetched MMPose
 source: tests/rtmpose3d_oracle.py; skipped with the reason when there is none), for
-each CPU backend: every encode output (labels within 1e-5, weights exactly, same keys,
+each CPU backend and, on a representative subset (EMULATED), the CUDA kernels run by
+the cuda-emulator backend: every encode output (labels within 1e-5, weights exactly, same keys,
 shapes, dtypes) and decode (coordinates 2e-3, scores 1e-4) on random and adversarial
 inputs; batched calls against the loop; bad input."""
 import numpy as np
 import pytest
 
 import fastcodec
+from conftest import EMULATED
 from rtmpose3d_oracle import SKIP_REASON, load_simcc3d_label
 
 SIZE = (96, 128, 80)
@@ -50,6 +52,7 @@ CASES = [dict(), dict(sigma=(4.0, 5.66, 3.2), normalize=False), dict(sigma=3, ro
          dict(simcc_split_ratio=1.75, z_range=3), dict(simcc_split_ratio=3)]
 
 
+@EMULATED(keep=lambda p: p['kind'] == 'adversarial' and p['with_3d'])
 @pytest.mark.parametrize('cfg', CASES, ids=[str(c) for c in CASES])
 @pytest.mark.parametrize('kind', ['random', 'adversarial'])
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
@@ -73,6 +76,7 @@ def test_encode_leaves_keypoints_3d(Ref, backend):
     assert not np.array_equal(k3d, before)
 
 
+@EMULATED
 def test_root_depth_per_instance(Ref, backend):
     """MMPose subtracts an (N,) root depth from (N, K) depths, which broadcasts only
     for N = 1 (or N = K, then across keypoints); fastcodec subtracts each instance's own
@@ -93,6 +97,7 @@ def test_placeholder_sample(Ref):
     check(ours, theirs)
 
 
+@EMULATED(keep=lambda p: p['noise'] > 0)
 @pytest.mark.parametrize('use_dark', [False, True])
 @pytest.mark.parametrize('noise', [0.0, 0.05])
 @pytest.mark.parametrize('two_d', [False, True])
@@ -126,6 +131,7 @@ def test_decode_matches_mmpose(Ref, backend, use_dark, noise, two_d):
     assert (ours[0][0, 1, :2] == -1 / 2).all()  # the -1 location, divided by the ratio
 
 
+@EMULATED
 def test_batch_encode_equals_loop(backend):
     rng = np.random.default_rng(9)
     codec = fastcodec.SimCC3DLabel(SIZE, root_index=(0, 1))
@@ -144,6 +150,7 @@ def test_batch_encode_equals_loop(backend):
                     np.testing.assert_array_equal(batch[key][b], np.asarray(value), err_msg=key)
 
 
+@EMULATED
 def test_batch_decode_equals_loop(backend):
     rng = np.random.default_rng(10)
     codec = fastcodec.SimCC3DLabel(SIZE, use_dark=True)

@@ -6,8 +6,8 @@ parameter names (and nothing else public), registered for a device type in
 csrc/cpu) and ``numba`` (``fastcodec.backends.numba``) for host arrays, ``cuda``
 (``fastcodec.backends.cuda.device``) for CUDA arrays and ``cuda-emulator`` (its kernels
 on the host) -- the two CUDA backends raise NotImplementedError for the functions of
-``fastcodec.backends.cuda.launch.PART2_KERNELS`` (AssociativeEmbedding's and the 3-D
-encoders', not ported yet).
+``fastcodec.backends.cuda.launch.WITHOUT_CUDA_KERNEL`` (AssociativeEmbedding's decode,
+not ported yet).
 tests/core/test_backend_contract.py checks every available backend against this list.
 
 The division of work (docs/design.md):

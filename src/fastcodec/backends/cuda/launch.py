@@ -56,6 +56,9 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
                         'unsigned char*'),
     'fc_simcc_maximum': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t',
                          'float*', 'float*'),
+    'fc_simcc3d_encode': ('const double*', 'const double*', 'int64_t', 'int64_t', 'int64_t',
+                          'int64_t', 'double', 'double', 'double', 'double', 'int', 'int',
+                          'float*', 'float*', 'float*', 'unsigned char*'),
     'fc_simcc_decode': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t', 'int',
                         'int', 'double', 'int', 'float', 'double', 'double', 'float*', 'float*',
                         'double*'),
@@ -82,6 +85,10 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
     'fc_spr_decode': ('const float*', 'const float*', 'int64_t', 'int64_t', 'int64_t', 'int64_t',
                       'int64_t', 'int64_t', 'int64_t', 'float', 'float', 'float', 'int', 'float*',
                       'int64_t*', 'float*', 'float*', 'float*', 'int64_t*'),
+    # Hand3DHeatmap (issue 16)
+    'fc_hand3d_encode': ('const double*', 'const double*', 'int64_t', 'int64_t', 'int64_t',
+                         'int64_t', 'int64_t', 'int64_t', 'double', 'double', 'double', 'int',
+                         'float', 'float*', 'unsigned char*'),
     # -- lifting (issue 15): motionbert_encode, a kernel pair per float dtype -----------
     'fc_motionbert_labels_f': ('const float*', 'const float*', 'int', 'int64_t', 'int64_t',
                                'int64_t', 'const double*', 'float*'),
@@ -124,10 +131,12 @@ CONTRACT_FUNCTIONS: Tuple[str, ...] = (
     'num_threads', 'set_num_threads', 'pool_calls',
     # issue 15
     'instance_geometry', 'instance_sigmas', 'spr_encode_displacements', 'spr_decode',
-    'motionbert_encode', 'all_finite')
+    'motionbert_encode', 'all_finite',
+    # issue 16
+    'hand3d_encode', 'simcc3d_encode')
 # The contract functions the CUDA kernels do not cover yet: the backends provide them
 # with the contract's parameters, raising NotImplementedError.
-PART2_KERNELS: Tuple[str, ...] = ('hand3d_encode', 'simcc3d_encode', 'ae_decode')
+WITHOUT_CUDA_KERNEL: Tuple[str, ...] = ('ae_decode',)
 # The name suffix of a two-precision kernel (lifting.cu) per float dtype.
 _PRECISION_SUFFIX = {np.dtype(np.float32): 'f', np.dtype(np.float64): 'd'}
 # Rows (keypoints) per block of the one-warp-per-row SimCC kernels.
@@ -498,6 +507,29 @@ class Kernels:
                   float(ratio), int(bool(f32)), float(label_smooth_weight), int(bool(normalize)),
                   x_labels, y_labels, inside)
 
+    def simcc3d_encode(self, keypoints, visible, sigma, ratio, f32, normalize, x_labels,
+                       y_labels, z_labels, inside) -> None:
+        """keypoints f64 (B, N, K, 3), visible f64 (B, N, K), sigma (sx, sy, sz), ratio,
+        f32, normalize -> x_labels f32 (B, N, K, W), y_labels (B, N, K, H), z_labels
+        (B, N, K, D) (W, H, D read from them), inside u8 (B, N, K): SimCC3DLabel's
+        Gaussian labels. One thread per label bin."""
+        B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
+        self._require(keypoints, 'keypoints', np.float64, (B, N, K, 3))
+        self._require(visible, 'visible', np.float64, (B, N, K))
+        lengths = []
+        for name, labels in (('x_labels', x_labels), ('y_labels', y_labels),
+                             ('z_labels', z_labels)):
+            n = self._require(labels, name, np.float32, ndim_at_least=4)[-1]
+            self._require(labels, name, np.float32, (B, N, K, n))
+            lengths.append(n)
+        self._require(inside, 'inside', np.uint8, (B, N, K))
+        W, H, D = lengths
+        sx, sy, sz = (float(v) for v in sigma)
+        R = B * N * K
+        self._run('fc_simcc3d_encode', self._grid_for(R * (W + H + D), PIXEL_BLOCK), PIXEL_BLOCK,
+                  0, keypoints, visible, R, W, H, D, sx, sy, sz, float(ratio), int(bool(f32)),
+                  int(bool(normalize)), x_labels, y_labels, z_labels, inside)
+
     def _rows(self, simcc_x, simcc_y) -> Tuple[int, int, int]:
         R, Wx = self._require(simcc_x, 'simcc_x', np.float32, ndim_at_least=2)[:2]
         self._require(simcc_x, 'simcc_x', np.float32, (R, Wx))
@@ -693,6 +725,34 @@ class Kernels:
                   h64, w64, int(f32), R, float(overlap), 2.0, sigmas)
 
     # -- lifting (issue 15) ----------------------------------------------------------
+    # -- Hand3DHeatmap (issue 16) ----------------------------------------------------------
+    def hand3d_encode(self, keypoints, sigma, f32, image_size, depth_bound, max_bound, heatmaps,
+                      inside) -> None:
+        """keypoints f64 (B, N, K, 3), sigma f64 (B, N), f32, image_size (w, h),
+        depth_bound, max_bound -> heatmaps f32 (B, K, D, H, W) (zeroed by the front; the
+        windows written), inside u8 (B, N, K). One block per volume; each window's voxel
+        lists per axis in dynamic shared memory (16 bytes per voxel of W + H + D)."""
+        B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
+        self._require(keypoints, 'keypoints', np.float64, (B, N, K, 3))
+        self._require(sigma, 'sigma', np.float64, (B, N))
+        shape = self._require(heatmaps, 'heatmaps', np.float32, ndim_at_least=5)
+        if len(shape) != 5 or shape[:2] != (B, K):
+            raise ValueError(f'heatmaps: expected shape ({B}, {K}, D, H, W), got {shape}')
+        D, H, W = shape[2:]
+        if min(D, H, W) < 1:
+            raise ValueError(f'heatmaps: volumes must not be empty, got shape {shape}')
+        shared = 16 * (W + H + D)
+        if shared > SHARED_LIMIT:
+            raise ValueError(f'heatmaps: volumes of {W} x {H} x {D} voxels need '
+                             f'{shared} bytes of shared memory per block, more than the '
+                             f'{SHARED_LIMIT} the kernel may use (W + H + D <= '
+                             f'{SHARED_LIMIT // 16})')
+        self._require(inside, 'inside', np.uint8, (B, N, K))
+        w, h = (float(v) for v in image_size)
+        self._run('fc_hand3d_encode', B * K, PIXEL_BLOCK, shared, keypoints, sigma, B, N, K, W,
+                  H, D, w, h, float(depth_bound), int(bool(f32)), float(max_bound), heatmaps,
+                  inside)
+
     def all_finite(self, a, b) -> None:
         """a, b f32|f64 (any layout) -> None, not whether they are finite: reading that back would
         synchronise the host, so the front runs the non-finite pass (its masks are
@@ -763,7 +823,7 @@ class Kernels:
 
 
 def _not_yet(name: str, backend: str) -> Callable:
-    """A contract function of PART2_KERNELS: the contract's parameters, and a
+    """A contract function of WITHOUT_CUDA_KERNEL: the contract's parameters, and a
     NotImplementedError saying so."""
     def not_yet(*args, **kwargs):
         raise NotImplementedError(f'{name} has no kernel on the {backend} backend yet; use '
@@ -777,7 +837,7 @@ def _not_yet(name: str, backend: str) -> Callable:
 
 def contract_functions(kernels: Kernels, backend: str) -> Dict[str, Callable]:
     """Every contract function for a backend module to export: ``kernels``' own, and
-    for PART2_KERNELS functions that raise NotImplementedError."""
+    for WITHOUT_CUDA_KERNEL functions that raise NotImplementedError."""
     functions = {name: getattr(kernels, name) for name in CONTRACT_FUNCTIONS}
-    functions.update({name: _not_yet(name, backend) for name in PART2_KERNELS})
+    functions.update({name: _not_yet(name, backend) for name in WITHOUT_CUDA_KERNEL})
     return functions
