@@ -805,3 +805,19 @@ def test_motionbert_encode_empty_and_bad_arguments():
         emu.motionbert_encode(*args, *outputs(N + 1))
     with pytest.raises(ValueError, match='C-contiguous'):
         emu.motionbert_encode(np.asfortranarray(kps), vis, *args[2:], *outputs())
+
+
+# ---- Hand3DHeatmap (issue 16) ----------------------------------------------------------------
+def test_hand3d_volumes_beyond_the_shared_memory_budget_are_refused():
+    """Each window's voxel lists take 16 bytes per voxel of W + H + D in shared memory:
+    the launch refuses volumes whose lists would not fit, before launching."""
+    kps = np.zeros((1, 1, 1, 3))
+    sigma = np.full((1, 1), 2.0)
+    inside = np.empty((1, 1, 1), np.uint8)
+    W = launch.SHARED_LIMIT // 16 - 16  # W + H + D one voxel over the budget
+    heat = np.zeros((1, 1, 8, 9, W), np.float32)
+    with pytest.raises(ValueError, match='shared memory'):
+        emu.hand3d_encode(kps, sigma, True, (64.0, 64.0), 400.0, 1.0, heat, inside)
+    heat = np.zeros((1, 1, 8, 8, W), np.float32)  # exactly the budget: runs
+    emu.hand3d_encode(kps, sigma, True, (64.0, 64.0), 400.0, 1.0, heat, inside)
+    assert heat.any()

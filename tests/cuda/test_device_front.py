@@ -422,3 +422,112 @@ def test_motionbert_on_device_refuses_what_its_kernels_do_not_round(fake_cuda):
     args[0] = args[0].astype(np.float16)
     with pytest.raises(TypeError, match='float32 / float64'):
         codec.batch_encode(*_on_device(args))
+
+
+# ---- Hand3DHeatmap and SimCC3DLabel (issue 16) ------------------------------------------------
+HAND3D = dict(image_size=[96, 80], heatmap_size=[24, 20, 16], heatmap3d_depth_bound=300.0)
+HAND_AUX = dict(rel_root_depth=np.float32(30.0), rel_root_valid=1.0,
+                hand_type=np.array([[1, 0]]), hand_type_valid=np.array([1]))
+
+
+def _hand_keypoints(rng, B, N, K=21):
+    """(B, N, K, 3) keypoints inside and outside the image, depths in and out of range."""
+    kps = np.concatenate([rng.uniform(-0.2, 1.2, (B, N, K, 1)) * 96,
+                          rng.uniform(-0.2, 1.2, (B, N, K, 1)) * 80,
+                          rng.uniform(-0.6, 0.6, (B, N, K, 1)) * 300], axis=-1)
+    return kps.astype(np.float32), rng.choice([0.0, 1.0], (B, N, K)).astype(np.float32)
+
+
+@pytest.mark.parametrize('cfg', [dict(), dict(sigma=(1.5, 3.0), use_different_joint_weights=True,
+                                              max_bound=255)],
+                         ids=['defaults', 'per-instance-sigma'])
+def test_hand3d_encode_on_device(fake_cuda, cfg):
+    """The volumes and weights are built on the device and equal cpp's bit for bit (the
+    emulator runs libm's exp); the root depth and hand type come from the host values."""
+    codec = fastcodec.Hand3DHeatmap(**HAND3D, **cfg)
+    kps, vis = _hand_keypoints(np.random.default_rng(21), 2, 2)
+    jw = np.linspace(0.5, 1.5, 21)
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_encode(kps, vis, jw, np.array([30.0, -20.0], np.float32),
+                                  np.ones(2), np.array([[1, 0], [0, 1]]), np.ones(2))
+        want1 = codec.encode(kps[1], vis[1], jw, **HAND_AUX)
+    got = codec.batch_encode(device(kps), device(vis), device(jw),
+                             np.array([30.0, -20.0], np.float32), np.ones(2),
+                             np.array([[1, 0], [0, 1]]), np.ones(2))
+    got1 = codec.encode(device(kps[1]), device(vis[1]), device(jw), **HAND_AUX)
+    for g, w in ((got, want), (got1, want1)):
+        assert g.keys() == w.keys()
+        for key in ('heatmaps', 'keypoint_weights'):
+            assert_matches(on_host(g[key]), w[key], 0, exact=True)
+        for key in set(w) - {'heatmaps', 'keypoint_weights'}:
+            np.testing.assert_array_equal(g[key], w[key], err_msg=key)
+    assert want['heatmaps'].any() and (want['keypoint_weights'] == 0).any()
+
+
+def test_hand3d_decode_on_device(fake_cuda):
+    codec = fastcodec.Hand3DHeatmap(**HAND3D)
+    rng = np.random.default_rng(22)
+    heat = rng.normal(0, 1, (2, 21, 16, 20, 24)).astype(np.float32)
+    heat[0, 3] = -np.abs(heat[0, 3])            # a volume whose maximum is <= 0
+    root, hand = rng.uniform(0, 64, (2, 1)), rng.normal(0, 1, (2, 2))
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_decode(heat, root, hand)
+        want1 = codec.decode(heat[1], root[1], hand[1])
+    for got, w in ((codec.batch_decode(device(heat), root, hand), want),
+                   (codec.decode(device(heat[1]), root[1], hand[1]), want1)):
+        assert_matches(on_host(got[0]), w[0], 0, exact=True)
+        assert_matches(on_host(got[1]), w[1], 0, exact=True)
+        np.testing.assert_array_equal(got[2], w[2])
+        np.testing.assert_array_equal(got[3], w[3])
+    assert (want[0][0, 0, 3] != -1).any()      # the -1 locations were converted as MMPose does
+
+
+SIMCC3D = dict(input_size=(96, 128, 80), sigma=(4.0, 4.5, 3.5), simcc_split_ratio=2.0,
+               root_index=(1, 2))
+
+
+@pytest.mark.parametrize('with_3d', [False, True], ids=['2d', '3d'])
+def test_simcc3d_encode_on_device(fake_cuda, with_3d):
+    codec = fastcodec.SimCC3DLabel(**SIMCC3D)
+    rng = np.random.default_rng(23 + with_3d)
+    kps = (rng.uniform(-0.2, 1.2, (2, 2, 17, 2)) * [96, 128]).astype(np.float32)
+    k3d = rng.normal(0, 0.6, (2, 2, 17, 3)).astype(np.float32) if with_3d else None
+    vis = rng.choice([0.0, 0.5, 1.0], (2, 2, 17)).astype(np.float32)
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_encode(kps, k3d, vis)
+        want1 = codec.encode(kps[1], None if k3d is None else k3d[1], vis[1])
+    got = codec.batch_encode(device(kps), None if k3d is None else device(k3d), device(vis))
+    got1 = codec.encode(device(kps[1]), None if k3d is None else device(k3d[1]), device(vis[1]))
+    for g, w in ((got, want), (got1, want1)):
+        assert list(g) == list(w)
+        for key, value in w.items():
+            if key == 'with_z_label' or not isinstance(value, np.ndarray):
+                # MMPose's flags, and the placeholders of a sample without 3-D keypoints
+                assert type(g[key]) is type(value) and np.array_equal(g[key], value), key
+            else:   # labels within the target tolerance; weights and depths exactly
+                assert_matches(on_host(g[key]), value, TARGET_TOL,
+                               exact=not key.endswith('_labels'))
+
+
+@pytest.mark.parametrize('use_dark', [False, True], ids=['argmax', 'dark'])
+def test_simcc3d_decode_on_device(fake_cuda, use_dark):
+    codec = fastcodec.SimCC3DLabel(**SIMCC3D, use_dark=use_dark)
+    rng = np.random.default_rng(25)
+    kps = (rng.uniform(0, 1, (3, 1, 17, 2)) * [96, 128]).astype(np.float32)
+    k3d = rng.normal(0, 0.6, (3, 1, 17, 3)).astype(np.float32)
+    with fastcodec.use_backend('cpp'):
+        enc = codec.batch_encode(kps, k3d, np.ones((3, 1, 17), np.float32))
+    x, y, z = (labels + rng.normal(0, 0.02, labels.shape).astype(np.float32)
+               for labels in (enc[f'keypoint_{a}_labels'][:, 0] for a in 'xyz'))
+    x[0, 4] = -1.0  # a row whose maximum is <= 0
+    y[0, 4] = -1.0
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_decode(x, y, z)
+        want1 = codec.decode(x[2], y[2], z[2])
+    for got, w in ((codec.batch_decode(device(x), device(y), device(z)), want),
+                   (codec.decode(device(x[2]), device(y[2]), device(z[2])), want1)):
+        got = on_host(got)
+        assert_matches(got[0], w[0], COORD_TOL)
+        assert_matches(got[1], w[1], COORD_TOL)
+        assert_matches(got[2], w[2], SCORE_TOL)
+    assert want[2][0, 0, 4] <= 0     # the row whose locations are -1 before conversion

@@ -387,3 +387,48 @@ def test_lifting_end_to_end(xp, name, stream):
         np.testing.assert_allclose(got[key], want[key], atol=tol, rtol=0, err_msg=key)
     np.testing.assert_allclose(decoded[0], want_decoded[0], atol=COORD_TOL, rtol=0)
     np.testing.assert_array_equal(decoded[1], want_decoded[1])
+
+
+# ---- Hand3DHeatmap and SimCC3DLabel (issue 16) -----------------------------------------------------
+def test_3d_codecs_end_to_end(xp):
+    """Hand3DHeatmap's volumes and SimCC3DLabel's labels built on the device, and both
+    decoded there, against the cpp backend. The volumes take the separable product
+    unless it lies near a float32 rounding boundary (hand3d.h), then CUDA's exp, which
+    is within 1 ulp but not correctly rounded: a voxel may differ by one float32 ulp."""
+    import fastcodec
+    to_dev, to_host, _ = xp
+    rng = np.random.default_rng(30)
+    hand = fastcodec.Hand3DHeatmap(max_bound=255, sigma=2.5)
+    kps = np.concatenate([rng.uniform(0, 256, (4, 1, 42, 2)),
+                          rng.uniform(-200, 200, (4, 1, 42, 1))], axis=-1).astype(np.float32)
+    vis = np.ones((4, 1, 42), np.float32)
+    with fastcodec.use_backend('cpp'):
+        want = hand.batch_encode(kps, vis)
+    got = hand.batch_encode(to_dev(kps), to_dev(vis))
+    heat = to_host(got['heatmaps'])
+    assert heat.dtype == np.float32 and heat.shape == want['heatmaps'].shape
+    assert np.abs(heat.view(np.int32) - want['heatmaps'].view(np.int32)).max() <= 1
+    np.testing.assert_array_equal(to_host(got['keypoint_weights']), want['keypoint_weights'])
+    volumes = want['heatmaps'].reshape(4, 42, 64, 64, 64)
+    with fastcodec.use_backend('cpp'):
+        want_decoded = hand.batch_decode(volumes, np.ones((4, 1)), np.ones((4, 2)))
+    decoded = hand.batch_decode(to_dev(volumes), np.ones((4, 1)), np.ones((4, 2)))
+    np.testing.assert_array_equal(to_host(decoded[0]), want_decoded[0])
+    np.testing.assert_array_equal(to_host(decoded[1]), want_decoded[1])
+
+    simcc = fastcodec.SimCC3DLabel((288, 384, 288), (6.0, 6.93, 6.0), 2.0, root_index=(11, 12))
+    kps2 = rng.uniform(0, 288, (4, 1, 133, 2)).astype(np.float32)
+    k3d = rng.normal(0, 0.5, (4, 1, 133, 3)).astype(np.float32)
+    vis2 = np.ones((4, 1, 133), np.float32)
+    with fastcodec.use_backend('cpp'):
+        want = simcc.batch_encode(kps2, k3d, vis2)
+    got = simcc.batch_encode(to_dev(kps2), to_dev(k3d), to_dev(vis2))
+    for key in ('keypoint_x_labels', 'keypoint_y_labels', 'keypoint_z_labels'):
+        np.testing.assert_allclose(to_host(got[key]), want[key], atol=TARGET_TOL, rtol=0)
+    np.testing.assert_array_equal(to_host(got['keypoint_weights']), want['keypoint_weights'])
+    labels = [np.ascontiguousarray(want[f'keypoint_{a}_labels'][:, 0]) for a in 'xyz']
+    with fastcodec.use_backend('cpp'):
+        want_decoded = simcc.batch_decode(*labels)
+    decoded = simcc.batch_decode(*(to_dev(v) for v in labels))
+    np.testing.assert_allclose(to_host(decoded[0]), want_decoded[0], atol=COORD_TOL, rtol=0)
+    np.testing.assert_allclose(to_host(decoded[2]), want_decoded[2], atol=SCORE_TOL, rtol=0)

@@ -55,6 +55,10 @@ class Hand3DHeatmap(BaseKeypointCodec):
                            'root_depth': 'root_depth',
                            'type': 'type'}
     single_instance = False
+    # the cuda backend encodes on device arrays (the volumes and weights stay there); the
+    # root depth and hand type come from the auxiliary values as given (host numbers, as
+    # MMPose's pipeline passes them)
+    device_ready = True
 
     def __init__(self, image_size: Tuple[int, int] = [256, 256], root_heatmap_size: int = 64,
                  heatmap_size: Tuple[int, int, int] = [64, 64, 64],
@@ -166,27 +170,27 @@ class Hand3DHeatmap(BaseKeypointCodec):
                 raise ValueError(f'joint_indices {self.joint_indices!r} out of range for '
                                  f'K = {kps.shape[2]} keypoints') from err
         B, N, K = kps.shape[:3]
-        sigma = np.empty((B, N))  # (B, N), the kernel's layout
+        xp = call.xp
         if np.ndim(self.sigma) == 0:
-            sigma.fill(self.sigma)
+            sigma = call.full((B, N), float(self.sigma))  # (B, N), the kernel's layout
         else:  # one per instance, as generate_3d_gaussian_heatmaps reads sigma[n]
             per_instance = np.asarray(self.sigma, dtype=np.float64)[:N]
             if per_instance.size < N:
                 raise ValueError(f'sigma holds {len(self.sigma)} values, one per instance, '
                                  f'for N = {N} instances')
-            sigma[...] = per_instance
+            sigma = xp.ascontiguousarray(xp.broadcast_to(xp.asarray(per_instance), (B, N)))
         W, H, D = (int(v) for v in self.heatmap_size)
-        xyz = np.ascontiguousarray(kps, dtype=np.float64)
+        xyz = xp.ascontiguousarray(kps, dtype=np.float64)
         f32 = kps.dtype in (np.float16, np.float32)
         heat, inside = _calls.hand3d_encode(
             call, xyz, sigma, f32, self._image, float(self.heatmap3d_depth_bound),
             float(np.float32(self.max_bound)), D, H, W)
-        weights = vis.copy()
-        weights[...] = weights * inside.view(bool)
+        # MMPose's in-place products, in the visibility's dtype
+        weights = xp.multiply(vis, inside.view(bool))
         if self.use_different_joint_weights:
             jw = call.array(joint_weights, 'dataset_keypoint_weights')
             try:
-                weights[...] = weights * jw
+                xp.multiply(weights, jw, out=weights, casting='unsafe')
             except ValueError as err:
                 raise ValueError(f'dataset_keypoint_weights must broadcast to the weights '
                                  f'(K = {K}), got shape {tuple(jw.shape)}') from err
@@ -224,14 +228,19 @@ class Hand3DHeatmap(BaseKeypointCodec):
         if min(D, H, W) == 0:
             raise ValueError(f'heatmaps must have positive depth, height and width, '
                              f'got shape {tuple(heat.shape)}')
+        xp = call.xp
         maps = heatmaps_f32(call, heat).reshape(B, K, D * H, W)
         locs2, vals = _calls.heatmap_maximum(call, maps)
-        row = locs2[..., 1].astype(np.int64)
-        locs = np.stack([locs2[..., 0], (row % H).astype(np.float32),
-                         (row // H).astype(np.float32)], axis=-1)
-        locs[vals <= 0.] = -1
-        locs[..., 2] = (locs[..., 2] / self.depth_size - 0.5) * self.heatmap3d_depth_bound
-        locs[..., :2] = locs[..., :2] * self.scale_factor
+        row = xp.asarray(locs2[..., 1], dtype=np.int64)
+        locs = xp.stack([locs2[..., 0], xp.asarray(xp.remainder(row, H), dtype=np.float32),
+                         xp.asarray(xp.floor_divide(row, H), dtype=np.float32)], axis=-1)
+        # MMPose's order: -1 where the maximum is <= 0, then every location converted
+        locs = xp.where(xp.less_equal(vals, 0.)[..., None], np.float32(-1), locs)
+        depth = xp.asarray(xp.multiply(xp.subtract(xp.divide(locs[..., 2], self.depth_size),
+                                                   0.5), self.heatmap3d_depth_bound),
+                           dtype=np.float32)  # float32 as MMPose's in-place assignment
+        xy = xp.multiply(locs[..., :2], xp.asarray(self.scale_factor))
+        locs = xp.concatenate([xy, depth[..., None]], axis=-1)
         return locs[:, None], vals[:, None]
 
     @property

@@ -48,6 +48,7 @@ class SimCC3DLabel(BaseKeypointCodec):
                                   lifting_target_visible='lifting_target_visible',
                                   camera_param='camera_params', root_z='root_z')
     single_instance = False
+    device_ready = True  # the cuda backend runs it on device arrays
 
     def __init__(self, input_size: Tuple[int, int, int],
                  sigma: Union[float, int, Tuple[float]] = 6.0, simcc_split_ratio: float = 2.0,
@@ -114,13 +115,13 @@ class SimCC3DLabel(BaseKeypointCodec):
         out = self._encode_batch3d(call, kps[None], k3d, vis[None])
         labels = {key: back(out[key][0]) for key in
                   ('keypoint_x_labels', 'keypoint_y_labels', 'keypoint_z_labels')}
-        weights = back(out['keypoint_weights'][0])
+        weights = out['keypoint_weights'][0]
         with_z = k3d is not None
         return dict(**labels,
-                    lifting_target=out['lifting_target'][0] if with_z else [None],
-                    root_z=out['root_z'][0] if with_z else self.root_z,
-                    keypoint_weights=weights,
-                    weight_z=weights if with_z else np.zeros_like(weights),
+                    lifting_target=back(out['lifting_target'][0]) if with_z else [None],
+                    root_z=back(out['root_z'][0]) if with_z else self.root_z,
+                    keypoint_weights=back(weights),
+                    weight_z=back(weights if with_z else call.xp.zeros_like(weights)),
                     with_z_label=[with_z])
 
     def batch_encode(self, keypoints: Any, keypoints_3d: Optional[Any] = None,
@@ -137,16 +138,16 @@ class SimCC3DLabel(BaseKeypointCodec):
             k3d = call.array(keypoints_3d, 'keypoints_3d')
             check_ndim(k3d, 'keypoints_3d', (4,), '(B, N, K, 3)')
         out = self._encode_batch3d(call, kps, k3d, vis)
-        out = {key: back(value) for key, value in out.items()}
         B = kps.shape[0]
-        with_z = k3d is not None
-        if not with_z:
-            out['weight_z'] = np.zeros_like(out['keypoint_weights'])
-            out['root_z'] = np.tile(np.asarray(self.root_z), (B, 1))
-            out['lifting_target'] = None
+        if k3d is None:
+            out['weight_z'] = call.xp.zeros_like(out['keypoint_weights'])
+            out['root_z'] = call.xp.tile(call.xp.asarray(np.asarray(self.root_z)), (B, 1))
         else:
             out['weight_z'] = out['keypoint_weights']
-        out['with_z_label'] = np.full((B, 1), with_z)
+        out = {key: back(value) for key, value in out.items()}
+        if k3d is None:
+            out['lifting_target'] = None
+        out['with_z_label'] = np.full((B, 1), k3d is not None)
         return out
 
     def _encode_batch3d(self, call: Call, kps: np.ndarray, k3d: Optional[np.ndarray],
@@ -165,20 +166,23 @@ class SimCC3DLabel(BaseKeypointCodec):
             K = k3d.shape[2]
             if any(not -K <= r < K for r in self.root_index):
                 raise ValueError(f'root_index {self.root_index} out of range for K = {K}')
-            out['lifting_target'] = k3d.copy()
+            xp = call.xp
+            out['lifting_target'] = xp.copy(k3d)
             # MMPose's steps: the mean root depth per instance, subtracted, then scaled
             # into input units (in the keypoints_3d's dtype; keypoints_3d is not modified)
-            root_z = k3d[..., self.root_index, 2].mean(-1)
-            rel = k3d[..., 2] - root_z[..., None]
-            depth = (rel / self.z_range + 1) * (self.input_size[2] / 2)
+            root_z = xp.mean(k3d[..., self.root_index, 2], axis=-1)
+            rel = xp.subtract(k3d[..., 2], root_z[..., None])
+            depth = xp.multiply(xp.add(xp.divide(rel, self.z_range), 1),
+                                self.input_size[2] / 2)
             out['root_z'] = root_z
         else:
-            depth = np.ones(kps.shape[:-1], dtype=np.float32)
-        xyz = np.concatenate([kps, depth[..., None]], axis=-1)
+            depth = call.xp.ones(kps.shape[:-1], dtype=np.float32)
+        xp = call.xp
+        xyz = xp.concatenate([kps, depth[..., None]], axis=-1)
         f32 = xyz.dtype in (np.float16, np.float32)
         tx, ty, tz, inside = _calls.simcc3d_encode(
-            call, np.ascontiguousarray(xyz, dtype=np.float64),
-            np.ascontiguousarray(vis, dtype=np.float64), self._sigma,
+            call, xp.ascontiguousarray(xyz, dtype=np.float64),
+            xp.ascontiguousarray(vis, dtype=np.float64), self._sigma,
             float(self.simcc_split_ratio), f32, bool(self.normalize), self._bins)
         out.update(keypoint_x_labels=tx, keypoint_y_labels=ty, keypoint_z_labels=tz,
                    keypoint_weights=weights_from(call, vis, inside))
@@ -214,23 +218,27 @@ class SimCC3DLabel(BaseKeypointCodec):
                                  f'{tuple(sx.shape)}, {tuple(sy.shape)} and {tuple(sz.shape)}')
             if a.shape[-1] == 0:
                 raise ValueError(f'{name} must be non-empty vectors, got {tuple(a.shape)}')
-        return tuple(np.ascontiguousarray(a, dtype=np.float32).reshape(-1, a.shape[-1])
+        return tuple(call.xp.ascontiguousarray(a, dtype=np.float32).reshape(-1, a.shape[-1])
                      for a in (sx, sy, sz))
 
     def _decode_rows(self, call: Call, rx: np.ndarray, ry: np.ndarray, rz: np.ndarray, lead):
+        xp = call.xp
         xy, vals = _calls.simcc_maximum(call, rx, ry)
         # the depth's argmax; the score is the smaller of the x and y maxima only, and
         # all three coordinates are -1 where it is <= 0 (MMPose's get_simcc_maximum)
-        zloc = rz.argmax(axis=1).astype(np.float32)
-        zloc[vals <= 0.] = -1
-        locs = np.concatenate([xy, zloc[:, None]], axis=1)
+        locs = xp.concatenate([xy, xp.argmax(rz, axis=1)[:, None]], axis=1, dtype=np.float32)
+        xp.copyto(locs, np.float32(-1), where=xp.less_equal(vals, 0.)[:, None])
         if self.use_dark:
             for axis, rows in enumerate((rx, ry, rz)):
-                locs[:, axis] = _calls.simcc_refine_dark(call, np.ascontiguousarray(locs[:, axis]),
-                                                         rows, self._blur[axis])
-        locs /= self.simcc_split_ratio
-        simcc = locs.copy()
-        locs[:, 2:3] = (locs[:, 2:3] / (self.input_size[-1] / 2) - 1) * self.z_range
+                xp.copyto(locs[:, axis], _calls.simcc_refine_dark(
+                    call, xp.ascontiguousarray(locs[:, axis]), rows, self._blur[axis]))
+        # MMPose's in-place steps on the float32 locations
+        xp.divide(locs, self.simcc_split_ratio, out=locs)
+        simcc = xp.copy(locs)
+        z = locs[:, 2]
+        xp.divide(z, self.input_size[-1] / 2, out=z)
+        xp.subtract(z, 1, out=z)
+        xp.multiply(z, self.z_range, out=z)
         return (locs.reshape(tuple(lead) + (3,)), simcc.reshape(tuple(lead) + (3,)),
                 vals.reshape(lead))
 
