@@ -121,7 +121,10 @@ class SimCCLabel(BaseKeypointCodec):
 
     # ---- encode -------------------------------------------------------------------
     def _encode_batch(self, call, keypoints, visible):
-        xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
+        xy, vis, _ = self._kernel_inputs(call, keypoints, visible)
+        # MMPose multiplies by simcc_split_ratio, a Python float: float32 keypoints stay
+        # float32, integers become float64 (float16 ones are computed as float32 here)
+        f32 = keypoints.dtype in (np.float16, np.float32)
         tx, ty, inside = _calls.simcc_encode(
             call, xy, vis, self.smoothing_type == 'gaussian', self._sigma, self._ratio, f32,
             self._W, self._H, float(self.label_smooth_weight), bool(self.normalize))
