@@ -145,3 +145,23 @@ def test_integer_keypoints_follow_numpy_promotion(mmc, backend, cfg, point, dtyp
     got, want = ours.encode(kps, vis), ref.encode(kps, vis)
     np.testing.assert_allclose(got['heatmaps'], want['heatmaps'], rtol=0, atol=1e-5)
     np.testing.assert_array_equal(got['keypoint_weights'], want['keypoint_weights'])
+
+
+@pytest.mark.parametrize('size', [(16, 1), (1, 16), (5, 1), (1, 1)])
+@pytest.mark.parametrize('kernel_size', [11, 15])
+@EMULATED
+def test_megvii_one_row_or_column_maps(mmc, backend, size, kernel_size):
+    """cv2.GaussianBlur (OpenCV 5) filters no axis of length 1; with computed kernels
+    (>= 11 taps) a column pass over one row moved the 255-scaled targets by 3e-5..6e-5.
+    Found by fuzz/ (branch fuzz16)."""
+    W, H = size
+    cfg = dict(type='MegviiHeatmap', input_size=(4 * W, 4 * H), heatmap_size=size,
+               kernel_size=kernel_size)
+    ours, ref = build_both(mmc, cfg)
+    xs, ys = np.meshgrid(np.arange(W), np.arange(H))
+    for x, y in zip(xs.ravel(), ys.ravel()):
+        kps = np.array([[[4 * x + 1.0, 4 * y + 1.0]]], np.float32)
+        vis = np.ones((1, 1), np.float32)
+        got, want = ours.encode(kps, vis), ref.encode(kps, vis)
+        np.testing.assert_allclose(got['heatmaps'], want['heatmaps'], rtol=0, atol=1e-5)
+        np.testing.assert_array_equal(got['keypoint_weights'], want['keypoint_weights'])
