@@ -92,3 +92,16 @@ def test_udp_heatmap_size_one_is_refused(mmc):
             fastcodec.UDPHeatmap((8, 44), size)
         with pytest.raises(ValueError, match='at least'):
             fastcodec.AssociativeEmbedding((8, 44), size, use_udp=True)
+
+
+def test_invisible_non_finite_keypoint_gets_weight_zero(mmc, backend):
+    """A NaN/Inf keypoint has weight 0 whatever its visibility; MMPose skips one with
+    visibility < 0.5 and keeps that visibility as its weight (float16 keypoints beyond
+    65504 are Inf)."""
+    kps = np.array([[[np.inf, 10.0], [70000.0, 20.0], [30.0, 40.0]]]).astype(np.float16)
+    vis = np.array([[0.3, 0.4, 0.3]], np.float32)
+    cfg = dict(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0)
+    want = mmc.MSRAHeatmap(**cfg).encode(kps, vis)['keypoint_weights']
+    got = fastcodec.MSRAHeatmap(**cfg).encode(kps, vis)['keypoint_weights']
+    np.testing.assert_array_equal(want, vis)
+    np.testing.assert_array_equal(got, np.array([[0, 0, 0.3]], np.float32))
