@@ -247,3 +247,17 @@ def test_encode_float16_keypoints_bin_in_float16(Ref, backend):
         for axis in 'xyz':
             key = f'keypoint_{axis}_labels'
             np.testing.assert_allclose(got[key], want[key], rtol=0, atol=1e-5, err_msg=key)
+
+
+def test_dark_with_small_sigma_decodes(Ref, backend):
+    """docs/deviations.md (SimCC3DLabel): sigma < 0.8 gives MMPose a blur size <= 1 and
+    a ValueError at decode; fastcodec decodes without a blur (as SimCCLabel)."""
+    cfg = dict(input_size=(64, 64, 64), sigma=(0.5, 2.0, 2.0), use_dark=True)
+    kps = np.array([[[20.3, 30.7]]], np.float32)
+    k3d = np.concatenate([kps, np.full((1, 1, 1), 0.2, np.float32)], -1)
+    enc = Ref(**cfg).encode(kps.copy(), k3d.copy(), np.ones((1, 1), np.float32))
+    rows = [enc[f'keypoint_{a}_labels'] for a in 'xyz']
+    with pytest.raises(ValueError):
+        Ref(**cfg).decode(*[r.copy() for r in rows])
+    kp = fastcodec.SimCC3DLabel(**cfg).decode(*rows)[0]
+    np.testing.assert_allclose(kp[0, 0, :2], [20.3, 30.7], atol=0.5)
