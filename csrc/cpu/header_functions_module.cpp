@@ -268,6 +268,7 @@ void bind_header_functions(py::module_& parent) {
 #undef FC_TAP_SUM
   m.def("opencv_row_simd_end", &opencv_row_simd_end);
   m.def("opencv_column_simd_end", &opencv_column_simd_end);
+  m.def("opencv_blur_filters_axis", &opencv_blur_filters_axis);
   m.def("blur_rescale", &blur_rescale);
 
   // ---- simcc.h

@@ -243,7 +243,9 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
         const int r = kern.r;
         const bool interior_x = kx - r > 0 && kx + r < W - 1;
         std::fill(px.begin(), px.end(), 0.f);
-        if (interior_x) {
+        if (!opencv_blur_filters_axis(W)) {
+          px[kx] = 1.f;  // a one-column map: no row pass
+        } else if (interior_x) {
           // Reflected taps land in [1, r] and [W - 1 - r, W - 2]: with the impulse
           // outside both, each response is one tap, exactly.
           for (int64_t x = kx - r; x <= kx + r; ++x) px[x] = kern.w[kx - x + r];
@@ -261,7 +263,12 @@ void encode_megvii(const EncodeArgs& a, int ksize, float* heat, uint8_t* inside)
         const int64_t y_begin = interior_y ? ky - r : 0, y_end = interior_y ? ky + r + 1 : H;
         for (int64_t j = y_begin - r; j < y_end + r; ++j)
           on_ky[j - y_begin + r] = megvii_impulse_tap(j, H, ky);
-        for (int64_t y = y_begin; y < y_end; ++y) {
+        const bool column_pass = opencv_blur_filters_axis(H);
+        if (!column_pass) {  // a one-row map: no column pass, the row pass is the result
+          std::copy(px.begin(), px.end(), hm);
+          row_written[0] = 1;
+        }
+        for (int64_t y = y_begin; column_pass && y < y_end; ++y) {
           const float* taps = on_ky.data() + (y - y_begin + r);  // taps[i]: row y + i
           float hits[kMaxBlurKernel / 2 + 1];  // hits[i]: taps +i and -i landing on ky
           hits[0] = taps[0];

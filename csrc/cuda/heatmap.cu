@@ -573,12 +573,18 @@ __device__ __forceinline__ float megvii_blurred(const float* w, int r, int64_t W
   const int64_t row_end = opencv_row_simd_end(W), column_end = opencv_column_simd_end(W);
   // the row pass at column x
   float px;
-  if (kx - r > 0 && kx + r < W - 1) {
+  if (!opencv_blur_filters_axis(W)) {
+    px = x == kx ? 1.f : 0.f;  // a one-column map: no row pass
+  } else if (kx - r > 0 && kx + r < W - 1) {
     const int64_t d = kx - x;
     px = (d >= -r && d <= r) ? w[d + r] : 0.f;
   } else {
     auto at = [&](int i) { return megvii_impulse_tap(x + i, W, kx); };
     px = x < row_end ? opencv_row_sum(w, r, at) : opencv_row_sum_tail(w, r, at);
+  }
+  if (!opencv_blur_filters_axis(H)) {  // a one-row map: no column pass
+    *written = true;
+    return px;
   }
   // the column pass at row y: hits[i], taps +i and -i that reflect onto ky
   const bool interior_y = ky - r > 0 && ky + r < H - 1;

@@ -3,6 +3,7 @@ fastcodec returns the defined value documented there."""
 import warnings
 
 import numpy as np
+import pytest
 
 import fastcodec
 from fastcodec import ops
@@ -76,3 +77,31 @@ def test_udp_combined_single_row_without_maximum(backend):
     codec = fastcodec.UDPHeatmap((192, 256), (48, 64), heatmap_type='combined')
     kp, score = codec.decode(np.full((3, 1, 48), -1.0, np.float32))  # MMPose: IndexError
     assert np.isfinite(kp).all() and (score == -1).all()
+
+
+def test_udp_heatmap_size_one_is_refused(mmc):
+    """MMPose's UDP scale_factor divides by size - 1 = 0 (inf: keypoints at pixel 0,
+    decoded coordinates NaN); fastcodec refuses the size at construction."""
+    for size in ((1, 11), (11, 1)):
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            ref = mmc.UDPHeatmap((8, 44), size)
+            assert np.isinf(ref.scale_factor).any()
+            assert np.isnan(ref.decode(np.ones((1, size[1], size[0]), np.float32))[0]).any()
+        with pytest.raises(ValueError, match='at least'):
+            fastcodec.UDPHeatmap((8, 44), size)
+        with pytest.raises(ValueError, match='at least'):
+            fastcodec.AssociativeEmbedding((8, 44), size, use_udp=True)
+
+
+def test_invisible_non_finite_keypoint_gets_weight_zero(mmc, backend):
+    """A NaN/Inf keypoint has weight 0 whatever its visibility; MMPose skips one with
+    visibility < 0.5 and keeps that visibility as its weight (float16 keypoints beyond
+    65504 are Inf)."""
+    kps = np.array([[[np.inf, 10.0], [70000.0, 20.0], [30.0, 40.0]]]).astype(np.float16)
+    vis = np.array([[0.3, 0.4, 0.3]], np.float32)
+    cfg = dict(input_size=(192, 256), heatmap_size=(48, 64), sigma=2.0)
+    want = mmc.MSRAHeatmap(**cfg).encode(kps, vis)['keypoint_weights']
+    got = fastcodec.MSRAHeatmap(**cfg).encode(kps, vis)['keypoint_weights']
+    np.testing.assert_array_equal(want, vis)
+    np.testing.assert_array_equal(got, np.array([[0, 0, 0.3]], np.float32))

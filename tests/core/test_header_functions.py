@@ -595,6 +595,7 @@ def test_blur():
         check('opencv_column_sum_tail', cases, cast=taps_at)
     check('opencv_row_simd_end', [(n,) for n in range(0, 40)])
     check('opencv_column_simd_end', [(n,) for n in range(0, 40)])
+    check('opencv_blur_filters_axis', [(n,) for n in range(0, 5)])
     check('blur_rescale', [(a, b) for a in f32s(5) for b in f32s(5)],
           cast=lambda a: (f32(a[0]), f32(a[1])))
 

@@ -122,3 +122,46 @@ def test_decode_random_maps(mmc, backend, cfg):
         maps = maps.astype(np.float32)
         want = ref.decode(maps.copy())
         assert_decoded_close(ours.decode(maps), want, well_conditioned(ref, maps, want))
+
+
+# keypoints / scale_factor (float32) is float32 for 8- and 16-bit integers and bool, as
+# for float16/float32 keypoints; 6 / float32(2.4) is 2.5 in float32 but 2.4999999 in
+# float64 (MSRA's centre pixel), 12 / float32(2.4) is 5.0 against 4.9999998 (Megvii's
+# impulse row on a 5-row map). Found by fuzz/ (branch fuzz16).
+SMALL_INT_CASES = [
+    (dict(type='MSRAHeatmap', input_size=(12, 12), heatmap_size=(5, 5), sigma=1.0), (6, 6)),
+    (dict(type='MegviiHeatmap', input_size=(317, 12), heatmap_size=(96, 5), kernel_size=5),
+     (0, 12)),
+]
+
+
+@pytest.mark.parametrize('dtype', [np.int8, np.int16, np.uint8, np.uint16, np.int64])
+@pytest.mark.parametrize('cfg,point', SMALL_INT_CASES, ids=lambda v: str(v.get('type', v))
+                         if isinstance(v, dict) else '')
+def test_integer_keypoints_follow_numpy_promotion(mmc, backend, cfg, point, dtype):
+    ours, ref = build_both(mmc, cfg)
+    kps = np.array([[point]], dtype)
+    vis = np.ones((1, 1), np.float32)
+    got, want = ours.encode(kps, vis), ref.encode(kps, vis)
+    np.testing.assert_allclose(got['heatmaps'], want['heatmaps'], rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(got['keypoint_weights'], want['keypoint_weights'])
+
+
+@pytest.mark.parametrize('size', [(16, 1), (1, 16), (5, 1), (1, 1)])
+@pytest.mark.parametrize('kernel_size', [11, 15])
+@EMULATED
+def test_megvii_one_row_or_column_maps(mmc, backend, size, kernel_size):
+    """cv2.GaussianBlur (OpenCV 5) filters no axis of length 1; with computed kernels
+    (>= 11 taps) a column pass over one row moved the 255-scaled targets by 3e-5..6e-5.
+    Found by fuzz/ (branch fuzz16)."""
+    W, H = size
+    cfg = dict(type='MegviiHeatmap', input_size=(4 * W, 4 * H), heatmap_size=size,
+               kernel_size=kernel_size)
+    ours, ref = build_both(mmc, cfg)
+    xs, ys = np.meshgrid(np.arange(W), np.arange(H))
+    for x, y in zip(xs.ravel(), ys.ravel()):
+        kps = np.array([[[4 * x + 1.0, 4 * y + 1.0]]], np.float32)
+        vis = np.ones((1, 1), np.float32)
+        got, want = ours.encode(kps, vis), ref.encode(kps, vis)
+        np.testing.assert_allclose(got['heatmaps'], want['heatmaps'], rtol=0, atol=1e-5)
+        np.testing.assert_array_equal(got['keypoint_weights'], want['keypoint_weights'])

@@ -228,6 +228,18 @@ def test_reinsert_root_into_2d_outputs(mmc):
         fastcodec.ImagePoseLifting(K, remove_root=True).decode(out, root)
 
 
+
+def test_reinsert_one_root_per_instance(mmc):
+    """(N, C) roots against an (N, K - 1, C) output: MMPose broadcasts the add and the
+    np.insert into a meaningless shape ((3, 6, 3) here); fastcodec asks for one root.
+    Found by fuzz/ (branch fuzz16)."""
+    out = np.zeros((3, 1, 3), np.float32)
+    roots = np.arange(9, dtype=np.float32).reshape(3, 3)
+    ref = mmc.ImagePoseLifting(2, remove_root=True).decode(out.copy(), roots.copy())[0]
+    assert ref.shape == (3, 6, 3)
+    with pytest.raises(ValueError, match='target_root'):
+        fastcodec.ImagePoseLifting(2, remove_root=True).decode(out, roots)
+
 def test_batched_factor_dtype_is_promoted(mmc):
     """Per sample the factor is the given one (its dtype) unless it starts with 0;
     a batch mixes both, so its dtype is the promotion of the two."""

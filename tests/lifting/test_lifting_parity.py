@@ -269,6 +269,23 @@ def test_motionbert_decode_matches_mmpose(mmc, cfg, dtype):
     assert_decoded(ours.decode(out, None, None, factor), ref.decode(out.copy(), None, None, factor))
 
 
+
+@pytest.mark.parametrize('k', [1, 2])
+@pytest.mark.parametrize('mode', ['test', 'train'])
+def test_motionbert_encode_fewer_than_three_keypoints(mmc, backend, k, mode):
+    """MotionBERTLabel has no trajectory weights, so MMPose never indexes keypoint 2:
+    K = 1 or 2 without a target visibility encodes (found by fuzz/, branch fuzz16)."""
+    rng = np.random.default_rng(16)
+    kps = rng.uniform(0, 1000, (3, k, 2)).astype(np.float32)
+    target = rng.uniform(-1, 1, (3, k, 3)).astype(np.float32)
+    ours, ref = fastcodec.MotionBERTLabel(k, mode=mode), mmc.MotionBERTLabel(k, mode=mode)
+    for cam in (dict(w=1000, h=1002), CAMERA):
+        want = ref.encode(kps, None, target.copy(), camera_param=dict(cam))
+        assert_same(ours.encode(kps, None, target, camera_param=dict(cam)), want)
+        batch = ours.batch_encode(kps[None], None, target[None], camera_param=[dict(cam)])
+        np.testing.assert_array_equal(batch['lifting_target_weight'][0],
+                                      want['lifting_target_weight'])
+
 # ---- batch == loop ------------------------------------------------------------------------
 def stack(results):
     """The batched form of per-sample results: arrays stacked, flags kept."""

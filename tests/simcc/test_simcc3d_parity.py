@@ -238,3 +238,33 @@ def test_class_attributes_match_mmpose(Ref):
     ours, theirs = fastcodec.SimCC3DLabel(SIZE, sigma=4), Ref(SIZE, sigma=4)
     for attr in ('sigma', 'root_index', 'root_z', 'z_range', 'input_size', 'simcc_split_ratio'):
         np.testing.assert_array_equal(getattr(ours, attr), getattr(theirs, attr), err_msg=attr)
+
+
+def test_encode_float16_keypoints_bin_in_float16(Ref, backend):
+    """float16 keypoints_3d: MMPose's depth and ``* simcc_split_ratio`` steps stay float16
+    (as SimCCLabel's); the bins follow that product. Found by fuzz/ (branch fuzz16)."""
+    kps = np.array([[[300.25, 100.0], [0.25, 41.3], [150.3, 10.1]]], np.float16)
+    k3d = np.concatenate([kps, np.array([[[0.1], [0.37], [-0.2]]], np.float16)], -1)
+    vis = np.ones((1, 3), np.float32)
+    for ratio in (2.5, 3.0):
+        cfg = dict(input_size=(400, 300, 288), sigma=2.0, simcc_split_ratio=ratio,
+                   root_index=(0,))
+        got = fastcodec.SimCC3DLabel(**cfg).encode(kps, k3d, vis)
+        want = Ref(**cfg).encode(kps.copy(), k3d.copy(), vis.copy())
+        for axis in 'xyz':
+            key = f'keypoint_{axis}_labels'
+            np.testing.assert_allclose(got[key], want[key], rtol=0, atol=1e-5, err_msg=key)
+
+
+def test_dark_with_small_sigma_decodes(Ref, backend):
+    """docs/deviations.md (SimCC3DLabel): sigma < 0.8 gives MMPose a blur size <= 1 and
+    a ValueError at decode; fastcodec decodes without a blur (as SimCCLabel)."""
+    cfg = dict(input_size=(64, 64, 64), sigma=(0.5, 2.0, 2.0), use_dark=True)
+    kps = np.array([[[20.3, 30.7]]], np.float32)
+    k3d = np.concatenate([kps, np.full((1, 1, 1), 0.2, np.float32)], -1)
+    enc = Ref(**cfg).encode(kps.copy(), k3d.copy(), np.ones((1, 1), np.float32))
+    rows = [enc[f'keypoint_{a}_labels'] for a in 'xyz']
+    with pytest.raises(ValueError):
+        Ref(**cfg).decode(*[r.copy() for r in rows])
+    kp = fastcodec.SimCC3DLabel(**cfg).decode(*rows)[0]
+    np.testing.assert_allclose(kp[0, 0, :2], [20.3, 30.7], atol=0.5)

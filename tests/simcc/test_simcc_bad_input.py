@@ -139,3 +139,19 @@ def test_nan_simcc_is_defined(backend):
     assert kps.shape == (1, 3, 2) and scores.shape == (1, 3) and vis.shape == (1, 3)
     assert np.isnan(scores[0, 0])                     # numpy's amax: NaN propagates
     assert np.all(np.isfinite(kps[0, 2])) and np.isfinite(scores[0, 2])  # others untouched
+
+
+def test_dark_visibility_with_an_all_zero_row(backend, mmc):
+    """docs/deviations.md (all-zero SimCC row with use_dark): MMPose's visibility is
+    the x row's value when only the y row is all zero (its NaN loses the comparison) and
+    NaN when the x row is; fastcodec's is the smaller of both rows' (1 / bins for the
+    flat one). Pinned by fuzz/ (branch fuzz16)."""
+    cfg = dict(input_size=(192, 256), sigma=(4.9, 5.66), use_dark=True, decode_visibility=True)
+    enc = mmc.SimCCLabel(**cfg).encode(np.array([[[60.3, 100.7]]], np.float32))
+    sx, sy = enc['keypoint_x_labels'], enc['keypoint_y_labels']
+    for x, y in ((sx, np.zeros_like(sy)), (np.zeros_like(sx), sy)):
+        _, (_, want) = mmc.SimCCLabel(**cfg).decode(x.copy(), y.copy())
+        kps, (_, vis) = fastcodec.SimCCLabel(**cfg).decode(x, y)
+        assert np.isnan(want).all() == (x is not sx)          # MMPose: NaN only for x
+        assert np.isfinite(kps).all()
+        np.testing.assert_allclose(vis, 1 / (sy.shape[-1] if x is sx else sx.shape[-1]), rtol=1e-6)

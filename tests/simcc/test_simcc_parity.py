@@ -421,3 +421,19 @@ def test_refine_simcc_dark_leaves_unindexable_keypoints(backend, mmu):
     out = fastcodec.ops.refine_simcc_dark(kps.copy(), simcc, 11)
     assert out[0, 1] == np.float32(1e6)
     assert np.isfinite(out[0, 0])
+
+
+@pytest.mark.parametrize('smoothing_type', ['gaussian', 'standard'])
+def test_encode_float16_keypoints_bin_in_float16(backend, mmc, smoothing_type):
+    """MMPose's ``keypoints * simcc_split_ratio`` stays float16 for float16 keypoints:
+    300.25 * 2.5 = 750.625 rounds to 750.5 there, bin 750 (751 in float32). Found by
+    fuzz/ (branch fuzz16)."""
+    kps = np.array([[[300.25, 100.0], [0.25, 41.3], [1000.5, -3.0]]], np.float16)
+    vis = np.ones((1, 3), np.float32)
+    for ratio in (2.5, 3.0, 2):
+        cfg = dict(input_size=(400, 300), smoothing_type=smoothing_type, sigma=2.0,
+                   simcc_split_ratio=ratio)
+        got = fastcodec.SimCCLabel(**cfg).encode(kps, vis)
+        want = mmc.SimCCLabel(**cfg).encode(kps, vis)
+        for key in want:
+            np.testing.assert_allclose(got[key], want[key], rtol=0, atol=1e-5, err_msg=key)

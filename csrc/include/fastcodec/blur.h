@@ -86,6 +86,10 @@ FC_HD int64_t opencv_row_simd_end(int64_t width) {
 }
 FC_HD int64_t opencv_column_simd_end(int64_t width) { return width / 8 * 8; }
 
+// cv2.GaussianBlur (OpenCV 5) filters no axis of length 1: a one-row image gets no
+// column pass and a one-column image no row pass (as a kernel size of 1 there).
+FC_HD bool opencv_blur_filters_axis(int64_t len) { return len > 1; }
+
 template <typename Tap>
 FC_HD float opencv_column_sum(const float* w, int r, Tap at) {
   float s = w[r] * at(0);

@@ -104,11 +104,14 @@ class BaseKeypointCodec:
 
     @staticmethod
     def _kernel_inputs(call: Call, keypoints, visible):
-        """float64 keypoints and visibility for the kernels, and whether MMPose would
-        divide by the scale factor in float32 (float32 keypoints) or float64."""
-        xy, f32 = keypoints_f64(call, keypoints)
+        """float64 keypoints and visibility for the kernels, and whether MMPose's
+        ``keypoints / scale_factor`` (a float32 array) computes in float32 or float64."""
+        xy, _ = keypoints_f64(call, keypoints)
         check_real(visible, 'keypoints_visible')
-        return xy, call.xp.ascontiguousarray(visible, dtype=F64), f32
+        # numpy promotes float16, bool and 8- or 16-bit integers with float32 to float32
+        # (int32, int64 and float64 to float64)
+        f32 = np.result_type(keypoints.dtype, np.float32) == np.float32
+        return xy, call.xp.ascontiguousarray(visible, dtype=F64), bool(f32)
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in self._config().items())

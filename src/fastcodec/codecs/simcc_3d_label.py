@@ -179,11 +179,18 @@ class SimCC3DLabel(BaseKeypointCodec):
             depth = call.xp.ones(kps.shape[:-1], dtype=np.float32)
         xp = call.xp
         xyz = xp.concatenate([kps, depth[..., None]], axis=-1)
-        f32 = xyz.dtype in (np.float16, np.float32)
+        # np.around(xyz * simcc_split_ratio) in numpy's result type, as SimCCLabel: a
+        # float16 product (exact in float64) is binned with ratio 1
+        work = np.result_type(xyz.dtype, self.simcc_split_ratio)
+        ratio, f32 = float(self.simcc_split_ratio), work == np.float32
+        if work == np.float16:
+            with np.errstate(over='ignore'):
+                xyz = xp.multiply(xyz, self.simcc_split_ratio)
+            ratio = 1.0
         tx, ty, tz, inside = _calls.simcc3d_encode(
             call, xp.ascontiguousarray(xyz, dtype=np.float64),
             xp.ascontiguousarray(vis, dtype=np.float64), self._sigma,
-            float(self.simcc_split_ratio), f32, bool(self.normalize), self._bins)
+            ratio, bool(f32), bool(self.normalize), self._bins)
         out.update(keypoint_x_labels=tx, keypoint_y_labels=ty, keypoint_z_labels=tz,
                    keypoint_weights=weights_from(call, vis, inside))
         return out

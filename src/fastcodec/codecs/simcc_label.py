@@ -5,7 +5,7 @@ from typing import Any, Tuple, Union
 
 import numpy as np
 
-from fastcodec._arrays import (F32, Call, check_ndim, check_size, open_call, positive_numbers,
+from fastcodec._arrays import (F32, F64, Call, check_ndim, check_size, open_call, positive_numbers,
                                weights_from)
 from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
@@ -121,9 +121,20 @@ class SimCCLabel(BaseKeypointCodec):
 
     # ---- encode -------------------------------------------------------------------
     def _encode_batch(self, call, keypoints, visible):
-        xy, vis, f32 = self._kernel_inputs(call, keypoints, visible)
+        xy, vis, _ = self._kernel_inputs(call, keypoints, visible)
+        # MMPose's bins: np.around(keypoints * simcc_split_ratio) in numpy's result
+        # type (a Python float ratio: float32 for float32 keypoints, float64 for
+        # integers, float16 for float16); a float16 product, exact in float64, is
+        # binned here with ratio 1.
+        work = np.result_type(keypoints.dtype, self.simcc_split_ratio)
+        ratio, f32 = self._ratio, work == np.float32
+        if work == np.float16:
+            with np.errstate(over='ignore'):
+                xy = call.xp.ascontiguousarray(
+                    call.xp.multiply(keypoints, self.simcc_split_ratio), dtype=F64)
+            ratio = 1.0
         tx, ty, inside = _calls.simcc_encode(
-            call, xy, vis, self.smoothing_type == 'gaussian', self._sigma, self._ratio, f32,
+            call, xy, vis, self.smoothing_type == 'gaussian', self._sigma, ratio, f32,
             self._W, self._H, float(self.label_smooth_weight), bool(self.normalize))
         return dict(keypoint_x_labels=tx, keypoint_y_labels=ty,
                     keypoint_weights=weights_from(call, visible, inside))

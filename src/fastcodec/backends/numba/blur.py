@@ -110,6 +110,12 @@ def reflect101(p, n):
 
 
 @jit
+def opencv_blur_filters_axis(length):
+    """opencv_blur_filters_axis: cv2.GaussianBlur filters no axis of length 1."""
+    return length > 1
+
+
+@jit
 def opencv_row_simd_end(width):
     """opencv_row_simd_end: OpenCV's row pass covers 8-float registers, then one 4-float
     step; columns from there on take the scalar tail."""

@@ -11,7 +11,8 @@ from fastcodec.limits import MAX_SIGMA
 from fastcodec.backends.numba.blur import (_apply_scale_kernel, _blurred_argmax_reflect,
                                            _flush_level, _modulate,
                                            opencv_column_simd_end, opencv_gaussian_kernel,
-                                           opencv_row_simd_end, reflect101)
+                                           opencv_row_simd_end, reflect101,
+                                           opencv_blur_filters_axis)
 from fastcodec.backends.numba.common import (F32, F64, REAL, TypingError, U8, _F0, _F1, _F1EM10,
                                              _F1EM3, _F2, _F255, _F50, _FHALF, _FLT_EPS,
                                              _FQUARTER, _ROUNDS_NORMAL, _argmax_rows,
@@ -376,7 +377,12 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
             # output row is the column sum over the rows that reflect onto ky.
             for x in range(W):
                 px[x] = _impulse_row_sum(w, r, x, kx, W, x < row_end)
-            for y in range(H):
+            if not opencv_blur_filters_axis(W):  # a one-column map: no row pass
+                px[kx] = _F1
+            if not opencv_blur_filters_axis(H):  # a one-row map: no column pass
+                for x in range(W):
+                    heat[_u(hoff + x)] = px[x]
+            for y in range(H if opencv_blur_filters_axis(H) else 0):
                 hits = 0
                 tap = 0
                 for j in range(-r, r + 1):
