@@ -76,7 +76,7 @@ def main(seed, n, only=None):
             cfg['decode_max_instances'] = [None, 1, 3, 30][int(rng.integers(4))]
         try:
             ref = getattr(mmc, kind)(**cfg)
-        except Exception as e:
+        except Exception:
             continue
         try:
             fc = getattr(fastcodec, kind)(**cfg)

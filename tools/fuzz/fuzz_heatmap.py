@@ -72,7 +72,7 @@ def main(seed, n):
             try:
                 c = dict(cfg); t = c.pop('type'); getattr(fastcodec, t)(**c)
                 log.record(f'ctor-fc-ok {type(e).__name__}', f'{cfg} mmpose raised {e!r}')
-            except Exception as e2:
+            except Exception:
                 pass
             continue
         K = int(rng.choice([1, 2, 5, 17]))

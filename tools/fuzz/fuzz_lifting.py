@@ -73,7 +73,7 @@ def main(seed, n):
         except Exception as e:
             log.record(f'{kind}:ctor', f'{ctx}: {e!r:.200}')
             continue
-        want = H.check(log, f'{kind}.encode', ref.encode, fc.encode, tol, ctx, args, kw)
+        H.check(log, f'{kind}.encode', ref.encode, fc.encode, tol, ctx, args, kw)
         # decode
         Kd = K - 1 if cfg['remove_root'] else K
         enc = rng.normal(0, 1, (N, Kd, 3)).astype(rng.choice([np.float32, np.float64]))

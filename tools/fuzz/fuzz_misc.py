@@ -6,7 +6,7 @@ import harness as H
 import gen
 
 mmc = H.mmc
-sys.path.insert(0, '../tests')
+sys.path.insert(0, '../../tests')
 from rtmpose3d_oracle import load_simcc3d_label  # noqa: E402
 SimCC3D = load_simcc3d_label()
 

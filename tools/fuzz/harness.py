@@ -2,8 +2,6 @@
 docs/design.md's tolerances, and a runner that calls MMPose and fastcodec on both CPU
 backends with the same (copied) inputs."""
 import copy
-import sys
-import traceback
 
 import numpy as np
 

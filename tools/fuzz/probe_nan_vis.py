@@ -3,8 +3,8 @@ for NaN, so a NaN-visible keypoint is drawn and its weight is NaN)."""
 import sys
 import numpy as np, fastcodec
 import harness as H
-sys.path.insert(0, '../tests')
-from rtmpose3d_oracle import load_simcc3d_label
+sys.path.insert(0, '../../tests')
+from rtmpose3d_oracle import load_simcc3d_label  # noqa: F401 - puts the oracle on the path
 mmc = H.mmc
 kps = np.array([[[50.3, 60.7], [10.0, 20.0], [100.2, 30.1], [70.0, 70.0]]], np.float32)
 vis = np.array([[np.nan, 1.0, np.inf, -np.inf]], np.float32)

@@ -1,7 +1,7 @@
 """gaussian_blur (DARK's: zero-padded, rescaled) on small and thin maps vs MMPose, and
 cv2.GaussianBlur (reflect101) through the UDP/Megvii decoders' path."""
 import numpy as np, fastcodec, fastcodec.ops as ops
-import harness
+import harness  # noqa: F401 - the oracle import it performs
 import mmpose.codecs.utils as mu
 rng = np.random.default_rng(16)
 bad = {}

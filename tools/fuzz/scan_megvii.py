@@ -1,5 +1,5 @@
 """Scan Megvii encode on small maps: every impulse pixel, several kernel sizes."""
-import numpy as np, fastcodec, sys
+import numpy as np, fastcodec
 from harness import mmc
 bad = {}
 for ks in (3, 5, 7, 9, 11, 15):
