@@ -7,13 +7,7 @@ import gen
 
 mmc = H.mmc
 
-
-def tol_enc(path):
-    return 0.0 if 'weights' in path else H.TARGET
-
-
-def tol_dec(path):
-    return H.COORD if path.endswith('[0]') else H.SCORE
+tol_enc, tol_dec = H.tol_enc, H.tol_dec
 
 
 def rand_cfg(rng):

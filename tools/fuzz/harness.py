@@ -93,6 +93,16 @@ def compare(ref, got, tol, path='out'):
     return [f'{path}: unhandled type {type(ref).__name__}']
 
 
+def tol_enc(path):
+    """An encode output's tolerance: weights exactly, targets within TARGET."""
+    return 0.0 if 'weights' in path else TARGET
+
+
+def tol_dec(path):
+    """A decode output's tolerance: coordinates (the first output) COORD, scores SCORE."""
+    return COORD if path.endswith('[0]') else SCORE
+
+
 def call(fn, *args, **kwargs):
     """(result, None) or (None, exception) of fn on deep copies of the arguments."""
     args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
