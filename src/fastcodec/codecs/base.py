@@ -18,6 +18,13 @@ from fastcodec._arrays import (F64, Call, check_ndim, check_real, heatmaps_f32, 
 from fastcodec.errors import mmpose_check_error
 
 
+# The keypoint dtypes numpy divides by a float32 array in float32 (the others, int32/64,
+# uint32/64 and float64, in float64): np.result_type(dtype, float32) == float32, listed
+# because np.result_type costs 1.4 us per call (tests/core/test_fuzz_dtypes.py checks it).
+DIVIDES_IN_FLOAT32 = frozenset(np.dtype(t) for t in (np.bool_, np.int8, np.uint8, np.int16,
+                                                    np.uint16, np.float16, np.float32))
+
+
 class BaseKeypointCodec:
     """Base of all fastcodec codecs (mirrors ``mmpose.codecs.base``)."""
 
@@ -108,10 +115,8 @@ class BaseKeypointCodec:
         ``keypoints / scale_factor`` (a float32 array) computes in float32 or float64."""
         xy, _ = keypoints_f64(call, keypoints)
         check_real(visible, 'keypoints_visible')
-        # numpy promotes float16, bool and 8- or 16-bit integers with float32 to float32
-        # (int32, int64 and float64 to float64)
-        f32 = np.result_type(keypoints.dtype, np.float32) == np.float32
-        return xy, call.xp.ascontiguousarray(visible, dtype=F64), bool(f32)
+        return (xy, call.xp.ascontiguousarray(visible, dtype=F64),
+                keypoints.dtype in DIVIDES_IN_FLOAT32)
 
     def __repr__(self) -> str:
         args = ', '.join(f'{k}={v!r}' for k, v in self._config().items())

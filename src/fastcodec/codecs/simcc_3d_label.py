@@ -9,7 +9,8 @@ import numpy as np
 from fastcodec import _calls
 from fastcodec._arrays import Call, check_ndim, check_real, open_call, visibility, weights_from
 from fastcodec.codecs.base import BaseKeypointCodec
-from fastcodec.codecs.simcc_label import _number, axis_sigmas, simcc_dark_kernel_size
+from fastcodec.codecs.simcc_label import (_number, axis_sigmas, product_dtype,
+                                          simcc_dark_kernel_size)
 from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.registry import register
 
@@ -181,9 +182,9 @@ class SimCC3DLabel(BaseKeypointCodec):
         xyz = xp.concatenate([kps, depth[..., None]], axis=-1)
         # np.around(xyz * simcc_split_ratio) in numpy's result type, as SimCCLabel: a
         # float16 product (exact in float64) is binned with ratio 1
-        work = np.result_type(xyz.dtype, self.simcc_split_ratio)
-        ratio, f32 = float(self.simcc_split_ratio), work == np.float32
-        if work == np.float16:
+        work = product_dtype(xyz.dtype, self.simcc_split_ratio)
+        ratio, f32 = float(self.simcc_split_ratio), work.char == 'f'
+        if work.char == 'e':  # float16
             with np.errstate(over='ignore'):
                 xyz = xp.multiply(xyz, self.simcc_split_ratio)
             ratio = 1.0

@@ -42,6 +42,20 @@ def _number(v: Any, name: str) -> float:
     return f
 
 
+_PRODUCT_DTYPES: dict = {}
+
+
+def product_dtype(dtype: np.dtype, ratio: Any) -> np.dtype:
+    """np.result_type(dtype, ratio), the dtype of ``keypoints * simcc_split_ratio``,
+    cached by dtype and the ratio's kind (a Python number's type, or a numpy number's
+    dtype: all NumPy 2's promotion reads): np.result_type costs 1.4 us per call."""
+    key = (dtype, getattr(ratio, 'dtype', type(ratio)))
+    work = _PRODUCT_DTYPES.get(key)
+    if work is None:
+        work = _PRODUCT_DTYPES[key] = np.result_type(dtype, ratio)
+    return work
+
+
 @register
 class SimCCLabel(BaseKeypointCodec):
     """Keypoints as SimCC labels: one vector of ``w * simcc_split_ratio`` bins for x and
@@ -126,9 +140,9 @@ class SimCCLabel(BaseKeypointCodec):
         # type (a Python float ratio: float32 for float32 keypoints, float64 for
         # integers, float16 for float16); a float16 product, exact in float64, is
         # binned here with ratio 1.
-        work = np.result_type(keypoints.dtype, self.simcc_split_ratio)
-        ratio, f32 = self._ratio, work == np.float32
-        if work == np.float16:
+        work = product_dtype(keypoints.dtype, self.simcc_split_ratio)
+        ratio, f32 = self._ratio, work.char == 'f'
+        if work.char == 'e':  # float16
             with np.errstate(over='ignore'):
                 xy = call.xp.ascontiguousarray(
                     call.xp.multiply(keypoints, self.simcc_split_ratio), dtype=F64)
