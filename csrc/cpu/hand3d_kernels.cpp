@@ -17,24 +17,21 @@ namespace fastcodec {
 
 namespace {
 
-// The distinct voxel indices of a window along one axis, in order (window steps map to
-// non-decreasing indices, so repeats are adjacent), and each one's Gaussian factor.
-void axis_voxels(std::vector<int64_t>& out, std::vector<double>& factor, int64_t L,
-                 double radius, double mu, int64_t size, double sigma) {
-  out.clear();
-  factor.clear();
-  for (int64_t i = 0; i < L; ++i) {
-    const int64_t c = hand3d_voxel(i, radius, mu, size);
-    if (out.empty() || out.back() != c) {
-      out.push_back(c);
-      factor.push_back(hand3d_axis_factor((double)c - mu, sigma));
-    }
+// One axis of a window: its distinct voxels and their factors (hand3d_axis_voxels), in
+// buffers of the axis's size, reused from window to window.
+struct Axis {
+  std::vector<int64_t> voxel;
+  std::vector<double> factor;
+  int64_t n = 0;
+  void list(int64_t L, double radius, double mu, int64_t size, double sigma) {
+    voxel.resize(size);
+    factor.resize(size);
+    n = hand3d_axis_voxels(voxel.data(), factor.data(), L, radius, mu, size, sigma);
   }
-}
+};
 
 struct Window {
-  std::vector<int64_t> xs, ys, zs;
-  std::vector<double> fx, fy, fz;
+  Axis x, y, z;
   std::vector<float> row;  // one row's values
 };
 
@@ -42,25 +39,25 @@ void draw_window(float* vol, const Hand3dEncodeArgs& a, double mu_x, double mu_y
                  double sigma, bool store, Window& w) {
   const double radius = sigma * 3.0;
   const int64_t L = hand3d_window_length(radius);
-  axis_voxels(w.xs, w.fx, L, radius, mu_x, a.W, sigma);
-  axis_voxels(w.ys, w.fy, L, radius, mu_y, a.H, sigma);
-  axis_voxels(w.zs, w.fz, L, radius, mu_z, a.D, sigma);
+  w.x.list(L, radius, mu_x, a.W, sigma);
+  w.y.list(L, radius, mu_y, a.H, sigma);
+  w.z.list(L, radius, mu_z, a.D, sigma);
   // A row of the window: its values in one loop that vectorises (the product of the
   // axis factors and the rounding test), the rare values too close to a float32
   // rounding boundary recomputed exactly, then stored (or their maximum taken) in
   // another. The distinct x voxels are a contiguous run unless window steps fall on
   // .5 (rounding half to even then skips every other voxel).
-  const int64_t nx = (int64_t)w.xs.size(), x0 = w.xs[0];
-  const bool run = w.xs[nx - 1] - x0 == nx - 1;
+  const int64_t nx = w.x.n, x0 = w.x.voxel[0];
+  const bool run = w.x.voxel[nx - 1] - x0 == nx - 1;
   w.row.resize(nx);
   float* vals = w.row.data();
-  const double* fx = w.fx.data();
-  const int64_t* xs = w.xs.data();
-  for (size_t k = 0; k < w.zs.size(); ++k) {
-    const int64_t z = w.zs[k];
-    for (size_t j = 0; j < w.ys.size(); ++j) {
-      const int64_t y = w.ys[j];
-      const double fyz = w.fy[j] * w.fz[k];
+  const double* fx = w.x.factor.data();
+  const int64_t* xs = w.x.voxel.data();
+  for (int64_t k = 0; k < w.z.n; ++k) {
+    const int64_t z = w.z.voxel[k];
+    for (int64_t j = 0; j < w.y.n; ++j) {
+      const int64_t y = w.y.voxel[j];
+      const double fyz = w.y.factor[j] * w.z.factor[k];
       int64_t unclear = 0;
       for (int64_t i = 0; i < nx; ++i) {
         const double p = fx[i] * fyz;

@@ -460,6 +460,14 @@ void bind_header_functions(py::module_& parent) {
   m.def("hand3d_axis_factor", &hand3d_axis_factor);
   m.def("hand3d_rounds_clear", &hand3d_rounds_clear);
   m.def("hand3d_scaled", &hand3d_scaled);
+  m.def("hand3d_axis_voxels", [](int64_t L, double radius, double mu, int64_t size, double sigma) {
+    need(size >= 1, "size must be positive");
+    py::array_t<int64_t> voxel(size);
+    py::array_t<double> factor(size);
+    const int64_t n = hand3d_axis_voxels(voxel.mutable_data(), factor.mutable_data(), L, radius,
+                                         mu, size, sigma);
+    return py::make_tuple(n, voxel[py::slice(0, n, 1)], factor[py::slice(0, n, 1)]);
+  });
 
   // ---- associative_embedding.h: MunkresWork goes in as the fields the function reads
   // and comes back as (result, C, marked, row_cov, col_cov, path), zero-initialised.

@@ -9,23 +9,6 @@
 using namespace fastcodec;
 using namespace fastcodec::cuda;
 
-// The distinct voxel indices of a window along one axis, in order (window steps map to
-// non-decreasing indices, so repeats are adjacent), and each one's Gaussian factor; at
-// most `size` of them. Returns their count.
-__device__ int64_t hand3d_axis_voxels(int64_t* voxel, double* factor, int64_t L, double radius,
-                                      double mu, int64_t size, double sigma) {
-  int64_t n = 0;
-  for (int64_t i = 0; i < L; ++i) {
-    const int64_t c = hand3d_voxel(i, radius, mu, size);
-    if (n == 0 || voxel[n - 1] != c) {
-      voxel[n] = c;
-      factor[n] = hand3d_axis_factor((double)c - mu, sigma);
-      ++n;
-    }
-  }
-  return n;
-}
-
 // ---- hand3d_encode: one block per volume -----------------------------------------------------
 // keypoints (B, N, K, 3) f64, sigma (B, N) f64; heatmaps (B, K, D, H, W) zeroed by the
 // front, inside (B, N, K). Block b * K + k draws keypoint k of each instance in turn,

@@ -355,6 +355,16 @@ def test_hand3d():
                               for mx, my, mz in ((0.5, 1.5, 2.5), (5.0, 9.0, 63.0), (40.0, -3.0, 1e-300))
                               for s in (2.0, 0.1, 1e3)])
     check('hand3d_axis_factor', [(d, s) for d in f64s(10) for s in (2.0, 0.1, 7.3)])
+    for sigma in (2.5, 0.4, 12.0):  # windows inside, at the faces, wider than the axis
+        radius = 3.0 * sigma
+        L = int(H.hand3d_window_length(radius))
+        for mu in (0.5, 31.5, 30.25, -7.2, 63.5, 70.0, 2.0):
+            for size in (64, 5, 1):
+                want = H.hand3d_axis_voxels(L, radius, mu, size, sigma)
+                voxel, factor = np.full(size, -1, np.int64), np.full(size, np.nan)
+                n = mirror('hand3d_axis_voxels')(voxel, factor, L, radius, mu, size, sigma)
+                got = (n, voxel[:n], factor[:n])
+                assert all(_same(w, g) for w, g in zip(_flat(want), _flat(got))), (mu, size)
     p = [float(v) for v in RNG.random(60)] + [0.0, 1.0, 1.1754943508222875e-38,
                                               1.1754943508222872e-38, 0.5 + 2 ** -25,
                                               0.5 + 2 ** -25 + 2 ** -40, math.nan]

@@ -61,6 +61,26 @@ FC_HD double hand3d_axis_factor(double d, double sigma) {
   return exp(-(d * d) / (2.0 * (sigma * sigma)));
 }
 
+// A window's distinct voxel indices along one axis of `size` voxels, in order (window
+// steps map to non-decreasing indices: clipping and half-to-even rounding repeat them,
+// adjacently), each with its Gaussian factor hand3d_axis_factor: at most `size`
+// entries of voxel and factor. Returns their count. Every voxel a window writes is one
+// of these per axis, and every repeat of a voxel writes the same value, so a window is
+// drawn once per distinct voxel.
+FC_HD int64_t hand3d_axis_voxels(int64_t* voxel, double* factor, int64_t L, double radius,
+                                 double mu, int64_t size, double sigma) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < L; ++i) {
+    const int64_t c = hand3d_voxel(i, radius, mu, size);
+    if (n == 0 || voxel[n - 1] != c) {
+      voxel[n] = c;
+      factor[n] = hand3d_axis_factor((double)c - mu, sigma);
+      ++n;
+    }
+  }
+  return n;
+}
+
 // Whether float64 p (a product of axis factors) is at least 2^13 float64 ulps (about
 // 2e-12 relative) from the nearest float32 rounding boundary: the 29 low mantissa bits
 // that float32 drops are far from their midpoint 2^28. Values below FLT_MIN (float32

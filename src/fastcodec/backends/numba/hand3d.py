@@ -93,19 +93,21 @@ def hand3d_gaussian(x, y, z, mu_x, mu_y, mu_z, sigma):
     return np.float32(math.exp(-(dx * dx + dy * dy + dz * dz) / (2.0 * (sigma * sigma))))
 
 
-# ---- hand3d_kernels.cpp ---------------------------------------------------------------
 @jit
-def _axis_voxels(out, factor, L, radius, mu, size, sigma):
-    count = 0
+def hand3d_axis_voxels(voxel, factor, L, radius, mu, size, sigma):
+    """hand3d_axis_voxels: a window's distinct voxels along one axis and their factors,
+    into voxel and factor (at least size entries each); returns their count."""
+    n = 0
     for i in range(L):
         c = hand3d_voxel(i, radius, mu, size)
-        if count == 0 or out[count - 1] != c:
-            out[count] = c
-            factor[count] = hand3d_axis_factor(np.float64(c) - mu, sigma)
-            count += 1
-    return count
+        if n == 0 or voxel[n - 1] != c:
+            voxel[n] = c
+            factor[n] = hand3d_axis_factor(np.float64(c) - mu, sigma)
+            n += 1
+    return n
 
 
+# ---- hand3d_kernels.cpp ---------------------------------------------------------------
 @jit
 def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, max_bound, heat, inside):
     D, H, W = heat.shape[2], heat.shape[3], heat.shape[4]
@@ -128,9 +130,9 @@ def _hand3d_kernel(kps, sigma, B, N, K, image_w, image_h, bound, f32, max_bound,
                 s = sigma[b, n]
                 radius = s * 3.0
                 L = hand3d_window_length(radius)
-                nx = _axis_voxels(xs, fx, L, radius, mu_x, W, s)
-                ny = _axis_voxels(ys, fy, L, radius, mu_y, H, s)
-                nz = _axis_voxels(zs, fz, L, radius, mu_z, D, s)
+                nx = hand3d_axis_voxels(xs, fx, L, radius, mu_x, W, s)
+                ny = hand3d_axis_voxels(ys, fy, L, radius, mu_y, H, s)
+                nz = hand3d_axis_voxels(zs, fz, L, radius, mu_z, D, s)
                 for iz in range(nz):
                     z = zs[iz]
                     for iy in range(ny):
