@@ -9,7 +9,7 @@ import numpy as np
 from fastcodec import _calls
 from fastcodec._arrays import Call, check_ndim, check_real, open_call, visibility, weights_from
 from fastcodec.codecs.base import BaseKeypointCodec
-from fastcodec.codecs.simcc_label import (_number, axis_sigmas, product_dtype,
+from fastcodec.codecs.simcc_label import (_number, axis_sigmas, bin_inputs,
                                           simcc_dark_kernel_size)
 from fastcodec.limits import MAX_BLUR_KERNEL
 from fastcodec.registry import register
@@ -180,18 +180,11 @@ class SimCC3DLabel(BaseKeypointCodec):
             depth = call.xp.ones(kps.shape[:-1], dtype=np.float32)
         xp = call.xp
         xyz = xp.concatenate([kps, depth[..., None]], axis=-1)
-        # np.around(xyz * simcc_split_ratio) in numpy's result type, as SimCCLabel: a
-        # float16 product (exact in float64) is binned with ratio 1
-        work = product_dtype(xyz.dtype, self.simcc_split_ratio)
-        ratio, f32 = float(self.simcc_split_ratio), work.char == 'f'
-        if work.char == 'e':  # float16
-            with np.errstate(over='ignore'):
-                xyz = xp.multiply(xyz, self.simcc_split_ratio)
-            ratio = 1.0
+        xyz64, ratio, f32 = bin_inputs(call, xp.ascontiguousarray(xyz, dtype=np.float64),
+                                       xyz.dtype, self.simcc_split_ratio)
         tx, ty, tz, inside = _calls.simcc3d_encode(
-            call, xp.ascontiguousarray(xyz, dtype=np.float64),
-            xp.ascontiguousarray(vis, dtype=np.float64), self._sigma,
-            ratio, bool(f32), bool(self.normalize), self._bins)
+            call, xyz64, xp.ascontiguousarray(vis, dtype=np.float64), self._sigma, ratio, f32,
+            bool(self.normalize), self._bins)
         out.update(keypoint_x_labels=tx, keypoint_y_labels=ty, keypoint_z_labels=tz,
                    keypoint_weights=weights_from(call, vis, inside))
         return out

@@ -56,6 +56,21 @@ def product_dtype(dtype: np.dtype, ratio: Any) -> np.dtype:
     return work
 
 
+def bin_inputs(call: Call, points: Any, dtype: np.dtype, ratio: Any):
+    """MMPose's bins are ``np.around(points * ratio)`` in numpy's result type: the
+    kernels' (float64 points, ratio, f32) for float64 ``points`` that came as ``dtype``.
+    float32 and float64 products are the kernels' own (f32 says which); a float16
+    product (SimCCLabel and SimCC3DLabel with float16 keypoints), exact in float64, is
+    formed here and binned with ratio 1."""
+    work = product_dtype(dtype, ratio)
+    if work.char != 'e':
+        return points, float(ratio), work.char == 'f'
+    xp = call.xp
+    with np.errstate(over='ignore'):
+        product = xp.multiply(xp.asarray(points, dtype=np.float16), ratio)
+    return xp.ascontiguousarray(product, dtype=F64), 1.0, False
+
+
 @register
 class SimCCLabel(BaseKeypointCodec):
     """Keypoints as SimCC labels: one vector of ``w * simcc_split_ratio`` bins for x and
@@ -136,17 +151,7 @@ class SimCCLabel(BaseKeypointCodec):
     # ---- encode -------------------------------------------------------------------
     def _encode_batch(self, call, keypoints, visible):
         xy, vis, _ = self._kernel_inputs(call, keypoints, visible)
-        # MMPose's bins: np.around(keypoints * simcc_split_ratio) in numpy's result
-        # type (a Python float ratio: float32 for float32 keypoints, float64 for
-        # integers, float16 for float16); a float16 product, exact in float64, is
-        # binned here with ratio 1.
-        work = product_dtype(keypoints.dtype, self.simcc_split_ratio)
-        ratio, f32 = self._ratio, work.char == 'f'
-        if work.char == 'e':  # float16
-            with np.errstate(over='ignore'):
-                xy = call.xp.ascontiguousarray(
-                    call.xp.multiply(keypoints, self.simcc_split_ratio), dtype=F64)
-            ratio = 1.0
+        xy, ratio, f32 = bin_inputs(call, xy, keypoints.dtype, self.simcc_split_ratio)
         tx, ty, inside = _calls.simcc_encode(
             call, xy, vis, self.smoothing_type == 'gaussian', self._sigma, ratio, f32,
             self._W, self._H, float(self.label_smooth_weight), bool(self.normalize))
