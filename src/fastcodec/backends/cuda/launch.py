@@ -454,10 +454,13 @@ class Kernels:
             raise ValueError(f'heatmap size must be positive, got W={W}, H={H}')
         return W, H
 
-    def _encode_inputs(self, keypoints, visible) -> Tuple[int, int, int]:
+    def _encode_inputs(self, keypoints, visible, coords: int = 2) -> Tuple[int, int, int]:
+        """keypoints f64 (B, N, K, coords), visible f64 (B, N, K) (None: not checked)
+        -> (B, N, K)."""
         B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
-        self._require(keypoints, 'keypoints', np.float64, (B, N, K, 2))
-        self._require(visible, 'visible', np.float64, (B, N, K))
+        self._require(keypoints, 'keypoints', np.float64, (B, N, K, coords))
+        if visible is not None:
+            self._require(visible, 'visible', np.float64, (B, N, K))
         return B, N, K
 
     def encode_offset(self, keypoints, visible, scale, f32, radius, heatmaps, inside) -> None:
@@ -513,9 +516,7 @@ class Kernels:
         f32, normalize -> x_labels f32 (B, N, K, W), y_labels (B, N, K, H), z_labels
         (B, N, K, D) (W, H, D read from them), inside u8 (B, N, K): SimCC3DLabel's
         Gaussian labels. One thread per label bin."""
-        B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
-        self._require(keypoints, 'keypoints', np.float64, (B, N, K, 3))
-        self._require(visible, 'visible', np.float64, (B, N, K))
+        B, N, K = self._encode_inputs(keypoints, visible, 3)
         lengths = []
         for name, labels in (('x_labels', x_labels), ('y_labels', y_labels),
                              ('z_labels', z_labels)):
@@ -724,7 +725,6 @@ class Kernels:
         self._run('fc_instance_sigmas', self._grid_for(R, PIXEL_BLOCK), PIXEL_BLOCK, 0, h32, w32,
                   h64, w64, int(f32), R, float(overlap), 2.0, sigmas)
 
-    # -- lifting (issue 15) ----------------------------------------------------------
     # -- Hand3DHeatmap (issue 16) ----------------------------------------------------------
     def hand3d_encode(self, keypoints, sigma, f32, image_size, depth_bound, max_bound, heatmaps,
                       inside) -> None:
@@ -732,8 +732,7 @@ class Kernels:
         depth_bound, max_bound -> heatmaps f32 (B, K, D, H, W) (zeroed by the front; the
         windows written), inside u8 (B, N, K). One block per volume; each window's voxel
         lists per axis in dynamic shared memory (16 bytes per voxel of W + H + D)."""
-        B, N, K, _ = self._require(keypoints, 'keypoints', np.float64, ndim_at_least=4)
-        self._require(keypoints, 'keypoints', np.float64, (B, N, K, 3))
+        B, N, K = self._encode_inputs(keypoints, None, 3)
         self._require(sigma, 'sigma', np.float64, (B, N))
         shape = self._require(heatmaps, 'heatmaps', np.float32, ndim_at_least=5)
         if len(shape) != 5 or shape[:2] != (B, K):
@@ -753,10 +752,11 @@ class Kernels:
                   H, D, w, h, float(depth_bound), int(bool(f32)), float(max_bound), heatmaps,
                   inside)
 
+    # -- lifting (issue 15) ----------------------------------------------------------
     def all_finite(self, a, b) -> None:
-        """a, b f32|f64 (any layout) -> None, not whether they are finite: reading that back would
-        synchronise the host, so the front runs the non-finite pass (its masks are
-        no-ops on finite inputs)."""
+        """a, b f32|f64 (any layout) -> None, not whether they are finite: reading that
+        back would synchronise the host, so the front runs the non-finite pass (its
+        masks are no-ops on finite inputs)."""
         for array, name in ((a, 'a'), (b, 'b')):
             dtype = self._launcher.describe(array)[1]
             if dtype not in _PRECISION_SUFFIX:
