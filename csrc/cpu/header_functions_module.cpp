@@ -38,15 +38,12 @@ namespace py = pybind11;
 namespace {
 
 using namespace fastcodec;
-using A32 = F32;
-using A64 = F64;
-using AI64 = I64;
 
 void need(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
 }
 
-std::vector<float> floats(const A32& a) { return std::vector<float>(a.data(), a.data() + a.size()); }
+std::vector<float> floats(const F32& a) { return std::vector<float>(a.data(), a.data() + a.size()); }
 
 py::array_t<float> to_array(const std::vector<float>& v) {
   py::array_t<float> out((py::ssize_t)v.size());
@@ -55,7 +52,7 @@ py::array_t<float> to_array(const std::vector<float>& v) {
 }
 
 // SprCandidate arrays travel as (values float32, indices int64).
-std::vector<SprCandidate> candidates(const A32& v, const AI64& ix) {
+std::vector<SprCandidate> candidates(const F32& v, const I64& ix) {
   need(v.size() == ix.size(), "values and indices differ in length");
   std::vector<SprCandidate> c((size_t)v.size());
   for (size_t i = 0; i < c.size(); ++i) c[i] = SprCandidate{v.data()[i], ix.data()[i]};
@@ -86,7 +83,7 @@ void bind_templates(py::module_& m, const char* sfx) {
   m.def(name("fc_sqrt_t").c_str(), [](T a) { return fc_sqrt_t(a); });
   m.def(name("instance_sigma").c_str(), [](T h, T w, double o, T two) { return instance_sigma<T>(h, w, o, two); });
   m.def(name("one_instance_geometry").c_str(), [](py::array_t<T, py::array::c_style | py::array::forcecast> kps,
-                                              A64 vis, bool kpt_center) {
+                                              F64 vis, bool kpt_center) {
     need(kps.size() == 2 * vis.size(), "keypoints must be (K, 2) for visibility (K,)");
     const InstanceGeometry g = one_instance_geometry<T>(kps.data(), vis.data(), vis.size(), kpt_center);
     return py::make_tuple(g.root_x, g.root_y, g.root_visible, g.diagonal);
@@ -101,7 +98,7 @@ void bind_templates(py::module_& m, const char* sfx) {
     return py::make_tuple(ratio, factor);
   });
   // MotionBertSample as its 8 fields (half_w, hw_ratio, half_w1, hw_ratio1, fx, fy, cx, cy).
-  m.def(name("motionbert_project").c_str(), [](T x, T y, T z, T zr, T ratio, A64 s) {
+  m.def(name("motionbert_project").c_str(), [](T x, T y, T z, T zr, T ratio, F64 s) {
     need(s.size() == 8, "sample must hold 8 values");
     const double* p = s.data();
     const MotionBertSample smp{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
@@ -109,7 +106,7 @@ void bind_templates(py::module_& m, const char* sfx) {
     motionbert_project<T>(x, y, z, zr, ratio, smp, out);
     return py::make_tuple(out[0], out[1], out[2]);
   });
-  m.def(name("motionbert_train_scale").c_str(), [](T x, T y, T z, A64 s) {
+  m.def(name("motionbert_train_scale").c_str(), [](T x, T y, T z, F64 s) {
     need(s.size() == 8, "sample must hold 8 values");
     const double* p = s.data();
     const MotionBertSample smp{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
@@ -149,7 +146,7 @@ void bind_header_functions(py::module_& parent) {
   m.def("sign_of_difference", &sign_of_difference);
 
   // ---- argmax.h
-  m.def("first_argmax", [](A32 v) {
+  m.def("first_argmax", [](F32 v) {
     need(v.size() > 0, "empty array");
     const Maximum mx = first_argmax(v.data(), v.size());
     return py::make_tuple(mx.index, mx.value);
@@ -207,7 +204,7 @@ void bind_header_functions(py::module_& parent) {
     const bool ok = keypoint_pixel(kx, ky, &x, &y);
     return py::make_tuple(ok, x, y);
   });
-  m.def("sign_step", [](A32 h, int64_t o, int64_t W, int64_t H, int64_t x, int64_t y) {
+  m.def("sign_step", [](F32 h, int64_t o, int64_t W, int64_t H, int64_t x, int64_t y) {
     need(o >= 0 && o + H * W <= h.size() && x >= 0 && x < W && y >= 0 && y < H, "out of the map");
     const Offset d = sign_step(h.data() + o, W, H, x, y);
     return py::make_tuple(d.dx, d.dy);
@@ -222,7 +219,7 @@ void bind_header_functions(py::module_& parent) {
   m.def("dark_udp_log", &dark_udp_log);
   m.def("dark_applies", &dark_applies);
   // L(dx, dy) = dark_log(m[o + dy * stride + dx] * s), as the Numba mirror reads it.
-  m.def("dark_step", [](A32 mm, int64_t o, int64_t stride, float s, int64_t W, int64_t H,
+  m.def("dark_step", [](F32 mm, int64_t o, int64_t stride, float s, int64_t W, int64_t H,
                         int64_t x, int64_t y) {
     const float* p = mm.data();
     const int64_t n = mm.size();
@@ -242,7 +239,7 @@ void bind_header_functions(py::module_& parent) {
     return py::make_tuple(ok, ch, px, py);
   });
   m.def("udp_combined_index", &udp_combined_index);
-  m.def("dark_udp_step", [](A32 v) {
+  m.def("dark_udp_step", [](F32 v) {
     need(v.size() == 7, "seven values");
     const Offset o = dark_udp_step(v.data());
     return py::make_tuple(o.dx, o.dy);
@@ -256,7 +253,7 @@ void bind_header_functions(py::module_& parent) {
     return to_array(w);
   });
 #define FC_TAP_SUM(fn)                                                        \
-  m.def(#fn, [](A32 w, int r, A32 taps) {                                     \
+  m.def(#fn, [](F32 w, int r, F32 taps) {                                     \
     need(r >= 0 && w.size() == 2 * r + 1 && taps.size() == 2 * r + 1, "2r + 1 taps"); \
     const float* t = taps.data();                                             \
     return fn(w.data(), r, [&](int i) { return t[i + r]; });                  \
@@ -286,18 +283,18 @@ void bind_header_functions(py::module_& parent) {
     const float v = simcc_pair_maximum(Maximum{ix, vx}, Maximum{iy, vy}, &lx, &ly);
     return py::make_tuple(v, lx, ly);
   });
-  m.def("simcc_softmax_max", [](A32 v, float beta, double scale) {
+  m.def("simcc_softmax_max", [](F32 v, float beta, double scale) {
     need(v.size() > 0, "empty array");
     return simcc_softmax_max(v.data(), v.size(), beta, scale);
   });
   m.def("simcc_dark_kernel_size", &simcc_dark_kernel_size);
-  m.def("simcc_blur_at", [](A32 v, A32 w, int r, int64_t i) {
+  m.def("simcc_blur_at", [](F32 v, F32 w, int r, int64_t i) {
     need(r >= 0 && w.size() == 2 * r + 1, "2r + 1 weights");
     return simcc_blur_at(v.data(), v.size(), w.data(), r, i);
   });
   m.def("simcc_dark_log", &simcc_dark_log);
   // L(o) = logv[o] for o in [0, n).
-  m.def("simcc_dark_step", [](A32 logv, float x) {
+  m.def("simcc_dark_step", [](F32 logv, float x) {
     need(logv.size() > 0, "empty array");
     const float* l = logv.data();
     const bool ok = simcc_dark_step([&](int64_t o) { return l[o]; }, logv.size(), &x);
@@ -330,35 +327,35 @@ void bind_header_functions(py::module_& parent) {
   auto in_range = [](const std::vector<SprCandidate>& c, int64_t lo, int64_t len) {
     need(lo >= 0 && len >= 0 && lo + len <= (int64_t)c.size(), "range outside the array");
   };
-  m.def("spr_swap", [=](A32 v, AI64 ix, int64_t a, int64_t b) {
+  m.def("spr_swap", [=](F32 v, I64 ix, int64_t a, int64_t b) {
     auto c = candidates(v, ix);
     in_range(c, a, 1);
     in_range(c, b, 1);
     spr_swap(&c[a], &c[b]);
     return from_candidates(c);
   });
-  m.def("spr_push_heap", [=](A32 v, AI64 ix, int64_t lo, int64_t hole, int64_t top, float val,
+  m.def("spr_push_heap", [=](F32 v, I64 ix, int64_t lo, int64_t hole, int64_t top, float val,
                              int64_t vi) {
     auto c = candidates(v, ix);
     in_range(c, lo, hole + 1);
     spr_push_heap(c.data() + lo, hole, top, SprCandidate{val, vi});
     return from_candidates(c);
   });
-  m.def("spr_adjust_heap", [=](A32 v, AI64 ix, int64_t lo, int64_t hole, int64_t len, float val,
+  m.def("spr_adjust_heap", [=](F32 v, I64 ix, int64_t lo, int64_t hole, int64_t len, float val,
                                int64_t vi) {
     auto c = candidates(v, ix);
     in_range(c, lo, len);
     spr_adjust_heap(c.data() + lo, hole, len, SprCandidate{val, vi});
     return from_candidates(c);
   });
-  m.def("spr_make_heap", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
+  m.def("spr_make_heap", [=](F32 v, I64 ix, int64_t lo, int64_t len) {
     auto c = candidates(v, ix);
     in_range(c, lo, len);
     spr_make_heap(c.data() + lo, len);
     return from_candidates(c);
   });
   // The displaced candidate comes back after the arrays (c itself when not offered).
-  m.def("spr_heap_offer", [=](A32 v, AI64 ix, int64_t lo, int64_t len, float cv, int64_t ci) {
+  m.def("spr_heap_offer", [=](F32 v, I64 ix, int64_t lo, int64_t len, float cv, int64_t ci) {
     auto c = candidates(v, ix);
     in_range(c, lo, len);
     need(len > 0, "empty heap");
@@ -367,27 +364,27 @@ void bind_header_functions(py::module_& parent) {
     py::tuple arrays = from_candidates(c);
     return py::make_tuple(arrays[0], arrays[1], displaced.value, displaced.index);
   });
-  m.def("spr_sort_heap", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
+  m.def("spr_sort_heap", [=](F32 v, I64 ix, int64_t lo, int64_t len) {
     auto c = candidates(v, ix);
     in_range(c, lo, len);
     spr_sort_heap(c.data() + lo, len);
     return from_candidates(c);
   });
-  m.def("spr_partial_sort", [=](A32 v, AI64 ix, int64_t lo, int64_t middle, int64_t last) {
+  m.def("spr_partial_sort", [=](F32 v, I64 ix, int64_t lo, int64_t middle, int64_t last) {
     auto c = candidates(v, ix);
     in_range(c, lo, last);
     need(middle > 0 && middle <= last, "0 < middle <= last");
     spr_partial_sort(c.data() + lo, middle, last);
     return from_candidates(c);
   });
-  m.def("spr_move_median_to_first", [=](A32 v, AI64 ix, int64_t r, int64_t a, int64_t b,
+  m.def("spr_move_median_to_first", [=](F32 v, I64 ix, int64_t r, int64_t a, int64_t b,
                                         int64_t d) {
     auto c = candidates(v, ix);
     for (int64_t q : {r, a, b, d}) in_range(c, q, 1);
     spr_move_median_to_first(&c[r], &c[a], &c[b], &c[d]);
     return from_candidates(c);
   });
-  m.def("spr_partition_pivot", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
+  m.def("spr_partition_pivot", [=](F32 v, I64 ix, int64_t lo, int64_t len) {
     auto c = candidates(v, ix);
     in_range(c, lo, len);
     need(len >= 4, "at least 4 candidates");
@@ -397,34 +394,34 @@ void bind_header_functions(py::module_& parent) {
     py::tuple arrays = from_candidates(c);
     return py::make_tuple(arrays[0], arrays[1], cut);
   });
-  m.def("spr_linear_insert", [=](A32 v, AI64 ix, int64_t lo, int64_t last) {
+  m.def("spr_linear_insert", [=](F32 v, I64 ix, int64_t lo, int64_t last) {
     auto c = candidates(v, ix);
     in_range(c, lo, last + 1);
     need(last >= 1 && !spr_before(c[lo + last], c[lo]), "unguarded: needs first <= value");
     spr_linear_insert(c.data() + lo, last);
     return from_candidates(c);
   });
-  m.def("spr_insertion_sort", [=](A32 v, AI64 ix, int64_t lo, int64_t len) {
+  m.def("spr_insertion_sort", [=](F32 v, I64 ix, int64_t lo, int64_t len) {
     auto c = candidates(v, ix);
     in_range(c, lo, len);
     spr_insertion_sort(c.data() + lo, len);
     return from_candidates(c);
   });
   m.def("spr_depth_limit", &spr_depth_limit);
-  m.def("spr_nth_element", [=](A32 v, AI64 ix, int64_t nth, int64_t last) {
+  m.def("spr_nth_element", [=](F32 v, I64 ix, int64_t nth, int64_t last) {
     auto c = candidates(v, ix);
     in_range(c, 0, last);
     need(nth >= 0 && nth <= last, "0 <= nth <= last");
     spr_nth_element(c.data(), nth, last);
     return from_candidates(c);
   });
-  m.def("spr_introsort_loop", [=](A32 v, AI64 ix, int64_t len, int64_t depth) {
+  m.def("spr_introsort_loop", [=](F32 v, I64 ix, int64_t len, int64_t depth) {
     auto c = candidates(v, ix);
     in_range(c, 0, len);
     spr_introsort_loop(c.data(), len, depth);
     return from_candidates(c);
   });
-  m.def("spr_sort", [=](A32 v, AI64 ix, int64_t len) {
+  m.def("spr_sort", [=](F32 v, I64 ix, int64_t len) {
     auto c = candidates(v, ix);
     in_range(c, 0, len);
     spr_sort(c.data(), len);
@@ -433,7 +430,7 @@ void bind_header_functions(py::module_& parent) {
   m.def("spr_root_kept", &spr_root_kept);
   m.def("spr_keypoint_coordinate", &spr_keypoint_coordinate);
   m.def("spr_sample_coordinate", &spr_sample_coordinate);
-  m.def("spr_bilinear", [](A32 mm, int64_t Hh, int64_t W, float x, float y) {
+  m.def("spr_bilinear", [](F32 mm, int64_t Hh, int64_t W, float x, float y) {
     need(mm.size() == Hh * W && Hh > 0 && W > 0, "map must be H x W");
     need(x != x || y != y || (x >= 0 && y >= 0 && x <= W - 1 && y <= Hh - 1),
          "coordinates must be clipped (spr_sample_coordinate)");
@@ -471,7 +468,7 @@ void bind_header_functions(py::module_& parent) {
 
   // ---- associative_embedding.h: MunkresWork goes in as the fields the function reads
   // and comes back as (result, C, marked, row_cov, col_cov, path), zero-initialised.
-  m.def("numpy_mean_of_tags", [](A32 tags, int64_t count, int64_t L, int64_t l) {
+  m.def("numpy_mean_of_tags", [](F32 tags, int64_t count, int64_t L, int64_t l) {
     need(count >= 1 && L >= 1 && l >= 0 && l < L && count * L <= tags.size(), "count rows of L tags");
     return numpy_mean_of_tags(tags.data(), count, L, l);
   });
@@ -479,7 +476,7 @@ void bind_header_functions(py::module_& parent) {
   m.def("clip_i64", &clip_i64);
   m.def("ae_group_cost", &ae_group_cost);
   m.def("ae_fill_cost", &ae_fill_cost);
-  m.def("munkres_solve", [](A64 cost, int64_t rows, int64_t cols) {
+  m.def("munkres_solve", [](F64 cost, int64_t rows, int64_t cols) {
     need(rows >= 1 && cols >= 1 && rows * cols == cost.size(), "cost must be rows x cols");
     const int64_t n = rows > cols ? rows : cols;
     py::array_t<double> C(n * n);

@@ -257,16 +257,16 @@ def per_sample(x, ndim: int):
 
 
 # ---- shared steps -------------------------------------------------------------------------
-def target_weights(X, lifting_target, lifting_target_visible, trajectory: bool = True):
+def target_weights(X, lifting_target, lifting_target_visible, with_trajectory: bool = True):
     """MMPose's (lifting_target_visible, lifting_target_weight, trajectory_weights) for
     a batched target (B, T, K, C): without visibility, float32 ones (B, T, K) for the
     first two and ``1 / lifting_target[:, 2]`` per sample (shape (B, T, C): MMPose
     indexes keypoint 2, not coordinate 2); with it, float32 ``visible > 0.5`` for
-    both weights. ``trajectory=False`` (MotionBERTLabel, which has no trajectory
+    both weights. ``with_trajectory=False`` (MotionBERTLabel, which has no trajectory
     weights, so takes any K) gives None for the third."""
     if lifting_target_visible is None:
         visible = X.ones(lifting_target.shape[:-1])
-        if not trajectory:
+        if not with_trajectory:
             return visible, visible, None
         third = lifting_target[:, :, 2]
         trajectory = X.rdiv(1.0, X.cast(third, float_of(X.dtype(third))))
@@ -710,12 +710,12 @@ def fast_visible(vis, lead: Tuple[int, int]) -> bool:
 # on numpy directly: one definition of each MMPose step.
 
 
-def np_target_weights(lt, ltv, trajectory: bool = True):
+def np_target_weights(lt, ltv, with_trajectory: bool = True):
     """``target_weights`` for one numpy sample: (lifting_target_weight,
     trajectory_weights or None)."""
-    _, weight, traj = target_weights(NUMPY, lt[None], None if ltv is None else ltv[None],
-                                     trajectory)
-    return weight[0], None if traj is None else traj[0]
+    _, weight, trajectory = target_weights(NUMPY, lt[None], None if ltv is None else ltv[None],
+                                           with_trajectory)
+    return weight[0], None if trajectory is None else trajectory[0]
 
 
 def np_root_mean(lt, root_index: List[int], dtype):

@@ -194,7 +194,7 @@ class MotionBERTLabel(LiftingCodec):
             NUMPY, kp[None], vis[None], lt[None], None if ltv is None else ltv[None], cam,
             factor, use_given, first_zero)
         if weight is None:
-            weight, _ = np_target_weights(lt, ltv, trajectory=False)
+            weight, _ = np_target_weights(lt, ltv, with_trajectory=False)
             if ltv is None:
                 ltv = weight
         else:
@@ -280,7 +280,7 @@ class MotionBERTLabel(LiftingCodec):
                 first_zero if factor is not None else None)
             ltv = inputs.target_visible
             if weight is None:
-                ltv, weight, _ = target_weights(X, lt, ltv, trajectory=False)
+                ltv, weight, _ = target_weights(X, lt, ltv, with_trajectory=False)
             fac = self._factor(X, computed, factor, use_given,
                                first_zero if factor is not None else None)
             encoded = dict(keypoint_labels=labels, keypoint_labels_visible=vis,
@@ -290,8 +290,7 @@ class MotionBERTLabel(LiftingCodec):
                 self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
             return X.results(encoded)
 
-        ltv, weight, _ = target_weights(X, lt, inputs.target_visible,
-                                        trajectory=False)
+        ltv, weight, _ = target_weights(X, lt, inputs.target_visible, with_trajectory=False)
 
         # Work on coordinate planes (B, T, K) written into channel views: numpy
         # broadcasts (B, 1, 1, 2)-shaped operands slowly.

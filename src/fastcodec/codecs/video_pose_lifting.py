@@ -14,7 +14,8 @@ import numpy as np
 from fastcodec.codecs import _lifting
 from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, arith,
                                        as_float, batch_camera, check_num_keypoints,
-                                       check_root_index, concat_visibility, deepcopy_camera, delete_keypoint,
+                                       check_root_index, concat_visibility, deepcopy_camera,
+                                       delete_keypoint,
                                        fast_float, fast_visible, finite_keypoint_labels,
                                        finite_rooted_targets, finite_sample, first,
                                        np_camera_pairs,
