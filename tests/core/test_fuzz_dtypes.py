@@ -69,9 +69,9 @@ def test_the_promotion_tables_are_numpys():
     """The per-call shortcuts for numpy's promotion (np.result_type costs 1.4 us) give
     np.result_type's answers for every real dtype and ratio kind."""
     from fastcodec.codecs.base import DIVIDES_IN_FLOAT32
-    from fastcodec.codecs.simcc_label import product_dtype
+    from fastcodec._arrays import promoted_dtype
     for t in REAL_DTYPES:
         dtype = np.dtype(t)
         assert (dtype in DIVIDES_IN_FLOAT32) == (np.result_type(dtype, np.float32) == np.float32)
         for ratio in (2.0, 2, np.float32(2.0), np.float64(1.5), np.int64(2), np.array(2.0)):
-            assert product_dtype(dtype, ratio) == np.result_type(dtype, ratio), (t, ratio)
+            assert promoted_dtype(dtype, ratio) == np.result_type(dtype, ratio), (t, ratio)

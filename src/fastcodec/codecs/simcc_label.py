@@ -6,7 +6,7 @@ from typing import Any, Tuple, Union
 import numpy as np
 
 from fastcodec._arrays import (F32, F64, Call, check_ndim, check_size, open_call, positive_numbers,
-                               weights_from)
+                               promoted_dtype, weights_from)
 from fastcodec import _calls
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.limits import MAX_BLUR_KERNEL
@@ -42,27 +42,13 @@ def _number(v: Any, name: str) -> float:
     return f
 
 
-_PRODUCT_DTYPES: dict = {}
-
-
-def product_dtype(dtype: np.dtype, ratio: Any) -> np.dtype:
-    """np.result_type(dtype, ratio), the dtype of ``keypoints * simcc_split_ratio``,
-    cached by dtype and the ratio's kind (a Python number's type, or a numpy number's
-    dtype: all NumPy 2's promotion reads): np.result_type costs 1.4 us per call."""
-    key = (dtype, getattr(ratio, 'dtype', type(ratio)))
-    work = _PRODUCT_DTYPES.get(key)
-    if work is None:
-        work = _PRODUCT_DTYPES[key] = np.result_type(dtype, ratio)
-    return work
-
-
 def bin_inputs(call: Call, points: Any, dtype: np.dtype, ratio: Any):
     """MMPose's bins are ``np.around(points * ratio)`` in numpy's result type: the
     kernels' (float64 points, ratio, f32) for float64 ``points`` that came as ``dtype``.
     float32 and float64 products are the kernels' own (f32 says which); a float16
     product (SimCCLabel and SimCC3DLabel with float16 keypoints), exact in float64, is
     formed here and binned with ratio 1."""
-    work = product_dtype(dtype, ratio)
+    work = promoted_dtype(dtype, ratio)
     if work.char != 'e':
         return points, float(ratio), work.char == 'f'
     xp = call.xp
