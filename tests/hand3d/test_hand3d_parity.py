@@ -63,7 +63,7 @@ CASES = [
 @EMULATED(keep=lambda p: p['kind'] == 'adversarial' and p['dtype'] is np.float32)
 @pytest.mark.parametrize('cfg', CASES, ids=[str(c) for c in CASES])
 @pytest.mark.parametrize('kind', ['random', 'adversarial'])
-@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.int64, np.float16])
 def test_encode_matches_mmpose(mmc, backend, cfg, kind, dtype):
     rng = np.random.default_rng(abs(hash((str(cfg), kind, np.dtype(dtype).name))) % 2**32)
     n = 3 if np.ndim(cfg.get('sigma', 2)) else rng.integers(1, 3)
@@ -73,6 +73,21 @@ def test_encode_matches_mmpose(mmc, backend, cfg, kind, dtype):
     theirs = mmc.Hand3DHeatmap(**SMALL, **cfg).encode(kps, vis, **args)
     ours = fastcodec.Hand3DHeatmap(**SMALL, **cfg).encode(kps, vis, **args)
     check_encode(ours, theirs)
+
+
+@EMULATED
+@pytest.mark.parametrize('dtype', [np.float16, np.float32])
+def test_depth_bracket_in_numpys_dtype(mmc, backend, dtype):
+    """MMPose's depth bracket ``keypoints[..., 2] / heatmap3d_depth_bound + 0.5`` is
+    computed in numpy's result type: float16 for float16 keypoints and a Python bound,
+    float64 for a numpy float64 bound."""
+    rng = np.random.default_rng(12)
+    kps = hands(rng, 2, 21, kind='adversarial').astype(dtype)
+    for bound in (300.0, np.float64(300.0), np.float32(299.5)):
+        cfg = dict(SMALL, heatmap3d_depth_bound=bound)
+        theirs = mmc.Hand3DHeatmap(**cfg).encode(kps, None, **aux())
+        ours = fastcodec.Hand3DHeatmap(**cfg).encode(kps, None, **aux())
+        check_encode(ours, theirs)
 
 
 @EMULATED

@@ -8,7 +8,7 @@ import numpy as np
 
 from fastcodec import _calls
 from fastcodec._arrays import (Call, check_ndim, check_real, heatmaps_f32, open_call,
-                               positive_numbers, visibility)
+                               positive_numbers, promoted_dtype, visibility)
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.errors import mmpose_check_error
 from fastcodec.limits import MAX_SIGMA
@@ -181,9 +181,19 @@ class Hand3DHeatmap(BaseKeypointCodec):
             sigma = xp.ascontiguousarray(xp.broadcast_to(xp.asarray(per_instance), (B, N)))
         W, H, D = (int(v) for v in self.heatmap_size)
         xyz = xp.ascontiguousarray(kps, dtype=np.float64)
-        f32 = kps.dtype in (np.float16, np.float32)
+        # MMPose's depth bracket ``z / heatmap3d_depth_bound + 0.5`` is computed in
+        # numpy's result type: float32 and float64 by the kernels (f32 says which); a
+        # float16 bracket is formed here and handed over as bracket - 0.5 with bound 1,
+        # which the kernel's float64 steps return exactly
+        bound = self.heatmap3d_depth_bound
+        work = promoted_dtype(kps.dtype, bound)
+        f32 = work.char == 'f'
+        if work.char == 'e':  # (xyz is a float64 copy of the float16 keypoints here)
+            bracket = xp.add(xp.divide(kps[..., 2], bound), 0.5)
+            xp.subtract(xp.asarray(bracket, dtype=np.float64), 0.5, out=xyz[..., 2])
+            bound = 1.0
         heat, inside = _calls.hand3d_encode(
-            call, xyz, sigma, f32, self._image, float(self.heatmap3d_depth_bound),
+            call, xyz, sigma, f32, self._image, float(bound),
             float(np.float32(self.max_bound)), D, H, W)
         # MMPose's in-place products, in the visibility's dtype
         weights = xp.multiply(vis, inside.view(bool))
