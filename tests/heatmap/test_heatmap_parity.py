@@ -127,7 +127,7 @@ def test_decode_random_maps(mmc, backend, cfg):
 # keypoints / scale_factor (float32) is float32 for 8- and 16-bit integers and bool, as
 # for float16/float32 keypoints; 6 / float32(2.4) is 2.5 in float32 but 2.4999999 in
 # float64 (MSRA's centre pixel), 12 / float32(2.4) is 5.0 against 4.9999998 (Megvii's
-# impulse row on a 5-row map). Found by fuzz/ (branch fuzz16).
+# impulse row on a 5-row map). Found by tools/fuzz.
 SMALL_INT_CASES = [
     (dict(type='MSRAHeatmap', input_size=(12, 12), heatmap_size=(5, 5), sigma=1.0), (6, 6)),
     (dict(type='MegviiHeatmap', input_size=(317, 12), heatmap_size=(96, 5), kernel_size=5),
@@ -153,7 +153,7 @@ def test_integer_keypoints_follow_numpy_promotion(mmc, backend, cfg, point, dtyp
 def test_megvii_one_row_or_column_maps(mmc, backend, size, kernel_size):
     """cv2.GaussianBlur (OpenCV 5) filters no axis of length 1; with computed kernels
     (>= 11 taps) a column pass over one row moved the 255-scaled targets by 3e-5..6e-5.
-    Found by fuzz/ (branch fuzz16)."""
+    Found by tools/fuzz."""
     W, H = size
     cfg = dict(type='MegviiHeatmap', input_size=(4 * W, 4 * H), heatmap_size=size,
                kernel_size=kernel_size)

@@ -232,7 +232,7 @@ def test_reinsert_root_into_2d_outputs(mmc):
 def test_reinsert_one_root_per_instance(mmc):
     """(N, C) roots against an (N, K - 1, C) output: MMPose broadcasts the add and the
     np.insert into a meaningless shape ((3, 6, 3) here); fastcodec asks for one root.
-    Found by fuzz/ (branch fuzz16)."""
+    Found by tools/fuzz."""
     out = np.zeros((3, 1, 3), np.float32)
     roots = np.arange(9, dtype=np.float32).reshape(3, 3)
     ref = mmc.ImagePoseLifting(2, remove_root=True).decode(out.copy(), roots.copy())[0]

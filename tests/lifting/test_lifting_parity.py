@@ -274,7 +274,7 @@ def test_motionbert_decode_matches_mmpose(mmc, cfg, dtype):
 @pytest.mark.parametrize('mode', ['test', 'train'])
 def test_motionbert_encode_fewer_than_three_keypoints(mmc, backend, k, mode):
     """MotionBERTLabel has no trajectory weights, so MMPose never indexes keypoint 2:
-    K = 1 or 2 without a target visibility encodes (found by fuzz/, branch fuzz16)."""
+    K = 1 or 2 without a target visibility encodes (found by tools/fuzz)."""
     rng = np.random.default_rng(16)
     kps = rng.uniform(0, 1000, (3, k, 2)).astype(np.float32)
     target = rng.uniform(-1, 1, (3, k, 3)).astype(np.float32)

@@ -242,7 +242,7 @@ def test_class_attributes_match_mmpose(Ref):
 
 def test_encode_float16_keypoints_bin_in_float16(Ref, backend):
     """float16 keypoints_3d: MMPose's depth and ``* simcc_split_ratio`` steps stay float16
-    (as SimCCLabel's); the bins follow that product. Found by fuzz/ (branch fuzz16)."""
+    (as SimCCLabel's); the bins follow that product. Found by tools/fuzz."""
     kps = np.array([[[300.25, 100.0], [0.25, 41.3], [150.3, 10.1]]], np.float16)
     k3d = np.concatenate([kps, np.array([[[0.1], [0.37], [-0.2]]], np.float16)], -1)
     vis = np.ones((1, 3), np.float32)

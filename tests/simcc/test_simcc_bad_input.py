@@ -145,7 +145,7 @@ def test_dark_visibility_with_an_all_zero_row(backend, mmc):
     """docs/deviations.md (all-zero SimCC row with use_dark): MMPose's visibility is
     the x row's value when only the y row is all zero (its NaN loses the comparison) and
     NaN when the x row is; fastcodec's is the smaller of both rows' (1 / bins for the
-    flat one). Pinned by fuzz/ (branch fuzz16)."""
+    flat one). Pinned by tools/fuzz."""
     cfg = dict(input_size=(192, 256), sigma=(4.9, 5.66), use_dark=True, decode_visibility=True)
     enc = mmc.SimCCLabel(**cfg).encode(np.array([[[60.3, 100.7]]], np.float32))
     sx, sy = enc['keypoint_x_labels'], enc['keypoint_y_labels']

@@ -427,7 +427,7 @@ def test_refine_simcc_dark_leaves_unindexable_keypoints(backend, mmu):
 def test_encode_float16_keypoints_bin_in_float16(backend, mmc, smoothing_type):
     """MMPose's ``keypoints * simcc_split_ratio`` stays float16 for float16 keypoints:
     300.25 * 2.5 = 750.625 rounds to 750.5 there, bin 750 (751 in float32). Found by
-    fuzz/ (branch fuzz16)."""
+    tools/fuzz."""
     kps = np.array([[[300.25, 100.0], [0.25, 41.3], [1000.5, -3.0]]], np.float16)
     vis = np.ones((1, 3), np.float32)
     for ratio in (2.5, 3.0, 2):
