@@ -51,6 +51,25 @@ py::array_t<float> to_array(const std::vector<float>& v) {
   return out;
 }
 
+// ae_group_keypoints' store for the wrapper: room for every candidate's own group.
+struct FixedAeStore {
+  AeGroups g{};
+  int64_t groups, n;
+  std::vector<float> keys, joints, tags, means;
+  std::vector<int64_t> counts, rows, path;
+  std::vector<double> cost, dist, d2, C;
+  std::vector<uint8_t> marked, row_cov, col_cov;
+  FixedAeStore(int64_t K, int64_t L, int64_t M)
+      : groups(K * M), n(K * M), keys(groups), joints(groups * K * 3), tags(groups * K * L),
+        means(groups * L), counts(groups), rows(M), path(2 * (2 * n + 1)), cost(M * n),
+        dist(M * groups), d2(L), C(n * n), marked(n * n), row_cov(n), col_cov(n) {
+    g = AeGroups{keys.data(), counts.data(), joints.data(), tags.data(), rows.data(),
+                 means.data(), cost.data(), dist.data(), d2.data(),
+                 MunkresWork{C.data(), marked.data(), row_cov.data(), col_cov.data(), path.data()}};
+  }
+  bool reserve(int64_t need_groups, int64_t need_n) { return need_groups <= groups && need_n <= n; }
+};
+
 // SprCandidate arrays travel as (values float32, indices int64).
 std::vector<SprCandidate> candidates(const F32& v, const I64& ix) {
   need(v.size() == ix.size(), "values and indices differ in length");
@@ -503,6 +522,63 @@ void bind_header_functions(py::module_& parent) {
     need(n >= 1 && r >= 0 && r < n && n * n <= marked.size(), "an n x n marking");
     MunkresWork w{nullptr, marked.mutable_data(), nullptr, nullptr, nullptr};
     return munkres_star_in_row(w, n, r);
+  });
+  // AeGroups go in as (keys, joints) and come back as copies after the call.
+  m.def("ae_group_for_key", [](F32 keys, int64_t n, float key, F32 joints, int64_t K) {
+    need(n >= 0 && n < keys.size() && (n + 1) * 3 * K <= joints.size(), "room for a group");
+    std::vector<float> k = floats(keys), j = floats(joints);
+    AeGroups g{};
+    g.keys = k.data();
+    g.joints = j.data();
+    const int64_t group = ae_group_for_key(g, &n, key, K);
+    return py::make_tuple(group, n, to_array(k), to_array(j));
+  });
+  // -> (groups, keys, counts, joints, tags) of the groups, flat, as the Numba mirror
+  // leaves them in its arrays.
+  m.def("ae_group_keypoints", [](F32 vals, I64 idx, F32 tags, I64 order, int64_t K, int64_t L,
+                                 int64_t W, int64_t HW, int64_t M, double val_thr, double tag_thr) {
+    need(K >= 1 && L >= 1 && M >= 1 && vals.size() == K * M && idx.size() == K * M &&
+         tags.size() == L * K * HW && order.size() == K, "candidates and maps");
+    for (int64_t i = 0; i < K * M; ++i) need(idx.data()[i] >= 0 && idx.data()[i] < HW, "idx");
+    for (int64_t i = 0; i < K; ++i) need(order.data()[i] >= 0 && order.data()[i] < K, "order");
+    FixedAeStore store(K, L, M);
+    const AeCandidates c{vals.data(), idx.data(), tags.data(), order.data(), K, L, W, HW, M,
+                         val_thr, tag_thr};
+    const int64_t n = ae_group_keypoints(c, store);
+    need(n >= 0, "the fixed store ran out of room");
+    py::array_t<int64_t> counts(n);
+    std::copy(store.counts.begin(), store.counts.begin() + n, counts.mutable_data());
+    return py::make_tuple(n, to_array({store.keys.begin(), store.keys.begin() + n}), counts,
+                          to_array({store.joints.begin(), store.joints.begin() + n * K * 3}),
+                          to_array({store.tags.begin(), store.tags.begin() + n * K * L}));
+  });
+  m.def("ae_kept_groups", &ae_kept_groups);
+  m.def("ae_instance", [](F32 joints, int64_t K) {
+    need(K >= 1 && joints.size() >= 3 * K, "3K joints");
+    std::vector<float> kps(2 * K), scores(K);
+    const float inst = ae_instance(joints.data(), K, kps.data(), scores.data());
+    return py::make_tuple(inst, to_array(kps), to_array(scores));
+  });
+  m.def("ae_refine_keypoint", [](F32 kp, float score, int64_t k, F32 heat, F32 modulated,
+                                 bool udp, int64_t K, int64_t H, int64_t W, float shift) {
+    need(kp.size() == 2 && heat.size() == K * H * W && modulated.size() == K * H * W &&
+         k >= 0 && k < K, "one keypoint of K maps");
+    std::vector<float> p = floats(kp);
+    ae_refine_keypoint(p.data(), score, k, heat.data(), modulated.data(), udp, K, H, W, shift);
+    return to_array(p);
+  });
+  m.def("ae_group_tag", [](F32 kps, F32 scores, F32 tags, int64_t K, int64_t L, int64_t H,
+                           int64_t W) {
+    need(kps.size() == 2 * K && scores.size() == K && tags.size() == L * K * H * W, "a group");
+    std::vector<float> found(K * L), tag(L);
+    ae_group_tag(kps.data(), scores.data(), tags.data(), K, L, H, W, found.data(), tag.data());
+    return to_array(tag);
+  });
+  m.def("ae_fill_gain", [](F32 tags, int64_t o, int64_t KHW, int64_t L, F32 tag, float map,
+                           int64_t p) {
+    need(L >= 1 && tag.size() == L && o >= 0 && o + (L - 1) * KHW + p < tags.size() && p >= 0,
+         "a pixel of the tag maps");
+    return ae_fill_gain(tags.data() + o, KHW, L, tag.data(), map, p);
   });
   m.def("padded_pixel", [](int64_t q, int64_t K, int64_t H, int64_t W) {
     int64_t ch = 0, y = 0, x = 0;

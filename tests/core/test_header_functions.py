@@ -434,6 +434,94 @@ def test_associative_embedding_munkres():
         assert all(_same(w, g) for w, g in zip(_flat(want), _flat(got))), n
 
 
+def _ae_image(K, L, H, W, M, ties):
+    """Candidates and tag maps of one image: tags drawn from a few people (rounded to
+    make ties where `ties`), a NaN tag, candidate values around the threshold."""
+    HW = H * W
+    tags = (RNG.integers(0, 3, L * K * HW) * 2.0 + RNG.normal(0, 0.3, L * K * HW)).astype(np.float32)
+    if ties:
+        tags = np.round(tags)
+    tags[RNG.integers(0, tags.size)] = np.nan
+    vals = RNG.uniform(-0.2, 1.0, K * M).astype(np.float32)
+    vals[RNG.integers(0, vals.size)] = np.nan
+    idx = np.concatenate([RNG.permutation(HW)[:M] for _ in range(K)]).astype(np.int64)
+    return vals, idx, tags, RNG.permutation(K).astype(np.int64)
+
+
+def test_associative_embedding_grouping():
+    keys = np.array([0.5, np.nan, -1.0, 0.0, 0.0], np.float32)
+    joints = RNG.standard_normal(5 * 3 * 2).astype(np.float32)
+    for n, key in ((3, 0.5), (3, -1.0), (3, 2.0), (3, np.nan), (0, 0.5), (4, -0.0)):
+        want = H.ae_group_for_key(keys, n, key, joints, 2)
+        k, j = keys.copy(), joints.copy()
+        got = mirror('ae_group_for_key')(k, n, np.float32(key), j, 2) + (k, j)
+        assert all(_same(w, g) for w, g in zip(_flat(want), _flat(got))), (n, key)
+    cases = 0
+    for K, L, H_, W, M, ties, tag_thr in ((5, 1, 5, 7, 6, False, 1.0), (5, 2, 5, 7, 6, True, 1.0),
+                                          (4, 1, 3, 4, 12, True, 0.5), (1, 1, 4, 4, 5, False, 1.0),
+                                          (6, 3, 6, 6, 4, False, 3.0)):
+        for val_thr in (0.1, -1.0):
+            vals, idx, tags, order = _ae_image(K, L, H_, W, M, ties)
+            args = (vals, idx, tags, order, K, L, W, H_ * W, M, val_thr, tag_thr)
+            want = H.ae_group_keypoints(*args)
+            cap = K * M
+            arrays = (np.zeros(cap, np.float32), np.zeros(cap, np.int64),
+                      np.zeros(cap * 3 * K, np.float32), np.zeros(cap * K * L, np.float32))
+            n = mirror('ae_group_keypoints')(*args, *arrays)
+            got = (n, arrays[0][:n], arrays[1][:n], arrays[2][:n * 3 * K], arrays[3][:n * K * L])
+            assert len(_flat(want)) == len(_flat(got)), args
+            assert all(_same(w, g) for w, g in zip(_flat(want), _flat(got))), args
+            assert n > 1 or K == 1
+            cases += 1
+    assert cases == 10
+    check('ae_kept_groups', [(g, m, G) for g in (0, 1, 5, 9) for m in (0, 2, 5, 20, -1, -3, -20,
+                                                                     2**63 - 1) for G in (0, 3, 9)])
+    for K in (1, 2, 9, 17):
+        joints = RNG.standard_normal(3 * K).astype(np.float32)
+        kps, scores = np.empty(2 * K, np.float32), np.empty(K, np.float32)
+        got = (mirror('ae_instance')(joints, K, kps, scores), kps, scores)
+        assert all(_same(w, g) for w, g in zip(_flat(H.ae_instance(joints, K)), _flat(got))), K
+
+
+def _same_out(name, args, want, *outs):
+    """A mirror that writes into arrays: `want` (the wrapper's result) against them."""
+    assert len(_flat(want)) == len(_flat(outs)), (name, args)
+    assert all(_same(w, g) for w, g in zip(_flat(want), _flat(outs))), (name, args, want, outs)
+
+
+def test_associative_embedding_refinement_and_filling():
+    K, H_, W = 3, 5, 6
+    heat = RNG.uniform(0, 1, K * H_ * W).astype(np.float32)
+    heat[::7] = heat[1::7][:len(heat[::7])]                        # equal neighbours
+    mod = np.log(RNG.uniform(1e-3, 50, K * H_ * W)).astype(np.float32)
+    points = [(x, y) for x in (0.0, 1.0, 2.0, 4.0, 5.0) for y in (0.0, 1.0, 3.0, 4.0)]
+    points += [(np.nan, 1.0), (1e30, 2.0), (-3.0, 2.0), (5.0, 40.0)]
+    n = 0
+    for p in points:
+        for k, udp, (score, shift) in itertools.product((0, 2), (False, True),
+                                                        ((0.5, 0.5), (0.0, 0.5), (0.3, 0.0))):
+            args = (np.array(p, np.float32), score, k, heat, mod, udp, K, H_, W, shift)
+            kp = args[0].copy()
+            mirror('ae_refine_keypoint')(kp, f32(score), k, heat, mod, udp, K, H_, W, f32(shift))
+            _same_out('ae_refine_keypoint', args, H.ae_refine_keypoint(*args), kp)
+            n += 1
+    assert n == 12 * len(points)
+    for L in (1, 2):
+        tags = RNG.normal(0, 2, L * K * H_ * W).astype(np.float32)
+        kps = np.array([1.2, 3.9, 7.5, -2.0, np.nan, 1.0], np.float32)
+        cases = [(kps, np.array(s, np.float32), tags, K, L, H_, W)
+                 for s in ([0.5, 0.2, 0.9], [0.5, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.3, np.nan])]
+        for kps, scores, *_ in cases:   # the mirror writes the tag into its argument
+            tag = np.empty(L, np.float32)
+            mirror('ae_group_tag')(kps, scores, tags, K, L, H_, W, np.empty(K * L, np.float32), tag)
+            _same_out('ae_group_tag', scores, H.ae_group_tag(kps, scores, tags, K, L, H_, W), tag)
+        tag = np.array([0.4, np.nan][:L] if L == 2 else [0.4], np.float32)
+        check('ae_fill_gain', [(tags, k * H_ * W, K * H_ * W, L, t, m, p)
+                               for k in (0, 2) for t in (tag, np.full(L, 1.5, np.float32))
+                               for m in (0.25, np.nan, -1.0) for p in (0, 7, H_ * W - 1)],
+              cast=lambda a: a[:5] + (f32(a[5]), a[6]))
+
+
 # ---- spr.h ------------------------------------------------------------------------------
 
 def _cands(n, ties=False, nan=False):

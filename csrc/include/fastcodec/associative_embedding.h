@@ -6,6 +6,7 @@
 #pragma once
 
 #include "fastcodec/common.h"
+#include "fastcodec/refine.h"
 
 namespace fastcodec {
 
@@ -230,6 +231,127 @@ FC_HD int64_t munkres_star_in_row(const MunkresWork& w, int64_t n, int64_t r) {
   return -1;
 }
 
+// ---- _group_keypoints_by_tags: the grouping, keypoint by keypoint ----
+
+// One image's top-k candidates: candidate m of keypoint k has value vals[k * M + m] and
+// flat pixel idx[k * M + m]; tags are the image's (L * K, H, W) maps, tag l of keypoint
+// k being channel l * K + k.
+struct AeCandidates {
+  const float* vals;
+  const int64_t* idx;
+  const float* tags;
+  const int64_t* order;  // decode_keypoint_order, each in [0, K)
+  int64_t K, L, W, HW, M;
+  double val_thr, tag_thr;
+};
+
+// The grouping's state, as arrays. Group g (joint_dict / tag_dict in insertion order):
+// keys[g] (the first tag of the keypoint that opened it), joints[g * K * 3 ..] (x, y,
+// value per keypoint; zeros where missing), counts[g] tags of L at tags[g * K * L ..]
+// (at most K: a group takes one keypoint per step, and reopening its key restarts its
+// list). Scratch: rows (M), means (L per group), cost (M * n), dist (M per group), d2
+// (L), munkres (n x n).
+struct AeGroups {
+  float* keys;
+  int64_t* counts;
+  float* joints;
+  float* tags;
+  int64_t* rows;
+  float* means;
+  double* cost;
+  double* dist;
+  double* d2;
+  MunkresWork munkres;
+};
+
+// The group of `key` (joint_dict.setdefault(key, zeros)): the first whose key equals it
+// (NaN equals none), else a new one at the end with zero joints. `*n` groups so far.
+FC_HD int64_t ae_group_for_key(AeGroups& s, int64_t* n, float key, int64_t K) {
+  for (int64_t g = 0; g < *n; ++g)
+    if (s.keys[g] == key) return g;
+  const int64_t g = (*n)++;
+  s.keys[g] = key;
+  for (int64_t j = 0; j < 3 * K; ++j) s.joints[g * 3 * K + j] = 0.f;
+  return g;
+}
+
+// The grouping of one image; returns the number of groups, or -1 where the store runs
+// out of room. `Store` owns the arrays: `store.g` (AeGroups, rows and d2 sized M and L)
+// and `store.reserve(groups, n)`, which makes room for that many groups and an n x n
+// munkres (moving the arrays, contents kept) or returns false. The CPU grows vectors;
+// a CUDA block has a fixed scratch for the worst case (every candidate its own group).
+template <class Store>
+FC_HD int64_t ae_group_keypoints(const AeCandidates& c, Store& store) {
+  const int64_t K = c.K, L = c.L, M = c.M, HW = c.HW, KHW = K * HW;
+  AeGroups& s = store.g;  // the store updates these pointers when it moves the arrays
+  int64_t n_groups = 0;
+  for (int64_t i = 0; i < K; ++i) {
+    const int64_t k = c.order[i];
+    const float* vals = c.vals + k * M;
+    const int64_t* idx = c.idx + k * M;
+    int64_t R = 0;
+    for (int64_t m = 0; m < M; ++m)
+      if ((double)vals[m] > c.val_thr) s.rows[R++] = m;
+    if (R == 0) continue;
+    // The first keypoint with candidates opens a group per candidate; later ones are
+    // matched to the groups so far (munkres on float64 costs; MMPose pads the columns
+    // up to R with 1e10).
+    const bool match = i > 0 && n_groups > 0;
+    const int64_t G = n_groups, cols = R > G ? R : G;
+    if (match) {
+      if (!store.reserve(G, cols)) return -1;
+      for (int64_t g = 0; g < G; ++g)
+        for (int64_t l = 0; l < L; ++l)
+          s.means[g * L + l] = numpy_mean_of_tags(s.tags + g * K * L, s.counts[g], L, l);
+      for (int64_t j = 0; j < R * cols; ++j) s.cost[j] = 1e10;
+      for (int64_t r = 0; r < R; ++r) {
+        const float* t = c.tags + k * HW + idx[s.rows[r]];
+        for (int64_t g = 0; g < G; ++g) {
+          for (int64_t l = 0; l < L; ++l) {
+            const double d = (double)t[l * KHW] - (double)s.means[g * L + l];
+            s.d2[l] = d * d;
+          }
+          const double dist = sqrt(numpy_pairwise_sum(s.d2, L, 1));
+          s.dist[r * G + g] = dist;
+          s.cost[r * cols + g] = ae_group_cost(dist, (double)vals[s.rows[r]]);
+        }
+      }
+      munkres_solve(s.cost, R, cols, s.munkres);
+    }
+    for (int64_t r = 0; r < R; ++r) {
+      const int64_t m = s.rows[r], p = idx[m];
+      const float* t = c.tags + k * HW + p;
+      int64_t g = -1;
+      if (match) {
+        const int64_t col = munkres_star_in_row(s.munkres, cols, r);
+        if (col >= 0 && col < G && s.dist[r * G + col] < c.tag_thr) g = col;
+      }
+      if (g >= 0) {  // tag_dict[key].append(tag)
+        for (int64_t l = 0; l < L; ++l) s.tags[(g * K + s.counts[g]) * L + l] = t[l * KHW];
+        ++s.counts[g];
+      } else {  // a new key, or a reopened one: tag_dict[key] = [tag]
+        if (!store.reserve(n_groups + 1, match ? cols : 0)) return -1;
+        g = ae_group_for_key(s, &n_groups, t[0], K);
+        for (int64_t l = 0; l < L; ++l) s.tags[g * K * L + l] = t[l * KHW];
+        s.counts[g] = 1;
+      }
+      float* joint = s.joints + (g * K + k) * 3;
+      joint[0] = (float)(p % c.W);
+      joint[1] = (float)(p / c.W);
+      joint[2] = vals[m];
+    }
+  }
+  return n_groups;
+}
+
+// How many groups MMPose keeps: joint_dict_keys[:max_instances] (a Python slice end;
+// INT64_MAX for None), at most G (the rows of the outputs).
+FC_HD int64_t ae_kept_groups(int64_t groups, int64_t max_instances, int64_t G) {
+  int64_t keep = max_instances >= 0 ? (groups < max_instances ? groups : max_instances)
+                                    : (groups + max_instances > 0 ? groups + max_instances : 0);
+  return keep < G ? keep : G;
+}
+
 // ---- refine_keypoints_dark_udp's lookup in the edge-padded flattened maps ----
 
 // Python's index q into the flattened (K, H + 2, W + 2) edge-padded maps -> the map
@@ -250,6 +372,84 @@ FC_HD int64_t dark_udp_centre_f32(float x, float y, int64_t k, int64_t H, int64_
   const int64_t Wp = W + 2, S = (H + 2) * Wp;
   const float t = (x + 1.f) + (y + 1.f) * (float)Wp;
   return x86_to_i64((double)(float)((double)t + (double)(k * S)));
+}
+
+// A kept group as MMPose returns it: its joints (K x (x, y, value)) split into
+// keypoints (K x 2) and scores (K); returns the instance score, the scores' mean.
+FC_HD float ae_instance(const float* joints, int64_t K, float* kps, float* scores) {
+  for (int64_t k = 0; k < K; ++k) {
+    kps[2 * k] = joints[3 * k];
+    kps[2 * k + 1] = joints[3 * k + 1];
+    scores[k] = joints[3 * k + 2];
+  }
+  return numpy_pairwise_sum(scores, K, 1) / (float)K;
+}
+
+// ---- refinement and _fill_missing_keypoints, per kept group ----
+
+// Keypoint k of a kept group (x, y in heatmap pixels, in place), as MMPose refines it:
+// with UDP, refine_keypoints_dark_udp's step read from `modulated` (the image's K maps
+// blurred, clipped and logged, edge-padded through padded_pixel), else the 0.25 px step
+// on the image's heatmaps; then the centre shift where the keypoint was found.
+FC_HD void ae_refine_keypoint(float* kp, float score, int64_t k, const float* heat,
+                              const float* modulated, bool udp, int64_t K, int64_t H,
+                              int64_t W, float center_shift) {
+  const int64_t HW = H * W;
+  if (udp) {
+    const int64_t Wp = W + 2, q = dark_udp_centre_f32(kp[0], kp[1], k, H, W);
+    const int64_t steps[7] = {0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp};
+    float v[7];
+    bool inside = true;  // an index past the padded maps raises IndexError in MMPose
+    for (int j = 0; j < 7 && inside; ++j) {
+      int64_t ch, y, x;
+      inside = padded_pixel(q + steps[j], K, H, W, &ch, &y, &x);
+      if (inside) v[j] = modulated[ch * HW + y * W + x];
+    }
+    if (inside) {
+      const Offset o = dark_udp_step(v);
+      kp[0] = (float)((double)kp[0] - o.dx);
+      kp[1] = (float)((double)kp[1] - o.dy);
+    }
+  } else {
+    const Offset o = sign_step(heat + k * HW, W, H, (int64_t)kp[0], (int64_t)kp[1]);
+    kp[0] += (float)o.dx;
+    kp[1] += (float)o.dy;
+  }
+  const float s = center_shift * (score > 0.f ? 1.f : 0.f);
+  kp[0] += s;
+  kp[1] += s;
+}
+
+// A kept group's tag for filling (np.mean over its found keypoints, score > 0, of the
+// tags at their refined and shifted locations, `astype(int64)` and clipped): L floats
+// into `tag`, NaN where none was found. `found_tags`: K * L floats of scratch.
+FC_HD void ae_group_tag(const float* kps, const float* scores, const float* tags, int64_t K,
+                        int64_t L, int64_t H, int64_t W, float* found_tags, float* tag) {
+  const int64_t HW = H * W;
+  int64_t found = 0;
+  for (int64_t k = 0; k < K; ++k) {
+    if (!(scores[k] > 0.f)) continue;
+    const int64_t x = clip_i64(x86_to_i64(kps[2 * k]), 0, W - 1);
+    const int64_t y = clip_i64(x86_to_i64(kps[2 * k + 1]), 0, H - 1);
+    for (int64_t l = 0; l < L; ++l) found_tags[found * L + l] = tags[(l * K + k) * HW + y * W + x];
+    ++found;
+  }
+  for (int64_t l = 0; l < L; ++l)
+    tag[l] = found ? numpy_mean_of_tags(found_tags, found, L, l) : FC_NAN_F;
+}
+
+// The negated filling cost of pixel p for a missing keypoint (np.argmin of the cost is
+// the argmax of its negation: negation is exact and keeps NaN and ties):
+// -(np.round(||tags(p) - tag||) * 100 - map(p)) in float32. tags_k: the keypoint's
+// first tag map, map l at tags_k[l * KHW].
+FC_HD float ae_fill_gain(const float* tags_k, int64_t KHW, int64_t L, const float* tag,
+                         float map, int64_t p) {
+  float acc = 0.f;
+  for (int64_t l = 0; l < L; ++l) {
+    const float d = tags_k[l * KHW + p] - tag[l];
+    acc += d * d;
+  }
+  return -ae_fill_cost(sqrtf(acc), map);
 }
 
 }  // namespace fastcodec

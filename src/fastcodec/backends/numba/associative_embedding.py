@@ -314,13 +314,159 @@ def _candidates(heat, r, M, vals, idx):
 
 
 @jit
-def _group_for_key(keys, n_groups, key, joints, K):
-    for g in range(n_groups):
+def ae_group_for_key(keys, n, key, joints, K):
+    """joint_dict.setdefault(key, zeros) over the first n groups -> (group, n after)."""
+    for g in range(n):
         if keys[g] == key:
-            return g, n_groups
-    keys[n_groups] = key
-    joints[n_groups, :, :] = _F0
-    return n_groups, n_groups + 1
+            return g, n
+    keys[n] = key
+    for j in range(3 * K):
+        joints[n * 3 * K + j] = _F0
+    return n, n + 1
+
+
+@jit
+def ae_group_keypoints(vals, idx, tags, order, K, L, W, HW, M, val_thr, tag_thr, keys, counts,
+                       joints, gtags):
+    """The grouping of one image (see the header): vals, idx (K * M) flat, tags the
+    image's flat (L * K, H, W) maps; groups into keys, counts, joints (3K each) and
+    gtags (K * L each), flat, room for K * M groups -> the number of groups."""
+    KHW = K * HW
+    rows = np.empty(max(M, 1), np.int64)
+    d2 = np.empty(max(L, 1), np.float64)
+    means = np.empty(max(K * M * L, 1), np.float32)
+    n_groups = 0
+    for i in range(K):
+        k = order[i]
+        R = 0
+        for m in range(M):
+            if np.float64(vals[k * M + m]) > val_thr:
+                rows[R] = m
+                R += 1
+        if R == 0:
+            continue
+        match = i > 0 and n_groups > 0
+        G = n_groups
+        cols = max(R, G)
+        n = cols if match else 1
+        cost = np.full(R * cols if match else 1, 1e10)
+        dist = np.empty(max(R * G, 1))
+        C = np.empty(n * n)
+        marked = np.zeros(n * n, np.uint8)
+        row_cov = np.empty(n, np.uint8)
+        col_cov = np.empty(n, np.uint8)
+        path = np.empty(2 * (2 * n + 1), np.int64)
+        if match:
+            for g in range(G):
+                for l in range(L):
+                    means[g * L + l] = numpy_mean_of_tags(gtags[g * K * L:], counts[g], L, l)
+            for r in range(R):
+                t = k * HW + idx[k * M + rows[r]]
+                for g in range(G):
+                    for l in range(L):
+                        d = np.float64(tags[t + l * KHW]) - np.float64(means[g * L + l])
+                        d2[l] = d * d
+                    dd = math.sqrt(numpy_pairwise_sum(d2, 0, L, 1, 0.0))
+                    dist[r * G + g] = dd
+                    cost[r * cols + g] = ae_group_cost(dd, np.float64(vals[k * M + rows[r]]))
+            munkres_solve(cost, R, cols, C, marked, row_cov, col_cov, path)
+        for r in range(R):
+            m = rows[r]
+            p = idx[k * M + m]
+            t = k * HW + p
+            g = -1
+            if match:
+                col = munkres_star_in_row(marked, cols, r)
+                if col >= 0 and col < G and dist[r * G + col] < tag_thr:
+                    g = col
+            if g >= 0:
+                for l in range(L):
+                    gtags[(g * K + counts[g]) * L + l] = tags[t + l * KHW]
+                counts[g] += 1
+            else:
+                g, n_groups = ae_group_for_key(keys, n_groups, tags[t], joints, K)
+                for l in range(L):
+                    gtags[g * K * L + l] = tags[t + l * KHW]
+                counts[g] = 1
+            joints[(g * K + k) * 3] = np.float32(p % W)
+            joints[(g * K + k) * 3 + 1] = np.float32(p // W)
+            joints[(g * K + k) * 3 + 2] = vals[k * M + m]
+    return n_groups
+
+
+@jit
+def ae_kept_groups(groups, max_instances, G):
+    if max_instances >= 0:
+        keep = min(groups, max_instances)
+    else:
+        keep = max(0, groups + max_instances)
+    return min(keep, G)
+
+
+@jit
+def ae_instance(joints, K, kps, scores):
+    """joints (3K, flat) -> kps (2K), scores (K) in place; returns the instance score."""
+    for k in range(K):
+        kps[2 * k] = joints[3 * k]
+        kps[2 * k + 1] = joints[3 * k + 1]
+        scores[k] = joints[3 * k + 2]
+    return numpy_pairwise_sum(scores, 0, K, 1, _F0) / np.float32(K)
+
+
+@jit
+def ae_refine_keypoint(kp, score, k, heat, modulated, udp, K, H, W, center_shift):
+    """Keypoint k of a kept group (kp: its (x, y), in place); heat and modulated: the
+    image's flat (K, H, W) maps."""
+    HW = H * W
+    if udp:
+        Wp = W + 2
+        q = dark_udp_centre_f32(kp[0], kp[1], k, H, W)
+        steps = np.array([0, 1, Wp, Wp + 1, -Wp - 1, -1, -Wp], np.int64)
+        v = np.empty(7, np.float32)
+        inside = True
+        for j in range(7):
+            inside, ch, y, x = padded_pixel(q + steps[j], K, H, W)
+            if not inside:
+                break
+            v[j] = modulated[ch * HW + y * W + x]
+        if inside:
+            ox, oy = dark_udp_step(v)
+            kp[0] = np.float32(np.float64(kp[0]) - ox)
+            kp[1] = np.float32(np.float64(kp[1]) - oy)
+    else:
+        ox, oy = sign_step(heat, k * HW, W, H, np.int64(kp[0]), np.int64(kp[1]))
+        kp[0] += np.float32(ox)
+        kp[1] += np.float32(oy)
+    s = center_shift * (_F1 if score > _F0 else _F0)
+    kp[0] += s
+    kp[1] += s
+
+
+@jit
+def ae_group_tag(kps, scores, tags, K, L, H, W, found_tags, tag):
+    """A kept group's filling tag (L floats into `tag`); kps (2K), tags the image's."""
+    HW = H * W
+    found = 0
+    for k in range(K):
+        if not (scores[k] > _F0):
+            continue
+        x = clip_i64(x86_to_i64(np.float64(kps[2 * k])), 0, W - 1)
+        y = clip_i64(x86_to_i64(np.float64(kps[2 * k + 1])), 0, H - 1)
+        for l in range(L):
+            found_tags[found * L + l] = tags[(l * K + k) * HW + y * W + x]
+        found += 1
+    for l in range(L):
+        tag[l] = numpy_mean_of_tags(found_tags, found, L, l) if found else np.float32(np.nan)
+
+
+@jit
+def ae_fill_gain(tags, o, KHW, L, tag, map_value, p):
+    """The negated filling cost of pixel p; tags[o:] is the keypoint's first tag map."""
+    acc = _F0
+    for l in range(L):
+        d = tags[o + l * KHW + p] - tag[l]
+        acc += d * d
+    return -ae_fill_cost(np.float32(math.sqrt(acc)), map_value)
 
 
 @jit
@@ -333,161 +479,55 @@ def _decode_kernel(heat, tags, order, vals, idx, modulated, udp, val_thr, tag_th
     Gout = out_kps.shape[1]
     cap = K * M + 1
     keys = np.empty(cap, np.float32)
-    joints = np.zeros((cap, max(K, 1), 3), np.float32)
-    gtags = np.empty((cap, max(K, 1) * max(L, 1) + 1), np.float32)
-    gcount = np.zeros(cap, np.int64)
-    rows = np.empty(max(M, 1), np.int64)
-    means = np.empty(cap * max(L, 1), np.float32)
-    d2 = np.empty(max(L, 1), np.float64)
-    fill_tags = np.empty(max(K, 1) * max(L, 1), np.float32)
+    gcounts = np.zeros(cap, np.int64)
+    joints = np.zeros(cap * max(K, 1) * 3, np.float32)
+    gtags = np.empty(cap * max(K, 1) * max(L, 1), np.float32)
+    found_tags = np.empty(max(K, 1) * max(L, 1), np.float32)
     tag = np.empty(max(L, 1), np.float32)
-    steps = np.array([0, 1, W + 2, W + 3, -W - 3, -1, -W - 2], np.int64)
-    v7 = np.empty(7, np.float32)
     flat_tags = tags.reshape(B, -1)
     flat_heat = heat.reshape(B, -1)
     flat_mod = modulated.reshape(modulated.shape[0], -1)
+    kps = out_kps.reshape(B, -1)
+    scores = out_scores.reshape(B, -1)
     for b in range(B):
         tg = flat_tags[b]
-        ng = 0
-        for i in range(K):
-            k = order[i]
-            R = 0
-            for m in range(M):
-                if np.float64(vals[b, k, m]) > val_thr:
-                    rows[R] = m
-                    R += 1
-            if R == 0:
-                continue
-            if i == 0 or ng == 0:
-                for r in range(R):
-                    m = rows[r]
-                    p = idx[b, k, m]
-                    g, ng = _group_for_key(keys, ng, tg[k * HW + p], joints, K)
-                    joints[g, k, 0] = np.float32(p % W)
-                    joints[g, k, 1] = np.float32(p // W)
-                    joints[g, k, 2] = vals[b, k, m]
-                    for l in range(L):
-                        gtags[g, l] = tg[(l * K + k) * HW + p]
-                    gcount[g] = 1
-                continue
-            G = ng
-            cols = max(R, G)
-            for g in range(G):
-                for l in range(L):
-                    means[g * L + l] = numpy_mean_of_tags(gtags[g], gcount[g], L, l)
-            cost = np.full(R * cols, 1e10)
-            dist = np.empty(R * G)
-            for r in range(R):
-                m = rows[r]
-                p = idx[b, k, m]
-                for g in range(G):
-                    for l in range(L):
-                        d = np.float64(tg[(l * K + k) * HW + p]) - np.float64(means[g * L + l])
-                        d2[l] = d * d
-                    dd = math.sqrt(numpy_pairwise_sum(d2, 0, L, 1, 0.0))
-                    dist[r * G + g] = dd
-                    cost[r * cols + g] = ae_group_cost(dd, np.float64(vals[b, k, m]))
-            n = cols
-            C = np.empty(n * n)
-            marked = np.empty(n * n, np.uint8)
-            row_cov = np.empty(n, np.uint8)
-            col_cov = np.empty(n, np.uint8)
-            path = np.empty(2 * (2 * n + 1), np.int64)
-            munkres_solve(cost, R, cols, C, marked, row_cov, col_cov, path)
-            for r in range(R):
-                c = munkres_star_in_row(marked, n, r)
-                m = rows[r]
-                p = idx[b, k, m]
-                if c >= 0 and c < G and dist[r * G + c] < tag_thr:
-                    g = c
-                    for l in range(L):
-                        gtags[g, gcount[g] * L + l] = tg[(l * K + k) * HW + p]
-                    gcount[g] += 1
-                else:
-                    g, ng = _group_for_key(keys, ng, tg[k * HW + p], joints, K)
-                    for l in range(L):
-                        gtags[g, l] = tg[(l * K + k) * HW + p]
-                    gcount[g] = 1
-                joints[g, k, 0] = np.float32(p % W)
-                joints[g, k, 1] = np.float32(p // W)
-                joints[g, k, 2] = vals[b, k, m]
-        total = ng
-        if max_instances >= 0:
-            keep = min(total, max_instances)
-        else:
-            keep = max(0, total + max_instances)
-        keep = min(keep, Gout)
+        groups = ae_group_keypoints(vals[b].ravel(), idx[b].ravel(), tg, order, K, L, W, HW, M,
+                                    val_thr, tag_thr, keys, gcounts, joints, gtags)
+        keep = ae_kept_groups(groups, max_instances, Gout)
         counts[b] = keep
         out_kps[b] = _F0
         out_scores[b] = _F0
         out_inst[b] = _F0
         for g in range(keep):
-            for k in range(K):
-                out_kps[b, g, k, 0] = joints[g, k, 0]
-                out_kps[b, g, k, 1] = joints[g, k, 1]
-                out_scores[b, g, k] = joints[g, k, 2]
-            out_inst[b, g] = numpy_pairwise_sum(out_scores[b, g], 0, K, 1, _F0) / np.float32(K)
+            out_inst[b, g] = ae_instance(joints[g * K * 3:], K, kps[b, g * K * 2:],
+                                         scores[b, g * K:])
         if keep == 0 or K == 0:
             continue
+        for i in range(keep * K):
+            ae_refine_keypoint(kps[b, 2 * i:], scores[b, i], i % K, flat_heat[b],
+                               flat_mod[b] if udp else flat_heat[b], udp, K, H, W, shift)
         maps = flat_mod[b] if udp else flat_heat[b]
         for g in range(keep):
+            sc = scores[b, g * K:]
+            ae_group_tag(kps[b, g * K * 2:], sc, tg, K, L, H, W, found_tags, tag)
             for k in range(K):
-                if udp:
-                    q = dark_udp_centre_f32(out_kps[b, g, k, 0], out_kps[b, g, k, 1], k, H, W)
-                    ok = True
-                    for j in range(7):
-                        ok, ch, y, x = padded_pixel(q + steps[j], K, H, W)
-                        if not ok:
-                            break
-                        v7[j] = maps[ch * HW + y * W + x]
-                    if ok:
-                        ox, oy = dark_udp_step(v7)
-                        out_kps[b, g, k, 0] = np.float32(np.float64(out_kps[b, g, k, 0]) - ox)
-                        out_kps[b, g, k, 1] = np.float32(np.float64(out_kps[b, g, k, 1]) - oy)
-                else:
-                    ox, oy = sign_step(flat_heat[b], k * HW, W, H,
-                                       np.int64(out_kps[b, g, k, 0]),
-                                       np.int64(out_kps[b, g, k, 1]))
-                    out_kps[b, g, k, 0] += np.float32(ox)
-                    out_kps[b, g, k, 1] += np.float32(oy)
-                s = shift * (_F1 if out_scores[b, g, k] > _F0 else _F0)
-                out_kps[b, g, k, 0] += s
-                out_kps[b, g, k, 1] += s
-        for g in range(keep):
-            found = 0
-            for k in range(K):
-                if not (out_scores[b, g, k] > _F0):
-                    continue
-                x = clip_i64(x86_to_i64(np.float64(out_kps[b, g, k, 0])), 0, W - 1)
-                y = clip_i64(x86_to_i64(np.float64(out_kps[b, g, k, 1])), 0, H - 1)
-                for l in range(L):
-                    fill_tags[found * L + l] = tg[(l * K + k) * HW + y * W + x]
-                found += 1
-            for l in range(L):
-                tag[l] = numpy_mean_of_tags(fill_tags, found, L, l) if found else np.float32(np.nan)
-            for k in range(K):
-                if out_scores[b, g, k] > _F0:
+                if sc[k] > _F0:
                     continue
                 best = 0
-                best_cost = _F0
-                for p in range(HW):
-                    acc = _F0
-                    for l in range(L):
-                        d = tg[(l * K + k) * HW + p] - tag[l]
-                        acc += d * d
-                    c = ae_fill_cost(np.float32(math.sqrt(acc)), maps[k * HW + p])
-                    if p == 0 or c < best_cost or c != c:
+                best_gain = _F0
+                for p in range(HW):   # np.argmin of the cost: the first NaN or minimum
+                    c = ae_fill_gain(tg, k * HW, K * HW, L, tag, maps[k * HW + p], p)
+                    if p == 0 or c > best_gain or c != c:
                         best = p
-                        best_cost = c
+                        best_gain = c
                         if c != c:
                             break
-                out_kps[b, g, k, 0] = np.float32(best % W)
-                out_kps[b, g, k, 1] = np.float32(best // W)
-                out_scores[b, g, k] = maps[k * HW + best]
-        for g in range(keep):
-            for k in range(K):
-                out_kps[b, g, k, 0] *= sx
-                out_kps[b, g, k, 1] *= sy
+                kps[b, g * K * 2 + 2 * k] = np.float32(best % W)
+                kps[b, g * K * 2 + 2 * k + 1] = np.float32(best // W)
+                sc[k] = maps[k * HW + best]
+        for i in range(keep * K):
+            kps[b, 2 * i] *= sx
+            kps[b, 2 * i + 1] *= sy
 
 
 def ae_decode(heatmaps, tags, order, nms_kernel, topk, val_thr, tag_thr, max_instances, udp,
