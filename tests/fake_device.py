@@ -170,7 +170,7 @@ def cuda_backend() -> types.ModuleType:
     """The backend-contract functions of the CUDA launch code on FakeLauncher."""
     from fastcodec.backends.cuda import launch
     module = types.ModuleType('fake_cuda_backend')
-    vars(module).update(launch.contract_functions(launch.Kernels(_launcher()), 'cuda'))
+    vars(module).update(launch.contract_functions(launch.Kernels(_launcher())))
     return module
 
 

@@ -32,6 +32,7 @@
 #include "lifting.cu"
 // Hand3DHeatmap (issue 16)
 #include "hand3d.cu"
+#include "associative_embedding.cu"
 
 namespace py = pybind11;
 
@@ -132,6 +133,8 @@ const std::map<std::string, Launcher>& kernels() {
       // Hand3DHeatmap and SimCC3DLabel (issue 16)
       FC_KERNEL(fc_hand3d_encode),
       FC_KERNEL(fc_simcc3d_encode),
+      FC_KERNEL(fc_ae_candidates),
+      FC_KERNEL(fc_ae_group),
   };
 #undef FC_KERNEL
   return table;
@@ -156,6 +159,10 @@ PYBIND11_MODULE(_cuda_emulator, m) {
       py::arg("name"), py::arg("grid"), py::arg("block"), py::arg("shared_bytes"), py::arg("args"),
       "Runs kernel `name` over `grid` blocks of `block` threads with `shared_bytes` of "
       "dynamic shared memory on the host; returns when it is done.");
+  m.def("ae_scratch_bytes", [](int64_t K, int64_t L, int64_t M) {
+    AeScratch s;
+    return ae_scratch_layout(nullptr, K, L, M, &s);
+  }, "fc_ae_group's scratch bytes per image (launch.ae_scratch_bytes must agree).");
   m.def("kernel_names", [] {
     py::list names;
     for (const auto& kv : kernels()) names.append(kv.first);

@@ -4,6 +4,7 @@
 // Launch parameters: backends/cuda/launch.py.
 #include "cuda_compat.cuh"
 #include "fastcodec/spr.h"
+#include "nms_topk.cuh"
 
 using namespace fastcodec;
 using namespace fastcodec::cuda;
@@ -46,24 +47,13 @@ extern "C" __global__ void fc_spr_encode_displacements(
 }
 
 // ---- spr_decode: one block per sample --------------------------------------------------------
-// The candidates of the top-k live in `scratch` as SprCandidate (16 bytes: two int64
-// slots each), L per sample: M on the partial_sort path, H * W on the nth_element path.
-static_assert(sizeof(SprCandidate) == 2 * sizeof(int64_t), "SprCandidate is 16 bytes");
-
 // heatmaps (B, C, H, W) (the root map is channel C - 1), displacements (B, 2K, H, W),
 // r = (nms_kernel - 1) / 2, M <= H * W candidates | peaks (B, H*W) scratch, scratch
-// (B, L, 2) int64, keypoints (B, M, K, 2), root_scores (B, M), keypoint_scores (B, M, K)
-// when rescore, counts (B,). block 256:
-//   1. every thread: the NMS value of its pixels (spr_max over the clipped window, then
-//      spr_nms_value: torch's max_pool2d comparison) into peaks;
-//   2. warp 0: torch.topk's selection as the CPU runs it (spr.h: libstdc++'s heap or
-//      introselect steps, so equal values come out in the CPU's order). On the heap
-//      path each 32 pixels are one ballot of "comes before the heap's top"; only the
-//      pixels it marks are offered, one by one, by lane 0 (the top only moves later in
-//      the order, so a pixel not before it now never enters). The nth_element path
-//      (M * 64 > H * W: small maps) runs on lane 0;
-//   3. thread 0: the kept candidates (score > threshold) in order, compacted;
-//   4. every thread: one (instance, keypoint) each: the read-out and the rescoring.
+// (B, topk_scratch_length, 2) int64 (SprCandidate), keypoints (B, M, K, 2), root_scores
+// (B, M), keypoint_scores (B, M, K) when rescore, counts (B,). block 256:
+//   1. the root map's NMS and top-k (nms_topk.cuh);
+//   2. thread 0: the kept candidates (score > threshold) in order, compacted;
+//   3. every thread: one (instance, keypoint) each: the read-out and the rescoring.
 extern "C" __global__ void fc_spr_decode(const float* heat, const float* disp, int64_t B,
                                          int64_t C, int64_t K, int64_t H, int64_t W, int64_t r,
                                          int64_t M, float threshold, float sx, float sy,
@@ -74,51 +64,12 @@ extern "C" __global__ void fc_spr_decode(const float* heat, const float* disp, i
   const int64_t b = blockIdx.x;
   if (b >= B) return;
   const int64_t HW = H * W;
-  const bool heap = spr_partial_sort_path(M, HW);
   const float* sample = heat + b * C * HW;
   const float* root = sample + (C - 1) * HW;
   float* nms = peaks + b * HW;
-  SprCandidate* cand = reinterpret_cast<SprCandidate*>(scratch) + b * (heap ? M : HW);
+  SprCandidate* cand = reinterpret_cast<SprCandidate*>(scratch) + b * topk_scratch_length(M, HW);
 
-  for (int64_t p = threadIdx.x; p < HW; p += blockDim.x) {
-    const int64_t x = p % W, y = p / W;
-    const int64_t x0 = x - r < 0 ? 0 : x - r, x1 = x + r >= W ? W - 1 : x + r;
-    const int64_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
-    float mx = root[y0 * W + x0];
-    for (int64_t yy = y0; yy <= y1; ++yy)
-      for (int64_t xx = x0; xx <= x1; ++xx) mx = spr_max(mx, root[yy * W + xx]);
-    nms[p] = spr_nms_value(root[p], mx);
-  }
-  __syncthreads();
-
-  const unsigned lane = threadIdx.x % 32;
-  if (threadIdx.x < 32 && M > 0) {
-    if (heap) {
-      if (lane == 0) {
-        for (int64_t i = 0; i < M; ++i) cand[i] = SprCandidate{nms[i], i};
-        spr_make_heap(cand, M);
-      }
-      SprCandidate unused;
-      for (int64_t base = M; base < HW; base += 32) {
-        const float top = __shfl_sync(kFullWarp, lane == 0 ? cand[0].value : 0.f, 0);
-        const int64_t i = base + lane;
-        const bool before = i < HW && spr_value_before(nms[i], top);
-        unsigned offered = __ballot_sync(kFullWarp, before);
-        if (lane == 0) {
-          for (; offered; offered &= offered - 1) {
-            const int64_t at = base + __ffs((int)offered) - 1;
-            spr_heap_offer(cand, M, SprCandidate{nms[at], at}, &unused);
-          }
-        }
-      }
-      if (lane == 0) spr_sort_heap(cand, M);
-    } else if (lane == 0) {
-      for (int64_t i = 0; i < HW; ++i) cand[i] = SprCandidate{nms[i], i};
-      spr_nth_element(cand, M - 1, HW);
-      spr_sort(cand, M - 1);
-    }
-  }
-  __syncthreads();
+  block_nms_topk(root, H, W, r, M, nms, cand);
 
   if (threadIdx.x == 0) {
     int64_t count = 0;

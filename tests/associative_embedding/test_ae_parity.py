@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fastcodec
-from conftest import adversarial_keypoints
+from conftest import EMULATED, adversarial_keypoints
 
 torch = pytest.importorskip('torch')
 munkres = pytest.importorskip('munkres')
@@ -92,6 +92,7 @@ def assert_same(got, want, unstable=None):
 
 # ---- encode ---------------------------------------------------------------------------
 
+@EMULATED
 @pytest.mark.parametrize('use_udp', [False, True])
 def test_encode_matches_mmpose(mmc, backend, use_udp):
     ours, ref = codecs(mmc, heatmap_size=(32, 24), use_udp=use_udp)
@@ -141,6 +142,7 @@ DECODE_CONFIGS = [
 ]
 
 
+@EMULATED
 @pytest.mark.parametrize('L', [1, 2])
 @pytest.mark.parametrize('cfg', DECODE_CONFIGS, ids=lambda c: '-'.join(map(str, c.values())) or 'default')
 def test_decode_matches_mmpose(mmc, backend, cfg, L):
@@ -150,6 +152,7 @@ def test_decode_matches_mmpose(mmc, backend, cfg, L):
     assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
 
 
+@EMULATED
 @pytest.mark.parametrize('cfg', [dict(), dict(decode_gaussian_kernel=5, decode_center_shift=0.5)])
 def test_decode_udp_matches_mmpose(mmc, backend, cfg):
     ours, ref = codecs(mmc, heatmap_size=(36, 28), use_udp=True, **cfg)
@@ -160,6 +163,7 @@ def test_decode_udp_matches_mmpose(mmc, backend, cfg):
         assert_same(ours.batch_decode(heat, tags), want, unstable_keypoints(ref, heat, tags, want))
 
 
+@EMULATED
 @needs_munkres_1
 @pytest.mark.parametrize('thr', [0.1, 0.0, -1.0])
 @pytest.mark.parametrize('size', [(48, 32), (12, 10)])  # top-k: partial_sort / nth_element
@@ -178,6 +182,7 @@ def test_decode_ties(mmc, backend, thr, size):
     assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
 
 
+@EMULATED
 @needs_munkres_1
 def test_decode_random_maps(mmc, backend):
     """Maps without people: noise, integer plateaus, negative values."""
@@ -190,17 +195,24 @@ def test_decode_random_maps(mmc, backend):
         assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
 
 
-def assert_cpp_equals_numba(codec, heat, tags):
-    """batch_decode's results on the cpp and numba backends, equal bit for bit."""
+EXACT_BACKENDS = [b for b in ('cpp', 'numba', 'cuda-emulator') if b in fastcodec.available_backends()]
+needs_two_backends = pytest.mark.skipif(len(EXACT_BACKENDS) < 2, reason='one backend only')
+
+
+def assert_backends_equal(codec, heat, tags):
+    """batch_decode's results on the cpp and numba backends and the CUDA kernels (run
+    by the emulator, whose libm math is the CPU's), equal bit for bit."""
     results = []
-    for name in ('cpp', 'numba'):
+    for name in EXACT_BACKENDS:
         with fastcodec.use_backend(name):
             results.append(codec.batch_decode(heat, tags))
-    for a, b in zip(*results):
-        for x, y in zip(a, b):
-            np.testing.assert_array_equal(x, y)
+    for other, name in zip(results[1:], EXACT_BACKENDS[1:]):
+        for a, b in zip(results[0], other):
+            for x, y in zip(a, b):
+                np.testing.assert_array_equal(x, y, err_msg=name)
 
 
+@EMULATED
 @needs_munkres_1
 @pytest.mark.parametrize('nms', [1, 3])
 def test_decode_negative_maps_every_candidate(mmc, backend, nms):
@@ -215,11 +227,11 @@ def test_decode_negative_maps_every_candidate(mmc, backend, nms):
     assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
 
 
+@needs_two_backends
 def test_backends_agree_on_extreme_maps():
     """NaN, +-inf and huge values on both top-k paths: the C++ selects the top-k in one
-    pass over the raw map, the Numba backend NMS-es the whole map first."""
-    if 'numba' not in fastcodec.available_backends():
-        pytest.skip('numba backend unavailable')
+    pass over the raw map, the Numba backend and the CUDA kernel NMS the whole map
+    first."""
     rng = np.random.default_rng(12)
     heat, tags = people_maps(rng, B=2, H=40, W=40, N=3)
     for value in (np.nan, np.inf, -np.inf, 3e38):
@@ -230,17 +242,16 @@ def test_backends_agree_on_extreme_maps():
                 dict(decode_topk=10, decode_nms_kernel=5, decode_keypoint_thr=-1e30)):
         codec = fastcodec.AssociativeEmbedding((160, 160), (40, 40), decode_keypoint_order=ORDER,
                                                **cfg)
-        assert_cpp_equals_numba(codec, heat, tags)
+        assert_backends_equal(codec, heat, tags)
 
 
+@needs_two_backends
 def test_backends_agree_on_map_edges():
     """The C++ top-k takes window maxima only for blocks of 16 pixels of a row that hold
     a pixel above the heap top, 8 lanes at a time: rows shorter than a block or than 8
     lanes, row tails, windows wider than the map, plateaus and signed zeros, on the
     partial_sort path (topk * 64 <= H * W), against the Numba backend, which NMS-es the
     whole map first."""
-    if 'numba' not in fastcodec.available_backends():
-        pytest.skip('numba backend unavailable')
     rng = np.random.default_rng(21)
     for W, H, nms in ((5, 26, 3), (7, 40, 1), (16, 12, 5), (33, 20, 7), (21, 13, 45)):
         heat, tags = people_maps(rng, B=1, H=H, W=W, N=3, noise=0.05)
@@ -249,9 +260,10 @@ def test_backends_agree_on_map_edges():
         codec = fastcodec.AssociativeEmbedding((4 * W, 4 * H), (W, H), decode_keypoint_order=ORDER,
                                                decode_topk=max(1, H * W // 64),
                                                decode_nms_kernel=nms, decode_keypoint_thr=-1.0)
-        assert_cpp_equals_numba(codec, heat, tags)
+        assert_backends_equal(codec, heat, tags)
 
 
+@EMULATED
 def test_decode_no_detections(mmc, backend):
     ours, ref = codecs(mmc, heatmap_size=(16, 12))
     heat = np.full((2, 17, 12, 16), 0.05, np.float32)
@@ -262,12 +274,14 @@ def test_decode_no_detections(mmc, backend):
     assert got[2][0].shape == (0,)
 
 
+@EMULATED
 def test_decode_topk_zero(mmc, backend):
     ours, ref = codecs(mmc, heatmap_size=(16, 12), decode_topk=0)
     heat, tags = people_maps(np.random.default_rng(1), B=2, H=12, W=16, N=2)
     assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))
 
 
+@EMULATED
 def test_decode_no_keypoints(backend):
     """K = 0: MMPose divides by K (ZeroDivisionError); fastcodec returns empties."""
     codec = fastcodec.AssociativeEmbedding((64, 64), (16, 16), decode_keypoint_order=[])
@@ -276,6 +290,7 @@ def test_decode_no_keypoints(backend):
     assert [i.shape for i in inst] == [(0,)] * 2
 
 
+@EMULATED
 @pytest.mark.parametrize('limit', [0, 1, 2, -1, None])
 def test_decode_max_instances(mmc, backend, limit):
     """More groups than decode_max_instances: MMPose keeps list(keys)[:limit]."""
@@ -288,6 +303,7 @@ def test_decode_max_instances(mmc, backend, limit):
         assert len(got[0][0]) == limit
 
 
+@EMULATED
 def test_decode_nan_in_maps(mmc, backend):
     """NaN heatmap pixels take top-k places and suppress their window but never pass
     the threshold; NaN tags away from candidates make the filling pick the first NaN."""
@@ -302,6 +318,7 @@ def test_decode_nan_in_maps(mmc, backend):
     assert_same(ours.batch_decode(heat, tags), mmpose_decode(ref, heat, tags))  # partial_sort
 
 
+@EMULATED
 def test_decode_per_image_and_torch(mmc, backend):
     ours, ref = codecs(mmc, heatmap_size=(24, 20))
     rng = np.random.default_rng(4)
@@ -314,18 +331,18 @@ def test_decode_per_image_and_torch(mmc, backend):
             np.testing.assert_array_equal(part, whole[b])
 
 
+@needs_two_backends
 def test_backends_agree_exactly():
-    if 'numba' not in fastcodec.available_backends():
-        pytest.skip('numba backend unavailable')
     rng = np.random.default_rng(8)
     codec = fastcodec.AssociativeEmbedding((96, 80), (24, 20), decode_keypoint_order=ORDER,
                                            decode_keypoint_thr=0.0, use_udp=True)
     heat, tags = people_maps(rng, B=2, H=20, W=24, N=4, L=2)
-    assert_cpp_equals_numba(codec, heat, tags)
+    assert_backends_equal(codec, heat, tags)
 
 
 # ---- deviations ------------------------------------------------------------------------
 
+@EMULATED
 def test_nan_tag_candidate_is_grouped_alone(backend):
     """A candidate with a NaN tag: munkres 1.x never ends on its NaN costs (munkres 2+
     raises); fastcodec stops there and the candidate opens a group of its own
@@ -341,6 +358,7 @@ def test_nan_tag_candidate_is_grouped_alone(backend):
     assert np.isfinite(kps[0]).all() and np.isfinite(scores[0]).all()
 
 
+@EMULATED
 def test_udp_all_zero_map_is_finite(mmc, backend):
     """An all-zero heatmap under use_udp: MMPose's blur rescale divides 0 by 0 and
     fills that keypoint with a NaN score; fastcodec keeps the blurred map unscaled
@@ -371,6 +389,7 @@ def test_bad_constructor_arguments():
             fastcodec.AssociativeEmbedding(**dict(good, **bad))
 
 
+@EMULATED
 def test_bad_decode_input(backend):
     codec = fastcodec.AssociativeEmbedding((64, 64), (16, 16), decode_keypoint_order=[0, 1])
     heat = np.zeros((1, 2, 16, 16), np.float32)

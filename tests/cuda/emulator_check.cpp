@@ -19,6 +19,8 @@
 #include "lifting.cu"
 // Hand3DHeatmap (issue 16)
 #include "hand3d.cu"
+// AssociativeEmbedding (issue 16)
+#include "associative_embedding.cu"
 
 // Writes one float past the end of the dynamic shared memory it was given.
 extern "C" __global__ void overflow_dynamic_shared(float* out) {
@@ -98,6 +100,39 @@ static int check_3d() {
          2.5, 1.0, 0, 1, x.data(), y.data(), z.data(), inside.data());
   if (!(x[3] > x[2] && z[5] > z[4] && inside[4] == 1)) {
     std::fprintf(stderr, "SimCC3D labels wrong\n");
+    return 1;
+  }
+  return 0;
+}
+
+// AssociativeEmbedding's decode on one image: candidates, the DARK-UDP maps' log, the
+// grouping in a scratch of exactly the size the kernel lays out (ASan: every array of
+// it in bounds), refinement and filling.
+static int check_ae() {
+  const int64_t K = 3, L = 2, H = 9, W = 11, M = 4, HW = H * W, G = K * M;
+  std::vector<float> heat(K * HW), tags(L * K * HW), modulated(K * HW);
+  unsigned s = 777;
+  for (auto& v : heat) {
+    s = s * 1103515245u + 12345u;
+    v = (float)((s >> 16) % 97) / 97.f;
+  }
+  for (size_t i = 0; i < tags.size(); ++i) tags[i] = (float)((i * 7) % 5);
+  for (size_t i = 0; i < heat.size(); ++i) modulated[i] = heat[i] * 0.9f;  // stands in for the blur
+  const std::vector<int64_t> order = {2, 0, 1};
+  std::vector<float> peaks(K * HW), vals(K * M);
+  std::vector<int64_t> cand(K * HW * 2), idx(K * M), counts(1);
+  launch(fc_ae_candidates, dim3(K), dim3(256), 0, heat.data(), K, H, W, (int64_t)1, M,
+         peaks.data(), cand.data(), vals.data(), idx.data());
+  AeScratch layout;
+  const int64_t bytes = ae_scratch_layout(nullptr, K, L, M, &layout);
+  std::vector<unsigned char> scratch(bytes);
+  std::vector<float> kps(G * K * 2), scores(G * K), inst(G);
+  launch(fc_ae_group, dim3(1), dim3(128), 0, heat.data(), tags.data(), order.data(),
+         modulated.data(), vals.data(), idx.data(), (int64_t)1, K, L, H, W, M, 0.1, 1.0,
+         (int64_t)INT64_MAX, 1, 0.5f, 2.f, 2.f, G, scratch.data(), bytes, kps.data(),
+         scores.data(), inst.data(), counts.data());
+  if (!(counts[0] >= 1 && counts[0] <= G)) {
+    std::fprintf(stderr, "AE decode found %lld groups\n", (long long)counts[0]);
     return 1;
   }
   return 0;
@@ -213,6 +248,7 @@ static int check_clean() {
   check_lifting<float>(fc_motionbert_labels_f, fc_motionbert_target_f);
   check_lifting<double>(fc_motionbert_labels_d, fc_motionbert_target_d);
   if (check_3d()) return 1;
+  if (check_ae()) return 1;
   std::printf("clean\n");
   return 0;
 }

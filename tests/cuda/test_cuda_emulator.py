@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from fastcodec import _cuda_emulator
+from fastcodec.backends import cpp as cpp_backend
 from fastcodec.backends.cuda import emulator as emu
 from fastcodec.backends.cuda import launch
 from conftest import CppFront, adversarial_keypoints, adversarial_visibility
@@ -282,13 +283,10 @@ def test_functions_follow_the_contract_with_trailing_outputs():
     import inspect
     from fastcodec.backends import contract
     kernels = {k.name: k for k in contract.KERNELS}
-    for name in launch.CONTRACT_FUNCTIONS + launch.WITHOUT_CUDA_KERNEL:
-        assert name in kernels, name
+    for name in contract.NAMES:
         ours = list(inspect.signature(getattr(emu, name)).parameters)
         theirs = list(contract.signature(kernels[name]).parameters)
         assert ours == theirs, (name, ours, theirs)
-    with pytest.raises(NotImplementedError, match='no kernel on the cuda-emulator backend'):
-        emu.ae_decode(*[None] * 16)
 
 
 # ---- DARK-UDP and the in-place refinements -------------------------------------------------
@@ -821,3 +819,83 @@ def test_hand3d_volumes_beyond_the_shared_memory_budget_are_refused():
     heat = np.zeros((1, 1, 8, 8, W), np.float32)  # exactly the budget: runs
     emu.hand3d_encode(kps, sigma, True, (64.0, 64.0), 400.0, 1.0, heat, inside)
     assert heat.any()
+
+
+# ---- AssociativeEmbedding (issue 16) ---------------------------------------------------------
+def _ae_inputs(rng, B=3, K=5, L=2, H=12, W=14):
+    heat = rng.uniform(0, 1, (B, K, H, W)).astype(np.float32)
+    tags = np.round(rng.normal(0, 2, (B, L * K, H, W))).astype(np.float32)
+    return heat, tags, rng.permutation(K).astype(np.int64)
+
+
+def _ae_outputs(B, G, K):
+    return (_out((B, G, K, 2)), _out((B, G, K)), _out((B, G)),
+            np.full(B, -7, np.int64))
+
+
+def test_ae_scratch_size_matches_the_kernel():
+    """launch.ae_scratch_bytes allocates what fc_ae_group lays out (its own count, in
+    associative_embedding.cu, is what the kernel checks the given size against)."""
+    for K, L, M in ((1, 1, 1), (17, 1, 30), (17, 2, 20), (3, 4, 7), (2, 1, 16384), (0, 0, 5)):
+        assert launch.ae_scratch_bytes(K, L, M) == _cuda_emulator.ae_scratch_bytes(K, L, M)
+
+
+def _ae_call(heat, tags, order, M, G, udp=False):
+    return (heat, tags, order, 3, M, 0.2, 1.0, np.iinfo(np.int64).max, udp, 3, 0.25,
+            (4.0, 4.0))
+
+
+@pytest.mark.parametrize('udp', [False, True])
+def test_ae_decode_in_chunks_of_images(monkeypatch, udp):
+    """Grouping scratch beyond AE_SCRATCH_PER_LAUNCH: the images go in several launches
+    (here one each), with the same results as the cpp backend."""
+    heat, tags, order = _ae_inputs(np.random.default_rng(31))
+    B, K = heat.shape[:2]
+    M, G = 6, 5 * 6
+    monkeypatch.setattr(launch, 'AE_SCRATCH_PER_LAUNCH', launch.ae_scratch_bytes(K, 2, M) + 1)
+    got, want = _ae_outputs(B, G, K), _ae_outputs(B, G, K)
+    emu.ae_decode(*_ae_call(heat, tags, order, M, G, udp), *got)
+    cpp_backend.ae_decode(*_ae_call(heat, tags, order, M, G, udp), *want)
+    assert (want[3] > 0).all()
+    for b, n in enumerate(want[3]):
+        assert got[3][b] == n
+        for g, w in zip(got[:3], want[:3]):
+            np.testing.assert_array_equal(g[b, :n], w[b, :n])
+            assert not g[b, n:].any()   # the rows after the instances are zeros
+
+
+def test_ae_group_refuses_a_short_scratch():
+    """fc_ae_group checks the scratch it is given against its layout: one byte short,
+    each image's count is -1 and nothing else is written."""
+    heat, tags, order = _ae_inputs(np.random.default_rng(32), B=2)
+    B, K, H, W = heat.shape
+    M, G = 4, 20
+    vals = np.sort(np.random.default_rng(1).uniform(0, 1, (B, K, M)).astype(np.float32))[..., ::-1]
+    idx = np.tile(np.arange(M, dtype=np.int64), (B, K, 1))
+    need = launch.ae_scratch_bytes(K, 2, M)
+    for size, refused in ((need - 16, True), (need, False)):
+        kps, scores, inst, counts = _ae_outputs(B, G, K)
+        _cuda_emulator.launch('fc_ae_group', (B,), (128,), 0, (
+            heat, tags, order, np.empty(0, np.float32), np.ascontiguousarray(vals), idx, B, K, 2,
+            H, W, M, 0.2, 1.0, 2**63 - 1, 0, 0.0, 1.0, 1.0, G, np.zeros(B * size, np.uint8), size,
+            kps, scores, inst, counts))
+        assert (counts == -1).all() == refused and (counts >= 0).all() != refused
+        assert np.isnan(kps).all() == refused
+
+
+def test_ae_decode_refuses_bad_arguments():
+    heat, tags, order = _ae_inputs(np.random.default_rng(33), B=1)
+    B, K, H, W = heat.shape
+    outs = _ae_outputs(B, 4, K)
+    with pytest.raises(ValueError, match='topk'):
+        emu.ae_decode(*_ae_call(heat, tags, order, H * W + 1, 4), *outs)
+    with pytest.raises(ValueError, match='channels'):
+        emu.ae_decode(*_ae_call(heat, tags[:, :7], order, 4, 4), *outs)
+    with pytest.raises(ValueError, match='order'):
+        emu.ae_decode(*_ae_call(heat, tags, order[:3], 4, 4), *outs)
+    with pytest.raises(ValueError, match='scores'):
+        emu.ae_decode(*_ae_call(heat, tags, order, 4, 4), *outs[:1], _out((B, 3, K)), *outs[2:])
+    with pytest.raises(ValueError, match='GiB'):   # a top-k whose worst case cannot be held
+        emu.ae_decode(*_ae_call(np.zeros((1, 17, 128, 128), np.float32),
+                                np.zeros((1, 17, 128, 128), np.float32), np.arange(17), 4096,
+                                4), *_ae_outputs(1, 4, 17))

@@ -5,9 +5,7 @@ parameter names (and nothing else public), registered for a device type in
 ``fastcodec._backend.BACKENDS``: ``cpp`` (the compiled extension ``fastcodec._C``,
 csrc/cpu) and ``numba`` (``fastcodec.backends.numba``) for host arrays, ``cuda``
 (``fastcodec.backends.cuda.device``) for CUDA arrays and ``cuda-emulator`` (its kernels
-on the host) -- the two CUDA backends raise NotImplementedError for the functions of
-``fastcodec.backends.cuda.launch.WITHOUT_CUDA_KERNEL`` (AssociativeEmbedding's decode,
-not ported yet).
+on the host).
 tests/core/test_backend_contract.py checks every available backend against this list.
 
 The division of work (docs/design.md):

@@ -118,6 +118,5 @@ class _CupyLauncher(_launch.Launcher):
 
 
 _kernels = _launch.Kernels(_CupyLauncher())
-# The backend-contract functions (launch.CONTRACT_FUNCTIONS, and launch.WITHOUT_CUDA_KERNEL
-# raising NotImplementedError) as this module's own.
-globals().update(_launch.contract_functions(_kernels, 'cuda'))
+# The backend-contract functions as this module's own.
+globals().update(_launch.contract_functions(_kernels))

@@ -47,6 +47,5 @@ class _HostLauncher(_launch.Launcher):
 
 
 _kernels = _launch.Kernels(_HostLauncher())
-# The backend-contract functions (launch.CONTRACT_FUNCTIONS, and launch.WITHOUT_CUDA_KERNEL
-# raising NotImplementedError) as this module's own.
-globals().update(_launch.contract_functions(_kernels, 'cuda-emulator'))
+# The backend-contract functions as this module's own.
+globals().update(_launch.contract_functions(_kernels))

@@ -89,6 +89,14 @@ SIGNATURES: Dict[str, Tuple[str, ...]] = {
     'fc_hand3d_encode': ('const double*', 'const double*', 'int64_t', 'int64_t', 'int64_t',
                          'int64_t', 'int64_t', 'int64_t', 'double', 'double', 'double', 'int',
                          'float', 'float*', 'unsigned char*'),
+    # AssociativeEmbedding (issue 16)
+    'fc_ae_candidates': ('const float*', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t',
+                         'float*', 'int64_t*', 'float*', 'int64_t*'),
+    'fc_ae_group': ('const float*', 'const float*', 'const int64_t*', 'float*', 'const float*',
+                    'const int64_t*', 'int64_t', 'int64_t', 'int64_t', 'int64_t', 'int64_t',
+                    'int64_t', 'double', 'double', 'int64_t', 'int', 'float', 'float', 'float',
+                    'int64_t', 'unsigned char*', 'int64_t', 'float*', 'float*', 'float*',
+                    'int64_t*'),
     # -- lifting (issue 15): motionbert_encode, a kernel pair per float dtype -----------
     'fc_motionbert_labels_f': ('const float*', 'const float*', 'int', 'int64_t', 'int64_t',
                                'int64_t', 'const double*', 'float*'),
@@ -122,25 +130,25 @@ MAX_GRID = 65535 * 8
 SHARED_LIMIT = 40 * 1024
 
 
-# The backend-contract functions this backend implements so far.
-CONTRACT_FUNCTIONS: Tuple[str, ...] = (
-    'heatmap_maximum', 'decode_msra', 'decode_dark', 'gaussian_blur', 'refine_sign', 'refine_dark',
-    'refine_dark_udp', 'decode_megvii', 'decode_udp_combined', 'encode_gaussian',
-    'encode_offset', 'encode_megvii', 'simcc_encode', 'simcc_maximum', 'simcc_decode',
-    'simcc_refine_dark', 'encode_regression', 'decode_regression', 'normalize_heatmaps',
-    'num_threads', 'set_num_threads', 'pool_calls',
-    # issue 15
-    'instance_geometry', 'instance_sigmas', 'spr_encode_displacements', 'spr_decode',
-    'motionbert_encode', 'all_finite',
-    # issue 16
-    'hand3d_encode', 'simcc3d_encode')
-# The contract functions the CUDA kernels do not cover yet: the backends provide them
-# with the contract's parameters, raising NotImplementedError.
-WITHOUT_CUDA_KERNEL: Tuple[str, ...] = ('ae_decode',)
 # The name suffix of a two-precision kernel (lifting.cu) per float dtype.
 _PRECISION_SUFFIX = {np.dtype(np.float32): 'f', np.dtype(np.float64): 'd'}
 # Rows (keypoints) per block of the one-warp-per-row SimCC kernels.
 ROWS_PER_BLOCK = 4
+# The most grouping scratch one fc_ae_group launch takes (images are launched in
+# chunks within it), and the most one image may need.
+AE_SCRATCH_PER_LAUNCH = 256 << 20
+AE_SCRATCH_PER_IMAGE = 2 << 30
+
+
+def ae_scratch_bytes(K: int, L: int, M: int) -> int:
+    """fc_ae_group's scratch per image (ae_scratch_layout in associative_embedding.cu):
+    room for every candidate its own group and munkres on the groups of K - 1 keypoints."""
+    groups, n = K * M, M * max(K - 1, 1)
+    f64 = M * n + M * groups + L + n * n
+    i64 = groups + M + 2 * (2 * n + 1)
+    f32 = groups * (1 + 3 * K + K * L + L) + L + K * L
+    u8 = n * n + 2 * n
+    return -(-(8 * (f64 + i64) + 4 * f32 + u8) // 16) * 16
 
 
 class Pointer(NamedTuple):
@@ -689,6 +697,66 @@ class Kernels:
                   keypoints, root_scores, keypoint_scores, counts)
 
 
+    def ae_decode(self, heatmaps, tags, order, nms_kernel, topk, val_thr, tag_thr, max_instances,
+                  udp, blur_kernel, center_shift, scale, keypoints, scores, instance_scores,
+                  counts) -> None:
+        """heatmaps f32 (B, K, H, W), tags f32 (B, L*K, H, W), order int64 (K,) -> keypoints
+        f32 (B, G, K, 2), scores f32 (B, G, K), instance_scores f32 (B, G), counts int64
+        (B,): AssociativeEmbedding.batch_decode. fc_ae_candidates (one block per map: NMS,
+        top-k), with UDP fc_gaussian_blur into a modulated copy, then fc_ae_group (one
+        block per image: grouping, refinement, filling), images in chunks whose grouping
+        scratch (ae_scratch_bytes each) stays within AE_SCRATCH_PER_LAUNCH."""
+        B, K, H, W = self._require(heatmaps, 'heatmaps', np.float32, ndim_at_least=4)
+        self._require(heatmaps, 'heatmaps', np.float32, (B, K, H, W))
+        if H < 1 or W < 1:
+            raise ValueError(f'heatmaps: maps must not be empty, got shape {(B, K, H, W)}')
+        C = self._require(tags, 'tags', np.float32, ndim_at_least=2)[1]
+        if (C % K if K else C) or (K and C < K):
+            raise ValueError(f'tags: expected (B, L * {K}, {H}, {W}), got {C} channels')
+        self._require(tags, 'tags', np.float32, (B, C, H, W))
+        L = C // K if K else 0
+        self._require(order, 'order', np.int64, (K,))
+        k = int(nms_kernel)
+        if k < 1 or k % 2 == 0:
+            raise ValueError(f'nms_kernel must be odd and positive, got {nms_kernel}')
+        M = int(topk)
+        if not 0 <= M <= H * W:
+            raise ValueError(f'topk must be in [0, H * W = {H * W}], got {topk}')
+        G = self._require(keypoints, 'keypoints', np.float32, ndim_at_least=2)[1]
+        self._require(keypoints, 'keypoints', np.float32, (B, G, K, 2))
+        self._require(scores, 'scores', np.float32, (B, G, K))
+        self._require(instance_scores, 'instance_scores', np.float32, (B, G))
+        self._require(counts, 'counts', np.int64, (B,))
+        per_image = ae_scratch_bytes(K, L, M)
+        if per_image > AE_SCRATCH_PER_IMAGE:
+            raise ValueError(f'decode_topk = {M} with K = {K} keypoints needs '
+                             f'{per_image / 2**30:.1f} GiB of grouping scratch per image on the '
+                             'cuda backend; decode on the cpp backend (host arrays)')
+        if B == 0:
+            return
+        vals = self._launcher.empty((B, K, M), np.float32, heatmaps)
+        idx = self._launcher.empty((B, K, M), np.int64, heatmaps)
+        if B * K and M:
+            peaks = self._launcher.empty((B * K, H * W), np.float32, heatmaps)
+            cands = self._launcher.empty((B * K, M if M * 64 <= H * W else H * W, 2), np.int64,
+                                         heatmaps)
+            self._run('fc_ae_candidates', B * K, PIXEL_BLOCK, 0, heatmaps, B * K, H, W,
+                      (k - 1) // 2, M, peaks, cands, vals, idx)
+        modulated = self._launcher.empty((B, K, H, W) if udp else (0,), np.float32, heatmaps)
+        if udp and B * K:
+            self.gaussian_blur(heatmaps, blur_kernel, modulated)
+        chunk = max(1, min(B, AE_SCRATCH_PER_LAUNCH // per_image))
+        scratch = self._launcher.empty((chunk, per_image), np.uint8, heatmaps)
+        sx, sy = self._scale(scale)
+        for b0 in range(0, B, chunk):
+            n = min(chunk, B - b0)
+            self._run('fc_ae_group', n, MAP_BLOCK, 0, heatmaps[b0:b0 + n], tags[b0:b0 + n],
+                      order, modulated[b0:b0 + n] if udp else modulated, vals[b0:b0 + n],
+                      idx[b0:b0 + n], n, K, L, H, W, M, float(val_thr), float(tag_thr),
+                      int(max_instances), int(bool(udp)), float(center_shift), sx, sy, G,
+                      scratch, per_image, keypoints[b0:b0 + n], scores[b0:b0 + n],
+                      instance_scores[b0:b0 + n], counts[b0:b0 + n])
+
     # -- DecoupledHeatmap (issue 15): instance properties -------------------------------
     def _precisions(self, f32: bool, *arrays, like) -> list:
         """The float32 and float64 pointer arguments of a two-precision kernel: the
@@ -822,22 +890,6 @@ class Kernels:
         return None
 
 
-def _not_yet(name: str, backend: str) -> Callable:
-    """A contract function of WITHOUT_CUDA_KERNEL: the contract's parameters, and a
-    NotImplementedError saying so."""
-    def not_yet(*args, **kwargs):
-        raise NotImplementedError(f'{name} has no kernel on the {backend} backend yet; use '
-                                  'the cpp or numba backend on host arrays')
-    not_yet.__name__ = not_yet.__qualname__ = name
-    kernel = contract.KERNELS[contract.NAMES.index(name)]
-    not_yet.__signature__ = contract.signature(kernel)
-    not_yet.__doc__ = f'Not on the {backend} backend yet.{kernel.doc}'
-    return not_yet
-
-
-def contract_functions(kernels: Kernels, backend: str) -> Dict[str, Callable]:
-    """Every contract function for a backend module to export: ``kernels``' own, and
-    for WITHOUT_CUDA_KERNEL functions that raise NotImplementedError."""
-    functions = {name: getattr(kernels, name) for name in CONTRACT_FUNCTIONS}
-    functions.update({name: _not_yet(name, backend) for name in WITHOUT_CUDA_KERNEL})
-    return functions
+def contract_functions(kernels: Kernels) -> Dict[str, Callable]:
+    """Every contract function, ``kernels``' own, for a backend module to export."""
+    return {name: getattr(kernels, name) for name in contract.NAMES}

@@ -13,7 +13,7 @@ from typing import Tuple
 # The kernel files, in the order they are included into one NVRTC program.
 KERNEL_FILES: Tuple[str, ...] = ('heatmap.cu', 'simcc.cu', 'regression.cu',
                                  'instances.cu', 'spr.cu', 'lifting.cu',  # these three: issue 15
-                                 'hand3d.cu')  # issue 16
+                                 'hand3d.cu', 'associative_embedding.cu')  # issue 16
 
 
 def source_root() -> pathlib.Path:

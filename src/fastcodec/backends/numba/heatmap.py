@@ -418,13 +418,6 @@ def _encode_megvii_kernel(kps, vis, sx, sy, f32, W, H, B, N, K, w, heat, inside)
 # Decoding (argmax.h, refine.h, heatmap_kernels.cpp)
 
 
-@jit
-def _locations_kernel(idx, vals, W, locs):
-    """maximum_location for every channel: (x, y) of the argmax, -1 where vals <= 0."""
-    for c in range(idx.shape[0]):
-        _write_location(idx[c], vals[c], W, locs, c)
-
-
 # refine.h: each function mirrors the one of the same name (pointer outputs returned).
 
 
