@@ -312,6 +312,27 @@ def test_spr_decode_64(benchmark, mmc):
            lambda: [ref.decode(heat[i], disp[i]) for i in range(64)], mmpose_cpu_ms)
 
 
+# ---- AssociativeEmbedding (issue 16): batch decode of 16 images -------------------------------
+def test_ae_decode_16(benchmark, mmc):
+    """AssociativeEmbedding batch_decode of 16 HigherHRNet outputs at 128 x 128 (10
+    people, top-30, MMPose's COCO config: bench_associative_embedding's decode_ae
+    inputs), its results copied to the host (numpy lists, as MMPose returns them); the
+    torch baseline is MMPose's own batch_decode on the GPU tensors (torch NMS and top-k,
+    then numpy and munkres on the host)."""
+    import fastcodec
+    from bench_associative_embedding import AE, case_inputs
+    inputs = case_inputs('decode_ae')
+    heat = inputs['heatmaps'].repeat(16, 1, 1, 1).cuda()
+    tags = inputs['tags'].repeat(16, 1, 1, 1).cuda()
+    codec, ref = fastcodec.AssociativeEmbedding(**AE), mmc.AssociativeEmbedding(**AE)
+    start = time.perf_counter()   # MMPose on the CPU, the maps copied there first
+    ref.batch_decode(heat.cpu(), tags.cpu())
+    mmpose_cpu_ms = 1e3 * (time.perf_counter() - start)
+    record(benchmark, 'ae_decode_16x128x128', lambda: codec.batch_decode(heat, tags),
+           copy_ms((heat.numel() + tags.numel()) * 4), lambda: ref.batch_decode(heat, tags),
+           mmpose_cpu_ms)
+
+
 # ---- lifting (issue 15): batch lifting encode of 4096 sequences --------------------------------
 def lifting_batch(B=4096, T=27, K=17, seed=3):
     """MotionBERT-like inputs on the GPU: keypoints (B, T, K, 2), camera-space targets

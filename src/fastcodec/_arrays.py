@@ -520,8 +520,8 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
     if not getattr(codec, 'device_ready', True):
         raise NotImplementedError(
             f'{type(codec).__name__} has no CUDA kernels yet (the cuda backend runs the '
-            'top-down, SPR, DecoupledHeatmap, lifting and 3-D codecs); copy the arrays to the '
-            'host first (tensor.cpu(), cupy.asnumpy)')
+            'heatmap, SimCC, regression, bottom-up, lifting and 3-D codecs); copy the arrays '
+            'to the host first (tensor.cpu(), cupy.asnumpy)')
     if caller.is_torch:
         stream = cupy_stream(caller.torch.cuda.current_stream(caller.torch_device),
                              device.index)

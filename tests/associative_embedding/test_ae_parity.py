@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fastcodec
-from conftest import EMULATED, adversarial_keypoints
+from conftest import EMULATED, adversarial_keypoints, people_maps
 
 torch = pytest.importorskip('torch')
 munkres = pytest.importorskip('munkres')
@@ -29,28 +29,6 @@ def codecs(mmc, **cfg):
     cfg = dict(dict(input_size=(4 * cfg['heatmap_size'][0], 4 * cfg['heatmap_size'][1]),
                     decode_keypoint_order=ORDER), **cfg)
     return fastcodec.AssociativeEmbedding(**cfg), mmc.AssociativeEmbedding(**cfg)
-
-
-def people_maps(rng, B, H, W, N, L=1, K=17, noise=0.02, missing=0.15):
-    """Network-like outputs: per image N people, a Gaussian peak per keypoint (some
-    missing), a per-person tag around each keypoint, noise in both."""
-    yy, xx = np.mgrid[:H, :W]
-    heat = np.zeros((B, K, H, W), np.float32)
-    tags = rng.normal(0, 0.3, (B, L * K, H, W)).astype(np.float32)
-    for b in range(B):
-        for n in range(N):
-            t = rng.uniform(-4, 4, L)
-            for k in range(K):
-                if rng.random() < missing:
-                    continue
-                x, y = rng.integers(0, W), rng.integers(0, H)
-                peak = np.exp(-((xx - x)**2 + (yy - y)**2) / 8.0) * rng.uniform(0.3, 1.0)
-                heat[b, k] = np.maximum(heat[b, k], peak)
-                for l in range(L):
-                    tags[b, l * K + k, max(0, y - 2):y + 3, max(0, x - 2):x + 3] = \
-                        t[l] + rng.normal(0, 0.15)
-    heat += rng.normal(0, noise, heat.shape).astype(np.float32)
-    return heat, tags
 
 
 def mmpose_decode(ref, heat, tags):

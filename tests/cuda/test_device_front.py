@@ -202,14 +202,12 @@ def test_mixed_devices_are_refused(fake_cuda):
         codec.batch_encode(device(kps), vis)
 
 
-@pytest.mark.parametrize('build, call', [
-    (lambda: fastcodec.AssociativeEmbedding((512, 512), (128, 128)), 'batch_encode'),
-], ids=['AssociativeEmbedding'])
-def test_codecs_without_device_kernels_say_so(fake_cuda, build, call):
-    """The codecs without CUDA kernels refuse device arrays up front, saying so."""
+def test_codecs_without_device_kernels_say_so(fake_cuda):
+    """The codecs without CUDA kernels (EDPoseLabel: a few divisions on the host) refuse
+    device arrays up front, saying so."""
     kps, vis = keypoints(np.random.default_rng(1), 1, N=2)
     with pytest.raises(NotImplementedError, match='no CUDA kernels yet'):
-        getattr(build(), call)(device(kps), device(vis))
+        fastcodec.EDPoseLabel().encode((64, 64), device(kps[0]), device(vis[0]))
 
 
 # ---- DecoupledHeatmap (issue 15) ----------------------------------------------------------------
@@ -531,3 +529,51 @@ def test_simcc3d_decode_on_device(fake_cuda, use_dark):
         assert_matches(got[1], w[1], COORD_TOL)
         assert_matches(got[2], w[2], SCORE_TOL)
     assert want[2][0, 0, 4] <= 0     # the row whose locations are -1 before conversion
+
+
+# ---- AssociativeEmbedding (issue 16) ------------------------------------------------------
+AE_ORDER = [0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15, 16]
+
+
+@pytest.mark.parametrize('use_udp', [False, True], ids=['msra', 'udp'])
+def test_ae_encode_on_device(fake_cuda, use_udp):
+    """Heatmaps, keypoint indices and weights built on the device, equal to cpp's; the
+    indices of keypoints that are NaN or beyond int64 as numpy gives them on x86."""
+    codec = fastcodec.AssociativeEmbedding((256, 192), (64, 48), use_udp=use_udp)
+    kps, vis = keypoints(np.random.default_rng(41), 2, N=3)
+    kps[0, 0, :3] = [[np.nan, 5.0], [1e30, -1e30], [np.inf, 3.0]]
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_encode(kps, vis)
+        want1 = codec.encode(kps[1], vis[1])
+    for got, w in ((codec.batch_encode(device(kps), device(vis)), want),
+                   (codec.encode(device(kps[1]), device(vis[1])), want1)):
+        got = on_host(got)
+        assert got.keys() == w.keys()
+        assert_matches(got['heatmaps'], w['heatmaps'], TARGET_TOL)
+        for key in ('keypoint_indices', 'keypoint_weights'):
+            assert_matches(got[key], w[key], 0, exact=True)
+    assert (want['keypoint_indices'][0, 0, :3, 0] < 0).all()
+
+
+@pytest.mark.parametrize('use_udp', [False, True], ids=['msra', 'udp'])
+def test_ae_decode_on_device(fake_cuda, use_udp):
+    """The decode runs on the device; its results come back as numpy arrays (as MMPose's
+    do), equal to cpp's (the emulator's math is libm's)."""
+    import cupy
+    from conftest import people_maps
+    codec = fastcodec.AssociativeEmbedding((160, 128), (40, 32), use_udp=use_udp,
+                                           decode_keypoint_order=AE_ORDER)
+    heat, tags = people_maps(np.random.default_rng(42), B=3, H=32, W=40, N=4, L=2)
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_decode(heat, tags)
+        want1 = codec.decode(heat[2], tags[2])
+    copies = cupy.host_copies
+    got = codec.batch_decode(device(heat), device(tags))
+    assert cupy.host_copies - copies == 4          # the results, after the decode
+    got1 = codec.decode(device(heat[2]), device(tags[2]))
+    for g, w in ((got, want), ([[a] for a in got1], [[a] for a in want1])):
+        for parts, ref in zip(g, w):
+            for a, b in zip(parts, ref):
+                assert type(a) is np.ndarray and not isinstance(a, DeviceArray)
+                assert_matches(a, b, 0, exact=True)
+    assert sum(len(k) for k in want[0]) >= 9

@@ -432,3 +432,35 @@ def test_3d_codecs_end_to_end(xp):
     decoded = simcc.batch_decode(*(to_dev(v) for v in labels))
     np.testing.assert_allclose(to_host(decoded[0]), want_decoded[0], atol=COORD_TOL, rtol=0)
     np.testing.assert_allclose(to_host(decoded[2]), want_decoded[2], atol=SCORE_TOL, rtol=0)
+
+
+# ---- AssociativeEmbedding (issue 16) -------------------------------------------------------------
+@pytest.mark.parametrize('use_udp', [False, True], ids=['msra', 'udp'])
+def test_associative_embedding_end_to_end(xp, use_udp):
+    """AssociativeEmbedding encoded and decoded on the device against the cpp backend: the
+    decode's grouping is exact arithmetic and munkres, so the same groups in the same
+    order; coordinates and scores within the contract (CUDA's logf in DARK-UDP)."""
+    import fastcodec
+    from conftest import people_maps
+    to_dev, to_host, _ = xp
+    order = [0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15, 16]
+    codec = fastcodec.AssociativeEmbedding((512, 512), (128, 128), use_udp=use_udp,
+                                           decode_keypoint_order=order)
+    rng = np.random.default_rng(31)
+    kps = rng.uniform(-10, 520, (3, 10, 17, 2)).astype(np.float32)
+    vis = rng.choice([0.0, 1.0, 2.0], (3, 10, 17)).astype(np.float32)
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_encode(kps, vis)
+    got = codec.batch_encode(to_dev(kps), to_dev(vis))
+    np.testing.assert_allclose(to_host(got['heatmaps']), want['heatmaps'], atol=TARGET_TOL, rtol=0)
+    for key in ('keypoint_indices', 'keypoint_weights'):
+        np.testing.assert_array_equal(to_host(got[key]), want[key])
+    heat, tags = people_maps(rng, B=4, H=128, W=128, N=10)
+    with fastcodec.use_backend('cpp'):
+        want = codec.batch_decode(heat, tags)
+    got = codec.batch_decode(to_dev(heat), to_dev(tags))
+    for parts, ref, tol in zip(got, want, (COORD_TOL, SCORE_TOL, SCORE_TOL)):
+        assert [p.shape for p in parts] == [r.shape for r in ref]
+        for p, r in zip(parts, ref):
+            assert type(p) is np.ndarray
+            np.testing.assert_allclose(p, r, atol=tol, rtol=0)

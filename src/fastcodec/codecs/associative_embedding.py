@@ -14,13 +14,23 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import (Call, check_kernel_size, check_ndim, check_positive, check_size,
-                               heatmaps_f32, open_call, weights_from)
+from fastcodec._arrays import (NUMPY, Call, check_kernel_size, check_ndim, check_positive,
+                               check_size, heatmaps_f32, open_call, weights_from)
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.errors import mmpose_check_error
 from fastcodec.registry import register
 
 _NO_LIMIT = np.iinfo(np.int64).max  # decode_max_instances=None
+_INT64_MIN = np.int64(np.iinfo(np.int64).min)
+_TWO_63 = 2.0**63
+
+
+def x86_int64(xp, v):
+    """``v.astype(np.int64)`` as numpy computes it on x86, on any device: truncation,
+    and INT64_MIN for NaN and values out of range (a CUDA conversion saturates them, or
+    gives 0 for NaN)."""
+    inside = xp.less(xp.abs(v), _TWO_63)
+    return xp.where(inside, xp.asarray(xp.where(inside, v, 0), dtype=np.int64), _INT64_MIN)
 
 
 def _check_int(v: Any, name: str, low: int) -> int:
@@ -69,10 +79,12 @@ class AssociativeEmbedding(BaseKeypointCodec):
         lists of B numpy arrays, as MMPose: keypoints (N_b, K, 2) float32 in input-image
         pixels, keypoint scores (N_b, K) float32, instance scores (N_b,) float32.
     decode(heatmaps (K, H, W), tags (L * K, H, W)) -> the three arrays of one image.
-    Decoding returns numpy arrays for torch inputs too, as MMPose's does.
+    Decoding returns numpy arrays for torch and device inputs too, as MMPose's does
+    (on the cuda backend the decode runs on the device; only its results are copied).
     """
 
     single_instance = False
+    device_ready = True  # the cuda backend runs it on device arrays (decode returns numpy)
 
     def __init__(self, input_size: Tuple[int, int], heatmap_size: Tuple[int, int],
                  sigma: Optional[float] = None, use_udp: bool = False,
@@ -133,11 +145,17 @@ class AssociativeEmbedding(BaseKeypointCodec):
             call, 'udp' if self.use_udp else 'msra', xy, vis, sigmas, self._scale, f32, W, H)
         # _encode_keypoint_indices: (keypoints / scale_factor + 0.5).astype(int64) in the
         # keypoints' precision, index y * W + x (int64, wrapping), visibility > 0.5 inside
+        # (xp's functions, not operators: on a device they queue on the call's stream)
+        xp = call.xp
         with np.errstate(invalid='ignore', over='ignore'):
-            ij = (keypoints / self.scale_factor + 0.5).astype(np.int64)
+            ij = x86_int64(xp, xp.add(xp.divide(keypoints, xp.asarray(self.scale_factor)), 0.5))
         x, y = ij[..., 0], ij[..., 1]
-        vis_inside = (visible > 0.5) & (x >= 0) & (x < W) & (y >= 0) & (y < H)
-        indices = np.stack((y * W + x, vis_inside.astype(np.int64)), axis=-1)
+        vis_inside = xp.greater(visible, 0.5)
+        for bound in (xp.greater_equal(x, 0), xp.less(x, W), xp.greater_equal(y, 0),
+                      xp.less(y, H)):
+            vis_inside = xp.logical_and(vis_inside, bound)
+        indices = xp.stack((xp.add(xp.multiply(y, W), x), xp.asarray(vis_inside, dtype=np.int64)),
+                           axis=-1)
         return dict(heatmaps=heatmaps, keypoint_indices=indices,
                     keypoint_weights=weights_from(call, visible, inside))
 
@@ -188,8 +206,8 @@ class AssociativeEmbedding(BaseKeypointCodec):
             raise ValueError(f'decode_topk = {self.decode_topk} exceeds the {H * W} pixels '
                              f'of a {H} x {W} heatmap')
         heat = heatmaps_f32(call, heat)
-        tag = np.ascontiguousarray(tag, dtype=np.float32)
-        order = np.array([i % K for i in self._order], dtype=np.int64)
+        tag = call.xp.ascontiguousarray(tag, dtype=np.float32)
+        order = call.xp.asarray(np.array([i % K for i in self._order], dtype=np.int64))
         limit = self.decode_max_instances
         G = K * self.decode_topk
         if limit is not None and limit >= 0:
@@ -198,6 +216,9 @@ class AssociativeEmbedding(BaseKeypointCodec):
             call, heat, tag, order, self.decode_nms_kernel, self.decode_topk,
             *self._thresholds, _NO_LIMIT if limit is None else int(limit), self.use_udp,
             self.decode_gaussian_kernel, self._center_shift, self._scale, G)
+        if call.X is not NUMPY:  # MMPose's results are numpy arrays whatever the input
+            keypoints, scores, instance_scores, counts = (
+                call.xp.asnumpy(a) for a in (keypoints, scores, instance_scores, counts))
         return ([keypoints[b, :n] for b, n in enumerate(counts)],
                 [scores[b, :n] for b, n in enumerate(counts)],
                 [instance_scores[b, :n] for b, n in enumerate(counts)])
