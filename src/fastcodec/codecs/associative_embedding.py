@@ -26,9 +26,11 @@ _TWO_63 = 2.0**63
 
 
 def x86_int64(xp, v):
-    """``v.astype(np.int64)`` as numpy computes it on x86, on any device: truncation,
-    and INT64_MIN for NaN and values out of range (a CUDA conversion saturates them, or
-    gives 0 for NaN)."""
+    """``v.astype(np.int64)`` as numpy computes it on x86 (MMPose's platform), on any
+    device: truncation, and INT64_MIN for NaN and values out of range (a CUDA
+    conversion saturates them, or gives 0 for NaN). Host arrays: numpy's own."""
+    if xp is np:
+        return v.astype(np.int64)
     inside = xp.less(xp.abs(v), _TWO_63)
     return xp.where(inside, xp.asarray(xp.where(inside, v, 0), dtype=np.int64), _INT64_MIN)
 
