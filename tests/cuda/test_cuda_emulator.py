@@ -10,6 +10,7 @@ import pathlib
 import re
 import shutil
 import subprocess
+import zlib
 
 import numpy as np
 import pytest
@@ -173,7 +174,7 @@ def test_decode_dark_wide_maps_blur_per_pixel():
 @pytest.mark.parametrize('f32', [False, True])
 @pytest.mark.parametrize('sigma_dtype', [np.float64, np.float32])
 def test_encode_gaussian(kind, f32, sigma_dtype):
-    rng = np.random.default_rng(hash((kind, f32)) % 1000)
+    rng = np.random.default_rng(zlib.crc32(repr((kind, f32)).encode()))
     B, N, K, W, H = 2, 3, 17, 48, 64
     kps = np.stack([adversarial_keypoints(rng, (192, 256), (4.0, 4.0), N, K) for _ in range(B)])
     vis = np.stack([adversarial_visibility(rng, N, K) for _ in range(B)])
@@ -752,7 +753,7 @@ def _lifting_inputs(rng, kdt, ldt, project, train, B=3, N=4, T=4, K=6):
 def test_motionbert_encode(kdt, ldt, project, train):
     """Bit-identical to cpp on the emulator (the contract asks for 1e-5: the same
     IEEE steps in the same order, no transcendental function)."""
-    rng = np.random.default_rng(abs(hash((kdt, ldt, project, train))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((kdt, ldt, project, train)).encode()))
     args = _lifting_inputs(rng, kdt, ldt, project, train)
     kps, vis, target = args[:3]
     B, N, K, D = kps.shape

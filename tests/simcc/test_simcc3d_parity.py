@@ -4,6 +4,8 @@ each CPU backend and, on a representative subset (EMULATED), the CUDA kernels ru
 the cuda-emulator backend: every encode output (labels within 1e-5, weights exactly, same keys,
 shapes, dtypes) and decode (coordinates 2e-3, scores 1e-4) on random and adversarial
 inputs; batched calls against the loop; bad input."""
+import zlib
+
 import numpy as np
 import pytest
 
@@ -58,7 +60,7 @@ CASES = [dict(), dict(sigma=(4.0, 5.66, 3.2), normalize=False), dict(sigma=3, ro
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 @pytest.mark.parametrize('with_3d', [False, True])
 def test_encode_matches_mmpose(Ref, backend, cfg, kind, dtype, with_3d):
-    rng = np.random.default_rng(abs(hash((str(cfg), kind, with_3d, np.dtype(dtype).name))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((cfg, kind, with_3d, np.dtype(dtype).name)).encode()))
     kps, k3d, vis = sample(rng, 1, 17, kind, dtype)
     theirs = Ref(SIZE, **cfg).encode(kps.copy(), k3d.copy() if with_3d else None, vis)
     ours = fastcodec.SimCC3DLabel(SIZE, **cfg).encode(kps, k3d if with_3d else None, vis)
