@@ -84,7 +84,9 @@ __device__ int64_t ae_scratch_layout(unsigned char* base, int64_t K, int64_t L, 
 // maps (udp; logged here in place), vals / idx (B, K, M) from fc_ae_candidates,
 // thresholds, max_instances, center_shift, scale (sx, sy), G output rows, scratch
 // (B, scratch_bytes) | keypoints (B, G, K, 2), scores (B, G, K), instance_scores (B, G),
-// counts (B,): -1 where scratch_bytes is too small (nothing else written). block 128.
+// counts (B,). Refused (counts -1): a scratch_bytes too small (nothing else written), an
+// order entry outside [0, K) (every row zeros; the launch code cannot read device
+// values without synchronising, so the kernel checks them). block 128.
 extern "C" __global__ void fc_ae_group(
     const float* heat, const float* tags, const int64_t* order, float* modulated,
     const float* vals, const int64_t* idx, int64_t B, int64_t K, int64_t L, int64_t H,
@@ -114,10 +116,13 @@ extern "C" __global__ void fc_ae_group(
   if (udp)
     for (int64_t p = threadIdx.x; p < K * HW; p += blockDim.x) mod[p] = dark_udp_log(mod[p]);
   if (threadIdx.x == 0) {
+    bool ordered = true;
+    for (int64_t i = 0; i < K; ++i) ordered = ordered && order[i] >= 0 && order[i] < K;
     const AeCandidates c{vals + b * K * M, idx + b * K * M, image_tags, order, K, L, W, HW, M,
                          val_thr, tag_thr};
-    keep = ae_kept_groups(ae_group_keypoints(c, s), max_instances, G);  // never -1 here
-    counts[b] = keep;
+    // the scratch holds the worst case: ae_group_keypoints never returns -1 here
+    keep = ordered ? ae_kept_groups(ae_group_keypoints(c, s), max_instances, G) : 0;
+    counts[b] = ordered ? keep : -1;
   }
   __syncthreads();
 

@@ -896,6 +896,12 @@ def test_ae_decode_refuses_bad_arguments():
         emu.ae_decode(*_ae_call(heat, tags, order[:3], 4, 4), *outs)
     with pytest.raises(ValueError, match='scores'):
         emu.ae_decode(*_ae_call(heat, tags, order, 4, 4), *outs[:1], _out((B, 3, K)), *outs[2:])
+    for bad in (K, -1, 10**9):   # order entries the kernel checks itself (device values)
+        wrong = order.copy()
+        wrong[2] = bad
+        kps, scores, inst, counts = _ae_outputs(B, 4, K)
+        emu.ae_decode(*_ae_call(heat, tags, wrong, 4, 4), kps, scores, inst, counts)
+        assert (counts == -1).all() and not kps.any() and not inst.any()
     with pytest.raises(ValueError, match='GiB'):   # a top-k whose worst case cannot be held
         emu.ae_decode(*_ae_call(np.zeros((1, 17, 128, 128), np.float32),
                                 np.zeros((1, 17, 128, 128), np.float32), np.arange(17), 4096,

@@ -221,6 +221,9 @@ class AssociativeEmbedding(BaseKeypointCodec):
         if call.X is not NUMPY:  # MMPose's results are numpy arrays whatever the input
             keypoints, scores, instance_scores, counts = (
                 call.xp.asnumpy(a) for a in (keypoints, scores, instance_scores, counts))
+            if (counts < 0).any():  # a kernel's refusal (launch.ae_decode): never expected
+                raise RuntimeError(f'the {call.X.device} decode refused its arguments '
+                                   f'(counts {counts.tolist()})')
         return ([keypoints[b, :n] for b, n in enumerate(counts)],
                 [scores[b, :n] for b, n in enumerate(counts)],
                 [instance_scores[b, :n] for b, n in enumerate(counts)])
