@@ -153,7 +153,10 @@ void ae_decode(const AeDecodeArgs& a, float* keypoints, float* scores, float* in
   if (a.udp && B * K > 0) {
     modulated.resize(B * K * HW);
     gaussian_blur(a.heatmaps, B * K, H, W, a.blur_kernel, modulated.data());
-    for (float& v : modulated) v = dark_udp_log(v);
+    float* m = modulated.data();
+    parallel_for(B * K, 6.0 * HW, [&](int64_t begin, int64_t end) {  // ~6 ns a logf
+      for (int64_t i = begin * HW; i < end * HW; ++i) m[i] = dark_udp_log(m[i]);
+    });
   }
   // measured: ~100 us per 128 x 128 image of 17 keypoints, top-30, 10 people
   parallel_for(B, 40.0 * K * M + 5.0 * HW, [&](int64_t begin, int64_t end) {
