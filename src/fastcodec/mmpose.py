@@ -14,13 +14,14 @@ arguments. MMPose's own classes stay importable from ``mmpose.codecs``.
 What the registered classes add to fastcodec's: MMPose's heads decode a batch with
 ``codec.batch_decode(*network_outputs)`` whenever ``support_batch_decoding`` is true,
 and expect numpy results they can iterate per sample. For the codecs whose batched
-decode has exactly that shape (heatmap, SimCC and regression codecs) the registered
-class decodes the whole batch in one call: on the device when the network's outputs
+decode has exactly that shape (heatmap, SimCC and regression codecs, and
+AssociativeEmbedding, whose three lists its head unpacks) the registered class decodes
+the whole batch in one call: on the device when the network's outputs
 are CUDA tensors and the codec runs there (``device_ready``, with the ``cuda`` backend
 installed), copying only the decoded keypoints and scores to the host; otherwise on
 the host, after the device-to-host copy of the outputs that MMPose's own per-sample
 path makes too. DecoupledHeatmap decodes the instances CIDHead hands over for one
-image in one call the same way. The other codecs (bottom-up, lifting) keep MMPose's
+image in one call the same way. The other codecs (SPR, lifting) keep MMPose's
 per-sample ``decode`` loop, whose signatures they share with MMPose.
 """
 from __future__ import annotations

@@ -234,6 +234,31 @@ def test_ae_batch_decodes_like_mmpose(mmpose):
             np.testing.assert_allclose(g, w, rtol=0, atol=2e-3)
 
 
+def test_ae_decodes_device_outputs_on_the_device(mmpose, device_copies):
+    """AssociativeEmbeddingHead's outputs on a (simulated) CUDA device: the registered
+    codec decodes them there (the CUDA kernels) and copies only its results to the
+    host, MMPose's three lists of numpy arrays, equal to the host decode."""
+    import fake_device
+    import cupy   # the simulated device's (installed by device_copies)
+    rng = np.random.default_rng(7)
+    (args,) = CONFIGS['AssociativeEmbedding']
+    ours = mmpose.registry.build(dict(type='AssociativeEmbedding', **args))
+    heat = (rng.uniform(0, 1, (2, 17, 64, 64)) ** 8).astype(np.float32)
+    tags = rng.integers(0, 4, (2, 17, 64, 64)).astype(np.float32)
+    want = ours.batch_decode(torch.from_numpy(heat), torch.from_numpy(tags))
+    copies = cupy.host_copies
+    on_device = fake_device.device(heat), fake_device.device(tags)
+    got = ours.batch_decode(*on_device)
+    # what came to the host: the four result arrays, once each, not the network's outputs
+    assert cupy.host_copies - copies == len(device_copies) == 4
+    assert not any(c is o for c in device_copies for o in on_device)
+    for g_part, w_part in zip(got, want):
+        assert isinstance(g_part, list) and len(g_part) == len(w_part) == 2
+        for g, w in zip(g_part, w_part):
+            assert type(g) is np.ndarray
+            np.testing.assert_array_equal(g, w)
+
+
 def test_cid_head_decodes_like_mmpose(mmpose):
     """CIDHead passes (instance_heatmaps (N, K, H, W), instance_scores (N, 1)) to
     BaseHead.decode, which decodes MMPose's codec one (1, K, H, W) slice at a time and
