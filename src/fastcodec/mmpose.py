@@ -21,7 +21,7 @@ are CUDA tensors and the codec runs there (``device_ready``, with the ``cuda`` b
 installed), copying only the decoded keypoints and scores to the host; otherwise on
 the host, after the device-to-host copy of the outputs that MMPose's own per-sample
 path makes too. DecoupledHeatmap decodes the instances CIDHead hands over for one
-image in one call the same way. The other codecs (SPR, lifting) keep MMPose's
+image in one call the same way. The other codecs keep MMPose's
 per-sample ``decode`` loop, whose signatures they share with MMPose.
 """
 from __future__ import annotations
