@@ -10,7 +10,7 @@ import numpy as np
 from fastcodec.backends.numba.blur import gaussian_blur
 from fastcodec.backends.numba.common import _F0, _F1, _require, jit
 from fastcodec.backends.numba.heatmap import dark_udp_log, dark_udp_step, sign_step
-from fastcodec.backends.numba.spr import nms_map, spr_partial_sort_path, topk_candidates
+from fastcodec.backends.numba.spr import nms_topk, spr_partial_sort_path
 
 __all__ = ['ae_decode']
 
@@ -306,8 +306,7 @@ def _candidates(heat, r, M, vals, idx):
     for c in range(C):
         if M == 0:
             continue
-        nms_map(heat[c], H, W, r, rows, peaks)
-        topk_candidates(peaks.reshape(HW), HW, M, cv, ci)
+        nms_topk(heat[c], H, W, r, M, cv, ci, rows, peaks)
         for j in range(M):
             vals[c, j] = cv[j]
             idx[c, j] = ci[j]

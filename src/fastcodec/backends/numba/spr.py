@@ -477,6 +477,54 @@ def nms_map(m, H, W, r, rows, out):
 
 
 @jit
+def nms_value_at(m, H, W, r, x, y):
+    """The NMS-ed value of pixel (x, y) of map m (H, W) on its own (nms_topk.h)."""
+    x0, x1 = max(0, x - r), min(W - 1, x + r)
+    y0, y1 = max(0, y - r), min(H - 1, y + r)
+    mx = m[y0, x0]
+    for yy in range(y0, y1 + 1):
+        for xx in range(x0, x1 + 1):
+            mx = spr_max(mx, m[yy, xx])
+    return spr_nms_value(m[y, x], mx)
+
+
+@jit
+def nms_topk(m, H, W, r, M, cv, ci, rows, peaks):
+    """torch.topk(nms(m), M) of map m (H, W) into cv, ci (nms_topk.h's nms_topk): the
+    same result as nms_map then topk_candidates. On the heap path the top only rises,
+    so while it is not negative a finite pixel not above it, or not its window's
+    maximum (then its NMS value is a zero), never enters: only the others get their
+    NMS value. rows, peaks: (H, W) scratch for the nth_element path."""
+    n = H * W
+    if M == 0:
+        return
+    if not spr_partial_sort_path(M, n):
+        nms_map(m, H, W, r, rows, peaks)
+        topk_candidates(peaks.reshape(n), n, M, cv, ci)
+        return
+    for i in range(M):
+        cv[i] = nms_value_at(m, H, W, r, i % W, i // W)
+        ci[i] = i
+    spr_make_heap(cv, ci, 0, M)
+    for y in range(M // W, H):   # pixels M .. n - 1, row by row (no divisions)
+        for x in range(M % W if y == M // W else 0, W):
+            top = cv[0]
+            if top != top:  # a NaN top: nothing comes before it any more
+                spr_sort_heap(cv, ci, 0, M)
+                return
+            v = m[y, x]
+            if top >= 0 and v - v == 0:
+                if v <= top or nms_value_at(m, H, W, r, x, y) != v:
+                    continue
+                spr_heap_offer(cv, ci, 0, M, v, y * W + x)
+            else:
+                val = nms_value_at(m, H, W, r, x, y)
+                if spr_value_before(val, top):
+                    spr_heap_offer(cv, ci, 0, M, val, y * W + x)
+    spr_sort_heap(cv, ci, 0, M)
+
+
+@jit
 def _decode_kernel(heat, disp, ksize, thr, sx, sy, kps, roots, kscores, counts):
     expect(heat, 'heatmaps', 'float32', False)
     expect(disp, 'displacements', 'float32', False)
