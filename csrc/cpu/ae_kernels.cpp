@@ -23,51 +23,8 @@
 namespace fastcodec {
 namespace {
 
-// The grouping's arrays in vectors that grow as groups open (ae_group_keypoints'
-// Store), reused image after image by one thread.
-struct VectorStore {
-  AeGroups g{};
-  int64_t K = 0, L = 0, M = 0, groups = 0, n = 0;
-  std::vector<float> keys, joints, tags, means;
-  std::vector<int64_t> counts, rows, path;
-  std::vector<double> cost, dist, d2, C;
-  std::vector<uint8_t> marked, row_cov, col_cov;
-
-  void prepare(int64_t K_, int64_t L_, int64_t M_) {
-    K = K_, L = L_, M = M_;
-    rows.resize(M);
-    d2.resize(L);
-    reserve(0, 0);
-  }
-  bool reserve(int64_t need_groups, int64_t need_n) {
-    if (need_groups > groups) {
-      groups = std::max(need_groups, 2 * groups);
-      keys.resize(groups);
-      counts.resize(groups);
-      joints.resize(groups * K * 3);
-      tags.resize(groups * K * L);
-      means.resize(groups * L);
-      dist.resize(M * groups);
-    }
-    if (need_n > n) {
-      n = std::max(need_n, 2 * n);
-      cost.resize(M * n);
-      C.resize(n * n);
-      marked.resize(n * n);
-      row_cov.resize(n);
-      col_cov.resize(n);
-      path.resize(2 * (2 * n + 1));
-    }
-    g = AeGroups{keys.data(), counts.data(), joints.data(), tags.data(), rows.data(),
-                 means.data(), cost.data(), dist.data(), d2.data(),
-                 MunkresWork{C.data(), marked.data(), row_cov.data(), col_cov.data(),
-                             path.data()}};
-    return true;
-  }
-};
-
 struct ImageScratch {
-  VectorStore store;
+  AeVectorStore store;
   std::vector<float> found_tags, tag, gain;
 };
 
@@ -130,6 +87,38 @@ void decode_image(const AeDecodeArgs& a, int64_t b, const float* cand_vals,
 }
 
 }  // namespace
+
+void AeVectorStore::prepare(int64_t K_, int64_t L_, int64_t M_) {
+  K = K_, L = L_, M = M_;
+  rows.resize(M);
+  d2.resize(L);
+  reserve(0, 0);
+}
+
+bool AeVectorStore::reserve(int64_t need_groups, int64_t need_n) {
+  if (need_groups > groups) {
+    groups = std::max(need_groups, 2 * groups);
+    keys.resize(groups);
+    counts.resize(groups);
+    joints.resize(groups * K * 3);
+    tags.resize(groups * K * L);
+    means.resize(groups * L);
+    dist.resize(M * groups);
+  }
+  if (need_n > n) {
+    n = std::max(need_n, 2 * n);
+    cost.resize(M * n);
+    C.resize(n * n);
+    marked.resize(n * n);
+    row_cov.resize(n);
+    col_cov.resize(n);
+    path.resize(2 * (2 * n + 1));
+  }
+  g = AeGroups{keys.data(), counts.data(), joints.data(), tags.data(), rows.data(),
+               means.data(), cost.data(), dist.data(), d2.data(),
+               MunkresWork{C.data(), marked.data(), row_cov.data(), col_cov.data(), path.data()}};
+  return true;
+}
 
 void ae_decode(const AeDecodeArgs& a, float* keypoints, float* scores, float* instance_scores,
                int64_t* counts) {

@@ -4,8 +4,26 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
+
+#include "fastcodec/associative_embedding.h"
 
 namespace fastcodec {
+
+// ae_group_keypoints' Store on the CPU: the grouping's arrays in vectors that grow as
+// groups open (contents kept), reused image after image by one thread.
+struct AeVectorStore {
+  AeGroups g{};
+  int64_t K = 0, L = 0, M = 0, groups = 0, n = 0;
+  std::vector<float> keys, joints, tags, means;
+  std::vector<int64_t> counts, rows, path;
+  std::vector<double> cost, dist, d2, C;
+  std::vector<uint8_t> marked, row_cov, col_cov;
+
+  // For images of K keypoints, L tags each, M candidates per keypoint.
+  void prepare(int64_t K, int64_t L, int64_t M);
+  bool reserve(int64_t need_groups, int64_t need_n);  // always true
+};
 
 struct AeDecodeArgs {
   const float* heatmaps;   // (B, K, H, W)

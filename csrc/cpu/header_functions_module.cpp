@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "ae_kernels.h"  // AeVectorStore
 #include "bindings.h"  // the array types and their argument casters
 #include "fastcodec/argmax.h"
 #include "fastcodec/associative_embedding.h"
@@ -50,25 +51,6 @@ py::array_t<float> to_array(const std::vector<float>& v) {
   for (size_t i = 0; i < v.size(); ++i) out.mutable_data()[i] = v[i];
   return out;
 }
-
-// ae_group_keypoints' store for the wrapper: room for every candidate's own group.
-struct FixedAeStore {
-  AeGroups g{};
-  int64_t groups, n;
-  std::vector<float> keys, joints, tags, means;
-  std::vector<int64_t> counts, rows, path;
-  std::vector<double> cost, dist, d2, C;
-  std::vector<uint8_t> marked, row_cov, col_cov;
-  FixedAeStore(int64_t K, int64_t L, int64_t M)
-      : groups(K * M), n(K * M), keys(groups), joints(groups * K * 3), tags(groups * K * L),
-        means(groups * L), counts(groups), rows(M), path(2 * (2 * n + 1)), cost(M * n),
-        dist(M * groups), d2(L), C(n * n), marked(n * n), row_cov(n), col_cov(n) {
-    g = AeGroups{keys.data(), counts.data(), joints.data(), tags.data(), rows.data(),
-                 means.data(), cost.data(), dist.data(), d2.data(),
-                 MunkresWork{C.data(), marked.data(), row_cov.data(), col_cov.data(), path.data()}};
-  }
-  bool reserve(int64_t need_groups, int64_t need_n) { return need_groups <= groups && need_n <= n; }
-};
 
 // SprCandidate arrays travel as (values float32, indices int64).
 std::vector<SprCandidate> candidates(const F32& v, const I64& ix) {
@@ -541,11 +523,11 @@ void bind_header_functions(py::module_& parent) {
          tags.size() == L * K * HW && order.size() == K, "candidates and maps");
     for (int64_t i = 0; i < K * M; ++i) need(idx.data()[i] >= 0 && idx.data()[i] < HW, "idx");
     for (int64_t i = 0; i < K; ++i) need(order.data()[i] >= 0 && order.data()[i] < K, "order");
-    FixedAeStore store(K, L, M);
+    AeVectorStore store;
+    store.prepare(K, L, M);
     const AeCandidates c{vals.data(), idx.data(), tags.data(), order.data(), K, L, W, HW, M,
                          val_thr, tag_thr};
     const int64_t n = ae_group_keypoints(c, store);
-    need(n >= 0, "the fixed store ran out of room");
     py::array_t<int64_t> counts(n);
     std::copy(store.counts.begin(), store.counts.begin() + n, counts.mutable_data());
     return py::make_tuple(n, to_array({store.keys.begin(), store.keys.begin() + n}), counts,
