@@ -253,6 +253,22 @@ class Kernels:
         return k
 
     @staticmethod
+    def _nms_radius(nms_kernel: int) -> int:
+        """The NMS window's radius r (window 2r + 1) of an odd, positive kernel size."""
+        k = int(nms_kernel)
+        if k < 1 or k % 2 == 0:
+            raise ValueError(f'nms_kernel must be odd and positive, got {nms_kernel}')
+        return (k - 1) // 2
+
+    def _topk_scratch(self, maps: int, M: int, HW: int, like: Any) -> Tuple[Any, Any]:
+        """The scratch of nms_topk.cuh's block_nms_topk for `maps` maps of HW pixels:
+        the NMS values (maps, HW) and the candidates (maps, topk_scratch_length, 2) int64,
+        M of them on the heap path (spr_partial_sort_path), HW on the nth_element one."""
+        length = M if M * 64 <= HW else HW
+        return (self._launcher.empty((maps, HW), np.float32, like),
+                self._launcher.empty((maps, length, 2), np.int64, like))
+
+    @staticmethod
     def _scale(scale: Any) -> Tuple[float, float]:
         sx, sy = (float(v) for v in scale)
         return sx, sy
@@ -674,9 +690,7 @@ class Kernels:
             raise ValueError(f'displacements: expected (B, 2K, {H}, {W}), got {K2} channels')
         self._require(displacements, 'displacements', np.float32, (B, K2, H, W))
         K = K2 // 2
-        k = int(nms_kernel)
-        if k < 1 or k % 2 == 0:
-            raise ValueError(f'nms_kernel must be odd and positive, got {nms_kernel}')
+        r = self._nms_radius(nms_kernel)
         M = self._require(keypoints, 'keypoints', np.float32, ndim_at_least=2)[1]
         self._require(keypoints, 'keypoints', np.float32, (B, M, K, 2))
         if M > H * W:
@@ -689,13 +703,10 @@ class Kernels:
             raise ValueError(f'keypoint scores need K + 1 = {K + 1} heatmaps, got {C}')
         self._require(counts, 'counts', np.int64, (B,))
         sx, sy = self._scale(scale)
-        L = M if M * 64 <= H * W else H * W   # spr_partial_sort_path: the heap holds M
-        peaks = self._launcher.empty((B, H * W), np.float32, heatmaps)
-        scratch = self._launcher.empty((B, L, 2), np.int64, heatmaps)
+        peaks, scratch = self._topk_scratch(B, M, H * W, heatmaps)
         self._run('fc_spr_decode', B, PIXEL_BLOCK, 0, heatmaps, displacements, B, C, K, H, W,
-                  (k - 1) // 2, M, float(threshold), sx, sy, int(rescore), peaks, scratch,
-                  keypoints, root_scores, keypoint_scores, counts)
-
+                  r, M, float(threshold), sx, sy, int(rescore), peaks, scratch, keypoints,
+                  root_scores, keypoint_scores, counts)
 
     def ae_decode(self, heatmaps, tags, order, nms_kernel, topk, val_thr, tag_thr, max_instances,
                   udp, blur_kernel, center_shift, scale, keypoints, scores, instance_scores,
@@ -716,9 +727,7 @@ class Kernels:
         self._require(tags, 'tags', np.float32, (B, C, H, W))
         L = C // K if K else 0
         self._require(order, 'order', np.int64, (K,))
-        k = int(nms_kernel)
-        if k < 1 or k % 2 == 0:
-            raise ValueError(f'nms_kernel must be odd and positive, got {nms_kernel}')
+        r = self._nms_radius(nms_kernel)
         M = int(topk)
         if not 0 <= M <= H * W:
             raise ValueError(f'topk must be in [0, H * W = {H * W}], got {topk}')
@@ -737,11 +746,9 @@ class Kernels:
         vals = self._launcher.empty((B, K, M), np.float32, heatmaps)
         idx = self._launcher.empty((B, K, M), np.int64, heatmaps)
         if B * K and M:
-            peaks = self._launcher.empty((B * K, H * W), np.float32, heatmaps)
-            cands = self._launcher.empty((B * K, M if M * 64 <= H * W else H * W, 2), np.int64,
-                                         heatmaps)
-            self._run('fc_ae_candidates', B * K, PIXEL_BLOCK, 0, heatmaps, B * K, H, W,
-                      (k - 1) // 2, M, peaks, cands, vals, idx)
+            peaks, cands = self._topk_scratch(B * K, M, H * W, heatmaps)
+            self._run('fc_ae_candidates', B * K, PIXEL_BLOCK, 0, heatmaps, B * K, H, W, r, M,
+                      peaks, cands, vals, idx)
         modulated = self._launcher.empty((B, K, H, W) if udp else (0,), np.float32, heatmaps)
         if udp and B * K:
             self.gaussian_blur(heatmaps, blur_kernel, modulated)
