@@ -289,6 +289,14 @@ void bind_header_functions(py::module_& parent) {
     return simcc_softmax_max(v.data(), v.size(), beta, scale);
   });
   m.def("simcc_dark_kernel_size", &simcc_dark_kernel_size);
+  m.def("simcc3d_bins", [](F64 p, float ratio_f32, double ratio, bool f32, F64 sigma, I64 size) {
+    need(p.size() == 3 && sigma.size() == 3 && size.size() == 3, "three axes");
+    py::array_t<int64_t> mu(3);
+    std::fill(mu.mutable_data(), mu.mutable_data() + 3, (int64_t)0);
+    const bool ok = simcc3d_bins(p.data(), ratio_f32, ratio, f32, sigma.data(), size.data(),
+                                 mu.mutable_data());
+    return py::make_tuple(ok, mu);
+  });
   m.def("simcc_blur_at", [](F32 v, F32 w, int r, int64_t i) {
     need(r >= 0 && w.size() == 2 * r + 1, "2r + 1 weights");
     return simcc_blur_at(v.data(), v.size(), w.data(), r, i);

@@ -327,6 +327,7 @@ void simcc3d_encode(const Simcc3dEncodeArgs& a, float* tx, float* ty, float* tz,
   const GaussianTable gx = gaussian_table(a.W, a.sigma[0], a.normalize);
   const GaussianTable gy = gaussian_table(a.H, a.sigma[1], a.normalize);
   const GaussianTable gz = gaussian_table(a.D, a.sigma[2], a.normalize);
+  const int64_t size[3] = {a.W, a.H, a.D};
   parallel_for<Denormals::Flushed>(a.R, 0.3 * (a.W + a.H + a.D), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       float* lx = tx + r * a.W;
@@ -337,23 +338,14 @@ void simcc3d_encode(const Simcc3dEncodeArgs& a, float* tx, float* ty, float* tz,
       std::memset(lz, 0, sizeof(float) * a.D);
       inside[r] = 1;
       if (!simcc_keypoint_drawn(a.visible[r])) continue;
-      const double* p = a.keypoints + 3 * r;
-      if (!coord_is_usable(p[0]) || !coord_is_usable(p[1]) || !coord_is_usable(p[2])) {
+      int64_t mu[3];
+      if (!simcc3d_bins(a.keypoints + 3 * r, ratio32, a.ratio, a.f32, a.sigma, size, mu)) {
         inside[r] = 0;
         continue;
       }
-      const int64_t mx = simcc_bin(p[0], ratio32, a.ratio, a.f32);
-      const int64_t my = simcc_bin(p[1], ratio32, a.ratio, a.f32);
-      const int64_t mz = simcc_bin(p[2], ratio32, a.ratio, a.f32);
-      if (!simcc_gaussian_inside(mx, a.sigma[0], a.W) ||
-          !simcc_gaussian_inside(my, a.sigma[1], a.H) ||
-          !simcc_gaussian_inside(mz, a.sigma[2], a.D)) {
-        inside[r] = 0;
-        continue;
-      }
-      write_gaussian(lx, a.W, mx, gx);
-      write_gaussian(ly, a.H, my, gy);
-      write_gaussian(lz, a.D, mz, gz);
+      write_gaussian(lx, a.W, mu[0], gx);
+      write_gaussian(ly, a.H, mu[1], gy);
+      write_gaussian(lz, a.D, mu[2], gz);
     }
   });
 }

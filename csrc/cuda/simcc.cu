@@ -176,6 +176,8 @@ extern "C" __global__ void fc_simcc3d_encode(const double* kps, const double* vi
                                              unsigned char* inside) {
   const int64_t per_row = W + H + D;
   const float ratio32 = (float)ratio;
+  const double sigma[3] = {sigma_x, sigma_y, sigma_z};
+  const int64_t size[3] = {W, H, D};
   for (int64_t e = global_thread(); e < R * per_row; e += grid_threads()) {
     const int64_t r = e / per_row, j = e % per_row;
     const int axis = j < W ? 0 : (j < W + H ? 1 : 2);
@@ -183,22 +185,9 @@ extern "C" __global__ void fc_simcc3d_encode(const double* kps, const double* vi
     float v = 0.f;
     bool in = true;
     if (simcc_keypoint_drawn(vis[r])) {
-      const double* p = kps + 3 * r;
-      if (!coord_is_usable(p[0]) || !coord_is_usable(p[1]) || !coord_is_usable(p[2])) {
-        in = false;
-      } else {
-        const int64_t mx = simcc_bin(p[0], ratio32, ratio, f32 != 0);
-        const int64_t my = simcc_bin(p[1], ratio32, ratio, f32 != 0);
-        const int64_t mz = simcc_bin(p[2], ratio32, ratio, f32 != 0);
-        if (!simcc_gaussian_inside(mx, sigma_x, W) || !simcc_gaussian_inside(my, sigma_y, H) ||
-            !simcc_gaussian_inside(mz, sigma_z, D)) {
-          in = false;
-        } else {
-          const int64_t mu = axis == 0 ? mx : (axis == 1 ? my : mz);
-          const double sigma = axis == 0 ? sigma_x : (axis == 1 ? sigma_y : sigma_z);
-          v = simcc_flush(simcc_gaussian_label(i, mu, sigma, normalize != 0));
-        }
-      }
+      int64_t mu[3];
+      in = simcc3d_bins(kps + 3 * r, ratio32, ratio, f32 != 0, sigma, size, mu);
+      if (in) v = simcc_flush(simcc_gaussian_label(i, mu[axis], sigma[axis], normalize != 0));
     }
     if (j == 0) inside[r] = in ? 1 : 0;
     float* row = axis == 0 ? x_labels + r * W : (axis == 1 ? y_labels + r * H : z_labels + r * D);

@@ -316,6 +316,14 @@ def test_simcc():
                                    for s in (0.1, 5.66, 6.0, 0.5) for nz in (True, False)])
     check('simcc_gaussian_inside', [(mu, s, W) for mu in (-20, -19, -18, 0, 383, 384, 400, 402)
                                     for s in (6.0, 5.66) for W in (384,)])
+    for p in ([10.2, 20.7, 5.5], [-30.0, 1.0, 1.0], [1.0, 1.0, 300.0], [np.nan, 1.0, 1.0],
+              [1.0, np.inf, 1.0], [1.0, 1.0, 1e30], [0.25, 1.25, -17.0], [191.9, 255.4, 95.6]):
+        for f, r in ((True, 2.0), (False, 2.0), (False, 1.5)):
+            args = (np.array(p), f32(r), r, f, np.array([6.0, 6.93, 6.0]),
+                    np.array([384, 512, 192], np.int64))
+            mu = np.zeros(3, np.int64)
+            ok = mirror('simcc3d_bins')(*args, mu)
+            _same_out('simcc3d_bins', args, H.simcc3d_bins(*args), ok, mu)
     check('simcc_pair_maximum', [(3, a, 7, b) for a in (0.5, 0.2, 0.0, -1.0, math.nan)
                                  for b in (0.5, 0.3, 0.0, math.nan)],
           cast=lambda a: (a[0], f32(a[1]), a[2], f32(a[3])))

@@ -47,6 +47,21 @@ FC_HD bool simcc_gaussian_inside(int64_t mu, double sigma, int64_t W) {
   return !((double)mu - radius >= (double)W || (double)mu + radius + 1.0 < 0.0);
 }
 
+// SimCC3DLabel's rule for a drawn keypoint p = (x, y, depth): its three bins into mu
+// (axes of size[0..2]), true when it gets labels; false (no label on any axis, weight
+// 0) where a coordinate is not usable or a Gaussian of sigma[a] misses its axis.
+FC_HD bool simcc3d_bins(const double* p, float ratio_f32, double ratio, bool f32,
+                        const double* sigma, const int64_t* size, int64_t* mu) {
+  for (int a = 0; a < 3; ++a)
+    if (!coord_is_usable(p[a])) return false;
+  bool inside = true;
+  for (int a = 0; a < 3; ++a) {
+    mu[a] = simcc_bin(p[a], ratio_f32, ratio, f32);
+    inside = inside && simcc_gaussian_inside(mu[a], sigma[a], size[a]);
+  }
+  return inside;
+}
+
 // Maximum of one axis pair: numpy's first-occurrence argmax per axis, the smaller of
 // the two maxima as the score (NaN stays when it is the x maximum, as `mask = x > y`
 // leaves it), and location (-1, -1) where the score is <= 0.

@@ -81,6 +81,19 @@ def simcc_gaussian_inside(mu, sigma, W):
 
 
 @jit
+def simcc3d_bins(p, ratio32, ratio, f32, sigma, size, mu):
+    """simcc3d_bins: a drawn keypoint p (3,)'s bins into mu (3,); whether it gets labels."""
+    for a in range(3):
+        if not coord_is_usable(p[a]):
+            return False
+    inside = True
+    for a in range(3):
+        mu[a] = simcc_bin(p[a], ratio32, ratio, f32)
+        inside = inside and simcc_gaussian_inside(mu[a], sigma[a], size[a])
+    return inside
+
+
+@jit
 def simcc_pair_maximum(ix, vx, iy, vy):
     """(score, x, y)."""
     v = vy if vx > vy else vx

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastcodec.backends.numba.common import coord_is_usable, _require, jit
-from fastcodec.backends.numba.simcc import (simcc_gaussian_inside, _gaussian_table, simcc_bin,
-                                            simcc_keypoint_drawn, _write_gaussian)
+from fastcodec.backends.numba.common import _require, jit
+from fastcodec.backends.numba.simcc import (_gaussian_table, simcc3d_bins, simcc_keypoint_drawn,
+                                            _write_gaussian)
 
 __all__ = ['simcc3d_encode']
 
@@ -23,24 +23,19 @@ def _encode3d_kernel(kps, vis, sx, sy, sz, ratio, f32, normalize, tx, ty, tz, in
     tx[:] = 0
     ty[:] = 0
     tz[:] = 0
+    sigma = np.array([sx, sy, sz])
+    size = np.array([W, H, D], np.int64)
+    mu = np.empty(3, np.int64)
     for r in range(vis.shape[0]):
         inside[r] = 1
         if not simcc_keypoint_drawn(vis[r]):
             continue
-        x, y, z = kps[3 * r], kps[3 * r + 1], kps[3 * r + 2]
-        if not (coord_is_usable(x) and coord_is_usable(y) and coord_is_usable(z)):
+        if not simcc3d_bins(kps[3 * r:3 * r + 3], ratio32, ratio, f32, sigma, size, mu):
             inside[r] = 0
             continue
-        mx = simcc_bin(x, ratio32, ratio, f32)
-        my = simcc_bin(y, ratio32, ratio, f32)
-        mz = simcc_bin(z, ratio32, ratio, f32)
-        if not (simcc_gaussian_inside(mx, sx, W) and simcc_gaussian_inside(my, sy, H)
-                and simcc_gaussian_inside(mz, sz, D)):
-            inside[r] = 0
-            continue
-        _write_gaussian(tx, r * W, W, mx, gx, gx_len, gx_zero, sx, normalize)
-        _write_gaussian(ty, r * H, H, my, gy, gy_len, gy_zero, sy, normalize)
-        _write_gaussian(tz, r * D, D, mz, gz, gz_len, gz_zero, sz, normalize)
+        _write_gaussian(tx, r * W, W, mu[0], gx, gx_len, gx_zero, sx, normalize)
+        _write_gaussian(ty, r * H, H, mu[1], gy, gy_len, gy_zero, sy, normalize)
+        _write_gaussian(tz, r * D, D, mu[2], gz, gz_len, gz_zero, sz, normalize)
 
 
 def _output(a, name: str, lead, dtype) -> np.ndarray:
