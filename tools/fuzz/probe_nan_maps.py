@@ -1,7 +1,8 @@
 """Decoders on maps holding NaN / +-Inf entries (MMPose: numpy's argmax picks the first
 NaN; comparisons with NaN are False)."""
 import sys
-import numpy as np, fastcodec
+import numpy as np
+import fastcodec
 import harness as H
 mmc = H.mmc
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 16)
@@ -33,17 +34,7 @@ for trial in range(int(sys.argv[2]) if len(sys.argv) > 2 else 60):
             if name.endswith('Label') and name != 'SimCCLabel':
                 m = m.astype(np.float32)
             args.append(m)
-        want, werr = H.call(ref.decode, *args)
-        for b in H.BACKENDS:
-            with fastcodec.use_backend(b):
-                got, gerr = H.call(fc.decode, *args)
-            if (werr is None) != (gerr is None):
-                log.record(f'{name}{sorted(cfg)[:1]}:raise ref={type(werr).__name__} fc={type(gerr).__name__}',
-                           f'{b} {cfg} {werr!r:.150} / {gerr!r:.150}')
-                continue
-            if werr is not None:
-                continue
-            for d in H.compare(want, got, lambda p: H.COORD if p.endswith('[0]') else H.SCORE):
-                log.record(f'{name}:{cfg.get("unbiased", "")}{cfg.get("heatmap_type", "")}{cfg.get("use_dark", "")}{cfg.get("decode_visibility", "")}:{d.split(":")[0]}:{d.split(":")[1].split()[0]}', f'{b} {cfg} {d}')
-        log.cases += 1
+        label = f'{name}:' + ''.join(str(cfg.get(k, '')) for k in
+                                     ('unbiased', 'heatmap_type', 'use_dark', 'decode_visibility'))
+        H.check(log, label, ref.decode, fc.decode, H.tol_dec, str(cfg), args)
 log.summary()
