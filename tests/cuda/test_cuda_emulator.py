@@ -841,7 +841,8 @@ def test_ae_scratch_size_matches_the_kernel():
         assert launch.ae_scratch_bytes(K, L, M) == _cuda_emulator.ae_scratch_bytes(K, L, M)
 
 
-def _ae_call(heat, tags, order, M, G, udp=False):
+def _ae_call(heat, tags, order, M, udp=False):
+    """ae_decode's arguments up to its outputs: top-M, NMS 3, thresholds 0.2 / 1.0."""
     return (heat, tags, order, 3, M, 0.2, 1.0, np.iinfo(np.int64).max, udp, 3, 0.25,
             (4.0, 4.0))
 
@@ -855,8 +856,8 @@ def test_ae_decode_in_chunks_of_images(monkeypatch, udp):
     M, G = 6, 5 * 6
     monkeypatch.setattr(launch, 'AE_SCRATCH_PER_LAUNCH', launch.ae_scratch_bytes(K, 2, M) + 1)
     got, want = _ae_outputs(B, G, K), _ae_outputs(B, G, K)
-    emu.ae_decode(*_ae_call(heat, tags, order, M, G, udp), *got)
-    cpp_backend.ae_decode(*_ae_call(heat, tags, order, M, G, udp), *want)
+    emu.ae_decode(*_ae_call(heat, tags, order, M, udp), *got)
+    cpp_backend.ae_decode(*_ae_call(heat, tags, order, M, udp), *want)
     assert (want[3] > 0).all()
     for b, n in enumerate(want[3]):
         assert got[3][b] == n
@@ -866,7 +867,7 @@ def test_ae_decode_in_chunks_of_images(monkeypatch, udp):
 
 
 def test_ae_group_refuses_a_short_scratch():
-    """fc_ae_group checks the scratch it is given against its layout: one byte short,
+    """fc_ae_group checks the scratch it is given against its layout: one 16-byte step short,
     each image's count is -1 and nothing else is written."""
     heat, tags, order = _ae_inputs(np.random.default_rng(32), B=2)
     B, K, H, W = heat.shape
@@ -889,20 +890,20 @@ def test_ae_decode_refuses_bad_arguments():
     B, K, H, W = heat.shape
     outs = _ae_outputs(B, 4, K)
     with pytest.raises(ValueError, match='topk'):
-        emu.ae_decode(*_ae_call(heat, tags, order, H * W + 1, 4), *outs)
+        emu.ae_decode(*_ae_call(heat, tags, order, H * W + 1), *outs)
     with pytest.raises(ValueError, match='channels'):
-        emu.ae_decode(*_ae_call(heat, tags[:, :7], order, 4, 4), *outs)
+        emu.ae_decode(*_ae_call(heat, tags[:, :7], order, 4), *outs)
     with pytest.raises(ValueError, match='order'):
-        emu.ae_decode(*_ae_call(heat, tags, order[:3], 4, 4), *outs)
+        emu.ae_decode(*_ae_call(heat, tags, order[:3], 4), *outs)
     with pytest.raises(ValueError, match='scores'):
-        emu.ae_decode(*_ae_call(heat, tags, order, 4, 4), *outs[:1], _out((B, 3, K)), *outs[2:])
+        emu.ae_decode(*_ae_call(heat, tags, order, 4), *outs[:1], _out((B, 3, K)), *outs[2:])
     for bad in (K, -1, 10**9):   # order entries the kernel checks itself (device values)
         wrong = order.copy()
         wrong[2] = bad
         kps, scores, inst, counts = _ae_outputs(B, 4, K)
-        emu.ae_decode(*_ae_call(heat, tags, wrong, 4, 4), kps, scores, inst, counts)
+        emu.ae_decode(*_ae_call(heat, tags, wrong, 4), kps, scores, inst, counts)
         assert (counts == -1).all() and not kps.any() and not inst.any()
     with pytest.raises(ValueError, match='GiB'):   # a top-k whose worst case cannot be held
         emu.ae_decode(*_ae_call(np.zeros((1, 17, 128, 128), np.float32),
-                                np.zeros((1, 17, 128, 128), np.float32), np.arange(17), 4096,
-                                4), *_ae_outputs(1, 4, 17))
+                                np.zeros((1, 17, 128, 128), np.float32), np.arange(17), 4096),
+                      *_ae_outputs(1, 4, 17))
