@@ -468,14 +468,16 @@ class Call:
     with its array module ``xp`` (numpy or CuPy: the glue around kernels), its
     ``array(x, name)`` (an input as the backend reads it: real numbers, no copy
     where possible), ``empty(shape, dtype)`` (an output buffer there for a kernel to
-    fill) and ``result(out)`` (a result as the caller's kind)."""
+    fill), ``result(out)`` (a result as the caller's kind) and ``results(outs)`` (a
+    tuple of them: for numpy callers the tuple itself, without a call per result)."""
 
-    __slots__ = ('caller', 'X', 'xp', 'kernels', 'array', 'empty', 'result')
+    __slots__ = ('caller', 'X', 'xp', 'kernels', 'array', 'empty', 'result', 'results')
 
     def __init__(self, caller, X, kernels) -> None:
         self.caller, self.X, self.xp, self.kernels = caller, X, X.xp, kernels
         # the namespaces' functions themselves: no extra frame on these per-call paths
         self.array, self.empty, self.result = X.asarray, X.empty, caller.wrap
+        self.results = _same if caller is NUMPY else lambda outs: tuple(map(caller.wrap, outs))
 
     def zeros(self, shape, dtype):
         return self.X.zeros(shape, dtype)
@@ -483,6 +485,10 @@ class Call:
     def full(self, shape, value: float):
         """A float64 array of ``value`` (per-keypoint sigmas), in the call's namespace."""
         return self.X.full(shape, value)
+
+
+def _same(outs):
+    return outs
 
 
 _HOST_CALLS: dict = {}  # kernel module -> the Call of numpy arrays on it (immutable)

@@ -86,11 +86,11 @@ def test_kernels_recheck_shapes(backend):
     """What would index out of bounds, the kernels refuse themselves."""
     call = host_call()
     with pytest.raises(ValueError):
-        _calls.encode_regression(call, np.zeros((3, 3)), np.zeros(3), (10, 10))
+        _calls.encode_regression(call, np.zeros((3, 3)), np.zeros(3), (10, 10), (3,))
     with pytest.raises(ValueError):
-        _calls.encode_regression(call, np.zeros((3, 2)), np.zeros(4), (10, 10))
+        _calls.encode_regression(call, np.zeros((3, 2)), np.zeros(4), (10, 10), (4,))
     with pytest.raises(ValueError):
-        _calls.decode_regression(call, np.zeros((3, 3)), (10, 10), True)
+        _calls.decode_regression(call, np.zeros((3, 3)), (10, 10), True, (3,))
     with pytest.raises(ValueError):  # an output buffer of the wrong shape
         call.kernels.encode_regression(np.zeros((3, 2)), np.zeros(3), (10, 10),
                                        np.empty((3, 2), np.float32), np.empty(4, np.float32))
@@ -239,11 +239,11 @@ def test_kernel_dtype_paths_agree(backend):
     kps = rng.uniform(-20, 220, (3, 17, 2)).astype(np.float32)
     vis = rng.choice([0.0, 0.49, 0.5, 0.51, 1.0], (3, 17)).astype(np.float32)
     want = _calls.encode_regression(call, kps.astype(np.float64), vis.astype(np.float64),
-                                    (192, 256))
+                                    (192, 256), vis.shape)
     for k_dtype in (np.float32, np.float64):
         for v_dtype in (np.float32, np.float64):
             got = _calls.encode_regression(call, kps.astype(k_dtype), vis.astype(v_dtype),
-                                           (192, 256))
+                                           (192, 256), vis.shape)
             np.testing.assert_array_equal(got[0], want[0])
             np.testing.assert_array_equal(got[1], want[1])
     codec = fastcodec.RegressionLabel((192, 256))
@@ -253,8 +253,9 @@ def test_kernel_dtype_paths_agree(backend):
             kps, vis.astype(v_dtype).astype(np.float64))['keypoint_weights'])
     enc = rng.uniform(-1, 2, (3, 17, 4)).astype(np.float32)
     for f32 in (True, False):
-        k64, s64 = _calls.decode_regression(call, enc.astype(np.float64), (192, 256), f32)
-        k32, s32 = _calls.decode_regression(call, enc, (192, 256), f32)
+        k64, s64 = _calls.decode_regression(call, enc.astype(np.float64), (192, 256), f32,
+                                            enc.shape[:-1])
+        k32, s32 = _calls.decode_regression(call, enc, (192, 256), f32, enc.shape[:-1])
         assert s32.dtype == s64.dtype == (np.float32 if f32 else np.float64)
         np.testing.assert_array_equal(k32, k64)
         np.testing.assert_array_equal(s32, s64)

@@ -54,7 +54,7 @@ class IntegralRegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
                                              scale, f32, W, H)
         if self.normalize:
             call.kernels.normalize_heatmaps(heatmaps)
-        labels, weights = _calls.encode_regression(call, xy, vis, self._size)
+        labels, weights = _calls.encode_regression(call, xy, vis, self._size, vis.shape)
         return dict(keypoint_labels=labels, heatmaps=heatmaps, keypoint_weights=weights)
 
     def _config(self):

@@ -12,11 +12,13 @@ from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
 
+_FLOATS = (F32, F64)
+
+
 def float_array(call: Call, x):
     """x as the regression kernels read it: float32 and float64 C-contiguous arrays as
     they are (no copy), anything else as float64."""
-    dtype = x.dtype
-    if dtype is F32 or dtype is F64 or dtype.char in 'fd':  # identity first: cheapest
+    if x.dtype in _FLOATS:
         return call.xp.ascontiguousarray(x)
     return call.xp.ascontiguousarray(x, dtype=F64)
 
@@ -34,8 +36,7 @@ class _CoordinateDecoding:
         call = open_call((encoded,), ('encoded',), self)
         enc = call.array(encoded, 'encoded')
         check_ndim(enc, 'encoded', (3,), '(N, K, D) with D = 2 or 4')
-        keypoints, scores = self._decode_coords(call, enc, 'encoded')
-        return call.result(keypoints), call.result(scores)
+        return self._decode_coords(call, enc, 'encoded')
 
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: outputs (B, N, K, D), or (B, K, D) for one instance
@@ -45,16 +46,19 @@ class _CoordinateDecoding:
         check_ndim(enc, 'batch_encoded', (3, 4), '(B, N, K, D) or (B, K, D)')
         if enc.ndim == 3:
             enc = enc[:, None]
-        keypoints, scores = self._decode_coords(call, enc, 'batch_encoded')
-        return call.result(keypoints), call.result(scores)
+        return self._decode_coords(call, enc, 'batch_encoded')
 
     def _decode_coords(self, call: Call, enc: np.ndarray, name: str):
-        if enc.shape[-1] not in (2, 4):
+        shape = enc.shape
+        D = shape[-1]
+        if D != 2 and D != 4:
             raise ValueError(f'{name}: keypoint dimension should be 2 or 4 (with sigma), '
-                             f'got shape {tuple(enc.shape)}')
+                             f'got shape {tuple(shape)}')
+        # MMPose's scores: float32 for D = 2 and for any outputs but float64 ones
         dtype = enc.dtype
-        return _calls.decode_regression(call, float_array(call, enc), self._size,
-                                        dtype is F32 or dtype != F64)
+        f32 = D == 2 or dtype is F32 or dtype != F64  # identity first: cheapest
+        return call.results(_calls.decode_regression(call, float_array(call, enc), self._size,
+                                                     f32, shape[:-1]))
 
 
 @register
@@ -82,11 +86,6 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         self.input_size = input_size
         self._size = (float(w), float(h))
 
-    def _check_keypoints(self, kps: np.ndarray) -> None:
-        if kps.shape[-1] != 2:
-            raise ValueError(f'keypoints must hold (x, y) pairs in its last axis, '
-                             f'got shape {tuple(kps.shape)}')
-
     # encode/batch_encode call the kernel directly: the base class's float64 copies
     # would cost as much as the whole RegressionLabel kernel.
     def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
@@ -100,11 +99,15 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
         kps = call.array(keypoints, 'keypoints')
         check_ndim(kps, 'keypoints', (ndim,), layout)
-        self._check_keypoints(kps)
-        vis = visibility(call, keypoints_visible, kps.shape[:-1])
-        labels, weights = _calls.encode_regression(call, float_array(call, kps), float_array(call, vis),
-                                                   self._size)
-        return dict(keypoint_labels=call.result(labels), keypoint_weights=call.result(weights))
+        shape = kps.shape
+        if shape[-1] != 2:
+            raise ValueError(f'keypoints must hold (x, y) pairs in its last axis, '
+                             f'got shape {tuple(shape)}')
+        lead = shape[:-1]
+        vis = visibility(call, keypoints_visible, lead)
+        labels, weights = call.results(_calls.encode_regression(
+            call, float_array(call, kps), float_array(call, vis), self._size, lead))
+        return dict(keypoint_labels=labels, keypoint_weights=weights)
 
     def _config(self):
         return dict(input_size=self.input_size)
