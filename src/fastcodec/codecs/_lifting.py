@@ -40,7 +40,7 @@ import numpy as np
 
 from fastcodec import _backend
 from fastcodec._arrays import (F32, F64, NUMPY, Call, TorchNS, float_of, is_torch, on_device,
-                               open_call)
+                               open_call, zero_of)
 from fastcodec.codecs.base import BaseKeypointCodec
 
 
@@ -430,7 +430,7 @@ def zero_where(X, mask, x):
         mask = mask.reshape(tuple(mask.shape) + (1,) * (x.ndim - mask.ndim))
     if X.is_torch:
         return x.masked_fill(mask, 0)
-    return X.xp.where(mask, X.xp.zeros((), x.dtype), x)
+    return X.xp.where(mask, zero_of(X.xp, x.dtype), x)
 
 
 def target_masks(X, lifting_target, root_index: Optional[List[int]]):
