@@ -477,7 +477,8 @@ class Call:
         self.caller, self.X, self.xp, self.kernels = caller, X, X.xp, kernels
         # the namespaces' functions themselves: no extra frame on these per-call paths
         self.array, self.empty, self.result = X.asarray, X.empty, caller.wrap
-        self.results = _same if caller is NUMPY else lambda outs: tuple(map(caller.wrap, outs))
+        # tuple() of a tuple is that tuple: numpy callers' results without a Python frame
+        self.results = tuple if caller is NUMPY else lambda outs: tuple(map(caller.wrap, outs))
 
     def zeros(self, shape, dtype):
         return self.X.zeros(shape, dtype)
@@ -485,10 +486,6 @@ class Call:
     def full(self, shape, value: float):
         """A float64 array of ``value`` (per-keypoint sigmas), in the call's namespace."""
         return self.X.full(shape, value)
-
-
-def _same(outs):
-    return outs
 
 
 _HOST_CALLS: dict = {}  # kernel module -> the Call of numpy arrays on it (immutable)
