@@ -3,6 +3,7 @@
 #include "regression_kernels.h"
 
 #include <cstring>
+#include <type_traits>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -17,11 +18,57 @@
 
 namespace fastcodec {
 
+#if defined(__AVX2__)
+namespace {
+
+// Four keypoints (eight coordinates) of encode_regression, lane by lane the functions
+// of fastcodec/regression.h: regression_label (a float64 division rounded to float32:
+// the same IEEE operations, so the same bits), regression_labels_finite, and
+// regression_weight's inside-image test. The two float64 divisions per keypoint bound
+// the scalar loop; here one vdivpd does two keypoints' four.
+template <typename K, typename V>
+inline void encode_four(const K* keypoints, const V* visible, __m256d size, __m256d last,
+                        float* labels, float* weights) {
+  __m256d a, b;  // (x0, y0, x1, y1), (x2, y2, x3, y3)
+  if constexpr (std::is_same<K, float>::value) {
+    a = _mm256_cvtps_pd(_mm_loadu_ps(keypoints));
+    b = _mm256_cvtps_pd(_mm_loadu_ps(keypoints + 4));
+  } else {
+    a = _mm256_loadu_pd(keypoints);
+    b = _mm256_loadu_pd(keypoints + 4);
+  }
+  const __m256 l = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_div_pd(b, size)),
+                                   _mm256_cvtpd_ps(_mm256_div_pd(a, size)));
+  // v - v == 0: false for NaN and +-Inf; a keypoint's labels are kept when both are
+  const __m256 finite = _mm256_cmp_ps(_mm256_sub_ps(l, l), _mm256_setzero_ps(), _CMP_EQ_OQ);
+  const __m256 both = _mm256_and_ps(finite, _mm256_permute_ps(finite, 0xB1));  // pair swap
+  _mm256_storeu_ps(labels, _mm256_and_ps(l, both));  // 0.f where not finite
+  // (v >= 0) & (v <= size - 1), false for NaN; bit j of the masks: coordinate j
+  const __m256d zero = _mm256_setzero_pd();
+  const int ia = _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(a, zero, _CMP_GE_OQ),
+                                                  _mm256_cmp_pd(a, last, _CMP_LE_OQ)));
+  const int ib = _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(b, zero, _CMP_GE_OQ),
+                                                  _mm256_cmp_pd(b, last, _CMP_LE_OQ)));
+  const int inside[4] = {(ia & 3) == 3, (ia >> 2) == 3, (ib & 3) == 3, (ib >> 2) == 3};
+  for (int k = 0; k < 4; ++k)
+    weights[k] = (inside[k] & ((double)visible[k] > 0.5)) ? 1.f : 0.f;
+}
+
+}  // namespace
+#endif
+
 template <typename K, typename V>
 void encode_regression(const K* keypoints, const V* visible, int64_t M, double w, double h,
                        float* labels, float* weights) {
   parallel_for(M, 2.0, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
+    int64_t i = begin;
+#if defined(__AVX2__)
+    const __m256d size = _mm256_setr_pd(w, h, w, h);
+    const __m256d last = _mm256_setr_pd(w - 1, h - 1, w - 1, h - 1);
+    for (; i + 4 <= end; i += 4)
+      encode_four(keypoints + 2 * i, visible + i, size, last, labels + 2 * i, weights + i);
+#endif
+    for (; i < end; ++i) {
       const double x = keypoints[2 * i], y = keypoints[2 * i + 1];
       const float lx = regression_label(x, w), ly = regression_label(y, h);
       const bool finite = regression_labels_finite(lx, ly);
