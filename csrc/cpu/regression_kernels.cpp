@@ -79,16 +79,30 @@ void encode_regression(const K* keypoints, const V* visible, int64_t M, double w
   });
 }
 
+namespace {
+
+// D as a constant: the strided loads then vectorise.
+template <int D, typename E, typename S>
+void decode_rows(const E* encoded, int64_t begin, int64_t end, double w, double h,
+                 double* keypoints, S* scores) {
+  for (int64_t i = begin; i < end; ++i) {
+    const E* e = encoded + D * i;
+    keypoints[2 * i] = regression_coord((double)e[0], w);
+    keypoints[2 * i + 1] = regression_coord((double)e[1], h);
+    scores[i] = D == 4 ? sigma_score((S)e[2], (S)e[3]) : (S)1;
+  }
+}
+
+}  // namespace
+
 template <typename E, typename S>
 void decode_regression(const E* encoded, int64_t M, int64_t D, double w, double h,
                        double* keypoints, S* scores) {
   parallel_for(M, 2.0, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const E* e = encoded + D * i;
-      keypoints[2 * i] = regression_coord((double)e[0], w);
-      keypoints[2 * i + 1] = regression_coord((double)e[1], h);
-      scores[i] = D == 4 ? sigma_score((S)e[2], (S)e[3]) : (S)1;
-    }
+    if (D == 4)
+      decode_rows<4>(encoded, begin, end, w, h, keypoints, scores);
+    else
+      decode_rows<2>(encoded, begin, end, w, h, keypoints, scores);
   });
 }
 

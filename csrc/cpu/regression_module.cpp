@@ -90,7 +90,7 @@ void decode_regression_py(const py::object& enc_in, std::pair<double, double> si
   const bool in32 = is_f32(enc);
   const void* e = enc.data();
   {
-    ReleaseGilFor release(M * D);
+    ReleaseGilFor release(2 * M);  // as the encode: two coordinates a keypoint
     if (in32 && single)
       decode_regression(static_cast<const float*>(e), M, D, w, h, k, static_cast<float*>(s));
     else if (single)
