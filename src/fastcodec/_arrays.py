@@ -510,6 +510,18 @@ def open_call(arrays: Sequence[Any], names: Sequence[str], codec: Any = None) ->
 _ndarray = np.ndarray
 
 
+def open_array(x: Any, name: str, codec: Any = None) -> Tuple[Call, Any]:
+    """``open_call`` on one array, and that array as the call's backend reads it
+    (``Call.array``): the single-input calls (decodes) in one step, a plain numpy array
+    of real numbers as it is."""
+    if type(x) is _ndarray and x.dtype in _REAL_DTYPES:
+        call = _HOST_CALLS.get(_backend.host_kernels())  # open_call's numpy case
+        if call is not None:
+            return call, x
+    call = open_call((x,), (name,), codec)
+    return call, call.array(x, name)
+
+
 def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -> Call:
     """Calls on torch tensors (any device), other host arrays, and device arrays: the
     CPU backends compute on numpy views of host memory; a device backend on CuPy views

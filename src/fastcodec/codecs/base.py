@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from fastcodec._arrays import (F64, Call, check_ndim, check_real, heatmaps_f32, keypoints_f64,
-                               open_call, visibility)
+                               open_array, open_call, visibility)
 from fastcodec.errors import mmpose_check_error
 
 
@@ -64,8 +64,7 @@ class BaseKeypointCodec:
     def decode(self, encoded: Any) -> Tuple[Any, Any]:
         """Decode one sample's maps (C, H, W) into keypoints (N, K, 2) in input-image
         pixels and scores (N, K)."""
-        call = open_call((encoded,), ('encoded',), self)
-        heat = call.array(encoded, 'encoded')
+        call, heat = open_array(encoded, 'encoded', self)
         check_ndim(heat, 'encoded', (3,), '(K, H, W)')
         keypoints, scores = self._decode_batch(call, heatmaps_f32(call, heat[None]))
         return call.result(keypoints[0]), call.result(scores[0])
@@ -85,8 +84,7 @@ class BaseKeypointCodec:
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: maps (B, C, H, W) -> keypoints (B, N, K, 2) and
         scores (B, N, K); iterating over the batch axis gives ``decode``'s results."""
-        call = open_call((batch_encoded,), ('batch_encoded',), self)
-        heat = call.array(batch_encoded, 'batch_encoded')
+        call, heat = open_array(batch_encoded, 'batch_encoded', self)
         check_ndim(heat, 'batch_encoded', (4,), '(B, K, H, W)')
         keypoints, scores = self._decode_batch(call, heatmaps_f32(call, heat))
         return call.result(keypoints), call.result(scores)

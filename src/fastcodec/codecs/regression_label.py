@@ -7,7 +7,8 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import F32, F64, Call, check_ndim, check_size, open_call, visibility
+from fastcodec._arrays import (F32, F64, Call, check_ndim, check_size, open_array, open_call,
+                               visibility)
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -33,16 +34,14 @@ class _CoordinateDecoding:
         """Decode one sample's outputs (N, K, D) into keypoints (N, K, 2) float64 in
         input-image pixels and scores (N, K): ones (float32) for D = 2, the mean of
         ``1 - sigma`` for D = 4 (float32, or float64 for float64 outputs)."""
-        call = open_call((encoded,), ('encoded',), self)
-        enc = call.array(encoded, 'encoded')
+        call, enc = open_array(encoded, 'encoded', self)
         check_ndim(enc, 'encoded', (3,), '(N, K, D) with D = 2 or 4')
         return self._decode_coords(call, enc, 'encoded')
 
     def batch_decode(self, batch_encoded: Any) -> Tuple[Any, Any]:
         """Decode B samples at once: outputs (B, N, K, D), or (B, K, D) for one instance
         per sample -> keypoints (B, N, K, 2) and scores (B, N, K)."""
-        call = open_call((batch_encoded,), ('batch_encoded',), self)
-        enc = call.array(batch_encoded, 'batch_encoded')
+        call, enc = open_array(batch_encoded, 'batch_encoded', self)
         check_ndim(enc, 'batch_encoded', (3, 4), '(B, N, K, D) or (B, K, D)')
         if enc.ndim == 3:
             enc = enc[:, None]
