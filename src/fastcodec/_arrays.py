@@ -435,9 +435,20 @@ def namespace_of(x: Any):
     if type(x) is np.ndarray:
         return NUMPY
     if is_torch(x):
-        return TorchNS(x.device)
+        return torch_namespace(x.device)
     device = device_of(x)
     return NUMPY if device.type == 'cpu' else CupyNS(device)
+
+
+_TORCH_NAMESPACES: dict = {}  # torch.device -> its TorchNS (never modified)
+
+
+def torch_namespace(device) -> 'TorchNS':
+    """The TorchNS of a torch device, made once (1.5 us a call here otherwise)."""
+    ns = _TORCH_NAMESPACES.get(device)
+    if ns is None:
+        ns = _TORCH_NAMESPACES[device] = TorchNS(device)
+    return ns
 
 
 _PROMOTED: dict = {}
@@ -488,7 +499,9 @@ class Call:
         return self.X.full(shape, value)
 
 
-_HOST_CALLS: dict = {}  # kernel module -> the Call of numpy arrays on it (immutable)
+# kernel module (numpy callers), or (caller namespace, kernel module) -> the Call of
+# host arrays on it (immutable)
+_HOST_CALLS: dict = {}
 
 
 def open_call(arrays: Sequence[Any], names: Sequence[str], codec: Any = None) -> Call:
@@ -531,7 +544,10 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
     kernels = _backend.kernels(device)
     caller = namespace_of(next(x for x in arrays if x is not None))
     if device.type == 'cpu':
-        return Call(caller, NUMPY, kernels)
+        call = _HOST_CALLS.get((caller, kernels))
+        if call is None:
+            call = _HOST_CALLS[(caller, kernels)] = Call(caller, NUMPY, kernels)
+        return call
     if not getattr(codec, 'device_ready', True):
         raise NotImplementedError(
             f'{type(codec).__name__} has no CUDA kernels yet (the cuda backend runs the '

@@ -39,8 +39,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from fastcodec import _backend
-from fastcodec._arrays import (F32, F64, NUMPY, Call, TorchNS, float_of, is_torch, on_device,
-                               open_call, zero_of)
+from fastcodec._arrays import (F32, F64, NUMPY, Call, float_of, is_torch, on_device, open_call,
+                               torch_namespace, zero_of)
 from fastcodec.codecs.base import BaseKeypointCodec
 
 
@@ -51,7 +51,7 @@ def namespace_of(x: Any, name: str = 'keypoints', codec: Any = None):
     backend (``DeviceNS``) where ``codec.device_ready``, else torch tensors with torch
     ops on their device (the vectorised path) and other device arrays refused."""
     if is_torch(x) and (x.device.type == 'cpu' or not getattr(codec, 'device_ready', False)):
-        return TorchNS(x.device)
+        return torch_namespace(x.device)
     if type(x) is not np.ndarray and on_device(x):
         # the dispatch's TypeError for a device without a backend, NotImplementedError
         # for a codec without device kernels
