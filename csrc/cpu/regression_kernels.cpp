@@ -81,7 +81,9 @@ void encode_regression(const K* keypoints, const V* visible, int64_t M, double w
 
 namespace {
 
-// D = 2 as a constant: its strided loads then vectorise (D = 4 is as fast either way).
+// One loop for both layouts; decode_regression calls it with a literal 2 for D = 2, so
+// the inlined copy is specialised and its strided loads vectorise (1.35 -> 0.80 us for
+// 1,088 keypoints, AMD EPYC Zen 2). A template on D was slower for D = 4 (1.79 us).
 template <typename E, typename S>
 void decode_rows(const E* encoded, int64_t begin, int64_t end, int64_t D, double w, double h,
                  double* keypoints, S* scores) {
@@ -99,7 +101,7 @@ template <typename E, typename S>
 void decode_regression(const E* encoded, int64_t M, int64_t D, double w, double h,
                        double* keypoints, S* scores) {
   parallel_for(M, 2.0, [&](int64_t begin, int64_t end) {
-    if (D == 2)
+    if (D == 2)  // the literal: see decode_rows
       decode_rows(encoded, begin, end, 2, w, h, keypoints, scores);
     else
       decode_rows(encoded, begin, end, D, w, h, keypoints, scores);
