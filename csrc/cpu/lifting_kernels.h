@@ -31,4 +31,15 @@ bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
 template <typename T>
 bool all_finite(const T* v, int64_t n);
 
+// One C-contiguous float array: n values, float32 if f32 else float64.
+struct FloatSpan {
+  const void* data;
+  int64_t n;
+  bool f32;
+};
+
+// Whether every value of a and b is finite; a large pair (a batch) is split over the
+// pool in blocks.
+bool all_finite_pair(const FloatSpan& a, const FloatSpan& b);
+
 }  // namespace fastcodec

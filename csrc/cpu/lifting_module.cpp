@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "bindings.h"
 #include "lifting_kernels.h"
@@ -104,16 +105,20 @@ bool motionbert_encode_py(const py::array& kp, const py::object& vis, const py::
 }
 
 // a, b float32/float64 arrays of any layout: whether every value of both is finite.
-// Small (one sample's keypoints and target): the GIL is kept.
+// One sample's keypoints and target keep the GIL; a batch releases it (and may use the
+// pool).
 bool all_finite_py(const py::array& a, const py::array& b) {
-  const auto finite = [](const py::array& x, const char* name) {
+  const auto span = [](const py::array& x, const char* name) {
     require(is_f32(x) || is_f64(x), std::string(name) + " must be a float32 or float64 array");
     const py::array c = (x.flags() & py::array::c_style) ? x
                         : py::array::ensure(x, py::array::c_style);
-    return is_f32(c) ? all_finite(static_cast<const float*>(c.data()), c.size())
-                     : all_finite(static_cast<const double*>(c.data()), c.size());
+    return std::make_pair(c, FloatSpan{c.data(), c.size(), is_f32(c)});
   };
-  return finite(a, "a") && finite(b, "b");
+  const auto [ca, sa] = span(a, "a");
+  const auto [cb, sb] = span(b, "b");
+  if (sa.n + sb.n < (1 << 16)) return all_finite_pair(sa, sb);
+  py::gil_scoped_release release;
+  return all_finite_pair(sa, sb);
 }
 
 }  // namespace

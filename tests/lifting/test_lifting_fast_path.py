@@ -186,6 +186,28 @@ def test_video_encode_fast_equals_batched(mmc, dtype):
             assert_close(got, ref.encode(*args), ATOL_TARGET, path + ' mmpose')
 
 
+@pytest.mark.parametrize('dtype', [np.float32, np.float64], ids=['f32', 'f64'])
+def test_video_batched_labels_same_on_any_layout(dtype):
+    """VideoPoseLifting.batch_encode subtracts the image centre from a C-contiguous
+    batch as complex pairs and from any other layout channel by channel: the same bits,
+    signed zeros, denormals, huge and non-finite values included."""
+    rng = np.random.default_rng(41)
+    B, T = 3, 9
+    wide = rng.uniform(-50, 1500, (B, T, K, 4)).astype(dtype)
+    special = [-0.0, 0.0, np.finfo(dtype).tiny / 8, -np.finfo(dtype).max, 1e30, np.nan,
+               np.inf, 500.0]
+    wide.reshape(-1)[:4 * len(special):4] = special                 # x channel
+    wide.reshape(-1)[1:4 * len(special) + 1:4] = special[::-1]      # y channel
+    strided = wide[..., ::2]
+    contiguous = np.ascontiguousarray(strided)
+    cam = dict(w=np.full(B, 1000), h=np.full(B, 1002), f=np.ones((B, 2, 1)),
+               c=np.full((B, 2, 1), 500.0))
+    codec = fastcodec.VideoPoseLifting(K, normalize_camera=True)
+    tgt = target(rng, T, dtype)[None].repeat(B, 0)
+    assert_identical(codec.batch_encode(contiguous, None, tgt, None, cam),
+                     codec.batch_encode(strided, None, tgt, None, cam))
+
+
 MOTIONBERT_CONFIGS = [dict(), dict(mode='train'), dict(mode='TRAIN', root_index=3), dict(root_index=16),
                       dict(concat_vis=True), dict(concat_vis=True, mode='train', remove_root=True),
                       dict(concat_vis=True, rootrel=True)]

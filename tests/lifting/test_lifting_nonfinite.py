@@ -292,3 +292,30 @@ def test_all_finite_kernel(name, dtype):
             assert got is (None if name == 'cuda-emulator' else False)
             strided = kernels.all_finite(arrays[0][:, ::2], arrays[1][:, :, ::-1])
             assert strided is (None if name == 'cuda-emulator' else False)
+
+
+@pytest.mark.parametrize('name', ['cpp', 'numba'])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_all_finite_kernel_on_a_batch(name, dtype):
+    """A batch's ``all_finite`` (the batched paths' test): the C++ backend splits the
+    pair into 64 KiB blocks over the pool, Numba tests sums of squares first (an
+    overflow falls back to the exact test). One bad value anywhere (block edges, the
+    last value, either array) answers False; finite values that overflow a sum of
+    squares answer True."""
+    if name not in fastcodec.available_backends():
+        pytest.skip(f'{name} is not available here')
+    kernels = importlib.import_module(fastcodec._backend.BACKENDS[name].module)
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-1e3, 1e3, 700_001).astype(dtype)    # >= 3.75 MB in float64: two threads
+    b = rng.uniform(-1e3, 1e3, (1_000, 27, 3)).astype(dtype)
+    assert kernels.all_finite(a, b) is True
+    big = a.copy()
+    big[::1000] = np.finfo(dtype).max
+    assert kernels.all_finite(big, b) is True
+    block = (1 << 16) // np.dtype(dtype).itemsize
+    for bad in (np.nan, np.inf, -np.inf):
+        for which, index in ((0, 0), (0, block - 1), (0, block), (0, a.size - 1),
+                             (1, 0), (1, b.size // 2), (1, b.size - 1)):
+            arrays = [a.copy(), b.copy()]
+            arrays[which].reshape(-1)[index] = bad
+            assert kernels.all_finite(*arrays) is False, (bad, which, index)

@@ -160,9 +160,10 @@ KERNELS: Tuple[Kernel, ...] = (
         unconditionally, on the device."""),
     Kernel('all_finite', '(a, b)', """
         a, b f32|f64 (any shape and layout) -> bool: whether every value of both is
-        finite (the lifting codecs' per-sample test of keypoints and target, before
-        their non-finite pass); the device backends return None (reading the answer back
-        would synchronise the host: the front then runs the pass)."""),
+        finite (the lifting codecs' test of keypoints and target, per sample and
+        batched, before their non-finite pass; a batch may take several threads); the
+        device backends return None (reading the answer back would synchronise the
+        host: the front then runs the pass)."""),
     # ---- Hand3DHeatmap (hand3d.h, hand3d_kernels.cpp) ----------------------------------
     Kernel('hand3d_encode', '(keypoints, sigma, f32, image_size, depth_bound, max_bound, '
                             'heatmaps, inside)', """

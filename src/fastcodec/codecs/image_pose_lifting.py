@@ -16,7 +16,8 @@ from fastcodec.codecs._lifting import (F32, FLAG_KEYS, Inputs, RootedLiftingCode
                                        broadcast_check, check_num_keypoints, check_root_index,
                                        concat_visibility, delete_keypoint, fast_float,
                                        fast_visible, finite_keypoint_labels,
-                                       finite_rooted_targets, finite_sample, first, np_concat_visibility,
+                                       finite_batch, finite_rooted_targets, finite_sample, first,
+                                       np_concat_visibility,
                                        np_delete_keypoint, np_ones, np_root_mean,
                                        np_target_weights, promote, reshape_keypoints,
                                        root_mean, shape_str, target_weights)
@@ -248,7 +249,8 @@ class ImagePoseLifting(RootedLiftingCodec):
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
         encoded['target_root'] = root
-        self._finite(X, encoded, kp, lt, inputs.target_visible is not None)
+        finite_batch(X, encoded, kp, lt, self._finite,
+                     inputs.target_visible is not None)
         return X.results(encoded)
 
     def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:

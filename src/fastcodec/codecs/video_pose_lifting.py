@@ -12,18 +12,21 @@ from typing import Any, List, Optional, Union
 import numpy as np
 
 from fastcodec.codecs import _lifting
-from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, Inputs, RootedLiftingCodec, arith,
+from fastcodec.codecs._lifting import (F32, F64, FLAG_KEYS, NUMPY, Inputs, RootedLiftingCodec,
+                                       arith,
                                        as_float, batch_camera, check_num_keypoints,
                                        check_root_index, concat_visibility, deepcopy_camera,
                                        delete_keypoint,
                                        fast_float, fast_visible, finite_keypoint_labels,
-                                       finite_rooted_targets, finite_sample, first,
-                                       np_camera_pairs,
+                                       finite_batch, finite_rooted_targets, finite_sample,
+                                       first, np_camera_pairs,
                                        np_concat_visibility, np_delete_keypoint, np_ones,
                                        np_root_mean, np_scalar, np_target_weights, per_sample,
                                        promote, reshape_keypoints, root_mean, sample_camera,
                                        shape_str, target_weights)
 from fastcodec.registry import register
+
+_COMPLEX_OF = {F32: np.dtype(np.complex64), F64: np.dtype(np.complex128)}
 
 
 @register
@@ -210,12 +213,21 @@ class VideoPoseLifting(RootedLiftingCodec):
         cy = X.cast(arith(X, 'multiply', 0.5, X.cast(cam.h, F64)), F32)
         center = X.cat([cx[:, None], cy[:, None]], 1)                  # (B, 2)
         kdt = promote(X.dtype(kp), F32)
-        # (keypoints - center) / scale, channel by channel into views of one array:
-        # numpy broadcasts a (B, 1, 1, 2) operand slowly.
+        # (keypoints - center) / scale. Numpy broadcasts a (B, 1, 1, 2) operand slowly:
+        # the subtraction runs channel by channel into views of one array or, for a
+        # C-contiguous float numpy array, on each (x, y) pair as one complex number
+        # (complex subtraction is the two float subtractions, bit for bit) over one
+        # contiguous axis: 400 against 650 us for 1024 x 27 x 17 pairs (AMD EPYC).
         labels = X.empty(kp.shape, kdt)
-        for j in range(2):
-            X.binop('subtract', kp[..., j], X.cast(center[:, j], kdt).reshape(B, 1, 1),
-                    labels[..., j])
+        pair = _COMPLEX_OF.get(kdt)
+        if X is NUMPY and pair is not None and kp.dtype == kdt and kp.flags.c_contiguous:
+            np.subtract(kp.view(pair)[..., 0],
+                        np.asarray(center, kdt).view(pair).reshape(B, 1, 1),
+                        out=labels.view(pair)[..., 0])
+        else:
+            for j in range(2):
+                X.binop('subtract', kp[..., j], X.cast(center[:, j], kdt).reshape(B, 1, 1),
+                        labels[..., j])
         flat = labels.reshape(B, -1)
         X.binop('divide', flat, X.cast(cx, kdt).reshape(B, 1), flat)
 
@@ -239,7 +251,8 @@ class VideoPoseLifting(RootedLiftingCodec):
         encoded['lifting_target_label'] = label
         encoded['lifting_target_weight'] = weight
         encoded['trajectory_weights'] = trajectory
-        self._finite(X, encoded, kp, inputs.target, inputs.target_visible is not None)
+        finite_batch(X, encoded, kp, inputs.target, self._finite,
+                     inputs.target_visible is not None)
         return X.results(encoded)
 
     def _finite(self, X, encoded: dict, kp, lt, visible_given: bool) -> None:

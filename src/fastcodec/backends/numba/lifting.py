@@ -7,11 +7,16 @@ array's dtype T (float32 or float64; ``common.cast_like`` is the C++ `(T)x`), st
 with a float64 operand in float64 and rounded to T once, as numpy does."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 # jit's error model: IEEE division (x / 0 is Inf or NaN, as in numpy), no exception.
-from fastcodec.backends.numba.common import (F32, F64, REAL, U8, TypingError, _check_array,
-                                             _require, cast_like, expect, jit)
+from numba.core import types
+from numba.extending import overload
+
+from fastcodec.backends.numba.common import (ERROR_MODEL, F32, F64, REAL, U8, TypingError,
+                                             _check_array, _require, cast_like, expect, jit)
 
 __all__ = ['all_finite', 'motionbert_encode']
 
@@ -177,12 +182,29 @@ def _weights(visible, weights):
         weights[i] = lifting_weight(visible[i])
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _float_bits(x):
+    """A contiguous float array's values as unsigned integers of its width."""
+
+
+@overload(_float_bits, jit_options=dict(error_model=ERROR_MODEL))
+def _float_bits_impl(x):
+    bits = np.uint32 if x.dtype == types.float32 else np.uint64
+    return lambda x: x.view(bits)
+
+
 @jit
 def _all_finite(x):
-    for v in x:
-        if not np.isfinite(v):
-            return False
-    return True
+    """all_finite of lifting_kernels.cpp: an exponent with every bit set is Inf or NaN;
+    an integer OR over every value (no early exit), which LLVM vectorises."""
+    bits = _float_bits(x)
+    exponent = bits.dtype.type(0x7f800000 if bits.itemsize == 4 else 0x7ff0000000000000)
+    bad = bits.dtype.type(0)
+    for i in range(bits.size):
+        bad |= bits.dtype.type((bits[i] & exponent) == exponent)  # unsigned throughout
+    return bad == 0
 
 
 @jit
@@ -190,9 +212,18 @@ def _both_finite(a, b):
     return _all_finite(a.ravel()) and _all_finite(b.ravel())  # any layout: ravel copies
 
 
+# From this many values on, numpy's dot product (BLAS, on several threads) is the first
+# test: a finite sum of squares has finite terms (an overflow only costs the exact test).
+# Numba's loops run on one thread.
+_BLAS_FIRST = 1 << 16
+
+
 def all_finite(a, b) -> bool:
     """See ``fastcodec.backends.contract``: a, b float32/float64 (any layout) -> whether
     every value of both is finite."""
+    if (a.size + b.size >= _BLAS_FIRST and a.dtype in _FLOATS and b.dtype in _FLOATS
+            and math.isfinite(np.vdot(a, a)) and math.isfinite(np.vdot(b, b))):
+        return True
     try:
         return _both_finite(a, b)
     except TypingError:
