@@ -134,9 +134,9 @@ class NumpyNS:
             if x.dtype in _REAL_DTYPES:
                 return x
             arr = x
-        elif is_torch(x):
+        elif isinstance(x, getattr(sys.modules.get('torch'), 'Tensor', ())):  # is_torch, inlined
             t = x.detach()
-            if t.dtype == _torch().bfloat16:
+            if t.dtype == sys.modules['torch'].bfloat16:
                 t = t.float()
             arr = t.cpu().numpy()
         elif hasattr(x, '__dlpack__') and not isinstance(x, np.ndarray):
@@ -540,6 +540,11 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
     CPU backends compute on numpy views of host memory; a device backend on CuPy views
     of the device memory (torch CUDA tensors included: zero-copy, results handed back
     as tensors sharing it)."""
+    torch_host = _torch_host_namespace(arrays)
+    if torch_host is not None:  # the usual torch caller, without the device walk below
+        call = _HOST_CALLS.get((torch_host, _backend.host_kernels()))
+        if call is not None:
+            return call
     device = common_device(arrays, names)
     kernels = _backend.kernels(device)
     caller = namespace_of(next(x for x in arrays if x is not None))
@@ -558,6 +563,24 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
                              device.index)
         return Call(caller, CupyNS(device, stream, caller), OnStream(kernels, stream))
     return Call(caller, caller, kernels)
+
+
+def _torch_host_namespace(arrays: Sequence[Any]) -> Optional['TorchNS']:
+    """The TorchNS of the CPU when every array given is a torch CPU tensor (and that
+    namespace was made), else None."""
+    tensor = getattr(sys.modules.get('torch'), 'Tensor', None)
+    if tensor is None:
+        return None
+    device = None
+    for x in arrays:
+        if x is None:
+            continue
+        if not isinstance(x, tensor):
+            return None
+        device = x.device
+        if device.type != 'cpu':
+            return None
+    return _TORCH_NAMESPACES.get(device)
 
 
 def cupy_stream(torch_stream: Any, device_index: int):
