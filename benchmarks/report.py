@@ -86,6 +86,8 @@ def pipeline_lines(run: dict) -> List[str]:
         'fastcodec_bench_pipeline', os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  'bench_pipeline.py'))
     bench_pipeline = importlib.util.module_from_spec(spec)
+    # registered first: its dataclasses look their module up in sys.modules
+    sys.modules.setdefault(spec.name, bench_pipeline)
     spec.loader.exec_module(bench_pipeline)
     pipeline_markdown = bench_pipeline.pipeline_markdown
     return ['', '## The whole data pipeline (bench_pipeline.py)', '',

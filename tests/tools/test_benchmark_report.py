@@ -66,3 +66,21 @@ def test_several_runs_report_the_median_speedup_and_range(report):
     assert verdict['a', 'cpp'] == 'ok' and not missed
     text = report.markdown(runs[0], cases, ['cpp'])
     assert '| a | 4.0 | 1.0 | 2.00x-9.00x | 4.00x | 3x | ok | 0.5 | 2.0 |' in text
+
+
+def test_a_run_with_pipeline_entries_gets_their_table(report):
+    """bench_pipeline.py's entries (samples per second) add its table below the cases'."""
+    extra = dict(setting='topdown_msra_dark', workers=0, samples_per_s=100.0,
+                 target_generation_share=0.5, encode_ms_per_sample=2.0)
+    run = dict(benchmarks=[
+        bench('encode_msra', 'mmpose', 2e-3), bench('encode_msra', 'cpp', 1e-4),
+        bench('pipeline', 'mmpose', 1.0, **extra),
+        bench('pipeline', 'cpp', 1.0, **dict(extra, samples_per_s=150.0,
+                                              target_generation_share=0.1,
+                                              encode_ms_per_sample=0.5))])
+    lines = '\n'.join(report.pipeline_lines(run)).splitlines()
+    assert lines[1] == '## The whole data pipeline (bench_pipeline.py)'
+    row = next(line for line in lines if line.startswith('| topdown_msra_dark |'))
+    # gain 150 / 100, encode speed-up 2.0 / 0.5, MMPose's bound 1 / (1 - 0.5)
+    assert row.split(' | ')[4:7] == ['1.50x', '4.0x', '50.0%'], row
+    assert row.endswith('| 2.00x |'), row
