@@ -120,18 +120,30 @@ void target_sample(const LT* target, int64_t T, int64_t K, int64_t root,
 }  // namespace
 
 // Whether n values are all finite: an exponent with every bit set is Inf or NaN. An OR
-// over integer tests, which vectorises (a floating-point reduction would not).
+// over integer tests, which vectorises (a floating-point reduction would not), into
+// four vectors' worth of accumulators so that the ORs do not wait for each other.
 template <typename T>
 bool all_finite(const T* v, int64_t n) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
   constexpr Bits exponent =
       static_cast<Bits>(sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull);
+  constexpr int kLanes = 128 / sizeof(T);
+  Bits lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) {
+      Bits b;
+      std::memcpy(&b, v + i + j, sizeof b);
+      lanes[j] |= static_cast<Bits>((b & exponent) == exponent);
+    }
+  }
   Bits bad = 0;
-  for (int64_t i = 0; i < n; ++i) {
+  for (; i < n; ++i) {
     Bits b;
     std::memcpy(&b, v + i, sizeof b);
     bad |= static_cast<Bits>((b & exponent) == exponent);
   }
+  for (int j = 0; j < kLanes; ++j) bad |= lanes[j];
   return bad == 0;
 }
 
