@@ -38,6 +38,10 @@ struct FloatSpan {
   bool f32;
 };
 
+// Below this many values in all, a pair is one sample's keypoints and target: two plain
+// loops on the calling thread (the binding keeps the GIL).
+constexpr int64_t kFinitePairSmall = 1 << 16;
+
 // Whether every value of a and b is finite; a large pair (a batch) is split over the
 // pool in blocks.
 bool all_finite_pair(const FloatSpan& a, const FloatSpan& b);

@@ -106,8 +106,7 @@ bool motionbert_encode_py(const py::array& kp, const py::object& vis, const py::
 }
 
 // a, b float32/float64 arrays of any layout: whether every value of both is finite.
-// One sample's keypoints and target: two plain loops with the GIL kept (the lifting
-// codecs' per-sample path); a batch releases it and may use the pool.
+// One sample's keypoints and target keep the GIL; a batch releases it.
 bool all_finite_py(const py::array& a, const py::array& b) {
   const auto span = [](const py::array& x, const char* name) {
     if (!is_f32(x) && !is_f64(x))
@@ -118,15 +117,9 @@ bool all_finite_py(const py::array& a, const py::array& b) {
   };
   const auto [ca, sa] = span(a, "a");
   const auto [cb, sb] = span(b, "b");
-  if (sa.n + sb.n >= (1 << 16)) {
-    py::gil_scoped_release release;
-    return all_finite_pair(sa, sb);
-  }
-  const auto finite = [](const FloatSpan& s) {
-    return s.f32 ? all_finite(static_cast<const float*>(s.data), s.n)
-                 : all_finite(static_cast<const double*>(s.data), s.n);
-  };
-  return finite(sa) && finite(sb);
+  if (sa.n + sb.n < kFinitePairSmall) return all_finite_pair(sa, sb);
+  py::gil_scoped_release release;
+  return all_finite_pair(sa, sb);
 }
 
 }  // namespace

@@ -134,9 +134,9 @@ class NumpyNS:
             if x.dtype in _REAL_DTYPES:
                 return x
             arr = x
-        elif isinstance(x, getattr(sys.modules.get('torch'), 'Tensor', ())):  # is_torch, inlined
+        elif is_torch(x):
             t = x.detach()
-            if t.dtype == sys.modules['torch'].bfloat16:
+            if t.dtype == _torch().bfloat16:
                 t = t.float()
             arr = t.cpu().numpy()
         elif hasattr(x, '__dlpack__') and not isinstance(x, np.ndarray):
@@ -542,17 +542,12 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
     as tensors sharing it)."""
     torch_host = _torch_host_namespace(arrays)
     if torch_host is not None:  # the usual torch caller, without the device walk below
-        call = _HOST_CALLS.get((torch_host, _backend.host_kernels()))
-        if call is not None:
-            return call
+        return _host_call(torch_host, _backend.host_kernels())
     device = common_device(arrays, names)
     kernels = _backend.kernels(device)
     caller = namespace_of(next(x for x in arrays if x is not None))
     if device.type == 'cpu':
-        call = _HOST_CALLS.get((caller, kernels))
-        if call is None:
-            call = _HOST_CALLS[(caller, kernels)] = Call(caller, NUMPY, kernels)
-        return call
+        return _host_call(caller, kernels)
     if not getattr(codec, 'device_ready', True):
         raise NotImplementedError(
             f'{type(codec).__name__} has no CUDA kernels yet (the cuda backend runs the '
@@ -565,10 +560,17 @@ def _open_device_call(arrays: Sequence[Any], names: Sequence[str], codec: Any) -
     return Call(caller, caller, kernels)
 
 
+def _host_call(caller, kernels) -> Call:
+    """The Call of a caller namespace other than numpy on host arrays, made once."""
+    call = _HOST_CALLS.get((caller, kernels))
+    if call is None:
+        call = _HOST_CALLS[(caller, kernels)] = Call(caller, NUMPY, kernels)
+    return call
+
+
 def _torch_host_namespace(arrays: Sequence[Any]) -> Optional['TorchNS']:
-    """The TorchNS of the CPU when every array given is a torch CPU tensor (and that
-    namespace was made), else None."""
-    tensor = getattr(sys.modules.get('torch'), 'Tensor', None)
+    """The TorchNS of the CPU when every array given is a torch CPU tensor, else None."""
+    tensor = getattr(_torch(), 'Tensor', None)
     if tensor is None:
         return None
     device = None
@@ -580,7 +582,7 @@ def _torch_host_namespace(arrays: Sequence[Any]) -> Optional['TorchNS']:
         device = x.device
         if device.type != 'cpu':
             return None
-    return _TORCH_NAMESPACES.get(device)
+    return None if device is None else torch_namespace(device)
 
 
 def cupy_stream(torch_stream: Any, device_index: int):

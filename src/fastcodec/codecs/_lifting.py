@@ -507,16 +507,12 @@ def finite_rooted_targets(X, encoded: dict, lifting_target, root_index: Optional
 
 def finite_batch(X, encoded: dict, kp, lt, fix, *args) -> None:
     """The batched paths' non-finite pass, ``fix(X, encoded, keypoints, target, *args)``,
-    skipped where kp and lt are float32 / float64 numpy arrays whose values are all
+    skipped where kp and lt are ``fast_float`` numpy arrays whose values are all
     finite: one backend pass over both (on the pool for a large batch), where
     ``non_finite``'s tests would read each array once more."""
-    if (X is NUMPY and kp.dtype in _KERNEL_FLOATS and lt.dtype in _KERNEL_FLOATS
-            and _backend.host_kernels().all_finite(kp, lt)):
+    if fast_float(kp) and fast_float(lt) and _backend.host_kernels().all_finite(kp, lt):
         return
     fix(X, encoded, kp, lt, *args)
-
-
-_KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def finite_sample(encoded: dict, kp: np.ndarray, lt: np.ndarray, fix, *args) -> dict:

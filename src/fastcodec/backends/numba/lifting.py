@@ -182,9 +182,6 @@ def _weights(visible, weights):
         weights[i] = lifting_weight(visible[i])
 
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def _float_bits(x):
     """A contiguous float array's values as unsigned integers of its width."""
 
@@ -221,7 +218,7 @@ _BLAS_FIRST = 1 << 16
 def all_finite(a, b) -> bool:
     """See ``fastcodec.backends.contract``: a, b float32/float64 (any layout) -> whether
     every value of both is finite."""
-    if (a.size + b.size >= _BLAS_FIRST and a.dtype in _FLOATS and b.dtype in _FLOATS
+    if (a.size + b.size >= _BLAS_FIRST and a.dtype in REAL and b.dtype in REAL
             and math.isfinite(np.vdot(a, a)) and math.isfinite(np.vdot(b, b))):
         return True
     try:
