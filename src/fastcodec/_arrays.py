@@ -638,9 +638,42 @@ def visibility(call: Call, keypoints_visible: Optional[Any], lead: Tuple[int, ..
         return call.xp.ones(lead, dtype=F32)
     vis = call.array(keypoints_visible, name)
     if vis.shape != lead:
-        raise ValueError(f'{name} must have shape {lead} to match keypoints, '
-                         f'got {tuple(vis.shape)}')
+        raise _visibility_shape_error(name, lead, vis)
     return vis
+
+
+def _visibility_shape_error(name: str, lead: Tuple[int, ...], vis) -> ValueError:
+    return ValueError(f'{name} must have shape {lead} to match keypoints, '
+                      f'got {tuple(vis.shape)}')
+
+
+def open_keypoints(keypoints: Any, keypoints_visible: Optional[Any], ndim: int, layout: str,
+                   codec: Any = None) -> Tuple[Call, Any, Any]:
+    """An encode's call (``open_call``) and its two inputs as the backend reads them:
+    keypoints with ``ndim`` axes (``layout`` names them in the error) and the
+    visibility of all but its last axis (``visibility``). Numpy arrays of real numbers
+    are taken as they are, in one Python frame: small per-sample encodes are mostly
+    this fixed cost."""
+    call = None
+    if type(keypoints) is _ndarray and keypoints.dtype in _REAL_DTYPES and (
+            keypoints_visible is None or type(keypoints_visible) is _ndarray
+            and keypoints_visible.dtype in _REAL_DTYPES):
+        call = _HOST_CALLS.get(_backend.host_kernels())  # open_call's numpy case
+        kps, vis = keypoints, keypoints_visible
+    if call is None:
+        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'),
+                         codec)
+        kps = call.array(keypoints, 'keypoints')
+        vis = None if keypoints_visible is None else \
+            call.array(keypoints_visible, 'keypoints_visible')
+    if kps.ndim != ndim:
+        raise ValueError(f'keypoints must have shape {layout}, got {tuple(kps.shape)}')
+    lead = kps.shape[:-1]
+    if vis is None:
+        return call, kps, call.xp.ones(lead, dtype=F32)
+    if vis.shape != lead:
+        raise _visibility_shape_error('keypoints_visible', lead, vis)
+    return call, kps, vis
 
 
 def heatmaps_f32(call: Call, heatmaps, name: str = 'heatmaps'):

@@ -13,8 +13,8 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from fastcodec._arrays import (F64, Call, check_ndim, check_real, heatmaps_f32, keypoints_f64,
-                               open_array, open_call, visibility)
+from fastcodec._arrays import (F64, Call, check_ndim, heatmaps_f32, keypoints_f64, open_array,
+                               open_keypoints)
 from fastcodec.errors import mmpose_check_error
 
 
@@ -53,10 +53,7 @@ class BaseKeypointCodec:
     def encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode one sample: keypoints (N, K, 2) in input-image pixels and visibility
         (N, K) (ones when None). Returns MMPose's dict for this codec."""
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
-        kps = call.array(keypoints, 'keypoints')
-        check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
-        vis = visibility(call, keypoints_visible, kps.shape[:2])
+        call, kps, vis = open_keypoints(keypoints, keypoints_visible, 3, '(N, K, 2)', self)
         self._check_instances(kps.shape[0], '(N, K, 2)')
         encoded = self._encode_batch(call, kps[None], vis[None])
         return {key: call.result(value[0]) for key, value in encoded.items()}
@@ -73,10 +70,7 @@ class BaseKeypointCodec:
     def batch_encode(self, keypoints: Any, keypoints_visible: Optional[Any] = None) -> dict:
         """Encode B samples at once: keypoints (B, N, K, 2), visibility (B, N, K).
         Every returned array gains a leading batch axis."""
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
-        kps = call.array(keypoints, 'keypoints')
-        check_ndim(kps, 'keypoints', (4,), '(B, N, K, 2)')
-        vis = visibility(call, keypoints_visible, kps.shape[:3])
+        call, kps, vis = open_keypoints(keypoints, keypoints_visible, 4, '(B, N, K, 2)', self)
         self._check_instances(kps.shape[1], '(B, N, K, 2)')
         return {key: call.result(value)
                 for key, value in self._encode_batch(call, kps, vis).items()}
@@ -112,7 +106,6 @@ class BaseKeypointCodec:
         """float64 keypoints and visibility for the kernels, and whether MMPose's
         ``keypoints / scale_factor`` (a float32 array) computes in float32 or float64."""
         xy, _ = keypoints_f64(call, keypoints)
-        check_real(visible, 'keypoints_visible')
         return (xy, call.xp.ascontiguousarray(visible, dtype=F64),
                 keypoints.dtype in DIVIDES_IN_FLOAT32)
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from fastcodec import _calls
 from fastcodec._arrays import (Call, check_ndim, check_real, heatmaps_f32, open_call,
-                               positive_numbers, promoted_dtype, visibility)
+                               positive_numbers, promoted_dtype, open_keypoints)
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.errors import mmpose_check_error
 from fastcodec.limits import MAX_SIGMA
@@ -107,10 +107,8 @@ class Hand3DHeatmap(BaseKeypointCodec):
                principal_pt: Any = None) -> dict:
         """Encode one sample; see the class docstring. focal and principal_pt are
         accepted and unused, as in MMPose."""
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
-        kps, back = call.array(keypoints, 'keypoints'), call.result
-        check_ndim(kps, 'keypoints', (3,), '(N, K, 3)')
-        vis = visibility(call, keypoints_visible, kps.shape[:2])
+        call, kps, vis = open_keypoints(keypoints, keypoints_visible, 3, '(N, K, 3)', self)
+        back = call.result
         heat, weights = self._volumes(call, kps[None], vis[None], dataset_keypoint_weights)
         root_depth, root_weight = self._root_depth(rel_root_depth, rel_root_valid)
         return dict(heatmaps=back(heat[0]), keypoint_weights=back(weights[0]),
@@ -128,10 +126,8 @@ class Hand3DHeatmap(BaseKeypointCodec):
         heatmaps (B, K*D, H, W), keypoint_weights (B, N, K), root_depth and
         root_depth_weight (B, 1), type and type_weight as given (as arrays). Root depths
         are computed in their array's dtype (float32 at least)."""
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
-        kps, back = call.array(keypoints, 'keypoints'), call.result
-        check_ndim(kps, 'keypoints', (4,), '(B, N, K, 3)')
-        vis = visibility(call, keypoints_visible, kps.shape[:3])
+        call, kps, vis = open_keypoints(keypoints, keypoints_visible, 4, '(B, N, K, 3)', self)
+        back = call.result
         heat, weights = self._volumes(call, kps, vis, dataset_keypoint_weights)
         out = dict(heatmaps=back(heat), keypoint_weights=back(weights))
         if rel_root_depth is not None:

@@ -7,8 +7,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from fastcodec import _calls
-from fastcodec._arrays import (F32, F64, Call, check_ndim, check_size, open_array, open_call,
-                               visibility)
+from fastcodec._arrays import (F32, F64, Call, check_ndim, check_size, open_array, open_keypoints)
 from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
@@ -95,17 +94,13 @@ class RegressionLabel(_CoordinateDecoding, BaseKeypointCodec):
         return self._encode(keypoints, keypoints_visible, 4, '(B, N, K, 2)')
 
     def _encode(self, keypoints, keypoints_visible, ndim: int, layout: str) -> dict:
-        call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'), self)
-        kps = call.array(keypoints, 'keypoints')
-        check_ndim(kps, 'keypoints', (ndim,), layout)
+        call, kps, vis = open_keypoints(keypoints, keypoints_visible, ndim, layout, self)
         shape = kps.shape
         if shape[-1] != 2:
             raise ValueError(f'keypoints must hold (x, y) pairs in its last axis, '
                              f'got shape {tuple(shape)}')
-        lead = shape[:-1]
-        vis = visibility(call, keypoints_visible, lead)
         labels, weights = call.results(_calls.encode_regression(
-            call, float_array(call, kps), float_array(call, vis), self._size, lead))
+            call, float_array(call, kps), float_array(call, vis), self._size, shape[:-1]))
         return dict(keypoint_labels=labels, keypoint_weights=weights)
 
     def _config(self):

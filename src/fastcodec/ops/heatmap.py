@@ -13,7 +13,7 @@ import numpy as np
 
 from fastcodec import _calls
 from fastcodec._arrays import (F64, open_call, check_kernel_size, check_ndim, check_positive,
-                               check_size, heatmaps_f32, keypoints_f64, visibility,
+                               check_size, heatmaps_f32, keypoints_f64, open_keypoints,
                                weights_from)
 
 Sigma = Union[float, Sequence[float], np.ndarray]
@@ -39,11 +39,8 @@ def _sigmas(sigma: Any, n: int) -> np.ndarray:
 def _encode(kind: str, heatmap_size, keypoints, keypoints_visible, sigma=None,
             radius_factor=None):
     W, H = check_size(heatmap_size, 'heatmap_size')
-    call = open_call((keypoints, keypoints_visible), ('keypoints', 'keypoints_visible'))
-    kps = call.array(keypoints, 'keypoints')
-    check_ndim(kps, 'keypoints', (3,), '(N, K, 2)')
-    N, K = kps.shape[:2]
-    vis = visibility(call, keypoints_visible, (N, K))
+    call, kps, vis = open_keypoints(keypoints, keypoints_visible, 3, '(N, K, 2)')
+    N = kps.shape[0]
     xy, f32 = keypoints_f64(call, kps)
     vis64 = call.xp.ascontiguousarray(vis, dtype=F64)[None]
     if kind == 'offset':
