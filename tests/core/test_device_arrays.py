@@ -113,6 +113,38 @@ def test_results_come_back_as_the_callers_kind(kind):
     assert isinstance(keypoints, torch.Tensor if kind == 'torch' else np.ndarray)
 
 
+@pytest.mark.parametrize('kind', ['numpy', 'torch', 'list', 'numpy+list'])
+@pytest.mark.parametrize('codec_name', ['MSRAHeatmap', 'RegressionLabel', 'SimCCLabel'])
+def test_encode_inputs_are_read_and_checked_alike_on_every_path(kind, codec_name):
+    """open_keypoints takes numpy arrays on a path of their own: every other kind of
+    input must give the same results and the same errors."""
+    torch = pytest.importorskip('torch')
+    kps = np.random.default_rng(1).uniform(0, 190, (1, 17, 2))
+    vis = (np.arange(17) % 3 != 0).astype(np.float32)[None]
+    make_kps, make_vis = dict(
+        numpy=(np.asarray, np.asarray), torch=(torch.from_numpy, torch.from_numpy),
+        list=(np.ndarray.tolist, np.ndarray.tolist),
+        # numpy keypoints with a list visibility leave the numpy path
+        **{'numpy+list': (np.asarray, np.ndarray.tolist)})[kind]
+    codec = getattr(fastcodec, codec_name)(**CONFIGS[codec_name])
+    got, want = codec.encode(make_kps(kps), make_vis(vis)), codec.encode(kps, vis)
+    assert set(got) == set(want)
+    for key in want:
+        np.testing.assert_array_equal(np.asarray(got[key]), want[key])
+    for key in want:  # no visibility: MMPose's float32 ones
+        np.testing.assert_array_equal(np.asarray(codec.encode(make_kps(kps))[key]),
+                                      codec.encode(kps, np.ones((1, 17), np.float32))[key])
+    with pytest.raises(ValueError, match=r'keypoints_visible must have shape \(1, 17\)'):
+        codec.encode(make_kps(kps), make_vis(vis[:, :16]))
+    with pytest.raises(ValueError, match=r'keypoints must have shape \(N, K, 2\)'):
+        codec.encode(make_kps(kps[0]), make_vis(vis))
+    with pytest.raises(ValueError, match=r'keypoints must have shape \(B, N, K, 2\)'):
+        codec.batch_encode(make_kps(kps), make_vis(vis))
+    if kind != 'torch':  # torch has no complex-to-real question: numpy's own check
+        with pytest.raises(TypeError, match='keypoints_visible must hold real numbers'):
+            codec.encode(kps, vis.astype(np.complex64))
+
+
 class _HostDLPack:
     """A DLPack producer in host memory that is not a numpy array."""
     def __init__(self, array):
