@@ -12,15 +12,13 @@ from fastcodec.codecs.base import BaseKeypointCodec
 from fastcodec.registry import register
 
 
-_FLOATS = (F32, F64)
-
-
 def float_array(call: Call, x):
     """x as the regression kernels read it: float32 and float64 C-contiguous arrays as
     they are (no copy), anything else as float64."""
-    if x.dtype in _FLOATS:
-        return call.xp.ascontiguousarray(x)
-    return call.xp.ascontiguousarray(x, dtype=F64)
+    dtype = x.dtype
+    if dtype is F64 or dtype is F32:  # numpy's own instances (identity: cheapest test)
+        return x if x.flags.c_contiguous else call.xp.ascontiguousarray(x)
+    return call.xp.ascontiguousarray(x, dtype=dtype if dtype in (F32, F64) else F64)
 
 
 class _CoordinateDecoding:
