@@ -22,14 +22,21 @@ using F64 = pybind11::array_t<double, pybind11::array::c_style | pybind11::array
 using U8 = pybind11::array_t<uint8_t, pybind11::array::c_style | pybind11::array::forcecast>;
 using I64 = pybind11::array_t<int64_t, pybind11::array::c_style | pybind11::array::forcecast>;
 
-inline void require(bool ok, const std::string& msg) {
-  if (!ok) throw std::invalid_argument(msg);
+// A check of the bindings' arguments (ValueError when ok is false). msg is a string
+// literal, or a callable that builds the message: the bindings check on every call,
+// and a std::string made before the test costs a heap allocation each time.
+template <typename Message>
+inline void require(bool ok, const Message& msg) {
+  if (ok) return;
+  if constexpr (std::is_invocable_v<const Message&>) throw std::invalid_argument(msg());
+  else throw std::invalid_argument(msg);
 }
 
 inline void require_kernel(int k, const char* name = "blur kernel size") {
-  require(k >= 1 && k % 2 == 1 && k <= kMaxBlurKernel,
-          std::string(name) + " must be odd and in [1, " + std::to_string(kMaxBlurKernel) +
-              "], got " + std::to_string(k));
+  require(k >= 1 && k % 2 == 1 && k <= kMaxBlurKernel, [&] {
+    return std::string(name) + " must be odd and in [1, " + std::to_string(kMaxBlurKernel) +
+           "], got " + std::to_string(k);
+  });
 }
 
 // keypoints (B, N, K, 2) and keypoints_visible (B, N, K), as every encoder takes them.

@@ -57,8 +57,9 @@ void encode_gaussian_py(const std::string& kind, const F64& kps, const F64& vis,
           "sigma must hold one value per instance, (N,), or per sample and instance, (B, N)");
   const double* sd = sigma.data();
   for (py::ssize_t i = 0; i < sigma.size(); ++i)
-    require(sd[i] >= 0 && sd[i] <= kMaxSigma,
-            "sigma must be finite and in [0, " + std::to_string((long long)kMaxSigma) + "]");
+    require(sd[i] >= 0 && sd[i] <= kMaxSigma, [] {
+      return "sigma must be finite and in [0, " + std::to_string((long long)kMaxSigma) + "]";
+    });
   GaussianKind k;
   if (kind == "msra") k = GaussianKind::Msra;
   else if (kind == "unbiased") k = GaussianKind::Unbiased;

@@ -5,7 +5,6 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -23,7 +22,7 @@ bool is_f64(const py::array& a) { return has_dtype<double>(a); }
 
 void require_float_c(const py::array& a, const char* name) {
   require((is_f32(a) || is_f64(a)) && (a.flags() & py::array::c_style),
-          std::string(name) + " must be a C-contiguous float32 or float64 array");
+          [&] { return std::string(name) + " must be a C-contiguous float32 or float64 array"; });
 }
 
 // The outputs of one call, checked against the inputs' shapes and dtypes.
@@ -109,8 +108,8 @@ bool motionbert_encode_py(const py::array& kp, const py::object& vis, const py::
 // One sample's keypoints and target keep the GIL; a batch releases it.
 bool all_finite_py(const py::array& a, const py::array& b) {
   const auto span = [](const py::array& x, const char* name) {
-    if (!is_f32(x) && !is_f64(x))
-      throw std::invalid_argument(std::string(name) + " must be a float32 or float64 array");
+    require(is_f32(x) || is_f64(x),
+            [&] { return std::string(name) + " must be a float32 or float64 array"; });
     const py::array c = (x.flags() & py::array::c_style) ? x
                         : py::array::ensure(x, py::array::c_style);
     return std::make_pair(c, FloatSpan{c.data(), c.size(), is_f32(c)});

@@ -78,7 +78,8 @@ void decode_regression_py(const py::object& enc_in, std::pair<double, double> si
   const py::array enc = as_float_array(enc_in);
   require(enc && enc.ndim() >= 1, "encoded must be (..., D)");
   const int64_t D = enc.shape(enc.ndim() - 1);
-  require(D == 2 || D == 4, "the last axis of encoded must be 2 or 4, got " + std::to_string(D));
+  require(D == 2 || D == 4,
+          [&] { return "the last axis of encoded must be 2 or 4, got " + std::to_string(D); });
   auto shape = lead_shape(enc, 1);
   const int64_t M = enc.size() / D;
   const bool single = D == 2 || f32;

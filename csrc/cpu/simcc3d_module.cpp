@@ -20,7 +20,7 @@ float* float_output(const py::array& out, const char* name, const F64& kps) {
   float* data = writable_data<float>(out, name);
   require(out.ndim() == 4 && out.shape(0) == kps.shape(0) && out.shape(1) == kps.shape(1) &&
               out.shape(2) == kps.shape(2) && out.shape(3) > 0,
-          std::string(name) + " must be a float32 (B, N, K, L) array");
+          [&] { return std::string(name) + " must be a float32 (B, N, K, L) array"; });
   return data;
 }
 

@@ -79,3 +79,21 @@ def test_build_from_mmpose_config(mmc):
     np.testing.assert_array_equal(codec.scale_factor, ref.scale_factor)
     with pytest.raises(KeyError, match='MSRAHeatmap'):
         fastcodec.build(dict(type='NoSuchCodec'))
+
+
+def test_the_extensions_own_checks_raise_their_messages():
+    """The C++ bindings re-check what would index out of bounds; their messages are
+    built only when a check fails (bindings.h: require), so each is read here."""
+    C = pytest.importorskip('fastcodec._C')
+    maps = np.zeros((1, 1, 8, 8), np.float32)
+    with pytest.raises(ValueError, match=r'^blur kernel size must be odd and in \[1, 255\], '
+                                         r'got 4$'):
+        C.gaussian_blur(maps, 4, np.empty_like(maps))
+    with pytest.raises(ValueError, match='^the last axis of encoded must be 2 or 4, got 3$'):
+        C.decode_regression(np.zeros((1, 3)), (4.0, 4.0), True, np.empty((1, 2)),
+                            np.empty(1, np.float32))
+    with pytest.raises(ValueError, match='^a must be a float32 or float64 array$'):
+        C.all_finite(np.zeros(3, np.int32), np.zeros(3))
+    with pytest.raises(ValueError, match=r'^keypoints must be \(\.\.\., 2\)$'):  # a literal
+        C.encode_regression(np.zeros(3), np.zeros(()), (4.0, 4.0), np.empty(2, np.float32),
+                            np.empty((), np.float32))
