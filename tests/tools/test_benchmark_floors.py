@@ -1,23 +1,17 @@
 """benchmarks/_harness.py's memory floors: what each one writes or reads."""
-import importlib.util
 import mmap
-import pathlib
-import sys
 
 import numpy as np
 import pytest
 
-HARNESS = pathlib.Path(__file__).resolve().parents[2] / 'benchmarks' / '_harness.py'
+from benchmark_scripts import load_benchmark_script
+
 FLOATS_PER_PAGE = mmap.PAGESIZE // 4
 
 
 @pytest.fixture(scope='module')
 def harness():
-    spec = importlib.util.spec_from_file_location('fastcodec_bench_harness', HARNESS)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script('_harness.py')
 
 
 def test_page_floor_writes_once_into_each_page_the_non_zero_values_occupy(harness):

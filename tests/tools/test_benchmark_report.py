@@ -1,18 +1,12 @@
 """benchmarks/report.py: speed-ups, targets and verdicts from a pytest-benchmark JSON."""
-import importlib.util
-import pathlib
-
 import pytest
 
-REPORT = pathlib.Path(__file__).resolve().parents[2] / 'benchmarks' / 'report.py'
+from benchmark_scripts import load_benchmark_script
 
 
 @pytest.fixture(scope='module')
 def report():
-    spec = importlib.util.spec_from_file_location('fastcodec_bench_report', REPORT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script('report.py')
 
 
 def bench(case, impl, median, **extra):

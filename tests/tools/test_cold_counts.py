@@ -1,22 +1,19 @@
 """benchmarks/cold_counts.py: the measured process runs the benchmark's own call, and
 cachegrind's summary line is read by event name."""
-import importlib.util
-import pathlib
 import subprocess
 import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-TOOL = ROOT / 'benchmarks' / 'cold_counts.py'
+from benchmark_scripts import BENCHMARKS, load_benchmark_script
+
+ROOT = BENCHMARKS.parent
+TOOL = BENCHMARKS / 'cold_counts.py'
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('fastcodec_cold_counts', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script('cold_counts.py')
 
 
 def test_the_measured_process_calls_the_benchmark_case():
