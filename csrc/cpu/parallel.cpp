@@ -1,6 +1,7 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -132,9 +133,16 @@ Pool* pool_for(int threads) {
 int num_threads() {
   const int n = g_requested.load();
   if (n > 0) return n;
-  // Asked once: hardware_concurrency() reads the CPU count from the OS (~3 us).
-  static const int hw = std::max(1, (int)std::thread::hardware_concurrency());
-  return hw;
+  // Asked once (~3 us). The CPUs this process may run on, not the machine's: under
+  // taskset, a container's cpuset or a batch scheduler's (Slurm pins a job to its
+  // cores), threads beyond those only take turns on them.
+  static const int cpus = [] {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) return std::max(1, CPU_COUNT(&allowed));
+    return std::max(1, (int)std::thread::hardware_concurrency());
+  }();
+  return cpus;
 }
 
 void set_num_threads(int n) { g_requested.store(n < 0 ? 0 : n); }

@@ -1,6 +1,7 @@
 """Threads only where they pay (csrc/cpu/parallel.h): a per-sample call stays on the
 calling thread, a large batch uses the pool, a DataLoader worker uses one thread unless
 told otherwise, and no thread spins while the process has nothing to do."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -111,3 +112,18 @@ def test_dataloader_workers_use_one_thread_unless_told(context, tmp_path):
     assert out.returncode == 0, out.stderr
     # default in workers: 1; set in worker_init_fn: 3; the parent keeps its 2
     assert out.stdout.split('\n')[:3] == ['[1]', '[3]', '2']
+
+
+@pytest.mark.skipif(not hasattr(os, 'sched_setaffinity') or len(os.sched_getaffinity(0)) < 2,
+                    reason='needs a process allowed on two CPUs or more')
+def test_the_default_follows_the_cpus_the_process_may_run_on():
+    # taskset / a cpuset / Slurm: threads beyond the allowed CPUs only take turns
+    first = min(os.sched_getaffinity(0))
+    out = subprocess.run([sys.executable, '-c', f'''
+import os
+os.sched_setaffinity(0, {{{first}}})
+import fastcodec
+print(fastcodec.get_num_threads())
+'''], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ['1']
