@@ -319,3 +319,38 @@ def test_all_finite_kernel_on_a_batch(name, dtype):
             arrays = [a.copy(), b.copy()]
             arrays[which].reshape(-1)[index] = bad
             assert kernels.all_finite(*arrays) is False, (bad, which, index)
+
+
+@pytest.mark.parametrize('name', ['cpp', 'numba'])
+@pytest.mark.parametrize('mode', ['train', 'test'])
+def test_compiled_motionbert_pass_finds_a_bad_value_in_any_sample(name, mode):
+    """The compiled MotionBERT pass reports whether its inputs were finite; the C++ one
+    tests them a group of samples at a time (16). One NaN or Inf in the first sample, at
+    either edge of a group, or in the last, partial group, in either array, is found:
+    the outputs come back finite, and the other samples' equal the finite batch's."""
+    if name not in fastcodec.available_backends():
+        pytest.skip(f'{name} is not available here')
+    batch_size, frames = 37, 5
+    rng = np.random.default_rng(3)
+    kp = rng.uniform(0, 1000, (batch_size, frames, K, 2)).astype(np.float32)
+    lt = rng.uniform(-500, 500, (batch_size, frames, K, 3)).astype(np.float32)
+    lt[..., 2] += 3000
+    vis = np.ones((batch_size, frames, K), np.float32)
+    cam = dict(w=1000, h=800, f=np.array([1100., 1000.]), c=np.array([480., 410.]))
+    codec = MotionBERTLabel(num_keypoints=K, root_index=0, mode=mode)
+    with fastcodec.use_backend(name):
+        clean = codec.batch_encode(kp, vis, lt, vis, camera_param=[cam] * batch_size)
+        for sample in (0, 15, 16, 31, 32, 36):
+            for bad_kp, bad_lt in ((True, False), (False, True)):
+                kp_in, lt_in = kp.copy(), lt.copy()
+                if bad_kp:
+                    kp_in[sample, 2, 4, 1] = np.nan
+                if bad_lt:
+                    lt_in[sample, 3, 6, 2] = np.inf
+                got = codec.batch_encode(kp_in, vis, lt_in, vis,
+                                         camera_param=[cam] * batch_size)
+                others = np.arange(batch_size) != sample
+                for key, value in got.items():
+                    if isinstance(value, np.ndarray) and value.dtype.kind == 'f':
+                        assert np.isfinite(value).all(), (sample, key)
+                        np.testing.assert_array_equal(value[others], clean[key][others])
