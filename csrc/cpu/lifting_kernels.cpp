@@ -230,7 +230,7 @@ bool motionbert_encode(const KT* keypoints, const KT* visible, int64_t B, int64_
   };
   // The inputs are tested a group of samples at a time, while still in cache from the
   // group's pass. Tested per sample, the short loops and their scalar tails took 8-14% of
-  // a batched encode of 1024 x 27 x 17 keypoints; per group, 2-6% (one thread, Zen 2).
+  // a batched encode of 1024 x 27 x 17 keypoints; per group, 2-6% (one thread, Zen 4).
   constexpr int64_t kSamplesPerTest = 16;
   std::atomic<bool> finite{true};
   parallel_for(B, 0.18 * cost, [&](int64_t begin, int64_t end) {
