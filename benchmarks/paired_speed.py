@@ -28,8 +28,9 @@ reads as a change where there is none, and the summary prints their spread.
 
 ``--mmpose`` times one checkout's backends against MMPose the same way: in one process
 (one per layout), every fastcodec row takes turns with its case's MMPose row; the
-speed-up is MMPose / fastcodec, judged against the case's target. On one CPU and one
-thread, a batched call's speed-up is its single-thread one.
+speed-up is MMPose / fastcodec, judged against the case's target. Both rows of a turn
+run in the same process, so it is not pinned: the kernels take their threads, as in
+the targets' runs.
 
     python benchmarks/paired_speed.py --mmpose . -- benchmarks/bench_heatmap.py The
 ``busy`` variants (their load processes run around the timing) are deselected, and
@@ -109,7 +110,9 @@ def serve(pytest_args: List[str]) -> None:
     on request: each stdin line ``{"key": ..., "calls": n}`` is answered with
     ``time_block``'s dict (one JSON line). The protocol has stdout to itself; pytest and
     the cases print to stderr."""
-    os.sched_setaffinity(0, {int(os.environ[CPU_VARIABLE])})
+    pinned = CPU_VARIABLE in os.environ
+    if pinned:
+        os.sched_setaffinity(0, {int(os.environ[CPU_VARIABLE])})
     protocol = os.fdopen(os.dup(1), 'w')
     os.dup2(2, 1)
     plugin = RecordingPlugin()
@@ -118,7 +121,8 @@ def serve(pytest_args: List[str]) -> None:
     if code != 0:
         raise SystemExit(f'collecting the cases failed (pytest exit code {code})')
     import fastcodec
-    fastcodec.set_num_threads(1)  # one CPU: more threads would only take turns on it
+    if pinned:
+        fastcodec.set_num_threads(1)  # one CPU: more threads would only take turns on it
     backends = set(fastcodec.available_backends())
     print(json.dumps({key: case.about for key, case in plugin.cases.items()}),
           file=protocol, flush=True)
@@ -273,7 +277,7 @@ def speedups_in_turns(args, pytest_args: List[str], log) -> List[dict]:
     per_case: Dict[str, List[dict]] = {}
     about: Dict[str, dict] = {}
     for layout in range(args.pairs):
-        env = {CPU_VARIABLE: str(args.cpu), 'PYTHONHASHSEED': str(layout + 1)}
+        env = {'PYTHONHASHSEED': str(layout + 1)}  # not pinned: the kernels' threads run
         server = Server(python, args.checkouts[0], pytest_args, env, log)
         mmpose = {c['case']: key for key, c in server.cases.items() if c['impl'] == 'mmpose'}
         ours = sorted(key for key, c in server.cases.items()
@@ -327,7 +331,8 @@ def main() -> None:
     parser.add_argument('--rounds', type=int, default=10, help='rounds per case and pair')
     parser.add_argument('--block-ms', type=float, default=3.0)
     parser.add_argument('--cpu', type=int, default=min(os.sched_getaffinity(0)),
-                        help='the one CPU the processes run on (default: the first)')
+                        help='the one CPU two checkouts\' processes run on (default: the '
+                             'first)')
     parser.add_argument('--threshold', type=float, default=0.10)
     parser.add_argument('--json', help='write every case\'s numbers here')
     split = sys.argv.index('--') if '--' in sys.argv else len(sys.argv)
