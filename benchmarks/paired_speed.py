@@ -30,7 +30,10 @@ reads as a change where there is none, and the summary prints their spread.
 (one per layout), every fastcodec row takes turns with its case's MMPose row; the
 speed-up is MMPose / fastcodec, judged against the case's target. Both rows of a turn
 run in the same process, so it is not pinned: the kernels take their threads, as in
-the targets' runs.
+the targets' runs. The turns are a real condition, not a hot loop: a case that
+allocates large outputs starts each block after the MMPose side has freed its own (seen:
+Hand3DHeatmap's 11 MB of volumes, 5.6x in turns against 16x in a hot loop, from the
+page faults of fresh memory that a hot loop reuses away).
 
     python benchmarks/paired_speed.py --mmpose . -- benchmarks/bench_heatmap.py The
 ``busy`` variants (their load processes run around the timing) are deselected, and
