@@ -137,10 +137,12 @@ int num_threads() {
   // taskset, a container's cpuset or a batch scheduler's (Slurm pins a job to its
   // cores), threads beyond those only take turns on them.
   static const int cpus = [] {
+#ifdef __linux__
     cpu_set_t allowed;
     CPU_ZERO(&allowed);
     if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
       return std::max(1, CPU_COUNT(&allowed));
+#endif
     return std::max(1, (int)std::thread::hardware_concurrency());
   }();
   return cpus;
