@@ -24,20 +24,10 @@ here: the same checkout, restarted, ran a 5 us decode 1.2x slower throughout), s
 change is the median of their ratios, printed with the lowest and the highest.
 
 MMPose's rows run the same code in both checkouts: their ratios show what the method
-reads as a change where there is none, and the summary prints their spread.
-
-``--mmpose`` times one checkout's backends against MMPose the same way: in one process
-(one per layout), every fastcodec row takes turns with its case's MMPose row; the
-speed-up is MMPose / fastcodec, judged against the case's target. Both rows of a turn
-run in the same process, so it is not pinned: the kernels take their threads, as in
-the targets' runs. The turns are a real condition, not a hot loop: a case that
-allocates large outputs starts each block after the MMPose side has freed its own (seen:
-Hand3DHeatmap's 11 MB of volumes, 5.6x in turns against 16x in a hot loop, from the
-page faults of fresh memory that a hot loop reuses away).
-
-    python benchmarks/paired_speed.py --mmpose . -- benchmarks/bench_heatmap.py The
+reads as a change where there is none, and the summary prints their spread. The
 ``busy`` variants (their load processes run around the timing) are deselected, and
-bench_pipeline.py (it reads pytest-benchmark's statistics) is not supported.
+bench_pipeline.py (it reads pytest-benchmark's statistics) is not supported. Speed-ups
+over MMPose stay with pytest-benchmark and report.py: their targets are hot loops.
 """
 from __future__ import annotations
 
@@ -51,7 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 import pytest
 
@@ -61,13 +51,12 @@ CPU_VARIABLE = 'FASTCODEC_PAIRED_CPU'  # the serving processes' CPU
 # ---- the serving process ----------------------------------------------------------------
 class RecordedCase:
     """What a benchmark test would time: ``call`` after ``setup`` (None: back to back),
-    under the fastcodec backend ``impl`` (or MMPose's / a floor's code); ``about``: the
-    test's case name (``benchmark.group``), implementation and speed-up target."""
+    under the fastcodec backend ``about['impl']`` (or MMPose's / a floor's code);
+    ``about`` also holds the test's case name (``benchmark.group``) and speed-up target."""
 
     def __init__(self, call: Callable[[], object], setup: Optional[Callable[[], object]],
                  about: dict) -> None:
         self.call, self.setup, self.about = call, setup, about
-        self.impl = about['impl']
 
 
 class RecordingBenchmark:
@@ -113,9 +102,7 @@ def serve(pytest_args: List[str]) -> None:
     on request: each stdin line ``{"key": ..., "calls": n}`` is answered with
     ``time_block``'s dict (one JSON line). The protocol has stdout to itself; pytest and
     the cases print to stderr."""
-    pinned = CPU_VARIABLE in os.environ
-    if pinned:
-        os.sched_setaffinity(0, {int(os.environ[CPU_VARIABLE])})
+    os.sched_setaffinity(0, {int(os.environ[CPU_VARIABLE])})
     protocol = os.fdopen(os.dup(1), 'w')
     os.dup2(2, 1)
     plugin = RecordingPlugin()
@@ -124,16 +111,15 @@ def serve(pytest_args: List[str]) -> None:
     if code != 0:
         raise SystemExit(f'collecting the cases failed (pytest exit code {code})')
     import fastcodec
-    if pinned:
-        fastcodec.set_num_threads(1)  # one CPU: more threads would only take turns on it
+    fastcodec.set_num_threads(1)  # one CPU: more threads would only take turns on it
     backends = set(fastcodec.available_backends())
     print(json.dumps({key: case.about for key, case in plugin.cases.items()}),
           file=protocol, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         case = plugin.cases[request['key']]
-        using = (fastcodec.use_backend(case.impl) if case.impl in backends
-                 else contextlib.nullcontext())
+        impl = case.about['impl']
+        using = fastcodec.use_backend(impl) if impl in backends else contextlib.nullcontext()
         with using:
             times = time_block(case, request['calls'])
         print(json.dumps(times), file=protocol, flush=True)
@@ -188,19 +174,16 @@ class Server:
         self.process.wait()
 
 
-Side = Tuple['Server', str]  # a serving process and one of its case keys
-
-
-def compare_case(before: Side, after: Side, rounds: int, block_ms: float) -> dict:
-    """Two sides of one case taking turns: the median over rounds of after / before (the
-    blocks' medians), and the blocks' median times."""
-    per_call = max(server.block(key, 3)['wall'] for server, key in (before, after)) / 4
+def compare_case(before: Server, after: Server, key: str, rounds: int, block_ms: float
+                 ) -> dict:
+    """One pair of processes on one case, taking turns: the median over rounds of after /
+    before (the blocks' medians), and the blocks' median times."""
+    per_call = max(server.block(key, 3)['wall'] for server in (before, after)) / 4
     calls = int(min(2000, max(3, block_ms * 1e6 / per_call)))
     ratios, times = [], {before: [], after: []}
     for r in range(rounds):
-        for side in ((before, after) if r % 2 == 0 else (after, before)):
-            server, key = side
-            times[side].append(statistics.median(server.block(key, calls)['times']))
+        for server in ((before, after) if r % 2 == 0 else (after, before)):
+            times[server].append(statistics.median(server.block(key, calls)['times']))
         ratios.append(times[after][-1] / times[before][-1])
     return dict(ratio=statistics.median(ratios), before_ns=statistics.median(times[before]),
                 after_ns=statistics.median(times[after]))
@@ -245,16 +228,36 @@ def default_python(checkout: str) -> str:
     return str(Path(checkout).absolute() / '.venv' / 'bin' / 'python')
 
 
-def checkouts_in_turns(args, pytest_args: List[str], log) -> List[dict]:
-    """Every case of two checkouts (``args.checkouts``: before, after), per pair of
-    processes; rows for ``report``."""
-    pythons = args.python or [default_python(c) for c in args.checkouts]
+def main() -> None:
+    if '--serve' in sys.argv:
+        serve(sys.argv[sys.argv.index('--') + 1:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('before', help='the checkout timed as "before"')
+    parser.add_argument('after', help='the checkout timed as "after"')
+    parser.add_argument('--python', nargs=2, metavar=('BEFORE', 'AFTER'),
+                        help="interpreters (default: each checkout's .venv/bin/python)")
+    parser.add_argument('--pairs', type=int, default=3,
+                        help='pairs of processes, each another memory layout')
+    parser.add_argument('--rounds', type=int, default=10, help='rounds per case and pair')
+    parser.add_argument('--block-ms', type=float, default=3.0)
+    parser.add_argument('--cpu', type=int, default=min(os.sched_getaffinity(0)),
+                        help='the one CPU both processes run on (default: the first)')
+    parser.add_argument('--threshold', type=float, default=0.10)
+    parser.add_argument('--json', help="write every case's numbers here")
+    split = sys.argv.index('--') if '--' in sys.argv else len(sys.argv)
+    args = parser.parse_args(sys.argv[1:split])
+    pytest_args = sys.argv[split + 1:]  # the benchmark files and options, e.g. -k cpp
+    checkouts = (args.before, args.after)
+    pythons = args.python or [default_python(checkout) for checkout in checkouts]
+    log = tempfile.NamedTemporaryFile('w+', suffix='.log', delete=False)
+    print(f"the serving processes' output: {log.name}", file=sys.stderr)
     per_case: Dict[str, List[dict]] = {}
     impls: Dict[str, str] = {}
     for pair in range(args.pairs):
         env = {CPU_VARIABLE: str(args.cpu), 'PYTHONHASHSEED': str(pair + 1)}  # a layout
         before, after = (Server(python, checkout, pytest_args, env, log)
-                         for python, checkout in zip(pythons, args.checkouts))
+                         for python, checkout in zip(pythons, checkouts))
         keys = sorted(before.cases.keys() & after.cases.keys())
         if pair == 0:
             for only, server in ((before.cases.keys() - after.cases.keys(), before),
@@ -265,94 +268,13 @@ def checkouts_in_turns(args, pytest_args: List[str], log) -> List[dict]:
         for i, key in enumerate(keys):
             impls[key] = before.cases[key]['impl']
             per_case.setdefault(key, []).append(
-                compare_case((before, key), (after, key), args.rounds, args.block_ms))
+                compare_case(before, after, key, args.rounds, args.block_ms))
             print(f'pair {pair + 1}/{args.pairs} [{i + 1}/{len(keys)}] '
                   f'{per_case[key][-1]["ratio"]:.3f} {key}', file=sys.stderr)
         before.close()
         after.close()
-    return [combine(key, impls[key], pairs) for key, pairs in per_case.items()]
-
-
-def speedups_in_turns(args, pytest_args: List[str], log) -> List[dict]:
-    """fastcodec's rows of one checkout against MMPose's row of the same case, in one
-    process (one per layout); rows for ``speedup_report`` (ratio = MMPose / fastcodec)."""
-    python = (args.python or [default_python(args.checkouts[0])])[0]
-    per_case: Dict[str, List[dict]] = {}
-    about: Dict[str, dict] = {}
-    for layout in range(args.pairs):
-        env = {'PYTHONHASHSEED': str(layout + 1)}  # not pinned: the kernels' threads run
-        server = Server(python, args.checkouts[0], pytest_args, env, log)
-        mmpose = {c['case']: key for key, c in server.cases.items() if c['impl'] == 'mmpose'}
-        ours = sorted(key for key, c in server.cases.items()
-                      if c['impl'] not in ('mmpose', 'floor') and c['case'] in mmpose)
-        for i, key in enumerate(ours):
-            about[key] = server.cases[key]
-            pair = compare_case((server, key), (server, mmpose[about[key]['case']]),
-                                args.rounds, args.block_ms)
-            per_case.setdefault(key, []).append(pair)
-            print(f'layout {layout + 1}/{args.pairs} [{i + 1}/{len(ours)}] '
-                  f'{pair["ratio"]:.2f}x {key}', file=sys.stderr)
-        server.close()
-    return [dict(combine(key, about[key]['impl'], pairs), target=about[key]['target'],
-                 case=about[key]['case']) for key, pairs in per_case.items()]
-
-
-def speedup_report(rows: List[dict]) -> str:
-    rows = sorted(rows, key=lambda row: (row['case'], row['impl']))
-    lines = [f'{"speed-up":>8} {"[low, high]":>15} {"target":>6} {"fastcodec":>11} '
-             f'{"MMPose":>11}  case / backend']
-    missed = []
-    for row in rows:
-        target = row['target']
-        miss = target is not None and row['ratio'] < target
-        if miss:
-            missed.append(f'{row["case"]}/{row["impl"]} ({row["ratio"]:.2f}x < {target:g}x)')
-        lines.append(f'{row["ratio"]:7.2f}x [{row["low"]:6.2f}, {row["high"]:6.2f}] '
-                     f'{"" if target is None else f"{target:g}x":>6} '
-                     f'{row["before_ns"] / 1e3:9.2f}us {row["after_ns"] / 1e3:9.2f}us  '
-                     f'{row["case"]} / {row["impl"]}{"  MISS" if miss else ""}')
-    lines.append('')
-    lines.append('targets missed: ' + ', '.join(missed) if missed else 'all targets met')
-    return '\n'.join(lines)
-
-
-def main() -> None:
-    if '--serve' in sys.argv:
-        serve(sys.argv[sys.argv.index('--') + 1:])
-        return
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('checkouts', nargs='+',
-                        help='before and after; with --mmpose, one checkout')
-    parser.add_argument('--mmpose', action='store_true',
-                        help="one checkout's backends against MMPose, in turns")
-    parser.add_argument('--python', nargs='+',
-                        help="interpreters, one per checkout (default: each one's "
-                             ".venv/bin/python)")
-    parser.add_argument('--pairs', type=int, default=3,
-                        help='pairs of processes (one process with --mmpose), each another '
-                             'memory layout')
-    parser.add_argument('--rounds', type=int, default=10, help='rounds per case and pair')
-    parser.add_argument('--block-ms', type=float, default=3.0)
-    parser.add_argument('--cpu', type=int, default=min(os.sched_getaffinity(0)),
-                        help='the one CPU two checkouts\' processes run on (default: the '
-                             'first)')
-    parser.add_argument('--threshold', type=float, default=0.10)
-    parser.add_argument('--json', help='write every case\'s numbers here')
-    split = sys.argv.index('--') if '--' in sys.argv else len(sys.argv)
-    args = parser.parse_args(sys.argv[1:split])
-    pytest_args = sys.argv[split + 1:]  # the benchmark files and options, e.g. -k cpp
-    if len(args.checkouts) != (1 if args.mmpose else 2):
-        parser.error('give two checkouts (before, after), or one with --mmpose')
-    if args.python and len(args.python) != len(args.checkouts):
-        parser.error('give one --python per checkout')
-    log = tempfile.NamedTemporaryFile('w+', suffix='.log', delete=False)
-    print(f'the serving processes\' output: {log.name}', file=sys.stderr)
-    if args.mmpose:
-        rows = speedups_in_turns(args, pytest_args, log)
-        print(speedup_report(rows))
-    else:
-        rows = checkouts_in_turns(args, pytest_args, log)
-        print(report(rows, args.threshold))
+    rows = [combine(key, impls[key], pairs) for key, pairs in per_case.items()]
+    print(report(rows, args.threshold))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
