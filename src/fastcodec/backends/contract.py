@@ -195,8 +195,9 @@ KERNELS: Tuple[Kernel, ...] = (
     Kernel('num_threads', '()', """
         -> int: the most threads one call may use (a single-threaded backend: 1)."""),
     Kernel('set_num_threads', '(n)', """
-        n -> None: that limit, 0 (or n < 0) = one per core (a single-threaded backend
-        accepts it and stays single-threaded)."""),
+        n -> None: that limit, 0 (or n < 0) = one per CPU the process may run on (its
+        affinity on Linux; elsewhere one per core). A single-threaded backend accepts it
+        and stays single-threaded."""),
     Kernel('pool_calls', '()', """
         -> int: how many calls so far ran on more than one thread (tests; a
         single-threaded backend: 0)."""),
