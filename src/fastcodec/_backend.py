@@ -222,8 +222,9 @@ def _set_threads(n: int) -> None:
 def set_num_threads(n: int) -> None:
     """The most threads one CPU kernel call may use (0 = one per CPU this process may
     run on, the default: on Linux its affinity, which taskset, containers and batch
-    schedulers narrow, elsewhere one per core; 1 inside a torch DataLoader worker). Calls use fewer when their work is too
-    small to pay for waking a thread: a single-sample call usually runs on the caller's."""
+    schedulers narrow, elsewhere one per core; 1 inside a torch DataLoader worker).
+    Calls use fewer when their work is too small to pay for waking a thread: a
+    single-sample call usually runs on the caller's."""
     global _threads_set_here, _threads_unsettled
     n = int(n)
     if n < 0:
